@@ -1,0 +1,38 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "judgepanel",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "JudgeStats", targets: ["JudgeStats"]),
+        .library(name: "JudgePanel", targets: ["JudgePanel"]),
+        .library(name: "JudgePanelTesting", targets: ["JudgePanelTesting"]),
+        .executable(name: "judgepanel", targets: ["judgepanel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+    ],
+    targets: [
+        .target(name: "JudgeStats"),
+        .target(
+            name: "JudgePanel",
+            dependencies: ["JudgeStats", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "JudgePanelTesting",
+            dependencies: ["JudgePanel", .product(name: "FlyingFox", package: "FlyingFox")]
+        ),
+        .executableTarget(
+            name: "judgepanel",
+            dependencies: ["JudgePanel", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(name: "StatsBench", dependencies: ["JudgeStats"], path: "Benchmarks/StatsBench"),
+        .executableTarget(name: "PanelBench", dependencies: ["JudgePanel", "JudgePanelTesting"], path: "Benchmarks/PanelBench"),
+        .testTarget(name: "JudgeStatsTests", dependencies: ["JudgeStats"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "JudgePanelTests", dependencies: ["JudgePanel", "JudgePanelTesting", "JudgeStats"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,149 @@
+import JudgeStats
+
+/// One message of a chat conversation.
+public struct ChatMessage: Sendable, Hashable, Codable {
+    public enum Role: String, Sendable, Hashable, Codable {
+        case system, user, assistant
+    }
+
+    public var role: Role
+    public var content: String
+
+    public init(role: Role, content: String) {
+        self.role = role
+        self.content = content
+    }
+
+    public static func system(_ text: String) -> ChatMessage { ChatMessage(role: .system, content: text) }
+    public static func user(_ text: String) -> ChatMessage { ChatMessage(role: .user, content: text) }
+    public static func assistant(_ text: String) -> ChatMessage { ChatMessage(role: .assistant, content: text) }
+}
+
+/// A human label: a pairwise preference, a score, or a category.
+public enum Label: Sendable, Hashable {
+    case pairwise(Preference)
+    case score(Double)
+    case category(String)
+
+    public var preference: Preference? {
+        if case .pairwise(let p) = self { return p }
+        return nil
+    }
+
+    public var score: Double? {
+        if case .score(let s) = self { return s }
+        return nil
+    }
+
+    /// A string form, used for category statistics.
+    public var text: String {
+        switch self {
+        case .pairwise(let p): return p.rawValue
+        case .score(let s): return s == s.rounded() ? String(Int(s)) : String(s)
+        case .category(let c): return c
+        }
+    }
+
+    /// The JSON form written back to items files.
+    public var json: JSONValue {
+        switch self {
+        case .pairwise(let p): return .string(p.rawValue)
+        case .score(let s): return .number(s)
+        case .category(let c): return .string(c)
+        }
+    }
+}
+
+/// The kind of label a data set carries.
+public enum LabelKind: String, Sendable, Codable {
+    case pairwise, score, category
+}
+
+/// One annotator's label on an item.
+public struct AnnotatorLabel: Sendable, Hashable {
+    public var annotator: String
+    public var label: Label
+
+    public init(annotator: String, label: Label) {
+        self.annotator = annotator
+        self.label = label
+    }
+}
+
+/// One item to judge: a prompt with one response (pointwise) or two (pairwise), and optional human labels.
+///
+/// ```swift
+/// let item = Item(id: "q1", prompt: "2+2?", responseA: "4", responseB: "5", label: .pairwise(.a))
+/// ```
+public struct Item: Sendable, Hashable {
+    public var id: String
+    public var prompt: String?
+    public var messages: [ChatMessage]?
+    public var response: String?
+    public var model: String?
+    public var responseA: String?
+    public var responseB: String?
+    public var modelA: String?
+    public var modelB: String?
+    public var reference: String?
+    public var label: Label?
+    public var labels: [AnnotatorLabel]
+    public var meta: [String: JSONValue]
+    /// The 1-based line the item came from, 0 when built in code.
+    public var line: Int
+
+    public init(
+        id: String, prompt: String? = nil, messages: [ChatMessage]? = nil, response: String? = nil,
+        model: String? = nil, responseA: String? = nil, responseB: String? = nil, modelA: String? = nil,
+        modelB: String? = nil, reference: String? = nil, label: Label? = nil, labels: [AnnotatorLabel] = [],
+        meta: [String: JSONValue] = [:], line: Int = 0
+    ) {
+        self.id = id
+        self.prompt = prompt
+        self.messages = messages
+        self.response = response
+        self.model = model
+        self.responseA = responseA
+        self.responseB = responseB
+        self.modelA = modelA
+        self.modelB = modelB
+        self.reference = reference
+        self.label = label
+        self.labels = labels
+        self.meta = meta
+        self.line = line
+    }
+
+    /// Whether the item carries two candidates.
+    public var isPairwise: Bool { responseA != nil && responseB != nil }
+
+    /// The instruction as text: `prompt`, or the conversation rendered as role-tagged turns.
+    public var promptText: String {
+        if let prompt { return prompt }
+        guard let messages else { return "" }
+        if messages.count == 1 { return messages[0].content }
+        return messages.map { "\($0.role.rawValue): \($0.content)" }.joined(separator: "\n\n")
+    }
+
+    /// The item as a JSON object in the items-file format.
+    public var json: JSONValue {
+        var o: [String: JSONValue] = ["id": .string(id)]
+        if let prompt { o["prompt"] = .string(prompt) }
+        if let messages {
+            o["messages"] = .array(messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] })
+        }
+        if let response { o["response"] = .string(response) }
+        if let model { o["model"] = .string(model) }
+        if let responseA { o["response_a"] = .string(responseA) }
+        if let responseB { o["response_b"] = .string(responseB) }
+        if let modelA { o["model_a"] = .string(modelA) }
+        if let modelB { o["model_b"] = .string(modelB) }
+        if let reference { o["reference"] = .string(reference) }
+        if let label { o["label"] = label.json }
+        if !labels.isEmpty {
+            o["labels"] = .array(labels.map { ["annotator": .string($0.annotator), "label": $0.label.json] })
+        }
+        if !meta.isEmpty { o["meta"] = .object(meta) }
+        return .object(o)
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import JudgeStats
+
+/// Whether a call produced a usable value.
+public enum VoteStatus: String, Sendable, Codable {
+    /// Parsed.
+    case ok
+    /// The judge answered, but not readably (after one repair re-ask).
+    case abstain
+    /// The call failed after its last retry.
+    case error
+}
+
+/// One parsed judge call: a line of `votes.jsonl`.
+///
+/// `verdict` is always in the dataset's orientation (a `BA` answer is mapped back).
+public struct Vote: Sendable, Hashable, Codable {
+    public var item: String
+    public var judge: String
+    public var `protocol`: JudgingProtocol
+    public var order: Order?
+    public var sample: Int
+    public var verdict: Preference?
+    public var score: Double?
+    public var checks: [Bool?]?
+    public var status: VoteStatus
+    public var raw: String?
+    public var usage: TokenUsage?
+    public var costUSD: Double?
+    public var latencyMS: Double?
+    public var cached: Bool?
+    /// Why the vote is an abstention or error.
+    public var error: String?
+    /// HTTP attempts made (retries included).
+    public var attempts: Int?
+    /// Whether the value came from the repair re-ask.
+    public var repaired: Bool?
+    /// Pairwise: probabilities of A, B and tie in the dataset's orientation, read from log-probabilities.
+    public var probs: [String: Double]?
+    /// Pointwise: the probability-weighted expected score (G-Eval).
+    public var expectedScore: Double?
+    /// `ok`, `unavailable` (asked, not offered) or absent when not asked.
+    public var logprobs: String?
+    /// A perturbation variant for probe runs (e.g. `verbosity`), absent for plain runs.
+    public var variant: String?
+    /// Checklist judging of a pairwise item: which response (`A` or `B`) was graded.
+    public var side: Preference?
+
+    public init(
+        item: String, judge: String, protocol: JudgingProtocol, order: Order? = nil, sample: Int = 0,
+        verdict: Preference? = nil, score: Double? = nil, checks: [Bool?]? = nil, status: VoteStatus = .ok,
+        raw: String? = nil
+    ) {
+        self.item = item
+        self.judge = judge
+        self.protocol = `protocol`
+        self.order = order
+        self.sample = sample
+        self.verdict = verdict
+        self.score = score
+        self.checks = checks
+        self.status = status
+        self.raw = raw
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case item, judge, `protocol`, order, sample, verdict, score, checks, status, raw, usage
+        case costUSD = "cost_usd"
+        case latencyMS = "latency_ms"
+        case cached, error, attempts, repaired, probs
+        case expectedScore = "expected_score"
+        case logprobs, variant
+        case side = "response"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        item = try c.decode(FlexibleString.self, forKey: .item).value
+        judge = try c.decode(FlexibleString.self, forKey: .judge).value
+        order = try c.decodeIfPresent(Order.self, forKey: .order)
+        sample = try c.decodeIfPresent(Int.self, forKey: .sample) ?? 0
+        if let v = try c.decodeIfPresent(FlexibleString.self, forKey: .verdict) {
+            guard let p = ItemLoader.preference(v.value) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .verdict, in: c, debugDescription: "verdict must be A, B or tie (got \(v.value))")
+            }
+            verdict = p
+        }
+        score = try c.decodeIfPresent(Double.self, forKey: .score)
+        checks = try c.decodeIfPresent([Bool?].self, forKey: .checks)
+        let proto = try c.decodeIfPresent(JudgingProtocol.self, forKey: .protocol)
+        self.protocol = proto ?? (checks != nil ? .checklist : (score != nil ? .pointwise : .pairwise))
+        let hasValue = verdict != nil || score != nil || checks != nil
+        status = try c.decodeIfPresent(VoteStatus.self, forKey: .status) ?? (hasValue ? .ok : .abstain)
+        if status == .ok && !hasValue { status = .abstain }
+        raw = try c.decodeIfPresent(String.self, forKey: .raw)
+        usage = try c.decodeIfPresent(TokenUsage.self, forKey: .usage)
+        costUSD = try c.decodeIfPresent(Double.self, forKey: .costUSD)
+        latencyMS = try c.decodeIfPresent(Double.self, forKey: .latencyMS)
+        cached = try c.decodeIfPresent(Bool.self, forKey: .cached)
+        error = try c.decodeIfPresent(String.self, forKey: .error)
+        attempts = try c.decodeIfPresent(Int.self, forKey: .attempts)
+        repaired = try c.decodeIfPresent(Bool.self, forKey: .repaired)
+        probs = try c.decodeIfPresent([String: Double].self, forKey: .probs)
+        expectedScore = try c.decodeIfPresent(Double.self, forKey: .expectedScore)
+        logprobs = try c.decodeIfPresent(String.self, forKey: .logprobs)
+        variant = try c.decodeIfPresent(String.self, forKey: .variant)
+        side = try c.decodeIfPresent(Preference.self, forKey: .side)
+    }
+
+    /// The journal key: one vote per (variant, item, judge, order, sample).
+    public var key: String {
+        let o = order?.rawValue ?? side.map { "resp" + $0.rawValue } ?? "-"
+        return "\(variant ?? "")|\(item)|\(judge)|\(o)|\(sample)"
+    }
+
+    /// Whether the vote carries a value.
+    public var isOK: Bool { status == .ok }
+}
+
+/// Decodes a string or a number as a string (ids in recorded votes are often numbers).
+struct FlexibleString: Decodable {
+    let value: String
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let s = try? c.decode(String.self) {
+            value = s
+        } else if let i = try? c.decode(Int.self) {
+            value = String(i)
+        } else {
+            let d = try c.decode(Double.self)
+            value = d == d.rounded() ? String(Int(d)) : String(d)
+        }
+    }
+}
+
+/// Reads and writes votes files.
+public enum VotesFile {
+    /// Loads a votes file; a malformed line fails naming file and line. A truncated final line
+    /// (a run killed mid-write) is skipped when `tolerateTruncatedTail` is set.
+    public static func load(path: String, tolerateTruncatedTail: Bool = false) throws -> [Vote] {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw JudgePanelError.badInput("no such file", file: path)
+        }
+        let reader = try LineReader(path: path)
+        var votes: [Vote] = []
+        let decoder = JSONDecoder()
+        var pendingError: JudgePanelError?
+        while let (number, line) = try reader.next() {
+            if let e = pendingError { throw e }
+            if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
+            do {
+                votes.append(try decoder.decode(Vote.self, from: Data(line.utf8)))
+            } catch {
+                let e = JudgePanelError.badInput("invalid vote: \(describe(error))", file: path, line: number)
+                if tolerateTruncatedTail { pendingError = e } else { throw e }
+            }
+        }
+        return votes
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let k, _): return "missing \"\(k.stringValue)\""
+        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c):
+            return "wrong type at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
+        case DecodingError.dataCorrupted(let c):
+            return c.codingPath.isEmpty ? "not JSON" : c.debugDescription
+        default: return "\(error)"
+        }
+    }
+
+    /// One compact JSON line for a vote.
+    public static func line(_ vote: Vote) -> String {
+        (try? String(decoding: JSONEncoder.compact.encode(vote), as: UTF8.self)) ?? "{}"
+    }
+}

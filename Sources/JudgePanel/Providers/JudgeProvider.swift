@@ -1,0 +1,180 @@
+import Foundation
+
+/// Token counts reported by a provider.
+public struct TokenUsage: Sendable, Hashable, Codable {
+    public var promptTokens: Int
+    public var completionTokens: Int
+
+    public init(promptTokens: Int, completionTokens: Int) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case promptTokens = "prompt_tokens"
+        case completionTokens = "completion_tokens"
+    }
+}
+
+/// One generated token with its log-probability and the most likely alternatives.
+public struct TokenLogprob: Sendable, Hashable, Codable {
+    public struct Alternative: Sendable, Hashable, Codable {
+        public var token: String
+        public var logprob: Double
+
+        public init(token: String, logprob: Double) {
+            self.token = token
+            self.logprob = logprob
+        }
+    }
+
+    public var token: String
+    public var logprob: Double
+    public var top: [Alternative]
+
+    public init(token: String, logprob: Double, top: [Alternative] = []) {
+        self.token = token
+        self.logprob = logprob
+        self.top = top
+    }
+}
+
+extension TokenLogprob {
+    /// Reads `[{token, logprob, top_logprobs: [{token, logprob}]}]`, the shape OpenAI and Ollama share;
+    /// entries without a token or log-probability are skipped.
+    static func parseOpenAIStyle(_ entries: [JSONValue]) -> [TokenLogprob] {
+        entries.compactMap { t in
+            guard let token = t["token"]?.stringValue, let lp = t["logprob"]?.doubleValue else { return nil }
+            let top = (t["top_logprobs"]?.arrayValue ?? []).compactMap { a -> Alternative? in
+                guard let tok = a["token"]?.stringValue, let l = a["logprob"]?.doubleValue else { return nil }
+                return Alternative(token: tok, logprob: l)
+            }
+            return TokenLogprob(token: token, logprob: lp, top: top)
+        }
+    }
+}
+
+/// What a judge is asked: messages plus sampling parameters.
+public struct CompletionRequest: Sendable, Hashable {
+    public var model: String
+    public var messages: [ChatMessage]
+    public var temperature: Double?
+    public var maxTokens: Int?
+    public var seed: Int?
+    /// A JSON schema the answer must follow (structured output), when the judge asks for it.
+    public var jsonSchema: JSONValue?
+    /// How many top alternatives per token to return (nil: no log-probabilities).
+    public var topLogprobs: Int?
+
+    public init(
+        model: String, messages: [ChatMessage], temperature: Double? = nil, maxTokens: Int? = nil, seed: Int? = nil,
+        jsonSchema: JSONValue? = nil, topLogprobs: Int? = nil
+    ) {
+        self.model = model
+        self.messages = messages
+        self.temperature = temperature
+        self.maxTokens = maxTokens
+        self.seed = seed
+        self.jsonSchema = jsonSchema
+        self.topLogprobs = topLogprobs
+    }
+}
+
+/// A judge's reply.
+public struct CompletionResponse: Sendable, Hashable, Codable {
+    public var text: String
+    public var usage: TokenUsage?
+    /// Per-token log-probabilities, when asked for and offered.
+    public var logprobs: [TokenLogprob]?
+    /// Why the provider stopped (`stop`, `length`, …), when it says.
+    public var finishReason: String?
+
+    public init(text: String, usage: TokenUsage? = nil, logprobs: [TokenLogprob]? = nil, finishReason: String? = nil) {
+        self.text = text
+        self.usage = usage
+        self.logprobs = logprobs
+        self.finishReason = finishReason
+    }
+}
+
+/// A failure talking to a provider, classified for the retry policy. Messages never contain keys.
+public struct ProviderError: Error, Sendable, CustomStringConvertible, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        case rateLimited, server, client, timeout, connection, badResponse
+    }
+
+    public let kind: Kind
+    public let status: Int?
+    public let message: String
+    /// Seconds the provider asked to wait (Retry-After), when given.
+    public let retryAfter: Double?
+
+    public init(kind: Kind, status: Int? = nil, message: String, retryAfter: Double? = nil) {
+        self.kind = kind
+        self.status = status
+        self.message = message
+        self.retryAfter = retryAfter
+    }
+
+    /// Whether another attempt may succeed (429, 5xx, timeouts, connection errors, garbage bodies).
+    public var isRetryable: Bool { kind != .client }
+
+    public static func timeout(after seconds: Double) -> ProviderError {
+        ProviderError(kind: .timeout, message: "timed out after \(seconds) s")
+    }
+
+    public static func connection(_ detail: String) -> ProviderError {
+        ProviderError(kind: .connection, message: "connection failed: \(detail)")
+    }
+
+    public static func badResponse(_ detail: String) -> ProviderError {
+        ProviderError(kind: .badResponse, message: "unreadable response: \(detail)")
+    }
+
+    /// Classifies a non-2xx HTTP response.
+    public static func http(_ response: HTTPResponse) -> ProviderError {
+        let snippet = String(decoding: response.body.prefix(300), as: UTF8.self)
+            .replacingOccurrences(of: "\n", with: " ")
+        let retryAfter = response.headers["retry-after"].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        switch response.status {
+        case 429:
+            return ProviderError(kind: .rateLimited, status: 429, message: "HTTP 429 rate limited: \(snippet)", retryAfter: retryAfter)
+        case 408:
+            return ProviderError(kind: .timeout, status: 408, message: "HTTP 408: \(snippet)", retryAfter: retryAfter)
+        case 500...599:
+            return ProviderError(kind: .server, status: response.status, message: "HTTP \(response.status): \(snippet)", retryAfter: retryAfter)
+        default:
+            return ProviderError(kind: .client, status: response.status, message: "HTTP \(response.status): \(snippet)")
+        }
+    }
+
+    public var description: String { message }
+}
+
+/// A judge model behind some wire format. One provider per file; each has a default base URL
+/// and takes an injected ``HTTPTransport``.
+///
+/// ```swift
+/// let provider = OpenAIProvider(baseURL: URL(string: "http://127.0.0.1:8080/v1")!, apiKey: nil,
+///                               transport: URLSessionTransport())
+/// let reply = try await provider.complete(CompletionRequest(model: "m", messages: [.user("Hi")]))
+/// ```
+public protocol JudgeProvider: Sendable {
+    /// Sends one request; throws ``ProviderError`` for faults.
+    func complete(_ request: CompletionRequest, timeout: Double) async throws -> CompletionResponse
+}
+
+extension JSONValue {
+    /// Encodes compact JSON bytes.
+    var data: Data { (try? JSONEncoder.compact.encode(self)) ?? Data() }
+
+    /// Decodes a provider body, classifying garbage as a retryable bad response.
+    static func decodeBody(_ data: Data) throws -> JSONValue {
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            let snippet = String(decoding: data.prefix(120), as: UTF8.self)
+            throw ProviderError.badResponse("body is not JSON (\(data.count) bytes: \(snippet.debugDescription))")
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+/// Writes a run directory: votes.jsonl, verdicts.jsonl, report.json, report.md (and the resolved config).
+/// Files are written to temporary names and renamed, so a failed write leaves no half file.
+public struct RunDirectory: Sendable {
+    public let url: URL
+
+    public init(path: String) {
+        url = URL(fileURLWithPath: path)
+    }
+
+    public var journalPath: String { url.appendingPathComponent("journal.jsonl").path }
+    public var votesPath: String { url.appendingPathComponent("votes.jsonl").path }
+
+    public func create() throws {
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            throw JudgePanelError.io("cannot create run directory: \(error.localizedDescription)", file: url.path)
+        }
+    }
+
+    /// Writes a file atomically.
+    public func write(_ name: String, _ text: String) throws {
+        let target = url.appendingPathComponent(name)
+        do {
+            try Data(text.utf8).write(to: target, options: .atomic)
+        } catch {
+            throw JudgePanelError.io("cannot write: \(error.localizedDescription)", file: target.path)
+        }
+    }
+
+    public func writeVotes(_ votes: [Vote]) throws {
+        try write("votes.jsonl", votes.map(VotesFile.line).joined(separator: "\n") + (votes.isEmpty ? "" : "\n"))
+    }
+
+    public func writeVerdicts(_ verdicts: [Verdict]) throws {
+        let enc = JSONEncoder.compact
+        let lines = verdicts.map { (try? String(decoding: enc.encode($0), as: UTF8.self)) ?? "{}" }
+        try write("verdicts.jsonl", lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n"))
+    }
+
+    public func writeJSON<T: Encodable>(_ name: String, _ value: T) throws {
+        let data = try JSONEncoder.pretty.encode(value)
+        try write(name, String(decoding: data, as: UTF8.self) + "\n")
+    }
+}

@@ -1,0 +1,289 @@
+import Foundation
+import JudgeStats
+import Synchronization
+
+/// Options for a panel run.
+public struct RunOptions: Sendable {
+    /// The response cache; nil disables caching.
+    public var cache: ResponseCache?
+    public var retry: RetryPolicy
+    /// Environment for API keys and paths (keys are read, never written anywhere).
+    public var environment: [String: String]
+    /// An injected transport for every judge (tests); nil uses URLSession sized to each judge's concurrency.
+    public var transport: (any HTTPTransport)?
+    /// Overrides the panel's aggregation method.
+    public var aggregate: AggregationMethod?
+    /// Overrides the panel's flip policy.
+    public var flip: FlipPolicy?
+    /// Pre-generated checklists per item id (checklist rubrics).
+    public var checklists: [String: [String]]
+
+    public init(
+        cache: ResponseCache? = ResponseCache(directory: ResponseCache.defaultDirectory()), retry: RetryPolicy = RetryPolicy(),
+        environment: [String: String] = ProcessInfo.processInfo.environment, transport: (any HTTPTransport)? = nil,
+        aggregate: AggregationMethod? = nil, flip: FlipPolicy? = nil, checklists: [String: [String]] = [:]
+    ) {
+        self.cache = cache
+        self.retry = retry
+        self.environment = environment
+        self.transport = transport
+        self.aggregate = aggregate
+        self.flip = flip
+        self.checklists = checklists
+    }
+}
+
+/// One item judged by the panel: its votes, each judge's reconciled verdict, and the panel's verdict.
+public struct ItemResult: Sendable {
+    public var index: Int
+    public var item: Item
+    public var votes: [Vote]
+    public var judgeVerdicts: [String: JudgeVerdict]
+    public var verdict: Verdict
+}
+
+/// A finished run: votes in plan order and one verdict per item.
+public struct RunResult: Sendable {
+    public var items: [Item]
+    public var results: [ItemResult]
+    public var counters: RunCounters.Snapshot
+    public var wallSeconds: Double
+
+    public var votes: [Vote] { results.flatMap(\.votes) }
+    public var verdicts: [Verdict] { results.map(\.verdict) }
+}
+
+/// Runs a panel of judges over items: every judge × item × order concurrently, bounded by each judge's
+/// `concurrency`, with caching, retries, journaling and reconciliation.
+///
+/// ```swift
+/// import JudgePanel
+///
+/// let panel = try Panel.load(path: "panels/local.yaml")
+/// let rubric = try Rubric.load(path: "rubrics/pairwise-mtbench.yaml")
+/// let runner = PanelRunner(panel: panel, rubric: rubric)
+/// let result = try await runner.judge(Item(id: "1", prompt: "2+2?", responseA: "4", responseB: "5"))
+/// print(result.verdict.verdict ?? "abstained")
+/// ```
+public final class PanelRunner: Sendable {
+    public let panel: Panel
+    public let rubric: Rubric
+    public let options: RunOptions
+
+    private struct Started: Sendable {
+        var runtimes: [JudgeRuntime]
+        var servers: [LlamaServer]
+    }
+
+    private let started = Mutex<Started?>(nil)
+
+    public init(panel: Panel, rubric: Rubric, options: RunOptions = RunOptions()) {
+        self.panel = panel
+        self.rubric = rubric
+        self.options = options
+    }
+
+    var flip: FlipPolicy { options.flip ?? panel.flip }
+    var aggregator: Aggregator {
+        Aggregator(
+            method: options.aggregate ?? panel.aggregate,
+            weights: Dictionary(uniqueKeysWithValues: panel.judges.map { ($0.name, $0.weight) }))
+    }
+
+    /// Starts local servers (for `llamacpp` judges) and builds providers. Called by the run methods when needed;
+    /// call it yourself to judge many single items without restarting servers, then ``shutdown()``.
+    public func start() async throws {
+        if started.withLock({ $0 != nil }) { return }
+        var servers: [LlamaServer] = []
+        var runtimes: [JudgeRuntime] = []
+        do {
+            for judge in panel.judges {
+                var urls = judge.baseURLs
+                if judge.provider == .llamacpp, let settings = judge.llamacpp {
+                    let s = try await LlamaServer.start(settings: settings, judgeName: judge.name, environment: options.environment)
+                    servers.append(s)
+                    urls = [s.baseURL]
+                }
+                let provider = try ProviderFactory.make(
+                    judge: judge, baseURLs: urls, environment: options.environment, transport: options.transport)
+                runtimes.append(JudgeRuntime(config: judge, provider: provider))
+            }
+        } catch {
+            for s in servers { s.stop() }
+            throw error
+        }
+        let extra = started.withLock { state -> [LlamaServer] in
+            if state != nil { return servers }
+            state = Started(runtimes: runtimes, servers: servers)
+            return []
+        }
+        for s in extra { s.stop() }
+    }
+
+    /// Stops local servers started by ``start()``.
+    public func shutdown() {
+        let servers = started.withLock { state -> [LlamaServer] in
+            defer { state = nil }
+            return state?.servers ?? []
+        }
+        for s in servers { s.stop() }
+    }
+
+    /// Judges one item with the whole panel.
+    public func judge(_ item: Item) async throws -> ItemResult {
+        let result = try await run(items: [item])
+        return result.results[0]
+    }
+
+    /// Judges a stream of items, yielding each item's result as soon as it is complete (not in input order).
+    public func judge<S: AsyncSequence & Sendable>(items: S) -> AsyncThrowingStream<ItemResult, any Error>
+    where S.Element == Item {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    let owned = try await self.ensureStarted()
+                    defer { if owned { self.shutdown() } }
+                    let counters = RunCounters()
+                    try await self.process(
+                        items: items, counters: counters, journal: nil, completed: [:]
+                    ) { continuation.yield($0) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Runs the panel over all items. With a journal, every vote is appended as it finishes; `completed`
+    /// votes (from a journal being resumed) are reused without calling.
+    public func run(
+        items: [Item], journal: VoteJournal? = nil, completed: [String: Vote] = [:], counters: RunCounters? = nil
+    ) async throws -> RunResult {
+        let clock = ContinuousClock.now
+        let owned = try await ensureStarted()
+        defer { if owned { shutdown() } }
+        let counters = counters ?? RunCounters(expected: 0)
+        var results: [ItemResult?] = Array(repeating: nil, count: items.count)
+        let indexed = AsyncIndexedItems(items: items)
+        try await process(items: indexed, counters: counters, journal: journal, completed: completed) {
+            results[$0.index] = $0
+        }
+        var done = results.map { $0! }
+        if aggregator.method == .dawidSkene {
+            done = aggregator.dawidSkene(done, kind: rubric.kind)
+        }
+        let elapsed = ContinuousClock.now - clock
+        return RunResult(
+            items: items, results: done, counters: counters.snapshot,
+            wallSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    /// Runs `body` with the started judges (panel order) and a call executor, for runners that choose their
+    /// calls themselves (``AdaptiveRunner``); starts and stops local servers when not already started.
+    func withRuntimes<T: Sendable>(
+        counters: RunCounters, _ body: @Sendable ([JudgeRuntime], CallExecutor) async throws -> T
+    ) async throws -> T {
+        let owned = try await ensureStarted()
+        defer { if owned { shutdown() } }
+        let executor = CallExecutor(rubric: rubric, cache: options.cache, retry: options.retry, stats: counters)
+        return try await body(runtimes(), executor)
+    }
+
+    private func ensureStarted() async throws -> Bool {
+        if started.withLock({ $0 != nil }) { return false }
+        try await start()
+        return true
+    }
+
+    private func runtimes() -> [JudgeRuntime] {
+        started.withLock { $0?.runtimes ?? [] }
+    }
+
+    /// The core loop: a bounded window of items in flight; each item's calls run concurrently,
+    /// each judge bounded by its semaphore.
+    private func process<S: AsyncSequence>(
+        items: S, counters: RunCounters, journal: VoteJournal?, completed: [String: Vote],
+        onResult: (ItemResult) async throws -> Void
+    ) async throws where S.Element == Item {
+        let runtimes = runtimes()
+        let executor = CallExecutor(rubric: rubric, cache: options.cache, retry: options.retry, stats: counters)
+        let totalConcurrency = runtimes.map(\.config.concurrency).reduce(0, +)
+        let callsPerItem = max(1, panel.judges.map { $0.samples * (rubric.kind == .pairwise && panel.swap ? 2 : 1) }.reduce(0, +))
+        let window = max(2, (totalConcurrency * 2) / callsPerItem + 2)
+        try await withThrowingTaskGroup(of: ItemResult.self) { group in
+            var inFlight = 0
+            var index = 0
+            for try await item in items {
+                if inFlight >= window, let r = try await group.next() {
+                    inFlight -= 1
+                    try await onResult(r)
+                }
+                let i = index
+                group.addTask {
+                    try await self.judgeOne(
+                        index: i, item: item, runtimes: runtimes, executor: executor, journal: journal,
+                        completed: completed)
+                }
+                inFlight += 1
+                index += 1
+            }
+            while let r = try await group.next() { try await onResult(r) }
+        }
+    }
+
+    private func judgeOne(
+        index: Int, item: Item, runtimes: [JudgeRuntime], executor: CallExecutor, journal: VoteJournal?,
+        completed: [String: Vote]
+    ) async throws -> ItemResult {
+        let calls = Call.plan(itemIndex: index, item: item, rubric: rubric, panel: panel)
+        let checklist = options.checklists[item.id]
+        var votes = [Vote?](repeating: nil, count: calls.count)
+        try await withThrowingTaskGroup(of: (Int, Vote).self) { group in
+            for (n, call) in calls.enumerated() {
+                let rt = runtimes[call.judge]
+                if let done = completed[call.key(itemID: item.id, judgeName: rt.config.name)] {
+                    votes[n] = done
+                    continue
+                }
+                group.addTask {
+                    let v = try await executor.executeBounded(
+                        call: call, item: item, judge: rt, checklist: checklist, journal: journal)
+                    return (n, v)
+                }
+            }
+            for try await (n, v) in group { votes[n] = v }
+        }
+        let all = votes.map { $0! }
+        var perJudge: [String: JudgeVerdict] = [:]
+        var ordered: [(name: String, verdict: JudgeVerdict)] = []
+        for judge in panel.judges {
+            let jv = Reconcile.judge(
+                all.filter { $0.judge == judge.name }, kind: rubric.kind, flip: flip,
+                tieMargin: rubric.checklist?.tieMargin ?? 0.05)
+            perJudge[judge.name] = jv
+            ordered.append((judge.name, jv))
+        }
+        let verdict = aggregator.aggregate(item: item.id, judges: ordered, kind: rubric.kind)
+        return ItemResult(index: index, item: item, votes: all, judgeVerdicts: perJudge, verdict: verdict)
+    }
+}
+
+/// Items as an async sequence (so arrays and streams share one loop).
+struct AsyncIndexedItems: AsyncSequence, Sendable {
+    typealias Element = Item
+    let items: [Item]
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var items: [Item]
+        var i = 0
+        mutating func next() async -> Item? {
+            guard i < items.count else { return nil }
+            defer { i += 1 }
+            return items[i]
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(items: items) }
+}

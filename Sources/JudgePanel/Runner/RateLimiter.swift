@@ -1,0 +1,55 @@
+import Foundation
+
+/// Per-judge request and token rate limits (requests and tokens per minute), as token buckets.
+actor RateLimiter {
+    private let rpm: Double?
+    private let tpm: Double?
+    private var requestTokens: Double
+    private var tokenTokens: Double
+    private var last: ContinuousClock.Instant
+    private var pausedUntil: ContinuousClock.Instant?
+
+    init(rpm: Double?, tpm: Double?) {
+        self.rpm = rpm
+        self.tpm = tpm
+        requestTokens = min(rpm ?? 1, max(1, (rpm ?? 60) / 60))
+        tokenTokens = (tpm ?? 0) / 60
+        last = .now
+    }
+
+    private func refill() {
+        let now = ContinuousClock.now
+        let dt = Double((now - last).components.seconds) + Double((now - last).components.attoseconds) / 1e18
+        last = now
+        if let rpm { requestTokens = min(max(1, rpm / 60), requestTokens + dt * rpm / 60) }
+        if let tpm { tokenTokens = min(max(1, tpm / 6), tokenTokens + dt * tpm / 60) }
+    }
+
+    /// Waits until a request of about `tokens` tokens may be sent.
+    func acquire(tokens: Int) async throws {
+        while true {
+            if let until = pausedUntil, until > .now {
+                try await Task.sleep(until: until, clock: .continuous)
+                continue
+            }
+            guard rpm != nil || tpm != nil else { return }
+            refill()
+            let needTokens = tpm == nil ? 0 : min(Double(tokens), max(1, tpm! / 6))
+            if requestTokens >= 1 || rpm == nil, tokenTokens >= needTokens || tpm == nil {
+                if rpm != nil { requestTokens -= 1 }
+                if tpm != nil { tokenTokens -= needTokens }
+                return
+            }
+            var wait = 0.05
+            if let rpm, requestTokens < 1 { wait = max(wait, (1 - requestTokens) * 60 / rpm) }
+            if let tpm, tokenTokens < needTokens { wait = max(wait, (needTokens - tokenTokens) * 60 / tpm) }
+            try await Task.sleep(for: .seconds(min(wait, 5)))
+        }
+    }
+
+    /// Holds every request of this judge for `seconds` (a provider's Retry-After).
+    func pause(seconds: Double) {
+        let until = ContinuousClock.now + .seconds(seconds)
+        if pausedUntil == nil || pausedUntil! < until { pausedUntil = until }
+    }
+}

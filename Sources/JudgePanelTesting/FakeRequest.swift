@@ -1,0 +1,289 @@
+import Foundation
+
+/// The provider wire format a request to ``FakeProviderServer`` arrived in.
+///
+/// The server picks the wire from the path:
+///
+/// ```swift
+/// // POST /v1/chat/completions            → .openai
+/// // POST /v1/messages                    → .anthropic
+/// // POST /v1beta/models/M:generateContent → .gemini
+/// // POST /api/chat                       → .ollama
+/// let wire: FakeWire = request.wire
+/// ```
+public enum FakeWire: String, Sendable, CaseIterable {
+    /// OpenAI chat completions (`/v1/chat/completions` or `/chat/completions`).
+    case openai
+    /// Anthropic Messages (`/v1/messages`).
+    case anthropic
+    /// Gemini `generateContent` (`/v1beta/models/{model}:generateContent`).
+    case gemini
+    /// Ollama chat, non-streaming (`/api/chat`).
+    case ollama
+}
+
+/// One non-system turn of a chat request, with its role normalised to `user` or `assistant`.
+///
+/// ```swift
+/// let turn = FakeMessage(role: "user", content: "Which answer is better?")
+/// ```
+public struct FakeMessage: Sendable, Hashable {
+    /// `user` or `assistant` (Gemini's `model` becomes `assistant`).
+    public let role: String
+    /// The turn's text; several text parts are joined with newlines.
+    public let content: String
+
+    /// Creates a message.
+    public init(role: String, content: String) {
+        self.role = role
+        self.content = content
+    }
+}
+
+/// A request received by ``FakeProviderServer``, decoded from whichever wire format it used.
+///
+/// Handlers receive it and tests can inspect it afterwards through
+/// ``FakeProviderServer/recordedRequests()``:
+///
+/// ```swift
+/// let server = FakeProviderServer { request in
+///     .text(request.wantsJSON ? #"{"score": 7}"# : "Rating: [[7]]")
+/// }
+/// try await server.start()
+/// // … drive the client …
+/// let first = try #require(await server.recordedRequests().first)
+/// #expect(first.model == "gpt-4o-mini")
+/// #expect(first.lastUserText.contains("[The Start of Assistant's Answer]"))
+/// ```
+public struct FakeRequest: Sendable {
+    /// The wire format, chosen from the request path.
+    public let wire: FakeWire
+    /// The request path, without the query string.
+    public let path: String
+    /// The request headers, with lower-cased names; repeated headers are joined with `, `.
+    public let headers: [String: String]
+    /// The decoded query string (e.g. Gemini's `?key=`).
+    public let query: [String: String]
+    /// The raw request body.
+    public let body: Data
+    /// The model: from the body, or from the URL path for Gemini.
+    public let model: String
+    /// The system prompt: OpenAI/Ollama system (or developer) messages, Anthropic `system`,
+    /// Gemini `systemInstruction`. Several are joined with blank lines.
+    public let system: String?
+    /// The non-system turns, in order, roles normalised to `user`/`assistant`.
+    public let messages: [FakeMessage]
+    /// The sampling temperature, if sent.
+    public let temperature: Double?
+    /// `max_completion_tokens`/`max_tokens` (OpenAI), `max_tokens` (Anthropic),
+    /// `generationConfig.maxOutputTokens` (Gemini), `options.num_predict` (Ollama).
+    public let maxTokens: Int?
+    /// `seed` (OpenAI), `generationConfig.seed` (Gemini), `options.seed` (Ollama).
+    public let seed: Int?
+    /// Whether JSON output was requested: OpenAI `response_format` of type `json_object`/`json_schema`,
+    /// Anthropic `output_format`, Gemini `responseMimeType: application/json`, Ollama `format`.
+    public let wantsJSON: Bool
+    /// Whether token log-probabilities were requested (OpenAI/Ollama `logprobs`,
+    /// Gemini `generationConfig.responseLogprobs`).
+    public let logprobs: Bool
+    /// How many alternatives per token were requested (`top_logprobs`, Gemini `generationConfig.logprobs`).
+    public let topLogprobs: Int?
+    /// 0-based arrival order of provider requests across the server.
+    public let index: Int
+
+    /// Creates a request by hand, e.g. to call a ``SimulatedJudge`` without a server.
+    public init(
+        wire: FakeWire = .openai,
+        path: String = "/v1/chat/completions",
+        headers: [String: String] = [:],
+        query: [String: String] = [:],
+        body: Data = Data(),
+        model: String = "fake-model",
+        system: String? = nil,
+        messages: [FakeMessage],
+        temperature: Double? = nil,
+        maxTokens: Int? = nil,
+        seed: Int? = nil,
+        wantsJSON: Bool = false,
+        logprobs: Bool = false,
+        topLogprobs: Int? = nil,
+        index: Int = 0
+    ) {
+        self.wire = wire
+        self.path = path
+        self.headers = headers
+        self.query = query
+        self.body = body
+        self.model = model
+        self.system = system
+        self.messages = messages
+        self.temperature = temperature
+        self.maxTokens = maxTokens
+        self.seed = seed
+        self.wantsJSON = wantsJSON
+        self.logprobs = logprobs
+        self.topLogprobs = topLogprobs
+        self.index = index
+    }
+
+    /// The text of the last `user` turn, or `""` when there is none.
+    public var lastUserText: String {
+        messages.last(where: { $0.role == "user" })?.content ?? ""
+    }
+
+    /// The system prompt and all turns joined with blank lines: the full prompt as text.
+    public var promptText: String {
+        ([system].compactMap { $0 } + messages.map(\.content)).joined(separator: "\n\n")
+    }
+
+    /// The API key the client sent: `Authorization: Bearer …` (OpenAI, Ollama), `x-api-key` (Anthropic),
+    /// `x-goog-api-key` or `?key=` (Gemini).
+    public var apiKey: String? {
+        if let key = headers["x-api-key"] ?? headers["x-goog-api-key"] ?? query["key"] { return key }
+        guard let auth = headers["authorization"] else { return nil }
+        let prefix = "bearer "
+        return auth.lowercased().hasPrefix(prefix) ? String(auth.dropFirst(prefix.count)) : auth
+    }
+}
+
+// MARK: - Decoding
+
+/// Why a body could not be decoded; the server answers 400 in the wire's error shape.
+struct FakeRequestDecodingError: Error {
+    var message: String
+}
+
+extension FakeRequest {
+    /// Decodes a provider request body for `wire`.
+    static func decode(
+        wire: FakeWire,
+        path: String,
+        headers: [String: String],
+        query: [String: String],
+        body: Data,
+        pathModel: String?,
+        index: Int
+    ) -> Result<FakeRequest, FakeRequestDecodingError> {
+        guard let json = try? JSONDecoder().decode(JSONValue.self, from: body), case .object = json else {
+            return .failure(FakeRequestDecodingError(message: "request body is not a JSON object"))
+        }
+        var system: [String] = []
+        var messages: [FakeMessage] = []
+        var temperature: Double?
+        var maxTokens: Int?
+        var seed: Int?
+        var wantsJSON = false
+        var logprobs = false
+        var topLogprobs: Int?
+        var model = json["model"]?.stringValue ?? ""
+
+        switch wire {
+        case .openai, .ollama:
+            for message in json["messages"]?.arrayValue ?? [] {
+                let role = message["role"]?.stringValue ?? "user"
+                let text = Self.text(of: message["content"])
+                if role == "system" || role == "developer" {
+                    system.append(text)
+                } else {
+                    messages.append(FakeMessage(role: Self.normalisedRole(role), content: text))
+                }
+            }
+            if wire == .openai {
+                temperature = json["temperature"]?.doubleValue
+                maxTokens = (json["max_completion_tokens"] ?? json["max_tokens"])?.intValue
+                seed = json["seed"]?.intValue
+                let format = json["response_format"]?["type"]?.stringValue
+                wantsJSON = format == "json_object" || format == "json_schema"
+            } else {
+                let options = json["options"]
+                temperature = options?["temperature"]?.doubleValue
+                maxTokens = options?["num_predict"]?.intValue
+                seed = options?["seed"]?.intValue
+                if let format = json["format"] {
+                    wantsJSON = format != .null && format != .string("")
+                }
+            }
+            logprobs = json["logprobs"]?.boolValue ?? false
+            topLogprobs = json["top_logprobs"]?.intValue
+
+        case .anthropic:
+            if let value = json["system"] {
+                let text = Self.text(of: value)
+                if !text.isEmpty { system.append(text) }
+            }
+            for message in json["messages"]?.arrayValue ?? [] {
+                let role = message["role"]?.stringValue ?? "user"
+                messages.append(
+                    FakeMessage(role: Self.normalisedRole(role), content: Self.text(of: message["content"])))
+            }
+            temperature = json["temperature"]?.doubleValue
+            maxTokens = json["max_tokens"]?.intValue
+            if let format = json["output_format"] ?? json["response_format"] {
+                wantsJSON = format != .null
+            }
+
+        case .gemini:
+            model = pathModel ?? model
+            if let instruction = json["systemInstruction"] ?? json["system_instruction"] {
+                let text = Self.text(of: instruction["parts"] ?? instruction)
+                if !text.isEmpty { system.append(text) }
+            }
+            for content in json["contents"]?.arrayValue ?? [] {
+                let role = content["role"]?.stringValue ?? "user"
+                messages.append(FakeMessage(role: Self.normalisedRole(role), content: Self.text(of: content["parts"])))
+            }
+            let config = json["generationConfig"] ?? json["generation_config"]
+            temperature = config?["temperature"]?.doubleValue
+            maxTokens = (config?["maxOutputTokens"] ?? config?["max_output_tokens"])?.intValue
+            seed = config?["seed"]?.intValue
+            let mime = (config?["responseMimeType"] ?? config?["response_mime_type"])?.stringValue
+            wantsJSON = mime == "application/json"
+            logprobs = (config?["responseLogprobs"] ?? config?["response_logprobs"])?.boolValue ?? false
+            topLogprobs = config?["logprobs"]?.intValue
+        }
+
+        return .success(
+            FakeRequest(
+                wire: wire,
+                path: path,
+                headers: headers,
+                query: query,
+                body: body,
+                model: model,
+                system: system.isEmpty ? nil : system.joined(separator: "\n\n"),
+                messages: messages,
+                temperature: temperature,
+                maxTokens: maxTokens,
+                seed: seed,
+                wantsJSON: wantsJSON,
+                logprobs: logprobs,
+                topLogprobs: topLogprobs,
+                index: index
+            )
+        )
+    }
+
+    static func normalisedRole(_ role: String) -> String {
+        switch role {
+        case "assistant", "model": "assistant"
+        default: "user"
+        }
+    }
+
+    /// The text of a content value: a string, or an array of parts/blocks with `text` fields.
+    static func text(of value: JSONValue?) -> String {
+        switch value {
+        case .string(let text):
+            return text
+        case .array(let parts):
+            return parts.compactMap { part -> String? in
+                if case .string(let text) = part { return text }
+                return part["text"]?.stringValue
+            }.joined(separator: "\n")
+        case .object:
+            return value?["text"]?.stringValue ?? ""
+        default:
+            return ""
+        }
+    }
+}

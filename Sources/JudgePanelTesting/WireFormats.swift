@@ -1,0 +1,425 @@
+import Foundation
+
+// MARK: - JSON value
+
+/// A minimal JSON tree for decoding provider requests and rendering replies.
+enum JSONValue: Sendable, Hashable, Codable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .number(let value):
+            if value == value.rounded(), abs(value) < 1e15 {
+                try container.encode(Int64(value))
+            } else {
+                try container.encode(value)
+            }
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+
+    subscript(key: String) -> JSONValue? {
+        if case .object(let object) = self { return object[key] }
+        return nil
+    }
+
+    var stringValue: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+
+    var doubleValue: Double? {
+        if case .number(let value) = self { return value }
+        return nil
+    }
+
+    var intValue: Int? {
+        if case .number(let value) = self, value.isFinite, abs(value) < 9e18 { return Int(value) }
+        return nil
+    }
+
+    var boolValue: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
+    }
+
+    var arrayValue: [JSONValue]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
+
+    static func int(_ value: Int) -> JSONValue { .number(Double(value)) }
+
+    func encoded() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)) ?? Data("null".utf8)
+    }
+}
+
+// MARK: - Rendering
+
+/// The bytes (or the lack of them) that answer one request.
+enum RenderedReply: Sendable {
+    case response(status: Int, headers: [String: String], body: Data)
+    case drop
+}
+
+/// Renders replies in each provider's wire format.
+enum WireRenderer {
+    static let jsonHeaders = ["Content-Type": "application/json"]
+
+    /// Token estimate used when a reply gives no count: characters / 4, rounded up.
+    static func estimateTokens(_ text: String) -> Int {
+        (text.count + 3) / 4
+    }
+
+    static func render(_ reply: FakeReply, for request: FakeRequest) -> RenderedReply {
+        switch reply {
+        case .text(let text, let promptTokens, let completionTokens, let logprobs):
+            let body = completion(
+                for: request,
+                text: text,
+                promptTokens: promptTokens ?? estimateTokens(request.promptText),
+                completionTokens: completionTokens ?? estimateTokens(text),
+                logprobs: logprobs
+            )
+            return .response(status: 200, headers: jsonHeaders, body: body.encoded())
+
+        case .status(let code, let body, let headers):
+            var allHeaders = jsonHeaders
+            allHeaders.merge(headers) { _, new in new }
+            if !body.isEmpty {
+                return .response(status: code, headers: allHeaders, body: Data(body.utf8))
+            }
+            if (200..<300).contains(code) {
+                return render(.text(""), for: request)
+            }
+            let json = error(wire: request.wire, status: code, message: defaultMessage(for: code), retryAfter: nil)
+            return .response(status: code, headers: allHeaders, body: json.encoded())
+
+        case .rateLimited(let seconds):
+            var headers = jsonHeaders
+            headers["Retry-After"] = formatSeconds(seconds)
+            if request.wire == .openai {
+                headers["retry-after-ms"] = String(Int((seconds * 1000).rounded()))
+            }
+            let json = error(wire: request.wire, status: 429, message: defaultMessage(for: 429), retryAfter: seconds)
+            return .response(status: 429, headers: headers, body: json.encoded())
+
+        case .delayed(_, let inner):
+            // The server sleeps before rendering; rendering alone ignores the delay.
+            return render(inner, for: request)
+
+        case .dropConnection:
+            return .drop
+
+        case .truncatedJSON:
+            let full = completion(
+                for: request,
+                text: "The first answer is better. [[A]]",
+                promptTokens: estimateTokens(request.promptText),
+                completionTokens: 9,
+                logprobs: nil
+            ).encoded()
+            return .response(status: 200, headers: jsonHeaders, body: full.prefix(full.count / 2))
+
+        case .garbage:
+            var bytes = Data("<html>\u{1}garbage: not JSON at all ".utf8)
+            bytes.append(contentsOf: [0xFF, 0xFE, 0x00, 0xC3])
+            return .response(status: 200, headers: jsonHeaders, body: bytes)
+        }
+    }
+
+    static func formatSeconds(_ seconds: Double) -> String {
+        if seconds == seconds.rounded(), abs(seconds) < 1e9 { return String(Int(seconds)) }
+        return String(seconds)
+    }
+
+    // MARK: Completions
+
+    static func completion(
+        for request: FakeRequest,
+        text: String,
+        promptTokens: Int,
+        completionTokens: Int,
+        logprobs: [FakeTokenLogprob]?
+    ) -> JSONValue {
+        let model = request.model
+        let now = Date()
+        switch request.wire {
+        case .openai:
+            var choice: [String: JSONValue] = [
+                "index": .int(0),
+                "message": .object(["role": .string("assistant"), "content": .string(text), "refusal": .null]),
+                "finish_reason": .string("stop"),
+                "logprobs": .null,
+            ]
+            if let logprobs {
+                let content = logprobs.map { entry -> JSONValue in
+                    .object([
+                        "token": .string(entry.token),
+                        "logprob": .number(entry.logprob),
+                        "bytes": bytes(entry.token),
+                        "top_logprobs": .array(
+                            entry.top.map {
+                                .object([
+                                    "token": .string($0.token), "logprob": .number($0.logprob),
+                                    "bytes": bytes($0.token),
+                                ])
+                            }
+                        ),
+                    ])
+                }
+                choice["logprobs"] = .object(["content": .array(content), "refusal": .null])
+            }
+            return .object([
+                "id": .string("chatcmpl-fake\(request.index)"),
+                "object": .string("chat.completion"),
+                "created": .int(Int(now.timeIntervalSince1970)),
+                "model": .string(model),
+                "system_fingerprint": .string("fp_fake"),
+                "choices": .array([.object(choice)]),
+                "usage": .object([
+                    "prompt_tokens": .int(promptTokens),
+                    "completion_tokens": .int(completionTokens),
+                    "total_tokens": .int(promptTokens + completionTokens),
+                ]),
+            ])
+
+        case .anthropic:
+            return .object([
+                "id": .string("msg_fake\(request.index)"),
+                "type": .string("message"),
+                "role": .string("assistant"),
+                "model": .string(model),
+                "content": .array([.object(["type": .string("text"), "text": .string(text)])]),
+                "stop_reason": .string("end_turn"),
+                "stop_sequence": .null,
+                "usage": .object([
+                    "input_tokens": .int(promptTokens),
+                    "output_tokens": .int(completionTokens),
+                ]),
+            ])
+
+        case .gemini:
+            var candidate: [String: JSONValue] = [
+                "content": .object([
+                    "role": .string("model"),
+                    "parts": .array([.object(["text": .string(text)])]),
+                ]),
+                "finishReason": .string("STOP"),
+                "index": .int(0),
+            ]
+            if let logprobs {
+                let chosen = logprobs.map {
+                    JSONValue.object(["token": .string($0.token), "logProbability": .number($0.logprob)])
+                }
+                let top = logprobs.map { entry in
+                    JSONValue.object([
+                        "candidates": .array(
+                            entry.top.map {
+                                .object(["token": .string($0.token), "logProbability": .number($0.logprob)])
+                            }
+                        )
+                    ])
+                }
+                let sum = logprobs.reduce(0) { $0 + $1.logprob }
+                candidate["logprobsResult"] = .object([
+                    "topCandidates": .array(top),
+                    "chosenCandidates": .array(chosen),
+                    "logProbabilitySum": .number(sum),
+                ])
+                candidate["avgLogprobs"] = .number(logprobs.isEmpty ? 0 : sum / Double(logprobs.count))
+            }
+            return .object([
+                "candidates": .array([.object(candidate)]),
+                "usageMetadata": .object([
+                    "promptTokenCount": .int(promptTokens),
+                    "candidatesTokenCount": .int(completionTokens),
+                    "totalTokenCount": .int(promptTokens + completionTokens),
+                ]),
+                "modelVersion": .string(model),
+                "responseId": .string("fake\(request.index)"),
+            ])
+
+        case .ollama:
+            var object: [String: JSONValue] = [
+                "model": .string(model),
+                "created_at": .string(ISO8601DateFormatter().string(from: now)),
+                "message": .object(["role": .string("assistant"), "content": .string(text)]),
+                "done": .bool(true),
+                "done_reason": .string("stop"),
+                "total_duration": .int(1_000_000),
+                "load_duration": .int(1_000),
+                "prompt_eval_count": .int(promptTokens),
+                "prompt_eval_duration": .int(100_000),
+                "eval_count": .int(completionTokens),
+                "eval_duration": .int(800_000),
+            ]
+            if let logprobs {
+                object["logprobs"] = .array(
+                    logprobs.map { entry in
+                        .object([
+                            "token": .string(entry.token),
+                            "logprob": .number(entry.logprob),
+                            "bytes": bytes(entry.token),
+                            "top_logprobs": .array(
+                                entry.top.map {
+                                    .object([
+                                        "token": .string($0.token), "logprob": .number($0.logprob),
+                                        "bytes": bytes($0.token),
+                                    ])
+                                }
+                            ),
+                        ])
+                    }
+                )
+            }
+            return .object(object)
+        }
+    }
+
+    static func bytes(_ token: String) -> JSONValue {
+        .array(token.utf8.map { .int(Int($0)) })
+    }
+
+    // MARK: Errors
+
+    /// The provider's error body for `status`.
+    static func error(wire: FakeWire?, status: Int, message: String, retryAfter: Double?) -> JSONValue {
+        switch wire {
+        case .openai, nil:
+            let (type, code): (String, JSONValue) =
+                switch status {
+                case 401: ("invalid_request_error", .string("invalid_api_key"))
+                case 404: ("invalid_request_error", .string("model_not_found"))
+                case 429: ("requests", .string("rate_limit_exceeded"))
+                case 400..<500: ("invalid_request_error", .null)
+                default: ("server_error", .null)
+                }
+            return .object([
+                "error": .object([
+                    "message": .string(message), "type": .string(type), "param": .null, "code": code,
+                ])
+            ])
+
+        case .anthropic:
+            let type =
+                switch status {
+                case 400: "invalid_request_error"
+                case 401: "authentication_error"
+                case 403: "permission_error"
+                case 404: "not_found_error"
+                case 413: "request_too_large"
+                case 429: "rate_limit_error"
+                case 529: "overloaded_error"
+                case 400..<500: "invalid_request_error"
+                default: "api_error"
+                }
+            return .object([
+                "type": .string("error"),
+                "error": .object(["type": .string(type), "message": .string(message)]),
+            ])
+
+        case .gemini:
+            let statusName =
+                switch status {
+                case 400: "INVALID_ARGUMENT"
+                case 401: "UNAUTHENTICATED"
+                case 403: "PERMISSION_DENIED"
+                case 404: "NOT_FOUND"
+                case 409: "ABORTED"
+                case 429: "RESOURCE_EXHAUSTED"
+                case 499: "CANCELLED"
+                case 501: "UNIMPLEMENTED"
+                case 503: "UNAVAILABLE"
+                case 504: "DEADLINE_EXCEEDED"
+                case 400..<500: "FAILED_PRECONDITION"
+                default: "INTERNAL"
+                }
+            var error: [String: JSONValue] = [
+                "code": .int(status), "message": .string(message), "status": .string(statusName),
+            ]
+            if let retryAfter {
+                error["details"] = .array([
+                    .object([
+                        "@type": .string("type.googleapis.com/google.rpc.RetryInfo"),
+                        "retryDelay": .string("\(formatSeconds(retryAfter))s"),
+                    ])
+                ])
+            }
+            return .object(["error": .object(error)])
+
+        case .ollama:
+            return .object(["error": .string(message)])
+        }
+    }
+
+    static func defaultMessage(for status: Int) -> String {
+        switch status {
+        case 400: "Bad request (fake provider)."
+        case 401: "Invalid API key (fake provider)."
+        case 403: "Permission denied (fake provider)."
+        case 404: "Not found (fake provider)."
+        case 408: "Request timeout (fake provider)."
+        case 413: "Request too large (fake provider)."
+        case 429: "Rate limit reached; please retry later (fake provider)."
+        case 500: "Internal server error (fake provider)."
+        case 502: "Bad gateway (fake provider)."
+        case 503: "Service unavailable (fake provider)."
+        case 504: "Gateway timeout (fake provider)."
+        case 529: "Overloaded (fake provider)."
+        default: "HTTP \(status) (fake provider)."
+        }
+    }
+
+    static func reasonPhrase(for status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 201: "Created"
+        case 204: "No Content"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 408: "Request Timeout"
+        case 413: "Payload Too Large"
+        case 422: "Unprocessable Entity"
+        case 429: "Too Many Requests"
+        case 500: "Internal Server Error"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        case 529: "Overloaded"
+        default: "Status \(status)"
+        }
+    }
+}

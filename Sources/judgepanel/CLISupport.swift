@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import JudgePanel
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Runs a subcommand body, mapping errors to the documented exit codes:
+/// 2 for bad input or usage (message names file and line), 1 for other failures.
+func runMapped(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let e as JudgePanelError {
+        LlamaServer.stopAll()
+        FileHandle.standardError.write(Data("judgepanel: error: \(e.description)\n".utf8))
+        throw ExitCode(e.isInputError ? 2 : 1)
+    } catch let e as ExitCode {
+        throw e
+    } catch is CancellationError {
+        LlamaServer.stopAll()
+        FileHandle.standardError.write(Data("judgepanel: cancelled\n".utf8))
+        throw ExitCode(130)
+    } catch {
+        LlamaServer.stopAll()
+        FileHandle.standardError.write(Data("judgepanel: error: \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+/// Options shared by commands that read items.
+struct ItemOptions: ParsableArguments {
+    @Option(name: .customLong("map"), help: "Read a field from another key: --map prompt=instruction (repeatable).")
+    var map: [String] = []
+
+    @Option(name: .customLong("label-map"), help: "Rewrite label values: --label-map 1=A,2=B,0=tie.")
+    var labelMap: [String] = []
+
+    func loader() throws -> ItemLoader {
+        ItemLoader(mapping: try ItemMapping(mapOptions: map, labelMapOptions: labelMap))
+    }
+}
+
+/// Options for where responses are cached.
+struct CacheOptions: ParsableArguments {
+    @Flag(name: .customLong("no-cache"), help: "Do not read or write the response cache.")
+    var noCache = false
+
+    @Option(name: .customLong("cache-dir"), help: "Response cache directory (default $JUDGEPANEL_HOME/cache).")
+    var cacheDir: String?
+
+    var cache: ResponseCache? {
+        if noCache { return nil }
+        if let cacheDir { return ResponseCache(directory: URL(fileURLWithPath: cacheDir)) }
+        return ResponseCache(directory: ResponseCache.defaultDirectory())
+    }
+}
+
+func printErr(_ s: String) {
+    FileHandle.standardError.write(Data((s + "\n").utf8))
+}
+
+var stderrIsTTY: Bool { isatty(2) == 1 }

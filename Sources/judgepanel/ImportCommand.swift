@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import JudgePanel
+
+extension ImportFormat: ExpressibleByArgument {}
+
+/// `judgepanel import FORMAT SRC...`: turns a known annotated data set into items.jsonl (+ votes.jsonl).
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import a known data set into items.jsonl (and recorded judge verdicts into votes.jsonl).",
+        discussion: """
+            Sources per format:
+              pandalm: testset-v1.json [*-testset-v1.json result files]
+              llmbar: DIR or DIR/dataset.json (+ DIR/evaluators/E/S/result.json)
+              autoj: TEST.jsonl [--predictions F] [--exchanged F] [--judge NAME]
+              mtbench-human: judgments.jsonl (author_*/expert_*/human* = labels)
+              alpacaeval: annotations.json [--as-labels]
+              hanna: hanna_metric_scores_llm.csv [--criterion Coherence]
+            items.jsonl (and votes.jsonl) are written atomically into --out.
+            """
+    )
+
+    @Argument(help: "The data set format.")
+    var format: ImportFormat
+
+    @Argument(help: "Source files (or an LLMBar folder).")
+    var sources: [String]
+
+    @Option(name: .customLong("out"), help: "Directory for items.jsonl and votes.jsonl.")
+    var out: String = "."
+
+    @Option(help: "HANNA: criterion for labels and votes (Relevance, Coherence, Empathy, Surprise, Engagement, Complexity).")
+    var criterion: String?
+
+    @Option(help: "Auto-J: predictions for the original order (JSONL of {\"output\": 0/1/2}).")
+    var predictions: String?
+
+    @Option(help: "Auto-J: predictions with the two responses exchanged.")
+    var exchanged: String?
+
+    @Option(help: "Auto-J: judge name for the predictions (default autoj).")
+    var judge: String?
+
+    @Flag(name: .customLong("as-labels"), help: "alpaca_eval: treat every preference as a human label.")
+    var asLabels = false
+
+    func run() async throws {
+        try await runMapped {
+            let options = ImportOptions(
+                criterion: criterion, predictions: predictions, exchanged: exchanged, judge: judge, asLabels: asLabels)
+            let result = try Importer.run(format: format, sources: sources, options: options)
+            let written = try result.write(to: out)
+            for note in result.notes { printErr("note: \(note)") }
+            print(
+                "\(format.rawValue): \(result.items.count) items, \(result.labelledItemCount) with a label, \(result.annotatorLabelCount) annotator labels"
+            )
+            for j in result.votesPerJudge {
+                print("  votes \(j.judge): \(j.ok + j.abstained) (\(j.ok) ok, \(j.abstained) abstained)")
+            }
+            for path in written { print("wrote \(path)") }
+        }
+    }
+}
