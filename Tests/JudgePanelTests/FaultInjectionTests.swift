@@ -138,14 +138,18 @@ struct FaultInjectionTests {
         #expect(oracle.votes.allSatisfy { $0.status == .ok })
 
         // Retries are counted exactly: every request beyond one per call was a retry (at least one per injected
-        // fault; more only if a loaded machine pushes a clean reply past j1's 1 s timeout), and the votes'
+        // fault; more only if a loaded machine pushes a clean reply past its judge's timeout), and the votes'
         // attempts add up to the requests the server saw.
         let snap = counters.snapshot
         #expect(requests >= planned.count + plan.total)
         #expect(snap.retries == requests - planned.count, "\(snap.retries) retries, \(requests) requests")
         #expect(snap.httpCalls == requests)
         #expect(votes.map { $0.attempts ?? 0 }.reduce(0, +) == requests)
-        #expect(votes.allSatisfy { ($0.attempts ?? 0) >= 1 && ($0.attempts ?? 0) <= 3 })
+        // Faults hit a request at most twice; a third try happens only when a loaded machine pushes a clean reply
+        // past its timeout, and no vote may use more than its judge's retries + 1 tries.
+        #expect(votes.allSatisfy { ($0.attempts ?? 0) >= 1 && ($0.attempts ?? 0) <= 6 })
+        let beyondFaults = votes.filter { ($0.attempts ?? 0) > 3 }.count
+        #expect(beyondFaults <= 20, "\(beyondFaults) votes needed more than three tries")
 
         // Verdicts equal the unfaulted run's, vote by vote and item by item.
         let oracleVotes = Dictionary(uniqueKeysWithValues: oracle.votes.map { ($0.key, $0.verdict) })

@@ -4,9 +4,38 @@ import JudgePanelTesting
 import JudgeStats
 import Testing
 
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #endif
+
+/// Lets the first `limit` requests through and holds every later one until `open()`: a run "interrupted after
+/// N calls" then depends on counts, not on how fast a loaded machine happens to be.
+final class RequestGate: Sendable {
+    private let state: Mutex<(admitted: Int, open: Bool)>
+    let limit: Int
+
+    init(limit: Int) {
+        self.limit = limit
+        state = Mutex((0, false))
+    }
+
+    func open() { state.withLock { $0.open = true } }
+
+    func wrap(_ inner: @escaping FakeHandler) -> FakeHandler {
+        { request in
+            let held = self.state.withLock { s -> Bool in
+                s.admitted += 1
+                return !s.open && s.admitted > self.limit
+            }
+            if held {
+                while !self.state.withLock({ $0.open }) { try? await Task.sleep(for: .milliseconds(10)) }
+            }
+            return await inner(request)
+        }
+    }
+}
 
 /// The vote a fake-server request is for, as "judge|item|order", read from the synthetic prompt
 /// ("Question N?" and which of the alpha/beta answers is shown first).
@@ -80,7 +109,8 @@ struct ResumeTests {
     func cancelAndResume() async throws {
         let (items, quality) = syntheticPairwise(150)
         let oracle = SimulatedJudge.oracle(quality: qualityOracle(quality)).handler
-        let slow: FakeHandler = { request in .delayed(.milliseconds(4), await oracle(request)) }
+        let gate = RequestGate(limit: 200)
+        let slow = gate.wrap { request in .delayed(.milliseconds(4), await oracle(request)) }
         let server = try await startPanelFake(["j1": slow, "j2": slow])
         let panel = await fakePanel(server, judges: ["j1", "j2"], concurrency: 6)
         let rubric = try loadRubric("pairwise-mtbench")
@@ -90,14 +120,16 @@ struct ResumeTests {
         let journal = out + "/journal.jsonl"
 
         let task = Task { try await job.run(outDir: out) }
-        let deadline = ContinuousClock.now + .seconds(20)
+        // The gate holds every request after the 200th, so the run is mid-flight when the journal holds 200.
+        let deadline = ContinuousClock.now + .seconds(300)
         while lineCount(journal) < 200, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
         task.cancel()
         let first = await task.result
+        gate.open()
         #expect(throws: CancellationError.self) { try first.get() }
         let phase1 = try await settledRequestCount(server)
         let done = try VoteJournal.completed(path: journal)
-        #expect(done.count >= 200 && done.count < 600, "\(done.count) journaled")
+        #expect(done.count == 200, "\(done.count) journaled")
         #expect(!FileManager.default.fileExists(atPath: out + "/verdicts.jsonl"))
 
         // Resume: no journaled call is sent again; every other planned call is sent once.
@@ -131,7 +163,8 @@ struct ResumeTests {
         let itemsPath = dir.appendingPathComponent("items.jsonl").path
         try writeItems(items, to: itemsPath)
         let oracle = SimulatedJudge.oracle(quality: qualityOracle(quality)).handler
-        let server = try await startPanelFake(["oracle": { request in .delayed(.milliseconds(25), await oracle(request)) }])
+        let gate = RequestGate(limit: 60)
+        let server = try await startPanelFake(["oracle": gate.wrap { request in .delayed(.milliseconds(25), await oracle(request)) }])
         let base = await server.baseURL.absoluteString + "/v1"
         let panelPath = dir.appendingPathComponent("panel.yaml").path
         try """
@@ -147,16 +180,17 @@ struct ResumeTests {
         let args = ["score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out, "--no-cache"]
 
         let p = try launchJudgepanel(args, env: ["JP_TEST_KEY": secret])
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(300)
         while lineCount(journal) < 60, p.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         #expect(p.isRunning, "the run finished before it could be killed")
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
+        gate.open()
         #expect(p.terminationReason == .uncaughtSignal)
         #expect(!FileManager.default.fileExists(atPath: out + "/verdicts.jsonl"))
         let phase1 = try await settledRequestCount(server)
         let done = try VoteJournal.completed(path: journal)
-        #expect(done.count >= 60 && done.count < 240, "\(done.count)")
+        #expect(done.count == 60, "\(done.count)")
 
         // Without --resume the run directory is refused.
         let refused = try await runJudgepanel(args, env: ["JP_TEST_KEY": secret])
