@@ -116,6 +116,48 @@ public func cohenKappa<T: Hashable & Comparable>(
     return kappa(confusion: confusion, k: k, weights: weights)
 }
 
+/// Cohen's κ for a `DenseCategory` type (e.g. `Preference`): the same semantics as the generic version —
+/// labels default to the sorted union of observed values, given `labels` set the order and filter
+/// pairs — but values are counted straight into a matrix by `denseIndex`, with no coding pass.
+@inlinable
+public func cohenKappa<T: DenseCategory>(
+    _ y1: [T], _ y2: [T], labels: [T]? = nil, weights: KappaWeights = .none
+) -> MetricValue {
+    guard y1.count == y2.count else { return .undefined("length mismatch") }
+    guard !y1.isEmpty else { return .undefined("no items") }
+    let width = T.denseCount
+    var full = [Int](repeating: 0, count: width * width)
+    full.withUnsafeMutableBufferPointer { f in
+        y1.withUnsafeBufferPointer { a in
+            y2.withUnsafeBufferPointer { b in
+                for i in 0..<a.count { f[a[i].denseIndex * width + b[i].denseIndex] += 1 }
+            }
+        }
+    }
+    // Position of each dense index in the label list (−1: not a label).
+    var position = [Int](repeating: -1, count: width)
+    var k = 0
+    if let labels {
+        for l in labels {
+            if position[l.denseIndex] >= 0 { return .undefined("duplicate labels") }
+            position[l.denseIndex] = k
+            k += 1
+        }
+        guard k > 0 else { return .undefined("no labels") }
+    } else {
+        for c in 0..<width {
+            var seen = false
+            for d in 0..<width where full[c * width + d] > 0 || full[d * width + c] > 0 { seen = true; break }
+            if seen { position[c] = k; k += 1 }
+        }
+    }
+    var confusion = [Int](repeating: 0, count: k * k)
+    for c in 0..<width where position[c] >= 0 {
+        for d in 0..<width where position[d] >= 0 { confusion[position[c] * k + position[d]] += full[c * width + d] }
+    }
+    return kappa(confusion: confusion, k: k, weights: weights)
+}
+
 /// Cohen's κ from integer codes `0..<categoryCount` (the fast path: no hashing at all).
 ///
 /// Codes outside the range are ignored, as labels outside `labels` are by scikit-learn.

@@ -254,7 +254,7 @@ private func clusterRatioCI(sums: [Double], sizes: [Int], resamples: Int, seed: 
     return percentileInterval(&stats, resamples: resamples, level: level)
 }
 
-private func percentileInterval(_ stats: inout [Double], resamples: Int, level: Double) -> (lo: Double, hi: Double)? {
+func percentileInterval(_ stats: inout [Double], resamples: Int, level: Double) -> (lo: Double, hi: Double)? {
     guard !stats.isEmpty, stats.count * 2 >= resamples else { return nil }
     stats.sort()
     let tail = (1 - level) / 2 * 100

@@ -75,3 +75,23 @@ struct CategoryCoder<T: Hashable & Comparable> {
         return (remap, order.map { values[$0] })
     }
 }
+
+/// A category type with a small fixed set of values, numbered densely in sort order: κ and friends
+/// count such values straight into a matrix, with no coding pass.
+public protocol DenseCategory: Hashable, Comparable {
+    /// How many values the type has.
+    static var denseCount: Int { get }
+    /// This value's number in `0..<denseCount`; increasing with `<`.
+    var denseIndex: Int { get }
+}
+
+extension Preference: DenseCategory {
+    public static var denseCount: Int { 3 }
+    @inlinable public var denseIndex: Int {
+        switch self {
+        case .a: return 0
+        case .b: return 1
+        case .tie: return 2
+        }
+    }
+}

@@ -244,21 +244,27 @@ public struct MetaAnalysis: Sendable {
             let correct = zip(pred, truth).map { $0.0 != nil && $0.0 == $0.1 }
             m.accuracyCI = Interval(
                 bootstrapAccuracyCI(correct: correct, resamples: boot.resamples, seed: boot.seed, clusters: subClusters))
-            let both = zip(pred, truth).compactMap { p, t -> (Preference, Preference)? in
-                guard let p, let t else { return nil }
-                return (p, t)
+            // κ over answered items, from the 3×3 confusion table (A, B, tie); its CI resamples that table
+            // (multinomially, or cluster by cluster with --cluster), the item bootstrap drawn in O(9) per resample.
+            var confusion = [Int](repeating: 0, count: 9)
+            var clusterTables: [Int: [Int]] = [:]
+            for (i, (p, t)) in zip(pred, truth).enumerated() {
+                guard let p, let t else {
+                    if let c = subClusters?[i], clusterTables[c] == nil { clusterTables[c] = [Int](repeating: 0, count: 9) }
+                    continue
+                }
+                confusion[p.denseIndex * 3 + t.denseIndex] += 1
+                if let c = subClusters?[i] { clusterTables[c, default: [Int](repeating: 0, count: 9)][p.denseIndex * 3 + t.denseIndex] += 1 }
             }
-            let cats: [Preference] = [.a, .b, .tie]
-            let k = both.isEmpty
-                ? MetricValue.undefined("no answered item") : cohenKappa(both.map(\.0), both.map(\.1), labels: cats)
+            let k = confusion.allSatisfy { $0 == 0 }
+                ? MetricValue.undefined("no answered item") : cohenKappa(flatConfusion: confusion, categoryCount: 3)
             m.set(\.cohenKappa, "cohen_kappa", k)
-            if k.value != nil, both.count <= 50_000 {
-                let bp = both.map(\.0)
-                let bt = both.map(\.1)
+            if k.value != nil {
                 m.cohenKappaCI = Interval(
-                    bootstrapPercentileCI(count: both.count, resamples: boot.resamples, seed: boot.seed) { idx in
-                        cohenKappa(idx.map { bp[$0] }, idx.map { bt[$0] }, labels: cats).value
-                    })
+                    bootstrapTableCI(
+                        cells: confusion, resamples: boot.resamples, seed: boot.seed,
+                        clusterTables: subClusters == nil ? nil : clusterTables.keys.sorted().map { clusterTables[$0]! }
+                    ) { cohenKappa(flatConfusion: $0, categoryCount: 3).value })
             }
             m.set(\.agreementWithTies, "agreement_with_ties", mtBenchAgreement(judge: pred, human: truth, includeTies: true))
             m.set(
