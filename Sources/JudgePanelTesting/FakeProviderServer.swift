@@ -1,5 +1,6 @@
 import FlyingFox
 import Foundation
+import enum JudgePanel.JSONValue
 
 /// An in-process HTTP server on 127.0.0.1 that speaks the OpenAI, Anthropic, Gemini and Ollama
 /// chat wire formats, answering each request with whatever a ``FakeHandler`` returns — including

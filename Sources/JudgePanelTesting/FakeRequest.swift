@@ -1,4 +1,5 @@
 import Foundation
+import JudgePanel
 
 /// The provider wire format a request to ``FakeProviderServer`` arrived in.
 ///

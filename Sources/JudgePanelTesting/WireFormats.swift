@@ -1,86 +1,33 @@
 import Foundation
+import JudgePanel
 
 // MARK: - JSON value
 
-/// A minimal JSON tree for decoding provider requests and rendering replies.
-enum JSONValue: Sendable, Hashable, Codable {
-    case null
-    case bool(Bool)
-    case number(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .null: try container.encodeNil()
-        case .bool(let value): try container.encode(value)
-        case .number(let value):
-            if value == value.rounded(), abs(value) < 1e15 {
-                try container.encode(Int64(value))
-            } else {
-                try container.encode(value)
-            }
-        case .string(let value): try container.encode(value)
-        case .array(let value): try container.encode(value)
-        case .object(let value): try container.encode(value)
-        }
-    }
-
-    subscript(key: String) -> JSONValue? {
-        if case .object(let object) = self { return object[key] }
-        return nil
-    }
-
-    var stringValue: String? {
-        if case .string(let value) = self { return value }
-        return nil
-    }
-
-    var doubleValue: Double? {
-        if case .number(let value) = self { return value }
-        return nil
-    }
-
-    var intValue: Int? {
-        if case .number(let value) = self, value.isFinite, abs(value) < 9e18 { return Int(value) }
-        return nil
-    }
-
-    var boolValue: Bool? {
-        if case .bool(let value) = self { return value }
-        return nil
-    }
-
-    var arrayValue: [JSONValue]? {
-        if case .array(let value) = self { return value }
-        return nil
-    }
-
+/// The fake server speaks JSON through JudgePanel's `JSONValue`; replies are rendered with integral
+/// numbers written as integers (`"prompt_tokens": 12`, as real providers write them).
+extension JSONValue {
     static func int(_ value: Int) -> JSONValue { .number(Double(value)) }
 
     func encoded() -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)) ?? Data("null".utf8)
+        return (try? encoder.encode(WireJSON(self))) ?? Data("null".utf8)
+    }
+}
+
+/// Encodes a `JSONValue` with integral numbers as integers.
+private struct WireJSON: Encodable {
+    let value: JSONValue
+    init(_ value: JSONValue) { self.value = value }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch value {
+        case .number(let n) where n == n.rounded() && abs(n) < 1e15: try container.encode(Int64(n))
+        case .array(let items): try container.encode(items.map(WireJSON.init))
+        case .object(let fields): try container.encode(fields.mapValues(WireJSON.init))
+        default: try container.encode(value)
+        }
     }
 }
 
