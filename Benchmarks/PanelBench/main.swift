@@ -1,12 +1,24 @@
 // PanelBench: the execution engine's throughput and the planner's memory.
 //
-//     swift run -c release PanelBench calls [--url http://127.0.0.1:PORT/v1] [--calls 10000] [--concurrency 256] [--latency-ms 50]
+//     swift run -c release PanelBench calls [--url http://127.0.0.1:PORT/v1] [--transport socket|urlsession]
+//                                          [--calls 10000] [--concurrency 256] [--latency-ms 50]
+//     swift run -c release PanelBench transport --url http://127.0.0.1:PORT/v1 [--transport socket|urlsession]
+//                                          [--calls 10000] [--concurrency 256]
+//     swift run -c release PanelBench serve [--port 0] [--latency-ms 50]
 //     swift run -c release PanelBench plan [--items 1000000]
 //
 // `calls`: one judge at concurrency 256 over 10 000 pairwise items (swap off, no cache) against a server
 // that answers after a fixed latency. Without --url the server is the in-process FakeProviderServer
 // (FlyingFox), so its CPU time and memory count in the figures; with --url it is another process
-// (scripts/bench_server.py). Ideal wall time = calls × latency / concurrency.
+// (scripts/bench_server.py). --transport picks the HTTP client: the default SocketHTTPTransport or URLSession
+// (the same switch as JUDGEPANEL_HTTP=urlsession). Ideal wall time = calls × latency / concurrency.
+//
+// `transport`: the HTTP client alone — `calls` POSTs of a small chat body straight through the transport,
+// `concurrency` at a time, no runner, no JSON work; prints the client's CPU per call.
+//
+// `serve`: a loopback OpenAI-compatible server for `calls --url`: one blocking thread per keep-alive connection,
+// every POST answered "[[A]]" after the latency (nanosleep, so waiting costs no CPU); prints "PORT <n>".
+// Much cheaper per request than scripts/bench_server.py, so the client's cost dominates the figures.
 //
 // `plan`: writes an items JSONL of 1 000 000 lines to a temp file, then streams it through
 // ItemLoader.forEach + Call.plan + a prompt-token estimate without keeping items; prints time and RSS.
@@ -50,6 +62,11 @@ func benchCalls() async throws {
     let calls = Int(arg("--calls") ?? "") ?? 10_000
     let concurrency = Int(arg("--concurrency") ?? "") ?? 256
     let latencyMS = Int(arg("--latency-ms") ?? "") ?? 50
+    let transport = arg("--transport") ?? "socket"
+    guard transport == "socket" || transport == "urlsession" else {
+        FileHandle.standardError.write(Data("--transport must be socket or urlsession\n".utf8))
+        exit(2)
+    }
     var server: FakeProviderServer?
     let base: String
     if let url = arg("--url") {
@@ -67,7 +84,9 @@ func benchCalls() async throws {
     let judge = JudgeConfig(
         name: "bench", provider: .openai, model: "bench", baseURLs: [base], concurrency: concurrency, timeoutSeconds: 60, retries: 3)
     let panel = Panel(judges: [judge], aggregate: .majority, swap: false, flip: .tie)
-    let options = RunOptions(cache: nil, retry: RetryPolicy(baseDelay: 0.05, maxDelay: 1, maxRetryAfter: 1), environment: [:])
+    let options = RunOptions(
+        cache: nil, retry: RetryPolicy(baseDelay: 0.05, maxDelay: 1, maxRetryAfter: 1),
+        environment: transport == "urlsession" ? ["JUDGEPANEL_HTTP": "urlsession"] : [:])
     let runner = PanelRunner(panel: panel, rubric: rubric, options: options)
     let cpu0 = cpuSeconds()
     let start = ContinuousClock.now
@@ -78,13 +97,137 @@ func benchCalls() async throws {
     await server?.stop()
     let ok = result.votes.filter(\.isOK).count
     let ideal = Double(calls) * Double(latencyMS) / 1000 / Double(concurrency)
-    print("server: \(server == nil ? "external \(base)" : "in-process FakeProviderServer (FlyingFox; its CPU counts below)")")
+    print("server: \(server == nil ? "external \(base)" : "in-process FakeProviderServer (FlyingFox; its CPU counts below)"); transport: \(transport)")
     print(String(format: "calls: %d (%d ok, %d HTTP, retries %d%@), concurrency %d, latency %d ms",
                  calls, ok, result.counters.httpCalls, result.counters.retries, served.map { ", server saw \($0)" } ?? "", concurrency, latencyMS))
     print(String(format: "wall: %.2f s; ideal %.2f s; %.0f %% of ideal (ideal/wall); %.0f calls/s", wall, ideal, ideal / wall * 100, Double(calls) / wall))
     print(String(format: "cpu: user %.2f s + sys %.2f s = %.2f s (%.0f µs/call); peak RSS %.1f MiB",
                  cpu1.user - cpu0.user, cpu1.sys - cpu0.sys, (cpu1.user + cpu1.sys) - (cpu0.user + cpu0.sys),
                  ((cpu1.user + cpu1.sys) - (cpu0.user + cpu0.sys)) / Double(calls) * 1e6, procStatusMiB("VmHWM")))
+}
+
+func benchTransport() async throws {
+    let calls = Int(arg("--calls") ?? "") ?? 10_000
+    let concurrency = Int(arg("--concurrency") ?? "") ?? 256
+    let kind = arg("--transport") ?? "socket"
+    guard let base = arg("--url"), let url = URL(string: base + "/chat/completions") else {
+        FileHandle.standardError.write(Data("transport needs --url http://127.0.0.1:PORT/v1\n".utf8))
+        exit(2)
+    }
+    let transport: any HTTPTransport =
+        kind == "urlsession"
+        ? URLSessionTransport(maxConnectionsPerHost: concurrency + 4) : SocketHTTPTransport(maxConnectionsPerHost: concurrency + 4)
+    let request = HTTPRequest(
+        url: url, headers: ["Content-Type": "application/json", "Authorization": "Bearer bench"],
+        body: Data(#"{"model":"bench","messages":[{"role":"user","content":"Question?"}]}"#.utf8), timeout: 60)
+    let cpu0 = cpuSeconds()
+    let start = ContinuousClock.now
+    let ok = try await withThrowingTaskGroup(of: Int.self) { group in
+        var next = 0
+        var ok = 0
+        for _ in 0..<min(concurrency, calls) {
+            group.addTask { try await transport.send(request).status == 200 ? 1 : 0 }
+            next += 1
+        }
+        while let r = try await group.next() {
+            ok += r
+            if next < calls {
+                group.addTask { try await transport.send(request).status == 200 ? 1 : 0 }
+                next += 1
+            }
+        }
+        return ok
+    }
+    let wall = seconds(ContinuousClock.now - start)
+    let cpu1 = cpuSeconds()
+    let cpu = (cpu1.user + cpu1.sys) - (cpu0.user + cpu0.sys)
+    print(String(format: "transport %@: %d calls (%d ok), concurrency %d: wall %.2f s, %.0f calls/s", kind, calls, ok, concurrency, wall, Double(calls) / wall))
+    print(String(format: "cpu: user %.2f s + sys %.2f s = %.2f s (%.0f µs/call); peak RSS %.1f MiB",
+                 cpu1.user - cpu0.user, cpu1.sys - cpu0.sys, cpu, cpu / Double(calls) * 1e6, procStatusMiB("VmHWM")))
+    if let socket = transport as? SocketHTTPTransport { print("socket statistics: \(socket.statistics)") }
+}
+
+let benchReplyBody = #"{"id":"bench","object":"chat.completion","model":"bench","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"[[A]]"}}],"usage":{"prompt_tokens":100,"completion_tokens":3,"total_tokens":103}}"#
+
+func serve() -> Never {
+    let latencyMS = Int(arg("--latency-ms") ?? "") ?? 50
+    let port = UInt16(arg("--port") ?? "") ?? 0
+    let reply = Array(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(benchReplyBody.utf8.count)\r\n\r\n" + benchReplyBody).utf8)
+    let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var one: Int32 = 1
+    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = port.bigEndian
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, len) } }
+    guard ok == 0, listen(listener, 1024) == 0 else {
+        FileHandle.standardError.write(Data("serve: cannot listen on 127.0.0.1:\(port)\n".utf8))
+        exit(1)
+    }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) } }
+    print("PORT", UInt16(bigEndian: addr.sin_port))
+    fflush(nil)
+    while true {
+        let fd = accept(listener, nil, nil)
+        guard fd >= 0 else { continue }
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let thread = Thread { serveConnection(fd, reply: reply, latencyMS: latencyMS) }
+        thread.stackSize = 128 * 1024
+        thread.start()
+    }
+}
+
+/// Answers keep-alive requests on `fd` until the client closes it.
+func serveConnection(_ fd: Int32, reply: [UInt8], latencyMS: Int) {
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    var have = 0
+    var pause = timespec(tv_sec: latencyMS / 1000, tv_nsec: (latencyMS % 1000) * 1_000_000)
+    while true {
+        // Head up to CRLFCRLF, then Content-Length bytes of body.
+        var headEnd = -1
+        var scanned = 0
+        while headEnd < 0 {
+            if have >= 4 {
+                for i in max(0, scanned - 3)..<(have - 3) where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
+                    headEnd = i + 4
+                    break
+                }
+                scanned = have
+            }
+            if headEnd >= 0 { break }
+            if have == buffer.count { return }
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + have, $0.count - have, 0) }
+            if n <= 0 { return }
+            have += n
+        }
+        let head = String(decoding: buffer[0..<headEnd], as: UTF8.self).lowercased()
+        var length = 0
+        if let r = head.range(of: "content-length:") {
+            length = Int(head[r.upperBound...].prefix { $0 != "\r" }.trimmingCharacters(in: .whitespaces)) ?? 0
+        }
+        let total = headEnd + length
+        if total > buffer.count { buffer.append(contentsOf: repeatElement(0, count: total - buffer.count)) }
+        while have < total {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + have, $0.count - have, 0) }
+            if n <= 0 { return }
+            have += n
+        }
+        buffer.withUnsafeMutableBytes { b in
+            let base = b.baseAddress!
+            memmove(base, base + total, have - total)
+        }
+        have -= total
+        nanosleep(&pause, nil)
+        var sent = 0
+        while sent < reply.count {
+            let n = reply.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return }
+            sent += n
+        }
+    }
 }
 
 func benchPlan() throws {
@@ -135,8 +278,10 @@ func benchPlan() throws {
 
 switch mode {
 case "calls": try await benchCalls()
+case "transport": try await benchTransport()
+case "serve": serve()
 case "plan": try benchPlan()
 default:
-    FileHandle.standardError.write(Data("usage: PanelBench calls [--url URL] | plan [--items N]\n".utf8))
+    FileHandle.standardError.write(Data("usage: PanelBench calls [--url URL] [--transport socket|urlsession] | transport --url URL [--transport …] | serve [--port P] [--latency-ms L] | plan [--items N]\n".utf8))
     exit(2)
 }

@@ -47,7 +47,8 @@ public protocol HTTPTransport: Sendable {
     func send(_ request: HTTPRequest) async throws -> HTTPResponse
 }
 
-/// The default transport: URLSession (FoundationNetworking on Linux), sized to a judge's concurrency.
+/// URLSession (FoundationNetworking on Linux), sized to a judge's concurrency: what ``SocketHTTPTransport`` uses
+/// for `https://`, and the transport for everything with `JUDGEPANEL_HTTP=urlsession`.
 public final class URLSessionTransport: HTTPTransport {
     private let session: URLSession
 

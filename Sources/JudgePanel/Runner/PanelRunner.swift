@@ -9,7 +9,8 @@ public struct RunOptions: Sendable {
     public var retry: RetryPolicy
     /// Environment for API keys and paths (keys are read, never written anywhere).
     public var environment: [String: String]
-    /// An injected transport for every judge (tests); nil uses URLSession sized to each judge's concurrency.
+    /// An injected transport for every judge (tests); nil uses `SocketHTTPTransport` (or URLSession with
+    /// `JUDGEPANEL_HTTP=urlsession` in `environment`) sized to each judge's concurrency.
     public var transport: (any HTTPTransport)?
     /// Overrides the panel's aggregation method.
     public var aggregate: AggregationMethod?

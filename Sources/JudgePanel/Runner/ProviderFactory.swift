@@ -7,7 +7,7 @@ enum ProviderFactory {
         judge: JudgeConfig, baseURLs: [String], environment: [String: String], transport: (any HTTPTransport)?
     ) throws -> any JudgeProvider {
         let key = judge.keyVariables.lazy.compactMap { environment[$0] }.first { !$0.isEmpty }
-        let transport = transport ?? URLSessionTransport(maxConnectionsPerHost: judge.concurrency + 4)
+        let transport = transport ?? defaultTransport(judge: judge, environment: environment)
         let providers: [any JudgeProvider] = try baseURLs.map { text in
             guard let url = URL(string: text) else { throw JudgePanelError.badInput("judge '\(judge.name)': bad base_url") }
             switch judge.provider {
@@ -19,6 +19,16 @@ enum ProviderFactory {
         }
         guard !providers.isEmpty else { throw JudgePanelError.badInput("judge '\(judge.name)' has no base_url") }
         return providers.count == 1 ? providers[0] : ReplicaProvider(replicas: providers)
+    }
+
+    /// `SocketHTTPTransport` (which hands `https://` to URLSession), or URLSession for everything when
+    /// `JUDGEPANEL_HTTP=urlsession`; either sized to the judge's concurrency.
+    static func defaultTransport(judge: JudgeConfig, environment: [String: String]) -> any HTTPTransport {
+        let connections = judge.concurrency + 4
+        if environment["JUDGEPANEL_HTTP"]?.lowercased() == "urlsession" {
+            return URLSessionTransport(maxConnectionsPerHost: connections)
+        }
+        return SocketHTTPTransport(maxConnectionsPerHost: connections)
     }
 }
 
