@@ -6,6 +6,7 @@
 //                                          [--calls 10000] [--concurrency 256]
 //     swift run -c release PanelBench serve [--port 0] [--latency-ms 50]
 //     swift run -c release PanelBench plan [--items 1000000]
+//     swift run -c release PanelBench json [--iterations 20000]
 //
 // `calls`: one judge at concurrency 256 over 10 000 pairwise items (swap off, no cache) against a server
 // that answers after a fixed latency. Without --url the server is the in-process FakeProviderServer
@@ -22,6 +23,9 @@
 //
 // `plan`: writes an items JSONL of 1 000 000 lines to a temp file, then streams it through
 // ItemLoader.forEach + Call.plan + a prompt-token estimate without keeping items; prints time and RSS.
+//
+// `json`: JSONValue's byte-level parser and compact writer against Foundation's JSONDecoder/JSONEncoder on a
+// typical chat-completion reply and a typical request body (rubric prompt with two answers); µs per op.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -276,12 +280,53 @@ func benchPlan() throws {
                  rssAt.map { String(format: "%dk→%.1f", $0.0 / 1000, $0.1) }.joined(separator: ", "), procStatusMiB("VmHWM")))
 }
 
+/// µs per call of `body` over `n` calls (after a warm-up of n / 10).
+func microseconds(_ n: Int, _ body: () throws -> Void) rethrows -> Double {
+    for _ in 0..<max(1, n / 10) { try body() }
+    let clock = ContinuousClock()
+    let start = clock.now
+    for _ in 0..<n { try body() }
+    return seconds(clock.now - start) / Double(n) * 1e6
+}
+
+func benchJSON() throws {
+    let n = Int(arg("--iterations") ?? "") ?? 20_000
+    let reply = Data(#"{"id":"chatcmpl-9a8b7c6d5e4f","object":"chat.completion","created":1732350000,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"Response A answers the question directly and correctly, citing the relevant formula; Response B is vaguer and contains a small arithmetic slip (\"12 × 4 = 46\").\n\nVerdict: [[A]]","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":642,"completion_tokens":58,"total_tokens":700,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}},"system_fingerprint":"fp_0ba0d124f1"}"#.utf8)
+    let answer = String(repeating: "The mitochondria is the powerhouse of the cell — it produces ATP via oxidative phosphorylation. ", count: 6)
+    let request: JSONValue = [
+        "model": "gpt-4o-mini", "temperature": 0, "max_tokens": 512, "seed": 1234,
+        "messages": [
+            ["role": "system", "content": "You are a careful, impartial judge. Compare the two responses to the user's question and answer with [[A]], [[B]] or [[C]] for a tie."],
+            ["role": "user", "content": .string("[User Question]\nExplain what mitochondria do.\n\n[The Start of Assistant A's Answer]\n\(answer)\n[The End of Assistant A's Answer]\n\n[The Start of Assistant B's Answer]\n\(answer.uppercased())\n[The End of Assistant B's Answer]")],
+        ],
+    ]
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    guard try request.compactData() == encoder.encode(request), try JSONValue.parse(reply) == JSONDecoder().decode(JSONValue.self, from: reply) else {
+        print("MISMATCH between the fast path and Foundation"); exit(1)
+    }
+    let body = try request.compactData()
+    print("reply \(reply.count) bytes, request body \(body.count) bytes, \(n) iterations each")
+    var sink = 0
+    let oldParse = try microseconds(n) { sink &+= try JSONDecoder().decode(JSONValue.self, from: reply).objectValue?.count ?? 0 }
+    let newParse = try microseconds(n) { sink &+= try JSONValue.parse(reply).objectValue?.count ?? 0 }
+    let oldEncode = try microseconds(n) { sink &+= try encoder.encode(request).count }
+    let newEncode = try microseconds(n) { sink &+= try request.compactData().count }
+    let oldBody = try microseconds(n) { sink &+= try JSONDecoder().decode(JSONValue.self, from: body).objectValue?.count ?? 0 }
+    let newBody = try microseconds(n) { sink &+= try JSONValue.parse(body).objectValue?.count ?? 0 }
+    for (what, old, new) in [("parse reply", oldParse, newParse), ("encode request body", oldEncode, newEncode), ("parse request body", oldBody, newBody)] {
+        print(String(format: "%-20@ JSONDecoder/JSONEncoder %7.2f µs   JSONValue %6.2f µs   %5.1f×", what, old, new, old / new))
+    }
+    if sink == 42 { print("") }
+}
+
 switch mode {
+case "json": try benchJSON()
 case "calls": try await benchCalls()
 case "transport": try await benchTransport()
 case "serve": serve()
 case "plan": try benchPlan()
 default:
-    FileHandle.standardError.write(Data("usage: PanelBench calls [--url URL] [--transport socket|urlsession] | transport --url URL [--transport …] | serve [--port P] [--latency-ms L] | plan [--items N]\n".utf8))
+    FileHandle.standardError.write(Data("usage: PanelBench calls [--url URL] [--transport socket|urlsession] | transport --url URL [--transport …] | serve [--port P] [--latency-ms L] | plan [--items N] | json [--iterations N]\n".utf8))
     exit(2)
 }

@@ -165,7 +165,7 @@ extension FakeRequest {
         pathModel: String?,
         index: Int
     ) -> Result<FakeRequest, FakeRequestDecodingError> {
-        guard let json = try? JSONDecoder().decode(JSONValue.self, from: body), case .object = json else {
+        guard let json = try? JSONValue.parse(body), case .object = json else {
             return .failure(FakeRequestDecodingError(message: "request body is not a JSON object"))
         }
         var system: [String] = []

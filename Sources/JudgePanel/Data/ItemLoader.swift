@@ -238,6 +238,7 @@ public struct ItemLoader: Sendable {
     }
 
     static func describe(_ error: any Error) -> String {
+        if let e = error as? JSONParseError { return e.description }
         if let e = error as? DecodingError {
             switch e {
             case .dataCorrupted(let c): return c.underlyingError.map { "\($0.localizedDescription)" } ?? c.debugDescription

@@ -186,7 +186,7 @@ enum ImportIO {
         if first == UInt8(ascii: "[") {
             let value: JSONValue
             do {
-                value = try JSONDecoder().decode(JSONValue.self, from: data)
+                value = try JSONValue.parse(data)
             } catch {
                 throw JudgePanelError.badInput("invalid JSON: \(ItemLoader.describe(error))", file: path)
             }

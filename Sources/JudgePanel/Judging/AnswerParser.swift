@@ -133,7 +133,7 @@ public struct AnswerParser: Sendable {
                 }
                 i -= 1
             }
-            if let start, let v = try? JSONDecoder().decode(JSONValue.self, from: Data(chars[start...close])),
+            if let start, let v = try? JSONValue.parse(Data(chars[start...close])),
                 case .object = v
             {
                 return v

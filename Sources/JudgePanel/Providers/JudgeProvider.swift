@@ -166,12 +166,12 @@ public protocol JudgeProvider: Sendable {
 
 extension JSONValue {
     /// Encodes compact JSON bytes.
-    var data: Data { (try? JSONEncoder.compact.encode(self)) ?? Data() }
+    var data: Data { (try? compactData()) ?? Data() }
 
     /// Decodes a provider body, classifying garbage as a retryable bad response.
     static func decodeBody(_ data: Data) throws -> JSONValue {
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
+            return try JSONValue.parse(data)
         } catch {
             let snippet = String(decoding: data.prefix(120), as: UTF8.self)
             throw ProviderError.badResponse("body is not JSON (\(data.count) bytes: \(snippet.debugDescription))")

@@ -21,7 +21,7 @@ public enum RunReports {
 
     /// report.html of a probe run (no human-label analysis: the probes, with the run's facts).
     public static func probeHTML(_ run: ProbeRun) -> String {
-        let json = (try? JSONDecoder().decode(JSONValue.self, from: JSONEncoder.compact.encode(run.report))) ?? .null
+        let json = (try? JSONValue.parse(JSONEncoder.compact.encode(run.report))) ?? .null
         let costs = run.votes.compactMap(\.costUSD)
         let ctx = HTMLReport.Context(
             title: "judgepanel probe report", dataset: "\(run.items) items", rubric: run.rubric,
@@ -43,9 +43,9 @@ public enum RunReports {
     public static func regenerate(dir: String, itemsPath: String? = nil) throws -> Regenerated {
         let run = RunDirectory(path: dir)
         let fm = FileManager.default
-        let existing = fm.contents(atPath: dir + "/report.json").flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) }
+        let existing = fm.contents(atPath: dir + "/report.json").flatMap { try? JSONValue.parse($0) }
         var config: JSONValue?
-        if let data = fm.contents(atPath: dir + "/config.json") { config = try? JSONDecoder().decode(JSONValue.self, from: data) }
+        if let data = fm.contents(atPath: dir + "/config.json") { config = try? JSONValue.parse(data) }
         let itemsPath = itemsPath ?? config?["items"]?.stringValue
         if let existing, existing["probes"] != nil, itemsPath == nil {
             let ctx = HTMLReport.Context(
@@ -67,7 +67,7 @@ public enum RunReports {
         let votes = try VotesFile.load(path: run.votesPath)
         let report = MetaAnalysis(options: options).report(items: items, votes: votes)
         // Keep the run facts of a score run's report.json (they cannot be recomputed from votes).
-        var json = (try? JSONDecoder().decode(JSONValue.self, from: JSONEncoder.compact.encode(report))) ?? .object([:])
+        var json = (try? JSONValue.parse(JSONEncoder.compact.encode(report))) ?? .object([:])
         if case .object(var o) = json, let facts = existing?["run"] {
             o["run"] = facts
             json = .object(o)

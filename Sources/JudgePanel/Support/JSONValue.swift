@@ -96,13 +96,8 @@ public enum JSONValue: Sendable, Hashable, Codable {
         case .null: return ""
         case .bool(let b): return String(b)
         case .number(let d): return d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d)
-        default: return (try? String(decoding: JSONEncoder.compact.encode(self), as: UTF8.self)) ?? ""
+        default: return compactString
         }
-    }
-
-    /// Parses JSON text.
-    public static func parse(_ text: String) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
     }
 }
 
