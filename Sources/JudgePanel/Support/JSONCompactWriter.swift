@@ -114,7 +114,9 @@ struct JSONCompactWriter {
         var s = s
         s.withUTF8 { utf8 in
             var mark = 0
-            for (k, b) in utf8.enumerated() {
+            for k in 0..<utf8.count {
+                let b = utf8[k]
+                if b >= 0x20 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") { continue }
                 let escape: UInt8
                 switch b {
                 case UInt8(ascii: "\""): escape = UInt8(ascii: "\"")

@@ -287,42 +287,40 @@ struct JSONByteParser: ~Copyable {
     // MARK: Strings
 
     /// Parses a string starting at the opening quote; the cursor ends after the closing quote.
+    /// Without escapes the input bytes are the string (after UTF-8 validation); with escapes the runs
+    /// between them and the decoded escapes are gathered in `scratch`.
     private mutating func parseString() throws(JSONParseError) -> String {
         i += 1  // opening quote
         let start = i
-        // Fast scan: no escapes → the bytes are the string (after UTF-8 validation).
+        var runStart = i
+        var escaped = false
         while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "\"") {
-                let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+                let s: String
+                if escaped {
+                    scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
+                    s = String(decoding: scratch, as: UTF8.self)
+                } else {
+                    s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+                }
                 i += 1
                 return s
             }
-            if b == UInt8(ascii: "\\") { break }
-            if b < 0x20 { throw fail("unescaped control character \(Self.show(b)) in string") }
-            if b < 0x80 { i += 1 } else { try skipUTF8Sequence() }
-        }
-        guard i < bytes.count else { throw fail("unterminated string", expected: "'\"'") }
-        // Slow path: copy into scratch, decoding escapes.
-        scratch.removeAll(keepingCapacity: true)
-        scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
-        while i < bytes.count {
-            let b = bytes[i]
-            if b == UInt8(ascii: "\"") {
-                i += 1
-                return String(decoding: scratch, as: UTF8.self)
-            }
             if b == UInt8(ascii: "\\") {
+                if !escaped {
+                    escaped = true
+                    scratch.removeAll(keepingCapacity: true)
+                }
+                scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
                 try parseEscape()
+                runStart = i
             } else if b < 0x20 {
                 throw fail("unescaped control character \(Self.show(b)) in string")
             } else if b < 0x80 {
-                scratch.append(b)
                 i += 1
             } else {
-                let from = i
                 try skipUTF8Sequence()
-                scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[from..<i]))
             }
         }
         throw fail("unterminated string", expected: "'\"'")
