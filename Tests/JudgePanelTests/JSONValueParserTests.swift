@@ -353,6 +353,16 @@ struct JSONValueParserTests {
         }
     }
 
+    @Test("a provider body that is not JSON says where")
+    func providerBodyError() {
+        do {
+            _ = try JSONValue.decodeBody(Data("<html>oops".utf8))
+            Issue.record("accepted")
+        } catch {
+            #expect("\(error)".contains("unexpected character '<' at line 1, column 1 (byte 0); expected a value"), "\(error)")
+        }
+    }
+
     @Test("nesting: 512 levels parse like JSONDecoder, 513 are refused without exhausting the stack")
     func depthLimit() throws {
         for (depth, ok) in [(512, true), (513, false), (100_000, false)] {

@@ -174,7 +174,7 @@ extension JSONValue {
             return try JSONValue.parse(data)
         } catch {
             let snippet = String(decoding: data.prefix(120), as: UTF8.self)
-            throw ProviderError.badResponse("body is not JSON (\(data.count) bytes: \(snippet.debugDescription))")
+            throw ProviderError.badResponse("body is not JSON (\(data.count) bytes: \(snippet.debugDescription)): \(error)")
         }
     }
 }
