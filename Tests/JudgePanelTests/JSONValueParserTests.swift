@@ -43,7 +43,7 @@ private struct ValueGenerator {
         case 0: return Double(Int.random(in: -1000...1000, using: &rng))
         case 1: return Double(bitPattern: UInt64.random(in: 0...UInt64.max, using: &rng))  // may be NaN/inf
         case 2:
-            return [0.0, -0.0, 0.1, 1e21, 1e-7, 5e-324, 2.2250738585072014e-308, 9007199254740993, 9007199254740992,
+            return [0.0, -0.0, 0.1, 1e21, 1e-7, .leastNonzeroMagnitude, 2.2250738585072014e-308, 9007199254740992 + 1, 9007199254740992,
                 1e15, 1e16, 999999999999999.9, 1e300, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
                 .infinity, -.infinity, .nan, 123456789012.5, 0.30000000000000004, 1e22, 1e23, 4.35, 100, -1e-5]
                 .randomElement(using: &rng) ?? 0
@@ -158,9 +158,9 @@ struct JSONValueParserTests {
     @Test("hand-picked values encode identically")
     func handPickedEncode() throws {
         let doubles: [Double] = [
-            0, -0.0, 1, -1, 0.1, 0.5, 1.5, 1e21, 1e-7, 1e-6, 1e-5, 1e-4, 0.001, 5e-324, 2.2250738585072014e-308,
-            9007199254740991, 9007199254740992, 9007199254740993, 18014398509481984, 1e15, 1e16, 1e17,
-            999999999999999, 9999999999999998, 123456789012345678, 1e300, .greatestFiniteMagnitude,
+            0, -0.0, 1, -1, 0.1, 0.5, 1.5, 1e21, 1e-7, 1e-6, 1e-5, 1e-4, 0.001, .leastNonzeroMagnitude, 2.2250738585072014e-308,
+            9007199254740991, 9007199254740992, 9007199254740992 + 2, 18014398509481984, 1e15, 1e16, 1e17,
+            999999999999999, 9999999999999998, 123456789012345680, 1e300, .greatestFiniteMagnitude,
             .leastNormalMagnitude, 4.35, 2.675, 1 / 3, 100, 1e2, 12345.678, -123.456e-10, .infinity, -.infinity, .nan,
             Double(Int64.max), Double(Int64.min), Double(Int32.max) + 0.5,
         ]
