@@ -3,32 +3,12 @@ import JudgePanel
 
 // MARK: - JSON value
 
-/// The fake server speaks JSON through JudgePanel's `JSONValue`; replies are rendered with integral
-/// numbers written as integers (`"prompt_tokens": 12`, as real providers write them).
+/// The fake server speaks JSON through JudgePanel's `JSONValue`; `compactData()` writes integral numbers
+/// as integers (`"prompt_tokens": 12`, as real providers write them).
 extension JSONValue {
     static func int(_ value: Int) -> JSONValue { .number(Double(value)) }
 
-    func encoded() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(WireJSON(self))) ?? Data("null".utf8)
-    }
-}
-
-/// Encodes a `JSONValue` with integral numbers as integers.
-private struct WireJSON: Encodable {
-    let value: JSONValue
-    init(_ value: JSONValue) { self.value = value }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch value {
-        case .number(let n) where n == n.rounded() && abs(n) < 1e15: try container.encode(Int64(n))
-        case .array(let items): try container.encode(items.map(WireJSON.init))
-        case .object(let fields): try container.encode(fields.mapValues(WireJSON.init))
-        default: try container.encode(value)
-        }
-    }
+    func encoded() -> Data { (try? compactData()) ?? Data("null".utf8) }
 }
 
 // MARK: - Rendering

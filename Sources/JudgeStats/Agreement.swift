@@ -177,8 +177,7 @@ public func cohenKappa(codes y1: [Int], _ y2: [Int], categoryCount k: Int, weigh
 public func cohenKappa(confusion: [[Int]], weights: KappaWeights = .none) -> MetricValue {
     let k = confusion.count
     guard k > 0, confusion.allSatisfy({ $0.count == k }) else { return .undefined("confusion matrix is not square") }
-    guard confusion.allSatisfy({ $0.allSatisfy { $0 >= 0 } }) else { return .undefined("negative count") }
-    return kappa(confusion: confusion.flatMap { $0 }, k: k, weights: weights)
+    return cohenKappa(flatConfusion: confusion.flatMap { $0 }, categoryCount: k, weights: weights)
 }
 
 @inline(__always)

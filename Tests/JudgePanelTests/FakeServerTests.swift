@@ -22,7 +22,8 @@ private func withFakeServer<T>(
     try await withFakeServer({ _ in reply }, body)
 }
 
-private func withFakeServer<T>(
+/// Runs `body` against a fake server answering with `handler`, and stops the server either way.
+func withFakeServer<T>(
     _ handler: @escaping FakeHandler,
     _ body: (FakeProviderServer, URL) async throws -> T
 ) async throws -> T {

@@ -19,20 +19,6 @@ private func chatRequest(_ base: URL, body: Data = chatBody, timeout: Double = 2
     return HTTPRequest(url: base.appendingPathComponent("v1/chat/completions"), method: "POST", headers: h, body: body, timeout: timeout)
 }
 
-private func withServer<T>(_ handler: @escaping FakeHandler, _ body: (FakeProviderServer, URL) async throws -> T) async throws -> T {
-    let server = FakeProviderServer(handler: handler)
-    try await server.start()
-    let base = await server.baseURL
-    do {
-        let result = try await body(server, base)
-        await server.stop()
-        return result
-    } catch {
-        await server.stop()
-        throw error
-    }
-}
-
 private func elapsed(since start: ContinuousClock.Instant) -> Double {
     let d = ContinuousClock.now - start
     return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
@@ -182,7 +168,7 @@ struct SocketTransportTests {
     @Test("round trip: status, lower-cased headers, exact body bytes")
     func roundTrip() async throws {
         let body = #"{"exact":"body","n":[1,2,3]}"#
-        try await withServer({ _ in .status(418, body: body, headers: ["X-Custom-Header": "Value 1"]) }) { server, base in
+        try await withFakeServer({ _ in .status(418, body: body, headers: ["X-Custom-Header": "Value 1"]) }) { server, base in
             let transport = SocketHTTPTransport(maxConnectionsPerHost: 4)
             let response = try await transport.send(chatRequest(base, headers: ["Authorization": "Bearer sk-secret"]))
             #expect(response.status == 418)
@@ -198,7 +184,7 @@ struct SocketTransportTests {
 
     @Test("64 concurrent requests share a few keep-alive connections")
     func concurrentRequestsReuseConnections() async throws {
-        try await withServer({ request in .delayed(.milliseconds(20), .status(200, body: "reply \(request.lastUserText)")) }) { server, base in
+        try await withFakeServer({ request in .delayed(.milliseconds(20), .status(200, body: "reply \(request.lastUserText)")) }) { server, base in
             let transport = SocketHTTPTransport(maxConnectionsPerHost: 8)
             for round in 0..<2 {
                 let bodies = try await withThrowingTaskGroup(of: (Int, HTTPResponse).self) { group in
@@ -227,7 +213,7 @@ struct SocketTransportTests {
 
     @Test("waiters beyond the connection limit are served over one connection")
     func oneConnectionSerializes() async throws {
-        try await withServer({ _ in .status(200, body: "ok") }) { server, base in
+        try await withFakeServer({ _ in .status(200, body: "ok") }) { server, base in
             let transport = SocketHTTPTransport(maxConnectionsPerHost: 1)
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<20 { group.addTask { try await transport.send(chatRequest(base)).status } }
@@ -241,7 +227,7 @@ struct SocketTransportTests {
     @Test("request and response bodies over 1 MiB")
     func largeBodies() async throws {
         let big = String(repeating: "0123456789abcdef", count: 90_000)  // 1.4 MiB
-        try await withServer({ _ in .status(200, body: big) }) { server, base in
+        try await withFakeServer({ _ in .status(200, body: big) }) { server, base in
             let transport = SocketHTTPTransport(maxConnectionsPerHost: 2)
             let content = String(repeating: "q", count: 1_200_000)
             let requestBody = Data(#"{"model":"m","messages":[{"role":"user","content":"\#(content)"}]}"#.utf8)
@@ -298,7 +284,7 @@ struct SocketTransportTests {
 
     @Test("a dropped connection is a connection error, reported long before the timeout")
     func droppedConnection() async throws {
-        try await withServer(FakeProviderServer.sequence([.status(200, body: "warm"), .dropConnection, .dropConnection], then: .status(200, body: "ok"))) { server, base in
+        try await withFakeServer(FakeProviderServer.sequence([.status(200, body: "warm"), .dropConnection, .dropConnection], then: .status(200, body: "ok"))) { server, base in
             let transport = SocketHTTPTransport(maxConnectionsPerHost: 1)
             // A fresh connection dropped: no retry.
             let fresh = SocketHTTPTransport(maxConnectionsPerHost: 1)
@@ -317,7 +303,7 @@ struct SocketTransportTests {
 
     @Test("a fresh connection dropped is not retried")
     func droppedFreshConnection() async throws {
-        try await withServer({ _ in .dropConnection }) { server, base in
+        try await withFakeServer({ _ in .dropConnection }) { server, base in
             let transport = SocketHTTPTransport(maxConnectionsPerHost: 1)
             let start = ContinuousClock.now
             let error = await #expect(throws: ProviderError.self) { try await transport.send(chatRequest(base, timeout: 20)) }
@@ -363,7 +349,7 @@ struct SocketTransportTests {
 
     @Test("a reply later than the timeout is ProviderError.timeout")
     func timeout() async throws {
-        try await withServer({ _ in .delayed(.seconds(30), .status(200, body: "late")) }) { _, base in
+        try await withFakeServer({ _ in .delayed(.seconds(30), .status(200, body: "late")) }) { _, base in
             let transport = SocketHTTPTransport(maxConnectionsPerHost: 2)
             let start = ContinuousClock.now
             let error = await #expect(throws: ProviderError.self) { try await transport.send(chatRequest(base, timeout: 0.5)) }
@@ -375,7 +361,7 @@ struct SocketTransportTests {
 
     @Test("cancelling the task throws CancellationError promptly")
     func cancellation() async throws {
-        try await withServer({ _ in .delayed(.seconds(60), .status(200, body: "late")) }) { server, base in
+        try await withFakeServer({ _ in .delayed(.seconds(60), .status(200, body: "late")) }) { server, base in
             let transport = SocketHTTPTransport(maxConnectionsPerHost: 1)
             let start = ContinuousClock.now
             let task = Task { try await transport.send(chatRequest(base, timeout: 60)) }

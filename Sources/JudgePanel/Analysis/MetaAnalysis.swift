@@ -246,15 +246,18 @@ public struct MetaAnalysis: Sendable {
                 bootstrapAccuracyCI(correct: correct, resamples: boot.resamples, seed: boot.seed, clusters: subClusters))
             // κ over answered items, from the 3×3 confusion table (A, B, tie); its CI resamples that table
             // (multinomially, or cluster by cluster with --cluster), the item bootstrap drawn in O(9) per resample.
-            var confusion = [Int](repeating: 0, count: 9)
+            // Every cluster gets a table, even one whose items all abstained: it is still drawn.
+            let zeros = [Int](repeating: 0, count: 9)
+            var confusion = zeros
             var clusterTables: [Int: [Int]] = [:]
             for (i, (p, t)) in zip(pred, truth).enumerated() {
-                guard let p, let t else {
-                    if let c = subClusters?[i], clusterTables[c] == nil { clusterTables[c] = [Int](repeating: 0, count: 9) }
-                    continue
+                let cell = p.flatMap { p in t.map { p.denseIndex * 3 + $0.denseIndex } }
+                if let cell { confusion[cell] += 1 }
+                if let c = subClusters?[i] {
+                    var table = clusterTables[c] ?? zeros
+                    if let cell { table[cell] += 1 }
+                    clusterTables[c] = table
                 }
-                confusion[p.denseIndex * 3 + t.denseIndex] += 1
-                if let c = subClusters?[i] { clusterTables[c, default: [Int](repeating: 0, count: 9)][p.denseIndex * 3 + t.denseIndex] += 1 }
             }
             let k = confusion.allSatisfy { $0 == 0 }
                 ? MetricValue.undefined("no answered item") : cohenKappa(flatConfusion: confusion, categoryCount: 3)

@@ -88,7 +88,7 @@ public struct ItemLoader: Sendable {
         let reader = try LineReader(path: path)
         var seen = Set<Int>()
         while let (number, line) = try reader.next() {
-            if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
+            if Self.isBlank(line) { continue }
             let item = try parse(line: String(line), file: path, number: number)
             if !seen.insert(idHash(item.id)).inserted, let first = try firstLine(of: item.id, before: number, path: path) {
                 throw JudgePanelError.badInput("duplicate id '\(item.id)' (first on line \(first))", file: path, line: number)
@@ -97,11 +97,14 @@ public struct ItemLoader: Sendable {
         }
     }
 
+    /// Lines of spaces and tabs only are skipped, not parsed.
+    private static func isBlank(_ line: Substring) -> Bool { line.allSatisfy { $0 == " " || $0 == "\t" } }
+
     /// The first line before `limit` whose item has `id`, or nil (the hashes collided).
     private func firstLine(of id: String, before limit: Int, path: String) throws -> Int? {
         let reader = try LineReader(path: path)
         while let (number, line) = try reader.next(), number < limit {
-            if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
+            if Self.isBlank(line) { continue }
             if try parse(line: String(line), file: path, number: number).id == id { return number }
         }
         return nil

@@ -561,17 +561,20 @@ struct Exchange: Sendable {
     }
 
     private func write(_ fd: Int32) throws(ExchangeError) {
-        // (`withUnsafeBytes` rethrows untyped errors, so results travel out as `Result`.)
         if body.isEmpty {
-            try head.withUnsafeBytes { bytes in Result { () throws(ExchangeError) in try writeAll(fd, bytes) } }.get()
+            try writeAll(fd, head)
         } else if body.count <= 64 * 1024 {
-            var bytes = head
-            bytes.append(contentsOf: body)
-            try bytes.withUnsafeBytes { bytes in Result { () throws(ExchangeError) in try writeAll(fd, bytes) } }.get()
+            // One send for head and body.
+            try writeAll(fd, head + body)
         } else {
-            try head.withUnsafeBytes { bytes in Result { () throws(ExchangeError) in try writeAll(fd, bytes) } }.get()
-            try body.withUnsafeBytes { bytes in Result { () throws(ExchangeError) in try writeAll(fd, bytes) } }.get()
+            try writeAll(fd, head)
+            try writeAll(fd, body)
         }
+    }
+
+    private func writeAll(_ fd: Int32, _ data: some ContiguousBytes) throws(ExchangeError) {
+        // (`withUnsafeBytes` rethrows untyped errors, so the result travels out as a `Result`.)
+        try data.withUnsafeBytes { bytes in Result { () throws(ExchangeError) in try writeAll(fd, bytes) } }.get()
     }
 
     private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(ExchangeError) {

@@ -375,7 +375,7 @@ public enum HTMLReport {
 
     /// The Bradley–Terry ranking, read from the report's JSON form (`ranking`), when present.
     static func rankingSection(_ r: MetaReport) -> String? {
-        guard let json = try? JSONValue.parse(JSONEncoder.compact.encode(r)),
+        guard let json = JSONValue(encoding: r),
             let ranking = json["ranking"]?.arrayValue, !ranking.isEmpty
         else { return nil }
         let rows = ranking.map { x -> [String] in

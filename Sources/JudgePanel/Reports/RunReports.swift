@@ -21,7 +21,7 @@ public enum RunReports {
 
     /// report.html of a probe run (no human-label analysis: the probes, with the run's facts).
     public static func probeHTML(_ run: ProbeRun) -> String {
-        let json = (try? JSONValue.parse(JSONEncoder.compact.encode(run.report))) ?? .null
+        let json = JSONValue(encoding: run.report) ?? .null
         let costs = run.votes.compactMap(\.costUSD)
         let ctx = HTMLReport.Context(
             title: "judgepanel probe report", dataset: "\(run.items) items", rubric: run.rubric,
@@ -67,7 +67,7 @@ public enum RunReports {
         let votes = try VotesFile.load(path: run.votesPath)
         let report = MetaAnalysis(options: options).report(items: items, votes: votes)
         // Keep the run facts of a score run's report.json (they cannot be recomputed from votes).
-        var json = (try? JSONValue.parse(JSONEncoder.compact.encode(report))) ?? .object([:])
+        var json = JSONValue(encoding: report) ?? .object([:])
         if case .object(var o) = json, let facts = existing?["run"] {
             o["run"] = facts
             json = .object(o)

@@ -268,7 +268,7 @@ extension ScoreJob {
         let summary = AdaptiveSummary(adaptive: adaptive, full: outcome.result.verdicts, items: items)
         outcome.report.adaptive = summary
         if case .object(var o) = outcome.reportJSON,
-            let s = try? JSONValue.parse(JSONEncoder.compact.encode(summary))
+            let s = JSONValue(encoding: summary)
         {
             o["adaptive"] = s
             outcome.reportJSON = .object(o)

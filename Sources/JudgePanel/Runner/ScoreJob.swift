@@ -142,7 +142,7 @@ public struct ScoreJob: Sendable {
         await journal.close()
         let report = MetaAnalysis(options: analysis).report(items: items, votes: result.votes)
         let errors = result.votes.filter { $0.status == .error }.count
-        var json = (try? JSONValue.parse(JSONEncoder.compact.encode(report))) ?? .object([:])
+        var json = JSONValue(encoding: report) ?? .object([:])
         if case .object(var o) = json {
             let c = result.counters
             o["run"] = [

@@ -17,11 +17,7 @@ extension JSONValue {
 
     /// ``compactData()`` as a String ("" where it throws).
     public var compactString: String {
-        var writer = JSONCompactWriter()
-        if writer.write(self, depth: 0) {
-            return String(decoding: writer.bytes, as: UTF8.self)
-        }
-        return (try? String(decoding: JSONEncoder.compact.encode(self), as: UTF8.self)) ?? ""
+        (try? compactData()).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 }
 

@@ -105,6 +105,15 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
 }
 
+extension JSONValue {
+    /// The JSON form of an `Encodable` value (a report, a summary), to edit or read by key; nil where it
+    /// does not encode.
+    public init?(encoding value: some Encodable) {
+        guard let data = try? JSONEncoder.compact.encode(value), let parsed = try? JSONValue.parse(data) else { return nil }
+        self = parsed
+    }
+}
+
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
     ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {
