@@ -91,6 +91,7 @@ enum AlpacaEvalImporter {
                     } else {
                         vote.status = .abstain
                         vote.error = "preference is not in [1, 2]"
+                        vote.reason = .unreadable
                     }
                     result.votes.append(vote)
                 }

@@ -51,6 +51,7 @@ enum AutoJImporter {
                 } else {
                     vote.status = .abstain
                     vote.error = "unreadable output"
+                    vote.reason = .unreadable
                 }
                 votes.append(vote)
             }

@@ -106,6 +106,7 @@ enum HannaImporter {
                         vote.status = .abstain
                         vote.raw = values[i].map { String($0) } ?? "null"
                         vote.error = "rating outside 1-5 (failed answers are scored -1 in the source)"
+                        vote.reason = .unreadable
                         outOfScale[judge, default: 0] += 1
                     }
                     result.votes.append(vote)

@@ -89,6 +89,7 @@ enum LLMBarImporter {
                 } else {
                     vote.status = .abstain
                     vote.error = "unreadable winner \(winner.textValue.debugDescription)"
+                    vote.reason = .unreadable
                 }
                 votes.append(vote)
             }

@@ -99,6 +99,7 @@ enum PandaLMImporter {
                     vote.status = .abstain
                     vote.raw = value.textValue
                     vote.error = "unreadable verdict"
+                    vote.reason = .unreadable
                 }
                 votes.append(vote)
             }

@@ -11,6 +11,51 @@ public enum VoteStatus: String, Sendable, Codable {
     case error
 }
 
+/// Why a vote is not `ok` (the `reason` key of `votes.jsonl`). Open-ended: providers and importers may add
+/// their own, but the well-known ones below are what reports count.
+public struct VoteReason: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public init(from decoder: any Decoder) throws {
+        rawValue = try decoder.singleValueContainer().decode(String.self)
+    }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
+    public var description: String { rawValue }
+
+    /// The model declined to answer (OpenAI `message.refusal`, Anthropic `stop_reason: refusal`, …).
+    public static let refusal = VoteReason("refusal")
+    /// The reply was cut at the output-token limit without a readable verdict.
+    public static let length = VoteReason("length")
+    /// The provider's safety filter stopped the reply (Gemini `SAFETY`, OpenAI `content_filter`, …).
+    public static let contentFilter = VoteReason("content_filter")
+    /// The prompt did not fit the model's context (it was cut, or the server refused it).
+    public static let context = VoteReason("context")
+    /// The reply held no readable verdict (after the repair re-ask).
+    public static let unparsed = VoteReason("unparsed")
+    /// The judge's own matches disagree.
+    public static let ambiguous = VoteReason("ambiguous")
+    /// A client error from the provider (HTTP 4xx other than rate limits).
+    public static let http4xx = VoteReason("http_4xx")
+    /// A server error from the provider after the last retry (HTTP 5xx).
+    public static let http5xx = VoteReason("http_5xx")
+    /// Rate limited after the last retry.
+    public static let rateLimited = VoteReason("rate_limited")
+    /// The account's quota is exhausted (not retried).
+    public static let quota = VoteReason("quota")
+    /// The call ran out of time.
+    public static let timeout = VoteReason("timeout")
+    /// The connection failed.
+    public static let network = VoteReason("network")
+    /// The provider's answer was not in its documented format.
+    public static let badResponse = VoteReason("bad_response")
+    /// The source file's value could not be read (importers).
+    public static let unreadable = VoteReason("unreadable")
+}
+
 /// One parsed judge call: a line of `votes.jsonl`.
 ///
 /// `verdict` is always in the dataset's orientation (a `BA` answer is mapped back).
@@ -29,8 +74,11 @@ public struct Vote: Sendable, Hashable, Codable {
     public var costUSD: Double?
     public var latencyMS: Double?
     public var cached: Bool?
-    /// Why the vote is an abstention or error.
+    /// Why the vote is an abstention or error, in words.
     public var error: String?
+    /// Why the vote is an abstention or error, as a category (set whenever `status` is not `ok`;
+    /// may also flag an `ok` vote, e.g. `length` for a cut-off reply that still held a verdict).
+    public var reason: VoteReason?
     /// HTTP attempts made (retries included).
     public var attempts: Int?
     /// Whether the value came from the repair re-ask.
@@ -67,7 +115,7 @@ public struct Vote: Sendable, Hashable, Codable {
         case item, judge, `protocol`, order, sample, verdict, score, checks, status, raw, usage
         case costUSD = "cost_usd"
         case latencyMS = "latency_ms"
-        case cached, error, attempts, repaired, probs
+        case cached, error, reason, attempts, repaired, probs
         case expectedScore = "expected_score"
         case logprobs, variant
         case side = "response"
@@ -99,6 +147,7 @@ public struct Vote: Sendable, Hashable, Codable {
         latencyMS = try c.decodeIfPresent(Double.self, forKey: .latencyMS)
         cached = try c.decodeIfPresent(Bool.self, forKey: .cached)
         error = try c.decodeIfPresent(String.self, forKey: .error)
+        reason = try c.decodeIfPresent(VoteReason.self, forKey: .reason)
         attempts = try c.decodeIfPresent(Int.self, forKey: .attempts)
         repaired = try c.decodeIfPresent(Bool.self, forKey: .repaired)
         probs = try c.decodeIfPresent([String: Double].self, forKey: .probs)

@@ -109,6 +109,18 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible, Hashable 
     /// Seconds the provider asked to wait (Retry-After), when given.
     public let retryAfter: Double?
 
+    /// The vote reason this failure records.
+    public var reason: VoteReason {
+        switch kind {
+        case .rateLimited: return .rateLimited
+        case .server: return .http5xx
+        case .client: return .http4xx
+        case .timeout: return .timeout
+        case .connection: return .network
+        case .badResponse: return .badResponse
+        }
+    }
+
     public init(kind: Kind, status: Int? = nil, message: String, retryAfter: Double? = nil) {
         self.kind = kind
         self.status = status

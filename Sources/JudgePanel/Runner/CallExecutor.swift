@@ -101,6 +101,7 @@ struct CallExecutor: Sendable {
         } catch let e as SendFailure {
             vote.status = .error
             vote.error = e.error.message
+            vote.reason = e.error.reason
             attempts += e.attempts
             allCached = false
             return finish()
@@ -126,6 +127,7 @@ struct CallExecutor: Sendable {
                 vote.status = .error
                 vote.raw = first.text
                 vote.error = "repair re-ask failed: \(e.error.message)"
+                vote.reason = e.error.reason
                 attempts += e.attempts
                 allCached = false
                 return finish()
@@ -135,6 +137,7 @@ struct CallExecutor: Sendable {
         guard let answer else {
             vote.status = .abstain
             vote.error = "unparseable answer (after one repair re-ask)"
+            vote.reason = .unparsed
             return finish()
         }
         switch answer {
