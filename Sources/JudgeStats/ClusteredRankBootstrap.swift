@@ -6,10 +6,12 @@ package struct ClusteredRanking: Sendable {
     package var strengths: [Double]
     /// Point ranks, 1 = strongest (equal strengths go to the lower index).
     package var ranks: [Int]
-    /// Percentile intervals of the strength and of the rank (rank bounds rounded outwards).
+    /// Percentile intervals of the strength and of the rank (rank bounds rounded outwards; in a resample, models
+    /// whose strengths are tied within ``ClusteredRankBootstrap/tieTolerance`` share the best rank of the tie).
     package var strengthCI: [(Double, Double)]
     package var rankCI: [(Int, Int)]
-    /// Share of the resamples in which the model ranks 1st.
+    /// Share of the resamples in which the model ranks 1st; a resample whose top strength is shared (within
+    /// ``ClusteredRankBootstrap/tieTolerance``) counts 1/k for each of the k tied models.
     package var pBest: [Double]
     /// `winRate[i][j]`: (wins of i over j + ties / 2) / comparisons between them; `nil` when they never met.
     package var winRate: [[Double?]]
@@ -27,8 +29,12 @@ package struct ClusteredRanking: Sendable {
 /// literature): each resample draws as many clusters as there are, with replacement, keeps every comparison
 /// of a drawn cluster, and refits Bradley–Terry. With one comparison per cluster, in order, it draws exactly
 /// the resamples of ``BradleyTerry/rankWithCI(nItems:comparisons:ties:alpha:resamples:confidence:seed:)``
-/// (same generator, same calls), so the unclustered figures are unchanged.
+/// (same generator, same calls), so the unclustered figures are unchanged — except that a resample's exact ties
+/// (within ``tieTolerance``) share a rank instead of going to the lower index.
 package enum ClusteredRankBootstrap {
+    /// Strengths closer than this are tied (for P(best)).
+    package static let tieTolerance = 1e-9
+
     package static func run(
         nModels: Int,
         clusters: [[PairwiseComparison]],
@@ -44,7 +50,7 @@ package enum ClusteredRankBootstrap {
         let (pointWins, pointCount) = tally(all, n: nModels)
         var sStrength = [[Double]](repeating: [], count: nModels)
         var sRank = [[Double]](repeating: [], count: nModels)
-        var best = [Int](repeating: 0, count: nModels)
+        var best = [Double](repeating: 0, count: nModels)
         var sWin = [[[Double]]](repeating: [[Double]](repeating: [], count: nModels), count: nModels)
         var used = 0
         let nonEmpty = clusters.filter { !$0.isEmpty }
@@ -57,11 +63,13 @@ package enum ClusteredRankBootstrap {
                 let f = BradleyTerry.fit(nItems: nModels, comparisons: sample, ties: ties, alpha: alpha)
                 guard f.strengths.allSatisfy({ $0.isFinite }) else { continue }
                 used += 1
-                let r = BradleyTerry.ranks(f.strengths)
+                let r = tiedRanks(f.strengths)
+                let top = f.strengths.max() ?? 0
+                let tied = f.strengths.indices.filter { f.strengths[$0] >= top - tieTolerance }
+                for i in tied { best[i] += 1 / Double(tied.count) }
                 for i in 0..<nModels {
                     sStrength[i].append(f.strengths[i])
                     sRank[i].append(Double(r[i]))
-                    if r[i] == 1 { best[i] += 1 }
                 }
                 let (w, c) = tally(sample, n: nModels)
                 for i in 0..<nModels { for j in 0..<nModels where i != j && c[i][j] > 0 { sWin[i][j].append(w[i][j] / Double(c[i][j])) } }
@@ -92,7 +100,7 @@ package enum ClusteredRankBootstrap {
         }
         return ClusteredRanking(
             strengths: point, ranks: pointRanks, strengthCI: strengthCI, rankCI: rankCI,
-            pBest: best.map { used > 0 ? Double($0) / Double(used) : 0 },
+            pBest: best.map { used > 0 ? $0 / Double(used) : 0 },
             winRate: winRate, winRateCI: winRateCI, pairCount: pointCount, nComparisons: all.count,
             nClusters: nonEmpty.count, resamplesUsed: used)
     }
@@ -133,6 +141,11 @@ package enum ClusteredRankBootstrap {
         taus.sort()
         let lo = (1 - min(max(confidence, 0), 1)) / 2
         return (point, (percentile(taus, lo), percentile(taus, 1 - lo)), taus.count)
+    }
+
+    /// Competition ranks (1, 1, 3, …): 1 + the number of strengths larger by more than ``tieTolerance``.
+    static func tiedRanks(_ s: [Double]) -> [Int] {
+        s.map { x in 1 + s.filter { $0 > x + tieTolerance }.count }
     }
 
     /// Wins (ties as halves) and comparison counts per ordered pair.

@@ -36,8 +36,9 @@ package struct WeakOrderBallot: Sendable, Hashable {
 /// * `minimax`: `minimax_scores(score_method="margins")`: minus the largest margin of any candidate over this one
 ///   (0 when none beats it).
 /// * `schulze`: beat path (`beat_path` with the Floyd–Warshall strongest paths over margins, as pref_voting's
-///   `_beat_path_floyd_warshall`); the score is the number of candidates this one defeats
-///   (`beat_path_defeat`'s out-degree), which orders the candidates by Schulze's (transitive) relation.
+///   `_beat_path_floyd_warshall`); the score is minus the number of candidates that defeat this one
+///   (`beat_path_defeat`'s in-degree): 0 exactly for the Schulze winners, and since the defeat relation is
+///   transitive, a candidate defeated by another always scores lower — the order extends Schulze's relation.
 /// * `kemeny`: a Kemeny–Young ranking maximises the sum over ordered pairs of the margins (equivalently minimises
 ///   the weighted Kendall-τ distance to the voters; pref_voting `kemeny_young`, "marginal"); the score is the
 ///   number of candidates ranked below in that ranking. Exact by dynamic programming over subsets,
@@ -141,7 +142,7 @@ package enum SocialChoice {
             let p = strongestPaths(margins(ballots, n: n))
             var s = [Double](repeating: 0, count: n)
             for x in 0..<n {
-                for y in 0..<n where y != x && p[x][y] > p[y][x] { s[x] += 1 }
+                for y in 0..<n where y != x && p[y][x] > p[x][y] { s[x] -= 1 }
             }
             return SocialChoiceResult(order: byScore(s), scores: s)
         case .kemeny:

@@ -3,13 +3,35 @@ import Foundation
 import JudgePanel
 import JudgeStats
 
+extension SocialChoiceRule: ExpressibleByArgument {}
+
 struct RankCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rank", abstract: "Bradley–Terry ranking of the models compared (ties as half wins), with bootstrap CIs.")
+        commandName: "rank",
+        abstract: "Bradley–Terry ranking of the models compared (ties as half wins), with bootstrap CIs.",
+        discussion: """
+            Ranks the panel's verdicts (--votes), one judge's (--judge), or the human labels (no --votes, or --human). \
+            The human label is the one `meta` uses: `label`, else the majority of the annotators' `labels`. \
+            --by KEY ranks every value of meta.KEY separately; --rule aggregates those slice rankings (each slice one \
+            voter) by plurality, borda, copeland, minimax, kemeny (exact, at most 16 models) or schulze; ties by model \
+            name. --cluster KEY resamples whole clusters of items in the bootstrap. --json without --by, --cluster or \
+            --detail prints the plain ranking array.
+            """)
 
     @Argument(help: "Items file (model_a/model_b).") var items: String
-    @Option(help: "Votes file.") var votes: String
+    @Option(help: "Votes file (omit to rank the human labels).") var votes: String?
+    @Option(help: "Rank this judge's reconciled verdicts instead of the panel's.") var judge: String?
+    @Flag(help: "Rank the human labels (the consensus `meta` uses), even when --votes is given.") var human = false
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "JSON: print the full report object (P(best), win rates, counts, τ against humans) instead of the plain array.")
+    var detail = false
+    @Option(help: "Rank each value of this meta key separately (per-slice Bradley–Terry).") var by: String?
+    @Option(help: "With --by: aggregate the slice rankings (plurality | borda | copeland | minimax | kemeny | schulze).")
+    var rule: SocialChoiceRule?
+    @Flag(help: "With --rule: weight each slice by its number of ranked items instead of 1.") var weightSlices = false
+    @Option(help: "Bootstrap over clusters of items sharing this meta key (default: items).") var cluster: String?
+    @Option(help: "Also write a self-contained HTML report (rank tables, models × slices rank heatmap) to this file.")
+    var html: String?
     @Option(help: "Flip policy (tie | abstain).") var flip: FlipPolicy = .tie
     @Option(help: "Aggregation for the panel verdict per item.") var aggregate: AggregationMethod = .majority
     @Option(help: "Bootstrap resamples.") var resamples: Int = 1000
@@ -17,41 +39,83 @@ struct RankCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runMapped {
+            if rule != nil && by == nil { throw JudgePanelError.usage("--rule needs --by KEY (the slices are the voters)") }
+            if weightSlices && rule == nil { throw JudgePanelError.usage("--weight-slices needs --rule") }
+            if judge != nil && votes == nil { throw JudgePanelError.usage("--judge needs --votes") }
+            if judge != nil && human { throw JudgePanelError.usage("--judge and --human exclude each other") }
+            if resamples < 0 { throw JudgePanelError.usage("--resamples must be ≥ 0") }
             let loaded = try ItemLoader().load(path: items)
-            let recorded = try VotesFile.load(path: votes)
-            let rec = MetaAnalysis(options: .init(flip: flip, aggregate: aggregate)).reconcile(
-                items: loaded, votes: recorded.filter { $0.variant == nil })
-            let ranking = SystemRanking.rank(
-                items: loaded, verdicts: rec.panel.map(\.verdict), resamples: resamples, seed: seed)
-            var human: MetricValue?
-            if loaded.contains(where: { $0.label?.preference != nil }) {
-                let h = SystemRanking.rank(items: loaded, verdicts: loaded.map { $0.label?.preference }, resamples: 0, seed: seed)
-                human = SystemRanking.kendall(ranking, h)
+            for key in [by, cluster].compactMap({ $0 }) where !loaded.contains(where: { $0.meta[key] != nil && $0.meta[key] != .null }) {
+                throw JudgePanelError.badInput("no item has meta.\(key)", file: items)
             }
-            guard !ranking.isEmpty else { throw JudgePanelError.badInput("no item with model_a, model_b and a verdict", file: items) }
-            if json {
-                let arr: [JSONValue] = ranking.map { r in
+            let (humanLabels, humanText) = SliceRanking.humanPreferences(loaded)
+            let hasHuman = humanLabels.contains { $0 != nil }
+            var verdicts: [Preference?]
+            var source: String
+            if let votes, !human {
+                let recorded = try VotesFile.load(path: votes)
+                let rec = MetaAnalysis(options: .init(flip: flip, aggregate: aggregate)).reconcile(
+                    items: loaded, votes: recorded.filter { $0.variant == nil })
+                if let judge {
+                    guard let j = rec.judges.firstIndex(of: judge) else {
+                        throw JudgePanelError.badInput(
+                            "no votes of judge '\(judge)' (judges: \(rec.judges.joined(separator: ", ")))", file: votes)
+                    }
+                    verdicts = rec.verdicts[j].map(\.verdict)
+                    source = "judge \(judge)"
+                } else {
+                    verdicts = rec.panel.map(\.verdict)
+                    source = "panel (\(aggregate.rawValue))"
+                }
+            } else {
+                guard hasHuman else { throw JudgePanelError.badInput("no item has a pairwise human label (label or labels)", file: items) }
+                verdicts = humanLabels
+                source = "human labels"
+            }
+            let options = SliceRanking.Options(resamples: resamples, seed: seed, clusterKey: cluster)
+            guard let overall = SliceRanking.rank(items: loaded, verdicts: verdicts, options: options) else {
+                throw JudgePanelError.badInput("no item with model_a, model_b and a verdict", file: items)
+            }
+            let rankingHuman = source == "human labels"
+            let tau = !rankingHuman && hasHuman
+                ? SliceRanking.agreement(items: loaded, x: verdicts, y: humanLabels, options: options) : nil
+            var bySlice: SliceRanking.BySlice?
+            if let by {
+                do {
+                    bySlice = try SliceRanking.bySlice(
+                        items: loaded, verdicts: verdicts, key: by, rule: rule, weightSlices: weightSlices, options: options)
+                } catch let failure as SocialChoice.Failure {
+                    throw JudgePanelError.badInput(failure.description, file: items)
+                }
+            }
+            let report = RankReport(
+                source: source, humanLabel: rankingHuman || tau != nil ? humanText : nil, clusterKey: cluster,
+                resamples: resamples, overall: overall, tauHuman: tau, bySlice: bySlice)
+            if let html {
+                let page = RankHTML.render(report, title: "judgepanel rank — \(URL(fileURLWithPath: items).lastPathComponent)")
+                do {
+                    try Data(page.utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
+                } catch {
+                    throw JudgePanelError.io("cannot write the HTML report: \(error.localizedDescription)", file: html)
+                }
+            }
+            if json && (by != nil || cluster != nil || detail) {
+                print(String(decoding: try JSONEncoder.reportEncoder.encode(report.json), as: UTF8.self))
+            } else if json {
+                // The contract: [{"model", "strength", "strength_ci", "rank", "rank_ci"}].
+                let arr: [JSONValue] = overall.rows.map { r in
                     [
                         "model": .string(r.model), "strength": .number(r.strength),
-                        "strength_ci": r.strengthCI.map { [.number($0.lo), .number($0.hi)] } ?? .null,
+                        "strength_ci": overall.resamplesUsed > 0 ? [.number(r.strengthCI.lo), .number(r.strengthCI.hi)] : .null,
                         "rank": .number(Double(r.rank)),
-                        "rank_ci": r.rankCI.map { [.number(Double($0.lo)), .number(Double($0.hi))] } ?? .null,
+                        "rank_ci": overall.resamplesUsed > 0 ? [.number(Double(r.rankCI.lo)), .number(Double(r.rankCI.hi))] : .null,
                     ]
                 }
                 print(String(decoding: try JSONEncoder.reportEncoder.encode(JSONValue.array(arr)), as: UTF8.self))
-                if let human { printErr("Kendall τ between the judges' ranking and the human-label ranking: \(human)") }
+                if let line = report.tauHumanLine { printErr(line) }
+                if report.humanLabel != nil { printErr(humanText) }
             } else {
-                print(
-                    ReportText.table(
-                        header: ["rank", "model", "strength", "95% CI", "rank CI"],
-                        rows: ranking.map { r in
-                            [
-                                String(r.rank), r.model, String(format: "%.3f", r.strength),
-                                r.strengthCI.map { String(format: "[%.3f, %.3f]", $0.lo, $0.hi) } ?? "",
-                                r.rankCI.map { "\($0.lo)–\($0.hi)" } ?? "",
-                            ]
-                        }))
-                if let human { print("Kendall τ between the judges' ranking and the human-label ranking: \(human)") }
+                print(report.text)
             }
         }
     }

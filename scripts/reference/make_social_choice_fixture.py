@@ -11,16 +11,26 @@ and per rule the scores pref_voting 1.18 computes on the same ``ProfileWithTies`
 * ``borda``: ``prof.borda_scores()`` (``symmetric_borda_scores``: ranked below minus ranked above);
 * ``copeland``: ``prof.copeland_scores()`` (scores (1, 0, -1) on the margins);
 * ``minimax``: ``minimax_scores(prof, score_method="margins")``;
-* ``schulze``: out-degree of ``beat_path_defeat(prof)`` (how many candidates each defeats by strongest
-  paths), with ``beat_path(prof, algorithm="floyd_warshall")`` as ``schulze_winners``;
+* ``schulze``: minus the in-degree of ``beat_path_defeat(prof)`` (minus how many candidates defeat it by
+  strongest paths; 0 exactly for the beat-path winners), with ``beat_path(prof, algorithm="floyd_warshall")`` as ``schulze_winners``;
 * ``kemeny``: every Kemeny–Young ranking (maximal sum of ``prof.margin`` over ordered pairs, enumerated
   over all permutations exactly as pref_voting's ``kemeny_young(..., algorithm="marginal")``), the winners of
   ``kemeny_young(prof)``, and, for profiles of linear orders, ``kemeny_young_rankings`` of the equivalent
   ``Profile`` (Kendall-τ distance) with its minimal distance.
 
+It also writes the end-to-end case of ``rank --by capability --rule M --json`` (AggregateRankTests):
+fixtures/reference/rank-slices-items.jsonl (pairwise items of 5 models with ``meta.capability`` and
+``meta.prompt_group``), rank-slices-votes.jsonl (one recorded judge, one vote per item, so the panel verdict is
+that vote) and rank-slices-expected.json: per capability the choix 0.4.1 Bradley–Terry strengths (ties as half
+wins: every decisive comparison twice, every tie one win each way, ``alpha = 2 * 0.01``, centred; fitted over
+the models compared in that slice), the ballot judgepanel builds from them (tiers of strengths within 1e-9,
+models not compared in the slice in a last tier), and per rule, with weight 1 and with slice-size weights, the
+pref_voting scores and the documented order (score descending, then name; Kemeny: the first optimal ranking
+by name).
+
 Usage::
 
-    pip install pref_voting==1.18.2
+    pip install pref_voting==1.18.2 choix==0.4.1
     python3 scripts/reference/make_social_choice_fixture.py
 
 Seeded: the output is reproducible.
@@ -30,6 +40,8 @@ import json
 import os
 import random
 from itertools import permutations
+
+import choix
 
 from pref_voting.margin_based_methods import beat_path, beat_path_defeat, minimax_scores
 from pref_voting.other_methods import kemeny_young, kemeny_young_rankings
@@ -92,7 +104,7 @@ def reference(names, ballots):
         "minimax": minimax_scores(prof, score_method="margins"),
     }
     defeats = beat_path_defeat(prof)
-    ref["schulze"] = {c: defeats.out_degree(c) for c in names}
+    ref["schulze"] = {c: -defeats.in_degree(c) for c in names}
     ref["schulze_winners"] = list(beat_path(prof, algorithm="floyd_warshall"))
     best, rankings = None, []
     for r in permutations(names):
@@ -115,7 +127,99 @@ def reference(names, ballots):
     return ref
 
 
+MODELS = ["m-alpha", "m-beta", "m-gamma", "m-delta", "m-eps"]
+SKILL = {  # per capability, each model's log-strength used to simulate verdicts
+    "coding": [1.2, 0.4, 0.0, -0.5, -1.0],
+    "math": [-0.6, 1.0, 0.3, 0.2, -0.8],
+    "writing": [0.2, -0.3, 1.1, 0.0, -0.9],
+    "roleplay": [0.0, 0.5, -0.2, 0.9, None],  # m-eps never compared here: last tier of the ballot
+    "trivia": [0.8, 0.1, 0.6, -0.2, 0.3],
+}
+
+
+def order_by_score(scores):
+    return sorted(scores, key=lambda c: (-scores[c], c))
+
+
+def slice_case():
+    rng = random.Random(4242)
+    items, votes = [], []
+    n = 0
+    for cap, skill in SKILL.items():
+        present = [m for m, s in zip(MODELS, skill) if s is not None]
+        for k in range(rng.randint(28, 60)):
+            a, b = rng.sample(present, 2)
+            sa, sb = skill[MODELS.index(a)], skill[MODELS.index(b)]
+            p_a = 1 / (1 + 2.718281828459045 ** (sb - sa))
+            u = rng.random()
+            verdict = "tie" if u < 0.12 else ("A" if rng.random() < p_a else "B")
+            iid = f"{cap}-{k:03d}"
+            items.append({"id": iid, "prompt": f"{cap} question {k}", "response_a": "x", "response_b": "y",
+                          "model_a": a, "model_b": b,
+                          "meta": {"capability": cap, "prompt_group": f"{cap}-g{k // 4}"}})
+            votes.append({"item": iid, "judge": "recorded", "order": "AB", "verdict": verdict})
+            n += 1
+    # A slice with an exact tie: m-alpha and m-beta beat each other once, both beat m-gamma.
+    for k, (a, b, v) in enumerate([("m-alpha", "m-beta", "A"), ("m-beta", "m-alpha", "A"),
+                                    ("m-alpha", "m-gamma", "A"), ("m-beta", "m-gamma", "A")]):
+        iid = f"tied-{k:03d}"
+        items.append({"id": iid, "prompt": f"tied question {k}", "response_a": "x", "response_b": "y",
+                      "model_a": a, "model_b": b, "meta": {"capability": "tied", "prompt_group": "tied-g0"}})
+        votes.append({"item": iid, "judge": "recorded", "order": "AB", "verdict": v})
+    slices = {}
+    for cap in sorted({it["meta"]["capability"] for it in items}):
+        index = {}
+        doubled = []
+        n_items = 0
+        for it, v in zip(items, votes):
+            if it["meta"]["capability"] != cap:
+                continue
+            n_items += 1
+            for m in (it["model_a"], it["model_b"]):
+                index.setdefault(m, len(index))
+            a, b = index[it["model_a"]], index[it["model_b"]]
+            out = v["verdict"]
+            doubled += [(a, b), (a, b)] if out == "A" else ([(b, a), (b, a)] if out == "B" else [(a, b), (b, a)])
+        p = choix.ilsr_pairwise(len(index), doubled, alpha=2 * 0.01, max_iter=10000, tol=1e-14)
+        p = p - p.mean()
+        strength = {m: float(p[i]) for m, i in index.items()}
+        ranked = sorted(strength, key=lambda m: -strength[m])
+        tiers = []
+        for m in ranked:
+            if tiers and abs(strength[tiers[-1][-1]] - strength[m]) <= 1e-9:
+                tiers[-1].append(m)
+            else:
+                tiers.append([m])
+        absent = [m for m in sorted(MODELS) if m not in strength]
+        if absent:
+            tiers.append(absent)
+        slices[cap] = {"strength": strength, "tiers": tiers, "n_items": n_items}
+    expected = {"slices": slices, "rules": {}}
+    for weighted in (False, True):
+        ballots = [{"tiers": s["tiers"], "weight": s["n_items"] if weighted else 1} for s in slices.values()]
+        ref = reference(sorted(MODELS), ballots)
+        out = {}
+        for rule in ("plurality", "borda", "copeland", "minimax", "schulze"):
+            out[rule] = {"scores": ref[rule], "order": order_by_score(ref[rule])}
+        ky = ref["kemeny_rankings"][0]
+        out["kemeny"] = {"scores": {m: float(len(ky) - 1 - k) for k, m in enumerate(ky)}, "order": ky,
+                         "all_optimal": ref["kemeny_rankings"]}
+        expected["rules"]["weighted" if weighted else "unweighted"] = out
+    ref_dir = os.path.join(ROOT, "fixtures", "reference")
+    with open(os.path.join(ref_dir, "rank-slices-items.jsonl"), "w") as f:
+        for it in items:
+            f.write(json.dumps(it, sort_keys=True) + "\n")
+    with open(os.path.join(ref_dir, "rank-slices-votes.jsonl"), "w") as f:
+        for v in votes:
+            f.write(json.dumps(v, sort_keys=True) + "\n")
+    with open(os.path.join(ref_dir, "rank-slices-expected.json"), "w") as f:
+        json.dump({"generator": "choix 0.4.1 + pref_voting 1.18.2", **expected}, f, indent=1, sort_keys=True)
+        f.write("\n")
+    print(f"wrote fixtures/reference/rank-slices-*: {len(items)} items, {len(slices)} capabilities")
+
+
 def main():
+    slice_case()
     rng = random.Random(20261129)
     profiles = []
     for name, names, ballots in hand_profiles():

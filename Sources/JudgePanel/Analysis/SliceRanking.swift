@@ -146,7 +146,7 @@ package enum SliceRanking {
         package var models: [String]
         /// In how many slices each model ranks 1st.
         package var bestIn: [String: Int]
-        /// Kendall τ-b between every two slices' strengths over the models both rank.
+        /// Kendall τ-b between every two slices' (tie-aware) ranks over the models both rank.
         package var tau: [TauPair]
         package var meanTau: Double?
         package var socialChoice: SocialChoiceOutcome?
@@ -158,23 +158,44 @@ package enum SliceRanking {
         return v.textValue
     }
 
-    /// Strengths that differ by less than this are a tie in a slice's ballot.
-    package static let tieTolerance = 1e-9
+    /// Strengths that differ by less than this are a tie in a slice's ranking and ballot.
+    package static let tieTolerance = ClusteredRankBootstrap.tieTolerance
+
+    /// Rows grouped into tiers of equal strength: a row joins the tier of the row before it when their strengths
+    /// differ by at most ``tieTolerance``.
+    static func tiers(_ rows: [Row]) -> [[Row]] {
+        var out: [[Row]] = []
+        for row in rows {
+            if let prev = out.last?.last, abs(prev.strength - row.strength) <= tieTolerance {
+                out[out.count - 1].append(row)
+            } else {
+                out.append([row])
+            }
+        }
+        return out
+    }
+
+    /// The slice form of a ranking: tied models share the best rank of their tier (1, 1, 3, …) and are listed by
+    /// name, so neither input order nor rounding noise decides between them.
+    static func withTiedRanks(_ f: Figure) -> Figure {
+        var g = f
+        var rows: [Row] = []
+        for tier in tiers(f.rows) {
+            let rank = rows.count + 1
+            for var row in tier.sorted(by: { $0.model < $1.model }) {
+                row.rank = rank
+                rows.append(row)
+            }
+        }
+        g.rows = rows
+        return g
+    }
 
     /// A slice ranking as a ballot over `models`: tiers of equal strength (within ``tieTolerance``), best first;
     /// models without comparisons in the slice share a last tier.
     package static func ballot(_ figure: Figure, models: [String], weight: Double) -> WeakOrderBallot {
         let idx = Dictionary(uniqueKeysWithValues: models.enumerated().map { ($1, $0) })
-        var tiers: [[Int]] = []
-        var last: Double?
-        for row in figure.rows {
-            if let l = last, abs(l - row.strength) <= tieTolerance {
-                tiers[tiers.count - 1].append(idx[row.model]!)
-            } else {
-                tiers.append([idx[row.model]!])
-            }
-            last = row.strength
-        }
+        var tiers = Self.tiers(figure.rows).map { $0.map { idx[$0.model]! } }
         let ranked = Set(figure.models)
         let absent = models.filter { !ranked.contains($0) }.map { idx[$0]! }
         if !absent.isEmpty { tiers.append(absent) }
@@ -193,7 +214,7 @@ package enum SliceRanking {
         for value in groups.keys.sorted() {
             let idx = groups[value]!
             if let f = rank(items: idx.map { items[$0] }, verdicts: idx.map { verdicts[$0] }, options: options) {
-                slices.append(Slice(value: value, figure: f))
+                slices.append(Slice(value: value, figure: withTiedRanks(f)))
             } else {
                 skipped.append((value, idx.count))
             }
@@ -201,16 +222,16 @@ package enum SliceRanking {
         let models = Set(slices.flatMap(\.figure.models)).sorted()
         var bestIn = Dictionary(uniqueKeysWithValues: models.map { ($0, 0) })
         for s in slices {
-            // Rank 1 goes to the lower model index on an exact tie in strength; count every model tied at the top.
-            let top = s.figure.rows[0].strength
-            for r in s.figure.rows where abs(r.strength - top) <= tieTolerance { bestIn[r.model, default: 0] += 1 }
+            // Every model tied at the top counts.
+            for r in s.figure.rows where r.rank == 1 { bestIn[r.model, default: 0] += 1 }
         }
         var taus: [TauPair] = []
         for i in slices.indices {
             for j in slices.indices where j > i {
                 let a = slices[i].figure, b = slices[j].figure
                 let common = a.models.filter { b.row($0) != nil }.sorted()
-                let t = kendallTauB(common.map { a.row($0)!.strength }, common.map { b.row($0)!.strength })
+                // On the tie-aware slice ranks, so strengths equal up to rounding are a tie.
+                let t = kendallTauB(common.map { -Double(a.row($0)!.rank) }, common.map { -Double(b.row($0)!.rank) })
                 taus.append(TauPair(a: slices[i].value, b: slices[j].value, tau: t, nModels: common.count))
             }
         }
