@@ -165,7 +165,7 @@ struct RankBeyondOneScoreTests {
             i.meta["uid"] = .string(item.id)
             return i
         }
-        let verdicts = items.map { _ in Optional(Preference.a) }.enumerated().map { $0.offset % 3 == 0 ? Preference.b : $0.element }
+        let verdicts: [Preference?] = items.indices.map { $0 % 3 == 0 ? .b : ($0 % 7 == 0 ? .tie : .a) }
         let a = try #require(SliceRanking.rank(items: items, verdicts: verdicts, options: .init(resamples: 100, clusterKey: "uid")))
         let b = try #require(SliceRanking.rank(items: items, verdicts: verdicts, options: .init(resamples: 100)))
         #expect(a.rows.map(\.strengthCI) == b.rows.map(\.strengthCI))
@@ -270,7 +270,7 @@ struct RankBeyondOneScoreTests {
         let n = SocialChoice.kemenyLimit + 1
         for i in 0..<n {
             let item: JSONValue = [
-                "id": .string("k\(i)"), "response_a": "x", "response_b": "y", "model_a": .string("m\(i)"),
+                "id": .string("k\(i)"), "prompt": "q", "response_a": "x", "response_b": "y", "model_a": .string("m\(i)"),
                 "model_b": .string("m\((i + 1) % n)"), "label": "A", "meta": ["capability": .string(i % 2 == 0 ? "x" : "y")],
             ]
             lines.append(String(decoding: try JSONEncoder().encode(item), as: UTF8.self))
