@@ -116,6 +116,16 @@ package struct RankReport: Sendable {
 
     static func f3(_ x: Double) -> String { String(format: "%.3f", x) }
 
+    /// rank, model, strength, CI, rank CI, P(best) — the bootstrap columns empty when there were no resamples.
+    static func cells(_ r: SliceRanking.Row, boot: Bool) -> [String] {
+        [
+            String(r.rank), r.model, f3(r.strength), boot ? "[\(f3(r.strengthCI.lo)), \(f3(r.strengthCI.hi))]" : "",
+            boot ? "\(r.rankCI.lo)–\(r.rankCI.hi)" : "", boot ? f3(r.pBest) : "",
+        ]
+    }
+
+    var rowCells: [[String]] { overall.rows.map { Self.cells($0, boot: overall.resamplesUsed > 0) } }
+
     static func tauText(_ m: MetricValue) -> String { m.value.map { f3($0) } ?? "undefined (\(m.reason ?? "no value"))" }
 
     /// The human-τ line (its prefix is the one `rank` always printed).
@@ -136,12 +146,7 @@ package struct RankReport: Sendable {
         out.append(
             ReportText.table(
                 header: ["rank", "model", "strength", "95% CI", "rank CI", "P(best)"],
-                rows: overall.rows.map {
-                    [
-                        String($0.rank), $0.model, Self.f3($0.strength), "[\(Self.f3($0.strengthCI.lo)), \(Self.f3($0.strengthCI.hi))]",
-                        "\($0.rankCI.lo)–\($0.rankCI.hi)", String(format: "%.3f", $0.pBest),
-                    ]
-                }))
+                rows: rowCells))
         out.append("")
         out.append("Pairwise win rate of the row model against the column model ((wins + ties/2) / n, 95% CI, n comparisons):")
         let models = overall.models
@@ -151,7 +156,7 @@ package struct RankReport: Sendable {
                 rows: models.map { a in
                     [a] + models.map { b in
                         guard let w = overall.winRates[a]?[b] else { return a == b ? "—" : "" }
-                        return "\(Self.f3(w.rate)) \(w.ci.map { "[\(Self.f3($0.lo)), \(Self.f3($0.hi))]" } ?? "") n=\(w.n)"
+                        return Self.winCell(w)
                     }
                 }))
         if let line = tauHumanLine {
@@ -162,6 +167,11 @@ package struct RankReport: Sendable {
         return out.joined(separator: "\n")
     }
 
+    /// A win-rate cell: rate, its interval when there were resamples, and the number of comparisons.
+    static func winCell(_ w: (rate: Double, ci: Interval?, n: Int)) -> String {
+        ([f3(w.rate)] + (w.ci.map { ["[\(f3($0.lo)), \(f3($0.hi))]"] } ?? []) + ["n=\(w.n)"]).joined(separator: " ")
+    }
+
     func sliceText(_ s: SliceRanking.BySlice) -> String {
         var out: [String] = []
         out.append("Per-\(s.key) Bradley–Terry rankings (rank, 95% rank CI; each slice bootstrapped over its own \(unit)):")
@@ -170,7 +180,9 @@ package struct RankReport: Sendable {
                 header: [s.key, "items", "clusters"] + s.models,
                 rows: s.slices.map { sl in
                     [sl.value, String(sl.figure.nItems), String(sl.figure.nClusters)]
-                        + s.models.map { m in sl.figure.row(m).map { "\($0.rank) (\($0.rankCI.lo)–\($0.rankCI.hi))" } ?? "—" }
+                        + s.models.map { m in
+                            sl.figure.row(m).map { sl.figure.resamplesUsed > 0 ? "\($0.rank) (\($0.rankCI.lo)–\($0.rankCI.hi))" : String($0.rank) } ?? "—"
+                        }
                 }))
         if !s.skipped.isEmpty {
             out.append("Slices without a ranking (fewer than two models compared): "

@@ -28,8 +28,9 @@ package enum RankHTML {
             for sl in s.slices {
                 if let r = sl.figure.row(m) {
                     let c = shade(rank: r.rank, of: sl.figure.rows.count)
-                    let tip = "\(m) in \(sl.value): rank \(r.rank) of \(sl.figure.rows.count), 95% CI \(r.rankCI.lo)–\(r.rankCI.hi), "
-                        + "P(best) \(f3(r.pBest)), \(sl.figure.nItems) items"
+                    let boot = sl.figure.resamplesUsed > 0
+                    let tip = "\(m) in \(sl.value): rank \(r.rank) of \(sl.figure.rows.count)"
+                        + (boot ? ", 95% CI \(r.rankCI.lo)–\(r.rankCI.hi), P(best) \(f3(r.pBest))" : "") + ", \(sl.figure.nItems) items"
                     h += "<td style=\"background:\(c.bg);color:\(c.fg);text-align:center\" title=\"\(e(tip))\">\(r.rank)</td>"
                 } else {
                     h += "<td style=\"text-align:center;color:#9ca3af\" title=\"not compared in this slice\">—</td>"
@@ -49,10 +50,7 @@ package enum RankHTML {
             "ranking", "Ranking", "Rank CI: percentile bootstrap; P(best): share of resamples in which the model ranks 1st.",
             HTMLReport.table(
                 ["rank", "model", "strength", "95% CI", "rank CI", "P(best)"],
-                r.overall.rows.map {
-                    [String($0.rank), $0.model, f3($0.strength), "[\(f3($0.strengthCI.lo)), \(f3($0.strengthCI.hi))]",
-                     "\($0.rankCI.lo)–\($0.rankCI.hi)", f3($0.pBest)]
-                }))
+                r.rowCells))
         let models = r.overall.models
         body += HTMLReport.section(
             "winrates", "Pairwise win rates",
@@ -62,7 +60,7 @@ package enum RankHTML {
                 models.map { a in
                     [a] + models.map { b in
                         guard let w = r.overall.winRates[a]?[b] else { return a == b ? "—" : "" }
-                        return "\(f3(w.rate)) \(w.ci.map { "[\(f3($0.lo)), \(f3($0.hi))]" } ?? "") n=\(w.n)"
+                        return RankReport.winCell(w)
                     }
                 }))
         if let line = r.tauHumanLine { body += HTMLReport.section("human", "Against the human ranking", nil, "<p>\(e(line))</p>\n") }
