@@ -59,7 +59,9 @@ package enum ClusteredRankBootstrap {
             for _ in 0..<resamples {
                 var sample: [PairwiseComparison] = []
                 sample.reserveCapacity(all.count)
-                for _ in 0..<nonEmpty.count { sample.append(contentsOf: nonEmpty[rng.nextIndex(below: nonEmpty.count)]) }
+                for _ in 0..<nonEmpty.count {
+                    sample.append(contentsOf: nonEmpty[rng.nextIndex(below: nonEmpty.count)])
+                }
                 let f = BradleyTerry.fit(nItems: nModels, comparisons: sample, ties: ties, alpha: alpha)
                 guard f.strengths.allSatisfy({ $0.isFinite }) else { continue }
                 used += 1
@@ -72,23 +74,28 @@ package enum ClusteredRankBootstrap {
                     sRank[i].append(Double(r[i]))
                 }
                 let (w, c) = tally(sample, n: nModels)
-                for i in 0..<nModels { for j in 0..<nModels where i != j && c[i][j] > 0 { sWin[i][j].append(w[i][j] / Double(c[i][j])) } }
+                for i in 0..<nModels {
+                    for j in 0..<nModels where i != j && c[i][j] > 0 { sWin[i][j].append(w[i][j] / Double(c[i][j])) }
+                }
             }
         }
         let lo = (1 - min(max(confidence, 0), 1)) / 2
-        var strengthCI: [(Double, Double)] = [], rankCI: [(Int, Int)] = []
+        var strengthCI: [(Double, Double)] = []
+        var rankCI: [(Int, Int)] = []
         for i in 0..<nModels {
             if sStrength[i].isEmpty {
                 strengthCI.append((point[i], point[i]))
                 rankCI.append((pointRanks[i], pointRanks[i]))
             } else {
-                let s = sStrength[i].sorted(), r = sRank[i].sorted()
+                let s = sStrength[i].sorted()
+                let r = sRank[i].sorted()
                 strengthCI.append((percentile(s, lo), percentile(s, 1 - lo)))
                 rankCI.append((Int(percentile(r, lo).rounded(.down)), Int(percentile(r, 1 - lo).rounded(.up))))
             }
         }
         var winRate = [[Double?]](repeating: [Double?](repeating: nil, count: nModels), count: nModels)
-        var winRateCI = [[(Double, Double)?]](repeating: [(Double, Double)?](repeating: nil, count: nModels), count: nModels)
+        var winRateCI = [[(Double, Double)?]](
+            repeating: [(Double, Double)?](repeating: nil, count: nModels), count: nModels)
         for i in 0..<nModels {
             for j in 0..<nModels where i != j && pointCount[i][j] > 0 {
                 winRate[i][j] = pointWins[i][j] / Double(pointCount[i][j])
@@ -129,7 +136,8 @@ package enum ClusteredRankBootstrap {
         var rng = SeededGenerator(seed: seed)
         var taus: [Double] = []
         for _ in 0..<resamples {
-            var x: [PairwiseComparison] = [], y: [PairwiseComparison] = []
+            var x: [PairwiseComparison] = []
+            var y: [PairwiseComparison] = []
             for _ in 0..<k {
                 let c = rng.nextIndex(below: k)
                 x.append(contentsOf: clustersX[c])

@@ -113,7 +113,8 @@ package enum SocialChoice {
                 let l = b.levels(n)
                 for x in 0..<n {
                     guard let lx = l[x] else { continue }
-                    var below = 0.0, above = 0.0
+                    var below = 0.0
+                    var above = 0.0
                     for y in 0..<n where y != x {
                         guard let ly = l[y] else { continue }
                         if ly > lx { below += 1 } else if ly < lx { above += 1 }
@@ -198,7 +199,9 @@ package enum SocialChoice {
             let target = best[placed]
             // Margins are sums of voter weights (integers for slice sizes): compare with a relative tolerance.
             let tol = 1e-9 * max(1, abs(target))
-            let c = byName.first { c in placed & (1 << c) == 0 && abs(gain(c, placed) + best[placed | (1 << c)] - target) <= tol }!
+            let c = byName.first { c in
+                placed & (1 << c) == 0 && abs(gain(c, placed) + best[placed | (1 << c)] - target) <= tol
+            }!
             order.append(c)
             placed |= 1 << c
         }

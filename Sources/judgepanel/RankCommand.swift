@@ -23,10 +23,14 @@ struct RankCommand: AsyncParsableCommand {
     @Option(help: "Rank this judge's reconciled verdicts instead of the panel's.") var judge: String?
     @Flag(help: "Rank the human labels (the consensus `meta` uses), even when --votes is given.") var human = false
     @Flag(help: "Print JSON.") var json = false
-    @Flag(help: "JSON: print the full report object (P(best), win rates, counts, τ against humans) instead of the plain array.")
+    @Flag(
+        help:
+            "JSON: print the full report object (P(best), win rates, counts, τ against humans) instead of the plain array."
+    )
     var detail = false
     @Option(help: "Rank each value of this meta key separately (per-slice Bradley–Terry).") var by: String?
-    @Option(help: "With --by: aggregate the slice rankings (plurality | borda | copeland | minimax | kemeny | schulze).")
+    @Option(
+        help: "With --by: aggregate the slice rankings (plurality | borda | copeland | minimax | kemeny | schulze).")
     var rule: SocialChoiceRule?
     @Flag(help: "With --rule: weight each slice by its number of ranked items instead of 1.") var weightSlices = false
     @Option(help: "Bootstrap over clusters of items sharing this meta key (default: items).") var cluster: String?
@@ -39,13 +43,16 @@ struct RankCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runMapped {
-            if rule != nil && by == nil { throw JudgePanelError.usage("--rule needs --by KEY (the slices are the voters)") }
+            if rule != nil && by == nil {
+                throw JudgePanelError.usage("--rule needs --by KEY (the slices are the voters)")
+            }
             if weightSlices && rule == nil { throw JudgePanelError.usage("--weight-slices needs --rule") }
             if judge != nil && votes == nil { throw JudgePanelError.usage("--judge needs --votes") }
             if judge != nil && human { throw JudgePanelError.usage("--judge and --human exclude each other") }
             if resamples < 0 { throw JudgePanelError.usage("--resamples must be ≥ 0") }
             let loaded = try ItemLoader().load(path: items)
-            for key in [by, cluster].compactMap({ $0 }) where !loaded.contains(where: { $0.meta[key] != nil && $0.meta[key] != .null }) {
+            for key in [by, cluster].compactMap({ $0 })
+            where !loaded.contains(where: { $0.meta[key] != nil && $0.meta[key] != .null }) {
                 throw JudgePanelError.badInput("no item has meta.\(key)", file: items)
             }
             let (humanLabels, humanText) = SliceRanking.humanPreferences(loaded)
@@ -68,7 +75,9 @@ struct RankCommand: AsyncParsableCommand {
                     source = "panel (\(aggregate.rawValue))"
                 }
             } else {
-                guard hasHuman else { throw JudgePanelError.badInput("no item has a pairwise human label (label or labels)", file: items) }
+                guard hasHuman else {
+                    throw JudgePanelError.badInput("no item has a pairwise human label (label or labels)", file: items)
+                }
                 verdicts = humanLabels
                 source = "human labels"
             }
@@ -77,13 +86,15 @@ struct RankCommand: AsyncParsableCommand {
                 throw JudgePanelError.badInput("no item with model_a, model_b and a verdict", file: items)
             }
             let rankingHuman = source == "human labels"
-            let tau = !rankingHuman && hasHuman
+            let tau =
+                !rankingHuman && hasHuman
                 ? SliceRanking.agreement(items: loaded, x: verdicts, y: humanLabels, options: options) : nil
             var bySlice: SliceRanking.BySlice?
             if let by {
                 do {
                     bySlice = try SliceRanking.bySlice(
-                        items: loaded, verdicts: verdicts, key: by, rule: rule, weightSlices: weightSlices, options: options)
+                        items: loaded, verdicts: verdicts, key: by, rule: rule, weightSlices: weightSlices,
+                        options: options)
                 } catch let failure as SocialChoice.Failure {
                     throw JudgePanelError.badInput(failure.description, file: items)
                 }
@@ -92,7 +103,8 @@ struct RankCommand: AsyncParsableCommand {
                 source: source, humanLabel: rankingHuman || tau != nil ? humanText : nil, clusterKey: cluster,
                 resamples: resamples, overall: overall, tauHuman: tau, bySlice: bySlice)
             if let html {
-                let page = RankHTML.render(report, title: "judgepanel rank — \(URL(fileURLWithPath: items).lastPathComponent)")
+                let page = RankHTML.render(
+                    report, title: "judgepanel rank — \(URL(fileURLWithPath: items).lastPathComponent)")
                 do {
                     try Data(page.utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
                 } catch {
@@ -106,9 +118,11 @@ struct RankCommand: AsyncParsableCommand {
                 let arr: [JSONValue] = overall.rows.map { r in
                     [
                         "model": .string(r.model), "strength": .number(r.strength),
-                        "strength_ci": overall.resamplesUsed > 0 ? [.number(r.strengthCI.lo), .number(r.strengthCI.hi)] : .null,
+                        "strength_ci": overall.resamplesUsed > 0
+                            ? [.number(r.strengthCI.lo), .number(r.strengthCI.hi)] : .null,
                         "rank": .number(Double(r.rank)),
-                        "rank_ci": overall.resamplesUsed > 0 ? [.number(Double(r.rankCI.lo)), .number(Double(r.rankCI.hi))] : .null,
+                        "rank_ci": overall.resamplesUsed > 0
+                            ? [.number(Double(r.rankCI.lo)), .number(Double(r.rankCI.hi))] : .null,
                     ]
                 }
                 print(String(decoding: try JSONEncoder.reportEncoder.encode(JSONValue.array(arr)), as: UTF8.self))

@@ -10,7 +10,10 @@ private enum SliceRef {
     static let items = panelTestRoot.appendingPathComponent("fixtures/reference/rank-slices-items.jsonl").path
     static let votes = panelTestRoot.appendingPathComponent("fixtures/reference/rank-slices-votes.jsonl").path
     static func expected() throws -> JSONValue {
-        try JSONValue.parse(String(contentsOfFile: panelTestRoot.appendingPathComponent("fixtures/reference/rank-slices-expected.json").path, encoding: .utf8))
+        try JSONValue.parse(
+            String(
+                contentsOfFile: panelTestRoot.appendingPathComponent("fixtures/reference/rank-slices-expected.json")
+                    .path, encoding: .utf8))
     }
     static let cliItems = panelTestRoot.appendingPathComponent("fixtures/reference/cli-items.jsonl").path
     static let cliVotes = panelTestRoot.appendingPathComponent("fixtures/reference/cli-votes.jsonl").path
@@ -30,7 +33,10 @@ struct RankBeyondOneScoreTests {
     func socialChoiceMatchesPrefVoting(rule: SocialChoiceRule) async throws {
         let expected = try SliceRef.expected()
         for weighted in [false, true] {
-            var args = ["rank", SliceRef.items, "--votes", SliceRef.votes, "--by", "capability", "--rule", rule.rawValue, "--json", "--resamples", "20"]
+            var args = [
+                "rank", SliceRef.items, "--votes", SliceRef.votes, "--by", "capability", "--rule", rule.rawValue,
+                "--json", "--resamples", "20",
+            ]
             if weighted { args.append("--weight-slices") }
             let r = try await runJudgepanel(args)
             #expect(r.code == 0, "\(r.err)")
@@ -45,7 +51,9 @@ struct RankBeyondOneScoreTests {
                 let entries = try #require(rows.arrayValue)
                 #expect(entries.count == ref.count, "\(name)")
                 for e in entries {
-                    for key in ["model", "strength", "strength_ci", "rank", "rank_ci"] { #expect(e[key] != nil, "\(key)") }
+                    for key in ["model", "strength", "strength_ci", "rank", "rank_ci"] {
+                        #expect(e[key] != nil, "\(key)")
+                    }
                     let m = try #require(e["model"]?.stringValue)
                     #expect(abs(e["strength"]!.doubleValue! - ref[m]!.doubleValue!) < 1e-6, "\(name) \(m)")
                 }
@@ -56,12 +64,15 @@ struct RankBeyondOneScoreTests {
             #expect(Set(sc.keys) == ["rule", "order", "scores"])
             #expect(sc["rule"]?.stringValue == rule.rawValue)
             let ref = try #require(expected["rules"]?[weighted ? "weighted" : "unweighted"]?[rule.rawValue])
-            #expect(sc["order"]?.arrayValue?.compactMap(\.stringValue) == ref["order"]?.arrayValue?.compactMap(\.stringValue), "\(rule) weighted \(weighted)")
+            #expect(
+                sc["order"]?.arrayValue?.compactMap(\.stringValue)
+                    == ref["order"]?.arrayValue?.compactMap(\.stringValue), "\(rule) weighted \(weighted)")
             let scores = try #require(sc["scores"]?.objectValue)
             let refScores = try #require(ref["scores"]?.objectValue)
             #expect(scores.count == refScores.count)
             for (m, v) in refScores {
-                #expect(abs((scores[m]?.doubleValue ?? .nan) - v.doubleValue!) < 1e-9, "\(rule) weighted \(weighted) \(m)")
+                #expect(
+                    abs((scores[m]?.doubleValue ?? .nan) - v.doubleValue!) < 1e-9, "\(rule) weighted \(weighted) \(m)")
             }
             #expect(j["social_choice_voters"]?["n"]?.intValue == refSlices.count)
         }
@@ -70,7 +81,8 @@ struct RankBeyondOneScoreTests {
     @Test("--by: best-in counts, tied slice ranks by name, Kendall τ between slices, items and clusters per slice")
     func slicesSummary() async throws {
         let r = try await runJudgepanel([
-            "rank", SliceRef.items, "--votes", SliceRef.votes, "--by", "capability", "--cluster", "prompt_group", "--json", "--resamples", "50",
+            "rank", SliceRef.items, "--votes", SliceRef.votes, "--by", "capability", "--cluster", "prompt_group",
+            "--json", "--resamples", "50",
         ])
         #expect(r.code == 0, "\(r.err)")
         let j = try JSONValue.parse(r.out)
@@ -97,15 +109,19 @@ struct RankBeyondOneScoreTests {
         #expect(pairs.count == 15)
         let slices = try #require(j["slices"]?.objectValue)
         for p in pairs {
-            let a = slices[p["a"]!.stringValue!]!.arrayValue!, b = slices[p["b"]!.stringValue!]!.arrayValue!
+            let a = slices[p["a"]!.stringValue!]!.arrayValue!
+            let b = slices[p["b"]!.stringValue!]!.arrayValue!
             let rb = Dictionary(uniqueKeysWithValues: b.map { ($0["model"]!.stringValue!, $0["rank"]!.doubleValue!) })
             let common = a.filter { rb[$0["model"]!.stringValue!] != nil }
-            let t = kendallTauB(common.map { -$0["rank"]!.doubleValue! }, common.map { -rb[$0["model"]!.stringValue!]! })
+            let t = kendallTauB(
+                common.map { -$0["rank"]!.doubleValue! }, common.map { -rb[$0["model"]!.stringValue!]! })
             #expect(p["n_models"]?.intValue == common.count)
             if let v = t.value { #expect(abs(p["tau"]!.doubleValue! - v) < 1e-12) } else { #expect(p["tau"] == .null) }
         }
         // Text: the table has a column per model and the summary line.
-        let t = try await runJudgepanel(["rank", SliceRef.items, "--votes", SliceRef.votes, "--by", "capability", "--resamples", "20"])
+        let t = try await runJudgepanel([
+            "rank", SliceRef.items, "--votes", SliceRef.votes, "--by", "capability", "--resamples", "20",
+        ])
         #expect(t.code == 0)
         #expect(t.out.contains("Per-capability Bradley–Terry rankings"))
         #expect(t.out.contains("Best in (slices where the model ranks 1st"))
@@ -114,11 +130,15 @@ struct RankBeyondOneScoreTests {
 
     @Test("rank --json without new flags keeps the contract: an array of {model, strength, strength_ci, rank, rank_ci}")
     func plainContract() async throws {
-        let r = try await runJudgepanel(["rank", SliceRef.cliItems, "--votes", SliceRef.cliVotes, "--json", "--resamples", "30"])
+        let r = try await runJudgepanel([
+            "rank", SliceRef.cliItems, "--votes", SliceRef.cliVotes, "--json", "--resamples", "30",
+        ])
         #expect(r.code == 0, "\(r.err)")
         let rows = try #require(try JSONValue.parse(r.out).arrayValue)
         #expect(rows.count == 5)
-        for row in rows { #expect(Set(row.objectValue!.keys) == ["model", "strength", "strength_ci", "rank", "rank_ci"]) }
+        for row in rows {
+            #expect(Set(row.objectValue!.keys) == ["model", "strength", "strength_ci", "rank", "rank_ci"])
+        }
         // The same figures as the library's SystemRanking (same bootstrap draws).
         let items = try ItemLoader().load(path: SliceRef.cliItems)
         let rec = MetaAnalysis().reconcile(items: items, votes: try VotesFile.load(path: SliceRef.cliVotes))
@@ -129,21 +149,32 @@ struct RankBeyondOneScoreTests {
             #expect(row["rank_ci"]?[1]?.intValue == e.rankCI?.hi)
         }
         // --resamples 0: null intervals, as before.
-        let z = try await runJudgepanel(["rank", SliceRef.cliItems, "--votes", SliceRef.cliVotes, "--json", "--resamples", "0"])
+        let z = try await runJudgepanel([
+            "rank", SliceRef.cliItems, "--votes", SliceRef.cliVotes, "--json", "--resamples", "0",
+        ])
         #expect(try JSONValue.parse(z.out)[0]?["strength_ci"] == .null)
     }
 
-    @Test("--cluster: a key unique per item gives the item bootstrap; a coarse key widens the rank CIs; P(best) sums to 1")
+    @Test(
+        "--cluster: a key unique per item gives the item bootstrap; a coarse key widens the rank CIs; P(best) sums to 1"
+    )
     func clusterKey() async throws {
         let base = try JSONValue.parse(
-            try await runJudgepanel(["rank", SliceRef.items, "--votes", SliceRef.votes, "--detail", "--json", "--resamples", "200"]).out)
+            try await runJudgepanel([
+                "rank", SliceRef.items, "--votes", SliceRef.votes, "--detail", "--json", "--resamples", "200",
+            ]).out)
         #expect(base["n_clusters"]?.intValue == 253 && base["cluster"] == .null)
         // meta.capability as clusters: only 6 clusters behind every figure.
         let coarse = try JSONValue.parse(
-            try await runJudgepanel(["rank", SliceRef.items, "--votes", SliceRef.votes, "--cluster", "capability", "--json", "--resamples", "200"]).out)
+            try await runJudgepanel([
+                "rank", SliceRef.items, "--votes", SliceRef.votes, "--cluster", "capability", "--json", "--resamples",
+                "200",
+            ]).out)
         #expect(coarse["n_clusters"]?.intValue == 6)
         func width(_ j: JSONValue) -> Double {
-            j["ranking"]!.arrayValue!.reduce(0.0) { $0 + $1["strength_ci"]![1]!.doubleValue! - $1["strength_ci"]![0]!.doubleValue! }
+            j["ranking"]!.arrayValue!.reduce(0.0) {
+                $0 + $1["strength_ci"]![1]!.doubleValue! - $1["strength_ci"]![0]!.doubleValue!
+            }
         }
         #expect(width(coarse) > width(base))
         for j in [base, coarse] {
@@ -166,7 +197,8 @@ struct RankBeyondOneScoreTests {
             return i
         }
         let verdicts: [Preference?] = items.indices.map { $0 % 3 == 0 ? .b : ($0 % 7 == 0 ? .tie : .a) }
-        let a = try #require(SliceRanking.rank(items: items, verdicts: verdicts, options: .init(resamples: 100, clusterKey: "uid")))
+        let a = try #require(
+            SliceRanking.rank(items: items, verdicts: verdicts, options: .init(resamples: 100, clusterKey: "uid")))
         let b = try #require(SliceRanking.rank(items: items, verdicts: verdicts, options: .init(resamples: 100)))
         #expect(a.rows.map(\.strengthCI) == b.rows.map(\.strengthCI))
         #expect(a.rows.map(\.pBest) == b.rows.map(\.pBest))
@@ -198,7 +230,9 @@ struct RankBeyondOneScoreTests {
         #expect(r.out.contains("majority of the annotators' `labels` (\(items.count) items)"))
         // The same ranking as on the original `label`s (the majority equals it), and as meta's consensus.
         let loaded = try ItemLoader().load(path: path)
-        let ours = try #require(SliceRanking.rank(items: loaded, verdicts: SliceRanking.humanPreferences(loaded).labels, options: .init(resamples: 0)))
+        let ours = try #require(
+            SliceRanking.rank(
+                items: loaded, verdicts: SliceRanking.humanPreferences(loaded).labels, options: .init(resamples: 0)))
         let original = SystemRanking.rank(items: items, verdicts: items.map { $0.label?.preference }, resamples: 0)
         for e in original { #expect(abs(ours.row(e.model)!.strength - e.strength) < 1e-12) }
         #expect(SliceRanking.humanPreferences(loaded).labels == loaded.map { MetaAnalysis.consensus($0)?.preference })
@@ -212,7 +246,8 @@ struct RankBeyondOneScoreTests {
     @Test("--judge J: that judge's ranking, Kendall τ against the human ranking with a bootstrap CI and its counts")
     func judgeVersusHuman() async throws {
         let r = try await runJudgepanel([
-            "rank", SliceRef.cliItems, "--votes", SliceRef.cliVotes, "--judge", "j-strong", "--detail", "--json", "--resamples", "200",
+            "rank", SliceRef.cliItems, "--votes", SliceRef.cliVotes, "--judge", "j-strong", "--detail", "--json",
+            "--resamples", "200",
         ])
         #expect(r.code == 0, "\(r.err)")
         let j = try JSONValue.parse(r.out)
@@ -227,11 +262,15 @@ struct RankBeyondOneScoreTests {
         let a = SystemRanking.rank(items: both.map { items[$0] }, verdicts: both.map { mine[$0] }, resamples: 0)
         let h = SystemRanking.rank(items: both.map { items[$0] }, verdicts: both.map { human[$0] }, resamples: 0)
         #expect(abs(t["tau"]!.doubleValue! - SystemRanking.kendall(a, h).value!) < 1e-12)
-        #expect(t["n_items"]?.intValue == both.count && t["n_clusters"]?.intValue == both.count && t["n_models"]?.intValue == 5)
+        #expect(
+            t["n_items"]?.intValue == both.count && t["n_clusters"]?.intValue == both.count
+                && t["n_models"]?.intValue == 5)
         let ci = try #require(t["ci"]?.arrayValue?.map { $0.doubleValue! })
         #expect(ci[0] <= t["tau"]!.doubleValue! + 1e-12 && ci[1] >= ci[0] && ci[1] <= 1)
         // Unknown judge: exit 2 naming the file.
-        let bad = try await runJudgepanel(["rank", SliceRef.cliItems, "--votes", SliceRef.cliVotes, "--judge", "nobody"])
+        let bad = try await runJudgepanel([
+            "rank", SliceRef.cliItems, "--votes", SliceRef.cliVotes, "--judge", "nobody",
+        ])
         #expect(bad.code == 2 && bad.err.contains("cli-votes.jsonl") && bad.err.contains("nobody"))
     }
 
@@ -241,7 +280,8 @@ struct RankBeyondOneScoreTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("rank.html").path
         let r = try await runJudgepanel([
-            "rank", SliceRef.items, "--votes", SliceRef.votes, "--by", "capability", "--rule", "schulze", "--html", out, "--resamples", "20",
+            "rank", SliceRef.items, "--votes", SliceRef.votes, "--by", "capability", "--rule", "schulze", "--html", out,
+            "--resamples", "20",
         ])
         #expect(r.code == 0, "\(r.err)")
         let html = try String(contentsOfFile: out, encoding: .utf8)
@@ -250,7 +290,9 @@ struct RankBeyondOneScoreTests {
         let body = html.components(separatedBy: "<table class=\"heat\">")[1].components(separatedBy: "</table>")[0]
         // 5 model rows × 6 slices: 30 cells with a rank or a dash.
         #expect(body.components(separatedBy: "<tr><td>").count - 1 == 5)
-        #expect(body.components(separatedBy: "title=\"m-").count - 1 + body.components(separatedBy: "not compared in this slice").count - 1 == 30)
+        #expect(
+            body.components(separatedBy: "title=\"m-").count - 1
+                + body.components(separatedBy: "not compared in this slice").count - 1 == 30)
         #expect(html.contains("Social choice: schulze"))
         #expect(!html.contains("<script"))
     }
@@ -260,18 +302,25 @@ struct RankBeyondOneScoreTests {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("x.html").path
-        let noBy = try await runJudgepanel(["rank", SliceRef.items, "--votes", SliceRef.votes, "--rule", "borda", "--html", out])
+        let noBy = try await runJudgepanel([
+            "rank", SliceRef.items, "--votes", SliceRef.votes, "--rule", "borda", "--html", out,
+        ])
         #expect(noBy.code == 2 && noBy.err.contains("--rule needs --by"))
-        let missing = try await runJudgepanel(["rank", SliceRef.items, "--votes", SliceRef.votes, "--by", "nope", "--html", out])
-        #expect(missing.code == 2 && missing.err.contains("meta.nope") && missing.err.contains("rank-slices-items.jsonl"))
+        let missing = try await runJudgepanel([
+            "rank", SliceRef.items, "--votes", SliceRef.votes, "--by", "nope", "--html", out,
+        ])
+        #expect(
+            missing.code == 2 && missing.err.contains("meta.nope") && missing.err.contains("rank-slices-items.jsonl"))
         #expect(!FileManager.default.fileExists(atPath: out))
         // Kemeny beyond its exact limit is refused, not approximated.
         var lines: [String] = []
         let n = SocialChoice.kemenyLimit + 1
         for i in 0..<n {
             let item: JSONValue = [
-                "id": .string("k\(i)"), "prompt": "q", "response_a": "x", "response_b": "y", "model_a": .string("m\(i)"),
-                "model_b": .string("m\((i + 1) % n)"), "label": "A", "meta": ["capability": .string(i % 2 == 0 ? "x" : "y")],
+                "id": .string("k\(i)"), "prompt": "q", "response_a": "x", "response_b": "y",
+                "model_a": .string("m\(i)"),
+                "model_b": .string("m\((i + 1) % n)"), "label": "A",
+                "meta": ["capability": .string(i % 2 == 0 ? "x" : "y")],
             ]
             lines.append(String(decoding: try JSONEncoder().encode(item), as: UTF8.self))
         }

@@ -20,7 +20,8 @@ struct ClusteredRankBootstrapTests {
         var rng = SeededGenerator(seed: 7)
         var yy = 0
         for _ in 0..<resamples {
-            let a = rng.nextIndex(below: 2), b = rng.nextIndex(below: 2)
+            let a = rng.nextIndex(below: 2)
+            let b = rng.nextIndex(below: 2)
             if a == 1 && b == 1 { yy += 1 }
         }
         #expect(r.pBest[1] == Double(yy) / Double(resamples))
@@ -32,7 +33,8 @@ struct ClusteredRankBootstrapTests {
         #expect(r.rankCI[0] == (1, 2) && r.rankCI[1] == (1, 2))
         // Resampling the four comparisons one by one treats them as independent: model 1 needs its single win
         // drawn at least as often as the three losses, which happens less often than drawing cluster Y twice.
-        let items = ClusteredRankBootstrap.run(nModels: 2, clusters: (Self.x + Self.y).map { [$0] }, resamples: resamples, seed: 7)
+        let items = ClusteredRankBootstrap.run(
+            nModels: 2, clusters: (Self.x + Self.y).map { [$0] }, resamples: resamples, seed: 7)
         #expect(items.nClusters == 4)
         #expect(items.pBest[1] < r.pBest[1])
     }
@@ -65,11 +67,13 @@ struct ClusteredRankBootstrapTests {
             [PairwiseComparison(0, 2, .aWins), PairwiseComparison(0, 1, .aWins)],
             [PairwiseComparison(1, 2, .aWins), PairwiseComparison(0, 2, .tie)],
         ]
-        let same = ClusteredRankBootstrap.pairedKendall(nModels: 3, clustersX: clusters, clustersY: clusters, resamples: 300)
+        let same = ClusteredRankBootstrap.pairedKendall(
+            nModels: 3, clustersX: clusters, clustersY: clusters, resamples: 300)
         #expect(same.tau.value == 1)
         #expect(abs(same.ci!.0 - 1) < 1e-12 && abs(same.ci!.1 - 1) < 1e-12)
         let flipped = clusters.map { $0.map { PairwiseComparison($0.b, $0.a, $0.outcome) } }
-        let opposite = ClusteredRankBootstrap.pairedKendall(nModels: 3, clustersX: clusters, clustersY: flipped, resamples: 300)
+        let opposite = ClusteredRankBootstrap.pairedKendall(
+            nModels: 3, clustersX: clusters, clustersY: flipped, resamples: 300)
         #expect(opposite.tau.value == -1)
         #expect(opposite.resamplesUsed > 0)
     }

@@ -30,7 +30,8 @@ private struct SocialChoiceFixture: Decodable {
     let profiles: [Profile]
 
     static func load() throws -> SocialChoiceFixture {
-        let url = try #require(Bundle.module.url(forResource: "social_choice", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "social_choice", withExtension: "json", subdirectory: "Fixtures"))
         return try JSONDecoder().decode(SocialChoiceFixture.self, from: Data(contentsOf: url))
     }
 }
@@ -47,19 +48,23 @@ struct SocialChoiceTests {
         scores.keys.sorted { scores[$0]! != scores[$1]! ? scores[$0]! > scores[$1]! : $0 < $1 }
     }
 
-    @Test("plurality, borda, copeland, minimax, schulze: scores equal pref_voting within 1e-9; order by score then name")
+    @Test(
+        "plurality, borda, copeland, minimax, schulze: scores equal pref_voting within 1e-9; order by score then name")
     func scoringRules() throws {
         let fixture = try SocialChoiceFixture.load()
         #expect(fixture.profiles.count >= 10)
         let rules: [(SocialChoiceRule, KeyPath<SocialChoiceFixture.Expected, [String: Double]>)] = [
-            (.plurality, \.plurality), (.borda, \.borda), (.copeland, \.copeland), (.minimax, \.minimax), (.schulze, \.schulze),
+            (.plurality, \.plurality), (.borda, \.borda), (.copeland, \.copeland), (.minimax, \.minimax),
+            (.schulze, \.schulze),
         ]
         for p in fixture.profiles {
             for (rule, path) in rules {
                 let r = try SocialChoice.aggregate(ballots(p), names: p.candidates, rule: rule)
                 let ref = p.expected[keyPath: path]
                 for (i, name) in p.candidates.enumerated() {
-                    #expect(abs(r.scores[i] - ref[name]!) < 1e-9, "\(p.name) \(rule) \(name): \(r.scores[i]) vs \(ref[name]!)")
+                    #expect(
+                        abs(r.scores[i] - ref[name]!) < 1e-9,
+                        "\(p.name) \(rule) \(name): \(r.scores[i]) vs \(ref[name]!)")
                 }
                 #expect(r.order.map { p.candidates[$0] } == expectedOrder(ref), "\(p.name) \(rule)")
             }
@@ -83,7 +88,9 @@ struct SocialChoiceTests {
             if p.expected.kemeny_rankings.count > 1 { withTies += 1 }
             #expect(Set(p.expected.kemeny_rankings.map { $0[0] }) == Set(p.expected.kemeny_winners), "\(p.name)")
             if let kendall = p.expected.kemeny_rankings_kendall {
-                #expect(Set(kendall) == Set(p.expected.kemeny_rankings), "\(p.name): margin and Kendall-τ definitions agree")
+                #expect(
+                    Set(kendall) == Set(p.expected.kemeny_rankings), "\(p.name): margin and Kendall-τ definitions agree"
+                )
             }
             let m = SocialChoice.margins(ballots(p), n: p.candidates.count)
             var sum = 0.0

@@ -52,7 +52,10 @@ package struct RankReport: Sendable {
     }
 
     static func counts(_ f: SliceRanking.Figure) -> JSONValue {
-        ["n_items": .number(Double(f.nItems)), "n_clusters": .number(Double(f.nClusters)), "resamples_used": .number(Double(f.resamplesUsed))]
+        [
+            "n_items": .number(Double(f.nItems)), "n_clusters": .number(Double(f.nClusters)),
+            "resamples_used": .number(Double(f.resamplesUsed)),
+        ]
     }
 
     static func metric(_ m: MetricValue) -> JSONValue { m.value.map { .number($0) } ?? .null }
@@ -87,15 +90,21 @@ package struct RankReport: Sendable {
         }
         if let s = bySlice {
             o["by"] = .string(s.key)
-            o["slices"] = .object(Dictionary(uniqueKeysWithValues: s.slices.map { ($0.value, Self.entries($0.figure)) }))
-            o["slice_counts"] = .object(Dictionary(uniqueKeysWithValues: s.slices.map { ($0.value, Self.counts($0.figure)) }))
-            o["skipped_slices"] = .object(Dictionary(uniqueKeysWithValues: s.skipped.map { ($0.value, .number(Double($0.items))) }))
+            o["slices"] = .object(
+                Dictionary(uniqueKeysWithValues: s.slices.map { ($0.value, Self.entries($0.figure)) }))
+            o["slice_counts"] = .object(
+                Dictionary(uniqueKeysWithValues: s.slices.map { ($0.value, Self.counts($0.figure)) }))
+            o["skipped_slices"] = .object(
+                Dictionary(uniqueKeysWithValues: s.skipped.map { ($0.value, .number(Double($0.items))) }))
             o["best_in"] = .object(s.bestIn.mapValues { .number(Double($0)) })
             o["kendall_tau_slices"] = [
                 "mean": s.meanTau.map { .number($0) } ?? .null,
                 "pairs": .array(
                     s.tau.map {
-                        ["a": .string($0.a), "b": .string($0.b), "tau": Self.metric($0.tau), "n_models": .number(Double($0.nModels))]
+                        [
+                            "a": .string($0.a), "b": .string($0.b), "tau": Self.metric($0.tau),
+                            "n_models": .number(Double($0.nModels)),
+                        ]
                     }),
             ]
             if let sc = s.socialChoice {
@@ -126,7 +135,9 @@ package struct RankReport: Sendable {
 
     var rowCells: [[String]] { overall.rows.map { Self.cells($0, boot: overall.resamplesUsed > 0) } }
 
-    static func tauText(_ m: MetricValue) -> String { m.value.map { f3($0) } ?? "undefined (\(m.reason ?? "no value"))" }
+    static func tauText(_ m: MetricValue) -> String {
+        m.value.map { f3($0) } ?? "undefined (\(m.reason ?? "no value"))"
+    }
 
     /// The human-τ line (its prefix is the one `rank` always printed).
     package var tauHumanLine: String? {
@@ -148,22 +159,27 @@ package struct RankReport: Sendable {
                 header: ["rank", "model", "strength", "95% CI", "rank CI", "P(best)"],
                 rows: rowCells))
         out.append("")
-        out.append("Pairwise win rate of the row model against the column model ((wins + ties/2) / n, 95% CI, n comparisons):")
+        out.append(
+            "Pairwise win rate of the row model against the column model ((wins + ties/2) / n, 95% CI, n comparisons):")
         let models = overall.models
         out.append(
             ReportText.table(
                 header: ["row vs column"] + models,
                 rows: models.map { a in
-                    [a] + models.map { b in
-                        guard let w = overall.winRates[a]?[b] else { return a == b ? "—" : "" }
-                        return Self.winCell(w)
-                    }
+                    [a]
+                        + models.map { b in
+                            guard let w = overall.winRates[a]?[b] else { return a == b ? "—" : "" }
+                            return Self.winCell(w)
+                        }
                 }))
         if let line = tauHumanLine {
             out.append("")
             out.append(line)
         }
-        if let s = bySlice { out.append(""); out.append(sliceText(s)) }
+        if let s = bySlice {
+            out.append("")
+            out.append(sliceText(s))
+        }
         return out.joined(separator: "\n")
     }
 
@@ -174,34 +190,44 @@ package struct RankReport: Sendable {
 
     func sliceText(_ s: SliceRanking.BySlice) -> String {
         var out: [String] = []
-        out.append("Per-\(s.key) Bradley–Terry rankings (rank, 95% rank CI; each slice bootstrapped over its own \(unit)):")
+        out.append(
+            "Per-\(s.key) Bradley–Terry rankings (rank, 95% rank CI; each slice bootstrapped over its own \(unit)):")
         out.append(
             ReportText.table(
                 header: [s.key, "items", "clusters"] + s.models,
                 rows: s.slices.map { sl in
                     [sl.value, String(sl.figure.nItems), String(sl.figure.nClusters)]
                         + s.models.map { m in
-                            sl.figure.row(m).map { sl.figure.resamplesUsed > 0 ? "\($0.rank) (\($0.rankCI.lo)–\($0.rankCI.hi))" : String($0.rank) } ?? "—"
+                            sl.figure.row(m).map {
+                                sl.figure.resamplesUsed > 0
+                                    ? "\($0.rank) (\($0.rankCI.lo)–\($0.rankCI.hi))" : String($0.rank)
+                            } ?? "—"
                         }
                 }))
         if !s.skipped.isEmpty {
-            out.append("Slices without a ranking (fewer than two models compared): "
-                + s.skipped.map { "\($0.value) (\($0.items) items)" }.joined(separator: ", "))
+            out.append(
+                "Slices without a ranking (fewer than two models compared): "
+                    + s.skipped.map { "\($0.value) (\($0.items) items)" }.joined(separator: ", "))
         }
-        out.append("Best in (slices where the model ranks 1st, tied tops counting for each, of \(s.slices.count)): "
-            + s.models.sorted { (s.bestIn[$0]!, $1) > (s.bestIn[$1]!, $0) }.map { "\($0) \(s.bestIn[$0]!)" }.joined(separator: ", "))
+        out.append(
+            "Best in (slices where the model ranks 1st, tied tops counting for each, of \(s.slices.count)): "
+                + s.models.sorted { (s.bestIn[$0]!, $1) > (s.bestIn[$1]!, $0) }.map { "\($0) \(s.bestIn[$0]!)" }.joined(
+                    separator: ", "))
         let defined = s.tau.filter { $0.tau.value != nil }
         if let mean = s.meanTau {
-            let lo = defined.map { $0.tau.value! }.min()!, hi = defined.map { $0.tau.value! }.max()!
-            out.append("Kendall τ between slice rankings: mean \(Self.f3(mean)) over \(defined.count) slice pairs "
-                + "(min \(Self.f3(lo)), max \(Self.f3(hi)); models ranked in both slices)")
+            let lo = defined.map { $0.tau.value! }.min()!
+            let hi = defined.map { $0.tau.value! }.max()!
+            out.append(
+                "Kendall τ between slice rankings: mean \(Self.f3(mean)) over \(defined.count) slice pairs "
+                    + "(min \(Self.f3(lo)), max \(Self.f3(hi)); models ranked in both slices)")
         } else {
             out.append("Kendall τ between slice rankings: undefined (fewer than two slices sharing two models)")
         }
         if let sc = s.socialChoice {
             out.append("")
-            out.append("Social choice: \(sc.rule.rawValue) over \(sc.voters) slices, each slice one voter "
-                + "(weight \(sc.weighted ? "= items ranked in the slice" : "1")); ties by model name:")
+            out.append(
+                "Social choice: \(sc.rule.rawValue) over \(sc.voters) slices, each slice one voter "
+                    + "(weight \(sc.weighted ? "= items ranked in the slice" : "1")); ties by model name:")
             out.append(
                 ReportText.table(
                     header: ["#", "model", "score"],

@@ -93,7 +93,8 @@ package enum SliceRanking {
                 )
             }
         }
-        return Figure(rows: rows, winRates: win, nItems: nItems, nClusters: clusters.count, resamplesUsed: r.resamplesUsed)
+        return Figure(
+            rows: rows, winRates: win, nItems: nItems, nClusters: clusters.count, resamplesUsed: r.resamplesUsed)
     }
 
     // MARK: - Human labels
@@ -102,9 +103,17 @@ package enum SliceRanking {
     /// `label`, else the majority of the annotators' `labels`) — and a sentence saying which was used how often.
     package static func humanPreferences(_ items: [Item]) -> (labels: [Preference?], description: String) {
         let labels = items.map { MetaAnalysis.consensus($0)?.preference }
-        var fromLabel = 0, fromAnnotators = 0, none = 0
+        var fromLabel = 0
+        var fromAnnotators = 0
+        var none = 0
         for (item, l) in zip(items, labels) {
-            if l == nil { none += 1 } else if item.label?.preference != nil { fromLabel += 1 } else { fromAnnotators += 1 }
+            if l == nil {
+                none += 1
+            } else if item.label?.preference != nil {
+                fromLabel += 1
+            } else {
+                fromAnnotators += 1
+            }
         }
         var parts = ["human label = the consensus `meta` uses: `label` (\(fromLabel) items)"]
         parts.append("else the majority of the annotators' `labels` (\(fromAnnotators) items)")
@@ -205,7 +214,8 @@ package enum SliceRanking {
     /// Bradley–Terry per value of `meta[key]`, and optionally their social-choice aggregate (each slice one
     /// voter, weight 1 or its number of ranked items with `weightSlices`).
     package static func bySlice(
-        items: [Item], verdicts: [Preference?], key: String, rule: SocialChoiceRule?, weightSlices: Bool, options: Options
+        items: [Item], verdicts: [Preference?], key: String, rule: SocialChoiceRule?, weightSlices: Bool,
+        options: Options
     ) throws(SocialChoice.Failure) -> BySlice {
         var groups: [String: [Int]] = [:]
         for (i, item) in items.enumerated() { groups[sliceValue(item, key: key), default: []].append(i) }
@@ -228,7 +238,8 @@ package enum SliceRanking {
         var taus: [TauPair] = []
         for i in slices.indices {
             for j in slices.indices where j > i {
-                let a = slices[i].figure, b = slices[j].figure
+                let a = slices[i].figure
+                let b = slices[j].figure
                 let common = a.models.filter { b.row($0) != nil }.sorted()
                 // On the tie-aware slice ranks, so strengths equal up to rounding are a tie.
                 let t = kendallTauB(common.map { -Double(a.row($0)!.rank) }, common.map { -Double(b.row($0)!.rank) })
@@ -238,7 +249,9 @@ package enum SliceRanking {
         let defined = taus.compactMap(\.tau.value)
         var outcome: SocialChoiceOutcome?
         if let rule, !slices.isEmpty {
-            let ballots = slices.map { ballot($0.figure, models: models, weight: weightSlices ? Double($0.figure.nItems) : 1) }
+            let ballots = slices.map {
+                ballot($0.figure, models: models, weight: weightSlices ? Double($0.figure.nItems) : 1)
+            }
             let r = try SocialChoice.aggregate(ballots, names: models, rule: rule)
             outcome = SocialChoiceOutcome(
                 rule: rule, order: r.order.map { models[$0] },
@@ -260,7 +273,8 @@ package enum SliceRanking {
     ) -> (tau: MetricValue, ci: Interval?, nItems: Int, nClusters: Int, nModels: Int)? {
         var models: [String: Int] = [:]
         var clusterIndex: [String: Int] = [:]
-        var cx: [[PairwiseComparison]] = [], cy: [[PairwiseComparison]] = []
+        var cx: [[PairwiseComparison]] = []
+        var cy: [[PairwiseComparison]] = []
         var n = 0
         func outcome(_ p: Preference) -> PairwiseComparison.Outcome { p == .a ? .aWins : (p == .b ? .bWins : .tie) }
         for (i, item) in items.enumerated() {

@@ -29,9 +29,12 @@ package enum RankHTML {
                 if let r = sl.figure.row(m) {
                     let c = shade(rank: r.rank, of: sl.figure.rows.count)
                     let boot = sl.figure.resamplesUsed > 0
-                    let tip = "\(m) in \(sl.value): rank \(r.rank) of \(sl.figure.rows.count)"
-                        + (boot ? ", 95% CI \(r.rankCI.lo)–\(r.rankCI.hi), P(best) \(f3(r.pBest))" : "") + ", \(sl.figure.nItems) items"
-                    h += "<td style=\"background:\(c.bg);color:\(c.fg);text-align:center\" title=\"\(e(tip))\">\(r.rank)</td>"
+                    let tip =
+                        "\(m) in \(sl.value): rank \(r.rank) of \(sl.figure.rows.count)"
+                        + (boot ? ", 95% CI \(r.rankCI.lo)–\(r.rankCI.hi), P(best) \(f3(r.pBest))" : "")
+                        + ", \(sl.figure.nItems) items"
+                    h +=
+                        "<td style=\"background:\(c.bg);color:\(c.fg);text-align:center\" title=\"\(e(tip))\">\(r.rank)</td>"
                 } else {
                     h += "<td style=\"text-align:center;color:#9ca3af\" title=\"not compared in this slice\">—</td>"
                 }
@@ -42,12 +45,14 @@ package enum RankHTML {
     }
 
     package static func render(_ r: RankReport, title: String) -> String {
-        var body = "<h1>\(e(title))</h1>\n<p class=\"sub\">Bradley–Terry (ties as half wins) on the verdicts of \(e(r.source)); "
+        var body =
+            "<h1>\(e(title))</h1>\n<p class=\"sub\">Bradley–Terry (ties as half wins) on the verdicts of \(e(r.source)); "
             + "\(r.overall.nItems) items in \(r.overall.nClusters) bootstrap clusters (\(e(r.unit))), "
             + "\(r.overall.resamplesUsed) resamples.</p>\n"
         if let h = r.humanLabel { body += "<p class=\"lede\">\(e(h))</p>\n" }
         body += HTMLReport.section(
-            "ranking", "Ranking", "Rank CI: percentile bootstrap; P(best): share of resamples in which the model ranks 1st.",
+            "ranking", "Ranking",
+            "Rank CI: percentile bootstrap; P(best): share of resamples in which the model ranks 1st.",
             HTMLReport.table(
                 ["rank", "model", "strength", "95% CI", "rank CI", "P(best)"],
                 r.rowCells))
@@ -58,28 +63,37 @@ package enum RankHTML {
             HTMLReport.table(
                 [""] + models,
                 models.map { a in
-                    [a] + models.map { b in
-                        guard let w = r.overall.winRates[a]?[b] else { return a == b ? "—" : "" }
-                        return RankReport.winCell(w)
-                    }
+                    [a]
+                        + models.map { b in
+                            guard let w = r.overall.winRates[a]?[b] else { return a == b ? "—" : "" }
+                            return RankReport.winCell(w)
+                        }
                 }))
-        if let line = r.tauHumanLine { body += HTMLReport.section("human", "Against the human ranking", nil, "<p>\(e(line))</p>\n") }
+        if let line = r.tauHumanLine {
+            body += HTMLReport.section("human", "Against the human ranking", nil, "<p>\(e(line))</p>\n")
+        }
         if let s = r.bySlice {
             var html = heatmap(s)
             if !s.skipped.isEmpty {
-                html += "<p class=\"lede\">Slices without a ranking (fewer than two models compared): "
+                html +=
+                    "<p class=\"lede\">Slices without a ranking (fewer than two models compared): "
                     + e(s.skipped.map { "\($0.value) (\($0.items) items)" }.joined(separator: ", ")) + "</p>\n"
             }
-            html += "<p>Kendall τ between slice rankings: "
-                + (s.meanTau.map { "mean \(f3($0)) over \(s.tau.filter { $0.tau.value != nil }.count) slice pairs" } ?? "undefined")
+            html +=
+                "<p>Kendall τ between slice rankings: "
+                + (s.meanTau.map { "mean \(f3($0)) over \(s.tau.filter { $0.tau.value != nil }.count) slice pairs" }
+                    ?? "undefined")
                 + "</p>\n"
             body += HTMLReport.section(
-                "slices", "Rank by \(s.key)", "Cell: the model's rank in that slice (1 = best, darkest); hover for its CI.", html)
+                "slices", "Rank by \(s.key)",
+                "Cell: the model's rank in that slice (1 = best, darkest); hover for its CI.", html)
             if let sc = s.socialChoice {
                 body += HTMLReport.section(
                     "socialchoice", "Social choice: \(sc.rule.rawValue)",
                     "Each of \(sc.voters) slices is one voter (weight \(sc.weighted ? "= its ranked items" : "1")); ties by model name.",
-                    HTMLReport.table(["#", "model", "score"], sc.order.enumerated().map { [String($0 + 1), $1, RankReport.score(sc.scores[$1]!)] }))
+                    HTMLReport.table(
+                        ["#", "model", "score"],
+                        sc.order.enumerated().map { [String($0 + 1), $1, RankReport.score(sc.scores[$1]!)] }))
             }
         }
         return """
