@@ -81,7 +81,7 @@ public final class SocketHTTPTransport: HTTPTransport {
         let token = CancelToken()
         let exchange = Exchange(
             target: target, head: head, body: request.body ?? Data(), method: request.method, deadline: deadline,
-            token: token, counters: counters)
+            token: token, counters: counters, tally: RequestTally.current)
         let outcome: Result<HTTPResponse, ExchangeError> = await withTaskCancellationHandler {
             await executor.run {
                 let (result, keep) = exchange.perform(lease.connection)
@@ -409,6 +409,8 @@ struct Exchange: Sendable {
     let deadline: UInt64
     let token: CancelToken
     let counters: TransportCounters
+    /// The caller's count of requests written (a stale-connection re-send is a second request).
+    let tally: RequestTally?
 
     /// Runs the exchange on `reused` (or a new connection). Returns the result and the connection to keep
     /// idle, if it can be reused; every other connection it touched is closed.
@@ -437,6 +439,7 @@ struct Exchange: Sendable {
                 return (.failure(.cancelled), nil)
             }
             counters.update { $0.requests += 1 }
+            tally?.add()
             let outcome: Result<(HTTPResponse, Bool), ExchangeError>
             do { outcome = .success(try exchange(on: conn.fd)) } catch { outcome = .failure(error) }
             let cancelled = token.detach()

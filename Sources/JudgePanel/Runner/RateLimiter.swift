@@ -1,6 +1,8 @@
 import Foundation
 
-/// Per-judge request and token rate limits (requests and tokens per minute), as token buckets.
+/// A judge's lane: its request and token rate limits (requests and tokens per minute, as token buckets), the
+/// pause a provider asked for (every call of the judge waits it out, not only the one that was told), and the stop
+/// after an exhausted quota (no further call of the judge is sent).
 actor RateLimiter {
     private let rpm: Double?
     private let tpm: Double?
@@ -8,6 +10,7 @@ actor RateLimiter {
     private var tokenTokens: Double
     private var last: ContinuousClock.Instant
     private var pausedUntil: ContinuousClock.Instant?
+    private var stopped: ProviderError?
 
     init(rpm: Double?, tpm: Double?) {
         self.rpm = rpm
@@ -25,9 +28,10 @@ actor RateLimiter {
         if let tpm { tokenTokens = min(max(1, tpm / 6), tokenTokens + dt * tpm / 60) }
     }
 
-    /// Waits until a request of about `tokens` tokens may be sent.
+    /// Waits until a request of about `tokens` tokens may be sent; throws ``JudgeStopped`` once the judge is stopped.
     func acquire(tokens: Int) async throws {
         while true {
+            if let stopped { throw JudgeStopped(cause: stopped) }
             if let until = pausedUntil, until > .now {
                 try await Task.sleep(until: until, clock: .continuous)
                 continue
@@ -52,4 +56,17 @@ actor RateLimiter {
         let until = ContinuousClock.now + .seconds(seconds)
         if pausedUntil == nil || pausedUntil! < until { pausedUntil = until }
     }
+
+    /// Stops the judge: every later ``acquire(tokens:)`` throws ``JudgeStopped`` with `cause` (the first cause is kept).
+    /// Returns whether this call stopped it (false when it was already stopped).
+    func stop(_ cause: ProviderError) -> Bool {
+        guard stopped == nil else { return false }
+        stopped = cause
+        return true
+    }
+}
+
+/// A judge stopped after `cause` (an exhausted quota): the call was not sent.
+struct JudgeStopped: Error {
+    let cause: ProviderError
 }

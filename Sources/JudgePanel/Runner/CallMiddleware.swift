@@ -1,0 +1,193 @@
+import Foundation
+import Synchronization
+
+/// What every layer around one provider call sees: the judge, the sample index, the run's counters and the
+/// progress of this send (requests written, whether the reply came from the cache, seconds of waiting granted).
+struct CallContext: Sendable {
+    let judge: JudgeRuntime
+    let sample: Int
+    let stats: RunCounters
+    let progress: SendProgress
+}
+
+/// The progress of one send through the layers (shared by them; a send runs its layers one after another).
+final class SendProgress: Sendable {
+    private struct State {
+        var requests = 0
+        var cached = false
+        var waited = 0.0
+    }
+
+    private let state = Mutex(State())
+
+    /// HTTP requests written for this send (retries and transport re-sends included).
+    var requests: Int { state.withLock { $0.requests } }
+    /// Whether the reply came from the cache.
+    var cached: Bool { state.withLock { $0.cached } }
+    /// Seconds of provider-requested waiting this send has been granted.
+    var waited: Double { state.withLock { $0.waited } }
+
+    func addRequests(_ n: Int) { state.withLock { $0.requests += n } }
+    func markCached() { state.withLock { $0.cached = true } }
+    func addWaited(_ seconds: Double) { state.withLock { $0.waited += seconds } }
+}
+
+/// The rest of the chain, as a layer calls it.
+typealias CallNext = @Sendable (CompletionRequest, CallContext) async throws -> CompletionResponse
+
+/// One layer around the provider call (in the manner of swift-openapi-runtime's `ClientMiddleware` around a
+/// `ClientTransport`): it may answer itself (a cache hit), call `next` once or several times (retries), wait first
+/// (rate limits), or turn a failure into another. Layers throw ``ProviderError`` for failures that the layers
+/// outside may retry and ``FinalProviderError`` for those no one may.
+protocol CallMiddleware: Sendable {
+    func intercept(_ request: CompletionRequest, context: CallContext, next: CallNext) async throws -> CompletionResponse
+}
+
+/// A failure that no layer may retry (a wait longer than the call's budget, a judge stopped by its quota).
+struct FinalProviderError: Error {
+    let error: ProviderError
+}
+
+/// Layers, outermost first, around the provider call.
+struct CallPipeline: Sendable {
+    let layers: [any CallMiddleware]
+
+    /// The standard stack: cache (when given) → retry → rate limit → provider.
+    static func standard(cache: ResponseCache?, retry: RetryPolicy) -> CallPipeline {
+        var layers: [any CallMiddleware] = []
+        if let cache { layers.append(CacheMiddleware(cache: cache)) }
+        layers.append(RetryMiddleware(policy: retry))
+        layers.append(RateLimitMiddleware(policy: retry))
+        return CallPipeline(layers: layers)
+    }
+
+    func run(_ request: CompletionRequest, context: CallContext) async throws -> CompletionResponse {
+        var next: CallNext = { request, context in try await ProviderCall.send(request, context: context) }
+        for layer in layers.reversed() {
+            let inner = next
+            next = { request, context in try await layer.intercept(request, context: context, next: inner) }
+        }
+        return try await next(request, context)
+    }
+}
+
+/// The innermost step: one provider call. Counts the HTTP requests it wrote (a transport re-send on a fresh
+/// connection is one more; see ``RequestTally``), turns stray errors into connection errors, and scrubs the judge's
+/// key from every error message before it leaves.
+enum ProviderCall {
+    static func send(_ request: CompletionRequest, context: CallContext) async throws -> CompletionResponse {
+        let judge = context.judge
+        let tally = RequestTally()
+        func count() {
+            let n = max(1, tally.value)
+            context.progress.addRequests(n)
+            context.stats.callMade(n)
+            // A transport re-send is a retry the server saw.
+            if n > 1 { context.stats.retried(n - 1) }
+        }
+        do {
+            let response = try await RequestTally.$current.withValue(tally) {
+                try await judge.provider.complete(request, timeout: judge.config.timeoutSeconds)
+            }
+            count()
+            return response
+        } catch let e as ProviderError {
+            if Task.isCancelled { throw CancellationError() }
+            count()
+            throw e.scrubbed(judge.scrubber)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            count()
+            throw ProviderError.connection(String(describing: error)).scrubbed(judge.scrubber)
+        }
+    }
+}
+
+/// Answers from the response cache when it can; stores every fresh reply.
+struct CacheMiddleware: CallMiddleware {
+    let cache: ResponseCache
+
+    func intercept(_ request: CompletionRequest, context: CallContext, next: CallNext) async throws -> CompletionResponse {
+        let key = ResponseCache.key(judge: context.judge.config, request: request, sample: context.sample)
+        if let hit = cache.get(key) {
+            context.progress.markCached()
+            return hit
+        }
+        let response = try await next(request, context)
+        cache.put(key, response)
+        return response
+    }
+}
+
+/// Retries retryable failures up to the judge's `retries`, with exponential backoff and jitter. A wait the provider
+/// asked for is not slept here: the rate-limit layer inside holds the judge's lane until it has passed.
+struct RetryMiddleware: CallMiddleware {
+    let policy: RetryPolicy
+
+    func intercept(_ request: CompletionRequest, context: CallContext, next: CallNext) async throws -> CompletionResponse {
+        var attempt = 0
+        var rng = SystemRandomNumberGenerator()
+        while true {
+            try Task.checkCancellation()
+            attempt += 1
+            do {
+                return try await next(request, context)
+            } catch let e as ProviderError {
+                guard e.isRetryable, attempt <= context.judge.config.retries else { throw e }
+                context.stats.retried()
+                var delay = min(policy.maxDelay, policy.baseDelay * pow(2, Double(attempt - 1)))
+                delay *= Double.random(in: 0.5...1.0, using: &rng)
+                try await Task.sleep(for: .seconds(delay))
+            }
+        }
+    }
+}
+
+/// The judge's lane: waits for its rate limits and for any pause a provider asked for; on a reply that asks to
+/// wait, pauses the whole lane (every call of the judge, not only this one) — unless the wait is longer than what
+/// is left of this call's wait budget (``RetryPolicy/maxRetryAfter``), which is then reported as the failure; on an
+/// exhausted quota, stops the judge (its later calls fail at once, unsent) and records why in the run's counters.
+struct RateLimitMiddleware: CallMiddleware {
+    let policy: RetryPolicy
+
+    func intercept(_ request: CompletionRequest, context: CallContext, next: CallNext) async throws -> CompletionResponse {
+        let lane = context.judge.limiter
+        let estimate = request.messages.reduce(0) { $0 + $1.content.utf8.count / 4 } + (request.maxTokens ?? 256)
+        do {
+            try await lane.acquire(tokens: estimate)
+        } catch let stopped as JudgeStopped {
+            throw FinalProviderError(
+                error: ProviderError(
+                    kind: .quota, status: stopped.cause.status,
+                    message: "not sent: judge '\(context.judge.config.name)' stopped after its quota ran out (\(stopped.cause.message))"))
+        }
+        do {
+            return try await next(request, context)
+        } catch let e as ProviderError {
+            if e.kind == .quota {
+                if await lane.stop(e) { context.stats.judgeStopped(context.judge.config.name, reason: e.message) }
+                throw e
+            }
+            if let wait = e.retryAfter, e.isRetryable {
+                let left = max(0, policy.maxRetryAfter - context.progress.waited)
+                if wait > left {
+                    throw FinalProviderError(
+                        error: ProviderError(
+                            kind: .rateLimited, status: e.status,
+                            message: "provider asked to wait \(Self.seconds(wait)) s (\(e.retryAfterSource ?? "retry hint")), "
+                                + "more than the \(Self.seconds(left)) s left of this call's wait budget: \(e.message)",
+                            retryAfter: wait, retryAfterSource: e.retryAfterSource))
+                }
+                context.progress.addWaited(wait)
+                await lane.pause(seconds: wait)
+            }
+            throw e
+        }
+    }
+
+    static func seconds(_ s: Double) -> String {
+        s == s.rounded() && abs(s) < 1e12 ? String(Int(s)) : String(format: "%.3g", s)
+    }
+}
