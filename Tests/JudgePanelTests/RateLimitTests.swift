@@ -265,18 +265,22 @@ struct RateLimitRunTests {
         }
     }
 
-    @Test("a wait longer than the call's budget is reported as the error, not slept through")
+    @Test("a wait longer than the call's budget is reported as the error, not slept through; the lane holds the rest")
     func waitBeyondBudget() async throws {
         let started = ContinuousClock.now
-        let (result, requests, _) = try await run(kind: .openai, concurrency: 1) { _ in .rateLimited(retryAfterSeconds: 86400) }
+        let (result, requests, _) = try await run(kind: .openai, items: 2, concurrency: 1) { _ in .rateLimited(retryAfterSeconds: 86400) }
         #expect(seconds(ContinuousClock.now - started) < 20)
-        #expect(requests == 2)
-        for vote in result.votes {
-            #expect(vote.status == .error)
-            #expect(vote.reason == .rateLimited)
-            #expect(vote.attempts == 1)
-            #expect(vote.error?.contains("asked to wait 86400 s (retry-after-ms)") == true, "\(vote.error ?? "nil")")
-        }
+        // The first call is told to wait a day; the judge's other calls are not sent at all.
+        #expect(requests == 1)
+        #expect(result.votes.count == 4)
+        #expect(result.votes.allSatisfy { $0.status == .error && $0.reason == .rateLimited })
+        let told = result.votes.filter { $0.attempts == 1 }
+        #expect(told.count == 1)
+        #expect(told.first?.error?.contains("provider asked to wait 86400 s (retry-after-ms), more than the 5 s left") == true,
+                "\(told.first?.error ?? "nil")")
+        let held = result.votes.filter { $0.attempts == 0 }
+        #expect(held.count == 3)
+        #expect(held.allSatisfy { ($0.error ?? "").contains("not sent: judge 'j' is held") }, "\(held.map { $0.error ?? "" })")
     }
 
     @Test("a quota 429 stops that judge (its other calls unsent, reason quota); the others go on", arguments: [

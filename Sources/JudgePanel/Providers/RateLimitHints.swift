@@ -45,6 +45,7 @@ enum RateLimitHints {
             hint.retryAfter = seconds
             hint.source = "Retry-After"
         }
+        // A body that is not JSON (an HTML error page from a proxy) carries no hints; it is still quoted in the error.
         let json = body.isEmpty ? nil : try? JSONValue.parse(body)
         // Vertex AI wraps the error object in an array; the Gemini API does not.
         let error = json?["error"] ?? json?[0]?["error"]

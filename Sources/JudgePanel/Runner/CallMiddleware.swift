@@ -146,22 +146,32 @@ struct RetryMiddleware: CallMiddleware {
 }
 
 /// The judge's lane: waits for its rate limits and for any pause a provider asked for; on a reply that asks to
-/// wait, pauses the whole lane (every call of the judge, not only this one) — unless the wait is longer than what
-/// is left of this call's wait budget (``RetryPolicy/maxRetryAfter``), which is then reported as the failure; on an
-/// exhausted quota, stops the judge (its later calls fail at once, unsent) and records why in the run's counters.
+/// wait, pauses the whole lane (every call of the judge, not only this one). A call never waits longer than what is
+/// left of its wait budget (``RetryPolicy/maxRetryAfter``): a longer requested wait is reported as its failure, and a
+/// call that finds the lane held for longer fails unsent. On an exhausted quota it stops the judge (its later calls
+/// fail at once, unsent) and records why in the run's counters.
 struct RateLimitMiddleware: CallMiddleware {
     let policy: RetryPolicy
 
     func intercept(_ request: CompletionRequest, context: CallContext, next: CallNext) async throws -> CompletionResponse {
         let lane = context.judge.limiter
         let estimate = request.messages.reduce(0) { $0 + $1.content.utf8.count / 4 } + (request.maxTokens ?? 256)
+        let name = context.judge.config.name
         do {
-            try await lane.acquire(tokens: estimate)
+            let waited = try await lane.acquire(tokens: estimate, maxPause: budgetLeft(context))
+            context.progress.addWaited(waited)
         } catch let stopped as JudgeStopped {
             throw FinalProviderError(
                 error: ProviderError(
                     kind: .quota, status: stopped.cause.status,
-                    message: "not sent: judge '\(context.judge.config.name)' stopped after its quota ran out (\(stopped.cause.message))"))
+                    message: "not sent: judge '\(name)' stopped after its quota ran out (\(stopped.cause.message))"))
+        } catch let paused as LanePaused {
+            throw FinalProviderError(
+                error: ProviderError(
+                    kind: .rateLimited,
+                    message: "not sent: judge '\(name)' is held \(Self.seconds(paused.seconds)) s more (\(paused.reason)), "
+                        + "more than the \(Self.seconds(budgetLeft(context))) s left of this call's wait budget",
+                    retryAfter: paused.seconds))
         }
         do {
             return try await next(request, context)
@@ -171,20 +181,26 @@ struct RateLimitMiddleware: CallMiddleware {
                 throw e
             }
             if let wait = e.retryAfter, e.isRetryable {
-                let left = max(0, policy.maxRetryAfter - context.progress.waited)
+                let asked = "provider asked to wait \(Self.seconds(wait)) s (\(e.retryAfterSource ?? "retry hint"))"
+                // The whole lane waits, also when this call cannot: the judge's other calls then fail unsent
+                // instead of each asking again.
+                await lane.pause(seconds: wait, reason: asked)
+                let left = budgetLeft(context)
                 if wait > left {
                     throw FinalProviderError(
                         error: ProviderError(
                             kind: .rateLimited, status: e.status,
-                            message: "provider asked to wait \(Self.seconds(wait)) s (\(e.retryAfterSource ?? "retry hint")), "
-                                + "more than the \(Self.seconds(left)) s left of this call's wait budget: \(e.message)",
+                            message: "\(asked), more than the \(Self.seconds(left)) s left of this call's wait budget: \(e.message)",
                             retryAfter: wait, retryAfterSource: e.retryAfterSource))
                 }
-                context.progress.addWaited(wait)
-                await lane.pause(seconds: wait)
             }
             throw e
         }
+    }
+
+    /// Seconds of provider-requested waiting this call may still accept.
+    func budgetLeft(_ context: CallContext) -> Double {
+        max(0, policy.maxRetryAfter - context.progress.waited)
     }
 
     static func seconds(_ s: Double) -> String {

@@ -10,6 +10,8 @@ actor RateLimiter {
     private var tokenTokens: Double
     private var last: ContinuousClock.Instant
     private var pausedUntil: ContinuousClock.Instant?
+    /// Why the lane is paused (the provider's request, in words).
+    private var pauseReason = ""
     private var stopped: ProviderError?
 
     init(rpm: Double?, tpm: Double?) {
@@ -28,21 +30,29 @@ actor RateLimiter {
         if let tpm { tokenTokens = min(max(1, tpm / 6), tokenTokens + dt * tpm / 60) }
     }
 
-    /// Waits until a request of about `tokens` tokens may be sent; throws ``JudgeStopped`` once the judge is stopped.
-    func acquire(tokens: Int) async throws {
+    /// Waits until a request of about `tokens` tokens may be sent and returns the seconds spent waiting out a
+    /// provider's pause. Throws ``JudgeStopped`` once the judge is stopped, and ``LanePaused`` (without waiting) when
+    /// the pause still to run is longer than `maxPause` less what this call has already waited here.
+    @discardableResult
+    func acquire(tokens: Int, maxPause: Double = .infinity) async throws -> Double {
+        var paused = 0.0
         while true {
             if let stopped { throw JudgeStopped(cause: stopped) }
             if let until = pausedUntil, until > .now {
+                let left = Self.seconds(until - .now)
+                if left > maxPause - paused { throw LanePaused(seconds: left, reason: pauseReason) }
+                let start = ContinuousClock.now
                 try await Task.sleep(until: until, clock: .continuous)
+                paused += Self.seconds(.now - start)
                 continue
             }
-            guard rpm != nil || tpm != nil else { return }
+            guard rpm != nil || tpm != nil else { return paused }
             refill()
             let needTokens = tpm == nil ? 0 : min(Double(tokens), max(1, tpm! / 6))
             if requestTokens >= 1 || rpm == nil, tokenTokens >= needTokens || tpm == nil {
                 if rpm != nil { requestTokens -= 1 }
                 if tpm != nil { tokenTokens -= needTokens }
-                return
+                return paused
             }
             var wait = 0.05
             if let rpm, requestTokens < 1 { wait = max(wait, (1 - requestTokens) * 60 / rpm) }
@@ -51,10 +61,17 @@ actor RateLimiter {
         }
     }
 
-    /// Holds every request of this judge for `seconds` (a provider's Retry-After).
-    func pause(seconds: Double) {
-        let until = ContinuousClock.now + .seconds(seconds)
-        if pausedUntil == nil || pausedUntil! < until { pausedUntil = until }
+    /// Holds every request of this judge for `seconds` (a provider's Retry-After); `reason` says who asked.
+    func pause(seconds: Double, reason: String = "") {
+        let until = ContinuousClock.now + .seconds(min(seconds, 1e9))
+        if pausedUntil == nil || pausedUntil! < until {
+            pausedUntil = until
+            pauseReason = reason
+        }
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
     /// Stops the judge: every later ``acquire(tokens:)`` throws ``JudgeStopped`` with `cause` (the first cause is kept).
@@ -64,6 +81,12 @@ actor RateLimiter {
         stopped = cause
         return true
     }
+}
+
+/// The judge's lane is paused for longer than the call may wait: the call was not sent.
+struct LanePaused: Error {
+    let seconds: Double
+    let reason: String
 }
 
 /// A judge stopped after `cause` (an exhausted quota): the call was not sent.
