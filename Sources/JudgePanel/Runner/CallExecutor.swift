@@ -7,9 +7,11 @@ public struct RetryPolicy: Sendable, Hashable {
     public var baseDelay: Double
     /// The largest backoff delay between tries.
     public var maxDelay: Double
-    /// One call's wait budget: the most seconds of provider-requested waiting (Retry-After, retry-after-ms, Gemini
-    /// `retryDelay`, reset headers) one call accepts in all. A requested wait longer than what is left is recorded
-    /// as the call's error (reason `rate_limited`, naming the wait), never slept through or cut short silently.
+    /// One call's wait budget: the most seconds of waiting its provider may ask of it (Retry-After, retry-after-ms,
+    /// Gemini `retryDelay`, reset headers), added up over its tries. A requested wait longer than what is left is
+    /// recorded as the call's error (reason `rate_limited`, naming the wait), never slept through or cut short
+    /// silently; a call that finds its judge held (by a wait told to another call) for longer than it has left
+    /// fails unsent.
     public var maxRetryAfter: Double
 
     public init(baseDelay: Double = 0.5, maxDelay: Double = 30, maxRetryAfter: Double = 120) {

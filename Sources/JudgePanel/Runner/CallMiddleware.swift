@@ -24,7 +24,7 @@ final class SendProgress: Sendable {
     var requests: Int { state.withLock { $0.requests } }
     /// Whether the reply came from the cache.
     var cached: Bool { state.withLock { $0.cached } }
-    /// Seconds of provider-requested waiting this send has been granted.
+    /// Seconds of waiting this send has been told by the provider (its own 429s).
     var waited: Double { state.withLock { $0.waited } }
 
     func addRequests(_ n: Int) { state.withLock { $0.requests += n } }
@@ -146,9 +146,9 @@ struct RetryMiddleware: CallMiddleware {
 }
 
 /// The judge's lane: waits for its rate limits and for any pause a provider asked for; on a reply that asks to
-/// wait, pauses the whole lane (every call of the judge, not only this one). A call never waits longer than what is
-/// left of its wait budget (``RetryPolicy/maxRetryAfter``): a longer requested wait is reported as its failure, and a
-/// call that finds the lane held for longer fails unsent. On an exhausted quota it stops the judge (its later calls
+/// wait, pauses the whole lane (every call of the judge, not only this one). The waits a call is told itself add up
+/// against its wait budget (``RetryPolicy/maxRetryAfter``): a requested wait longer than what is left is reported as
+/// its failure, and a call that finds the lane held for longer than what it has left fails unsent. On an exhausted quota it stops the judge (its later calls
 /// fail at once, unsent) and records why in the run's counters.
 struct RateLimitMiddleware: CallMiddleware {
     let policy: RetryPolicy
@@ -158,8 +158,9 @@ struct RateLimitMiddleware: CallMiddleware {
         let estimate = request.messages.reduce(0) { $0 + $1.content.utf8.count / 4 } + (request.maxTokens ?? 256)
         let name = context.judge.config.name
         do {
-            let waited = try await lane.acquire(tokens: estimate, maxPause: budgetLeft(context))
-            context.progress.addWaited(waited)
+            // Waiting out a pause another call was told is queueing, not this call's wait: it is not charged to the
+            // budget, but a pause longer than the budget fails the call unsent.
+            try await lane.acquire(tokens: estimate, maxPause: budgetLeft(context))
         } catch let stopped as JudgeStopped {
             throw FinalProviderError(
                 error: ProviderError(
@@ -186,6 +187,7 @@ struct RateLimitMiddleware: CallMiddleware {
                 // instead of each asking again.
                 await lane.pause(seconds: wait, reason: asked)
                 let left = budgetLeft(context)
+                context.progress.addWaited(wait)
                 if wait > left {
                     throw FinalProviderError(
                         error: ProviderError(

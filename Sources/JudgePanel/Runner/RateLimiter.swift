@@ -30,29 +30,24 @@ actor RateLimiter {
         if let tpm { tokenTokens = min(max(1, tpm / 6), tokenTokens + dt * tpm / 60) }
     }
 
-    /// Waits until a request of about `tokens` tokens may be sent and returns the seconds spent waiting out a
-    /// provider's pause. Throws ``JudgeStopped`` once the judge is stopped, and ``LanePaused`` (without waiting) when
-    /// the pause still to run is longer than `maxPause` less what this call has already waited here.
-    @discardableResult
-    func acquire(tokens: Int, maxPause: Double = .infinity) async throws -> Double {
-        var paused = 0.0
+    /// Waits until a request of about `tokens` tokens may be sent. Throws ``JudgeStopped`` once the judge is stopped,
+    /// and ``LanePaused`` (without waiting) when the judge is held by a provider's pause for longer than `maxPause`.
+    func acquire(tokens: Int, maxPause: Double = .infinity) async throws {
         while true {
             if let stopped { throw JudgeStopped(cause: stopped) }
             if let until = pausedUntil, until > .now {
                 let left = Self.seconds(until - .now)
-                if left > maxPause - paused { throw LanePaused(seconds: left, reason: pauseReason) }
-                let start = ContinuousClock.now
+                if left > maxPause { throw LanePaused(seconds: left, reason: pauseReason) }
                 try await Task.sleep(until: until, clock: .continuous)
-                paused += Self.seconds(.now - start)
                 continue
             }
-            guard rpm != nil || tpm != nil else { return paused }
+            guard rpm != nil || tpm != nil else { return }
             refill()
             let needTokens = tpm == nil ? 0 : min(Double(tokens), max(1, tpm! / 6))
             if requestTokens >= 1 || rpm == nil, tokenTokens >= needTokens || tpm == nil {
                 if rpm != nil { requestTokens -= 1 }
                 if tpm != nil { tokenTokens -= needTokens }
-                return paused
+                return
             }
             var wait = 0.05
             if let rpm, requestTokens < 1 { wait = max(wait, (1 - requestTokens) * 60 / rpm) }
