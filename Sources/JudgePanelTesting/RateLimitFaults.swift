@@ -67,7 +67,8 @@ extension WireRenderer {
             for limit in ["requests", "tokens", "input-tokens", "output-tokens"] {
                 let isExhausted = limit == exhausted
                 headers["anthropic-ratelimit-\(limit)-limit"] = limit == "requests" ? "50" : "40000"
-                headers["anthropic-ratelimit-\(limit)-remaining"] = isExhausted ? "0" : (limit == "requests" ? "12" : "9000")
+                headers["anthropic-ratelimit-\(limit)-remaining"] =
+                    isExhausted ? "0" : (limit == "requests" ? "12" : "9000")
                 let reset = now.addingTimeInterval(isExhausted ? seconds : seconds / 4)
                 headers["anthropic-ratelimit-\(limit)-reset"] = rfc3339(reset)
             }

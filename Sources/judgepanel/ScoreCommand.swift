@@ -66,10 +66,7 @@ struct ScoreCommand: AsyncParsableCommand {
                         + "\(generation.httpCalls) HTTP calls), \(generation.reused.count) reused")
             }
             print("wrote \(out)/votes.jsonl, verdicts.jsonl, report.json, report.md" + (options.checklists.isEmpty ? "" : ", checklists.jsonl"))
-            for (judge, reason) in run.counters.stoppedJudges.sorted(by: { $0.key < $1.key }) {
-                let unsent = run.votes.filter { $0.judge == judge && $0.reason == .quota && $0.attempts == 0 }.count
-                printErr("judgepanel: judge '\(judge)' stopped, its quota is exhausted (\(unsent) calls not sent, recorded as error votes with reason quota): \(reason)")
-            }
+            printStoppedJudges(run.counters, votes: run.votes)
             if outcome.errors > 0 {
                 printErr("judgepanel: \(outcome.errors) calls failed after retries (recorded as error votes)")
                 throw ExitCode(1)

@@ -1,9 +1,10 @@
 import Foundation
-@testable import JudgePanel
 import JudgePanelTesting
 import JudgeStats
 import Synchronization
 import Testing
+
+@testable import JudgePanel
 
 /// Arrival times of requests at the fake server, by request index (recorded by the handler as each request arrives).
 final class ArrivalLog: Sendable {
@@ -152,13 +153,15 @@ struct RateLimitHintTests {
 
     @Test("quota 429s are not rate limits: OpenAI insufficient_quota, Gemini per-day, Anthropic billing")
     func quotaClassification() {
-        let openAI = #"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"#
+        let openAI =
+            #"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"#
         let geminiDay = """
             {"error":{"code":429,"status":"RESOURCE_EXHAUSTED","message":"quota","details":[
             {"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier"}]},
             {"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"43s"}]}}
             """
-        let anthropic = #"{"type":"error","error":{"type":"billing_error","message":"Your credit balance is too low."}}"#
+        let anthropic =
+            #"{"type":"error","error":{"type":"billing_error","message":"Your credit balance is too low."}}"#
         for (status, body) in [(429, openAI), (429, geminiDay), (402, anthropic)] {
             let e = ProviderError.http(HTTPResponse(status: status, body: Data(body.utf8)))
             #expect(e.kind == .quota, "\(body)")
@@ -197,8 +200,10 @@ struct RateLimitRunTests {
         let panel = Panel(judges: [judge], aggregate: .majority, swap: true, flip: .tie)
         let (list, _) = syntheticPairwise(items)
         do {
-            let result = try await PanelRunner(panel: panel, rubric: try loadRubric("pairwise-mtbench"), options: options)
-                .run(items: list)
+            let result = try await PanelRunner(
+                panel: panel, rubric: try loadRubric("pairwise-mtbench"), options: options
+            )
+            .run(items: list)
             let requests = await server.requestCount()
             await server.stop()
             return (result, requests, log)
@@ -214,10 +219,15 @@ struct RateLimitRunTests {
         ("retry-after-ms (OpenAI)", .openai, .rateLimitedAs(.retryAfterMilliseconds(400)), 0.38),
         (
             "x-ratelimit-reset-requests (OpenAI)", .openai,
-            .rateLimitedAs(.openAIResetHeaders(resetRequests: "400ms", resetTokens: "20ms", remainingRequests: 0, remainingTokens: 900)),
+            .rateLimitedAs(
+                .openAIResetHeaders(
+                    resetRequests: "400ms", resetTokens: "20ms", remainingRequests: 0, remainingTokens: 900)),
             0.38
         ),
-        ("anthropic-ratelimit-tokens-reset", .anthropic, .rateLimitedAs(.anthropicReset(exhausted: "tokens", seconds: 1, retryAfter: false)), 0.9),
+        (
+            "anthropic-ratelimit-tokens-reset", .anthropic,
+            .rateLimitedAs(.anthropicReset(exhausted: "tokens", seconds: 1, retryAfter: false)), 0.9
+        ),
         ("Gemini RetryInfo.retryDelay (body only)", .gemini, .rateLimitedAs(.geminiRetryDelay("0.4s")), 0.38),
         ("Gemini .rateLimited renders body-only retryDelay", .gemini, .rateLimited(retryAfterSeconds: 0.4), 0.38),
     ]
@@ -268,7 +278,9 @@ struct RateLimitRunTests {
     @Test("a wait longer than the call's budget is reported as the error, not slept through; the lane holds the rest")
     func waitBeyondBudget() async throws {
         let started = ContinuousClock.now
-        let (result, requests, _) = try await run(kind: .openai, items: 2, concurrency: 1) { _ in .rateLimited(retryAfterSeconds: 86400) }
+        let (result, requests, _) = try await run(kind: .openai, items: 2, concurrency: 1) { _ in
+            .rateLimited(retryAfterSeconds: 86400)
+        }
         #expect(seconds(ContinuousClock.now - started) < 20)
         // The first call is told to wait a day; the judge's other calls are not sent at all.
         #expect(requests == 1)
@@ -276,30 +288,39 @@ struct RateLimitRunTests {
         #expect(result.votes.allSatisfy { $0.status == .error && $0.reason == .rateLimited })
         let told = result.votes.filter { $0.attempts == 1 }
         #expect(told.count == 1)
-        #expect(told.first?.error?.contains("provider asked to wait 86400 s (retry-after-ms), more than the 5 s left") == true,
-                "\(told.first?.error ?? "nil")")
+        #expect(
+            told.first?.error?.contains("provider asked to wait 86400 s (retry-after-ms), more than the 5 s left")
+                == true,
+            "\(told.first?.error ?? "nil")")
         let held = result.votes.filter { $0.attempts == 0 }
         #expect(held.count == 3)
-        #expect(held.allSatisfy { ($0.error ?? "").contains("not sent: judge 'j' is held") }, "\(held.map { $0.error ?? "" })")
+        #expect(
+            held.allSatisfy { ($0.error ?? "").contains("not sent: judge 'j' is held") },
+            "\(held.map { $0.error ?? "" })")
     }
 
-    @Test("a quota 429 stops that judge (its other calls unsent, reason quota); the others go on", arguments: [
-        ProviderKind.openai, .gemini, .anthropic,
-    ])
+    @Test(
+        "a quota 429 stops that judge (its other calls unsent, reason quota); the others go on",
+        arguments: [
+            ProviderKind.openai, .gemini, .anthropic,
+        ])
     func quotaStopsJudge(_ kind: ProviderKind) async throws {
         let log = ArrivalLog()
         let (items, quality) = syntheticPairwise(5)
         let oracle = SimulatedJudge.oracle(quality: qualityOracle(quality)).handler
-        let server = FakeProviderServer(handler: log.wrap { request in
-            request.model == "broke" ? .quotaExhausted : await oracle(request)
-        })
+        let server = FakeProviderServer(
+            handler: log.wrap { request in
+                request.model == "broke" ? .quotaExhausted : await oracle(request)
+            })
         try await server.start()
         let broke = await judgeConfig("broke", kind: kind, server: server, concurrency: 1)
         let fine = await judgeConfig("fine", kind: .openai, server: server)
         let panel = Panel(judges: [broke, fine], aggregate: .majority, swap: true, flip: .tie)
         let counters = RunCounters()
-        let result = try await PanelRunner(panel: panel, rubric: try loadRubric("pairwise-mtbench"), options: rateLimitOptions)
-            .run(items: items, counters: counters)
+        let result = try await PanelRunner(
+            panel: panel, rubric: try loadRubric("pairwise-mtbench"), options: rateLimitOptions
+        )
+        .run(items: items, counters: counters)
         let recorded = await server.recordedRequests()
         await server.stop()
         #expect(recorded.filter { $0.model == "broke" }.count == 1, "a quota answer is neither retried nor repeated")
@@ -317,12 +338,15 @@ struct RateLimitRunTests {
         // Concurrency 1, one item in both orders: the second call reuses the first call's connection, which the server
         // drops before answering; the transport re-sends at once on a fresh connection.
         let counters = RunCounters()
-        let server = FakeProviderServer(handler: FakeProviderServer.sequence([.text("[[A]]"), .dropConnection], then: .text("[[B]]")))
+        let server = FakeProviderServer(
+            handler: FakeProviderServer.sequence([.text("[[A]]"), .dropConnection], then: .text("[[B]]")))
         try await server.start()
         let judge = await judgeConfig("j", kind: .openai, server: server, concurrency: 1)
         let panel = Panel(judges: [judge], aggregate: .majority, swap: true, flip: .tie)
-        let result = try await PanelRunner(panel: panel, rubric: try loadRubric("pairwise-mtbench"), options: rateLimitOptions)
-            .run(items: syntheticPairwise(1).items, counters: counters)
+        let result = try await PanelRunner(
+            panel: panel, rubric: try loadRubric("pairwise-mtbench"), options: rateLimitOptions
+        )
+        .run(items: syntheticPairwise(1).items, counters: counters)
         let requests = await server.requestCount()
         await server.stop()
         #expect(requests == 3)

@@ -1,8 +1,9 @@
 import Foundation
-@testable import JudgePanel
 import JudgePanelTesting
 import JudgeStats
 import Testing
+
+@testable import JudgePanel
 
 /// A made-up key in OpenAI's project-key shape (never a real one).
 let fakeKey = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWx0123MxYA"
@@ -71,7 +72,9 @@ struct SecretScrubberTests {
             "echo": { request in
                 .status(
                     401,
-                    body: #"{"error":{"message":"Invalid Authorization header: \#(request.headers["authorization"] ?? "")"}}"#)
+                    body:
+                        #"{"error":{"message":"Invalid Authorization header: \#(request.headers["authorization"] ?? "")"}}"#
+                )
             },
             "broke": { _ in .quotaExhausted },
         ])
@@ -89,8 +92,11 @@ struct SecretScrubberTests {
         try panelYAML.write(to: dir.appendingPathComponent("panel.yaml"), atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("run").path
         let r = try await runJudgepanel(
-            ["score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", dir.appendingPathComponent("panel.yaml").path,
-             "--out", out, "--no-cache"],
+            [
+                "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel",
+                dir.appendingPathComponent("panel.yaml").path,
+                "--out", out, "--no-cache",
+            ],
             env: ["OPENAI_API_KEY": fakeKey])
         let recorded = await server.recordedRequests()
         await server.stop()
@@ -99,10 +105,14 @@ struct SecretScrubberTests {
         #expect(recorded.contains { $0.headers["authorization"] == "Bearer \(fakeKey)" })
         // … and the errors are there, scrubbed.
         let votes = try VotesFile.load(path: out + "/votes.jsonl")
-        #expect(votes.filter { $0.judge == "masked" }.allSatisfy {
-            ($0.error ?? "").contains("Incorrect API key provided") && ($0.error ?? "").contains(SecretScrubber.mark)
-        })
-        #expect(votes.filter { $0.judge == "echo" }.allSatisfy { ($0.error ?? "").contains("Invalid Authorization header") })
+        #expect(
+            votes.filter { $0.judge == "masked" }.allSatisfy {
+                ($0.error ?? "").contains("Incorrect API key provided")
+                    && ($0.error ?? "").contains(SecretScrubber.mark)
+            })
+        #expect(
+            votes.filter { $0.judge == "echo" }.allSatisfy { ($0.error ?? "").contains("Invalid Authorization header") }
+        )
         // Nothing of the key anywhere the run wrote or printed.
         var texts = ["stdout": r.out, "stderr": r.err]
         let files = FileManager.default.enumerator(atPath: out)?.compactMap { $0 as? String } ?? []
@@ -123,6 +133,7 @@ struct SecretScrubberTests {
         #expect(r.err.contains("judge 'broke' stopped, its quota is exhausted (7 calls not sent"), "\(r.err)")
         let report = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: out + "/report.json")))
         #expect(report["run"]?["stopped_judges"]?["broke"]?.stringValue?.contains("insufficient_quota") == true)
+        #expect(texts["report.md"]?.contains("stopped (quota): broke") == true)
     }
 }
 
@@ -191,8 +202,10 @@ struct CacheKeyTests {
         for server in [first, second, first] {
             let judge = await judgeConfig("same-model", kind: .openai, server: server)
             let panel = Panel(judges: [judge], aggregate: .majority, swap: false, flip: .tie)
-            let result = try await PanelRunner(panel: panel, rubric: try loadRubric("pairwise-mtbench"), options: options)
-                .run(items: items)
+            let result = try await PanelRunner(
+                panel: panel, rubric: try loadRubric("pairwise-mtbench"), options: options
+            )
+            .run(items: items)
             verdicts.append(result.votes.map(\.verdict))
         }
         let firstCount = await first.requestCount()

@@ -173,8 +173,9 @@ enum RateLimitHints {
             hint.quota = "billing_error"
         } else if type == "invalid_request_error", let message = error["message"]?.stringValue {
             let lowered = message.lowercased()
-            if lowered.contains("credit balance is too low") || lowered.contains("reached your specified")
-                && lowered.contains("api usage limits")
+            if lowered.contains("credit balance is too low")
+                || lowered.contains("reached your specified")
+                    && lowered.contains("api usage limits")
             {
                 hint.quota = "usage_limit"
             }

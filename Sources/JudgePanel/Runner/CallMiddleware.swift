@@ -40,7 +40,8 @@ typealias CallNext = @Sendable (CompletionRequest, CallContext) async throws -> 
 /// (rate limits), or turn a failure into another. Layers throw ``ProviderError`` for failures that the layers
 /// outside may retry and ``FinalProviderError`` for those no one may.
 protocol CallMiddleware: Sendable {
-    func intercept(_ request: CompletionRequest, context: CallContext, next: CallNext) async throws -> CompletionResponse
+    func intercept(_ request: CompletionRequest, context: CallContext, next: CallNext) async throws
+        -> CompletionResponse
 }
 
 /// A failure that no layer may retry (a wait longer than the call's budget, a judge stopped by its quota).
@@ -109,7 +110,9 @@ enum ProviderCall {
 struct CacheMiddleware: CallMiddleware {
     let cache: ResponseCache
 
-    func intercept(_ request: CompletionRequest, context: CallContext, next: CallNext) async throws -> CompletionResponse {
+    func intercept(_ request: CompletionRequest, context: CallContext, next: CallNext) async throws
+        -> CompletionResponse
+    {
         let key = ResponseCache.key(judge: context.judge.config, request: request, sample: context.sample)
         if let hit = cache.get(key) {
             context.progress.markCached()
@@ -126,7 +129,9 @@ struct CacheMiddleware: CallMiddleware {
 struct RetryMiddleware: CallMiddleware {
     let policy: RetryPolicy
 
-    func intercept(_ request: CompletionRequest, context: CallContext, next: CallNext) async throws -> CompletionResponse {
+    func intercept(_ request: CompletionRequest, context: CallContext, next: CallNext) async throws
+        -> CompletionResponse
+    {
         var attempt = 0
         var rng = SystemRandomNumberGenerator()
         while true {
@@ -153,7 +158,9 @@ struct RetryMiddleware: CallMiddleware {
 struct RateLimitMiddleware: CallMiddleware {
     let policy: RetryPolicy
 
-    func intercept(_ request: CompletionRequest, context: CallContext, next: CallNext) async throws -> CompletionResponse {
+    func intercept(_ request: CompletionRequest, context: CallContext, next: CallNext) async throws
+        -> CompletionResponse
+    {
         let lane = context.judge.limiter
         let estimate = request.messages.reduce(0) { $0 + $1.content.utf8.count / 4 } + (request.maxTokens ?? 256)
         let name = context.judge.config.name
@@ -170,7 +177,8 @@ struct RateLimitMiddleware: CallMiddleware {
             throw FinalProviderError(
                 error: ProviderError(
                     kind: .rateLimited,
-                    message: "not sent: judge '\(name)' is held \(Self.seconds(paused.seconds)) s more (\(paused.reason)), "
+                    message:
+                        "not sent: judge '\(name)' is held \(Self.seconds(paused.seconds)) s more (\(paused.reason)), "
                         + "more than the \(Self.seconds(budgetLeft(context))) s left of this call's wait budget",
                     retryAfter: paused.seconds))
         }
@@ -192,7 +200,8 @@ struct RateLimitMiddleware: CallMiddleware {
                     throw FinalProviderError(
                         error: ProviderError(
                             kind: .rateLimited, status: e.status,
-                            message: "\(asked), more than the \(Self.seconds(left)) s left of this call's wait budget: \(e.message)",
+                            message:
+                                "\(asked), more than the \(Self.seconds(left)) s left of this call's wait budget: \(e.message)",
                             retryAfter: wait, retryAfterSource: e.retryAfterSource))
                 }
             }

@@ -73,7 +73,9 @@ enum ProviderFactory {
                     + "(registered: \(registry.kinds.joined(separator: ", ")))")
         }
         let providers: [any JudgeProvider] = try baseURLs.map { text in
-            guard let url = URL(string: text) else { throw JudgePanelError.badInput("judge '\(judge.name)': bad base_url") }
+            guard let url = URL(string: text) else {
+                throw JudgePanelError.badInput("judge '\(judge.name)': bad base_url")
+            }
             return try factory(ProviderContext(judge: judge, baseURL: url, apiKey: key, transport: transport))
         }
         guard !providers.isEmpty else { throw JudgePanelError.badInput("judge '\(judge.name)' has no base_url") }

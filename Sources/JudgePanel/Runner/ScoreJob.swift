@@ -179,7 +179,7 @@ public struct ScoreJob: Sendable {
             "panel: \(panel.source ?? "(in code)") — \(panel.judges.map(\.name).joined(separator: ", "))",
             "date: \(ISO8601DateFormatter().string(from: started))",
             String(format: "wall time: %.1f s; votes: %d; errors: %d", result.wallSeconds, result.votes.count, errors),
-        ]
+        ] + result.counters.stoppedJudges.sorted { $0.key < $1.key }.map { "stopped (quota): \($0.key) — \($0.value)" }
         try dir.write("report.md", ReportText.markdown(report, title: "judgepanel score report", header: header))
         try RunReports.writeScoreHTML(dir, report: report, items: items, votes: result.votes, itemsPath: itemsPath, rubric: rubric, panel: panel, analysis: analysis, started: started)
         try dir.writeJSON("config.json", resolvedConfig)

@@ -87,7 +87,8 @@ struct SecretScrubber: Sendable {
     private static func apply(_ rules: [(NSRegularExpression, String)], to text: String) -> String {
         var out = text
         for (re, template) in rules {
-            out = re.stringByReplacingMatches(in: out, range: NSRange(out.startIndex..., in: out), withTemplate: template)
+            out = re.stringByReplacingMatches(
+                in: out, range: NSRange(out.startIndex..., in: out), withTemplate: template)
         }
         return out
     }
