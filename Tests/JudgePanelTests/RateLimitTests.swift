@@ -356,3 +356,106 @@ struct RateLimitRunTests {
         #expect(counters.snapshot.retries == 1)
     }
 }
+
+@Suite("The fake server's rate-limit, quota and key-echo faults follow each provider's documents")
+struct FakeRateLimitFaultTests {
+    /// A minimal valid request per wire: path, body and the headers the wire requires.
+    static let requests: [FakeWire: (String, String, [String: String])] = [
+        .openai: ("/v1/chat/completions", #"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#, [:]),
+        .anthropic: (
+            "/v1/messages", #"{"model":"m","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}"#,
+            ["anthropic-version": "2023-06-01", "x-api-key": "k"]
+        ),
+        .gemini: ("/v1beta/models/m:generateContent", #"{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}"#, [:]),
+        .ollama: ("/api/chat", #"{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":false}"#, [:]),
+    ]
+
+    func send(_ reply: FakeReply, wire: FakeWire) async throws -> (HTTPResponse, JSONValue) {
+        let server = FakeProviderServer(reply: reply)
+        try await server.start()
+        let (path, body, extra) = try #require(Self.requests[wire])
+        var headers = ["content-type": "application/json"]
+        headers.merge(extra) { _, new in new }
+        let url = URL(string: await server.baseURL.absoluteString + path)!
+        let response = try await SocketHTTPTransport(maxConnectionsPerHost: 2)
+            .send(HTTPRequest(url: url, headers: headers, body: Data(body.utf8), timeout: 10))
+        await server.stop()
+        return (response, try JSONValue.parse(response.body))
+    }
+
+    @Test("wait shapes: HTTP-date, retry-after-ms, OpenAI and Anthropic reset headers, Gemini body-only retryDelay")
+    func waitShapes() async throws {
+        let date = Date().addingTimeInterval(30)
+        let (dated, _) = try await send(.rateLimitedAs(.retryAfterDate(date)), wire: .openai)
+        #expect(dated.status == 429)
+        let parsed = try #require(dated.headers["retry-after"].flatMap(RateLimitHints.httpDate))
+        #expect(abs(parsed.timeIntervalSince(date)) < 1)
+        #expect(dated.headers["date"].flatMap(RateLimitHints.httpDate) != nil)
+
+        let (ms, _) = try await send(.rateLimitedAs(.retryAfterMilliseconds(1500)), wire: .openai)
+        #expect(ms.headers["retry-after-ms"] == "1500")
+        #expect(ms.headers["retry-after"] == nil)
+
+        let (openAI, openAIBody) = try await send(
+            .rateLimitedAs(
+                .openAIResetHeaders(
+                    resetRequests: "1m30s", resetTokens: "6m0s", remainingRequests: 0, remainingTokens: 10)),
+            wire: .openai)
+        #expect(openAI.headers["x-ratelimit-reset-requests"] == "1m30s")
+        #expect(openAI.headers["x-ratelimit-reset-tokens"] == "6m0s")
+        #expect(openAI.headers["x-ratelimit-remaining-requests"] == "0")
+        #expect(openAI.headers["x-ratelimit-limit-tokens"] != nil)
+        #expect(openAI.headers["retry-after"] == nil)
+        #expect(openAIBody["error"]?["code"]?.stringValue == "rate_limit_exceeded")
+
+        let (anthropic, anthropicBody) = try await send(
+            .rateLimitedAs(.anthropicReset(exhausted: "output-tokens", seconds: 20, retryAfter: true)), wire: .anthropic
+        )
+        #expect(anthropic.headers["retry-after"] == "20")
+        #expect(anthropic.headers["anthropic-ratelimit-output-tokens-remaining"] == "0")
+        for limit in ["requests", "tokens", "input-tokens", "output-tokens"] {
+            #expect(
+                anthropic.headers["anthropic-ratelimit-\(limit)-reset"].flatMap(RateLimitHints.rfc3339) != nil,
+                "\(limit)")
+        }
+        #expect(anthropicBody["error"]?["type"]?.stringValue == "rate_limit_error")
+
+        let (gemini, geminiBody) = try await send(.rateLimitedAs(.geminiRetryDelay("0.2s")), wire: .gemini)
+        #expect(gemini.status == 429)
+        #expect(gemini.headers["retry-after"] == nil)
+        #expect(geminiBody["error"]?["status"]?.stringValue == "RESOURCE_EXHAUSTED")
+        let details = geminiBody["error"]?["details"]?.arrayValue ?? []
+        #expect(details.contains { $0["retryDelay"]?.stringValue == "0.2s" })
+        #expect(details.contains { ($0["@type"]?.stringValue ?? "").hasSuffix("google.rpc.QuotaFailure") })
+    }
+
+    @Test("quota answers: OpenAI 429 insufficient_quota, Gemini per-day QuotaFailure, Anthropic 402 billing_error")
+    func quotaShapes() async throws {
+        let (openAI, openAIBody) = try await send(.quotaExhausted, wire: .openai)
+        #expect(openAI.status == 429)
+        #expect(openAIBody["error"]?["code"]?.stringValue == "insufficient_quota")
+        #expect(openAIBody["error"]?["type"]?.stringValue == "insufficient_quota")
+        let (gemini, geminiBody) = try await send(.quotaExhausted, wire: .gemini)
+        #expect(gemini.status == 429 && gemini.headers["retry-after"] == nil)
+        let violations = geminiBody["error"]?["details"]?.arrayValue?.compactMap { $0["violations"]?.arrayValue }
+            .joined()
+        #expect(violations?.contains { ($0["quotaId"]?.stringValue ?? "").contains("PerDay") } == true)
+        let (anthropic, anthropicBody) = try await send(.quotaExhausted, wire: .anthropic)
+        #expect(anthropic.status == 402)
+        #expect(anthropicBody["error"]?["type"]?.stringValue == "billing_error")
+        for wire in [FakeWire.openai, .gemini, .anthropic] {
+            let (response, _) = try await send(.quotaExhausted, wire: wire)
+            #expect(ProviderError.http(response).kind == .quota, "\(wire)")
+        }
+    }
+
+    @Test("a 401 that echoes a masked key, in the body and a header", arguments: FakeWire.allCases)
+    func invalidKeyEcho(_ wire: FakeWire) async throws {
+        let (response, _) = try await send(.invalidKey(echo: "sk-proj-****MxYA"), wire: wire)
+        #expect(response.status == 401)
+        #expect(String(decoding: response.body, as: UTF8.self).contains("Incorrect API key provided: sk-proj-****MxYA"))
+        #expect(response.headers["x-echoed-key"] == "sk-proj-****MxYA")
+        let e = ProviderError.http(response)
+        #expect(e.kind == .client && !e.message.contains("MxYA"))
+    }
+}
