@@ -23,7 +23,8 @@ import Synchronization
 ///   truncated or malformed responses → ``ProviderError/connection(_:)``; task cancellation →
 ///   `CancellationError` (the socket is shut down at once and discarded);
 /// - an idle keep-alive connection the server closed is noticed before it is used, and a reused connection
-///   that ends before any response byte arrives is retried once, at once, on a fresh connection.
+///   that ends before any response byte arrives is retried once, at once, on a fresh connection; the re-send is a
+///   request like any other, counted in the run's HTTP calls and the vote's attempts.
 ///
 /// Header values (API keys) never appear in errors or logs.
 ///
