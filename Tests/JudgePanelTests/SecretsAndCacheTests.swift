@@ -40,6 +40,9 @@ struct SecretScrubberTests {
         #expect(!SecretScrubber.generic.scrub("provided: sk-proj-****MxYA.").contains("MxYA"))
         #expect(!SecretScrubber.generic.scrub("Bearer abc.def-ghi").contains("abc.def"))
         #expect(!SecretScrubber.generic.scrub("?key=secretvalue123").contains("secretvalue123"))
+        #expect(!SecretScrubber.generic.scrub("AUTHORIZATION: BEARER xyz123secret").contains("xyz123secret"))
+        #expect(!SecretScrubber.generic.scrub("GET /x?API_KEY=xyz123secret").contains("xyz123secret"))
+        #expect(SecretScrubber.generic.scrubKeys("A plain verdict: [[B]].") == "A plain verdict: [[B]].")
     }
 
     @Test("a model's own text keeps its markdown; only key shapes go")

@@ -18,10 +18,14 @@ struct SecretScrubber: Sendable {
     static let mark = "[redacted]"
 
     private let keyPatterns: [NSRegularExpression]
+    /// Literal fragments every match of ``keyPatterns`` contains (each key's first 8 and last 4 characters): text
+    /// holding none of them is left alone without running the patterns.
+    private let keyTriggers: [String]
 
     /// A scrubber for `secrets` (empty or very short values are ignored: they cannot be told from text).
     init(secrets: [String?] = []) {
         var patterns: [String] = []
+        var triggers: [String] = []
         for secret in Set(secrets.compactMap { $0?.trimmingCharacters(in: .whitespacesAndNewlines) })
         where secret.count >= 8 {
             patterns.append(NSRegularExpression.escapedPattern(for: secret))
@@ -29,7 +33,9 @@ struct SecretScrubber: Sendable {
             patterns.append(NSRegularExpression.escapedPattern(for: prefix) + #"[^\s"',;}\]]*"#)
             let suffix = String(secret.suffix(4))
             patterns.append(#"(?:[*•…]+|\.{3})"# + NSRegularExpression.escapedPattern(for: suffix))
+            triggers += [prefix, suffix]
         }
+        keyTriggers = triggers
         // Escaped literals and fixed character classes: always valid patterns.
         keyPatterns = patterns.map { try! NSRegularExpression(pattern: $0) }
     }
@@ -47,6 +53,9 @@ struct SecretScrubber: Sendable {
         (#"(?i)([?&](?:key|api_key|api-key|apikey|access_token|token)=)[^&\s"'#]+"#, "$1" + mark),
         (#"(?i)\b(x-api-key|x-goog-api-key|api-key|authorization)(["']?\s*[:=]\s*["']?)[^\s"',;}]+"#, "$1$2" + mark),
     ]
+
+    /// Fragments every match of ``keyShapes`` contains, in lower case: text holding none is left alone.
+    private static let shapeTriggers = ["bearer", "sk-", "aiza", "key=", "token=", "api-key", "authorization"]
 
     /// Masked fragments: a run of `*`, `•` or `…` followed by key characters.
     private static let masks: [(String, String)] = [
@@ -73,11 +82,15 @@ struct SecretScrubber: Sendable {
     /// A model's text: the judge's own key in any form, and unambiguous key shapes.
     func scrubKeys(_ text: String) -> String {
         var out = text
-        for re in keyPatterns {
-            out = re.stringByReplacingMatches(
-                in: out, range: NSRange(out.startIndex..., in: out),
-                withTemplate: NSRegularExpression.escapedTemplate(for: Self.mark))
+        if keyTriggers.contains(where: { out.contains($0) }) {
+            for re in keyPatterns {
+                out = re.stringByReplacingMatches(
+                    in: out, range: NSRange(out.startIndex..., in: out),
+                    withTemplate: NSRegularExpression.escapedTemplate(for: Self.mark))
+            }
         }
+        let lower = out.lowercased()
+        guard Self.shapeTriggers.contains(where: { lower.contains($0) }) else { return out }
         return Self.apply(Self.compiledShapes, to: out)
     }
 
