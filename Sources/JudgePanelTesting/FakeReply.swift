@@ -67,10 +67,19 @@ public indirect enum FakeReply: Sendable {
     /// Any HTTP status. An empty `body` is replaced by the provider's error JSON for that status
     /// (or an empty completion for 2xx); a non-empty one is sent verbatim.
     case status(Int, body: String = "", headers: [String: String] = [:])
-    /// 429 with the provider's rate-limit error and a `Retry-After` header
-    /// (whole seconds as an integer, otherwise a decimal such as `0.05`); OpenAI also gets
-    /// `retry-after-ms`, Gemini a `RetryInfo.retryDelay` detail.
+    /// 429 with the provider's rate-limit error and its wait where that provider documents it: a `Retry-After`
+    /// header (whole seconds as an integer, otherwise a decimal such as `0.05`) for OpenAI (plus `retry-after-ms`),
+    /// Anthropic and Ollama; for Gemini only the body's `RetryInfo.retryDelay` detail — the Gemini API sends no
+    /// `Retry-After` (https://ai.google.dev/gemini-api/docs/troubleshooting).
     case rateLimited(retryAfterSeconds: Double)
+    /// 429 with its wait in one provider-documented shape (HTTP-date, `retry-after-ms`, reset headers, body-only
+    /// `retryDelay`).
+    case rateLimitedAs(FakeRateLimit)
+    /// The provider's quota-exhausted answer (OpenAI `insufficient_quota`, Gemini per-day `QuotaFailure`, Anthropic
+    /// `billing_error`), which a client must not retry.
+    case quotaExhausted
+    /// 401 whose error message (and an `X-Echoed-Key` header) echoes `echo`, a masked key such as `sk-proj-****MxYA`.
+    case invalidKey(echo: String)
     /// Sleeps for the duration, then sends the inner reply (use it to exceed client timeouts).
     /// The sleep ends early when the server stops.
     case delayed(Duration, FakeReply)

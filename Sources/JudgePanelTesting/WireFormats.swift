@@ -54,12 +54,22 @@ enum WireRenderer {
 
         case .rateLimited(let seconds):
             var headers = jsonHeaders
-            headers["Retry-After"] = formatSeconds(seconds)
+            // Gemini carries its wait only in the body's RetryInfo (https://ai.google.dev/gemini-api/docs/troubleshooting).
+            if request.wire != .gemini { headers["Retry-After"] = formatSeconds(seconds) }
             if request.wire == .openai {
                 headers["retry-after-ms"] = String(Int((seconds * 1000).rounded()))
             }
             let json = error(wire: request.wire, status: 429, message: defaultMessage(for: 429), retryAfter: seconds)
             return .response(status: 429, headers: headers, body: json.encoded())
+
+        case .rateLimitedAs(let shape):
+            return rateLimit(shape, for: request)
+
+        case .quotaExhausted:
+            return quotaExhausted(for: request)
+
+        case .invalidKey(let echo):
+            return invalidKey(echo: echo, for: request)
 
         case .delayed(_, let inner):
             // The server sleeps before rendering; rendering alone ignores the delay.

@@ -71,6 +71,7 @@ struct ProbeCommand: AsyncParsableCommand {
             print(run.table)
             let errors = run.votes.filter { $0.status == .error }.count
             print("wrote \(out)/report.json, report.md, votes.jsonl, verdicts.jsonl, perturbations.jsonl")
+            printStoppedJudges(counters.snapshot, votes: run.votes)
             if errors > 0 {
                 printErr("judgepanel: \(errors) calls failed after retries (recorded as error votes)")
                 throw ExitCode(1)

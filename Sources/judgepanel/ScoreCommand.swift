@@ -66,6 +66,7 @@ struct ScoreCommand: AsyncParsableCommand {
                         + "\(generation.httpCalls) HTTP calls), \(generation.reused.count) reused")
             }
             print("wrote \(out)/votes.jsonl, verdicts.jsonl, report.json, report.md" + (options.checklists.isEmpty ? "" : ", checklists.jsonl"))
+            printStoppedJudges(run.counters, votes: run.votes)
             if outcome.errors > 0 {
                 printErr("judgepanel: \(outcome.errors) calls failed after retries (recorded as error votes)")
                 throw ExitCode(1)

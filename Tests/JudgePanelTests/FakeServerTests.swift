@@ -396,7 +396,12 @@ struct FakeServerFaultTests {
             let (path, body) = try #require(minimalWireBodies[wire])
             let response = try await fakeSend(base, path, json: body)
             #expect(response.status == 429)
-            #expect(response.headers["retry-after"] == "2")
+            // Gemini puts its wait only in the body (google.rpc.RetryInfo), never in a Retry-After header.
+            #expect(response.headers["retry-after"] == (wire == .gemini ? nil : "2"))
+            if wire == .gemini {
+                let details = try #require((try response.json()["error"] as? [String: Any])?["details"] as? [[String: Any]])
+                #expect(details.contains { $0["retryDelay"] as? String == "2s" })
+            }
             #expect(isValidJSON(response.data))
             if wire == .anthropic {
                 #expect((try response.json()["error"] as? [String: Any])?["type"] as? String == "rate_limit_error")
@@ -405,7 +410,7 @@ struct FakeServerFaultTests {
         try await withFakeServer(reply: .rateLimited(retryAfterSeconds: 0.25)) { _, base in
             let (path, body) = try #require(minimalWireBodies[wire])
             let response = try await fakeSend(base, path, json: body)
-            #expect(response.headers["retry-after"] == "0.25")
+            #expect(response.headers["retry-after"] == (wire == .gemini ? nil : "0.25"))
         }
     }
 

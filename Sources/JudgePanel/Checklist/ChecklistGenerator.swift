@@ -177,8 +177,10 @@ public struct ChecklistGenerator: Sendable {
             urls = [s.baseURL]
         }
         defer { server?.stop() }
-        let provider = try ProviderFactory.make(judge: judge, baseURLs: urls, environment: options.environment, transport: options.transport)
-        let runtime = JudgeRuntime(config: judge, provider: provider)
+        let provider = try ProviderFactory.make(
+            judge: judge, baseURLs: urls, environment: options.environment, transport: options.transport,
+            registry: options.providers)
+        let runtime = JudgeRuntime(config: judge, provider: provider, environment: options.environment)
         let executor = CallExecutor(rubric: rubric, cache: options.cache, retry: options.retry, stats: counters)
         let (lo, hi) = (minQuestions, maxQuestions)
         let limit = max(1, judge.concurrency)

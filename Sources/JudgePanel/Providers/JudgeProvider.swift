@@ -101,13 +101,18 @@ public struct CompletionResponse: Sendable, Hashable, Codable {
 public struct ProviderError: Error, Sendable, CustomStringConvertible, Hashable {
     public enum Kind: String, Sendable, Hashable {
         case rateLimited, server, client, timeout, connection, badResponse
+        /// The account's quota is exhausted (OpenAI `insufficient_quota`, a Gemini per-day limit, Anthropic
+        /// billing): never retried, and the judge stops.
+        case quota
     }
 
     public let kind: Kind
     public let status: Int?
     public let message: String
-    /// Seconds the provider asked to wait (Retry-After), when given.
+    /// Seconds the provider asked to wait (Retry-After, retry-after-ms, Gemini `RetryInfo`, a reset header), when given.
     public let retryAfter: Double?
+    /// Where ``retryAfter`` came from (`Retry-After`, `retry-after-ms`, `RetryInfo.retryDelay`, `x-ratelimit-reset-tokens`, …).
+    public let retryAfterSource: String?
 
     /// The vote reason this failure records.
     public var reason: VoteReason {
@@ -118,18 +123,21 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible, Hashable 
         case .timeout: return .timeout
         case .connection: return .network
         case .badResponse: return .badResponse
+        case .quota: return .quota
         }
     }
 
-    public init(kind: Kind, status: Int? = nil, message: String, retryAfter: Double? = nil) {
+    public init(kind: Kind, status: Int? = nil, message: String, retryAfter: Double? = nil, retryAfterSource: String? = nil) {
         self.kind = kind
         self.status = status
         self.message = message
         self.retryAfter = retryAfter
+        self.retryAfterSource = retryAfter == nil ? nil : retryAfterSource
     }
 
-    /// Whether another attempt may succeed (429, 5xx, timeouts, connection errors, garbage bodies).
-    public var isRetryable: Bool { kind != .client }
+    /// Whether another attempt may succeed (429, 5xx, timeouts, connection errors, garbage bodies; not a client
+    /// error and not an exhausted quota).
+    public var isRetryable: Bool { kind != .client && kind != .quota }
 
     public static func timeout(after seconds: Double) -> ProviderError {
         ProviderError(kind: .timeout, message: "timed out after \(seconds) s")
@@ -143,21 +151,40 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible, Hashable 
         ProviderError(kind: .badResponse, message: "unreadable response: \(detail)")
     }
 
-    /// Classifies a non-2xx HTTP response.
+    /// Classifies a non-2xx HTTP response, reading the wait it asks for and whether a quota is exhausted
+    /// (``RateLimitHints``). The body is scrubbed of anything key-like (``SecretScrubber``) before it is quoted.
     public static func http(_ response: HTTPResponse) -> ProviderError {
-        let snippet = String(decoding: response.body.prefix(300), as: UTF8.self)
-            .replacingOccurrences(of: "\n", with: " ")
-        let retryAfter = response.headers["retry-after"].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        let hint = RateLimitHints.parse(status: response.status, headers: response.headers, body: response.body)
+        let scrubbed = SecretScrubber.generic.scrub(String(decoding: response.body.prefix(4096), as: UTF8.self))
+        let snippet = String(scrubbed.prefix(300)).replacingOccurrences(of: "\n", with: " ")
+        let retryAfter = hint.retryAfter
+        let source = hint.source
+        if let quota = hint.quota {
+            return ProviderError(
+                kind: .quota, status: response.status, message: "HTTP \(response.status) quota exhausted (\(quota)): \(snippet)")
+        }
         switch response.status {
         case 429:
-            return ProviderError(kind: .rateLimited, status: 429, message: "HTTP 429 rate limited: \(snippet)", retryAfter: retryAfter)
+            return ProviderError(
+                kind: .rateLimited, status: 429, message: "HTTP 429 rate limited: \(snippet)", retryAfter: retryAfter,
+                retryAfterSource: source)
         case 408:
-            return ProviderError(kind: .timeout, status: 408, message: "HTTP 408: \(snippet)", retryAfter: retryAfter)
+            return ProviderError(
+                kind: .timeout, status: 408, message: "HTTP 408: \(snippet)", retryAfter: retryAfter, retryAfterSource: source)
         case 500...599:
-            return ProviderError(kind: .server, status: response.status, message: "HTTP \(response.status): \(snippet)", retryAfter: retryAfter)
+            return ProviderError(
+                kind: .server, status: response.status, message: "HTTP \(response.status): \(snippet)", retryAfter: retryAfter,
+                retryAfterSource: source)
         default:
             return ProviderError(kind: .client, status: response.status, message: "HTTP \(response.status): \(snippet)")
         }
+    }
+
+    /// The same error with its message scrubbed of `scrubber`'s secrets.
+    func scrubbed(_ scrubber: SecretScrubber) -> ProviderError {
+        ProviderError(
+            kind: kind, status: status, message: scrubber.scrub(message), retryAfter: retryAfter,
+            retryAfterSource: retryAfterSource)
     }
 
     public var description: String { message }

@@ -23,7 +23,8 @@ import Synchronization
 ///   truncated or malformed responses → ``ProviderError/connection(_:)``; task cancellation →
 ///   `CancellationError` (the socket is shut down at once and discarded);
 /// - an idle keep-alive connection the server closed is noticed before it is used, and a reused connection
-///   that ends before any response byte arrives is retried once, at once, on a fresh connection.
+///   that ends before any response byte arrives is retried once, at once, on a fresh connection; the re-send is a
+///   request like any other, counted in the run's HTTP calls and the vote's attempts.
 ///
 /// Header values (API keys) never appear in errors or logs.
 ///
@@ -81,7 +82,7 @@ public final class SocketHTTPTransport: HTTPTransport {
         let token = CancelToken()
         let exchange = Exchange(
             target: target, head: head, body: request.body ?? Data(), method: request.method, deadline: deadline,
-            token: token, counters: counters)
+            token: token, counters: counters, tally: RequestTally.current)
         let outcome: Result<HTTPResponse, ExchangeError> = await withTaskCancellationHandler {
             await executor.run {
                 let (result, keep) = exchange.perform(lease.connection)
@@ -409,6 +410,8 @@ struct Exchange: Sendable {
     let deadline: UInt64
     let token: CancelToken
     let counters: TransportCounters
+    /// The caller's count of requests written (a stale-connection re-send is a second request).
+    let tally: RequestTally?
 
     /// Runs the exchange on `reused` (or a new connection). Returns the result and the connection to keep
     /// idle, if it can be reused; every other connection it touched is closed.
@@ -437,6 +440,7 @@ struct Exchange: Sendable {
                 return (.failure(.cancelled), nil)
             }
             counters.update { $0.requests += 1 }
+            tally?.add()
             let outcome: Result<(HTTPResponse, Bool), ExchangeError>
             do { outcome = .success(try exchange(on: conn.fd)) } catch { outcome = .failure(error) }
             let cancelled = token.detach()

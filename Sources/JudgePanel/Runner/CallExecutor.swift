@@ -5,8 +5,13 @@ import JudgeStats
 public struct RetryPolicy: Sendable, Hashable {
     /// Delay before the first retry, in seconds; doubles each time, with jitter.
     public var baseDelay: Double
-    /// The largest delay between tries (Retry-After is honoured up to `maxRetryAfter`).
+    /// The largest backoff delay between tries.
     public var maxDelay: Double
+    /// One call's wait budget: the most seconds of waiting its provider may ask of it (Retry-After, retry-after-ms,
+    /// Gemini `retryDelay`, reset headers), added up over its tries. A requested wait longer than what is left is
+    /// recorded as the call's error (reason `rate_limited`, naming the wait), never slept through or cut short
+    /// silently; a call that finds its judge held (by a wait told to another call) for longer than it has left
+    /// fails unsent.
     public var maxRetryAfter: Double
 
     public init(baseDelay: Double = 0.5, maxDelay: Double = 30, maxRetryAfter: Double = 120) {
@@ -16,28 +21,47 @@ public struct RetryPolicy: Sendable, Hashable {
     }
 }
 
-/// A judge ready to be called: its configuration, provider and limits.
+/// A judge ready to be called: its configuration, provider, lane (limits, pauses, quota stop) and the scrubber
+/// for its key.
 final class JudgeRuntime: Sendable {
     let config: JudgeConfig
     let provider: any JudgeProvider
     let limiter: RateLimiter
     let semaphore: AsyncSemaphore
+    let scrubber: SecretScrubber
 
-    init(config: JudgeConfig, provider: any JudgeProvider) {
+    init(config: JudgeConfig, provider: any JudgeProvider, scrubber: SecretScrubber = .generic) {
         self.config = config
         self.provider = provider
         self.limiter = RateLimiter(rpm: config.rpm, tpm: config.tpm)
         self.semaphore = AsyncSemaphore(config.concurrency)
+        self.scrubber = scrubber
+    }
+
+    /// A judge whose key comes from `environment` (its `keyVariables`); that key is scrubbed from its errors.
+    convenience init(config: JudgeConfig, provider: any JudgeProvider, environment: [String: String]) {
+        self.init(
+            config: config, provider: provider,
+            scrubber: SecretScrubber(keyVariables: config.keyVariables, environment: environment))
     }
 }
 
-/// Executes one call: cache, rate limit, retries, parsing, one repair re-ask; always returns a vote
-/// (ok, abstain or error) unless cancelled.
+/// Executes one call: the request through the layers of ``CallPipeline`` (cache → retry → rate limit → provider),
+/// parsing, one repair re-ask; always returns a vote (ok, abstain or error) unless cancelled.
 struct CallExecutor: Sendable {
     let rubric: Rubric
     let cache: ResponseCache?
     let retry: RetryPolicy
     let stats: RunCounters
+    let pipeline: CallPipeline
+
+    init(rubric: Rubric, cache: ResponseCache?, retry: RetryPolicy, stats: RunCounters) {
+        self.rubric = rubric
+        self.cache = cache
+        self.retry = retry
+        self.stats = stats
+        pipeline = .standard(cache: cache, retry: retry)
+    }
 
     /// Executes a call within the judge's concurrency bound and journals the vote.
     func executeBounded(
@@ -82,6 +106,9 @@ struct CallExecutor: Sendable {
             vote.latencyMS = (Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
                 .rounded()
             vote.usage = usage
+            // A defence behind the scrubbing of provider errors: nothing key-like reaches a vote, the journal or a report.
+            vote.error = judge.scrubber.scrub(vote.error)
+            vote.raw = vote.raw.map { judge.scrubber.scrubKeys($0) }
             vote.attempts = attempts
             vote.cached = allCached
             if let price = config.price {
@@ -182,48 +209,18 @@ struct CallExecutor: Sendable {
         let attempts: Int
     }
 
-    /// Cache, rate limit and retry around the provider. Throws ``SendFailure`` (with the exact attempt count)
-    /// when the provider keeps failing or fails with a non-retryable error; rethrows cancellation.
+    /// The request through the layers around the provider (``CallPipeline``). Throws ``SendFailure`` (with the
+    /// exact number of HTTP requests written) when the provider keeps failing or fails for good; rethrows cancellation.
     func send(_ request: CompletionRequest, sample: Int, judge: JudgeRuntime) async throws -> Sent {
-        let key = cache.map { _ in ResponseCache.key(provider: judge.config.provider, request: request, sample: sample) }
-        if let cache, let key, let hit = cache.get(key) {
-            return Sent(response: hit, attempts: 0, cached: true)
-        }
-        let estimate = request.messages.reduce(0) { $0 + $1.content.utf8.count / 4 } + (request.maxTokens ?? 256)
-        var attempt = 0
-        var rng = SystemRandomNumberGenerator()
-        while true {
-            try Task.checkCancellation()
-            attempt += 1
-            try await judge.limiter.acquire(tokens: estimate)
-            do {
-                let response = try await judge.provider.complete(request, timeout: judge.config.timeoutSeconds)
-                stats.callMade()
-                if let cache, let key { cache.put(key, response) }
-                return Sent(response: response, attempts: attempt, cached: false)
-            } catch let e as ProviderError {
-                if Task.isCancelled { throw CancellationError() }
-                stats.callMade()
-                guard e.isRetryable, attempt <= judge.config.retries else { throw SendFailure(error: e, attempts: attempt) }
-                stats.retried()
-                var delay = min(retry.maxDelay, retry.baseDelay * pow(2, Double(attempt - 1)))
-                delay *= Double.random(in: 0.5...1.0, using: &rng)
-                if let ra = e.retryAfter {
-                    let wait = min(ra, retry.maxRetryAfter)
-                    await judge.limiter.pause(seconds: wait)
-                    delay = max(delay, wait)
-                }
-                try await Task.sleep(for: .seconds(delay))
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                if Task.isCancelled { throw CancellationError() }
-                stats.callMade()
-                let e = ProviderError.connection(String(describing: error))
-                guard attempt <= judge.config.retries else { throw SendFailure(error: e, attempts: attempt) }
-                stats.retried()
-                try await Task.sleep(for: .seconds(min(retry.maxDelay, retry.baseDelay * pow(2, Double(attempt - 1)))))
-            }
+        let progress = SendProgress()
+        let context = CallContext(judge: judge, sample: sample, stats: stats, progress: progress)
+        do {
+            let response = try await pipeline.run(request, context: context)
+            return Sent(response: response, attempts: progress.requests, cached: progress.cached)
+        } catch let e as ProviderError {
+            throw SendFailure(error: e, attempts: progress.requests)
+        } catch let e as FinalProviderError {
+            throw SendFailure(error: e.error, attempts: progress.requests)
         }
     }
 }

@@ -18,11 +18,14 @@ public struct RunOptions: Sendable {
     public var flip: FlipPolicy?
     /// Pre-generated checklists per item id (checklist rubrics).
     public var checklists: [String: [String]]
+    /// The provider factories by kind (``ProviderRegistry/standard`` unless a library user adds or replaces one).
+    public var providers: ProviderRegistry
 
     public init(
         cache: ResponseCache? = ResponseCache(directory: ResponseCache.defaultDirectory()), retry: RetryPolicy = RetryPolicy(),
         environment: [String: String] = ProcessInfo.processInfo.environment, transport: (any HTTPTransport)? = nil,
-        aggregate: AggregationMethod? = nil, flip: FlipPolicy? = nil, checklists: [String: [String]] = [:]
+        aggregate: AggregationMethod? = nil, flip: FlipPolicy? = nil, checklists: [String: [String]] = [:],
+        providers: ProviderRegistry = .standard
     ) {
         self.cache = cache
         self.retry = retry
@@ -31,6 +34,7 @@ public struct RunOptions: Sendable {
         self.aggregate = aggregate
         self.flip = flip
         self.checklists = checklists
+        self.providers = providers
     }
 }
 
@@ -106,8 +110,9 @@ public final class PanelRunner: Sendable {
                     urls = [s.baseURL]
                 }
                 let provider = try ProviderFactory.make(
-                    judge: judge, baseURLs: urls, environment: options.environment, transport: options.transport)
-                runtimes.append(JudgeRuntime(config: judge, provider: provider))
+                    judge: judge, baseURLs: urls, environment: options.environment, transport: options.transport,
+                    registry: options.providers)
+                runtimes.append(JudgeRuntime(config: judge, provider: provider, environment: options.environment))
             }
         } catch {
             for s in servers { s.stop() }

@@ -1,6 +1,8 @@
 import Foundation
 
-/// Per-judge request and token rate limits (requests and tokens per minute), as token buckets.
+/// A judge's lane: its request and token rate limits (requests and tokens per minute, as token buckets), the
+/// pause a provider asked for (every call of the judge waits it out, not only the one that was told), and the stop
+/// after an exhausted quota (no further call of the judge is sent).
 actor RateLimiter {
     private let rpm: Double?
     private let tpm: Double?
@@ -8,6 +10,9 @@ actor RateLimiter {
     private var tokenTokens: Double
     private var last: ContinuousClock.Instant
     private var pausedUntil: ContinuousClock.Instant?
+    /// Why the lane is paused (the provider's request, in words).
+    private var pauseReason = ""
+    private var stopped: ProviderError?
 
     init(rpm: Double?, tpm: Double?) {
         self.rpm = rpm
@@ -25,10 +30,14 @@ actor RateLimiter {
         if let tpm { tokenTokens = min(max(1, tpm / 6), tokenTokens + dt * tpm / 60) }
     }
 
-    /// Waits until a request of about `tokens` tokens may be sent.
-    func acquire(tokens: Int) async throws {
+    /// Waits until a request of about `tokens` tokens may be sent. Throws ``JudgeStopped`` once the judge is stopped,
+    /// and ``LanePaused`` (without waiting) when the judge is held by a provider's pause for longer than `maxPause`.
+    func acquire(tokens: Int, maxPause: Double = .infinity) async throws {
         while true {
+            if let stopped { throw JudgeStopped(cause: stopped) }
             if let until = pausedUntil, until > .now {
+                let left = Self.seconds(until - .now)
+                if left > maxPause { throw LanePaused(seconds: left, reason: pauseReason) }
                 try await Task.sleep(until: until, clock: .continuous)
                 continue
             }
@@ -47,9 +56,35 @@ actor RateLimiter {
         }
     }
 
-    /// Holds every request of this judge for `seconds` (a provider's Retry-After).
-    func pause(seconds: Double) {
-        let until = ContinuousClock.now + .seconds(seconds)
-        if pausedUntil == nil || pausedUntil! < until { pausedUntil = until }
+    /// Holds every request of this judge for `seconds` (a provider's Retry-After); `reason` says who asked.
+    func pause(seconds: Double, reason: String = "") {
+        let until = ContinuousClock.now + .seconds(min(seconds, 1e9))
+        if pausedUntil == nil || pausedUntil! < until {
+            pausedUntil = until
+            pauseReason = reason
+        }
     }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    /// Stops the judge: every later ``acquire(tokens:)`` throws ``JudgeStopped`` with `cause` (the first cause is kept).
+    /// Returns whether this call stopped it (false when it was already stopped).
+    func stop(_ cause: ProviderError) -> Bool {
+        guard stopped == nil else { return false }
+        stopped = cause
+        return true
+    }
+}
+
+/// The judge's lane is paused for longer than the call may wait: the call was not sent.
+struct LanePaused: Error {
+    let seconds: Double
+    let reason: String
+}
+
+/// A judge stopped after `cause` (an exhausted quota): the call was not sent.
+struct JudgeStopped: Error {
+    let cause: ProviderError
 }

@@ -2,8 +2,12 @@ import Foundation
 
 /// A content-addressed response cache on disk, shared across runs.
 ///
-/// The key covers the provider kind, model, sampling parameters, rendered messages and sample index
-/// (never the API key or base URL), so re-running identical inputs makes no calls.
+/// The key covers everything that can change an answer: the provider kind (`llamacpp` apart from `openai`), the
+/// endpoint (the judge's base URLs, sorted, so a replica group is one scope and two servers that serve the same
+/// model name never share answers), every field of the ``CompletionRequest`` (messages, sampling, output limits,
+/// schema, log-probabilities and any field added later — read by reflection, so a new field is covered without
+/// touching the key), the judge settings a provider may apply to the request, and the sample index. It never
+/// holds the API key.
 ///
 /// ```swift
 /// let cache = ResponseCache(directory: URL(fileURLWithPath: "/tmp/jp-cache"))
@@ -26,21 +30,35 @@ public struct ResponseCache: Sendable {
         return URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(".cache/judgepanel/cache")
     }
 
-    /// The cache key for one request.
-    public static func key(provider: ProviderKind, request: CompletionRequest, sample: Int) -> String {
-        var o: [String: JSONValue] = [
-            "v": 1,
-            "provider": .string(provider == .llamacpp ? "openai" : provider.rawValue),
-            "model": .string(request.model),
-            "messages": .array(request.messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] }),
+    /// The cache key for one request of `judge`.
+    public static func key(judge: JudgeConfig, request: CompletionRequest, sample: Int) -> String {
+        var settings: [String: JSONValue] = [:]
+        if case .object(let all)? = CanonicalJSON.value(judge) {
+            settings = all.filter { !judgeFieldsOutsideKey.contains($0.key) }
+        }
+        let o: [String: JSONValue] = [
+            "v": 2,
+            "provider": .string(judge.provider.rawValue),
+            "endpoints": .array(judge.baseURLs.map { .string(normalizedEndpoint($0)) }.sorted { $0.textValue < $1.textValue }),
+            "judge": .object(settings),
+            "request": CanonicalJSON.value(request) ?? .null,
             "sample": .number(Double(sample)),
         ]
-        if let t = request.temperature { o["temperature"] = .number(t) }
-        if let m = request.maxTokens { o["max_tokens"] = .number(Double(m)) }
-        if let s = request.seed { o["seed"] = .number(Double(s)) }
-        if let j = request.jsonSchema { o["schema"] = j }
-        if let l = request.topLogprobs { o["top_logprobs"] = .number(Double(l)) }
         return SHA256.hex(bytes: Array(JSONValue.object(o).data))
+    }
+
+    /// Judge settings that never change an answer (names, limits, prices, retry and concurrency settings, how many
+    /// samples are drawn); the endpoint enters the key on its own, sorted. Every other setting is part of the key.
+    static let judgeFieldsOutsideKey: Set<String> = [
+        "name", "family", "apiKeyEnv", "concurrency", "rpm", "tpm", "price", "weight", "timeoutSeconds", "retries",
+        "samples", "baseURLs",
+    ]
+
+    /// A base URL without a trailing slash.
+    static func normalizedEndpoint(_ url: String) -> String {
+        var u = url.trimmingCharacters(in: .whitespaces)
+        while u.hasSuffix("/") { u.removeLast() }
+        return u
     }
 
     private func path(_ key: String) -> URL {

@@ -14,6 +14,9 @@ public final class RunCounters: Sendable {
         public var promptTokens = 0
         public var completionTokens = 0
         public var costUSD = 0.0
+        /// Judges stopped during the run (an exhausted quota), by name, with the provider's message: their
+        /// remaining calls were recorded as error votes (reason `quota`) without being sent.
+        public var stoppedJudges: [String: String] = [:]
     }
 
     private let state = Mutex(Snapshot())
@@ -41,6 +44,12 @@ public final class RunCounters: Sendable {
         }
     }
 
-    func callMade() { state.withLock { $0.httpCalls += 1 } }
-    func retried() { state.withLock { $0.retries += 1 } }
+    /// `n` HTTP requests written (a transport's re-send on a fresh connection is one more).
+    func callMade(_ n: Int = 1) { state.withLock { $0.httpCalls += n } }
+    func retried(_ n: Int = 1) { state.withLock { $0.retries += n } }
+    func judgeStopped(_ judge: String, reason: String) {
+        state.withLock { s in
+            if s.stoppedJudges[judge] == nil { s.stoppedJudges[judge] = reason }
+        }
+    }
 }

@@ -93,7 +93,7 @@ public struct ScoreJob: Sendable {
                         jsonSchema: judge.structuredOutput
                             ? Prompting.schema(rubric: rubric, questions: options.checklists[item.id]?.count ?? rubric.checklist?.items.count ?? 0) : nil,
                         topLogprobs: judge.topLogprobs)
-                    if cache.get(ResponseCache.key(provider: judge.provider, request: request, sample: call.sample)) != nil { cached += 1 }
+                    if cache.get(ResponseCache.key(judge: judge, request: request, sample: call.sample)) != nil { cached += 1 }
                 }
             }
         }
@@ -164,6 +164,11 @@ public struct ScoreJob: Sendable {
                 "completion_tokens": .number(Double(result.votes.compactMap(\.usage?.completionTokens).reduce(0, +))),
                 "cost_usd": .number(result.votes.compactMap(\.costUSD).reduce(0, +)),
             ]
+            if !c.stoppedJudges.isEmpty, case .object(var run)? = o["run"] {
+                // Judges stopped by an exhausted quota: why, in the provider's (scrubbed) words.
+                run["stopped_judges"] = .object(c.stoppedJudges.mapValues { .string($0) })
+                o["run"] = .object(run)
+            }
             json = .object(o)
         }
         try dir.writeVotes(result.votes)
@@ -174,7 +179,7 @@ public struct ScoreJob: Sendable {
             "panel: \(panel.source ?? "(in code)") — \(panel.judges.map(\.name).joined(separator: ", "))",
             "date: \(ISO8601DateFormatter().string(from: started))",
             String(format: "wall time: %.1f s; votes: %d; errors: %d", result.wallSeconds, result.votes.count, errors),
-        ]
+        ] + result.counters.stoppedJudges.sorted { $0.key < $1.key }.map { "stopped (quota): \($0.key) — \($0.value)" }
         try dir.write("report.md", ReportText.markdown(report, title: "judgepanel score report", header: header))
         try RunReports.writeScoreHTML(dir, report: report, items: items, votes: result.votes, itemsPath: itemsPath, rubric: rubric, panel: panel, analysis: analysis, started: started)
         try dir.writeJSON("config.json", resolvedConfig)
