@@ -17,6 +17,7 @@ struct RankCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runMapped {
+            guard resamples > 0 else { throw JudgePanelError.usage("--resamples must be at least 1 (got \(resamples))") }
             let loaded = try ItemLoader().load(path: items)
             let recorded = try VotesFile.load(path: votes)
             let rec = MetaAnalysis(options: .init(flip: flip, aggregate: aggregate)).reconcile(
@@ -38,10 +39,10 @@ struct RankCommand: AsyncParsableCommand {
                         "rank_ci": r.rankCI.map { [.number(Double($0.lo)), .number(Double($0.hi))] } ?? .null,
                     ]
                 }
-                print(String(decoding: try JSONEncoder.reportEncoder.encode(JSONValue.array(arr)), as: UTF8.self))
+                say(String(decoding: try JSONEncoder.reportEncoder.encode(JSONValue.array(arr)), as: UTF8.self))
                 if let human { printErr("Kendall τ between the judges' ranking and the human-label ranking: \(human)") }
             } else {
-                print(
+                say(
                     ReportText.table(
                         header: ["rank", "model", "strength", "95% CI", "rank CI"],
                         rows: ranking.map { r in
@@ -51,7 +52,7 @@ struct RankCommand: AsyncParsableCommand {
                                 r.rankCI.map { "\($0.lo)–\($0.hi)" } ?? "",
                             ]
                         }))
-                if let human { print("Kendall τ between the judges' ranking and the human-label ranking: \(human)") }
+                if let human { say("Kendall τ between the judges' ranking and the human-label ranking: \(human)") }
             }
         }
     }
