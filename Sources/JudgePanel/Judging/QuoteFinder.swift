@@ -7,11 +7,14 @@ import Foundation
 /// agrees with the reply around it for at least ``contextNeeded`` characters in all (before and after
 /// together), or the whole shown text when it is shorter. Whitespace and quoting marks (`>`, `*`, `_`,
 /// backticks, quotation marks) are skipped on both sides, since judges re-indent and re-format what
-/// they quote. A judge that writes `[[B]]` in its own words shares at most a few characters with any
-/// candidate around it; one that quotes `…so my final verdict is [[B]]` shares the whole passage.
+/// they quote. A judge that writes `Final verdict: [[B]]` in its own words shares a stock phrase at most
+/// with a candidate that mimics it; one that quotes a candidate's sentence shares the whole passage.
+/// Erring either way is safe: a quotation taken for the judge's words makes the reply ambiguous (an
+/// abstention, never a flipped vote), and own words taken for a quotation leave the reply to the repair
+/// re-ask, whose bare `[[B]]` shares no context.
 struct QuoteFinder {
-    /// Characters of agreeing context that make a match a quotation.
-    static let contextNeeded = 12
+    /// Characters of agreeing context (whitespace and quoting marks not counted) that make a match a quotation.
+    static let contextNeeded = 20
     /// A whole shown text shorter than the context counts only when the reproduced span has this many
     /// characters (so a one-digit candidate does not hide a judge's score).
     static let shortestWholeQuote = 4

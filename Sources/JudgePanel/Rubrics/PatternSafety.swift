@@ -99,7 +99,6 @@ enum PatternSafety {
             guard !atEnd else { return atom }
             var minimum = 1
             var maximum: Int? = 1
-            let start = i
             switch s[i] {
             case "*": minimum = 0; maximum = nil; i += 1
             case "+": minimum = 1; maximum = nil; i += 1
@@ -131,8 +130,8 @@ enum PatternSafety {
                         "a repeated alternation whose branches can match alike (near '\(text)'), which can take exponential time"
                 }
             }
-            if repeating { out.repeats = true }
-            _ = start
+            // A possessive repetition gives nothing back, so an enclosing one cannot try its splits.
+            if repeating && !possessive { out.repeats = true }
             return out
         }
 

@@ -70,20 +70,19 @@ public final class LineReader {
                 var lineEnd = nl
                 if lineEnd > start, buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
                 let lineStart = start
+                if lineEnd - lineStart > maxLineBytes { throw tooLong(line: number + 1) }
                 start = nl + 1
                 scanned = 0
                 number += 1
                 let n = number
                 return try buffer.withUnsafeBufferPointer { try body(n, UnsafeBufferPointer(rebasing: $0[lineStart..<lineEnd])) }
             }
-            if end - start > maxLineBytes {
-                throw JudgePanelError.badInput(
-                    "line longer than the limit of \(maxLineBytes) bytes", file: path,
-                    line: number + 1)
-            }
+            // No newline yet: stop reading before the pending line outgrows the limit (and memory with it).
+            if end - start > maxLineBytes + 1 { throw tooLong(line: number + 1) }
             if eof {
                 guard start < end else { return nil }
                 let (lineStart, lineEnd) = (start, end)
+                if lineEnd - lineStart > maxLineBytes { throw tooLong(line: number + 1) }
                 start = end
                 number += 1
                 let n = number
@@ -91,6 +90,10 @@ public final class LineReader {
             }
             try fill()
         }
+    }
+
+    private func tooLong(line: Int) -> JudgePanelError {
+        JudgePanelError.badInput("line longer than the limit of \(maxLineBytes) bytes", file: path, line: line)
     }
 
     /// The index of the next newline in the unread bytes, scanning only bytes not scanned before.
