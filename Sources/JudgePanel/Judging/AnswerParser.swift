@@ -65,7 +65,7 @@ public struct AnswerParser: Sendable {
     /// Reads a reply; see ``parse(_:quoting:)``.
     func read(_ reply: String, quoting sources: [String]) -> Reading {
         if rubric.kind == .checklist { return parseChecklist(reply).map(Reading.answer) ?? .unparsed }
-        let quotes = QuoteFinder(reply: reply, sources: sources)
+        var quotes = QuoteFinder(reply: reply, sources: sources)
         if structured, let v = Self.lastJSONObject(in: reply, skipping: quotes.reproducesVerbatim) {
             let field = rubric.kind == .pairwise ? "verdict" : "score"
             if let value = v[field], let parsed = interpret(value.textValue) { return .answer(parsed) }
@@ -81,7 +81,8 @@ public struct AnswerParser: Sendable {
             guard case .matches(let matches) = regex.matches(in: reply) else { return .overBudget }
             let ns = reply as NSString
             var values: [ParsedAnswer] = []
-            for m in matches where !quotes.isQuoted(m.range) {
+            for m in matches {
+                if quotes.isQuoted(m.range) { continue }
                 let r = m.numberOfRanges > 1 && m.range(at: 1).location != NSNotFound ? m.range(at: 1) : m.range
                 if let parsed = interpret(ns.substring(with: r)), !values.contains(parsed) { values.append(parsed) }
             }

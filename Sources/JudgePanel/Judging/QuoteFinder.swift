@@ -19,22 +19,15 @@ struct QuoteFinder {
     /// characters (so a one-digit candidate does not hide a judge's score).
     static let shortestWholeQuote = 4
 
-    private let reply: [UInt16]
+    private let replyText: String
     private let sources: [String]
-    private let sourceUnits: [[UInt16]]
-    private let sourceSignificant: [Int]
+    /// The UTF-16 forms, built on the first match that needs them (most replies have one match or none
+    /// worth checking, and the shown texts can be long).
+    private var units: (reply: [UInt16], sources: [[UInt16]], significant: [Int])?
 
     init(reply: String, sources: [String]) {
+        self.replyText = reply
         self.sources = sources
-        if sources.isEmpty {
-            self.reply = []
-            sourceUnits = []
-            sourceSignificant = []
-        } else {
-            self.reply = Array(reply.utf16)
-            sourceUnits = sources.map { Array($0.utf16) }
-            sourceSignificant = sourceUnits.map { $0.reduce(0) { $0 + (Self.isSignificant($1) ? 1 : 0) } }
-        }
     }
 
     /// Whether `text` (a JSON object found in the reply) appears word for word in a shown text.
@@ -43,10 +36,18 @@ struct QuoteFinder {
     }
 
     /// Whether the reply's UTF-16 `range` lies in a passage reproduced from a shown text.
-    func isQuoted(_ range: NSRange) -> Bool {
-        guard !sourceUnits.isEmpty, range.location != NSNotFound, range.length > 0,
-            range.location + range.length <= reply.count
-        else { return false }
+    mutating func isQuoted(_ range: NSRange) -> Bool {
+        guard !sources.isEmpty, range.location != NSNotFound, range.length > 0 else { return false }
+        if units == nil {
+            let sourceUnits = sources.map { Array($0.utf16) }
+            units = (
+                Array(replyText.utf16), sourceUnits,
+                sourceUnits.map { $0.reduce(0) { $0 + (Self.isSignificant($1) ? 1 : 0) } }
+            )
+        }
+        guard let (reply, sourceUnits, sourceSignificant) = units, range.location + range.length <= reply.count else {
+            return false
+        }
         let match = reply[range.location..<(range.location + range.length)]
         let matchSignificant = match.reduce(0) { $0 + (Self.isSignificant($1) ? 1 : 0) }
         for (k, source) in sourceUnits.enumerated() where source.count >= match.count {
