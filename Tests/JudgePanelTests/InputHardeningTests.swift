@@ -283,6 +283,17 @@ struct ValueValidationTests {
         #expect(r.err.contains("--resamples must be at least 1"))
     }
 
+    @Test("panel and rubric files: invalid UTF-8 names the line, a directory is named as one")
+    func yamlFiles() throws {
+        let dir = try tempDir("yaml-utf8")
+        let path = try writeBytes(
+            Array("version: 1\njudges:\n  - name: j".utf8) + [0xFF] + Array("\n    model: m\n".utf8), "panel.yaml", in: dir)
+        let e = inputError { _ = try Panel.load(path: path, environment: [:]) }
+        #expect(e?.description == "\(path):3: invalid UTF-8")
+        let d = inputError { _ = try Rubric.load(path: dir.path) }
+        #expect(d?.description == "\(dir.path): is a directory, not a file")
+    }
+
     @Test("a panel value error reaches the CLI as exit 2 with file:line")
     func cliPanelValue() async throws {
         let dir = try tempDir("panelvalue")

@@ -66,13 +66,18 @@ public struct AnswerParser: Sendable {
     func read(_ reply: String, quoting sources: [String]) -> Reading {
         if rubric.kind == .checklist { return parseChecklist(reply).map(Reading.answer) ?? .unparsed }
         var quotes = QuoteFinder(reply: reply, sources: sources)
-        if structured, let v = Self.lastJSONObject(in: reply, skipping: quotes.reproducesVerbatim) {
+        // A JSON object copied from a shown text is a quotation, unless it is the whole reply (then it is
+        // the judge's answer, whoever wrote it first).
+        let bare = Self.withoutFence(reply)
+        let quotedJSON: (String) -> Bool = { [quotes] object in object != bare && quotes.reproducesVerbatim(object) }
+        // Structured output is constrained by the provider to the judge's own object: read as is.
+        if structured, let v = Self.lastJSONObject(in: reply) {
             let field = rubric.kind == .pairwise ? "verdict" : "score"
             if let value = v[field], let parsed = interpret(value.textValue) { return .answer(parsed) }
         }
         switch rubric.output {
         case .json(let field):
-            guard let v = Self.lastJSONObject(in: reply, skipping: quotes.reproducesVerbatim), let value = v[field],
+            guard let v = Self.lastJSONObject(in: reply, skipping: quotedJSON), let value = v[field],
                 let parsed = interpret(value.textValue)
             else { return .unparsed }
             return .answer(parsed)
@@ -89,13 +94,24 @@ public struct AnswerParser: Sendable {
             if values.count > 1 { return .ambiguous(values) }
             if let only = values.first { return .answer(only) }
             // Judges often answer in JSON even when asked for a pattern: read the conventional field.
-            if let v = Self.lastJSONObject(in: reply, skipping: quotes.reproducesVerbatim),
+            if let v = Self.lastJSONObject(in: reply, skipping: quotedJSON),
                 let value = v[rubric.kind == .pairwise ? "verdict" : "score"], let parsed = interpret(value.textValue)
             {
                 return .answer(parsed)
             }
             return .unparsed
         }
+    }
+
+    /// The reply without surrounding whitespace and a Markdown code fence.
+    static func withoutFence(_ reply: String) -> String {
+        var text = reply.trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.hasPrefix("```"), text.hasSuffix("```"), text.count >= 6 {
+            text = String(text.dropFirst(3).dropLast(3))
+            if let newline = text.firstIndex(of: "\n") { text = String(text[text.index(after: newline)...]) }
+            text = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return text
     }
 
     /// The texts of `item` a judge may quote back (prompt, candidates, reference), for ``parse(_:quoting:)``.
