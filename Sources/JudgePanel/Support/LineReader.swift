@@ -137,7 +137,7 @@ public final class LineReader {
             buffer.append(contentsOf: chunk)
         } else {
             buffer.withUnsafeMutableBufferPointer { p in
-                chunk.copyBytes(to: UnsafeMutableBufferPointer(rebasing: p[end..<(end + chunk.count)]))
+                _ = chunk.copyBytes(to: UnsafeMutableBufferPointer(rebasing: p[end..<(end + chunk.count)]))
             }
         }
         end += chunk.count
