@@ -294,14 +294,16 @@ struct ValueValidationTests {
         #expect(d?.description == "\(dir.path): is a directory, not a file")
     }
 
-    @Test("a panel value error reaches the CLI as exit 2 with file:line")
-    func cliPanelValue() async throws {
+    @Test(
+        "a panel value error reaches the CLI as exit 2 with file:line",
+        arguments: [("timeout: -5", "timeout must be"), ("rpm: 0", "rpm must be"), ("temperature: 1e400", "temperature must be")])
+    func cliPanelValue(line: String, message: String) async throws {
         let dir = try tempDir("panelvalue")
-        let panel = try write("version: 1\njudges:\n  - name: j\n    model: m\n    timeout: -5\n", "panel.yaml", in: dir)
+        let panel = try write("version: 1\njudges:\n  - name: j\n    model: m\n    \(line)\n", "panel.yaml", in: dir)
         let r = try await runJudgepanel(
             ["score", "fixtures/pandalm-50.jsonl", "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panel, "--dry-run"])
         #expect(r.code == 2)
-        #expect(r.err.contains("\(panel):5: judge 'j': timeout must be"))
+        #expect(r.err.contains("\(panel):5: judge 'j': \(message)"), "\(r.err)")
     }
 }
 
