@@ -64,12 +64,15 @@ public struct AnswerParser: Sendable {
 
     /// Reads a reply; see ``parse(_:quoting:)``.
     func read(_ reply: String, quoting sources: [String]) -> Reading {
-        if rubric.kind == .checklist { return parseChecklist(reply).map(Reading.answer) ?? .unparsed }
         var quotes = QuoteFinder(reply: reply, sources: sources)
         // A JSON object copied from a shown text is a quotation, unless it is the whole reply (then it is
         // the judge's answer, whoever wrote it first).
         let bare = Self.withoutFence(reply)
         let quotedJSON: (String) -> Bool = { [quotes] object in object != bare && quotes.reproducesVerbatim(object) }
+        if rubric.kind == .checklist {
+            return parseChecklist(reply, quotes: &quotes, quotedJSON: structured ? { _ in false } : quotedJSON)
+                .map(Reading.answer) ?? .unparsed
+        }
         // Structured output is constrained by the provider to the judge's own object: read as is.
         if structured, let v = Self.lastJSONObject(in: reply) {
             let field = rubric.kind == .pairwise ? "verdict" : "score"
@@ -138,6 +141,12 @@ public struct AnswerParser: Sendable {
 
     /// Checklist replies: a JSON `answers` array, or numbered lines `1. YES`; unanswered questions are UNSURE (nil).
     func parseChecklist(_ reply: String) -> ParsedAnswer? {
+        var none = QuoteFinder(reply: reply, sources: [])
+        return parseChecklist(reply, quotes: &none, quotedJSON: { _ in false })
+    }
+
+    /// Checklist replies, skipping answer lines and JSON objects the reply quotes from what it was shown.
+    func parseChecklist(_ reply: String, quotes: inout QuoteFinder, quotedJSON: (String) -> Bool) -> ParsedAnswer? {
         let n = questionCount
         guard n > 0 else { return nil }
         func read(_ s: String) -> Bool?? {
@@ -148,7 +157,7 @@ public struct AnswerParser: Sendable {
             default: return .none
             }
         }
-        if let v = Self.lastJSONObject(in: reply), let arr = v["answers"]?.arrayValue {
+        if let v = Self.lastJSONObject(in: reply, skipping: quotedJSON), let arr = v["answers"]?.arrayValue {
             var out = [Bool?](repeating: nil, count: n)
             var any = false
             for (i, a) in arr.prefix(n).enumerated() {
@@ -163,7 +172,9 @@ public struct AnswerParser: Sendable {
             options: [.anchorsMatchLines, .caseInsensitive])
         let ns = reply as NSString
         for m in lineRegex.matches(in: reply, range: NSRange(location: 0, length: ns.length)) {
-            guard let idx = Int(ns.substring(with: m.range(at: 1))), idx >= 1, idx <= n else { continue }
+            guard let idx = Int(ns.substring(with: m.range(at: 1))), idx >= 1, idx <= n, !quotes.isQuoted(m.range) else {
+                continue
+            }
             if let r = read(ns.substring(with: m.range(at: 2))) {
                 out[idx - 1] = r
                 any = true

@@ -48,19 +48,25 @@ struct QuoteFinder {
         guard let (reply, sourceUnits, sourceSignificant) = units, range.location + range.length <= reply.count else {
             return false
         }
-        let match = reply[range.location..<(range.location + range.length)]
+        // Whitespace and quoting marks at the match's edges are formatting (a pattern anchored with `^\s*`).
+        var lo = range.location
+        var hi = range.location + range.length
+        while lo < hi, !Self.isSignificant(reply[lo]) { lo += 1 }
+        while hi > lo, !Self.isSignificant(reply[hi - 1]) { hi -= 1 }
+        guard lo < hi else { return false }
+        let match = reply[lo..<hi]
         let matchSignificant = match.reduce(0) { $0 + (Self.isSignificant($1) ? 1 : 0) }
         for (k, source) in sourceUnits.enumerated() where source.count >= match.count {
             let outside = sourceSignificant[k] - matchSignificant
             let needed = min(Self.contextNeeded, max(0, outside))
             var p = 0
             while let at = Self.find(match, in: source, from: p) {
-                let left = Self.agreeing(reply, from: range.location - 1, source, from: at - 1, step: -1, limit: needed)
+                let left = Self.agreeing(reply, from: lo - 1, source, from: at - 1, step: -1, limit: needed)
                 let right =
                     left >= needed
                     ? 0
                     : Self.agreeing(
-                        reply, from: range.location + range.length, source, from: at + match.count, step: 1,
+                        reply, from: hi, source, from: at + match.count, step: 1,
                         limit: needed - left)
                 if left + right >= needed
                     && (needed == Self.contextNeeded || matchSignificant + left + right >= Self.shortestWholeQuote)
