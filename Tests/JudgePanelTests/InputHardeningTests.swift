@@ -261,6 +261,16 @@ struct ValueValidationTests {
         }
     }
 
+    @Test("a scale level outside the scale is refused at its line")
+    func scaleLevels() throws {
+        let base = try String(contentsOf: panelTestRoot.appendingPathComponent("rubrics/prometheus-1to5.yaml"), encoding: .utf8)
+        #expect(base.contains("\n    1: The response fails"))
+        let e = inputError {
+            _ = try Rubric.parse(yaml: base.replacingOccurrences(of: "\n    1: The response fails", with: "\n    9: The response fails"), file: "r.yaml")
+        }
+        #expect(e?.description.hasPrefix("r.yaml:9: scale level 9 is outside 1...5") == true, "\(String(describing: e))")
+    }
+
     @Test("--label-map with one key mapped two ways is an error; a repeat of the same mapping is not")
     func labelMapConflict() async throws {
         #expect(throws: JudgePanelError.usage("--label-map maps '1' twice, to 'A' and to 'B'")) {

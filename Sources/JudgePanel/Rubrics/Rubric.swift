@@ -149,6 +149,7 @@ public struct Rubric: Sendable, Hashable {
                     guard let k = Int(key), let text = try lv.string(key) else {
                         throw lv.error(key, "scale levels must map integers to text")
                     }
+                    guard (lo...hi).contains(k) else { throw lv.error(key, "scale level \(k) is outside \(lo)...\(hi)") }
                     levels[k] = text
                 }
             }
