@@ -321,13 +321,47 @@ func benchJSON() throws {
     if sink == 42 { print("") }
 }
 
+/// One items file with a single line of `--mb` MiB (`--kind valid`: a pairwise item with a long prompt;
+/// `error`: a bad byte at the start of the line; `late-error`: a bad byte at its end), loaded with
+/// `ItemLoader`; prints the load time and peak RSS. Run each size in a fresh process (scripts/bench_lines.sh).
+func benchLines() throws {
+    let mib = Int(arg("--mb") ?? "") ?? 16
+    let kind = arg("--kind") ?? "valid"
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("jp-lines-\(getpid()).jsonl").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    // Written in 1 MiB pieces so that the file never sits in this process's memory.
+    _ = FileManager.default.createFile(atPath: path, contents: nil)
+    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    let head = kind == "error" ? "x{\"id\": \"1\", \"prompt\": \"" : "{\"id\": \"1\", \"prompt\": \""
+    let tail = kind == "late-error" ? "\", \"response_a\": \"a\", \"response_b\": \"b\"}x\n" : "\", \"response_a\": \"a\", \"response_b\": \"b\"}\n"
+    try out.write(contentsOf: Data(head.utf8))
+    let piece = Data(String(repeating: "The quick brown fox jumps over the lazy dog. é ", count: 1 << 20 / 48).utf8.prefix(1 << 20))
+    for _ in 0..<mib { try out.write(contentsOf: piece) }
+    try out.write(contentsOf: Data(tail.utf8))
+    try out.close()
+    let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    let rssBefore = procStatusMiB("VmRSS")
+    let start = ContinuousClock.now
+    var outcome: String
+    do {
+        let items = try ItemLoader().load(path: path)
+        outcome = "loaded \(items.count) item, prompt \(items.first?.prompt?.utf8.count ?? 0) bytes"
+    } catch let e as JudgePanelError {
+        outcome = "error: " + String(e.description.replacingOccurrences(of: path, with: "items.jsonl").prefix(110))
+    }
+    let elapsed = seconds(ContinuousClock.now - start)
+    print(String(format: "%@ %4d MiB line (%d bytes): %.3f s; RSS before %.1f MiB, peak (VmHWM) %.1f MiB; %@",
+                 kind, mib, size, elapsed, rssBefore, procStatusMiB("VmHWM"), outcome))
+}
+
 switch mode {
+case "lines": try benchLines()
 case "json": try benchJSON()
 case "calls": try await benchCalls()
 case "transport": try await benchTransport()
 case "serve": serve()
 case "plan": try benchPlan()
 default:
-    FileHandle.standardError.write(Data("usage: PanelBench calls [--url URL] [--transport socket|urlsession] | transport --url URL [--transport …] | serve [--port P] [--latency-ms L] | plan [--items N] | json [--iterations N]\n".utf8))
+    FileHandle.standardError.write(Data("usage: PanelBench calls [--url URL] [--transport socket|urlsession] | transport --url URL [--transport …] | serve [--port P] [--latency-ms L] | plan [--items N] | json [--iterations N] | lines [--mb N] [--kind valid|error|late-error]\n".utf8))
     exit(2)
 }

@@ -39,7 +39,7 @@ struct AggregateCommand: AsyncParsableCommand {
             let analysis = MetaAnalysis(options: MetaAnalysis.Options(flip: flip, aggregate: method, weights: w))
             let rec = analysis.reconcile(items: itemList, votes: recorded.filter { $0.variant == nil })
             for v in rec.panel {
-                print(String(decoding: try JSONEncoder.compactSorted.encode(v), as: UTF8.self))
+                say(String(decoding: try JSONEncoder.compactSorted.encode(v), as: UTF8.self))
             }
             if method == .dawidSkene {
                 for name in rec.judges {

@@ -13,7 +13,7 @@ func runMapped(_ body: () async throws -> Void) async throws {
         try await body()
     } catch let e as JudgePanelError {
         LlamaServer.stopAll()
-        FileHandle.standardError.write(Data("judgepanel: error: \(e.description)\n".utf8))
+        printErr("judgepanel: error: \(e.description)")
         throw ExitCode(e.isInputError ? 2 : 1)
     } catch let e as ExitCode {
         throw e
@@ -23,7 +23,7 @@ func runMapped(_ body: () async throws -> Void) async throws {
         throw ExitCode(130)
     } catch {
         LlamaServer.stopAll()
-        FileHandle.standardError.write(Data("judgepanel: error: \(error)\n".utf8))
+        printErr("judgepanel: error: \(error)")
         throw ExitCode(1)
     }
 }
@@ -36,8 +36,14 @@ struct ItemOptions: ParsableArguments {
     @Option(name: .customLong("label-map"), help: "Rewrite label values: --label-map 1=A,2=B,0=tie.")
     var labelMap: [String] = []
 
+    @Option(name: .customLong("max-line-bytes"), help: "Longest items line read, in bytes (default 64 MiB).")
+    var maxLineBytes: Int = LineReader.defaultMaxLineBytes
+
     func loader() throws -> ItemLoader {
-        ItemLoader(mapping: try ItemMapping(mapOptions: map, labelMapOptions: labelMap))
+        guard maxLineBytes >= 1 else { throw JudgePanelError.usage("--max-line-bytes must be at least 1 (got \(maxLineBytes))") }
+        var loader = ItemLoader(mapping: try ItemMapping(mapOptions: map, labelMapOptions: labelMap))
+        loader.maxLineBytes = maxLineBytes
+        return loader
     }
 }
 
@@ -56,8 +62,15 @@ struct CacheOptions: ParsableArguments {
     }
 }
 
+/// Writes a line to stderr with control characters shown as escapes (names, ids and messages come
+/// from input files and models; see `TerminalText`).
 func printErr(_ s: String) {
-    FileHandle.standardError.write(Data((s + "\n").utf8))
+    FileHandle.standardError.write(Data((TerminalText.sanitize(s) + "\n").utf8))
+}
+
+/// Writes a line to stdout with control characters shown as escapes (see `printErr`).
+func say(_ s: String) {
+    print(TerminalText.sanitize(s))
 }
 
 var stderrIsTTY: Bool { isatty(2) == 1 }

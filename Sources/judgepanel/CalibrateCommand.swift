@@ -45,13 +45,13 @@ struct CalibrateCommand: AsyncParsableCommand {
                 }
             }
             if json {
-                print(String(decoding: try JSONEncoder.reportEncoder.encode(cal), as: UTF8.self))
+                say(String(decoding: try JSONEncoder.reportEncoder.encode(cal), as: UTF8.self))
                 return
             }
             let cv = cal.crossValidation
             func f(_ v: MetricValue?) -> String { v?.value.map { String(format: "%.4f", $0) } ?? "n/a" }
-            print("calibration of \(judge) (\(method)) on \(pairs.judge.count) items, \(folds)-fold cross-validation, seed \(seed)")
-            print(
+            say("calibration of \(judge) (\(method)) on \(pairs.judge.count) items, \(folds)-fold cross-validation, seed \(seed)")
+            say(
                 ReportText.table(
                     header: ["", "MAE", "RMSE"],
                     rows: [
@@ -59,11 +59,11 @@ struct CalibrateCommand: AsyncParsableCommand {
                         ["after (out-of-fold)", f(cv?.maeAfter), f(cv?.rmseAfter)],
                     ]))
             if cal.model.method == .linear {
-                print(String(format: "model: human ≈ %.4f + %.4f × judge", cal.model.intercept, cal.model.slope))
+                say(String(format: "model: human ≈ %.4f + %.4f × judge", cal.model.intercept, cal.model.slope))
             } else {
-                print("model: isotonic, \(cal.model.xThresholds.count) thresholds")
+                say("model: isotonic, \(cal.model.xThresholds.count) thresholds")
             }
-            if let out { print("wrote \(out) (apply with: judgepanel meta ITEMS --votes VOTES --calibration \(out))") }
+            if let out { say("wrote \(out) (apply with: judgepanel meta ITEMS --votes VOTES --calibration \(out))") }
         }
     }
 }

@@ -25,7 +25,7 @@ struct ChecklistWeightsCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
-        guard lambda >= 0 else { throw ValidationError("--lambda must be ≥ 0") }
+        guard lambda.isFinite, lambda >= 0 else { throw ValidationError("--lambda must be a number ≥ 0") }
     }
 
     func run() async throws {
@@ -51,16 +51,16 @@ struct ChecklistWeightsCommand: AsyncParsableCommand {
                     o["question_texts"] = .array(names.map { .string($0) })
                     obj = .object(o)
                 }
-                print(String(decoding: try JSONEncoder.reportEncoder.encode(obj), as: UTF8.self))
+                say(String(decoding: try JSONEncoder.reportEncoder.encode(obj), as: UTF8.self))
                 return
             }
             let rows = w.weights.enumerated().map { i, v in
                 [String(i + 1), String(format: "%+.3f", v), i < names.count ? names[i] : ""]
             }
-            print(ReportText.table(header: ["question", "weight", "text"], rows: rows))
-            if let b = w.intercept { print(String(format: "intercept %.3f", b)) }
+            say(ReportText.table(header: ["question", "weight", "text"], rows: rows))
+            if let b = w.intercept { say(String(format: "intercept %.3f", b)) }
             func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "n/a" }
-            print(
+            say(
                 "\(w.kind.rawValue) labels, \(w.n) items, \(w.folds)-fold CV (seed \(w.seed)): \(w.metric) "
                     + "unweighted \(f(w.before)) → weighted \(f(w.after))")
         }
@@ -83,6 +83,12 @@ struct ChecklistAnalyzeCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runMapped {
+            guard minAgreement.isFinite, (0...1).contains(minAgreement) else {
+                throw JudgePanelError.usage("--min-agreement must be a number from 0 to 1")
+            }
+            guard maxUnsure.isFinite, (0...1).contains(maxUnsure) else {
+                throw JudgePanelError.usage("--max-unsure must be a number from 0 to 1")
+            }
             let loaded = try itemOptions.loader().load(path: items)
             let recorded = try VotesFile.load(path: votes)
             guard recorded.contains(where: { $0.checks != nil }) else {
@@ -94,9 +100,9 @@ struct ChecklistAnalyzeCommand: AsyncParsableCommand {
                 items: loaded, votes: recorded, checklists: lists, fixed: fixed, agreementThreshold: minAgreement,
                 unsureThreshold: maxUnsure)
             if json {
-                print(String(decoding: try JSONEncoder.reportEncoder.encode(a), as: UTF8.self))
+                say(String(decoding: try JSONEncoder.reportEncoder.encode(a), as: UTF8.self))
             } else {
-                print(a.table)
+                say(a.table)
             }
         }
     }

@@ -52,13 +52,13 @@ struct ImportCommand: AsyncParsableCommand {
             let result = try Importer.run(format: format, sources: sources, options: options)
             let written = try result.write(to: out)
             for note in result.notes { printErr("note: \(note)") }
-            print(
+            say(
                 "\(format.rawValue): \(result.items.count) items, \(result.labelledItemCount) with a label, \(result.annotatorLabelCount) annotator labels"
             )
             for j in result.votesPerJudge {
-                print("  votes \(j.judge): \(j.ok + j.abstained) (\(j.ok) ok, \(j.abstained) abstained)")
+                say("  votes \(j.judge): \(j.ok + j.abstained) (\(j.ok) ok, \(j.abstained) abstained)")
             }
-            for path in written { print("wrote \(path)") }
+            for path in written { say("wrote \(path)") }
         }
     }
 }

@@ -36,6 +36,7 @@ struct MetaCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runMapped {
+            guard resamples > 0 else { throw JudgePanelError.usage("--resamples must be at least 1 (got \(resamples))") }
             var level: MeasurementLevel?
             if let alphaLevel {
                 guard let l = MeasurementLevel(rawValue: alphaLevel) else {
@@ -91,11 +92,11 @@ struct MetaCommand: AsyncParsableCommand {
             }
             if json {
                 let data = try JSONEncoder.reportEncoder.encode(report)
-                print(String(decoding: data, as: UTF8.self))
+                say(String(decoding: data, as: UTF8.self))
             } else if markdown {
-                print(ReportText.markdown(report, title: "judgepanel meta-evaluation"))
+                say(ReportText.markdown(report, title: "judgepanel meta-evaluation"))
             } else {
-                print(ReportText.terminal(report, title: "judgepanel meta — \(items)"))
+                say(ReportText.terminal(report, title: "judgepanel meta — \(items)"))
             }
         }
     }

@@ -34,7 +34,7 @@ struct ProbeCommand: AsyncParsableCommand {
     func run() async throws {
         try await runMapped {
             let chosen = try ProbeCatalog.probes(named: probes)
-            guard resamples > 0 else { throw JudgePanelError.usage("--resamples must be positive") }
+            guard resamples > 0 else { throw JudgePanelError.usage("--resamples must be at least 1 (got \(resamples))") }
             let overrides = try FamilyMap.overrides(from: family)
             let panelConfig = try Panel.load(path: panel)
             let rubricConfig = try Rubric.load(path: rubric)
@@ -67,10 +67,10 @@ struct ProbeCommand: AsyncParsableCommand {
             }
             progress.stop()
             try run.write(to: out)
-            print("judgepanel probe — \(rubricConfig.id), \(loaded.count) items, \(panelConfig.judges.count) judges, seed \(seed)")
-            print(run.table)
+            say("judgepanel probe — \(rubricConfig.id), \(loaded.count) items, \(panelConfig.judges.count) judges, seed \(seed)")
+            say(run.table)
             let errors = run.votes.filter { $0.status == .error }.count
-            print("wrote \(out)/report.json, report.md, votes.jsonl, verdicts.jsonl, perturbations.jsonl")
+            say("wrote \(out)/report.json, report.md, votes.jsonl, verdicts.jsonl, perturbations.jsonl")
             printStoppedJudges(counters.snapshot, votes: run.votes)
             if errors > 0 {
                 printErr("judgepanel: \(errors) calls failed after retries (recorded as error votes)")

@@ -112,7 +112,7 @@ struct RankCommand: AsyncParsableCommand {
                 }
             }
             if json && (by != nil || cluster != nil || detail) {
-                print(String(decoding: try JSONEncoder.reportEncoder.encode(report.json), as: UTF8.self))
+                say(String(decoding: try JSONEncoder.reportEncoder.encode(report.json), as: UTF8.self))
             } else if json {
                 // The contract: [{"model", "strength", "strength_ci", "rank", "rank_ci"}].
                 let arr: [JSONValue] = overall.rows.map { r in
@@ -125,11 +125,11 @@ struct RankCommand: AsyncParsableCommand {
                             ? [.number(Double(r.rankCI.lo)), .number(Double(r.rankCI.hi))] : .null,
                     ]
                 }
-                print(String(decoding: try JSONEncoder.reportEncoder.encode(JSONValue.array(arr)), as: UTF8.self))
+                say(String(decoding: try JSONEncoder.reportEncoder.encode(JSONValue.array(arr)), as: UTF8.self))
                 if let line = report.tauHumanLine { printErr(line) }
                 if report.humanLabel != nil { printErr(humanText) }
             } else {
-                print(report.text)
+                say(report.text)
             }
         }
     }

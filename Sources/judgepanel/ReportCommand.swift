@@ -14,7 +14,7 @@ struct ReportCommand: AsyncParsableCommand {
     func run() async throws {
         try await runMapped {
             let done = try RunReports.regenerate(dir: dir, itemsPath: items)
-            print("wrote " + done.files.map { "\(dir)/\($0)" }.joined(separator: ", "))
+            say("wrote " + done.files.map { "\(dir)/\($0)" }.joined(separator: ", "))
         }
     }
 }

@@ -20,7 +20,7 @@ struct RubricsCommand: AsyncParsableCommand {
                     let r = try Rubric.load(path: "\(dir)/\(f)")
                     rows.append([r.id, r.kind.rawValue, r.description])
                 }
-                print(ReportText.table(header: ["id", "protocol", "description"], rows: rows))
+                say(ReportText.table(header: ["id", "protocol", "description"], rows: rows))
             case "show":
                 guard let target else { throw JudgePanelError.usage("rubrics show ID") }
                 let path = "\(dir)/\(target).yaml"
@@ -28,11 +28,11 @@ struct RubricsCommand: AsyncParsableCommand {
                     throw JudgePanelError.usage("no rubric '\(target)' in \(dir)")
                 }
                 _ = try Rubric.load(path: path)
-                print(text)
+                say(text)
             case "check":
                 guard let target else { throw JudgePanelError.usage("rubrics check FILE") }
                 let r = try Rubric.load(path: target)
-                print("\(target): ok (\(r.id), \(r.kind.rawValue), needs \(r.requiredFields.sorted().joined(separator: ", ")))")
+                say("\(target): ok (\(r.id), \(r.kind.rawValue), needs \(r.requiredFields.sorted().joined(separator: ", ")))")
             default:
                 throw JudgePanelError.usage("rubrics: unknown action '\(action)' (list | show ID | check FILE)")
             }

@@ -52,20 +52,20 @@ struct ScoreCommand: AsyncParsableCommand {
             }
             progress.stop()
             let run = outcome.result
-            if let a = outcome.report.adaptive { print(a.text) }
-            print(ReportText.terminal(outcome.report, title: "judgepanel score — \(job.rubric.id), \(job.items.count) items, \(job.panel.judges.count) judges"))
-            print(
+            if let a = outcome.report.adaptive { say(a.text) }
+            say(ReportText.terminal(outcome.report, title: "judgepanel score — \(job.rubric.id), \(job.items.count) items, \(job.panel.judges.count) judges"))
+            say(
                 String(
                     format: "wall %.1f s · %d votes (%d ok, %d abstain, %d error) · %d HTTP calls · %d cached · $%.4f",
                     run.wallSeconds, run.votes.count, run.votes.filter(\.isOK).count,
                     run.votes.filter { $0.status == .abstain }.count, outcome.errors, run.counters.httpCalls,
                     run.counters.cached, run.votes.compactMap(\.costUSD).reduce(0, +)))
             if let generation {
-                print(
+                say(
                     "checklists: \(generation.generated.count) generated (\(generation.cachedReplies) replies cached, "
                         + "\(generation.httpCalls) HTTP calls), \(generation.reused.count) reused")
             }
-            print("wrote \(out)/votes.jsonl, verdicts.jsonl, report.json, report.md" + (options.checklists.isEmpty ? "" : ", checklists.jsonl"))
+            say("wrote \(out)/votes.jsonl, verdicts.jsonl, report.json, report.md" + (options.checklists.isEmpty ? "" : ", checklists.jsonl"))
             printStoppedJudges(run.counters, votes: run.votes)
             if outcome.errors > 0 {
                 printErr("judgepanel: \(outcome.errors) calls failed after retries (recorded as error votes)")
@@ -96,7 +96,7 @@ extension ScoreCommand {
         let generator = try ChecklistGenerator(rubric: rubricValue, panel: panelValue, options: options)
         if dryRun {
             if !missing.isEmpty {
-                print(
+                say(
                     "checklist generation: \(Set(missing.map(\.id)).count) calls to \(generator.judge.name) first "
                         + "(the estimate below assumes \(spec.maxQuestions) questions per generated checklist)")
                 let placeholder = (1...max(1, spec.maxQuestions)).map { "Does the response satisfy requirement \($0) of the instruction?" }
@@ -126,8 +126,8 @@ func printEstimate(_ e: ScoreJob.Estimate) {
     let rows = e.perJudge.map { r in
         [r.judge, String(r.calls), String(r.promptTokens), String(r.maxCompletionTokens), r.usd.map { String(format: "%.4f", $0) } ?? "n/a"]
     }
-    print(ReportText.table(header: ["judge", "calls", "prompt tok (est)", "max completion tok", "max $"], rows: rows))
-    print(
+    say(ReportText.table(header: ["judge", "calls", "prompt tok (est)", "max completion tok", "max $"], rows: rows))
+    say(
         "total: \(e.calls) calls (\(e.cachedCalls) already cached), ~\(e.promptTokens) prompt tokens, at most \(e.maxCompletionTokens) completion tokens"
             + (e.usd.map { String(format: ", at most $%.4f", $0) } ?? ", no prices in the panel file"))
 }

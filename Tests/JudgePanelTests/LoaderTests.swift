@@ -104,7 +104,7 @@ struct LoaderTests {
         #expect(local.judges[1].llamacpp?.chatTemplate == "gemma")
     }
 
-    @Test("templates: sections, inverted sections, last pattern match counts")
+    @Test("templates: sections, inverted sections, agreeing pattern matches count, disagreeing ones do not")
     func templatesAndParsing() throws {
         let t = try Template("Q: {{prompt}}{{#reference}} R: {{reference}}{{/reference}}{{^reference}} (no ref){{/reference}}")
         #expect(t.render(["prompt": "x"]) == "Q: x (no ref)")
@@ -112,7 +112,9 @@ struct LoaderTests {
         #expect(t.requiredVariables == ["prompt"])
         let rubric = try loadRubric("pairwise-mtbench")
         let parser = AnswerParser(rubric: rubric, structured: false)
-        #expect(parser.parse("At first [[A]] seemed right, but final: [[B]]") == .choice(.b))
+        // DESIGN.md: a reply whose own matches disagree is an abstention (reason `ambiguous`), not its last match.
+        #expect(parser.parse("At first [[A]] seemed right, but final: [[B]]") == nil)
+        #expect(parser.parse("Both lean to [[B]]; final: [[B]]") == .choice(.b))
         #expect(parser.parse("[[C]]") == .choice(.tie))
         #expect(parser.parse("no verdict") == nil)
         let structured = AnswerParser(rubric: rubric, structured: true)

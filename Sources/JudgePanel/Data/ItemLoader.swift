@@ -37,6 +37,10 @@ public struct ItemMapping: Sendable, Hashable {
                 guard kv.count == 2, !kv[0].isEmpty else {
                     throw JudgePanelError.usage("--label-map expects value=label, got '\(part)'")
                 }
+                if let earlier = lm[kv[0]], earlier != kv[1] {
+                    throw JudgePanelError.usage(
+                        "--label-map maps '\(kv[0])' twice, to '\(earlier)' and to '\(kv[1])'")
+                }
                 lm[kv[0]] = kv[1]
             }
         }
@@ -51,6 +55,8 @@ public struct ItemMapping: Sendable, Hashable {
 /// ```
 public struct ItemLoader: Sendable {
     public var mapping: ItemMapping
+    /// The longest line read, in bytes (`--max-line-bytes`); a longer line is an error naming it.
+    public var maxLineBytes: Int = LineReader.defaultMaxLineBytes
 
     static let knownFields: Set<String> = [
         "id", "prompt", "messages", "response", "model", "response_a", "response_b", "model_a", "model_b",
@@ -82,14 +88,15 @@ public struct ItemLoader: Sendable {
     /// table's slack, whatever the ids' length); a repeated hash is confirmed by re-reading the earlier
     /// lines, so a hash collision never reports a false duplicate.
     public func forEach(path: String, _ body: (Item) throws -> Void) throws {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw JudgePanelError.badInput("no such file", file: path)
-        }
-        let reader = try LineReader(path: path)
+        let reader = try LineReader(path: path, maxLineBytes: maxLineBytes)
         var seen = Set<Int>()
-        while let (number, line) = try reader.next() {
-            if Self.isBlank(line) { continue }
-            let item = try parse(line: String(line), file: path, number: number)
+        // Each line's bytes go to the JSON parser as they are: one pass, no String copy of the line, and the
+        // parser's strict UTF-8 check names the line of an invalid byte.
+        while let parsed = try reader.nextBytes({ number, bytes -> (Int, Item?) in
+            Self.isBlank(bytes) ? (number, nil) : (number, try parse(bytes: bytes, file: path, number: number))
+        }) {
+            guard let item = parsed.1 else { continue }
+            let number = parsed.0
             if !seen.insert(idHash(item.id)).inserted, let first = try firstLine(of: item.id, before: number, path: path) {
                 throw JudgePanelError.badInput("duplicate id '\(item.id)' (first on line \(first))", file: path, line: number)
             }
@@ -98,23 +105,42 @@ public struct ItemLoader: Sendable {
     }
 
     /// Lines of spaces and tabs only are skipped, not parsed.
-    private static func isBlank(_ line: Substring) -> Bool { line.allSatisfy { $0 == " " || $0 == "\t" } }
+    private static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        line.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+    }
 
     /// The first line before `limit` whose item has `id`, or nil (the hashes collided).
     private func firstLine(of id: String, before limit: Int, path: String) throws -> Int? {
-        let reader = try LineReader(path: path)
-        while let (number, line) = try reader.next(), number < limit {
-            if Self.isBlank(line) { continue }
-            if try parse(line: String(line), file: path, number: number).id == id { return number }
+        let reader = try LineReader(path: path, maxLineBytes: maxLineBytes)
+        while let found = try reader.nextBytes({ number, bytes -> Int? in
+            if number >= limit { return -1 }
+            if Self.isBlank(bytes) { return nil }
+            return try parse(bytes: bytes, file: path, number: number).id == id ? number : nil
+        }) {
+            if found == -1 { return nil }
+            if let found { return found }
         }
         return nil
     }
 
     /// Parses one JSONL line into an item.
     public func parse(line: String, file: String, number: Int) throws -> Item {
+        var line = line
+        return try line.withUTF8 { try parse(bytes: $0, file: file, number: number) }
+    }
+
+    /// Parses one JSONL line, given as UTF-8 bytes, into an item; invalid UTF-8 is an error naming the line.
+    func parse(bytes: UnsafeBufferPointer<UInt8>, file: String, number: Int) throws -> Item {
         let value: JSONValue
+        // The id's own text when it is a number: a Double would merge distinct long numeric ids.
+        let idKey = mapping.fieldMap["id"] ?? "id"
+        let idPaths: Set<[String]> = [[idKey], idKey.split(separator: ".").map(String.init)]
+        let idNumberText: [[String]: String]
         do {
-            value = try JSONValue.parse(line)
+            var parser = JSONByteParser(bytes)
+            parser.numberPathsToCapture = idPaths
+            value = try parser.parseDocument()
+            idNumberText = parser.capturedNumbers
         } catch {
             throw JudgePanelError.badInput("invalid JSON: \(Self.describe(error))", file: file, line: number)
         }
@@ -143,7 +169,9 @@ public struct ItemLoader: Sendable {
         let id: String
         switch idValue {
         case .string(let s) where !s.isEmpty: id = s
-        case .number: id = idValue.textValue
+        case .number:
+            let direct = value[idKey] != nil ? [idKey] : idKey.split(separator: ".").map(String.init)
+            id = idNumberText[direct].map(Self.canonicalNumberID) ?? idValue.textValue
         default: throw JudgePanelError.badInput("\"id\" must be a non-empty string or number", file: file, line: number)
         }
         var item = Item(id: id, line: number)
@@ -205,6 +233,15 @@ public struct ItemLoader: Sendable {
                 "pairwise items need both \"response_a\" and \"response_b\"", file: file, line: number)
         }
         return item
+    }
+
+    /// A numeric id as written when it is an integer (so long ids stay distinct), otherwise its exact
+    /// decimal value (`1.50` → `1.5`), as ``Vote`` reads a numeric `item` in a votes file.
+    static func canonicalNumberID(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") || $0 == UInt8(ascii: "-") }) {
+            return text
+        }
+        return Decimal(string: text).map { "\($0)" } ?? text
     }
 
     /// Reads a label value, after the label map, in the context of the item's kind.

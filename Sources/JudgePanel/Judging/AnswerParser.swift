@@ -11,6 +11,10 @@ public enum ParsedAnswer: Sendable, Hashable {
 
 /// Reads a judge's reply per the rubric's output spec: the pattern's last match counts, or a JSON field.
 ///
+/// Given the texts the judge was shown (``parse(_:quoting:)``), matches inside passages the reply
+/// reproduces from them — a candidate quoting `[[B]]` — are skipped, and a reply whose own matches
+/// disagree is not read at all (an abstention with reason `ambiguous`).
+///
 /// ```swift
 /// let parser = AnswerParser(rubric: rubric, structured: false)
 /// parser.parse("A is clearer. [[A]]")  // .choice(.a)
@@ -19,44 +23,104 @@ public struct AnswerParser: Sendable {
     public let rubric: Rubric
     public let structured: Bool
     public let questionCount: Int
-    private let regex: NSRegularExpression?
+    private let regex: BoundedRegex?
 
     public init(rubric: Rubric, structured: Bool, questionCount: Int = 0) {
         self.rubric = rubric
         self.structured = structured
         self.questionCount = questionCount
         if case .pattern(let p) = rubric.output {
-            regex = try? NSRegularExpression(pattern: p, options: [])
+            // Rubric.parse has compiled the pattern; one built in code that does not compile reads nothing.
+            regex = try? BoundedRegex(pattern: p)
         } else {
             regex = nil
         }
     }
 
+    /// What reading a reply gave.
+    enum Reading: Sendable, Equatable {
+        /// The judge's answer.
+        case answer(ParsedAnswer)
+        /// Nothing readable in the judge's own words.
+        case unparsed
+        /// The judge's own matches disagree (the distinct values, in reply order).
+        case ambiguous([ParsedAnswer])
+        /// The pattern ran past its time budget on this reply.
+        case overBudget
+    }
+
     /// The parsed answer, or nil when the reply cannot be read.
     public func parse(_ reply: String) -> ParsedAnswer? {
-        if rubric.kind == .checklist { return parseChecklist(reply) }
+        parse(reply, quoting: [])
+    }
+
+    /// The parsed answer, reading only the judge's own words: matches that lie in passages the reply
+    /// reproduces from `sources` (the prompt and candidate texts the judge was shown) do not count.
+    /// Nil when the reply cannot be read, when its own matches disagree, or when the pattern overruns.
+    public func parse(_ reply: String, quoting sources: [String]) -> ParsedAnswer? {
+        if case .answer(let a) = read(reply, quoting: sources) { return a }
+        return nil
+    }
+
+    /// Reads a reply; see ``parse(_:quoting:)``.
+    func read(_ reply: String, quoting sources: [String]) -> Reading {
+        var quotes = QuoteFinder(reply: reply, sources: sources)
+        // A JSON object copied from a shown text is a quotation, unless it is the whole reply (then it is
+        // the judge's answer, whoever wrote it first).
+        let bare = Self.withoutFence(reply)
+        let quotedJSON: (String) -> Bool = { [quotes] object in object != bare && quotes.reproducesVerbatim(object) }
+        if rubric.kind == .checklist {
+            return parseChecklist(reply, quotes: &quotes, quotedJSON: structured ? { _ in false } : quotedJSON)
+                .map(Reading.answer) ?? .unparsed
+        }
+        // Structured output is constrained by the provider to the judge's own object: read as is.
         if structured, let v = Self.lastJSONObject(in: reply) {
             let field = rubric.kind == .pairwise ? "verdict" : "score"
-            if let value = v[field], let parsed = interpret(value.textValue) { return parsed }
+            if let value = v[field], let parsed = interpret(value.textValue) { return .answer(parsed) }
         }
         switch rubric.output {
         case .json(let field):
-            guard let v = Self.lastJSONObject(in: reply), let value = v[field] else { return nil }
-            return interpret(value.textValue)
+            guard let v = Self.lastJSONObject(in: reply, skipping: quotedJSON), let value = v[field],
+                let parsed = interpret(value.textValue)
+            else { return .unparsed }
+            return .answer(parsed)
         case .pattern:
-            guard let regex else { return nil }
+            guard let regex else { return .unparsed }
+            guard case .matches(let matches) = regex.matches(in: reply) else { return .overBudget }
             let ns = reply as NSString
-            let matches = regex.matches(in: reply, range: NSRange(location: 0, length: ns.length))
-            for m in matches.reversed() {
+            var values: [ParsedAnswer] = []
+            for m in matches {
+                if quotes.isQuoted(m.range) { continue }
                 let r = m.numberOfRanges > 1 && m.range(at: 1).location != NSNotFound ? m.range(at: 1) : m.range
-                if let parsed = interpret(ns.substring(with: r)) { return parsed }
+                if let parsed = interpret(ns.substring(with: r)), !values.contains(parsed) { values.append(parsed) }
             }
+            if values.count > 1 { return .ambiguous(values) }
+            if let only = values.first { return .answer(only) }
             // Judges often answer in JSON even when asked for a pattern: read the conventional field.
-            if let v = Self.lastJSONObject(in: reply), let value = v[rubric.kind == .pairwise ? "verdict" : "score"] {
-                return interpret(value.textValue)
+            if let v = Self.lastJSONObject(in: reply, skipping: quotedJSON),
+                let value = v[rubric.kind == .pairwise ? "verdict" : "score"], let parsed = interpret(value.textValue)
+            {
+                return .answer(parsed)
             }
-            return nil
+            return .unparsed
         }
+    }
+
+    /// The reply without surrounding whitespace and a Markdown code fence.
+    static func withoutFence(_ reply: String) -> String {
+        var text = reply.trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.hasPrefix("```"), text.hasSuffix("```"), text.count >= 6 {
+            text = String(text.dropFirst(3).dropLast(3))
+            if let newline = text.firstIndex(of: "\n") { text = String(text[text.index(after: newline)...]) }
+            text = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return text
+    }
+
+    /// The texts of `item` a judge may quote back (prompt, candidates, reference), for ``parse(_:quoting:)``.
+    public static func quotableTexts(of item: Item) -> [String] {
+        [item.promptText, item.response, item.responseA, item.responseB, item.reference]
+            .compactMap { $0 }.filter { !$0.isEmpty }
     }
 
     func interpret(_ raw: String) -> ParsedAnswer? {
@@ -77,6 +141,12 @@ public struct AnswerParser: Sendable {
 
     /// Checklist replies: a JSON `answers` array, or numbered lines `1. YES`; unanswered questions are UNSURE (nil).
     func parseChecklist(_ reply: String) -> ParsedAnswer? {
+        var none = QuoteFinder(reply: reply, sources: [])
+        return parseChecklist(reply, quotes: &none, quotedJSON: { _ in false })
+    }
+
+    /// Checklist replies, skipping answer lines and JSON objects the reply quotes from what it was shown.
+    func parseChecklist(_ reply: String, quotes: inout QuoteFinder, quotedJSON: (String) -> Bool) -> ParsedAnswer? {
         let n = questionCount
         guard n > 0 else { return nil }
         func read(_ s: String) -> Bool?? {
@@ -87,7 +157,7 @@ public struct AnswerParser: Sendable {
             default: return .none
             }
         }
-        if let v = Self.lastJSONObject(in: reply), let arr = v["answers"]?.arrayValue {
+        if let v = Self.lastJSONObject(in: reply, skipping: quotedJSON), let arr = v["answers"]?.arrayValue {
             var out = [Bool?](repeating: nil, count: n)
             var any = false
             for (i, a) in arr.prefix(n).enumerated() {
@@ -102,7 +172,9 @@ public struct AnswerParser: Sendable {
             options: [.anchorsMatchLines, .caseInsensitive])
         let ns = reply as NSString
         for m in lineRegex.matches(in: reply, range: NSRange(location: 0, length: ns.length)) {
-            guard let idx = Int(ns.substring(with: m.range(at: 1))), idx >= 1, idx <= n else { continue }
+            guard let idx = Int(ns.substring(with: m.range(at: 1))), idx >= 1, idx <= n, !quotes.isQuoted(m.range) else {
+                continue
+            }
             if let r = read(ns.substring(with: m.range(at: 2))) {
                 out[idx - 1] = r
                 any = true
@@ -111,8 +183,8 @@ public struct AnswerParser: Sendable {
         return any ? .checks(out) : nil
     }
 
-    /// The last top-level JSON object in the text (fenced or bare).
-    static func lastJSONObject(in text: String) -> JSONValue? {
+    /// The last top-level JSON object in the text (fenced or bare) whose text `skip` does not reject.
+    static func lastJSONObject(in text: String, skipping skip: (String) -> Bool = { _ in false }) -> JSONValue? {
         let chars = Array(text.utf8)
         var end = chars.count - 1
         while end >= 0 {
@@ -134,7 +206,7 @@ public struct AnswerParser: Sendable {
                 i -= 1
             }
             if let start, let v = try? JSONValue.parse(Data(chars[start...close])),
-                case .object = v
+                case .object = v, !skip(String(decoding: chars[start...close], as: UTF8.self))
             {
                 return v
             }

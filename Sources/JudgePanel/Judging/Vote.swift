@@ -176,6 +176,9 @@ struct FlexibleString: Decodable {
             value = s
         } else if let i = try? c.decode(Int.self) {
             value = String(i)
+        } else if let d = try? c.decode(Decimal.self), d.isFinite {
+            // Exact to 38 digits: two long numeric ids stay distinct, as in the items file.
+            value = "\(d)"
         } else {
             let d = try c.decode(Double.self)
             value = d == d.rounded() ? String(Int(d)) : String(d)

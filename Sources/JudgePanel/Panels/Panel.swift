@@ -273,6 +273,7 @@ public struct Panel: Sendable, Hashable {
             } else if config.model.isEmpty {
                 throw j.error("name", "judge '\(name)' needs 'model'")
             }
+            try PanelValidation.check(config, in: j)
             judges.append(config)
         }
         let aggText = try map.string("aggregate") ?? "majority"

@@ -54,8 +54,10 @@ public enum ReportText {
         return (cols.map(\.0), rows)
     }
 
-    /// An aligned plain-text table.
+    /// An aligned plain-text table (control characters in cells shown as escapes, see `TerminalText`).
     public static func table(header: [String], rows: [[String]]) -> String {
+        let header = header.map(TerminalText.sanitize)
+        let rows = rows.map { $0.map(TerminalText.sanitize) }
         var widths = header.map(\.count)
         for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
         func line(_ cells: [String]) -> String {
@@ -68,7 +70,9 @@ public enum ReportText {
 
     /// A Markdown table.
     public static func markdownTable(header: [String], rows: [[String]]) -> String {
-        func esc(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
+        func esc(_ s: String) -> String {
+            TerminalText.sanitize(s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " "))
+        }
         return (["| " + header.map(esc).joined(separator: " | ") + " |", "|" + header.map { _ in "---" }.joined(separator: "|") + "|"]
             + rows.map { "| " + $0.map(esc).joined(separator: " | ") + " |" }).joined(separator: "\n")
     }
@@ -90,7 +94,7 @@ public enum ReportText {
                 }
             }
         }
-        return out.joined(separator: "\n")
+        return TerminalText.sanitize(out.joined(separator: "\n"))
     }
 
     static func extras(_ report: MetaReport, markdown: Bool) -> [String] {
@@ -136,6 +140,6 @@ public enum ReportText {
             m.notes.map { n in "- \(m.judge): " + n.sorted { $0.key < $1.key }.map { "\($0.key) n/a (\($0.value))" }.joined(separator: "; ") }
         }
         if !notes.isEmpty { out += ["", "## Undefined metrics", ""] + notes }
-        return out.joined(separator: "\n") + "\n"
+        return TerminalText.sanitize(out.joined(separator: "\n") + "\n")
     }
 }

@@ -149,6 +149,7 @@ public struct Rubric: Sendable, Hashable {
                     guard let k = Int(key), let text = try lv.string(key) else {
                         throw lv.error(key, "scale levels must map integers to text")
                     }
+                    guard (lo...hi).contains(k) else { throw lv.error(key, "scale level \(k) is outside \(lo)...\(hi)") }
                     levels[k] = text
                 }
             }
@@ -200,6 +201,9 @@ public struct Rubric: Sendable, Hashable {
                 } catch {
                     throw o.error("pattern", "output pattern is not a valid regular expression")
                 }
+                if let problem = PatternSafety.problem(in: p) {
+                    throw o.error("pattern", "output pattern rejected: \(problem); write it without the nested repetition")
+                }
                 output = .pattern(p)
             } else if let j = try o.map("json") {
                 output = .json(field: try j.requiredString("field", context: "output.json"))
@@ -217,6 +221,15 @@ public struct Rubric: Sendable, Hashable {
                 items: try c.stringList("items") ?? [], generate: try c.bool("generate") ?? false,
                 generator: try c.string("generator"), minQuestions: try c.int("min_questions") ?? 2,
                 maxQuestions: try c.int("max_questions") ?? 10, tieMargin: try c.double("tie_margin") ?? 0.05)
+            if let cl = checklist {
+                guard cl.minQuestions >= 1 else { throw c.error("min_questions", "min_questions must be at least 1") }
+                guard cl.maxQuestions >= cl.minQuestions else {
+                    throw c.error("max_questions", "max_questions must be at least min_questions (\(cl.minQuestions))")
+                }
+                guard cl.tieMargin.isFinite, cl.tieMargin >= 0, cl.tieMargin <= 1 else {
+                    throw c.error("tie_margin", "tie_margin must be a number from 0 to 1 (got \(cl.tieMargin))")
+                }
+            }
         }
         if kind == .checklist {
             guard let cl = checklist, cl.generate || !cl.items.isEmpty else {

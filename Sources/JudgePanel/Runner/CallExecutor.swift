@@ -97,6 +97,8 @@ struct CallExecutor: Sendable {
         vote.variant = call.variant
         vote.side = call.side
         let parser = AnswerParser(rubric: rubric, structured: config.structuredOutput, questionCount: questionCount)
+        // What the judge was shown: a verdict it quotes back from these never counts.
+        let shownTexts = messages.map(\.content) + AnswerParser.quotableTexts(of: shown)
         let started = ContinuousClock.now
         var usage = TokenUsage(promptTokens: 0, completionTokens: 0)
         var attempts = 0
@@ -133,10 +135,10 @@ struct CallExecutor: Sendable {
             allCached = false
             return finish()
         }
-        var answer = parser.parse(first.text)
+        var reading = parser.read(first.text, quoting: shownTexts)
         var answering = first
         var raw = first.text
-        if answer == nil {
+        if reading == .unparsed {
             var repairRequest = request
             repairRequest.messages =
                 messages + [.assistant(first.text), .user(Prompting.repairMessage(rubric: rubric, structured: config.structuredOutput))]
@@ -147,9 +149,9 @@ struct CallExecutor: Sendable {
                 usage.promptTokens += r.response.usage?.promptTokens ?? 0
                 usage.completionTokens += r.response.usage?.completionTokens ?? 0
                 raw = first.text + "\n---repair---\n" + r.response.text
-                answer = parser.parse(r.response.text)
+                reading = parser.read(r.response.text, quoting: shownTexts)
                 answering = r.response
-                if answer != nil { vote.repaired = true }
+                if case .answer = reading { vote.repaired = true }
             } catch let e as SendFailure {
                 vote.status = .error
                 vote.raw = first.text
@@ -161,9 +163,23 @@ struct CallExecutor: Sendable {
             }
         }
         vote.raw = raw
-        guard let answer else {
+        let answer: ParsedAnswer
+        switch reading {
+        case .answer(let a):
+            answer = a
+        case .unparsed:
             vote.status = .abstain
             vote.error = "unparseable answer (after one repair re-ask)"
+            vote.reason = .unparsed
+            return finish()
+        case .ambiguous(let values):
+            vote.status = .abstain
+            vote.error = "the judge's own matches disagree (\(values.map(Self.describe).joined(separator: ", ")))"
+            vote.reason = .ambiguous
+            return finish()
+        case .overBudget:
+            vote.status = .abstain
+            vote.error = "the rubric's output pattern ran past its time budget on this reply; stopped"
             vote.reason = .unparsed
             return finish()
         }
@@ -195,6 +211,15 @@ struct CallExecutor: Sendable {
             }
         }
         return finish()
+    }
+
+    /// A parsed value as a vote's error text shows it (in the order the judge saw).
+    static func describe(_ answer: ParsedAnswer) -> String {
+        switch answer {
+        case .choice(let p): return "\(p.rawValue) as shown"
+        case .score(let s): return s == s.rounded() && abs(s) < 1e15 ? String(Int(s)) : String(s)
+        case .checks(let c): return c.map { $0.map { $0 ? "YES" : "NO" } ?? "UNSURE" }.joined(separator: " ")
+        }
     }
 
     struct Sent {

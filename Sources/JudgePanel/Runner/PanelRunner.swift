@@ -99,6 +99,12 @@ public final class PanelRunner: Sendable {
     /// call it yourself to judge many single items without restarting servers, then ``shutdown()``.
     public func start() async throws {
         if started.withLock({ $0 != nil }) { return }
+        // Panels built in code skip the loader's checks: an `rpm: 0` would wait forever, a negative timeout fail.
+        for judge in panel.judges {
+            if let p = PanelValidation.problems(judge).first {
+                throw JudgePanelError.badInput("judge '\(judge.name)': \(p.message)", file: panel.source)
+            }
+        }
         var servers: [LlamaServer] = []
         var runtimes: [JudgeRuntime] = []
         do {

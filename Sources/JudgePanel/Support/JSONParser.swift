@@ -59,6 +59,11 @@ struct JSONByteParser: ~Copyable {
     private var i = 0
     /// Unescaped string bytes, reused between strings that contain escapes.
     private var scratch: [UInt8] = []
+    /// Key paths (object keys from the root; an array element adds `[]`) whose number's source text is kept.
+    var numberPathsToCapture: Set<[String]> = []
+    /// The source text of the numbers found at `numberPathsToCapture` (a Double cannot hold every id).
+    private(set) var capturedNumbers: [[String]: String] = [:]
+    private var keyPath: [String] = []
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -113,7 +118,13 @@ struct JSONByteParser: ~Copyable {
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
         case UInt8(ascii: "n"): try literal("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let start = i
+            let value = try parseNumber()
+            if !numberPathsToCapture.isEmpty, numberPathsToCapture.contains(keyPath), capturedNumbers[keyPath] == nil {
+                capturedNumbers[keyPath] = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+            }
+            return .number(value)
         default: throw unexpected(expected: "a value")
         }
     }
@@ -138,7 +149,13 @@ struct JSONByteParser: ~Copyable {
         }
         while true {
             skipWhitespace()
-            elements.append(try parseValue(depth: depth))
+            if numberPathsToCapture.isEmpty {
+                elements.append(try parseValue(depth: depth))
+            } else {
+                keyPath.append("[]")
+                elements.append(try parseValue(depth: depth))
+                keyPath.removeLast()
+            }
             skipWhitespace()
             guard i < bytes.count else { throw unexpected(expected: "',' or ']'") }
             switch bytes[i] {
@@ -170,7 +187,13 @@ struct JSONByteParser: ~Copyable {
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw unexpected(expected: "':'") }
             i += 1
             skipWhitespace()
-            pairs.append((key, try parseValue(depth: depth)))
+            if numberPathsToCapture.isEmpty {
+                pairs.append((key, try parseValue(depth: depth)))
+            } else {
+                keyPath.append(key)
+                pairs.append((key, try parseValue(depth: depth)))
+                keyPath.removeLast()
+            }
             skipWhitespace()
             guard i < bytes.count else { throw unexpected(expected: "',' or '}'") }
             switch bytes[i] {

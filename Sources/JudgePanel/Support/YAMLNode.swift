@@ -18,10 +18,20 @@ struct YAMLMap {
 
     /// Parses a YAML document's root mapping.
     static func load(path: String, context: String) throws -> YAMLMap {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw JudgePanelError.badInput("is a directory, not a file", file: path)
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw JudgePanelError.badInput("no such file", file: path)
         }
-        return try parse(text: String(decoding: data, as: UTF8.self), file: path, context: context)
+        guard let text = String(validating: data, as: UTF8.self) else {
+            // Name the line of the first bad byte rather than read U+FFFD into a prompt or a name.
+            let valid = data.withUnsafeBytes { LineReader.firstInvalidUTF8($0.bindMemory(to: UInt8.self)) }
+            let line = 1 + data.prefix(valid).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            throw JudgePanelError.badInput("invalid UTF-8", file: path, line: line)
+        }
+        return try parse(text: text, file: path, context: context)
     }
 
     static func parse(text: String, file: String, context: String) throws -> YAMLMap {
