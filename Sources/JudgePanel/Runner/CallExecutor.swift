@@ -22,6 +22,8 @@ final class JudgeRuntime: Sendable {
     let provider: any JudgeProvider
     let limiter: RateLimiter
     let semaphore: AsyncSemaphore
+    /// What the judge's server asked for during this run (parameters dropped or renamed, logprobs off).
+    let adjustments = JudgeAdjustments()
 
     init(config: JudgeConfig, provider: any JudgeProvider) {
         self.config = config
@@ -63,11 +65,10 @@ struct CallExecutor: Sendable {
         }
         let messages = Prompting.messages(rubric: rubric, item: shown, order: call.order, checklist: checklist)
         let questionCount = checklist?.count ?? rubric.checklist?.items.count ?? 0
-        let request = CompletionRequest(
-            model: config.model, messages: messages, temperature: config.temperature, maxTokens: config.maxTokens,
-            seed: config.seed.map { $0 + call.sample },
+        var request = RequestBuilder.request(
+            config: config, messages: messages,
             jsonSchema: config.structuredOutput ? Prompting.schema(rubric: rubric, questions: questionCount) : nil,
-            topLogprobs: config.topLogprobs)
+            sample: call.sample, adjustments: judge.adjustments)
         var vote = Vote(
             item: item.id, judge: config.name, protocol: rubric.kind, order: call.order, sample: call.sample)
         vote.variant = call.variant
@@ -77,7 +78,9 @@ struct CallExecutor: Sendable {
         var usage = TokenUsage(promptTokens: 0, completionTokens: 0)
         var attempts = 0
         var allCached = true
+        var reasoningTokens: Int?
         func finish() -> Vote {
+            usage.reasoningTokens = reasoningTokens
             let elapsed = ContinuousClock.now - started
             vote.latencyMS = (Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
                 .rounded()
@@ -91,43 +94,62 @@ struct CallExecutor: Sendable {
             return vote
         }
         let first: CompletionResponse
-        do {
-            let r = try await send(request, sample: call.sample, judge: judge)
-            first = r.response
+        func count(_ r: Sent) {
             attempts += r.attempts
             allCached = allCached && r.cached
             usage.promptTokens += r.response.usage?.promptTokens ?? 0
             usage.completionTokens += r.response.usage?.completionTokens ?? 0
+            if let t = r.response.usage?.reasoningTokens { reasoningTokens = (reasoningTokens ?? 0) + t }
+        }
+        do {
+            let r = try await sendAdapting(&request, sample: call.sample, judge: judge)
+            first = r.response
+            count(r)
         } catch let e as SendFailure {
             vote.status = .error
             vote.error = e.error.message
-            vote.reason = e.error.reason
+            vote.reason = ReplyOutcome.reason(for: e.error)
             attempts += e.attempts
             allCached = false
+            return finish()
+        }
+        // A refusal, a content filter or a cut prompt is recorded as such, with no re-ask.
+        if let outcome = ReplyOutcome.withheld(first) {
+            vote.status = .abstain
+            vote.reason = outcome.reason
+            vote.error = outcome.message
+            vote.raw = first.refusal ?? first.text
             return finish()
         }
         var answer = parser.parse(first.text)
         var answering = first
         var raw = first.text
+        var lengthStopped = first.finishReason == "length"
         if answer == nil {
             var repairRequest = request
-            repairRequest.messages =
-                messages + [.assistant(first.text), .user(Prompting.repairMessage(rubric: rubric, structured: config.structuredOutput))]
+            repairRequest.messages = ReplyOutcome.repairMessages(
+                messages, firstReply: first.text,
+                repair: Prompting.repairMessage(rubric: rubric, structured: config.structuredOutput))
             do {
-                let r = try await send(repairRequest, sample: call.sample, judge: judge)
-                attempts += r.attempts
-                allCached = allCached && r.cached
-                usage.promptTokens += r.response.usage?.promptTokens ?? 0
-                usage.completionTokens += r.response.usage?.completionTokens ?? 0
-                raw = first.text + "\n---repair---\n" + r.response.text
+                let r = try await sendAdapting(&repairRequest, sample: call.sample, judge: judge)
+                count(r)
+                raw = first.text + "\n---repair---\n" + (r.response.refusal ?? r.response.text)
+                if let outcome = ReplyOutcome.withheld(r.response) {
+                    vote.status = .abstain
+                    vote.reason = outcome.reason
+                    vote.error = "repair re-ask: \(outcome.message)"
+                    vote.raw = raw
+                    return finish()
+                }
                 answer = parser.parse(r.response.text)
                 answering = r.response
+                if r.response.finishReason == "length" { lengthStopped = true }
                 if answer != nil { vote.repaired = true }
             } catch let e as SendFailure {
                 vote.status = .error
                 vote.raw = first.text
                 vote.error = "repair re-ask failed: \(e.error.message)"
-                vote.reason = e.error.reason
+                vote.reason = ReplyOutcome.reason(for: e.error)
                 attempts += e.attempts
                 allCached = false
                 return finish()
@@ -136,10 +158,17 @@ struct CallExecutor: Sendable {
         vote.raw = raw
         guard let answer else {
             vote.status = .abstain
-            vote.error = "unparseable answer (after one repair re-ask)"
-            vote.reason = .unparsed
+            if lengthStopped {
+                vote.error = "reply cut at the output-token limit with no verdict (after one repair re-ask)"
+                vote.reason = .length
+            } else {
+                vote.error = "unparseable answer (after one repair re-ask)"
+                vote.reason = .unparsed
+            }
             return finish()
         }
+        // A cut-off reply that still holds a verdict keeps it, flagged.
+        if answering.finishReason == "length" { vote.reason = .length }
         switch answer {
         case .choice(let shownChoice):
             vote.verdict = call.order == .ba ? shownChoice.swapped : shownChoice

@@ -11,7 +11,7 @@ enum ProviderFactory {
         let providers: [any JudgeProvider] = try baseURLs.map { text in
             guard let url = URL(string: text) else { throw JudgePanelError.badInput("judge '\(judge.name)': bad base_url") }
             switch judge.provider {
-            case .openai, .llamacpp: return OpenAIProvider(baseURL: url, apiKey: key, transport: transport)
+            case .openai, .llamacpp, .azure: return OpenAIProvider(baseURL: url, apiKey: key, transport: transport)
             case .anthropic: return AnthropicProvider(baseURL: url, apiKey: key, transport: transport)
             case .gemini: return GeminiProvider(baseURL: url, apiKey: key, transport: transport)
             case .ollama: return OllamaProvider(baseURL: url, apiKey: key, transport: transport)

@@ -87,12 +87,11 @@ public struct ScoreJob: Sendable {
                 e.2 += judge.maxTokens ?? 512
                 per[judge.name] = e
                 if let cache = options.cache {
-                    let request = CompletionRequest(
-                        model: judge.model, messages: messages, temperature: judge.temperature, maxTokens: judge.maxTokens,
-                        seed: judge.seed.map { $0 + call.sample },
+                    let request = RequestBuilder.request(
+                        config: judge, messages: messages,
                         jsonSchema: judge.structuredOutput
                             ? Prompting.schema(rubric: rubric, questions: options.checklists[item.id]?.count ?? rubric.checklist?.items.count ?? 0) : nil,
-                        topLogprobs: judge.topLogprobs)
+                        sample: call.sample)
                     if cache.get(ResponseCache.key(provider: judge.provider, request: request, sample: call.sample)) != nil { cached += 1 }
                 }
             }
@@ -140,7 +139,8 @@ public struct ScoreJob: Sendable {
             throw error
         }
         await journal.close()
-        let report = MetaAnalysis(options: analysis).report(items: items, votes: result.votes)
+        var report = MetaAnalysis(options: analysis).report(items: items, votes: result.votes)
+        if !result.adjustments.isEmpty { report.notes = (report.notes ?? []) + result.adjustments }
         let errors = result.votes.filter { $0.status == .error }.count
         var json = JSONValue(encoding: report) ?? .object([:])
         if case .object(var o) = json {
