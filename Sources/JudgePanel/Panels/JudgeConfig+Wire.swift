@@ -155,10 +155,13 @@ package enum RequestBuilder {
         adjustments: JudgeAdjustments? = nil, maxTokensFloor: Int? = nil
     ) -> CompletionRequest {
         let traits = config.traits
+        // `cond ? schema : nil` infers `nil` as JSONValue.null (ExpressibleByNilLiteral): a null schema is none.
+        var schema = jsonSchema
+        if schema?.isNull == true { schema = .none }
         var request = CompletionRequest(
             model: config.model, messages: messages, temperature: config.temperature,
             maxTokens: config.maxTokens.map { max($0, maxTokensFloor ?? 0) }, seed: config.seed.map { $0 + sample },
-            jsonSchema: jsonSchema, topLogprobs: config.topLogprobs)
+            jsonSchema: schema, topLogprobs: config.topLogprobs)
         // A sampling default the model rejects is left out (an explicit one was refused at load time).
         if let t = request.temperature, t != 1, traits.rejectsSampling.contains("temperature") {
             request.temperature = nil
