@@ -141,6 +141,8 @@ public struct ScoreJob: Sendable {
         await journal.close()
         var report = MetaAnalysis(options: analysis).report(items: items, votes: result.votes)
         if !result.adjustments.isEmpty { report.notes = (report.notes ?? []) + result.adjustments }
+        report.notes = (report.notes ?? []) + Self.logprobNotes(result.votes, judges: panel.judges.map(\.name))
+        if report.notes?.isEmpty == true { report.notes = nil }
         let errors = result.votes.filter { $0.status == .error }.count
         var json = JSONValue(encoding: report) ?? .object([:])
         if case .object(var o) = json {
@@ -179,6 +181,21 @@ public struct ScoreJob: Sendable {
         try RunReports.writeScoreHTML(dir, report: report, items: items, votes: result.votes, itemsPath: itemsPath, rubric: rubric, panel: panel, analysis: analysis, started: started)
         try dir.writeJSON("config.json", resolvedConfig)
         return Outcome(result: result, report: report, reportJSON: json, errors: errors)
+    }
+
+    /// Per judge that asked for log-probabilities: "logprobs unavailable", or the share of degenerate readings.
+    package static func logprobNotes(_ votes: [Vote], judges: [String]) -> [String] {
+        judges.compactMap { name in
+            let asked = votes.filter { $0.judge == name && $0.logprobs != nil }
+            guard !asked.isEmpty else { return nil }
+            let unavailable = asked.filter { $0.logprobs == "unavailable" }.count
+            if unavailable == asked.count { return "judge '\(name)': logprobs unavailable" }
+            let probs = asked.compactMap(\.probs)
+            guard !probs.isEmpty else { return nil }
+            let degenerate = probs.filter(Probabilities.isDegenerate).count
+            return "judge '\(name)': probabilities degenerate (one label ≥ 0.999) on \(degenerate) of \(probs.count) votes"
+                + (unavailable > 0 ? "; logprobs unavailable on \(unavailable)" : "")
+        }
     }
 
     /// The resolved configuration (no keys: only the names of the variables they come from).
