@@ -406,3 +406,63 @@ struct EscapeHatchTests {
         #expect(throws: JudgePanelError.self) { try Panel.parse(yaml: yaml, environment: [:]) }
     }
 }
+
+@Suite("Today's judges: reading provider errors")
+struct WireFixTests {
+    private func error(_ status: Int, _ body: String) -> ProviderError {
+        ProviderError.http(HTTPResponse(status: status, headers: [:], body: Data(body.utf8)))
+    }
+
+    @Test func unsupportedParameterShapes() {
+        #expect(
+            WireFix.detect(error(400, #"{"error":{"message":"Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.","type":"invalid_request_error","param":"max_tokens","code":"unsupported_parameter"}}"#))
+                == .rename(from: "max_tokens", to: "max_completion_tokens"))
+        #expect(
+            WireFix.detect(error(400, #"{"error":{"message":"Unsupported value: 'temperature' does not support 0 with this model. Only the default (1) value is supported.","type":"invalid_request_error","param":"temperature","code":"unsupported_value"}}"#))
+                == .drop("temperature"))
+        #expect(
+            WireFix.detect(error(400, #"{"error":{"message":"Unrecognized request argument supplied: seed","type":"invalid_request_error"}}"#))
+                == .drop("seed"))
+        #expect(WireFix.detect(error(403, #"{"error":{"message":"You are not allowed to request logprobs from this model"}}"#)) == .noLogprobs)
+        #expect(
+            WireFix.detect(error(400, #"{"error":{"code":400,"message":"Logprobs is not enabled for models/gemini-2.5-pro","status":"INVALID_ARGUMENT"}}"#))
+                == .noLogprobs)
+        #expect(WireFix.detect(error(400, #"{"error":{"message":"Invalid value for messages"}}"#)) == nil)
+        #expect(WireFix.detect(error(429, #"{"error":{"message":"Unsupported parameter: 'x'"}}"#)) == nil)
+        #expect(WireFix.detect(error(500, #"{"error":{"message":"Unsupported parameter: 'x'"}}"#)) == nil)
+    }
+
+    @Test func contextOverflowShapes() {
+        #expect(ContextOverflow.matches(error(400, #"{"error":{"message":"This model's maximum context length is 128000 tokens.","code":"context_length_exceeded"}}"#)))
+        #expect(ContextOverflow.matches(error(400, #"{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 208000 tokens > 200000 maximum"}}"#)))
+        #expect(ContextOverflow.matches(error(400, #"{"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error"}}"#)))
+        #expect(!ContextOverflow.matches(error(400, #"{"error":{"message":"Invalid API key"}}"#)))
+        #expect(!ContextOverflow.matches(error(503, #"{"error":{"message":"maximum context length"}}"#)))
+    }
+
+    @Test func thinkingRejectsAnExplicitTemperature() throws {
+        let yaml = """
+            version: 1
+            judges:
+              - name: claude
+                provider: anthropic
+                model: claude-sonnet-4-5
+                temperature: 0
+                thinking: {budget_tokens: 2048}
+            """
+        #expect(throws: JudgePanelError.self) { try Panel.parse(yaml: yaml, environment: [:]) }
+        let ok = try Panel.parse(yaml: yaml.replacingOccurrences(of: "temperature: 0", with: "family: claude"), environment: [:])
+        #expect(ok.judges[0].thinkingBudget == 2048)
+        #expect(ok.judges[0].maxTokens == 2048 + 1024)
+        let small = yaml.replacingOccurrences(of: "temperature: 0", with: "max_tokens: 1000")
+        #expect(throws: JudgePanelError.self) { try Panel.parse(yaml: small, environment: [:]) }
+    }
+
+    @Test func extraBodyDeepMergesAndNullRemoves() {
+        var wire = WireSettings()
+        wire.extraBody = ["options": ["num_ctx": 8192, "temperature": nil], "think": false]
+        wire.omit = ["seed"]
+        let merged = wire.finish(["model": "m", "seed": 1, "options": ["temperature": 0, "num_predict": 10]])
+        #expect(merged == ["model": "m", "think": false, "options": ["num_predict": 10, "num_ctx": 8192]])
+    }
+}

@@ -54,7 +54,7 @@ public struct WireSettings: Sendable, Hashable {
     }
 
     /// Applies `omit` and then `extraBody` to a provider's body.
-    func finish(_ body: JSONValue) -> JSONValue {
+    package func finish(_ body: JSONValue) -> JSONValue {
         guard case .object(var o) = body else { return body }
         for key in omit { o[key] = nil }
         let merged = JSONValue.object(o)
@@ -62,7 +62,7 @@ public struct WireSettings: Sendable, Hashable {
     }
 
     /// Adds `headers` to a provider's headers; a header judgepanel sets for the key is never replaced.
-    func finish(headers base: [String: String]) -> [String: String] {
+    package func finish(headers base: [String: String]) -> [String: String] {
         var out = base
         let protected: Set<String> = ["authorization", "x-api-key", "x-goog-api-key", "api-key"]
         for (k, v) in headers where !protected.contains(k.lowercased()) { out[k.lowercased()] = v }
