@@ -466,3 +466,74 @@ struct WireFixTests {
         #expect(merged == ["model": "m", "think": false, "options": ["num_predict": 10, "num_ctx": 8192]])
     }
 }
+
+@Suite("Today's judges: the built CLI", .serialized)
+struct TodaysJudgesCLITests {
+    /// The issue's panel: gpt-5-mini, o4-mini with logprobs, a refusing model, claude-sonnet-4-5 with structured
+    /// output and an Ollama model on a long item, each with judgepanel's defaults, against servers that answer as
+    /// documented: every vote once, right or with a reason, no ok vote from a cut prompt.
+    @Test func todaysPanelEndToEnd() async throws {
+        let dir = try tempDir("today")
+        let long = String(repeating: "Some long supporting detail about the topic at hand. ", count: 250)
+        let items = [
+            #"{"id":"a","prompt":"Capital of France?","response_a":"Paris, a good answer.","response_b":"Lyon.","label":"A"}"#,
+            #"{"id":"b","prompt":"2+2?","response_a":"5.","response_b":"4, the good answer.","label":"B"}"#,
+            #"{"id":"long","prompt":"Explain.","response_a":"good \#(long)","response_b":"bad \#(long)","label":"A"}"#,
+        ]
+        try (items.joined(separator: "\n") + "\n").write(
+            to: dir.appendingPathComponent("items.jsonl"), atomically: true, encoding: .utf8)
+        let server = FakeProviderServer { request in
+            request.model == "gpt-4o-refuser" ? .stopped("I can't help with that.", .refusal) : await oracle.handler(request)
+        }
+        try await server.start()
+        let base = await server.baseURL.absoluteString
+        let panel = """
+            version: 1
+            judges:
+              - {name: gpt5, provider: openai, model: gpt-5-mini, base_url: \(base)/v1, retries: 1}
+              - {name: o4, provider: openai, model: o4-mini, base_url: \(base)/v1, logprobs: 5, concurrency: 1}
+              - {name: refuser, provider: openai, model: gpt-4o-refuser, base_url: \(base)/v1}
+              - {name: claude, provider: anthropic, model: claude-sonnet-4-5, base_url: \(base), structured_output: true}
+              - {name: ollama, provider: ollama, model: llama3.2, base_url: \(base), ctx_size: 2048}
+            """
+        try panel.write(to: dir.appendingPathComponent("panel.yaml"), atomically: true, encoding: .utf8)
+        let r = try await runJudgepanel([
+            "score", dir.appendingPathComponent("items.jsonl").path, "--rubric", "rubrics/pairwise-mtbench.yaml",
+            "--panel", dir.appendingPathComponent("panel.yaml").path, "--out", dir.appendingPathComponent("run").path,
+            "--no-cache",
+        ])
+        await server.stop()
+        #expect(r.code == 0, "\(r.err)")
+        #expect(r.out.contains("judge 'o4': logprobs unavailable"))
+        let votes = try VotesFile.load(path: dir.appendingPathComponent("run/votes.jsonl").path)
+        #expect(votes.count == 3 * 5 * 2)
+        #expect(Set(votes.map(\.key)).count == votes.count)
+        for v in votes {
+            #expect(v.isOK || v.reason != nil, "\(v.judge) \(v.item)")
+            #expect(v.status != .error, "\(v.judge) \(v.item): \(v.error ?? "")")
+            switch v.judge {
+            case "refuser": #expect(v.status == .abstain && v.reason == .refusal && v.raw == "I can't help with that.")
+            case "ollama" where v.item == "long": #expect(v.status == .abstain && v.reason == .context)
+            case "o4": #expect(v.isOK && v.logprobs == "unavailable")
+            default: #expect(v.isOK, "\(v.judge) \(v.item)")
+            }
+        }
+        let report = try JSONValue.parse(Data(contentsOf: dir.appendingPathComponent("run/report.json")))
+        #expect(report["notes"]?.arrayValue?.contains { $0.stringValue?.contains("logprobs unavailable") == true } == true)
+    }
+
+    @Test func rejectedExplicitValueExitsTwo() async throws {
+        let dir = try tempDir("today-bad")
+        try #"{"id":"a","prompt":"q","response_a":"x","response_b":"y"}"#.write(
+            to: dir.appendingPathComponent("items.jsonl"), atomically: true, encoding: .utf8)
+        try "version: 1\njudges:\n  - name: mini\n    model: o4-mini\n    temperature: 0\n".write(
+            to: dir.appendingPathComponent("panel.yaml"), atomically: true, encoding: .utf8)
+        let r = try await runJudgepanel([
+            "score", dir.appendingPathComponent("items.jsonl").path, "--rubric", "rubrics/pairwise-mtbench.yaml",
+            "--panel", dir.appendingPathComponent("panel.yaml").path, "--out", dir.appendingPathComponent("run").path,
+        ])
+        #expect(r.code == 2)
+        #expect(r.err.contains("panel.yaml") && r.err.contains("mini") && r.err.contains("temperature"))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("run/votes.jsonl").path))
+    }
+}

@@ -218,6 +218,8 @@ public struct ScoreJob: Sendable {
                         "concurrency": .number(Double(j.concurrency)), "samples": .number(Double(j.samples)),
                         "structured_output": .bool(j.structuredOutput),
                         "gguf": j.llamacpp.map { .string($0.gguf) } ?? .null,
+                        // wire settings; header values are left out (only their names)
+                        "wire": RequestBuilder.request(config: j, messages: [], jsonSchema: nil, sample: 0).wire.fingerprint,
                     ]
                 }),
             ],
