@@ -70,10 +70,11 @@ struct ReasoningModelTests {
         }
     }
 
-    /// o4-mini with `logprobs: 5`: the server refuses logprobs (403); the judge asks again without them, once.
+    /// o4-mini with `logprobs: 5`: the server refuses logprobs (403); the judge asks again without them, once,
+    /// even with every call in flight at the same time (the first call goes alone).
     @Test func refusedLogprobsFallBackOncePerJudge() async throws {
         try await withFakeServer(oracle.handler) { server, base in
-            let j = judge("o4-mini", base: base) { $0.topLogprobs = 5 }
+            let j = judge("o4-mini", base: base, concurrency: 8) { $0.topLogprobs = 5 }
             let result = try await run([j], items: twoItems)
             #expect(result.votes.count == 4)
             #expect(result.votes.allSatisfy { $0.isOK && $0.logprobs == "unavailable" })
@@ -93,7 +94,7 @@ struct ReasoningModelTests {
         let server = FakeProviderServer(rules: rules, handler: oracle.handler)
         try await server.start()
         let base = await server.baseURL
-        let j = judge("acme-reasoner", base: base)
+        let j = judge("acme-reasoner", base: base, concurrency: 8)
         let result = try await run([j], items: twoItems)
         await server.stop()
         #expect(result.votes.allSatisfy { $0.isOK })

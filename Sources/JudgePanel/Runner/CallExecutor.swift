@@ -24,6 +24,8 @@ final class JudgeRuntime: Sendable {
     let semaphore: AsyncSemaphore
     /// What the judge's server asked for during this run (parameters dropped or renamed, logprobs off).
     let adjustments = JudgeAdjustments()
+    /// The judge's first call goes alone (``FirstCallGate``).
+    let firstCall = FirstCallGate()
 
     init(config: JudgeConfig, provider: any JudgeProvider) {
         self.config = config

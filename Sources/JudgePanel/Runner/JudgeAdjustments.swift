@@ -86,3 +86,32 @@ package final class JudgeAdjustments: Sendable {
         }
     }
 }
+
+/// Lets a judge's first HTTP call go alone: the others wait until it is answered, so a parameter the server
+/// rejects is learned from one request, not from every call in flight at once.
+package actor FirstCallGate {
+    private var done = false
+    private var leading = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    package init() {}
+
+    /// True for the caller that must go first (it calls ``open()`` when answered); others return once it has.
+    package func enter() async -> Bool {
+        if done { return false }
+        if !leading {
+            leading = true
+            return true
+        }
+        await withCheckedContinuation { waiters.append($0) }
+        return false
+    }
+
+    /// Lets every waiting call go.
+    package func open() {
+        done = true
+        let w = waiters
+        waiters = []
+        for c in w { c.resume() }
+    }
+}

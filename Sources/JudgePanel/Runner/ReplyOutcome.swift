@@ -51,8 +51,23 @@ enum ReplyOutcome {
 extension CallExecutor {
     /// ``send(_:sample:judge:)`` that adapts to the judge's server: a 400 naming an unsupported parameter, or a
     /// refusal to give log-probabilities, is learned once for the judge (``JudgeAdjustments``) and the call is
-    /// sent again without it. `request` is updated to what was finally sent.
+    /// sent again without it. `request` is updated to what was finally sent. The judge's first call goes alone,
+    /// so the server answers such a 400 once, not once per call in flight.
     func sendAdapting(_ request: inout CompletionRequest, sample: Int, judge: JudgeRuntime) async throws -> Sent {
+        let leader = await judge.firstCall.enter()
+        do {
+            let r = try await sendAdaptingOnce(&request, sample: sample, judge: judge)
+            if leader { await judge.firstCall.open() }
+            return r
+        } catch {
+            if leader { await judge.firstCall.open() }
+            throw error
+        }
+    }
+
+    private func sendAdaptingOnce(_ request: inout CompletionRequest, sample: Int, judge: JudgeRuntime) async throws
+        -> Sent
+    {
         request = judge.adjustments.apply(request)
         var spent = 0
         for _ in 0..<4 {
