@@ -459,6 +459,23 @@ struct WireFixTests {
         #expect(throws: JudgePanelError.self) { try Panel.parse(yaml: small, environment: [:]) }
     }
 
+    /// Ollama's `prompt_eval_count` (cached tokens included; older versions: `prompt_eval_cached_count` apart).
+    @Test(arguments: [
+        (#""prompt_eval_count": 600"#, false),  // the whole prompt (~500 tokens at 4 bytes a token)
+        (#""prompt_eval_count": 40"#, true),  // far below the prompt: cut
+        (#""prompt_eval_count": 40, "prompt_eval_cached_count": 560"#, false),  // the rest came from the cache
+        (#""prompt_eval_count": 2048"#, true),  // fills the window sent (ctx_size 2048)
+    ])
+    func ollamaPromptEvalCount(counts: String, truncated: Bool) async throws {
+        let transport = ProviderWireCapturingTransport(
+            json: #"{"model":"m","message":{"role":"assistant","content":"[[A]]"},"done":true,"done_reason":"stop",\#(counts),"eval_count":3}"#)
+        let p = OllamaProvider(baseURL: URL(string: "http://127.0.0.1:11434")!, apiKey: nil, transport: transport)
+        var request = CompletionRequest(model: "m", messages: [.user(String(repeating: "word ", count: 400))])
+        request.wire.numCtx = 2048
+        let r = try await p.complete(request, timeout: 5)
+        #expect((r.promptTruncated == true) == truncated)
+    }
+
     @Test func extraBodyDeepMergesAndNullRemoves() {
         var wire = WireSettings()
         wire.extraBody = ["options": ["num_ctx": 8192, "temperature": nil], "think": false]

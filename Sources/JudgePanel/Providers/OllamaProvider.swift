@@ -78,12 +78,19 @@ public struct OllamaProvider: JudgeProvider {
                 url: endpoint, headers: request.wire.finish(headers: headers()), body: body(request).data,
                 timeout: timeout))
         guard (200..<300).contains(response.status) else { throw ProviderError.http(response) }
-        var reply = try Self.parse(response.body)
-        // `prompt_eval_count` is the number of prompt tokens evaluated: when Ollama cut the prompt to `num_ctx`
-        // it is below the prompt's size (or fills the whole window). Such a reply is never scored.
-        if let evaluated = reply.usage?.promptTokens, evaluated > 0 {
-            let window = numCtx(request)
-            if evaluated < OllamaContext.minimumPromptTokens(request.messages) || evaluated >= window {
+        let json = try JSONValue.decodeBody(response.body)
+        var reply = try Self.parse(json)
+        // `prompt_eval_count` is the number of prompt tokens evaluated, cached ones included (Ollama's
+        // llm/llama_server.go: CacheN + PromptN, https://github.com/ollama/ollama/pull/16428). When Ollama cut the
+        // prompt to `num_ctx` it fills the whole window, or is below the prompt's size. Versions that reported
+        // only newly evaluated tokens give `prompt_eval_cached_count` beside it, so the size check adds it back
+        // (an absent count, as on a fully cached prompt in old versions, is not checked). Such a reply is never
+        // scored.
+        if let evaluated = json["prompt_eval_count"]?.intValue, evaluated > 0 {
+            let cached = json["prompt_eval_cached_count"]?.intValue ?? 0
+            if evaluated >= numCtx(request)
+                || evaluated + cached < OllamaContext.minimumPromptTokens(request.messages)
+            {
                 reply.promptTruncated = true
             }
         }
@@ -91,7 +98,10 @@ public struct OllamaProvider: JudgeProvider {
     }
 
     static func parse(_ data: Data) throws -> CompletionResponse {
-        let json = try JSONValue.decodeBody(data)
+        try parse(JSONValue.decodeBody(data))
+    }
+
+    static func parse(_ json: JSONValue) throws -> CompletionResponse {
         if let err = json["error"], !err.isNull {
             throw ProviderError(kind: .server, message: "provider error: \(err["message"]?.textValue ?? err.textValue)")
         }
