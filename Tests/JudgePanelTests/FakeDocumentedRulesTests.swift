@@ -183,6 +183,7 @@ struct DegenerateProbabilityTests {
         llama.temperature = 0
         let r = RequestBuilder.request(config: llama, messages: [.user("x")], jsonSchema: nil, sample: 0)
         #expect(r.temperature == -1)
+        #expect(r.topLogprobs == 20)
         llama.topLogprobs = nil
         #expect(RequestBuilder.request(config: llama, messages: [.user("x")], jsonSchema: nil, sample: 0).temperature == 0)
         let openai = JudgeConfig(name: "o", provider: .openai, model: "gpt-4o-mini", topLogprobs: 5)

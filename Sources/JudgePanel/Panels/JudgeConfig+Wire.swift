@@ -170,8 +170,11 @@ package enum RequestBuilder {
         // a negative temperature is the same greedy decoding with the probabilities of a plain softmax of the
         // logits (https://github.com/ggml-org/llama.cpp/tree/master/tools/server README, `/completion`:
         // "If temperature is negative, tokens are sampled greedily but the probabilities are calculated").
-        if config.provider == .llamacpp, request.topLogprobs != nil, request.temperature == 0 {
-            request.temperature = -1
+        if config.provider == .llamacpp, let n = request.topLogprobs {
+            if request.temperature == 0 { request.temperature = -1 }
+            // A short top-k list often holds one verdict label only, which renormalises to P = 1.0: read at least
+            // 20 alternatives at the verdict position (llama.cpp's `n_probs` has no small cap).
+            request.topLogprobs = max(n, 20)
         }
         var wire = WireSettings(
             reasoningEffort: config.reasoningEffort, thinkingBudget: config.thinkingBudget,
