@@ -116,7 +116,8 @@ public struct FakeAPIRules: Sendable {
             let isFinalAssistant = i == messages.count - 1 && m["role"]?.stringValue == "assistant"
             if FakeRequest.text(of: m["content"]).isEmpty && !isFinalAssistant {
                 return error(
-                    "messages.\(i): all messages must have non-empty content except for the optional final assistant message")
+                    "messages.\(i): all messages must have non-empty content except for the optional final assistant message"
+                )
             }
         }
         if body["thinking"]?["type"]?.stringValue == "enabled" {
@@ -144,7 +145,8 @@ public struct FakeAPIRules: Sendable {
         for content in body["contents"]?.arrayValue ?? [] {
             for part in content["parts"]?.arrayValue ?? [] where part["text"]?.stringValue == "" {
                 return error(
-                    "Unable to submit request because it has an empty text parameter. Add a value to the parameter and try again.")
+                    "Unable to submit request because it has an empty text parameter. Add a value to the parameter and try again."
+                )
             }
         }
         let config = body["generationConfig"]

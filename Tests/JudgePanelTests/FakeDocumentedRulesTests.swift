@@ -51,11 +51,13 @@ struct FakeDocumentedRulesTests {
             #expect(e3["error"]?["message"]?.stringValue?.contains("not allowed to request logprobs") == true)
             let (s4, _) = try await post(
                 base, "/v1/chat/completions",
-                #"{"model":"gpt-5-mini","temperature":1,"max_completion_tokens":10,"messages":[{"role":"user","content":"hi"}]}"#)
+                #"{"model":"gpt-5-mini","temperature":1,"max_completion_tokens":10,"messages":[{"role":"user","content":"hi"}]}"#
+            )
             #expect(s4 == 200)
             let (s5, _) = try await post(
                 base, "/v1/chat/completions",
-                #"{"model":"gpt-5-chat-latest","temperature":0,"max_tokens":10,"messages":[{"role":"user","content":"hi"}]}"#)
+                #"{"model":"gpt-5-chat-latest","temperature":0,"max_tokens":10,"messages":[{"role":"user","content":"hi"}]}"#
+            )
             #expect(s5 == 200)
             #expect(await server.requestCount() == 5)
         }
@@ -75,11 +77,13 @@ struct FakeDocumentedRulesTests {
                 headers: anthropicVersion)
             #expect(s2 == 400)
             #expect(e2["error"]?["message"]?.stringValue?.contains("max_tokens") == true)
-            let empty = #"{"model":"c","max_tokens":10,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":""},{"role":"user","content":"again"}]}"#
+            let empty =
+                #"{"model":"c","max_tokens":10,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":""},{"role":"user","content":"again"}]}"#
             let (s3, e3) = try await post(base, "/v1/messages", empty, headers: anthropicVersion)
             #expect(s3 == 400)
             #expect(e3["error"]?["message"]?.stringValue?.contains("non-empty content") == true)
-            let forced = #"{"model":"c","max_tokens":4096,"thinking":{"type":"enabled","budget_tokens":2048},"tools":[{"name":"judgement","input_schema":{"type":"object"}}],"tool_choice":{"type":"tool","name":"judgement"},"messages":[{"role":"user","content":"hi"}]}"#
+            let forced =
+                #"{"model":"c","max_tokens":4096,"thinking":{"type":"enabled","budget_tokens":2048},"tools":[{"name":"judgement","input_schema":{"type":"object"}}],"tool_choice":{"type":"tool","name":"judgement"},"messages":[{"role":"user","content":"hi"}]}"#
             let (s4, e4) = try await post(base, "/v1/messages", forced, headers: anthropicVersion)
             #expect(s4 == 400)
             #expect(e4["error"]?["message"] == "Thinking may not be enabled when tool_choice forces tool use.")
@@ -93,7 +97,8 @@ struct FakeDocumentedRulesTests {
         try await withFakeServer({ request in
             .text(request.wantsJSON ? #"{"verdict": "A"}"# : "[[A]]")
         }) { server, base in
-            let forced = #"{"model":"c","max_tokens":100,"tools":[{"name":"judgement","input_schema":{"type":"object"}}],"tool_choice":{"type":"tool","name":"judgement"},"messages":[{"role":"user","content":"hi"}]}"#
+            let forced =
+                #"{"model":"c","max_tokens":100,"tools":[{"name":"judgement","input_schema":{"type":"object"}}],"tool_choice":{"type":"tool","name":"judgement"},"messages":[{"role":"user","content":"hi"}]}"#
             let (status, reply) = try await post(base, "/v1/messages", forced, headers: anthropicVersion)
             #expect(status == 200)
             #expect(reply["stop_reason"] == "tool_use")
@@ -102,7 +107,8 @@ struct FakeDocumentedRulesTests {
             #expect(reply["content"]?[0]?["input"] == ["verdict": "A"])
             #expect(await server.recordedRequests().first?.wantsJSON == true)
             // `response_format` is not an Anthropic field: it does not ask for JSON.
-            let rf = #"{"model":"c","max_tokens":100,"response_format":{"type":"json_object"},"messages":[{"role":"user","content":"hi"}]}"#
+            let rf =
+                #"{"model":"c","max_tokens":100,"response_format":{"type":"json_object"},"messages":[{"role":"user","content":"hi"}]}"#
             let (_, plain) = try await post(base, "/v1/messages", rf, headers: anthropicVersion)
             #expect(plain["content"]?[0]?["text"] == "[[A]]")
         }
@@ -112,12 +118,14 @@ struct FakeDocumentedRulesTests {
     /// does not offer them are 400 INVALID_ARGUMENT.
     @Test func geminiRequestRules() async throws {
         try await withFakeServer({ _ in .text("[[A]]") }) { _, base in
-            let empty = #"{"contents":[{"role":"user","parts":[{"text":"hi"}]},{"role":"model","parts":[{"text":""}]},{"role":"user","parts":[{"text":"again"}]}]}"#
+            let empty =
+                #"{"contents":[{"role":"user","parts":[{"text":"hi"}]},{"role":"model","parts":[{"text":""}]},{"role":"user","parts":[{"text":"again"}]}]}"#
             let (s1, e1) = try await post(base, "/v1beta/models/gemini-2.5-flash:generateContent", empty)
             #expect(s1 == 400)
             #expect(e1["error"]?["status"] == "INVALID_ARGUMENT")
             #expect(e1["error"]?["message"]?.stringValue?.contains("empty text parameter") == true)
-            let lp = #"{"contents":[{"role":"user","parts":[{"text":"hi"}]}],"generationConfig":{"responseLogprobs":true,"logprobs":5}}"#
+            let lp =
+                #"{"contents":[{"role":"user","parts":[{"text":"hi"}]}],"generationConfig":{"responseLogprobs":true,"logprobs":5}}"#
             let (s2, e2) = try await post(base, "/v1beta/models/gemini-2.5-pro:generateContent", lp)
             #expect(s2 == 400)
             #expect(e2["error"]?["message"] == "Logprobs is not enabled for models/gemini-2.5-pro")
@@ -134,7 +142,8 @@ struct FakeDocumentedRulesTests {
             let (_, cut) = try await post(base, "/api/chat", body)
             #expect(cut["prompt_eval_count"] == 2048)
             #expect(cut["message"]?["content"] == "[[A]]")
-            let sized = #"{"model":"llama3.2","stream":false,"options":{"num_ctx":8192},"messages":[{"role":"user","content":"\#(long)"}]}"#
+            let sized =
+                #"{"model":"llama3.2","stream":false,"options":{"num_ctx":8192},"messages":[{"role":"user","content":"\#(long)"}]}"#
             let (_, whole) = try await post(base, "/api/chat", sized)
             #expect((whole["prompt_eval_count"]?.intValue ?? 0) > 4000)
         }
@@ -168,7 +177,8 @@ struct FakeDocumentedRulesTests {
         try await server.start()
         let base = await server.baseURL
         let (status, _) = try await post(
-            base, "/v1/chat/completions", #"{"model":"o4-mini","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}"#)
+            base, "/v1/chat/completions",
+            #"{"model":"o4-mini","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}"#)
         await server.stop()
         #expect(status == 200)
     }
@@ -185,32 +195,46 @@ struct DegenerateProbabilityTests {
         #expect(r.temperature == -1)
         #expect(r.topLogprobs == 20)
         llama.topLogprobs = nil
-        #expect(RequestBuilder.request(config: llama, messages: [.user("x")], jsonSchema: nil, sample: 0).temperature == 0)
+        #expect(
+            RequestBuilder.request(config: llama, messages: [.user("x")], jsonSchema: nil, sample: 0).temperature == 0)
         let openai = JudgeConfig(name: "o", provider: .openai, model: "gpt-4o-mini", topLogprobs: 5)
-        #expect(RequestBuilder.request(config: openai, messages: [.user("x")], jsonSchema: nil, sample: 0).temperature == 0)
+        #expect(
+            RequestBuilder.request(config: openai, messages: [.user("x")], jsonSchema: nil, sample: 0).temperature == 0)
     }
 
     /// A top-k list holding one verdict label renormalises to 1.0: degenerate. Two labels: a real reading.
     @Test func degenerateReadingsAreCountedPerJudge() {
-        let one = [TokenLogprob(token: "A", logprob: log(0.55), top: [
-            .init(token: "A", logprob: log(0.55)), .init(token: "The", logprob: log(0.2)),
-        ])]
-        let two = [TokenLogprob(token: "A", logprob: log(0.6), top: [
-            .init(token: "A", logprob: log(0.6)), .init(token: "B", logprob: log(0.3)),
-        ])]
+        let one = [
+            TokenLogprob(
+                token: "A", logprob: log(0.55),
+                top: [
+                    .init(token: "A", logprob: log(0.55)), .init(token: "The", logprob: log(0.2)),
+                ])
+        ]
+        let two = [
+            TokenLogprob(
+                token: "A", logprob: log(0.6),
+                top: [
+                    .init(token: "A", logprob: log(0.6)), .init(token: "B", logprob: log(0.3)),
+                ])
+        ]
         let p1 = Probabilities.pairwise(one, allowTie: true)!
         let p2 = Probabilities.pairwise(two, allowTie: true)!
         #expect(Probabilities.isDegenerate(p1.reduce(into: [:]) { $0[$1.key.rawValue] = $1.value }))
         #expect(!Probabilities.isDegenerate(p2.reduce(into: [:]) { $0[$1.key.rawValue] = $1.value }))
 
         var votes: [Vote] = []
-        for (i, probs) in [["A": 1.0], ["A": 0.7, "B": 0.3], ["B": 0.9995, "A": 0.0005], ["A": 0.5, "B": 0.5]].enumerated() {
+        for (i, probs) in [["A": 1.0], ["A": 0.7, "B": 0.3], ["B": 0.9995, "A": 0.0005], ["A": 0.5, "B": 0.5]]
+            .enumerated()
+        {
             var v = Vote(item: "i\(i)", judge: "j", protocol: .pairwise, order: .ab, verdict: .a)
             v.probs = probs
             v.logprobs = "ok"
             votes.append(v)
         }
-        let items = (0..<4).map { Item(id: "i\($0)", prompt: "p", responseA: "a", responseB: "b", label: .pairwise(.a)) }
+        let items = (0..<4).map {
+            Item(id: "i\($0)", prompt: "p", responseA: "a", responseB: "b", label: .pairwise(.a))
+        }
         let report = MetaAnalysis().report(items: items, votes: votes)
         #expect(report.judges.first?.degenerateProbsRate?.value == 0.5)
         let notes = ScoreJob.logprobNotes(votes, judges: ["j"])

@@ -30,7 +30,8 @@ private let liveItems = [
 private func liveCheck(_ judges: [JudgeConfig]) async throws {
     let rubric = try loadRubric("pairwise-mtbench")
     let options = RunOptions(cache: nil, environment: env)
-    let result = try await PanelRunner(panel: Panel(judges: judges), rubric: rubric, options: options).run(items: liveItems)
+    let result = try await PanelRunner(panel: Panel(judges: judges), rubric: rubric, options: options).run(
+        items: liveItems)
     #expect(result.votes.count == liveItems.count * 2 * judges.count)
     for v in result.votes {
         #expect(v.status != .error, "\(v.judge) \(v.item): \(v.error ?? "")")
@@ -46,7 +47,9 @@ private func liveCheck(_ judges: [JudgeConfig]) async throws {
     for note in result.adjustments { print("live: \(note)") }
 }
 
-private func live(_ name: String, _ provider: ProviderKind, _ model: String, _ configure: (inout JudgeConfig) -> Void = { _ in })
+private func live(
+    _ name: String, _ provider: ProviderKind, _ model: String, _ configure: (inout JudgeConfig) -> Void = { _ in }
+)
     -> JudgeConfig
 {
     var c = JudgeConfig(

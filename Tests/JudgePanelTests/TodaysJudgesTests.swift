@@ -24,9 +24,11 @@ private func judge(
     return c
 }
 
-private func run(_ judges: [JudgeConfig], items: [Item], rubric: String = "pairwise-mtbench") async throws -> RunResult {
+private func run(_ judges: [JudgeConfig], items: [Item], rubric: String = "pairwise-mtbench") async throws -> RunResult
+{
     let panel = Panel(judges: judges)
-    return try await PanelRunner(panel: panel, rubric: try loadRubric(rubric), options: panelTestOptions).run(items: items)
+    return try await PanelRunner(panel: panel, rubric: try loadRubric(rubric), options: panelTestOptions).run(
+        items: items)
 }
 
 private func bodies(_ server: FakeProviderServer) async -> [JSONValue] {
@@ -36,7 +38,9 @@ private func bodies(_ server: FakeProviderServer) async -> [JSONValue] {
 private let oracle = SimulatedJudge.oracle(quality: { $0.contains("good") ? 9 : 2 })
 
 private let twoItems = [
-    Item(id: "i1", prompt: "Capital of France?", responseA: "Paris, a good answer.", responseB: "Lyon.", label: .pairwise(.a)),
+    Item(
+        id: "i1", prompt: "Capital of France?", responseA: "Paris, a good answer.", responseB: "Lyon.",
+        label: .pairwise(.a)),
     Item(id: "i2", prompt: "2+2?", responseA: "5.", responseB: "4, the good answer.", label: .pairwise(.b)),
 ]
 
@@ -310,13 +314,15 @@ struct RefusalTests {
 
     /// vLLM's 400 for a prompt over max-model-len, and llama.cpp's `truncated`, are `context`.
     @Test func serverContextErrorsAreContext() async throws {
-        let vllm = #"{"object":"error","message":"This model's maximum context length is 4096 tokens. However, you requested 6000 tokens (5488 in the messages, 512 in the completion). Please reduce the length of the messages or completion.","type":"BadRequestError","param":null,"code":400}"#
+        let vllm =
+            #"{"object":"error","message":"This model's maximum context length is 4096 tokens. However, you requested 6000 tokens (5488 in the messages, 512 in the completion). Please reduce the length of the messages or completion.","type":"BadRequestError","param":null,"code":400}"#
         try await withFakeServer({ _ in .status(400, body: vllm) }) { server, base in
             let result = try await run([judge("m", base: base)], items: [twoItems[0]])
             #expect(result.votes.allSatisfy { $0.status == .error && $0.reason == .context })
             #expect(await server.requestCount() == 2)
         }
-        let reply = #"{"choices":[{"index":0,"message":{"role":"assistant","content":"[[A]]"},"finish_reason":"stop"}],"usage":{"prompt_tokens":4096,"completion_tokens":3},"truncated":true}"#
+        let reply =
+            #"{"choices":[{"index":0,"message":{"role":"assistant","content":"[[A]]"},"finish_reason":"stop"}],"usage":{"prompt_tokens":4096,"completion_tokens":3},"truncated":true}"#
         try await withFakeServer({ _ in .status(200, body: reply) }) { _, base in
             let result = try await run([judge("m", base: base)], items: [twoItems[0]])
             #expect(result.votes.allSatisfy { $0.status == .abstain && $0.reason == .context })
@@ -340,8 +346,10 @@ struct EscapeHatchTests {
                     omit: [seed]
                 """
             let panel = try Panel.parse(yaml: yaml, environment: [:])
-            let result = try await PanelRunner(panel: panel, rubric: try loadRubric("pairwise-mtbench"), options: panelTestOptions)
-                .run(items: [twoItems[0]])
+            let result = try await PanelRunner(
+                panel: panel, rubric: try loadRubric("pairwise-mtbench"), options: panelTestOptions
+            )
+            .run(items: [twoItems[0]])
             #expect(result.votes.allSatisfy { $0.isOK })
             let request = try #require(await server.recordedRequests().first)
             #expect(request.headers["http-referer"] == "https://example.org")
@@ -390,7 +398,8 @@ struct EscapeHatchTests {
         let sent = try #require(await transport.last)
         #expect(
             sent.url.absoluteString
-                == "https://myres.openai.azure.com/openai/deployments/gpt-4o-judge/chat/completions?api-version=2024-10-21")
+                == "https://myres.openai.azure.com/openai/deployments/gpt-4o-judge/chat/completions?api-version=2024-10-21"
+        )
         #expect(sent.headers["api-key"] == "az-key-123")
         #expect(sent.headers["authorization"] == nil)
     }
@@ -416,17 +425,36 @@ struct WireFixTests {
 
     @Test func unsupportedParameterShapes() {
         #expect(
-            WireFix.detect(error(400, #"{"error":{"message":"Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.","type":"invalid_request_error","param":"max_tokens","code":"unsupported_parameter"}}"#))
+            WireFix.detect(
+                error(
+                    400,
+                    #"{"error":{"message":"Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.","type":"invalid_request_error","param":"max_tokens","code":"unsupported_parameter"}}"#
+                ))
                 == .rename(from: "max_tokens", to: "max_completion_tokens"))
         #expect(
-            WireFix.detect(error(400, #"{"error":{"message":"Unsupported value: 'temperature' does not support 0 with this model. Only the default (1) value is supported.","type":"invalid_request_error","param":"temperature","code":"unsupported_value"}}"#))
+            WireFix.detect(
+                error(
+                    400,
+                    #"{"error":{"message":"Unsupported value: 'temperature' does not support 0 with this model. Only the default (1) value is supported.","type":"invalid_request_error","param":"temperature","code":"unsupported_value"}}"#
+                ))
                 == .drop("temperature"))
         #expect(
-            WireFix.detect(error(400, #"{"error":{"message":"Unrecognized request argument supplied: seed","type":"invalid_request_error"}}"#))
+            WireFix.detect(
+                error(
+                    400,
+                    #"{"error":{"message":"Unrecognized request argument supplied: seed","type":"invalid_request_error"}}"#
+                ))
                 == .drop("seed"))
-        #expect(WireFix.detect(error(403, #"{"error":{"message":"You are not allowed to request logprobs from this model"}}"#)) == .noLogprobs)
         #expect(
-            WireFix.detect(error(400, #"{"error":{"code":400,"message":"Logprobs is not enabled for models/gemini-2.5-pro","status":"INVALID_ARGUMENT"}}"#))
+            WireFix.detect(
+                error(403, #"{"error":{"message":"You are not allowed to request logprobs from this model"}}"#))
+                == .noLogprobs)
+        #expect(
+            WireFix.detect(
+                error(
+                    400,
+                    #"{"error":{"code":400,"message":"Logprobs is not enabled for models/gemini-2.5-pro","status":"INVALID_ARGUMENT"}}"#
+                ))
                 == .noLogprobs)
         #expect(WireFix.detect(error(400, #"{"error":{"message":"Invalid value for messages"}}"#)) == nil)
         #expect(WireFix.detect(error(429, #"{"error":{"message":"Unsupported parameter: 'x'"}}"#)) == nil)
@@ -434,9 +462,24 @@ struct WireFixTests {
     }
 
     @Test func contextOverflowShapes() {
-        #expect(ContextOverflow.matches(error(400, #"{"error":{"message":"This model's maximum context length is 128000 tokens.","code":"context_length_exceeded"}}"#)))
-        #expect(ContextOverflow.matches(error(400, #"{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 208000 tokens > 200000 maximum"}}"#)))
-        #expect(ContextOverflow.matches(error(400, #"{"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error"}}"#)))
+        #expect(
+            ContextOverflow.matches(
+                error(
+                    400,
+                    #"{"error":{"message":"This model's maximum context length is 128000 tokens.","code":"context_length_exceeded"}}"#
+                )))
+        #expect(
+            ContextOverflow.matches(
+                error(
+                    400,
+                    #"{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 208000 tokens > 200000 maximum"}}"#
+                )))
+        #expect(
+            ContextOverflow.matches(
+                error(
+                    400,
+                    #"{"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error"}}"#
+                )))
         #expect(!ContextOverflow.matches(error(400, #"{"error":{"message":"Invalid API key"}}"#)))
         #expect(!ContextOverflow.matches(error(503, #"{"error":{"message":"maximum context length"}}"#)))
     }
@@ -452,7 +495,8 @@ struct WireFixTests {
                 thinking: {budget_tokens: 2048}
             """
         #expect(throws: JudgePanelError.self) { try Panel.parse(yaml: yaml, environment: [:]) }
-        let ok = try Panel.parse(yaml: yaml.replacingOccurrences(of: "temperature: 0", with: "family: claude"), environment: [:])
+        let ok = try Panel.parse(
+            yaml: yaml.replacingOccurrences(of: "temperature: 0", with: "family: claude"), environment: [:])
         #expect(ok.judges[0].thinkingBudget == 2048)
         #expect(ok.judges[0].maxTokens == 2048 + 1024)
         let small = yaml.replacingOccurrences(of: "temperature: 0", with: "max_tokens: 1000")
@@ -468,7 +512,9 @@ struct WireFixTests {
     ])
     func ollamaPromptEvalCount(counts: String, truncated: Bool) async throws {
         let transport = ProviderWireCapturingTransport(
-            json: #"{"model":"m","message":{"role":"assistant","content":"[[A]]"},"done":true,"done_reason":"stop",\#(counts),"eval_count":3}"#)
+            json:
+                #"{"model":"m","message":{"role":"assistant","content":"[[A]]"},"done":true,"done_reason":"stop",\#(counts),"eval_count":3}"#
+        )
         let p = OllamaProvider(baseURL: URL(string: "http://127.0.0.1:11434")!, apiKey: nil, transport: transport)
         var request = CompletionRequest(model: "m", messages: [.user(String(repeating: "word ", count: 400))])
         request.wire.numCtx = 2048
@@ -501,7 +547,8 @@ struct TodaysJudgesCLITests {
         try (items.joined(separator: "\n") + "\n").write(
             to: dir.appendingPathComponent("items.jsonl"), atomically: true, encoding: .utf8)
         let server = FakeProviderServer { request in
-            request.model == "gpt-4o-refuser" ? .stopped("I can't help with that.", .refusal) : await oracle.handler(request)
+            request.model == "gpt-4o-refuser"
+                ? .stopped("I can't help with that.", .refusal) : await oracle.handler(request)
         }
         try await server.start()
         let base = await server.baseURL.absoluteString
@@ -537,7 +584,8 @@ struct TodaysJudgesCLITests {
             }
         }
         let report = try JSONValue.parse(Data(contentsOf: dir.appendingPathComponent("run/report.json")))
-        #expect(report["notes"]?.arrayValue?.contains { $0.stringValue?.contains("logprobs unavailable") == true } == true)
+        #expect(
+            report["notes"]?.arrayValue?.contains { $0.stringValue?.contains("logprobs unavailable") == true } == true)
     }
 
     @Test func rejectedExplicitValueExitsTwo() async throws {

@@ -38,7 +38,10 @@ extension Panel {
         }
         if let effort = try j.string("reasoning_effort") {
             guard config.provider == .openai || config.provider == .azure else {
-                throw j.error("reasoning_effort", "judge '\(name)': reasoning_effort is an OpenAI setting (use thinking: for anthropic, thinking_budget: for gemini)")
+                throw j.error(
+                    "reasoning_effort",
+                    "judge '\(name)': reasoning_effort is an OpenAI setting (use thinking: for anthropic, thinking_budget: for gemini)"
+                )
             }
             config.reasoningEffort = effort
         }
@@ -56,13 +59,17 @@ extension Panel {
                 }
                 // https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking: budget_tokens ≥ 1024 and
                 // less than max_tokens.
-                guard budget >= 1024 else { throw j.error("thinking", "judge '\(name)': thinking budget_tokens must be at least 1024") }
+                guard budget >= 1024 else {
+                    throw j.error("thinking", "judge '\(name)': thinking budget_tokens must be at least 1024")
+                }
                 config.thinkingBudget = budget
             }
         }
         if let budget = try j.int("thinking_budget") {
             guard config.provider == .gemini else {
-                throw j.error("thinking_budget", "judge '\(name)': thinking_budget is a Gemini setting (anthropic: thinking: {budget_tokens})")
+                throw j.error(
+                    "thinking_budget",
+                    "judge '\(name)': thinking_budget is a Gemini setting (anthropic: thinking: {budget_tokens})")
             }
             config.geminiThinkingBudget = budget
         }
@@ -78,7 +85,9 @@ extension Panel {
         }
         if let body = j.node("extra_body"), !j.isNull("extra_body") {
             let value = json(body)
-            guard case .object = value else { throw j.error("extra_body", "judge '\(name)': extra_body must be a mapping") }
+            guard case .object = value else {
+                throw j.error("extra_body", "judge '\(name)': extra_body must be a mapping")
+            }
             config.extraBody = value
         }
         if let omit = try j.stringList("omit") { config.omit = Set(omit) }
@@ -91,7 +100,10 @@ extension Panel {
         if config.provider == .azure {
             guard let endpoint = try j.string("endpoint").map({ expand($0, environment) }),
                 let url = URL(string: endpoint), url.scheme == "https" || url.scheme == "http"
-            else { throw j.error("provider", "judge '\(name)': provider azure needs 'endpoint: https://RESOURCE.openai.azure.com'") }
+            else {
+                throw j.error(
+                    "provider", "judge '\(name)': provider azure needs 'endpoint: https://RESOURCE.openai.azure.com'")
+            }
             guard let deployment = try j.string("deployment") else {
                 throw j.error("provider", "judge '\(name)': provider azure needs 'deployment'")
             }
@@ -118,13 +130,16 @@ extension Panel {
         {
             throw j.error(
                 "temperature",
-                "judge '\(name)': model '\(config.model)' does not accept temperature \(t) (\(traits.source)); remove it or write 'temperature: null'")
+                "judge '\(name)': model '\(config.model)' does not accept temperature \(t) (\(traits.source)); remove it or write 'temperature: null'"
+            )
         }
         if !config.explicitFields.contains("max_tokens") {
-            let d = JudgeConfig.defaultMaxTokens(provider: config.provider, model: config.model, thinkingBudget: config.thinkingBudget)
+            let d = JudgeConfig.defaultMaxTokens(
+                provider: config.provider, model: config.model, thinkingBudget: config.thinkingBudget)
             if config.maxTokens != nil { config.maxTokens = d }
         } else if let budget = config.thinkingBudget, let m = config.maxTokens, m <= budget {
-            throw j.error("max_tokens", "judge '\(name)': max_tokens (\(m)) must exceed thinking budget_tokens (\(budget))")
+            throw j.error(
+                "max_tokens", "judge '\(name)': max_tokens (\(m)) must exceed thinking budget_tokens (\(budget))")
         }
     }
 
