@@ -39,14 +39,18 @@ import enum JudgePanel.JSONValue
 /// `httpMaximumConnectionsPerHost` to the concurrency you test.
 public actor FakeProviderServer {
     private let handler: FakeHandler
+    private let rules: FakeAPIRules
     private let log = RequestLog()
     private var server: HTTPServer?
     private var runTask: Task<Void, Never>?
     private var boundPort: Int = 0
 
     /// Creates a server that answers provider requests with `handler`. Call ``start()`` to listen.
-    public init(handler: @escaping FakeHandler) {
+    /// Requests that break a provider's documented rules (``FakeAPIRules``) get that provider's documented
+    /// error instead, without calling the handler.
+    public init(rules: FakeAPIRules = .documented, handler: @escaping FakeHandler) {
         self.handler = handler
+        self.rules = rules
     }
 
     /// A server whose every provider request gets `reply`.
@@ -66,8 +70,9 @@ public actor FakeProviderServer {
         server = http
         let handler = self.handler
         let log = self.log
+        let rules = self.rules
         await http.appendRoute("*") { request in
-            await Self.respond(to: request, handler: handler, log: log)
+            await Self.respond(to: request, handler: handler, rules: rules, log: log)
         }
         runTask = Task { try? await http.run() }
         do {
@@ -123,7 +128,9 @@ public actor FakeProviderServer {
 
     // MARK: - Serving
 
-    private static func respond(to http: HTTPRequest, handler: FakeHandler, log: RequestLog) async -> HTTPResponse {
+    private static func respond(
+        to http: HTTPRequest, handler: FakeHandler, rules: FakeAPIRules, log: RequestLog
+    ) async -> HTTPResponse {
         let path = http.path
         let method = http.method.rawValue.uppercased()
         let route = Route(method: method, path: path)
@@ -154,6 +161,7 @@ public actor FakeProviderServer {
             ) {
             case .success(let request):
                 await log.record(request)
+                if let violation = rules.violation(request) { return makeResponse(violation) }
                 let reply = await resolveDelays(await handler(request))
                 return makeResponse(WireRenderer.render(reply, for: request))
             case .failure(let error):

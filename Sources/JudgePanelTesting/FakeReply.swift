@@ -89,6 +89,21 @@ public indirect enum FakeReply: Sendable {
     case truncatedJSON
     /// 200 with `Content-Type: application/json` and bytes that are not JSON (nor valid UTF-8).
     case garbage
+    /// A completion that stopped for `FakeStop`, rendered as each provider documents it (see ``FakeStop``).
+    case stopped(String, FakeStop)
+}
+
+/// Why a completion stopped, rendered per provider:
+///
+/// | | OpenAI | Anthropic | Gemini | Ollama |
+/// |---|---|---|---|---|
+/// | `length` | `finish_reason: length` | `stop_reason: max_tokens` | `finishReason: MAX_TOKENS` | `done_reason: length` |
+/// | `refusal` | `message.refusal`, null content | `stop_reason: refusal` | `finishReason: SAFETY`, no content | text |
+/// | `contentFilter` | `finish_reason: content_filter` | `stop_reason: refusal` | `finishReason: SAFETY`, no content | text |
+/// | `recitation` | `finish_reason: content_filter` | `stop_reason: refusal` | `finishReason: RECITATION`, no content | text |
+/// | `promptBlocked` | `finish_reason: content_filter` | `stop_reason: refusal` | `promptFeedback.blockReason: SAFETY`, no candidates | text |
+public enum FakeStop: String, Sendable, Hashable {
+    case length, refusal, contentFilter, recitation, promptBlocked
 }
 
 /// Answers one request to ``FakeProviderServer``; called concurrently for concurrent requests.

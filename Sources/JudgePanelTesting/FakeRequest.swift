@@ -82,7 +82,8 @@ public struct FakeRequest: Sendable {
     /// `seed` (OpenAI), `generationConfig.seed` (Gemini), `options.seed` (Ollama).
     public let seed: Int?
     /// Whether JSON output was requested: OpenAI `response_format` of type `json_object`/`json_schema`,
-    /// Anthropic `output_format`, Gemini `responseMimeType: application/json`, Ollama `format`.
+    /// Anthropic `output_config.format` (or the beta `output_format`) or a tool offered with `tool_choice`,
+    /// Gemini `responseMimeType: application/json`, Ollama `format`.
     public let wantsJSON: Bool
     /// Whether token log-probabilities were requested (OpenAI/Ollama `logprobs`,
     /// Gemini `generationConfig.responseLogprobs`).
@@ -219,9 +220,14 @@ extension FakeRequest {
             }
             temperature = json["temperature"]?.doubleValue
             maxTokens = json["max_tokens"]?.intValue
-            if let format = json["output_format"] ?? json["response_format"] {
-                wantsJSON = format != .null
-            }
+            // Anthropic has no `response_format`: JSON is asked through `output_config.format`
+            // (https://docs.anthropic.com/en/docs/build-with-claude/structured-outputs; `output_format` in the beta)
+            // or a tool the model must call (`tool_choice` `tool`/`any`, https://docs.anthropic.com/en/docs/agents-and-tools/tool-use/implement-tool-use#forcing-tool-use).
+            let format = json["output_config"]?["format"] ?? json["output_format"]
+            let choice = json["tool_choice"]?["type"]?.stringValue
+            let offersTool = !(json["tools"]?.arrayValue ?? []).isEmpty
+            wantsJSON =
+                (format != nil && format != .null) || (offersTool && (choice == "tool" || choice == "any" || choice == "auto"))
 
         case .gemini:
             model = pathModel ?? model

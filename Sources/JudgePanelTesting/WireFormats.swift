@@ -88,6 +88,12 @@ enum WireRenderer {
             ).encoded()
             return .response(status: 200, headers: jsonHeaders, body: full.prefix(full.count / 2))
 
+        case .stopped(let text, let stop):
+            let body = completion(
+                for: request, text: text, promptTokens: estimateTokens(request.promptText),
+                completionTokens: estimateTokens(text), logprobs: nil, stop: stop)
+            return .response(status: 200, headers: jsonHeaders, body: body.encoded())
+
         case .garbage:
             var bytes = Data("<html>\u{1}garbage: not JSON at all ".utf8)
             bytes.append(contentsOf: [0xFF, 0xFE, 0x00, 0xC3])
@@ -107,18 +113,36 @@ enum WireRenderer {
         text: String,
         promptTokens: Int,
         completionTokens: Int,
-        logprobs: [FakeTokenLogprob]?
+        logprobs: [FakeTokenLogprob]?,
+        stop: FakeStop? = nil
     ) -> JSONValue {
         let model = request.model
         let now = Date()
+        let json = request.json ?? .object([:])
         switch request.wire {
         case .openai:
+            // https://platform.openai.com/docs/api-reference/chat/object: a refusal is `message.refusal` with null
+            // content; `finish_reason` is stop | length | content_filter | tool_calls.
+            var message: [String: JSONValue] = ["role": "assistant", "content": .string(text), "refusal": .null]
+            var finish = "stop"
+            switch stop {
+            case .length: finish = "length"
+            case .refusal:
+                message["content"] = .null
+                message["refusal"] = .string(text)
+            case .contentFilter, .recitation, .promptBlocked: finish = "content_filter"
+            case nil: break
+            }
             var choice: [String: JSONValue] = [
                 "index": .int(0),
-                "message": .object(["role": .string("assistant"), "content": .string(text), "refusal": .null]),
-                "finish_reason": .string("stop"),
+                "message": .object(message),
+                "finish_reason": .string(finish),
                 "logprobs": .null,
             ]
+            // Reasoning models count their reasoning in `completion_tokens` and report the part in
+            // `completion_tokens_details.reasoning_tokens` (https://platform.openai.com/docs/guides/reasoning).
+            let reasoning = FakeAPIRules.isOpenAIReasoning(model) ? FakeAPIRules.reasoningTokens : 0
+            let completionTokens = completionTokens + reasoning
             if let logprobs {
                 let content = logprobs.map { entry -> JSONValue in
                     .object([
@@ -148,25 +172,65 @@ enum WireRenderer {
                     "prompt_tokens": .int(promptTokens),
                     "completion_tokens": .int(completionTokens),
                     "total_tokens": .int(promptTokens + completionTokens),
+                    "completion_tokens_details": .object(["reasoning_tokens": .int(reasoning)]),
                 ]),
             ])
 
         case .anthropic:
+            // https://docs.anthropic.com/en/api/messages: content blocks; a forced tool (`tool_choice` tool/any) is
+            // always answered with a `tool_use` block whose `input` follows the schema (stop_reason `tool_use`);
+            // extended thinking adds a `thinking` block first and counts it in `output_tokens`;
+            // https://docs.anthropic.com/en/api/handling-stop-reasons: end_turn, max_tokens, tool_use, refusal.
+            var blocks: [JSONValue] = []
+            let thinking = json["thinking"]?["type"]?.stringValue == "enabled"
+            if thinking {
+                blocks.append(["type": "thinking", "thinking": "Comparing the answers.", "signature": "fake-signature"])
+            }
+            let choice = json["tool_choice"]?["type"]?.stringValue
+            let toolName = json["tools"]?[0]?["name"]?.stringValue
+            let parsed = try? JSONValue.parse(Data(text.utf8))
+            var stopReason = "end_turn"
+            if let toolName, stop == nil,
+                choice == "tool" || choice == "any" || (choice == "auto" && parsed?.objectValue != nil)
+            {
+                let input: JSONValue = parsed?.objectValue != nil ? parsed! : ["text": .string(text)]
+                blocks.append(["type": "tool_use", "id": .string("toolu_fake\(request.index)"), "name": .string(toolName), "input": input])
+                stopReason = "tool_use"
+            } else if !text.isEmpty {
+                blocks.append(["type": "text", "text": .string(text)])
+            }
+            switch stop {
+            case .length: stopReason = "max_tokens"
+            case .refusal, .contentFilter, .recitation, .promptBlocked: stopReason = "refusal"
+            case nil: break
+            }
             return .object([
                 "id": .string("msg_fake\(request.index)"),
                 "type": .string("message"),
                 "role": .string("assistant"),
                 "model": .string(model),
-                "content": .array([.object(["type": .string("text"), "text": .string(text)])]),
-                "stop_reason": .string("end_turn"),
+                "content": .array(blocks),
+                "stop_reason": .string(stopReason),
                 "stop_sequence": .null,
                 "usage": .object([
                     "input_tokens": .int(promptTokens),
-                    "output_tokens": .int(completionTokens),
+                    "output_tokens": .int(completionTokens + (thinking ? FakeAPIRules.reasoningTokens : 0)),
                 ]),
             ])
 
         case .gemini:
+            // https://ai.google.dev/api/generate-content#FinishReason and #PromptFeedback: a blocked prompt has
+            // `promptFeedback.blockReason` and no candidates; a candidate stopped for safety or recitation has no
+            // content; thoughts are counted in `usageMetadata.thoughtsTokenCount`, apart from candidatesTokenCount.
+            let thinkingBudget = json["generationConfig"]?["thinkingConfig"]?["thinkingBudget"]?.intValue ?? 0
+            let thoughts = thinkingBudget > 0 ? FakeAPIRules.reasoningTokens : 0
+            if stop == .promptBlocked {
+                return .object([
+                    "promptFeedback": ["blockReason": "SAFETY", "safetyRatings": []],
+                    "usageMetadata": ["promptTokenCount": .int(promptTokens), "totalTokenCount": .int(promptTokens)],
+                    "modelVersion": .string(model),
+                ])
+            }
             var candidate: [String: JSONValue] = [
                 "content": .object([
                     "role": .string("model"),
@@ -175,6 +239,16 @@ enum WireRenderer {
                 "finishReason": .string("STOP"),
                 "index": .int(0),
             ]
+            switch stop {
+            case .length: candidate["finishReason"] = "MAX_TOKENS"
+            case .refusal, .contentFilter:
+                candidate["finishReason"] = "SAFETY"
+                candidate["content"] = nil
+            case .recitation:
+                candidate["finishReason"] = "RECITATION"
+                candidate["content"] = nil
+            case .promptBlocked, nil: break
+            }
             if let logprobs {
                 let chosen = logprobs.map {
                     JSONValue.object(["token": .string($0.token), "logProbability": .number($0.logprob)])
@@ -198,22 +272,29 @@ enum WireRenderer {
             }
             return .object([
                 "candidates": .array([.object(candidate)]),
-                "usageMetadata": .object([
-                    "promptTokenCount": .int(promptTokens),
-                    "candidatesTokenCount": .int(completionTokens),
-                    "totalTokenCount": .int(promptTokens + completionTokens),
-                ]),
+                "usageMetadata": .object(
+                    [
+                        "promptTokenCount": .int(promptTokens),
+                        "candidatesTokenCount": .int(completionTokens),
+                        "totalTokenCount": .int(promptTokens + completionTokens + thoughts),
+                    ].merging(thoughts > 0 ? ["thoughtsTokenCount": .int(thoughts)] : [:]) { a, _ in a }),
                 "modelVersion": .string(model),
                 "responseId": .string("fake\(request.index)"),
             ])
 
         case .ollama:
+            // https://github.com/ollama/ollama/blob/main/docs/api.md#generate-a-chat-completion: `prompt_eval_count`
+            // is the number of prompt tokens evaluated. A prompt longer than the context (`options.num_ctx`, default
+            // 2048 per https://github.com/ollama/ollama/blob/main/docs/faq.md) is cut to fit and the model answers
+            // anyway: the count then stops at the window.
+            let window = json["options"]?["num_ctx"]?.intValue ?? Self.ollamaDefaultNumCtx
+            let promptTokens = min(promptTokens, window)
             var object: [String: JSONValue] = [
                 "model": .string(model),
                 "created_at": .string(ISO8601DateFormatter().string(from: now)),
                 "message": .object(["role": .string("assistant"), "content": .string(text)]),
                 "done": .bool(true),
-                "done_reason": .string("stop"),
+                "done_reason": .string(stop == .length ? "length" : "stop"),
                 "total_duration": .int(1_000_000),
                 "load_duration": .int(1_000),
                 "prompt_eval_count": .int(promptTokens),
@@ -243,6 +324,9 @@ enum WireRenderer {
             return .object(object)
         }
     }
+
+    /// Ollama's context window when a request sends no `options.num_ctx`.
+    static let ollamaDefaultNumCtx = 2048
 
     static func bytes(_ token: String) -> JSONValue {
         .array(token.utf8.map { .int(Int($0)) })

@@ -354,13 +354,17 @@ private let minimalWireBodies: [FakeWire: (path: String, body: String)] = [
     .ollama: ("/api/chat", #"{"model":"m","stream":false,"messages":[{"role":"user","content":"hi"}]}"#),
 ]
 
+/// Anthropic requires the `anthropic-version` header (https://docs.anthropic.com/en/api/versioning); the fake
+/// answers 400 without it.
+private let minimalWireHeaders: [FakeWire: [String: String]] = [.anthropic: ["anthropic-version": "2023-06-01"]]
+
 @Suite("FakeProviderServer faults")
 struct FakeServerFaultTests {
     @Test(arguments: FakeWire.allCases)
     func errorStatusesUseTheProviderShape(wire: FakeWire) async throws {
         try await withFakeServer(reply: .status(503)) { _, base in
             let (path, body) = try #require(minimalWireBodies[wire])
-            let response = try await fakeSend(base, path, json: body)
+            let response = try await fakeSend(base, path, json: body, headers: minimalWireHeaders[wire] ?? [:])
             #expect(response.status == 503)
             let json = try response.json()
             switch wire {
@@ -394,7 +398,7 @@ struct FakeServerFaultTests {
     func rateLimitedCarriesRetryAfter(wire: FakeWire) async throws {
         try await withFakeServer(reply: .rateLimited(retryAfterSeconds: 2)) { _, base in
             let (path, body) = try #require(minimalWireBodies[wire])
-            let response = try await fakeSend(base, path, json: body)
+            let response = try await fakeSend(base, path, json: body, headers: minimalWireHeaders[wire] ?? [:])
             #expect(response.status == 429)
             // Gemini puts its wait only in the body (google.rpc.RetryInfo), never in a Retry-After header.
             #expect(response.headers["retry-after"] == (wire == .gemini ? nil : "2"))
@@ -409,7 +413,7 @@ struct FakeServerFaultTests {
         }
         try await withFakeServer(reply: .rateLimited(retryAfterSeconds: 0.25)) { _, base in
             let (path, body) = try #require(minimalWireBodies[wire])
-            let response = try await fakeSend(base, path, json: body)
+            let response = try await fakeSend(base, path, json: body, headers: minimalWireHeaders[wire] ?? [:])
             #expect(response.headers["retry-after"] == (wire == .gemini ? nil : "0.25"))
         }
     }
@@ -419,15 +423,15 @@ struct FakeServerFaultTests {
         try await withFakeServer(FakeProviderServer.sequence([.truncatedJSON, .garbage], then: .text("ok"))) {
             server, base in
             let (path, body) = try #require(minimalWireBodies[wire])
-            let truncated = try await fakeSend(base, path, json: body)
+            let truncated = try await fakeSend(base, path, json: body, headers: minimalWireHeaders[wire] ?? [:])
             #expect(truncated.status == 200)
             #expect(!truncated.data.isEmpty)
             #expect(String(decoding: truncated.data, as: UTF8.self).hasPrefix("{"))
             #expect(!isValidJSON(truncated.data))
-            let garbage = try await fakeSend(base, path, json: body)
+            let garbage = try await fakeSend(base, path, json: body, headers: minimalWireHeaders[wire] ?? [:])
             #expect(garbage.status == 200)
             #expect(!isValidJSON(garbage.data))
-            let fine = try await fakeSend(base, path, json: body)
+            let fine = try await fakeSend(base, path, json: body, headers: minimalWireHeaders[wire] ?? [:])
             #expect(isValidJSON(fine.data))
             #expect(await server.requestCount() == 3)
         }

@@ -425,7 +425,7 @@ struct GeminiWireTests {
     @Test func parsesTextUsageAndLogprobs() throws {
         let r = try GeminiProvider.parse(Data(Self.reply.utf8))
         #expect(r.text == #"{"reasoning": "A is right", "verdict": "A"}"#)
-        #expect(r.usage == TokenUsage(promptTokens: 120, completionTokens: 25))
+        #expect(r.usage == TokenUsage(promptTokens: 120, completionTokens: 25, reasoningTokens: 7))
         #expect(r.finishReason == "stop")
         let lp = try #require(r.logprobs)
         #expect(
@@ -448,7 +448,9 @@ struct GeminiWireTests {
         #expect(r.finishReason == "length")
     }
 
-    @Test func blockedPromptIsClientError() async throws {
+    /// https://ai.google.dev/api/generate-content#PromptFeedback: a blocked prompt is a content-filter outcome
+    /// (recorded as such on the vote), not a retryable fault.
+    @Test func blockedPromptIsContentFilter() async throws {
         let json = """
             {"promptFeedback": {"blockReason": "SAFETY", "safetyRatings": [
                {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH"}]},
@@ -458,18 +460,20 @@ struct GeminiWireTests {
         let p = GeminiProvider(
             baseURL: URL(string: "https://generativelanguage.googleapis.com")!, apiKey: providerWireSecret,
             transport: transport)
-        let e = await expectProviderError(.client) {
-            _ = try await p.complete(CompletionRequest(model: "gemini-2.5-flash", messages: [.user("…")]), timeout: 5)
-        }
-        #expect(e?.message.contains("SAFETY") == true)
-        #expect(e?.isRetryable == false)
+        let r = try await p.complete(CompletionRequest(model: "gemini-2.5-flash", messages: [.user("…")]), timeout: 5)
+        #expect(r.finishReason == "content_filter")
+        #expect(r.refusal?.contains("SAFETY") == true)
+        #expect(r.text.isEmpty)
+        #expect(r.usage?.promptTokens == 8)
     }
 
-    @Test func blockedCandidateIsRetryableBadResponse() async throws {
+    @Test(arguments: ["SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION"])
+    func blockedCandidateIsContentFilter(reason: String) throws {
         let json =
-            #"{"candidates": [{"finishReason": "SAFETY", "index": 0, "safetyRatings": []}], "usageMetadata": {"promptTokenCount": 8}}"#
-        let e = await expectProviderError(.badResponse) { _ = try GeminiProvider.parse(Data(json.utf8)) }
-        #expect(e?.message.contains("SAFETY") == true)
+            #"{"candidates": [{"finishReason": "\#(reason)", "index": 0, "safetyRatings": []}], "usageMetadata": {"promptTokenCount": 8}}"#
+        let r = try GeminiProvider.parse(Data(json.utf8))
+        #expect(r.finishReason == "content_filter")
+        #expect(r.refusal?.contains(reason) == true)
     }
 
     @Test func noCandidatesIsBadResponse() async throws {
@@ -592,7 +596,9 @@ struct OllamaWireTests {
         #expect(body["model"] == "qwen3:8b")
         #expect(body["stream"] == false)
         #expect(body["format"] == judgeSchema)
-        #expect(body["options"] == ["temperature": 0.25, "num_predict": 256, "seed": 42])
+        // num_ctx sized from the prompt: (bytes + 2) / 3 + 8 per message, plus num_predict, rounded up to 1024,
+        // never below Ollama's default 2048.
+        #expect(body["options"] == ["temperature": 0.25, "num_predict": 256, "seed": 42, "num_ctx": 2048])
         #expect(body["logprobs"] == true)
         #expect(body["top_logprobs"] == 5)
         #expect(body["temperature"] == nil)
@@ -609,7 +615,7 @@ struct OllamaWireTests {
         #expect(request.url.absoluteString == "http://localhost:11434/api/chat")
         #expect(request.headers["authorization"] == nil)
         let body = try bodyJSON(request)
-        #expect(body["options"] == nil)
+        #expect(body["options"] == ["num_ctx": 2048])
         #expect(body["format"] == nil)
         #expect(body["logprobs"] == nil)
         #expect(body["top_logprobs"] == nil)

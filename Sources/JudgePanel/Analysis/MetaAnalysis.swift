@@ -345,6 +345,16 @@ public struct MetaAnalysis: Sendable {
         m.set(
             \.parseRate, "parse_rate",
             answered == 0 ? .undefined("no answered call") : .defined(Double(votes.filter(\.isOK).count) / Double(answered)))
+        let withProbs = votes.compactMap(\.probs)
+        if !withProbs.isEmpty {
+            let degenerate = withProbs.filter(Probabilities.isDegenerate).count
+            m.degenerateProbsRate = .defined(Double(degenerate) / Double(withProbs.count))
+        }
+        let unavailable = votes.filter { $0.logprobs == "unavailable" }.count
+        if unavailable > 0 {
+            m.notes = (m.notes ?? [:]).merging(
+                ["logprobs": "logprobs unavailable on \(unavailable) of \(votes.count) votes"]) { a, _ in a }
+        }
         let cost = votes.compactMap(\.costUSD)
         if !cost.isEmpty { m.costUSD = cost.reduce(0, +) }
         let usage = votes.compactMap(\.usage)

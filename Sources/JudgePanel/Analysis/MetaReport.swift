@@ -62,6 +62,9 @@ public struct JudgeMetrics: Sendable, Hashable, Codable {
     public var meanScore: MetricValue?
     /// Accuracy of the probability-based verdict (P(A) vs P(B) over both orders), when log-probabilities were read.
     public var probAccuracy: MetricValue?
+    /// Share of votes with probabilities whose reading puts (nearly) all mass on one label
+    /// (``Probabilities/isDegenerate(_:)``): near 1, the "probability" only repeats the argmax.
+    public var degenerateProbsRate: MetricValue?
     /// Pearson of the expected score (from log-probabilities) with the label.
     public var expectedScorePearson: MetricValue?
     /// Dawid–Skene's estimate of this judge's accuracy (no labels needed).
@@ -97,6 +100,7 @@ public struct JudgeMetrics: Sendable, Hashable, Codable {
         case wins, ties, losses
         case meanScore = "mean_score"
         case probAccuracy = "prob_accuracy"
+        case degenerateProbsRate = "degenerate_probs_rate"
         case expectedScorePearson = "expected_score_pearson"
         case estimatedAccuracy = "estimated_accuracy"
         case costUSD = "cost_usd"

@@ -232,7 +232,8 @@ public struct ChecklistGenerator: Sendable {
     static func send(_ request: CompletionRequest, judge: JudgeRuntime, executor: CallExecutor) async throws -> CallExecutor.Sent {
         await judge.semaphore.wait()
         do {
-            let r = try await executor.send(request, sample: 0, judge: judge)
+            var request = request
+            let r = try await executor.sendAdapting(&request, sample: 0, judge: judge)
             await judge.semaphore.signal()
             return r
         } catch {
@@ -247,10 +248,10 @@ public struct ChecklistGenerator: Sendable {
     {
         let config = judge.config
         let messages = Self.messages(for: item, min: min, max: max)
-        var request = CompletionRequest(
-            model: config.model, messages: messages, temperature: config.temperature,
-            maxTokens: Swift.max(config.maxTokens ?? 512, 256), seed: config.seed,
-            jsonSchema: config.structuredOutput ? schema(max: max) : nil)
+        var request = RequestBuilder.request(
+            config: config, messages: messages, jsonSchema: config.structuredOutput ? schema(max: max) : nil, sample: 0,
+            adjustments: judge.adjustments, maxTokensFloor: 256)
+        request.topLogprobs = nil
         var cached = 0
         let first: CallExecutor.Sent
         do {
@@ -262,7 +263,8 @@ public struct ChecklistGenerator: Sendable {
         }
         if first.cached { cached += 1 }
         if let qs = parseQuestions(first.response.text, min: min, max: max) { return .success((qs, cached)) }
-        request.messages = messages + [.assistant(first.response.text), .user(repairMessage(min: min, max: max))]
+        request.messages = ReplyOutcome.repairMessages(
+            messages, firstReply: first.response.text, repair: repairMessage(min: min, max: max))
         do {
             let second = try await send(request, judge: judge, executor: executor)
             if second.cached { cached += 1 }

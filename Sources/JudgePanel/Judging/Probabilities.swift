@@ -42,6 +42,14 @@ public enum Probabilities {
         return nil
     }
 
+    /// Whether a pairwise reading is degenerate: one label holds at least 0.999 of the mass. That is what a
+    /// server gives when it reports post-sampling probabilities of greedy decoding (llama.cpp at temperature 0
+    /// reports 1.0 for the chosen token), or when the short top-k list holds only one verdict label, so the
+    /// renormalised "probability" equals the argmax.
+    public static func isDegenerate(_ probs: [String: Double]) -> Bool {
+        (probs.values.max() ?? 0) >= 0.999
+    }
+
     static func choice(_ token: String) -> Preference? {
         let t = token.trimmingCharacters(in: CharacterSet.whitespaces.union(CharacterSet(charactersIn: "[]\"")))
         switch t {

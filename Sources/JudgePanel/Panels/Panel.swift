@@ -13,6 +13,8 @@ public enum ProviderKind: String, Sendable, Codable, CaseIterable {
     case ollama
     /// A local GGUF model served by a `llama-server` that judgepanel starts and stops.
     case llamacpp
+    /// Azure OpenAI (`endpoint`, `deployment`, `api_version`; key in the `api-key` header).
+    case azure
 }
 
 /// Prices per million tokens.
@@ -85,6 +87,26 @@ public struct JudgeConfig: Sendable, Hashable {
     public var samples: Int
     public var llamacpp: LlamaCppSettings?
 
+    // Wire settings (reasoning controls, escape hatches, Ollama context, Azure): see JudgeConfig+Wire.swift.
+    /// OpenAI `reasoning_effort`.
+    public var reasoningEffort: String?
+    /// Anthropic extended thinking budget (`thinking: {budget_tokens}`).
+    public var thinkingBudget: Int?
+    /// Gemini `thinkingConfig.thinkingBudget`.
+    public var geminiThinkingBudget: Int?
+    /// Extra HTTP headers sent with every request.
+    public var headers: [String: String] = [:]
+    /// A JSON object deep-merged into every request body.
+    public var extraBody: JSONValue?
+    /// Body fields never sent (`temperature`, `seed`, …).
+    public var omit: Set<String> = []
+    /// Ollama `num_ctx` (or llama.cpp's `--ctx-size`); nil sizes Ollama's context from the prompt.
+    public var ctxSize: Int?
+    /// Azure OpenAI `api-version`, for `provider: azure`.
+    public var azureAPIVersion: String?
+    /// Sampling fields the panel file set explicitly (never changed silently).
+    public var explicitFields: Set<String> = []
+
     public init(
         name: String, provider: ProviderKind = .openai, model: String, baseURLs: [String] = [], family: String? = nil,
         apiKeyEnv: String? = nil, temperature: Double? = 0, maxTokens: Int? = 512, seed: Int? = nil,
@@ -121,7 +143,7 @@ public struct JudgeConfig: Sendable, Hashable {
         case .anthropic: return "https://api.anthropic.com"
         case .gemini: return "https://generativelanguage.googleapis.com"
         case .ollama: return "http://127.0.0.1:11434"
-        case .llamacpp: return nil
+        case .llamacpp, .azure: return nil
         }
     }
 
@@ -132,6 +154,7 @@ public struct JudgeConfig: Sendable, Hashable {
         case .openai: return ["OPENAI_API_KEY"]
         case .anthropic: return ["ANTHROPIC_API_KEY"]
         case .gemini: return ["GEMINI_API_KEY", "GOOGLE_API_KEY"]
+        case .azure: return ["AZURE_OPENAI_API_KEY"]
         case .ollama, .llamacpp: return []
         }
     }
@@ -193,6 +216,9 @@ public struct Panel: Sendable, Hashable {
         "seed", "concurrency", "rpm", "tpm", "price", "weight", "timeout", "retries", "structured_output",
         "logprobs", "top_logprobs", "samples", "gguf", "server", "parallel", "ctx_size", "threads", "chat_template",
         "server_args",
+        // wire settings (JudgeConfig+Wire.swift)
+        "reasoning_effort", "thinking", "thinking_budget", "headers", "extra_body", "omit", "endpoint", "deployment",
+        "api_version",
     ]
 
     static func parse(map: YAMLMap, environment: [String: String]) throws -> Panel {
@@ -232,9 +258,9 @@ public struct Panel: Sendable, Hashable {
             config.baseURLs = urls
             config.family = try j.string("family")
             config.apiKeyEnv = try j.string("api_key_env")
-            config.temperature = try j.double("temperature") ?? 0
-            config.maxTokens = try j.int("max_tokens") ?? 512
-            config.seed = try j.int("seed")
+            config.temperature = j.isNull("temperature") ? nil : try j.double("temperature") ?? 0
+            config.maxTokens = j.isNull("max_tokens") ? nil : try j.int("max_tokens") ?? 512
+            config.seed = j.isNull("seed") ? nil : try j.int("seed")
             config.concurrency = try j.int("concurrency") ?? 8
             guard config.concurrency >= 1 else { throw j.error("concurrency", "concurrency must be at least 1") }
             config.rpm = try j.double("rpm")
@@ -270,9 +296,10 @@ public struct Panel: Sendable, Hashable {
                     threads: try j.int("threads"), chatTemplate: try j.string("chat_template"),
                     extraArgs: try j.stringList("server_args") ?? [])
                 if config.model.isEmpty { config.model = URL(fileURLWithPath: gguf).deletingPathExtension().lastPathComponent }
-            } else if config.model.isEmpty {
+            } else if config.model.isEmpty, provider != .azure {
                 throw j.error("name", "judge '\(name)' needs 'model'")
             }
+            try parseWire(j, into: &config, environment: environment)
             try PanelValidation.check(config, in: j)
             judges.append(config)
         }

@@ -15,7 +15,9 @@ import Foundation
 ///   (`{type: json_schema, schema}`) on models that support it; the JSON arrives as a text block.
 ///
 /// `stop_reason` is normalised: `end_turn`, `stop_sequence` and `tool_use` → `stop`, `max_tokens` → `length`;
-/// anything else (e.g. `refusal`) passes through.
+/// anything else (e.g. `refusal`, https://docs.anthropic.com/en/api/handling-stop-reasons) passes through.
+/// Extended thinking (``WireSettings/thinkingBudget``) sends `thinking: {type: enabled, budget_tokens}`; thinking
+/// blocks are not part of the text, and their tokens are in `output_tokens` (billed as output).
 ///
 /// ```swift
 /// let p = AnthropicProvider(baseURL: URL(string: "https://api.anthropic.com")!, apiKey: key,
@@ -74,6 +76,9 @@ public struct AnthropicProvider: JudgeProvider {
         ]
         if !system.isEmpty { body["system"] = .string(system) }
         if let t = request.temperature { body["temperature"] = .number(t) }
+        if let budget = request.wire.thinkingBudget {
+            body["thinking"] = ["type": "enabled", "budget_tokens": .number(Double(budget))]
+        }
         if let schema = request.jsonSchema {
             switch structuredOutput {
             case .forcedTool:
@@ -84,12 +89,18 @@ public struct AnthropicProvider: JudgeProvider {
                         "input_schema": schema,
                     ]
                 ]
-                body["tool_choice"] = ["type": "tool", "name": .string(Self.toolName)]
+                // Extended thinking rejects a forced tool ("Thinking may not be enabled when tool_choice forces
+                // tool use"); with thinking on the tool is offered with `tool_choice: auto`, the documented mode
+                // that works with thinking, and a JSON answer in text is read as well
+                // (https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking#extended-thinking-with-tool-use).
+                body["tool_choice"] =
+                    request.wire.thinkingBudget == nil
+                    ? ["type": "tool", "name": .string(Self.toolName)] : ["type": "auto"]
             case .outputConfig:
                 body["output_config"] = ["format": ["type": "json_schema", "schema": schema]]
             }
         }
-        return .object(body)
+        return request.wire.finish(.object(body))
     }
 
     func headers() -> [String: String] {
@@ -100,7 +111,9 @@ public struct AnthropicProvider: JudgeProvider {
 
     public func complete(_ request: CompletionRequest, timeout: Double) async throws -> CompletionResponse {
         let response = try await transport.send(
-            HTTPRequest(url: endpoint, headers: headers(), body: body(request).data, timeout: timeout))
+            HTTPRequest(
+                url: endpoint, headers: request.wire.finish(headers: headers()), body: body(request).data,
+                timeout: timeout))
         guard (200..<300).contains(response.status) else { throw ProviderError.http(response) }
         return try Self.parse(response.body)
     }

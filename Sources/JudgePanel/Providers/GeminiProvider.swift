@@ -18,11 +18,13 @@ import Foundation
 /// unless told otherwise, `propertyOrdering` is filled in from `required` (the schema author's order), then
 /// the remaining properties alphabetically.
 ///
-/// A prompt blocked by the safety filters (`promptFeedback.blockReason`) throws a non-retryable
-/// ``ProviderError`` of kind `.client`; a candidate stopped with no content for a content reason (`SAFETY`,
-/// `RECITATION`, …) throws a retryable `.badResponse`, since another sample may pass. Finish reasons are
-/// normalised: `STOP` → `stop`, `MAX_TOKENS` → `length`, others lower-cased. Completion tokens include
-/// `thoughtsTokenCount` (thinking models bill thoughts as output); thought parts are not part of the text.
+/// A prompt blocked by the safety filters (`promptFeedback.blockReason`) and a candidate stopped for a content
+/// reason (`SAFETY`, `RECITATION`, `PROHIBITED_CONTENT`, `BLOCKLIST`, `SPII`) come back as replies with finish
+/// reason `content_filter` and the reason in ``CompletionResponse/refusal`` (the vote records it; no re-ask).
+/// Finish reasons are normalised: `STOP` → `stop`, `MAX_TOKENS` → `length`, others lower-cased. Completion
+/// tokens include `thoughtsTokenCount` (thinking models bill thoughts as output; also reported as
+/// ``TokenUsage/reasoningTokens``); thought parts are not part of the text. `thinking_budget` goes to
+/// `generationConfig.thinkingConfig.thinkingBudget`.
 ///
 /// ```swift
 /// let p = GeminiProvider(baseURL: URL(string: "https://generativelanguage.googleapis.com")!, apiKey: key,
@@ -82,8 +84,12 @@ public struct GeminiProvider: JudgeProvider {
             config["responseLogprobs"] = true
             config["logprobs"] = .number(Double(min(max(n, 0), Self.maxTopLogprobs)))
         }
+        if let budget = request.wire.geminiThinkingBudget {
+            // https://ai.google.dev/gemini-api/docs/thinking#set-budget: generationConfig.thinkingConfig.thinkingBudget
+            config["thinkingConfig"] = ["thinkingBudget": .number(Double(budget))]
+        }
         if !config.isEmpty { body["generationConfig"] = .object(config) }
-        return .object(body)
+        return request.wire.finish(.object(body))
     }
 
     func headers() -> [String: String] {
@@ -95,7 +101,8 @@ public struct GeminiProvider: JudgeProvider {
     public func complete(_ request: CompletionRequest, timeout: Double) async throws -> CompletionResponse {
         let response = try await transport.send(
             HTTPRequest(
-                url: endpoint(model: request.model), headers: headers(), body: body(request).data, timeout: timeout))
+                url: endpoint(model: request.model), headers: request.wire.finish(headers: headers()),
+                body: body(request).data, timeout: timeout))
         guard (200..<300).contains(response.status) else { throw ProviderError.http(response) }
         return try Self.parse(response.body)
     }
@@ -105,9 +112,21 @@ public struct GeminiProvider: JudgeProvider {
         if let err = json["error"], !err.isNull {
             throw ProviderError(kind: .server, message: "provider error: \(err["message"]?.textValue ?? err.textValue)")
         }
+        // Proto3 JSON omits zero values, so absent counts and log-probabilities read as 0.
+        var usage: TokenUsage?
+        if let u = json["usageMetadata"]?.objectValue {
+            let thoughts = u["thoughtsTokenCount"]?.intValue
+            let completion = (u["candidatesTokenCount"]?.intValue ?? 0) + (thoughts ?? 0)
+            usage = TokenUsage(
+                promptTokens: u["promptTokenCount"]?.intValue ?? 0, completionTokens: completion, reasoningTokens: thoughts)
+        }
+        // A blocked prompt has `promptFeedback.blockReason` and no candidates
+        // (https://ai.google.dev/api/generate-content#PromptFeedback): a content-filter outcome, not a fault.
         if let reason = json["promptFeedback"]?["blockReason"]?.stringValue {
             let detail = json["promptFeedback"]?["blockReasonMessage"]?.stringValue.map { " (\($0))" } ?? ""
-            throw ProviderError(kind: .client, message: "Gemini blocked the prompt: blockReason \(reason)\(detail)")
+            return CompletionResponse(
+                text: "", usage: usage, finishReason: "content_filter",
+                refusal: "Gemini blocked the prompt: blockReason \(reason)\(detail)")
         }
         guard let candidate = json["candidates"]?[0] else {
             throw ProviderError.badResponse("no candidates in Gemini reply")
@@ -115,20 +134,8 @@ public struct GeminiProvider: JudgeProvider {
         let rawFinish = candidate["finishReason"]?.stringValue
         let parts = candidate["content"]?["parts"]?.arrayValue ?? []
         let texts = parts.filter { $0["thought"]?.boolValue != true }.compactMap { $0["text"]?.stringValue }
-        if texts.isEmpty {
-            if let rawFinish, rawFinish != "STOP", rawFinish != "MAX_TOKENS" {
-                throw ProviderError(
-                    kind: .badResponse, message: "Gemini returned no content: finishReason \(rawFinish)")
-            }
-            if candidate["content"] == nil, rawFinish == nil {
-                throw ProviderError.badResponse("candidates[0] has no content")
-            }
-        }
-        // Proto3 JSON omits zero values, so absent counts and log-probabilities read as 0.
-        var usage: TokenUsage?
-        if let u = json["usageMetadata"]?.objectValue {
-            let completion = (u["candidatesTokenCount"]?.intValue ?? 0) + (u["thoughtsTokenCount"]?.intValue ?? 0)
-            usage = TokenUsage(promptTokens: u["promptTokenCount"]?.intValue ?? 0, completionTokens: completion)
+        if texts.isEmpty, candidate["content"] == nil, rawFinish == nil {
+            throw ProviderError.badResponse("candidates[0] has no content")
         }
         var logprobs: [TokenLogprob]?
         if let result = candidate["logprobsResult"], let chosen = result["chosenCandidates"]?.arrayValue {
@@ -142,14 +149,20 @@ public struct GeminiProvider: JudgeProvider {
                     token: c["token"]?.stringValue ?? "", logprob: c["logProbability"]?.doubleValue ?? 0, top: top)
             }
         }
+        // https://ai.google.dev/api/generate-content#FinishReason: SAFETY, RECITATION, BLOCKLIST,
+        // PROHIBITED_CONTENT, SPII, IMAGE_SAFETY stop the candidate for content reasons.
         let finish = rawFinish.map { reason -> String in
             switch reason {
             case "STOP": return "stop"
             case "MAX_TOKENS": return "length"
+            case "SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY":
+                return "content_filter"
             default: return reason.lowercased()
             }
         }
-        return CompletionResponse(text: texts.joined(), usage: usage, logprobs: logprobs, finishReason: finish)
+        let filtered = finish == "content_filter" ? "Gemini stopped the candidate: finishReason \(rawFinish ?? "")" : nil
+        return CompletionResponse(
+            text: texts.joined(), usage: usage, logprobs: logprobs, finishReason: finish, refusal: filtered)
     }
 
     // MARK: - Schema dialect

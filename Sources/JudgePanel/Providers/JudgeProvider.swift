@@ -3,16 +3,23 @@ import Foundation
 /// Token counts reported by a provider.
 public struct TokenUsage: Sendable, Hashable, Codable {
     public var promptTokens: Int
+    /// Output tokens, reasoning included (billed as output).
     public var completionTokens: Int
+    /// The part of `completionTokens` spent on reasoning, when the provider reports it (OpenAI
+    /// `completion_tokens_details.reasoning_tokens`, Gemini `thoughtsTokenCount`); Anthropic counts thinking
+    /// in `output_tokens` without a split.
+    public var reasoningTokens: Int?
 
-    public init(promptTokens: Int, completionTokens: Int) {
+    public init(promptTokens: Int, completionTokens: Int, reasoningTokens: Int? = nil) {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
+        self.reasoningTokens = reasoningTokens
     }
 
     enum CodingKeys: String, CodingKey {
         case promptTokens = "prompt_tokens"
         case completionTokens = "completion_tokens"
+        case reasoningTokens = "reasoning_tokens"
     }
 }
 
@@ -65,6 +72,8 @@ public struct CompletionRequest: Sendable, Hashable {
     public var jsonSchema: JSONValue?
     /// How many top alternatives per token to return (nil: no log-probabilities).
     public var topLogprobs: Int?
+    /// Per-judge wire settings (reasoning controls, headers, extra body fields, …).
+    public var wire = WireSettings()
 
     public init(
         model: String, messages: [ChatMessage], temperature: Double? = nil, maxTokens: Int? = nil, seed: Int? = nil,
@@ -86,15 +95,27 @@ public struct CompletionResponse: Sendable, Hashable, Codable {
     public var usage: TokenUsage?
     /// Per-token log-probabilities, when asked for and offered.
     public var logprobs: [TokenLogprob]?
-    /// Why the provider stopped (`stop`, `length`, …), when it says.
+    /// Why the provider stopped, normalised: `stop`, `length`, `refusal`, `content_filter`, or the provider's
+    /// own word (lower-cased) for anything else.
     public var finishReason: String?
+    /// The model's refusal text (OpenAI `message.refusal`), when it declined.
+    public var refusal: String?
+    /// The server reported that it cut the prompt to fit the context (Ollama `prompt_eval_count` below the
+    /// prompt's size, llama.cpp `truncated`): the reply must not be scored.
+    public var promptTruncated: Bool?
 
-    public init(text: String, usage: TokenUsage? = nil, logprobs: [TokenLogprob]? = nil, finishReason: String? = nil) {
+    public init(
+        text: String, usage: TokenUsage? = nil, logprobs: [TokenLogprob]? = nil, finishReason: String? = nil,
+        refusal: String? = nil, promptTruncated: Bool? = nil
+    ) {
         self.text = text
         self.usage = usage
         self.logprobs = logprobs
         self.finishReason = finishReason
+        self.refusal = refusal
+        self.promptTruncated = promptTruncated
     }
+
 }
 
 /// A failure talking to a provider, classified for the retry policy. Messages never contain keys.

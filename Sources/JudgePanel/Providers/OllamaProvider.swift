@@ -48,13 +48,22 @@ public struct OllamaProvider: JudgeProvider {
         if let t = request.temperature { options["temperature"] = .number(t) }
         if let m = request.maxTokens { options["num_predict"] = .number(Double(m)) }
         if let s = request.seed { options["seed"] = .number(Double(s)) }
-        if !options.isEmpty { body["options"] = .object(options) }
+        // Without `num_ctx` Ollama uses its default context and silently cuts longer prompts
+        // (https://github.com/ollama/ollama/blob/main/docs/api.md#generate-a-chat-completion, `options`;
+        // https://github.com/ollama/ollama/blob/main/docs/faq.md#how-can-i-specify-the-context-window-size).
+        options["num_ctx"] = .number(Double(numCtx(request)))
+        body["options"] = .object(options)
         if let schema = request.jsonSchema { body["format"] = schema }
         if let n = request.topLogprobs {
             body["logprobs"] = true
             body["top_logprobs"] = .number(Double(max(n, 0)))
         }
-        return .object(body)
+        return request.wire.finish(.object(body))
+    }
+
+    /// The context window sent: the judge's `ctx_size`, else sized from the prompt (``OllamaContext``).
+    func numCtx(_ request: CompletionRequest) -> Int {
+        request.wire.numCtx ?? OllamaContext.numCtx(for: request, configured: nil)
     }
 
     func headers() -> [String: String] {
@@ -65,13 +74,34 @@ public struct OllamaProvider: JudgeProvider {
 
     public func complete(_ request: CompletionRequest, timeout: Double) async throws -> CompletionResponse {
         let response = try await transport.send(
-            HTTPRequest(url: endpoint, headers: headers(), body: body(request).data, timeout: timeout))
+            HTTPRequest(
+                url: endpoint, headers: request.wire.finish(headers: headers()), body: body(request).data,
+                timeout: timeout))
         guard (200..<300).contains(response.status) else { throw ProviderError.http(response) }
-        return try Self.parse(response.body)
+        let json = try JSONValue.decodeBody(response.body)
+        var reply = try Self.parse(json)
+        // `prompt_eval_count` is the number of prompt tokens evaluated, cached ones included (Ollama's
+        // llm/llama_server.go: CacheN + PromptN, https://github.com/ollama/ollama/pull/16428). When Ollama cut the
+        // prompt to `num_ctx` it fills the whole window, or is below the prompt's size. Versions that reported
+        // only newly evaluated tokens give `prompt_eval_cached_count` beside it, so the size check adds it back
+        // (an absent count, as on a fully cached prompt in old versions, is not checked). Such a reply is never
+        // scored.
+        if let evaluated = json["prompt_eval_count"]?.intValue, evaluated > 0 {
+            let cached = json["prompt_eval_cached_count"]?.intValue ?? 0
+            if evaluated >= numCtx(request)
+                || evaluated + cached < OllamaContext.minimumPromptTokens(request.messages)
+            {
+                reply.promptTruncated = true
+            }
+        }
+        return reply
     }
 
     static func parse(_ data: Data) throws -> CompletionResponse {
-        let json = try JSONValue.decodeBody(data)
+        try parse(JSONValue.decodeBody(data))
+    }
+
+    static func parse(_ json: JSONValue) throws -> CompletionResponse {
         if let err = json["error"], !err.isNull {
             throw ProviderError(kind: .server, message: "provider error: \(err["message"]?.textValue ?? err.textValue)")
         }

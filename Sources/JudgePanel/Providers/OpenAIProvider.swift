@@ -25,7 +25,9 @@ public struct OpenAIProvider: JudgeProvider {
             "stream": false,
         ]
         if let t = request.temperature { body["temperature"] = .number(t) }
-        if let m = request.maxTokens { body["max_tokens"] = .number(Double(m)) }
+        // Reasoning models take `max_completion_tokens` (https://platform.openai.com/docs/api-reference/chat/create).
+        if let m = request.maxTokens { body[request.wire.tokenLimitField] = .number(Double(m)) }
+        if let effort = request.wire.reasoningEffort { body["reasoning_effort"] = .string(effort) }
         if let s = request.seed { body["seed"] = .number(Double(s)) }
         if let schema = request.jsonSchema {
             body["response_format"] = [
@@ -37,15 +39,25 @@ public struct OpenAIProvider: JudgeProvider {
             body["logprobs"] = true
             body["top_logprobs"] = .number(Double(n))
         }
-        return .object(body)
+        return request.wire.finish(.object(body))
     }
 
     public func complete(_ request: CompletionRequest, timeout: Double) async throws -> CompletionResponse {
         var headers = ["content-type": "application/json"]
-        if let apiKey, !apiKey.isEmpty { headers["authorization"] = "Bearer \(apiKey)" }
-        let url = baseURL.appendingPathComponent("chat/completions")
+        var url = baseURL.appendingPathComponent("chat/completions")
+        if let version = request.wire.azureAPIVersion {
+            // Azure OpenAI: `?api-version=` and the key in an `api-key` header
+            // (https://learn.microsoft.com/azure/ai-services/openai/reference#chat-completions).
+            if let apiKey, !apiKey.isEmpty { headers["api-key"] = apiKey }
+            var parts = URLComponents(url: url, resolvingAgainstBaseURL: false)
+            parts?.queryItems = [URLQueryItem(name: "api-version", value: version)]
+            url = parts?.url ?? url
+        } else if let apiKey, !apiKey.isEmpty {
+            headers["authorization"] = "Bearer \(apiKey)"
+        }
         let response = try await transport.send(
-            HTTPRequest(url: url, headers: headers, body: body(request).data, timeout: timeout))
+            HTTPRequest(
+                url: url, headers: request.wire.finish(headers: headers), body: body(request).data, timeout: timeout))
         guard (200..<300).contains(response.status) else { throw ProviderError.http(response) }
         return try Self.parse(response.body)
     }
@@ -59,15 +71,28 @@ public struct OpenAIProvider: JudgeProvider {
             throw ProviderError.badResponse("no choices[0].message")
         }
         let text = message["content"]?.stringValue ?? ""
+        // A refusal comes as `message.refusal` with null content
+        // (https://platform.openai.com/docs/guides/structured-outputs#refusals).
+        let refusal = message["refusal"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         var usage: TokenUsage?
         if let u = json["usage"], let p = u["prompt_tokens"]?.intValue {
-            usage = TokenUsage(promptTokens: p, completionTokens: u["completion_tokens"]?.intValue ?? 0)
+            // `completion_tokens` includes reasoning tokens; `completion_tokens_details.reasoning_tokens` is the part
+            // spent reasoning (https://platform.openai.com/docs/api-reference/chat/object#chat/object-usage).
+            usage = TokenUsage(
+                promptTokens: p, completionTokens: u["completion_tokens"]?.intValue ?? 0,
+                reasoningTokens: u["completion_tokens_details"]?["reasoning_tokens"]?.intValue)
         }
         var logprobs: [TokenLogprob]?
         if let content = choice["logprobs"]?["content"]?.arrayValue {
             logprobs = TokenLogprob.parseOpenAIStyle(content)
         }
+        var finish = choice["finish_reason"]?.stringValue
+        if refusal != nil { finish = "refusal" }
+        // llama.cpp's server says `"truncated": true` when it cut the prompt to its context
+        // (https://github.com/ggml-org/llama.cpp/tree/master/tools/server README, response fields).
+        let truncated = json["truncated"]?.boolValue == true || choice["truncated"]?.boolValue == true
         return CompletionResponse(
-            text: text, usage: usage, logprobs: logprobs, finishReason: choice["finish_reason"]?.stringValue)
+            text: text, usage: usage, logprobs: logprobs, finishReason: finish, refusal: refusal,
+            promptTruncated: truncated ? true : nil)
     }
 }

@@ -29,6 +29,10 @@ final class JudgeRuntime: Sendable {
     let limiter: RateLimiter
     let semaphore: AsyncSemaphore
     let scrubber: SecretScrubber
+    /// What the judge's server asked for during this run (parameters dropped or renamed, logprobs off).
+    let adjustments = JudgeAdjustments()
+    /// The judge's first call goes alone (``FirstCallGate``).
+    let firstCall = FirstCallGate()
 
     init(config: JudgeConfig, provider: any JudgeProvider, scrubber: SecretScrubber = .generic) {
         self.config = config
@@ -87,11 +91,10 @@ struct CallExecutor: Sendable {
         }
         let messages = Prompting.messages(rubric: rubric, item: shown, order: call.order, checklist: checklist)
         let questionCount = checklist?.count ?? rubric.checklist?.items.count ?? 0
-        let request = CompletionRequest(
-            model: config.model, messages: messages, temperature: config.temperature, maxTokens: config.maxTokens,
-            seed: config.seed.map { $0 + call.sample },
+        var request = RequestBuilder.request(
+            config: config, messages: messages,
             jsonSchema: config.structuredOutput ? Prompting.schema(rubric: rubric, questions: questionCount) : nil,
-            topLogprobs: config.topLogprobs)
+            sample: call.sample, adjustments: judge.adjustments)
         var vote = Vote(
             item: item.id, judge: config.name, protocol: rubric.kind, order: call.order, sample: call.sample)
         vote.variant = call.variant
@@ -103,7 +106,9 @@ struct CallExecutor: Sendable {
         var usage = TokenUsage(promptTokens: 0, completionTokens: 0)
         var attempts = 0
         var allCached = true
+        var reasoningTokens: Int?
         func finish() -> Vote {
+            usage.reasoningTokens = reasoningTokens
             let elapsed = ContinuousClock.now - started
             vote.latencyMS = (Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
                 .rounded()
@@ -120,43 +125,62 @@ struct CallExecutor: Sendable {
             return vote
         }
         let first: CompletionResponse
-        do {
-            let r = try await send(request, sample: call.sample, judge: judge)
-            first = r.response
+        func count(_ r: Sent) {
             attempts += r.attempts
             allCached = allCached && r.cached
             usage.promptTokens += r.response.usage?.promptTokens ?? 0
             usage.completionTokens += r.response.usage?.completionTokens ?? 0
+            if let t = r.response.usage?.reasoningTokens { reasoningTokens = (reasoningTokens ?? 0) + t }
+        }
+        do {
+            let r = try await sendAdapting(&request, sample: call.sample, judge: judge)
+            first = r.response
+            count(r)
         } catch let e as SendFailure {
             vote.status = .error
             vote.error = e.error.message
-            vote.reason = e.error.reason
+            vote.reason = ReplyOutcome.reason(for: e.error)
             attempts += e.attempts
             allCached = false
+            return finish()
+        }
+        // A refusal, a content filter or a cut prompt is recorded as such, with no re-ask.
+        if let outcome = ReplyOutcome.withheld(first) {
+            vote.status = .abstain
+            vote.reason = outcome.reason
+            vote.error = outcome.message
+            vote.raw = first.refusal ?? first.text
             return finish()
         }
         var reading = parser.read(first.text, quoting: shownTexts)
         var answering = first
         var raw = first.text
+        var lengthStopped = first.finishReason == "length"
         if reading == .unparsed {
             var repairRequest = request
-            repairRequest.messages =
-                messages + [.assistant(first.text), .user(Prompting.repairMessage(rubric: rubric, structured: config.structuredOutput))]
+            repairRequest.messages = ReplyOutcome.repairMessages(
+                messages, firstReply: first.text,
+                repair: Prompting.repairMessage(rubric: rubric, structured: config.structuredOutput))
             do {
-                let r = try await send(repairRequest, sample: call.sample, judge: judge)
-                attempts += r.attempts
-                allCached = allCached && r.cached
-                usage.promptTokens += r.response.usage?.promptTokens ?? 0
-                usage.completionTokens += r.response.usage?.completionTokens ?? 0
-                raw = first.text + "\n---repair---\n" + r.response.text
+                let r = try await sendAdapting(&repairRequest, sample: call.sample, judge: judge)
+                count(r)
+                raw = first.text + "\n---repair---\n" + (r.response.refusal ?? r.response.text)
+                if let outcome = ReplyOutcome.withheld(r.response) {
+                    vote.status = .abstain
+                    vote.reason = outcome.reason
+                    vote.error = "repair re-ask: \(outcome.message)"
+                    vote.raw = raw
+                    return finish()
+                }
                 reading = parser.read(r.response.text, quoting: shownTexts)
                 answering = r.response
+                if r.response.finishReason == "length" { lengthStopped = true }
                 if case .answer = reading { vote.repaired = true }
             } catch let e as SendFailure {
                 vote.status = .error
                 vote.raw = first.text
                 vote.error = "repair re-ask failed: \(e.error.message)"
-                vote.reason = e.error.reason
+                vote.reason = ReplyOutcome.reason(for: e.error)
                 attempts += e.attempts
                 allCached = false
                 return finish()
@@ -169,8 +193,13 @@ struct CallExecutor: Sendable {
             answer = a
         case .unparsed:
             vote.status = .abstain
-            vote.error = "unparseable answer (after one repair re-ask)"
-            vote.reason = .unparsed
+            if lengthStopped {
+                vote.error = "reply cut at the output-token limit with no verdict (after one repair re-ask)"
+                vote.reason = .length
+            } else {
+                vote.error = "unparseable answer (after one repair re-ask)"
+                vote.reason = .unparsed
+            }
             return finish()
         case .ambiguous(let values):
             vote.status = .abstain
@@ -183,6 +212,8 @@ struct CallExecutor: Sendable {
             vote.reason = .unparsed
             return finish()
         }
+        // A cut-off reply that still holds a verdict keeps it, flagged.
+        if answering.finishReason == "length" { vote.reason = .length }
         switch answer {
         case .choice(let shownChoice):
             vote.verdict = call.order == .ba ? shownChoice.swapped : shownChoice

@@ -53,6 +53,9 @@ public struct RunResult: Sendable {
     public var results: [ItemResult]
     public var counters: RunCounters.Snapshot
     public var wallSeconds: Double
+    /// What judges' servers asked for during the run (a parameter dropped or renamed, logprobs unavailable),
+    /// one line each, for the run summary.
+    public var adjustments: [String] = []
 
     public var votes: [Vote] { results.flatMap(\.votes) }
     public var verdicts: [Verdict] { results.map(\.verdict) }
@@ -187,9 +190,11 @@ public final class PanelRunner: Sendable {
             done = aggregator.dawidSkene(done, kind: rubric.kind)
         }
         let elapsed = ContinuousClock.now - clock
-        return RunResult(
+        var result = RunResult(
             items: items, results: done, counters: counters.snapshot,
             wallSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        result.adjustments = runtimes().flatMap(\.adjustments.notes)
+        return result
     }
 
     /// Runs `body` with the started judges (panel order) and a call executor, for runners that choose their

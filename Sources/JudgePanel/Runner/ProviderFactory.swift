@@ -52,6 +52,7 @@ public struct ProviderRegistry: Sendable {
         var r = ProviderRegistry()
         r.register(.openai) { OpenAIProvider(baseURL: $0.baseURL, apiKey: $0.apiKey, transport: $0.transport) }
         r.register(.llamacpp) { OpenAIProvider(baseURL: $0.baseURL, apiKey: $0.apiKey, transport: $0.transport) }
+        r.register(.azure) { OpenAIProvider(baseURL: $0.baseURL, apiKey: $0.apiKey, transport: $0.transport) }
         r.register(.anthropic) { AnthropicProvider(baseURL: $0.baseURL, apiKey: $0.apiKey, transport: $0.transport) }
         r.register(.gemini) { GeminiProvider(baseURL: $0.baseURL, apiKey: $0.apiKey, transport: $0.transport) }
         r.register(.ollama) { OllamaProvider(baseURL: $0.baseURL, apiKey: $0.apiKey, transport: $0.transport) }

@@ -87,12 +87,11 @@ public struct ScoreJob: Sendable {
                 e.2 += judge.maxTokens ?? 512
                 per[judge.name] = e
                 if let cache = options.cache {
-                    let request = CompletionRequest(
-                        model: judge.model, messages: messages, temperature: judge.temperature, maxTokens: judge.maxTokens,
-                        seed: judge.seed.map { $0 + call.sample },
+                    let request = RequestBuilder.request(
+                        config: judge, messages: messages,
                         jsonSchema: judge.structuredOutput
                             ? Prompting.schema(rubric: rubric, questions: options.checklists[item.id]?.count ?? rubric.checklist?.items.count ?? 0) : nil,
-                        topLogprobs: judge.topLogprobs)
+                        sample: call.sample)
                     if cache.get(ResponseCache.key(judge: judge, request: request, sample: call.sample)) != nil { cached += 1 }
                 }
             }
@@ -140,7 +139,10 @@ public struct ScoreJob: Sendable {
             throw error
         }
         await journal.close()
-        let report = MetaAnalysis(options: analysis).report(items: items, votes: result.votes)
+        var report = MetaAnalysis(options: analysis).report(items: items, votes: result.votes)
+        if !result.adjustments.isEmpty { report.notes = (report.notes ?? []) + result.adjustments }
+        report.notes = (report.notes ?? []) + Self.logprobNotes(result.votes, judges: panel.judges.map(\.name))
+        if report.notes?.isEmpty == true { report.notes = nil }
         let errors = result.votes.filter { $0.status == .error }.count
         var json = JSONValue(encoding: report) ?? .object([:])
         if case .object(var o) = json {
@@ -186,6 +188,21 @@ public struct ScoreJob: Sendable {
         return Outcome(result: result, report: report, reportJSON: json, errors: errors)
     }
 
+    /// Per judge that asked for log-probabilities: "logprobs unavailable", or the share of degenerate readings.
+    package static func logprobNotes(_ votes: [Vote], judges: [String]) -> [String] {
+        judges.compactMap { name in
+            let asked = votes.filter { $0.judge == name && $0.logprobs != nil }
+            guard !asked.isEmpty else { return nil }
+            let unavailable = asked.filter { $0.logprobs == "unavailable" }.count
+            if unavailable == asked.count { return "judge '\(name)': logprobs unavailable" }
+            let probs = asked.compactMap(\.probs)
+            guard !probs.isEmpty else { return nil }
+            let degenerate = probs.filter(Probabilities.isDegenerate).count
+            return "judge '\(name)': probabilities degenerate (one label ≥ 0.999) on \(degenerate) of \(probs.count) votes"
+                + (unavailable > 0 ? "; logprobs unavailable on \(unavailable)" : "")
+        }
+    }
+
     /// The resolved configuration (no keys: only the names of the variables they come from).
     public var resolvedConfig: JSONValue {
         .object([
@@ -206,6 +223,8 @@ public struct ScoreJob: Sendable {
                         "concurrency": .number(Double(j.concurrency)), "samples": .number(Double(j.samples)),
                         "structured_output": .bool(j.structuredOutput),
                         "gguf": j.llamacpp.map { .string($0.gguf) } ?? .null,
+                        // wire settings; header values are left out (only their names)
+                        "wire": RequestBuilder.request(config: j, messages: [], jsonSchema: nil, sample: 0).wire.fingerprint,
                     ]
                 }),
             ],
