@@ -52,12 +52,17 @@ struct ImportCommand: AsyncParsableCommand {
             let result = try Importer.run(format: format, sources: sources, options: options)
             let written = try result.write(to: out)
             for note in result.notes { printErr("note: \(note)") }
+            for w in result.warnings { printErr("warning: \(w.text)") }
             print(
                 "\(format.rawValue): \(result.items.count) items, \(result.labelledItemCount) with a label, \(result.annotatorLabelCount) annotator labels"
             )
             for j in result.votesPerJudge {
                 print("  votes \(j.judge): \(j.ok + j.abstained) (\(j.ok) ok, \(j.abstained) abstained)")
             }
+            let counts = result.warningCounts
+            print(
+                "  warnings: \(result.warnings.count) (\(ImportWarning.Kind.allCases.map { "\(counts[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")))"
+            )
             for path in written { print("wrote \(path)") }
         }
     }

@@ -247,7 +247,8 @@ struct ImportTests {
         ])
         #expect(color.label == .pairwise(.tie))
         let hard = try #require(vote(r.votes, color.id, "alpaca_eval_gpt4_fn"))
-        #expect(hard.verdict == .a && hard.probs == nil)
+        // An exact 1 carries P(A) = 1, so probability-based accuracy counts it.
+        #expect(hard.verdict == .a && hard.probs == ["A": 1, "B": 0])
         let soft = try #require(vote(r.votes, color.id, "weighted_alpaca_eval_gpt4_turbo"))
         #expect(soft.verdict == .a && soft.probs == ["A": 0.75, "B": 0.25] && soft.raw == "1.25")
         let hi = r.items[1]

@@ -1,0 +1,151 @@
+import Foundation
+import JudgeStats
+import Testing
+
+@testable import JudgePanel
+
+private let realRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+private func real(_ path: String) -> String {
+    realRoot.appendingPathComponent("fixtures").appendingPathComponent(path).path
+}
+
+/// `win_rate` of the row named `name` in a leaderboard CSV excerpt (no quoted commas in these rows).
+private func leaderboardWinRate(_ file: String, _ name: String) throws -> Double {
+    let lines = try String(contentsOfFile: real(file), encoding: .utf8).split(separator: "\n").map(String.init)
+    let header = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    let col = try #require(header.firstIndex(of: "win_rate"))
+    let row = try #require(lines.first { $0.hasPrefix(name + ",") })
+    return try #require(Double(row.split(separator: ",", omittingEmptySubsequences: false)[col]))
+}
+
+/// alpaca_eval's win rate of `model` from imported votes: mean P(model's side) over its answered votes, × 100.
+private func winRate(_ r: ImportResult, model: String) -> Double {
+    let sides = Dictionary(uniqueKeysWithValues: r.items.compactMap { item -> (String, String)? in
+        if item.modelB == model { return (item.id, "B") }
+        if item.modelA == model { return (item.id, "A") }
+        return nil
+    })
+    let ps = r.votes.compactMap { v -> Double? in
+        guard v.isOK, let side = sides[v.item] else { return nil }
+        return v.probs?[side]
+    }
+    return ps.reduce(0, +) / Double(ps.count) * 100
+}
+
+@Suite("Importers on real files")
+struct RealFormatImportTests {
+    // MARK: alpaca_eval (points 1–3)
+
+    /// AlpacaEval 1: 20 of text_davinci_001's 805 GPT-4 annotations are draws stored as 0; read as draws, the win rate
+    /// is the leaderboard's 15.174 (read as abstentions it would be 112 / 784 = 14.29).
+    @Test func alpacaEval1WinRateMatchesLeaderboard() throws {
+        let r = try Importer.run(format: .alpacaeval, sources: [real("alpacaeval/ae1-text_davinci_001.json")])
+        #expect(r.items.count == 805 && r.votes.count == 805)
+        #expect(r.votes.filter { $0.verdict == .tie }.count == 20)
+        #expect(r.votes.filter { $0.status == .abstain }.count == 1)
+        let published = try leaderboardWinRate("alpacaeval/ae1-leaderboard-excerpt.csv", "Davinci001")
+        #expect(abs(winRate(r, model: "text_davinci_001") - published) < 1e-9)
+        // meta over the same votes: the judge's W/T/L of answer A (the reference) gives the same win rate.
+        let report = MetaAnalysis(options: .init(resamples: 10)).report(items: r.items, votes: r.votes)
+        let j = try #require(report.judges.first)
+        let (w, t, l) = (Double(j.wins ?? 0), Double(j.ties ?? 0), Double(j.losses ?? 0))
+        #expect(j.judge == "alpaca_eval_gpt4" && w == 672 && t == 20 && l == 112)
+        #expect(abs((l + t / 2) / (w + t + l) * 100 - published) < 1e-9)
+    }
+
+    /// `--as-labels`: a 0 is a tie label, not a skipped record.
+    @Test func alpacaEvalZeroIsATieLabel() throws {
+        let r = try Importer.run(
+            format: .alpacaeval, sources: [real("alpacaeval/ae1-text_davinci_001.json")],
+            options: ImportOptions(asLabels: true))
+        #expect(r.votes.isEmpty)
+        #expect(r.items.filter { $0.label == .pairwise(.tie) }.count == 20)
+        #expect(r.labelledItemCount == 804)
+        // The one null preference is the only skipped record, and it is warned about.
+        #expect(r.warnings.count == 1 && r.warnings[0].kind == .skipped)
+        #expect(r.warnings[0].file.hasSuffix("ae1-text_davinci_001.json") && r.warnings[0].place.hasPrefix("element "))
+    }
+
+    /// Identical outputs from different generators stay separate items: phi-2 produced the same output as
+    /// text_davinci_001 on 22 instructions (one of them judged the other way), and neither model's comparisons merge.
+    @Test func alpacaEvalGeneratorsNeverMerge() throws {
+        let td = try Importer.run(format: .alpacaeval, sources: [real("alpacaeval/ae1-text_davinci_001.json")])
+        let both = try Importer.run(
+            format: .alpacaeval,
+            sources: [real("alpacaeval/ae1-text_davinci_001.json"), real("alpacaeval/ae1-phi-2-excerpt.json")])
+        #expect(both.items.count == 805 + 26)
+        #expect(both.votes.count == 805 + 26)
+        #expect(Set(both.votes.map { "\($0.item)|\($0.judge)|\($0.order?.rawValue ?? "")|\($0.sample)" }).count == both.votes.count)
+        #expect(both.votes.allSatisfy { $0.sample == 0 })
+        #expect(both.warnings.isEmpty)
+        #expect(both.items.filter { $0.modelB == "phi-2" }.count == 26)
+        #expect(winRate(both, model: "text_davinci_001") == winRate(td, model: "text_davinci_001"))
+        // The identical outputs really are there: same instruction and both outputs, different generator_2.
+        let tdKeys = Set(td.items.map { "\($0.prompt ?? "")\u{0}\($0.responseA ?? "")\u{0}\($0.responseB ?? "")" })
+        let shared = both.items.filter {
+            $0.modelB == "phi-2" && tdKeys.contains("\($0.prompt ?? "")\u{0}\($0.responseA ?? "")\u{0}\($0.responseB ?? "")")
+        }
+        #expect(shared.count == 22)
+    }
+
+    /// AlpacaEval 2 (weighted annotator): the win rate is the mean preference, exact 1 / 1.5 carry P = 1 / ½, and the
+    /// probability-based accuracy counts them (against labels from the same records it is exactly 1).
+    @Test func alpacaEval2WinRateAndProbabilities() throws {
+        let path = real("alpacaeval/ae2-gpt4_gamed.json")
+        let r = try Importer.run(format: .alpacaeval, sources: [path])
+        #expect(r.votes.count == 805 && r.votes.allSatisfy { $0.probs != nil })
+        let exact = r.votes.filter { $0.raw == "1.0" || $0.raw == "1.5" || $0.raw == "1" }
+        #expect(exact.count == 6)
+        #expect(exact.allSatisfy { $0.probs == ($0.raw == "1.5" ? ["A": 0.5, "B": 0.5] : ["A": 1, "B": 0]) })
+        let published = try leaderboardWinRate("alpacaeval/ae2-leaderboard-excerpt.csv", "GPT-4 (Adversarial)")
+        #expect(abs(winRate(r, model: "gpt4_gamed") - published) < 1e-9)
+        let labels = try Importer.run(format: .alpacaeval, sources: [path], options: ImportOptions(asLabels: true))
+        let report = MetaAnalysis(options: .init(resamples: 10)).report(items: labels.items, votes: r.votes)
+        let j = try #require(report.judges.first)
+        #expect(j.probAccuracy?.value == 1)
+        #expect(j.accuracy?.value == 1)
+    }
+
+    // MARK: LLMBar (point 4)
+
+    /// The numerator of a `"k / n = x%"` statistic.
+    static func count(_ stats: [String: JSONValue], _ key: String) throws -> Int {
+        let text = try #require(stats[key]?.stringValue)
+        return try #require(Int(text.split(separator: "/")[0].trimmingCharacters(in: .whitespaces)))
+    }
+
+    /// LLMBar's published "equal" over all 46 items: position_consistency counts a one-sided abstention as
+    /// inconsistent, and LLMBar's figure is (consistent + both abstained) / asked.
+    @Test(arguments: ["ChatGPT/CoT", "PaLM2/CoT", "PaLM2/Metrics_Reference", "GPT-4/Vanilla_1shot"])
+    func llmbarEqualMatchesPublished(run: String) throws {
+        let dir = real("llmbar/Manual")
+        let r = try Importer.run(format: .llmbar, sources: [dir])
+        let report = MetaAnalysis(options: .init(resamples: 10)).report(items: r.items, votes: r.votes)
+        let j = try #require(report.judges.first { $0.judge == run })
+        let statsPath = "\(dir)/evaluators/\(run)/statistics.json"
+        let stats = try #require(JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: statsPath))).objectValue)
+        let equal = try Self.count(stats, "equal")
+        let n = 46
+        #expect(j.positionAsked == n)
+        let both = try #require(j.positionBothAbstained)
+        let pc = try #require(j.positionConsistency?.value)
+        #expect(abs(pc * Double(n) + Double(both) - Double(equal)) < 1e-9)
+        // LLMBar's "equal" = position_consistency + position_both_abstained / position_asked.
+        #expect(abs(pc + Double(both) / Double(n) - Double(equal) / Double(n)) < 1e-12)
+        // Over items answered in both orders the share is higher whenever an order abstained.
+        let answered = try #require(j.positionConsistencyAnswered?.value)
+        let oneSided = r.votes.filter { $0.judge == run && $0.status == .abstain }.count - 2 * both
+        #expect(oneSided > 0 || both > 0)
+        #expect(abs(answered - pc * Double(n) / Double(n - both - oneSided)) < 1e-12)
+        // correct_average is the vote accuracy over both orders.
+        let average = try #require(stats["correct_average"]?.stringValue.flatMap { Double($0.dropLast()) })
+        #expect(abs((try #require(j.voteAccuracy?.value)) * 100 - average) < 1e-9)
+        // correct_both is accuracy with a flip counted as an abstention, where no item has a one-sided abstention.
+        if oneSided == 0 {
+            let correctBoth = try Self.count(stats, "correct_both")
+            #expect(abs(try #require(j.accuracyFlipAbstain?.value) * Double(n) - Double(correctBoth)) < 1e-9)
+        }
+    }
+}
