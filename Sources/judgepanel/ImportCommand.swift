@@ -17,6 +17,7 @@ struct ImportCommand: AsyncParsableCommand {
               mtbench-human: judgments.jsonl (author_*/expert_*/human* = labels)
               alpacaeval: annotations.json [--as-labels]
               hanna: hanna_metric_scores_llm.csv [--criterion Coherence]
+              judgebench: data/*.jsonl and/or outputs/*judge_name=*.jsonl (votes in both orders)
             items.jsonl (and votes.jsonl) are written atomically into --out.
             """
     )

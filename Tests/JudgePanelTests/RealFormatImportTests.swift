@@ -149,3 +149,75 @@ struct RealFormatImportTests {
         }
     }
 }
+
+@Suite("JudgeBench importer on recorded outputs")
+struct JudgeBenchImportTests {
+    static let dir = realRoot.appendingPathComponent("fixtures/judgebench")
+
+    static func outputs() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains("judge_name=") }.sorted()
+    }
+
+    /// `accuracy_net` reproduces what JudgeBench's `compute_final_metrics` computes on each recorded-output excerpt,
+    /// overall and per category (expected values: scripts/reference/judgebench_metrics.py, run on JudgeBench's code).
+    @Test func scoresMatchJudgeBenchMetricCode() throws {
+        let expected = try #require(
+            JSONValue.parse(Data(contentsOf: Self.dir.appendingPathComponent("expected.json"))).objectValue)
+        let files = try Self.outputs()
+        #expect(files.count == 3 && Set(expected.keys) == Set(files))
+        for file in files {
+            let r = try Importer.run(format: .judgebench, sources: [Self.dir.appendingPathComponent(file).path])
+            let report = MetaAnalysis(options: .init(resamples: 10)).report(items: r.items, votes: r.votes, sliceKey: "category")
+            let judge = try #require(report.judges.first)
+            #expect(report.judges.count == 1)
+            let scores = try #require(expected[file]?["scores"]?.objectValue)
+            for (category, entry) in scores {
+                let want = try #require(entry["score"]?.doubleValue)
+                let n = try #require(entry["n_pairs"]?.intValue)
+                let m = category == "overall" ? judge : try #require(report.slices?["category"]?[category]?.judges.first)
+                #expect(m.n == n, "\(file) \(category)")
+                let got = try #require(m.accuracyNet?.value) * 100
+                #expect(abs(got - want) < 1e-9, "\(file) \(category): \(got) vs \(want)")
+            }
+        }
+    }
+
+    /// The format: both orders, the second mapped back from the swapped positions; ties, unparsed decisions, labels.
+    @Test func ordersDecisionsAndLabels() throws {
+        let haiku = try #require(try Self.outputs().first { $0.contains("claude-3-haiku") })
+        let r = try Importer.run(format: .judgebench, sources: [Self.dir.appendingPathComponent(haiku).path])
+        #expect(r.items.count == 34 && r.votes.count == 68 && r.warnings.isEmpty)
+        let judge = "arena_hard/claude-3-haiku-20240307"
+        #expect(Set(r.votes.map(\.judge)) == [judge])
+        // pair b5ce1305…: label A>B; the recorded decisions are A>B (as stored) and B>A (swapped) = A, A.
+        let first = try #require(r.items.first)
+        #expect(first.id == "b5ce1305-50fe-5a5e-b785-325ab15c6d2b" && first.label == .pairwise(.a))
+        #expect(first.meta["category"] == .string("mmlu-pro") && first.meta["source"] == .string("mmlu-pro-health"))
+        let lines = try String(contentsOfFile: Self.dir.appendingPathComponent(haiku).path, encoding: .utf8)
+            .split(separator: "\n").map { try JSONValue.parse(String($0)) }
+        for (line, item) in zip(lines, r.items) {
+            let decisions = line["judgments"]!.arrayValue!.map { $0["decision"]?.stringValue }
+            for (k, order) in [Order.ab, .ba].enumerated() {
+                let v = try #require(r.votes.first { $0.item == item.id && $0.order == order })
+                let flip: [String: Preference] = k == 0 ? ["A>B": .a, "B>A": .b, "A=B": .tie] : ["A>B": .b, "B>A": .a, "A=B": .tie]
+                if let d = decisions[k] {
+                    #expect(v.verdict == flip[d] && v.isOK)
+                } else {
+                    #expect(v.status == .abstain && v.reason == .unparsed)
+                }
+            }
+        }
+        #expect(r.votes.filter { $0.status == .abstain }.count == 5)
+    }
+
+    /// A pair file and an output file with the same pairs give one item per pair.
+    @Test func pairFilesMergeByPairID() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.dir.path)
+        let data = try #require(files.first { $0.hasSuffix(".jsonl") && !$0.contains("judge_name=") })
+        let o1 = try #require(files.first { $0.contains("o1-mini") })
+        let r = try Importer.run(
+            format: .judgebench, sources: [data, o1].map { Self.dir.appendingPathComponent($0).path })
+        #expect(r.items.count == 24 + 2)
+        #expect(r.votes.count == 48)
+    }
+}

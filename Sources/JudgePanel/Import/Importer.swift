@@ -15,6 +15,8 @@ public enum ImportFormat: String, Sendable, CaseIterable {
     case alpacaeval
     /// HANNA `hanna_metric_scores_llm.csv`.
     case hanna
+    /// JudgeBench pair files and recorded judge outputs (`outputs/*.jsonl`, both orders).
+    case judgebench
 }
 
 /// Options some formats read.
@@ -195,6 +197,7 @@ public enum Importer {
         case .mtbenchHuman: result = try MTBenchHumanImporter.run(sources: sources)
         case .alpacaeval: result = try AlpacaEvalImporter.run(sources: sources, options: options)
         case .hanna: result = try HannaImporter.run(sources: sources, options: options)
+        case .judgebench: result = try JudgeBenchImporter.run(sources: sources)
         }
         var seen: Set<String> = []
         for item in result.items where !seen.insert(item.id).inserted {
