@@ -215,10 +215,11 @@ struct ImportTests {
         #expect(t2.prompt == "[Turn 1]\nWrite a haiku.\n\n[Turn 2]\nNow in French.")
         #expect(t2.responseA == "GPT haiku FR" && t2.responseB == "Claude haiku FR")
         #expect(t2.label == .pairwise(.tie))  // one B, one tie
-        // gpt4_pair is a model: votes, the flipped record as order BA.
+        // gpt4_pair is a model: votes without an order (a one-winner record already combines both orders), the
+        // flipped record mirrored into the item's orientation as a second sample.
         #expect(r.votes.count == 2)
-        #expect(vote(r.votes, t1.id, "gpt4_pair", .ab)?.verdict == .b)
-        #expect(vote(r.votes, t1.id, "gpt4_pair", .ba)?.verdict == .b)
+        #expect(vote(r.votes, t1.id, "gpt4_pair", nil, sample: 0)?.verdict == .b)
+        #expect(vote(r.votes, t1.id, "gpt4_pair", nil, sample: 1)?.verdict == .b)
         #expect(MTBenchHumanImporter.isHuman("expert_12") && !MTBenchHumanImporter.isHuman("gpt4_pair"))
     }
 

@@ -221,3 +221,64 @@ struct JudgeBenchImportTests {
         #expect(r.votes.count == 48)
     }
 }
+
+@Suite("MT-Bench human judgments, published schema")
+struct MTBenchSchemaTests {
+    static func path(_ name: String) -> String { real("mtbench/\(name)") }
+
+    /// human_judgments.json (the `human` split): expert_* / author_* labels, both orientations, tie (bothbad).
+    @Test func humanJudgments() throws {
+        let r = try Importer.run(format: .mtbenchHuman, sources: [Self.path("human_judgments.json")])
+        #expect(r.items.map(\.id) == ["81/gpt-4/vicuna-13b-v1.2/t1", "81/gpt-4/vicuna-13b-v1.2/t2", "82/alpaca-13b/gpt-4/t1"])
+        #expect(r.votes.isEmpty)
+        let t1 = r.items[0]
+        #expect(t1.prompt?.hasPrefix("Compose an engaging travel blog post") == true)
+        #expect(t1.responseA?.contains("gpt-4 answer") == true && t1.responseB?.contains("vicuna answer") == true)
+        // expert_12 saw vicuna as model_a and preferred model_b (gpt-4): A.
+        #expect(t1.labels.map(\.label) == [.pairwise(.a), .pairwise(.a), .pairwise(.tie)])
+        #expect(t1.label == .pairwise(.a))
+        let t2 = r.items[1]
+        #expect(t2.prompt?.hasPrefix("[Turn 1]\nCompose") == true && t2.prompt?.contains("[Turn 2]\nRewrite") == true)
+        #expect(t2.responseA?.contains("turn 2") == false && t2.responseB == "Amazing Hawaii (vicuna answer, turn 2).")
+        #expect(t2.label == .pairwise(.tie))  // expert_0 B, author_3 tie (bothbad)
+        #expect(r.items[2].label == .pairwise(.b))
+        #expect(r.warnings.count == 1 && r.warnings[0].kind == .reinterpreted && r.warnings[0].place == "element 4")
+    }
+
+    /// gpt4_pair_judgments.json (the `gpt4_pair` split): judge `["gpt-4", "pair-v2"]`, one combined winner per record.
+    @Test func gpt4PairSplit() throws {
+        let r = try Importer.run(
+            format: .mtbenchHuman, sources: [Self.path("human_judgments.json"), Self.path("gpt4_pair_judgments.json")])
+        #expect(r.items.count == 3 && r.votes.count == 3)
+        #expect(Set(r.votes.map(\.judge)) == ["gpt-4/pair-v2", "gpt-4/pair-v2-multi-turn"])
+        #expect(r.votes.allSatisfy { $0.order == nil })
+        #expect(r.votes.map(\.verdict) == [.a, .tie, .b])
+        // pair-v2 judged the two turn-1 items, both as the human consensus; turn 2 is the multi-turn judge's.
+        let report = MetaAnalysis(options: .init(resamples: 10)).report(items: r.items, votes: r.votes)
+        let pair = try #require(report.judges.first { $0.judge == "gpt-4/pair-v2" })
+        #expect(pair.accuracyAnswered?.value == 1 && pair.coverage?.value == 2.0 / 3.0)
+    }
+
+    /// FastChat's gen_judgment output (model_judgment/gpt-4_pair.jsonl): g1 = model_1 shown first, g2 swapped.
+    @Test func fastChatPairJudgments() throws {
+        let r = try Importer.run(
+            format: .mtbenchHuman, sources: [Self.path("gpt-4_pair.jsonl"), Self.path("human_judgments.json")])
+        #expect(r.items.count == 3 && r.votes.count == 6)
+        func v(_ item: String, _ judge: String, _ order: Order) -> Vote? {
+            r.votes.first { $0.item == item && $0.judge == judge && $0.order == order }
+        }
+        let t1 = "81/gpt-4/vicuna-13b-v1.2/t1", t2 = "81/gpt-4/vicuna-13b-v1.2/t2", q82 = "82/alpaca-13b/gpt-4/t1"
+        #expect(v(t1, "gpt-4/pair-v2", .ab)?.verdict == .a && v(t1, "gpt-4/pair-v2", .ba)?.verdict == .a)
+        #expect(v(t2, "gpt-4/pair-v2-multi-turn", .ab)?.verdict == .b && v(t2, "gpt-4/pair-v2-multi-turn", .ba)?.verdict == .a)
+        // Question 82's item holds alpaca-13b as A: g1 showed gpt-4 (B) first, so g1 is the BA order.
+        #expect(v(q82, "gpt-4/pair-v2", .ba)?.verdict == .b)
+        #expect(v(q82, "gpt-4/pair-v2", .ab)?.status == .abstain && v(q82, "gpt-4/pair-v2", .ab)?.reason == .unparsed)
+        // Question 83 has no conversation anywhere: skipped, with a warning naming the file and line.
+        let skipped = r.warnings.filter { $0.kind == .skipped }
+        #expect(skipped.count == 1 && skipped[0].place == "line 4" && skipped[0].file.hasSuffix("gpt-4_pair.jsonl"))
+        let report = MetaAnalysis(options: .init(resamples: 10)).report(items: r.items, votes: r.votes)
+        let pair = try #require(report.judges.first { $0.judge == "gpt-4/pair-v2" })
+        #expect(pair.positionAsked == 2 && pair.positionConsistency?.value == 0.5)
+        #expect(pair.positionConsistencyAnswered?.value == 1)
+    }
+}
