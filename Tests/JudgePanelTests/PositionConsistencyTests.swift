@@ -115,3 +115,44 @@ struct RefusalLengthRateTests {
         #expect(z.refusalRate?.value == 0.5 && z.lengthRate?.value == 0)
     }
 }
+
+@Suite("Flip conventions in the report")
+struct FlipConventionReportTests {
+    /// A flip on a tie-labelled item is correct under `flip: tie` and a miss under `flip: abstain` (Auto-J's table is
+    /// the abstain convention): both accuracies are in the JSON, the other one printed where they differ, and the
+    /// conventions section names the policy behind `accuracy`.
+    @Test(arguments: [FlipPolicy.tie, .abstain])
+    func bothConventionsReported(flip: FlipPolicy) throws {
+        let labels: [Preference] = [.tie, .a, .a, .b]
+        let items = labels.enumerated().map { i, l -> Item in
+            var item = Item(id: "i\(i)")
+            item.label = .pairwise(l)
+            return item
+        }
+        // i0: flip on a tie label; i1: both A; i2: flip; i3: both B.
+        let orders: [(Preference, Preference)] = [(.a, .b), (.a, .a), (.b, .a), (.b, .b)]
+        let votes = orders.enumerated().flatMap { i, o in
+            [
+                Vote(item: "i\(i)", judge: "j", protocol: .pairwise, order: .ab, verdict: o.0),
+                Vote(item: "i\(i)", judge: "j", protocol: .pairwise, order: .ba, verdict: o.1),
+            ]
+        }
+        let report = MetaAnalysis(options: .init(flip: flip, resamples: 10)).report(items: items, votes: votes)
+        let j = try #require(report.judges.first)
+        #expect(j.accuracyFlipTie?.value == 0.75 && j.accuracyFlipAbstain?.value == 0.5)
+        #expect(j.accuracy?.value == (flip == .tie ? 0.75 : 0.5))
+        // JudgeBench's net score: i0 (label tie) 0, i1 +2, i2 0, i3 +2.
+        #expect(j.accuracyNet?.value == 0.5)
+        #expect(report.panel?.accuracyFlipTie?.value == 0.75 && report.panel?.accuracyFlipAbstain?.value == 0.5)
+        let conventions = try #require(report.conventions)
+        #expect(conventions.flip.hasPrefix(flip.rawValue + ":"))
+        #expect(conventions.bootstrapUnit.hasPrefix("item"))
+        let text = ReportText.terminal(report)
+        #expect(text.contains(flip == .tie ? "acc flip=abstain" : "acc flip=tie"))
+        #expect(text.contains("flip convention (accuracy): \(flip.rawValue):"))
+        let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
+        for key in ["\"conventions\"", "\"human_label\"", "\"bootstrap_unit\"", "\"accuracy_flip_tie\"", "\"accuracy_flip_abstain\""] {
+            #expect(json.contains(key))
+        }
+    }
+}
