@@ -112,6 +112,9 @@ struct ImportTests {
         // Six responses are JSON booleans in the source (idx 157-159, 161, 162, 164): kept as text, noted.
         #expect(r.items.first { $0.id == "157" }?.responseA == "true")
         #expect(r.notes.contains { $0.contains("6 items have a non-string response") })
+        // ...and each one is a warning naming its file and element.
+        #expect(r.warnings.count == 6 && r.warnings.allSatisfy { $0.kind == .reinterpreted && $0.file.hasSuffix("testset-v1.json") })
+        #expect(r.warnings.first?.message.hasPrefix("idx 157:") == true)
     }
 
     // MARK: LLMBar

@@ -282,3 +282,24 @@ struct MTBenchSchemaTests {
         #expect(pair.positionConsistencyAnswered?.value == 1)
     }
 }
+
+@Suite("judgepanel import warnings (CLI)")
+struct ImportWarningCLITests {
+    /// Every skipped, merged or reinterpreted record is a `warning:` line on stderr naming file and place, and the
+    /// summary counts them by kind.
+    @Test func warningsOnStderrAndCounted() async throws {
+        let dir = try tempDir("import-warn")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try await runJudgepanel([
+            "import", "mtbench-human", "fixtures/mtbench/gpt-4_pair.jsonl", "fixtures/mtbench/human_judgments.json",
+            "--out", dir.path,
+        ])
+        #expect(r.code == 0, "\(r.err)")
+        let warnings = r.err.split(separator: "\n").filter { $0.hasPrefix("warning: ") }
+        #expect(warnings.count == 2)
+        #expect(warnings.contains { $0.contains("fixtures/mtbench/gpt-4_pair.jsonl:line 4: skipped: no conversation for question 83") })
+        #expect(warnings.contains { $0.contains("human_judgments.json:element 4: reinterpreted: winner \"tie (bothbad)\" read as tie") })
+        #expect(r.out.contains("warnings: 2 (1 skipped, 0 merged, 1 reinterpreted)"))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("votes.jsonl").path))
+    }
+}
