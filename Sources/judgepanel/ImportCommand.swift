@@ -14,7 +14,8 @@ struct ImportCommand: AsyncParsableCommand {
               pandalm: testset-v1.json [*-testset-v1.json result files]
               llmbar: DIR or DIR/dataset.json (+ DIR/evaluators/E/S/result.json)
               autoj: TEST.jsonl [--predictions F] [--exchanged F] [--judge NAME]
-              mtbench-human: judgments.jsonl (author_*/expert_*/human* = labels)
+              mtbench-human: human_judgments.json, gpt4_pair_judgments.json (lmsys/mt_bench_human_judgments,
+                JSON or JSONL; author_*/expert_*/human* = labels), FastChat model_judgment/gpt-4_pair.jsonl
               alpacaeval: annotations.json [--as-labels]
               hanna: hanna_metric_scores_llm.csv [--criterion Coherence]
               judgebench: data/*.jsonl and/or outputs/*judge_name=*.jsonl (votes in both orders)

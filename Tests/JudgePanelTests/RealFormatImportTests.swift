@@ -303,3 +303,21 @@ struct ImportWarningCLITests {
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("votes.jsonl").path))
     }
 }
+
+extension ImportWarningCLITests {
+    /// LLMBar: a result without one of its two orders is warned about (no vote is invented for it).
+    @Test func llmbarMissingOrderIsWarned() throws {
+        let dir = try tempDir("llmbar-warn").appendingPathComponent("Tiny")
+        defer { try? FileManager.default.removeItem(at: dir.deletingLastPathComponent()) }
+        let run = dir.appendingPathComponent("evaluators/E/S")
+        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+        try #"[{"input": "q", "output_1": "a", "output_2": "b", "label": 1}]"#.write(
+            to: dir.appendingPathComponent("dataset.json"), atomically: true, encoding: .utf8)
+        try #"[{"input": "q", "results": [{"swap = False": {"completion": "Output (a)", "winner": "1"}}]}]"#.write(
+            to: run.appendingPathComponent("result.json"), atomically: true, encoding: .utf8)
+        let r = try Importer.run(format: .llmbar, sources: [dir.path])
+        #expect(r.votes.count == 1 && r.votes[0].order == .ab)
+        #expect(r.warnings.count == 1 && r.warnings[0].kind == .skipped && r.warnings[0].place == "element 0")
+        #expect(r.warnings[0].message.contains("swap = True"))
+    }
+}
