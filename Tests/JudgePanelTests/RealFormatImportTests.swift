@@ -257,6 +257,13 @@ struct MTBenchSchemaTests {
         let report = MetaAnalysis(options: .init(resamples: 10)).report(items: r.items, votes: r.votes)
         let pair = try #require(report.judges.first { $0.judge == "gpt-4/pair-v2" })
         #expect(pair.accuracyAnswered?.value == 1 && pair.coverage?.value == 2.0 / 3.0)
+        // The importer writes the majority as `label`, so that is what the judges are compared with.
+        #expect(report.conventions?.humanLabel.hasPrefix("the item's label field (3 items)") == true)
+        var unlabelled = r.items
+        for i in unlabelled.indices { unlabelled[i].label = nil }
+        let fromLabels = MetaAnalysis(options: .init(resamples: 10)).report(items: unlabelled, votes: r.votes)
+        #expect(fromLabels.conventions?.humanLabel.hasPrefix("the majority of the annotators' labels") == true)
+        #expect(fromLabels.judges.first { $0.judge == "gpt-4/pair-v2" }?.accuracyAnswered?.value == 1)
     }
 
     /// FastChat's gen_judgment output (model_judgment/gpt-4_pair.jsonl): g1 = model_1 shown first, g2 swapped.

@@ -462,12 +462,15 @@ public struct MetaAnalysis: Sendable {
         case (0, 0): human = "none: no item carries a human label"
         case (_, 0): human = "the item's label field (\(own) items)"
         default:
-            let rule =
-                kind == .score
-                ? "the mean of the annotators' scores" : "the majority of the annotators' labels (a tie at the top is a tie)"
+            let rule: String
+            switch kind {
+            case .score?: rule = "the mean of the annotators' scores"
+            case .category?: rule = "the most frequent of the annotators' labels (none when the top is shared)"
+            default: rule = "the majority of the annotators' labels (a tie at the top is a tie)"
+            }
             human = own == 0 ? "\(rule) (\(derived) items)" : "the label field (\(own) items), else \(rule) (\(derived) items)"
         }
-        human += "; human agreement compares each annotator"
+        human += "; the human section compares the annotators with each other"
         let unit =
             options.clusterKey.map { "cluster:\($0) (whole clusters of items resampled)" }
             ?? "item (items resampled with replacement)"
