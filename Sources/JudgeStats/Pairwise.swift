@@ -64,10 +64,12 @@ public func positionConsistencyOverAsked(ab: [Preference?], ba: [Preference?]) -
             asked: 0, consistent: 0, answeredBoth: 0, bothAbstained: 0, consistency: .undefined("length mismatch"),
             answered: .undefined("length mismatch"))
     }
-    var same = 0, both = 0, neither = 0
+    var same = 0
+    var both = 0
+    var neither = 0
     for i in ab.indices {
         switch (ab[i], ba[i]) {
-        case let (x?, y?):
+        case (let x?, let y?):
             both += 1
             if x == y { same += 1 }
         case (nil, nil): neither += 1
@@ -76,7 +78,8 @@ public func positionConsistencyOverAsked(ab: [Preference?], ba: [Preference?]) -
     }
     return PositionConsistency(
         asked: ab.count, consistent: same, answeredBoth: both, bothAbstained: neither,
-        consistency: ab.isEmpty ? .undefined("no item asked in both orders") : .defined(Double(same) / Double(ab.count)),
+        consistency: ab.isEmpty
+            ? .undefined("no item asked in both orders") : .defined(Double(same) / Double(ab.count)),
         answered: both == 0 ? .undefined("no item with votes in both orders") : .defined(Double(same) / Double(both)))
 }
 

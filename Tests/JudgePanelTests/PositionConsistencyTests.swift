@@ -151,7 +151,10 @@ struct FlipConventionReportTests {
         #expect(text.contains(flip == .tie ? "acc flip=abstain" : "acc flip=tie"))
         #expect(text.contains("flip convention (accuracy): \(flip.rawValue):"))
         let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
-        for key in ["\"conventions\"", "\"human_label\"", "\"bootstrap_unit\"", "\"accuracy_flip_tie\"", "\"accuracy_flip_abstain\""] {
+        for key in [
+            "\"conventions\"", "\"human_label\"", "\"bootstrap_unit\"", "\"accuracy_flip_tie\"",
+            "\"accuracy_flip_abstain\"",
+        ] {
             #expect(json.contains(key))
         }
     }

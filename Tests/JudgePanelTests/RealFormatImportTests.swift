@@ -22,11 +22,12 @@ private func leaderboardWinRate(_ file: String, _ name: String) throws -> Double
 
 /// alpaca_eval's win rate of `model` from imported votes: mean P(model's side) over its answered votes, × 100.
 private func winRate(_ r: ImportResult, model: String) -> Double {
-    let sides = Dictionary(uniqueKeysWithValues: r.items.compactMap { item -> (String, String)? in
-        if item.modelB == model { return (item.id, "B") }
-        if item.modelA == model { return (item.id, "A") }
-        return nil
-    })
+    let sides = Dictionary(
+        uniqueKeysWithValues: r.items.compactMap { item -> (String, String)? in
+            if item.modelB == model { return (item.id, "B") }
+            if item.modelA == model { return (item.id, "A") }
+            return nil
+        })
     let ps = r.votes.compactMap { v -> Double? in
         guard v.isOK, let side = sides[v.item] else { return nil }
         return v.probs?[side]
@@ -77,7 +78,9 @@ struct RealFormatImportTests {
             sources: [real("alpacaeval/ae1-text_davinci_001.json"), real("alpacaeval/ae1-phi-2-excerpt.json")])
         #expect(both.items.count == 805 + 26)
         #expect(both.votes.count == 805 + 26)
-        #expect(Set(both.votes.map { "\($0.item)|\($0.judge)|\($0.order?.rawValue ?? "")|\($0.sample)" }).count == both.votes.count)
+        #expect(
+            Set(both.votes.map { "\($0.item)|\($0.judge)|\($0.order?.rawValue ?? "")|\($0.sample)" }).count
+                == both.votes.count)
         #expect(both.votes.allSatisfy { $0.sample == 0 })
         #expect(both.warnings.isEmpty)
         #expect(both.items.filter { $0.modelB == "phi-2" }.count == 26)
@@ -85,7 +88,8 @@ struct RealFormatImportTests {
         // The identical outputs really are there: same instruction and both outputs, different generator_2.
         let tdKeys = Set(td.items.map { "\($0.prompt ?? "")\u{0}\($0.responseA ?? "")\u{0}\($0.responseB ?? "")" })
         let shared = both.items.filter {
-            $0.modelB == "phi-2" && tdKeys.contains("\($0.prompt ?? "")\u{0}\($0.responseA ?? "")\u{0}\($0.responseB ?? "")")
+            $0.modelB == "phi-2"
+                && tdKeys.contains("\($0.prompt ?? "")\u{0}\($0.responseA ?? "")\u{0}\($0.responseB ?? "")")
         }
         #expect(shared.count == 22)
     }
@@ -167,14 +171,16 @@ struct JudgeBenchImportTests {
         #expect(files.count == 3 && Set(expected.keys) == Set(files))
         for file in files {
             let r = try Importer.run(format: .judgebench, sources: [Self.dir.appendingPathComponent(file).path])
-            let report = MetaAnalysis(options: .init(resamples: 10)).report(items: r.items, votes: r.votes, sliceKey: "category")
+            let report = MetaAnalysis(options: .init(resamples: 10)).report(
+                items: r.items, votes: r.votes, sliceKey: "category")
             let judge = try #require(report.judges.first)
             #expect(report.judges.count == 1)
             let scores = try #require(expected[file]?["scores"]?.objectValue)
             for (category, entry) in scores {
                 let want = try #require(entry["score"]?.doubleValue)
                 let n = try #require(entry["n_pairs"]?.intValue)
-                let m = category == "overall" ? judge : try #require(report.slices?["category"]?[category]?.judges.first)
+                let m =
+                    category == "overall" ? judge : try #require(report.slices?["category"]?[category]?.judges.first)
                 #expect(m.n == n, "\(file) \(category)")
                 let got = try #require(m.accuracyNet?.value) * 100
                 #expect(abs(got - want) < 1e-9, "\(file) \(category): \(got) vs \(want)")
@@ -199,7 +205,8 @@ struct JudgeBenchImportTests {
             let decisions = line["judgments"]!.arrayValue!.map { $0["decision"]?.stringValue }
             for (k, order) in [Order.ab, .ba].enumerated() {
                 let v = try #require(r.votes.first { $0.item == item.id && $0.order == order })
-                let flip: [String: Preference] = k == 0 ? ["A>B": .a, "B>A": .b, "A=B": .tie] : ["A>B": .b, "B>A": .a, "A=B": .tie]
+                let flip: [String: Preference] =
+                    k == 0 ? ["A>B": .a, "B>A": .b, "A=B": .tie] : ["A>B": .b, "B>A": .a, "A=B": .tie]
                 if let d = decisions[k] {
                     #expect(v.verdict == flip[d] && v.isOK)
                 } else {
@@ -229,7 +236,10 @@ struct MTBenchSchemaTests {
     /// human_judgments.json (the `human` split): expert_* / author_* labels, both orientations, tie (bothbad).
     @Test func humanJudgments() throws {
         let r = try Importer.run(format: .mtbenchHuman, sources: [Self.path("human_judgments.json")])
-        #expect(r.items.map(\.id) == ["81/gpt-4/vicuna-13b-v1.2/t1", "81/gpt-4/vicuna-13b-v1.2/t2", "82/alpaca-13b/gpt-4/t1"])
+        #expect(
+            r.items.map(\.id) == [
+                "81/gpt-4/vicuna-13b-v1.2/t1", "81/gpt-4/vicuna-13b-v1.2/t2", "82/alpaca-13b/gpt-4/t1",
+            ])
         #expect(r.votes.isEmpty)
         let t1 = r.items[0]
         #expect(t1.prompt?.hasPrefix("Compose an engaging travel blog post") == true)
@@ -274,9 +284,13 @@ struct MTBenchSchemaTests {
         func v(_ item: String, _ judge: String, _ order: Order) -> Vote? {
             r.votes.first { $0.item == item && $0.judge == judge && $0.order == order }
         }
-        let t1 = "81/gpt-4/vicuna-13b-v1.2/t1", t2 = "81/gpt-4/vicuna-13b-v1.2/t2", q82 = "82/alpaca-13b/gpt-4/t1"
+        let t1 = "81/gpt-4/vicuna-13b-v1.2/t1"
+        let t2 = "81/gpt-4/vicuna-13b-v1.2/t2"
+        let q82 = "82/alpaca-13b/gpt-4/t1"
         #expect(v(t1, "gpt-4/pair-v2", .ab)?.verdict == .a && v(t1, "gpt-4/pair-v2", .ba)?.verdict == .a)
-        #expect(v(t2, "gpt-4/pair-v2-multi-turn", .ab)?.verdict == .b && v(t2, "gpt-4/pair-v2-multi-turn", .ba)?.verdict == .a)
+        #expect(
+            v(t2, "gpt-4/pair-v2-multi-turn", .ab)?.verdict == .b
+                && v(t2, "gpt-4/pair-v2-multi-turn", .ba)?.verdict == .a)
         // Question 82's item holds alpaca-13b as A: g1 showed gpt-4 (B) first, so g1 is the BA order.
         #expect(v(q82, "gpt-4/pair-v2", .ba)?.verdict == .b)
         #expect(v(q82, "gpt-4/pair-v2", .ab)?.status == .abstain && v(q82, "gpt-4/pair-v2", .ab)?.reason == .unparsed)
@@ -304,8 +318,14 @@ struct ImportWarningCLITests {
         #expect(r.code == 0, "\(r.err)")
         let warnings = r.err.split(separator: "\n").filter { $0.hasPrefix("warning: ") }
         #expect(warnings.count == 2)
-        #expect(warnings.contains { $0.contains("fixtures/mtbench/gpt-4_pair.jsonl:line 4: skipped: no conversation for question 83") })
-        #expect(warnings.contains { $0.contains("human_judgments.json:element 4: reinterpreted: winner \"tie (bothbad)\" read as tie") })
+        #expect(
+            warnings.contains {
+                $0.contains("fixtures/mtbench/gpt-4_pair.jsonl:line 4: skipped: no conversation for question 83")
+            })
+        #expect(
+            warnings.contains {
+                $0.contains("human_judgments.json:element 4: reinterpreted: winner \"tie (bothbad)\" read as tie")
+            })
         #expect(r.out.contains("warnings: 2 (1 skipped, 0 merged, 1 reinterpreted)"))
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("votes.jsonl").path))
     }

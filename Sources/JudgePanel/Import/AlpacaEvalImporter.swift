@@ -60,7 +60,8 @@ enum AlpacaEvalImporter {
                     flipped = true
                     result.warn(
                         .merged, r, path,
-                        "the same comparison with the sides swapped (\(g1.isEmpty ? "?" : g1) vs \(g2.isEmpty ? "?" : g2)) is folded into item \(result.items[p].id); its preference is mirrored")
+                        "the same comparison with the sides swapped (\(g1.isEmpty ? "?" : g1) vs \(g2.isEmpty ? "?" : g2)) is folded into item \(result.items[p].id); its preference is mirrored"
+                    )
                 } else {
                     var item = Item(id: "ae-" + key.prefix(12), line: r.line ?? 0)
                     item.prompt = input.isEmpty ? instruction : instruction + "\n\n" + input
@@ -84,7 +85,9 @@ enum AlpacaEvalImporter {
                 if human {
                     guard let pref else {
                         skippedLabels += 1
-                        result.warn(.skipped, r, path, "preference \(raw.isEmpty ? "missing" : raw) is not a readable preference; no label")
+                        result.warn(
+                            .skipped, r, path,
+                            "preference \(raw.isEmpty ? "missing" : raw) is not a readable preference; no label")
                         continue
                     }
                     let name: String
@@ -96,7 +99,8 @@ enum AlpacaEvalImporter {
                         name = "annotator\(result.items[position].labels.count + 1)"
                     }
                     if !labelNames.insert("\(id)\u{0}\(name)").inserted {
-                        result.warn(.merged, r, path, "a second label by \(name) on item \(id); both count in the majority")
+                        result.warn(
+                            .merged, r, path, "a second label by \(name) on item \(id); both count in the majority")
                     }
                     result.items[position].labels.append(AnnotatorLabel(annotator: name, label: .pairwise(pref)))
                     prefsByItem[position].append(pref)
@@ -107,7 +111,9 @@ enum AlpacaEvalImporter {
                     let sample = samples[sk, default: 0]
                     samples[sk] = sample + 1
                     if sample > 0 {
-                        result.warn(.merged, r, path, "another \(judge) annotation of item \(id) (\(order.rawValue)): kept as sample \(sample)")
+                        result.warn(
+                            .merged, r, path,
+                            "another \(judge) annotation of item \(id) (\(order.rawValue)): kept as sample \(sample)")
                     }
                     var vote = Vote(item: id, judge: judge, protocol: .pairwise, order: order, sample: sample)
                     vote.raw = raw
@@ -129,7 +135,9 @@ enum AlpacaEvalImporter {
         var note = "alpacaeval: \(result.items.count) items, \(prefsByItem.reduce(0) { $0 + $1.count }) human labels"
         if skippedLabels > 0 { note += " (\(skippedLabels) records without a readable preference skipped)" }
         result.notes.append(note)
-        if zeros > 0 { result.notes.append("alpacaeval: \(zeros) preferences of 0 read as draws (alpaca_eval maps 0 to 1.5)") }
+        if zeros > 0 {
+            result.notes.append("alpacaeval: \(zeros) preferences of 0 read as draws (alpaca_eval maps 0 to 1.5)")
+        }
         if !result.votes.isEmpty { result.notes.append("alpacaeval: \(ImportLabels.votesSummary(result.votes))") }
         return result
     }

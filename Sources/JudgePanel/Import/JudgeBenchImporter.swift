@@ -35,17 +35,21 @@ enum JudgeBenchImporter {
         var index: [String: Int] = [:]
         var seenVotes: Set<String> = []
         for path in sources {
-            let fileJudgeModel = (path as NSString).lastPathComponent.components(separatedBy: "judge_model=").dropFirst()
+            let fileJudgeModel = (path as NSString).lastPathComponent.components(separatedBy: "judge_model=")
+                .dropFirst()
                 .first.map { $0.hasSuffix(".jsonl") ? String($0.dropLast(6)) : $0 }
             for (r, o) in try ImportIO.objects(path: path) {
                 let pairID = try ImportIO.string(o, "pair_id", r, path)
                 let labelText = try ImportIO.string(o, "label", r, path)
                 guard let label = decision(labelText, swapped: false) ?? nil else {
-                    throw ImportIO.fail("\"label\" must be A>B, B>A or A=B (got \(labelText.debugDescription))", r, path)
+                    throw ImportIO.fail(
+                        "\"label\" must be A>B, B>A or A=B (got \(labelText.debugDescription))", r, path)
                 }
                 if let p = index[pairID] {
                     guard result.items[p].label == .pairwise(label) else {
-                        throw ImportIO.fail("pair \(pairID) has label \(labelText) here and another label in an earlier record", r, path)
+                        throw ImportIO.fail(
+                            "pair \(pairID) has label \(labelText) here and another label in an earlier record", r, path
+                        )
                     }
                 } else {
                     var item = Item(id: pairID, line: r.line ?? 0)
@@ -73,7 +77,9 @@ enum JudgeBenchImporter {
                 for (k, j) in judgments.enumerated() {
                     let order: Order = k == 0 ? .ab : .ba
                     guard seenVotes.insert("\(pairID)|\(judge)|\(order.rawValue)").inserted else {
-                        result.warn(.skipped, r, path, "a second \(judge) judgment of pair \(pairID) (\(order.rawValue)); the first is kept")
+                        result.warn(
+                            .skipped, r, path,
+                            "a second \(judge) judgment of pair \(pairID) (\(order.rawValue)); the first is kept")
                         continue
                     }
                     var vote = Vote(item: pairID, judge: judge, protocol: .pairwise, order: order)
@@ -82,7 +88,9 @@ enum JudgeBenchImporter {
                         vote.error = "no judgment recorded (the judge call failed)"
                         vote.reason = VoteReason("judge_failed")
                     } else {
-                        guard let jo = j.objectValue else { throw ImportIO.fail("judgment \(k + 1) must be an object or null", r, path) }
+                        guard let jo = j.objectValue else {
+                            throw ImportIO.fail("judgment \(k + 1) must be an object or null", r, path)
+                        }
                         let text = jo["decision"].flatMap { $0.isNull ? nil : $0.textValue }
                         if let scores = jo["judgment"]?["scores"], !scores.isNull {
                             vote.raw = scores.textValue
@@ -99,7 +107,10 @@ enum JudgeBenchImporter {
                             vote.status = .abstain
                             vote.error = "unreadable decision \(text.map { $0.debugDescription } ?? "null")"
                             vote.reason = .unreadable
-                            result.warn(.reinterpreted, r, path, "decision \(text.map { $0.debugDescription } ?? "null") of \(judge) is not A>B, B>A or A=B: an abstention (JudgeBench scores it 0)")
+                            result.warn(
+                                .reinterpreted, r, path,
+                                "decision \(text.map { $0.debugDescription } ?? "null") of \(judge) is not A>B, B>A or A=B: an abstention (JudgeBench scores it 0)"
+                            )
                         }
                     }
                     result.votes.append(vote)

@@ -83,7 +83,9 @@ enum MTBenchHumanImporter {
                     if w == "tie (bothbad)" { bothBad += 1 }
                     result.warn(.reinterpreted, r, path, "winner \(winnerText.debugDescription) read as tie")
                 default:
-                    throw fail("\"winner\" must be model_a, model_b, tie or tie (bothbad) (got \(winnerText.debugDescription))")
+                    throw fail(
+                        "\"winner\" must be model_a, model_b, tie or tie (bothbad) (got \(winnerText.debugDescription))"
+                    )
                 }
                 let position: Int
                 var flipped = false
@@ -119,7 +121,8 @@ enum MTBenchHumanImporter {
                 let id = result.items[position].id
                 if isHuman(judge) {
                     if !labelled.insert("\(id)\u{0}\(judge)").inserted {
-                        result.warn(.merged, r, path, "a second label by \(judge) on item \(id); both count in the majority")
+                        result.warn(
+                            .merged, r, path, "a second label by \(judge) on item \(id); both count in the majority")
                     }
                     result.items[position].labels.append(AnnotatorLabel(annotator: judge, label: .pairwise(pref)))
                     prefsByItem[position].append(pref)
@@ -128,9 +131,11 @@ enum MTBenchHumanImporter {
                     let sample = samples[sk, default: 0]
                     samples[sk] = sample + 1
                     if sample > 0 {
-                        result.warn(.merged, r, path, "another \(judge) verdict on item \(id): kept as sample \(sample)")
+                        result.warn(
+                            .merged, r, path, "another \(judge) verdict on item \(id): kept as sample \(sample)")
                     }
-                    var vote = Vote(item: id, judge: judge, protocol: .pairwise, order: nil, sample: sample, verdict: pref)
+                    var vote = Vote(
+                        item: id, judge: judge, protocol: .pairwise, order: nil, sample: sample, verdict: pref)
                     vote.raw = winnerText
                     result.votes.append(vote)
                 }
@@ -147,7 +152,8 @@ enum MTBenchHumanImporter {
             guard let (position, flipped) = locate(qv.textValue, m1, m2, turn) else {
                 result.warn(
                     .skipped, r, path,
-                    "no conversation for question \(qv.textValue), \(m1) vs \(m2), turn \(turn) in the sources (pass the human judgments file too)")
+                    "no conversation for question \(qv.textValue), \(m1) vs \(m2), turn \(turn) in the sources (pass the human judgments file too)"
+                )
                 continue
             }
             let id = result.items[position].id
@@ -160,7 +166,9 @@ enum MTBenchHumanImporter {
                 let sample = samples[sk, default: 0]
                 samples[sk] = sample + 1
                 if sample > 0 {
-                    result.warn(.merged, r, path, "another \(judge) \(key) on item \(id) (\(order.rawValue)): kept as sample \(sample)")
+                    result.warn(
+                        .merged, r, path,
+                        "another \(judge) \(key) on item \(id) (\(order.rawValue)): kept as sample \(sample)")
                 }
                 var vote = Vote(item: id, judge: judge, protocol: .pairwise, order: order, sample: sample)
                 vote.raw = text
@@ -173,7 +181,8 @@ enum MTBenchHumanImporter {
                     vote.error = "the judge's reply held no verdict (FastChat: error)"
                     vote.reason = .unparsed
                 default:
-                    throw ImportIO.fail("\"\(key)\" must be model_1, model_2, tie or error (got \(text.debugDescription))", r, path)
+                    throw ImportIO.fail(
+                        "\"\(key)\" must be model_1, model_2, tie or error (got \(text.debugDescription))", r, path)
                 }
                 result.votes.append(vote)
             }
@@ -192,7 +201,9 @@ enum MTBenchHumanImporter {
     static func conversation(_ o: [String: JSONValue], _ key: String, _ r: ImportRecord, _ path: String) throws
         -> [(role: String, content: String)]
     {
-        guard let arr = o[key]?.arrayValue else { throw ImportIO.fail("missing \"\(key)\" (an array of turns)", r, path) }
+        guard let arr = o[key]?.arrayValue else {
+            throw ImportIO.fail("missing \"\(key)\" (an array of turns)", r, path)
+        }
         return try arr.map { m in
             guard let role = m["role"]?.stringValue, let content = m["content"]?.stringValue else {
                 throw ImportIO.fail("each \"\(key)\" turn needs role and content", r, path)
