@@ -297,6 +297,9 @@ struct ImportTests {
         let failed = try #require(vote(r.votes, "hanna-2", "ChatGPT/p2", nil))
         #expect(failed.status == .abstain && failed.score == nil && failed.raw == "-1.0")
         #expect(vote(r.votes, "hanna-3", "Beluga-13B/p1", nil)?.status == .abstain)
+        // Each out-of-scale rating read as an abstention is warned about, with its line.
+        #expect(r.warnings.count == r.votes.filter { $0.status == .abstain }.count)
+        #expect(r.warnings.allSatisfy { $0.kind == .reinterpreted && $0.place.hasPrefix("line ") })
         #expect(r.notes.contains { $0.contains("outside 1-5") })
 
         let rel = try Importer.run(
