@@ -14,9 +14,11 @@ struct ImportCommand: AsyncParsableCommand {
               pandalm: testset-v1.json [*-testset-v1.json result files]
               llmbar: DIR or DIR/dataset.json (+ DIR/evaluators/E/S/result.json)
               autoj: TEST.jsonl [--predictions F] [--exchanged F] [--judge NAME]
-              mtbench-human: judgments.jsonl (author_*/expert_*/human* = labels)
+              mtbench-human: human_judgments.json, gpt4_pair_judgments.json (lmsys/mt_bench_human_judgments,
+                JSON or JSONL; author_*/expert_*/human* = labels), FastChat model_judgment/gpt-4_pair.jsonl
               alpacaeval: annotations.json [--as-labels]
               hanna: hanna_metric_scores_llm.csv [--criterion Coherence]
+              judgebench: data/*.jsonl and/or outputs/*judge_name=*.jsonl (votes in both orders)
             items.jsonl (and votes.jsonl) are written atomically into --out.
             """
     )
@@ -52,12 +54,17 @@ struct ImportCommand: AsyncParsableCommand {
             let result = try Importer.run(format: format, sources: sources, options: options)
             let written = try result.write(to: out)
             for note in result.notes { printErr("note: \(note)") }
+            for w in result.warnings { printErr("warning: \(w.text)") }
             say(
                 "\(format.rawValue): \(result.items.count) items, \(result.labelledItemCount) with a label, \(result.annotatorLabelCount) annotator labels"
             )
             for j in result.votesPerJudge {
                 say("  votes \(j.judge): \(j.ok + j.abstained) (\(j.ok) ok, \(j.abstained) abstained)")
             }
+            let counts = result.warningCounts
+            say(
+                "  warnings: \(result.warnings.count) (\(ImportWarning.Kind.allCases.map { "\(counts[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")))"
+            )
             for path in written { say("wrote \(path)") }
         }
     }

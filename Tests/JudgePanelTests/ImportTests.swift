@@ -112,6 +112,9 @@ struct ImportTests {
         // Six responses are JSON booleans in the source (idx 157-159, 161, 162, 164): kept as text, noted.
         #expect(r.items.first { $0.id == "157" }?.responseA == "true")
         #expect(r.notes.contains { $0.contains("6 items have a non-string response") })
+        // ...and each one is a warning naming its file and element.
+        #expect(r.warnings.count == 6 && r.warnings.allSatisfy { $0.kind == .reinterpreted && $0.file.hasSuffix("testset-v1.json") })
+        #expect(r.warnings.first?.message.hasPrefix("idx 157:") == true)
     }
 
     // MARK: LLMBar
@@ -215,10 +218,11 @@ struct ImportTests {
         #expect(t2.prompt == "[Turn 1]\nWrite a haiku.\n\n[Turn 2]\nNow in French.")
         #expect(t2.responseA == "GPT haiku FR" && t2.responseB == "Claude haiku FR")
         #expect(t2.label == .pairwise(.tie))  // one B, one tie
-        // gpt4_pair is a model: votes, the flipped record as order BA.
+        // gpt4_pair is a model: votes without an order (a one-winner record already combines both orders), the
+        // flipped record mirrored into the item's orientation as a second sample.
         #expect(r.votes.count == 2)
-        #expect(vote(r.votes, t1.id, "gpt4_pair", .ab)?.verdict == .b)
-        #expect(vote(r.votes, t1.id, "gpt4_pair", .ba)?.verdict == .b)
+        #expect(vote(r.votes, t1.id, "gpt4_pair", nil, sample: 0)?.verdict == .b)
+        #expect(vote(r.votes, t1.id, "gpt4_pair", nil, sample: 1)?.verdict == .b)
         #expect(MTBenchHumanImporter.isHuman("expert_12") && !MTBenchHumanImporter.isHuman("gpt4_pair"))
     }
 
@@ -247,7 +251,8 @@ struct ImportTests {
         ])
         #expect(color.label == .pairwise(.tie))
         let hard = try #require(vote(r.votes, color.id, "alpaca_eval_gpt4_fn"))
-        #expect(hard.verdict == .a && hard.probs == nil)
+        // An exact 1 carries P(A) = 1, so probability-based accuracy counts it.
+        #expect(hard.verdict == .a && hard.probs == ["A": 1, "B": 0])
         let soft = try #require(vote(r.votes, color.id, "weighted_alpaca_eval_gpt4_turbo"))
         #expect(soft.verdict == .a && soft.probs == ["A": 0.75, "B": 0.25] && soft.raw == "1.25")
         let hi = r.items[1]
@@ -292,6 +297,9 @@ struct ImportTests {
         let failed = try #require(vote(r.votes, "hanna-2", "ChatGPT/p2", nil))
         #expect(failed.status == .abstain && failed.score == nil && failed.raw == "-1.0")
         #expect(vote(r.votes, "hanna-3", "Beluga-13B/p1", nil)?.status == .abstain)
+        // Each out-of-scale rating read as an abstention is warned about, with its line.
+        #expect(r.warnings.count == r.votes.filter { $0.status == .abstain }.count)
+        #expect(r.warnings.allSatisfy { $0.kind == .reinterpreted && $0.place.hasPrefix("line ") })
         #expect(r.notes.contains { $0.contains("outside 1-5") })
 
         let rel = try Importer.run(

@@ -207,6 +207,10 @@ public struct MetaAnalysis: Sendable {
             if !costs.isEmpty { p.costUSD = costs.reduce(0, +) }
             report.panel = p
         }
+        if kind == .pairwise, rec.kind == .pairwise, votes.contains(where: { $0.order == .ba && itemIndex[$0.item] != nil }) {
+            addFlipAccuracies(&report, items: items, votes: votes, rec: rec, labels: labels)
+        }
+        report.conventions = conventions(items: items, kind: kind)
         report.human = human(items: items, kind: kind)
         if rec.judges.count >= 2 {
             report.interJudge = interJudge(rec: rec, labels: labels, kind: kind)
@@ -355,6 +359,14 @@ public struct MetaAnalysis: Sendable {
             m.notes = (m.notes ?? [:]).merging(
                 ["logprobs": "logprobs unavailable on \(unavailable) of \(votes.count) votes"]) { a, _ in a }
         }
+        // Refusal and length rates apply to live calls (a provider answered: attempts, latency or usage recorded)
+        // and to recorded votes that note such reasons; imported verdicts without reasons leave them absent.
+        let live = votes.contains { $0.attempts != nil || $0.latencyMS != nil || $0.usage != nil }
+        if !votes.isEmpty, live || votes.contains(where: { $0.reason == .refusal || $0.reason == .length }) {
+            let n = Double(votes.count)
+            m.refusalRate = .defined(Double(votes.filter { $0.reason == .refusal }.count) / n)
+            m.lengthRate = .defined(Double(votes.filter { $0.reason == .length }.count) / n)
+        }
         let cost = votes.compactMap(\.costUSD)
         if !cost.isEmpty { m.costUSD = cost.reduce(0, +) }
         let usage = votes.compactMap(\.usage)
@@ -374,24 +386,106 @@ public struct MetaAnalysis: Sendable {
             }
             m.set(\.voteAccuracy, "vote_accuracy", total == 0 ? .undefined("no labeled vote") : .defined(Double(correct) / Double(total)))
         }
-        // Per item, the majority of each order's samples.
+        // Per item, the majority of each order's samples; an order counts as asked when it has a vote that is not
+        // a failed call (an abstention was asked and gave no usable answer).
         var ab: [String: [Preference]] = [:]
         var ba: [String: [Preference]] = [:]
-        for v in pairwiseVotes where v.isOK {
-            guard let p = v.verdict else { continue }
+        var askedAB: Set<String> = []
+        var askedBA: Set<String> = []
+        for v in pairwiseVotes where v.status != .error {
+            if v.order == .ba { askedBA.insert(v.item) } else if v.order == .ab { askedAB.insert(v.item) }
+            guard v.isOK, let p = v.verdict else { continue }
             if v.order == .ba { ba[v.item, default: []].append(p) } else if v.order == .ab { ab[v.item, default: []].append(p) }
         }
-        let ids = Array(Set(ab.keys).union(ba.keys)).sorted()
-        let abVotes = ids.map { ab[$0].flatMap { Reconcile.majority($0) } }
-        let baVotes = ids.map { ba[$0].flatMap { Reconcile.majority($0) } }
-        if !ba.isEmpty {
-            m.set(\.positionConsistency, "position_consistency", positionConsistency(ab: abVotes, ba: baVotes))
+        if !askedBA.isEmpty {
+            let ids = askedAB.intersection(askedBA).sorted()
+            let pc = positionConsistencyOverAsked(
+                ab: ids.map { ab[$0].flatMap { Reconcile.majority($0) } },
+                ba: ids.map { ba[$0].flatMap { Reconcile.majority($0) } })
+            m.set(\.positionConsistency, "position_consistency", pc.consistency)
+            m.set(\.positionConsistencyAnswered, "position_consistency_answered", pc.answered)
+            m.positionAsked = pc.asked
+            m.positionBothAbstained = pc.bothAbstained
+            if kind == .pairwise {
+                // JudgeBench's two-order score over every labelled item (an item without votes scores 0: a miss).
+                var total = 0
+                var correct = 0
+                for (id, i) in itemIndex {
+                    guard let t = labels[i]?.preference else { continue }
+                    total += 1
+                    var net = 0
+                    for p in [ab[id].flatMap { Reconcile.majority($0) }, ba[id].flatMap { Reconcile.majority($0) }] {
+                        guard let p else { continue }
+                        if p == t { net += 1 } else if t != .tie && p != .tie { net -= 1 }
+                    }
+                    if net > 0 { correct += 1 }
+                }
+                m.set(\.accuracyNet, "accuracy_net", total == 0 ? .undefined("no labeled item") : .defined(Double(correct) / Double(total)))
+            }
         }
         let allAB = pairwiseVotes.filter { $0.isOK && $0.order != .ba }.map(\.verdict)
         let allBA = pairwiseVotes.filter { $0.isOK && $0.order == .ba }.map(\.verdict)
         if pairwiseVotes.contains(where: { $0.order != nil }) {
             m.set(\.firstSlotRate, "first_slot_rate", firstSlotRate(ab: allAB, ba: allBA))
         }
+    }
+
+    /// `accuracy_flip_tie` and `accuracy_flip_abstain` for every judge and the panel: the accuracy under each flip
+    /// policy (one of them is `accuracy` itself), so a figure can be matched to either convention.
+    func addFlipAccuracies(
+        _ report: inout MetaReport, items: [Item], votes: [Vote], rec: Reconciled, labels: [Label?]
+    ) {
+        var other = self
+        other.options.flip = options.flip == .tie ? .abstain : .tie
+        let recOther = other.reconcile(items: items, votes: votes)
+        let labeled = labels.indices.filter { labels[$0]?.preference != nil }
+        let truth = labeled.map { labels[$0]!.preference }
+        func acc(_ preds: [Preference?]) -> MetricValue { accuracy(labeled.map { preds[$0] }, truth) }
+        func assign(_ m: inout JudgeMetrics, mine: [Preference?], theirs: [Preference?]) {
+            let (tie, abstain) = options.flip == .tie ? (mine, theirs) : (theirs, mine)
+            m.set(\.accuracyFlipTie, "accuracy_flip_tie", acc(tie))
+            m.set(\.accuracyFlipAbstain, "accuracy_flip_abstain", acc(abstain))
+        }
+        for j in report.judges.indices {
+            guard let a = rec.judges.firstIndex(of: report.judges[j].judge),
+                let b = recOther.judges.firstIndex(of: report.judges[j].judge)
+            else { continue }
+            assign(&report.judges[j], mine: rec.verdicts[a].map(\.verdict), theirs: recOther.verdicts[b].map(\.verdict))
+        }
+        if report.panel != nil {
+            assign(&report.panel!, mine: rec.panel.map(\.verdict), theirs: recOther.panel.map(\.verdict))
+        }
+    }
+
+    /// The `conventions` section: how each number in this report was produced.
+    func conventions(items: [Item], kind: LabelKind?) -> ReportConventions {
+        let flip =
+            options.flip == .tie
+            ? "tie: a judge whose two orders disagree counts as a tie in accuracy (accuracy_flip_abstain: it abstains, so the item is correct only if both orders are; accuracy_net: JudgeBench's two-order score, +1 per order with the label, -1 per order against it)"
+            : "abstain: a judge whose two orders disagree abstains, so an item is correct only if both orders are (accuracy_flip_tie: the flip counts as a tie; accuracy_net: JudgeBench's two-order score, +1 per order with the label, -1 per order against it)"
+        let abstention =
+            "accuracy counts an abstained item as a miss over all labelled items; accuracy_answered is over answered items, coverage the share answered; one order answering stands for the judge; position_consistency is over items asked in both orders, a one-sided abstention inconsistent (LLMBar's \"equal\" = position_consistency + position_both_abstained / position_asked); position_consistency_answered is over items answered in both orders"
+        let own = items.filter { $0.label != nil }.count
+        let derived = items.filter { $0.label == nil && !$0.labels.isEmpty }.count
+        var human: String
+        switch (own, derived) {
+        case (0, 0): human = "none: no item carries a human label"
+        case (_, 0): human = "the item's label field (\(own) items)"
+        default:
+            let rule: String
+            switch kind {
+            case .score?: rule = "the mean of the annotators' scores"
+            case .category?: rule = "the most frequent of the annotators' labels (none when the top is shared)"
+            default: rule = "the majority of the annotators' labels (a tie at the top is a tie)"
+            }
+            human = own == 0 ? "\(rule) (\(derived) items)" : "the label field (\(own) items), else \(rule) (\(derived) items)"
+        }
+        human += "; the human section compares the annotators with each other"
+        let unit =
+            options.clusterKey.map { "cluster:\($0) (whole clusters of items resampled)" }
+            ?? "item (items resampled with replacement)"
+        return ReportConventions(
+            flip: flip, abstention: abstention, humanLabel: human, bootstrapUnit: "\(unit), \(options.resamples) resamples, seed \(options.seed)")
     }
 
     // MARK: - Humans

@@ -44,8 +44,28 @@ public struct JudgeMetrics: Sendable, Hashable, Codable {
     public var accuracyCI: Interval?
     public var coverage: MetricValue?
     public var accuracyAnswered: MetricValue?
+    /// Share of the items asked in both orders whose two orders answered and agree (a one-sided abstention is
+    /// inconsistent; LLMBar's "equal").
     public var positionConsistency: MetricValue?
+    /// The same over the items answered in both orders.
+    public var positionConsistencyAnswered: MetricValue?
+    /// Items asked in both orders (the denominator of `position_consistency`).
+    public var positionAsked: Int?
+    /// Items asked in both orders where neither order gave a usable answer (inconsistent in
+    /// `position_consistency`; LLMBar counts them as equal).
+    public var positionBothAbstained: Int?
     public var firstSlotRate: MetricValue?
+    /// Share of the judge's votes whose `reason` is `refusal` (live calls, or recorded votes that note reasons).
+    public var refusalRate: MetricValue?
+    /// Share of the judge's votes whose `reason` is `length` (cut at the output-token limit).
+    public var lengthRate: MetricValue?
+    /// Pairwise, both orders asked: `accuracy` with a flip counted as a tie (`--flip tie`).
+    public var accuracyFlipTie: MetricValue?
+    /// Pairwise, both orders asked: `accuracy` with a flip counted as an abstention (`--flip abstain`).
+    public var accuracyFlipAbstain: MetricValue?
+    /// Pairwise, both orders asked: JudgeBench's two-order score — per item, +1 for each order's verdict equal
+    /// to the label, −1 for each equal to the opposite answer (ties and abstentions 0); correct when positive.
+    public var accuracyNet: MetricValue?
     public var cohenKappa: MetricValue?
     public var cohenKappaCI: Interval?
     public var weightedKappaQuadratic: MetricValue?
@@ -88,7 +108,15 @@ public struct JudgeMetrics: Sendable, Hashable, Codable {
         case coverage
         case accuracyAnswered = "accuracy_answered"
         case positionConsistency = "position_consistency"
+        case positionConsistencyAnswered = "position_consistency_answered"
+        case positionAsked = "position_asked"
+        case positionBothAbstained = "position_both_abstained"
         case firstSlotRate = "first_slot_rate"
+        case refusalRate = "refusal_rate"
+        case lengthRate = "length_rate"
+        case accuracyFlipTie = "accuracy_flip_tie"
+        case accuracyFlipAbstain = "accuracy_flip_abstain"
+        case accuracyNet = "accuracy_net"
         case cohenKappa = "cohen_kappa"
         case cohenKappaCI = "cohen_kappa_ci"
         case weightedKappaQuadratic = "weighted_kappa_quadratic"
@@ -185,6 +213,8 @@ public struct MetaReport: Sendable, Hashable, Codable {
     public var rankingKendallTauHuman: MetricValue?
     /// Adaptive-panel summary (`score --adaptive`): calls saved and agreement against the full panel.
     public var adaptive: AdaptiveSummary?
+    /// How the numbers were produced (flip policy, abstentions, human label, bootstrap unit), in words.
+    public var conventions: ReportConventions?
 
     enum CodingKeys: String, CodingKey {
         case nItems = "n_items"
@@ -197,7 +227,33 @@ public struct MetaReport: Sendable, Hashable, Codable {
         case weightsSource = "weights_source"
         case ranking
         case rankingKendallTauHuman = "ranking_kendall_tau_human"
-        case adaptive
+        case adaptive, conventions
+    }
+}
+
+/// The conventions behind a meta report's numbers, so a reader can match each to the paper it is compared with
+/// (the `conventions` key).
+public struct ReportConventions: Sendable, Hashable, Codable {
+    /// How a judge whose two orders disagree counts in `accuracy`, and which keys give the other conventions.
+    public var flip: String
+    /// How abstentions count in accuracy, coverage and position consistency.
+    public var abstention: String
+    /// Which human label a judge is compared with.
+    public var humanLabel: String
+    /// What the bootstrap resamples.
+    public var bootstrapUnit: String
+
+    public init(flip: String, abstention: String, humanLabel: String, bootstrapUnit: String) {
+        self.flip = flip
+        self.abstention = abstention
+        self.humanLabel = humanLabel
+        self.bootstrapUnit = bootstrapUnit
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case flip, abstention
+        case humanLabel = "human_label"
+        case bootstrapUnit = "bootstrap_unit"
     }
 }
 

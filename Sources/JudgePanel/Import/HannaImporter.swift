@@ -108,6 +108,10 @@ enum HannaImporter {
                         vote.error = "rating outside 1-5 (failed answers are scored -1 in the source)"
                         vote.reason = .unreadable
                         outOfScale[judge, default: 0] += 1
+                        result.warnings.append(
+                            ImportWarning(
+                                .reinterpreted, file: path, place: "line \(row.line)",
+                                "\(judge) rating \(vote.raw ?? "null") of story \(i + 1) is outside 1-5: an abstention"))
                     }
                     result.votes.append(vote)
                 }

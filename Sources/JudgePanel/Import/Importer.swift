@@ -15,6 +15,8 @@ public enum ImportFormat: String, Sendable, CaseIterable {
     case alpacaeval
     /// HANNA `hanna_metric_scores_llm.csv`.
     case hanna
+    /// JudgeBench pair files and recorded judge outputs (`outputs/*.jsonl`, both orders).
+    case judgebench
 }
 
 /// Options some formats read.
@@ -42,16 +44,61 @@ public struct ImportOptions: Sendable, Hashable {
     }
 }
 
+/// A record an importer skipped, merged into another, or read other than at face value (`judgepanel import`
+/// prints each on stderr and counts them).
+public struct ImportWarning: Sendable, Hashable {
+    /// What happened to the record.
+    public enum Kind: String, Sendable, CaseIterable {
+        /// Not imported.
+        case skipped
+        /// Folded into an item (or vote) made from another record.
+        case merged
+        /// Imported, but its value was read other than at face value.
+        case reinterpreted
+    }
+
+    public var kind: Kind
+    /// The source file.
+    public var file: String
+    /// Where in the file: `line N` or `element N`.
+    public var place: String
+    public var message: String
+
+    public init(_ kind: Kind, file: String, place: String, _ message: String) {
+        self.kind = kind
+        self.file = file
+        self.place = place
+        self.message = message
+    }
+
+    /// `FILE:PLACE: KIND: MESSAGE`.
+    public var text: String { "\(file):\(place): \(kind.rawValue): \(message)" }
+}
+
 /// What an importer produced: items (with human labels), recorded judge votes, and notes on what it decided.
 public struct ImportResult: Sendable {
     public var items: [Item]
     public var votes: [Vote]
     public var notes: [String]
+    /// Every record skipped, merged or reinterpreted, in file order.
+    public var warnings: [ImportWarning]
 
-    public init(items: [Item] = [], votes: [Vote] = [], notes: [String] = []) {
+    public init(items: [Item] = [], votes: [Vote] = [], notes: [String] = [], warnings: [ImportWarning] = []) {
         self.items = items
         self.votes = votes
         self.notes = notes
+        self.warnings = warnings
+    }
+
+    /// Warnings per kind, every kind present (0 when none).
+    public var warningCounts: [ImportWarning.Kind: Int] {
+        var c = Dictionary(uniqueKeysWithValues: ImportWarning.Kind.allCases.map { ($0, 0) })
+        for w in warnings { c[w.kind, default: 0] += 1 }
+        return c
+    }
+
+    mutating func warn(_ kind: ImportWarning.Kind, _ r: ImportRecord, _ path: String, _ message: String) {
+        warnings.append(ImportWarning(kind, file: path, place: r.place, message))
     }
 
     /// Items carrying a consensus `label`.
@@ -150,6 +197,7 @@ public enum Importer {
         case .mtbenchHuman: result = try MTBenchHumanImporter.run(sources: sources)
         case .alpacaeval: result = try AlpacaEvalImporter.run(sources: sources, options: options)
         case .hanna: result = try HannaImporter.run(sources: sources, options: options)
+        case .judgebench: result = try JudgeBenchImporter.run(sources: sources)
         }
         var seen: Set<String> = []
         for item in result.items where !seen.insert(item.id).inserted {

@@ -42,7 +42,7 @@ enum LLMBarImporter {
             }
             result.notes.append("llmbar: \(subset): \(recs.count) items from \(datasetPath)")
             for (judge, path) in try resultFiles(folder: folder.isEmpty ? "." : folder) {
-                let votes = try readResults(path: path, judge: judge, ids: ids)
+                let votes = try readResults(path: path, judge: judge, ids: ids, into: &result)
                 result.notes.append("llmbar: \(subset): \(judge): \(ImportLabels.votesSummary(votes))")
                 result.votes += votes
             }
@@ -67,7 +67,7 @@ enum LLMBarImporter {
         return out
     }
 
-    static func readResults(path: String, judge: String, ids: [String]) throws -> [Vote] {
+    static func readResults(path: String, judge: String, ids: [String], into result: inout ImportResult) throws -> [Vote] {
         let recs = try ImportIO.records(path: path)
         guard recs.count == ids.count else {
             throw JudgePanelError.badInput(
@@ -79,7 +79,10 @@ enum LLMBarImporter {
                 throw ImportIO.fail("missing a non-empty \"results\" array", r, path)
             }
             for (key, order) in [("swap = False", Order.ab), ("swap = True", Order.ba)] {
-                guard let entry = last[key] else { continue }
+                guard let entry = last[key] else {
+                    result.warn(.skipped, r, path, "no \"\(key)\" entry: no \(order.rawValue) vote for \(ids[r.index])")
+                    continue
+                }
                 guard let eo = entry.objectValue else { throw ImportIO.fail("\"\(key)\" must be an object", r, path) }
                 var vote = Vote(item: ids[r.index], judge: judge, protocol: .pairwise, order: order)
                 let winner = eo["winner"] ?? .null

@@ -43,7 +43,10 @@ enum PandaLMImporter {
                 item.prompt = input.isEmpty ? instruction : instruction + "\n\n" + input
                 item.responseA = try ImportIO.string(o, "response1", r, path)
                 item.responseB = try ImportIO.string(o, "response2", r, path)
-                if o["response1"]?.stringValue == nil || o["response2"]?.stringValue == nil { coerced.append(id) }
+                if o["response1"]?.stringValue == nil || o["response2"]?.stringValue == nil {
+                    coerced.append(id)
+                    result.warn(.reinterpreted, r, path, "idx \(id): a response is a JSON true/false/number, kept as its JSON text")
+                }
                 if let key = ImportIO.optionalString(o, "cmp_key") {
                     let parts = key.split(separator: "_", maxSplits: 1).map(String.init)
                     if parts.count == 2 {

@@ -156,16 +156,20 @@ public struct ItemOutcome: Sendable, Hashable {
     public var panelByOrder: [Order: Preference]
     /// Pairwise: per judge, its non-tie votes' first-slot choices (true = chose the answer shown first).
     public var firstSlotVotes: [String: [Bool]]
+    /// Pairwise: per judge, the orders it was asked in (a vote that is not a failed call, abstentions included).
+    public var askedOrders: [String: Set<Order>]
 
     public init(
         judges: [String: JudgeVerdict], panel: Verdict, judgesByOrder: [Order: [String: Preference]] = [:],
-        panelByOrder: [Order: Preference] = [:], firstSlotVotes: [String: [Bool]] = [:]
+        panelByOrder: [Order: Preference] = [:], firstSlotVotes: [String: [Bool]] = [:],
+        askedOrders: [String: Set<Order>] = [:]
     ) {
         self.judges = judges
         self.panel = panel
         self.judgesByOrder = judgesByOrder
         self.panelByOrder = panelByOrder
         self.firstSlotVotes = firstSlotVotes
+        self.askedOrders = askedOrders
     }
 
     /// The reconciled verdict of a judge, or the panel's for ``ProbeData/panelName``.

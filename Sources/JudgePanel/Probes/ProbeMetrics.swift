@@ -52,10 +52,11 @@ public enum ProbeMetrics {
         }
     }
 
-    /// Position bias from the baseline's two orders. `flip_rate` = 1 − position consistency over items with a
-    /// verdict in both orders (single-order verdicts, samples by majority; the panel's from its judges'
-    /// single-order verdicts); `bias` = first-slot rate − 0.5 over non-tie votes (the panel: its single-order
-    /// verdicts). CIs resample items.
+    /// Position bias from the baseline's two orders. `flip_rate` = 1 − `position_consistency`: the share of items
+    /// asked in both orders whose two single-order verdicts (samples by majority; the panel's from its judges'
+    /// single-order verdicts) are not both present and equal — an order without a usable answer is a flip, as in
+    /// `meta`; `bias` = first-slot rate − 0.5 over non-tie votes (the panel: its single-order verdicts). CIs
+    /// resample items.
     public static func position(_ data: ProbeData, probe: String) -> [ProbeResult] {
         guard data.kind == .pairwise else {
             return data.rows.map { ProbeResult(probe: probe, judge: $0, n: 0) }
@@ -68,8 +69,13 @@ public enum ProbeMetrics {
             for (i, o) in data.baseline.enumerated() {
                 let ab = row == ProbeData.panelName ? o.panelByOrder[.ab] : o.judgesByOrder[.ab]?[row]
                 let ba = row == ProbeData.panelName ? o.panelByOrder[.ba] : o.judgesByOrder[.ba]?[row]
+                let askedBoth =
+                    row == ProbeData.panelName
+                    ? o.askedOrders.values.contains { $0.isSuperset(of: [.ab, .ba]) }
+                    : o.askedOrders[row]?.isSuperset(of: [.ab, .ba]) == true
+                guard askedBoth || (ab != nil && ba != nil) else { continue }
+                consistent.append(ab != nil && ab == ba ? 1 : 0)
                 guard let ab, let ba else { continue }
-                consistent.append(ab == ba ? 1 : 0)
                 let votes: [Bool]
                 if row == ProbeData.panelName {
                     votes = [ab].filter { $0 != .tie }.map { $0 == .a } + [ba].filter { $0 != .tie }.map { $0 == .b }

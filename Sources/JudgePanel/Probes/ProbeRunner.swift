@@ -204,12 +204,14 @@ public final class ProbeRunner: Sendable {
             var ordered: [(name: String, verdict: JudgeVerdict)] = []
             var byOrder: [Order: [String: Preference]] = [:]
             var firsts: [String: [Bool]] = [:]
+            var asked: [String: Set<Order>] = [:]
             for name in names {
                 let mine = vs.filter { $0.judge == name }
                 let jv = Reconcile.judge(mine, kind: rubric.kind, flip: flip, tieMargin: tieMargin)
                 perJudge[name] = jv
                 ordered.append((name, jv))
                 guard usesOrders else { continue }
+                asked[name] = Set(mine.filter { $0.status != .error }.map { $0.order ?? .ab })
                 for order in Order.allCases {
                     let prefs = mine.filter { $0.isOK && ($0.order ?? .ab) == order }.compactMap(\.verdict)
                     if let m = Reconcile.majority(prefs) { byOrder[order, default: [:]][name] = m }
@@ -228,7 +230,7 @@ public final class ProbeRunner: Sendable {
             }
             return ItemOutcome(
                 judges: perJudge, panel: verdict, judgesByOrder: byOrder, panelByOrder: panelByOrder,
-                firstSlotVotes: firsts)
+                firstSlotVotes: firsts, askedOrders: asked)
         }
         if method == .dawidSkene {
             let present = out.indices.filter { out[$0] != nil }

@@ -168,6 +168,9 @@ public enum HTMLReport {
         if let r = report {
             let labels = r.labelKind?.rawValue ?? "none"
             s += "<p class=\"sub\">\(r.nItems) items · labels: \(e(labels)) · \(r.judges.count) judges · flip policy \(e(r.flip.rawValue)) · aggregate \(e(r.aggregate.rawValue))</p>\n"
+            if let c = r.conventions {
+                s += "<ul class=\"notes\"><li><b>flip</b>: \(e(c.flip))</li><li><b>abstentions</b>: \(e(c.abstention))</li><li><b>human label</b>: \(e(c.humanLabel))</li><li><b>bootstrap unit</b>: \(e(c.bootstrapUnit))</li></ul>\n"
+            }
         }
         var fields: [(String, String)] = []
         fields.append(("Dataset", ctx.dataset ?? "—"))
@@ -297,11 +300,17 @@ public enum HTMLReport {
             ],
             refs: [(0.5, "unbiased first-slot rate")], label: "position consistency and first-slot rate")
         let t = table(
-            ["judge", "position consistency", "first-slot rate", "parse rate", "calls", "errors"],
-            all.map { [$0.judge, num($0.positionConsistency), num($0.firstSlotRate), num($0.parseRate), $0.calls.map(String.init) ?? "", $0.errors.map(String.init) ?? ""] })
+            ["judge", "position consistency", "over answered", "both abstained", "first-slot rate", "parse rate", "calls", "errors"],
+            all.map {
+                [
+                    $0.judge, num($0.positionConsistency), num($0.positionConsistencyAnswered),
+                    $0.positionBothAbstained.map(String.init) ?? "", num($0.firstSlotRate), num($0.parseRate),
+                    $0.calls.map(String.init) ?? "", $0.errors.map(String.init) ?? "",
+                ]
+            })
         return section(
             "position", "Position bias",
-            "Position consistency: share of items whose two orders agree (1 is ideal). First-slot rate: share of votes for whichever answer was shown first (0.5 is unbiased).",
+            "Position consistency: share of the items asked in both orders whose two orders answered and agree (1 is ideal; an order without a usable answer is inconsistent, as LLMBar's \"equal\"); over answered: the same over items answered in both orders. First-slot rate: share of votes for whichever answer was shown first (0.5 is unbiased).",
             chart + t)
     }
 

@@ -25,6 +25,9 @@ public enum ReportText {
         ]
         let all = report.judges + [report.panel].compactMap { $0 }
         if all.contains(where: { $0.positionConsistency != nil }) { cols.append(("consist", { fmt($0.positionConsistency) })) }
+        if all.contains(where: { $0.positionConsistencyAnswered?.value != $0.positionConsistency?.value }) {
+            cols.append(("consist-ans", { fmt($0.positionConsistencyAnswered) }))
+        }
         if all.contains(where: { $0.firstSlotRate != nil }) { cols.append(("1st-slot", { fmt($0.firstSlotRate) })) }
         if all.contains(where: { $0.wins != nil }) {
             cols.append(("W/T/L (A)", { m in m.wins.map { "\($0)/\(m.ties ?? 0)/\(m.losses ?? 0)" } ?? "" }))
@@ -32,6 +35,15 @@ public enum ReportText {
         if all.contains(where: { $0.meanScore != nil }) { cols.append(("mean", { fmt($0.meanScore, digits: 2) })) }
         if report.labelKind != nil {
             cols.append(("accuracy [95% CI]", { fmtCI($0.accuracy, $0.accuracyCI) }))
+            // The other flip convention's accuracy (and JudgeBench's two-order score) where it differs.
+            let other: FlipPolicy = report.flip == .tie ? .abstain : .tie
+            let otherValue: (JudgeMetrics) -> MetricValue? = { other == .tie ? $0.accuracyFlipTie : $0.accuracyFlipAbstain }
+            if all.contains(where: { otherValue($0) != nil && otherValue($0)?.value != $0.accuracy?.value }) {
+                cols.append(("acc flip=\(other.rawValue)", { fmt(otherValue($0)) }))
+            }
+            if all.contains(where: { $0.accuracyNet != nil && $0.accuracyNet?.value != $0.accuracy?.value }) {
+                cols.append(("acc-net", { fmt($0.accuracyNet) }))
+            }
             cols.append(("coverage", { fmt($0.coverage) }))
             cols.append(("kappa", { fmt($0.cohenKappa) }))
         }
@@ -42,6 +54,8 @@ public enum ReportText {
             cols.append(("spearman", { fmt($0.spearman) }))
             cols.append(("kendall", { fmt($0.kendallTauB) }))
         }
+        if all.contains(where: { ($0.refusalRate?.value ?? 0) > 0 }) { cols.append(("refusal", { fmt($0.refusalRate) })) }
+        if all.contains(where: { ($0.lengthRate?.value ?? 0) > 0 }) { cols.append(("length", { fmt($0.lengthRate) })) }
         if all.contains(where: { $0.errors ?? 0 > 0 }) { cols.append(("errors", { $0.errors.map(String.init) ?? "" })) }
         if all.contains(where: { $0.costUSD != nil }) { cols.append(("cost $", { $0.costUSD.map { String(format: "%.4f", $0) } ?? "" })) }
         return cols
@@ -103,6 +117,11 @@ public enum ReportText {
         out.append("")
         out.append(
             "\(bullet)\(report.nItems) items; labels: \(report.labelKind?.rawValue ?? "none"); CIs: percentile bootstrap over \(report.resampling == "item" ? "items" : report.resampling), \(report.bootstrapResamples) resamples, seed \(report.seed); flip policy: \(report.flip.rawValue); aggregate: \(report.aggregate.rawValue)")
+        if let c = report.conventions {
+            out.append("\(bullet)flip convention (accuracy): \(c.flip)")
+            out.append("\(bullet)abstentions: \(c.abstention)")
+            out.append("\(bullet)human label: \(c.humanLabel); bootstrap unit: \(c.bootstrapUnit)")
+        }
         if let h = report.human {
             let pairs = h.pairwiseCohenKappa.sorted { $0.key < $1.key }.map { "\($0.key) \(fmt($0.value))" }.joined(separator: ", ")
             out.append(
