@@ -22,6 +22,8 @@ public struct MetaAnalysis: Sendable {
         public var judgeOrder: [String]
         public var weights: [String: Double]
         public var tieMargin: Double
+        /// The judging protocol of the votes (a score run's rubric); nil infers it from the votes.
+        public var protocolKind: JudgingProtocol?
 
         public init(
             flip: FlipPolicy = .tie, aggregate: AggregationMethod = .majority, resamples: Int = 1000, seed: UInt64 = 0,
@@ -103,7 +105,7 @@ public struct MetaAnalysis: Sendable {
         let present = Set(votes.map(\.judge))
         let judges = order.filter { present.contains($0) }
         let kind: JudgingProtocol =
-            votes.first(where: { $0.checks != nil })?.protocol
+            options.protocolKind ?? votes.first(where: { $0.checks != nil })?.protocol
             ?? (votes.contains { $0.verdict != nil } ? .pairwise : (votes.contains { $0.score != nil } ? .pointwise : .pairwise))
         let itemIndex = Dictionary(items.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         let judgeIndex = Dictionary(uniqueKeysWithValues: judges.enumerated().map { ($1, $0) })

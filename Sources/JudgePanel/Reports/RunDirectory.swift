@@ -31,17 +31,16 @@ public struct RunDirectory: Sendable {
     }
 
     public func writeVotes(_ votes: [Vote]) throws {
-        try write("votes.jsonl", votes.map(VotesFile.line).joined(separator: "\n") + (votes.isEmpty ? "" : "\n"))
+        try write("votes.jsonl", try votes.map(VotesFile.line).joined(separator: "\n") + (votes.isEmpty ? "" : "\n"))
     }
 
     public func writeVerdicts(_ verdicts: [Verdict]) throws {
-        let enc = JSONEncoder.compact
-        let lines = verdicts.map { (try? String(decoding: enc.encode($0), as: UTF8.self)) ?? "{}" }
+        let lines = try verdicts.map(VerdictsFile.line)
         try write("verdicts.jsonl", lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n"))
     }
 
     public func writeJSON<T: Encodable>(_ name: String, _ value: T) throws {
-        let data = try JSONEncoder.pretty.encode(value)
+        let data = try RecordEncoding.data(value, record: name, file: url.appendingPathComponent(name).path, pretty: true)
         try write(name, String(decoding: data, as: UTF8.self) + "\n")
     }
 }

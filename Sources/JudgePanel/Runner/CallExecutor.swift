@@ -47,7 +47,7 @@ struct CallExecutor: Sendable {
         do {
             let v = try await execute(call: call, item: item, judge: judge, checklist: checklist)
             await judge.semaphore.signal()
-            await journal?.append(v)
+            try await journal?.append(v)
             return v
         } catch {
             await judge.semaphore.signal()
@@ -55,23 +55,38 @@ struct CallExecutor: Sendable {
         }
     }
 
-    func execute(call: Call, item: Item, judge: JudgeRuntime, checklist: [String]? = nil) async throws -> Vote {
-        let config = judge.config
+    /// The request a call sends (before any repair re-ask).
+    static func request(call: Call, item: Item, judge config: JudgeConfig, rubric: Rubric, checklist: [String]?) -> CompletionRequest {
         var shown = item
         if let side = call.side {
             shown.response = side == .a ? item.responseA : item.responseB
         }
         let messages = Prompting.messages(rubric: rubric, item: shown, order: call.order, checklist: checklist)
         let questionCount = checklist?.count ?? rubric.checklist?.items.count ?? 0
-        let request = CompletionRequest(
+        return CompletionRequest(
             model: config.model, messages: messages, temperature: config.temperature, maxTokens: config.maxTokens,
             seed: config.seed.map { $0 + call.sample },
             jsonSchema: config.structuredOutput ? Prompting.schema(rubric: rubric, questions: questionCount) : nil,
             topLogprobs: config.topLogprobs)
+    }
+
+    /// The fingerprint of the vote a call produces (see ``RunFingerprint``).
+    static func fingerprint(call: Call, item: Item, judge: JudgeConfig, rubric: Rubric, checklist: [String]?) -> String {
+        RunFingerprint.call(
+            request: request(call: call, item: item, judge: judge, rubric: rubric, checklist: checklist), judge: judge,
+            rubric: rubric, call: call)
+    }
+
+    func execute(call: Call, item: Item, judge: JudgeRuntime, checklist: [String]? = nil) async throws -> Vote {
+        let config = judge.config
+        let request = Self.request(call: call, item: item, judge: config, rubric: rubric, checklist: checklist)
+        let messages = request.messages
+        let questionCount = checklist?.count ?? rubric.checklist?.items.count ?? 0
         var vote = Vote(
             item: item.id, judge: config.name, protocol: rubric.kind, order: call.order, sample: call.sample)
         vote.variant = call.variant
         vote.side = call.side
+        vote.fingerprint = RunFingerprint.call(request: request, judge: config, rubric: rubric, call: call)
         let parser = AnswerParser(rubric: rubric, structured: config.structuredOutput, questionCount: questionCount)
         let started = ContinuousClock.now
         var usage = TokenUsage(promptTokens: 0, completionTokens: 0)

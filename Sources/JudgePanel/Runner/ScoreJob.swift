@@ -17,6 +17,8 @@ public struct ScoreJob: Sendable {
     public var panel: Panel
     public var options: RunOptions
     public var analysis: MetaAnalysis.Options
+    /// How items were read (`--map`, `--label-map`); recorded in config.json so `report DIR` reads them the same way.
+    public var mapping: ItemMapping = ItemMapping()
 
     /// Loads and validates everything; throws ``JudgePanelError`` (bad input) before any call.
     public init(
@@ -26,6 +28,7 @@ public struct ScoreJob: Sendable {
         let rubric = try Rubric.load(path: rubricPath)
         let panel = try Panel.load(path: panelPath, environment: options.environment)
         try self.init(itemsPath: itemsPath, items: loader.load(path: itemsPath), rubric: rubric, panel: panel, options: options, analysis: analysis)
+        mapping = loader.mapping
     }
 
     public init(
@@ -52,6 +55,7 @@ public struct ScoreJob: Sendable {
         a.judgeOrder = panel.judges.map(\.name)
         a.weights = Dictionary(uniqueKeysWithValues: panel.judges.map { ($0.name, $0.weight) })
         a.tieMargin = rubric.checklist?.tieMargin ?? 0.05
+        a.protocolKind = rubric.kind
         self.analysis = a
     }
 
@@ -117,18 +121,50 @@ public struct ScoreJob: Sendable {
         public var report: MetaReport
         public var reportJSON: JSONValue
         public var errors: Int
+        /// What `--resume` did with the journal (all zero for a fresh run).
+        public var resume: ResumeCounts = ResumeCounts()
+    }
+
+    /// What a resumed run did with the journaled votes.
+    public struct ResumeCounts: Sendable, Hashable {
+        /// Journaled votes whose call fingerprint still matches: reused without a call.
+        public var reused = 0
+        /// Journaled votes whose call's inputs changed (or that carry no fingerprint): asked again.
+        public var reasked = 0
+        /// Journaled votes for calls that are no longer part of the run (an item, judge or sample removed).
+        public var dropped = 0
+
+        /// One line for the terminal.
+        public var text: String {
+            "resume: \(reused) journaled votes reused, \(reasked) re-asked (their inputs changed), \(dropped) dropped (no longer in the run)"
+        }
     }
 
     /// Runs the panel and writes the run directory. With `resume`, finished calls in the directory's
-    /// journal are reused; without it, an existing journal is refused.
-    public func run(outDir: String, resume: Bool = false, counters: RunCounters? = nil) async throws -> Outcome {
+    /// journal are reused when their call fingerprint still matches; without it, an existing journal is refused.
+    /// A resumed run whose panel or rubric changed is refused unless `resumeChanged` is set (then only the calls
+    /// whose inputs changed are asked again). The directory is locked (``RunLock``) for the whole run.
+    public func run(
+        outDir: String, resume: Bool = false, resumeChanged: Bool = false, counters: RunCounters? = nil
+    ) async throws -> Outcome {
+        let lock = try RunLock.acquire(dir: outDir, command: resume ? "score --resume" : "score")
+        defer { lock.release() }
         let dir = RunDirectory(path: outDir)
         let journalExists = FileManager.default.fileExists(atPath: dir.journalPath)
         if journalExists && !resume {
             throw JudgePanelError.usage("\(outDir) already holds a run (journal.jsonl): pass --resume to finish it, or choose another --out")
         }
-        try dir.create()
-        let completed = resume ? try VoteJournal.completed(path: dir.journalPath) : [:]
+        let fingerprint = RunFingerprint.run(rubric: rubric, panel: panel)
+        var completed: [String: Vote] = [:]
+        var resumeCounts = ResumeCounts()
+        if resume && journalExists {
+            try checkResumable(dir: dir, current: fingerprint, resumeChanged: resumeChanged)
+            (completed, resumeCounts) = try matchJournal(
+                VoteJournal.completed(path: dir.journalPath), journalPath: dir.journalPath, resumeChanged: resumeChanged)
+        }
+        let itemsHash = try Self.fileHash(itemsPath)
+        // Written before the first call, so that a killed run can be checked when it is resumed.
+        try dir.writeJSON("config.json", resolvedConfig(fingerprint: fingerprint, itemsHash: itemsHash, facts: nil))
         let journal = try VoteJournal(path: dir.journalPath)
         let runner = PanelRunner(panel: panel, rubric: rubric, options: options)
         let started = Date()
@@ -140,50 +176,111 @@ public struct ScoreJob: Sendable {
             throw error
         }
         await journal.close()
-        let report = MetaAnalysis(options: analysis).report(items: items, votes: result.votes)
         let errors = result.votes.filter { $0.status == .error }.count
-        var json = JSONValue(encoding: report) ?? .object([:])
-        if case .object(var o) = json {
-            let c = result.counters
-            o["run"] = [
-                "items_file": .string(itemsPath),
-                "rubric": .string(rubric.id),
-                "protocol": .string(rubric.kind.rawValue),
-                "panel": .string(panel.source ?? ""),
-                "judges": .array(panel.judges.map { .string($0.name) }),
-                "started": .string(ISO8601DateFormatter().string(from: started)),
-                "wall_s": .number((result.wallSeconds * 1000).rounded() / 1000),
-                "votes": .number(Double(result.votes.count)),
-                "reused_from_journal": .number(Double(completed.count)),
-                "http_calls": .number(Double(c.httpCalls)),
-                "cached": .number(Double(c.cached)),
-                "ok": .number(Double(result.votes.filter(\.isOK).count)),
-                "abstain": .number(Double(result.votes.filter { $0.status == .abstain }.count)),
-                "error": .number(Double(errors)),
-                "prompt_tokens": .number(Double(result.votes.compactMap(\.usage?.promptTokens).reduce(0, +))),
-                "completion_tokens": .number(Double(result.votes.compactMap(\.usage?.completionTokens).reduce(0, +))),
-                "cost_usd": .number(result.votes.compactMap(\.costUSD).reduce(0, +)),
-            ]
-            json = .object(o)
-        }
-        try dir.writeVotes(result.votes)
-        try dir.writeVerdicts(result.verdicts)
-        try dir.writeJSON("report.json", json)
-        let header = [
-            "items: \(itemsPath) (\(items.count))", "rubric: \(rubric.id) (\(rubric.kind.rawValue))",
-            "panel: \(panel.source ?? "(in code)") — \(panel.judges.map(\.name).joined(separator: ", "))",
-            "date: \(ISO8601DateFormatter().string(from: started))",
-            String(format: "wall time: %.1f s; votes: %d; errors: %d", result.wallSeconds, result.votes.count, errors),
+        let c = result.counters
+        let facts: JSONValue = [
+            "items_file": .string(itemsPath),
+            "rubric": .string(rubric.id),
+            "protocol": .string(rubric.kind.rawValue),
+            "panel": .string(panel.source ?? ""),
+            "judges": .array(panel.judges.map { .string($0.name) }),
+            "started": .string(ISO8601DateFormatter().string(from: started)),
+            "wall_s": .number((result.wallSeconds * 1000).rounded() / 1000),
+            "votes": .number(Double(result.votes.count)),
+            "reused_from_journal": .number(Double(resumeCounts.reused)),
+            "reasked": .number(Double(resumeCounts.reasked)),
+            "dropped_from_journal": .number(Double(resumeCounts.dropped)),
+            "http_calls": .number(Double(c.httpCalls)),
+            "cached": .number(Double(c.cached)),
+            "ok": .number(Double(result.votes.filter(\.isOK).count)),
+            "abstain": .number(Double(result.votes.filter { $0.status == .abstain }.count)),
+            "error": .number(Double(errors)),
+            "prompt_tokens": .number(Double(result.votes.compactMap(\.usage?.promptTokens).reduce(0, +))),
+            "completion_tokens": .number(Double(result.votes.compactMap(\.usage?.completionTokens).reduce(0, +))),
+            "cost_usd": .number(result.votes.compactMap(\.costUSD).reduce(0, +)),
         ]
-        try dir.write("report.md", ReportText.markdown(report, title: "judgepanel score report", header: header))
-        try RunReports.writeScoreHTML(dir, report: report, items: items, votes: result.votes, itemsPath: itemsPath, rubric: rubric, panel: panel, analysis: analysis, started: started)
-        try dir.writeJSON("config.json", resolvedConfig)
-        return Outcome(result: result, report: report, reportJSON: json, errors: errors)
+        let config = resolvedConfig(fingerprint: fingerprint, itemsHash: itemsHash, facts: facts)
+        try dir.writeVotes(result.votes)
+        let built = try RunReports.writeScoreRun(dir, config: config, items: items, votes: result.votes)
+        try dir.writeJSON("config.json", config)
+        return Outcome(result: result, report: built.report, reportJSON: built.json, errors: errors, resume: resumeCounts)
+    }
+
+    /// Refuses to resume a run whose panel or rubric changed (unless `resumeChanged`), saying what changed.
+    func checkResumable(dir: RunDirectory, current: JSONValue, resumeChanged: Bool) throws {
+        let configPath = dir.url.appendingPathComponent("config.json").path
+        var recorded: JSONValue?
+        if let data = FileManager.default.contents(atPath: configPath) {
+            do {
+                recorded = try JSONValue.parse(data)["fingerprint"]
+            } catch {
+                throw JudgePanelError.badInput("not JSON: \(error)", file: configPath)
+            }
+        }
+        guard !resumeChanged else { return }
+        guard let recorded else {
+            throw JudgePanelError.usage(
+                "\(configPath) holds no run fingerprint (an older judgepanel wrote this run), so its votes cannot be checked "
+                    + "against the current inputs: pass --resume-changed to re-ask them, or choose another --out")
+        }
+        let changes = RunFingerprint.changes(recorded: recorded, current: current)
+        if !changes.isEmpty {
+            throw JudgePanelError.usage(
+                "\(dir.url.path) was run with other inputs; changed: " + changes.joined(separator: "; ")
+                    + ". Pass --resume-changed to re-ask only the calls whose inputs changed, or choose another --out")
+        }
+    }
+
+    /// Splits journaled votes into those to reuse (call fingerprint matches) and counts the rest.
+    func matchJournal(_ journaled: [String: Vote], journalPath: String, resumeChanged: Bool) throws -> ([String: Vote], ResumeCounts) {
+        let unfingerprinted = journaled.values.filter { $0.fingerprint == nil }.count
+        if unfingerprinted > 0 && !resumeChanged {
+            throw JudgePanelError.usage(
+                "\(journalPath): \(unfingerprinted) journaled votes carry no call fingerprint (an older judgepanel wrote them), "
+                    + "so they cannot be checked against the current inputs: pass --resume-changed to re-ask them")
+        }
+        var reuse: [String: Vote] = [:]
+        var counts = ResumeCounts()
+        var planned = Set<String>()
+        for (i, item) in items.enumerated() {
+            for call in Call.plan(itemIndex: i, item: item, rubric: rubric, panel: panel) {
+                let judge = panel.judges[call.judge]
+                let key = call.key(itemID: item.id, judgeName: judge.name)
+                planned.insert(key)
+                guard let old = journaled[key] else { continue }
+                let now = CallExecutor.fingerprint(call: call, item: item, judge: judge, rubric: rubric, checklist: options.checklists[item.id])
+                if old.fingerprint == now {
+                    reuse[key] = old
+                    counts.reused += 1
+                } else {
+                    counts.reasked += 1
+                }
+            }
+        }
+        counts.dropped = journaled.keys.filter { !planned.contains($0) }.count
+        return (reuse, counts)
+    }
+
+    /// SHA-256 of a file's bytes (nil for items not read from a file).
+    static func fileHash(_ path: String) throws -> String? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw JudgePanelError.io("cannot read", file: path)
+        }
+        return SHA256.hex(bytes: Array(data))
     }
 
     /// The resolved configuration (no keys: only the names of the variables they come from).
     public var resolvedConfig: JSONValue {
-        .object([
+        get throws {
+            resolvedConfig(fingerprint: RunFingerprint.run(rubric: rubric, panel: panel), itemsHash: try Self.fileHash(itemsPath), facts: nil)
+        }
+    }
+
+    /// The resolved configuration with the run fingerprint, the items file's hash and (at the end) the run's facts:
+    /// every option that shapes the analysis, so `report DIR` rebuilds the run's files byte for byte.
+    func resolvedConfig(fingerprint: JSONValue, itemsHash: String?, facts: JSONValue?) -> JSONValue {
+        var o: [String: JSONValue] = [
             "rubric": [
                 "id": .string(rubric.id), "protocol": .string(rubric.kind.rawValue), "source": .string(rubric.source ?? ""),
                 "template_sha256": .string(SHA256.hex(rubric.template.source)),
@@ -198,13 +295,25 @@ public struct ScoreJob: Sendable {
                         "api_key_env": j.keyVariables.first.map { .string($0) } ?? .null,
                         "temperature": j.temperature.map { .number($0) } ?? .null,
                         "max_tokens": j.maxTokens.map { .number(Double($0)) } ?? .null,
+                        "seed": j.seed.map { .number(Double($0)) } ?? .null,
                         "concurrency": .number(Double(j.concurrency)), "samples": .number(Double(j.samples)),
                         "structured_output": .bool(j.structuredOutput),
+                        "logprobs": j.topLogprobs.map { .number(Double($0)) } ?? .null,
+                        "weight": .number(j.weight),
                         "gguf": j.llamacpp.map { .string($0.gguf) } ?? .null,
                     ]
                 }),
             ],
             "items": .string(itemsPath),
-        ])
+            "items_sha256": itemsHash.map { .string($0) } ?? .null,
+            "item_mapping": [
+                "map": .object(mapping.fieldMap.mapValues { .string($0) }),
+                "label_map": .object(mapping.labelMap.mapValues { .string($0) }),
+            ],
+            "analysis": RunReports.analysisConfig(analysis),
+            "fingerprint": fingerprint,
+        ]
+        if let facts { o["run"] = facts }
+        return .object(o)
     }
 }
