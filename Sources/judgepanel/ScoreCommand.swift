@@ -51,22 +51,23 @@ struct ScoreCommand: AsyncParsableCommand {
             do {
                 outcome = adaptive
                     ? try await job.runAdaptive(outDir: out, resume: resume, resumeChanged: resumeChanged, counters: counters).outcome
-                    : try await job.run(outDir: out, resume: resume, resumeChanged: resumeChanged, counters: counters)
+                    : try await job.run(
+                        outDir: out, resume: resume, resumeChanged: resumeChanged, counters: counters, retainResults: false)
             } catch {
                 progress.stop()
                 throw error
             }
             progress.stop()
-            let run = outcome.result
+            let facts = outcome.reportJSON["run"]
+            func count(_ key: String) -> Int { facts?[key]?.intValue ?? 0 }
             if resume { print(outcome.resume.text) }
             if let a = outcome.report.adaptive { print(a.text) }
             print(ReportText.terminal(outcome.report, title: "judgepanel score — \(job.rubric.id), \(job.items.count) items, \(job.panel.judges.count) judges"))
             print(
                 String(
                     format: "wall %.1f s · %d votes (%d ok, %d abstain, %d error) · %d HTTP calls · %d cached · $%.4f",
-                    run.wallSeconds, run.votes.count, run.votes.filter(\.isOK).count,
-                    run.votes.filter { $0.status == .abstain }.count, outcome.errors, run.counters.httpCalls,
-                    run.counters.cached, run.votes.compactMap(\.costUSD).reduce(0, +)))
+                    outcome.result.wallSeconds, count("votes"), count("ok"), count("abstain"), outcome.errors,
+                    outcome.result.counters.httpCalls, outcome.result.counters.cached, facts?["cost_usd"]?.doubleValue ?? 0))
             if let generation {
                 print(
                     "checklists: \(generation.generated.count) generated (\(generation.cachedReplies) replies cached, "

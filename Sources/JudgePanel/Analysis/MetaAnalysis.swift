@@ -117,6 +117,11 @@ public struct MetaAnalysis: Sendable {
         let verdicts = grouped.map { perItem in
             perItem.map { Reconcile.judge($0, kind: kind, flip: options.flip, tieMargin: options.tieMargin) }
         }
+        return finishReconcile(items: items, judges: judges, kind: kind, verdicts: verdicts)
+    }
+
+    /// The panel's verdicts (and Dawid–Skene's judge accuracies) from every judge's reconciled verdicts.
+    func finishReconcile(items: [Item], judges: [String], kind: JudgingProtocol, verdicts: [[JudgeVerdict]]) -> Reconciled {
         let aggregator = Aggregator(method: options.aggregate, weights: options.weights)
         var panel = items.indices.map { i in
             aggregator.aggregate(
@@ -151,14 +156,15 @@ public struct MetaAnalysis: Sendable {
             report.slices = [sliceKey: out]
         }
         if options.aggregate == .weighted { report.weights = options.weights.isEmpty ? nil : options.weights }
-        addRanking(&report, items: items, votes: votes)
+        if items.contains(where: { $0.modelA != nil && $0.modelB != nil && $0.modelA != $0.modelB }) {
+            addRanking(&report, items: items, rec: reconcile(items: items, votes: votes))
+        }
         return report
     }
 
     /// Adds the Bradley–Terry ranking of the compared systems (pairwise items with `model_a`/`model_b`).
-    func addRanking(_ report: inout MetaReport, items: [Item], votes: [Vote]) {
+    func addRanking(_ report: inout MetaReport, items: [Item], rec: Reconciled) {
         guard items.contains(where: { $0.modelA != nil && $0.modelB != nil && $0.modelA != $0.modelB }) else { return }
-        let rec = reconcile(items: items, votes: votes)
         guard rec.kind == .pairwise, !rec.judges.isEmpty else { return }
         let ranking = SystemRanking.rank(
             items: items, verdicts: rec.panel.map(\.verdict), resamples: options.resamples, seed: options.seed)
@@ -173,6 +179,29 @@ public struct MetaAnalysis: Sendable {
 
     func build(items: [Item], votes: [Vote]) -> MetaReport {
         let rec = reconcile(items: items, votes: votes)
+        let itemIndex = Dictionary(items.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let labels = items.map { Self.consensus($0)?.preference }
+        let labelKindIsPairwise = Self.labelKind(items) == .pairwise
+        var tallies = rec.judges.map { _ in VoteTally() }
+        let judgeIndex = Dictionary(uniqueKeysWithValues: rec.judges.enumerated().map { ($1, $0) })
+        var perItem = [[[Vote]]](repeating: [], count: rec.judges.count)
+        for j in perItem.indices { perItem[j] = [[Vote]](repeating: [], count: items.count) }
+        var known = 0
+        for v in votes {
+            guard let i = itemIndex[v.item] else { continue }
+            known += 1
+            guard let j = judgeIndex[v.judge] else { continue }
+            tallies[j].add(v, label: labels[i], labelKindIsPairwise: labelKindIsPairwise)
+            perItem[j][i].append(v)
+        }
+        for j in perItem.indices {
+            for i in perItem[j].indices where !perItem[j][i].isEmpty { tallies[j].addItem(perItem[j][i]) }
+        }
+        return build(items: items, rec: rec, tallies: tallies, knownVotes: known)
+    }
+
+    /// The report from reconciled verdicts and each judge's vote statistics (`knownVotes`: votes on listed items).
+    func build(items: [Item], rec: Reconciled, tallies: [VoteTally], knownVotes: Int) -> MetaReport {
         let labels = items.map(Self.consensus)
         let kind = Self.labelKind(items)
         let clusters: [Int]? = options.clusterKey.map { key in
@@ -188,12 +217,10 @@ public struct MetaAnalysis: Sendable {
             nItems: items.count, labelKind: kind, judges: [], panel: nil, human: nil, interJudge: nil,
             resampling: options.clusterKey.map { "cluster:\($0)" } ?? "item", bootstrapResamples: options.resamples,
             seed: options.seed, flip: options.flip, aggregate: options.aggregate)
-        let itemIndex = Dictionary(items.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         for (j, name) in rec.judges.enumerated() {
-            let jv = votes.filter { $0.judge == name && itemIndex[$0.item] != nil }
             var m = metrics(
                 name: name, predictions: rec.verdicts[j], labels: labels, kind: kind, clusters: clusters, protocolKind: rec.kind)
-            addVoteMetrics(&m, votes: jv, labels: labels, itemIndex: itemIndex, kind: kind)
+            tallies[j].apply(to: &m, labelKindIsPairwise: kind == .pairwise)
             if let e = rec.estimatedAccuracy[name] {
                 m.estimatedAccuracy = e.map { .defined($0) } ?? .undefined("judge has no votes")
             }
@@ -204,7 +231,7 @@ public struct MetaAnalysis: Sendable {
             var p = metrics(
                 name: "panel", predictions: panelPredictions, labels: labels, kind: kind, clusters: clusters,
                 protocolKind: rec.kind)
-            p.calls = votes.filter { itemIndex[$0.item] != nil }.count
+            p.calls = knownVotes
             let costs = report.judges.compactMap(\.costUSD)
             if !costs.isEmpty { p.costUSD = costs.reduce(0, +) }
             report.panel = p
@@ -336,54 +363,6 @@ public struct MetaAnalysis: Sendable {
                 both.isEmpty ? .undefined("no answered item") : cohenKappa(both.map(\.0), both.map(\.1), labels: Array(Set(truth)).sorted()))
         }
         return m
-    }
-
-    /// Metrics over raw votes: vote accuracy, parse rate, position consistency, first-slot rate, tokens and cost.
-    func addVoteMetrics(_ m: inout JudgeMetrics, votes: [Vote], labels: [Label?], itemIndex: [String: Int], kind: LabelKind?) {
-        m.calls = votes.count
-        m.errors = votes.filter { $0.status == .error }.count
-        m.abstentions = votes.filter { $0.status == .abstain }.count
-        let answered = votes.filter { $0.status != .error }.count
-        m.set(
-            \.parseRate, "parse_rate",
-            answered == 0 ? .undefined("no answered call") : .defined(Double(votes.filter(\.isOK).count) / Double(answered)))
-        let cost = votes.compactMap(\.costUSD)
-        if !cost.isEmpty { m.costUSD = cost.reduce(0, +) }
-        let usage = votes.compactMap(\.usage)
-        if !usage.isEmpty {
-            m.promptTokens = usage.map(\.promptTokens).reduce(0, +)
-            m.completionTokens = usage.map(\.completionTokens).reduce(0, +)
-        }
-        let pairwiseVotes = votes.filter { $0.protocol == .pairwise }
-        guard !pairwiseVotes.isEmpty else { return }
-        if kind == .pairwise {
-            var total = 0
-            var correct = 0
-            for v in pairwiseVotes {
-                guard let i = itemIndex[v.item], let t = labels[i]?.preference else { continue }
-                total += 1
-                if v.isOK, v.verdict == t { correct += 1 }
-            }
-            m.set(\.voteAccuracy, "vote_accuracy", total == 0 ? .undefined("no labeled vote") : .defined(Double(correct) / Double(total)))
-        }
-        // Per item, the majority of each order's samples.
-        var ab: [String: [Preference]] = [:]
-        var ba: [String: [Preference]] = [:]
-        for v in pairwiseVotes where v.isOK {
-            guard let p = v.verdict else { continue }
-            if v.order == .ba { ba[v.item, default: []].append(p) } else if v.order == .ab { ab[v.item, default: []].append(p) }
-        }
-        let ids = Array(Set(ab.keys).union(ba.keys)).sorted()
-        let abVotes = ids.map { ab[$0].flatMap { Reconcile.majority($0) } }
-        let baVotes = ids.map { ba[$0].flatMap { Reconcile.majority($0) } }
-        if !ba.isEmpty {
-            m.set(\.positionConsistency, "position_consistency", positionConsistency(ab: abVotes, ba: baVotes))
-        }
-        let allAB = pairwiseVotes.filter { $0.isOK && $0.order != .ba }.map(\.verdict)
-        let allBA = pairwiseVotes.filter { $0.isOK && $0.order == .ba }.map(\.verdict)
-        if pairwiseVotes.contains(where: { $0.order != nil }) {
-            m.set(\.firstSlotRate, "first_slot_rate", firstSlotRate(ab: allAB, ba: allBA))
-        }
     }
 
     // MARK: - Humans

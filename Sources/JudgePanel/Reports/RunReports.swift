@@ -60,15 +60,15 @@ public enum RunReports {
     /// Writes verdicts.jsonl, report.json, report.md and report.html of a `score` run from its config.json
     /// (analysis options, run facts) and its votes: the one function both `score` and `report DIR` use, so a
     /// rebuild is byte-identical to what the run wrote.
-    static func writeScoreRun(_ dir: RunDirectory, config: JSONValue, items: [Item], votes: [Vote]) throws -> ScoreFiles {
+    static func writeScoreRun(_ dir: RunDirectory, config: JSONValue, items: [Item]) throws -> ScoreFiles {
         let configPath = dir.url.appendingPathComponent("config.json").path
         guard let options = try analysisOptions(config, file: configPath) else {
             throw JudgePanelError.badInput("no analysis options (written by an older judgepanel)", file: configPath)
         }
         let facts = config["run"] ?? .null
-        let analysis = MetaAnalysis(options: options)
-        let report = analysis.report(items: items, votes: votes)
-        let verdicts = analysis.reconcile(items: items, votes: votes.filter { $0.variant == nil }).panel
+        let analysed = try MetaAnalysis(options: options).analyse(items: items, votesPath: dir.votesPath)
+        let report = analysed.report
+        let verdicts = analysed.reconciled.panel
         var json = try RecordEncoding.value(report, record: "the report", file: dir.url.appendingPathComponent("report.json").path)
         if case .object(var o) = json {
             o["run"] = facts
@@ -82,16 +82,15 @@ public enum RunReports {
         let source = config["panel"]?["source"]?.stringValue ?? ""
         let panel = "\(source.isEmpty ? "(in code)" : source) — \(judges.joined(separator: ", "))"
         let date = facts["started"]?.stringValue ?? ""
-        let errors = votes.filter { $0.status == .error }.count
         let header = [
             "items: \(itemsPath) (\(items.count))", "rubric: \(rubric)", "panel: \(panel)", "date: \(date)",
-            String(format: "wall time: %.1f s; votes: %d; errors: %d", facts["wall_s"]?.doubleValue ?? 0, votes.count, errors),
+            String(format: "wall time: %.1f s; votes: %d; errors: %d", facts["wall_s"]?.doubleValue ?? 0, analysed.votes, analysed.errors),
         ]
         try dir.write("report.md", ReportText.markdown(report, title: "judgepanel score report", header: header))
-        let costs = votes.compactMap(\.costUSD)
-        let ctx = HTMLReport.Context(
+        var ctx = HTMLReport.Context(
             title: "judgepanel score report", dataset: "\(itemsPath) (\(items.count) items)", rubric: rubric, panel: panel,
-            cost: costs.isEmpty ? nil : costs.reduce(0, +), date: date, items: items, votes: votes, analysis: options)
+            cost: analysed.cost, date: date, items: items, analysis: options)
+        ctx.reconciled = analysed.reconciled
         try dir.write("report.html", HTMLReport.render(report: report, context: ctx))
         return ScoreFiles(report: report, json: json)
     }
@@ -193,8 +192,7 @@ public enum RunReports {
         let mapping = ItemMapping(
             fieldMap: strings(config["item_mapping"]?["map"]), labelMap: strings(config["item_mapping"]?["label_map"]))
         let items = try ItemLoader(mapping: mapping).load(path: itemsPath)
-        let votes = try VotesFile.load(path: run.votesPath)
-        let files = try writeScoreRun(run, config: config, items: items, votes: votes)
+        let files = try writeScoreRun(run, config: config, items: items)
         return Regenerated(files: ["verdicts.jsonl", "report.json", "report.md", "report.html"], report: files.report)
     }
 

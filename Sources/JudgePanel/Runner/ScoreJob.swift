@@ -144,8 +144,14 @@ public struct ScoreJob: Sendable {
     /// journal are reused when their call fingerprint still matches; without it, an existing journal is refused.
     /// A resumed run whose panel or rubric changed is refused unless `resumeChanged` is set (then only the calls
     /// whose inputs changed are asked again). The directory is locked (``RunLock``) for the whole run.
+    ///
+    /// Votes stream to `votes.jsonl` in plan order as items finish, and the verdicts and reports are computed in a
+    /// pass over that file. With `retainResults: false` the votes are not kept in memory either (``Outcome/result``
+    /// then has no per-item results; the counts are in ``Outcome/reportJSON``'s `run`), so memory does not grow
+    /// with the number of votes.
     public func run(
-        outDir: String, resume: Bool = false, resumeChanged: Bool = false, counters: RunCounters? = nil
+        outDir: String, resume: Bool = false, resumeChanged: Bool = false, counters: RunCounters? = nil,
+        retainResults: Bool = true
     ) async throws -> Outcome {
         let lock = try RunLock.acquire(dir: outDir, command: resume ? "score --resume" : "score")
         defer { lock.release() }
@@ -168,15 +174,31 @@ public struct ScoreJob: Sendable {
         let journal = try VoteJournal(path: dir.journalPath)
         let runner = PanelRunner(panel: panel, rubric: rubric, options: options)
         let started = Date()
-        let result: RunResult
+        let counters = counters ?? RunCounters(expected: 0)
+        let votesFile = try JSONLinesWriter(path: dir.url.appendingPathComponent(".votes.jsonl.partial").path)
+        var tally = VoteCounts()
+        var kept: [ItemResult] = []
+        let wall: Double
         do {
-            result = try await runner.run(items: items, journal: journal, completed: completed, counters: counters)
+            wall = try await runner.runInOrder(items: items, journal: journal, completed: completed, counters: counters) { r in
+                for v in r.votes {
+                    try votesFile.append(VotesFile.line(v))
+                    tally.add(v)
+                }
+                if retainResults { kept.append(r) }
+            }
+            try votesFile.finish(renamingTo: dir.votesPath)
         } catch {
             await journal.close()
+            votesFile.discard()
             throw error
         }
         await journal.close()
-        let errors = result.votes.filter { $0.status == .error }.count
+        if runner.aggregator.method == .dawidSkene, retainResults {
+            kept = runner.aggregator.dawidSkene(kept, kind: rubric.kind)
+        }
+        let result = RunResult(items: items, results: kept, counters: counters.snapshot, wallSeconds: wall)
+        let errors = tally.error
         let c = result.counters
         let facts: JSONValue = [
             "items_file": .string(itemsPath),
@@ -186,22 +208,21 @@ public struct ScoreJob: Sendable {
             "judges": .array(panel.judges.map { .string($0.name) }),
             "started": .string(ISO8601DateFormatter().string(from: started)),
             "wall_s": .number((result.wallSeconds * 1000).rounded() / 1000),
-            "votes": .number(Double(result.votes.count)),
+            "votes": .number(Double(tally.votes)),
             "reused_from_journal": .number(Double(resumeCounts.reused)),
             "reasked": .number(Double(resumeCounts.reasked)),
             "dropped_from_journal": .number(Double(resumeCounts.dropped)),
             "http_calls": .number(Double(c.httpCalls)),
             "cached": .number(Double(c.cached)),
-            "ok": .number(Double(result.votes.filter(\.isOK).count)),
-            "abstain": .number(Double(result.votes.filter { $0.status == .abstain }.count)),
+            "ok": .number(Double(tally.ok)),
+            "abstain": .number(Double(tally.abstain)),
             "error": .number(Double(errors)),
-            "prompt_tokens": .number(Double(result.votes.compactMap(\.usage?.promptTokens).reduce(0, +))),
-            "completion_tokens": .number(Double(result.votes.compactMap(\.usage?.completionTokens).reduce(0, +))),
-            "cost_usd": .number(result.votes.compactMap(\.costUSD).reduce(0, +)),
+            "prompt_tokens": .number(Double(tally.promptTokens)),
+            "completion_tokens": .number(Double(tally.completionTokens)),
+            "cost_usd": .number(tally.cost),
         ]
         let config = resolvedConfig(fingerprint: fingerprint, itemsHash: itemsHash, facts: facts)
-        try dir.writeVotes(result.votes)
-        let built = try RunReports.writeScoreRun(dir, config: config, items: items, votes: result.votes)
+        let built = try RunReports.writeScoreRun(dir, config: config, items: items)
         try dir.writeJSON("config.json", config)
         return Outcome(result: result, report: built.report, reportJSON: built.json, errors: errors, resume: resumeCounts)
     }
@@ -315,5 +336,28 @@ public struct ScoreJob: Sendable {
         ]
         if let facts { o["run"] = facts }
         return .object(o)
+    }
+}
+
+/// Counts of a run's votes, added up as they are written.
+struct VoteCounts {
+    var votes = 0
+    var ok = 0
+    var abstain = 0
+    var error = 0
+    var promptTokens = 0
+    var completionTokens = 0
+    var cost = 0.0
+
+    mutating func add(_ v: Vote) {
+        votes += 1
+        switch v.status {
+        case .ok: ok += 1
+        case .abstain: abstain += 1
+        case .error: error += 1
+        }
+        promptTokens += v.usage?.promptTokens ?? 0
+        completionTokens += v.usage?.completionTokens ?? 0
+        cost += v.costUSD ?? 0
     }
 }
