@@ -1,5 +1,5 @@
 import Foundation
-import JudgePanel
+@testable import JudgePanel
 import JudgePanelTesting
 import JudgeStats
 import Synchronization
@@ -328,5 +328,55 @@ struct TrustworthyRunTests {
         #expect(
             SHA256.hex(bytes: [UInt8](repeating: 0x61, count: 1_000_000))
                 == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test("the one-pass report over a votes file equals the in-memory report over the same votes (grouped or not)")
+    func digestEqualsInMemory() throws {
+        let (items, _) = syntheticPairwise(40)
+        var votes: [Vote] = []
+        let prefs: [Preference] = [.a, .b, .tie]
+        for (i, item) in items.enumerated() {
+            for (j, judge) in ["j1", "j2", "j3"].enumerated() {
+                for order in [Order.ab, .ba] {
+                    for sample in 0..<2 {
+                        var v = Vote(item: item.id, judge: judge, protocol: .pairwise, order: order, sample: sample)
+                        let k = i * 7 + j * 3 + sample + (order == .ba ? 5 : 0)
+                        switch k % 11 {
+                        case 0: v.status = .error
+                        case 1: v.status = .abstain
+                        default: v.verdict = prefs[(k / 2) % 3]
+                        }
+                        v.costUSD = Double(k % 5) * 0.000_137
+                        v.usage = TokenUsage(promptTokens: 100 + k, completionTokens: k % 9)
+                        if k % 4 == 0 { v.probs = ["A": 0.25 + Double(k % 3) / 10, "B": 0.5, "tie": 0.05] }
+                        votes.append(v)
+                    }
+                }
+            }
+        }
+        votes.append(Vote(item: "not-an-item", judge: "j2", protocol: .pairwise, order: .ab, verdict: .a))
+        var variant = Vote(item: items[0].id, judge: "j1", protocol: .pairwise, order: .ab, verdict: .b)
+        variant.variant = "verbosity"
+        votes.insert(variant, at: 3)
+        var options = MetaAnalysis.Options(flip: .abstain, aggregate: .weighted, resamples: 200, seed: 5)
+        options.protocolKind = .pairwise
+        options.judgeOrder = ["j1", "j2", "j3"]
+        options.weights = ["j1": 2, "j2": 1, "j3": 1]
+        let analysis = MetaAnalysis(options: options)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        let dir = try tempDir("digest")
+        for (name, list) in [("grouped", votes), ("shuffled", votes.enumerated().sorted { ($0.offset * 37) % 101 < ($1.offset * 37) % 101 }.map(\.element))] {
+            let path = dir.appendingPathComponent("\(name).jsonl").path
+            try (list.map { try VotesFile.line($0) }.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            // Expected: the in-memory analysis of the same votes in the same order (sums of costs follow the order).
+            let expected = analysis.report(items: items, votes: list)
+            let expectedPanel = analysis.reconcile(items: items, votes: list.filter { $0.variant == nil }).panel
+            #expect(expected.judges.first?.positionConsistency?.value != nil && expected.judges.first?.costUSD != nil)
+            let got = try analysis.analyse(items: items, votesPath: path)
+            #expect(try enc.encode(got.report) == enc.encode(expected), "\(name)")
+            #expect(got.reconciled.panel == expectedPanel, "\(name)")
+            #expect(got.votes == votes.count && got.errors == votes.filter { $0.status == .error }.count)
+        }
     }
 }
