@@ -35,8 +35,15 @@ public struct RunDirectory: Sendable {
     }
 
     public func writeVerdicts(_ verdicts: [Verdict]) throws {
-        let lines = try verdicts.map(VerdictsFile.line)
-        try write("verdicts.jsonl", lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n"))
+        let target = url.appendingPathComponent("verdicts.jsonl").path
+        let writer = try JSONLinesWriter(path: url.appendingPathComponent(".verdicts.jsonl.partial").path)
+        do {
+            for v in verdicts { try writer.append(VerdictsFile.line(v)) }
+            try writer.finish(renamingTo: target)
+        } catch {
+            writer.discard()
+            throw error
+        }
     }
 
     public func writeJSON<T: Encodable>(_ name: String, _ value: T) throws {

@@ -285,10 +285,7 @@ public struct ScoreJob: Sendable {
     /// SHA-256 of a file's bytes (nil for items not read from a file).
     static func fileHash(_ path: String) throws -> String? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw JudgePanelError.io("cannot read", file: path)
-        }
-        return SHA256.hex(bytes: Array(data))
+        return try SHA256.hexOfFile(path)
     }
 
     /// The resolved configuration (no keys: only the names of the variables they come from).
