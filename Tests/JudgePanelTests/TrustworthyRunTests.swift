@@ -280,6 +280,10 @@ struct TrustworthyRunTests {
         try (lines.dropLast().joined(separator: "\n") + "\n").write(toFile: itemsPath, atomically: true, encoding: .utf8)
         let stale = try await runJudgepanel(["report", out])
         #expect(stale.code == 2 && stale.err.contains("changed"), "\(stale.code) \(stale.err)")
+        // No directory: refused, and not created.
+        let missing = dir.appendingPathComponent("no-such-run").path
+        let none = try await runJudgepanel(["report", missing])
+        #expect(none.code == 2 && !FileManager.default.fileExists(atPath: missing), "\(none.err)")
     }
 
     @Test("a record that cannot be encoded is an error naming it, never {}")

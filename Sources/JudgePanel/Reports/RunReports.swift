@@ -121,6 +121,10 @@ public enum RunReports {
     public static func regenerate(dir: String, itemsPath: String? = nil) throws -> Regenerated {
         let run = RunDirectory(path: dir)
         let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            throw JudgePanelError.badInput("no such run directory", file: dir)
+        }
         let lock = try RunLock.acquire(dir: dir, command: "report")
         defer { lock.release() }
         let existing = try fm.contents(atPath: dir + "/report.json").map { data in
