@@ -29,9 +29,13 @@ public final class RunLock: Sendable {
 
     /// Who holds (or held) a lock: the contents of the lock file.
     public struct Holder: Sendable, Hashable, CustomStringConvertible {
+        /// The holder's process id.
         public var pid: Int32
+        /// The host it runs on.
         public var host: String
+        /// When it took the lock (ISO 8601).
         public var since: String
+        /// What it is doing (`score --resume`, `report`, …).
         public var command: String
 
         /// "pid 123 on host h (score --resume) since 2026-…".
