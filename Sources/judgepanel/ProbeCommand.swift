@@ -53,6 +53,8 @@ struct ProbeCommand: AsyncParsableCommand {
                 return j.samples * (twice ? 2 : 1)
             }.reduce(0, +)
             let variants = 1 + chosen.filter(\.perturbs).count
+            let lock = try RunLock.acquire(dir: out, command: "probe")
+            defer { lock.release() }
             let counters = RunCounters(expected: perItem * loaded.count * variants)
             let progress = ProgressReporter(counters: counters)
             progress.start()

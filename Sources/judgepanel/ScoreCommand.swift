@@ -10,7 +10,9 @@ struct ScoreCommand: AsyncParsableCommand {
     @Option(help: "Rubric file (YAML).") var rubric: String
     @Option(help: "Panel file (YAML).") var panel: String
     @Option(help: "Run directory.") var out: String = "runs/latest"
-    @Flag(help: "Finish an interrupted run in --out without repeating finished calls.") var resume = false
+    @Flag(help: "Finish an interrupted run in --out without repeating finished calls (a journaled vote is reused only while its call's inputs are unchanged).") var resume = false
+    @Flag(name: .customLong("resume-changed"), help: "With --resume: accept a changed panel or rubric and re-ask only the calls whose inputs changed.")
+    var resumeChanged = false
     @Flag(name: .customLong("dry-run"), help: "Print calls, estimated tokens and dollars; send nothing.") var dryRun = false
     @Option(help: "Override the panel's aggregation (majority | mean | median | weighted | dawid-skene).")
     var aggregate: AggregationMethod?
@@ -24,9 +26,12 @@ struct ScoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runMapped {
+            if resumeChanged && !resume { throw JudgePanelError.usage("--resume-changed needs --resume") }
             var options = RunOptions(cache: cacheOptions.cache, aggregate: aggregate, flip: flip)
             if let checklists { options.checklists = try ChecklistStore.load(path: checklists) }
-            let generation = try await prepareChecklists(&options)
+            var lock: RunLock?
+            defer { lock?.release() }
+            let generation = try await prepareChecklists(&options, lock: &lock)
             let job = try ScoreJob(
                 itemsPath: items, rubricPath: rubric, panelPath: panel, loader: try itemOptions.loader(), options: options,
                 analysis: MetaAnalysis.Options(seed: seed))
@@ -34,6 +39,7 @@ struct ScoreCommand: AsyncParsableCommand {
                 printEstimate(job.estimate())
                 return
             }
+            if lock == nil { lock = try RunLock.acquire(dir: out, command: commandLine) }
             let counters = RunCounters(expected: job.plannedCalls)
             let progress = ProgressReporter(counters: counters)
             progress.start()
@@ -44,29 +50,31 @@ struct ScoreCommand: AsyncParsableCommand {
             let outcome: ScoreJob.Outcome
             do {
                 outcome = adaptive
-                    ? try await job.runAdaptive(outDir: out, resume: resume, counters: counters).outcome
-                    : try await job.run(outDir: out, resume: resume, counters: counters)
+                    ? try await job.runAdaptive(outDir: out, resume: resume, resumeChanged: resumeChanged, counters: counters).outcome
+                    : try await job.run(
+                        outDir: out, resume: resume, resumeChanged: resumeChanged, counters: counters, retainResults: false)
             } catch {
                 progress.stop()
                 throw error
             }
             progress.stop()
-            let run = outcome.result
+            let facts = outcome.reportJSON["run"]
+            func count(_ key: String) -> Int { facts?[key]?.intValue ?? 0 }
+            if resume { say(outcome.resume.text) }
             if let a = outcome.report.adaptive { say(a.text) }
             say(ReportText.terminal(outcome.report, title: "judgepanel score — \(job.rubric.id), \(job.items.count) items, \(job.panel.judges.count) judges"))
             say(
                 String(
                     format: "wall %.1f s · %d votes (%d ok, %d abstain, %d error) · %d HTTP calls · %d cached · $%.4f",
-                    run.wallSeconds, run.votes.count, run.votes.filter(\.isOK).count,
-                    run.votes.filter { $0.status == .abstain }.count, outcome.errors, run.counters.httpCalls,
-                    run.counters.cached, run.votes.compactMap(\.costUSD).reduce(0, +)))
+                    outcome.result.wallSeconds, count("votes"), count("ok"), count("abstain"), outcome.errors,
+                    outcome.result.counters.httpCalls, outcome.result.counters.cached, facts?["cost_usd"]?.doubleValue ?? 0))
             if let generation {
                 say(
                     "checklists: \(generation.generated.count) generated (\(generation.cachedReplies) replies cached, "
                         + "\(generation.httpCalls) HTTP calls), \(generation.reused.count) reused")
             }
             say("wrote \(out)/votes.jsonl, verdicts.jsonl, report.json, report.md" + (options.checklists.isEmpty ? "" : ", checklists.jsonl"))
-            printStoppedJudges(run.counters, votes: run.votes)
+            printStoppedJudges(outcome.result.counters, unsent: facts?["quota_unsent"]?.objectValue?.compactMapValues(\.intValue) ?? [:])
             if outcome.errors > 0 {
                 printErr("judgepanel: \(outcome.errors) calls failed after retries (recorded as error votes)")
                 throw ExitCode(1)
@@ -82,7 +90,10 @@ extension ScoreCommand {
     /// (from `--checklists`, or from this run directory's `checklists.jsonl` when resuming). The questions are
     /// saved to `--out`/checklists.jsonl (also when some items fail, which then stops the run with their ids).
     /// A dry run sends nothing: it counts the generation calls and estimates with placeholder questions.
-    func prepareChecklists(_ options: inout RunOptions) async throws -> ChecklistGenerator.Outcome? {
+    /// What the lock file says this process is doing.
+    var commandLine: String { "score" + (adaptive ? " --adaptive" : "") + (resume ? " --resume" : "") }
+
+    func prepareChecklists(_ options: inout RunOptions, lock: inout RunLock?) async throws -> ChecklistGenerator.Outcome? {
         let rubricValue = try Rubric.load(path: rubric)
         guard rubricValue.kind == .checklist, let spec = rubricValue.checklist, spec.generate else { return nil }
         let loaded = try itemOptions.loader().load(path: items)
@@ -109,6 +120,7 @@ extension ScoreCommand {
             options.checklists = existing
             return nil
         }
+        lock = try RunLock.acquire(dir: out, command: commandLine)
         if FileManager.default.fileExists(atPath: RunDirectory(path: out).journalPath) && !resume {
             throw JudgePanelError.usage("\(out) already holds a run (journal.jsonl): pass --resume to finish it, or choose another --out")
         }

@@ -22,6 +22,8 @@ public struct MetaAnalysis: Sendable {
         public var judgeOrder: [String]
         public var weights: [String: Double]
         public var tieMargin: Double
+        /// The judging protocol of the votes (a score run's rubric); nil infers it from the votes.
+        public var protocolKind: JudgingProtocol?
 
         public init(
             flip: FlipPolicy = .tie, aggregate: AggregationMethod = .majority, resamples: Int = 1000, seed: UInt64 = 0,
@@ -103,7 +105,7 @@ public struct MetaAnalysis: Sendable {
         let present = Set(votes.map(\.judge))
         let judges = order.filter { present.contains($0) }
         let kind: JudgingProtocol =
-            votes.first(where: { $0.checks != nil })?.protocol
+            options.protocolKind ?? votes.first(where: { $0.checks != nil })?.protocol
             ?? (votes.contains { $0.verdict != nil } ? .pairwise : (votes.contains { $0.score != nil } ? .pointwise : .pairwise))
         let itemIndex = Dictionary(items.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         let judgeIndex = Dictionary(uniqueKeysWithValues: judges.enumerated().map { ($1, $0) })
@@ -115,6 +117,11 @@ public struct MetaAnalysis: Sendable {
         let verdicts = grouped.map { perItem in
             perItem.map { Reconcile.judge($0, kind: kind, flip: options.flip, tieMargin: options.tieMargin) }
         }
+        return finishReconcile(items: items, judges: judges, kind: kind, verdicts: verdicts)
+    }
+
+    /// The panel's verdicts (and Dawid–Skene's judge accuracies) from every judge's reconciled verdicts.
+    func finishReconcile(items: [Item], judges: [String], kind: JudgingProtocol, verdicts: [[JudgeVerdict]]) -> Reconciled {
         let aggregator = Aggregator(method: options.aggregate, weights: options.weights)
         var panel = items.indices.map { i in
             aggregator.aggregate(
@@ -149,14 +156,15 @@ public struct MetaAnalysis: Sendable {
             report.slices = [sliceKey: out]
         }
         if options.aggregate == .weighted { report.weights = options.weights.isEmpty ? nil : options.weights }
-        addRanking(&report, items: items, votes: votes)
+        if items.contains(where: { $0.modelA != nil && $0.modelB != nil && $0.modelA != $0.modelB }) {
+            addRanking(&report, items: items, rec: reconcile(items: items, votes: votes))
+        }
         return report
     }
 
     /// Adds the Bradley–Terry ranking of the compared systems (pairwise items with `model_a`/`model_b`).
-    func addRanking(_ report: inout MetaReport, items: [Item], votes: [Vote]) {
+    func addRanking(_ report: inout MetaReport, items: [Item], rec: Reconciled) {
         guard items.contains(where: { $0.modelA != nil && $0.modelB != nil && $0.modelA != $0.modelB }) else { return }
-        let rec = reconcile(items: items, votes: votes)
         guard rec.kind == .pairwise, !rec.judges.isEmpty else { return }
         let ranking = SystemRanking.rank(
             items: items, verdicts: rec.panel.map(\.verdict), resamples: options.resamples, seed: options.seed)
@@ -171,6 +179,45 @@ public struct MetaAnalysis: Sendable {
 
     func build(items: [Item], votes: [Vote]) -> MetaReport {
         let rec = reconcile(items: items, votes: votes)
+        let itemIndex = Dictionary(items.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let labels = items.map { Self.consensus($0)?.preference }
+        let labelKindIsPairwise = Self.labelKind(items) == .pairwise
+        var tallies = rec.judges.map { _ in VoteTally() }
+        let judgeIndex = Dictionary(uniqueKeysWithValues: rec.judges.enumerated().map { ($1, $0) })
+        var perItem = [[[Vote]]](repeating: [], count: rec.judges.count)
+        for j in perItem.indices { perItem[j] = [[Vote]](repeating: [], count: items.count) }
+        var known = 0
+        for v in votes {
+            guard let i = itemIndex[v.item] else { continue }
+            known += 1
+            guard let j = judgeIndex[v.judge] else { continue }
+            tallies[j].add(v, label: labels[i], labelKindIsPairwise: labelKindIsPairwise)
+            perItem[j][i].append(v)
+        }
+        for j in perItem.indices {
+            for i in perItem[j].indices where !perItem[j][i].isEmpty {
+                tallies[j].addItem(perItem[j][i], label: labels[i], labelKindIsPairwise: labelKindIsPairwise)
+            }
+        }
+        return build(items: items, rec: rec, tallies: tallies, knownVotes: known) {
+            otherFlip.reconcile(items: items, votes: votes)
+        }
+    }
+
+    /// This analysis under the other flip policy (for `accuracy_flip_tie` / `accuracy_flip_abstain`).
+    var otherFlip: MetaAnalysis {
+        var other = self
+        other.options.flip = options.flip == .tie ? .abstain : .tie
+        return other
+    }
+
+    /// The report from reconciled verdicts and each judge's vote statistics (`knownVotes`: votes on listed items).
+    /// `reconciledUnderOtherFlip` gives the same votes reconciled under the other flip policy; it is called only when
+    /// some judge was asked in both orders on pairwise labels.
+    func build(
+        items: [Item], rec: Reconciled, tallies: [VoteTally], knownVotes: Int,
+        reconciledUnderOtherFlip: () throws -> Reconciled
+    ) rethrows -> MetaReport {
         let labels = items.map(Self.consensus)
         let kind = Self.labelKind(items)
         let clusters: [Int]? = options.clusterKey.map { key in
@@ -186,12 +233,10 @@ public struct MetaAnalysis: Sendable {
             nItems: items.count, labelKind: kind, judges: [], panel: nil, human: nil, interJudge: nil,
             resampling: options.clusterKey.map { "cluster:\($0)" } ?? "item", bootstrapResamples: options.resamples,
             seed: options.seed, flip: options.flip, aggregate: options.aggregate)
-        let itemIndex = Dictionary(items.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         for (j, name) in rec.judges.enumerated() {
-            let jv = votes.filter { $0.judge == name && itemIndex[$0.item] != nil }
             var m = metrics(
                 name: name, predictions: rec.verdicts[j], labels: labels, kind: kind, clusters: clusters, protocolKind: rec.kind)
-            addVoteMetrics(&m, votes: jv, labels: labels, itemIndex: itemIndex, kind: kind)
+            tallies[j].apply(to: &m, labelKindIsPairwise: kind == .pairwise, labeledItems: labels.filter { $0?.preference != nil }.count)
             if let e = rec.estimatedAccuracy[name] {
                 m.estimatedAccuracy = e.map { .defined($0) } ?? .undefined("judge has no votes")
             }
@@ -202,13 +247,13 @@ public struct MetaAnalysis: Sendable {
             var p = metrics(
                 name: "panel", predictions: panelPredictions, labels: labels, kind: kind, clusters: clusters,
                 protocolKind: rec.kind)
-            p.calls = votes.filter { itemIndex[$0.item] != nil }.count
+            p.calls = knownVotes
             let costs = report.judges.compactMap(\.costUSD)
             if !costs.isEmpty { p.costUSD = costs.reduce(0, +) }
             report.panel = p
         }
-        if kind == .pairwise, rec.kind == .pairwise, votes.contains(where: { $0.order == .ba && itemIndex[$0.item] != nil }) {
-            addFlipAccuracies(&report, items: items, votes: votes, rec: rec, labels: labels)
+        if kind == .pairwise, rec.kind == .pairwise, tallies.contains(where: \.anyBA) {
+            addFlipAccuracies(&report, rec: rec, recOther: try reconciledUnderOtherFlip(), labels: labels)
         }
         report.conventions = conventions(items: items, kind: kind)
         report.human = human(items: items, kind: kind)
@@ -340,104 +385,9 @@ public struct MetaAnalysis: Sendable {
         return m
     }
 
-    /// Metrics over raw votes: vote accuracy, parse rate, position consistency, first-slot rate, tokens and cost.
-    func addVoteMetrics(_ m: inout JudgeMetrics, votes: [Vote], labels: [Label?], itemIndex: [String: Int], kind: LabelKind?) {
-        m.calls = votes.count
-        m.errors = votes.filter { $0.status == .error }.count
-        m.abstentions = votes.filter { $0.status == .abstain }.count
-        let answered = votes.filter { $0.status != .error }.count
-        m.set(
-            \.parseRate, "parse_rate",
-            answered == 0 ? .undefined("no answered call") : .defined(Double(votes.filter(\.isOK).count) / Double(answered)))
-        let withProbs = votes.compactMap(\.probs)
-        if !withProbs.isEmpty {
-            let degenerate = withProbs.filter(Probabilities.isDegenerate).count
-            m.degenerateProbsRate = .defined(Double(degenerate) / Double(withProbs.count))
-        }
-        let unavailable = votes.filter { $0.logprobs == "unavailable" }.count
-        if unavailable > 0 {
-            m.notes = (m.notes ?? [:]).merging(
-                ["logprobs": "logprobs unavailable on \(unavailable) of \(votes.count) votes"]) { a, _ in a }
-        }
-        // Refusal and length rates apply to live calls (a provider answered: attempts, latency or usage recorded)
-        // and to recorded votes that note such reasons; imported verdicts without reasons leave them absent.
-        let live = votes.contains { $0.attempts != nil || $0.latencyMS != nil || $0.usage != nil }
-        if !votes.isEmpty, live || votes.contains(where: { $0.reason == .refusal || $0.reason == .length }) {
-            let n = Double(votes.count)
-            m.refusalRate = .defined(Double(votes.filter { $0.reason == .refusal }.count) / n)
-            m.lengthRate = .defined(Double(votes.filter { $0.reason == .length }.count) / n)
-        }
-        let cost = votes.compactMap(\.costUSD)
-        if !cost.isEmpty { m.costUSD = cost.reduce(0, +) }
-        let usage = votes.compactMap(\.usage)
-        if !usage.isEmpty {
-            m.promptTokens = usage.map(\.promptTokens).reduce(0, +)
-            m.completionTokens = usage.map(\.completionTokens).reduce(0, +)
-        }
-        let pairwiseVotes = votes.filter { $0.protocol == .pairwise }
-        guard !pairwiseVotes.isEmpty else { return }
-        if kind == .pairwise {
-            var total = 0
-            var correct = 0
-            for v in pairwiseVotes {
-                guard let i = itemIndex[v.item], let t = labels[i]?.preference else { continue }
-                total += 1
-                if v.isOK, v.verdict == t { correct += 1 }
-            }
-            m.set(\.voteAccuracy, "vote_accuracy", total == 0 ? .undefined("no labeled vote") : .defined(Double(correct) / Double(total)))
-        }
-        // Per item, the majority of each order's samples; an order counts as asked when it has a vote that is not
-        // a failed call (an abstention was asked and gave no usable answer).
-        var ab: [String: [Preference]] = [:]
-        var ba: [String: [Preference]] = [:]
-        var askedAB: Set<String> = []
-        var askedBA: Set<String> = []
-        for v in pairwiseVotes where v.status != .error {
-            if v.order == .ba { askedBA.insert(v.item) } else if v.order == .ab { askedAB.insert(v.item) }
-            guard v.isOK, let p = v.verdict else { continue }
-            if v.order == .ba { ba[v.item, default: []].append(p) } else if v.order == .ab { ab[v.item, default: []].append(p) }
-        }
-        if !askedBA.isEmpty {
-            let ids = askedAB.intersection(askedBA).sorted()
-            let pc = positionConsistencyOverAsked(
-                ab: ids.map { ab[$0].flatMap { Reconcile.majority($0) } },
-                ba: ids.map { ba[$0].flatMap { Reconcile.majority($0) } })
-            m.set(\.positionConsistency, "position_consistency", pc.consistency)
-            m.set(\.positionConsistencyAnswered, "position_consistency_answered", pc.answered)
-            m.positionAsked = pc.asked
-            m.positionBothAbstained = pc.bothAbstained
-            if kind == .pairwise {
-                // JudgeBench's two-order score over every labelled item (an item without votes scores 0: a miss).
-                var total = 0
-                var correct = 0
-                for (id, i) in itemIndex {
-                    guard let t = labels[i]?.preference else { continue }
-                    total += 1
-                    var net = 0
-                    for p in [ab[id].flatMap { Reconcile.majority($0) }, ba[id].flatMap { Reconcile.majority($0) }] {
-                        guard let p else { continue }
-                        if p == t { net += 1 } else if t != .tie && p != .tie { net -= 1 }
-                    }
-                    if net > 0 { correct += 1 }
-                }
-                m.set(\.accuracyNet, "accuracy_net", total == 0 ? .undefined("no labeled item") : .defined(Double(correct) / Double(total)))
-            }
-        }
-        let allAB = pairwiseVotes.filter { $0.isOK && $0.order != .ba }.map(\.verdict)
-        let allBA = pairwiseVotes.filter { $0.isOK && $0.order == .ba }.map(\.verdict)
-        if pairwiseVotes.contains(where: { $0.order != nil }) {
-            m.set(\.firstSlotRate, "first_slot_rate", firstSlotRate(ab: allAB, ba: allBA))
-        }
-    }
-
     /// `accuracy_flip_tie` and `accuracy_flip_abstain` for every judge and the panel: the accuracy under each flip
     /// policy (one of them is `accuracy` itself), so a figure can be matched to either convention.
-    func addFlipAccuracies(
-        _ report: inout MetaReport, items: [Item], votes: [Vote], rec: Reconciled, labels: [Label?]
-    ) {
-        var other = self
-        other.options.flip = options.flip == .tie ? .abstain : .tie
-        let recOther = other.reconcile(items: items, votes: votes)
+    func addFlipAccuracies(_ report: inout MetaReport, rec: Reconciled, recOther: Reconciled, labels: [Label?]) {
         let labeled = labels.indices.filter { labels[$0]?.preference != nil }
         let truth = labeled.map { labels[$0]!.preference }
         func acc(_ preds: [Preference?]) -> MetricValue { accuracy(labeled.map { preds[$0] }, truth) }

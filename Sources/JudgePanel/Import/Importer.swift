@@ -124,8 +124,10 @@ public struct ImportResult: Sendable {
     }
 
     /// The votes file text: one `VotesFile.line` a line.
+    ///
+    /// - Throws: ``JudgePanelError`` naming a vote that cannot be encoded.
     public var votesText: String {
-        votes.map { VotesFile.line($0) + "\n" }.joined()
+        get throws { try votes.map { try VotesFile.line($0) + "\n" }.joined() }
     }
 
     /// Writes `items.jsonl` (and `votes.jsonl` when there are votes) into `dir`, creating it if needed.
@@ -150,7 +152,7 @@ public struct ImportResult: Sendable {
         written.append(itemsPath)
         if !votes.isEmpty {
             let votesPath = (dir as NSString).appendingPathComponent("votes.jsonl")
-            try Self.atomicWrite(votesText, to: votesPath)
+            try Self.atomicWrite(try votesText, to: votesPath)
             written.append(votesPath)
         }
         return written

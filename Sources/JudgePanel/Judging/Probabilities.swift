@@ -16,7 +16,7 @@ public enum Probabilities {
             }
             if mass[chosen] == nil { mass[chosen] = exp(t.logprob) }
             let total = mass.values.reduce(0, +)
-            guard total > 0 else { continue }
+            guard total > 0, total.isFinite else { continue }  // an infinite logprob (a server's 1e999) gives no probabilities, not NaN
             return mass.mapValues { $0 / total }
         }
         return nil
@@ -36,7 +36,7 @@ public enum Probabilities {
             }
             if mass[chosen] == nil { mass[chosen] = exp(t.logprob) }
             let total = mass.values.reduce(0, +)
-            guard total > 0 else { continue }
+            guard total > 0, total.isFinite else { continue }  // an infinite logprob (a server's 1e999) gives no probabilities, not NaN
             return mass.reduce(0) { $0 + Double($1.key) * $1.value } / total
         }
         return nil

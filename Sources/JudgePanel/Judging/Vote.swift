@@ -93,6 +93,10 @@ public struct Vote: Sendable, Hashable, Codable {
     public var variant: String?
     /// Checklist judging of a pairwise item: which response (`A` or `B`) was graded.
     public var side: Preference?
+    /// The call's fingerprint: a SHA-256 of the resolved inputs that determine the answer (rendered prompt in its
+    /// order, rubric's answer reading, the judge settings that change the answer). `--resume` reuses a journaled
+    /// vote only when it still matches; absent in votes written elsewhere or by older versions.
+    public var fingerprint: String?
 
     public init(
         item: String, judge: String, protocol: JudgingProtocol, order: Order? = nil, sample: Int = 0,
@@ -117,7 +121,7 @@ public struct Vote: Sendable, Hashable, Codable {
         case latencyMS = "latency_ms"
         case cached, error, reason, attempts, repaired, probs
         case expectedScore = "expected_score"
-        case logprobs, variant
+        case logprobs, variant, fingerprint
         case side = "response"
     }
 
@@ -155,6 +159,7 @@ public struct Vote: Sendable, Hashable, Codable {
         logprobs = try c.decodeIfPresent(String.self, forKey: .logprobs)
         variant = try c.decodeIfPresent(String.self, forKey: .variant)
         side = try c.decodeIfPresent(Preference.self, forKey: .side)
+        fingerprint = try c.decodeIfPresent(String.self, forKey: .fingerprint)
     }
 
     /// The journal key: one vote per (variant, item, judge, order, sample).
@@ -223,7 +228,10 @@ public enum VotesFile {
     }
 
     /// One compact JSON line for a vote.
-    public static func line(_ vote: Vote) -> String {
-        (try? String(decoding: JSONEncoder.compact.encode(vote), as: UTF8.self)) ?? "{}"
+    ///
+    /// - Throws: ``JudgePanelError`` naming the vote (item, judge, order, sample) when it cannot be encoded,
+    ///   e.g. a non-finite score: a votes file never holds an empty object in its place.
+    public static func line(_ vote: Vote) throws -> String {
+        try RecordEncoding.line(vote, record: vote.recordName)
     }
 }

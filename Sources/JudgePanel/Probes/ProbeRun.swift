@@ -174,15 +174,15 @@ public struct ProbeRun: Sendable {
                 throw JudgePanelError.io("cannot write: \(error.localizedDescription)", file: target.path)
             }
         }
-        func lines<T: Encodable>(_ xs: [T]) -> String {
-            let enc = JSONEncoder.compact
-            return xs.map { (try? String(decoding: enc.encode($0), as: UTF8.self)) ?? "{}" }.map { $0 + "\n" }.joined()
+        func lines<T: Encodable>(_ xs: [T], _ name: (T) -> String) throws -> String {
+            try xs.map { try RecordEncoding.line($0, record: name($0)) + "\n" }.joined()
         }
-        try put("report.json", String(decoding: try JSONEncoder.pretty.encode(report), as: UTF8.self) + "\n")
+        let reportData = try RecordEncoding.data(report, record: "the probe report", file: dir + "/report.json", pretty: true)
+        try put("report.json", String(decoding: reportData, as: UTF8.self) + "\n")
         try put("report.md", markdown)
-        try put("report.html", RunReports.probeHTML(self))
-        try put("votes.jsonl", votes.map { VotesFile.line($0) + "\n" }.joined())
-        try put("verdicts.jsonl", lines(baseline.map(\.panel)))
-        try put("perturbations.jsonl", lines(perturbations))
+        try put("report.html", try RunReports.probeHTML(self))
+        try put("votes.jsonl", try votes.map { try VotesFile.line($0) + "\n" }.joined())
+        try put("verdicts.jsonl", try lines(baseline.map(\.panel)) { $0.recordName })
+        try put("perturbations.jsonl", try lines(perturbations) { "perturbation of item '\($0.item)' (\($0.probe))" })
     }
 }

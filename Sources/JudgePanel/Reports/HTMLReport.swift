@@ -21,6 +21,8 @@ public enum HTMLReport {
         public var analysis: MetaAnalysis.Options
         /// Further header lines (label, value).
         public var extra: [(String, String)]
+        /// The reconciled verdicts of `items`, when already computed (then `votes` is not needed).
+        var reconciled: MetaAnalysis.Reconciled?
 
         public init(
             title: String, dataset: String? = nil, rubric: String? = nil, panel: String? = nil, cost: Double? = nil,
@@ -247,6 +249,9 @@ public enum HTMLReport {
 
     /// Reconciled verdicts of the context's items and votes (baseline votes only).
     static func reconciled(_ ctx: Context) -> (items: [Item], rec: MetaAnalysis.Reconciled)? {
+        if let items = ctx.items, let rec = ctx.reconciled {
+            return items.isEmpty || rec.judges.isEmpty ? nil : (items, rec)
+        }
         guard let items = ctx.items, let votes = ctx.votes, !items.isEmpty, !votes.isEmpty else { return nil }
         let rec = MetaAnalysis(options: ctx.analysis).reconcile(items: items, votes: votes.filter { $0.variant == nil })
         guard !rec.judges.isEmpty else { return nil }

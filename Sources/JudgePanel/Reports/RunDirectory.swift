@@ -31,17 +31,23 @@ public struct RunDirectory: Sendable {
     }
 
     public func writeVotes(_ votes: [Vote]) throws {
-        try write("votes.jsonl", votes.map(VotesFile.line).joined(separator: "\n") + (votes.isEmpty ? "" : "\n"))
+        try write("votes.jsonl", try votes.map(VotesFile.line).joined(separator: "\n") + (votes.isEmpty ? "" : "\n"))
     }
 
     public func writeVerdicts(_ verdicts: [Verdict]) throws {
-        let enc = JSONEncoder.compact
-        let lines = verdicts.map { (try? String(decoding: enc.encode($0), as: UTF8.self)) ?? "{}" }
-        try write("verdicts.jsonl", lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n"))
+        let target = url.appendingPathComponent("verdicts.jsonl").path
+        let writer = try JSONLinesWriter(path: url.appendingPathComponent(".verdicts.jsonl.partial").path)
+        do {
+            for v in verdicts { try writer.append(VerdictsFile.line(v)) }
+            try writer.finish(renamingTo: target)
+        } catch {
+            writer.discard()
+            throw error
+        }
     }
 
     public func writeJSON<T: Encodable>(_ name: String, _ value: T) throws {
-        let data = try JSONEncoder.pretty.encode(value)
+        let data = try RecordEncoding.data(value, record: name, file: url.appendingPathComponent(name).path, pretty: true)
         try write(name, String(decoding: data, as: UTF8.self) + "\n")
     }
 }

@@ -260,30 +260,31 @@ extension ScoreJob {
     /// `score --adaptive`: runs the adaptive panel, then the full panel (the response cache makes the calls the
     /// adaptive run already made free), writes the full run's directory as usual plus `adaptive-votes.jsonl` and
     /// `adaptive-verdicts.jsonl`, and adds the comparison under `adaptive` in report.json and report.md.
-    public func runAdaptive(outDir: String, resume: Bool = false, counters: RunCounters? = nil) async throws -> (
+    public func runAdaptive(outDir: String, resume: Bool = false, resumeChanged: Bool = false, counters: RunCounters? = nil) async throws -> (
         outcome: Outcome, summary: AdaptiveSummary
     ) {
+        let lock = try RunLock.acquire(dir: outDir, command: resume ? "score --adaptive --resume" : "score --adaptive")
+        defer { lock.release() }
         let adaptive = try await AdaptiveRunner(panel: panel, rubric: rubric, options: options).run(items: items)
-        var outcome = try await run(outDir: outDir, resume: resume, counters: counters)
+        var outcome = try await run(outDir: outDir, resume: resume, resumeChanged: resumeChanged, counters: counters)
         let summary = AdaptiveSummary(adaptive: adaptive, full: outcome.result.verdicts, items: items)
         outcome.report.adaptive = summary
-        if case .object(var o) = outcome.reportJSON,
-            let s = JSONValue(encoding: summary)
-        {
-            o["adaptive"] = s
+        if case .object(var o) = outcome.reportJSON {
+            o["adaptive"] = try RecordEncoding.value(summary, record: "the adaptive summary")
             outcome.reportJSON = .object(o)
         }
         let dir = RunDirectory(path: outDir)
         try dir.write(
-            "adaptive-votes.jsonl", adaptive.result.votes.map(VotesFile.line).map { $0 + "\n" }.joined())
-        let enc = JSONEncoder.compact
-        try dir.write(
-            "adaptive-verdicts.jsonl",
-            adaptive.result.verdicts.map { (try? String(decoding: enc.encode($0), as: UTF8.self)) ?? "{}" }.map { $0 + "\n" }
-                .joined())
+            "adaptive-votes.jsonl", try adaptive.result.votes.map(VotesFile.line).map { $0 + "\n" }.joined())
+        try dir.write("adaptive-verdicts.jsonl", try adaptive.result.verdicts.map(VerdictsFile.line).map { $0 + "\n" }.joined())
         try dir.writeJSON("report.json", outcome.reportJSON)
         let mdPath = dir.url.appendingPathComponent("report.md").path
-        let md = (try? String(contentsOfFile: mdPath, encoding: .utf8)) ?? ""
+        let md: String
+        do {
+            md = try String(contentsOfFile: mdPath, encoding: .utf8)
+        } catch {
+            throw JudgePanelError.io("cannot read: \(error.localizedDescription)", file: mdPath)
+        }
         try dir.write("report.md", md + "\n## Adaptive panel\n\n" + summary.text + "\n")
         return (outcome, summary)
     }

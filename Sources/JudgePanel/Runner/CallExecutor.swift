@@ -75,7 +75,7 @@ struct CallExecutor: Sendable {
         do {
             let v = try await execute(call: call, item: item, judge: judge, checklist: checklist)
             await judge.semaphore.signal()
-            await journal?.append(v)
+            try await journal?.append(v)
             return v
         } catch {
             await judge.semaphore.signal()
@@ -83,22 +83,50 @@ struct CallExecutor: Sendable {
         }
     }
 
-    func execute(call: Call, item: Item, judge: JudgeRuntime, checklist: [String]? = nil) async throws -> Vote {
-        let config = judge.config
+    /// The item as a call shows it (a checklist call on a pairwise item grades one side).
+    static func shown(_ item: Item, call: Call) -> Item {
         var shown = item
         if let side = call.side {
             shown.response = side == .a ? item.responseA : item.responseB
         }
+        return shown
+    }
+
+    /// The request a call sends (before any repair re-ask); `adjustments`: what the judge's server asked for
+    /// during this run (a renamed or dropped parameter).
+    static func request(
+        call: Call, item: Item, judge config: JudgeConfig, rubric: Rubric, checklist: [String]?,
+        adjustments: JudgeAdjustments? = nil
+    ) -> CompletionRequest {
+        let shown = shown(item, call: call)
         let messages = Prompting.messages(rubric: rubric, item: shown, order: call.order, checklist: checklist)
         let questionCount = checklist?.count ?? rubric.checklist?.items.count ?? 0
-        var request = RequestBuilder.request(
+        return RequestBuilder.request(
             config: config, messages: messages,
             jsonSchema: config.structuredOutput ? Prompting.schema(rubric: rubric, questions: questionCount) : nil,
-            sample: call.sample, adjustments: judge.adjustments)
+            sample: call.sample, adjustments: adjustments)
+    }
+
+    /// The fingerprint of the vote a call produces (see ``RunFingerprint``): the request as the panel configures
+    /// it, before any adjustment a server asks for during a run.
+    static func fingerprint(call: Call, item: Item, judge: JudgeConfig, rubric: Rubric, checklist: [String]?) -> String {
+        RunFingerprint.call(
+            request: request(call: call, item: item, judge: judge, rubric: rubric, checklist: checklist), judge: judge,
+            rubric: rubric, call: call)
+    }
+
+    func execute(call: Call, item: Item, judge: JudgeRuntime, checklist: [String]? = nil) async throws -> Vote {
+        let config = judge.config
+        let shown = Self.shown(item, call: call)
+        var request = Self.request(
+            call: call, item: item, judge: config, rubric: rubric, checklist: checklist, adjustments: judge.adjustments)
+        let messages = request.messages
+        let questionCount = checklist?.count ?? rubric.checklist?.items.count ?? 0
         var vote = Vote(
             item: item.id, judge: config.name, protocol: rubric.kind, order: call.order, sample: call.sample)
         vote.variant = call.variant
         vote.side = call.side
+        vote.fingerprint = Self.fingerprint(call: call, item: item, judge: config, rubric: rubric, checklist: checklist)
         let parser = AnswerParser(rubric: rubric, structured: config.structuredOutput, questionCount: questionCount)
         // What the judge was shown: a verdict it quotes back from these never counts.
         let shownTexts = messages.map(\.content) + AnswerParser.quotableTexts(of: shown)

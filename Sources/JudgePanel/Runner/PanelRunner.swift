@@ -197,6 +197,32 @@ public final class PanelRunner: Sendable {
         return result
     }
 
+    /// Runs the panel over all items like ``run(items:journal:completed:counters:)``, but hands each item's result to
+    /// `onResult` in item order (as soon as it and every earlier item are done) instead of keeping them: memory stays
+    /// bounded by the items in flight. Returns the wall time in seconds and what the judges' servers asked for (``RunResult/adjustments``).
+    func runInOrder(
+        items: [Item], journal: VoteJournal?, completed: [String: Vote], counters: RunCounters,
+        onResult: (ItemResult) async throws -> Void
+    ) async throws -> (wallSeconds: Double, adjustments: [String]) {
+        let clock = ContinuousClock.now
+        let owned = try await ensureStarted()
+        defer { if owned { shutdown() } }
+        var pending: [Int: ItemResult] = [:]
+        var next = 0
+        try await process(items: AsyncIndexedItems(items: items), counters: counters, journal: journal, completed: completed) {
+            pending[$0.index] = $0
+            while let ready = pending.removeValue(forKey: next) {
+                try await onResult(ready)
+                next += 1
+            }
+        }
+        let elapsed = ContinuousClock.now - clock
+        return (
+            Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            runtimes().flatMap(\.adjustments.notes)
+        )
+    }
+
     /// Runs `body` with the started judges (panel order) and a call executor, for runners that choose their
     /// calls themselves (``AdaptiveRunner``); starts and stops local servers when not already started.
     func withRuntimes<T: Sendable>(

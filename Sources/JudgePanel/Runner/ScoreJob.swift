@@ -17,6 +17,8 @@ public struct ScoreJob: Sendable {
     public var panel: Panel
     public var options: RunOptions
     public var analysis: MetaAnalysis.Options
+    /// How items were read (`--map`, `--label-map`); recorded in config.json so `report DIR` reads them the same way.
+    public var mapping: ItemMapping = ItemMapping()
 
     /// Loads and validates everything; throws ``JudgePanelError`` (bad input) before any call.
     public init(
@@ -26,6 +28,7 @@ public struct ScoreJob: Sendable {
         let rubric = try Rubric.load(path: rubricPath)
         let panel = try Panel.load(path: panelPath, environment: options.environment)
         try self.init(itemsPath: itemsPath, items: loader.load(path: itemsPath), rubric: rubric, panel: panel, options: options, analysis: analysis)
+        mapping = loader.mapping
     }
 
     public init(
@@ -52,6 +55,7 @@ public struct ScoreJob: Sendable {
         a.judgeOrder = panel.judges.map(\.name)
         a.weights = Dictionary(uniqueKeysWithValues: panel.judges.map { ($0.name, $0.weight) })
         a.tieMargin = rubric.checklist?.tieMargin ?? 0.05
+        a.protocolKind = rubric.kind
         self.analysis = a
     }
 
@@ -116,96 +120,200 @@ public struct ScoreJob: Sendable {
         public var report: MetaReport
         public var reportJSON: JSONValue
         public var errors: Int
+        /// What `--resume` did with the journal (all zero for a fresh run).
+        public var resume: ResumeCounts = ResumeCounts()
+    }
+
+    /// What a resumed run did with the journaled votes.
+    public struct ResumeCounts: Sendable, Hashable {
+        /// Journaled votes whose call fingerprint still matches: reused without a call.
+        public var reused = 0
+        /// Journaled votes whose call's inputs changed (or that carry no fingerprint): asked again.
+        public var reasked = 0
+        /// Journaled votes for calls that are no longer part of the run (an item, judge or sample removed).
+        public var dropped = 0
+
+        /// One line for the terminal.
+        public var text: String {
+            "resume: \(reused) journaled votes reused, \(reasked) re-asked (their inputs changed), \(dropped) dropped (no longer in the run)"
+        }
     }
 
     /// Runs the panel and writes the run directory. With `resume`, finished calls in the directory's
-    /// journal are reused; without it, an existing journal is refused.
-    public func run(outDir: String, resume: Bool = false, counters: RunCounters? = nil) async throws -> Outcome {
+    /// journal are reused when their call fingerprint still matches; without it, an existing journal is refused.
+    /// A resumed run whose panel or rubric changed is refused unless `resumeChanged` is set (then only the calls
+    /// whose inputs changed are asked again). The directory is locked (``RunLock``) for the whole run.
+    ///
+    /// Votes stream to `votes.jsonl` in plan order as items finish, and the verdicts and reports are computed in a
+    /// pass over that file. With `retainResults: false` the votes are not kept in memory either (``Outcome/result``
+    /// then has no per-item results; the counts are in ``Outcome/reportJSON``'s `run`), so memory does not grow
+    /// with the number of votes.
+    public func run(
+        outDir: String, resume: Bool = false, resumeChanged: Bool = false, counters: RunCounters? = nil,
+        retainResults: Bool = true
+    ) async throws -> Outcome {
+        let lock = try RunLock.acquire(dir: outDir, command: resume ? "score --resume" : "score")
+        defer { lock.release() }
         let dir = RunDirectory(path: outDir)
         let journalExists = FileManager.default.fileExists(atPath: dir.journalPath)
         if journalExists && !resume {
             throw JudgePanelError.usage("\(outDir) already holds a run (journal.jsonl): pass --resume to finish it, or choose another --out")
         }
-        try dir.create()
-        let completed = resume ? try VoteJournal.completed(path: dir.journalPath) : [:]
+        let fingerprint = RunFingerprint.run(rubric: rubric, panel: panel)
+        var completed: [String: Vote] = [:]
+        var resumeCounts = ResumeCounts()
+        if resume && journalExists {
+            try checkResumable(dir: dir, current: fingerprint, resumeChanged: resumeChanged)
+            (completed, resumeCounts) = try matchJournal(
+                VoteJournal.completed(path: dir.journalPath), journalPath: dir.journalPath, resumeChanged: resumeChanged)
+        }
+        let itemsHash = try Self.fileHash(itemsPath)
+        // Written before the first call, so that a killed run can be checked when it is resumed.
+        try dir.writeJSON("config.json", resolvedConfig(fingerprint: fingerprint, itemsHash: itemsHash, facts: nil))
         let journal = try VoteJournal(path: dir.journalPath)
         let runner = PanelRunner(panel: panel, rubric: rubric, options: options)
         let started = Date()
-        let result: RunResult
+        let counters = counters ?? RunCounters(expected: 0)
+        let votesFile = try JSONLinesWriter(path: dir.url.appendingPathComponent(".votes.jsonl.partial").path)
+        var tally = VoteCounts()
+        var kept: [ItemResult] = []
+        let wall: Double
+        let adjustments: [String]
         do {
-            result = try await runner.run(items: items, journal: journal, completed: completed, counters: counters)
+            (wall, adjustments) = try await runner.runInOrder(items: items, journal: journal, completed: completed, counters: counters) { r in
+                for v in r.votes {
+                    try votesFile.append(VotesFile.line(v))
+                    tally.add(v)
+                }
+                if retainResults { kept.append(r) }
+            }
+            try votesFile.finish(renamingTo: dir.votesPath)
         } catch {
             await journal.close()
+            votesFile.discard()
             throw error
         }
         await journal.close()
-        var report = MetaAnalysis(options: analysis).report(items: items, votes: result.votes)
-        if !result.adjustments.isEmpty { report.notes = (report.notes ?? []) + result.adjustments }
-        report.notes = (report.notes ?? []) + Self.logprobNotes(result.votes, judges: panel.judges.map(\.name))
-        if report.notes?.isEmpty == true { report.notes = nil }
-        let errors = result.votes.filter { $0.status == .error }.count
-        var json = JSONValue(encoding: report) ?? .object([:])
-        if case .object(var o) = json {
-            let c = result.counters
-            o["run"] = [
-                "items_file": .string(itemsPath),
-                "rubric": .string(rubric.id),
-                "protocol": .string(rubric.kind.rawValue),
-                "panel": .string(panel.source ?? ""),
-                "judges": .array(panel.judges.map { .string($0.name) }),
-                "started": .string(ISO8601DateFormatter().string(from: started)),
-                "wall_s": .number((result.wallSeconds * 1000).rounded() / 1000),
-                "votes": .number(Double(result.votes.count)),
-                "reused_from_journal": .number(Double(completed.count)),
-                "http_calls": .number(Double(c.httpCalls)),
-                "cached": .number(Double(c.cached)),
-                "ok": .number(Double(result.votes.filter(\.isOK).count)),
-                "abstain": .number(Double(result.votes.filter { $0.status == .abstain }.count)),
-                "error": .number(Double(errors)),
-                "prompt_tokens": .number(Double(result.votes.compactMap(\.usage?.promptTokens).reduce(0, +))),
-                "completion_tokens": .number(Double(result.votes.compactMap(\.usage?.completionTokens).reduce(0, +))),
-                "cost_usd": .number(result.votes.compactMap(\.costUSD).reduce(0, +)),
-            ]
-            if !c.stoppedJudges.isEmpty, case .object(var run)? = o["run"] {
-                // Judges stopped by an exhausted quota: why, in the provider's (scrubbed) words.
-                run["stopped_judges"] = .object(c.stoppedJudges.mapValues { .string($0) })
-                o["run"] = .object(run)
-            }
-            json = .object(o)
+        if runner.aggregator.method == .dawidSkene, retainResults {
+            kept = runner.aggregator.dawidSkene(kept, kind: rubric.kind)
         }
-        try dir.writeVotes(result.votes)
-        try dir.writeVerdicts(result.verdicts)
-        try dir.writeJSON("report.json", json)
-        let header = [
-            "items: \(itemsPath) (\(items.count))", "rubric: \(rubric.id) (\(rubric.kind.rawValue))",
-            "panel: \(panel.source ?? "(in code)") — \(panel.judges.map(\.name).joined(separator: ", "))",
-            "date: \(ISO8601DateFormatter().string(from: started))",
-            String(format: "wall time: %.1f s; votes: %d; errors: %d", result.wallSeconds, result.votes.count, errors),
-        ] + result.counters.stoppedJudges.sorted { $0.key < $1.key }.map { "stopped (quota): \($0.key) — \($0.value)" }
-        try dir.write("report.md", ReportText.markdown(report, title: "judgepanel score report", header: header))
-        try RunReports.writeScoreHTML(dir, report: report, items: items, votes: result.votes, itemsPath: itemsPath, rubric: rubric, panel: panel, analysis: analysis, started: started)
-        try dir.writeJSON("config.json", resolvedConfig)
-        return Outcome(result: result, report: report, reportJSON: json, errors: errors)
+        var result = RunResult(items: items, results: kept, counters: counters.snapshot, wallSeconds: wall)
+        result.adjustments = adjustments
+        let errors = tally.error
+        let c = result.counters
+        var facts: [String: JSONValue] = [
+            "items_file": .string(itemsPath),
+            "rubric": .string(rubric.id),
+            "protocol": .string(rubric.kind.rawValue),
+            "panel": .string(panel.source ?? ""),
+            "judges": .array(panel.judges.map { .string($0.name) }),
+            "started": .string(ISO8601DateFormatter().string(from: started)),
+            "wall_s": .number((result.wallSeconds * 1000).rounded() / 1000),
+            "votes": .number(Double(tally.votes)),
+            "reused_from_journal": .number(Double(resumeCounts.reused)),
+            "reasked": .number(Double(resumeCounts.reasked)),
+            "dropped_from_journal": .number(Double(resumeCounts.dropped)),
+            "http_calls": .number(Double(c.httpCalls)),
+            "cached": .number(Double(c.cached)),
+            "ok": .number(Double(tally.ok)),
+            "abstain": .number(Double(tally.abstain)),
+            "error": .number(Double(errors)),
+            "prompt_tokens": .number(Double(tally.promptTokens)),
+            "completion_tokens": .number(Double(tally.completionTokens)),
+            "cost_usd": .number(tally.cost),
+        ]
+        let notes = adjustments + tally.logprobNotes(judges: panel.judges.map(\.name))
+        if !notes.isEmpty { facts["notes"] = .array(notes.map { .string($0) }) }
+        if !c.stoppedJudges.isEmpty {
+            // Judges stopped by an exhausted quota: why, in the provider's (scrubbed) words.
+            facts["stopped_judges"] = .object(c.stoppedJudges.mapValues { .string($0) })
+            facts["quota_unsent"] = .object(tally.quotaUnsent.mapValues { .number(Double($0)) })
+        }
+        let config = resolvedConfig(fingerprint: fingerprint, itemsHash: itemsHash, facts: .object(facts))
+        let built = try RunReports.writeScoreRun(dir, config: config, items: items)
+        try dir.writeJSON("config.json", config)
+        return Outcome(result: result, report: built.report, reportJSON: built.json, errors: errors, resume: resumeCounts)
+    }
+
+    /// Refuses to resume a run whose panel or rubric changed (unless `resumeChanged`), saying what changed.
+    func checkResumable(dir: RunDirectory, current: JSONValue, resumeChanged: Bool) throws {
+        let configPath = dir.url.appendingPathComponent("config.json").path
+        var recorded: JSONValue?
+        if let data = FileManager.default.contents(atPath: configPath) {
+            do {
+                recorded = try JSONValue.parse(data)["fingerprint"]
+            } catch {
+                throw JudgePanelError.badInput("not JSON: \(error)", file: configPath)
+            }
+        }
+        guard !resumeChanged else { return }
+        guard let recorded else {
+            throw JudgePanelError.usage(
+                "\(configPath) holds no run fingerprint (an older judgepanel wrote this run), so its votes cannot be checked "
+                    + "against the current inputs: pass --resume-changed to re-ask them, or choose another --out")
+        }
+        let changes = RunFingerprint.changes(recorded: recorded, current: current)
+        if !changes.isEmpty {
+            throw JudgePanelError.usage(
+                "\(dir.url.path) was run with other inputs; changed: " + changes.joined(separator: "; ")
+                    + ". Pass --resume-changed to re-ask only the calls whose inputs changed, or choose another --out")
+        }
+    }
+
+    /// Splits journaled votes into those to reuse (call fingerprint matches) and counts the rest.
+    func matchJournal(_ journaled: [String: Vote], journalPath: String, resumeChanged: Bool) throws -> ([String: Vote], ResumeCounts) {
+        let unfingerprinted = journaled.values.filter { $0.fingerprint == nil }.count
+        if unfingerprinted > 0 && !resumeChanged {
+            throw JudgePanelError.usage(
+                "\(journalPath): \(unfingerprinted) journaled votes carry no call fingerprint (an older judgepanel wrote them), "
+                    + "so they cannot be checked against the current inputs: pass --resume-changed to re-ask them")
+        }
+        var reuse: [String: Vote] = [:]
+        var counts = ResumeCounts()
+        var planned = Set<String>()
+        for (i, item) in items.enumerated() {
+            for call in Call.plan(itemIndex: i, item: item, rubric: rubric, panel: panel) {
+                let judge = panel.judges[call.judge]
+                let key = call.key(itemID: item.id, judgeName: judge.name)
+                planned.insert(key)
+                guard let old = journaled[key] else { continue }
+                let now = CallExecutor.fingerprint(call: call, item: item, judge: judge, rubric: rubric, checklist: options.checklists[item.id])
+                if old.fingerprint == now {
+                    reuse[key] = old
+                    counts.reused += 1
+                } else {
+                    counts.reasked += 1
+                }
+            }
+        }
+        counts.dropped = journaled.keys.filter { !planned.contains($0) }.count
+        return (reuse, counts)
+    }
+
+    /// SHA-256 of a file's bytes (nil for items not read from a file).
+    static func fileHash(_ path: String) throws -> String? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return try SHA256.hexOfFile(path)
     }
 
     /// Per judge that asked for log-probabilities: "logprobs unavailable", or the share of degenerate readings.
     package static func logprobNotes(_ votes: [Vote], judges: [String]) -> [String] {
-        judges.compactMap { name in
-            let asked = votes.filter { $0.judge == name && $0.logprobs != nil }
-            guard !asked.isEmpty else { return nil }
-            let unavailable = asked.filter { $0.logprobs == "unavailable" }.count
-            if unavailable == asked.count { return "judge '\(name)': logprobs unavailable" }
-            let probs = asked.compactMap(\.probs)
-            guard !probs.isEmpty else { return nil }
-            let degenerate = probs.filter(Probabilities.isDegenerate).count
-            return "judge '\(name)': probabilities degenerate (one label ≥ 0.999) on \(degenerate) of \(probs.count) votes"
-                + (unavailable > 0 ? "; logprobs unavailable on \(unavailable)" : "")
-        }
+        var counts = VoteCounts()
+        for v in votes { counts.add(v) }
+        return counts.logprobNotes(judges: judges)
     }
 
     /// The resolved configuration (no keys: only the names of the variables they come from).
     public var resolvedConfig: JSONValue {
-        .object([
+        get throws {
+            resolvedConfig(fingerprint: RunFingerprint.run(rubric: rubric, panel: panel), itemsHash: try Self.fileHash(itemsPath), facts: nil)
+        }
+    }
+
+    /// The resolved configuration with the run fingerprint, the items file's hash and (at the end) the run's facts:
+    /// every option that shapes the analysis, so `report DIR` rebuilds the run's files byte for byte.
+    func resolvedConfig(fingerprint: JSONValue, itemsHash: String?, facts: JSONValue?) -> JSONValue {
+        var o: [String: JSONValue] = [
             "rubric": [
                 "id": .string(rubric.id), "protocol": .string(rubric.kind.rawValue), "source": .string(rubric.source ?? ""),
                 "template_sha256": .string(SHA256.hex(rubric.template.source)),
@@ -220,8 +328,11 @@ public struct ScoreJob: Sendable {
                         "api_key_env": j.keyVariables.first.map { .string($0) } ?? .null,
                         "temperature": j.temperature.map { .number($0) } ?? .null,
                         "max_tokens": j.maxTokens.map { .number(Double($0)) } ?? .null,
+                        "seed": j.seed.map { .number(Double($0)) } ?? .null,
                         "concurrency": .number(Double(j.concurrency)), "samples": .number(Double(j.samples)),
                         "structured_output": .bool(j.structuredOutput),
+                        "logprobs": j.topLogprobs.map { .number(Double($0)) } ?? .null,
+                        "weight": .number(j.weight),
                         "gguf": j.llamacpp.map { .string($0.gguf) } ?? .null,
                         // wire settings; header values are left out (only their names)
                         "wire": RequestBuilder.request(config: j, messages: [], jsonSchema: nil, sample: 0).wire.fingerprint,
@@ -229,6 +340,71 @@ public struct ScoreJob: Sendable {
                 }),
             ],
             "items": .string(itemsPath),
-        ])
+            "items_sha256": itemsHash.map { .string($0) } ?? .null,
+            "item_mapping": [
+                "map": .object(mapping.fieldMap.mapValues { .string($0) }),
+                "label_map": .object(mapping.labelMap.mapValues { .string($0) }),
+            ],
+            "analysis": RunReports.analysisConfig(analysis),
+            "fingerprint": fingerprint,
+        ]
+        if let facts { o["run"] = facts }
+        return .object(o)
+    }
+}
+
+/// Counts of a run's votes, added up as they are written.
+struct VoteCounts {
+    var votes = 0
+    var ok = 0
+    var abstain = 0
+    var error = 0
+    var promptTokens = 0
+    var completionTokens = 0
+    var cost = 0.0
+
+    mutating func add(_ v: Vote) {
+        votes += 1
+        switch v.status {
+        case .ok: ok += 1
+        case .abstain: abstain += 1
+        case .error: error += 1
+        }
+        promptTokens += v.usage?.promptTokens ?? 0
+        completionTokens += v.usage?.completionTokens ?? 0
+        cost += v.costUSD ?? 0
+        if v.reason == .quota && v.attempts == 0 { quotaUnsent[v.judge, default: 0] += 1 }
+        if v.logprobs != nil {
+            var l = logprobs[v.judge, default: LogprobCounts()]
+            l.asked += 1
+            if v.logprobs == "unavailable" { l.unavailable += 1 }
+            if let p = v.probs {
+                l.withProbs += 1
+                if Probabilities.isDegenerate(p) { l.degenerate += 1 }
+            }
+            logprobs[v.judge] = l
+        }
+    }
+
+    /// Per judge, votes that asked for log-probabilities.
+    struct LogprobCounts {
+        var asked = 0
+        var unavailable = 0
+        var withProbs = 0
+        var degenerate = 0
+    }
+    var logprobs: [String: LogprobCounts] = [:]
+    /// Per judge, calls not sent because its quota was exhausted.
+    var quotaUnsent: [String: Int] = [:]
+
+    /// Per judge that asked for log-probabilities: "logprobs unavailable", or the share of degenerate readings.
+    func logprobNotes(judges: [String]) -> [String] {
+        judges.compactMap { name in
+            guard let l = logprobs[name], l.asked > 0 else { return nil }
+            if l.unavailable == l.asked { return "judge '\(name)': logprobs unavailable" }
+            guard l.withProbs > 0 else { return nil }
+            return "judge '\(name)': probabilities degenerate (one label ≥ 0.999) on \(l.degenerate) of \(l.withProbs) votes"
+                + (l.unavailable > 0 ? "; logprobs unavailable on \(l.unavailable)" : "")
+        }
     }
 }

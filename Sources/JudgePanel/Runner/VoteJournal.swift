@@ -19,9 +19,16 @@ public actor VoteJournal {
         self.path = path
     }
 
-    /// Appends one vote as a JSON line.
-    public func append(_ vote: Vote) {
-        handle.write(Data((VotesFile.line(vote) + "\n").utf8))
+    /// Appends one vote as a JSON line (one `write` of the whole line).
+    ///
+    /// - Throws: ``JudgePanelError`` naming the vote when it cannot be encoded, or when the write fails.
+    public func append(_ vote: Vote) throws {
+        let line = try VotesFile.line(vote) + "\n"
+        do {
+            try handle.write(contentsOf: Data(line.utf8))
+        } catch {
+            throw JudgePanelError.io("cannot append \(vote.recordName): \(error.localizedDescription)", file: path)
+        }
     }
 
     public func close() {

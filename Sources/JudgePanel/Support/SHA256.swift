@@ -1,3 +1,5 @@
+import Foundation
+
 /// SHA-256 (FIPS 180-4), used for content-addressed cache keys and checksums.
 ///
 /// ```swift
@@ -17,21 +19,73 @@ public enum SHA256 {
 
     /// The digest of `bytes`.
     public static func digest<S: Sequence>(_ bytes: S) -> [UInt8] where S.Element == UInt8 {
-        var h: [UInt32] = [
+        var hasher = Hasher()
+        hasher.update(Array(bytes))
+        return hasher.finalize()
+    }
+
+    /// The digest of a file's bytes, read in 1 MiB chunks (memory does not grow with the file).
+    ///
+    /// - Throws: ``JudgePanelError`` when the file cannot be read.
+    public static func hexOfFile(_ path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw JudgePanelError.io("cannot read", file: path) }
+        defer { try? handle.close() }
+        var hasher = Hasher()
+        while true {
+            let chunk: Data?
+            do {
+                chunk = try handle.read(upToCount: 1 << 20)
+            } catch {
+                throw JudgePanelError.io("cannot read: \(error.localizedDescription)", file: path)
+            }
+            guard let chunk, !chunk.isEmpty else { break }
+            chunk.withUnsafeBytes { hasher.update($0) }
+        }
+        return hexString(hasher.finalize())
+    }
+
+    /// An incremental SHA-256: feed bytes with ``update(_:)``, then ``finalize()`` once.
+    struct Hasher {
+        private var h: [UInt32] = [
             0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
         ]
-        var message = Array(bytes)
-        let bitLength = UInt64(message.count) * 8
-        message.append(0x80)
-        while message.count % 64 != 56 { message.append(0) }
-        for i in (0..<8).reversed() { message.append(UInt8((bitLength >> (UInt64(i) * 8)) & 0xff)) }
-        var w = [UInt32](repeating: 0, count: 64)
-        for chunk in stride(from: 0, to: message.count, by: 64) {
+        private var block: [UInt8] = []
+        private var length: UInt64 = 0
+        private var w = [UInt32](repeating: 0, count: 64)
+
+        init() {
+            block.reserveCapacity(64)
+        }
+
+        mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+            length &+= UInt64(bytes.count)
+            for byte in bytes {
+                block.append(byte)
+                if block.count == 64 {
+                    compress()
+                    block.removeAll(keepingCapacity: true)
+                }
+            }
+        }
+
+        mutating func finalize() -> [UInt8] {
+            let bitLength = length &* 8
+            block.append(0x80)
+            if block.count > 56 {
+                while block.count < 64 { block.append(0) }
+                compress()
+                block.removeAll(keepingCapacity: true)
+            }
+            while block.count < 56 { block.append(0) }
+            for i in (0..<8).reversed() { block.append(UInt8((bitLength >> (UInt64(i) * 8)) & 0xff)) }
+            compress()
+            return h.flatMap { v in (0..<4).map { UInt8((v >> (24 - UInt32($0) * 8)) & 0xff) } }
+        }
+
+        private mutating func compress() {
             for i in 0..<16 {
-                let j = chunk + i * 4
-                w[i] =
-                    UInt32(message[j]) << 24 | UInt32(message[j + 1]) << 16 | UInt32(message[j + 2]) << 8
-                    | UInt32(message[j + 3])
+                let j = i * 4
+                w[i] = UInt32(block[j]) << 24 | UInt32(block[j + 1]) << 16 | UInt32(block[j + 2]) << 8 | UInt32(block[j + 3])
             }
             for i in 16..<64 {
                 let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
@@ -64,7 +118,6 @@ public enum SHA256 {
             h[6] = h[6] &+ g
             h[7] = h[7] &+ hh
         }
-        return h.flatMap { v in (0..<4).map { UInt8((v >> (24 - UInt32($0) * 8)) & 0xff) } }
     }
 
     /// The lowercase hex digest of a string's UTF-8 bytes.
@@ -74,17 +127,21 @@ public enum SHA256 {
 
     /// The lowercase hex digest of bytes.
     public static func hex(bytes: [UInt8]) -> String {
+        hexString(digest(bytes))
+    }
+
+    static func hexString(_ digest: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(64)
-        for b in digest(bytes) {
+        for b in digest {
             out.append(digits[Int(b >> 4)])
             out.append(digits[Int(b & 0x0f)])
         }
         return String(decoding: out, as: UTF8.self)
     }
 
-    @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 {
+    @inline(__always) fileprivate static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 {
         (x >> n) | (x << (32 - n))
     }
 }
