@@ -17,19 +17,26 @@ struct ScoreCommand: AsyncParsableCommand {
     @Option(help: "Override the flip policy (tie | abstain).") var flip: FlipPolicy?
     @Option(help: "Pre-written checklists per item (JSONL {item, questions}).") var checklists: String?
     @Option(help: "Bootstrap seed.") var seed: UInt64 = 0
-    @Flag(help: "Adaptive panel: stop calling judges once the majority is decided; compared with the full panel in report.json (adaptive).")
+    @Flag(help: "Adaptive panel (pairwise): only the calls the stopping rule needs to decide the majority; calls made vs the full panel's in report.json (adaptive). Compare with the full panel offline: judgepanel plan.")
     var adaptive = false
+    @Flag(help: "Cascade (pairwise): the panel file's tiers: in order, escalating an item only while its tier is split, flipped or below escalate.min_share.")
+    var cascade = false
     @OptionGroup var itemOptions: ItemOptions
     @OptionGroup var cacheOptions: CacheOptions
 
     func run() async throws {
         try await runMapped {
             var options = RunOptions(cache: cacheOptions.cache, aggregate: aggregate, flip: flip)
+            if adaptive && cascade { throw JudgePanelError.usage("--adaptive and --cascade are exclusive") }
+            options.policy = adaptive ? .adaptive : (cascade ? .cascade : .full)
             if let checklists { options.checklists = try ChecklistStore.load(path: checklists) }
             let generation = try await prepareChecklists(&options)
             let job = try ScoreJob(
                 itemsPath: items, rubricPath: rubric, panelPath: panel, loader: try itemOptions.loader(), options: options,
                 analysis: MetaAnalysis.Options(seed: seed))
+            if cascade, job.panel.tiers == nil {
+                throw JudgePanelError.badInput("--cascade needs 'tiers:' in the panel file", file: panel)
+            }
             if dryRun {
                 printEstimate(job.estimate())
                 return
@@ -43,9 +50,7 @@ struct ScoreCommand: AsyncParsableCommand {
             }
             let outcome: ScoreJob.Outcome
             do {
-                outcome = adaptive
-                    ? try await job.runAdaptive(outDir: out, resume: resume, counters: counters).outcome
-                    : try await job.run(outDir: out, resume: resume, counters: counters)
+                outcome = try await job.run(outDir: out, resume: resume, counters: counters)
             } catch {
                 progress.stop()
                 throw error

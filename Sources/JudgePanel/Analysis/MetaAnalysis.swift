@@ -169,11 +169,9 @@ public struct MetaAnalysis: Sendable {
         }
     }
 
-    func build(items: [Item], votes: [Vote]) -> MetaReport {
-        let rec = reconcile(items: items, votes: votes)
-        let labels = items.map(Self.consensus)
-        let kind = Self.labelKind(items)
-        let clusters: [Int]? = options.clusterKey.map { key in
+    /// Bootstrap cluster ids per item from the `meta` key (an item without it is its own cluster); nil without a key.
+    static func clusters(_ items: [Item], key: String?) -> [Int]? {
+        key.map { key in
             var ids: [String: Int] = [:]
             return items.map { item in
                 let v = item.meta[key]?.textValue ?? "\u{0}\(item.id)"
@@ -182,6 +180,13 @@ public struct MetaAnalysis: Sendable {
                 return ids.count - 1
             }
         }
+    }
+
+    func build(items: [Item], votes: [Vote]) -> MetaReport {
+        let rec = reconcile(items: items, votes: votes)
+        let labels = items.map(Self.consensus)
+        let kind = Self.labelKind(items)
+        let clusters = Self.clusters(items, key: options.clusterKey)
         var report = MetaReport(
             nItems: items.count, labelKind: kind, judges: [], panel: nil, human: nil, interJudge: nil,
             resampling: options.clusterKey.map { "cluster:\($0)" } ?? "item", bootstrapResamples: options.resamples,

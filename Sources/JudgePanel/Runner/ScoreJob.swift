@@ -140,7 +140,8 @@ public struct ScoreJob: Sendable {
             throw error
         }
         await journal.close()
-        let report = MetaAnalysis(options: analysis).report(items: items, votes: result.votes)
+        var report = MetaAnalysis(options: analysis).report(items: items, votes: result.votes)
+        applyPolicy(&report, result: result)
         let errors = result.votes.filter { $0.status == .error }.count
         var json = JSONValue(encoding: report) ?? .object([:])
         if case .object(var o) = json {
