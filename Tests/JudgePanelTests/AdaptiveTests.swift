@@ -82,10 +82,12 @@ struct AdaptiveTests {
         #expect(a["full_calls"]?.intValue == 12 * 6)
         let calls = try #require(a["calls"]?.intValue)
         #expect(calls < 12 * 6)
-        // No full-panel pass: the server saw exactly the adaptive calls, and they are the run's votes and journal.
-        #expect(requests == calls)
-        #expect(a["http_calls"]?.intValue == calls)
-        #expect(try VotesFile.load(path: out + "/votes.jsonl").count == calls)
+        // No full-panel pass: the server saw exactly the adaptive calls (each vote's attempts), and they are the
+        // run's votes and journal.
+        let votes = try VotesFile.load(path: out + "/votes.jsonl")
+        #expect(votes.count == calls)
+        #expect(requests == attempts(votes))
+        #expect(a["http_calls"]?.intValue == requests)
         #expect(try VotesFile.load(path: out + "/journal.jsonl").count == calls)
         #expect(report["run"]?["votes"]?.intValue == calls)
         #expect(!FileManager.default.fileExists(atPath: out + "/adaptive-verdicts.jsonl"))
@@ -116,15 +118,15 @@ struct AdaptiveTests {
         let full = try await score("full", [])
         let adaptive = try await score("adaptive", ["--adaptive"])
         await server.stop()
-        #expect(full.requests == 300 * 5 * 2)
+        #expect(full.requests >= 300 * 5 * 2)
         #expect(Double(adaptive.requests) <= 0.7 * Double(full.requests), "\(adaptive.requests) vs \(full.requests)")
         let fullAccuracy = try #require(full.report["panel"]?["accuracy"]?.doubleValue)
         let adaptiveAccuracy = try #require(adaptive.report["panel"]?["accuracy"]?.doubleValue)
         #expect(abs(fullAccuracy - adaptiveAccuracy) <= 0.01)
         // Deterministic judges and `majority`: the verdicts are the full panel's, item for item.
         #expect(try verdictPairs(adaptive.verdicts) == verdictPairs(full.verdicts))
-        #expect(adaptive.report["adaptive"]?["calls"]?.intValue == adaptive.requests)
-        #expect(adaptive.report["adaptive"]?["full_calls"]?.intValue == full.requests)
+        #expect(adaptive.report["adaptive"]?["http_calls"]?.intValue == adaptive.requests)
+        #expect(adaptive.report["adaptive"]?["full_calls"]?.intValue == 300 * 5 * 2)
     }
 
     @Test("a killed adaptive run resumes from its journal without repeating a call")
@@ -139,8 +141,9 @@ struct AdaptiveTests {
         let job = try ScoreJob(itemsPath: "items.jsonl", items: items, rubric: rubric, panel: panel, options: options)
         let dir = try tempDir("adaptive-resume")
         let whole = try await job.run(outDir: dir.appendingPathComponent("whole").path)
-        let calls = await server.requestCount()
-        #expect(whole.result.votes.count == calls)
+        let requests = await server.requestCount()
+        let calls = whole.result.votes.count
+        #expect(attempts(whole.result.votes) == requests)
         // A run killed after half its calls: the journal's first lines, the last one cut mid-write.
         let journal = try String(contentsOfFile: dir.appendingPathComponent("whole/journal.jsonl").path, encoding: .utf8)
         let lines = journal.split(separator: "\n").map(String.init)
@@ -151,13 +154,17 @@ struct AdaptiveTests {
             .write(to: killed.appendingPathComponent("journal.jsonl"), atomically: true, encoding: .utf8)
         await #expect(throws: JudgePanelError.self) { try await job.run(outDir: killed.path) }
         let resumed = try await job.run(outDir: killed.path, resume: true)
-        let resent = await server.requestCount() - calls
+        let resent = await server.requestCount() - requests
         await server.stop()
-        #expect(resent == calls - kept)
+        // Only the calls missing from the journal were sent again (a truncated last line is not a finished call).
+        let keptKeys = try Set(lines.prefix(kept).map { try JSONDecoder().decode(Vote.self, from: Data($0.utf8)).key })
+        #expect(keptKeys.count == kept)
+        #expect(resent == attempts(resumed.result.votes.filter { !keptKeys.contains($0.key) }))
+        #expect(resumed.result.votes.filter { keptKeys.contains($0.key) }.count == kept)
         #expect(resumed.result.votes.map(\.key) == whole.result.votes.map(\.key))
         #expect(resumed.result.verdicts.map(\.verdict) == whole.result.verdicts.map(\.verdict))
         #expect(resumed.report.adaptive?.calls == calls)
-        #expect(resumed.report.adaptive?.httpCalls == calls - kept)
+        #expect(resumed.report.adaptive?.httpCalls == resent)
     }
 }
 

@@ -63,8 +63,8 @@ public struct PanelPlan: Sendable {
         public var cohenKappaCI: Interval?
         /// Recorded calls the policy uses, per item.
         public var callsPerItem: Double
-        /// Dollars per 1 000 items (recorded `cost_usd`, else usage × the panel's prices); nil when a used vote
-        /// has neither.
+        /// Dollars per 1 000 items (usage × the panel's prices, else the recorded `cost_usd`); nil when a used
+        /// vote has neither.
         public var usdPer1000: Double?
         /// Share of items whose verdict equals the same judges' full-panel verdict.
         public var sameAsFull: Double
@@ -235,7 +235,7 @@ public struct PanelPlan: Sendable {
             calls.append(votes.count)
             used.append(votes)
             usd.append(votes.reduce(Double?.some(0)) { sum, v in
-                guard let sum, let c = v.costUSD ?? Self.priced(v, configs[v.judge]) else { return nil }
+                guard let sum, let c = Self.cost(v, configs[v.judge]) else { return nil }
                 return sum + c
             })
         }
@@ -243,10 +243,13 @@ public struct PanelPlan: Sendable {
         return Replay(verdicts: results.map(\.verdict), callsPerItem: calls, votes: used, usdPerItem: usd)
     }
 
-    /// A vote's cost from its token usage and the judge's price in the panel file.
-    static func priced(_ v: Vote, _ judge: JudgeConfig?) -> Double? {
-        guard let price = judge?.price, let u = v.usage else { return nil }
-        return price.cost(promptTokens: u.promptTokens, completionTokens: u.completionTokens)
+    /// What a vote's call costs: its token usage at the judge's price in the panel file, else the recorded
+    /// `cost_usd` — except a cache hit's recorded 0, which says nothing about the price of the call.
+    static func cost(_ v: Vote, _ judge: JudgeConfig?) -> Double? {
+        if let price = judge?.price, let u = v.usage {
+            return price.cost(promptTokens: u.promptTokens, completionTokens: u.completionTokens)
+        }
+        return v.cached == true ? nil : v.costUSD
     }
 
     /// Replays one policy with every recorded judge (panel order): what a live run of that policy would do.
