@@ -11,6 +11,8 @@ struct PlanCommand: AsyncParsableCommand {
     @Argument(help: "Votes file (votes.jsonl of a full run, or imported votes).") var votes: String
     @Option(help: "Items file with human labels.") var items: String
     @Option(help: "Panel file: judge order, weights, prices, tiers:/escalate:, swap, flip, aggregate.") var panel: String?
+    @Option(help: "Rubric file: with --panel prices, votes without token usage are costed from its prompt (~4 characters a token).")
+    var rubric: String?
     @Option(help: "Recommend the most accurate candidate costing at most this many USD per 1000 items.") var budget: Double?
     @Option(name: .customLong("target-accuracy"), help: "Recommend the cheapest candidate with at least this accuracy vs humans.")
     var targetAccuracy: Double?
@@ -39,6 +41,7 @@ struct PlanCommand: AsyncParsableCommand {
             var options = PanelPlan.Options(
                 flip: flip, aggregate: aggregate, resamples: resamples, seed: seed, clusterKey: cluster, sliceKey: by,
                 budget: budget, targetAccuracy: targetAccuracy, maxExhaustive: maxExhaustive, panel: panelValue)
+            options.rubric = try rubric.map { try Rubric.load(path: $0) }
             options.votesFile = votes
             options.itemsFile = items
             let report = try PanelPlan(options: options).plan(items: loaded, votes: recorded)
@@ -57,9 +60,12 @@ enum PlanText {
         var out = [
             "plan: \(r.nItems) items (\(r.nLabelled) labelled), judges \(r.judges.joined(separator: ", ")); \(r.search) search over "
                 + "\(r.candidates.count) candidates; cost axis: \(r.costBasis == "usd" ? "USD per 1000 items" : "calls per item")",
-            "", "Pareto frontier (agreement with humans against cost):",
         ]
-        out.append(table(r.frontier))
+        if r.candidates.count <= 24 {
+            out += ["", "candidates, cheapest first (frontier: on the Pareto frontier of agreement with humans against cost):", table(r.candidates)]
+        } else {
+            out += ["", "Pareto frontier (agreement with humans against cost):", table(r.frontier)]
+        }
         if let c = r.recommended {
             out.append("")
             out.append("recommended: \(c.judges.joined(separator: "+")) (\(c.policy.rawValue)) — \(r.recommendation ?? "")")
@@ -83,10 +89,10 @@ enum PlanText {
             return String(format: "%.3f", x) + (ci.map { String(format: " [%.3f, %.3f]", $0.lo, $0.hi) } ?? "")
         }
         return ReportText.table(
-            header: ["judges", "policy", "accuracy [95% CI]", "κ [95% CI]", "calls/item", "USD/1000", "same as full"],
+            header: ["frontier", "judges", "policy", "accuracy [95% CI]", "κ [95% CI]", "calls/item", "USD/1000", "same as full"],
             rows: cs.map { c in
                 [
-                    c.judges.joined(separator: "+"), c.policy.rawValue, m(c.accuracy, c.accuracyCI), m(c.cohenKappa, c.cohenKappaCI),
+                    c.pareto ? "yes" : "no", c.judges.joined(separator: "+"), c.policy.rawValue, m(c.accuracy, c.accuracyCI), m(c.cohenKappa, c.cohenKappaCI),
                     String(format: "%.2f", c.callsPerItem), c.usdPer1000.map { String(format: "%.4f", $0) } ?? "n/a",
                     String(format: "%.3f", c.sameAsFull),
                 ]

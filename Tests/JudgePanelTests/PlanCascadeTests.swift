@@ -226,6 +226,7 @@ struct PlanCascadeTests {
         ])
         #expect(r.code == 0, "\(r.err)")
         #expect(r.out.contains("Pareto frontier"))
+        #expect(r.out.contains("slice motivation_app="))
         #expect(r.out.contains("recommended: pandalm-7b (full)"))
         let page = try String(contentsOfFile: html, encoding: .utf8)
         #expect(page.contains("<svg") && page.contains("<polyline") && page.contains("recommended"))

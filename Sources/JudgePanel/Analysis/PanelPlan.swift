@@ -29,6 +29,10 @@ public struct PanelPlan: Sendable {
         public var maxExhaustive: Int
         /// The panel file: judge order, weights, prices, `tiers:`/`escalate:`, swap, flip and aggregation.
         public var panel: Panel?
+        /// With a panel price: votes without token usage (imported ones) are costed from an estimate — the
+        /// prompt this rubric renders for the item and the recorded reply, about 4 characters a token, as
+        /// `score --dry-run` estimates.
+        public var rubric: Rubric?
         /// The files, for error messages.
         public var votesFile: String?
         public var itemsFile: String?
@@ -106,6 +110,8 @@ public struct PanelPlan: Sendable {
         /// Why the recommendation is what it is (or why there is none).
         public var recommendation: String?
         public var notes: [String]?
+        /// Recorded votes whose cost came from estimated tokens (``Options/rubric``).
+        public var estimatedVotes: Int?
         public var slices: [String: [String: Report]]?
 
         enum CodingKeys: String, CodingKey {
@@ -115,7 +121,9 @@ public struct PanelPlan: Sendable {
             case costBasis = "cost_basis"
             case resampling
             case bootstrapResamples = "bootstrap_resamples"
-            case seed, candidates, frontier, recommended, recommendation, notes, slices
+            case seed, candidates, frontier, recommended, recommendation, notes
+            case estimatedVotes = "estimated_votes"
+            case slices
         }
     }
 
@@ -235,7 +243,7 @@ public struct PanelPlan: Sendable {
             calls.append(votes.count)
             used.append(votes)
             usd.append(votes.reduce(Double?.some(0)) { sum, v in
-                guard let sum, let c = Self.cost(v, configs[v.judge]) else { return nil }
+                guard let sum, let c = cost(v, configs[v.judge], item) else { return nil }
                 return sum + c
             })
         }
@@ -245,11 +253,22 @@ public struct PanelPlan: Sendable {
 
     /// What a vote's call costs: its token usage at the judge's price in the panel file, else the recorded
     /// `cost_usd` — except a cache hit's recorded 0, which says nothing about the price of the call.
-    static func cost(_ v: Vote, _ judge: JudgeConfig?) -> Double? {
+    func cost(_ v: Vote, _ judge: JudgeConfig?, _ item: Item) -> Double? {
         if let price = judge?.price, let u = v.usage {
             return price.cost(promptTokens: u.promptTokens, completionTokens: u.completionTokens)
         }
-        return v.cached == true ? nil : v.costUSD
+        if let c = v.costUSD, v.cached != true { return c }
+        guard let price = judge?.price, let tokens = Self.estimatedTokens(v, item, rubric: options.rubric) else { return nil }
+        return price.cost(promptTokens: tokens.prompt, completionTokens: tokens.completion)
+    }
+
+    /// Estimated tokens of a vote without usage: the rubric's prompt for the item in the vote's order and the
+    /// recorded reply, 4 characters a token plus 8 per message.
+    static func estimatedTokens(_ v: Vote, _ item: Item, rubric: Rubric?) -> (prompt: Int, completion: Int)? {
+        guard let rubric, v.usage == nil else { return nil }
+        let messages = Prompting.messages(rubric: rubric, item: item, order: v.order)
+        let prompt = messages.reduce(0) { $0 + $1.content.utf8.count } / 4 + 8 * messages.count
+        return (prompt, (v.raw ?? "").utf8.count / 4 + 1)
     }
 
     /// Replays one policy with every recorded judge (panel order): what a live run of that policy would do.
@@ -349,13 +368,30 @@ public struct PanelPlan: Sendable {
         if basis == "calls" {
             notes.append("some votes carry neither cost_usd nor usage with a --panel price: the cost axis is calls per item")
         }
+        let priced = Set((options.panel?.judges ?? []).filter { $0.price != nil }.map(\.name))
+        var estimated = 0
+        if options.rubric != nil {
+            for perItem in rec.asked {
+                for judge in perItem {
+                    let votes: [Vote] = (judge.ab ?? []) + (judge.ba ?? [])
+                    estimated += votes.filter { v in
+                        v.usage == nil && (v.costUSD == nil || v.cached == true) && priced.contains(v.judge)
+                    }.count
+                }
+            }
+        }
+        if estimated > 0 {
+            notes.append(
+                "\(estimated) votes carry no token usage: their cost is estimated from the rubric's prompt and the recorded reply (~4 characters a token)")
+        }
         if !everyCI { notes.append("bootstrap CIs for the frontier and the recommendation only (\(candidates.count) candidates)") }
         return Report(
             nItems: items.count, nLabelled: labels.filter { $0?.preference != nil }.count, judges: rec.judges, swap: rec.swap,
             aggregate: options.aggregate, flip: options.flip, search: search, costBasis: basis,
             resampling: options.clusterKey.map { "cluster:\($0)" } ?? "item", bootstrapResamples: options.resamples,
             seed: options.seed, candidates: candidates, frontier: candidates.filter(\.pareto),
-            recommended: pick.map { candidates[$0] }, recommendation: why, notes: notes.isEmpty ? nil : notes)
+            recommended: pick.map { candidates[$0] }, recommendation: why, notes: notes.isEmpty ? nil : notes,
+            estimatedVotes: options.rubric == nil ? nil : estimated)
     }
 
     /// Greedy forward selection by full-panel accuracy: every single judge, then the path that adds, each step,
