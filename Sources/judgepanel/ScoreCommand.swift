@@ -34,8 +34,16 @@ struct ScoreCommand: AsyncParsableCommand {
             let job = try ScoreJob(
                 itemsPath: items, rubricPath: rubric, panelPath: panel, loader: try itemOptions.loader(), options: options,
                 analysis: MetaAnalysis.Options(seed: seed))
-            if cascade, job.panel.tiers == nil {
-                throw JudgePanelError.badInput("--cascade needs 'tiers:' in the panel file", file: panel)
+            if cascade, job.panel.tiers == nil || job.rubric.kind != .pairwise {
+                throw JudgePanelError.badInput("--cascade needs a pairwise rubric and 'tiers:' in the panel file", file: panel)
+            }
+            if adaptive, job.rubric.kind != .pairwise, job.panel.scoreStopping == nil || job.rubric.kind != .pointwise {
+                throw JudgePanelError.badInput(
+                    "--adaptive needs a pairwise rubric, or a pointwise one with 'adaptive: {thresholds: [..], tolerance: X}' in the panel file",
+                    file: panel)
+            }
+            if adaptive, job.rubric.kind == .pointwise, !PointwiseStoppingMethods.contains(job.analysis.aggregate) {
+                throw JudgePanelError.usage("--adaptive on a pointwise rubric pools with mean, median or weighted, not \(job.analysis.aggregate.rawValue)")
             }
             if dryRun {
                 printEstimate(job.estimate())
@@ -137,4 +145,7 @@ func printEstimate(_ e: ScoreJob.Estimate) {
 }
 
 extension AggregationMethod: ExpressibleByArgument {}
+
+/// The pooling methods adaptive pointwise runs support.
+let PointwiseStoppingMethods: Set<AggregationMethod> = [.mean, .median, .weighted]
 extension FlipPolicy: ExpressibleByArgument {}

@@ -168,6 +168,50 @@ struct AdaptiveTests {
     }
 }
 
+extension AdaptiveTests {
+    @Test("pointwise: stop when the remaining judges cannot cross a threshold or leave a tolerance (counted at the server)")
+    func pointwiseStopping() async throws {
+        var items: [Item] = []
+        var quality: [String: Double] = [:]
+        for i in 0..<60 {
+            let answer = "Answer \(i):" + String(repeating: " detail", count: i % 7)
+            quality[answer] = Double(1 + (i * 7) % 10)
+            items.append(Item(id: "p\(i)", prompt: "Question \(i)?", response: answer, label: .score(quality[answer]!)))
+        }
+        let oracle = qualityOracle(quality)
+        let judges: [String: FakeHandler] = Dictionary(uniqueKeysWithValues: fiveJudgeNames.enumerated().map { k, name in
+            (name, SimulatedJudge(quality: oracle, longer: 0.2 * Double(k), lengthThreshold: 20, seed: UInt64(k)).handler)
+        })
+        let server = try await startPanelFake(judges)
+        var panel = await fakePanel(server, judges: fiveJudgeNames, swap: false, aggregate: .mean)
+        let rubric = try loadRubric("pointwise-1to10")
+        func run(_ policy: CallPolicy, _ rule: ScoreStopping?) async throws -> (RunResult, Int) {
+            panel.scoreStopping = rule
+            var options = panelTestOptions
+            options.policy = policy
+            let before = await server.requestCount()
+            let r = try await PanelRunner(panel: panel, rubric: rubric, options: options).run(items: items)
+            return (r, await server.requestCount() - before)
+        }
+        let (full, fullRequests) = try await run(.full, nil)
+        #expect(fullRequests == attempts(full.votes))
+        for rule in [ScoreStopping(thresholds: [5.5]), ScoreStopping(tolerance: 2), ScoreStopping(thresholds: [3.5, 7.5], tolerance: 3)] {
+            let (adaptive, requests) = try await run(.adaptive, rule)
+            #expect(requests == attempts(adaptive.votes))
+            #expect(adaptive.votes.count < full.votes.count, "\(rule)")
+            for (a, f) in zip(adaptive.verdicts, full.verdicts) {
+                let (x, y) = (try #require(a.score), try #require(f.score))
+                for t in rule.thresholds { #expect((x >= t) == (y >= t), "\(a.item) \(t)") }
+                if let tol = rule.tolerance { #expect(abs(x - y) <= tol + 1e-9, "\(a.item)") }
+            }
+        }
+        // Without `adaptive:` in the panel a pointwise run makes every call.
+        let (same, _) = try await run(.adaptive, nil)
+        #expect(same.votes.count == full.votes.count)
+        await server.stop()
+    }
+}
+
 /// Five simulated judges of planted, different accuracy: an oracle, two position-biased, two length-biased.
 let fiveJudgeNames = ["j1", "j2", "j3", "j4", "j5"]
 

@@ -200,11 +200,14 @@ struct PlanCascadeTests {
         #expect(p.tiers == [["a", "b"], ["c"]])
         #expect(p.escalate == EscalationRule(minShare: 0.9, onFlip: false))
         #expect(try Panel.parse(yaml: head, file: "p.yaml").tiers == nil)
+        let q = try Panel.parse(yaml: head + "adaptive: {thresholds: [5.5, 8], tolerance: 1}\n", file: "p.yaml")
+        #expect(q.scoreStopping == ScoreStopping(thresholds: [5.5, 8], tolerance: 1))
         for (bad, words, line) in [
             ("tiers: [[a, b], [x]]\n", "unknown judge 'x'", 6), ("tiers: [[a, b], [b, c]]\n", "more than one tier", 6),
             ("tiers: [[a, b]]\n", "'c' is in no tier", 6), ("tiers: [a, b, c]\n", "non-empty list", 6),
             ("tiers: [[a], [b, c]]\nescalate: {min_share: 1.5}\n", "min_share", 7),
             ("tiers: [[a], [b, c]]\nescalate: {share: 0.5}\n", "unknown key 'share'", 7),
+            ("adaptive: {}\n", "thresholds", 6), ("adaptive: {thresholds: [x]}\n", "must be numbers", 6),
         ] {
             do {
                 _ = try Panel.parse(yaml: head + bad, file: "p.yaml")

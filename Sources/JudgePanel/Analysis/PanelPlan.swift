@@ -197,7 +197,7 @@ public struct PanelPlan: Sendable {
         let configs = Dictionary((options.panel?.judges ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let weightByName = Dictionary(uniqueKeysWithValues: names.map { ($0, configs[$0]?.weight ?? 1) })
         let weights = names.map { options.aggregate == .weighted ? weightByName[$0]! : 1 }
-        let scheduler: (any PairwiseScheduler)?
+        let scheduler: (any CallScheduler)?
         switch policy {
         case .full: scheduler = nil
         case .adaptive: scheduler = AdaptiveStopping(weights: weights, swap: rec.swap, flip: options.flip)

@@ -166,6 +166,8 @@ public struct Panel: Sendable, Hashable {
     public var tiers: [[String]]? = nil
     /// When a cascade tier escalates an item, from `escalate:`.
     public var escalate = EscalationRule()
+    /// When adaptive pointwise runs stop, from `adaptive:`; nil runs pointwise rubrics with the full panel.
+    public var scoreStopping: ScoreStopping? = nil
 
     public init(
         judges: [JudgeConfig], aggregate: AggregationMethod = .majority, swap: Bool = true, flip: FlipPolicy = .tie,
@@ -200,7 +202,7 @@ public struct Panel: Sendable, Hashable {
     ]
 
     static func parse(map: YAMLMap, environment: [String: String]) throws -> Panel {
-        try map.rejectUnknown(["version", "judges", "aggregate", "swap", "flip", "tiers", "escalate"], context: "panel")
+        try map.rejectUnknown(["version", "judges", "aggregate", "swap", "flip", "tiers", "escalate", "adaptive"], context: "panel")
         let version = try map.int("version") ?? 1
         guard version >= 1, version <= supportedVersion else {
             throw map.error(

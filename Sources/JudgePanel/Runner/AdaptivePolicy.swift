@@ -8,7 +8,8 @@ public enum CallPolicy: String, Sendable, Hashable, Codable, CaseIterable {
     /// Every judge, every order, every sample.
     case full
     /// Pairwise: judges one at a time in panel order until no remaining answer can change the strict majority
-    /// (``AdaptiveRunner``); other rubric kinds run the full panel.
+    /// (``AdaptiveRunner``). Pointwise: judges one at a time until the remaining ones cannot move the pooled
+    /// score across a threshold or beyond a tolerance (``ScoreStopping``). Checklist rubrics run the full panel.
     case adaptive
     /// Pairwise: the panel's tiers in order, escalating an item only while its tier is undecided
     /// (``CascadeRule``).
@@ -26,17 +27,18 @@ struct AskedJudge: Sendable {
     }
 }
 
-/// A pairwise call scheduler as a pure state machine: given what has been asked of an item so far, the next
-/// calls to make (each a judge and an order, all its samples), or none when the item is decided. The live run
+/// A call scheduler as a pure state machine: given what has been asked of an item so far, the next calls to make
+/// (each a judge and an order, all its samples; for pointwise rubrics `.ab` stands for the judge's calls), or none
+/// when the item is decided. The live run
 /// (``PanelRunner``) and the offline replay (``PanelPlan``) drive the same scheduler, so a replay over recorded
 /// votes makes exactly the calls and verdicts a live run makes.
-protocol PairwiseScheduler: Sendable {
+protocol CallScheduler: Sendable {
     func next(_ asked: [AskedJudge]) -> [(judge: Int, order: Order)]
     /// The judges whose verdicts make the item's verdict once scheduling is done; nil for every judge heard.
     func aggregated(_ asked: [AskedJudge]) -> [Int]?
 }
 
-extension PairwiseScheduler {
+extension CallScheduler {
     func aggregated(_ asked: [AskedJudge]) -> [Int]? { nil }
 }
 
@@ -48,7 +50,7 @@ struct ScheduledItem: Sendable {
 }
 
 /// The adaptive stopping rule of ``AdaptiveRunner`` as a scheduler: one call at a time.
-struct AdaptiveStopping: PairwiseScheduler {
+struct AdaptiveStopping: CallScheduler {
     /// Per judge (panel order): its weight in the majority (1 unless the method is `weighted`).
     var weights: [Double]
     var swap: Bool
@@ -93,26 +95,89 @@ struct AdaptiveStopping: PairwiseScheduler {
 }
 
 extension CallPolicy {
-    /// The pairwise scheduler of this policy for a panel, or nil when the policy runs the full panel.
-    func scheduler(panel: Panel, method: AggregationMethod, flip: FlipPolicy) -> (any PairwiseScheduler)? {
-        switch self {
-        case .full: nil
-        case .adaptive: AdaptiveStopping(panel: panel, method: method, flip: flip)
-        case .cascade: CascadeRule(panel: panel, method: method, flip: flip)
+    /// The scheduler of this policy for a panel and rubric, or nil when the run makes every call.
+    func scheduler(panel: Panel, rubric: Rubric, method: AggregationMethod, flip: FlipPolicy) -> (any CallScheduler)? {
+        switch (self, rubric.kind) {
+        case (.full, _): nil
+        case (.adaptive, .pairwise): AdaptiveStopping(panel: panel, method: method, flip: flip)
+        case (.cascade, .pairwise): CascadeRule(panel: panel, method: method, flip: flip)
+        case (.adaptive, .pointwise): PointwiseStopping(panel: panel, rubric: rubric, method: method)
+        default: nil
         }
+    }
+}
+
+/// `adaptive:` in the panel file: when an adaptive *pointwise* run stops asking judges about an item.
+public struct ScoreStopping: Sendable, Hashable, Codable {
+    /// Decision thresholds: stop once the remaining judges cannot move the pooled score across any of them
+    /// (the side of each, `score >= t`, is then the full panel's).
+    public var thresholds: [Double]
+    /// Stop once the remaining judges cannot move the pooled score by more than this (the reported score is
+    /// then within `tolerance` of the full panel's). With thresholds too, both must hold.
+    public var tolerance: Double?
+
+    /// Creates a rule; give thresholds, a tolerance, or both.
+    public init(thresholds: [Double] = [], tolerance: Double? = nil) {
+        self.thresholds = thresholds
+        self.tolerance = tolerance
+    }
+}
+
+/// The pointwise stopping rule: judges one at a time in panel order; after each, the pooled score is bounded by
+/// pooling the judges heard with every remaining judge at the scale's minimum, and at its maximum (`mean`,
+/// `weighted` and `median` pooling only move monotonically with each score, and a remaining judge that abstains
+/// keeps the pool inside those bounds too). The item stops when the bounds sit on one side of every threshold
+/// and no further apart than the tolerance.
+struct PointwiseStopping: CallScheduler {
+    var names: [String]
+    var aggregator: Aggregator
+    var low: Double
+    var high: Double
+    var rule: ScoreStopping
+    var tieMargin: Double
+
+    init?(panel: Panel, rubric: Rubric, method: AggregationMethod) {
+        guard let rule = panel.scoreStopping, let scale = rubric.scale, Self.methods.contains(method) else { return nil }
+        names = panel.judges.map(\.name)
+        aggregator = Aggregator(method: method, weights: Dictionary(uniqueKeysWithValues: panel.judges.map { ($0.name, $0.weight) }))
+        low = Double(scale.min)
+        high = Double(scale.max)
+        self.rule = rule
+        tieMargin = rubric.checklist?.tieMargin ?? 0.05
+    }
+
+    /// The pooling methods the bounds hold for.
+    static let methods: Set<AggregationMethod> = [.mean, .median, .weighted]
+
+    func next(_ asked: [AskedJudge]) -> [(judge: Int, order: Order)] {
+        guard let unasked = asked.indices.first(where: { asked[$0].ab == nil }) else { return [] }
+        let heard = asked.indices.filter { asked[$0].ab != nil }.map { j in
+            (name: names[j], verdict: Reconcile.judge(asked[j].ab!, kind: .pointwise, flip: .tie, tieMargin: tieMargin))
+        }
+        guard heard.contains(where: { $0.verdict.score != nil }) else { return [(unasked, .ab)] }
+        let rest = asked.indices.filter { asked[$0].ab == nil }
+        func pooled(_ x: Double) -> Double? {
+            aggregator.aggregate(
+                item: "", judges: heard + rest.map { (names[$0], JudgeVerdict(score: x)) }, kind: .pointwise
+            ).score
+        }
+        guard let lo = pooled(low), let hi = pooled(high) else { return [(unasked, .ab)] }
+        let sided = rule.thresholds.allSatisfy { t in lo >= t || hi < t }
+        let tight = rule.tolerance.map { hi - lo <= $0 + 1e-12 } ?? true
+        return sided && tight ? [] : [(unasked, .ab)]
     }
 }
 
 extension PanelRunner {
     /// The votes of one item under a scheduling policy, in plan order: each scheduled call is taken from the
     /// resumed journal when finished there, else executed (cache, retries, journal) like the full panel's calls.
-    /// Nil when the policy is `full` or the rubric is not pairwise (the caller then makes every call).
+    /// Nil when the policy has no scheduler for the rubric (the caller then makes every call).
     func scheduledVotes(
         index: Int, item: Item, runtimes: [JudgeRuntime], executor: CallExecutor, journal: VoteJournal?,
         completed: [String: Vote]
     ) async throws -> ScheduledItem? {
-        guard rubric.kind == .pairwise,
-            let scheduler = options.policy.scheduler(panel: panel, method: options.aggregate ?? panel.aggregate, flip: flip)
+        guard let scheduler = options.policy.scheduler(
+            panel: panel, rubric: rubric, method: options.aggregate ?? panel.aggregate, flip: flip)
         else { return nil }
         let calls = Call.plan(itemIndex: index, item: item, rubric: rubric, panel: panel)
         let checklist = options.checklists[item.id]
@@ -120,7 +185,7 @@ extension PanelRunner {
         while true {
             let batch = scheduler.next(asked)
             if batch.isEmpty { break }
-            let wanted = batch.flatMap { b in calls.filter { $0.judge == b.judge && $0.order == b.order } }
+            let wanted = batch.flatMap { b in calls.filter { $0.judge == b.judge && ($0.order ?? .ab) == b.order } }
             var got = [Vote?](repeating: nil, count: wanted.count)
             try await withThrowingTaskGroup(of: (Int, Vote).self) { group in
                 for (n, call) in wanted.enumerated() {
@@ -138,13 +203,13 @@ extension PanelRunner {
                 for try await (n, v) in group { got[n] = v }
             }
             for b in batch {
-                let mine = zip(wanted, got).filter { $0.0.judge == b.judge && $0.0.order == b.order }.map { $0.1! }
+                let mine = zip(wanted, got).filter { $0.0.judge == b.judge && ($0.0.order ?? .ab) == b.order }.map { $0.1! }
                 asked[b.judge][b.order] = mine
             }
         }
         // Plan order (judge, order, sample), as the full panel writes its votes.
         let votes = calls.compactMap { call in
-            asked[call.judge][call.order ?? .ab]?.first { $0.sample == call.sample }
+            asked[call.judge][call.order ?? .ab]?.first { $0.sample == call.sample && $0.side == call.side }
         }
         return ScheduledItem(votes: votes, aggregated: scheduler.aggregated(asked))
     }

@@ -25,7 +25,7 @@ public struct EscalationRule: Sendable, Hashable, Codable {
 /// A cascade: the tiers (judge indices, panel order within a tier) are asked one at a time, every judge of a
 /// tier with all its calls at once; an item stops at the first tier that is sure of it (``EscalationRule``),
 /// and the last tier always decides. The item's verdict is the deciding tier's aggregate.
-struct CascadeRule: PairwiseScheduler {
+struct CascadeRule: CallScheduler {
     var tiers: [[Int]]
     /// Per judge (panel order).
     var weights: [Double]
@@ -102,7 +102,7 @@ struct CascadeRule: PairwiseScheduler {
 }
 
 extension Panel {
-    /// Parses `tiers:` and `escalate:` of a panel file into `panel` (names checked against its judges).
+    /// Parses `tiers:`, `escalate:` and `adaptive:` of a panel file into `panel` (names checked against its judges).
     static func parseCascade(map: YAMLMap, into panel: inout Panel) throws {
         if let nodes = try map.sequence("tiers") {
             let names = Set(panel.judges.map(\.name))
@@ -133,6 +133,27 @@ extension Panel {
                 throw map.error("tiers", "judge '\(missing.name)' is in no tier (every judge belongs to exactly one)")
             }
             panel.tiers = tiers
+        }
+        if let a = try map.map("adaptive") {
+            try a.rejectUnknown(["thresholds", "tolerance"], context: "adaptive")
+            var rule = ScoreStopping()
+            if let node = a.node("thresholds") {
+                let values = node.sequence.map { Array($0) } ?? [node]
+                rule.thresholds = try values.map { v in
+                    guard let x = v.float ?? v.int.map(Double.init) else {
+                        throw JudgePanelError.badInput("adaptive thresholds must be numbers", file: map.file, line: v.mark?.line)
+                    }
+                    return x
+                }
+            }
+            if let t = try a.double("tolerance") {
+                guard t >= 0 else { throw a.error("tolerance", "tolerance must be at least 0") }
+                rule.tolerance = t
+            }
+            guard !rule.thresholds.isEmpty || rule.tolerance != nil else {
+                throw map.error("adaptive", "adaptive needs thresholds: [..] and/or tolerance: X")
+            }
+            panel.scoreStopping = rule
         }
         if let e = try map.map("escalate") {
             try e.rejectUnknown(["min_share", "on_flip"], context: "escalate")
