@@ -37,6 +37,9 @@ struct ScoreCommand: AsyncParsableCommand {
             if cascade, job.panel.tiers == nil || job.rubric.kind != .pairwise {
                 throw JudgePanelError.badInput("--cascade needs a pairwise rubric and 'tiers:' in the panel file", file: panel)
             }
+            if cascade, job.analysis.aggregate == .dawidSkene {
+                throw JudgePanelError.usage("--cascade gives each item its deciding tier's verdict; dawid-skene pools every judge (use majority or weighted)")
+            }
             if adaptive, job.rubric.kind != .pairwise, job.panel.scoreStopping == nil || job.rubric.kind != .pointwise {
                 throw JudgePanelError.badInput(
                     "--adaptive needs a pairwise rubric, or a pointwise one with 'adaptive: {thresholds: [..], tolerance: X}' in the panel file",
