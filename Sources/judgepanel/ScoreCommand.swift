@@ -40,13 +40,13 @@ struct ScoreCommand: AsyncParsableCommand {
             if cascade, job.analysis.aggregate == .dawidSkene {
                 throw JudgePanelError.usage("--cascade gives each item its deciding tier's verdict; dawid-skene pools every judge (use majority or weighted)")
             }
-            if adaptive, job.rubric.kind != .pairwise, job.panel.scoreStopping == nil || job.rubric.kind != .pointwise {
+            if adaptive, job.rubric.kind != .pairwise, job.panel.scoreStopping == nil {
                 throw JudgePanelError.badInput(
-                    "--adaptive needs a pairwise rubric, or a pointwise one with 'adaptive: {thresholds: [..], tolerance: X}' in the panel file",
+                    "--adaptive needs a pairwise rubric, or 'adaptive: {thresholds: [..], tolerance: X}' in the panel file for a \(job.rubric.kind.rawValue) one",
                     file: panel)
             }
-            if adaptive, job.rubric.kind == .pointwise, !PointwiseStoppingMethods.contains(job.analysis.aggregate) {
-                throw JudgePanelError.usage("--adaptive on a pointwise rubric pools with mean, median or weighted, not \(job.analysis.aggregate.rawValue)")
+            if adaptive, job.rubric.kind != .pairwise, !PointwiseStoppingMethods.contains(job.analysis.aggregate) {
+                throw JudgePanelError.usage("--adaptive on a \(job.rubric.kind.rawValue) rubric pools with mean, median or weighted, not \(job.analysis.aggregate.rawValue)")
             }
             if dryRun {
                 printEstimate(job.estimate())

@@ -212,6 +212,49 @@ extension AdaptiveTests {
     }
 }
 
+extension AdaptiveTests {
+    @Test("checklist: the pooled YES share stops like a pointwise score; pairwise checklist items ask everyone")
+    func checklistStopping() async throws {
+        // Every judge answers every question YES for a GOOD response; for a BAD one, only the first question (the
+        // last judge: the first four).
+        func judge(_ k: Int) -> FakeHandler {
+            { r in
+                let good = r.lastUserText.contains("GOOD")
+                return .text((1...5).map { "\($0). \(good || $0 <= (k == 4 ? 4 : 1) ? "YES" : "NO")" }.joined(separator: "\n"))
+            }
+        }
+        let server = try await startPanelFake(Dictionary(uniqueKeysWithValues: fiveJudgeNames.enumerated().map { ($1, judge($0)) }))
+        var panel = await fakePanel(server, judges: fiveJudgeNames, aggregate: .mean)
+        let rubric = try loadRubric("checklist-instruction-following")
+        let single = (0..<20).map { Item(id: "c\($0)", prompt: "Question \($0)?", response: $0 % 2 == 0 ? "GOOD \($0)" : "BAD \($0)") }
+        let pairs = (0..<4).map { Item(id: "pc\($0)", prompt: "Question \($0)?", responseA: "GOOD \($0)", responseB: "BAD \($0)") }
+        func run(_ policy: CallPolicy, _ items: [Item]) async throws -> (RunResult, Int) {
+            var options = panelTestOptions
+            options.policy = policy
+            let before = await server.requestCount()
+            let r = try await PanelRunner(panel: panel, rubric: rubric, options: options).run(items: items)
+            return (r, await server.requestCount() - before)
+        }
+        panel.scoreStopping = ScoreStopping(thresholds: [0.5])
+        let (full, _) = try await run(.full, single)
+        let (adaptive, requests) = try await run(.adaptive, single)
+        #expect(requests == attempts(adaptive.votes))
+        // GOOD: three judges at 1.0 fix the mean above 0.5 (at least 3/5); BAD: four at 0.2 fix it below (at most 1.8/5).
+        #expect(adaptive.votes.count == 70)
+        for (a, f) in zip(adaptive.verdicts, full.verdicts) {
+            let x: Double = try #require(a.score)
+            let y: Double = try #require(f.score)
+            let sameSide = (x >= 0.5) == (y >= 0.5)
+            #expect(sameSide, "\(a.item)")
+        }
+        let (pairFull, _) = try await run(.full, pairs)
+        let (pairAdaptive, _) = try await run(.adaptive, pairs)
+        #expect(pairAdaptive.votes.count == pairFull.votes.count)
+        #expect(pairAdaptive.verdicts.map(\.verdict) == pairFull.verdicts.map(\.verdict))
+        await server.stop()
+    }
+}
+
 /// Five simulated judges of planted, different accuracy: an oracle, two position-biased, two length-biased.
 let fiveJudgeNames = ["j1", "j2", "j3", "j4", "j5"]
 

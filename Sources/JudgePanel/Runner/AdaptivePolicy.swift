@@ -8,8 +8,9 @@ public enum CallPolicy: String, Sendable, Hashable, Codable, CaseIterable {
     /// Every judge, every order, every sample.
     case full
     /// Pairwise: judges one at a time in panel order until no remaining answer can change the strict majority
-    /// (``AdaptiveRunner``). Pointwise: judges one at a time until the remaining ones cannot move the pooled
-    /// score across a threshold or beyond a tolerance (``ScoreStopping``). Checklist rubrics run the full panel.
+    /// (``AdaptiveRunner``). Pointwise, and checklist items with one response (the share of YES answers):
+    /// judges one at a time until the remaining ones cannot move the pooled score across a threshold or beyond a
+    /// tolerance (``ScoreStopping``).
     case adaptive
     /// Pairwise: the panel's tiers in order, escalating an item only while its tier is undecided
     /// (``CascadeRule``).
@@ -101,13 +102,14 @@ extension CallPolicy {
         case (.full, _): nil
         case (.adaptive, .pairwise): AdaptiveStopping(panel: panel, method: method, flip: flip)
         case (.cascade, .pairwise): CascadeRule(panel: panel, method: method, flip: flip)
-        case (.adaptive, .pointwise): PointwiseStopping(panel: panel, rubric: rubric, method: method)
+        case (.adaptive, .pointwise), (.adaptive, .checklist): PointwiseStopping(panel: panel, rubric: rubric, method: method)
         default: nil
         }
     }
 }
 
-/// `adaptive:` in the panel file: when an adaptive *pointwise* run stops asking judges about an item.
+/// `adaptive:` in the panel file: when an adaptive *pointwise* or *checklist* run stops asking judges about an
+/// item (checklist scores are the share of YES answers, in [0, 1]).
 public struct ScoreStopping: Sendable, Hashable, Codable {
     /// Decision thresholds: stop once the remaining judges cannot move the pooled score across any of them
     /// (the side of each, `score >= t`, is then the full panel's).
@@ -127,8 +129,10 @@ public struct ScoreStopping: Sendable, Hashable, Codable {
 /// pooling the judges heard with every remaining judge at the scale's minimum, and at its maximum (`mean`,
 /// `weighted` and `median` pooling only move monotonically with each score, and a remaining judge that abstains
 /// keeps the pool inside those bounds too). The item stops when the bounds sit on one side of every threshold
-/// and no further apart than the tolerance.
+/// and no further apart than the tolerance. Checklist items score in [0, 1]; a pairwise checklist item (both
+/// responses graded) has a preference, not a pooled score, and runs the full panel.
 struct PointwiseStopping: CallScheduler {
+    var kind: JudgingProtocol
     var names: [String]
     var aggregator: Aggregator
     var low: Double
@@ -137,11 +141,16 @@ struct PointwiseStopping: CallScheduler {
     var tieMargin: Double
 
     init?(panel: Panel, rubric: Rubric, method: AggregationMethod) {
-        guard let rule = panel.scoreStopping, let scale = rubric.scale, Self.methods.contains(method) else { return nil }
+        guard let rule = panel.scoreStopping, Self.methods.contains(method) else { return nil }
+        if rubric.kind == .checklist {
+            (low, high) = (0, 1)
+        } else {
+            guard let scale = rubric.scale else { return nil }
+            (low, high) = (Double(scale.min), Double(scale.max))
+        }
+        kind = rubric.kind
         names = panel.judges.map(\.name)
         aggregator = Aggregator(method: method, weights: Dictionary(uniqueKeysWithValues: panel.judges.map { ($0.name, $0.weight) }))
-        low = Double(scale.min)
-        high = Double(scale.max)
         self.rule = rule
         tieMargin = rubric.checklist?.tieMargin ?? 0.05
     }
@@ -152,13 +161,15 @@ struct PointwiseStopping: CallScheduler {
     func next(_ asked: [AskedJudge]) -> [(judge: Int, order: Order)] {
         guard let unasked = asked.indices.first(where: { asked[$0].ab == nil }) else { return [] }
         let heard = asked.indices.filter { asked[$0].ab != nil }.map { j in
-            (name: names[j], verdict: Reconcile.judge(asked[j].ab!, kind: .pointwise, flip: .tie, tieMargin: tieMargin))
+            (name: names[j], verdict: Reconcile.judge(asked[j].ab!, kind: kind, flip: .tie, tieMargin: tieMargin))
         }
+        // A pairwise checklist item pools preferences: no score bounds, every judge is asked.
+        guard !heard.contains(where: { $0.verdict.verdict != nil }) else { return [(unasked, .ab)] }
         guard heard.contains(where: { $0.verdict.score != nil }) else { return [(unasked, .ab)] }
         let rest = asked.indices.filter { asked[$0].ab == nil }
         func pooled(_ x: Double) -> Double? {
             aggregator.aggregate(
-                item: "", judges: heard + rest.map { (names[$0], JudgeVerdict(score: x)) }, kind: .pointwise
+                item: "", judges: heard + rest.map { (names[$0], JudgeVerdict(score: x)) }, kind: kind
             ).score
         }
         guard let lo = pooled(low), let hi = pooled(high) else { return [(unasked, .ab)] }
