@@ -186,6 +186,36 @@ struct PlanCascadeTests {
         #expect(outcome.report.panel?.accuracy?.value == Double(hits) / 50)
     }
 
+    @Test("cascade escalation by probability margin where judges return log-probabilities")
+    func cascadeMargin() async throws {
+        let (items, quality) = syntheticPairwise(30, seed: 8)
+        let oracle = qualityOracle(quality)
+        // Two agreeing, consistent judges in tier 1: only the margin can escalate them.
+        let server = try await startPanelFake([
+            "c1": SimulatedJudge(quality: oracle, seed: 1).handler, "c2": SimulatedJudge(quality: oracle, seed: 2).handler,
+            "big": SimulatedJudge(quality: oracle, seed: 3).handler,
+        ])
+        var panel = await fakePanel(server, judges: ["c1", "c2", "big"])
+        for j in panel.judges.indices { panel.judges[j].topLogprobs = 5 }
+        panel.tiers = [["c1", "c2"], ["big"]]
+        let rubric = try loadRubric("pairwise-mtbench")
+        func tier2Items(_ margin: Double?) async throws -> Int {
+            panel.escalate = EscalationRule(minMargin: margin)
+            var options = panelTestOptions
+            options.policy = .cascade
+            let r = try await PanelRunner(panel: panel, rubric: rubric, options: options).run(items: items)
+            #expect(r.votes.filter { $0.judge == "c1" }.allSatisfy { $0.probs != nil })
+            return r.results.filter { $0.votes.contains { $0.judge == "big" } }.count
+        }
+        // The simulated judge puts 0.9 on its label: margins are 0.9 − (share of 0.1) for A/B and 0 for ties.
+        let ties = items.filter { $0.label?.preference == .tie }.count
+        #expect(ties > 0)
+        #expect(try await tier2Items(nil) == 0)          // agreeing, consistent judges: sure without a margin rule
+        #expect(try await tier2Items(0.5) == ties)       // ties have no margin: escalated; A/B kept
+        #expect(try await tier2Items(0.99) == items.count)
+        await server.stop()
+    }
+
     @Test("tiers: and escalate: in the panel file; bad tiers name file and line")
     func parseTiers() throws {
         let head = """

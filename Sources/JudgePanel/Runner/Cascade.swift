@@ -9,16 +9,21 @@ public struct EscalationRule: Sendable, Hashable, Codable {
     public var minShare: Double
     /// Escalate when any judge of the tier gave different verdicts in the two orders.
     public var onFlip: Bool
+    /// Escalate when a judge's probability margin |P(A) − P(B)| (from log-probabilities, averaged over its votes
+    /// that carry them) is below this; judges without probabilities are held to the other criteria only.
+    public var minMargin: Double?
 
     /// Creates a rule; the defaults escalate split and order-flipped tiers.
-    public init(minShare: Double = 0.75, onFlip: Bool = true) {
+    public init(minShare: Double = 0.75, onFlip: Bool = true, minMargin: Double? = nil) {
         self.minShare = minShare
         self.onFlip = onFlip
+        self.minMargin = minMargin
     }
 
     enum CodingKeys: String, CodingKey {
         case minShare = "min_share"
         case onFlip = "on_flip"
+        case minMargin = "min_margin"
     }
 }
 
@@ -83,6 +88,7 @@ struct CascadeRule: CallScheduler {
         for j in tier {
             let votes = (asked[j].ab ?? []) + (asked[j].ba ?? [])
             if rule.onFlip, swap, Self.flipped(ab: asked[j].ab ?? [], ba: asked[j].ba ?? []) { return false }
+            if let m = rule.minMargin, let margin = Self.margin(votes), margin < m - 1e-12 { return false }
             total += weights[j]
             if let v = Reconcile.judge(votes, kind: .pairwise, flip: flip).verdict { tally[v, default: 0] += weights[j] }
         }
@@ -90,6 +96,13 @@ struct CascadeRule: CallScheduler {
         // A tied lead is a split tier.
         guard tally.values.filter({ $0 == top }).count == 1 else { return false }
         return top / total >= rule.minShare - 1e-12
+    }
+
+    /// |P(A) − P(B)| averaged over the votes that carry probabilities; nil when none does.
+    static func margin(_ votes: [Vote]) -> Double? {
+        let probs = votes.compactMap(\.probs)
+        guard !probs.isEmpty else { return nil }
+        return probs.map { abs(($0["A"] ?? 0) - ($0["B"] ?? 0)) }.reduce(0, +) / Double(probs.count)
     }
 
     /// A judge whose two orders (each the majority of its samples) name different winners.
@@ -156,13 +169,17 @@ extension Panel {
             panel.scoreStopping = rule
         }
         if let e = try map.map("escalate") {
-            try e.rejectUnknown(["min_share", "on_flip"], context: "escalate")
+            try e.rejectUnknown(["min_share", "on_flip", "min_margin"], context: "escalate")
             var rule = EscalationRule()
             if let s = try e.double("min_share") {
                 guard s > 0, s <= 1 else { throw e.error("min_share", "min_share must be in (0, 1]") }
                 rule.minShare = s
             }
             if let f = try e.bool("on_flip") { rule.onFlip = f }
+            if let m = try e.double("min_margin") {
+                guard m >= 0, m <= 1 else { throw e.error("min_margin", "min_margin must be in [0, 1]") }
+                rule.minMargin = m
+            }
             panel.escalate = rule
         }
     }
