@@ -16,7 +16,7 @@ extension HTMLCharts {
     static func scatter(
         _ points: [ScatterPoint], line: [ScatterPoint], xLabel: String, yLabel: String, legend: [(String, String)], label: String
     ) -> String {
-        let left = 64.0, plotW = 620.0, right = 190.0, top = 16.0, plotH = 340.0, bottom = 48.0
+        let left = 84.0, plotW = 620.0, right = 190.0, top = 16.0, plotH = 340.0, bottom = 48.0
         let width = left + plotW + right, height = top + plotH + bottom
         let xs = points.map(\.x), ys = points.map(\.y)
         var (x0, x1) = (xs.min() ?? 0, xs.max() ?? 1)
