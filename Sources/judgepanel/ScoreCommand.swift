@@ -29,25 +29,16 @@ struct ScoreCommand: AsyncParsableCommand {
             var options = RunOptions(cache: cacheOptions.cache, aggregate: aggregate, flip: flip)
             if adaptive && cascade { throw JudgePanelError.usage("--adaptive and --cascade are exclusive") }
             options.policy = adaptive ? .adaptive : (cascade ? .cascade : .full)
+            if options.policy != .full {
+                // Before anything is sent (checklist generation included).
+                try checkPolicy(
+                    options.policy, rubric: Rubric.load(path: rubric), panel: Panel.load(path: panel, environment: options.environment))
+            }
             if let checklists { options.checklists = try ChecklistStore.load(path: checklists) }
             let generation = try await prepareChecklists(&options)
             let job = try ScoreJob(
                 itemsPath: items, rubricPath: rubric, panelPath: panel, loader: try itemOptions.loader(), options: options,
                 analysis: MetaAnalysis.Options(seed: seed))
-            if cascade, job.panel.tiers == nil || job.rubric.kind != .pairwise {
-                throw JudgePanelError.badInput("--cascade needs a pairwise rubric and 'tiers:' in the panel file", file: panel)
-            }
-            if cascade, job.analysis.aggregate == .dawidSkene {
-                throw JudgePanelError.usage("--cascade gives each item its deciding tier's verdict; dawid-skene pools every judge (use majority or weighted)")
-            }
-            if adaptive, job.rubric.kind != .pairwise, job.panel.scoreStopping == nil {
-                throw JudgePanelError.badInput(
-                    "--adaptive needs a pairwise rubric, or 'adaptive: {thresholds: [..], tolerance: X}' in the panel file for a \(job.rubric.kind.rawValue) one",
-                    file: panel)
-            }
-            if adaptive, job.rubric.kind != .pairwise, !PointwiseStoppingMethods.contains(job.analysis.aggregate) {
-                throw JudgePanelError.usage("--adaptive on a \(job.rubric.kind.rawValue) rubric pools with mean, median or weighted, not \(job.analysis.aggregate.rawValue)")
-            }
             if dryRun {
                 printEstimate(job.estimate())
                 return
@@ -91,6 +82,32 @@ struct ScoreCommand: AsyncParsableCommand {
 }
 
 extension ScoreCommand {
+    /// `--adaptive` and `--cascade` need a rubric and panel file they can schedule.
+    func checkPolicy(_ policy: CallPolicy, rubric r: Rubric, panel p: Panel) throws {
+        let method = aggregate ?? p.aggregate
+        switch policy {
+        case .cascade:
+            if p.tiers == nil || r.kind != .pairwise {
+                throw JudgePanelError.badInput("--cascade needs a pairwise rubric and 'tiers:' in the panel file", file: panel)
+            }
+            if method == .dawidSkene {
+                throw JudgePanelError.usage(
+                    "--cascade gives each item its deciding tier's verdict; dawid-skene pools every judge (use majority or weighted)")
+            }
+        case .adaptive where r.kind != .pairwise:
+            if p.scoreStopping == nil {
+                throw JudgePanelError.badInput(
+                    "--adaptive needs a pairwise rubric, or 'adaptive: {thresholds: [..], tolerance: X}' in the panel file for a \(r.kind.rawValue) one",
+                    file: panel)
+            }
+            if !ScoreStopping.poolingMethods.contains(method) {
+                throw JudgePanelError.usage(
+                    "--adaptive on a \(r.kind.rawValue) rubric pools with mean, median or weighted, not \(method.rawValue)")
+            }
+        default: break
+        }
+    }
+
     var checklistsPath: String { URL(fileURLWithPath: out).appendingPathComponent("checklists.jsonl").path }
 
     /// TICK: for a `generate: true` rubric, a panel judge writes the checklist of every item that has none yet
@@ -149,6 +166,4 @@ func printEstimate(_ e: ScoreJob.Estimate) {
 
 extension AggregationMethod: ExpressibleByArgument {}
 
-/// The pooling methods adaptive pointwise runs support.
-let PointwiseStoppingMethods: Set<AggregationMethod> = [.mean, .median, .weighted]
 extension FlipPolicy: ExpressibleByArgument {}

@@ -216,6 +216,28 @@ struct PlanCascadeTests {
         await server.stop()
     }
 
+    @Test("score --cascade / --adaptive refuse a panel or rubric they cannot schedule: exit 2, nothing written")
+    func policyUsageErrors() async throws {
+        let dir = try tempDir("policy-usage")
+        let (items, _) = syntheticPairwise(3)
+        let itemsPath = try writePairwiseItems(items, dir)
+        let panelPath = dir.appendingPathComponent("panel.yaml").path
+        try "version: 1\njudges:\n  - {name: a, provider: openai, base_url: \"http://127.0.0.1:9/v1\", model: a}\n"
+            .write(toFile: panelPath, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("run").path
+        for (rubric, flag, words) in [
+            ("pairwise-mtbench", "--cascade", "needs a pairwise rubric and 'tiers:'"),
+            ("pointwise-1to10", "--adaptive", "'adaptive: {thresholds"),
+        ] {
+            let r = try await runJudgepanel(
+                ["score", itemsPath, "--rubric", "rubrics/\(rubric).yaml", "--panel", panelPath, "--out", out, flag],
+                env: ["OPENAI_API_KEY": "x"])
+            #expect(r.code == 2, "\(flag)")
+            #expect(r.err.contains(panelPath) && r.err.contains(words), "\(r.err)")
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+    }
+
     @Test("tiers: and escalate: in the panel file; bad tiers name file and line")
     func parseTiers() throws {
         let head = """

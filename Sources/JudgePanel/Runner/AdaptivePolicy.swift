@@ -123,6 +123,9 @@ public struct ScoreStopping: Sendable, Hashable, Codable {
         self.thresholds = thresholds
         self.tolerance = tolerance
     }
+
+    /// The pooling methods the rule's bounds hold for (others make every call).
+    public static let poolingMethods: Set<AggregationMethod> = [.mean, .median, .weighted]
 }
 
 /// The pointwise stopping rule: judges one at a time in panel order; after each, the pooled score is bounded by
@@ -141,7 +144,7 @@ struct PointwiseStopping: CallScheduler {
     var tieMargin: Double
 
     init?(panel: Panel, rubric: Rubric, method: AggregationMethod) {
-        guard let rule = panel.scoreStopping, Self.methods.contains(method) else { return nil }
+        guard let rule = panel.scoreStopping, ScoreStopping.poolingMethods.contains(method) else { return nil }
         if rubric.kind == .checklist {
             (low, high) = (0, 1)
         } else {
@@ -154,9 +157,6 @@ struct PointwiseStopping: CallScheduler {
         self.rule = rule
         tieMargin = rubric.checklist?.tieMargin ?? 0.05
     }
-
-    /// The pooling methods the bounds hold for.
-    static let methods: Set<AggregationMethod> = [.mean, .median, .weighted]
 
     func next(_ asked: [AskedJudge]) -> [(judge: Int, order: Order)] {
         guard let unasked = asked.indices.first(where: { asked[$0].ab == nil }) else { return [] }
