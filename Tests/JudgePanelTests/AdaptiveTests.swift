@@ -140,7 +140,9 @@ struct AdaptiveTests {
         options.policy = .adaptive
         let job = try ScoreJob(itemsPath: "items.jsonl", items: items, rubric: rubric, panel: panel, options: options)
         let dir = try tempDir("adaptive-resume")
-        let whole = try await job.run(outDir: dir.appendingPathComponent("whole").path)
+        let (whole, summary) = try await job.runAdaptive(outDir: dir.appendingPathComponent("whole").path)
+        #expect(summary == whole.report.adaptive)
+        #expect(summary.policy == .adaptive && summary.fullCalls == 40 * 10)
         let requests = await server.requestCount()
         let calls = whole.result.votes.count
         #expect(attempts(whole.result.votes) == requests)

@@ -256,9 +256,15 @@ extension ScoreJob {
     /// `score --adaptive`: ``run(outDir:resume:counters:)`` with the adaptive policy — only the calls the
     /// stopping rule needs are made, journaled and resumable like any run; `adaptive` in report.json says how
     /// many calls the full panel would have made.
-    public func runAdaptive(outDir: String, resume: Bool = false, counters: RunCounters? = nil) async throws -> Outcome {
+    public func runAdaptive(outDir: String, resume: Bool = false, counters: RunCounters? = nil) async throws -> (
+        outcome: Outcome, summary: AdaptiveSummary
+    ) {
         var job = self
         job.options.policy = .adaptive
-        return try await job.run(outDir: outDir, resume: resume, counters: counters)
+        let outcome = try await job.run(outDir: outDir, resume: resume, counters: counters)
+        guard let summary = outcome.report.adaptive else {
+            throw JudgePanelError.io("the adaptive run wrote no summary", file: outDir)
+        }
+        return (outcome, summary)
     }
 }
