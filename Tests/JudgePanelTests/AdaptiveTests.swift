@@ -143,6 +143,7 @@ struct AdaptiveTests {
         let (whole, summary) = try await job.runAdaptive(outDir: dir.appendingPathComponent("whole").path)
         #expect(summary == whole.report.adaptive)
         #expect(summary.policy == .adaptive && summary.fullCalls == 40 * 10)
+        #expect(whole.report.notes?.contains { $0.contains("count unasked items as abstentions") } == true)
         let requests = await server.requestCount()
         let calls = whole.result.votes.count
         #expect(attempts(whole.result.votes) == requests)

@@ -242,6 +242,12 @@ extension ScoreJob {
     /// run's verdicts (each item's deciding tier), which the votes alone do not tell.
     func applyPolicy(_ report: inout MetaReport, result: RunResult) {
         report.adaptive = policySummary(result)
+        if let s = report.adaptive, s.calls < s.fullCalls {
+            report.notes = (report.notes ?? []) + [
+                "\(s.policy?.rawValue ?? "adaptive") run: judges were asked only where the policy needed them, so per-judge rows "
+                    + "count unasked items as abstentions; compare judges on a full run's votes with `judgepanel plan`"
+            ]
+        }
         guard options.policy == .cascade, let old = report.panel else { return }
         let meta = MetaAnalysis(options: analysis)
         var p = meta.metrics(
