@@ -19,8 +19,10 @@ struct ScoreCommand: AsyncParsableCommand {
     @Option(help: "Override the flip policy (tie | abstain).") var flip: FlipPolicy?
     @Option(help: "Pre-written checklists per item (JSONL {item, questions}).") var checklists: String?
     @Option(help: "Bootstrap seed.") var seed: UInt64 = 0
-    @Flag(help: "Adaptive panel: stop calling judges once the majority is decided; compared with the full panel in report.json (adaptive).")
+    @Flag(help: "Adaptive panel (pairwise): only the calls the stopping rule needs to decide the majority; calls made vs the full panel's in report.json (adaptive). Compare with the full panel offline: judgepanel plan.")
     var adaptive = false
+    @Flag(help: "Cascade (pairwise): the panel file's tiers: in order, escalating an item only while its tier is split, flipped or below escalate.min_share.")
+    var cascade = false
     @OptionGroup var itemOptions: ItemOptions
     @OptionGroup var cacheOptions: CacheOptions
 
@@ -28,6 +30,13 @@ struct ScoreCommand: AsyncParsableCommand {
         try await runMapped {
             if resumeChanged && !resume { throw JudgePanelError.usage("--resume-changed needs --resume") }
             var options = RunOptions(cache: cacheOptions.cache, aggregate: aggregate, flip: flip)
+            if adaptive && cascade { throw JudgePanelError.usage("--adaptive and --cascade are exclusive") }
+            options.policy = adaptive ? .adaptive : (cascade ? .cascade : .full)
+            if options.policy != .full {
+                // Before anything is sent (checklist generation included).
+                try checkPolicy(
+                    options.policy, rubric: Rubric.load(path: rubric), panel: Panel.load(path: panel, environment: options.environment))
+            }
             if let checklists { options.checklists = try ChecklistStore.load(path: checklists) }
             var lock: RunLock?
             defer { lock?.release() }
@@ -49,10 +58,8 @@ struct ScoreCommand: AsyncParsableCommand {
             }
             let outcome: ScoreJob.Outcome
             do {
-                outcome = adaptive
-                    ? try await job.runAdaptive(outDir: out, resume: resume, resumeChanged: resumeChanged, counters: counters).outcome
-                    : try await job.run(
-                        outDir: out, resume: resume, resumeChanged: resumeChanged, counters: counters, retainResults: false)
+                outcome = try await job.run(
+                    outDir: out, resume: resume, resumeChanged: resumeChanged, counters: counters, retainResults: false)
             } catch {
                 progress.stop()
                 throw error
@@ -84,6 +91,32 @@ struct ScoreCommand: AsyncParsableCommand {
 }
 
 extension ScoreCommand {
+    /// `--adaptive` and `--cascade` need a rubric and panel file they can schedule.
+    func checkPolicy(_ policy: CallPolicy, rubric r: Rubric, panel p: Panel) throws {
+        let method = aggregate ?? p.aggregate
+        switch policy {
+        case .cascade:
+            if p.tiers == nil || r.kind != .pairwise {
+                throw JudgePanelError.badInput("--cascade needs a pairwise rubric and 'tiers:' in the panel file", file: panel)
+            }
+            if method == .dawidSkene {
+                throw JudgePanelError.usage(
+                    "--cascade gives each item its deciding tier's verdict; dawid-skene pools every judge (use majority or weighted)")
+            }
+        case .adaptive where r.kind != .pairwise:
+            if p.scoreStopping == nil {
+                throw JudgePanelError.badInput(
+                    "--adaptive needs a pairwise rubric, or 'adaptive: {thresholds: [..], tolerance: X}' in the panel file for a \(r.kind.rawValue) one",
+                    file: panel)
+            }
+            if !ScoreStopping.poolingMethods.contains(method) {
+                throw JudgePanelError.usage(
+                    "--adaptive on a \(r.kind.rawValue) rubric pools with mean, median or weighted, not \(method.rawValue)")
+            }
+        default: break
+        }
+    }
+
     var checklistsPath: String { URL(fileURLWithPath: out).appendingPathComponent("checklists.jsonl").path }
 
     /// TICK: for a `generate: true` rubric, a panel judge writes the checklist of every item that has none yet
@@ -145,4 +178,5 @@ func printEstimate(_ e: ScoreJob.Estimate) {
 }
 
 extension AggregationMethod: ExpressibleByArgument {}
+
 extension FlipPolicy: ExpressibleByArgument {}

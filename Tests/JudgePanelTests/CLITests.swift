@@ -2,6 +2,7 @@ import Foundation
 import JudgePanel
 import JudgePanelTesting
 import JudgeStats
+import Synchronization
 import Testing
 
 /// A `Process` for the built `judgepanel` binary (next to the test bundle, `.build/debug`, or `$JUDGEPANEL_BIN`).
@@ -22,6 +23,15 @@ func judgepanelProcess(_ args: [String], cwd: URL = panelTestRoot, env: [String:
     return p
 }
 
+/// Child processes start one at a time: concurrent `Process.run()` calls from parallel tests have crashed
+/// corelibs Foundation (a bad pointer in `memcpy` under `Process.run`); only the launch is serialized.
+private let processLaunch = Mutex(())
+
+/// Starts `p` under the launch lock.
+func launch(_ p: Process) throws {
+    try processLaunch.withLock { _ in try p.run() }
+}
+
 /// Runs the built `judgepanel` binary.
 func runJudgepanel(_ args: [String], cwd: URL = panelTestRoot, env: [String: String] = [:]) async throws -> (code: Int32, out: String, err: String) {
     let p = try judgepanelProcess(args, cwd: cwd, env: env)
@@ -31,7 +41,7 @@ func runJudgepanel(_ args: [String], cwd: URL = panelTestRoot, env: [String: Str
     _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
     p.standardOutput = try FileHandle(forWritingTo: outFile)
     p.standardError = try FileHandle(forWritingTo: errFile)
-    try p.run()
+    try launch(p)
     while p.isRunning { try await Task.sleep(for: .milliseconds(20)) }
     let out = (try? String(contentsOf: outFile, encoding: .utf8)) ?? ""
     let err = (try? String(contentsOf: errFile, encoding: .utf8)) ?? ""

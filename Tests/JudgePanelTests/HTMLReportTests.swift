@@ -115,7 +115,7 @@ func pythonHTMLProblems(_ html: String) throws -> String? {
     proc.arguments = ["-c", script, file.path]
     let pipe = Pipe()
     proc.standardOutput = pipe
-    try proc.run()
+    try launch(proc)
     let out = pipe.fileHandleForReading.readDataToEndOfFile()
     proc.waitUntilExit()
     return String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

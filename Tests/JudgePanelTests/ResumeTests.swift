@@ -99,7 +99,7 @@ func launchJudgepanel(_ args: [String], env: [String: String] = [:]) throws -> P
     let p = try judgepanelProcess(args, env: env)
     p.standardOutput = FileHandle.nullDevice
     p.standardError = FileHandle.nullDevice
-    try p.run()
+    try launch(p)
     return p
 }
 

@@ -177,6 +177,19 @@ public struct MetaAnalysis: Sendable {
         }
     }
 
+    /// Bootstrap cluster ids per item from the `meta` key (an item without it is its own cluster); nil without a key.
+    static func clusters(_ items: [Item], key: String?) -> [Int]? {
+        key.map { key in
+            var ids: [String: Int] = [:]
+            return items.map { item in
+                let v = item.meta[key]?.textValue ?? "\u{0}\(item.id)"
+                if let c = ids[v] { return c }
+                ids[v] = ids.count
+                return ids.count - 1
+            }
+        }
+    }
+
     func build(items: [Item], votes: [Vote]) -> MetaReport {
         let rec = reconcile(items: items, votes: votes)
         let itemIndex = Dictionary(items.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
@@ -220,15 +233,7 @@ public struct MetaAnalysis: Sendable {
     ) rethrows -> MetaReport {
         let labels = items.map(Self.consensus)
         let kind = Self.labelKind(items)
-        let clusters: [Int]? = options.clusterKey.map { key in
-            var ids: [String: Int] = [:]
-            return items.map { item in
-                let v = item.meta[key]?.textValue ?? "\u{0}\(item.id)"
-                if let c = ids[v] { return c }
-                ids[v] = ids.count
-                return ids.count - 1
-            }
-        }
+        let clusters = Self.clusters(items, key: options.clusterKey)
         var report = MetaReport(
             nItems: items.count, labelKind: kind, judges: [], panel: nil, human: nil, interJudge: nil,
             resampling: options.clusterKey.map { "cluster:\($0)" } ?? "item", bootstrapResamples: options.resamples,

@@ -185,6 +185,12 @@ public struct Panel: Sendable, Hashable {
     public var swap: Bool
     public var flip: FlipPolicy
     public var source: String?
+    /// Cascade tiers (judge names, cheapest first), from `tiers:`; nil when the panel has none.
+    public var tiers: [[String]]? = nil
+    /// When a cascade tier escalates an item, from `escalate:`.
+    public var escalate = EscalationRule()
+    /// When adaptive pointwise runs stop, from `adaptive:`; nil runs pointwise rubrics with the full panel.
+    public var scoreStopping: ScoreStopping? = nil
 
     public init(
         judges: [JudgeConfig], aggregate: AggregationMethod = .majority, swap: Bool = true, flip: FlipPolicy = .tie,
@@ -222,7 +228,7 @@ public struct Panel: Sendable, Hashable {
     ]
 
     static func parse(map: YAMLMap, environment: [String: String]) throws -> Panel {
-        try map.rejectUnknown(["version", "judges", "aggregate", "swap", "flip"], context: "panel")
+        try map.rejectUnknown(["version", "judges", "aggregate", "swap", "flip", "tiers", "escalate", "adaptive"], context: "panel")
         let version = try map.int("version") ?? 1
         guard version >= 1, version <= supportedVersion else {
             throw map.error(
@@ -311,8 +317,10 @@ public struct Panel: Sendable, Hashable {
         }
         let flipText = try map.string("flip") ?? "tie"
         guard let flip = FlipPolicy(rawValue: flipText) else { throw map.error("flip", "flip must be tie or abstain") }
-        return Panel(
+        var panel = Panel(
             judges: judges, aggregate: aggregate, swap: try map.bool("swap") ?? true, flip: flip, source: map.file)
+        try parseCascade(map: map, into: &panel)
+        return panel
     }
 
     /// Expands `~`, `$VAR` and `${VAR}`; `JUDGEPANEL_HOME` defaults to `~/.cache/judgepanel`.

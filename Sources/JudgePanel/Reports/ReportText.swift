@@ -144,6 +144,10 @@ public enum ReportText {
         let (h, r) = rows(report)
         out.append(markdownTable(header: h, rows: r))
         out.append(contentsOf: extras(report, markdown: true))
+        if let a = report.adaptive {
+            out += ["", a.policy == .cascade ? "## Cascade" : "## Adaptive panel", ""]
+            out += a.text.split(separator: "\n").map { $0.hasPrefix("  ") ? "- " + $0.dropFirst(2) : String($0) }
+        }
         if let slices = report.slices {
             for (key, byValue) in slices.sorted(by: { $0.key < $1.key }) {
                 for (value, sub) in byValue.sorted(by: { $0.key < $1.key }) {

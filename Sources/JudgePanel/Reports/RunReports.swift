@@ -60,7 +60,13 @@ public enum RunReports {
     /// Writes verdicts.jsonl, report.json, report.md and report.html of a `score` run from its config.json
     /// (analysis options, run facts) and its votes: the one function both `score` and `report DIR` use, so a
     /// rebuild is byte-identical to what the run wrote.
-    static func writeScoreRun(_ dir: RunDirectory, config: JSONValue, items: [Item]) throws -> ScoreFiles {
+    /// What a scheduled run (adaptive, cascade) decided: its verdicts per item and the summary it adds to the report.
+    struct PolicyOutcome {
+        var verdicts: [Verdict]
+        var adjust: (inout MetaReport) -> Void
+    }
+
+    static func writeScoreRun(_ dir: RunDirectory, config: JSONValue, items: [Item], policy: PolicyOutcome? = nil) throws -> ScoreFiles {
         let configPath = dir.url.appendingPathComponent("config.json").path
         guard let options = try analysisOptions(config, file: configPath) else {
             throw JudgePanelError.badInput("no analysis options (written by an older judgepanel)", file: configPath)
@@ -71,7 +77,8 @@ public enum RunReports {
         // Run notes (what judges' servers asked for, logprob readings) recorded with the run's facts.
         let runNotes = facts["notes"]?.arrayValue?.compactMap(\.stringValue) ?? []
         if !runNotes.isEmpty { report.notes = (report.notes ?? []) + runNotes }
-        let verdicts = analysed.reconciled.panel
+        policy?.adjust(&report)
+        let verdicts = policy?.verdicts ?? analysed.reconciled.panel
         var json = try RecordEncoding.value(report, record: "the report", file: dir.url.appendingPathComponent("report.json").path)
         if case .object(var o) = json {
             o["run"] = facts

@@ -18,7 +18,12 @@ import JudgeStats
 /// exceeds every other verdict's largest possible weight. So with `majority` (or `weighted`, using the panel
 /// weights) and deterministic judges, the adaptive verdict always equals the full panel's; when nothing can be
 /// decided early every call is made. Other aggregation methods use the same stopping rule and aggregate the
-/// judges heard. Pointwise and checklist rubrics run the full panel.
+/// judges heard. Pointwise rubrics and single-response checklist items stop by ``ScoreStopping`` (`adaptive:` in
+/// the panel file).
+///
+/// The rule runs inside ``PanelRunner`` (``RunOptions/policy`` `= .adaptive`), so an adaptive run journals,
+/// resumes and caches like a full one; `score --adaptive` is ``ScoreJob/run(outDir:resume:counters:)`` with
+/// that policy, and `judgepanel plan` replays the same rule over recorded votes.
 public struct AdaptiveRunner: Sendable {
     public let panel: Panel
     public let rubric: Rubric
@@ -41,52 +46,17 @@ public struct AdaptiveRunner: Sendable {
         public var fullCalls: Int { fullCallsPerItem.reduce(0, +) }
     }
 
-    var flip: FlipPolicy { options.flip ?? panel.flip }
-    var method: AggregationMethod { options.aggregate ?? panel.aggregate }
-    var weights: [String: Double] { Dictionary(uniqueKeysWithValues: panel.judges.map { ($0.name, $0.weight) }) }
-
-    /// Judges all items adaptively (items concurrently, each item's calls one judge-order at a time).
-    public func run(items: [Item], counters: RunCounters? = nil, journal: VoteJournal? = nil) async throws -> Outcome {
+    /// Judges all items adaptively (items concurrently, each item's calls one judge-order at a time), with an
+    /// optional journal (every call appended as it finishes) and `completed` votes of a journal being resumed.
+    public func run(
+        items: [Item], counters: RunCounters? = nil, journal: VoteJournal? = nil, completed: [String: Vote] = [:]
+    ) async throws -> Outcome {
+        var options = options
+        options.policy = .adaptive
+        let result = try await PanelRunner(panel: panel, rubric: rubric, options: options)
+            .run(items: items, journal: journal, completed: completed, counters: counters)
         let full = items.enumerated().map { Call.plan(itemIndex: $0, item: $1, rubric: rubric, panel: panel).count }
-        let runner = PanelRunner(panel: panel, rubric: rubric, options: options)
-        guard rubric.kind == .pairwise else {
-            let r = try await runner.run(items: items, journal: journal, counters: counters)
-            return Outcome(result: r, callsPerItem: full, fullCallsPerItem: full)
-        }
-        let clock = ContinuousClock.now
-        let counters = counters ?? RunCounters(expected: 0)
-        let me = self
-        let perItem: [(ItemResult, Int)] = try await runner.withRuntimes(counters: counters) { runtimes, executor in
-            let totalConcurrency = max(1, runtimes.map(\.config.concurrency).reduce(0, +))
-            let window = max(2, totalConcurrency)
-            var out = [(ItemResult, Int)?](repeating: nil, count: items.count)
-            try await withThrowingTaskGroup(of: (Int, ItemResult, Int).self) { group in
-                var inFlight = 0
-                for (i, item) in items.enumerated() {
-                    if inFlight >= window, let (k, r, c) = try await group.next() {
-                        out[k] = (r, c)
-                        inFlight -= 1
-                    }
-                    group.addTask {
-                        let (r, c) = try await me.judgeOne(
-                            index: i, item: item, runtimes: runtimes, executor: executor, journal: journal)
-                        return (i, r, c)
-                    }
-                    inFlight += 1
-                }
-                while let (k, r, c) = try await group.next() { out[k] = (r, c) }
-            }
-            return out.map { $0! }
-        }
-        var results = perItem.map(\.0)
-        if method == .dawidSkene {
-            results = Aggregator(method: method, weights: weights).dawidSkene(results, kind: rubric.kind)
-        }
-        let elapsed = ContinuousClock.now - clock
-        let result = RunResult(
-            items: items, results: results, counters: counters.snapshot,
-            wallSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-        return Outcome(result: result, callsPerItem: perItem.map(\.1), fullCallsPerItem: full)
+        return Outcome(result: result, callsPerItem: result.results.map(\.votes.count), fullCallsPerItem: full)
     }
 
     // MARK: - The stopping rule
@@ -116,176 +86,193 @@ public struct AdaptiveRunner: Sendable {
         }
         return nil
     }
-
-    private func judgeOne(
-        index: Int, item: Item, runtimes: [JudgeRuntime], executor: CallExecutor, journal: VoteJournal?
-    ) async throws -> (ItemResult, Int) {
-        let n = panel.judges.count
-        let w = panel.judges.map { method == .weighted ? $0.weight : 1 }
-        var ab = [[Vote]?](repeating: nil, count: n)
-        var ba = [[Vote]?](repeating: nil, count: n)
-        var calls = 0
-        let checklist = options.checklists[item.id]
-
-        func ask(_ j: Int, _ order: Order) async throws -> [Vote] {
-            let rt = runtimes[j]
-            let samples = (0..<panel.judges[j].samples).map { Call(item: index, judge: j, order: order, sample: $0) }
-            calls += samples.count
-            return try await withThrowingTaskGroup(of: (Int, Vote).self) { group in
-                for (s, call) in samples.enumerated() {
-                    group.addTask {
-                        let v = try await executor.executeBounded(
-                            call: call, item: item, judge: rt, checklist: checklist, journal: journal)
-                        return (s, v)
-                    }
-                }
-                var out = [Vote?](repeating: nil, count: samples.count)
-                for try await (s, v) in group { out[s] = v }
-                return out.map { $0! }
-            }
-        }
-
-        while true {
-            let exact = (0..<n).map { Self.possible(ab: ab[$0], ba: ba[$0], swap: panel.swap, flip: flip) }
-            if Self.decided(exact, weights: w) != nil { break }
-            // Phase 1 view: first-order answers at face value.
-            let optimistic = (0..<n).map { j -> Set<String> in
-                guard let a = ab[j], ba[j] == nil, panel.swap else { return exact[j] }
-                let x = Reconcile.majority(a.filter(\.isOK).compactMap(\.verdict))
-                return x.map { [$0.rawValue] } ?? exact[j]
-            }
-            let unasked = (0..<n).first { ab[$0] == nil }
-            if Self.decided(optimistic, weights: w) == nil, let j = unasked {
-                ab[j] = try await ask(j, .ab)
-                continue
-            }
-            if panel.swap {
-                let pending = (0..<n).filter { ab[$0] != nil && ba[$0] == nil }
-                if !pending.isEmpty {
-                    // The leading bloc first: the judges whose flip could cost the leader its majority.
-                    var tally: [String: Double] = [:]
-                    for j in 0..<n where optimistic[j].count == 1 { tally[optimistic[j].first!, default: 0] += w[j] }
-                    let leader = tally.filter { $0.key != "-" }.max { $0.value < $1.value }?.key
-                    let j = pending.first { optimistic[$0] == [leader ?? ""] } ?? pending[0]
-                    ba[j] = try await ask(j, .ba)
-                    continue
-                }
-            }
-            if let j = unasked {
-                ab[j] = try await ask(j, .ab)
-                continue
-            }
-            break
-        }
-
-        var votes: [Vote] = []
-        var perJudge: [String: JudgeVerdict] = [:]
-        var heard: [(name: String, verdict: JudgeVerdict)] = []
-        for (j, judge) in panel.judges.enumerated() where ab[j] != nil {
-            let vs = (ab[j] ?? []) + (ba[j] ?? [])
-            votes += vs
-            let jv = Reconcile.judge(vs, kind: .pairwise, flip: flip)
-            perJudge[judge.name] = jv
-            heard.append((judge.name, jv))
-        }
-        let verdict = Aggregator(method: method, weights: weights).aggregate(item: item.id, judges: heard, kind: .pairwise)
-        return (ItemResult(index: index, item: item, votes: votes, judgeVerdicts: perJudge, verdict: verdict), calls)
-    }
 }
 
-/// The adaptive panel against the full panel: `adaptive` in report.json of `score --adaptive`.
+/// What a scheduled run saved: `adaptive` in report.json of `score --adaptive` (and `--cascade`): the calls
+/// made against the calls the full panel would make, and the run's agreement with humans. Comparing with the
+/// full panel's verdicts needs the full panel's votes: `judgepanel plan` replays them offline.
 public struct AdaptiveSummary: Sendable, Hashable, Codable {
+    /// The policy that chose the calls (`adaptive` or `cascade`); nil in summaries from older runs.
+    public var policy: CallPolicy?
     public var items: Int
-    /// Calls the adaptive panel made, and the full panel's planned calls.
+    /// Calls the run's policy made (votes, including those reused from a resumed journal), and the full
+    /// panel's planned calls.
     public var calls: Int
     public var fullCalls: Int
     /// 1 − calls / full_calls.
     public var savedShare: Double?
     /// Items decided before every call was made.
     public var itemsStoppedEarly: Int
-    /// Share of items whose adaptive verdict equals the full panel's.
+    /// Requests sent to providers by this process (cache hits and journal reuse excluded).
+    public var httpCalls: Int?
+    /// Share of items whose verdict equals the full panel's (only when the full panel's verdicts are given).
     public var agreementWithFull: MetricValue?
-    /// Labelled items and each panel's agreement with the human label there (an abstention is a miss).
+    /// Labelled items and the agreement with the human label there (an abstention is a miss).
     public var nLabelled: Int
     public var accuracy: MetricValue?
     public var fullAccuracy: MetricValue?
+    /// Cascade runs: per tier, the items it decided and their agreement with humans.
+    public var tiers: [TierSummary]?
 
     enum CodingKeys: String, CodingKey {
-        case items, calls
+        case policy, items, calls
         case fullCalls = "full_calls"
         case savedShare = "saved_share"
         case itemsStoppedEarly = "items_stopped_early"
+        case httpCalls = "http_calls"
         case agreementWithFull = "agreement_with_full"
         case nLabelled = "n_labelled"
         case accuracy
         case fullAccuracy = "full_accuracy"
+        case tiers
+    }
+
+    /// One cascade tier's share of the work.
+    public struct TierSummary: Sendable, Hashable, Codable {
+        /// 1 for the cheapest tier.
+        public var tier: Int
+        public var judges: [String]
+        /// Items whose verdict this tier gave (the last tier each item reached).
+        public var itemsDecided: Int
+        /// Calls made to this tier's judges.
+        public var calls: Int
+        /// Labelled items among those decided here, and the tier's agreement with humans on them.
+        public var nLabelled: Int
+        public var accuracy: MetricValue?
+
+        enum CodingKeys: String, CodingKey {
+            case tier, judges
+            case itemsDecided = "items_decided"
+            case calls
+            case nLabelled = "n_labelled"
+            case accuracy
+        }
     }
 
     /// Compares an adaptive run with the full panel's verdicts (same items, same order).
     public init(adaptive: AdaptiveRunner.Outcome, full: [Verdict]?, items: [Item]) {
-        self.items = items.count
-        calls = adaptive.calls
-        fullCalls = adaptive.fullCalls
-        savedShare = fullCalls > 0 ? 1 - Double(calls) / Double(fullCalls) : nil
-        itemsStoppedEarly = zip(adaptive.callsPerItem, adaptive.fullCallsPerItem).filter { $0 < $1 }.count
+        self.init(
+            policy: .adaptive, verdicts: adaptive.result.verdicts, callsPerItem: adaptive.callsPerItem,
+            fullCallsPerItem: adaptive.fullCallsPerItem, items: items)
+        httpCalls = adaptive.result.counters.httpCalls
         let mine = adaptive.result.verdicts
         if let full, full.count == mine.count, !mine.isEmpty {
             let same = zip(mine, full).filter { $0.verdict == $1.verdict && $0.score == $1.score }.count
             agreementWithFull = .defined(Double(same) / Double(mine.count))
-        }
-        let labelled = items.indices.filter { MetaAnalysis.consensus(items[$0])?.preference != nil }
-        nLabelled = labelled.count
-        func acc(_ vs: [Verdict]) -> MetricValue {
-            guard !labelled.isEmpty else { return .undefined("no labelled items") }
-            let hits = labelled.filter { vs[$0].verdict != nil && vs[$0].verdict == MetaAnalysis.consensus(items[$0])?.preference }
-            return .defined(Double(hits.count) / Double(labelled.count))
-        }
-        if !labelled.isEmpty {
-            accuracy = acc(mine)
-            if let full, full.count == mine.count { fullAccuracy = acc(full) }
+            if nLabelled > 0 { fullAccuracy = Self.accuracy(full, items: items, among: Array(items.indices)) }
         }
     }
 
-    /// One line for the terminal.
+    /// The summary of a run under `policy` (its votes per item are its calls).
+    init(policy: CallPolicy, verdicts: [Verdict], callsPerItem: [Int], fullCallsPerItem: [Int], items: [Item]) {
+        self.policy = policy
+        self.items = items.count
+        calls = callsPerItem.reduce(0, +)
+        fullCalls = fullCallsPerItem.reduce(0, +)
+        savedShare = fullCalls > 0 ? 1 - Double(calls) / Double(fullCalls) : nil
+        itemsStoppedEarly = zip(callsPerItem, fullCallsPerItem).filter { $0 < $1 }.count
+        nLabelled = items.filter { MetaAnalysis.consensus($0)?.preference != nil }.count
+        if nLabelled > 0 { accuracy = Self.accuracy(verdicts, items: items, among: Array(items.indices)) }
+    }
+
+    /// Share of the labelled items among `among` whose verdict equals the consensus label.
+    static func accuracy(_ vs: [Verdict], items: [Item], among: [Int]) -> MetricValue {
+        let labelled = among.filter { MetaAnalysis.consensus(items[$0])?.preference != nil }
+        guard !labelled.isEmpty else { return .undefined("no labelled items") }
+        let hits = labelled.filter { vs[$0].verdict != nil && vs[$0].verdict == MetaAnalysis.consensus(items[$0])?.preference }
+        return .defined(Double(hits.count) / Double(labelled.count))
+    }
+
+    /// The terminal (and report.md) lines.
     public var text: String {
         func f(_ m: MetricValue?) -> String { m?.value.map { String(format: "%.3f", $0) } ?? "n/a" }
-        return String(
-            format: "adaptive panel: %d calls vs %d for the full panel (%.1f%% saved; %d/%d items stopped early); verdicts equal to the full panel's on %@ of items; accuracy vs humans on %d labelled items: adaptive %@, full %@",
-            calls, fullCalls, (savedShare ?? 0) * 100, itemsStoppedEarly, items, f(agreementWithFull), nLabelled,
-            f(accuracy), f(fullAccuracy))
+        var line = String(
+            format: "%@: %d calls vs %d for the full panel (%.1f%% saved; %d/%d items stopped early)",
+            policy == .cascade ? "cascade" : "adaptive panel", calls, fullCalls, (savedShare ?? 0) * 100,
+            itemsStoppedEarly, items)
+        if let httpCalls { line += "; \(httpCalls) HTTP requests" }
+        if let agreementWithFull { line += "; verdicts equal to the full panel's on \(f(agreementWithFull)) of items" }
+        if nLabelled > 0 {
+            line += "; accuracy vs humans on \(nLabelled) labelled items: \(f(accuracy))"
+            if fullAccuracy != nil { line += ", full panel \(f(fullAccuracy))" }
+        }
+        var lines = [line]
+        for t in tiers ?? [] {
+            lines.append(
+                "  tier \(t.tier) (\(t.judges.joined(separator: ", "))): decided \(t.itemsDecided) items with \(t.calls) calls; "
+                    + "accuracy vs humans \(f(t.accuracy)) on \(t.nLabelled) labelled")
+        }
+        return lines.joined(separator: "\n")
     }
 }
 
 extension ScoreJob {
-    /// `score --adaptive`: runs the adaptive panel, then the full panel (the response cache makes the calls the
-    /// adaptive run already made free), writes the full run's directory as usual plus `adaptive-votes.jsonl` and
-    /// `adaptive-verdicts.jsonl`, and adds the comparison under `adaptive` in report.json and report.md.
-    public func runAdaptive(outDir: String, resume: Bool = false, resumeChanged: Bool = false, counters: RunCounters? = nil) async throws -> (
+    /// The summary of a scheduled run (nil for the full panel): calls made against the full panel's, and for a
+    /// cascade the work and human agreement of each tier.
+    func policySummary(_ result: RunResult) -> AdaptiveSummary? {
+        guard options.policy != .full else { return nil }
+        let full = items.enumerated().map { Call.plan(itemIndex: $0, item: $1, rubric: rubric, panel: panel).count }
+        var s = AdaptiveSummary(
+            policy: options.policy, verdicts: result.verdicts, callsPerItem: result.results.map(\.votes.count),
+            fullCallsPerItem: full, items: items)
+        s.httpCalls = result.counters.httpCalls
+        if options.policy == .cascade, rubric.kind == .pairwise {
+            let rule = CascadeRule(panel: panel, method: analysis.aggregate, flip: analysis.flip)
+            let tierOf = Dictionary(
+                rule.tiers.enumerated().flatMap { t, js in js.map { (panel.judges[$0].name, t) } }, uniquingKeysWith: { a, _ in a })
+            var decided = [[Int]](repeating: [], count: rule.tiers.count)
+            var calls = [Int](repeating: 0, count: rule.tiers.count)
+            for (i, r) in result.results.enumerated() {
+                let reached = r.votes.compactMap { tierOf[$0.judge] }
+                for t in reached { calls[t] += 1 }
+                if let last = reached.max() { decided[last].append(i) }
+            }
+            s.tiers = rule.tiers.indices.map { t in
+                let labelled = decided[t].filter { MetaAnalysis.consensus(items[$0])?.preference != nil }.count
+                return AdaptiveSummary.TierSummary(
+                    tier: t + 1, judges: rule.tiers[t].map { panel.judges[$0].name }, itemsDecided: decided[t].count,
+                    calls: calls[t], nLabelled: labelled,
+                    accuracy: labelled > 0 ? AdaptiveSummary.accuracy(result.verdicts, items: items, among: decided[t]) : nil)
+            }
+        }
+        return s
+    }
+
+    /// Adds the policy summary to a scheduled run's report; a cascade's panel metrics are recomputed from the
+    /// run's verdicts (each item's deciding tier), which the votes alone do not tell.
+    func applyPolicy(_ report: inout MetaReport, result: RunResult) {
+        report.adaptive = policySummary(result)
+        if let s = report.adaptive, s.calls < s.fullCalls {
+            report.notes = (report.notes ?? []) + [
+                "\(s.policy?.rawValue ?? "adaptive") run: judges were asked only where the policy needed them, so per-judge rows "
+                    + "count unasked items as abstentions; compare judges on a full run's votes with `judgepanel plan`"
+            ]
+        }
+        guard options.policy == .cascade, let old = report.panel else { return }
+        let meta = MetaAnalysis(options: analysis)
+        var p = meta.metrics(
+            name: "panel", predictions: result.verdicts.map { JudgeVerdict(verdict: $0.verdict, score: $0.score) },
+            labels: items.map(MetaAnalysis.consensus), kind: MetaAnalysis.labelKind(items),
+            clusters: MetaAnalysis.clusters(items, key: analysis.clusterKey), protocolKind: rubric.kind)
+        p.calls = old.calls
+        p.costUSD = old.costUSD
+        report.panel = p
+    }
+
+    /// `score --adaptive`: ``run(outDir:resume:resumeChanged:counters:retainResults:)`` with the adaptive policy — only the calls the
+    /// stopping rule needs are made, journaled and resumable like any run; `adaptive` in report.json says how
+    /// many calls the full panel would have made.
+    public func runAdaptive(
+        outDir: String, resume: Bool = false, resumeChanged: Bool = false, counters: RunCounters? = nil
+    ) async throws -> (
         outcome: Outcome, summary: AdaptiveSummary
     ) {
-        let lock = try RunLock.acquire(dir: outDir, command: resume ? "score --adaptive --resume" : "score --adaptive")
-        defer { lock.release() }
-        let adaptive = try await AdaptiveRunner(panel: panel, rubric: rubric, options: options).run(items: items)
-        var outcome = try await run(outDir: outDir, resume: resume, resumeChanged: resumeChanged, counters: counters)
-        let summary = AdaptiveSummary(adaptive: adaptive, full: outcome.result.verdicts, items: items)
-        outcome.report.adaptive = summary
-        if case .object(var o) = outcome.reportJSON {
-            o["adaptive"] = try RecordEncoding.value(summary, record: "the adaptive summary")
-            outcome.reportJSON = .object(o)
+        var job = self
+        job.options.policy = .adaptive
+        let outcome = try await job.run(outDir: outDir, resume: resume, resumeChanged: resumeChanged, counters: counters)
+        guard let summary = outcome.report.adaptive else {
+            throw JudgePanelError.io("the adaptive run wrote no summary", file: outDir)
         }
-        let dir = RunDirectory(path: outDir)
-        try dir.write(
-            "adaptive-votes.jsonl", try adaptive.result.votes.map(VotesFile.line).map { $0 + "\n" }.joined())
-        try dir.write("adaptive-verdicts.jsonl", try adaptive.result.verdicts.map(VerdictsFile.line).map { $0 + "\n" }.joined())
-        try dir.writeJSON("report.json", outcome.reportJSON)
-        let mdPath = dir.url.appendingPathComponent("report.md").path
-        let md: String
-        do {
-            md = try String(contentsOfFile: mdPath, encoding: .utf8)
-        } catch {
-            throw JudgePanelError.io("cannot read: \(error.localizedDescription)", file: mdPath)
-        }
-        try dir.write("report.md", md + "\n## Adaptive panel\n\n" + summary.text + "\n")
         return (outcome, summary)
     }
 }

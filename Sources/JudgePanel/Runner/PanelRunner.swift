@@ -20,6 +20,9 @@ public struct RunOptions: Sendable {
     public var checklists: [String: [String]]
     /// The provider factories by kind (``ProviderRegistry/standard`` unless a library user adds or replaces one).
     public var providers: ProviderRegistry
+    /// Which calls the run makes per item (`score --adaptive` sets `.adaptive`); journaling, resuming,
+    /// caching and the written files are the same under every policy.
+    public var policy: CallPolicy = .full
 
     public init(
         cache: ResponseCache? = ResponseCache(directory: ResponseCache.defaultDirectory()), retry: RetryPolicy = RetryPolicy(),
@@ -254,7 +257,8 @@ public final class PanelRunner: Sendable {
         let executor = CallExecutor(rubric: rubric, cache: options.cache, retry: options.retry, stats: counters)
         let totalConcurrency = runtimes.map(\.config.concurrency).reduce(0, +)
         let callsPerItem = max(1, panel.judges.map { $0.samples * (rubric.kind == .pairwise && panel.swap ? 2 : 1) }.reduce(0, +))
-        let window = max(2, (totalConcurrency * 2) / callsPerItem + 2)
+        // A scheduled (adaptive, cascade) item makes few calls at a time: more items in flight keep judges busy.
+        let window = options.policy == .full ? max(2, (totalConcurrency * 2) / callsPerItem + 2) : max(2, totalConcurrency)
         try await withThrowingTaskGroup(of: ItemResult.self) { group in
             var inFlight = 0
             var index = 0
@@ -280,6 +284,11 @@ public final class PanelRunner: Sendable {
         index: Int, item: Item, runtimes: [JudgeRuntime], executor: CallExecutor, journal: VoteJournal?,
         completed: [String: Vote]
     ) async throws -> ItemResult {
+        if let scheduled = try await scheduledVotes(
+            index: index, item: item, runtimes: runtimes, executor: executor, journal: journal, completed: completed)
+        {
+            return itemResult(index: index, item: item, votes: scheduled.votes, aggregating: scheduled.aggregated)
+        }
         let calls = Call.plan(itemIndex: index, item: item, rubric: rubric, panel: panel)
         let checklist = options.checklists[item.id]
         var votes = [Vote?](repeating: nil, count: calls.count)
@@ -298,7 +307,11 @@ public final class PanelRunner: Sendable {
             }
             for try await (n, v) in group { votes[n] = v }
         }
-        let all = votes.map { $0! }
+        return itemResult(index: index, item: item, votes: votes.map { $0! })
+    }
+
+    /// Reconciles each judge's votes and aggregates the judges (all, or the panel indices in `aggregating`).
+    func itemResult(index: Int, item: Item, votes all: [Vote], aggregating: [Int]? = nil) -> ItemResult {
         var perJudge: [String: JudgeVerdict] = [:]
         var ordered: [(name: String, verdict: JudgeVerdict)] = []
         for judge in panel.judges {
@@ -308,6 +321,7 @@ public final class PanelRunner: Sendable {
             perJudge[judge.name] = jv
             ordered.append((judge.name, jv))
         }
+        if let aggregating { ordered = aggregating.map { ordered[$0] } }
         let verdict = aggregator.aggregate(item: item.id, judges: ordered, kind: rubric.kind)
         return ItemResult(index: index, item: item, votes: all, judgeVerdicts: perJudge, verdict: verdict)
     }

@@ -177,6 +177,8 @@ public struct ScoreJob: Sendable {
         let votesFile = try JSONLinesWriter(path: dir.url.appendingPathComponent(".votes.jsonl.partial").path)
         var tally = VoteCounts()
         var kept: [ItemResult] = []
+        // A scheduled policy's summary needs each item's calls and verdict.
+        let retainResults = retainResults || options.policy != .full
         let wall: Double
         let adjustments: [String]
         do {
@@ -230,7 +232,11 @@ public struct ScoreJob: Sendable {
             facts["quota_unsent"] = .object(tally.quotaUnsent.mapValues { .number(Double($0)) })
         }
         let config = resolvedConfig(fingerprint: fingerprint, itemsHash: itemsHash, facts: .object(facts))
-        let built = try RunReports.writeScoreRun(dir, config: config, items: items)
+        // A scheduled run (adaptive, cascade) decides each item as its policy did: those verdicts are the run's,
+        // and the report carries the policy's summary.
+        let policy: RunReports.PolicyOutcome? =
+            options.policy == .full ? nil : .init(verdicts: result.verdicts) { applyPolicy(&$0, result: result) }
+        let built = try RunReports.writeScoreRun(dir, config: config, items: items, policy: policy)
         try dir.writeJSON("config.json", config)
         return Outcome(result: result, report: built.report, reportJSON: built.json, errors: errors, resume: resumeCounts)
     }

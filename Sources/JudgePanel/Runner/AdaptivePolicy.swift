@@ -1,0 +1,227 @@
+import Foundation
+import JudgeStats
+
+/// Which calls a run makes per item: the whole panel, only those the adaptive stopping rule needs, or the
+/// panel's cascade of tiers (`tiers:` in the panel file). Set it in ``RunOptions/policy``; the run journals,
+/// resumes, caches and writes its votes the same way under every policy.
+public enum CallPolicy: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Every judge, every order, every sample.
+    case full
+    /// Pairwise: judges one at a time in panel order until no remaining answer can change the strict majority
+    /// (``AdaptiveRunner``). Pointwise, and checklist items with one response (the share of YES answers):
+    /// judges one at a time until the remaining ones cannot move the pooled score across a threshold or beyond a
+    /// tolerance (``ScoreStopping``).
+    case adaptive
+    /// Pairwise: the panel's tiers in order, escalating an item only while its tier is undecided
+    /// (``CascadeRule``).
+    case cascade
+}
+
+/// What has been asked of one judge for one item: the votes of each order (all samples), nil until asked.
+struct AskedJudge: Sendable {
+    var ab: [Vote]?
+    var ba: [Vote]?
+
+    subscript(order: Order) -> [Vote]? {
+        get { order == .ab ? ab : ba }
+        set { if order == .ab { ab = newValue } else { ba = newValue } }
+    }
+}
+
+/// A call scheduler as a pure state machine: given what has been asked of an item so far, the next calls to make
+/// (each a judge and an order, all its samples; for pointwise rubrics `.ab` stands for the judge's calls), or none
+/// when the item is decided. The live run
+/// (``PanelRunner``) and the offline replay (``PanelPlan``) drive the same scheduler, so a replay over recorded
+/// votes makes exactly the calls and verdicts a live run makes.
+protocol CallScheduler: Sendable {
+    func next(_ asked: [AskedJudge]) -> [(judge: Int, order: Order)]
+    /// The judges whose verdicts make the item's verdict once scheduling is done; nil for every judge heard.
+    func aggregated(_ asked: [AskedJudge]) -> [Int]?
+}
+
+extension CallScheduler {
+    func aggregated(_ asked: [AskedJudge]) -> [Int]? { nil }
+}
+
+/// One item's votes under a scheduling policy (plan order) and the judges its verdict aggregates.
+struct ScheduledItem: Sendable {
+    var votes: [Vote]
+    /// Judge indices whose verdicts are aggregated; nil for every judge heard.
+    var aggregated: [Int]?
+}
+
+/// The adaptive stopping rule of ``AdaptiveRunner`` as a scheduler: one call at a time.
+struct AdaptiveStopping: CallScheduler {
+    /// Per judge (panel order): its weight in the majority (1 unless the method is `weighted`).
+    var weights: [Double]
+    var swap: Bool
+    var flip: FlipPolicy
+
+    init(weights: [Double], swap: Bool, flip: FlipPolicy) {
+        self.weights = weights
+        self.swap = swap
+        self.flip = flip
+    }
+
+    init(panel: Panel, method: AggregationMethod, flip: FlipPolicy) {
+        self.init(weights: panel.judges.map { method == .weighted ? $0.weight : 1 }, swap: panel.swap, flip: flip)
+    }
+
+    func next(_ asked: [AskedJudge]) -> [(judge: Int, order: Order)] {
+        let n = weights.count
+        let exact = (0..<n).map { AdaptiveRunner.possible(ab: asked[$0].ab, ba: asked[$0].ba, swap: swap, flip: flip) }
+        if AdaptiveRunner.decided(exact, weights: weights) != nil { return [] }
+        // Phase 1 view: first-order answers at face value.
+        let optimistic = (0..<n).map { j -> Set<String> in
+            guard let a = asked[j].ab, asked[j].ba == nil, swap else { return exact[j] }
+            let x = Reconcile.majority(a.filter(\.isOK).compactMap(\.verdict))
+            return x.map { [$0.rawValue] } ?? exact[j]
+        }
+        let unasked = (0..<n).first { asked[$0].ab == nil }
+        if AdaptiveRunner.decided(optimistic, weights: weights) == nil, let j = unasked { return [(j, .ab)] }
+        if swap {
+            let pending = (0..<n).filter { asked[$0].ab != nil && asked[$0].ba == nil }
+            if !pending.isEmpty {
+                // The leading bloc first: the judges whose flip could cost the leader its majority.
+                var tally: [String: Double] = [:]
+                for j in 0..<n where optimistic[j].count == 1 { tally[optimistic[j].first!, default: 0] += weights[j] }
+                let leader = tally.filter { $0.key != "-" }.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key
+                let j = pending.first { optimistic[$0] == [leader ?? ""] } ?? pending[0]
+                return [(j, .ba)]
+            }
+        }
+        if let j = unasked { return [(j, .ab)] }
+        return []
+    }
+}
+
+extension CallPolicy {
+    /// The scheduler of this policy for a panel and rubric, or nil when the run makes every call.
+    func scheduler(panel: Panel, rubric: Rubric, method: AggregationMethod, flip: FlipPolicy) -> (any CallScheduler)? {
+        switch (self, rubric.kind) {
+        case (.full, _): nil
+        case (.adaptive, .pairwise): AdaptiveStopping(panel: panel, method: method, flip: flip)
+        case (.cascade, .pairwise): CascadeRule(panel: panel, method: method, flip: flip)
+        case (.adaptive, .pointwise), (.adaptive, .checklist): PointwiseStopping(panel: panel, rubric: rubric, method: method)
+        default: nil
+        }
+    }
+}
+
+/// `adaptive:` in the panel file: when an adaptive *pointwise* or *checklist* run stops asking judges about an
+/// item (checklist scores are the share of YES answers, in [0, 1]).
+public struct ScoreStopping: Sendable, Hashable, Codable {
+    /// Decision thresholds: stop once the remaining judges cannot move the pooled score across any of them
+    /// (the side of each, `score >= t`, is then the full panel's).
+    public var thresholds: [Double]
+    /// Stop once the remaining judges cannot move the pooled score by more than this (the reported score is
+    /// then within `tolerance` of the full panel's). With thresholds too, both must hold.
+    public var tolerance: Double?
+
+    /// Creates a rule; give thresholds, a tolerance, or both.
+    public init(thresholds: [Double] = [], tolerance: Double? = nil) {
+        self.thresholds = thresholds
+        self.tolerance = tolerance
+    }
+
+    /// The pooling methods the rule's bounds hold for (others make every call).
+    public static let poolingMethods: Set<AggregationMethod> = [.mean, .median, .weighted]
+}
+
+/// The pointwise stopping rule: judges one at a time in panel order; after each, the pooled score is bounded by
+/// pooling the judges heard with every remaining judge at the scale's minimum, and at its maximum (`mean`,
+/// `weighted` and `median` pooling only move monotonically with each score, and a remaining judge that abstains
+/// keeps the pool inside those bounds too). The item stops when the bounds sit on one side of every threshold
+/// and no further apart than the tolerance. Checklist items score in [0, 1]; a pairwise checklist item (both
+/// responses graded) has a preference, not a pooled score, and runs the full panel.
+struct PointwiseStopping: CallScheduler {
+    var kind: JudgingProtocol
+    var names: [String]
+    var aggregator: Aggregator
+    var low: Double
+    var high: Double
+    var rule: ScoreStopping
+    var tieMargin: Double
+
+    init?(panel: Panel, rubric: Rubric, method: AggregationMethod) {
+        guard let rule = panel.scoreStopping, ScoreStopping.poolingMethods.contains(method) else { return nil }
+        if rubric.kind == .checklist {
+            (low, high) = (0, 1)
+        } else {
+            guard let scale = rubric.scale else { return nil }
+            (low, high) = (Double(scale.min), Double(scale.max))
+        }
+        kind = rubric.kind
+        names = panel.judges.map(\.name)
+        aggregator = Aggregator(method: method, weights: Dictionary(uniqueKeysWithValues: panel.judges.map { ($0.name, $0.weight) }))
+        self.rule = rule
+        tieMargin = rubric.checklist?.tieMargin ?? 0.05
+    }
+
+    func next(_ asked: [AskedJudge]) -> [(judge: Int, order: Order)] {
+        guard let unasked = asked.indices.first(where: { asked[$0].ab == nil }) else { return [] }
+        let heard = asked.indices.filter { asked[$0].ab != nil }.map { j in
+            (name: names[j], verdict: Reconcile.judge(asked[j].ab!, kind: kind, flip: .tie, tieMargin: tieMargin))
+        }
+        // A pairwise checklist item pools preferences: no score bounds, every judge is asked.
+        guard !heard.contains(where: { $0.verdict.verdict != nil }) else { return [(unasked, .ab)] }
+        guard heard.contains(where: { $0.verdict.score != nil }) else { return [(unasked, .ab)] }
+        let rest = asked.indices.filter { asked[$0].ab == nil }
+        func pooled(_ x: Double) -> Double? {
+            aggregator.aggregate(
+                item: "", judges: heard + rest.map { (names[$0], JudgeVerdict(score: x)) }, kind: kind
+            ).score
+        }
+        guard let lo = pooled(low), let hi = pooled(high) else { return [(unasked, .ab)] }
+        let sided = rule.thresholds.allSatisfy { t in lo >= t || hi < t }
+        let tight = rule.tolerance.map { hi - lo <= $0 + 1e-12 } ?? true
+        return sided && tight ? [] : [(unasked, .ab)]
+    }
+}
+
+extension PanelRunner {
+    /// The votes of one item under a scheduling policy, in plan order: each scheduled call is taken from the
+    /// resumed journal when finished there, else executed (cache, retries, journal) like the full panel's calls.
+    /// Nil when the policy has no scheduler for the rubric (the caller then makes every call).
+    func scheduledVotes(
+        index: Int, item: Item, runtimes: [JudgeRuntime], executor: CallExecutor, journal: VoteJournal?,
+        completed: [String: Vote]
+    ) async throws -> ScheduledItem? {
+        guard let scheduler = options.policy.scheduler(
+            panel: panel, rubric: rubric, method: options.aggregate ?? panel.aggregate, flip: flip)
+        else { return nil }
+        let calls = Call.plan(itemIndex: index, item: item, rubric: rubric, panel: panel)
+        let checklist = options.checklists[item.id]
+        var asked = [AskedJudge](repeating: AskedJudge(), count: panel.judges.count)
+        while true {
+            let batch = scheduler.next(asked)
+            if batch.isEmpty { break }
+            let wanted = batch.flatMap { b in calls.filter { $0.judge == b.judge && ($0.order ?? .ab) == b.order } }
+            var got = [Vote?](repeating: nil, count: wanted.count)
+            try await withThrowingTaskGroup(of: (Int, Vote).self) { group in
+                for (n, call) in wanted.enumerated() {
+                    let rt = runtimes[call.judge]
+                    if let done = completed[call.key(itemID: item.id, judgeName: rt.config.name)] {
+                        got[n] = done
+                        continue
+                    }
+                    group.addTask {
+                        let v = try await executor.executeBounded(
+                            call: call, item: item, judge: rt, checklist: checklist, journal: journal)
+                        return (n, v)
+                    }
+                }
+                for try await (n, v) in group { got[n] = v }
+            }
+            for b in batch {
+                let mine = zip(wanted, got).filter { $0.0.judge == b.judge && ($0.0.order ?? .ab) == b.order }.map { $0.1! }
+                asked[b.judge][b.order] = mine
+            }
+        }
+        // Plan order (judge, order, sample), as the full panel writes its votes.
+        let votes = calls.compactMap { call in
+            asked[call.judge][call.order ?? .ab]?.first { $0.sample == call.sample && $0.side == call.side }
+        }
+        return ScheduledItem(votes: votes, aggregated: scheduler.aggregated(asked))
+    }
+}
