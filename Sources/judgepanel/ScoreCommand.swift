@@ -21,6 +21,8 @@ struct ScoreCommand: AsyncParsableCommand {
     @Option(help: "Bootstrap seed.") var seed: UInt64 = 0
     @Flag(help: "Adaptive panel: stop calling judges once the majority is decided; compared with the full panel in report.json (adaptive).")
     var adaptive = false
+    @Option(help: "Run only shard I of N (0-based: 0/N … (N-1)/N): the items whose id hashes to I mod N (see `merge`).")
+    var shard: String?
     @OptionGroup var itemOptions: ItemOptions
     @OptionGroup var cacheOptions: CacheOptions
 
@@ -29,12 +31,19 @@ struct ScoreCommand: AsyncParsableCommand {
             if resumeChanged && !resume { throw JudgePanelError.usage("--resume-changed needs --resume") }
             var options = RunOptions(cache: cacheOptions.cache, aggregate: aggregate, flip: flip)
             if let checklists { options.checklists = try ChecklistStore.load(path: checklists) }
+            let shardValue = try shard.map(Shard.parse)
+            if shardValue != nil { try checkShardable() }
             var lock: RunLock?
             defer { lock?.release() }
             let generation = try await prepareChecklists(&options, lock: &lock)
-            let job = try ScoreJob(
+            var job = try ScoreJob(
                 itemsPath: items, rubricPath: rubric, panelPath: panel, loader: try itemOptions.loader(), options: options,
                 analysis: MetaAnalysis.Options(seed: seed))
+            if let shardValue {
+                let total = job.items.count
+                job.restrict(to: shardValue)
+                print("shard \(shardValue): \(job.items.count) of \(total) items")
+            }
             if dryRun {
                 printEstimate(job.estimate())
                 return
