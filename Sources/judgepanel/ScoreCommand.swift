@@ -33,6 +33,7 @@ struct ScoreCommand: AsyncParsableCommand {
             if let checklists { options.checklists = try ChecklistStore.load(path: checklists) }
             let shardValue = try shard.map(Shard.parse)
             if shardValue != nil { try checkShardable() }
+            try checkShardIdentity(shardValue)
             var lock: RunLock?
             defer { lock?.release() }
             let generation = try await prepareChecklists(&options, lock: &lock)

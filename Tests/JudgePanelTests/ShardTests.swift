@@ -162,6 +162,11 @@ struct ShardTests {
         #expect(rebuilt.code == 0, "\(rebuilt.err)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: merged + "/report.json")) == before)
 
+        // A shard directory resumes only as the same shard.
+        let wrong = try await runJudgepanel(["score", items] + common + ["--shard", "1/4", "--out", shards[0], "--resume"])
+        #expect(wrong.code == 2)
+        #expect(wrong.err.contains("holds shard 0/4, not shard 1/4"), "\(wrong.err)")
+
         // A missing shard is named; nothing is written.
         let missing = try await runJudgepanel(["merge", shards[0], shards[1], shards[3], "--out", dir.appendingPathComponent("m2").path])
         #expect(missing.code == 2)
@@ -206,6 +211,40 @@ struct ShardTests {
         let r4 = try await runJudgepanel(["merge", single, "--out", dir.appendingPathComponent("m7").path])
         #expect(r4.code == 2)
         #expect(r4.err.contains("not a shard run"), "\(r4.err)")
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    @Test("more shards than items: empty shards are ordinary (empty) runs and the merge still equals one run")
+    func emptyShards() async throws {
+        let dir = try tempDir("shard-empty")
+        let items = (0..<3).map { Item(id: "q\($0)", prompt: "Question \($0)?", responseA: "Answer alpha \($0)", responseB: "Answer beta \($0)") }
+        let itemsPath = dir.appendingPathComponent("items.jsonl").path
+        try writeItems(items, to: itemsPath)
+        let n = 8
+        #expect(Set(items.map { Shard.index(of: $0.id, count: n) }).count < n, "the test needs empty shards")
+        let server = try await startPanelFake(["m": SimulatedJudge.alwaysFirst.handler])
+        let base = await server.baseURL.absoluteString + "/v1"
+        let panelPath = dir.appendingPathComponent("panel.yaml").path
+        try """
+            version: 1
+            judges:
+              - {name: m, provider: openai, base_url: "\(base)", model: m}
+            """.write(toFile: panelPath, atomically: true, encoding: .utf8)
+        let common = ["--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--no-cache"]
+        let single = dir.appendingPathComponent("single").path
+        let shards = (0..<n).map { dir.appendingPathComponent("s\($0)").path }
+        let results = try await runJudgepanelConcurrently(
+            [["score", itemsPath] + common + ["--out", single]]
+                + (0..<n).map { ["score", itemsPath] + common + ["--shard", "\($0)/\(n)", "--out", shards[$0]] })
+        await server.stop()
+        for r in results { #expect(r.code == 0, "\(r.err)") }
+        let m = try await runJudgepanel(["merge"] + shards + ["--out", dir.appendingPathComponent("merged").path])
+        #expect(m.code == 0, "\(m.err)")
+        #expect(
+            try Data(contentsOf: dir.appendingPathComponent("merged/verdicts.jsonl"))
+                == Data(contentsOf: URL(fileURLWithPath: single + "/verdicts.jsonl")))
+        let mergedVotes = try VotesFile.load(path: dir.appendingPathComponent("merged/votes.jsonl").path)
+        #expect(mergedVotes.map(\.item) == ["q0", "q0", "q1", "q1", "q2", "q2"])
         try? FileManager.default.removeItem(at: dir)
     }
 
