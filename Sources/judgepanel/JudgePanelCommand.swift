@@ -12,6 +12,7 @@ struct JudgePanelCommand: AsyncParsableCommand {
             ScoreCommand.self, MetaCommand.self, ProbeCommand.self, ReportCommand.self, ImportCommand.self,
             AggregateCommand.self, RankCommand.self, RubricsCommand.self, CalibrateCommand.self, ChecklistCommand.self,
             PlanCommand.self,
+            MergeCommand.self,
         ]
     )
 

@@ -23,6 +23,8 @@ struct ScoreCommand: AsyncParsableCommand {
     var adaptive = false
     @Flag(help: "Cascade (pairwise): the panel file's tiers: in order, escalating an item only while its tier is split, flipped or below escalate.min_share.")
     var cascade = false
+    @Option(help: "Run only shard I of N (0-based: 0/N … (N-1)/N): the items whose id hashes to I mod N (see `merge`).")
+    var shard: String?
     @OptionGroup var itemOptions: ItemOptions
     @OptionGroup var cacheOptions: CacheOptions
 
@@ -38,12 +40,20 @@ struct ScoreCommand: AsyncParsableCommand {
                     options.policy, rubric: Rubric.load(path: rubric), panel: Panel.load(path: panel, environment: options.environment))
             }
             if let checklists { options.checklists = try ChecklistStore.load(path: checklists) }
+            let shardValue = try shard.map(Shard.parse)
+            if shardValue != nil { try checkShardable() }
+            try checkShardIdentity(shardValue)
             var lock: RunLock?
             defer { lock?.release() }
             let generation = try await prepareChecklists(&options, lock: &lock)
-            let job = try ScoreJob(
+            var job = try ScoreJob(
                 itemsPath: items, rubricPath: rubric, panelPath: panel, loader: try itemOptions.loader(), options: options,
                 analysis: MetaAnalysis.Options(seed: seed))
+            if let shardValue {
+                let total = job.items.count
+                job.restrict(to: shardValue)
+                print("shard \(shardValue): \(job.items.count) of \(total) items")
+            }
             if dryRun {
                 printEstimate(job.estimate())
                 return

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A content-addressed response cache on disk, shared across runs.
 ///
@@ -65,20 +66,47 @@ public struct ResponseCache: Sendable {
         directory.appendingPathComponent(String(key.prefix(2))).appendingPathComponent(key + ".json")
     }
 
-    /// The cached response, if any.
+    /// Entries found torn or corrupt (unreadable JSON, not a response) and ignored, in this process.
+    public static var corruptEntriesIgnored: Int { corruptCount.load(ordering: .relaxed) }
+    private static let corruptCount = Atomic<Int>(0)
+
+    /// The cached response, if any. A torn or corrupt entry (e.g. another process's half-written file on a file
+    /// system without atomic rename) is never read as an answer: it is a miss, counted in ``corruptEntriesIgnored``
+    /// and named on standard error; the call is made again and its reply replaces the entry.
     public func get(_ key: String) -> CompletionResponse? {
-        guard let data = try? Data(contentsOf: path(key)) else { return nil }
-        return try? JSONDecoder().decode(CompletionResponse.self, from: data)
+        let url = path(key)
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            return nil  // no entry (or unreadable): a miss
+        }
+        do {
+            return try JSONDecoder().decode(CompletionResponse.self, from: data)
+        } catch {
+            Self.corruptCount.add(1, ordering: .relaxed)
+            FileHandle.standardError.write(
+                Data("judgepanel: ignoring a corrupt response-cache entry \(url.path) (treated as a miss)\n".utf8))
+            return nil
+        }
     }
 
-    /// Stores a response (atomically: temp file, then rename).
+    /// Stores a response atomically, also when several processes share the directory: the bytes go to a file with a
+    /// name unique to this process and call in the entry's own directory, then `rename(2)` puts it in place, so a
+    /// reader sees the old entry, no entry or the whole new one — never part of one.
     public func put(_ key: String, _ response: CompletionResponse) {
         let url = path(key)
+        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(key).\(getpid()).\(UUID().uuidString).tmp")
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             let data = try JSONEncoder.compact.encode(response)
-            try data.write(to: url, options: .atomic)
+            try data.write(to: tmp)
+            guard rename(tmp.path, url.path) == 0 else {
+                unlink(tmp.path)
+                return  // a cache write failure costs a repeated call later, never a wrong vote
+            }
         } catch {
+            unlink(tmp.path)
             // A cache write failure costs a repeated call later, never a wrong vote.
         }
     }

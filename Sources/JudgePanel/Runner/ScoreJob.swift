@@ -19,6 +19,8 @@ public struct ScoreJob: Sendable {
     public var analysis: MetaAnalysis.Options
     /// How items were read (`--map`, `--label-map`); recorded in config.json so `report DIR` reads them the same way.
     public var mapping: ItemMapping = ItemMapping()
+    /// Set by ``restrict(to:)`` for `score --shard I/N`: `items` then hold only this shard's items.
+    public var shard: ShardAssignment?
 
     /// Loads and validates everything; throws ``JudgePanelError`` (bad input) before any call.
     public init(
@@ -355,6 +357,7 @@ public struct ScoreJob: Sendable {
             "fingerprint": fingerprint,
         ]
         if let facts { o["run"] = facts }
+        if let shard { o["shard"] = shard.shard.config(items: items.count, itemsTotal: shard.itemsTotal) }
         return .object(o)
     }
 }
