@@ -39,6 +39,7 @@ import enum JudgePanel.JSONValue
 /// `httpMaximumConnectionsPerHost` to the concurrency you test.
 public actor FakeProviderServer {
     private let handler: FakeHandler
+    private let batchAPI: FakeBatchAPI?
     private let log = RequestLog()
     private var server: HTTPServer?
     private var runTask: Task<Void, Never>?
@@ -47,6 +48,13 @@ public actor FakeProviderServer {
     /// Creates a server that answers provider requests with `handler`. Call ``start()`` to listen.
     public init(handler: @escaping FakeHandler) {
         self.handler = handler
+        batchAPI = nil
+    }
+
+    /// A server that also speaks the providers' batch APIs (``FakeBatchAPI``), answering batch requests with `handler`.
+    public init(batchAPI: FakeBatchAPI, handler: @escaping FakeHandler) {
+        self.handler = handler
+        self.batchAPI = batchAPI
     }
 
     /// A server whose every provider request gets `reply`.
@@ -66,8 +74,12 @@ public actor FakeProviderServer {
         server = http
         let handler = self.handler
         let log = self.log
+        let batchAPI = self.batchAPI
         await http.appendRoute("*") { request in
-            await Self.respond(to: request, handler: handler, log: log)
+            if let batchAPI, let reply = await Self.batchReply(request, api: batchAPI, handler: handler) {
+                return Self.makeResponse(reply)
+            }
+            return await Self.respond(to: request, handler: handler, log: log)
         }
         runTask = Task { try? await http.run() }
         do {
@@ -166,6 +178,17 @@ public actor FakeProviderServer {
                 return makeResponse(.response(status: 400, headers: WireRenderer.jsonHeaders, body: json.encoded()))
             }
         }
+    }
+
+    /// Routes a request to the batch API; nil when it is not a batch-API path.
+    private static func batchReply(_ http: HTTPRequest, api: FakeBatchAPI, handler: @escaping FakeHandler) async -> RenderedReply? {
+        let body = (try? await http.bodyData) ?? Data()
+        var headers: [String: String] = [:]
+        for (name, value) in http.headers { headers[name.rawValue.lowercased()] = value }
+        var query: [String: String] = [:]
+        for item in http.query { query[item.name] = item.value }
+        return await api.respond(
+            method: http.method.rawValue.uppercased(), path: http.path, query: query, headers: headers, body: body, handler: handler)
     }
 
     /// Sleeps through `.delayed` layers; a cancelled sleep (server stopping) drops the connection.

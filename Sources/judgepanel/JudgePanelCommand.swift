@@ -11,6 +11,7 @@ struct JudgePanelCommand: AsyncParsableCommand {
         subcommands: [
             ScoreCommand.self, MetaCommand.self, ProbeCommand.self, ReportCommand.self, ImportCommand.self,
             AggregateCommand.self, RankCommand.self, RubricsCommand.self, CalibrateCommand.self, ChecklistCommand.self,
+            BatchesCommand.self,
         ]
     )
 

@@ -21,6 +21,7 @@ struct ScoreCommand: AsyncParsableCommand {
     @Option(help: "Bootstrap seed.") var seed: UInt64 = 0
     @Flag(help: "Adaptive panel: stop calling judges once the majority is decided; compared with the full panel in report.json (adaptive).")
     var adaptive = false
+    @OptionGroup var batchOptions: BatchFlags
     @OptionGroup var itemOptions: ItemOptions
     @OptionGroup var cacheOptions: CacheOptions
 
@@ -32,9 +33,10 @@ struct ScoreCommand: AsyncParsableCommand {
             var lock: RunLock?
             defer { lock?.release() }
             let generation = try await prepareChecklists(&options, lock: &lock)
-            let job = try ScoreJob(
+            var job = try ScoreJob(
                 itemsPath: items, rubricPath: rubric, panelPath: panel, loader: try itemOptions.loader(), options: options,
                 analysis: MetaAnalysis.Options(seed: seed))
+            job.batch = try batchOptions.options(adaptive: adaptive)
             if dryRun {
                 printEstimate(job.estimate())
                 return
@@ -89,7 +91,9 @@ extension ScoreCommand {
     /// saved to `--out`/checklists.jsonl (also when some items fail, which then stops the run with their ids).
     /// A dry run sends nothing: it counts the generation calls and estimates with placeholder questions.
     /// What the lock file says this process is doing.
-    var commandLine: String { "score" + (adaptive ? " --adaptive" : "") + (resume ? " --resume" : "") }
+    var commandLine: String {
+        "score" + (adaptive ? " --adaptive" : "") + (batchOptions.batch ? " --batch" : "") + (resume ? " --resume" : "")
+    }
 
     func prepareChecklists(_ options: inout RunOptions, lock: inout RunLock?) async throws -> ChecklistGenerator.Outcome? {
         let rubricValue = try Rubric.load(path: rubric)

@@ -19,6 +19,8 @@ public struct ScoreJob: Sendable {
     public var analysis: MetaAnalysis.Options
     /// How items were read (`--map`, `--label-map`); recorded in config.json so `report DIR` reads them the same way.
     public var mapping: ItemMapping = ItemMapping()
+    /// Send the calls of `openai` and `anthropic` judges through the providers' batch APIs (`score --batch`).
+    public var batch: BatchOptions?
 
     /// Loads and validates everything; throws ``JudgePanelError`` (bad input) before any call.
     public init(
@@ -170,6 +172,12 @@ public struct ScoreJob: Sendable {
         let started = Date()
         let result: RunResult
         do {
+            if let batch {
+                let fromBatches = try await BatchRunner(
+                    job: self, dir: dir, journal: journal, options: batch, counters: counters ?? RunCounters()
+                ).run(completed: completed)
+                completed.merge(fromBatches) { old, _ in old }
+            }
             result = try await runner.run(items: items, journal: journal, completed: completed, counters: counters)
         } catch {
             await journal.close()
