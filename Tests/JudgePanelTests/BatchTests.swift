@@ -164,7 +164,7 @@ struct BatchTests {
         let server = try await startBatchFake(api, quality: quality)
         let panel = await batchPanel(server)
         let dir = try tempDir("batchadopt")
-        let job = try batchJob(items, panel: panel, batch: BatchOptions(pollInterval: 0.01, maxPollInterval: 0.02, maxRequestsPerBatch: 50))
+        let job = try batchJob(items, panel: panel, batch: BatchOptions(pollInterval: 0.01, maxPollInterval: 0.02, maxRequestsPerBatch: 40))
         let task = Task { try await job.run(outDir: dir.path) }
         let deadline = ContinuousClock.now + .seconds(120)
         while ledgerEvents(dir.path, "created").count < 4, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
@@ -244,6 +244,49 @@ struct BatchTests {
         #expect(votes.filter { $0.judge == "oa" }.allSatisfy { ($0.costUSD ?? 0) > 0 })
         for text in [r.out, r.err, status.out, status.err] { #expect(!text.contains(secret)) }
         #expect(filesContaining(secret, under: [out]).isEmpty)
+    }
+
+    @Test("CLI: kill -9 in the middle of submitting (between upload, create and journal writes), --resume submits no request twice")
+    func killWhileSubmitting() async throws {
+        let (items, quality) = syntheticPairwise(100)  // 400 calls: 200 per judge, batches of 40
+        let dir = try tempDir("batchkillsubmit")
+        let itemsPath = dir.appendingPathComponent("items.jsonl").path
+        try writeItems(items, to: itemsPath)
+        let api = FakeBatchAPI(pollsPerState: 1)
+        await api.hold(true)
+        let server = try await startBatchFake(api, quality: quality)
+        let root = await server.baseURL.absoluteString
+        let panelPath = dir.appendingPathComponent("panel.yaml").path
+        try """
+        version: 1
+        judges:
+          - {name: oa, provider: openai, base_url: "\(root)/v1", model: oa}
+          - {name: an, provider: anthropic, base_url: "\(root)", model: an}
+        swap: true
+        """.write(toFile: panelPath, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("run").path
+        let args = [
+            "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out, "--no-cache",
+            "--batch", "--batch-poll", "0.02", "--batch-size", "40",
+        ]
+        let p = try launchJudgepanel(args)
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ledgerEvents(out, "creating").count < 3, p.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        let before = await api.counts()
+        #expect(before.batchesCreated < 10, "killed before every batch existed")
+        await api.hold(false)
+        let r = try await runJudgepanel(args + ["--resume"])
+        let after = await api.counts()
+        let live = await server.requestCount()
+        await server.stop()
+        #expect(r.code == 0, "\(r.err)")
+        #expect(after.batchesCreated == 10 && after.requestsSubmitted == 400, "\(after.batchesCreated) batches, \(after.requestsSubmitted) requests")
+        #expect(after.submissionsPerCustomID.count == 400 && after.submissionsPerCustomID.values.allSatisfy { $0 == 1 })
+        #expect(live == 0)
+        let votes = try VotesFile.load(path: out + "/votes.jsonl")
+        #expect(votes.count == 400 && Set(votes.map(\.key)).count == 400 && votes.allSatisfy { $0.isOK })
     }
 
     @Test("CLI: batches DIR cancel cancels the running batches; the resumed run records their requests as canceled")

@@ -192,8 +192,12 @@ struct BatchRunner {
         let candidates = listed.filter { s in
             guard !owned.contains(s.id), let created = s.createdAt, s.total == chunk.requests else { return false }
             return created >= at - 120 && created <= at + 3600
-        }
-        if candidates.count > 1 {
+        }.sorted { ($0.createdAt ?? 0) < ($1.createdAt ?? 0) }
+        // This run's chunks of the same size whose create was sent but not journaled: they take the candidates in
+        // creation order (chunks are created one after another). More candidates than such chunks means a batch
+        // of someone else's could be taken for ours: stop and say so.
+        let siblings = ledger.snapshot.filter { $0.batchID == nil && $0.creatingAt != nil && $0.requests == chunk.requests }
+        if candidates.count > siblings.count {
             throw JudgePanelError.usage(
                 "batch \(chunk.label) of \(dir.url.path): its create request was sent but its id was never journaled, and "
                     + "\(candidates.count) listed batches could be it (\(candidates.map(\.id).joined(separator: ", "))); "
