@@ -19,7 +19,7 @@ import Foundation
 /// call's index in plan order (items × judges × orders × samples) and the first 16 hex digits of its call
 /// fingerprint — which fits Anthropic's `^[a-zA-Z0-9_-]{1,64}$`; results are mapped back by recomputing the call at
 /// that index and checking the fingerprint, and a line that maps to nothing is reported (stderr and the ledger).
-struct BatchRunner {
+package struct BatchRunner {
     let job: ScoreJob
     let dir: RunDirectory
     let journal: VoteJournal
@@ -78,48 +78,12 @@ struct BatchRunner {
         }
 
         // 2. Plan the calls no chunk holds, straight into chunk files, submitting each chunk as it fills.
-        var writers: [String: ChunkWriter] = [:]
-        var sequence = ledger.snapshot.count
-        var planned = 0
-        for (i, item) in job.items.enumerated() {
-            let calls = Call.plan(itemIndex: i, item: item, rubric: rubric, panel: panel)
-            let checklist = job.options.checklists[item.id]
-            for (n, call) in calls.enumerated() where batchJudges.contains(call.judge) {
-                let index = offsets[i] + n
-                let judge = panel.judges[call.judge]
-                let key = call.key(itemID: item.id, judgeName: judge.name)
-                if completed[key] != nil { continue }
-                let request = CallExecutor.request(call: call, item: item, judge: judge, rubric: rubric, checklist: checklist)
-                let fingerprint = RunFingerprint.call(request: request, judge: judge, rubric: rubric, call: call)
-                if let old = journaled[key], old.status == .error, let reason = old.reason, VoteReason.batchReasons.contains(reason),
-                    old.fingerprint == fingerprint
-                {
-                    if options.fallback == .none { result[key] = old }
-                    continue
-                }
-                if covered.contains(index) { continue }
-                if let cache = job.options.cache, cache.get(ResponseCache.key(provider: judge.provider, request: request, sample: call.sample)) != nil {
-                    continue  // the live runner answers it from the cache
-                }
-                let backend = backends[judge.name]!
-                let line = try backend.line(customID: "c\(index)_\(fingerprint.prefix(16))", request: request)
-                if let w = writers[judge.name], !w.fits(line.count, backend: backend, limit: options.maxRequestsPerBatch) {
-                    writers[judge.name] = nil
-                    try await submit(try w.finish(), backend: backend, ledger: ledger, resumed: false)
-                }
-                if writers[judge.name] == nil {
-                    sequence += 1
-                    writers[judge.name] = try ChunkWriter(
-                        dir: dir, label: "b\(sequence)-\(Self.safe(judge.name))", judge: judge)
-                }
-                try writers[judge.name]!.append(line, index: index)
-                planned += 1
-            }
+        let planned = try await plan(
+            batchJudges: batchJudges, offsets: offsets, covered: covered, completed: completed, journaled: journaled,
+            backends: backends, firstSequence: ledger.snapshot.count, result: &result
+        ) { chunk, backend in
+            try await submit(chunk, backend: backend, ledger: ledger, resumed: false)
         }
-        for name in writers.keys.sorted() {
-            try await submit(try writers[name]!.finish(), backend: backends[name]!, ledger: ledger, resumed: false)
-        }
-        writers = [:]
         if planned > 0 { say("batch: \(planned) requests planned into batches this session") }
 
         // 3. Poll every batch not yet collected, with backoff, and collect each as it ends.
@@ -147,6 +111,92 @@ struct BatchRunner {
             result = result.filter { $0.value.status != .error }
         }
         return result
+    }
+
+    /// Streams the items once and writes every call that needs a batch into its judge's chunk file, handing each
+    /// full (and finally each last) chunk to `send`; returns how many requests it planned.
+    func plan(
+        batchJudges: Set<Int>, offsets: [Int], covered: BitSet, completed: [String: Vote], journaled: [String: Vote],
+        backends: [String: any BatchBackend], firstSequence: Int, result: inout [String: Vote],
+        send: (BatchChunk, any BatchBackend) async throws -> Void
+    ) async throws -> Int {
+        var writers: [String: ChunkWriter] = [:]
+        var sequence = firstSequence
+        var planned = 0
+        for (i, item) in job.items.enumerated() {
+            let calls = Call.plan(itemIndex: i, item: item, rubric: rubric, panel: panel)
+            let checklist = job.options.checklists[item.id]
+            for (n, call) in calls.enumerated() where batchJudges.contains(call.judge) {
+                let index = offsets[i] + n
+                let judge = panel.judges[call.judge]
+                let key = call.key(itemID: item.id, judgeName: judge.name)
+                if completed[key] != nil { continue }
+                let request = CallExecutor.request(call: call, item: item, judge: judge, rubric: rubric, checklist: checklist)
+                let fingerprint = RunFingerprint.call(request: request, judge: judge, rubric: rubric, call: call)
+                if let old = journaled[key], old.status == .error, let reason = old.reason, VoteReason.batchReasons.contains(reason),
+                    old.fingerprint == fingerprint
+                {
+                    if options.fallback == .none { result[key] = old }
+                    continue
+                }
+                if covered.contains(index) { continue }
+                if let cache = job.options.cache, cache.get(ResponseCache.key(provider: judge.provider, request: request, sample: call.sample)) != nil {
+                    continue  // the live runner answers it from the cache
+                }
+                let backend = backends[judge.name]!
+                let line = try backend.line(customID: "c\(index)_\(fingerprint.prefix(16))", request: request)
+                if let w = writers[judge.name], !w.fits(line.count, backend: backend, limit: options.maxRequestsPerBatch) {
+                    writers[judge.name] = nil
+                    try await send(try w.finish(), backend)
+                }
+                if writers[judge.name] == nil {
+                    sequence += 1
+                    writers[judge.name] = try ChunkWriter(dir: dir, label: "b\(sequence)-\(Self.safe(judge.name))", judge: judge)
+                }
+                try writers[judge.name]!.append(line, index: index)
+                planned += 1
+            }
+        }
+        for name in writers.keys.sorted() {
+            try await send(try writers[name]!.finish(), backends[name]!)
+        }
+        return planned
+    }
+
+    /// Plans every batch call of `job` into chunk files under `dir` without sending anything (the planning
+    /// benchmark); `onChunk` sees each finished chunk's file, requests and bytes (and may delete the file).
+    package static func planOnly(
+        job: ScoreJob, dir: String, maxRequestsPerBatch: Int? = nil, onChunk: (String, Int, Int) throws -> Void
+    ) async throws -> (requests: Int, chunks: Int) {
+        let run = RunDirectory(path: dir)
+        try run.create()
+        let journal = try VoteJournal(path: run.journalPath)
+        let runner = BatchRunner(
+            job: job, dir: run, journal: journal, options: BatchOptions(maxRequestsPerBatch: maxRequestsPerBatch), counters: RunCounters())
+        let judges = Set(job.panel.judges.indices.filter { job.panel.judges[$0].provider.supportsBatch })
+        var backends: [String: any BatchBackend] = [:]
+        for j in judges {
+            let judge = job.panel.judges[j]
+            backends[judge.name] = try BatchBackends.make(judge: judge, environment: [:], transport: job.options.transport)
+        }
+        var offsets: [Int] = []
+        var total = 0
+        for (i, item) in job.items.enumerated() {
+            offsets.append(total)
+            total += Call.plan(itemIndex: i, item: item, rubric: job.rubric, panel: job.panel).count
+        }
+        offsets.append(total)
+        var result: [String: Vote] = [:]
+        var chunks = 0
+        let requests = try await runner.plan(
+            batchJudges: judges, offsets: offsets, covered: BitSet(count: total), completed: [:], journaled: [:], backends: backends,
+            firstSequence: 0, result: &result
+        ) { chunk, _ in
+            chunks += 1
+            try onChunk(run.url.appendingPathComponent(chunk.file).path, chunk.requests, chunk.bytes)
+        }
+        await journal.close()
+        return (requests, chunks)
     }
 
     static func safe(_ name: String) -> String {
