@@ -94,7 +94,14 @@ package struct BatchRunner {
             var ended = 0
             for chunk in pending {
                 let backend = backends[chunk.judge]!
-                let status = try await backend.retrieve(chunk.batchID!)
+                let status: BatchStatus
+                do {
+                    status = try await backend.retrieve(chunk.batchID!)
+                } catch let e as ProviderError where e.isRetryable {
+                    // A batch runs for hours: a failed poll is tried again at the next round, not fatal.
+                    say("batch \(chunk.label): status poll failed (\(BatchScrub.scrub(e.message, keys: keys))); trying again")
+                    continue
+                }
                 say("batch \(chunk.label) [\(chunk.judge)] \(status.id): \(status.state) — \(status.countsText)")
                 if status.ended {
                     try await collect(chunk, status: status, backend: backend, context: context, ledger: ledger, journaled: journaled, into: &result)
@@ -280,7 +287,9 @@ package struct BatchRunner {
             }
             let judge = panel.judges[call.judge]
             let key = call.key(itemID: item.id, judgeName: judge.name)
-            if let old = journaled[key], old.fingerprint != nil, old.status != .error || old.reason.map(VoteReason.batchReasons.contains) == true {
+            if let old = journaled[key], old.fingerprint == context.fingerprint(call: call, item: item),
+                old.status != .error || old.reason.map(VoteReason.batchReasons.contains) == true
+            {
                 result[key] = old  // journaled by an earlier session before it was killed
                 continue
             }
@@ -297,7 +306,9 @@ package struct BatchRunner {
                 guard let (call, item) = context.call(at: index) else { continue }
                 let judge = panel.judges[call.judge]
                 let key = call.key(itemID: item.id, judgeName: judge.name)
-                if let old = journaled[key], old.fingerprint != nil {
+                if let old = journaled[key], old.fingerprint == context.fingerprint(call: call, item: item),
+                    old.status != .error || old.reason.map(VoteReason.batchReasons.contains) == true
+                {
                     result[key] = old
                     continue
                 }
