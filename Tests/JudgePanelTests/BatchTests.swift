@@ -156,6 +156,24 @@ struct BatchTests {
         #expect(progress.all.filter { $0.contains("c99999999_0000000000000000") && $0.contains("maps to no call") }.count == 2)
     }
 
+    @Test("judges of other providers in the same panel run live beside the batch judges")
+    func mixedPanel() async throws {
+        let (items, quality) = syntheticPairwise(15)
+        let api = FakeBatchAPI(pollsPerState: 1)
+        let server = try await startBatchFake(api, quality: quality)
+        let root = await server.baseURL.absoluteString
+        var panel = await batchPanel(server, judges: [.openai])
+        panel.judges.append(JudgeConfig(name: "local", provider: .ollama, model: "an", baseURLs: [root], timeoutSeconds: 10, retries: 2))
+        let dir = try tempDir("batchmixed")
+        let outcome = try await batchJob(items, panel: panel, batch: BatchOptions(pollInterval: 0.01)).run(outDir: dir.path)
+        let live = await server.recordedRequests()
+        let counts = await api.counts()
+        await server.stop()
+        #expect(outcome.result.votes.count == 60 && outcome.result.votes.allSatisfy { $0.isOK })
+        #expect(counts.requestsSubmitted == 30 && counts.batchesCreated == 1)
+        #expect(live.count == 30 && live.allSatisfy { $0.wire == .ollama })
+    }
+
     @Test("a batch created but not journaled (killed between create and journal write) is found on resume, not created again")
     func createdButNotJournaled() async throws {
         let (items, quality) = syntheticPairwise(40)
