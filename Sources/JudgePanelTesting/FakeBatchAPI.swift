@@ -55,7 +55,9 @@ public actor FakeBatchAPI {
 
     /// What the server has received.
     public struct Counts: Sendable {
+        /// Batches created (OpenAI and Anthropic together).
         public var batchesCreated = 0
+        /// Files uploaded to `/v1/files`.
         public var filesUploaded = 0
         /// Request lines received in created batches (OpenAI: lines of the batch's input file).
         public var requestsSubmitted = 0
@@ -63,6 +65,7 @@ public actor FakeBatchAPI {
         public var submissionsPerCustomID: [String: Int] = [:]
         /// Batch status polls (retrieves).
         public var polls = 0
+        /// Cancel requests received.
         public var cancels = 0
     }
 
