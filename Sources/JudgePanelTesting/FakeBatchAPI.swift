@@ -107,6 +107,7 @@ public actor FakeBatchAPI {
     public let pollsPerState: Int
     private var held = false
     private var strayLine = false
+    private var validationFailure: String?
     private var batches: [String: Batch] = [:]
     private var order: [String] = []
     private var files: [String: Data] = [:]
@@ -127,6 +128,10 @@ public actor FakeBatchAPI {
 
     /// Adds one result line whose `custom_id` belongs to no request to every batch's results.
     public func addStrayResultLine(_ on: Bool) { strayLine = on }
+
+    /// Makes every OpenAI batch created from now on fail validation (state `failed`, `errors.data[].message`),
+    /// as a real one does when its input file is malformed; nil stops it.
+    public func failValidation(_ message: String?) { validationFailure = message }
 
     /// Everything counted so far.
     public func counts() -> Counts { tally }
@@ -257,6 +262,7 @@ public actor FakeBatchAPI {
             lines.append(Line(customID: id, body: body.encoded()))
         }
         if lines.count > 50_000 { failure = "more than 50000 requests" }
+        if failure == nil, let forced = validationFailure { failure = forced }
         var metadata: [String: String] = [:]
         for (k, v) in json["metadata"]?.objectValue ?? [:] { metadata[k] = v.stringValue }
         let b = register(wire: .openai, lines: failure == nil ? lines : [], metadata: metadata, inputFileID: fileID, state: "validating")

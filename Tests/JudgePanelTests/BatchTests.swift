@@ -156,6 +156,24 @@ struct BatchTests {
         #expect(progress.all.filter { $0.contains("c99999999_0000000000000000") && $0.contains("maps to no call") }.count == 2)
     }
 
+    @Test("an OpenAI batch that fails validation gives every one of its calls a batch_failed vote with the provider's reason")
+    func failedBatch() async throws {
+        let (items, quality) = syntheticPairwise(10)
+        let api = FakeBatchAPI(pollsPerState: 1)
+        await api.failValidation("line 1: model 'oa' does not support batch")
+        let server = try await startBatchFake(api, quality: quality)
+        let panel = await batchPanel(server, judges: [.openai])
+        let dir = try tempDir("batchfailed")
+        let outcome = try await batchJob(items, panel: panel, batch: BatchOptions(pollInterval: 0.01)).run(outDir: dir.path)
+        let live = await server.requestCount()
+        await server.stop()
+        #expect(live == 0)
+        #expect(outcome.result.votes.count == 20)
+        #expect(outcome.result.votes.allSatisfy { $0.status == .error && $0.reason == .batchFailed })
+        #expect(outcome.result.votes.allSatisfy { $0.error?.contains("does not support batch") == true })
+        #expect(ledgerEvents(dir.path, "collected").first?["state"]?.stringValue == "failed")
+    }
+
     @Test("judges of other providers in the same panel run live beside the batch judges")
     func mixedPanel() async throws {
         let (items, quality) = syntheticPairwise(15)
