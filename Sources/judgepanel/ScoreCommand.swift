@@ -38,7 +38,9 @@ struct ScoreCommand: AsyncParsableCommand {
                 analysis: MetaAnalysis.Options(seed: seed))
             job.batch = try batchOptions.options(adaptive: adaptive)
             if dryRun {
-                printEstimate(job.estimate())
+                var estimate = job.estimate()
+                if job.batch != nil { estimate.applyBatchDiscount(job.panel) }
+                printEstimate(estimate)
                 return
             }
             if lock == nil { lock = try RunLock.acquire(dir: out, command: commandLine) }
@@ -133,6 +135,17 @@ extension ScoreCommand {
         try outcome.requireComplete()
         options.checklists = outcome.checklists
         return outcome
+    }
+}
+
+extension ScoreJob.Estimate {
+    /// With `--batch`: the judges sent through a batch API cost their price less `batch_discount`.
+    mutating func applyBatchDiscount(_ panel: Panel) {
+        for (n, row) in perJudge.enumerated() {
+            guard let judge = panel.judges.first(where: { $0.name == row.judge }), judge.provider.supportsBatch, let usd = row.usd else { continue }
+            perJudge[n].usd = usd * (1 - judge.batchDiscount)
+        }
+        if usd != nil { usd = perJudge.compactMap(\.usd).reduce(0, +) }
     }
 }
 

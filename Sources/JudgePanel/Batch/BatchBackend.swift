@@ -86,7 +86,7 @@ func jsonlLines(_ data: Data) -> [Data] {
 
 extension ProviderKind {
     /// Whether `score --batch` sends this provider's judges through its batch API.
-    var supportsBatch: Bool { self == .openai || self == .anthropic }
+    public var supportsBatch: Bool { self == .openai || self == .anthropic }
 }
 
 enum BatchBackends {
