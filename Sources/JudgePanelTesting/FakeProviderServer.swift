@@ -40,6 +40,7 @@ import enum JudgePanel.JSONValue
 public actor FakeProviderServer {
     private let handler: FakeHandler
     private let rules: FakeAPIRules
+    private let batchAPI: FakeBatchAPI?
     private let log = RequestLog()
     private var server: HTTPServer?
     private var runTask: Task<Void, Never>?
@@ -51,6 +52,14 @@ public actor FakeProviderServer {
     public init(rules: FakeAPIRules = .documented, handler: @escaping FakeHandler) {
         self.handler = handler
         self.rules = rules
+        batchAPI = nil
+    }
+
+    /// A server that also speaks the providers' batch APIs (``FakeBatchAPI``), answering batch requests with `handler`.
+    public init(batchAPI: FakeBatchAPI, rules: FakeAPIRules = .documented, handler: @escaping FakeHandler) {
+        self.handler = handler
+        self.rules = rules
+        self.batchAPI = batchAPI
     }
 
     /// A server whose every provider request gets `reply`.
@@ -71,8 +80,12 @@ public actor FakeProviderServer {
         let handler = self.handler
         let log = self.log
         let rules = self.rules
+        let batchAPI = self.batchAPI
         await http.appendRoute("*") { request in
-            await Self.respond(to: request, handler: handler, rules: rules, log: log)
+            if let batchAPI, let reply = await Self.batchReply(request, api: batchAPI, handler: handler) {
+                return Self.makeResponse(reply)
+            }
+            return await Self.respond(to: request, handler: handler, rules: rules, log: log)
         }
         runTask = Task { try? await http.run() }
         do {
@@ -174,6 +187,17 @@ public actor FakeProviderServer {
                 return makeResponse(.response(status: 400, headers: WireRenderer.jsonHeaders, body: json.encoded()))
             }
         }
+    }
+
+    /// Routes a request to the batch API; nil when it is not a batch-API path.
+    private static func batchReply(_ http: HTTPRequest, api: FakeBatchAPI, handler: @escaping FakeHandler) async -> RenderedReply? {
+        let body = (try? await http.bodyData) ?? Data()
+        var headers: [String: String] = [:]
+        for (name, value) in http.headers { headers[name.rawValue.lowercased()] = value }
+        var query: [String: String] = [:]
+        for item in http.query { query[item.name] = item.value }
+        return await api.respond(
+            method: http.method.rawValue.uppercased(), path: http.path, query: query, headers: headers, body: body, handler: handler)
     }
 
     /// Sleeps through `.delayed` layers; a cancelled sleep (server stopping) drops the connection.

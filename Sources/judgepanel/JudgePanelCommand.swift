@@ -13,6 +13,7 @@ struct JudgePanelCommand: AsyncParsableCommand {
             AggregateCommand.self, RankCommand.self, RubricsCommand.self, CalibrateCommand.self, ChecklistCommand.self,
             PlanCommand.self,
             MergeCommand.self,
+            BatchesCommand.self,
         ]
     )
 

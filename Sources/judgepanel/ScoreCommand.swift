@@ -25,6 +25,7 @@ struct ScoreCommand: AsyncParsableCommand {
     var cascade = false
     @Option(help: "Run only shard I of N (0-based: 0/N … (N-1)/N): the items whose id hashes to I mod N (see `merge`).")
     var shard: String?
+    @OptionGroup var batchOptions: BatchFlags
     @OptionGroup var itemOptions: ItemOptions
     @OptionGroup var cacheOptions: CacheOptions
 
@@ -54,8 +55,11 @@ struct ScoreCommand: AsyncParsableCommand {
                 job.restrict(to: shardValue)
                 print("shard \(shardValue): \(job.items.count) of \(total) items")
             }
+            job.batch = try batchOptions.options(adaptive: adaptive || cascade)
             if dryRun {
-                printEstimate(job.estimate())
+                var estimate = job.estimate()
+                if job.batch != nil { estimate.applyBatchDiscount(job.panel) }
+                printEstimate(estimate)
                 return
             }
             if lock == nil { lock = try RunLock.acquire(dir: out, command: commandLine) }
@@ -134,7 +138,9 @@ extension ScoreCommand {
     /// saved to `--out`/checklists.jsonl (also when some items fail, which then stops the run with their ids).
     /// A dry run sends nothing: it counts the generation calls and estimates with placeholder questions.
     /// What the lock file says this process is doing.
-    var commandLine: String { "score" + (adaptive ? " --adaptive" : "") + (resume ? " --resume" : "") }
+    var commandLine: String {
+        "score" + (adaptive ? " --adaptive" : "") + (batchOptions.batch ? " --batch" : "") + (resume ? " --resume" : "")
+    }
 
     func prepareChecklists(_ options: inout RunOptions, lock: inout RunLock?) async throws -> ChecklistGenerator.Outcome? {
         let rubricValue = try Rubric.load(path: rubric)
@@ -174,6 +180,17 @@ extension ScoreCommand {
         try outcome.requireComplete()
         options.checklists = outcome.checklists
         return outcome
+    }
+}
+
+extension ScoreJob.Estimate {
+    /// With `--batch`: the judges sent through a batch API cost their price less `batch_discount`.
+    mutating func applyBatchDiscount(_ panel: Panel) {
+        for (n, row) in perJudge.enumerated() {
+            guard let judge = panel.judges.first(where: { $0.name == row.judge }), judge.provider.supportsBatch, let usd = row.usd else { continue }
+            perJudge[n].usd = usd * (1 - judge.batchDiscount)
+        }
+        if usd != nil { usd = perJudge.compactMap(\.usd).reduce(0, +) }
     }
 }
 

@@ -86,6 +86,9 @@ public struct JudgeConfig: Sendable, Hashable {
     /// Independent samples per call (distinct cache entries when temperature > 0).
     public var samples: Int
     public var llamacpp: LlamaCppSettings?
+    /// The share taken off `price` for requests sent through the provider's batch API (`batch_discount`, default 0.5:
+    /// batch requests cost half).
+    public var batchDiscount: Double = 0.5
 
     // Wire settings (reasoning controls, escape hatches, Ollama context, Azure): see JudgeConfig+Wire.swift.
     /// OpenAI `reasoning_effort`.
@@ -221,7 +224,7 @@ public struct Panel: Sendable, Hashable {
         "name", "provider", "base_url", "base_urls", "model", "family", "api_key_env", "temperature", "max_tokens",
         "seed", "concurrency", "rpm", "tpm", "price", "weight", "timeout", "retries", "structured_output",
         "logprobs", "top_logprobs", "samples", "gguf", "server", "parallel", "ctx_size", "threads", "chat_template",
-        "server_args",
+        "server_args", "batch_discount",
         // wire settings (JudgeConfig+Wire.swift)
         "reasoning_effort", "thinking", "thinking_budget", "headers", "extra_body", "omit", "endpoint", "deployment",
         "api_version",
@@ -277,6 +280,8 @@ public struct Panel: Sendable, Hashable {
                     inputPerMTok: try p.double("input_per_mtok") ?? 0, outputPerMTok: try p.double("output_per_mtok") ?? 0)
             }
             config.weight = try j.double("weight") ?? 1
+            config.batchDiscount = try j.double("batch_discount") ?? 0.5
+            guard (0...1).contains(config.batchDiscount) else { throw j.error("batch_discount", "batch_discount must be between 0 and 1") }
             config.timeoutSeconds = try j.double("timeout") ?? 120
             config.retries = try j.int("retries") ?? 5
             config.structuredOutput = try j.bool("structured_output") ?? false

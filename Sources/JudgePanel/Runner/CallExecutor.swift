@@ -120,16 +120,12 @@ struct CallExecutor: Sendable {
         let shown = Self.shown(item, call: call)
         var request = Self.request(
             call: call, item: item, judge: config, rubric: rubric, checklist: checklist, adjustments: judge.adjustments)
-        let messages = request.messages
         let questionCount = checklist?.count ?? rubric.checklist?.items.count ?? 0
         var vote = Vote(
             item: item.id, judge: config.name, protocol: rubric.kind, order: call.order, sample: call.sample)
         vote.variant = call.variant
         vote.side = call.side
         vote.fingerprint = Self.fingerprint(call: call, item: item, judge: config, rubric: rubric, checklist: checklist)
-        let parser = AnswerParser(rubric: rubric, structured: config.structuredOutput, questionCount: questionCount)
-        // What the judge was shown: a verdict it quotes back from these never counts.
-        let shownTexts = messages.map(\.content) + AnswerParser.quotableTexts(of: shown)
         let started = ContinuousClock.now
         var usage = TokenUsage(promptTokens: 0, completionTokens: 0)
         var attempts = 0
@@ -172,13 +168,44 @@ struct CallExecutor: Sendable {
             allCached = false
             return finish()
         }
+        try await Self.read(
+            first: first, request: request, call: call, shown: shown, rubric: rubric, config: config,
+            questionCount: questionCount, vote: &vote
+        ) { repairRequest in
+            do {
+                let r = try await sendAdapting(&repairRequest, sample: call.sample, judge: judge)
+                count(r)
+                return r.response
+            } catch let e as SendFailure {
+                attempts += e.attempts
+                allCached = false
+                throw e
+            }
+        }
+        return finish()
+    }
+
+    /// Reads a judge's first reply into `vote`: a refusal, content filter or cut prompt is recorded as such; an
+    /// unreadable reply gets one repair re-ask (`repair` sends it and counts it, also when it fails, before
+    /// rethrowing ``SendFailure``; any other error, such as cancellation, is rethrown); verdicts quoted from what the judge was shown never count; a cut-off reply that
+    /// holds a verdict keeps it, flagged; log-probabilities are read where asked. The one reading shared by live
+    /// calls and batch results, so both score a reply alike.
+    static func read(
+        first: CompletionResponse, request: CompletionRequest, call: Call, shown: Item, rubric: Rubric,
+        config: JudgeConfig, questionCount: Int, vote: inout Vote,
+        repair: (inout CompletionRequest) async throws -> CompletionResponse
+    ) async throws {
+        let messages = request.messages
+        let parser = AnswerParser(rubric: rubric, structured: config.structuredOutput, questionCount: questionCount)
+        // What the judge was shown: a verdict it quotes back from these never counts.
+        let shownTexts = messages.map(\.content) + AnswerParser.quotableTexts(of: shown)
         // A refusal, a content filter or a cut prompt is recorded as such, with no re-ask.
         if let outcome = ReplyOutcome.withheld(first) {
             vote.status = .abstain
             vote.reason = outcome.reason
             vote.error = outcome.message
             vote.raw = first.refusal ?? first.text
-            return finish()
+            return
         }
         var reading = parser.read(first.text, quoting: shownTexts)
         var answering = first
@@ -190,28 +217,25 @@ struct CallExecutor: Sendable {
                 messages, firstReply: first.text,
                 repair: Prompting.repairMessage(rubric: rubric, structured: config.structuredOutput))
             do {
-                let r = try await sendAdapting(&repairRequest, sample: call.sample, judge: judge)
-                count(r)
-                raw = first.text + "\n---repair---\n" + (r.response.refusal ?? r.response.text)
-                if let outcome = ReplyOutcome.withheld(r.response) {
+                let response = try await repair(&repairRequest)
+                raw = first.text + "\n---repair---\n" + (response.refusal ?? response.text)
+                if let outcome = ReplyOutcome.withheld(response) {
                     vote.status = .abstain
                     vote.reason = outcome.reason
                     vote.error = "repair re-ask: \(outcome.message)"
                     vote.raw = raw
-                    return finish()
+                    return
                 }
-                reading = parser.read(r.response.text, quoting: shownTexts)
-                answering = r.response
-                if r.response.finishReason == "length" { lengthStopped = true }
+                reading = parser.read(response.text, quoting: shownTexts)
+                answering = response
+                if response.finishReason == "length" { lengthStopped = true }
                 if case .answer = reading { vote.repaired = true }
             } catch let e as SendFailure {
                 vote.status = .error
                 vote.raw = first.text
                 vote.error = "repair re-ask failed: \(e.error.message)"
                 vote.reason = ReplyOutcome.reason(for: e.error)
-                attempts += e.attempts
-                allCached = false
-                return finish()
+                return
             }
         }
         vote.raw = raw
@@ -228,17 +252,17 @@ struct CallExecutor: Sendable {
                 vote.error = "unparseable answer (after one repair re-ask)"
                 vote.reason = .unparsed
             }
-            return finish()
+            return
         case .ambiguous(let values):
             vote.status = .abstain
             vote.error = "the judge's own matches disagree (\(values.map(Self.describe).joined(separator: ", ")))"
             vote.reason = .ambiguous
-            return finish()
+            return
         case .overBudget:
             vote.status = .abstain
             vote.error = "the rubric's output pattern ran past its time budget on this reply; stopped"
             vote.reason = .unparsed
-            return finish()
+            return
         }
         // A cut-off reply that still holds a verdict keeps it, flagged.
         if answering.finishReason == "length" { vote.reason = .length }
@@ -269,8 +293,7 @@ struct CallExecutor: Sendable {
                 vote.logprobs = "unavailable"
             }
         }
-        return finish()
-    }
+            }
 
     /// A parsed value as a vote's error text shows it (in the order the judge saw).
     static func describe(_ answer: ParsedAnswer) -> String {

@@ -21,6 +21,8 @@ public struct ScoreJob: Sendable {
     public var mapping: ItemMapping = ItemMapping()
     /// Set by ``restrict(to:)`` for `score --shard I/N`: `items` then hold only this shard's items.
     public var shard: ShardAssignment?
+    /// Send the calls of `openai` and `anthropic` judges through the providers' batch APIs (`score --batch`).
+    public var batch: BatchOptions?
 
     /// Loads and validates everything; throws ``JudgePanelError`` (bad input) before any call.
     public init(
@@ -184,6 +186,12 @@ public struct ScoreJob: Sendable {
         let wall: Double
         let adjustments: [String]
         do {
+            if let batch {
+                let fromBatches = try await BatchRunner(
+                    job: self, dir: dir, journal: journal, options: batch, counters: counters
+                ).run(completed: completed)
+                completed.merge(fromBatches) { old, _ in old }
+            }
             (wall, adjustments) = try await runner.runInOrder(items: items, journal: journal, completed: completed, counters: counters) { r in
                 for v in r.votes {
                     try votesFile.append(VotesFile.line(v))

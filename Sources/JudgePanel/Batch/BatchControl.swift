@@ -1,0 +1,90 @@
+import Foundation
+
+/// `judgepanel batches DIR [status|cancel]`: the batches a run directory's ledger names, as the providers see them
+/// now, and cancelling the ones still running. The judges (provider, base URL, key variable) come from the run's
+/// `config.json`, so the panel file is not needed.
+///
+/// ```swift
+/// for row in try await BatchControl.status(dir: "runs/batch") { print(row.label, row.state) }
+/// ```
+public enum BatchControl {
+    /// One batch of a run.
+    public struct Row: Sendable {
+        /// The chunk label (`b{n}-{judge}`), also in the batch's metadata where the provider keeps it.
+        public var label: String
+        public var judge: String
+        /// The provider's batch id (nil: the batch was never created, or its creation was not journaled).
+        public var batchID: String?
+        public var requests: Int
+        /// The provider's state now (or what the ledger knows when the batch cannot be asked).
+        public var state: String
+        /// The provider's request counts, in its own words.
+        public var counts: String
+        /// Whether this run already read its results.
+        public var collected: Bool
+    }
+
+    /// Every batch of the run in `dir`, asked of its provider (`refresh: false` reports only the ledger).
+    public static func status(
+        dir: String, environment: [String: String] = ProcessInfo.processInfo.environment, transport: (any HTTPTransport)? = nil,
+        refresh: Bool = true
+    ) async throws -> [Row] {
+        let (judges, chunks) = try load(dir: dir)
+        var rows: [Row] = []
+        for chunk in chunks {
+            var row = Row(
+                label: chunk.label, judge: chunk.judge, batchID: chunk.batchID, requests: chunk.requests,
+                state: chunk.finalState ?? (chunk.batchID == nil ? (chunk.creatingAt == nil ? "not created" : "create sent, id not journaled") : "unknown"),
+                counts: "", collected: chunk.collected)
+            if refresh, let id = chunk.batchID, let judge = judges[chunk.judge] {
+                let s = try await BatchBackends.make(judge: judge, environment: environment, transport: transport).retrieve(id)
+                row.state = s.state
+                row.counts = s.countsText
+            }
+            rows.append(row)
+        }
+        return rows
+    }
+
+    /// Asks the provider to cancel every batch of the run that has not ended; returns the rows after the request.
+    /// A resumed run then collects what the batches finished and records the rest as `canceled`.
+    public static func cancel(
+        dir: String, environment: [String: String] = ProcessInfo.processInfo.environment, transport: (any HTTPTransport)? = nil
+    ) async throws -> [Row] {
+        let (judges, chunks) = try load(dir: dir)
+        var rows: [Row] = []
+        for chunk in chunks {
+            var row = Row(
+                label: chunk.label, judge: chunk.judge, batchID: chunk.batchID, requests: chunk.requests,
+                state: chunk.finalState ?? "not created", counts: "", collected: chunk.collected)
+            if let id = chunk.batchID, let judge = judges[chunk.judge] {
+                let backend = try BatchBackends.make(judge: judge, environment: environment, transport: transport)
+                var s = try await backend.retrieve(id)
+                if !s.ended && s.state != "cancelling" && s.state != "canceling" { s = try await backend.cancel(id) }
+                row.state = s.state
+                row.counts = s.countsText
+            }
+            rows.append(row)
+        }
+        return rows
+    }
+
+    static func load(dir: String) throws -> ([String: JudgeConfig], [BatchChunk]) {
+        let run = RunDirectory(path: dir)
+        let (_, chunks) = try BatchLedger.read(dir: run)
+        let configPath = run.url.appendingPathComponent("config.json").path
+        guard let data = FileManager.default.contents(atPath: configPath) else {
+            throw JudgePanelError.badInput("missing config.json", file: configPath)
+        }
+        let config: JSONValue
+        do { config = try JSONValue.parse(data) } catch { throw JudgePanelError.badInput("not JSON: \(error)", file: configPath) }
+        var judges: [String: JudgeConfig] = [:]
+        for j in config["panel"]?["judges"]?.arrayValue ?? [] {
+            guard let name = j["name"]?.stringValue, let kind = j["provider"]?.stringValue.flatMap(ProviderKind.init(rawValue:)) else { continue }
+            judges[name] = JudgeConfig(
+                name: name, provider: kind, model: j["model"]?.stringValue ?? "",
+                baseURLs: (j["base_urls"]?.arrayValue ?? []).compactMap(\.stringValue), apiKeyEnv: j["api_key_env"]?.stringValue)
+        }
+        return (judges, chunks)
+    }
+}

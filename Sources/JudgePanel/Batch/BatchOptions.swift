@@ -1,0 +1,65 @@
+import Foundation
+
+/// How `score --batch` uses the providers' batch APIs (OpenAI Batch, Anthropic Message Batches).
+///
+/// ```swift
+/// var job = try ScoreJob(itemsPath: "items.jsonl", rubricPath: "rubric.yaml", panelPath: "panel.yaml")
+/// job.batch = BatchOptions(fallback: .live)
+/// let outcome = try await job.run(outDir: "runs/batch")
+/// ```
+public struct BatchOptions: Sendable {
+    /// What becomes of a request the batch service failed, expired or canceled.
+    public enum Fallback: String, Sendable, CaseIterable {
+        /// An error vote naming the reason (`batch_failed`, `expired`, `canceled`).
+        case none
+        /// Asked again as an ordinary live call.
+        case live
+    }
+
+    /// What becomes of failed, expired or canceled batch requests.
+    public var fallback: Fallback
+    /// Seconds before the first status poll; each further poll waits 1.5 times longer, up to `maxPollInterval`.
+    public var pollInterval: Double
+    /// The longest wait between polls, in seconds.
+    public var maxPollInterval: Double
+    /// At most this many requests per batch (capped by the provider's documented limit).
+    public var maxRequestsPerBatch: Int?
+    /// Receives progress lines (batch states and request counts); nil prints nothing.
+    public var progress: (@Sendable (String) -> Void)?
+
+    public init(
+        fallback: Fallback = .none, pollInterval: Double = 10, maxPollInterval: Double = 300, maxRequestsPerBatch: Int? = nil,
+        progress: (@Sendable (String) -> Void)? = nil
+    ) {
+        self.fallback = fallback
+        self.pollInterval = pollInterval
+        self.maxPollInterval = maxPollInterval
+        self.maxRequestsPerBatch = maxRequestsPerBatch
+        self.progress = progress
+    }
+}
+
+extension VoteReason {
+    /// The batch service failed the request (or the whole batch failed validation).
+    public static let batchFailed = VoteReason("batch_failed")
+    /// The batch expired before the request ran.
+    public static let expired = VoteReason("expired")
+    /// The batch was canceled before the request ran.
+    public static let canceled = VoteReason("canceled")
+
+    /// The reasons a batch gives; a journaled vote with one of them is the batch's final word unless
+    /// `--batch-fallback live` asks again.
+    static let batchReasons: Set<VoteReason> = [.batchFailed, .expired, .canceled]
+}
+
+/// Removes anything that looks like an API key from a provider's error text, and shortens it.
+enum BatchScrub {
+    static func scrub(_ text: String, keys: [String]) -> String {
+        var s = text.replacingOccurrences(of: "\n", with: " ")
+        for key in keys where key.count >= 4 { s = s.replacingOccurrences(of: key, with: "[redacted]") }
+        if let re = try? NSRegularExpression(pattern: #"(sk-ant-|sk-|AIza|Bearer )[A-Za-z0-9_\-\.]{6,}"#) {
+            s = re.stringByReplacingMatches(in: s, range: NSRange(s.startIndex..., in: s), withTemplate: "[redacted]")
+        }
+        return s.count > 300 ? String(s.prefix(300)) + "…" : s
+    }
+}

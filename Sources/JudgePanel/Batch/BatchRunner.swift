@@ -1,0 +1,515 @@
+import Foundation
+
+/// The batch phase of `score --batch`: sends the calls of `openai` and `anthropic` judges through the providers'
+/// batch APIs and journals their votes; the live runner then does the rest (other judges, cache hits and — with
+/// `--batch-fallback live` — the requests a batch failed).
+///
+/// **Never twice.** Every step is written to the run's ``BatchLedger`` (fsynced) the moment its result exists:
+/// the chunk and its input file before upload, the file id before the batch is created, the intent to create just
+/// before the create request, the batch id as soon as it is answered. A resumed run therefore
+/// - re-uploads a chunk that has no file id (an orphan upload costs nothing),
+/// - for a chunk whose create was sent but whose id was never journaled, first looks for the batch: OpenAI by the
+///   `metadata` (`judgepanel_run`, `judgepanel_chunk`) it was created with; Anthropic (no metadata) by a batch
+///   created after the intent with the chunk's request count that no other chunk owns — one match is adopted,
+///   several stop the run with their ids, none means the create never arrived and it is sent again,
+/// - polls every journaled batch id and never plans a call that a chunk already holds.
+///
+/// Calls are planned item by item straight into the chunk files (one open file per judge), so memory does not
+/// grow with the number of calls beyond one bit per call. `custom_id` is `c{index}_{fingerprint prefix}` — the
+/// call's index in plan order (items × judges × orders × samples) and the first 16 hex digits of its call
+/// fingerprint — which fits Anthropic's `^[a-zA-Z0-9_-]{1,64}$`; results are mapped back by recomputing the call at
+/// that index and checking the fingerprint, and a line that maps to nothing is reported (stderr and the ledger).
+package struct BatchRunner {
+    let job: ScoreJob
+    let dir: RunDirectory
+    let journal: VoteJournal
+    let options: BatchOptions
+    let counters: RunCounters
+
+    var rubric: Rubric { job.rubric }
+    var panel: Panel { job.panel }
+
+    func say(_ text: String) { options.progress?(text) }
+
+    /// Runs the batch phase; returns the batch votes the live runner must treat as finished.
+    func run(completed: [String: Vote]) async throws -> [String: Vote] {
+        let batchJudges = Set(panel.judges.indices.filter { panel.judges[$0].provider.supportsBatch })
+        guard !batchJudges.isEmpty else {
+            say("batch: no openai or anthropic judge in the panel; every call runs live")
+            return [:]
+        }
+        let ledger = try BatchLedger(dir: dir)
+        defer { ledger.close() }
+        var backends: [String: any BatchBackend] = [:]
+        for j in batchJudges {
+            let judge = panel.judges[j]
+            backends[judge.name] = try BatchBackends.make(
+                judge: judge, environment: job.options.environment, transport: job.options.transport)
+        }
+        let keys = panel.judges.flatMap { $0.keyVariables.compactMap { job.options.environment[$0] } }
+
+        // Global call indices: the first index of every item.
+        var offsets: [Int] = []
+        offsets.reserveCapacity(job.items.count + 1)
+        var total = 0
+        for (i, item) in job.items.enumerated() {
+            offsets.append(total)
+            total += Call.plan(itemIndex: i, item: item, rubric: rubric, panel: panel).count
+        }
+        offsets.append(total)
+        var covered = BitSet(count: total)
+        for chunk in ledger.snapshot { for r in chunk.ranges where r.upperBound <= total { covered.insert(r) } }
+
+        // Everything already journaled (errors too): the batch's own failures stay final unless falling back.
+        var journaled: [String: Vote] = [:]
+        if FileManager.default.fileExists(atPath: dir.journalPath) {
+            for v in try VotesFile.load(path: dir.journalPath, tolerateTruncatedTail: true) { journaled[v.key] = v }
+        }
+        var result: [String: Vote] = [:]
+        let context = Context(
+            job: job, offsets: offsets, backends: backends, keys: keys, discount: { judge in judge.batchDiscount })
+
+        // 1. Chunks of an earlier session that never got a batch id.
+        for chunk in ledger.snapshot where chunk.batchID == nil {
+            guard let backend = backends[chunk.judge] else {
+                throw JudgePanelError.usage("\(ledger.path): batch \(chunk.label) belongs to judge '\(chunk.judge)', who is no longer a batch judge")
+            }
+            try await submit(chunk, backend: backend, ledger: ledger, resumed: true)
+        }
+
+        // 2. Plan the calls no chunk holds, straight into chunk files, submitting each chunk as it fills.
+        let planned = try await plan(
+            batchJudges: batchJudges, offsets: offsets, covered: covered, completed: completed, journaled: journaled,
+            backends: backends, firstSequence: ledger.snapshot.count, result: &result
+        ) { chunk, backend in
+            try await submit(chunk, backend: backend, ledger: ledger, resumed: false)
+        }
+        if planned > 0 { say("batch: \(planned) requests planned into batches this session") }
+
+        // 3. Poll every batch not yet collected, with backoff, and collect each as it ends.
+        var interval = options.pollInterval
+        while true {
+            let pending = ledger.snapshot.filter { !$0.collected && $0.batchID != nil }
+            if pending.isEmpty { break }
+            var ended = 0
+            for chunk in pending {
+                let backend = backends[chunk.judge]!
+                let status: BatchStatus
+                do {
+                    status = try await backend.retrieve(chunk.batchID!)
+                } catch let e as ProviderError where e.isRetryable {
+                    // A batch runs for hours: a failed poll is tried again at the next round, not fatal.
+                    say("batch \(chunk.label): status poll failed (\(BatchScrub.scrub(e.message, keys: keys))); trying again")
+                    continue
+                }
+                say("batch \(chunk.label) [\(chunk.judge)] \(status.id): \(status.state) — \(status.countsText)")
+                if status.ended {
+                    try await collect(chunk, status: status, backend: backend, context: context, ledger: ledger, journaled: journaled, into: &result)
+                    ended += 1
+                }
+            }
+            if ended == pending.count { continue }
+            try await Task.sleep(for: .seconds(interval))
+            interval = min(options.maxPollInterval, interval * 1.5)
+        }
+        if options.fallback == .live {
+            let failed = result.values.filter { $0.status == .error }.count
+            if failed > 0 { say("batch: \(failed) failed, expired or canceled requests will be sent live (--batch-fallback live)") }
+            result = result.filter { $0.value.status != .error }
+        }
+        return result
+    }
+
+    /// Streams the items once and writes every call that needs a batch into its judge's chunk file, handing each
+    /// full (and finally each last) chunk to `send`; returns how many requests it planned.
+    func plan(
+        batchJudges: Set<Int>, offsets: [Int], covered: BitSet, completed: [String: Vote], journaled: [String: Vote],
+        backends: [String: any BatchBackend], firstSequence: Int, result: inout [String: Vote],
+        send: (BatchChunk, any BatchBackend) async throws -> Void
+    ) async throws -> Int {
+        var writers: [String: ChunkWriter] = [:]
+        var sequence = firstSequence
+        var planned = 0
+        for (i, item) in job.items.enumerated() {
+            let calls = Call.plan(itemIndex: i, item: item, rubric: rubric, panel: panel)
+            let checklist = job.options.checklists[item.id]
+            for (n, call) in calls.enumerated() where batchJudges.contains(call.judge) {
+                let index = offsets[i] + n
+                let judge = panel.judges[call.judge]
+                let key = call.key(itemID: item.id, judgeName: judge.name)
+                if completed[key] != nil { continue }
+                let request = CallExecutor.request(call: call, item: item, judge: judge, rubric: rubric, checklist: checklist)
+                let fingerprint = RunFingerprint.call(request: request, judge: judge, rubric: rubric, call: call)
+                if let old = journaled[key], old.status == .error, let reason = old.reason, VoteReason.batchReasons.contains(reason),
+                    old.fingerprint == fingerprint
+                {
+                    if options.fallback == .none { result[key] = old }
+                    continue
+                }
+                if covered.contains(index) { continue }
+                if let cache = job.options.cache, cache.get(ResponseCache.key(judge: judge, request: request, sample: call.sample)) != nil {
+                    continue  // the live runner answers it from the cache
+                }
+                let backend = backends[judge.name]!
+                let line = try backend.line(customID: "c\(index)_\(fingerprint.prefix(16))", request: request)
+                if let w = writers[judge.name], !w.fits(line.count, backend: backend, limit: options.maxRequestsPerBatch) {
+                    writers[judge.name] = nil
+                    try await send(try w.finish(), backend)
+                }
+                if writers[judge.name] == nil {
+                    sequence += 1
+                    writers[judge.name] = try ChunkWriter(dir: dir, label: "b\(sequence)-\(Self.safe(judge.name))", judge: judge)
+                }
+                try writers[judge.name]!.append(line, index: index)
+                planned += 1
+            }
+        }
+        for name in writers.keys.sorted() {
+            try await send(try writers[name]!.finish(), backends[name]!)
+        }
+        return planned
+    }
+
+    /// Plans every batch call of `job` into chunk files under `dir` without sending anything (the planning
+    /// benchmark); `onChunk` sees each finished chunk's file, requests and bytes (and may delete the file).
+    package static func planOnly(
+        job: ScoreJob, dir: String, maxRequestsPerBatch: Int? = nil, onChunk: (String, Int, Int) throws -> Void
+    ) async throws -> (requests: Int, chunks: Int) {
+        let run = RunDirectory(path: dir)
+        try run.create()
+        let journal = try VoteJournal(path: run.journalPath)
+        let runner = BatchRunner(
+            job: job, dir: run, journal: journal, options: BatchOptions(maxRequestsPerBatch: maxRequestsPerBatch), counters: RunCounters())
+        let judges = Set(job.panel.judges.indices.filter { job.panel.judges[$0].provider.supportsBatch })
+        var backends: [String: any BatchBackend] = [:]
+        for j in judges {
+            let judge = job.panel.judges[j]
+            backends[judge.name] = try BatchBackends.make(judge: judge, environment: [:], transport: job.options.transport)
+        }
+        var offsets: [Int] = []
+        var total = 0
+        for (i, item) in job.items.enumerated() {
+            offsets.append(total)
+            total += Call.plan(itemIndex: i, item: item, rubric: job.rubric, panel: job.panel).count
+        }
+        offsets.append(total)
+        var result: [String: Vote] = [:]
+        var chunks = 0
+        let requests = try await runner.plan(
+            batchJudges: judges, offsets: offsets, covered: BitSet(count: total), completed: [:], journaled: [:], backends: backends,
+            firstSequence: 0, result: &result
+        ) { chunk, _ in
+            chunks += 1
+            try onChunk(run.url.appendingPathComponent(chunk.file).path, chunk.requests, chunk.bytes)
+        }
+        await journal.close()
+        return (requests, chunks)
+    }
+
+    static func safe(_ name: String) -> String {
+        String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }.prefix(24))
+    }
+
+    /// Uploads (when needed), then creates — or, for a create sent by an earlier session, finds — the chunk's batch,
+    /// journaling each id as it comes.
+    func submit(_ chunk: BatchChunk, backend: any BatchBackend, ledger: BatchLedger, resumed: Bool) async throws {
+        if !resumed { try ledger.addChunk(chunk) }
+        var chunk = chunk
+        let file = dir.url.appendingPathComponent(chunk.file)
+        if resumed, let at = chunk.creatingAt, let found = try await findCreated(chunk, at: at, backend: backend, ledger: ledger) {
+            try ledger.update(chunk.label, event: ["event": "created", "label": .string(chunk.label), "batch_id": .string(found), "adopted": true]) {
+                $0.batchID = found
+            }
+            say("batch \(chunk.label): found batch \(found), created before the interruption but not journaled; not submitting again")
+            return
+        }
+        if chunk.fileID == nil, let id = try await backend.upload(file: file, label: chunk.label) {
+            try ledger.update(chunk.label, event: ["event": "uploaded", "label": .string(chunk.label), "file_id": .string(id)]) { $0.fileID = id }
+            chunk.fileID = id
+        }
+        let now = Date().timeIntervalSince1970
+        try ledger.update(chunk.label, event: ["event": "creating", "label": .string(chunk.label), "at": .number(now)]) { $0.creatingAt = now }
+        let status = try await backend.create(
+            file: file, fileID: chunk.fileID, metadata: ["judgepanel_run": ledger.runID, "judgepanel_chunk": chunk.label])
+        try ledger.update(chunk.label, event: ["event": "created", "label": .string(chunk.label), "batch_id": .string(status.id)]) {
+            $0.batchID = status.id
+        }
+        say("batch \(chunk.label) [\(chunk.judge)]: created \(status.id) with \(chunk.requests) requests (\(status.state))")
+    }
+
+    /// A batch this run created for `chunk` but did not journal, if the provider lists one.
+    func findCreated(_ chunk: BatchChunk, at: Double, backend: any BatchBackend, ledger: BatchLedger) async throws -> String? {
+        let owned = Set(ledger.snapshot.compactMap(\.batchID))
+        let listed = try await backend.list()
+        if backend.listsMetadata {
+            return listed.first {
+                $0.metadata["judgepanel_run"] == ledger.runID && $0.metadata["judgepanel_chunk"] == chunk.label
+            }?.id
+        }
+        let candidates = listed.filter { s in
+            guard !owned.contains(s.id), let created = s.createdAt, s.total == chunk.requests else { return false }
+            return created >= at - 120 && created <= at + 3600
+        }.sorted { ($0.createdAt ?? 0) < ($1.createdAt ?? 0) }
+        // This run's chunks of the same size whose create was sent but not journaled: they take the candidates in
+        // creation order (chunks are created one after another). More candidates than such chunks means a batch
+        // of someone else's could be taken for ours: stop and say so.
+        let siblings = ledger.snapshot.filter { $0.batchID == nil && $0.creatingAt != nil && $0.requests == chunk.requests }
+        if candidates.count > siblings.count {
+            throw JudgePanelError.usage(
+                "batch \(chunk.label) of \(dir.url.path): its create request was sent but its id was never journaled, and "
+                    + "\(candidates.count) listed batches could be it (\(candidates.map(\.id).joined(separator: ", "))); "
+                    + "cancel the ones that are not this run's, then --resume")
+        }
+        return candidates.first?.id
+    }
+
+    /// Reads an ended batch's results into votes (journaled one by one), reports lines that map to no call, and
+    /// gives every call of the chunk without a line an error vote.
+    func collect(
+        _ chunk: BatchChunk, status: BatchStatus, backend: any BatchBackend, context: Context, ledger: BatchLedger,
+        journaled: [String: Vote], into result: inout [String: Vote]
+    ) async throws {
+        let lines = status.state == "failed" ? [] : try await backend.results(status)
+        var seen = Set<Int>()
+        var succeeded = 0
+        var failed = 0
+        for line in lines {
+            guard let (index, call, item) = context.locate(line.customID, chunk: chunk) else {
+                let detail = "custom_id \(line.customID) maps to no call of this batch (unknown index, other judge, or changed inputs)"
+                say("batch \(chunk.label): \(detail)")
+                try ledger.append(["event": "unmapped", "label": .string(chunk.label), "custom_id": .string(line.customID), "detail": .string(detail)])
+                continue
+            }
+            guard seen.insert(index).inserted else {
+                say("batch \(chunk.label): custom_id \(line.customID) answered twice; the first answer is kept")
+                try ledger.append(["event": "unmapped", "label": .string(chunk.label), "custom_id": .string(line.customID), "detail": "duplicate line"])
+                continue
+            }
+            let judge = panel.judges[call.judge]
+            let key = call.key(itemID: item.id, judgeName: judge.name)
+            if let old = journaled[key], old.fingerprint == context.fingerprint(call: call, item: item),
+                old.status != .error || old.reason.map(VoteReason.batchReasons.contains) == true
+            {
+                result[key] = old  // journaled by an earlier session before it was killed
+                continue
+            }
+            let vote = try await context.vote(call: call, item: item, outcome: line.outcome, counters: counters)
+            if vote.status == .error { failed += 1 } else { succeeded += 1 }
+            try await journal.append(vote)
+            result[key] = vote
+        }
+        // Calls the results do not mention.
+        let missingReason: VoteReason =
+            status.state == "expired" ? .expired : (status.state == "cancelled" || status.state == "canceled") ? .canceled : .batchFailed
+        for range in chunk.ranges {
+            for index in range where !seen.contains(index) {
+                guard let (call, item) = context.call(at: index) else { continue }
+                let judge = panel.judges[call.judge]
+                let key = call.key(itemID: item.id, judgeName: judge.name)
+                if let old = journaled[key], old.fingerprint == context.fingerprint(call: call, item: item),
+                    old.status != .error || old.reason.map(VoteReason.batchReasons.contains) == true
+                {
+                    result[key] = old
+                    continue
+                }
+                let why = status.failure.map { "the batch failed: \(BatchScrub.scrub($0, keys: context.keys))" }
+                    ?? "no result line for this request (batch \(status.id) ended \(status.state))"
+                var vote = context.errorVote(call: call, item: item, reason: missingReason, message: why)
+                vote.fingerprint = context.fingerprint(call: call, item: item)
+                counters.record(vote)
+                failed += 1
+                try await journal.append(vote)
+                result[key] = vote
+            }
+        }
+        try ledger.update(
+            chunk.label,
+            event: [
+                "event": "collected", "label": .string(chunk.label), "state": .string(status.state),
+                "succeeded": .number(Double(succeeded)), "failed": .number(Double(failed)),
+            ]
+        ) {
+            $0.collected = true
+            $0.finalState = status.state
+        }
+        say("batch \(chunk.label) [\(chunk.judge)] \(status.id): collected \(succeeded) answers, \(failed) failed")
+    }
+}
+
+extension BatchRunner {
+    /// What mapping results back needs: the plan, the judges' providers (for the repair re-ask), prices.
+    final class Context: @unchecked Sendable {
+        let job: ScoreJob
+        let offsets: [Int]
+        let backends: [String: any BatchBackend]
+        let keys: [String]
+        let discount: (JudgeConfig) -> Double
+        private var runtimes: [String: JudgeRuntime] = [:]
+
+        init(job: ScoreJob, offsets: [Int], backends: [String: any BatchBackend], keys: [String], discount: @escaping (JudgeConfig) -> Double) {
+            self.job = job
+            self.offsets = offsets
+            self.backends = backends
+            self.keys = keys
+            self.discount = discount
+        }
+
+        func call(at index: Int) -> (Call, Item)? {
+            guard index >= 0, index < offsets.last ?? 0 else { return nil }
+            // The last item whose first index is <= index.
+            var lo = 0
+            var hi = offsets.count - 2
+            while lo < hi {
+                let mid = (lo + hi + 1) / 2
+                if offsets[mid] <= index { lo = mid } else { hi = mid - 1 }
+            }
+            let item = job.items[lo]
+            let calls = Call.plan(itemIndex: lo, item: item, rubric: job.rubric, panel: job.panel)
+            let n = index - offsets[lo]
+            guard calls.indices.contains(n) else { return nil }
+            return (calls[n], item)
+        }
+
+        func fingerprint(call: Call, item: Item) -> String {
+            CallExecutor.fingerprint(
+                call: call, item: item, judge: job.panel.judges[call.judge], rubric: job.rubric, checklist: job.options.checklists[item.id])
+        }
+
+        /// The call a `custom_id` names, if it is one of `chunk`'s and its fingerprint still matches.
+        func locate(_ customID: String, chunk: BatchChunk) -> (Int, Call, Item)? {
+            guard customID.hasPrefix("c") else { return nil }
+            let parts = customID.dropFirst().split(separator: "_", maxSplits: 1)
+            guard parts.count == 2, let index = Int(parts[0]), chunk.contains(index), let (call, item) = self.call(at: index),
+                job.panel.judges[call.judge].name == chunk.judge, fingerprint(call: call, item: item).hasPrefix(parts[1])
+            else { return nil }
+            return (index, call, item)
+        }
+
+        func errorVote(call: Call, item: Item, reason: VoteReason, message: String) -> Vote {
+            var vote = Vote(item: item.id, judge: job.panel.judges[call.judge].name, protocol: job.rubric.kind, order: call.order, sample: call.sample)
+            vote.variant = call.variant
+            vote.side = call.side
+            vote.status = .error
+            vote.reason = reason
+            vote.error = message
+            vote.attempts = 1
+            vote.cached = false
+            return vote
+        }
+
+        func runtime(_ judge: JudgeConfig) throws -> JudgeRuntime {
+            if let r = runtimes[judge.name] { return r }
+            let provider = try ProviderFactory.make(
+                judge: judge, baseURLs: judge.baseURLs, environment: job.options.environment, transport: job.options.transport)
+            let r = JudgeRuntime(config: judge, provider: provider)
+            runtimes[judge.name] = r
+            return r
+        }
+
+        /// The vote for one result line: the provider's body is read by the provider's own parser and the answer by
+        /// the same ``AnswerParser`` as a live call (an unreadable answer gets the live repair re-ask).
+        func vote(call: Call, item: Item, outcome: BatchLineOutcome, counters: RunCounters) async throws -> Vote {
+            let judge = job.panel.judges[call.judge]
+            let checklist = job.options.checklists[item.id]
+            let request = CallExecutor.request(call: call, item: item, judge: judge, rubric: job.rubric, checklist: checklist)
+            let fingerprint = RunFingerprint.call(request: request, judge: judge, rubric: job.rubric, call: call)
+            func failure(_ reason: VoteReason, _ text: String) -> Vote {
+                var v = errorVote(call: call, item: item, reason: reason, message: BatchScrub.scrub(text, keys: keys))
+                v.fingerprint = fingerprint
+                counters.record(v)
+                return v
+            }
+            let data: Data
+            switch outcome {
+            case .failed(let m): return failure(.batchFailed, "batch_failed: " + m)
+            case .expired(let m): return failure(.expired, "expired: " + m)
+            case .canceled(let m): return failure(.canceled, "canceled: " + m)
+            case .response(let d): data = d
+            }
+            let response: CompletionResponse
+            do {
+                switch judge.provider {
+                case .anthropic: response = try AnthropicProvider.parse(data)
+                default: response = try OpenAIProvider.parse(data)
+                }
+            } catch let e as ProviderError {
+                return failure(.batchFailed, "batch_failed: " + e.message)
+            }
+            let batchPrice = judge.price.map { p in
+                Price(inputPerMTok: p.inputPerMTok * (1 - discount(judge)), outputPerMTok: p.outputPerMTok * (1 - discount(judge)))
+            }
+            let executor = CallExecutor(rubric: job.rubric, cache: job.options.cache, retry: job.options.retry, stats: counters)
+            var vote = try await BatchVotes.vote(
+                call: call, item: item, judge: judge, rubric: job.rubric, request: request, first: response,
+                questionCount: checklist?.count ?? job.rubric.checklist?.items.count ?? 0, batchPrice: batchPrice
+            ) { repair in
+                try await executor.send(repair, sample: call.sample, judge: try self.runtime(judge))
+            }
+            vote.fingerprint = fingerprint
+            if let cache = job.options.cache {
+                cache.put(ResponseCache.key(judge: judge, request: request, sample: call.sample), response)
+            }
+            counters.record(vote)
+            return vote
+        }
+    }
+}
+
+/// The input file of one chunk, written line by line.
+struct ChunkWriter {
+    let label: String
+    let judge: JudgeConfig
+    let relative: String
+    let handle: FileHandle
+    var ranges: [Range<Int>] = []
+    var requests = 0
+    var bytes = 0
+
+    init(dir: RunDirectory, label: String, judge: JudgeConfig) throws {
+        self.label = label
+        self.judge = judge
+        relative = "batches/\(label).jsonl"
+        let folder = dir.url.appendingPathComponent("batches")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = dir.url.appendingPathComponent(relative).path
+        guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
+            throw JudgePanelError.io("cannot create batch input", file: path)
+        }
+        handle = h
+    }
+
+    func fits(_ lineBytes: Int, backend: any BatchBackend, limit: Int?) -> Bool {
+        let most = min(backend.maxRequests, limit ?? .max)
+        // Anthropic's body wraps the lines in {"requests":[...]} with commas: a few bytes more than the file.
+        return requests + 1 <= most && bytes + lineBytes + 1 + 64 <= backend.maxBytes
+    }
+
+    mutating func append(_ line: Data, index: Int) throws {
+        try handle.write(contentsOf: line + Data([10]))
+        requests += 1
+        bytes += line.count + 1
+        if let last = ranges.last, last.upperBound == index {
+            ranges[ranges.count - 1] = last.lowerBound..<(index + 1)
+        } else {
+            ranges.append(index..<(index + 1))
+        }
+    }
+
+    func finish() throws -> BatchChunk {
+        try handle.synchronize()
+        try handle.close()
+        return BatchChunk(
+            label: label, judge: judge.name, provider: judge.provider.rawValue, ranges: ranges, requests: requests, bytes: bytes,
+            file: relative)
+    }
+}
+
+/// One bit per call.
+struct BitSet {
+    private var words: [UInt64]
+    init(count: Int) { words = Array(repeating: 0, count: (count + 63) / 64) }
+    func contains(_ i: Int) -> Bool { i / 64 < words.count && words[i / 64] & (1 << UInt64(i % 64)) != 0 }
+    mutating func insert(_ r: Range<Int>) {
+        for i in r where i / 64 < words.count { words[i / 64] |= 1 << UInt64(i % 64) }
+    }
+}

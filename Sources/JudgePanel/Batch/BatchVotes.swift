@@ -1,0 +1,49 @@
+import Foundation
+import JudgeStats
+
+/// Turns a batch reply into a vote with the reading live calls use (``CallExecutor/read``): refusals, quoted
+/// verdicts, cut-off replies, one repair re-ask (sent live, since a batch cannot hold a follow-up turn), the same
+/// verdict orientation, scores, checks and log-probability fields.
+enum BatchVotes {
+    static func vote(
+        call: Call, item: Item, judge: JudgeConfig, rubric: Rubric, request: CompletionRequest, first: CompletionResponse,
+        questionCount: Int, batchPrice: Price?, repair: (CompletionRequest) async throws -> CallExecutor.Sent
+    ) async throws -> Vote {
+        var vote = Vote(item: item.id, judge: judge.name, protocol: rubric.kind, order: call.order, sample: call.sample)
+        vote.variant = call.variant
+        vote.side = call.side
+        vote.attempts = 1
+        vote.cached = false
+        var cost = batchPrice?.cost(promptTokens: first.usage?.promptTokens ?? 0, completionTokens: first.usage?.completionTokens ?? 0)
+        var usage = TokenUsage(promptTokens: first.usage?.promptTokens ?? 0, completionTokens: first.usage?.completionTokens ?? 0)
+        usage.reasoningTokens = first.usage?.reasoningTokens
+        func finish() -> Vote {
+            vote.usage = usage
+            if let cost { vote.costUSD = cost }
+            return vote
+        }
+        var extraAttempts = 0
+        try await CallExecutor.read(
+            first: first, request: request, call: call, shown: CallExecutor.shown(item, call: call), rubric: rubric,
+            config: judge, questionCount: questionCount, vote: &vote
+        ) { repairRequest in
+            do {
+                let r = try await repair(repairRequest)
+                extraAttempts += r.attempts
+                usage.promptTokens += r.response.usage?.promptTokens ?? 0
+                usage.completionTokens += r.response.usage?.completionTokens ?? 0
+                if let t = r.response.usage?.reasoningTokens { usage.reasoningTokens = (usage.reasoningTokens ?? 0) + t }
+                if let price = judge.price, !r.cached {
+                    cost = (cost ?? 0)
+                        + price.cost(promptTokens: r.response.usage?.promptTokens ?? 0, completionTokens: r.response.usage?.completionTokens ?? 0)
+                }
+                return r.response
+            } catch let e as CallExecutor.SendFailure {
+                extraAttempts += e.attempts
+                throw e
+            }
+        }
+        vote.attempts = 1 + extraAttempts
+        return finish()
+    }
+}
