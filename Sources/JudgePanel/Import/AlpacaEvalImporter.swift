@@ -107,14 +107,8 @@ enum AlpacaEvalImporter {
                 } else {
                     let judge = o["annotator"]!.textValue
                     let order: Order = flipped ? .ba : .ab
-                    let sk = "\(id)|\(judge)|\(order.rawValue)"
-                    let sample = samples[sk, default: 0]
-                    samples[sk] = sample + 1
-                    if sample > 0 {
-                        result.warn(
-                            .merged, r, path,
-                            "another \(judge) annotation of item \(id) (\(order.rawValue)): kept as sample \(sample)")
-                    }
+                    let sample = result.nextSample(
+                        &samples, item: id, judge: judge, order: order, what: "annotation", r, path)
                     var vote = Vote(item: id, judge: judge, protocol: .pairwise, order: order, sample: sample)
                     vote.raw = raw
                     if let pref, let x = p {

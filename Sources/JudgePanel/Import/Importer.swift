@@ -101,6 +101,22 @@ public struct ImportResult: Sendable {
         warnings.append(ImportWarning(kind, file: path, place: r.place, message))
     }
 
+    /// The sample index of a further vote by `judge` on `item` in `order` (nil: single-order), counted in `samples`;
+    /// a second one is kept as another sample and warned about (`what` names it: "annotation", "g1_winner", …).
+    mutating func nextSample(
+        _ samples: inout [String: Int], item: String, judge: String, order: Order?, what: String, _ r: ImportRecord,
+        _ path: String
+    ) -> Int {
+        let key = "\(item)|\(judge)|\(order?.rawValue ?? "-")"
+        let sample = samples[key, default: 0]
+        samples[key] = sample + 1
+        if sample > 0 {
+            let shown = order.map { " (\($0.rawValue))" } ?? ""
+            warn(.merged, r, path, "another \(judge) \(what) on item \(item)\(shown): kept as sample \(sample)")
+        }
+        return sample
+    }
+
     /// Items carrying a consensus `label`.
     public var labelledItemCount: Int { items.filter { $0.label != nil }.count }
 

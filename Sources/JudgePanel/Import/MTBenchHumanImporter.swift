@@ -127,13 +127,8 @@ enum MTBenchHumanImporter {
                     result.items[position].labels.append(AnnotatorLabel(annotator: judge, label: .pairwise(pref)))
                     prefsByItem[position].append(pref)
                 } else {
-                    let sk = "\(id)|\(judge)|-"
-                    let sample = samples[sk, default: 0]
-                    samples[sk] = sample + 1
-                    if sample > 0 {
-                        result.warn(
-                            .merged, r, path, "another \(judge) verdict on item \(id): kept as sample \(sample)")
-                    }
+                    let sample = result.nextSample(
+                        &samples, item: id, judge: judge, order: nil, what: "verdict", r, path)
                     var vote = Vote(
                         item: id, judge: judge, protocol: .pairwise, order: nil, sample: sample, verdict: pref)
                     vote.raw = winnerText
@@ -162,14 +157,7 @@ enum MTBenchHumanImporter {
                 // Shown-first side in dataset orientation: model_1 is A unless the item holds the pair the other way.
                 let firstIsA = (shownFirst == m1) != flipped
                 let order: Order = firstIsA ? .ab : .ba
-                let sk = "\(id)|\(judge)|\(order.rawValue)"
-                let sample = samples[sk, default: 0]
-                samples[sk] = sample + 1
-                if sample > 0 {
-                    result.warn(
-                        .merged, r, path,
-                        "another \(judge) \(key) on item \(id) (\(order.rawValue)): kept as sample \(sample)")
-                }
+                let sample = result.nextSample(&samples, item: id, judge: judge, order: order, what: key, r, path)
                 var vote = Vote(item: id, judge: judge, protocol: .pairwise, order: order, sample: sample)
                 vote.raw = text
                 switch text {
