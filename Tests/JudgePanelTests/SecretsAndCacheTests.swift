@@ -178,6 +178,8 @@ struct CacheKeyTests {
         renamed.retries = 1
         renamed.weight = 3
         renamed.samples = 5
+        renamed.batchDiscount = 0.3
+        renamed.explicitFields = ["temperature"]
         #expect(key(renamed) == base)
         var structured = judge
         structured.structuredOutput = true

@@ -48,11 +48,12 @@ public struct ResponseCache: Sendable {
         return SHA256.hex(bytes: Array(JSONValue.object(o).data))
     }
 
-    /// Judge settings that never change an answer (names, limits, prices, retry and concurrency settings, how many
-    /// samples are drawn); the endpoint enters the key on its own, sorted. Every other setting is part of the key.
+    /// Judge settings that never change an answer (names, limits, prices and the batch discount, retry and
+    /// concurrency settings, how many samples are drawn, which sampling values the panel file wrote explicitly —
+    /// the values themselves are in the request); the endpoint enters the key on its own, sorted. Every other setting is part of the key.
     static let judgeFieldsOutsideKey: Set<String> = [
         "name", "family", "apiKeyEnv", "concurrency", "rpm", "tpm", "price", "weight", "timeoutSeconds", "retries",
-        "samples", "baseURLs",
+        "samples", "baseURLs", "batchDiscount", "explicitFields",
     ]
 
     /// A base URL without a trailing slash.
