@@ -121,6 +121,7 @@ public actor FakeBatchAPI {
     public let pollsPerState: Int
     private var held = false
     private var strayLine = false
+    private var geminiFileOutput = false
     private var validationFailure: String?
     private var batches: [String: Batch] = [:]
     private var order: [String] = []
@@ -139,6 +140,10 @@ public actor FakeBatchAPI {
 
     /// While held, batches stay `in_progress` however often they are polled.
     public func hold(_ on: Bool) { held = on }
+
+    /// Makes Gemini batches ending from now on return their output as a `responsesFile` (JSONL `{key, response |
+    /// error}` lines, downloaded from `/download/v1beta/files/{id}:download?alt=media`) instead of `inlinedResponses`.
+    public func geminiResponsesFile(_ on: Bool) { geminiFileOutput = on }
 
     /// Adds one result line whose `custom_id` belongs to no request to every batch's results.
     public func addStrayResultLine(_ on: Bool) { strayLine = on }
@@ -169,6 +174,12 @@ public actor FakeBatchAPI {
         var seg = p.split(separator: "/").map(String.init)
         if seg.first == "v1" { seg.removeFirst() }
         let host = headers["host"]
+        if seg.count == 4, seg[0] == "download", seg[1] == "v1beta", seg[2] == "files", seg[3].hasSuffix(":download"), method == "GET" {
+            // https://ai.google.dev/api/files: media download of a file's bytes (`alt=media`).
+            let id = "files/" + seg[3].dropLast(":download".count)
+            guard query["alt"] == "media", let data = files[id] else { return error(.gemini, 404, "File \(id) not found (or alt=media missing).") }
+            return .response(status: 200, headers: ["Content-Type": "application/jsonl"], body: data)
+        }
         if seg.first == "v1beta" { return await respondGemini(method: method, seg: Array(seg.dropFirst()), query: query, body: body, handler: handler) }
         if seg.first == "files" {
             if method == "POST", seg.count == 1 { return uploadFile(headers: headers, body: body) }
@@ -434,7 +445,11 @@ public actor FakeBatchAPI {
         ]
         if ended { meta["endTime"] = .string(f.string(from: Date())) }
         var op: [String: JSONValue] = ["name": .string(b.id), "metadata": .object(meta), "done": .bool(ended)]
-        if b.state == "BATCH_STATE_SUCCEEDED", let results = b.results {
+        if b.state == "BATCH_STATE_SUCCEEDED", let file = b.outputFileID {
+            op["response"] = [
+                "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatchOutput", "responsesFile": .string(file),
+            ]
+        } else if b.state == "BATCH_STATE_SUCCEEDED", let results = b.results {
             let items = results.split(separator: 10).compactMap { try? JSONValue.parse(Data($0)) }
             op["response"] = [
                 "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatchOutput",
@@ -611,6 +626,20 @@ public actor FakeBatchAPI {
             // A batch pending or running past 48 h expires with no results
             // (https://ai.google.dev/gemini-api/docs/batch-api, "Batch expiration").
             b.results = anyExpired ? nil : output
+            if !anyExpired, geminiFileOutput {
+                // The responses file: one `{"key", "response" | "error"}` line per request, in input order.
+                var file = Data()
+                for raw in output.split(separator: 10) {
+                    guard let item = try? JSONValue.parse(Data(raw)) else { continue }
+                    var line: [String: JSONValue] = ["key": item["metadata"]?["key"] ?? .null]
+                    if let r = item["response"] { line["response"] = r }
+                    if let e = item["error"] { line["error"] = e }
+                    file.append(JSONValue.object(line).encoded() + Data([10]))
+                }
+                let id = "files/" + newID("batchout")
+                files[id] = file
+                b.outputFileID = id
+            }
             b.state = anyExpired ? "BATCH_STATE_EXPIRED" : "BATCH_STATE_SUCCEEDED"
         default:
             b.results = output

@@ -135,6 +135,26 @@ struct GeminiBatchTests {
         }
     }
 
+    @Test("Gemini results delivered as a responsesFile (downloaded through the Files API) give the same votes, failures included")
+    func geminiResponsesFile() async throws {
+        let (items, quality) = syntheticPairwise(20)  // 40 calls
+        let fate: @Sendable (String, FakeRequest?) -> FakeBatchAPI.LineFate = { _, request in
+            request?.promptText.contains("Question 3?") == true ? .fail(status: 500, message: "internal error") : .answer
+        }
+        let api = FakeBatchAPI(pollsPerState: 1, fate: fate)
+        await api.geminiResponsesFile(true)
+        let server = try await startGeminiFake(api, quality: quality)
+        let panel = await geminiPanel(server)
+        let dir = try tempDir("geminifile")
+        let outcome = try await geminiJob(items, panel: panel, batch: BatchOptions(pollInterval: 0.01, maxPollInterval: 0.05)).run(outDir: dir.path)
+        await server.stop()
+        let votes = outcome.result.votes
+        #expect(votes.count == 40 && Set(votes.map(\.key)).count == 40)
+        #expect(votes.filter(\.isOK).count == 38)
+        let failed = votes.filter { $0.status == .error }
+        #expect(failed.count == 2 && failed.allSatisfy { $0.reason == .batchFailed && $0.item == "s3" && $0.error?.contains("INTERNAL: internal error") == true })
+    }
+
     @Test("a Gemini batch created but not journaled is found again by its display_name on resume, not created twice")
     func geminiCreatedButNotJournaled() async throws {
         let (items, quality) = syntheticPairwise(40)  // 80 calls, batches of 20
