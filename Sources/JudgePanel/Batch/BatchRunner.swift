@@ -9,7 +9,8 @@ import Foundation
 /// before the create request, the batch id as soon as it is answered. A resumed run therefore
 /// - re-uploads a chunk that has no file id (an orphan upload costs nothing),
 /// - for a chunk whose create was sent but whose id was never journaled, first looks for the batch: OpenAI by the
-///   `metadata` (`judgepanel_run`, `judgepanel_chunk`) it was created with; Anthropic (no metadata) by a batch
+///   `metadata` (`judgepanel_run`, `judgepanel_chunk`) it was created with, Gemini by its `display_name`
+///   (`judgepanel {run} {chunk}`); Anthropic (no metadata) by a batch
 ///   created after the intent with the chunk's request count that no other chunk owns — one match is adopted,
 ///   several stop the run with their ids, none means the create never arrived and it is sent again,
 /// - polls every journaled batch id and never plans a call that a chunk already holds.

@@ -23,8 +23,8 @@ import Foundation
 /// - Results: `inlinedResponses.inlinedResponses[]`, each `{response: GenerateContentResponse | error: Status,
 ///   metadata}`, in input order; or `responsesFile` (`files/{id}`), downloaded with
 ///   `GET {base}/download/v1beta/files/{id}:download?alt=media`, JSONL lines `{"key", "response" | "error"}`.
-///   Each request's `metadata.key` (file: `key`) is judgepanel's `custom_id`; a response without it is mapped by
-///   position (the docs promise input order).
+///   Each request's `metadata.key` (file: `key`) is judgepanel's `custom_id`; a response without it is an error
+///   naming the batch (never dropped: the run stops and `--resume` collects the batch again).
 /// - Expiry: a batch pending or running for more than 48 hours expires and returns no results (guide, "Batch
 ///   expiration"), so every request of an expired batch becomes an `expired` error vote.
 ///
