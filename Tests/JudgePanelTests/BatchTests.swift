@@ -14,7 +14,7 @@ import Testing
 private func startBatchFake(_ api: FakeBatchAPI, quality: [String: Double]) async throws -> FakeProviderServer {
     let oracle = SimulatedJudge.oracle(quality: qualityOracle(quality)).handler
     let server = FakeProviderServer(batchAPI: api) { request in
-        guard request.model == "oa" || request.model == "an" || request.model == "gm" else {
+        guard request.model == "oa" || request.model == "an" else {
             return .status(404, body: "{\"error\":{\"message\":\"no model\"}}")
         }
         return await oracle(request)
@@ -30,9 +30,7 @@ private func batchPanel(_ server: FakeProviderServer, judges: [ProviderKind] = [
         judges: judges.map { kind in
             kind == .openai
                 ? JudgeConfig(name: "oa", provider: .openai, model: "oa", baseURLs: [root + "/v1"], concurrency: 8, price: price, timeoutSeconds: 10, retries: 2)
-                : kind == .gemini
-                    ? JudgeConfig(name: "gm", provider: .gemini, model: "gm", baseURLs: [root], concurrency: 8, price: price, timeoutSeconds: 10, retries: 2)
-                    : JudgeConfig(name: "an", provider: .anthropic, model: "an", baseURLs: [root], concurrency: 8, price: price, timeoutSeconds: 10, retries: 2)
+                : JudgeConfig(name: "an", provider: .anthropic, model: "an", baseURLs: [root], concurrency: 8, price: price, timeoutSeconds: 10, retries: 2)
         }, aggregate: .majority, swap: true, flip: .tie)
 }
 
