@@ -33,6 +33,20 @@ import JudgePanel
 /// | POST | `/v1/messages/batches/{id}/cancel` | `canceling`, then `ended` with the rest `canceled` |
 /// | GET | `/v1/messages/batches/{id}/results` | JSONL `{custom_id, result: {type: succeeded \| errored \| canceled \| expired}}` |
 ///
+/// Gemini Batch Mode (https://ai.google.dev/api/batch-api, https://ai.google.dev/gemini-api/docs/batch-api):
+///
+/// | Method | Path | |
+/// | --- | --- | --- |
+/// | POST | `/v1beta/models/{model}:batchGenerateContent` | `{batch: {display_name, input_config: {requests: {requests: [{request, metadata}]}}}}` → Operation (`BATCH_STATE_PENDING`) |
+/// | GET | `/v1beta/batches/{id}` | Operation `{name, metadata: {state, displayName, batchStats}, done, response}`; each get is a poll |
+/// | GET | `/v1beta/batches?pageSize&pageToken` | `{operations, nextPageToken}`, newest first |
+/// | POST | `/v1beta/batches/{id}:cancel` | `{}`; the batch is `BATCH_STATE_CANCELLED` with no output |
+///
+/// States `BATCH_STATE_PENDING → BATCH_STATE_RUNNING → BATCH_STATE_SUCCEEDED` with `response.inlinedResponses
+/// .inlinedResponses[]` (`{response, metadata}` or `{error: {code, message, status}, metadata}` for a failed request),
+/// or `BATCH_STATE_EXPIRED` with no output when any request's fate is `.expire` (an expired Gemini batch returns no
+/// results). Only inline requests are spoken (no Files API input or `responsesFile` output).
+///
 /// Everything is counted at the server (``counts()``): batches created, files uploaded, request lines received and,
 /// per `custom_id`, how many batches carried it — the number a "never submitted twice" test checks.
 ///
@@ -55,7 +69,7 @@ public actor FakeBatchAPI {
 
     /// What the server has received.
     public struct Counts: Sendable {
-        /// Batches created (OpenAI and Anthropic together).
+        /// Batches created (OpenAI, Anthropic and Gemini together).
         public var batchesCreated = 0
         /// Files uploaded to `/v1/files`.
         public var filesUploaded = 0
@@ -107,6 +121,7 @@ public actor FakeBatchAPI {
     public let pollsPerState: Int
     private var held = false
     private var strayLine = false
+    private var geminiFileOutput = false
     private var validationFailure: String?
     private var batches: [String: Batch] = [:]
     private var order: [String] = []
@@ -125,6 +140,10 @@ public actor FakeBatchAPI {
 
     /// While held, batches stay `in_progress` however often they are polled.
     public func hold(_ on: Bool) { held = on }
+
+    /// Makes Gemini batches ending from now on return their output as a `responsesFile` (JSONL `{key, response |
+    /// error}` lines, downloaded from `/download/v1beta/files/{id}:download?alt=media`) instead of `inlinedResponses`.
+    public func geminiResponsesFile(_ on: Bool) { geminiFileOutput = on }
 
     /// Adds one result line whose `custom_id` belongs to no request to every batch's results.
     public func addStrayResultLine(_ on: Bool) { strayLine = on }
@@ -155,6 +174,13 @@ public actor FakeBatchAPI {
         var seg = p.split(separator: "/").map(String.init)
         if seg.first == "v1" { seg.removeFirst() }
         let host = headers["host"]
+        if seg.count == 4, seg[0] == "download", seg[1] == "v1beta", seg[2] == "files", seg[3].hasSuffix(":download"), method == "GET" {
+            // https://ai.google.dev/api/files: media download of a file's bytes (`alt=media`).
+            let id = "files/" + seg[3].dropLast(":download".count)
+            guard query["alt"] == "media", let data = files[id] else { return error(.gemini, 404, "File \(id) not found (or alt=media missing).") }
+            return .response(status: 200, headers: ["Content-Type": "application/jsonl"], body: data)
+        }
+        if seg.first == "v1beta" { return await respondGemini(method: method, seg: Array(seg.dropFirst()), query: query, body: body, handler: handler) }
         if seg.first == "files" {
             if method == "POST", seg.count == 1 { return uploadFile(headers: headers, body: body) }
             if method == "GET", seg.count == 3, seg[2] == "content" {
@@ -270,12 +296,15 @@ public actor FakeBatchAPI {
         return .response(status: 200, headers: WireRenderer.jsonHeaders, body: openAIObject(b).encoded())
     }
 
-    private func register(wire: FakeWire, lines: [Line], metadata: [String: String], inputFileID: String?, state: String) -> Batch {
+    private func register(
+        wire: FakeWire, lines: [Line], metadata: [String: String], inputFileID: String?, state: String, model: String? = nil
+    ) -> Batch {
         var decoded = lines
+        let path = wire == .openai ? "/v1/chat/completions" : wire == .anthropic ? "/v1/messages" : "/v1beta/models/\(model ?? ""):generateContent"
         for i in decoded.indices {
             if case .success(let r) = FakeRequest.decode(
-                wire: wire, path: wire == .openai ? "/v1/chat/completions" : "/v1/messages", headers: [:], query: [:],
-                body: decoded[i].body, pathModel: nil, index: submitted.count)
+                wire: wire, path: path, headers: [:], query: [:],
+                body: decoded[i].body, pathModel: wire == .gemini ? model : nil, index: submitted.count)
             {
                 decoded[i].request = r
                 submitted.append(r)
@@ -283,7 +312,7 @@ public actor FakeBatchAPI {
             tally.submissionsPerCustomID[decoded[i].customID, default: 0] += 1
         }
         let b = Batch(
-            id: newID(wire == .openai ? "batch_" : "msgbatch_"), wire: wire, lines: decoded, metadata: metadata, inputFileID: inputFileID,
+            id: wire == .gemini ? "batches/" + newID("gb") : newID(wire == .openai ? "batch_" : "msgbatch_"), wire: wire, lines: decoded, metadata: metadata, inputFileID: inputFileID,
             state: state)
         batches[b.id] = b
         order.append(b.id)
@@ -348,10 +377,92 @@ public actor FakeBatchAPI {
         ]
     }
 
+    // MARK: - Gemini
+
+    /// `/v1beta/...`: `models/{model}:batchGenerateContent`, `batches`, `batches/{id}`, `batches/{id}:cancel`
+    /// (https://ai.google.dev/api/batch-api). Batch names are `batches/{id}`.
+    private func respondGemini(method: String, seg: [String], query: [String: String], body: Data, handler: FakeHandler) async -> RenderedReply? {
+        switch (method, seg.count) {
+        case ("POST", 2) where seg[0] == "models" && seg[1].hasSuffix(":batchGenerateContent"):
+            return createGemini(model: String(seg[1].dropLast(":batchGenerateContent".count)), body: body)
+        case ("GET", 1) where seg[0] == "batches":
+            let size = max(1, Int(query["pageSize"] ?? "") ?? 50)
+            let newest = order.reversed().compactMap { batches[$0] }.filter { $0.wire == .gemini }
+            let start = Int(query["pageToken"] ?? "") ?? 0
+            let page = Array(newest.dropFirst(start).prefix(size))
+            var json: [String: JSONValue] = ["operations": .array(page.map(geminiObject))]
+            if start + page.count < newest.count { json["nextPageToken"] = .string(String(start + page.count)) }
+            return .response(status: 200, headers: WireRenderer.jsonHeaders, body: JSONValue.object(json).encoded())
+        case ("GET", 2) where seg[0] == "batches":
+            return await retrieve("batches/" + seg[1], wire: .gemini, handler: handler, host: nil)
+        case ("POST", 2) where seg[0] == "batches" && seg[1].hasSuffix(":cancel"):
+            return cancel("batches/" + seg[1].dropLast(":cancel".count), wire: .gemini, host: nil)
+        default:
+            return nil
+        }
+    }
+
+    private func createGemini(model: String, body: Data) -> RenderedReply {
+        guard let json = try? JSONValue.parse(body), let batch = json["batch"] else { return error(.gemini, 400, "batch: required") }
+        guard let display = batch["display_name"]?.stringValue ?? batch["displayName"]?.stringValue, !display.isEmpty else {
+            return error(.gemini, 400, "batch.display_name is required.")
+        }
+        let config = batch["input_config"] ?? batch["inputConfig"]
+        guard let requests = config?["requests"]?["requests"]?.arrayValue, !requests.isEmpty else {
+            return error(.gemini, 400, "batch.input_config.requests.requests: a non-empty list is required here (no file input in the fake).")
+        }
+        guard body.count <= 20 * 1000 * 1000 else { return error(.gemini, 400, "inline batch requests must stay under 20 MB; use a file.") }
+        var lines: [Line] = []
+        for (n, r) in requests.enumerated() {
+            guard let request = r["request"], case .object = request else {
+                return error(.gemini, 400, "requests[\(n)].request: a GenerateContentRequest is required.")
+            }
+            // metadata is free-form; a request without a key is still accepted and answered by position.
+            lines.append(Line(customID: r["metadata"]?["key"]?.stringValue ?? "#\(n)", body: request.encoded()))
+        }
+        let b = register(wire: .gemini, lines: lines, metadata: ["displayName": display, "model": "models/" + model], inputFileID: nil,
+                         state: "BATCH_STATE_PENDING", model: model)
+        return .response(status: 200, headers: WireRenderer.jsonHeaders, body: geminiObject(b).encoded())
+    }
+
+    /// The long-running Operation for a batch: `{name, metadata: GenerateContentBatch, done, response | error}`.
+    private func geminiObject(_ b: Batch) -> JSONValue {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let ok = b.counts["successful"] ?? 0
+        let failed = b.counts["failed"] ?? 0
+        let ended = b.state != "BATCH_STATE_PENDING" && b.state != "BATCH_STATE_RUNNING"
+        let n = b.lines.count
+        var meta: [String: JSONValue] = [
+            "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatch", "name": .string(b.id),
+            "model": .string(b.metadata["model"] ?? ""), "displayName": .string(b.metadata["displayName"] ?? ""),
+            "createTime": .string(f.string(from: b.createdAt)), "updateTime": .string(f.string(from: Date())), "state": .string(b.state),
+            // int64 fields: strings in proto3 JSON.
+            "batchStats": [
+                "requestCount": .string(String(n)), "successfulRequestCount": .string(String(ok)), "failedRequestCount": .string(String(failed)),
+                "pendingRequestCount": .string(String(ended ? 0 : n)),
+            ],
+        ]
+        if ended { meta["endTime"] = .string(f.string(from: Date())) }
+        var op: [String: JSONValue] = ["name": .string(b.id), "metadata": .object(meta), "done": .bool(ended)]
+        if b.state == "BATCH_STATE_SUCCEEDED", let file = b.outputFileID {
+            op["response"] = [
+                "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatchOutput", "responsesFile": .string(file),
+            ]
+        } else if b.state == "BATCH_STATE_SUCCEEDED", let results = b.results {
+            let items = results.split(separator: 10).compactMap { try? JSONValue.parse(Data($0)) }
+            op["response"] = [
+                "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatchOutput",
+                "inlinedResponses": ["inlinedResponses": .array(items)],
+            ]
+        }
+        return .object(op)
+    }
+
     // MARK: - Shared
 
     private func object(_ b: Batch, host: String?) -> JSONValue {
-        b.wire == .openai ? openAIObject(b) : anthropicObject(b, host: host)
+        b.wire == .openai ? openAIObject(b) : b.wire == .gemini ? geminiObject(b) : anthropicObject(b, host: host)
     }
 
     private func list(_ wire: FakeWire, limit: Int, after: String?, host: String?) -> RenderedReply {
@@ -378,12 +489,20 @@ public actor FakeBatchAPI {
     private func cancel(_ id: String, wire: FakeWire, host: String?) -> RenderedReply {
         guard let b = batches[id], b.wire == wire else { return notFound(wire, "No such batch: \(id)") }
         tally.cancels += 1
-        let ended: Set<String> = ["completed", "failed", "expired", "cancelled", "ended"]
+        let ended: Set<String> = [
+            "completed", "failed", "expired", "cancelled", "ended", "BATCH_STATE_SUCCEEDED", "BATCH_STATE_FAILED", "BATCH_STATE_CANCELLED",
+            "BATCH_STATE_EXPIRED",
+        ]
         guard !ended.contains(b.state) else {
             return error(wire, 400, "Batch \(id) has already ended (\(b.state)) and cannot be cancelled.")
         }
-        b.state = wire == .openai ? "cancelling" : "canceling"
         b.cancelAt = Date()
+        if wire == .gemini {
+            // Gemini has no "cancelling" state: the batch is BATCH_STATE_CANCELLED, and `batches.cancel` answers `{}`.
+            b.state = "BATCH_STATE_CANCELLED"
+            return .response(status: 200, headers: WireRenderer.jsonHeaders, body: Data("{}".utf8))
+        }
+        b.state = wire == .openai ? "cancelling" : "canceling"
         return .response(status: 200, headers: WireRenderer.jsonHeaders, body: object(b, host: host).encoded())
     }
 
@@ -395,6 +514,8 @@ public actor FakeBatchAPI {
         case (.openai, "cancelling"): await finish(b, canceled: true, handler: handler)
         case (.anthropic, "in_progress"): if !held { await finish(b, canceled: false, handler: handler) }
         case (.anthropic, "canceling"): await finish(b, canceled: true, handler: handler)
+        case (.gemini, "BATCH_STATE_PENDING"): b.state = "BATCH_STATE_RUNNING"
+        case (.gemini, "BATCH_STATE_RUNNING"): if !held { await finish(b, canceled: false, handler: handler) }
         default: break
         }
     }
@@ -445,6 +566,20 @@ public actor FakeBatchAPI {
                     b.counts["failed", default: 0] += 1
                 }
                 if lineFate == .answer { output.append(json.encoded() + Data([10])) } else { errors.append(json.encoded() + Data([10])) }
+            case .gemini:
+                // An InlinedResponse: `{response: GenerateContentResponse}` or `{error: Status}`, with the request's metadata.
+                var item: [String: JSONValue] = ["metadata": ["key": .string(line.customID)]]
+                switch lineFate {
+                case .answer:
+                    item["response"] = (try? JSONValue.parse(body)) ?? .null
+                    b.counts["successful", default: 0] += 1
+                case .fail(let st, let m):
+                    item["error"] = ["code": .int(st), "message": .string(m), "status": .string(st == 429 ? "RESOURCE_EXHAUSTED" : st >= 500 ? "INTERNAL" : "INVALID_ARGUMENT")]
+                    b.counts["failed", default: 0] += 1
+                case .expire, .cancel:
+                    break  // the whole batch expires or is cancelled: no output at all (below)
+                }
+                output.append(JSONValue.object(item).encoded() + Data([10]))
             default:
                 let result: JSONValue
                 switch lineFate {
@@ -466,7 +601,9 @@ public actor FakeBatchAPI {
         }
         if strayLine {
             let stray: JSONValue =
-                b.wire == .openai
+                b.wire == .gemini
+                ? ["metadata": ["key": "c99999999_0000000000000000"], "response": ["candidates": []]]
+                : b.wire == .openai
                 ? ["id": "batch_req_stray", "custom_id": "c99999999_0000000000000000",
                    "response": ["status_code": 200, "request_id": "req_stray", "body": ["choices": []]], "error": .null]
                 : ["custom_id": "c99999999_0000000000000000", "result": ["type": "expired"]]
@@ -485,6 +622,25 @@ public actor FakeBatchAPI {
                 b.errorFileID = id
             }
             b.state = canceled ? "cancelled" : (anyExpired ? "expired" : "completed")
+        case .gemini:
+            // A batch pending or running past 48 h expires with no results
+            // (https://ai.google.dev/gemini-api/docs/batch-api, "Batch expiration").
+            b.results = anyExpired ? nil : output
+            if !anyExpired, geminiFileOutput {
+                // The responses file: one `{"key", "response" | "error"}` line per request, in input order.
+                var file = Data()
+                for raw in output.split(separator: 10) {
+                    guard let item = try? JSONValue.parse(Data(raw)) else { continue }
+                    var line: [String: JSONValue] = ["key": item["metadata"]?["key"] ?? .null]
+                    if let r = item["response"] { line["response"] = r }
+                    if let e = item["error"] { line["error"] = e }
+                    file.append(JSONValue.object(line).encoded() + Data([10]))
+                }
+                let id = "files/" + newID("batchout")
+                files[id] = file
+                b.outputFileID = id
+            }
+            b.state = anyExpired ? "BATCH_STATE_EXPIRED" : "BATCH_STATE_SUCCEEDED"
         default:
             b.results = output
             b.state = "ended"

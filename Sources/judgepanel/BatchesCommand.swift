@@ -4,7 +4,7 @@ import JudgePanel
 
 /// `score --batch` and its companions.
 struct BatchFlags: ParsableArguments {
-    @Flag(help: "Send openai and anthropic judges' calls through the providers' batch APIs (half price, results within 24 h); batch ids are journaled so --resume never resubmits.")
+    @Flag(help: "Send openai, anthropic and gemini judges' calls through the providers' batch APIs (half price, results within 24 h); batch ids are journaled so --resume never resubmits.")
     var batch = false
     @Option(name: .customLong("batch-fallback"), help: "What becomes of failed, expired or canceled batch requests: none (error votes) | live (asked again live).")
     var fallback: BatchOptions.Fallback = .none

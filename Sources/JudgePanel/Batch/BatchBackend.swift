@@ -86,7 +86,7 @@ func jsonlLines(_ data: Data) -> [Data] {
 
 extension ProviderKind {
     /// Whether `score --batch` sends this provider's judges through its batch API.
-    public var supportsBatch: Bool { self == .openai || self == .anthropic }
+    public var supportsBatch: Bool { self == .openai || self == .anthropic || self == .gemini }
 }
 
 enum BatchBackends {
@@ -102,6 +102,8 @@ enum BatchBackends {
             return OpenAIBatchBackend(baseURL: base, apiKey: key, transport: transport, timeout: max(judge.timeoutSeconds, 600))
         case .anthropic:
             return AnthropicBatchBackend(baseURL: base, apiKey: key, transport: transport, timeout: max(judge.timeoutSeconds, 600))
+        case .gemini:
+            return GeminiBatchBackend(baseURL: base, model: judge.model, apiKey: key, transport: transport, timeout: max(judge.timeoutSeconds, 600))
         default:
             throw JudgePanelError.usage("judge '\(judge.name)': provider \(judge.provider.rawValue) has no batch API in judgepanel")
         }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The batch phase of `score --batch`: sends the calls of `openai` and `anthropic` judges through the providers'
+/// The batch phase of `score --batch`: sends the calls of `openai`, `anthropic` and `gemini` judges through the providers'
 /// batch APIs and journals their votes; the live runner then does the rest (other judges, cache hits and — with
 /// `--batch-fallback live` — the requests a batch failed).
 ///
@@ -9,7 +9,8 @@ import Foundation
 /// before the create request, the batch id as soon as it is answered. A resumed run therefore
 /// - re-uploads a chunk that has no file id (an orphan upload costs nothing),
 /// - for a chunk whose create was sent but whose id was never journaled, first looks for the batch: OpenAI by the
-///   `metadata` (`judgepanel_run`, `judgepanel_chunk`) it was created with; Anthropic (no metadata) by a batch
+///   `metadata` (`judgepanel_run`, `judgepanel_chunk`) it was created with, Gemini by its `display_name`
+///   (`judgepanel {run} {chunk}`); Anthropic (no metadata) by a batch
 ///   created after the intent with the chunk's request count that no other chunk owns — one match is adopted,
 ///   several stop the run with their ids, none means the create never arrived and it is sent again,
 /// - polls every journaled batch id and never plans a call that a chunk already holds.
@@ -35,7 +36,7 @@ package struct BatchRunner {
     func run(completed: [String: Vote]) async throws -> [String: Vote] {
         let batchJudges = Set(panel.judges.indices.filter { panel.judges[$0].provider.supportsBatch })
         guard !batchJudges.isEmpty else {
-            say("batch: no openai or anthropic judge in the panel; every call runs live")
+            say("batch: no openai, anthropic or gemini judge in the panel; every call runs live")
             return [:]
         }
         let ledger = try BatchLedger(dir: dir)
@@ -269,7 +270,7 @@ package struct BatchRunner {
         _ chunk: BatchChunk, status: BatchStatus, backend: any BatchBackend, context: Context, ledger: BatchLedger,
         journaled: [String: Vote], into result: inout [String: Vote]
     ) async throws {
-        let lines = status.state == "failed" ? [] : try await backend.results(status)
+        let lines = status.state == "failed" || status.state.hasSuffix("_STATE_FAILED") ? [] : try await backend.results(status)
         var seen = Set<Int>()
         var succeeded = 0
         var failed = 0
@@ -300,7 +301,9 @@ package struct BatchRunner {
         }
         // Calls the results do not mention.
         let missingReason: VoteReason =
-            status.state == "expired" ? .expired : (status.state == "cancelled" || status.state == "canceled") ? .canceled : .batchFailed
+            status.state == "expired" || status.state.hasSuffix("_STATE_EXPIRED")
+            ? .expired
+            : (status.state == "cancelled" || status.state == "canceled" || status.state.hasSuffix("_STATE_CANCELLED")) ? .canceled : .batchFailed
         for range in chunk.ranges {
             for index in range where !seen.contains(index) {
                 guard let (call, item) = context.call(at: index) else { continue }
@@ -430,6 +433,7 @@ extension BatchRunner {
             do {
                 switch judge.provider {
                 case .anthropic: response = try AnthropicProvider.parse(data)
+                case .gemini: response = try GeminiProvider.parse(data)
                 default: response = try OpenAIProvider.parse(data)
                 }
             } catch let e as ProviderError {

@@ -1,0 +1,201 @@
+import Foundation
+
+/// Google's Gemini API Batch Mode (reference https://ai.google.dev/api/batch-api, also served as
+/// https://ai.google.dev/api/batch-mode; guide https://ai.google.dev/gemini-api/docs/batch-api).
+///
+/// - Create: `POST {base}/v1beta/models/{model}:batchGenerateContent` with
+///   `{"batch": {"display_name", "input_config": {"requests": {"requests": [{"request": GenerateContentRequest,
+///   "metadata": {"key": …}}]}}}}` (inline requests: the guide keeps the whole create request under 20 MB; a
+///   JSONL file uploaded through the Files API is the documented alternative for larger inputs — judgepanel sends
+///   inline requests and splits into as many batches as the 20 MB needs). The answer is a long-running `Operation`
+///   whose `name` is the batch's resource name `batches/{batch_id}`.
+/// - `GET {base}/v1beta/batches/{id}`; `POST {base}/v1beta/batches/{id}:cancel`;
+///   `GET {base}/v1beta/batches?pageSize=&pageToken=` → `{operations: [...], nextPageToken}`.
+/// - State: the REST reference's `BatchState` enum is `BATCH_STATE_PENDING`, `BATCH_STATE_RUNNING`,
+///   `BATCH_STATE_SUCCEEDED`, `BATCH_STATE_FAILED`, `BATCH_STATE_CANCELLED`, `BATCH_STATE_EXPIRED`, while the guide's
+///   SDK examples print `JOB_STATE_*` names (the SDKs rename them). The docs are ambiguous about which spelling the
+///   REST wire carries for every endpoint, so both are accepted; only the suffix after the last `_STATE_` counts.
+/// - The `Operation` carries the `GenerateContentBatch` in `metadata` (`state`, `displayName`, `batchStats`
+///   `{requestCount, successfulRequestCount, failedRequestCount, pendingRequestCount}` — int64, so proto3 JSON may
+///   send them as strings) and, once `done`, the `GenerateContentBatchOutput` in `response`; the reference also
+///   shows the batch resource itself with an `output` field, so `output` is read from `response`, `metadata.output`
+///   or a top-level `output`, whichever is present (ambiguous in the docs).
+/// - Results: `inlinedResponses.inlinedResponses[]`, each `{response: GenerateContentResponse | error: Status,
+///   metadata}`, in input order; or `responsesFile` (`files/{id}`), downloaded with
+///   `GET {base}/download/v1beta/files/{id}:download?alt=media`, JSONL lines `{"key", "response" | "error"}`.
+///   Each request's `metadata.key` (file: `key`) is judgepanel's `custom_id`; a response without it is an error
+///   naming the batch (never dropped: the run stops and `--resume` collects the batch again).
+/// - Expiry: a batch pending or running for more than 48 hours expires and returns no results (guide, "Batch
+///   expiration"), so every request of an expired batch becomes an `expired` error vote.
+///
+/// Batches carry no free-form metadata, but `display_name` does: it is `judgepanel {run id} {chunk label}`, so a batch
+/// created but not journaled is found again by listing the account's batches. Each request is built by
+/// ``GeminiProvider``'s own body builder and each response read by its own parser.
+struct GeminiBatchBackend: BatchBackend {
+    let provider: GeminiProvider
+    let model: String
+    let http: BatchHTTP
+    let root: String
+
+    /// The guide's inline limit is 20 MB for the whole create request; room is left for the envelope.
+    var maxBytes: Int { 20 * 1000 * 1000 - 4096 }
+    /// The docs give no request-count limit for inline batches (only bytes); this keeps one batch's result
+    /// (returned inline in the operation) to a size one response can carry.
+    var maxRequests: Int { 50_000 }
+    var listsMetadata: Bool { true }
+
+    static let displayPrefix = "judgepanel"
+
+    init(baseURL: URL, model: String, apiKey: String?, transport: any HTTPTransport, timeout: Double) {
+        provider = GeminiProvider(baseURL: baseURL, apiKey: apiKey, transport: transport)
+        self.model = model
+        var headers: [String: String] = [:]
+        if let apiKey, !apiKey.isEmpty { headers["x-goog-api-key"] = apiKey }
+        http = BatchHTTP(transport: transport, headers: headers, timeout: timeout)
+        var trimmed = baseURL.absoluteString
+        while trimmed.hasSuffix("/") { trimmed.removeLast() }
+        if trimmed.hasSuffix("/v1beta") { trimmed.removeLast(7) } else if trimmed.hasSuffix("/v1") { trimmed.removeLast(3) }
+        root = trimmed
+    }
+
+    func url(_ suffix: String) throws -> URL {
+        guard let u = URL(string: root + suffix) else { throw ProviderError.badResponse("bad URL \(root + suffix)") }
+        return u
+    }
+
+    /// One `InlinedRequest`: `{"request": GenerateContentRequest, "metadata": {"key": custom_id}}`.
+    func line(customID: String, request: CompletionRequest) throws -> Data {
+        let line: JSONValue = ["request": provider.body(request), "metadata": ["key": .string(customID)]]
+        return try line.compactData()
+    }
+
+    func upload(file: URL, label: String) async throws -> String? { nil }
+
+    func create(file: URL, fileID: String?, metadata: [String: String]) async throws -> BatchStatus {
+        guard let content = FileManager.default.contents(atPath: file.path) else {
+            throw JudgePanelError.io("cannot read batch input", file: file.path)
+        }
+        let display = Self.displayName(run: metadata["judgepanel_run"] ?? "", chunk: metadata["judgepanel_chunk"] ?? "")
+        var body = Data(#"{"batch":{"display_name":"#.utf8)
+        body.append(try JSONValue.string(display).compactData())
+        body.append(Data(#","input_config":{"requests":{"requests":["#.utf8))
+        for (n, line) in jsonlLines(content).enumerated() {
+            if n > 0 { body.append(44) }
+            body.append(line)
+        }
+        body.append(Data("]}}}}".utf8))
+        let name = model.hasPrefix("models/") || model.hasPrefix("tunedModels/") ? model : "models/" + model
+        let escaped = name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: ":?#"))) ?? name
+        let json = try JSONValue.decodeBody(try await http.send("POST", try url("/v1beta/\(escaped):batchGenerateContent"), body: body))
+        return try Self.status(json)
+    }
+
+    static func displayName(run: String, chunk: String) -> String { "\(displayPrefix) \(run) \(chunk)" }
+
+    func retrieve(_ id: String) async throws -> BatchStatus {
+        try Self.status(try await http.json("GET", try url("/v1beta/\(id)")))
+    }
+
+    func cancel(_ id: String) async throws -> BatchStatus {
+        // `batches.cancel` answers an empty body; the state is read back with a get.
+        _ = try await http.send("POST", try url("/v1beta/\(id):cancel"), body: Data("{}".utf8))
+        return try await retrieve(id)
+    }
+
+    func list() async throws -> [BatchStatus] {
+        var out: [BatchStatus] = []
+        var token: String?
+        while true {
+            var suffix = "/v1beta/batches?pageSize=100"
+            if let token, let t = token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) { suffix += "&pageToken=\(t)" }
+            let page = try await http.json("GET", try url(suffix))
+            out += try (page["operations"]?.arrayValue ?? page["batches"]?.arrayValue ?? []).map(Self.status)
+            guard let next = page["nextPageToken"]?.stringValue, !next.isEmpty else { break }
+            token = next
+        }
+        return out
+    }
+
+    /// An int64 in proto3 JSON: a string, or a number.
+    static func int64(_ v: JSONValue?) -> Int? {
+        v?.intValue ?? v?.stringValue.flatMap { Int($0) }
+    }
+
+    /// The batch's state name after `BATCH_STATE_` / `JOB_STATE_`.
+    static func stateWord(_ state: String) -> String {
+        if let r = state.range(of: "_STATE_", options: .backwards) { return String(state[r.upperBound...]) }
+        return state
+    }
+
+    static func status(_ json: JSONValue) throws -> BatchStatus {
+        let batch = json["metadata"].flatMap { $0["state"] != nil ? $0 : nil } ?? json
+        guard let name = json["name"]?.stringValue ?? batch["name"]?.stringValue, let state = batch["state"]?.stringValue else {
+            throw ProviderError.badResponse("Gemini batch without name or state")
+        }
+        let word = stateWord(state)
+        let done = json["done"]?.boolValue == true
+        let terminal: Set<String> = ["SUCCEEDED", "FAILED", "CANCELLED", "EXPIRED"]
+        let stats = batch["batchStats"]
+        let names = ["requestCount", "pendingRequestCount", "successfulRequestCount", "failedRequestCount"]
+        var s = BatchStatus(
+            id: name, state: state, ended: terminal.contains(word) || (done && word != "PENDING" && word != "RUNNING"),
+            counts: names.map { ($0, int64(stats?[$0]) ?? 0) })
+        s.total = int64(stats?["requestCount"])
+        if let display = batch["displayName"]?.stringValue ?? batch["display_name"]?.stringValue {
+            let parts = display.split(separator: " ", maxSplits: 2).map(String.init)
+            if parts.count == 3, parts[0] == displayPrefix {
+                s.metadata = ["judgepanel_run": parts[1], "judgepanel_chunk": parts[2]]
+            }
+        }
+        if let created = batch["createTime"]?.stringValue {
+            let f = ISO8601DateFormatter()
+            f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            s.createdAt = (f.date(from: created) ?? ISO8601DateFormatter().date(from: created))?.timeIntervalSince1970
+        }
+        if let error = json["error"], !error.isNull {
+            s.failure = (error["status"]?.stringValue.map { "\($0): " } ?? "") + (error["message"]?.stringValue ?? error.textValue)
+        }
+        let output = json["response"].flatMap { $0.isNull ? nil : $0 } ?? batch["output"] ?? json["output"]
+        s.resultsURL = output?["responsesFile"]?.stringValue
+        return s
+    }
+
+    func results(_ status: BatchStatus) async throws -> [BatchResultLine] {
+        if let file = status.resultsURL {
+            let data = try await http.send("GET", try url("/download/v1beta/\(file):download?alt=media"))
+            return try jsonlLines(data).enumerated().map { n, raw in
+                let json = try JSONValue.decodeBody(raw)
+                guard let key = json["key"]?.stringValue else {
+                    throw ProviderError.badResponse("line \(n + 1) of \(file) has no key")
+                }
+                return BatchResultLine(customID: key, outcome: try Self.outcome(json))
+            }
+        }
+        // The inline output is only in the full operation: read it again (the status keeps no body).
+        let json = try await http.json("GET", try url("/v1beta/\(status.id)"))
+        let batch = json["metadata"].flatMap { $0["state"] != nil ? $0 : nil } ?? json
+        let output = json["response"].flatMap { $0.isNull ? nil : $0 } ?? batch["output"] ?? json["output"]
+        if let file = output?["responsesFile"]?.stringValue {
+            var s = status
+            s.resultsURL = file
+            return try await results(s)
+        }
+        let inlined = output?["inlinedResponses"]?["inlinedResponses"]?.arrayValue ?? output?["inlinedResponses"]?.arrayValue ?? []
+        return try inlined.enumerated().map { n, item in
+            guard let key = item["metadata"]?["key"]?.stringValue else {
+                throw ProviderError.badResponse("inlined response \(n) of \(status.id) has no metadata.key")
+            }
+            return BatchResultLine(customID: key, outcome: try Self.outcome(item))
+        }
+    }
+
+    /// `{response}` → the `GenerateContentResponse` as a live call gets it; `{error: Status}` → a failed request.
+    static func outcome(_ item: JSONValue) throws -> BatchLineOutcome {
+        if let error = item["error"], !error.isNull {
+            let status = error["status"]?.stringValue ?? error["code"].map { "code \($0.textValue)" } ?? ""
+            return .failed((status.isEmpty ? "" : "\(status): ") + (error["message"]?.stringValue ?? error.textValue))
+        }
+        guard let response = item["response"], !response.isNull else { return .failed("result without response or error") }
+        return .response(try response.compactData())
+    }
+}
