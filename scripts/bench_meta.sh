@@ -34,8 +34,8 @@ for n in "${sizes[@]}"; do
     if [ "${SHUFFLE:-0}" = 1 ]; then
         [ -s "$votes.shuf" ] || python3 scripts/gen_meta_votes.py "$n" "$items" "$votes.shuf" --shuffle
         run "judgepanel meta --json, shuffled votes" "$bin" meta "$items" --votes "$votes.shuf" --json
-        cmp -s <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(json.dumps(r["judges"], sort_keys=True))' "$dir/out.json") \
-               <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(json.dumps(r["judges"], sort_keys=True))' "$dir/report-$n.json") \
+        cmp -s <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(json.dumps(sorted(r["judges"], key=lambda j: j["judge"]), sort_keys=True))' "$dir/out.json") \
+               <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(json.dumps(sorted(r["judges"], key=lambda j: j["judge"]), sort_keys=True))' "$dir/report-$n.json") \
             && echo "   shuffled report judges == grouped" || echo "   WARNING: shuffled report differs"
     fi
     if [ "${SKIP_PANDAS:-0}" != 1 ]; then
