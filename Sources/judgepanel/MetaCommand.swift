@@ -65,13 +65,17 @@ struct MetaCommand: AsyncParsableCommand {
                     throw JudgePanelError.usage("give either --votes (offline) or --rubric and --panel (live), not both")
                 }
                 let loaded = try itemOptions.loader().load(path: items)
-                var recorded = try VotesFile.load(path: votes)
-                if let judges {
-                    let keep = Set(judges.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
-                    recorded = recorded.filter { keep.contains($0.judge) }
+                let keep = judges.map { Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) }
+                if by == nil, calibrations.isEmpty {
+                    // One streaming pass over the votes file: memory proportional to items × judges.
+                    report = try MetaAnalysis(options: options).analyse(items: loaded, votesPath: votes, keepJudges: keep).report
+                } else {
+                    // Slices and calibrations work on the decoded votes.
+                    var recorded = try VotesFile.load(path: votes)
+                    if let keep { recorded = recorded.filter { keep.contains($0.judge) } }
+                    for c in calibrations { recorded = c.apply(to: recorded) }
+                    report = MetaAnalysis(options: options).report(items: loaded, votes: recorded, sliceKey: by)
                 }
-                for c in calibrations { recorded = c.apply(to: recorded) }
-                report = MetaAnalysis(options: options).report(items: loaded, votes: recorded, sliceKey: by)
             } else {
                 guard let rubric, let panel else {
                     throw JudgePanelError.usage("meta needs --votes FILE, or --rubric R and --panel P for a live run")

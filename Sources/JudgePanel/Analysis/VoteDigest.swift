@@ -153,7 +153,9 @@ struct VoteTally: Sendable {
 
 /// What the report needs from the votes, gathered in one pass: each judge's reconciled verdict per item and its
 /// vote statistics. Only the current item's votes are held at a time, so a votes file whose votes are grouped by
-/// item (as `score` writes them) is analysed in memory proportional to items × judges, not to votes.
+/// item (as `score` writes them) is analysed in memory proportional to items × judges, not to votes. A file whose
+/// votes are not grouped is indexed instead (one compact entry per line: offset, length, item ordinal) and its
+/// lines replayed item by item, so its memory stays proportional to lines × 24 bytes, never to decoded votes.
 struct VoteDigest: Sendable {
     var judges: [String]
     var kind: JudgingProtocol
@@ -171,34 +173,183 @@ struct VoteDigest: Sendable {
     var allErrors = 0
     var allCost = 0.0
     var anyCost = false
+    /// The judging protocol `MetaAnalysis.reconcile` would infer from these baseline votes (first vote with
+    /// checks, else pairwise when some vote has a verdict, else pointwise when some has a score, else pairwise).
+    var inferredKind: JudgingProtocol = .pairwise
 
-    /// Thrown when the votes are not grouped by item (the caller then analyses them in memory).
+    /// Thrown when the votes are not grouped by item.
     struct NotGrouped: Error {}
 
-    /// Reads the votes of `path` once. Probe variants are skipped, as in ``MetaAnalysis/report(items:votes:sliceKey:)``.
+    /// Reads the votes of `path`: one pass when the votes are grouped by item, else an indexing pass and a replay
+    /// in item order (``readUngrouped(path:items:kind:options:keepJudges:)``). Probe variants are skipped, as in
+    /// ``MetaAnalysis/report(items:votes:sliceKey:)``; votes of judges not in `keepJudges` (when given) are dropped
+    /// as if absent from the file.
     ///
-    /// - Throws: ``NotGrouped`` when an item's votes are not contiguous; ``JudgePanelError`` for a bad line.
+    /// - Throws: ``JudgePanelError`` for a bad line (naming file and line).
     static func read(
-        path: String, items: [Item], kind: JudgingProtocol, options: MetaAnalysis.Options
+        path: String, items: [Item], kind: JudgingProtocol, options: MetaAnalysis.Options, keepJudges: Set<String>? = nil
     ) throws -> VoteDigest {
-        let itemIndex = Dictionary(items.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
-        let labels = items.map { MetaAnalysis.consensus($0)?.preference }
-        let labelKindIsPairwise = MetaAnalysis.labelKind(items) == .pairwise
-        var judges = options.judgeOrder
-        var judgeIndex = Dictionary(judges.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        let empty = Reconcile.judge([], kind: kind, flip: options.flip, tieMargin: options.tieMargin)
-        var verdicts = judges.map { _ in [JudgeVerdict](repeating: empty, count: items.count) }
-        let otherFlip: FlipPolicy = options.flip == .tie ? .abstain : .tie
-        let emptyOther = Reconcile.judge([], kind: kind, flip: otherFlip, tieMargin: options.tieMargin)
-        var verdictsOther = judges.map { _ in [JudgeVerdict](repeating: emptyOther, count: items.count) }
-        var tallies = judges.map { _ in VoteTally() }
-        var present = [Bool](repeating: false, count: judges.count)
-        var done = [Bool](repeating: false, count: items.count)
-        var current: Int?
-        var group: [[Vote]] = judges.map { _ in [] }
-        var digest = VoteDigest(judges: [], kind: kind, verdicts: [], verdictsOtherFlip: [], tallies: [])
+        var builder = Builder(items: items, kind: kind, options: options, judgeOrder: options.judgeOrder, keepJudges: keepJudges)
+        let reader = try LineReader(path: path)
+        let decoder = JSONDecoder()
+        do {
+            while let v = try reader.nextBytes({ number, bytes in try Self.vote(bytes, decoder: decoder, path: path, line: number) }) {
+                guard let v else { continue }
+                try builder.add(v)
+            }
+        } catch is NotGrouped {
+            return try readUngrouped(path: path, items: items, kind: kind, options: options, keepJudges: keepJudges)
+        }
+        return builder.finish()
+    }
 
-        func flush() {
+    /// The vote on one line (nil for a blank line); a bad line fails naming file and line, as `VotesFile.load` does.
+    static func vote(_ bytes: UnsafeBufferPointer<UInt8>, decoder: JSONDecoder, path: String, line: Int) throws -> Vote? {
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return nil }
+        if let v = Vote.fastDecode(bytes) { return v }
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw JudgePanelError.badInput(
+                "invalid UTF-8 at byte \(LineReader.firstInvalidUTF8(bytes) + 1) of the line", file: path, line: line)
+        }
+        return try VotesFile.decodeLine(bytes, decoder: decoder, path: path, line: line)
+    }
+
+    /// A votes file whose votes are not grouped by item: a first pass indexes every line (file offset, length, item
+    /// ordinal) and gathers what depends on file order (judges in order of appearance, the sums of costs); a second
+    /// replays the lines item by item (file order within an item) through the same one-item-at-a-time builder.
+    static func readUngrouped(
+        path: String, items: [Item], kind: JudgingProtocol, options: MetaAnalysis.Options, keepJudges: Set<String>?
+    ) throws -> VoteDigest {
+        struct Entry {
+            var offset: Int64
+            var length: Int32
+            var item: Int32
+            var line: Int32
+        }
+        let itemIndex = Dictionary(items.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var entries: [Entry] = []
+        var judgeOrder = options.judgeOrder
+        var seenJudges = Set(judgeOrder)
+        var judgeCost: [String: Double] = [:]
+        var allCost = 0.0
+        var anyCost = false
+        let reader = try LineReader(path: path)
+        let decoder = JSONDecoder()
+        var maxLength = 0
+        while let pair = try reader.nextBytes({ number, bytes -> (Vote?, Int, Int) in
+            (try Self.vote(bytes, decoder: decoder, path: path, line: number), number, bytes.count)
+        }) {
+            let (decoded, number, length) = pair
+            guard let v = decoded else { continue }
+            if let keepJudges, !keepJudges.contains(v.judge) { continue }
+            if let c = v.costUSD {
+                allCost += c
+                anyCost = true
+            }
+            var item = -1
+            if v.variant == nil {
+                if !seenJudges.contains(v.judge) {
+                    seenJudges.insert(v.judge)
+                    judgeOrder.append(v.judge)
+                }
+                if let i = itemIndex[v.item] {
+                    item = i
+                    if let c = v.costUSD { judgeCost[v.judge, default: 0] += c }
+                }
+            }
+            guard number <= Int(Int32.max), length <= Int(Int32.max) else {
+                throw JudgePanelError.badInput("too many lines or too long a line to index", file: path, line: number)
+            }
+            maxLength = max(maxLength, length)
+            entries.append(Entry(offset: Int64(reader.lastLineOffset), length: Int32(length), item: Int32(item), line: Int32(number)))
+        }
+        // Stable order: by item ordinal (variants and unknown items first), then by line.
+        entries.sort { ($0.item, $0.line) < ($1.item, $1.line) }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw JudgePanelError.badInput("cannot open file (permission denied?)", file: path)
+        }
+        defer { try? handle.close() }
+        let fd = handle.fileDescriptor
+        var builder = Builder(items: items, kind: kind, options: options, judgeOrder: judgeOrder, keepJudges: keepJudges)
+        var buffer = [UInt8](repeating: 0, count: max(1, maxLength))
+        for e in entries {
+            let v: Vote? = try buffer.withUnsafeMutableBytes { raw in
+                var got = 0
+                while got < Int(e.length) {
+                    let n = pread(fd, raw.baseAddress! + got, Int(e.length) - got, off_t(e.offset) + off_t(got))
+                    guard n > 0 else {
+                        throw JudgePanelError.io("read failed (file changed while reading?)", file: path)
+                    }
+                    got += n
+                }
+                let bytes = UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: Int(e.length))
+                return try Self.vote(bytes, decoder: decoder, path: path, line: Int(e.line))
+            }
+            guard let v else { continue }
+            try builder.add(v)
+        }
+        var digest = builder.finish()
+        // Sums of costs in file order, as the in-memory analysis adds them.
+        digest.allCost = allCost
+        digest.anyCost = anyCost
+        for j in digest.judges.indices where digest.tallies[j].hasCost {
+            digest.tallies[j].cost = judgeCost[digest.judges[j]] ?? 0
+        }
+        return digest
+    }
+
+    /// Gathers the digest vote by vote, holding only the current item's votes.
+    struct Builder {
+        let items: [Item]
+        let kind: JudgingProtocol
+        let options: MetaAnalysis.Options
+        let keepJudges: Set<String>?
+        let itemIndex: [String: Int]
+        let labels: [Preference?]
+        let labelKindIsPairwise: Bool
+        let otherFlip: FlipPolicy
+        let empty: JudgeVerdict
+        let emptyOther: JudgeVerdict
+        var judges: [String]
+        var judgeIndex: [String: Int]
+        var verdicts: [[JudgeVerdict]]
+        var verdictsOther: [[JudgeVerdict]]
+        var tallies: [VoteTally]
+        var present: [Bool]
+        var done: [Bool]
+        var current: Int?
+        var group: [[Vote]]
+        var digest: VoteDigest
+        var firstChecksKind: JudgingProtocol?
+        var anyVerdict = false
+        var anyScore = false
+
+        init(items: [Item], kind: JudgingProtocol, options: MetaAnalysis.Options, judgeOrder: [String], keepJudges: Set<String>?) {
+            self.items = items
+            self.kind = kind
+            self.options = options
+            self.keepJudges = keepJudges
+            itemIndex = Dictionary(items.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+            labels = items.map { MetaAnalysis.consensus($0)?.preference }
+            labelKindIsPairwise = MetaAnalysis.labelKind(items) == .pairwise
+            judges = judgeOrder
+            judgeIndex = Dictionary(judges.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+            let empty = Reconcile.judge([], kind: kind, flip: options.flip, tieMargin: options.tieMargin)
+            let otherFlip: FlipPolicy = options.flip == .tie ? .abstain : .tie
+            let emptyOther = Reconcile.judge([], kind: kind, flip: otherFlip, tieMargin: options.tieMargin)
+            self.empty = empty
+            self.otherFlip = otherFlip
+            self.emptyOther = emptyOther
+            verdicts = judgeOrder.map { _ in [JudgeVerdict](repeating: empty, count: items.count) }
+            verdictsOther = judgeOrder.map { _ in [JudgeVerdict](repeating: emptyOther, count: items.count) }
+            tallies = judgeOrder.map { _ in VoteTally() }
+            present = [Bool](repeating: false, count: judgeOrder.count)
+            done = [Bool](repeating: false, count: items.count)
+            group = judgeOrder.map { _ in [] }
+            digest = VoteDigest(judges: [], kind: kind, verdicts: [], verdictsOtherFlip: [], tallies: [])
+        }
+
+        mutating func flush() {
             guard let i = current else { return }
             for j in group.indices where !group[j].isEmpty {
                 verdicts[j][i] = Reconcile.judge(group[j], kind: kind, flip: options.flip, tieMargin: options.tieMargin)
@@ -209,23 +360,21 @@ struct VoteDigest: Sendable {
             done[i] = true
         }
 
-        let reader = try LineReader(path: path)
-        let decoder = JSONDecoder()
-        while let (number, line) = try reader.next() {
-            if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
-            let v: Vote
-            do {
-                v = try decoder.decode(Vote.self, from: Data(line.utf8))
-            } catch {
-                throw JudgePanelError.badInput("invalid vote: \(VotesFile.describe(error))", file: path, line: number)
-            }
+        /// Adds one vote of the file (in file order, or item by item on a replay).
+        ///
+        /// - Throws: ``NotGrouped`` when the vote's item was finished before.
+        mutating func add(_ v: Vote) throws(NotGrouped) {
+            if let keepJudges, !keepJudges.contains(v.judge) { return }
             digest.allVotes += 1
             if v.status == .error { digest.allErrors += 1 }
             if let c = v.costUSD {
                 digest.allCost += c  // the same left-to-right sum as `reduce(0, +)` over the file's costs
                 digest.anyCost = true
             }
-            guard v.variant == nil else { continue }
+            guard v.variant == nil else { return }
+            if firstChecksKind == nil, v.checks != nil { firstChecksKind = v.protocol }
+            if v.verdict != nil { anyVerdict = true }
+            if v.score != nil { anyScore = true }
             let j: Int
             if let known = judgeIndex[v.judge] {
                 j = known
@@ -242,7 +391,7 @@ struct VoteDigest: Sendable {
             present[j] = true
             guard let i = itemIndex[v.item] else {
                 digest.unknownVotes += 1
-                continue
+                return
             }
             if i != current {
                 flush()
@@ -253,43 +402,47 @@ struct VoteDigest: Sendable {
             tallies[j].add(v, label: labels[i], labelKindIsPairwise: labelKindIsPairwise)
             group[j].append(v)
         }
-        flush()
-        let keep = judges.indices.filter { present[$0] }
-        digest.judges = keep.map { judges[$0] }
-        digest.verdicts = keep.map { verdicts[$0] }
-        digest.verdictsOtherFlip = keep.map { verdictsOther[$0] }
-        digest.tallies = keep.map { tallies[$0] }
-        return digest
+
+        mutating func finish() -> VoteDigest {
+            flush()
+            let keep = judges.indices.filter { present[$0] }
+            var out = digest
+            out.judges = keep.map { judges[$0] }
+            out.verdicts = keep.map { verdicts[$0] }
+            out.verdictsOtherFlip = keep.map { verdictsOther[$0] }
+            out.tallies = keep.map { tallies[$0] }
+            out.inferredKind = firstChecksKind ?? (anyVerdict ? .pairwise : (anyScore ? .pointwise : .pairwise))
+            return out
+        }
     }
 }
 
 /// A run's report computed from its votes file, with what the page headers need.
-struct VotesFileAnalysis: Sendable {
-    var report: MetaReport
-    var reconciled: MetaAnalysis.Reconciled
-    var votes: Int
-    var errors: Int
-    var cost: Double?
+package struct VotesFileAnalysis: Sendable {
+    package var report: MetaReport
+    package var reconciled: MetaAnalysis.Reconciled
+    package var votes: Int
+    package var errors: Int
+    package var cost: Double?
 }
 
 extension MetaAnalysis {
-    /// The report from a votes file read in one pass (``VoteDigest``) for a known judging protocol; falls back
-    /// to reading every vote when the file's votes are not grouped by item. Equal to
-    /// ``report(items:votes:sliceKey:)`` over the same votes.
-    func analyse(items: [Item], votesPath: String) throws -> VotesFileAnalysis {
-        func inMemory() throws -> VotesFileAnalysis {
-            let votes = try VotesFile.load(path: votesPath)
-            let costs = votes.compactMap(\.costUSD)
-            return VotesFileAnalysis(
-                report: self.report(items: items, votes: votes), reconciled: reconcile(items: items, votes: votes.filter { $0.variant == nil }),
-                votes: votes.count, errors: votes.filter { $0.status == .error }.count, cost: costs.isEmpty ? nil : costs.reduce(0, +))
+    /// The report from a votes file read in one pass (``VoteDigest``), equal to ``report(items:votes:sliceKey:)``
+    /// over the same votes (without slices). Votes not grouped by item are indexed and replayed item by item, never
+    /// all decoded at once. Without `options.protocolKind` the protocol is guessed from the file's first vote and
+    /// checked against the rule `reconcile` applies to all votes; a wrong guess reads the file again with the right
+    /// one. `keepJudges` drops the votes of other judges, as filtering the votes first would.
+    package func analyse(items: [Item], votesPath: String, keepJudges: Set<String>? = nil) throws -> VotesFileAnalysis {
+        var kind: JudgingProtocol
+        if let known = options.protocolKind {
+            kind = known
+        } else {
+            kind = try Self.firstVoteKind(path: votesPath, keepJudges: keepJudges)
         }
-        guard let kind = options.protocolKind else { return try inMemory() }
-        let digest: VoteDigest
-        do {
-            digest = try VoteDigest.read(path: votesPath, items: items, kind: kind, options: options)
-        } catch is VoteDigest.NotGrouped {
-            return try inMemory()
+        var digest = try VoteDigest.read(path: votesPath, items: items, kind: kind, options: options, keepJudges: keepJudges)
+        if options.protocolKind == nil, digest.inferredKind != kind {
+            kind = digest.inferredKind
+            digest = try VoteDigest.read(path: votesPath, items: items, kind: kind, options: options, keepJudges: keepJudges)
         }
         let rec = finishReconcile(items: items, judges: digest.judges, kind: kind, verdicts: digest.verdicts)
         var report = build(items: items, rec: rec, tallies: digest.tallies, knownVotes: digest.knownVotes) {
@@ -303,5 +456,19 @@ extension MetaAnalysis {
         return VotesFileAnalysis(
             report: report, reconciled: rec, votes: digest.allVotes, errors: digest.allErrors,
             cost: digest.anyCost ? digest.allCost : nil)
+    }
+
+    /// A guess at the votes' protocol from the first baseline vote (of a kept judge), by the rule of `reconcile`.
+    static func firstVoteKind(path: String, keepJudges: Set<String>?) throws -> JudgingProtocol {
+        let reader = try LineReader(path: path)
+        let decoder = JSONDecoder()
+        while let v = try reader.nextBytes({ number, bytes in try VoteDigest.vote(bytes, decoder: decoder, path: path, line: number) }) {
+            guard let v, v.variant == nil, keepJudges?.contains(v.judge) ?? true else { continue }
+            if v.checks != nil { return v.protocol }
+            if v.verdict != nil { return .pairwise }
+            if v.score != nil { return .pointwise }
+            return .pairwise
+        }
+        return .pairwise
     }
 }

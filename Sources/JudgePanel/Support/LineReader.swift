@@ -25,6 +25,10 @@ public final class LineReader {
     private var scanned = 0
     private var eof = false
     private var number = 0
+    /// The file offset of `buffer[0]`.
+    private var bufferBase = 0
+    /// The file offset of the first byte of the line last handed out (by `next` or `nextBytes`).
+    private(set) var lastLineOffset = 0
     private let chunkSize: Int
     private let maxLineBytes: Int
 
@@ -71,6 +75,7 @@ public final class LineReader {
                 if lineEnd > start, buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
                 let lineStart = start
                 if lineEnd - lineStart > maxLineBytes { throw tooLong(line: number + 1) }
+                lastLineOffset = bufferBase + lineStart
                 start = nl + 1
                 scanned = 0
                 number += 1
@@ -83,6 +88,7 @@ public final class LineReader {
                 guard start < end else { return nil }
                 let (lineStart, lineEnd) = (start, end)
                 if lineEnd - lineStart > maxLineBytes { throw tooLong(line: number + 1) }
+                lastLineOffset = bufferBase + lineStart
                 start = end
                 number += 1
                 let n = number
@@ -129,6 +135,7 @@ public final class LineReader {
                     _ = memmove(p.baseAddress!, p.baseAddress! + start, pending)
                 }
             }
+            bufferBase += start
             start = 0
             end = pending
         }
