@@ -191,30 +191,15 @@ extension PanelRunner {
             panel: panel, rubric: rubric, method: options.aggregate ?? panel.aggregate, flip: flip)
         else { return nil }
         let calls = Call.plan(itemIndex: index, item: item, rubric: rubric, panel: panel)
-        let checklist = options.checklists[item.id]
         var asked = [AskedJudge](repeating: AskedJudge(), count: panel.judges.count)
         while true {
             let batch = scheduler.next(asked)
             if batch.isEmpty { break }
             let wanted = batch.flatMap { b in calls.filter { $0.judge == b.judge && ($0.order ?? .ab) == b.order } }
-            var got = [Vote?](repeating: nil, count: wanted.count)
-            try await withThrowingTaskGroup(of: (Int, Vote).self) { group in
-                for (n, call) in wanted.enumerated() {
-                    let rt = runtimes[call.judge]
-                    if let done = completed[call.key(itemID: item.id, judgeName: rt.config.name)] {
-                        got[n] = done
-                        continue
-                    }
-                    group.addTask {
-                        let v = try await executor.executeBounded(
-                            call: call, item: item, judge: rt, checklist: checklist, journal: journal)
-                        return (n, v)
-                    }
-                }
-                for try await (n, v) in group { got[n] = v }
-            }
+            let got = try await ask(
+                wanted, item: item, runtimes: runtimes, executor: executor, journal: journal, completed: completed)
             for b in batch {
-                let mine = zip(wanted, got).filter { $0.0.judge == b.judge && ($0.0.order ?? .ab) == b.order }.map { $0.1! }
+                let mine = zip(wanted, got).filter { $0.0.judge == b.judge && ($0.0.order ?? .ab) == b.order }.map(\.1)
                 asked[b.judge][b.order] = mine
             }
         }

@@ -280,16 +280,12 @@ public final class PanelRunner: Sendable {
         }
     }
 
-    private func judgeOne(
-        index: Int, item: Item, runtimes: [JudgeRuntime], executor: CallExecutor, journal: VoteJournal?,
+    /// The votes of `calls` of one item, in the calls' order: each taken from the resumed journal when finished
+    /// there, else executed concurrently (cache, retries, journal) within its judge's bound.
+    func ask(
+        _ calls: [Call], item: Item, runtimes: [JudgeRuntime], executor: CallExecutor, journal: VoteJournal?,
         completed: [String: Vote]
-    ) async throws -> ItemResult {
-        if let scheduled = try await scheduledVotes(
-            index: index, item: item, runtimes: runtimes, executor: executor, journal: journal, completed: completed)
-        {
-            return itemResult(index: index, item: item, votes: scheduled.votes, aggregating: scheduled.aggregated)
-        }
-        let calls = Call.plan(itemIndex: index, item: item, rubric: rubric, panel: panel)
+    ) async throws -> [Vote] {
         let checklist = options.checklists[item.id]
         var votes = [Vote?](repeating: nil, count: calls.count)
         try await withThrowingTaskGroup(of: (Int, Vote).self) { group in
@@ -307,7 +303,22 @@ public final class PanelRunner: Sendable {
             }
             for try await (n, v) in group { votes[n] = v }
         }
-        return itemResult(index: index, item: item, votes: votes.map { $0! })
+        return votes.map { $0! }
+    }
+
+    private func judgeOne(
+        index: Int, item: Item, runtimes: [JudgeRuntime], executor: CallExecutor, journal: VoteJournal?,
+        completed: [String: Vote]
+    ) async throws -> ItemResult {
+        if let scheduled = try await scheduledVotes(
+            index: index, item: item, runtimes: runtimes, executor: executor, journal: journal, completed: completed)
+        {
+            return itemResult(index: index, item: item, votes: scheduled.votes, aggregating: scheduled.aggregated)
+        }
+        let calls = Call.plan(itemIndex: index, item: item, rubric: rubric, panel: panel)
+        let votes = try await ask(
+            calls, item: item, runtimes: runtimes, executor: executor, journal: journal, completed: completed)
+        return itemResult(index: index, item: item, votes: votes)
     }
 
     /// Reconciles each judge's votes and aggregates the judges (all, or the panel indices in `aggregating`).
