@@ -357,31 +357,8 @@ struct TrustworthyRunTests {
     @Test("the one-pass report over a votes file equals the in-memory report over the same votes (grouped or not)")
     func digestEqualsInMemory() throws {
         let (items, _) = syntheticPairwise(40)
-        var votes: [Vote] = []
-        let prefs: [Preference] = [.a, .b, .tie]
-        for (i, item) in items.enumerated() {
-            for (j, judge) in ["j1", "j2", "j3"].enumerated() {
-                for order in [Order.ab, .ba] {
-                    for sample in 0..<2 {
-                        var v = Vote(item: item.id, judge: judge, protocol: .pairwise, order: order, sample: sample)
-                        let k = i * 7 + j * 3 + sample + (order == .ba ? 5 : 0)
-                        switch k % 11 {
-                        case 0: v.status = .error
-                        case 1: v.status = .abstain
-                        default: v.verdict = prefs[(k / 2) % 3]
-                        }
-                        v.costUSD = Double(k % 5) * 0.000_137
-                        v.usage = TokenUsage(promptTokens: 100 + k, completionTokens: k % 9)
-                        if k % 4 == 0 { v.probs = ["A": 0.25 + Double(k % 3) / 10, "B": 0.5, "tie": 0.05] }
-                        votes.append(v)
-                    }
-                }
-            }
-        }
-        votes.append(Vote(item: "not-an-item", judge: "j2", protocol: .pairwise, order: .ab, verdict: .a))
-        var variant = Vote(item: items[0].id, judge: "j1", protocol: .pairwise, order: .ab, verdict: .b)
-        variant.variant = "verbosity"
-        votes.insert(variant, at: 3)
+        // Errors, abstentions with reasons, costs, usage, probabilities, a vote on an unknown item and a probe variant.
+        let votes = MetaScaleTests.pairwiseVotes(items)
         var options = MetaAnalysis.Options(flip: .abstain, aggregate: .weighted, resamples: 200, seed: 5)
         options.protocolKind = .pairwise
         options.judgeOrder = ["j1", "j2", "j3"]
