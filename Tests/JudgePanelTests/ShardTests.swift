@@ -12,7 +12,7 @@ func runJudgepanelConcurrently(_ argsList: [[String]]) async throws -> [(code: I
         _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
         p.standardOutput = FileHandle.nullDevice
         p.standardError = try FileHandle(forWritingTo: errFile)
-        try p.run()
+        try launch(p)
         procs.append((p, errFile))
     }
     var results: [(Int32, String)] = []

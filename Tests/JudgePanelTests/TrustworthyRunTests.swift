@@ -18,7 +18,7 @@ private func launchCaptured(_ args: [String], env: [String: String]) throws -> (
     _ = FileManager.default.createFile(atPath: err.path, contents: nil)
     p.standardOutput = try FileHandle(forWritingTo: out)
     p.standardError = try FileHandle(forWritingTo: err)
-    try p.run()
+    try launch(p)
     return (p, out, err)
 }
 
