@@ -4,7 +4,9 @@ import JudgeStats
 /// Combines judges' reconciled verdicts into the panel's verdict per item.
 ///
 /// ```swift
-/// let verdicts = Aggregator(method: .majority).aggregate(items: ids, judges: names, verdicts: perJudge)
+/// let verdict = Aggregator(method: .majority).aggregate(
+///     item: "q1", judges: [("qwen", JudgeVerdict(verdict: .a)), ("llama", JudgeVerdict(verdict: .b, flipped: true))],
+///     kind: .pairwise)
 /// ```
 public struct Aggregator: Sendable {
     public var method: AggregationMethod
@@ -16,7 +18,8 @@ public struct Aggregator: Sendable {
         self.weights = weights
     }
 
-    /// Aggregates one item. `dawid-skene` needs all items: use ``aggregateAll``; per item it falls back to majority.
+    /// Aggregates one item. `dawid-skene` needs all items (``MetaAnalysis/reconcile(items:votes:)`` or
+    /// ``PanelRunner/run(items:journal:completed:counters:)`` apply it); per item it falls back to majority.
     public func aggregate(item: String, judges: [(name: String, verdict: JudgeVerdict)], kind: JudgingProtocol) -> Verdict {
         var out = Verdict(item: item)
         for (name, v) in judges {

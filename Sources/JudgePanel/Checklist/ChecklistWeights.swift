@@ -12,7 +12,7 @@ import JudgeStats
 ///
 /// ```swift
 /// let w = try ChecklistWeights.learn(items: labelled, votes: recorded, options: .init(folds: 5, seed: 0))
-/// print(w.before ?? .nan, "→", w.after ?? .nan, w.weights)
+/// print(w.before ?? Double.nan, "→", w.after ?? Double.nan, w.weights)
 /// ```
 public struct ChecklistWeights: Sendable, Hashable, Codable {
     public enum Kind: String, Sendable, Hashable, Codable {

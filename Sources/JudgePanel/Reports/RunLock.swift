@@ -76,6 +76,7 @@ public final class RunLock: Sendable {
     /// Takes the lock of `dir` (creating the directory if needed).
     ///
     /// - Parameters:
+    ///   - dir: the run directory.
     ///   - command: what the holder is doing, shown to a refused writer (e.g. `score --resume`).
     ///   - notice: told when a stale lock is taken over (default: standard error).
     /// - Throws: ``JudgePanelError`` (usage, exit 2) naming the holder when another process writes `dir`;

@@ -4,7 +4,8 @@ import Synchronization
 
 /// Options for a panel run.
 public struct RunOptions: Sendable {
-    /// The response cache; nil disables caching.
+    /// The response cache; nil (the default) makes no cache: a library run writes nothing to disk unless asked
+    /// (the CLI passes `ResponseCache(directory: ResponseCache.defaultDirectory())` unless `--no-cache`).
     public var cache: ResponseCache?
     public var retry: RetryPolicy
     /// Environment for API keys and paths (keys are read, never written anywhere).
@@ -25,7 +26,7 @@ public struct RunOptions: Sendable {
     public var policy: CallPolicy = .full
 
     public init(
-        cache: ResponseCache? = ResponseCache(directory: ResponseCache.defaultDirectory()), retry: RetryPolicy = RetryPolicy(),
+        cache: ResponseCache? = nil, retry: RetryPolicy = RetryPolicy(),
         environment: [String: String] = ProcessInfo.processInfo.environment, transport: (any HTTPTransport)? = nil,
         aggregate: AggregationMethod? = nil, flip: FlipPolicy? = nil, checklists: [String: [String]] = [:],
         providers: ProviderRegistry = .standard
@@ -72,9 +73,9 @@ public struct RunResult: Sendable {
 ///
 /// let panel = try Panel.load(path: "panels/local.yaml")
 /// let rubric = try Rubric.load(path: "rubrics/pairwise-mtbench.yaml")
-/// let runner = PanelRunner(panel: panel, rubric: rubric)
+/// let runner = PanelRunner(panel: panel, rubric: rubric)  // no disk cache unless `RunOptions(cache:)` names one
 /// let result = try await runner.judge(Item(id: "1", prompt: "2+2?", responseA: "4", responseB: "5"))
-/// print(result.verdict.verdict ?? "abstained")
+/// print(result.verdict.verdict?.rawValue ?? "abstained")
 /// ```
 public final class PanelRunner: Sendable {
     public let panel: Panel
