@@ -26,7 +26,7 @@ struct EmbeddingArticleHarness {
         let panel = Panel(judges: judges, aggregate: .majority, swap: true, flip: .tie)
         let rubric = Rubric(
             id: "better-answer", kind: .pairwise, allowTie: true,
-            system: "You are an impartial judge. Compare the two answers, then end with [[A]], [[B]] or [[C]] for a tie.",
+            system: "You are an impartial judge. Compare the answers, then end with [[A]], [[B]] or [[C]] for a tie.",
             template: try Template(
                 """
                 [Question]
@@ -154,7 +154,9 @@ func markdownBlocks(_ text: String, language: String) -> [[String]] {
 func snippetMismatch(_ block: [String], testFile: [String]) -> String? {
     var code = block[...]
     while let first = code.first, first.hasPrefix("import ") || first.isEmpty {
-        if first.hasPrefix("import "), !testFile.contains(first) { return "'\(first)' is not imported by the test file" }
+        if first.hasPrefix("import "), !testFile.contains(first) {
+            return "'\(first)' is not imported by the test file"
+        }
         code = code.dropFirst()
     }
     let lines = Array(code)
@@ -165,7 +167,9 @@ func snippetMismatch(_ block: [String], testFile: [String]) -> String? {
         var start = 0
         while let s = testFile[start...].firstIndex(of: indent + head) {
             start = s + 1
-            guard s + wanted.count <= testFile.count, Array(testFile[s..<(s + wanted.count)]) == wanted else { continue }
+            guard s + wanted.count <= testFile.count, Array(testFile[s..<(s + wanted.count)]) == wanted else {
+                continue
+            }
             let declaration = lines.first { !$0.hasPrefix("///") } ?? ""
             if declaration.hasPrefix("func "), lines.last == "}" { return nil }
             if level > 0, s > 0, s + wanted.count < testFile.count {
@@ -217,6 +221,12 @@ struct DocSnippetTests {
         return (panel, items)
     }
 
+    /// A panel file's text: one judge `j` asking model `m` of `server`.
+    static func onePanel(_ server: FakeProviderServer) async -> String {
+        let base = await server.baseURL.absoluteString + "/v1"
+        return "version: 1\njudges:\n  - {name: j, provider: openai, model: m, base_url: \"\(base)\"}\n"
+    }
+
     /// The items of the article's JSONL block.
     static func articleItems() throws -> [Item] {
         let lines = try #require(markdownBlocks(try text(articlePath), language: "json").first)
@@ -235,7 +245,8 @@ struct DocSnippetTests {
 
     @Test("every ```swift block of the article and the README is a function (or body) of this file, byte for byte")
     func snippetsAreTestedAsPrinted() throws {
-        let testFile = try Self.text(Self.thisFile).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let testFile = try Self.text(Self.thisFile).split(separator: "\n", omittingEmptySubsequences: false)
+            .map(String.init)
         let article = markdownBlocks(try Self.text(Self.articlePath), language: "swift")
         let readme = markdownBlocks(try Self.text(Self.readmePath), language: "swift")
         #expect(article.count == 9)
@@ -248,7 +259,8 @@ struct DocSnippetTests {
         }
         // The check itself can fail: a changed line, a missing import, a partial body are each caught.
         let first = article[0]
-        #expect(snippetMismatch(first.map { $0.replacingOccurrences(of: "rubricFile", with: "rubric") }, testFile: testFile) != nil)
+        let renamed = first.map { $0.replacingOccurrences(of: "rubricFile", with: "rubric") }
+        #expect(snippetMismatch(renamed, testFile: testFile) != nil)
         #expect(snippetMismatch(["import Yams"] + first.filter { !$0.hasPrefix("import") }, testFile: testFile) != nil)
         #expect(snippetMismatch(Array(first.dropLast(2)), testFile: testFile) != nil)
     }
@@ -285,7 +297,8 @@ struct DocSnippetTests {
         let items = try ItemLoader().load(path: files.items)
         let reconciled = try harness.reconcile(items: items, votesFile: votesFile)
         #expect(reconciled.judges == ["qwen", "llama", "gemma"])
-        #expect(reconciled.verdicts[1].allSatisfy { $0.abstained })  // llama flipped everywhere: abstains under `abstain`
+        // llama flipped everywhere: it abstains under `abstain`.
+        #expect(reconciled.verdicts[1].allSatisfy { $0.abstained })
         #expect(reconciled.verdicts[0].map(\.verdict) == [.a, .b, .b, .tie])
         #expect(reconciled.panel.map(\.verdict) == [.a, .b, .b, .tie])
 
@@ -325,10 +338,12 @@ struct DocSnippetTests {
         let items = (0..<3).map { Item(id: "i\($0)", prompt: "q\($0)", responseA: "a\($0)", responseB: "b\($0)") }
         let cacheDirectory = dir.appendingPathComponent("cache").path
         let harness = EmbeddingArticleHarness()
-        let first = try await harness.cachingRunner(panel: panel, rubric: rubric, cacheDirectory: cacheDirectory).run(items: items)
+        let first = try await harness.cachingRunner(panel: panel, rubric: rubric, cacheDirectory: cacheDirectory)
+            .run(items: items)
         #expect(await server.requestCount() == 6)
         #expect(first.counters.cached == 0)
-        let second = try await harness.cachingRunner(panel: panel, rubric: rubric, cacheDirectory: cacheDirectory).run(items: items)
+        let second = try await harness.cachingRunner(panel: panel, rubric: rubric, cacheDirectory: cacheDirectory)
+            .run(items: items)
         #expect(await server.requestCount() == 6)  // nothing asked again
         #expect(second.counters.cached == 6)
         #expect(second.votes.map(\.verdict) == first.votes.map(\.verdict))
@@ -340,8 +355,7 @@ struct DocSnippetTests {
         let server = try await startPanelFake(["m": { _ in .text("B is wrong. [[A]]") }])
         let dir = try tempDir("doc-readme")
         let panelFile = dir.appendingPathComponent("panel.yaml").path
-        try "version: 1\njudges:\n  - {name: j, provider: openai, model: m, base_url: \"\(await server.baseURL.absoluteString)/v1\"}\n"
-            .write(toFile: panelFile, atomically: true, encoding: .utf8)
+        try await Self.onePanel(server).write(toFile: panelFile, atomically: true, encoding: .utf8)
         let rubricFile = panelTestRoot.appendingPathComponent("rubrics/pairwise-mtbench.yaml").path
         let result = try await ReadmeLibrarySnippet().judgeOnePair(panelFile: panelFile, rubricFile: rubricFile)
         await server.stop()
@@ -359,7 +373,8 @@ struct DocSnippetTests {
         .enabled(if: childPanel != nil, "runs only in the child process that defaultRunHasNoSideEffects starts"))
     func defaultRunChild() async throws {
         let rubricFile = panelTestRoot.appendingPathComponent("rubrics/pairwise-mtbench.yaml").path
-        let result = try await ReadmeLibrarySnippet().judgeOnePair(panelFile: try #require(Self.childPanel), rubricFile: rubricFile)
+        let panelFile = try #require(Self.childPanel)
+        let result = try await ReadmeLibrarySnippet().judgeOnePair(panelFile: panelFile, rubricFile: rubricFile)
         #expect(result.votes.count == 2)
         #expect(result.votes.allSatisfy { $0.status == .ok })
     }
@@ -368,14 +383,15 @@ struct DocSnippetTests {
     func defaultRunHasNoSideEffects() async throws {
         #expect(RunOptions().cache == nil)
         let dir = try tempDir("doc-side-effects")
-        let watched = ["HOME", "XDG_CACHE_HOME", "JUDGEPANEL_HOME", "TMPDIR"].map { ($0, dir.appendingPathComponent($0)) }
+        let watched = ["HOME", "XDG_CACHE_HOME", "JUDGEPANEL_HOME", "TMPDIR"].map {
+            ($0, dir.appendingPathComponent($0))
+        }
         for (_, url) in watched { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
         let given = dir.appendingPathComponent("given")
         try FileManager.default.createDirectory(at: given, withIntermediateDirectories: true)
         let server = try await startPanelFake(["m": { _ in .text("[[B]]") }])
         let panelFile = given.appendingPathComponent("panel.yaml").path
-        try "version: 1\njudges:\n  - {name: j, provider: openai, model: m, base_url: \"\(await server.baseURL.absoluteString)/v1\"}\n"
-            .write(toFile: panelFile, atomically: true, encoding: .utf8)
+        try await Self.onePanel(server).write(toFile: panelFile, atomically: true, encoding: .utf8)
 
         // A child process, so that HOME and the rest change for it alone (parallel tests read them too).
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
