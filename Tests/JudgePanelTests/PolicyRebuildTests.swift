@@ -1,5 +1,5 @@
 import Foundation
-import JudgePanel
+@testable import JudgePanel
 import JudgePanelTesting
 import JudgeStats
 import Testing
@@ -63,5 +63,42 @@ struct PolicyRebuildTests {
     @Test("--cascade with weighted aggregation: rebuilt byte for byte")
     func cascadeWeighted() async throws {
         _ = try await rebuildMatchesOriginal("--cascade", tiers: "tiers: [[j2, j3], [j1, j4, j5]]\n", aggregate: "weighted")
+    }
+}
+
+@Suite("score with streamed items: the same files as with the items held")
+struct StreamedItemsTests {
+    @Test("a streamed job (items read in passes) writes the verdicts and report of a job holding its items; fresh and resumed")
+    func streamedEqualsHeld() async throws {
+        let (items, quality) = syntheticPairwise(40, seed: 5)
+        let dir = try tempDir("streamed")
+        let itemsPath = try writePairwiseItems(items, dir)
+        let server = try await startPanelFake(fiveSimulatedJudges(qualityOracle(quality)))
+        let panelPath = try await writeFakePanelFile(server, judges: ["j1", "j2", "j3"], dir)
+        let options = RunOptions(cache: nil, environment: ["OPENAI_API_KEY": "x"])
+        let rubric = panelTestRoot.appendingPathComponent("rubrics/pairwise-mtbench.yaml").path
+        let held = try ScoreJob(itemsPath: itemsPath, rubricPath: rubric, panelPath: panelPath, options: options)
+        let streamed = try ScoreJob(streamingItemsPath: itemsPath, rubricPath: rubric, panelPath: panelPath, options: options)
+        #expect(streamed.items.isEmpty && streamed.itemCount == 40 && streamed.plannedCalls == held.plannedCalls)
+        let a = dir.appendingPathComponent("held").path
+        let b = dir.appendingPathComponent("streamed").path
+        _ = try await held.run(outDir: a, retainResults: false)
+        let outcome = try await streamed.run(outDir: b, retainResults: false)
+        #expect(outcome.result.items.isEmpty && outcome.result.results.isEmpty)
+        func withoutRunFacts(_ path: String) throws -> JSONValue {
+            guard case .object(var o) = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: path))) else { return .null }
+            o["run"] = nil
+            return .object(o)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: a + "/verdicts.jsonl")) == Data(contentsOf: URL(fileURLWithPath: b + "/verdicts.jsonl")))
+        #expect(try withoutRunFacts(a + "/report.json") == withoutRunFacts(b + "/report.json"))
+        #expect(try VotesFile.load(path: b + "/votes.jsonl").count == 40 * 3 * 2)
+        // Resumed (every call journaled): the streamed resume check reads the items again and reuses every vote.
+        let before = await server.requestCount()
+        let resumed = try await streamed.run(outDir: b, resume: true, retainResults: false)
+        #expect(await server.requestCount() == before)
+        #expect(resumed.resume.reused == 40 * 3 * 2 && resumed.resume.reasked == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: a + "/verdicts.jsonl")) == Data(contentsOf: URL(fileURLWithPath: b + "/verdicts.jsonl")))
+        await server.stop()
     }
 }
