@@ -72,7 +72,8 @@ public struct ScoreJob: Sendable {
     /// ``init(itemsPath:rubricPath:panelPath:loader:options:analysis:)``, which keeps them), and read again from the
     /// file for the run, a resume check and the analysis, so memory does not grow with the number of items. `items`
     /// stays empty; ``itemCount`` and ``plannedCalls`` come from the validation pass. A run that needs the items
-    /// together (`retainResults`, a scheduled policy, batches, a shard) loads them first.
+    /// together (`retainResults`, a scheduled policy, batches, a shard) loads them first. ``estimate()`` and
+    /// ``restrict(to:)`` read `items`: use the other initializer for `--dry-run` and `--shard` (as the CLI does).
     package init(
         streamingItemsPath itemsPath: String, rubricPath: String, panelPath: String, loader: ItemLoader = ItemLoader(),
         options: RunOptions = RunOptions(), analysis: MetaAnalysis.Options = MetaAnalysis.Options()
