@@ -47,15 +47,23 @@ struct ScoreCommand: AsyncParsableCommand {
             var lock: RunLock?
             defer { lock?.release() }
             let generation = try await prepareChecklists(&options, lock: &lock)
-            var job = try ScoreJob(
-                itemsPath: items, rubricPath: rubric, panelPath: panel, loader: try itemOptions.loader(), options: options,
-                analysis: MetaAnalysis.Options(seed: seed))
+            let batch = try batchOptions.options(adaptive: adaptive || cascade)
+            // A plain full run reads its items in passes instead of holding them (memory flat in the number of items).
+            let streamed = shardValue == nil && batch == nil && !dryRun && options.checklists.isEmpty && options.policy == .full
+            var job =
+                streamed
+                ? try ScoreJob(
+                    streamingItemsPath: items, rubricPath: rubric, panelPath: panel, loader: try itemOptions.loader(), options: options,
+                    analysis: MetaAnalysis.Options(seed: seed))
+                : try ScoreJob(
+                    itemsPath: items, rubricPath: rubric, panelPath: panel, loader: try itemOptions.loader(), options: options,
+                    analysis: MetaAnalysis.Options(seed: seed))
             if let shardValue {
                 let total = job.items.count
                 job.restrict(to: shardValue)
                 print("shard \(shardValue): \(job.items.count) of \(total) items")
             }
-            job.batch = try batchOptions.options(adaptive: adaptive || cascade)
+            job.batch = batch
             if dryRun {
                 var estimate = job.estimate()
                 if job.batch != nil { estimate.applyBatchDiscount(job.panel) }
@@ -83,7 +91,7 @@ struct ScoreCommand: AsyncParsableCommand {
             func count(_ key: String) -> Int { facts?[key]?.intValue ?? 0 }
             if resume { say(outcome.resume.text) }
             if let a = outcome.report.adaptive { say(a.text) }
-            say(ReportText.terminal(outcome.report, title: "judgepanel score — \(job.rubric.id), \(job.items.count) items, \(job.panel.judges.count) judges"))
+            say(ReportText.terminal(outcome.report, title: "judgepanel score — \(job.rubric.id), \(job.itemCount) items, \(job.panel.judges.count) judges"))
             say(
                 String(
                     format: "wall %.1f s · %d votes (%d ok, %d abstain, %d error) · %d HTTP calls · %d cached · $%.4f",

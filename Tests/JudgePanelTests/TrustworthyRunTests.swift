@@ -377,6 +377,15 @@ struct TrustworthyRunTests {
             let got = try analysis.analyse(items: items, votesPath: path)
             #expect(try enc.encode(got.report) == enc.encode(expected), "\(name)")
             #expect(got.reconciled.panel == expectedPanel, "\(name)")
+            // With a sink (how verdicts.jsonl is written), each whole verdict goes to it in item order and only the
+            // columns the report reads are kept; the report is the same.
+            var streamed: [Verdict] = []
+            let lean = try analysis.analyse(items: items, votesPath: path, verdicts: { streamed.append($0) })
+            #expect(streamed == expectedPanel, "\(name)")
+            #expect(lean.reconciled.panel.map(\.verdict) == expectedPanel.map(\.verdict))
+            #expect(lean.reconciled.panel.map(\.score) == expectedPanel.map(\.score))
+            #expect(lean.reconciled.panel.allSatisfy { $0.judges.isEmpty && $0.flips.isEmpty })
+            #expect(try enc.encode(lean.report) == enc.encode(expected), "\(name)")
             #expect(got.votes == votes.count && got.errors == votes.filter { $0.status == .error }.count)
         }
     }

@@ -105,7 +105,7 @@ public struct ItemLoader: Sendable {
     }
 
     /// Lines of spaces and tabs only are skipped, not parsed.
-    private static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+    static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
         line.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
     }
 

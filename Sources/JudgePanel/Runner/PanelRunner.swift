@@ -208,12 +208,22 @@ public final class PanelRunner: Sendable {
         items: [Item], journal: VoteJournal?, completed: [String: Vote], counters: RunCounters,
         onResult: (ItemResult) async throws -> Void
     ) async throws -> (wallSeconds: Double, adjustments: [String]) {
+        try await runInOrder(
+            stream: AsyncIndexedItems(items: items), journal: journal, completed: completed, counters: counters, onResult: onResult)
+    }
+
+    /// ``runInOrder(items:journal:completed:counters:onResult:)`` over items read as they are needed (an items
+    /// file parsed line by line): only the window of items in flight and the reorder buffer are held.
+    func runInOrder<S: AsyncSequence>(
+        stream items: S, journal: VoteJournal?, completed: [String: Vote], counters: RunCounters,
+        onResult: (ItemResult) async throws -> Void
+    ) async throws -> (wallSeconds: Double, adjustments: [String]) where S.Element == Item {
         let clock = ContinuousClock.now
         let owned = try await ensureStarted()
         defer { if owned { shutdown() } }
         var pending: [Int: ItemResult] = [:]
         var next = 0
-        try await process(items: AsyncIndexedItems(items: items), counters: counters, journal: journal, completed: completed) {
+        try await process(items: items, counters: counters, journal: journal, completed: completed) {
             pending[$0.index] = $0
             while let ready = pending.removeValue(forKey: next) {
                 try await onResult(ready)
