@@ -105,7 +105,7 @@ public struct MergeJob: Sendable {
             throw JudgePanelError.usage("\(outDir) holds a score run (journal.jsonl): merge into another --out")
         }
         let tmpVotes = out.url.appendingPathComponent(".votes.jsonl.merge-\(getpid())").path
-        let counts: VoteCounts
+        let counts: (merged: VoteCounts, perShard: [VoteCounts])
         do {
             counts = try Self.streamVotes(ordered, items: items, to: tmpVotes)
         } catch {
@@ -143,7 +143,7 @@ public struct MergeJob: Sendable {
                 "scheme": .string(Shard.scheme),
             ]))
         return Outcome(
-            report: built.report, items: items.count, votes: counts.votes, errors: counts.error,
+            report: built.report, items: items.count, votes: counts.merged.votes, errors: counts.merged.error,
             shards: n)
     }
 
@@ -220,7 +220,7 @@ public struct MergeJob: Sendable {
     /// shard wrote them, which is the call plan's) and returns their counts, added in that order. A k-way merge: each
     /// shard's file is already in its items' order, so only one pending line per shard is held, never the votes. A
     /// vote that is not for the owning shard's next item fails naming its file and line.
-    static func streamVotes(_ ordered: [ShardRun], items: [Item], to path: String) throws -> VoteCounts {
+    static func streamVotes(_ ordered: [ShardRun], items: [Item], to path: String) throws -> (merged: VoteCounts, perShard: [VoteCounts]) {
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
             throw JudgePanelError.io("cannot create", file: path)
         }
@@ -259,11 +259,13 @@ public struct MergeJob: Sendable {
             return nil
         }
         var counts = VoteCounts()
+        var perShard = [VoteCounts](repeating: VoteCounts(), count: ordered.count)
         let n = ordered.count
         for item in items {
             let s = Shard.index(of: item.id, count: n)
             while let p = try peek(s), p.vote.item == item.id {
                 counts.add(p.vote)
+                perShard[s].add(p.vote)
                 buffer.append(contentsOf: p.bytes)
                 buffer.append(0x0A)
                 pending[s] = nil
@@ -279,13 +281,14 @@ public struct MergeJob: Sendable {
             }
         }
         try flush()
-        return counts
+        return (counts, perShard)
     }
 
     /// The merged run's facts, with the same keys as a single run's: counts recomputed from the merged votes (in the
     /// same order, so sums are the same doubles), per-process counters summed, `started` the earliest shard's start,
     /// `wall_s` from that start to the latest shard's end.
-    static func facts(_ ordered: [ShardRun], counts: VoteCounts) throws -> JSONValue {
+    static func facts(_ ordered: [ShardRun], counts all: (merged: VoteCounts, perShard: [VoteCounts])) throws -> JSONValue {
+        let counts = all.merged
         let reference = ordered[0]
         guard let base = reference.config["run"]?.objectValue else {
             throw JudgePanelError.badInput("no run facts", file: reference.configPath)
@@ -318,6 +321,22 @@ public struct MergeJob: Sendable {
         o["prompt_tokens"] = .number(Double(counts.promptTokens))
         o["completion_tokens"] = .number(Double(counts.completionTokens))
         o["cost_usd"] = .number(counts.cost)
+        // Notes as one run writes them: the runner's adjustments (each shard's notes less its own logprob notes,
+        // first appearance first), then the logprob notes of all votes; judges stopped by a quota in any shard.
+        let judges = base["judges"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        var adjustments: [String] = []
+        var stopped: [String: JSONValue] = [:]
+        for (s, r) in ordered.enumerated() {
+            let own = Set(all.perShard[s].logprobNotes(judges: judges))
+            for case .string(let note) in r.config["run"]?["notes"]?.arrayValue ?? [] where !own.contains(note) && !adjustments.contains(note) {
+                adjustments.append(note)
+            }
+            for (judge, why) in r.config["run"]?["stopped_judges"]?.objectValue ?? [:] where stopped[judge] == nil { stopped[judge] = why }
+        }
+        let notes = adjustments + counts.logprobNotes(judges: judges)
+        o["notes"] = notes.isEmpty ? nil : .array(notes.map { .string($0) })
+        o["stopped_judges"] = stopped.isEmpty ? nil : .object(stopped)
+        o["quota_unsent"] = stopped.isEmpty ? nil : .object(counts.quotaUnsent.mapValues { .number(Double($0)) })
         return .object(o)
     }
 }
