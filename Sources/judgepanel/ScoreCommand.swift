@@ -47,6 +47,18 @@ struct ScoreCommand: AsyncParsableCommand {
             var lock: RunLock?
             defer { lock?.release() }
             let generation = try await prepareChecklists(&options, lock: &lock)
+            if dryRun {
+                // Streams the items file: nothing is kept per item, so 10 M calls estimate in constant memory.
+                let panelValue = try Panel.load(path: panel, environment: options.environment)
+                let streamed = try ScoreJob.streamEstimate(
+                    itemsPath: items, loader: try itemOptions.loader(), rubric: try Rubric.load(path: rubric), panel: panelValue,
+                    options: options, shard: shardValue)
+                if let shardValue { print("shard \(shardValue): \(streamed.items) of \(streamed.itemsTotal) items") }
+                var estimate = streamed.estimate
+                if try batchOptions.options(adaptive: adaptive || cascade) != nil { estimate.applyBatchDiscount(panelValue) }
+                printEstimate(estimate)
+                return
+            }
             let batch = try batchOptions.options(adaptive: adaptive || cascade)
             // A plain full run reads its items in passes instead of holding them (memory flat in the number of items).
             let streamed = shardValue == nil && batch == nil && !dryRun && options.checklists.isEmpty && options.policy == .full
@@ -64,12 +76,6 @@ struct ScoreCommand: AsyncParsableCommand {
                 print("shard \(shardValue): \(job.items.count) of \(total) items")
             }
             job.batch = batch
-            if dryRun {
-                var estimate = job.estimate()
-                if job.batch != nil { estimate.applyBatchDiscount(job.panel) }
-                printEstimate(estimate)
-                return
-            }
             if lock == nil { lock = try RunLock.acquire(dir: out, command: commandLine) }
             let counters = RunCounters(expected: job.plannedCalls)
             let progress = ProgressReporter(counters: counters)

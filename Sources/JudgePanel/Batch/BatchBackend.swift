@@ -91,7 +91,9 @@ extension ProviderKind {
 
 enum BatchBackends {
     /// The batch API of a judge, on its first base URL, with its key from `environment`.
-    static func make(judge: JudgeConfig, environment: [String: String], transport: (any HTTPTransport)?) throws -> any BatchBackend {
+    static func make(
+        judge: JudgeConfig, environment: [String: String], transport: (any HTTPTransport)?, geminiInlineBytes: Int? = nil
+    ) throws -> any BatchBackend {
         guard let text = judge.baseURLs.first, let base = URL(string: text) else {
             throw JudgePanelError.badInput("judge '\(judge.name)' has no base_url")
         }
@@ -103,7 +105,9 @@ enum BatchBackends {
         case .anthropic:
             return AnthropicBatchBackend(baseURL: base, apiKey: key, transport: transport, timeout: max(judge.timeoutSeconds, 600))
         case .gemini:
-            return GeminiBatchBackend(baseURL: base, model: judge.model, apiKey: key, transport: transport, timeout: max(judge.timeoutSeconds, 600))
+            return GeminiBatchBackend(
+                baseURL: base, model: judge.model, apiKey: key, transport: transport, timeout: max(judge.timeoutSeconds, 600),
+                inlineLimit: geminiInlineBytes ?? GeminiBatchBackend.documentedInlineLimit)
         default:
             throw JudgePanelError.usage("judge '\(judge.name)': provider \(judge.provider.rawValue) has no batch API in judgepanel")
         }

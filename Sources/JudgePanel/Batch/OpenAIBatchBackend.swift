@@ -23,7 +23,8 @@ struct OpenAIBatchBackend: BatchBackend {
     let http: BatchHTTP
 
     var maxRequests: Int { 50_000 }
-    var maxBytes: Int { 200 * 1024 * 1024 }
+    /// "up to 200 MB" (decimal megabytes, the stricter reading).
+    var maxBytes: Int { 200 * 1000 * 1000 }
     var listsMetadata: Bool { true }
     static let endpoint = "/v1/chat/completions"
     static let terminal: Set<String> = ["completed", "failed", "expired", "cancelled"]

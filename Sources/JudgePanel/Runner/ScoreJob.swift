@@ -164,42 +164,9 @@ public struct ScoreJob: Sendable {
 
     /// Estimates calls, tokens (about 4 characters a token) and dollars from the panel's prices.
     public func estimate() -> Estimate {
-        var per: [String: (Int, Int, Int)] = [:]
-        var cached = 0
-        for (i, item) in items.enumerated() {
-            for call in Call.plan(itemIndex: i, item: item, rubric: rubric, panel: panel) {
-                let judge = panel.judges[call.judge]
-                var shown = item
-                if let side = call.side { shown.response = side == .a ? item.responseA : item.responseB }
-                let messages = Prompting.messages(rubric: rubric, item: shown, order: call.order, checklist: options.checklists[item.id])
-                let tokens = messages.reduce(0) { $0 + $1.content.utf8.count } / 4 + 8 * messages.count
-                var e = per[judge.name] ?? (0, 0, 0)
-                e.0 += 1
-                e.1 += tokens
-                e.2 += judge.maxTokens ?? 512
-                per[judge.name] = e
-                if let cache = options.cache {
-                    let request = RequestBuilder.request(
-                        config: judge, messages: messages,
-                        jsonSchema: judge.structuredOutput
-                            ? Prompting.schema(rubric: rubric, questions: options.checklists[item.id]?.count ?? rubric.checklist?.items.count ?? 0) : nil,
-                        sample: call.sample)
-                    if cache.get(ResponseCache.key(judge: judge, request: request, sample: call.sample)) != nil { cached += 1 }
-                }
-            }
-        }
-        var rows: [(String, Int, Int, Int, Double?)] = []
-        var total: Double? = 0
-        for judge in panel.judges {
-            let e = per[judge.name] ?? (0, 0, 0)
-            let usd = judge.price.map { $0.cost(promptTokens: e.1, completionTokens: e.2) }
-            if let usd { total = (total ?? 0) + usd }
-            rows.append((judge.name, e.0, e.1, e.2, usd))
-        }
-        if panel.judges.allSatisfy({ $0.price == nil }) { total = nil }
-        return Estimate(
-            calls: rows.map(\.1).reduce(0, +), cachedCalls: cached, promptTokens: rows.map(\.2).reduce(0, +),
-            maxCompletionTokens: rows.map(\.3).reduce(0, +), perJudge: rows, usd: total)
+        var tally = EstimateTally(rubric: rubric, panel: panel, options: options)
+        for (i, item) in items.enumerated() { tally.add(item, index: i) }
+        return tally.estimate
     }
 
     /// What a finished run produced.
