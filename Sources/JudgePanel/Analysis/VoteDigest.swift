@@ -440,15 +440,25 @@ extension MetaAnalysis {
         items: [Item], votesPath: String, keepJudges: Set<String>? = nil, verdicts sink: ((Verdict) throws -> Void)? = nil
     ) throws -> VotesFileAnalysis {
         var kind: JudgingProtocol
-        if let known = options.protocolKind {
-            kind = known
+        var digest: VoteDigest
+        let itemIndex = Dictionary(items.enumerated().map { ($1.id, Int32($0)) }, uniquingKeysWith: { a, _ in a })
+        if options.protocolKind ?? .pairwise == .pairwise,
+            let table = try CompactVoteTable.read(path: votesPath, itemIndex: itemIndex)
+        {
+            // Pairwise votes in the compact form (every line checked): parsed in parallel into 8-byte records.
+            kind = .pairwise
+            digest = VoteDigest.compact(table, items: items, options: options, keepJudges: keepJudges)
         } else {
-            kind = try Self.firstVoteKind(path: votesPath, keepJudges: keepJudges)
-        }
-        var digest = try VoteDigest.read(path: votesPath, items: items, kind: kind, options: options, keepJudges: keepJudges)
-        if options.protocolKind == nil, digest.inferredKind != kind {
-            kind = digest.inferredKind
+            if let known = options.protocolKind {
+                kind = known
+            } else {
+                kind = try Self.firstVoteKind(path: votesPath, keepJudges: keepJudges)
+            }
             digest = try VoteDigest.read(path: votesPath, items: items, kind: kind, options: options, keepJudges: keepJudges)
+            if options.protocolKind == nil, digest.inferredKind != kind {
+                kind = digest.inferredKind
+                digest = try VoteDigest.read(path: votesPath, items: items, kind: kind, options: options, keepJudges: keepJudges)
+            }
         }
         let rec = try leanReconcile(
             items: items, judges: digest.judges, kind: kind, verdicts: digest.verdicts, sink: sink, trim: sink != nil)

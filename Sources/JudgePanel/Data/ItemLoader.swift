@@ -151,6 +151,8 @@ public struct ItemLoader: Sendable {
             let key = mapping.fieldMap[name] ?? name
             var current: JSONValue? = value
             if current?[key] != nil { return current?[key] }
+            // A dotted path; a plain key that is absent is absent (no split per missing field and line).
+            guard key.utf8.contains(UInt8(ascii: ".")) else { return nil }
             for part in key.split(separator: ".") { current = current?[String(part)] }
             return current
         }
