@@ -16,12 +16,18 @@ let package = Package(
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
         // `swift package generate-documentation --target JudgePanel`: a command plugin, built only when run.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         .target(name: "JudgeStats"),
         .target(
             name: "JudgePanel",
-            dependencies: ["JudgeStats", .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "JudgeStats", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
         ),
         .target(
             name: "JudgePanelTesting",
@@ -29,14 +35,18 @@ let package = Package(
         ),
         .executableTarget(
             name: "judgepanel",
-            dependencies: ["JudgePanel", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "JudgePanel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(name: "StatsBench", dependencies: ["JudgeStats"], path: "Benchmarks/StatsBench"),
         .executableTarget(name: "BatchBench", dependencies: ["JudgePanel"], path: "Benchmarks/BatchBench"),
         .executableTarget(name: "PanelBench", dependencies: ["JudgePanel", "JudgePanelTesting"], path: "Benchmarks/PanelBench"),
         .testTarget(name: "JudgeStatsTests", dependencies: ["JudgeStats"], resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "JudgePanelTests", dependencies: ["JudgePanel", "JudgePanelTesting", "JudgeStats"],
+            name: "JudgePanelTests",
+            dependencies: ["JudgePanel", "JudgePanelTesting", "JudgeStats", .product(name: "Logging", package: "swift-log")],
             exclude: ["Golden"]  // read through #filePath, so a golden update is a source edit
         ),
     ],

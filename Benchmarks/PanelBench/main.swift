@@ -6,7 +6,7 @@
 //                                          [--calls 10000] [--concurrency 256]
 //     swift run -c release PanelBench serve [--port 0] [--latency-ms 50]
 //     swift run -c release PanelBench plan [--items 1000000]
-//     swift run -c release PanelBench json [--iterations 20000]
+//     swift run -c release PanelBench json [--iterations 20000] [--votes-lines 100000]
 //
 // `calls`: one judge at concurrency 256 over 10 000 pairwise items (swap off, no cache) against a server
 // that answers after a fixed latency. Without --url the server is the in-process FakeProviderServer
@@ -25,7 +25,9 @@
 // ItemLoader.forEach + Call.plan + a prompt-token estimate without keeping items; prints time and RSS.
 //
 // `json`: JSONValue's byte-level parser and compact writer against Foundation's JSONDecoder/JSONEncoder on a
-// typical chat-completion reply and a typical request body (rubric prompt with two answers); µs per op.
+// typical chat-completion reply and a typical request body (rubric prompt with two answers); µs per op. Then
+// (JSONAlternatives.swift) OpenAI / Anthropic / Gemini reply bodies decoded by the providers' own code against
+// JSONSerialization and a plain Codable decode, and a 100 000-line votes.jsonl read three ways.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -319,6 +321,10 @@ func benchJSON() throws {
         print(label + String(format: "Foundation %7.2f µs   JSONValue %6.2f µs   %5.1f× faster", old, new, old / new))
     }
     if sink == 42 { print("") }
+    print("")
+    try benchProviderBodies(iterations: n)
+    print("")
+    try benchVotesFile(lines: Int(arg("--votes-lines") ?? "") ?? 100_000)
 }
 
 /// One items file with a single line of `--mb` MiB (`--kind valid`: a pairwise item with a long prompt;
@@ -362,6 +368,6 @@ case "transport": try await benchTransport()
 case "serve": serve()
 case "plan": try benchPlan()
 default:
-    FileHandle.standardError.write(Data("usage: PanelBench calls [--url URL] [--transport socket|urlsession] | transport --url URL [--transport …] | serve [--port P] [--latency-ms L] | plan [--items N] | json [--iterations N] | lines [--mb N] [--kind valid|error|late-error]\n".utf8))
+    FileHandle.standardError.write(Data("usage: PanelBench calls [--url URL] [--transport socket|urlsession] | transport --url URL [--transport …] | serve [--port P] [--latency-ms L] | plan [--items N] | json [--iterations N] [--votes-lines N] | lines [--mb N] [--kind valid|error|late-error]\n".utf8))
     exit(2)
 }

@@ -118,7 +118,7 @@ public struct AnthropicProvider: JudgeProvider {
         return try Self.parse(response.body)
     }
 
-    static func parse(_ data: Data) throws -> CompletionResponse {
+    package static func parse(_ data: Data) throws -> CompletionResponse {
         let json = try JSONValue.decodeBody(data)
         if json["type"]?.stringValue == "error" || (json["error"].map { !$0.isNull } ?? false) {
             let err = json["error"] ?? .null

@@ -107,7 +107,7 @@ public struct GeminiProvider: JudgeProvider {
         return try Self.parse(response.body)
     }
 
-    static func parse(_ data: Data) throws -> CompletionResponse {
+    package static func parse(_ data: Data) throws -> CompletionResponse {
         let json = try JSONValue.decodeBody(data)
         if let err = json["error"], !err.isNull {
             throw ProviderError(kind: .server, message: "provider error: \(err["message"]?.textValue ?? err.textValue)")

@@ -62,7 +62,7 @@ public struct OpenAIProvider: JudgeProvider {
         return try Self.parse(response.body)
     }
 
-    static func parse(_ data: Data) throws -> CompletionResponse {
+    package static func parse(_ data: Data) throws -> CompletionResponse {
         let json = try JSONValue.decodeBody(data)
         if let err = json["error"], !err.isNull {
             throw ProviderError(kind: .server, message: "provider error: \(err["message"]?.textValue ?? err.textValue)")

@@ -144,6 +144,12 @@ struct RetryMiddleware: CallMiddleware {
                 context.stats.retried()
                 var delay = min(policy.maxDelay, policy.baseDelay * pow(2, Double(attempt - 1)))
                 delay *= Double.random(in: 0.5...1.0, using: &rng)
+                Diagnostics.logger.debug(
+                    "retrying a call after a retryable error",
+                    metadata: [
+                        "judge": "\(context.judge.config.name)", "attempt": "\(attempt)",
+                        "delay_s": "\(String(format: "%.2f", delay))", "error": "\(e.description)",
+                    ])
                 try await Task.sleep(for: .seconds(delay))
             }
         }

@@ -128,7 +128,7 @@ public final class PanelRunner: Sendable {
                 runtimes.append(JudgeRuntime(config: judge, provider: provider, environment: options.environment))
             }
         } catch {
-            for s in servers { s.stop() }
+            for s in servers { await s.stop() }
             throw error
         }
         let extra = started.withLock { state -> [LlamaServer] in
@@ -136,16 +136,16 @@ public final class PanelRunner: Sendable {
             state = Started(runtimes: runtimes, servers: servers)
             return []
         }
-        for s in extra { s.stop() }
+        for s in extra { await s.stop() }
     }
 
-    /// Stops local servers started by ``start()``.
-    public func shutdown() {
+    /// Stops local servers started by ``start()`` and waits until their processes are gone.
+    public func shutdown() async {
         let servers = started.withLock { state -> [LlamaServer] in
             defer { state = nil }
             return state?.servers ?? []
         }
-        for s in servers { s.stop() }
+        for s in servers { await s.stop() }
     }
 
     /// Judges one item with the whole panel.
@@ -160,12 +160,12 @@ public final class PanelRunner: Sendable {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    let owned = try await self.ensureStarted()
-                    defer { if owned { self.shutdown() } }
-                    let counters = RunCounters()
-                    try await self.process(
-                        items: items, counters: counters, journal: nil, completed: [:]
-                    ) { continuation.yield($0) }
+                    try await self.whileStarted {
+                        let counters = RunCounters()
+                        try await self.process(
+                            items: items, counters: counters, journal: nil, completed: [:]
+                        ) { continuation.yield($0) }
+                    }
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)
@@ -181,24 +181,24 @@ public final class PanelRunner: Sendable {
         items: [Item], journal: VoteJournal? = nil, completed: [String: Vote] = [:], counters: RunCounters? = nil
     ) async throws -> RunResult {
         let clock = ContinuousClock.now
-        let owned = try await ensureStarted()
-        defer { if owned { shutdown() } }
-        let counters = counters ?? RunCounters(expected: 0)
-        var results: [ItemResult?] = Array(repeating: nil, count: items.count)
-        let indexed = AsyncIndexedItems(items: items)
-        try await process(items: indexed, counters: counters, journal: journal, completed: completed) {
-            results[$0.index] = $0
+        return try await whileStarted {
+            let counters = counters ?? RunCounters(expected: 0)
+            var results: [ItemResult?] = Array(repeating: nil, count: items.count)
+            let indexed = AsyncIndexedItems(items: items)
+            try await process(items: indexed, counters: counters, journal: journal, completed: completed) {
+                results[$0.index] = $0
+            }
+            var done = results.map { $0! }
+            if aggregator.method == .dawidSkene {
+                done = aggregator.dawidSkene(done, kind: rubric.kind)
+            }
+            let elapsed = ContinuousClock.now - clock
+            var result = RunResult(
+                items: items, results: done, counters: counters.snapshot,
+                wallSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            result.adjustments = runtimes().flatMap(\.adjustments.notes)
+            return result
         }
-        var done = results.map { $0! }
-        if aggregator.method == .dawidSkene {
-            done = aggregator.dawidSkene(done, kind: rubric.kind)
-        }
-        let elapsed = ContinuousClock.now - clock
-        var result = RunResult(
-            items: items, results: done, counters: counters.snapshot,
-            wallSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-        result.adjustments = runtimes().flatMap(\.adjustments.notes)
-        return result
     }
 
     /// Runs the panel over all items like ``run(items:journal:completed:counters:)``, but hands each item's result to
@@ -219,22 +219,22 @@ public final class PanelRunner: Sendable {
         onResult: (ItemResult) async throws -> Void
     ) async throws -> (wallSeconds: Double, adjustments: [String]) where S.Element == Item {
         let clock = ContinuousClock.now
-        let owned = try await ensureStarted()
-        defer { if owned { shutdown() } }
-        var pending: [Int: ItemResult] = [:]
-        var next = 0
-        try await process(items: items, counters: counters, journal: journal, completed: completed) {
-            pending[$0.index] = $0
-            while let ready = pending.removeValue(forKey: next) {
-                try await onResult(ready)
-                next += 1
+        return try await whileStarted {
+            var pending: [Int: ItemResult] = [:]
+            var next = 0
+            try await process(items: items, counters: counters, journal: journal, completed: completed) {
+                pending[$0.index] = $0
+                while let ready = pending.removeValue(forKey: next) {
+                    try await onResult(ready)
+                    next += 1
+                }
             }
+            let elapsed = ContinuousClock.now - clock
+            return (
+                Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                runtimes().flatMap(\.adjustments.notes)
+            )
         }
-        let elapsed = ContinuousClock.now - clock
-        return (
-            Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-            runtimes().flatMap(\.adjustments.notes)
-        )
     }
 
     /// Runs `body` with the started judges (panel order) and a call executor, for runners that choose their
@@ -242,16 +242,31 @@ public final class PanelRunner: Sendable {
     func withRuntimes<T: Sendable>(
         counters: RunCounters, _ body: @Sendable ([JudgeRuntime], CallExecutor) async throws -> T
     ) async throws -> T {
-        let owned = try await ensureStarted()
-        defer { if owned { shutdown() } }
-        let executor = CallExecutor(rubric: rubric, cache: options.cache, retry: options.retry, stats: counters)
-        return try await body(runtimes(), executor)
+        try await whileStarted {
+            let executor = CallExecutor(rubric: rubric, cache: options.cache, retry: options.retry, stats: counters)
+            return try await body(runtimes(), executor)
+        }
     }
 
     private func ensureStarted() async throws -> Bool {
         if started.withLock({ $0 != nil }) { return false }
         try await start()
         return true
+    }
+
+    /// Runs `body` with the panel started; when this call started it, stops its local servers afterwards (also
+    /// when `body` throws or is cancelled) and waits until they are gone.
+    private func whileStarted<T>(_ body: () async throws -> T) async throws -> T {
+        let owned = try await ensureStarted()
+        let value: T
+        do {
+            value = try await body()
+        } catch {
+            if owned { await shutdown() }
+            throw error
+        }
+        if owned { await shutdown() }
+        return value
     }
 
     private func runtimes() -> [JudgeRuntime] {

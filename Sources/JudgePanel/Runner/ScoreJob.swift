@@ -379,7 +379,7 @@ public struct ScoreJob: Sendable {
     /// SHA-256 of a file's bytes (nil for items not read from a file).
     static func fileHash(_ path: String) throws -> String? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        return try SHA256.hexOfFile(path)
+        return try ContentHash.hexOfFile(path)
     }
 
     /// Per judge that asked for log-probabilities: "logprobs unavailable", or the share of degenerate readings.
@@ -402,7 +402,7 @@ public struct ScoreJob: Sendable {
         var o: [String: JSONValue] = [
             "rubric": [
                 "id": .string(rubric.id), "protocol": .string(rubric.kind.rawValue), "source": .string(rubric.source ?? ""),
-                "template_sha256": .string(SHA256.hex(rubric.template.source)),
+                "template_sha256": .string(ContentHash.hex(rubric.template.source)),
             ],
             "panel": [
                 "source": .string(panel.source ?? ""), "aggregate": .string(analysis.aggregate.rawValue),
