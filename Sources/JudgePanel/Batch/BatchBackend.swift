@@ -91,12 +91,11 @@ extension ProviderKind {
 
 enum BatchBackends {
     /// The batch API of a judge, on its first base URL, with its key from `environment`.
-    static func make(judge: JudgeConfig, environment: [String: String], transport: (any HTTPTransport)?) throws -> any BatchBackend {
+    static func make(judge: JudgeConfig, environment: [String: String], transport: any HTTPTransport) throws -> any BatchBackend {
         guard let text = judge.baseURLs.first, let base = URL(string: text) else {
             throw JudgePanelError.badInput("judge '\(judge.name)' has no base_url")
         }
         let key = judge.keyVariables.lazy.compactMap { environment[$0] }.first { !$0.isEmpty }
-        let transport = transport ?? ProviderFactory.defaultTransport(judge: judge, environment: environment)
         switch judge.provider {
         case .openai:
             return OpenAIBatchBackend(baseURL: base, apiKey: key, transport: transport, timeout: max(judge.timeoutSeconds, 600))

@@ -105,7 +105,7 @@ public final class LlamaServer: Sendable {
         let server = LlamaServer(port: port, process: process, logPath: logPath)
         let deadline = ContinuousClock.now + .seconds(readyTimeout)
         let url = URL(string: "http://127.0.0.1:\(port)/health")!
-        let transport = URLSessionTransport(maxConnectionsPerHost: 2)
+        let transport = OneShotTransport()
         while ContinuousClock.now < deadline {
             if !process.isRunning {
                 let tail = (try? String(contentsOfFile: logPath, encoding: .utf8))?.suffix(600) ?? ""
