@@ -96,6 +96,8 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         if let firstError { throw firstError }
     }
 
+    /// Sends `request` and reads the whole response within `request.timeout`.
+    /// - Throws: ``ProviderError`` (`.timeout`, `.connection`, `.badResponse`) or `CancellationError`.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         let scheme = request.url.scheme?.lowercased()
         guard scheme == "http" || scheme == "https" else {
