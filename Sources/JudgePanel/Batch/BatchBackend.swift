@@ -98,7 +98,6 @@ enum BatchBackends {
             throw JudgePanelError.badInput("judge '\(judge.name)' has no base_url")
         }
         let key = judge.keyVariables.lazy.compactMap { environment[$0] }.first { !$0.isEmpty }
-        let transport = transport ?? ProviderFactory.defaultTransport(judge: judge, environment: environment)
         switch judge.provider {
         case .openai:
             return OpenAIBatchBackend(baseURL: base, apiKey: key, transport: transport, timeout: max(judge.timeoutSeconds, 600))

@@ -34,6 +34,13 @@ package struct BatchRunner {
 
     /// Runs the batch phase; returns the batch votes the live runner must treat as finished.
     func run(completed: [String: Vote]) async throws -> [String: Vote] {
+        try await RunTransport.with(job.options.transport, judges: panel.judges, environment: job.options.environment) {
+            try await run(completed: completed, transport: $0)
+        }
+    }
+
+    /// ``run(completed:)`` over `transport`.
+    private func run(completed: [String: Vote], transport: any HTTPTransport) async throws -> [String: Vote] {
         let batchJudges = Set(panel.judges.indices.filter { panel.judges[$0].provider.supportsBatch })
         guard !batchJudges.isEmpty else {
             say("batch: no openai, anthropic or gemini judge in the panel; every call runs live")
@@ -69,7 +76,8 @@ package struct BatchRunner {
         }
         var result: [String: Vote] = [:]
         let context = Context(
-            job: job, offsets: offsets, backends: backends, keys: keys, discount: { judge in judge.batchDiscount })
+            job: job, offsets: offsets, backends: backends, keys: keys, transport: transport,
+            discount: { judge in judge.batchDiscount })
 
         // 1. Chunks of an earlier session that never got a batch id.
         for chunk in ledger.snapshot where chunk.batchID == nil {
@@ -182,27 +190,32 @@ package struct BatchRunner {
         let journal = try VoteJournal(path: run.journalPath)
         let runner = BatchRunner(
             job: job, dir: run, journal: journal, options: BatchOptions(maxRequestsPerBatch: maxRequestsPerBatch), counters: RunCounters())
-        let judges = Set(job.panel.judges.indices.filter { job.panel.judges[$0].provider.supportsBatch })
-        var backends: [String: any BatchBackend] = [:]
-        for j in judges {
-            let judge = job.panel.judges[j]
-            backends[judge.name] = try BatchBackends.make(judge: judge, environment: [:], transport: job.options.transport)
-        }
-        var offsets: [Int] = []
-        var total = 0
-        for (i, item) in job.items.enumerated() {
+        // Planning sends nothing, but the backends are built with a transport like a real run's.
+        let (requests, chunks) = try await RunTransport.with(job.options.transport, judges: job.panel.judges, environment: [:]) {
+            transport -> (Int, Int) in
+            let judges = Set(job.panel.judges.indices.filter { job.panel.judges[$0].provider.supportsBatch })
+            var backends: [String: any BatchBackend] = [:]
+            for j in judges {
+                let judge = job.panel.judges[j]
+                backends[judge.name] = try BatchBackends.make(judge: judge, environment: [:], transport: transport)
+            }
+            var offsets: [Int] = []
+            var total = 0
+            for (i, item) in job.items.enumerated() {
+                offsets.append(total)
+                total += Call.plan(itemIndex: i, item: item, rubric: job.rubric, panel: job.panel).count
+            }
             offsets.append(total)
-            total += Call.plan(itemIndex: i, item: item, rubric: job.rubric, panel: job.panel).count
-        }
-        offsets.append(total)
-        var result: [String: Vote] = [:]
-        var chunks = 0
-        let requests = try await runner.plan(
-            batchJudges: judges, offsets: offsets, covered: BitSet(count: total), completed: [:], journaled: [:], backends: backends,
-            firstSequence: 0, result: &result
-        ) { chunk, _ in
-            chunks += 1
-            try onChunk(run.url.appendingPathComponent(chunk.file).path, chunk.requests, chunk.bytes)
+            var result: [String: Vote] = [:]
+            var chunks = 0
+            let requests = try await runner.plan(
+                batchJudges: judges, offsets: offsets, covered: BitSet(count: total), completed: [:], journaled: [:], backends: backends,
+                firstSequence: 0, result: &result
+            ) { chunk, _ in
+                chunks += 1
+                try onChunk(run.url.appendingPathComponent(chunk.file).path, chunk.requests, chunk.bytes)
+            }
+            return (requests, chunks)
         }
         await journal.close()
         return (requests, chunks)
@@ -347,14 +360,20 @@ extension BatchRunner {
         let offsets: [Int]
         let backends: [String: any BatchBackend]
         let keys: [String]
+        /// What the repair re-asks are sent through.
+        let transport: any HTTPTransport
         let discount: (JudgeConfig) -> Double
         private var runtimes: [String: JudgeRuntime] = [:]
 
-        init(job: ScoreJob, offsets: [Int], backends: [String: any BatchBackend], keys: [String], discount: @escaping (JudgeConfig) -> Double) {
+        init(
+            job: ScoreJob, offsets: [Int], backends: [String: any BatchBackend], keys: [String], transport: any HTTPTransport,
+            discount: @escaping (JudgeConfig) -> Double
+        ) {
             self.job = job
             self.offsets = offsets
             self.backends = backends
             self.keys = keys
+            self.transport = transport
             self.discount = discount
         }
 
@@ -404,7 +423,7 @@ extension BatchRunner {
         func runtime(_ judge: JudgeConfig) throws -> JudgeRuntime {
             if let r = runtimes[judge.name] { return r }
             let provider = try ProviderFactory.make(
-                judge: judge, baseURLs: judge.baseURLs, environment: job.options.environment, transport: job.options.transport)
+                judge: judge, baseURLs: judge.baseURLs, environment: job.options.environment, transport: transport)
             let r = JudgeRuntime(config: judge, provider: provider)
             runtimes[judge.name] = r
             return r

@@ -259,47 +259,46 @@ public final class ProbeRunner: Sendable {
         var p = panel
         p.swap = false
         let runner = PanelRunner(panel: p, rubric: rubric, options: options)
-        try await runner.start()
-        let run: ProbeRun
-        do {
-
-            progress?("baseline")
-            let baseAB: [Item?] = items
-            let baseBA: [Item?] = items.map { usesOrders && isPairwise($0) ? Self.exchanged($0) : nil }
-            let baseVotes = try await judge(runner: runner, ab: baseAB, ba: baseBA, variant: nil, counters: counters)
-            let baseline = outcomes(items: items, votes: baseVotes).map { $0! }
-            var allVotes = baseVotes.flatMap { $0 ?? [] }
-            var records: [PerturbationRecord] = []
-            var results: [ProbeResult] = []
-            let judgeFamilies = Dictionary(
-                panel.judges.compactMap { j in j.family.map { (j.name, $0) } }, uniquingKeysWith: { a, _ in a })
-            for probe in probes {
-                var targets = [Preference?](repeating: nil, count: items.count)
-                var perturbed = [ItemOutcome?](repeating: nil, count: items.count)
-                if probe.perturbs {
-                    progress?(probe.name)
-                    targets = self.targets(items: items, probe: probe.name)
-                    let (ab, ba, recs) = perturbations(items: items, probe: probe, targets: targets)
-                    records += recs
-                    let votes = try await judge(runner: runner, ab: ab, ba: ba, variant: probe.name, counters: counters)
-                    allVotes += votes.flatMap { $0 ?? [] }
-                    perturbed = outcomes(items: items, votes: votes)
-                }
-                let data = ProbeData(
-                    kind: rubric.kind, items: items, judges: panel.judges.map(\.name), judgeFamilies: judgeFamilies,
-                    families: families, baseline: baseline, perturbed: perturbed, targets: targets,
-                    seed: probeOptions.seed, resamples: probeOptions.resamples, level: probeOptions.level)
-                results += probe.measure(data)
-            }
-            run = ProbeRun(
-                rubric: rubric.id, judges: panel.judges.map(\.name), items: items.count, seed: probeOptions.seed,
-                probes: probes.map { ProbeRun.ProbeInfo(name: $0.name, summary: $0.summary) }, results: results,
-                votes: allVotes, perturbations: records, baseline: baseline)
-        } catch {
-            await runner.shutdown()
-            throw error
+        return try await runner.whileStarted {
+            try await probe(items: items, runner: runner, counters: counters, progress: progress)
         }
-        await runner.shutdown()
-        return run
+    }
+
+    /// ``run(items:counters:progress:)`` with the runner started.
+    private func probe(
+        items: [Item], runner: PanelRunner, counters: RunCounters?, progress: (@Sendable (String) -> Void)?
+    ) async throws -> ProbeRun {
+        progress?("baseline")
+        let baseAB: [Item?] = items
+        let baseBA: [Item?] = items.map { usesOrders && isPairwise($0) ? Self.exchanged($0) : nil }
+        let baseVotes = try await judge(runner: runner, ab: baseAB, ba: baseBA, variant: nil, counters: counters)
+        let baseline = outcomes(items: items, votes: baseVotes).map { $0! }
+        var allVotes = baseVotes.flatMap { $0 ?? [] }
+        var records: [PerturbationRecord] = []
+        var results: [ProbeResult] = []
+        let judgeFamilies = Dictionary(
+            panel.judges.compactMap { j in j.family.map { (j.name, $0) } }, uniquingKeysWith: { a, _ in a })
+        for probe in probes {
+            var targets = [Preference?](repeating: nil, count: items.count)
+            var perturbed = [ItemOutcome?](repeating: nil, count: items.count)
+            if probe.perturbs {
+                progress?(probe.name)
+                targets = self.targets(items: items, probe: probe.name)
+                let (ab, ba, recs) = perturbations(items: items, probe: probe, targets: targets)
+                records += recs
+                let votes = try await judge(runner: runner, ab: ab, ba: ba, variant: probe.name, counters: counters)
+                allVotes += votes.flatMap { $0 ?? [] }
+                perturbed = outcomes(items: items, votes: votes)
+            }
+            let data = ProbeData(
+                kind: rubric.kind, items: items, judges: panel.judges.map(\.name), judgeFamilies: judgeFamilies,
+                families: families, baseline: baseline, perturbed: perturbed, targets: targets,
+                seed: probeOptions.seed, resamples: probeOptions.resamples, level: probeOptions.level)
+            results += probe.measure(data)
+        }
+        return ProbeRun(
+            rubric: rubric.id, judges: panel.judges.map(\.name), items: items.count, seed: probeOptions.seed,
+            probes: probes.map { ProbeRun.ProbeInfo(name: $0.name, summary: $0.summary) }, results: results,
+            votes: allVotes, perturbations: records, baseline: baseline)
     }
 }

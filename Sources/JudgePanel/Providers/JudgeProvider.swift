@@ -216,8 +216,8 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible, Hashable 
 ///
 /// ```swift
 /// let provider = OpenAIProvider(baseURL: URL(string: "http://127.0.0.1:8080/v1")!, apiKey: nil,
-///                               transport: URLSessionTransport())
-/// let reply = try await provider.complete(CompletionRequest(model: "m", messages: [.user("Hi")]), timeout: 60)
+///                               transport: try AsyncHTTPClientTransport())
+/// let reply = try await provider.complete(CompletionRequest(model: "m", messages: [.user("Hi")]))
 /// ```
 public protocol JudgeProvider: Sendable {
     /// Sends one request; throws ``ProviderError`` for faults.

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// ```swift
 /// let p = OpenAIProvider(baseURL: URL(string: "https://api.openai.com/v1")!, apiKey: key,
-///                        transport: URLSessionTransport())
+///                        transport: try AsyncHTTPClientTransport())
 /// ```
 public struct OpenAIProvider: JudgeProvider {
     public let baseURL: URL

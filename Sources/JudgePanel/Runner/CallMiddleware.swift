@@ -20,7 +20,7 @@ final class SendProgress: Sendable {
 
     private let state = Mutex(State())
 
-    /// HTTP requests written for this send (retries and transport re-sends included).
+    /// HTTP requests written for this send (retries included).
     var requests: Int { state.withLock { $0.requests } }
     /// Whether the reply came from the cache.
     var cached: Bool { state.withLock { $0.cached } }
@@ -72,24 +72,18 @@ struct CallPipeline: Sendable {
     }
 }
 
-/// The innermost step: one provider call. Counts the HTTP requests it wrote (a transport re-send on a fresh
-/// connection is one more; see ``RequestTally``), turns stray errors into connection errors, and scrubs the judge's
-/// key from every error message before it leaves.
+/// The innermost step: one provider call, counted as one HTTP request (the transport never re-sends: a retry is the
+/// retry layer's, and counted there), turns stray errors into connection errors, and scrubs the judge's key from
+/// every error message before it leaves.
 enum ProviderCall {
     static func send(_ request: CompletionRequest, context: CallContext) async throws -> CompletionResponse {
         let judge = context.judge
-        let tally = RequestTally()
         func count() {
-            let n = max(1, tally.value)
-            context.progress.addRequests(n)
-            context.stats.callMade(n)
-            // A transport re-send is a retry the server saw.
-            if n > 1 { context.stats.retried(n - 1) }
+            context.progress.addRequests(1)
+            context.stats.callMade(1)
         }
         do {
-            let response = try await RequestTally.$current.withValue(tally) {
-                try await judge.provider.complete(request, timeout: judge.config.timeoutSeconds)
-            }
+            let response = try await judge.provider.complete(request, timeout: judge.config.timeoutSeconds)
             count()
             return response
         } catch let e as ProviderError {

@@ -177,7 +177,7 @@ public final class LlamaServer: Sendable {
     private func waitUntilReady(judgeName: String, timeout: Double) async throws {
         let deadline = ContinuousClock.now + .seconds(timeout)
         let url = URL(string: "http://127.0.0.1:\(port)/health")!
-        let transport = URLSessionTransport(maxConnectionsPerHost: 2)
+        let transport = OneShotTransport()
         while ContinuousClock.now < deadline {
             try Task.checkCancellation()
             if hasExited {

@@ -10,8 +10,9 @@ public struct RunOptions: Sendable {
     public var retry: RetryPolicy
     /// Environment for API keys and paths (keys are read, never written anywhere).
     public var environment: [String: String]
-    /// An injected transport for every judge (tests); nil uses `SocketHTTPTransport` (or URLSession with
-    /// `JUDGEPANEL_HTTP=urlsession` in `environment`) sized to each judge's concurrency.
+    /// An injected transport for every judge (tests; its owner shuts it down); nil makes one
+    /// ``AsyncHTTPClientTransport`` per run, sized to the judges' concurrency, with proxies from `environment`, and
+    /// shuts it down when the run ends.
     public var transport: (any HTTPTransport)?
     /// Overrides the panel's aggregation method.
     public var aggregate: AggregationMethod?
@@ -85,6 +86,8 @@ public final class PanelRunner: Sendable {
     private struct Started: Sendable {
         var runtimes: [JudgeRuntime]
         var servers: [LlamaServer]
+        /// The run's own transport (none when one was injected).
+        var transport: AsyncHTTPClientTransport?
     }
 
     private let started = Mutex<Started?>(nil)
@@ -102,8 +105,9 @@ public final class PanelRunner: Sendable {
             weights: Dictionary(uniqueKeysWithValues: panel.judges.map { ($0.name, $0.weight) }))
     }
 
-    /// Starts local servers (for `llamacpp` judges) and builds providers. Called by the run methods when needed;
-    /// call it yourself to judge many single items without restarting servers, then ``shutdown()``.
+    /// Starts local servers (for `llamacpp` judges), the run's HTTP client and the providers. Called by the run
+    /// methods when needed; call it yourself to judge many single items without restarting servers or reconnecting,
+    /// then ``shutdown()``.
     public func start() async throws {
         if started.withLock({ $0 != nil }) { return }
         // Panels built in code skip the loader's checks: an `rpm: 0` would wait forever, a negative timeout fail.
@@ -114,7 +118,16 @@ public final class PanelRunner: Sendable {
         }
         var servers: [LlamaServer] = []
         var runtimes: [JudgeRuntime] = []
+        var owned: AsyncHTTPClientTransport?
         do {
+            let transport: any HTTPTransport
+            if let injected = options.transport {
+                transport = injected
+            } else {
+                let made = try RunTransport.make(judges: panel.judges, environment: options.environment)
+                owned = made
+                transport = made
+            }
             for judge in panel.judges {
                 var urls = judge.baseURLs
                 if judge.provider == .llamacpp, let settings = judge.llamacpp {
@@ -123,29 +136,57 @@ public final class PanelRunner: Sendable {
                     urls = [s.baseURL]
                 }
                 let provider = try ProviderFactory.make(
-                    judge: judge, baseURLs: urls, environment: options.environment, transport: options.transport,
+                    judge: judge, baseURLs: urls, environment: options.environment, transport: transport,
                     registry: options.providers)
                 runtimes.append(JudgeRuntime(config: judge, provider: provider, environment: options.environment))
             }
         } catch {
             for s in servers { await s.stop() }
+            await RunTransport.shutdown(owned, after: error)
             throw error
         }
-        let extra = started.withLock { state -> [LlamaServer] in
-            if state != nil { return servers }
-            state = Started(runtimes: runtimes, servers: servers)
-            return []
+        let lost = started.withLock { state -> Started? in
+            if state != nil { return Started(runtimes: [], servers: servers, transport: owned) }
+            state = Started(runtimes: runtimes, servers: servers, transport: owned)
+            return nil
         }
-        for s in extra { await s.stop() }
+        if let lost {
+            for s in lost.servers { await s.stop() }
+            try await lost.transport?.shutdown()
+        }
     }
 
-    /// Stops local servers started by ``start()`` and waits until their processes are gone.
-    public func shutdown() async {
-        let servers = started.withLock { state -> [LlamaServer] in
+    /// Stops local servers started by ``start()`` and shuts the run's HTTP client down (closing its connections and
+    /// stopping its event-loop threads).
+    public func shutdown() async throws {
+        let stopping = started.withLock { state -> Started? in
             defer { state = nil }
-            return state?.servers ?? []
+            return state
         }
-        for s in servers { await s.stop() }
+        guard let stopping else { return }
+        for s in stopping.servers { await s.stop() }
+        try await stopping.transport?.shutdown()
+    }
+
+    /// Runs `body` with the runner started: starts it first when it is not, and then shuts it down when `body`
+    /// ends, also when it throws (the body's error wins over a failure to shut down).
+    func whileStarted<T>(_ body: () async throws -> T) async throws -> T {
+        let owned = try await ensureStarted()
+        guard owned else { return try await body() }
+        let value: T
+        do {
+            value = try await body()
+        } catch {
+            let stopping = started.withLock { state -> Started? in
+                defer { state = nil }
+                return state
+            }
+            for s in stopping?.servers ?? [] { await s.stop() }
+            await RunTransport.shutdown(stopping?.transport, after: error)
+            throw error
+        }
+        try await shutdown()
+        return value
     }
 
     /// Judges one item with the whole panel.
@@ -254,20 +295,8 @@ public final class PanelRunner: Sendable {
         return true
     }
 
-    /// Runs `body` with the panel started; when this call started it, stops its local servers afterwards (also
-    /// when `body` throws or is cancelled) and waits until they are gone.
-    private func whileStarted<T>(_ body: () async throws -> T) async throws -> T {
-        let owned = try await ensureStarted()
-        let value: T
-        do {
-            value = try await body()
-        } catch {
-            if owned { await shutdown() }
-            throw error
-        }
-        if owned { await shutdown() }
-        return value
-    }
+    /// The transport this runner made for its run, while started (nil when one was injected).
+    var runTransport: AsyncHTTPClientTransport? { started.withLock { $0?.transport } }
 
     private func runtimes() -> [JudgeRuntime] {
         started.withLock { $0?.runtimes ?? [] }
