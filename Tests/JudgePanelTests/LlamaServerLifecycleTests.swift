@@ -84,7 +84,7 @@ struct LlamaServerLifecycleTests {
         #expect(pids(dir, "pid") == [pid])
         #expect(exists(pid))
         #expect(LlamaServer.runningProcessIDs.contains(pid))
-        let health = try await URLSessionTransport().send(
+        let health = try await OneShotTransport().send(
             HTTPRequest(url: URL(string: "http://127.0.0.1:\(server.port)/health")!, method: "GET", timeout: 5))
         #expect(health.status == 200)
         await server.stop()

@@ -92,7 +92,7 @@ extension ProviderKind {
 enum BatchBackends {
     /// The batch API of a judge, on its first base URL, with its key from `environment`.
     static func make(
-        judge: JudgeConfig, environment: [String: String], transport: (any HTTPTransport)?, geminiInlineBytes: Int? = nil
+        judge: JudgeConfig, environment: [String: String], transport: any HTTPTransport, geminiInlineBytes: Int? = nil
     ) throws -> any BatchBackend {
         guard let text = judge.baseURLs.first, let base = URL(string: text) else {
             throw JudgePanelError.badInput("judge '\(judge.name)' has no base_url")

@@ -52,7 +52,7 @@ package struct BatchRunner {
         for j in batchJudges {
             let judge = panel.judges[j]
             backends[judge.name] = try BatchBackends.make(
-                judge: judge, environment: job.options.environment, transport: job.options.transport,
+                judge: judge, environment: job.options.environment, transport: transport,
                 geminiInlineBytes: options.geminiInlineBytes)
         }
         let keys = panel.judges.flatMap { $0.keyVariables.compactMap { job.options.environment[$0] } }
