@@ -17,9 +17,41 @@ let package = Package(
     ],
     targets: [
         .target(name: "JudgeStats"),
+        // The JudgePanel library in layers, along the flow; each target may import only the ones above it here,
+        // and `swift build --explicit-target-dependency-import-check error` (scripts/check-layers.sh, .ci/run)
+        // makes any other import a build error.
+        // Items, rubrics, panel files, vote/verdict records, importers, JSON/YAML and support code.
+        .target(name: "JudgePanelCore", dependencies: ["JudgeStats", .product(name: "Yams", package: "Yams")]),
+        // Provider wire formats, request building, HTTP transports, rate limits, the response cache, llama-server.
+        .target(
+            name: "JudgePanelProviders",
+            dependencies: ["JudgeStats", "JudgePanelCore", .product(name: "Yams", package: "Yams")]
+        ),
+        // One judge call: prompts, the call executor, answer parsing, vote journal, run counters.
+        .target(name: "JudgePanelJudging", dependencies: ["JudgeStats", "JudgePanelCore", "JudgePanelProviders"]),
+        // Votes to verdicts: reconciling a judge's votes, the Aggregator (every method), weights, call policies.
+        .target(
+            name: "JudgePanelAggregation",
+            dependencies: ["JudgeStats", "JudgePanelCore", .product(name: "Yams", package: "Yams")]
+        ),
+        // Meta-evaluation, planning, ranking, probe metrics, checklist analysis.
+        .target(
+            name: "JudgePanelAnalysis",
+            dependencies: ["JudgeStats", "JudgePanelCore", "JudgePanelJudging", "JudgePanelAggregation"]
+        ),
+        // Text and HTML reports, run directories and their lock.
+        .target(
+            name: "JudgePanelReports",
+            dependencies: ["JudgeStats", "JudgePanelCore", "JudgePanelAggregation", "JudgePanelAnalysis"]
+        ),
+        // Workflows (score, merge, probe, checklist generation, batch) and the embedding API (PanelRunner); it
+        // re-exports the layers below, so `import JudgePanel` is all an embedder writes.
         .target(
             name: "JudgePanel",
-            dependencies: ["JudgeStats", .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "JudgeStats", "JudgePanelCore", "JudgePanelProviders", "JudgePanelJudging", "JudgePanelAggregation",
+                "JudgePanelAnalysis", "JudgePanelReports",
+            ]
         ),
         .target(
             name: "JudgePanelTesting",
@@ -34,7 +66,11 @@ let package = Package(
         .executableTarget(name: "PanelBench", dependencies: ["JudgePanel", "JudgePanelTesting"], path: "Benchmarks/PanelBench"),
         .testTarget(name: "JudgeStatsTests", dependencies: ["JudgeStats"], resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "JudgePanelTests", dependencies: ["JudgePanel", "JudgePanelTesting", "JudgeStats"],
+            name: "JudgePanelTests",
+            dependencies: [
+                "JudgePanel", "JudgePanelTesting", "JudgeStats", "JudgePanelCore", "JudgePanelProviders",
+                "JudgePanelJudging", "JudgePanelAggregation", "JudgePanelAnalysis", "JudgePanelReports",
+            ],
             exclude: ["Golden"]  // read through #filePath, so a golden update is a source edit
         ),
     ],

@@ -198,7 +198,7 @@ func printEstimate(_ e: ScoreJob.Estimate) {
     let rows = e.perJudge.map { r in
         [r.judge, String(r.calls), String(r.promptTokens), String(r.maxCompletionTokens), r.usd.map { String(format: "%.4f", $0) } ?? "n/a"]
     }
-    say(ReportText.table(header: ["judge", "calls", "prompt tok (est)", "max completion tok", "max $"], rows: rows))
+    say(TextTable.plain(header: ["judge", "calls", "prompt tok (est)", "max completion tok", "max $"], rows: rows))
     say(
         "total: \(e.calls) calls (\(e.cachedCalls) already cached), ~\(e.promptTokens) prompt tokens, at most \(e.maxCompletionTokens) completion tokens"
             + (e.usd.map { String(format: ", at most $%.4f", $0) } ?? ", no prices in the panel file"))

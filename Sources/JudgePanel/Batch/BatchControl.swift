@@ -1,4 +1,10 @@
 import Foundation
+import JudgePanelCore
+import JudgePanelProviders
+import JudgePanelJudging
+import JudgePanelAggregation
+import JudgePanelAnalysis
+import JudgePanelReports
 
 /// `judgepanel batches DIR [status|cancel]`: the batches a run directory's ledger names, as the providers see them
 /// now, and cancelling the ones still running. The judges (provider, base URL, key variable) come from the run's
@@ -69,7 +75,7 @@ public enum BatchControl {
         return rows
     }
 
-    static func load(dir: String) throws -> ([String: JudgeConfig], [BatchChunk]) {
+    package static func load(dir: String) throws -> ([String: JudgeConfig], [BatchChunk]) {
         let run = RunDirectory(path: dir)
         let (_, chunks) = try BatchLedger.read(dir: run)
         let configPath = run.url.appendingPathComponent("config.json").path

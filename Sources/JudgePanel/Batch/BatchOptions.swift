@@ -1,4 +1,10 @@
 import Foundation
+import JudgePanelCore
+import JudgePanelProviders
+import JudgePanelJudging
+import JudgePanelAggregation
+import JudgePanelAnalysis
+import JudgePanelReports
 
 /// How `score --batch` uses the providers' batch APIs (OpenAI Batch, Anthropic Message Batches).
 ///
@@ -49,12 +55,12 @@ extension VoteReason {
 
     /// The reasons a batch gives; a journaled vote with one of them is the batch's final word unless
     /// `--batch-fallback live` asks again.
-    static let batchReasons: Set<VoteReason> = [.batchFailed, .expired, .canceled]
+    package static let batchReasons: Set<VoteReason> = [.batchFailed, .expired, .canceled]
 }
 
 /// Removes anything that looks like an API key from a provider's error text, and shortens it.
-enum BatchScrub {
-    static func scrub(_ text: String, keys: [String]) -> String {
+package enum BatchScrub {
+    package static func scrub(_ text: String, keys: [String]) -> String {
         var s = text.replacingOccurrences(of: "\n", with: " ")
         for key in keys where key.count >= 4 { s = s.replacingOccurrences(of: key, with: "[redacted]") }
         if let re = try? NSRegularExpression(pattern: #"(sk-ant-|sk-|AIza|Bearer )[A-Za-z0-9_\-\.]{6,}"#) {

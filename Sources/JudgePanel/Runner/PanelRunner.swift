@@ -1,6 +1,12 @@
 import Foundation
 import JudgeStats
 import Synchronization
+import JudgePanelCore
+import JudgePanelProviders
+import JudgePanelJudging
+import JudgePanelAggregation
+import JudgePanelAnalysis
+import JudgePanelReports
 
 /// Options for a panel run.
 public struct RunOptions: Sendable {
@@ -39,15 +45,6 @@ public struct RunOptions: Sendable {
         self.checklists = checklists
         self.providers = providers
     }
-}
-
-/// One item judged by the panel: its votes, each judge's reconciled verdict, and the panel's verdict.
-public struct ItemResult: Sendable {
-    public var index: Int
-    public var item: Item
-    public var votes: [Vote]
-    public var judgeVerdicts: [String: JudgeVerdict]
-    public var verdict: Verdict
 }
 
 /// A finished run: votes in plan order and one verdict per item.
@@ -94,8 +91,8 @@ public final class PanelRunner: Sendable {
         self.options = options
     }
 
-    var flip: FlipPolicy { options.flip ?? panel.flip }
-    var aggregator: Aggregator {
+    package var flip: FlipPolicy { options.flip ?? panel.flip }
+    package var aggregator: Aggregator {
         Aggregator(
             method: options.aggregate ?? panel.aggregate,
             weights: Dictionary(uniqueKeysWithValues: panel.judges.map { ($0.name, $0.weight) }))
@@ -154,6 +151,8 @@ public final class PanelRunner: Sendable {
     }
 
     /// Judges a stream of items, yielding each item's result as soon as it is complete (not in input order).
+    /// Under a joint aggregation method (``Aggregator/isJoint``: `dawid-skene`) no verdict is final before the
+    /// last item is judged: the results are then yielded, in input order, once the stream of items has ended.
     public func judge<S: AsyncSequence & Sendable>(items: S) -> AsyncThrowingStream<ItemResult, any Error>
     where S.Element == Item {
         AsyncThrowingStream { continuation in
@@ -162,9 +161,17 @@ public final class PanelRunner: Sendable {
                     let owned = try await self.ensureStarted()
                     defer { if owned { self.shutdown() } }
                     let counters = RunCounters()
+                    let aggregator = self.aggregator
+                    var held: [ItemResult] = []
                     try await self.process(
                         items: items, counters: counters, journal: nil, completed: [:]
-                    ) { continuation.yield($0) }
+                    ) { result in
+                        if aggregator.isJoint { held.append(result) } else { continuation.yield(result) }
+                    }
+                    if aggregator.isJoint {
+                        held.sort { $0.index < $1.index }
+                        for result in aggregator.finish(held, kind: self.rubric.kind) { continuation.yield(result) }
+                    }
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)
@@ -188,10 +195,7 @@ public final class PanelRunner: Sendable {
         try await process(items: indexed, counters: counters, journal: journal, completed: completed) {
             results[$0.index] = $0
         }
-        var done = results.map { $0! }
-        if aggregator.method == .dawidSkene {
-            done = aggregator.dawidSkene(done, kind: rubric.kind)
-        }
+        let done = aggregator.finish(results.map { $0! }, kind: rubric.kind)
         let elapsed = ContinuousClock.now - clock
         var result = RunResult(
             items: items, results: done, counters: counters.snapshot,
@@ -203,7 +207,7 @@ public final class PanelRunner: Sendable {
     /// Runs the panel over all items like ``run(items:journal:completed:counters:)``, but hands each item's result to
     /// `onResult` in item order (as soon as it and every earlier item are done) instead of keeping them: memory stays
     /// bounded by the items in flight. Returns the wall time in seconds and what the judges' servers asked for (``RunResult/adjustments``).
-    func runInOrder(
+    package func runInOrder(
         items: [Item], journal: VoteJournal?, completed: [String: Vote], counters: RunCounters,
         onResult: (ItemResult) async throws -> Void
     ) async throws -> (wallSeconds: Double, adjustments: [String]) {
@@ -228,7 +232,7 @@ public final class PanelRunner: Sendable {
 
     /// Runs `body` with the started judges (panel order) and a call executor, for runners that choose their
     /// calls themselves (``AdaptiveRunner``); starts and stops local servers when not already started.
-    func withRuntimes<T: Sendable>(
+    package func withRuntimes<T: Sendable>(
         counters: RunCounters, _ body: @Sendable ([JudgeRuntime], CallExecutor) async throws -> T
     ) async throws -> T {
         let owned = try await ensureStarted()
@@ -282,7 +286,7 @@ public final class PanelRunner: Sendable {
 
     /// The votes of `calls` of one item, in the calls' order: each taken from the resumed journal when finished
     /// there, else executed concurrently (cache, retries, journal) within its judge's bound.
-    func ask(
+    package func ask(
         _ calls: [Call], item: Item, runtimes: [JudgeRuntime], executor: CallExecutor, journal: VoteJournal?,
         completed: [String: Vote]
     ) async throws -> [Vote] {
@@ -322,7 +326,7 @@ public final class PanelRunner: Sendable {
     }
 
     /// Reconciles each judge's votes and aggregates the judges (all, or the panel indices in `aggregating`).
-    func itemResult(index: Int, item: Item, votes all: [Vote], aggregating: [Int]? = nil) -> ItemResult {
+    package func itemResult(index: Int, item: Item, votes all: [Vote], aggregating: [Int]? = nil) -> ItemResult {
         var perJudge: [String: JudgeVerdict] = [:]
         var ordered: [(name: String, verdict: JudgeVerdict)] = []
         for judge in panel.judges {
@@ -339,19 +343,19 @@ public final class PanelRunner: Sendable {
 }
 
 /// Items as an async sequence (so arrays and streams share one loop).
-struct AsyncIndexedItems: AsyncSequence, Sendable {
-    typealias Element = Item
-    let items: [Item]
+package struct AsyncIndexedItems: AsyncSequence, Sendable {
+    package typealias Element = Item
+    package let items: [Item]
 
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var items: [Item]
-        var i = 0
-        mutating func next() async -> Item? {
+    package struct AsyncIterator: AsyncIteratorProtocol {
+        package var items: [Item]
+        package var i = 0
+        package mutating func next() async -> Item? {
             guard i < items.count else { return nil }
             defer { i += 1 }
             return items[i]
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(items: items) }
+    package func makeAsyncIterator() -> AsyncIterator { AsyncIterator(items: items) }
 }
