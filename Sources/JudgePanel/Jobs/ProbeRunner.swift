@@ -24,23 +24,6 @@ public struct ProbeOptions: Sendable {
     }
 }
 
-/// One perturbed item: a line of `perturbations.jsonl`.
-public struct PerturbationRecord: Sendable, Hashable, Codable {
-    public var item: String
-    public var probe: String
-    /// `A`, `B`, or `response` for a single-response item.
-    public var target: String
-    /// The changed fields as shown in the dataset's order (the target in its own slot).
-    public var fields: [String: String]
-    /// The changed fields for the swapped presentation, where they differ (texts that name a slot).
-    public var fieldsSwapped: [String: String]?
-
-    package enum CodingKeys: String, CodingKey {
-        case item, probe, target, fields
-        case fieldsSwapped = "fields_swapped"
-    }
-}
-
 /// Runs bias probes: the panel judges the baseline items and each probe's perturbed items (pairwise: always
 /// in both orders), then each probe measures its effect per judge and for the panel.
 ///

@@ -136,3 +136,19 @@ extension ScoreJob {
         return (outcome, summary)
     }
 }
+
+extension AdaptiveSummary {
+    /// Compares an adaptive run with the full panel's verdicts (same items, same order).
+    public init(adaptive: AdaptiveRunner.Outcome, full: [Verdict]?, items: [Item]) {
+        self.init(
+            policy: .adaptive, verdicts: adaptive.result.verdicts, callsPerItem: adaptive.callsPerItem,
+            fullCallsPerItem: adaptive.fullCallsPerItem, items: items)
+        httpCalls = adaptive.result.counters.httpCalls
+        let mine = adaptive.result.verdicts
+        if let full, full.count == mine.count, !mine.isEmpty {
+            let same = zip(mine, full).filter { $0.verdict == $1.verdict && $0.score == $1.score }.count
+            agreementWithFull = .defined(Double(same) / Double(mine.count))
+            if nLabelled > 0 { fullAccuracy = Self.accuracy(full, items: items, among: Array(items.indices)) }
+        }
+    }
+}

@@ -23,6 +23,11 @@ package struct AskedJudge: Sendable {
     package var ab: [Vote]?
     package var ba: [Vote]?
 
+    package init(ab: [Vote]? = nil, ba: [Vote]? = nil) {
+        self.ab = ab
+        self.ba = ba
+    }
+
     package subscript(order: Order) -> [Vote]? {
         get { order == .ab ? ab : ba }
         set { if order == .ab { ab = newValue } else { ba = newValue } }
@@ -49,6 +54,12 @@ package struct ScheduledItem: Sendable {
     package var votes: [Vote]
     /// Judge indices whose verdicts are aggregated; nil for every judge heard.
     package var aggregated: [Int]?
+
+    /// A value from its parts.
+    package init(votes: [Vote], aggregated: [Int]? = nil) {
+        self.votes = votes
+        self.aggregated = aggregated
+    }
 }
 
 /// The adaptive stopping rule of ``AdaptiveRunner`` as a scheduler: one call at a time.

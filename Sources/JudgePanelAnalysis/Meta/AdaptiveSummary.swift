@@ -63,19 +63,15 @@ public struct AdaptiveSummary: Sendable, Hashable, Codable {
             case nLabelled = "n_labelled"
             case accuracy
         }
-    }
 
-    /// Compares an adaptive run with the full panel's verdicts (same items, same order).
-    public init(adaptive: AdaptiveRunner.Outcome, full: [Verdict]?, items: [Item]) {
-        self.init(
-            policy: .adaptive, verdicts: adaptive.result.verdicts, callsPerItem: adaptive.callsPerItem,
-            fullCallsPerItem: adaptive.fullCallsPerItem, items: items)
-        httpCalls = adaptive.result.counters.httpCalls
-        let mine = adaptive.result.verdicts
-        if let full, full.count == mine.count, !mine.isEmpty {
-            let same = zip(mine, full).filter { $0.verdict == $1.verdict && $0.score == $1.score }.count
-            agreementWithFull = .defined(Double(same) / Double(mine.count))
-            if nLabelled > 0 { fullAccuracy = Self.accuracy(full, items: items, among: Array(items.indices)) }
+        /// A value from its parts.
+        package init(tier: Int, judges: [String], itemsDecided: Int, calls: Int, nLabelled: Int, accuracy: MetricValue? = nil) {
+            self.tier = tier
+            self.judges = judges
+            self.itemsDecided = itemsDecided
+            self.calls = calls
+            self.nLabelled = nLabelled
+            self.accuracy = accuracy
         }
     }
 

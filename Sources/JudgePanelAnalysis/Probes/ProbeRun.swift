@@ -9,6 +9,12 @@ public struct ProbeRun: Sendable {
     public struct ProbeInfo: Sendable, Hashable, Codable {
         public var name: String
         public var summary: String
+
+        /// A value from its parts.
+        package init(name: String, summary: String) {
+            self.name = name
+            self.summary = summary
+        }
     }
 
     /// Whether the panel's |bias| is below its members' mean |bias| on one probe.
@@ -157,5 +163,18 @@ public struct ProbeRun: Sendable {
         for p in probes { md += "- **\(p.name)**: \(p.summary)\n" }
         md += "\n" + panelLine + "\n"
         return md
+    }
+
+    /// A value from its parts.
+    package init(rubric: String, judges: [String], items: Int, seed: UInt64, probes: [ProbeInfo], results: [ProbeResult], votes: [Vote], perturbations: [PerturbationRecord], baseline: [ItemOutcome]) {
+        self.rubric = rubric
+        self.judges = judges
+        self.items = items
+        self.seed = seed
+        self.probes = probes
+        self.results = results
+        self.votes = votes
+        self.perturbations = perturbations
+        self.baseline = baseline
     }
 }
