@@ -113,7 +113,7 @@ extension ScoreCommand {
             if p.tiers == nil || r.kind != .pairwise {
                 throw JudgePanelError.badInput("--cascade needs a pairwise rubric and 'tiers:' in the panel file", file: panel)
             }
-            if method == .dawidSkene {
+            if Aggregator(method: method).isJoint {
                 throw JudgePanelError.usage(
                     "--cascade gives each item its deciding tier's verdict; dawid-skene pools every judge (use majority or weighted)")
             }

@@ -10,7 +10,8 @@ import JudgePanelReports
 
 /// Options for a panel run.
 public struct RunOptions: Sendable {
-    /// The response cache; nil disables caching.
+    /// The response cache; nil (the default) caches nothing: a library run writes no file unless given a cache,
+    /// e.g. `ResponseCache(directory: ResponseCache.defaultDirectory())` as the CLI does.
     public var cache: ResponseCache?
     public var retry: RetryPolicy
     /// Environment for API keys and paths (keys are read, never written anywhere).
@@ -31,7 +32,7 @@ public struct RunOptions: Sendable {
     public var policy: CallPolicy = .full
 
     public init(
-        cache: ResponseCache? = ResponseCache(directory: ResponseCache.defaultDirectory()), retry: RetryPolicy = RetryPolicy(),
+        cache: ResponseCache? = nil, retry: RetryPolicy = RetryPolicy(),
         environment: [String: String] = ProcessInfo.processInfo.environment, transport: (any HTTPTransport)? = nil,
         aggregate: AggregationMethod? = nil, flip: FlipPolicy? = nil, checklists: [String: [String]] = [:],
         providers: ProviderRegistry = .standard
