@@ -3,7 +3,7 @@ import JudgeStats
 import JudgePanelCore
 
 /// Combines one judge's votes on one item: samples by majority (or mean), then the two orders under the flip policy.
-public enum Reconcile {
+package enum Reconcile {
     /// Reconciles the votes of one judge on one item (all orders and samples).
     ///
     /// Pairwise: each order's samples are combined by strict majority; if both orders answered and disagree,
@@ -11,7 +11,7 @@ public enum Reconcile {
     /// answered, that order stands. Pointwise: the mean of the answered samples. Checklist: the pass ratio
     /// (YES over answered questions), per response; a pairwise item gets the verdict whose pass ratio is higher
     /// by more than `tieMargin`.
-    public static func judge(_ votes: [Vote], kind: JudgingProtocol, flip: FlipPolicy, tieMargin: Double = 0.05)
+    package static func judge(_ votes: [Vote], kind: JudgingProtocol, flip: FlipPolicy, tieMargin: Double = 0.05)
         -> JudgeVerdict
     {
         let ok = votes.filter(\.isOK)
@@ -62,7 +62,7 @@ public enum Reconcile {
     }
 
     /// Strict majority of preferences: the most frequent wins; a tie at the top is a tie; none is nil.
-    public static func majority(_ prefs: [Preference], weights: [Double]? = nil) -> Preference? {
+    package static func majority(_ prefs: [Preference], weights: [Double]? = nil) -> Preference? {
         Preference.majority(prefs, weights: weights)
     }
 }

@@ -13,9 +13,9 @@ import JudgePanelReports
 /// job.batch = BatchOptions(fallback: .live)
 /// let outcome = try await job.run(outDir: "runs/batch")
 /// ```
-public struct BatchOptions: Sendable {
+package struct BatchOptions: Sendable {
     /// What becomes of a request the batch service failed, expired or canceled.
-    public enum Fallback: String, Sendable, CaseIterable {
+    package enum Fallback: String, Sendable, CaseIterable {
         /// An error vote naming the reason (`batch_failed`, `expired`, `canceled`).
         case none
         /// Asked again as an ordinary live call.
@@ -23,17 +23,17 @@ public struct BatchOptions: Sendable {
     }
 
     /// What becomes of failed, expired or canceled batch requests.
-    public var fallback: Fallback
+    package var fallback: Fallback
     /// Seconds before the first status poll; each further poll waits 1.5 times longer, up to `maxPollInterval`.
-    public var pollInterval: Double
+    package var pollInterval: Double
     /// The longest wait between polls, in seconds.
-    public var maxPollInterval: Double
+    package var maxPollInterval: Double
     /// At most this many requests per batch (capped by the provider's documented limit).
-    public var maxRequestsPerBatch: Int?
+    package var maxRequestsPerBatch: Int?
     /// Receives progress lines (batch states and request counts); nil prints nothing.
-    public var progress: (@Sendable (String) -> Void)?
+    package var progress: (@Sendable (String) -> Void)?
 
-    public init(
+    package init(
         fallback: Fallback = .none, pollInterval: Double = 10, maxPollInterval: Double = 300, maxRequestsPerBatch: Int? = nil,
         progress: (@Sendable (String) -> Void)? = nil
     ) {

@@ -16,30 +16,30 @@ import JudgePanelReports
 /// try outcome.requireComplete()          // throws, naming the items whose generation failed
 /// options.checklists = outcome.checklists
 /// ```
-public struct ChecklistGenerator: Sendable {
+package struct ChecklistGenerator: Sendable {
     /// An item whose checklist could not be written.
-    public struct Failure: Error, Sendable, Hashable {
-        public var item: String
-        public var reason: String
+    package struct Failure: Error, Sendable, Hashable {
+        package var item: String
+        package var reason: String
     }
 
     /// What a generation pass produced.
-    public struct Outcome: Sendable {
+    package struct Outcome: Sendable {
         /// Every item's checklist: the existing ones plus the generated ones.
-        public var checklists: [String: [String]]
+        package var checklists: [String: [String]]
         /// Item ids written in this pass (in item order).
-        public var generated: [String]
+        package var generated: [String]
         /// Item ids taken from `existing` (no call made).
-        public var reused: [String]
+        package var reused: [String]
         /// Items whose generation failed after one repair re-ask.
-        public var failures: [Failure]
+        package var failures: [Failure]
         /// HTTP requests sent (retries included); 0 when everything came from the cache or `existing`.
-        public var httpCalls: Int
+        package var httpCalls: Int
         /// Generation replies served from the response cache.
-        public var cachedReplies: Int
+        package var cachedReplies: Int
 
         /// Throws a ``JudgePanelError`` listing the failed item ids, so that no run uses an empty checklist.
-        public func requireComplete() throws {
+        package func requireComplete() throws {
             guard !failures.isEmpty else { return }
             let ids = failures.map(\.item)
             let shown = ids.prefix(20).joined(separator: ", ") + (ids.count > 20 ? ", … (\(ids.count) in all)" : "")
@@ -49,16 +49,16 @@ public struct ChecklistGenerator: Sendable {
         }
     }
 
-    public let rubric: Rubric
-    public let panel: Panel
-    public let options: RunOptions
+    package let rubric: Rubric
+    package let panel: Panel
+    package let options: RunOptions
     /// The panel judge that writes the questions (`checklist.generator`, default the first judge).
-    public let judge: JudgeConfig
-    public var minQuestions: Int { max(1, rubric.checklist?.minQuestions ?? 2) }
-    public var maxQuestions: Int { max(minQuestions, rubric.checklist?.maxQuestions ?? 10) }
+    package let judge: JudgeConfig
+    package var minQuestions: Int { max(1, rubric.checklist?.minQuestions ?? 2) }
+    package var maxQuestions: Int { max(minQuestions, rubric.checklist?.maxQuestions ?? 10) }
 
     /// Throws bad input when `checklist.generator` names no judge of the panel, or the panel is empty.
-    public init(rubric: Rubric, panel: Panel, options: RunOptions = RunOptions()) throws {
+    package init(rubric: Rubric, panel: Panel, options: RunOptions = RunOptions()) throws {
         self.rubric = rubric
         self.panel = panel
         self.options = options
@@ -82,7 +82,7 @@ public struct ChecklistGenerator: Sendable {
         + "about a response to check whether it follows the instruction. You do not answer the instruction yourself."
 
     /// The generation prompt for one item.
-    public static func messages(for item: Item, min: Int, max: Int) -> [ChatMessage] {
+    package static func messages(for item: Item, min: Int, max: Int) -> [ChatMessage] {
         var user = "[Instruction]\n\(item.promptText)\n"
         if let r = item.reference, !r.isEmpty { user += "\n[Reference answer]\n\(r)\n" }
         user += """
@@ -115,7 +115,7 @@ public struct ChecklistGenerator: Sendable {
     /// Reads questions from a reply: a JSON `questions` array, or numbered / bulleted lines (plain lines ending
     /// with `?` count too). Trims numbering, bullets, quotes and bold; drops duplicates (case-insensitive); keeps
     /// at most `max`. Nil when fewer than `min` questions remain.
-    public static func parseQuestions(_ reply: String, min: Int = 2, max: Int = 10) -> [String]? {
+    package static func parseQuestions(_ reply: String, min: Int = 2, max: Int = 10) -> [String]? {
         var raw: [String] = []
         if let v = AnswerParser.lastJSONObject(in: reply), let arr = v["questions"]?.arrayValue {
             raw = arr.compactMap { $0.stringValue ?? $0["question"]?.stringValue }
@@ -157,7 +157,7 @@ public struct ChecklistGenerator: Sendable {
 
     /// Writes a checklist for every item not in `existing` (existing ones are kept as they are, no call made).
     /// Never throws for a failed item: it is listed in ``Outcome/failures`` (see ``Outcome/requireComplete()``).
-    public func generate(items: [Item], existing: [String: [String]] = [:]) async throws -> Outcome {
+    package func generate(items: [Item], existing: [String: [String]] = [:]) async throws -> Outcome {
         var checklists: [String: [String]] = [:]
         var reused: [String] = []
         var todo: [Item] = []

@@ -24,30 +24,30 @@ import JudgePanelReports
 /// let outcome = try MergeJob(shardDirs: ["shards/0", "shards/1"]).run(outDir: "runs/merged")
 /// print(outcome.votes)
 /// ```
-public struct MergeJob: Sendable {
+package struct MergeJob: Sendable {
     /// The shard run directories, in any order.
-    public var shardDirs: [String]
+    package var shardDirs: [String]
     /// Reads the items from here instead of the path recorded in the shards' config.json (its content must be the same).
-    public var itemsPath: String?
+    package var itemsPath: String?
 
     /// A merge of `shardDirs`; nothing is read before ``run(outDir:)``.
-    public init(shardDirs: [String], itemsPath: String? = nil) {
+    package init(shardDirs: [String], itemsPath: String? = nil) {
         self.shardDirs = shardDirs
         self.itemsPath = itemsPath
     }
 
     /// What a merge wrote.
-    public struct Outcome: Sendable {
+    package struct Outcome: Sendable {
         /// The merged run's report.
-        public var report: MetaReport
+        package var report: MetaReport
         /// Items in the merged run.
-        public var items: Int
+        package var items: Int
         /// Votes in the merged votes.jsonl.
-        public var votes: Int
+        package var votes: Int
         /// Error votes among them.
-        public var errors: Int
+        package var errors: Int
         /// How many shards were merged.
-        public var shards: Int
+        package var shards: Int
     }
 
     package struct ShardRun {
@@ -59,7 +59,7 @@ public struct MergeJob: Sendable {
 
     /// Checks the shards and writes the merged run directory `outDir` (locked while it is written; each shard is
     /// locked too, so a shard still being written is refused).
-    public func run(outDir: String) throws -> Outcome {
+    package func run(outDir: String) throws -> Outcome {
         guard !shardDirs.isEmpty else { throw JudgePanelError.usage("merge: name the shard run directories to merge") }
         let outURL = URL(fileURLWithPath: outDir).standardizedFileURL
         var runs: [ShardRun] = []

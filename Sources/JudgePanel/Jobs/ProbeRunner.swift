@@ -8,15 +8,15 @@ import JudgePanelAnalysis
 import JudgePanelReports
 
 /// Settings of a probe run.
-public struct ProbeOptions: Sendable {
+package struct ProbeOptions: Sendable {
     /// Seeds the target sides, every perturbation's random choices and the bootstraps.
-    public var seed: UInt64
-    public var resamples: Int
-    public var level: Double
+    package var seed: UInt64
+    package var resamples: Int
+    package var level: Double
     /// `model` → family overrides (`--family model=family`).
-    public var familyOverrides: [String: String]
+    package var familyOverrides: [String: String]
 
-    public init(seed: UInt64 = 0, resamples: Int = 1000, level: Double = 0.95, familyOverrides: [String: String] = [:]) {
+    package init(seed: UInt64 = 0, resamples: Int = 1000, level: Double = 0.95, familyOverrides: [String: String] = [:]) {
         self.seed = seed
         self.resamples = resamples
         self.level = level
@@ -38,14 +38,14 @@ public struct ProbeOptions: Sendable {
 /// let run = try await runner.run(items: items)
 /// try run.write(to: "runs/probe")
 /// ```
-public final class ProbeRunner: Sendable {
-    public let panel: Panel
-    public let rubric: Rubric
-    public let probes: [any BiasProbe]
-    public let options: RunOptions
-    public let probeOptions: ProbeOptions
+package final class ProbeRunner: Sendable {
+    package let panel: Panel
+    package let rubric: Rubric
+    package let probes: [any BiasProbe]
+    package let options: RunOptions
+    package let probeOptions: ProbeOptions
 
-    public init(
+    package init(
         panel: Panel, rubric: Rubric, probes: [any BiasProbe], options: RunOptions = RunOptions(),
         probeOptions: ProbeOptions = ProbeOptions()
     ) {
@@ -73,7 +73,7 @@ public final class ProbeRunner: Sendable {
     }
 
     /// The target answer per item for one probe: A and B balanced over pairwise items, in a seeded order.
-    public func targets(items: [Item], probe: String) -> [Preference?] {
+    package func targets(items: [Item], probe: String) -> [Preference?] {
         let pairIdx = items.indices.filter { isPairwise(items[$0]) }
         var rng = SeededGenerator(seed: ProbeHash.fnv(probeOptions.seed, "targets", probe))
         var sides = [Preference](repeating: .a, count: pairIdx.count / 2)
@@ -228,7 +228,7 @@ public final class ProbeRunner: Sendable {
 
     /// Runs the baseline and every perturbing probe, then measures all probes.
     /// `progress` is told each phase (`baseline`, then each probe's name) before it runs.
-    public func run(
+    package func run(
         items: [Item], counters: RunCounters? = nil, progress: (@Sendable (String) -> Void)? = nil
     ) async throws -> ProbeRun {
         guard !items.isEmpty else { throw JudgePanelError.badInput("no items to probe") }

@@ -9,7 +9,7 @@ import JudgePanelReports
 
 /// Writes and regenerates a run directory's reports (report.json, report.md, report.html) — the latter from the
 /// recorded votes alone, with no model call.
-public enum RunReports {
+package enum RunReports {
     /// The analysis options of a run, as recorded under `analysis` in config.json.
     package static func analysisConfig(_ a: MetaAnalysis.Options) -> JSONValue {
         [
@@ -114,15 +114,15 @@ public enum RunReports {
     }
 
     /// What `regenerate` wrote.
-    public struct Regenerated: Sendable {
-        public var files: [String]
-        public var report: MetaReport?
+    package struct Regenerated: Sendable {
+        package var files: [String]
+        package var report: MetaReport?
     }
 
     /// Regenerates report.json, report.md and report.html of a run directory from its votes.jsonl (and the items
     /// file named in config.json, or `itemsPath`). A probe run directory (report.json with `probes`) keeps its
     /// report.json/report.md and gets report.html from them.
-    public static func regenerate(dir: String, itemsPath: String? = nil) throws -> Regenerated {
+    package static func regenerate(dir: String, itemsPath: String? = nil) throws -> Regenerated {
         let run = RunDirectory(path: dir)
         let fm = FileManager.default
         var isDir: ObjCBool = false

@@ -16,22 +16,22 @@ import JudgePanelReports
 /// let outcome = try await job.run(outDir: "runs/demo")
 /// print(outcome.report.panel?.accuracy?.value ?? .nan)
 /// ```
-public struct ScoreJob: Sendable {
-    public var itemsPath: String
-    public var items: [Item]
-    public var rubric: Rubric
-    public var panel: Panel
-    public var options: RunOptions
-    public var analysis: MetaAnalysis.Options
+package struct ScoreJob: Sendable {
+    package var itemsPath: String
+    package var items: [Item]
+    package var rubric: Rubric
+    package var panel: Panel
+    package var options: RunOptions
+    package var analysis: MetaAnalysis.Options
     /// How items were read (`--map`, `--label-map`); recorded in config.json so `report DIR` reads them the same way.
-    public var mapping: ItemMapping = ItemMapping()
+    package var mapping: ItemMapping = ItemMapping()
     /// Set by ``restrict(to:)`` for `score --shard I/N`: `items` then hold only this shard's items.
-    public var shard: ShardAssignment?
+    package var shard: ShardAssignment?
     /// Send the calls of `openai` and `anthropic` judges through the providers' batch APIs (`score --batch`).
-    public var batch: BatchOptions?
+    package var batch: BatchOptions?
 
     /// Loads and validates everything; throws ``JudgePanelError`` (bad input) before any call.
-    public init(
+    package init(
         itemsPath: String, rubricPath: String, panelPath: String, loader: ItemLoader = ItemLoader(),
         options: RunOptions = RunOptions(), analysis: MetaAnalysis.Options = MetaAnalysis.Options()
     ) throws {
@@ -41,7 +41,7 @@ public struct ScoreJob: Sendable {
         mapping = loader.mapping
     }
 
-    public init(
+    package init(
         itemsPath: String, items: [Item], rubric: Rubric, panel: Panel, options: RunOptions = RunOptions(),
         analysis: MetaAnalysis.Options = MetaAnalysis.Options()
     ) throws {
@@ -70,22 +70,22 @@ public struct ScoreJob: Sendable {
     }
 
     /// Calls the run will make (before cache hits).
-    public var plannedCalls: Int {
+    package var plannedCalls: Int {
         items.enumerated().reduce(0) { $0 + Call.plan(itemIndex: $1.offset, item: $1.element, rubric: rubric, panel: panel).count }
     }
 
     /// A cost estimate without sending anything.
-    public struct Estimate: Sendable {
-        public var calls: Int
-        public var cachedCalls: Int
-        public var promptTokens: Int
-        public var maxCompletionTokens: Int
-        public var perJudge: [(judge: String, calls: Int, promptTokens: Int, maxCompletionTokens: Int, usd: Double?)]
-        public var usd: Double?
+    package struct Estimate: Sendable {
+        package var calls: Int
+        package var cachedCalls: Int
+        package var promptTokens: Int
+        package var maxCompletionTokens: Int
+        package var perJudge: [(judge: String, calls: Int, promptTokens: Int, maxCompletionTokens: Int, usd: Double?)]
+        package var usd: Double?
     }
 
     /// Estimates calls, tokens (about 4 characters a token) and dollars from the panel's prices.
-    public func estimate() -> Estimate {
+    package func estimate() -> Estimate {
         var per: [String: (Int, Int, Int)] = [:]
         var cached = 0
         for (i, item) in items.enumerated() {
@@ -125,26 +125,26 @@ public struct ScoreJob: Sendable {
     }
 
     /// What a finished run produced.
-    public struct Outcome: Sendable {
-        public var result: RunResult
-        public var report: MetaReport
-        public var reportJSON: JSONValue
-        public var errors: Int
+    package struct Outcome: Sendable {
+        package var result: RunResult
+        package var report: MetaReport
+        package var reportJSON: JSONValue
+        package var errors: Int
         /// What `--resume` did with the journal (all zero for a fresh run).
-        public var resume: ResumeCounts = ResumeCounts()
+        package var resume: ResumeCounts = ResumeCounts()
     }
 
     /// What a resumed run did with the journaled votes.
-    public struct ResumeCounts: Sendable, Hashable {
+    package struct ResumeCounts: Sendable, Hashable {
         /// Journaled votes whose call fingerprint still matches: reused without a call.
-        public var reused = 0
+        package var reused = 0
         /// Journaled votes whose call's inputs changed (or that carry no fingerprint): asked again.
-        public var reasked = 0
+        package var reasked = 0
         /// Journaled votes for calls that are no longer part of the run (an item, judge or sample removed).
-        public var dropped = 0
+        package var dropped = 0
 
         /// One line for the terminal.
-        public var text: String {
+        package var text: String {
             "resume: \(reused) journaled votes reused, \(reasked) re-asked (their inputs changed), \(dropped) dropped (no longer in the run)"
         }
     }
@@ -158,7 +158,7 @@ public struct ScoreJob: Sendable {
     /// pass over that file. With `retainResults: false` the votes are not kept in memory either (``Outcome/result``
     /// then has no per-item results; the counts are in ``Outcome/reportJSON``'s `run`), so memory does not grow
     /// with the number of votes.
-    public func run(
+    package func run(
         outDir: String, resume: Bool = false, resumeChanged: Bool = false, counters: RunCounters? = nil,
         retainResults: Bool = true
     ) async throws -> Outcome {
@@ -324,7 +324,7 @@ public struct ScoreJob: Sendable {
     }
 
     /// The resolved configuration (no keys: only the names of the variables they come from).
-    public var resolvedConfig: JSONValue {
+    package var resolvedConfig: JSONValue {
         get throws {
             resolvedConfig(fingerprint: RunFingerprint.run(rubric: rubric, panel: panel), itemsHash: try Self.fileHash(itemsPath), facts: nil)
         }

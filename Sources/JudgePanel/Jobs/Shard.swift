@@ -18,17 +18,17 @@ import JudgePanelReports
 /// let shard = try Shard.parse("2/8")
 /// let mine = items.filter { shard.contains($0.id) }
 /// ```
-public struct Shard: Sendable, Hashable, CustomStringConvertible {
+package struct Shard: Sendable, Hashable, CustomStringConvertible {
     /// This shard's index, 0 ..< `count`.
-    public let index: Int
+    package let index: Int
     /// How many shards the run is split into.
-    public let count: Int
+    package let count: Int
 
     /// The name of the partition recipe recorded in config.json; ``MergeJob`` refuses shards of another recipe.
-    public static let scheme = "sha256(id utf8)[0..<8] big-endian mod count"
+    package static let scheme = "sha256(id utf8)[0..<8] big-endian mod count"
 
     /// A shard; throws a usage error unless `0 <= index < count`.
-    public init(index: Int, count: Int) throws {
+    package init(index: Int, count: Int) throws {
         guard count >= 1 else { throw JudgePanelError.usage("--shard: the shard count must be at least 1 (got \(count))") }
         guard index >= 0, index < count else {
             throw JudgePanelError.usage("--shard: the index must be 0 ..< \(count) (0-based), got \(index)")
@@ -38,7 +38,7 @@ public struct Shard: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Reads `I/N` (e.g. `0/4` … `3/4`).
-    public static func parse(_ text: String) throws -> Shard {
+    package static func parse(_ text: String) throws -> Shard {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let i = Int(parts[0].trimmingCharacters(in: .whitespaces)),
             let n = Int(parts[1].trimmingCharacters(in: .whitespaces))
@@ -49,7 +49,7 @@ public struct Shard: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The shard (0 ..< `count`) that the item `id` belongs to.
-    public static func index(of id: String, count: Int) -> Int {
+    package static func index(of id: String, count: Int) -> Int {
         let digest = SHA256.digest(Array(id.utf8))
         var value: UInt64 = 0
         for byte in digest.prefix(8) { value = value << 8 | UInt64(byte) }
@@ -57,10 +57,10 @@ public struct Shard: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether the item `id` belongs to this shard.
-    public func contains(_ id: String) -> Bool { Self.index(of: id, count: count) == index }
+    package func contains(_ id: String) -> Bool { Self.index(of: id, count: count) == index }
 
     /// `I/N`.
-    public var description: String { "\(index)/\(count)" }
+    package var description: String { "\(index)/\(count)" }
 
     /// The shard identity written under `shard` in config.json.
     package func config(items: Int, itemsTotal: Int) -> JSONValue {
@@ -92,7 +92,7 @@ extension ScoreJob {
     /// Keeps only this shard's items (in the items file's order) and records the shard in config.json.
     /// Every item was already validated by the initializer, so all shards refuse the same bad input.
     /// A shard may hold no items (few items, many shards): it then writes an empty run that ``MergeJob`` accepts.
-    public mutating func restrict(to shard: Shard) {
+    package mutating func restrict(to shard: Shard) {
         let total = items.count
         items = items.filter { shard.contains($0.id) }
         self.shard = ShardAssignment(shard: shard, itemsTotal: total)
@@ -100,9 +100,9 @@ extension ScoreJob {
 }
 
 /// A job's shard and the number of items in the whole file (recorded in config.json).
-public struct ShardAssignment: Sendable, Hashable {
+package struct ShardAssignment: Sendable, Hashable {
     /// The shard this job runs.
-    public var shard: Shard
+    package var shard: Shard
     /// Items in the whole items file (all shards together).
-    public var itemsTotal: Int
+    package var itemsTotal: Int
 }

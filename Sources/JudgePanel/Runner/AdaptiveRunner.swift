@@ -30,31 +30,31 @@ import JudgePanelReports
 /// The rule runs inside ``PanelRunner`` (``RunOptions/policy`` `= .adaptive`), so an adaptive run journals,
 /// resumes and caches like a full one; `score --adaptive` is ``ScoreJob/run(outDir:resume:counters:)`` with
 /// that policy, and `judgepanel plan` replays the same rule over recorded votes.
-public struct AdaptiveRunner: Sendable {
-    public let panel: Panel
-    public let rubric: Rubric
-    public let options: RunOptions
+package struct AdaptiveRunner: Sendable {
+    package let panel: Panel
+    package let rubric: Rubric
+    package let options: RunOptions
 
-    public init(panel: Panel, rubric: Rubric, options: RunOptions = RunOptions()) {
+    package init(panel: Panel, rubric: Rubric, options: RunOptions = RunOptions()) {
         self.panel = panel
         self.rubric = rubric
         self.options = options
     }
 
     /// What an adaptive run produced: the results (votes of the calls made only) and the call counts.
-    public struct Outcome: Sendable {
-        public var result: RunResult
+    package struct Outcome: Sendable {
+        package var result: RunResult
         /// Calls made per item, in item order.
-        public var callsPerItem: [Int]
+        package var callsPerItem: [Int]
         /// Calls the full panel would make per item.
-        public var fullCallsPerItem: [Int]
-        public var calls: Int { callsPerItem.reduce(0, +) }
-        public var fullCalls: Int { fullCallsPerItem.reduce(0, +) }
+        package var fullCallsPerItem: [Int]
+        package var calls: Int { callsPerItem.reduce(0, +) }
+        package var fullCalls: Int { fullCallsPerItem.reduce(0, +) }
     }
 
     /// Judges all items adaptively (items concurrently, each item's calls one judge-order at a time), with an
     /// optional journal (every call appended as it finishes) and `completed` votes of a journal being resumed.
-    public func run(
+    package func run(
         items: [Item], counters: RunCounters? = nil, journal: VoteJournal? = nil, completed: [String: Vote] = [:]
     ) async throws -> Outcome {
         var options = options
@@ -122,7 +122,7 @@ extension ScoreJob {
     /// `score --adaptive`: ``run(outDir:resume:resumeChanged:counters:retainResults:)`` with the adaptive policy — only the calls the
     /// stopping rule needs are made, journaled and resumable like any run; `adaptive` in report.json says how
     /// many calls the full panel would have made.
-    public func runAdaptive(
+    package func runAdaptive(
         outDir: String, resume: Bool = false, resumeChanged: Bool = false, counters: RunCounters? = nil
     ) async throws -> (
         outcome: Outcome, summary: AdaptiveSummary
@@ -139,7 +139,7 @@ extension ScoreJob {
 
 extension AdaptiveSummary {
     /// Compares an adaptive run with the full panel's verdicts (same items, same order).
-    public init(adaptive: AdaptiveRunner.Outcome, full: [Verdict]?, items: [Item]) {
+    package init(adaptive: AdaptiveRunner.Outcome, full: [Verdict]?, items: [Item]) {
         self.init(
             policy: .adaptive, verdicts: adaptive.result.verdicts, callsPerItem: adaptive.callsPerItem,
             fullCallsPerItem: adaptive.fullCallsPerItem, items: items)

@@ -182,10 +182,15 @@ public final class PanelRunner: Sendable {
         }
     }
 
+    /// Runs the panel over all items; `counters` (when given) follows the calls as they are made.
+    public func run(items: [Item], counters: RunCounters? = nil) async throws -> RunResult {
+        try await run(items: items, journal: nil, counters: counters)
+    }
+
     /// Runs the panel over all items. With a journal, every vote is appended as it finishes; `completed`
     /// votes (from a journal being resumed) are reused without calling.
-    public func run(
-        items: [Item], journal: VoteJournal? = nil, completed: [String: Vote] = [:], counters: RunCounters? = nil
+    package func run(
+        items: [Item], journal: VoteJournal?, completed: [String: Vote] = [:], counters: RunCounters? = nil
     ) async throws -> RunResult {
         let clock = ContinuousClock.now
         let owned = try await ensureStarted()

@@ -5,12 +5,12 @@ import JudgePanelCore
 /// A calibration of one judge's scores to human scores (Quantitative Judges): the fitted model, the judge it
 /// belongs to, and the cross-validated errors before and after. Written by `judgepanel calibrate`, applied by
 /// `meta --calibration`.
-public struct JudgeCalibration: Sendable, Hashable, Codable {
-    public var judge: String
-    public var model: CalibrationModel
-    public var crossValidation: CalibrationReport?
+package struct JudgeCalibration: Sendable, Hashable, Codable {
+    package var judge: String
+    package var model: CalibrationModel
+    package var crossValidation: CalibrationReport?
 
-    public init(judge: String, model: CalibrationModel, crossValidation: CalibrationReport? = nil) {
+    package init(judge: String, model: CalibrationModel, crossValidation: CalibrationReport? = nil) {
         self.judge = judge
         self.model = model
         self.crossValidation = crossValidation
@@ -23,7 +23,7 @@ public struct JudgeCalibration: Sendable, Hashable, Codable {
 
     /// The (judge score, human score) pairs over labelled items: the judge's reconciled score (mean of its samples)
     /// against the numeric consensus label.
-    public static func pairs(items: [Item], votes: [Vote], judge: String) -> (judge: [Double], human: [Double]) {
+    package static func pairs(items: [Item], votes: [Vote], judge: String) -> (judge: [Double], human: [Double]) {
         var byItem: [String: [Double]] = [:]
         for v in votes where v.judge == judge && v.isOK && v.variant == nil {
             if let s = v.score { byItem[v.item, default: []].append(s) }
@@ -39,7 +39,7 @@ public struct JudgeCalibration: Sendable, Hashable, Codable {
     }
 
     /// Fits `method` on all pairs and cross-validates it (`folds`, seeded). Nil when no model can be fitted.
-    public static func fit(
+    package static func fit(
         items: [Item], votes: [Vote], judge: String, method: CalibrationModel.Method, folds: Int = 5, seed: UInt64 = 0
     ) -> JudgeCalibration? {
         let (xs, ys) = pairs(items: items, votes: votes, judge: judge)
@@ -49,7 +49,7 @@ public struct JudgeCalibration: Sendable, Hashable, Codable {
     }
 
     /// Replaces this judge's scores by calibrated ones (other judges' votes and verdict votes are unchanged).
-    public func apply(to votes: [Vote]) -> [Vote] {
+    package func apply(to votes: [Vote]) -> [Vote] {
         votes.map { v in
             guard v.judge == judge, let s = v.score else { return v }
             var out = v
@@ -58,7 +58,7 @@ public struct JudgeCalibration: Sendable, Hashable, Codable {
         }
     }
 
-    public static func load(path: String) throws -> JudgeCalibration {
+    package static func load(path: String) throws -> JudgeCalibration {
         guard let data = FileManager.default.contents(atPath: path) else { throw JudgePanelError.io("cannot read \(path)") }
         do {
             return try JSONDecoder().decode(JudgeCalibration.self, from: data)

@@ -11,24 +11,24 @@ import JudgePanelCore
 /// let learned = LearnedWeights.learn(items: labelled, votes: recorded)
 /// let agg = Aggregator(method: .weighted, weights: learned.weights)
 /// ```
-public struct LearnedWeights: Sendable, Hashable, Codable {
-    public struct Entry: Sendable, Hashable, Codable {
-        public var judge: String
+package struct LearnedWeights: Sendable, Hashable, Codable {
+    package struct Entry: Sendable, Hashable, Codable {
+        package var judge: String
         /// Labelled items the judge was scored on.
-        public var n: Int
+        package var n: Int
         /// Correct reconciled verdicts / labelled items (an abstention is a miss).
-        public var accuracy: Double?
-        public var weight: Double
+        package var accuracy: Double?
+        package var weight: Double
     }
 
-    public var entries: [Entry]
+    package var entries: [Entry]
     /// Accuracy clip used: [floor, 1 − floor].
-    public var floor: Double
+    package var floor: Double
 
-    public var weights: [String: Double] { Dictionary(uniqueKeysWithValues: entries.map { ($0.judge, $0.weight) }) }
+    package var weights: [String: Double] { Dictionary(uniqueKeysWithValues: entries.map { ($0.judge, $0.weight) }) }
 
     /// w = max(0, log(p / (1 − p))) with p clipped to [floor, 1 − floor].
-    public static func weight(accuracy: Double, floor: Double = 0.01) -> Double {
+    package static func weight(accuracy: Double, floor: Double = 0.01) -> Double {
         let p = min(max(accuracy, floor), 1 - floor)
         return max(0, log(p / (1 - p)))
     }
@@ -36,7 +36,7 @@ public struct LearnedWeights: Sendable, Hashable, Codable {
     /// Learns weights from labelled items and the judges' votes on them (pairwise: reconciled verdict vs consensus
     /// label; scores: |score − label| ≤ 0.5 counts as correct). Items without a label are skipped. A judge with no
     /// labelled item gets weight 1 (the default weight).
-    public static func learn(items: [Item], votes: [Vote], flip: FlipPolicy = .tie, floor: Double = 0.01) -> LearnedWeights {
+    package static func learn(items: [Item], votes: [Vote], flip: FlipPolicy = .tie, floor: Double = 0.01) -> LearnedWeights {
         let labelled = items.filter { $0.consensus != nil }
         let rec = Reconcile.table(items: labelled, votes: votes.filter { $0.variant == nil }, flip: flip)
         var entries: [Entry] = []

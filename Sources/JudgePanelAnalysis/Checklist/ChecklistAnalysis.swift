@@ -15,34 +15,34 @@ import JudgePanelAggregation
 /// let a = ChecklistAnalysis.analyze(items: items, votes: votes, checklists: lists)
 /// for q in a.questions where q.flagged { print(q.question, q.reasons) }
 /// ```
-public struct ChecklistAnalysis: Sendable, Hashable, Codable {
-    public struct Question: Sendable, Hashable, Codable {
+package struct ChecklistAnalysis: Sendable, Hashable, Codable {
+    package struct Question: Sendable, Hashable, Codable {
         /// The question text, or `Qn` when unknown.
-        public var question: String
+        package var question: String
         /// 1-based position(s) of the question in its checklist.
-        public var position: Int
+        package var position: Int
         /// Items whose checklist holds the question.
-        public var nItems: Int
+        package var nItems: Int
         /// Responses graded on it.
-        public var nResponses: Int
+        package var nResponses: Int
         /// Judge answers (YES, NO, UNSURE) counted.
-        public var nAnswers: Int
+        package var nAnswers: Int
         /// YES over YES + NO, all judges; null when every answer is UNSURE.
-        public var passRate: Double?
+        package var passRate: Double?
         /// Share of answers that are UNSURE.
-        public var unsureRate: Double?
+        package var unsureRate: Double?
         /// Share of responses answered by two or more judges where all gave the same answer (null: never two).
-        public var agreement: Double?
+        package var agreement: Double?
         /// Cohen's κ (YES/NO/UNSURE) when the panel has exactly two judges.
-        public var cohenKappa: Double?
+        package var cohenKappa: Double?
         /// Cohen's κ per judge pair `a|b` (defined values only).
-        public var pairwiseKappa: [String: Double]
+        package var pairwiseKappa: [String: Double]
         /// Pass rate per judge.
-        public var byJudge: [String: Double]
+        package var byJudge: [String: Double]
         /// Pass rate per model that wrote the responses.
-        public var byModel: [String: Double]
-        public var flagged: Bool
-        public var reasons: [String]
+        package var byModel: [String: Double]
+        package var flagged: Bool
+        package var reasons: [String]
 
         package enum CodingKeys: String, CodingKey {
             case question, position
@@ -60,11 +60,11 @@ public struct ChecklistAnalysis: Sendable, Hashable, Codable {
         }
     }
 
-    public var judges: [String]
-    public var nResponses: Int
-    public var questions: [Question]
-    public var agreementThreshold: Double
-    public var unsureThreshold: Double
+    package var judges: [String]
+    package var nResponses: Int
+    package var questions: [Question]
+    package var agreementThreshold: Double
+    package var unsureThreshold: Double
 
     package enum CodingKeys: String, CodingKey {
         case judges
@@ -83,7 +83,7 @@ public struct ChecklistAnalysis: Sendable, Hashable, Codable {
     /// Analyses ok checklist votes. `checklists` names each item's questions, `fixed` the rubric's fixed ones.
     /// A question is flagged when its agreement is below `agreementThreshold` or more than `unsureThreshold` of its
     /// answers are UNSURE.
-    public static func analyze(
+    package static func analyze(
         items: [Item], votes: [Vote], checklists: [String: [String]] = [:], fixed: [String] = [],
         agreementThreshold: Double = 0.6, unsureThreshold: Double = 0.5
     ) -> ChecklistAnalysis {
@@ -198,7 +198,7 @@ public struct ChecklistAnalysis: Sendable, Hashable, Codable {
     }
 
     /// A plain-text table: one row a question.
-    public var table: String {
+    package var table: String {
         func f(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "—" }
         let rows = questions.map { q -> [String] in
             let text = q.question.count > 60 ? String(q.question.prefix(57)) + "…" : q.question

@@ -5,8 +5,8 @@ import JudgePanelAggregation
 
 /// Per-item checklists on disk (`checklists.jsonl`: one `{"item": ID, "questions": [...]}` a line),
 /// editable and reusable with `--checklists FILE`.
-public enum ChecklistStore {
-    public static func load(path: String) throws -> [String: [String]] {
+package enum ChecklistStore {
+    package static func load(path: String) throws -> [String: [String]] {
         guard FileManager.default.fileExists(atPath: path) else { throw JudgePanelError.badInput("no such file", file: path) }
         let reader = try LineReader(path: path)
         var out: [String: [String]] = [:]
@@ -22,7 +22,7 @@ public enum ChecklistStore {
         return out
     }
 
-    public static func save(_ checklists: [String: [String]], order: [String], to path: String) throws {
+    package static func save(_ checklists: [String: [String]], order: [String], to path: String) throws {
         let lines = order.compactMap { id in
             checklists[id].map { qs in
                 VotesFile.encodeLine(JSONValue.object(["item": .string(id), "questions": .array(qs.map { .string($0) })]))

@@ -17,52 +17,52 @@ import JudgePanelAggregation
 /// let w = try ChecklistWeights.learn(items: labelled, votes: recorded, options: .init(folds: 5, seed: 0))
 /// print(w.before ?? .nan, "→", w.after ?? .nan, w.weights)
 /// ```
-public struct ChecklistWeights: Sendable, Hashable, Codable {
-    public enum Kind: String, Sendable, Hashable, Codable {
+package struct ChecklistWeights: Sendable, Hashable, Codable {
+    package enum Kind: String, Sendable, Hashable, Codable {
         /// Logistic regression on A − B answer differences; metric: agreement with the label (ties excluded).
         case pairwise
         /// Linear (ridge) regression on the answers; metric: Pearson correlation with the label.
         case score
     }
 
-    public struct Options: Sendable, Hashable {
-        public var folds: Int
-        public var seed: UInt64
+    package struct Options: Sendable, Hashable {
+        package var folds: Int
+        package var seed: UInt64
         /// L2 penalty on the question weights (not the intercept).
-        public var lambda: Double
+        package var lambda: Double
 
-        public init(folds: Int = 5, seed: UInt64 = 0, lambda: Double = 1.0) {
+        package init(folds: Int = 5, seed: UInt64 = 0, lambda: Double = 1.0) {
             self.folds = folds
             self.seed = seed
             self.lambda = lambda
         }
     }
 
-    public var kind: Kind
+    package var kind: Kind
     /// Labelled items used.
-    public var n: Int
+    package var n: Int
     /// Question positions (weights).
-    public var questions: Int
+    package var questions: Int
     /// One weight per question position, fitted on all `n` items.
-    public var weights: [Double]
+    package var weights: [Double]
     /// Score regression only (pairwise models have no intercept: swapping A and B flips the prediction).
-    public var intercept: Double?
+    package var intercept: Double?
     /// `agreement` (pairwise) or `pearson` (score).
-    public var metric: String
+    package var metric: String
     /// Out-of-sample metric of the unweighted pass ratio (pairwise: a pass-ratio tie counts half).
-    public var before: Double?
+    package var before: Double?
     /// Cross-validated metric of the weighted prediction (null when n < folds or folds < 2).
-    public var after: Double?
-    public var folds: Int
-    public var seed: UInt64
-    public var lambda: Double
+    package var after: Double?
+    package var folds: Int
+    package var seed: UInt64
+    package var lambda: Double
 
     package enum CodingKeys: String, CodingKey {
         case kind = "label_kind", n, questions, weights, intercept, metric, before, after, folds, seed, lambda
     }
 
     /// The answer code of one checklist answer: YES 1, NO 0, UNSURE 0.5.
-    public static func code(_ answer: Bool?) -> Double {
+    package static func code(_ answer: Bool?) -> Double {
         switch answer {
         case true?: return 1
         case false?: return 0
@@ -93,7 +93,7 @@ public struct ChecklistWeights: Sendable, Hashable, Codable {
     /// The design matrix from items and checklist votes. Pairwise: items with an `A` or `B` consensus label and ok
     /// votes on both responses (rows: A − B; y: 1 for A, 0 for B; `base`: the pass-ratio difference). Score: items
     /// with a score label and ok pointwise checklist votes (rows: answers; `base`: the pass ratio).
-    public static func design(items: [Item], votes: [Vote]) -> (kind: Kind, ids: [String], x: [[Double]], y: [Double], base: [Double])? {
+    package static func design(items: [Item], votes: [Vote]) -> (kind: Kind, ids: [String], x: [[Double]], y: [Double], base: [Double])? {
         let ok = votes.filter { $0.isOK && $0.checks != nil && $0.variant == nil }
         var byItem: [String: [Vote]] = [:]
         for v in ok { byItem[v.item, default: []].append(v) }
@@ -134,7 +134,7 @@ public struct ChecklistWeights: Sendable, Hashable, Codable {
 
     /// Learns weights from labelled items and their checklist votes. Throws bad input when no item has both a usable
     /// label and checklist answers.
-    public static func learn(items: [Item], votes: [Vote], options: Options = Options()) throws -> ChecklistWeights {
+    package static func learn(items: [Item], votes: [Vote], options: Options = Options()) throws -> ChecklistWeights {
         guard let d = design(items: items, votes: votes) else {
             throw JudgePanelError.badInput(
                 "no labelled item with checklist answers (pairwise: an A/B label and votes on both responses; score: a score label)")
@@ -143,7 +143,7 @@ public struct ChecklistWeights: Sendable, Hashable, Codable {
     }
 
     /// Fits and cross-validates on a ready design matrix (`base`: the unweighted prediction per row).
-    public static func fit(kind: Kind, x: [[Double]], y: [Double], base: [Double], options: Options = Options()) -> ChecklistWeights {
+    package static func fit(kind: Kind, x: [[Double]], y: [Double], base: [Double], options: Options = Options()) -> ChecklistWeights {
         let n = x.count
         let d = x.first?.count ?? 0
         let model = train(kind: kind, x: x, y: y, lambda: options.lambda)
@@ -191,7 +191,7 @@ public struct ChecklistWeights: Sendable, Hashable, Codable {
     }
 
     /// L2-regularised logistic regression without intercept, by Newton's method.
-    public static func logistic(x: [[Double]], y: [Double], lambda: Double, iterations: Int = 100) -> [Double] {
+    package static func logistic(x: [[Double]], y: [Double], lambda: Double, iterations: Int = 100) -> [Double] {
         let d = x.first?.count ?? 0
         var w = [Double](repeating: 0, count: d)
         let lam = max(lambda, 1e-8)
@@ -216,7 +216,7 @@ public struct ChecklistWeights: Sendable, Hashable, Codable {
     }
 
     /// Ridge regression with an unpenalised intercept (centred least squares).
-    public static func ridge(x: [[Double]], y: [Double], lambda: Double) -> (w: [Double], b: Double) {
+    package static func ridge(x: [[Double]], y: [Double], lambda: Double) -> (w: [Double], b: Double) {
         let n = Double(x.count)
         let d = x.first?.count ?? 0
         guard n > 0 else { return ([Double](repeating: 0, count: d), 0) }

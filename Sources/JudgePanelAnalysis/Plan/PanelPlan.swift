@@ -13,35 +13,35 @@ import JudgePanelAggregation
 /// the verdicts a live run with deterministic judges would. Each candidate gets its accuracy and Cohen κ against
 /// the human consensus (with bootstrap CIs, by item or `--cluster`), calls per item and dollars per 1 000 items;
 /// the Pareto frontier of agreement against cost and a recommendation for a budget or an accuracy target follow.
-public struct PanelPlan: Sendable {
+package struct PanelPlan: Sendable {
     /// Plan settings.
-    public struct Options: Sendable {
-        public var flip: FlipPolicy
-        public var aggregate: AggregationMethod
-        public var resamples: Int
-        public var seed: UInt64
+    package struct Options: Sendable {
+        package var flip: FlipPolicy
+        package var aggregate: AggregationMethod
+        package var resamples: Int
+        package var seed: UInt64
         /// A `meta` key whose values are bootstrap clusters.
-        public var clusterKey: String?
+        package var clusterKey: String?
         /// A `meta` key: the plan is repeated per value.
-        public var sliceKey: String?
+        package var sliceKey: String?
         /// Recommend the most accurate candidate costing at most this many USD per 1 000 items.
-        public var budget: Double?
+        package var budget: Double?
         /// Recommend the cheapest candidate with at least this accuracy.
-        public var targetAccuracy: Double?
+        package var targetAccuracy: Double?
         /// Every subset up to this many judges; greedy forward selection beyond.
-        public var maxExhaustive: Int
+        package var maxExhaustive: Int
         /// The panel file: judge order, weights, prices, `tiers:`/`escalate:`, swap, flip and aggregation.
-        public var panel: Panel?
+        package var panel: Panel?
         /// With a panel price: votes without token usage (imported ones) are costed from an estimate — the
         /// prompt this rubric renders for the item and the recorded reply, about 4 characters a token, as
         /// `score --dry-run` estimates.
-        public var rubric: Rubric?
+        package var rubric: Rubric?
         /// The files, for error messages.
-        public var votesFile: String?
-        public var itemsFile: String?
+        package var votesFile: String?
+        package var itemsFile: String?
 
         /// Creates plan settings; a `panel` overrides `flip` and `aggregate` with its own.
-        public init(
+        package init(
             flip: FlipPolicy = .tie, aggregate: AggregationMethod = .majority, resamples: Int = 1000, seed: UInt64 = 0,
             clusterKey: String? = nil, sliceKey: String? = nil, budget: Double? = nil, targetAccuracy: Double? = nil,
             maxExhaustive: Int = 12, panel: Panel? = nil
@@ -60,23 +60,23 @@ public struct PanelPlan: Sendable {
     }
 
     /// One subset of judges under one call policy.
-    public struct Candidate: Sendable, Hashable, Codable {
-        public var judges: [String]
-        public var policy: CallPolicy
+    package struct Candidate: Sendable, Hashable, Codable {
+        package var judges: [String]
+        package var policy: CallPolicy
         /// Agreement with the human consensus on labelled items (an abstention is a miss), and Cohen κ (A/B/tie).
-        public var accuracy: MetricValue?
-        public var accuracyCI: Interval?
-        public var cohenKappa: MetricValue?
-        public var cohenKappaCI: Interval?
+        package var accuracy: MetricValue?
+        package var accuracyCI: Interval?
+        package var cohenKappa: MetricValue?
+        package var cohenKappaCI: Interval?
         /// Recorded calls the policy uses, per item.
-        public var callsPerItem: Double
+        package var callsPerItem: Double
         /// Dollars per 1 000 items (usage × the panel's prices, else the recorded `cost_usd`); nil when a used
         /// vote has neither.
-        public var usdPer1000: Double?
+        package var usdPer1000: Double?
         /// Share of items whose verdict equals the same judges' full-panel verdict.
-        public var sameAsFull: Double
+        package var sameAsFull: Double
         /// On the Pareto frontier of accuracy against cost.
-        public var pareto: Bool
+        package var pareto: Bool
 
         package enum CodingKeys: String, CodingKey {
             case judges, policy, accuracy
@@ -91,31 +91,31 @@ public struct PanelPlan: Sendable {
     }
 
     /// The plan: `plan --json`.
-    public struct Report: Sendable, Hashable, Codable {
-        public var nItems: Int
-        public var nLabelled: Int
-        public var judges: [String]
-        public var swap: Bool
-        public var aggregate: AggregationMethod
-        public var flip: FlipPolicy
+    package struct Report: Sendable, Hashable, Codable {
+        package var nItems: Int
+        package var nLabelled: Int
+        package var judges: [String]
+        package var swap: Bool
+        package var aggregate: AggregationMethod
+        package var flip: FlipPolicy
         /// `exhaustive` (every subset) or `greedy` (singletons and a forward-selection path).
-        public var search: String
+        package var search: String
         /// The cost axis: `usd` (dollars per 1 000 items) or `calls` (no cost known for some vote).
-        public var costBasis: String
-        public var resampling: String
-        public var bootstrapResamples: Int
-        public var seed: UInt64
+        package var costBasis: String
+        package var resampling: String
+        package var bootstrapResamples: Int
+        package var seed: UInt64
         /// Every candidate, cheapest first.
-        public var candidates: [Candidate]
+        package var candidates: [Candidate]
         /// The Pareto frontier, cheapest first.
-        public var frontier: [Candidate]
-        public var recommended: Candidate?
+        package var frontier: [Candidate]
+        package var recommended: Candidate?
         /// Why the recommendation is what it is (or why there is none).
-        public var recommendation: String?
-        public var notes: [String]?
+        package var recommendation: String?
+        package var notes: [String]?
         /// Recorded votes whose cost came from estimated tokens (``Options/rubric``).
-        public var estimatedVotes: Int?
-        public var slices: [String: [String: Report]]?
+        package var estimatedVotes: Int?
+        package var slices: [String: [String: Report]]?
 
         package enum CodingKeys: String, CodingKey {
             case nItems = "n_items"
@@ -131,18 +131,18 @@ public struct PanelPlan: Sendable {
     }
 
     /// One policy replayed over recorded votes: per item the votes used, the calls made and the verdict.
-    public struct Replay: Sendable {
-        public var verdicts: [Verdict]
-        public var callsPerItem: [Int]
+    package struct Replay: Sendable {
+        package var verdicts: [Verdict]
+        package var callsPerItem: [Int]
         /// The recorded votes the policy used, per item (plan order).
-        public var votes: [[Vote]]
+        package var votes: [[Vote]]
         /// Dollars per item; nil where a used vote has no cost.
-        public var usdPerItem: [Double?]
+        package var usdPerItem: [Double?]
     }
 
-    public var options: Options
+    package var options: Options
 
-    public init(options: Options = Options()) {
+    package init(options: Options = Options()) {
         self.options = options
     }
 
@@ -275,7 +275,7 @@ public struct PanelPlan: Sendable {
     }
 
     /// Replays one policy with every recorded judge (panel order): what a live run of that policy would do.
-    public func replay(items: [Item], votes: [Vote], policy: CallPolicy) throws -> Replay {
+    package func replay(items: [Item], votes: [Vote], policy: CallPolicy) throws -> Replay {
         let rec = try index(items: items, votes: votes)
         guard let r = replay(rec, subset: Array(rec.judges.indices), policy: policy) else {
             throw JudgePanelError.usage("the cascade policy needs a panel with at least two non-empty 'tiers:'")
@@ -286,7 +286,7 @@ public struct PanelPlan: Sendable {
     // MARK: - The plan
 
     /// The plan for `items` (with human labels) and their recorded `votes`.
-    public func plan(items: [Item], votes: [Vote]) throws -> Report {
+    package func plan(items: [Item], votes: [Vote]) throws -> Report {
         guard items.contains(where: { $0.consensus?.preference != nil }) else {
             throw JudgePanelError.badInput(
                 "no pairwise human label (label / labels) in the items: nothing to plan against", file: options.itemsFile)

@@ -15,7 +15,7 @@ import JudgePanelAggregation
 /// let run = try await ProbeRunner(panel: panel, rubric: rubric, probes: probes).run(items: items)
 /// print(run.table)
 /// ```
-public protocol BiasProbe: Sendable {
+package protocol BiasProbe: Sendable {
     /// The probe's name in reports and in votes' `variant` (e.g. `verbosity`).
     var name: String { get }
     /// One line saying what the probe perturbs and how its bias is signed.
@@ -33,35 +33,35 @@ public protocol BiasProbe: Sendable {
 }
 
 extension BiasProbe {
-    public var perturbs: Bool { true }
+    package var perturbs: Bool { true }
 
-    public func perturb(_ item: Item, target: Preference?, slot: Preference?, rubric: Rubric, rng: inout SeededGenerator)
+    package func perturb(_ item: Item, target: Preference?, slot: Preference?, rubric: Rubric, rng: inout SeededGenerator)
         -> Item?
     { nil }
 
     /// Default metric: verdict changes against the baseline (``ProbeMetrics/shift(_:probe:)``).
-    public func measure(_ data: ProbeData) -> [ProbeResult] { ProbeMetrics.shift(data, probe: name) }
+    package func measure(_ data: ProbeData) -> [ProbeResult] { ProbeMetrics.shift(data, probe: name) }
 }
 
 /// One row of `probes` in report.json (keys as DESIGN.md: nulls for undefined values, never NaN).
-public struct ProbeResult: Sendable, Hashable, Codable {
-    public var probe: String
+package struct ProbeResult: Sendable, Hashable, Codable {
+    package var probe: String
     /// A judge's name, or `panel`.
-    public var judge: String
+    package var judge: String
     /// Items the metric was computed over.
-    public var n: Int
+    package var n: Int
     /// Share of items whose reconciled verdict (or score) changed under the perturbation.
-    public var flipRate: Double?
-    public var flipRateCI: [Double]?
+    package var flipRate: Double?
+    package var flipRateCI: [Double]?
     /// Share moved toward the perturbed answer minus share moved away (position: first-slot rate − 0.5;
     /// self-preference: own-family choice rate minus the human rate on the same items).
-    public var bias: Double?
-    public var biasCI: [Double]?
+    package var bias: Double?
+    package var biasCI: [Double]?
     /// Pointwise rubrics: mean perturbed score − baseline score (self-preference: own-family minus other
     /// items' mean score, net of human scores where present).
-    public var scoreShift: Double?
+    package var scoreShift: Double?
 
-    public init(
+    package init(
         probe: String, judge: String, n: Int, flipRate: Double? = nil, flipRateCI: [Double]? = nil, bias: Double? = nil,
         biasCI: [Double]? = nil, scoreShift: Double? = nil
     ) {
@@ -84,7 +84,7 @@ public struct ProbeResult: Sendable, Hashable, Codable {
         case scoreShift = "score_shift"
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(probe, forKey: .probe)
         try c.encode(judge, forKey: .judge)
@@ -96,31 +96,31 @@ public struct ProbeResult: Sendable, Hashable, Codable {
         try c.encode(scoreShift, forKey: .scoreShift)
     }
 
-    public var isPanel: Bool { judge == ProbeData.panelName }
+    package var isPanel: Bool { judge == ProbeData.panelName }
 }
 
 /// What a probe's metric sees: per item, the baseline and (for perturbing probes) the perturbed outcome.
-public struct ProbeData: Sendable {
-    public static let panelName = "panel"
+package struct ProbeData: Sendable {
+    package static let panelName = "panel"
 
-    public var kind: JudgingProtocol
-    public var items: [Item]
+    package var kind: JudgingProtocol
+    package var items: [Item]
     /// Judge names in panel order.
-    public var judges: [String]
+    package var judges: [String]
     /// Judge name → family (from the panel file), for self-preference.
-    public var judgeFamilies: [String: String]
+    package var judgeFamilies: [String: String]
     /// Model name → family, resolved from the judges' families and `--family` overrides.
-    public var families: FamilyMap
-    public var baseline: [ItemOutcome]
+    package var families: FamilyMap
+    package var baseline: [ItemOutcome]
     /// Perturbed outcomes, aligned with `items`; nil where the probe left an item out (or does not perturb).
-    public var perturbed: [ItemOutcome?]
+    package var perturbed: [ItemOutcome?]
     /// The perturbed answer per item (nil: a single response, or not perturbed).
-    public var targets: [Preference?]
-    public var seed: UInt64
-    public var resamples: Int
-    public var level: Double
+    package var targets: [Preference?]
+    package var seed: UInt64
+    package var resamples: Int
+    package var level: Double
 
-    public init(
+    package init(
         kind: JudgingProtocol, items: [Item], judges: [String], judgeFamilies: [String: String] = [:],
         families: FamilyMap = FamilyMap(), baseline: [ItemOutcome], perturbed: [ItemOutcome?], targets: [Preference?],
         seed: UInt64 = 0, resamples: Int = 1000, level: Double = 0.95
@@ -139,7 +139,7 @@ public struct ProbeData: Sendable {
     }
 
     /// Judges followed by `panel`.
-    public var rows: [String] { judges + [Self.panelName] }
+    package var rows: [String] { judges + [Self.panelName] }
 
     /// A seed for one bootstrap, derived from the run's seed, the probe and the row.
     package func bootstrapSeed(_ probe: String, _ row: String, _ metric: String) -> UInt64 {
@@ -148,21 +148,21 @@ public struct ProbeData: Sendable {
 }
 
 /// One item judged by the panel: reconciled verdicts over both orders, and the same per order alone.
-public struct ItemOutcome: Sendable, Hashable {
+package struct ItemOutcome: Sendable, Hashable {
     /// Each judge's reconciled verdict (both orders, all samples).
-    public var judges: [String: JudgeVerdict]
+    package var judges: [String: JudgeVerdict]
     /// The panel's verdict.
-    public var panel: Verdict
+    package var panel: Verdict
     /// Pairwise: each judge's verdict from one presentation order alone (samples by majority).
-    public var judgesByOrder: [Order: [String: Preference]]
+    package var judgesByOrder: [Order: [String: Preference]]
     /// Pairwise: the panel's verdict aggregated from the judges' single-order verdicts.
-    public var panelByOrder: [Order: Preference]
+    package var panelByOrder: [Order: Preference]
     /// Pairwise: per judge, its non-tie votes' first-slot choices (true = chose the answer shown first).
-    public var firstSlotVotes: [String: [Bool]]
+    package var firstSlotVotes: [String: [Bool]]
     /// Pairwise: per judge, the orders it was asked in (a vote that is not a failed call, abstentions included).
-    public var askedOrders: [String: Set<Order>]
+    package var askedOrders: [String: Set<Order>]
 
-    public init(
+    package init(
         judges: [String: JudgeVerdict], panel: Verdict, judgesByOrder: [Order: [String: Preference]] = [:],
         panelByOrder: [Order: Preference] = [:], firstSlotVotes: [String: [Bool]] = [:],
         askedOrders: [String: Set<Order>] = [:]
@@ -176,12 +176,12 @@ public struct ItemOutcome: Sendable, Hashable {
     }
 
     /// The reconciled verdict of a judge, or the panel's for ``ProbeData/panelName``.
-    public func verdict(_ row: String) -> Preference? {
+    package func verdict(_ row: String) -> Preference? {
         row == ProbeData.panelName ? panel.verdict : judges[row]?.verdict
     }
 
     /// The reconciled score of a judge, or the panel's.
-    public func score(_ row: String) -> Double? {
+    package func score(_ row: String) -> Double? {
         row == ProbeData.panelName ? panel.score : judges[row]?.score
     }
 }
@@ -195,11 +195,11 @@ public struct ItemOutcome: Sendable, Hashable {
 /// let map = FamilyMap(families: ["gpt", "claude"], overrides: ["o3-mini": "gpt"])
 /// map.family(of: "GPT-4o")   // "gpt"
 /// ```
-public struct FamilyMap: Sendable, Hashable {
-    public var families: [String]
-    public var overrides: [String: String]
+package struct FamilyMap: Sendable, Hashable {
+    package var families: [String]
+    package var overrides: [String: String]
 
-    public init(families: [String] = [], overrides: [String: String] = [:]) {
+    package init(families: [String] = [], overrides: [String: String] = [:]) {
         self.families = Array(Set(families.filter { !$0.isEmpty })).sorted()
         var o: [String: String] = [:]
         for (k, v) in overrides { o[k.lowercased()] = v }
@@ -207,7 +207,7 @@ public struct FamilyMap: Sendable, Hashable {
     }
 
     /// Parses `model=family` options.
-    public static func overrides(from options: [String]) throws -> [String: String] {
+    package static func overrides(from options: [String]) throws -> [String: String] {
         var out: [String: String] = [:]
         for opt in options {
             let parts = opt.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -219,7 +219,7 @@ public struct FamilyMap: Sendable, Hashable {
         return out
     }
 
-    public func family(of model: String?) -> String? {
+    package func family(of model: String?) -> String? {
         guard let model, !model.isEmpty else { return nil }
         let lower = model.lowercased()
         if let f = overrides[lower] { return f }

@@ -5,7 +5,7 @@ import JudgePanelJudging
 import JudgePanelAggregation
 
 /// The probes' metrics, with seeded percentile bootstrap CIs over items.
-public enum ProbeMetrics {
+package enum ProbeMetrics {
     /// Mean of per-item values with its bootstrap CI; nil values when there are no items.
     package static func meanCI(_ xs: [Double], _ data: ProbeData, seed: UInt64) -> (Double?, [Double]?) {
         guard !xs.isEmpty else { return (nil, nil) }
@@ -25,7 +25,7 @@ public enum ProbeMetrics {
     /// `flip_rate` = share whose verdict changed; `bias` = share that moved toward the perturbed answer
     /// (B→tie, tie→A, B→A when A is the target) minus the share that moved away. Pointwise: `flip_rate` =
     /// share whose score changed, `bias` = share up − share down, `score_shift` = mean(perturbed − baseline).
-    public static func shift(_ data: ProbeData, probe: String) -> [ProbeResult] {
+    package static func shift(_ data: ProbeData, probe: String) -> [ProbeResult] {
         data.rows.map { row in
             var changed: [Double] = []
             var moved: [Double] = []
@@ -60,7 +60,7 @@ public enum ProbeMetrics {
     /// single-order verdicts) are not both present and equal — an order without a usable answer is a flip, as in
     /// `meta`; `bias` = first-slot rate − 0.5 over non-tie votes (the panel: its single-order verdicts). CIs
     /// resample items.
-    public static func position(_ data: ProbeData, probe: String) -> [ProbeResult] {
+    package static func position(_ data: ProbeData, probe: String) -> [ProbeResult] {
         guard data.kind == .pairwise else {
             return data.rows.map { ProbeResult(probe: probe, judge: $0, n: 0) }
         }
@@ -112,7 +112,7 @@ public enum ProbeMetrics {
     /// otherwise, and `h` the same for the human label (½ when unlabelled); `bias` = mean(u − h).
     /// Pointwise: over items with a `model`, `score_shift` = mean residual on own-family items − mean residual on
     /// the others, the residual being judge score − human score where labelled, else the judge score.
-    public static func selfPreference(_ data: ProbeData, probe: String) -> [ProbeResult] {
+    package static func selfPreference(_ data: ProbeData, probe: String) -> [ProbeResult] {
         let panelFamilies = Set(data.judges.compactMap { data.judgeFamilies[$0]?.lowercased() })
         return data.rows.map { row in
             let own: Set<String> =

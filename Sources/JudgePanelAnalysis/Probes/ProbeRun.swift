@@ -5,10 +5,10 @@ import JudgePanelJudging
 import JudgePanelAggregation
 
 /// A finished probe run: results per probe × judge, every vote, and the perturbations made.
-public struct ProbeRun: Sendable {
-    public struct ProbeInfo: Sendable, Hashable, Codable {
-        public var name: String
-        public var summary: String
+package struct ProbeRun: Sendable {
+    package struct ProbeInfo: Sendable, Hashable, Codable {
+        package var name: String
+        package var summary: String
 
         /// A value from its parts.
         package init(name: String, summary: String) {
@@ -18,11 +18,11 @@ public struct ProbeRun: Sendable {
     }
 
     /// Whether the panel's |bias| is below its members' mean |bias| on one probe.
-    public struct PanelComparison: Sendable, Hashable, Codable {
-        public var probe: String
-        public var panelAbsBias: Double?
-        public var meanMemberAbsBias: Double?
-        public var reduced: Bool?
+    package struct PanelComparison: Sendable, Hashable, Codable {
+        package var probe: String
+        package var panelAbsBias: Double?
+        package var meanMemberAbsBias: Double?
+        package var reduced: Bool?
 
         package enum CodingKeys: String, CodingKey {
             case probe
@@ -31,7 +31,7 @@ public struct ProbeRun: Sendable {
             case reduced
         }
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(probe, forKey: .probe)
             try c.encode(panelAbsBias, forKey: .panelAbsBias)
@@ -41,14 +41,14 @@ public struct ProbeRun: Sendable {
     }
 
     /// report.json: `probes` as DESIGN.md, plus run facts and the panel comparison.
-    public struct Report: Sendable, Codable {
-        public var probes: [ProbeResult]
-        public var nItems: Int
-        public var seed: UInt64
-        public var rubric: String
-        public var judges: [String]
-        public var descriptions: [String: String]
-        public var panelVsMembers: [PanelComparison]
+    package struct Report: Sendable, Codable {
+        package var probes: [ProbeResult]
+        package var nItems: Int
+        package var seed: UInt64
+        package var rubric: String
+        package var judges: [String]
+        package var descriptions: [String: String]
+        package var panelVsMembers: [PanelComparison]
 
         package enum CodingKeys: String, CodingKey {
             case probes
@@ -58,25 +58,25 @@ public struct ProbeRun: Sendable {
         }
     }
 
-    public var rubric: String
-    public var judges: [String]
-    public var items: Int
-    public var seed: UInt64
-    public var probes: [ProbeInfo]
-    public var results: [ProbeResult]
+    package var rubric: String
+    package var judges: [String]
+    package var items: Int
+    package var seed: UInt64
+    package var probes: [ProbeInfo]
+    package var results: [ProbeResult]
     /// Baseline votes (no `variant`) followed by each probe's votes (`variant` = the probe's name).
-    public var votes: [Vote]
-    public var perturbations: [PerturbationRecord]
+    package var votes: [Vote]
+    package var perturbations: [PerturbationRecord]
     /// The unperturbed outcome per item.
-    public var baseline: [ItemOutcome]
+    package var baseline: [ItemOutcome]
 
     /// The row for one probe and judge (or `panel`).
-    public func result(_ probe: String, _ judge: String) -> ProbeResult? {
+    package func result(_ probe: String, _ judge: String) -> ProbeResult? {
         results.first { $0.probe == probe && $0.judge == judge }
     }
 
     /// Per probe: panel |bias| against the mean |bias| of its members (|score_shift| where bias is undefined).
-    public var panelComparison: [PanelComparison] {
+    package var panelComparison: [PanelComparison] {
         probes.map { p in
             func size(_ r: ProbeResult?) -> Double? { (r?.bias ?? r?.scoreShift).map(abs) }
             let panel = size(result(p.name, ProbeData.panelName))
@@ -88,7 +88,7 @@ public struct ProbeRun: Sendable {
         }
     }
 
-    public var report: Report {
+    package var report: Report {
         Report(
             probes: results, nItems: items, seed: seed, rubric: rubric, judges: judges,
             descriptions: Dictionary(probes.map { ($0.name, $0.summary) }, uniquingKeysWith: { a, _ in a }),
@@ -109,7 +109,7 @@ public struct ProbeRun: Sendable {
     }
 
     /// The judge × probe table: a flip-rate row and a bias row per judge (and a score-shift row for pointwise).
-    public var tableRows: (header: [String], rows: [[String]]) {
+    package var tableRows: (header: [String], rows: [[String]]) {
         let header = ["judge", "metric"] + probes.map(\.name)
         var rows: [[String]] = []
         let hasShift = results.contains { $0.scoreShift != nil }
@@ -124,7 +124,7 @@ public struct ProbeRun: Sendable {
     }
 
     /// One line on whether the panel reduced bias compared with its members.
-    public var panelLine: String {
+    package var panelLine: String {
         let cmp = panelComparison.filter { $0.reduced != nil }
         guard !cmp.isEmpty else { return "Panel vs members: no probe with a defined bias for both." }
         let reduced = cmp.filter { $0.reduced == true }
@@ -135,7 +135,7 @@ public struct ProbeRun: Sendable {
     }
 
     /// An aligned plain-text table with the panel line, for the terminal.
-    public var table: String {
+    package var table: String {
         let (header, rows) = tableRows
         var widths = header.map(\.count)
         for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
@@ -151,7 +151,7 @@ public struct ProbeRun: Sendable {
     }
 
     /// report.md: the table, what each probe perturbs, and the panel line.
-    public var markdown: String {
+    package var markdown: String {
         let (header, rows) = tableRows
         func esc(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
         var md = "# judgepanel probe — \(rubric)\n\n"

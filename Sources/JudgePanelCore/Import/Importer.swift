@@ -2,7 +2,7 @@ import Foundation
 import JudgeStats
 
 /// A data-set format `judgepanel import` understands.
-public enum ImportFormat: String, Sendable, CaseIterable {
+package enum ImportFormat: String, Sendable, CaseIterable {
     /// PandaLM test set (`testset-v1.json`) plus optional gpt-3.5-turbo / PandaLM-7B result files.
     case pandalm
     /// LLMBar `dataset.json` plus `evaluators/<EVALUATOR>/<STRATEGY>/result.json`.
@@ -20,19 +20,19 @@ public enum ImportFormat: String, Sendable, CaseIterable {
 }
 
 /// Options some formats read.
-public struct ImportOptions: Sendable, Hashable {
+package struct ImportOptions: Sendable, Hashable {
     /// HANNA: the criterion whose ratings become labels and votes (name or two-letter code; default Coherence).
-    public var criterion: String?
+    package var criterion: String?
     /// Auto-J: predictions for the original order (JSONL of `{"output": 0/1/2}`, line-aligned).
-    public var predictions: String?
+    package var predictions: String?
     /// Auto-J: predictions for the exchanged order (0/1 refer to the exchanged positions).
-    public var exchanged: String?
+    package var exchanged: String?
     /// Auto-J: the judge name for the predictions (default `autoj`).
-    public var judge: String?
+    package var judge: String?
     /// alpaca_eval: treat every preference as a human label instead of a judge vote.
-    public var asLabels: Bool
+    package var asLabels: Bool
 
-    public init(
+    package init(
         criterion: String? = nil, predictions: String? = nil, exchanged: String? = nil, judge: String? = nil,
         asLabels: Bool = false
     ) {
@@ -46,9 +46,9 @@ public struct ImportOptions: Sendable, Hashable {
 
 /// A record an importer skipped, merged into another, or read other than at face value (`judgepanel import`
 /// prints each on stderr and counts them).
-public struct ImportWarning: Sendable, Hashable {
+package struct ImportWarning: Sendable, Hashable {
     /// What happened to the record.
-    public enum Kind: String, Sendable, CaseIterable {
+    package enum Kind: String, Sendable, CaseIterable {
         /// Not imported.
         case skipped
         /// Folded into an item (or vote) made from another record.
@@ -57,14 +57,14 @@ public struct ImportWarning: Sendable, Hashable {
         case reinterpreted
     }
 
-    public var kind: Kind
+    package var kind: Kind
     /// The source file.
-    public var file: String
+    package var file: String
     /// Where in the file: `line N` or `element N`.
-    public var place: String
-    public var message: String
+    package var place: String
+    package var message: String
 
-    public init(_ kind: Kind, file: String, place: String, _ message: String) {
+    package init(_ kind: Kind, file: String, place: String, _ message: String) {
         self.kind = kind
         self.file = file
         self.place = place
@@ -72,18 +72,18 @@ public struct ImportWarning: Sendable, Hashable {
     }
 
     /// `FILE:PLACE: KIND: MESSAGE`.
-    public var text: String { "\(file):\(place): \(kind.rawValue): \(message)" }
+    package var text: String { "\(file):\(place): \(kind.rawValue): \(message)" }
 }
 
 /// What an importer produced: items (with human labels), recorded judge votes, and notes on what it decided.
-public struct ImportResult: Sendable {
-    public var items: [Item]
-    public var votes: [Vote]
-    public var notes: [String]
+package struct ImportResult: Sendable {
+    package var items: [Item]
+    package var votes: [Vote]
+    package var notes: [String]
     /// Every record skipped, merged or reinterpreted, in file order.
-    public var warnings: [ImportWarning]
+    package var warnings: [ImportWarning]
 
-    public init(items: [Item] = [], votes: [Vote] = [], notes: [String] = [], warnings: [ImportWarning] = []) {
+    package init(items: [Item] = [], votes: [Vote] = [], notes: [String] = [], warnings: [ImportWarning] = []) {
         self.items = items
         self.votes = votes
         self.notes = notes
@@ -91,7 +91,7 @@ public struct ImportResult: Sendable {
     }
 
     /// Warnings per kind, every kind present (0 when none).
-    public var warningCounts: [ImportWarning.Kind: Int] {
+    package var warningCounts: [ImportWarning.Kind: Int] {
         var c = Dictionary(uniqueKeysWithValues: ImportWarning.Kind.allCases.map { ($0, 0) })
         for w in warnings { c[w.kind, default: 0] += 1 }
         return c
@@ -118,13 +118,13 @@ public struct ImportResult: Sendable {
     }
 
     /// Items carrying a consensus `label`.
-    public var labelledItemCount: Int { items.filter { $0.label != nil }.count }
+    package var labelledItemCount: Int { items.filter { $0.label != nil }.count }
 
     /// Per-annotator labels over all items.
-    public var annotatorLabelCount: Int { items.reduce(0) { $0 + $1.labels.count } }
+    package var annotatorLabelCount: Int { items.reduce(0) { $0 + $1.labels.count } }
 
     /// Votes per judge: (judge, ok, abstained), judges sorted by name.
-    public var votesPerJudge: [(judge: String, ok: Int, abstained: Int)] {
+    package var votesPerJudge: [(judge: String, ok: Int, abstained: Int)] {
         var counts: [String: (Int, Int)] = [:]
         for v in votes {
             var c = counts[v.judge] ?? (0, 0)
@@ -135,14 +135,14 @@ public struct ImportResult: Sendable {
     }
 
     /// The items file text: one compact, key-sorted JSON object a line.
-    public var itemsText: String {
+    package var itemsText: String {
         items.map { $0.json.textValue + "\n" }.joined()
     }
 
     /// The votes file text: one `VotesFile.line` a line.
     ///
     /// - Throws: ``JudgePanelError`` naming a vote that cannot be encoded.
-    public var votesText: String {
+    package var votesText: String {
         get throws { try votes.map { try VotesFile.line($0) + "\n" }.joined() }
     }
 
@@ -150,7 +150,7 @@ public struct ImportResult: Sendable {
     /// Each file is written to a temporary file beside it and renamed into place, so a reader never sees half a file.
     /// Returns the paths written.
     @discardableResult
-    public func write(to dir: String) throws -> [String] {
+    package func write(to dir: String) throws -> [String] {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: dir, isDirectory: &isDir) {
@@ -199,8 +199,8 @@ public struct ImportResult: Sendable {
 /// let result = try Importer.run(format: .pandalm, sources: ["testset-v1.json", "pandalm-7b-testset-v1.json"])
 /// try result.write(to: "out")
 /// ```
-public enum Importer {
-    public static func run(format: ImportFormat, sources: [String], options: ImportOptions = ImportOptions()) throws
+package enum Importer {
+    package static func run(format: ImportFormat, sources: [String], options: ImportOptions = ImportOptions()) throws
         -> ImportResult
     {
         guard !sources.isEmpty else { throw JudgePanelError.usage("import \(format.rawValue): no source given") }

@@ -117,7 +117,7 @@ public struct Template: Sendable, Hashable {
 }
 
 /// A template syntax error at a 0-based line offset within the template.
-public struct TemplateError: Error, Sendable {
-    public let message: String
-    public let line: Int
+package struct TemplateError: Error, Sendable {
+    package let message: String
+    package let line: Int
 }

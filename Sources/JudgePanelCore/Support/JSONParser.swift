@@ -10,24 +10,24 @@ import Foundation
 ///     print(e)  // unexpected character 'x' at line 1, column 7 (byte 6); expected a value
 /// }
 /// ```
-public struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible, LocalizedError {
+package struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible, LocalizedError {
     /// What was found, e.g. `unexpected character 'x'` or `unexpected end of input`.
-    public let problem: String
+    package let problem: String
     /// What the parser expected there (`a value`, `',' or '}'`, …), or "" when nothing specific.
-    public let expected: String
+    package let expected: String
     /// 0-based byte offset of the offending byte (the input's length at end of input).
-    public let offset: Int
+    package let offset: Int
     /// 1-based line of `offset` (lines end at `\n`).
-    public let line: Int
+    package let line: Int
     /// 1-based column of `offset`, in Unicode scalars.
-    public let column: Int
+    package let column: Int
 
-    public var description: String {
+    package var description: String {
         let base = "\(problem) at line \(line), column \(column) (byte \(offset))"
         return expected.isEmpty ? base : "\(base); expected \(expected)"
     }
 
-    public var errorDescription: String? { description }
+    package var errorDescription: String? { description }
 
     /// Builds the error for `offset` in `bytes`, computing line and column.
     package init(_ problem: String, expected: String = "", offset: Int, in bytes: UnsafeBufferPointer<UInt8>) {
@@ -464,7 +464,7 @@ extension JSONValue {
     /// These match Foundation's `JSONDecoder` except that it accepts trailing commas and UTF-16/32 input.
     ///
     /// - Throws: ``JSONParseError`` naming the byte offset, line and column.
-    public static func parse(_ data: Data) throws(JSONParseError) -> JSONValue {
+    package static func parse(_ data: Data) throws(JSONParseError) -> JSONValue {
         let result = data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             Result { () throws(JSONParseError) -> JSONValue in try parse(raw) }
         }
@@ -472,7 +472,7 @@ extension JSONValue {
     }
 
     /// Parses JSON text; see ``parse(_:)-(Data)``.
-    public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
+    package static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
         var text = text
         let result = text.withUTF8 { (buf: UnsafeBufferPointer<UInt8>) in
             Result { () throws(JSONParseError) -> JSONValue in
@@ -484,7 +484,7 @@ extension JSONValue {
     }
 
     /// Parses JSON from raw UTF-8 bytes; see ``parse(_:)-(Data)``.
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONParseError) -> JSONValue {
+    package static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONParseError) -> JSONValue {
         var parser = JSONByteParser(bytes.assumingMemoryBound(to: UInt8.self))
         return try parser.parseDocument()
     }

@@ -11,9 +11,9 @@ import Foundation
 /// let reader = try LineReader(path: "votes.jsonl")
 /// while let (number, line) = try reader.next() { print(number, line) }
 /// ```
-public final class LineReader {
+package final class LineReader {
     /// The default longest line: 64 MiB.
-    public static let defaultMaxLineBytes = 64 << 20
+    package static let defaultMaxLineBytes = 64 << 20
 
     private let handle: FileHandle
     private let path: String
@@ -33,7 +33,7 @@ public final class LineReader {
     private let maxLineBytes: Int
 
     /// Opens `path`; a missing file, a directory or an unreadable file is bad input naming the path.
-    public init(path: String, chunkSize: Int = 1 << 20, maxLineBytes: Int = LineReader.defaultMaxLineBytes) throws {
+    package init(path: String, chunkSize: Int = 1 << 20, maxLineBytes: Int = LineReader.defaultMaxLineBytes) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw JudgePanelError.badInput("no such file", file: path)
@@ -56,7 +56,7 @@ public final class LineReader {
     ///
     /// - Throws: ``JudgePanelError`` (bad input) naming file and line when the line is not valid UTF-8
     ///   or is longer than the maximum.
-    public func next() throws -> (Int, Substring)? {
+    package func next() throws -> (Int, Substring)? {
         try nextBytes { number, bytes in
             guard let s = String(validating: bytes, as: UTF8.self) else {
                 throw JudgePanelError.badInput(
@@ -68,7 +68,7 @@ public final class LineReader {
 
     /// Hands the next line's bytes (without the newline or a trailing CR) and its 1-based number to `body`,
     /// and returns its result, or nil at the end. The buffer is only valid inside `body`.
-    public func nextBytes<T>(_ body: (Int, UnsafeBufferPointer<UInt8>) throws -> T) throws -> T? {
+    package func nextBytes<T>(_ body: (Int, UnsafeBufferPointer<UInt8>) throws -> T) throws -> T? {
         while true {
             if let nl = findNewline() {
                 var lineEnd = nl

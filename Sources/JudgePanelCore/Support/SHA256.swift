@@ -5,7 +5,7 @@ import Foundation
 /// ```swift
 /// SHA256.hex("abc")  // "ba7816bf..."
 /// ```
-public enum SHA256 {
+package enum SHA256 {
     private static let k: [UInt32] = [
         0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
         0xd807_aa98, 0x1283_5b01, 0x2431_85be, 0x550c_7dc3, 0x72be_5d74, 0x80de_b1fe, 0x9bdc_06a7, 0xc19b_f174,
@@ -18,7 +18,7 @@ public enum SHA256 {
     ]
 
     /// The digest of `bytes`.
-    public static func digest<S: Sequence>(_ bytes: S) -> [UInt8] where S.Element == UInt8 {
+    package static func digest<S: Sequence>(_ bytes: S) -> [UInt8] where S.Element == UInt8 {
         var hasher = Hasher()
         hasher.update(Array(bytes))
         return hasher.finalize()
@@ -27,7 +27,7 @@ public enum SHA256 {
     /// The digest of a file's bytes, read in 1 MiB chunks (memory does not grow with the file).
     ///
     /// - Throws: ``JudgePanelError`` when the file cannot be read.
-    public static func hexOfFile(_ path: String) throws -> String {
+    package static func hexOfFile(_ path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw JudgePanelError.io("cannot read", file: path) }
         defer { try? handle.close() }
         var hasher = Hasher()
@@ -121,12 +121,12 @@ public enum SHA256 {
     }
 
     /// The lowercase hex digest of a string's UTF-8 bytes.
-    public static func hex(_ text: String) -> String {
+    package static func hex(_ text: String) -> String {
         hex(bytes: Array(text.utf8))
     }
 
     /// The lowercase hex digest of bytes.
-    public static func hex(bytes: [UInt8]) -> String {
+    package static func hex(bytes: [UInt8]) -> String {
         hexString(digest(bytes))
     }
 

@@ -4,7 +4,7 @@ import JudgePanelCore
 import JudgePanelProviders
 
 /// What was read from a judge's reply.
-public enum ParsedAnswer: Sendable, Hashable {
+package enum ParsedAnswer: Sendable, Hashable {
     /// A pairwise choice in the *shown* order: `.a` is the answer shown first.
     case choice(Preference)
     case score(Double)
@@ -21,13 +21,13 @@ public enum ParsedAnswer: Sendable, Hashable {
 /// let parser = AnswerParser(rubric: rubric, structured: false)
 /// parser.parse("A is clearer. [[A]]")  // .choice(.a)
 /// ```
-public struct AnswerParser: Sendable {
-    public let rubric: Rubric
-    public let structured: Bool
-    public let questionCount: Int
+package struct AnswerParser: Sendable {
+    package let rubric: Rubric
+    package let structured: Bool
+    package let questionCount: Int
     private let regex: BoundedRegex?
 
-    public init(rubric: Rubric, structured: Bool, questionCount: Int = 0) {
+    package init(rubric: Rubric, structured: Bool, questionCount: Int = 0) {
         self.rubric = rubric
         self.structured = structured
         self.questionCount = questionCount
@@ -52,14 +52,14 @@ public struct AnswerParser: Sendable {
     }
 
     /// The parsed answer, or nil when the reply cannot be read.
-    public func parse(_ reply: String) -> ParsedAnswer? {
+    package func parse(_ reply: String) -> ParsedAnswer? {
         parse(reply, quoting: [])
     }
 
     /// The parsed answer, reading only the judge's own words: matches that lie in passages the reply
     /// reproduces from `sources` (the prompt and candidate texts the judge was shown) do not count.
     /// Nil when the reply cannot be read, when its own matches disagree, or when the pattern overruns.
-    public func parse(_ reply: String, quoting sources: [String]) -> ParsedAnswer? {
+    package func parse(_ reply: String, quoting sources: [String]) -> ParsedAnswer? {
         if case .answer(let a) = read(reply, quoting: sources) { return a }
         return nil
     }
@@ -120,7 +120,7 @@ public struct AnswerParser: Sendable {
     }
 
     /// The texts of `item` a judge may quote back (prompt, candidates, reference), for ``parse(_:quoting:)``.
-    public static func quotableTexts(of item: Item) -> [String] {
+    package static func quotableTexts(of item: Item) -> [String] {
         [item.promptText, item.response, item.responseA, item.responseB, item.reference]
             .compactMap { $0 }.filter { !$0.isEmpty }
     }

@@ -5,9 +5,9 @@ import JudgePanelProviders
 
 /// Reads verdict probabilities from token log-probabilities: P(A)/P(B)/P(tie) for pairwise answers
 /// and the expected score (G-Eval) for pointwise ones.
-public enum Probabilities {
+package enum Probabilities {
     /// Pairwise probabilities in the *shown* order, from the last token whose alternatives name a verdict.
-    public static func pairwise(_ tokens: [TokenLogprob], allowTie: Bool) -> [Preference: Double]? {
+    package static func pairwise(_ tokens: [TokenLogprob], allowTie: Bool) -> [Preference: Double]? {
         for t in tokens.reversed() {
             var mass: [Preference: Double] = [:]
             let alternatives = t.top.isEmpty ? [TokenLogprob.Alternative(token: t.token, logprob: t.logprob)] : t.top
@@ -25,7 +25,7 @@ public enum Probabilities {
     }
 
     /// The probability-weighted score over the scale, from the last token that is a score on it.
-    public static func expectedScore(_ tokens: [TokenLogprob], scale: Scale) -> Double? {
+    package static func expectedScore(_ tokens: [TokenLogprob], scale: Scale) -> Double? {
         for t in tokens.reversed() {
             guard let chosen = Int(t.token.trimmingCharacters(in: .whitespaces)), chosen >= scale.min,
                 chosen <= scale.max
@@ -48,7 +48,7 @@ public enum Probabilities {
     /// server gives when it reports post-sampling probabilities of greedy decoding (llama.cpp at temperature 0
     /// reports 1.0 for the chosen token), or when the short top-k list holds only one verdict label, so the
     /// renormalised "probability" equals the argmax.
-    public static func isDegenerate(_ probs: [String: Double]) -> Bool {
+    package static func isDegenerate(_ probs: [String: Double]) -> Bool {
         (probs.values.max() ?? 0) >= 0.999
     }
 

@@ -3,16 +3,16 @@ import JudgePanelCore
 import JudgePanelProviders
 
 /// One judge call: judge × item × order × sample (× perturbation variant for probes).
-public struct Call: Sendable, Hashable {
-    public var item: Int
-    public var judge: Int
-    public var order: Order?
-    public var sample: Int
+package struct Call: Sendable, Hashable {
+    package var item: Int
+    package var judge: Int
+    package var order: Order?
+    package var sample: Int
     /// For checklist judging of a pairwise item: which response is graded.
-    public var side: Preference?
-    public var variant: String?
+    package var side: Preference?
+    package var variant: String?
 
-    public init(item: Int, judge: Int, order: Order?, sample: Int = 0, side: Preference? = nil, variant: String? = nil) {
+    package init(item: Int, judge: Int, order: Order?, sample: Int = 0, side: Preference? = nil, variant: String? = nil) {
         self.item = item
         self.judge = judge
         self.order = order
@@ -22,7 +22,7 @@ public struct Call: Sendable, Hashable {
     }
 
     /// The calls a panel makes for one item under a rubric, in a stable order.
-    public static func plan(itemIndex: Int, item: Item, rubric: Rubric, panel: Panel, variant: String? = nil) -> [Call] {
+    package static func plan(itemIndex: Int, item: Item, rubric: Rubric, panel: Panel, variant: String? = nil) -> [Call] {
         var calls: [Call] = []
         for (j, judge) in panel.judges.enumerated() {
             for s in 0..<judge.samples {
@@ -46,7 +46,7 @@ public struct Call: Sendable, Hashable {
     }
 
     /// The journal key of the vote this call produces.
-    public func key(itemID: String, judgeName: String) -> String {
+    package func key(itemID: String, judgeName: String) -> String {
         let o = order?.rawValue ?? side.map { "resp" + $0.rawValue } ?? "-"
         return "\(variant ?? "")|\(itemID)|\(judgeName)|\(o)|\(sample)"
     }

@@ -4,12 +4,12 @@ import JudgePanelProviders
 
 /// The append-only journal of a run (`journal.jsonl` in the run directory): every finished call is written
 /// at once, so a killed run resumes without repeating finished calls.
-public actor VoteJournal {
+package actor VoteJournal {
     private let handle: FileHandle
-    public nonisolated let path: String
+    package nonisolated let path: String
 
     /// Opens (creating if needed) the journal for appending.
-    public init(path: String) throws {
+    package init(path: String) throws {
         if !FileManager.default.fileExists(atPath: path) {
             guard FileManager.default.createFile(atPath: path, contents: nil) else {
                 throw JudgePanelError.io("cannot create journal", file: path)
@@ -24,7 +24,7 @@ public actor VoteJournal {
     /// Appends one vote as a JSON line (one `write` of the whole line).
     ///
     /// - Throws: ``JudgePanelError`` naming the vote when it cannot be encoded, or when the write fails.
-    public func append(_ vote: Vote) throws {
+    package func append(_ vote: Vote) throws {
         let line = try VotesFile.line(vote) + "\n"
         do {
             try handle.write(contentsOf: Data(line.utf8))
@@ -33,14 +33,14 @@ public actor VoteJournal {
         }
     }
 
-    public func close() {
+    package func close() {
         try? handle.synchronize()
         try? handle.close()
     }
 
     /// Votes already finished (ok or abstain) in an existing journal, by key; error votes are retried.
     /// A truncated last line (a run killed mid-write) is ignored.
-    public static func completed(path: String) throws -> [String: Vote] {
+    package static func completed(path: String) throws -> [String: Vote] {
         guard FileManager.default.fileExists(atPath: path) else { return [:] }
         let votes = try VotesFile.load(path: path, tolerateTruncatedTail: true)
         var out: [String: Vote] = [:]

@@ -8,9 +8,9 @@ import JudgePanelProviders
 /// ```swift
 /// let messages = Prompting.messages(rubric: rubric, item: item, order: .ba)
 /// ```
-public enum Prompting {
+package enum Prompting {
     /// Template values for `item` as shown in `order` (pairwise answers swapped for `.ba`).
-    public static func values(rubric: Rubric, item: Item, order: Order?, checklist: [String]? = nil) -> [String: String] {
+    package static func values(rubric: Rubric, item: Item, order: Order?, checklist: [String]? = nil) -> [String: String] {
         var v: [String: String] = ["prompt": item.promptText, "description": rubric.description]
         if let r = item.response { v["response"] = r }
         if let a = item.responseA, let b = item.responseB {
@@ -38,7 +38,7 @@ public enum Prompting {
     }
 
     /// The system and user messages for one call.
-    public static func messages(rubric: Rubric, item: Item, order: Order?, checklist: [String]? = nil) -> [ChatMessage] {
+    package static func messages(rubric: Rubric, item: Item, order: Order?, checklist: [String]? = nil) -> [ChatMessage] {
         var out: [ChatMessage] = []
         if let system = rubric.system, !system.isEmpty { out.append(.system(system)) }
         out.append(.user(rubric.template.render(values(rubric: rubric, item: item, order: order, checklist: checklist))))
@@ -46,7 +46,7 @@ public enum Prompting {
     }
 
     /// The message for the one repair re-ask after an unreadable reply.
-    public static func repairMessage(rubric: Rubric, structured: Bool) -> String {
+    package static func repairMessage(rubric: Rubric, structured: Bool) -> String {
         if let r = rubric.repair { return r }
         if structured { return "Your reply could not be read. Reply with only the JSON object." }
         switch (rubric.kind, rubric.output) {
@@ -65,7 +65,7 @@ public enum Prompting {
     }
 
     /// The JSON schema for structured output, derived from the rubric.
-    public static func schema(rubric: Rubric, questions: Int = 0) -> JSONValue {
+    package static func schema(rubric: Rubric, questions: Int = 0) -> JSONValue {
         switch rubric.kind {
         case .pairwise:
             let options: [JSONValue] = rubric.allowTie ? ["A", "B", "tie"] : ["A", "B"]

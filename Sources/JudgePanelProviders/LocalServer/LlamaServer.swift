@@ -16,8 +16,8 @@ import JudgePanelCore
 /// defer { server.stop() }
 /// print(server.baseURL)  // http://127.0.0.1:PORT/v1
 /// ```
-public final class LlamaServer: Sendable {
-    public let port: Int
+package final class LlamaServer: Sendable {
+    package let port: Int
     package let process: Process
     package let logPath: String
 
@@ -25,7 +25,7 @@ public final class LlamaServer: Sendable {
     package static let running = Mutex<[Int32: Process]>([:])
 
     /// The OpenAI-compatible base URL.
-    public var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+    package var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 
     package init(port: Int, process: Process, logPath: String) {
         self.port = port
@@ -34,7 +34,7 @@ public final class LlamaServer: Sendable {
     }
 
     /// Locates the server binary: the setting, `$JUDGEPANEL_LLAMA_SERVER`, `$JUDGEPANEL_HOME/bin/llama-server`, or PATH.
-    public static func locateBinary(_ configured: String?, environment: [String: String]) -> String? {
+    package static func locateBinary(_ configured: String?, environment: [String: String]) -> String? {
         let fm = FileManager.default
         var candidates: [String] = []
         if let configured { candidates.append(configured) }
@@ -67,7 +67,7 @@ public final class LlamaServer: Sendable {
     }
 
     /// Starts a server for `settings` and waits until `/health` answers 200.
-    public static func start(
+    package static func start(
         settings: LlamaCppSettings, judgeName: String = "llamacpp",
         environment: [String: String] = ProcessInfo.processInfo.environment, readyTimeout: Double = 180
     ) async throws -> LlamaServer {
@@ -123,7 +123,7 @@ public final class LlamaServer: Sendable {
     }
 
     /// Stops the server: SIGTERM, then SIGKILL after 5 s.
-    public func stop() {
+    package func stop() {
         let pid = process.processIdentifier
         if process.isRunning {
             kill(pid, SIGTERM)
@@ -137,7 +137,7 @@ public final class LlamaServer: Sendable {
     }
 
     /// Kills every running server (for signal handlers and exits).
-    public static func stopAll() {
+    package static func stopAll() {
         let all = running.withLock { r -> [Process] in
             let v = Array(r.values)
             r.removeAll()

@@ -50,11 +50,11 @@ public protocol HTTPTransport: Sendable {
 
 /// URLSession (FoundationNetworking on Linux), sized to a judge's concurrency: what ``SocketHTTPTransport`` uses
 /// for `https://`, and the transport for everything with `JUDGEPANEL_HTTP=urlsession`.
-public final class URLSessionTransport: HTTPTransport {
+package final class URLSessionTransport: HTTPTransport {
     private let session: URLSession
 
     /// - Parameter maxConnectionsPerHost: size it to the judge's concurrency (the default of 6 throttles a panel).
-    public init(maxConnectionsPerHost: Int = 64) {
+    package init(maxConnectionsPerHost: Int = 64) {
         let config = URLSessionConfiguration.ephemeral
         config.httpMaximumConnectionsPerHost = max(1, maxConnectionsPerHost)
         config.requestCachePolicy = .reloadIgnoringLocalCacheData
@@ -66,7 +66,7 @@ public final class URLSessionTransport: HTTPTransport {
 
     deinit { session.finishTasksAndInvalidate() }
 
-    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+    package func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         var r = URLRequest(url: request.url)
         r.httpMethod = request.method
         r.timeoutInterval = request.timeout

@@ -33,26 +33,26 @@ import JudgePanelCore
 /// let transport = SocketHTTPTransport(maxConnectionsPerHost: 32)
 /// let response = try await transport.send(HTTPRequest(url: URL(string: "http://127.0.0.1:8080/health")!, method: "GET"))
 /// ```
-public final class SocketHTTPTransport: HTTPTransport {
+package final class SocketHTTPTransport: HTTPTransport {
     /// Counters since the transport was created (for tests and benchmarks).
-    public struct Statistics: Sendable, Hashable {
+    package struct Statistics: Sendable, Hashable {
         /// Plain-HTTP requests sent (each stale-connection retry counts once more).
-        public var requests: Int = 0
+        package var requests: Int = 0
         /// TCP connections opened.
-        public var connectionsOpened: Int = 0
+        package var connectionsOpened: Int = 0
         /// Requests re-sent on a fresh connection because a reused one closed before any response byte.
-        public var staleRetries: Int = 0
+        package var staleRetries: Int = 0
     }
 
     /// The most connections kept or opened per host:port.
-    public let maxConnectionsPerHost: Int
+    package let maxConnectionsPerHost: Int
     private let pools = Mutex<[String: HostPool]>([:])
     private let counters = TransportCounters()
     private let secureFallback = Mutex<URLSessionTransport?>(nil)
     private let executor: BlockingExecutor
 
     /// - Parameter maxConnectionsPerHost: size it to the judge's concurrency (a few more do no harm).
-    public init(maxConnectionsPerHost: Int = 64) {
+    package init(maxConnectionsPerHost: Int = 64) {
         self.maxConnectionsPerHost = max(1, maxConnectionsPerHost)
         executor = .shared
     }
@@ -62,9 +62,9 @@ public final class SocketHTTPTransport: HTTPTransport {
     }
 
     /// Counters since creation.
-    public var statistics: Statistics { counters.snapshot }
+    package var statistics: Statistics { counters.snapshot }
 
-    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+    package func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         let scheme = request.url.scheme?.lowercased()
         if scheme == "https" { return try await secureTransport().send(request) }
         guard scheme == "http" else {

@@ -28,9 +28,9 @@ import JudgePanelCore
 ///     timeout: 60)
 /// print(reply.text, reply.usage?.completionTokens ?? 0)
 /// ```
-public struct AnthropicProvider: JudgeProvider {
+package struct AnthropicProvider: JudgeProvider {
     /// How a JSON schema is enforced.
-    public enum StructuredOutput: String, Sendable, Hashable {
+    package enum StructuredOutput: String, Sendable, Hashable {
         /// A forced tool call whose `input_schema` is the schema (every model).
         case forcedTool
         /// `output_config.format` constrained decoding (newer models only).
@@ -38,20 +38,20 @@ public struct AnthropicProvider: JudgeProvider {
     }
 
     /// The API version header sent with every request.
-    public static let apiVersion = "2023-06-01"
+    package static let apiVersion = "2023-06-01"
     /// `max_tokens` when the request does not set one.
-    public static let defaultMaxTokens = 1024
+    package static let defaultMaxTokens = 1024
     /// The name of the forced tool in ``StructuredOutput/forcedTool`` mode.
     package static let toolName = "judgement"
 
     /// The API root, e.g. `https://api.anthropic.com` (a trailing `/v1` is tolerated).
-    public let baseURL: URL
+    package let baseURL: URL
     package let apiKey: String?
     package let transport: any HTTPTransport
     /// How ``CompletionRequest/jsonSchema`` is enforced; ``StructuredOutput/forcedTool`` by default.
-    public var structuredOutput: StructuredOutput = .forcedTool
+    package var structuredOutput: StructuredOutput = .forcedTool
 
-    public init(baseURL: URL, apiKey: String?, transport: any HTTPTransport) {
+    package init(baseURL: URL, apiKey: String?, transport: any HTTPTransport) {
         self.baseURL = baseURL
         self.apiKey = apiKey
         self.transport = transport
@@ -110,7 +110,7 @@ public struct AnthropicProvider: JudgeProvider {
         return headers
     }
 
-    public func complete(_ request: CompletionRequest, timeout: Double) async throws -> CompletionResponse {
+    package func complete(_ request: CompletionRequest, timeout: Double) async throws -> CompletionResponse {
         let response = try await transport.send(
             HTTPRequest(
                 url: endpoint, headers: request.wire.finish(headers: headers()), body: body(request).data,

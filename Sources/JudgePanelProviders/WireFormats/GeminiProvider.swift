@@ -35,16 +35,16 @@ import JudgePanelCore
 ///     timeout: 60)
 /// print(reply.text, reply.logprobs?.first?.top ?? [])
 /// ```
-public struct GeminiProvider: JudgeProvider {
+package struct GeminiProvider: JudgeProvider {
     /// The API root, e.g. `https://generativelanguage.googleapis.com` (a trailing `/v1beta` or `/v1` is kept).
-    public let baseURL: URL
+    package let baseURL: URL
     package let apiKey: String?
     package let transport: any HTTPTransport
 
     /// The most alternatives per token the API returns.
-    public static let maxTopLogprobs = 20
+    package static let maxTopLogprobs = 20
 
-    public init(baseURL: URL, apiKey: String?, transport: any HTTPTransport) {
+    package init(baseURL: URL, apiKey: String?, transport: any HTTPTransport) {
         self.baseURL = baseURL
         self.apiKey = apiKey
         self.transport = transport
@@ -99,7 +99,7 @@ public struct GeminiProvider: JudgeProvider {
         return headers
     }
 
-    public func complete(_ request: CompletionRequest, timeout: Double) async throws -> CompletionResponse {
+    package func complete(_ request: CompletionRequest, timeout: Double) async throws -> CompletionResponse {
         let response = try await transport.send(
             HTTPRequest(
                 url: endpoint(model: request.model), headers: request.wire.finish(headers: headers()),
@@ -182,7 +182,7 @@ public struct GeminiProvider: JudgeProvider {
     ///                                      "properties": ["score": ["type": "integer"]], "required": ["score"]])
     /// // {"type": "OBJECT", "properties": {"score": {"type": "INTEGER"}}, "required": ["score"], "propertyOrdering": ["score"]}
     /// ```
-    public static func geminiSchema(_ schema: JSONValue) -> JSONValue {
+    package static func geminiSchema(_ schema: JSONValue) -> JSONValue {
         var defs: [String: JSONValue] = [:]
         for key in ["definitions", "$defs"] {
             for (name, value) in schema[key]?.objectValue ?? [:] { defs[name] = value }

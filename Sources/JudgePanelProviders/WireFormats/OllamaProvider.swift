@@ -18,13 +18,13 @@ import JudgePanelCore
 ///     timeout: 120)
 /// print(reply.text)
 /// ```
-public struct OllamaProvider: JudgeProvider {
+package struct OllamaProvider: JudgeProvider {
     /// The server root, e.g. `http://127.0.0.1:11434` (a trailing `/api` is tolerated).
-    public let baseURL: URL
+    package let baseURL: URL
     package let apiKey: String?
     package let transport: any HTTPTransport
 
-    public init(baseURL: URL, apiKey: String?, transport: any HTTPTransport) {
+    package init(baseURL: URL, apiKey: String?, transport: any HTTPTransport) {
         self.baseURL = baseURL
         self.apiKey = apiKey
         self.transport = transport
@@ -73,7 +73,7 @@ public struct OllamaProvider: JudgeProvider {
         return headers
     }
 
-    public func complete(_ request: CompletionRequest, timeout: Double) async throws -> CompletionResponse {
+    package func complete(_ request: CompletionRequest, timeout: Double) async throws -> CompletionResponse {
         let response = try await transport.send(
             HTTPRequest(
                 url: endpoint, headers: request.wire.finish(headers: headers()), body: body(request).data,

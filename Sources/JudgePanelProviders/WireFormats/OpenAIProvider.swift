@@ -8,12 +8,12 @@ import JudgePanelCore
 /// let p = OpenAIProvider(baseURL: URL(string: "https://api.openai.com/v1")!, apiKey: key,
 ///                        transport: URLSessionTransport())
 /// ```
-public struct OpenAIProvider: JudgeProvider {
-    public let baseURL: URL
+package struct OpenAIProvider: JudgeProvider {
+    package let baseURL: URL
     package let apiKey: String?
     package let transport: any HTTPTransport
 
-    public init(baseURL: URL, apiKey: String?, transport: any HTTPTransport) {
+    package init(baseURL: URL, apiKey: String?, transport: any HTTPTransport) {
         self.baseURL = baseURL
         self.apiKey = apiKey
         self.transport = transport
@@ -43,7 +43,7 @@ public struct OpenAIProvider: JudgeProvider {
         return request.wire.finish(.object(body))
     }
 
-    public func complete(_ request: CompletionRequest, timeout: Double) async throws -> CompletionResponse {
+    package func complete(_ request: CompletionRequest, timeout: Double) async throws -> CompletionResponse {
         var headers = ["content-type": "application/json"]
         var url = baseURL.appendingPathComponent("chat/completions")
         if let version = request.wire.azureAPIVersion {

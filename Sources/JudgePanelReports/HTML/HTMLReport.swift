@@ -6,28 +6,28 @@ import JudgePanelAnalysis
 
 /// A self-contained HTML report: one file, no network, no scripts, no external fonts or images; charts are inline SVG
 /// with a table beneath each. Every string from data (judge names, items, meta, notes) is escaped.
-public enum HTMLReport {
+package enum HTMLReport {
     /// What the page says about the run besides the meta report.
-    public struct Context: Sendable {
-        public var title: String
-        public var dataset: String?
-        public var rubric: String?
-        public var panel: String?
-        public var cost: Double?
-        public var date: String?
+    package struct Context: Sendable {
+        package var title: String
+        package var dataset: String?
+        package var rubric: String?
+        package var panel: String?
+        package var cost: Double?
+        package var date: String?
         /// A probe run's report.json (an object with `probes`), or the `probes` array itself.
-        public var probes: JSONValue?
+        package var probes: JSONValue?
         /// Items and votes, for the confusion matrices and score distributions.
-        public var items: [Item]?
-        public var votes: [Vote]?
+        package var items: [Item]?
+        package var votes: [Vote]?
         /// How the votes were reconciled (flip policy, aggregation, judge order).
-        public var analysis: MetaAnalysis.Options
+        package var analysis: MetaAnalysis.Options
         /// Further header lines (label, value).
-        public var extra: [(String, String)]
+        package var extra: [(String, String)]
         /// The reconciled verdicts of `items`, when already computed (then `votes` is not needed).
         package var reconciled: MetaAnalysis.Reconciled?
 
-        public init(
+        package init(
             title: String, dataset: String? = nil, rubric: String? = nil, panel: String? = nil, cost: Double? = nil,
             date: String? = nil, probes: JSONValue? = nil, items: [Item]? = nil, votes: [Vote]? = nil,
             analysis: MetaAnalysis.Options = MetaAnalysis.Options(), extra: [(String, String)] = []
@@ -47,7 +47,7 @@ public enum HTMLReport {
     }
 
     /// Escapes text for HTML element content and attribute values (also inside SVG).
-    public static func escape(_ s: String) -> String {
+    package static func escape(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.count)
         for c in s {
@@ -85,7 +85,7 @@ public enum HTMLReport {
     }
 
     /// Renders the report as one HTML page. `report` may be nil for a probe run (no human labels analysed).
-    public static func render(report: MetaReport?, context: Context) -> String {
+    package static func render(report: MetaReport?, context: Context) -> String {
         var body = header(report, context)
         var nav: [(String, String)] = []
         func add(_ id: String, _ title: String, _ html: String?) {

@@ -65,7 +65,7 @@ extension HTMLCharts {
 extension PanelPlan.Report {
     /// A self-contained HTML page: the agreement-vs-cost plot with the Pareto frontier and the recommendation,
     /// then the frontier table (and one plot per slice).
-    public func html(title: String = "judgepanel plan") -> String {
+    package func html(title: String = "judgepanel plan") -> String {
         func e(_ s: String) -> String { HTMLReport.escape(s) }
         var body = "<h1>\(e(title))</h1>\n<p>\(nItems) items (\(nLabelled) labelled), judges: \(e(judges.joined(separator: ", "))); "
             + "\(e(search)) search; cost axis: \(costBasis == "usd" ? "USD per 1000 items" : "calls per item"); "

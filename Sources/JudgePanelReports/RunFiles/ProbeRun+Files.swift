@@ -5,7 +5,7 @@ import JudgePanelAggregation
 
 extension ProbeRun {
     /// Writes report.json, report.md, votes.jsonl, verdicts.jsonl (baseline) and perturbations.jsonl.
-    public func write(to dir: String) throws {
+    package func write(to dir: String) throws {
         let url = URL(fileURLWithPath: dir)
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

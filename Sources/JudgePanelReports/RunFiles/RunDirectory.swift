@@ -5,17 +5,17 @@ import JudgePanelAnalysis
 
 /// Writes a run directory: votes.jsonl, verdicts.jsonl, report.json, report.md (and the resolved config).
 /// Files are written to temporary names and renamed, so a failed write leaves no half file.
-public struct RunDirectory: Sendable {
-    public let url: URL
+package struct RunDirectory: Sendable {
+    package let url: URL
 
-    public init(path: String) {
+    package init(path: String) {
         url = URL(fileURLWithPath: path)
     }
 
-    public var journalPath: String { url.appendingPathComponent("journal.jsonl").path }
-    public var votesPath: String { url.appendingPathComponent("votes.jsonl").path }
+    package var journalPath: String { url.appendingPathComponent("journal.jsonl").path }
+    package var votesPath: String { url.appendingPathComponent("votes.jsonl").path }
 
-    public func create() throws {
+    package func create() throws {
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         } catch {
@@ -24,7 +24,7 @@ public struct RunDirectory: Sendable {
     }
 
     /// Writes a file atomically.
-    public func write(_ name: String, _ text: String) throws {
+    package func write(_ name: String, _ text: String) throws {
         let target = url.appendingPathComponent(name)
         do {
             try Data(text.utf8).write(to: target, options: .atomic)
@@ -33,11 +33,11 @@ public struct RunDirectory: Sendable {
         }
     }
 
-    public func writeVotes(_ votes: [Vote]) throws {
+    package func writeVotes(_ votes: [Vote]) throws {
         try write("votes.jsonl", try votes.map(VotesFile.line).joined(separator: "\n") + (votes.isEmpty ? "" : "\n"))
     }
 
-    public func writeVerdicts(_ verdicts: [Verdict]) throws {
+    package func writeVerdicts(_ verdicts: [Verdict]) throws {
         let target = url.appendingPathComponent("verdicts.jsonl").path
         let writer = try JSONLinesWriter(path: url.appendingPathComponent(".verdicts.jsonl.partial").path)
         do {
@@ -49,7 +49,7 @@ public struct RunDirectory: Sendable {
         }
     }
 
-    public func writeJSON<T: Encodable>(_ name: String, _ value: T) throws {
+    package func writeJSON<T: Encodable>(_ name: String, _ value: T) throws {
         let data = try RecordEncoding.data(value, record: name, file: url.appendingPathComponent(name).path, pretty: true)
         try write(name, String(decoding: data, as: UTF8.self) + "\n")
     }

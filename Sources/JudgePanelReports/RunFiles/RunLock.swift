@@ -25,24 +25,24 @@ import JudgePanelAnalysis
 /// let lock = try RunLock.acquire(dir: "runs/x", command: "score")
 /// defer { lock.release() }
 /// ```
-public final class RunLock: Sendable {
+package final class RunLock: Sendable {
     /// The lock file.
-    public let path: String
+    package let path: String
     private let released = Mutex(false)
 
     /// Who holds (or held) a lock: the contents of the lock file.
-    public struct Holder: Sendable, Hashable, CustomStringConvertible {
+    package struct Holder: Sendable, Hashable, CustomStringConvertible {
         /// The holder's process id.
-        public var pid: Int32
+        package var pid: Int32
         /// The host it runs on.
-        public var host: String
+        package var host: String
         /// When it took the lock (ISO 8601).
-        public var since: String
+        package var since: String
         /// What it is doing (`score --resume`, `report`, …).
-        public var command: String
+        package var command: String
 
         /// "pid 123 on host h (score --resume) since 2026-…".
-        public var description: String {
+        package var description: String {
             "pid \(pid) on host \(host)" + (command.isEmpty ? "" : " (\(command))") + " since \(since)"
         }
 
@@ -72,7 +72,7 @@ public final class RunLock: Sendable {
     }
 
     /// The lock-file path of a run directory.
-    public static func lockPath(dir: String) -> String {
+    package static func lockPath(dir: String) -> String {
         URL(fileURLWithPath: dir).standardizedFileURL.appendingPathComponent(".lock").path
     }
 
@@ -83,7 +83,7 @@ public final class RunLock: Sendable {
     ///   - notice: told when a stale lock is taken over (default: standard error).
     /// - Throws: ``JudgePanelError`` (usage, exit 2) naming the holder when another process writes `dir`;
     ///   an I/O error when the lock file cannot be created.
-    public static func acquire(
+    package static func acquire(
         dir: String, command: String, notice: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("judgepanel: " + $0 + "\n").utf8)) }
     ) throws -> RunLock {
         do {
@@ -140,12 +140,12 @@ public final class RunLock: Sendable {
     }
 
     /// The holder named in `dir`'s lock file, if any (nil when free or released).
-    public static func holder(dir: String) -> Holder? {
+    package static func holder(dir: String) -> Holder? {
         Holder.parse(FileManager.default.contents(atPath: lockPath(dir: dir)) ?? Data())
     }
 
     /// Releases this hold; the last one in the process empties the lock file and drops the `flock`.
-    public func release() {
+    package func release() {
         let first = released.withLock { r -> Bool in
             defer { r = true }
             return !r
