@@ -92,7 +92,7 @@ package func jsonlLines(_ data: Data) -> [Data] {
 
 extension ProviderKind {
     /// Whether `score --batch` sends this provider's judges through its batch API.
-    public var supportsBatch: Bool { self == .openai || self == .anthropic || self == .gemini }
+    package var supportsBatch: Bool { self == .openai || self == .anthropic || self == .gemini }
 }
 
 package enum BatchBackends {

@@ -47,11 +47,11 @@ package struct BatchOptions: Sendable {
 
 extension VoteReason {
     /// The batch service failed the request (or the whole batch failed validation).
-    public static let batchFailed = VoteReason("batch_failed")
+    package static let batchFailed = VoteReason("batch_failed")
     /// The batch expired before the request ran.
-    public static let expired = VoteReason("expired")
+    package static let expired = VoteReason("expired")
     /// The batch was canceled before the request ran.
-    public static let canceled = VoteReason("canceled")
+    package static let canceled = VoteReason("canceled")
 
     /// The reasons a batch gives; a journaled vote with one of them is the batch's final word unless
     /// `--batch-fallback live` asks again.

@@ -13,6 +13,7 @@ public struct RunOptions: Sendable {
     /// The response cache; nil (the default) caches nothing: a library run writes no file unless given a cache,
     /// e.g. `ResponseCache(directory: ResponseCache.defaultDirectory())` as the CLI does.
     public var cache: ResponseCache?
+    /// How failed calls are retried.
     public var retry: RetryPolicy
     /// Environment for API keys and paths (keys are read, never written anywhere).
     public var environment: [String: String]
@@ -31,6 +32,7 @@ public struct RunOptions: Sendable {
     /// caching and the written files are the same under every policy.
     public var policy: CallPolicy = .full
 
+    /// Options for a run; every default leaves no trace on disk (no cache) and reads keys from the process environment.
     public init(
         cache: ResponseCache? = nil, retry: RetryPolicy = RetryPolicy(),
         environment: [String: String] = ProcessInfo.processInfo.environment, transport: (any HTTPTransport)? = nil,
@@ -50,15 +52,21 @@ public struct RunOptions: Sendable {
 
 /// A finished run: votes in plan order and one verdict per item.
 public struct RunResult: Sendable {
-    public var items: [Item]
-    public var results: [ItemResult]
-    public var counters: RunCounters.Snapshot
-    public var wallSeconds: Double
+    /// The items judged, in input order.
+    public package(set) var items: [Item]
+    /// One result per item, in input order.
+    public package(set) var results: [ItemResult]
+    /// What the run's calls did (votes, errors, cache hits, tokens, dollars).
+    public package(set) var counters: RunCounters.Snapshot
+    /// Wall-clock seconds the run took.
+    public package(set) var wallSeconds: Double
     /// What judges' servers asked for during the run (a parameter dropped or renamed, logprobs unavailable),
     /// one line each, for the run summary.
-    public var adjustments: [String] = []
+    public package(set) var adjustments: [String] = []
 
+    /// Every vote of the run, in plan order.
     public var votes: [Vote] { results.flatMap(\.votes) }
+    /// The panel's verdict per item, in input order.
     public var verdicts: [Verdict] { results.map(\.verdict) }
 }
 
@@ -75,8 +83,11 @@ public struct RunResult: Sendable {
 /// print(result.verdict.verdict ?? "abstained")
 /// ```
 public final class PanelRunner: Sendable {
+    /// The judges and how their verdicts are combined.
     public let panel: Panel
+    /// What the judges are asked and how their answers are read.
     public let rubric: Rubric
+    /// The run's options.
     public let options: RunOptions
 
     private struct Started: Sendable {
@@ -86,6 +97,7 @@ public final class PanelRunner: Sendable {
 
     private let started = Mutex<Started?>(nil)
 
+    /// A runner for `panel` and `rubric`; nothing starts until the first run (or ``start()``).
     public init(panel: Panel, rubric: Rubric, options: RunOptions = RunOptions()) {
         self.panel = panel
         self.rubric = rubric

@@ -9,26 +9,30 @@ import JudgePanelJudging
 /// full panel's verdicts needs the full panel's votes: `judgepanel plan` replays them offline.
 public struct AdaptiveSummary: Sendable, Hashable, Codable {
     /// The policy that chose the calls (`adaptive` or `cascade`); nil in summaries from older runs.
-    public var policy: CallPolicy?
-    public var items: Int
+    public package(set) var policy: CallPolicy?
+    /// Items in the run.
+    public package(set) var items: Int
     /// Calls the run's policy made (votes, including those reused from a resumed journal), and the full
     /// panel's planned calls.
-    public var calls: Int
-    public var fullCalls: Int
+    public package(set) var calls: Int
+    /// Calls the full panel would make.
+    public package(set) var fullCalls: Int
     /// 1 − calls / full_calls.
-    public var savedShare: Double?
+    public package(set) var savedShare: Double?
     /// Items decided before every call was made.
-    public var itemsStoppedEarly: Int
+    public package(set) var itemsStoppedEarly: Int
     /// Requests sent to providers by this process (cache hits and journal reuse excluded).
-    public var httpCalls: Int?
+    public package(set) var httpCalls: Int?
     /// Share of items whose verdict equals the full panel's (only when the full panel's verdicts are given).
-    public var agreementWithFull: MetricValue?
+    public package(set) var agreementWithFull: MetricValue?
     /// Labelled items and the agreement with the human label there (an abstention is a miss).
-    public var nLabelled: Int
-    public var accuracy: MetricValue?
-    public var fullAccuracy: MetricValue?
+    public package(set) var nLabelled: Int
+    /// Agreement with the human label (`accuracy`).
+    public package(set) var accuracy: MetricValue?
+    /// The full panel's agreement with the human label (`full_accuracy`).
+    public package(set) var fullAccuracy: MetricValue?
     /// Cascade runs: per tier, the items it decided and their agreement with humans.
-    public var tiers: [TierSummary]?
+    public package(set) var tiers: [TierSummary]?
 
     package enum CodingKeys: String, CodingKey {
         case policy, items, calls
@@ -46,15 +50,17 @@ public struct AdaptiveSummary: Sendable, Hashable, Codable {
     /// One cascade tier's share of the work.
     public struct TierSummary: Sendable, Hashable, Codable {
         /// 1 for the cheapest tier.
-        public var tier: Int
-        public var judges: [String]
+        public package(set) var tier: Int
+        /// The tier's judges.
+        public package(set) var judges: [String]
         /// Items whose verdict this tier gave (the last tier each item reached).
-        public var itemsDecided: Int
+        public package(set) var itemsDecided: Int
         /// Calls made to this tier's judges.
-        public var calls: Int
+        public package(set) var calls: Int
         /// Labelled items among those decided here, and the tier's agreement with humans on them.
-        public var nLabelled: Int
-        public var accuracy: MetricValue?
+        public package(set) var nLabelled: Int
+        /// The tier's agreement with the human label on the items it decided.
+        public package(set) var accuracy: MetricValue?
 
         package enum CodingKeys: String, CodingKey {
             case tier, judges

@@ -12,10 +12,15 @@ import JudgePanelAggregation
 /// print(report.judges.map { ($0.judge, $0.accuracy?.value ?? .nan) })
 /// ```
 public struct MetaAnalysis: Sendable {
+    /// What the analysis does with the votes.
     public struct Options: Sendable {
+        /// What a judge whose two orders disagree counts as.
         public var flip: FlipPolicy
+        /// How the panel combines its judges.
         public var aggregate: AggregationMethod
+        /// Bootstrap resamples for the intervals (0 for none).
         public var resamples: Int
+        /// The bootstrap seed.
         public var seed: UInt64
         /// A `meta` key whose values define bootstrap clusters (resampled whole).
         public var clusterKey: String?
@@ -23,11 +28,14 @@ public struct MetaAnalysis: Sendable {
         public var alphaLevel: MeasurementLevel?
         /// Judge order (names); judges not listed follow in order of appearance.
         public var judgeOrder: [String]
+        /// Per-judge weights for `weighted` aggregation.
         public var weights: [String: Double]
+        /// Checklist: how much higher a pass ratio must be to beat the other response.
         public var tieMargin: Double
         /// The judging protocol of the votes (a score run's rubric); nil infers it from the votes.
         public var protocolKind: JudgingProtocol?
 
+        /// Options; the defaults are `meta`'s.
         public init(
             flip: FlipPolicy = .tie, aggregate: AggregationMethod = .majority, resamples: Int = 1000, seed: UInt64 = 0,
             clusterKey: String? = nil, alphaLevel: MeasurementLevel? = nil, judgeOrder: [String] = [],
@@ -45,8 +53,10 @@ public struct MetaAnalysis: Sendable {
         }
     }
 
+    /// The options in use.
     public var options: Options
 
+    /// An analysis with `options`.
     public init(options: Options = Options()) {
         self.options = options
     }
@@ -71,11 +81,15 @@ public struct MetaAnalysis: Sendable {
 
     /// Reconciled per-item verdicts of every judge plus the panel, from votes.
     public struct Reconciled: Sendable {
+        /// The judges, in report order.
         public var judges: [String]
+        /// The protocol the votes were cast under.
         public var kind: JudgingProtocol
         /// [judge][item]
         public var verdicts: [[JudgeVerdict]]
+        /// The panel's verdict per item.
         public var panel: [Verdict]
+        /// Each judge's accuracy as estimated by Dawid–Skene (empty for the per-item methods).
         public var estimatedAccuracy: [String: Double?]
     }
 

@@ -6,26 +6,26 @@ import JudgePanelAggregation
 
 /// Ranks the systems (`model_a`/`model_b`) compared in pairwise items by Bradley–Terry, ties counted as
 /// half wins (choix-compatible I-LSR), with seeded bootstrap CIs over comparisons.
-public enum SystemRanking {
-    public struct Entry: Sendable, Hashable {
-        public var model: String
-        public var strength: Double
-        public var strengthCI: Interval?
-        public var rank: Int
-        public var rankCI: (lo: Int, hi: Int)?
+package enum SystemRanking {
+    package struct Entry: Sendable, Hashable {
+        package var model: String
+        package var strength: Double
+        package var strengthCI: Interval?
+        package var rank: Int
+        package var rankCI: (lo: Int, hi: Int)?
 
-        public static func == (l: Entry, r: Entry) -> Bool {
+        package static func == (l: Entry, r: Entry) -> Bool {
             l.model == r.model && l.strength == r.strength && l.rank == r.rank
         }
 
-        public func hash(into h: inout Hasher) {
+        package func hash(into h: inout Hasher) {
             h.combine(model)
             h.combine(rank)
         }
     }
 
     /// The ranking, best first; `resamples: 0` skips the CIs.
-    public static func rank(items: [Item], verdicts: [Preference?], resamples: Int = 1000, seed: UInt64 = 0) -> [Entry] {
+    package static func rank(items: [Item], verdicts: [Preference?], resamples: Int = 1000, seed: UInt64 = 0) -> [Entry] {
         var models: [String] = []
         var index: [String: Int] = [:]
         func id(_ m: String) -> Int {
@@ -55,7 +55,7 @@ public enum SystemRanking {
     }
 
     /// Kendall τ-b between two rankings' strengths over their common models.
-    public static func kendall(_ x: [Entry], _ y: [Entry]) -> MetricValue {
+    package static func kendall(_ x: [Entry], _ y: [Entry]) -> MetricValue {
         let ys = Dictionary(uniqueKeysWithValues: y.map { ($0.model, $0.strength) })
         let common = x.filter { ys[$0.model] != nil }
         return kendallTauB(common.map(\.strength), common.map { ys[$0.model]! })

@@ -2,20 +2,27 @@ import JudgeStats
 
 /// One message of a chat conversation.
 public struct ChatMessage: Sendable, Hashable, Codable {
+    /// Who speaks a message.
     public enum Role: String, Sendable, Hashable, Codable {
         case system, user, assistant
     }
 
+    /// Who speaks.
     public var role: Role
+    /// The message text.
     public var content: String
 
+    /// A message from its parts.
     public init(role: Role, content: String) {
         self.role = role
         self.content = content
     }
 
+    /// A system message.
     public static func system(_ text: String) -> ChatMessage { ChatMessage(role: .system, content: text) }
+    /// A user message.
     public static func user(_ text: String) -> ChatMessage { ChatMessage(role: .user, content: text) }
+    /// An assistant message.
     public static func assistant(_ text: String) -> ChatMessage { ChatMessage(role: .assistant, content: text) }
 }
 
@@ -25,11 +32,13 @@ public enum Label: Sendable, Hashable {
     case score(Double)
     case category(String)
 
+    /// The preference, if this is a pairwise label.
     public var preference: Preference? {
         if case .pairwise(let p) = self { return p }
         return nil
     }
 
+    /// The score, if this is a score label.
     public var score: Double? {
         if case .score(let s) = self { return s }
         return nil
@@ -61,9 +70,12 @@ public enum LabelKind: String, Sendable, Codable {
 
 /// One annotator's label on an item.
 public struct AnnotatorLabel: Sendable, Hashable {
+    /// Who gave the label.
     public var annotator: String
+    /// The label.
     public var label: Label
 
+    /// One annotator's label.
     public init(annotator: String, label: Label) {
         self.annotator = annotator
         self.label = label
@@ -76,22 +88,36 @@ public struct AnnotatorLabel: Sendable, Hashable {
 /// let item = Item(id: "q1", prompt: "2+2?", responseA: "4", responseB: "5", label: .pairwise(.a))
 /// ```
 public struct Item: Sendable, Hashable {
+    /// The item's id, unique in its file.
     public var id: String
+    /// The question (or use `messages`).
     public var prompt: String?
+    /// A conversation instead of a single prompt.
     public var messages: [ChatMessage]?
+    /// The response judged (pointwise, checklist).
     public var response: String?
+    /// The model that wrote `response`.
     public var model: String?
+    /// The first response (pairwise).
     public var responseA: String?
+    /// The second response (pairwise).
     public var responseB: String?
+    /// The model that wrote `responseA`.
     public var modelA: String?
+    /// The model that wrote `responseB`.
     public var modelB: String?
+    /// A reference answer.
     public var reference: String?
+    /// The human label.
     public var label: Label?
+    /// Labels from several annotators.
     public var labels: [AnnotatorLabel]
+    /// Other fields of the item, kept as given.
     public var meta: [String: JSONValue]
     /// The 1-based line the item came from, 0 when built in code.
     public var line: Int
 
+    /// An item from its fields.
     public init(
         id: String, prompt: String? = nil, messages: [ChatMessage]? = nil, response: String? = nil,
         model: String? = nil, responseA: String? = nil, responseB: String? = nil, modelA: String? = nil,

@@ -6,9 +6,12 @@ import JudgeStats
 /// `fieldMap["prompt"] = "instruction"` reads `prompt` from the source key `instruction`
 /// (dotted paths reach into nested objects); `labelMap["1"] = "A"` rewrites label values.
 public struct ItemMapping: Sendable, Hashable {
+    /// Item field name → the file's field name.
     public var fieldMap: [String: String]
+    /// Label value in the file → `A`, `B` or `tie`.
     public var labelMap: [String: String]
 
+    /// A mapping; empty maps read the file's fields as named.
     public init(fieldMap: [String: String] = [:], labelMap: [String: String] = [:]) {
         self.fieldMap = fieldMap
         self.labelMap = labelMap
@@ -54,6 +57,7 @@ public struct ItemMapping: Sendable, Hashable {
 /// let items = try ItemLoader().load(path: "fixtures/pandalm-50.jsonl")
 /// ```
 public struct ItemLoader: Sendable {
+    /// How the file's fields map to an item's.
     public var mapping: ItemMapping
     /// The longest line read, in bytes (`--max-line-bytes`); a longer line is an error naming it.
     public var maxLineBytes: Int = LineReader.defaultMaxLineBytes
@@ -66,6 +70,7 @@ public struct ItemLoader: Sendable {
     /// The id hash used by the duplicate check (tests inject a colliding one).
     package let idHash: @Sendable (String) -> Int
 
+    /// A loader with `mapping`.
     public init(mapping: ItemMapping = ItemMapping()) {
         self.init(mapping: mapping, idHash: { $0.hashValue })
     }

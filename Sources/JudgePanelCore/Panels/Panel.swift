@@ -19,14 +19,18 @@ public enum ProviderKind: String, Sendable, Codable, CaseIterable {
 
 /// Prices per million tokens.
 public struct Price: Sendable, Hashable, Codable {
+    /// Dollars per million input tokens.
     public var inputPerMTok: Double
+    /// Dollars per million output tokens.
     public var outputPerMTok: Double
 
+    /// A price per million tokens.
     public init(inputPerMTok: Double, outputPerMTok: Double) {
         self.inputPerMTok = inputPerMTok
         self.outputPerMTok = outputPerMTok
     }
 
+    /// The dollars a call with these token counts costs.
     public func cost(promptTokens: Int, completionTokens: Int) -> Double {
         (Double(promptTokens) * inputPerMTok + Double(completionTokens) * outputPerMTok) / 1_000_000
     }
@@ -34,14 +38,22 @@ public struct Price: Sendable, Hashable, Codable {
 
 /// Settings for a `llamacpp` judge: the model file and how to serve it.
 public struct LlamaCppSettings: Sendable, Hashable {
+    /// Path of the GGUF model file.
     public var gguf: String
+    /// Path of the `llama-server` binary (default: found on PATH or under `JUDGEPANEL_HOME`).
     public var server: String?
+    /// Parallel slots (`--parallel`).
     public var parallel: Int
+    /// Context size in tokens (`--ctx-size`).
     public var contextSize: Int
+    /// CPU threads (`--threads`), nil for the server's default.
     public var threads: Int?
+    /// A chat template name (`--chat-template`).
     public var chatTemplate: String?
+    /// Further arguments for the server.
     public var extraArgs: [String]
 
+    /// Settings for a local `llama-server`.
     public init(
         gguf: String, server: String? = nil, parallel: Int = 2, contextSize: Int = 4096, threads: Int? = nil,
         chatTemplate: String? = nil, extraArgs: [String] = []
@@ -63,21 +75,37 @@ public struct LlamaCppSettings: Sendable, Hashable {
 ///                         baseURLs: ["https://api.openai.com/v1"], apiKeyEnv: "OPENAI_API_KEY")
 /// ```
 public struct JudgeConfig: Sendable, Hashable {
+    /// The judge's name, unique in the panel.
     public var name: String
+    /// Which wire format the judge speaks.
     public var provider: ProviderKind
+    /// The model name sent to the provider.
     public var model: String
+    /// The base URLs; more than one spreads calls over replicas.
     public var baseURLs: [String]
+    /// The model family (for self-preference probes).
     public var family: String?
+    /// The environment variable holding the API key.
     public var apiKeyEnv: String?
+    /// Sampling temperature; nil leaves it to the provider.
     public var temperature: Double?
+    /// The output-token limit; nil leaves it to the provider.
     public var maxTokens: Int?
+    /// The sampling seed, where the provider accepts one.
     public var seed: Int?
+    /// Calls in flight at once for this judge.
     public var concurrency: Int
+    /// Requests per minute allowed, nil for no limit.
     public var rpm: Double?
+    /// Tokens per minute allowed, nil for no limit.
     public var tpm: Double?
+    /// The judge's price, for cost figures.
     public var price: Price?
+    /// The judge's weight under `weighted` aggregation.
     public var weight: Double
+    /// Seconds a call may take.
     public var timeoutSeconds: Double
+    /// Retries of a failed call.
     public var retries: Int
     /// Ask for a JSON-schema-constrained answer where the provider supports it.
     public var structuredOutput: Bool
@@ -85,6 +113,7 @@ public struct JudgeConfig: Sendable, Hashable {
     public var topLogprobs: Int?
     /// Independent samples per call (distinct cache entries when temperature > 0).
     public var samples: Int
+    /// Settings of the judge's local server (`llamacpp` judges).
     public var llamacpp: LlamaCppSettings?
     /// The share taken off `price` for requests sent through the provider's batch API (`batch_discount`, default 0.5:
     /// batch requests cost half).
@@ -110,6 +139,7 @@ public struct JudgeConfig: Sendable, Hashable {
     /// Sampling fields the panel file set explicitly (never changed silently).
     public var explicitFields: Set<String> = []
 
+    /// A judge from its settings; the defaults match the panel file's.
     public init(
         name: String, provider: ProviderKind = .openai, model: String, baseURLs: [String] = [], family: String? = nil,
         apiKeyEnv: String? = nil, temperature: Double? = 0, maxTokens: Int? = 512, seed: Int? = nil,
@@ -170,12 +200,18 @@ public struct JudgeConfig: Sendable, Hashable {
 /// print(panel.judges.map(\.name), panel.aggregate)
 /// ```
 public struct Panel: Sendable, Hashable {
+    /// The panel file `version:` this build reads.
     public static let supportedVersion = 1
 
+    /// The judges, in panel order.
     public var judges: [JudgeConfig]
+    /// How the judges' verdicts are combined.
     public var aggregate: AggregationMethod
+    /// Whether pairwise items are asked in both orders.
     public var swap: Bool
+    /// What a judge whose two orders disagree counts as.
     public var flip: FlipPolicy
+    /// The file the panel was loaded from.
     public var source: String?
     /// Cascade tiers (judge names, cheapest first), from `tiers:`; nil when the panel has none.
     public var tiers: [[String]]? = nil
@@ -184,6 +220,7 @@ public struct Panel: Sendable, Hashable {
     /// When adaptive pointwise runs stop, from `adaptive:`; nil runs pointwise rubrics with the full panel.
     public var scoreStopping: ScoreStopping? = nil
 
+    /// A panel from its judges and settings (``load(path:)`` reads one from a file).
     public init(
         judges: [JudgeConfig], aggregate: AggregationMethod = .majority, swap: Bool = true, flip: FlipPolicy = .tie,
         source: String? = nil

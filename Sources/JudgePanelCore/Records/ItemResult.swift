@@ -4,15 +4,15 @@ import JudgeStats
 /// One item judged by the panel: its votes, each judge's reconciled verdict, and the panel's verdict.
 public struct ItemResult: Sendable {
     /// The item's position in the run's input.
-    public var index: Int
+    public package(set) var index: Int
     /// The item judged.
-    public var item: Item
+    public package(set) var item: Item
     /// Every vote cast on the item, in plan order.
-    public var votes: [Vote]
+    public package(set) var votes: [Vote]
     /// Each judge's reconciled verdict, by judge name.
-    public var judgeVerdicts: [String: JudgeVerdict]
+    public package(set) var judgeVerdicts: [String: JudgeVerdict]
     /// The panel's verdict.
-    public var verdict: Verdict
+    public package(set) var verdict: Verdict
 
     /// A result from its parts.
     public init(index: Int, item: Item, votes: [Vote], judgeVerdicts: [String: JudgeVerdict], verdict: Verdict) {

@@ -2,6 +2,7 @@ import Foundation
 
 /// Token counts reported by a provider.
 public struct TokenUsage: Sendable, Hashable, Codable {
+    /// Input tokens.
     public var promptTokens: Int
     /// Output tokens, reasoning included (billed as output).
     public var completionTokens: Int
@@ -10,6 +11,7 @@ public struct TokenUsage: Sendable, Hashable, Codable {
     /// in `output_tokens` without a split.
     public var reasoningTokens: Int?
 
+    /// Usage from the provider's counts.
     public init(promptTokens: Int, completionTokens: Int, reasoningTokens: Int? = nil) {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens

@@ -14,16 +14,22 @@ public enum VoteStatus: String, Sendable, Codable {
 /// Why a vote is not `ok` (the `reason` key of `votes.jsonl`). Open-ended: providers and importers may add
 /// their own, but the well-known ones below are what reports count.
 public struct VoteReason: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The reason as written in votes.jsonl.
     public let rawValue: String
+    /// A reason from its text.
     public init(rawValue: String) { self.rawValue = rawValue }
+    /// A reason from its text.
     public init(_ rawValue: String) { self.rawValue = rawValue }
+    /// Reads the reason's text.
     public init(from decoder: any Decoder) throws {
         rawValue = try decoder.singleValueContainer().decode(String.self)
     }
+    /// Writes the reason's text.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encode(rawValue)
     }
+    /// The reason's text.
     public var description: String { rawValue }
 
     /// The model declined to answer (OpenAI `message.refusal`, Anthropic `stop_reason: refusal`, …).
@@ -60,44 +66,59 @@ public struct VoteReason: RawRepresentable, Sendable, Hashable, Codable, CustomS
 ///
 /// `verdict` is always in the dataset's orientation (a `BA` answer is mapped back).
 public struct Vote: Sendable, Hashable, Codable {
-    public var item: String
-    public var judge: String
+    /// The item's id.
+    public package(set) var item: String
+    /// The judge's name.
+    public package(set) var judge: String
+    /// The rubric's protocol.
     public var `protocol`: JudgingProtocol
-    public var order: Order?
-    public var sample: Int
-    public var verdict: Preference?
-    public var score: Double?
-    public var checks: [Bool?]?
-    public var status: VoteStatus
-    public var raw: String?
-    public var usage: TokenUsage?
-    public var costUSD: Double?
-    public var latencyMS: Double?
-    public var cached: Bool?
+    /// Which answer was shown first (pairwise), nil for a single response.
+    public package(set) var order: Order?
+    /// The sample index, 0-based.
+    public package(set) var sample: Int
+    /// The preference read from the reply (pairwise).
+    public package(set) var verdict: Preference?
+    /// The score read from the reply (pointwise).
+    public package(set) var score: Double?
+    /// The YES/NO answer per checklist question (nil where unsure).
+    public package(set) var checks: [Bool?]?
+    /// Whether the vote is ok, an abstention or an error.
+    public package(set) var status: VoteStatus
+    /// The judge's reply as received.
+    public package(set) var raw: String?
+    /// Tokens the call used.
+    public package(set) var usage: TokenUsage?
+    /// What the call cost, from the panel's prices.
+    public package(set) var costUSD: Double?
+    /// Milliseconds the call took.
+    public package(set) var latencyMS: Double?
+    /// Whether the reply came from the response cache.
+    public package(set) var cached: Bool?
     /// Why the vote is an abstention or error, in words.
-    public var error: String?
+    public package(set) var error: String?
     /// Why the vote is an abstention or error, as a category (set whenever `status` is not `ok`;
     /// may also flag an `ok` vote, e.g. `length` for a cut-off reply that still held a verdict).
-    public var reason: VoteReason?
+    public package(set) var reason: VoteReason?
     /// HTTP attempts made (retries included).
-    public var attempts: Int?
+    public package(set) var attempts: Int?
     /// Whether the value came from the repair re-ask.
-    public var repaired: Bool?
+    public package(set) var repaired: Bool?
     /// Pairwise: probabilities of A, B and tie in the dataset's orientation, read from log-probabilities.
-    public var probs: [String: Double]?
+    public package(set) var probs: [String: Double]?
     /// Pointwise: the probability-weighted expected score (G-Eval).
-    public var expectedScore: Double?
+    public package(set) var expectedScore: Double?
     /// `ok`, `unavailable` (asked, not offered) or absent when not asked.
-    public var logprobs: String?
+    public package(set) var logprobs: String?
     /// A perturbation variant for probe runs (e.g. `verbosity`), absent for plain runs.
-    public var variant: String?
+    public package(set) var variant: String?
     /// Checklist judging of a pairwise item: which response (`A` or `B`) was graded.
-    public var side: Preference?
+    public package(set) var side: Preference?
     /// The call's fingerprint: a SHA-256 of the resolved inputs that determine the answer (rendered prompt in its
     /// order, rubric's answer reading, the judge settings that change the answer). `--resume` reuses a journaled
     /// vote only when it still matches; absent in votes written elsewhere or by older versions.
-    public var fingerprint: String?
+    public package(set) var fingerprint: String?
 
+    /// A vote from its parts.
     public init(
         item: String, judge: String, protocol: JudgingProtocol, order: Order? = nil, sample: Int = 0,
         verdict: Preference? = nil, score: Double? = nil, checks: [Bool?]? = nil, status: VoteStatus = .ok,
@@ -125,6 +146,7 @@ public struct Vote: Sendable, Hashable, Codable {
         case side = "response"
     }
 
+    /// Reads a votes.jsonl line's object (unknown keys are ignored).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         item = try c.decode(FlexibleString.self, forKey: .item).value

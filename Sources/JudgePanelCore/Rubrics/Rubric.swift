@@ -22,11 +22,14 @@ public enum OutputSpec: Sendable, Hashable {
 
 /// A scoring scale for pointwise rubrics.
 public struct Scale: Sendable, Hashable, Codable {
+    /// The lowest score.
     public var min: Int
+    /// The highest score.
     public var max: Int
     /// Optional level descriptions, e.g. `1: "Fails the task"`.
     public var levels: [Int: String]
 
+    /// A scale from `min` to `max`, with optional descriptions of its levels.
     public init(min: Int, max: Int, levels: [Int: String] = [:]) {
         self.min = min
         self.max = max
@@ -36,15 +39,20 @@ public struct Scale: Sendable, Hashable, Codable {
 
 /// The checklist part of a rubric.
 public struct ChecklistSpec: Sendable, Hashable {
+    /// The fixed checklist questions (empty when they are generated per item).
     public var items: [String]
     /// Whether a judge writes per-prompt questions first (TICK).
     public var generate: Bool
+    /// The prompt that generates questions per item, when they are generated.
     public var generator: String?
+    /// The fewest questions a generated checklist may have.
     public var minQuestions: Int
+    /// The most questions a generated checklist may have.
     public var maxQuestions: Int
     /// The pass-ratio difference under which a checklist-derived pairwise verdict is a tie.
     public var tieMargin: Double
 
+    /// A checklist specification from its parts.
     public init(
         items: [String] = [], generate: Bool = false, generator: String? = nil, minQuestions: Int = 2,
         maxQuestions: Int = 10, tieMargin: Double = 0.05
@@ -73,15 +81,25 @@ public struct Rubric: Sendable, Hashable {
         "levels", "description",
     ]
 
+    /// The rubric's id (its file name without `.yaml`).
     public var id: String
+    /// The judging protocol: pairwise, pointwise or checklist.
     public var kind: JudgingProtocol
+    /// What the rubric judges, in a sentence.
     public var description: String
+    /// Whether a pairwise judge may answer tie.
     public var allowTie: Bool
+    /// The score scale (pointwise).
     public var scale: Scale?
+    /// Whether and how an item's reference answer is shown.
     public var reference: ReferenceUse
+    /// The system message, if any.
     public var system: String?
+    /// The user message template.
     public var template: Template
+    /// How the answer is read from the reply.
     public var output: OutputSpec
+    /// The checklist (checklist rubrics).
     public var checklist: ChecklistSpec?
     /// The message sent when a reply cannot be read (one repair re-ask).
     public var repair: String?
@@ -90,6 +108,7 @@ public struct Rubric: Sendable, Hashable {
     /// The line of `template:` in the source file (1-based), for error messages.
     public var templateLine: Int
 
+    /// A rubric from its parts (``load(path:)`` reads one from a file).
     public init(
         id: String, kind: JudgingProtocol, description: String = "", allowTie: Bool = true, scale: Scale? = nil,
         reference: ReferenceUse = .none, system: String? = nil, template: Template, output: OutputSpec,

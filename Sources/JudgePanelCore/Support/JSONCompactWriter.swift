@@ -7,7 +7,7 @@ extension JSONValue {
     ///
     /// - Throws: `JSONEncoder`'s own error where it throws: containers nested 512 deep or more
     ///   (such values are handed to `JSONEncoder` so the outcome is exactly its).
-    public func compactData() throws -> Data {
+    package func compactData() throws -> Data {
         var writer = JSONCompactWriter()
         if writer.write(self, depth: 0) {
             return Data(writer.bytes)
@@ -16,7 +16,7 @@ extension JSONValue {
     }
 
     /// ``compactData()`` as a String ("" where it throws).
-    public var compactString: String {
+    package var compactString: String {
         (try? compactData()).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 }

@@ -50,6 +50,7 @@ public struct JudgePanelError: Error, Sendable, CustomStringConvertible, Equatab
     /// Whether this is bad input or usage (exit code 2).
     public var isInputError: Bool { code == .badInput || code == .usage }
 
+    /// The message shown to the user, naming the file and line where known.
     public var description: String {
         switch (file, line) {
         case let (f?, l?): return "\(f):\(l): \(message)"

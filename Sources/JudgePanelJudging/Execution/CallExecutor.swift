@@ -16,6 +16,7 @@ public struct RetryPolicy: Sendable, Hashable {
     /// fails unsent.
     public var maxRetryAfter: Double
 
+    /// A policy; delays in seconds.
     public init(baseDelay: Double = 0.5, maxDelay: Double = 30, maxRetryAfter: Double = 120) {
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay

@@ -5,16 +5,27 @@ import JudgePanelProviders
 
 /// Live counters of a run (calls, retries, votes by status, tokens, cost), safe to read from a progress reporter.
 public final class RunCounters: Sendable {
+    /// The counters at one moment.
     public struct Snapshot: Sendable, Hashable {
+        /// Votes recorded.
         public var votes = 0
+        /// Votes with a usable answer.
         public var ok = 0
+        /// Votes without a usable answer.
         public var abstain = 0
+        /// Votes that failed.
         public var error = 0
+        /// Votes served from the response cache.
         public var cached = 0
+        /// Requests sent to providers.
         public var httpCalls = 0
+        /// Retries made.
         public var retries = 0
+        /// Prompt tokens used.
         public var promptTokens = 0
+        /// Completion tokens used.
         public var completionTokens = 0
+        /// Dollars spent.
         public var costUSD = 0.0
         /// Judges stopped during the run (an exhausted quota), by name, with the provider's message: their
         /// remaining calls were recorded as error votes (reason `quota`) without being sent.
@@ -25,10 +36,12 @@ public final class RunCounters: Sendable {
     /// Votes this run expects to produce (for progress and ETA).
     public let expected: Int
 
+    /// Counters for a run of `expected` votes (0 when unknown).
     public init(expected: Int = 0) {
         self.expected = expected
     }
 
+    /// The counters now.
     public var snapshot: Snapshot { state.withLock { $0 } }
 
     package func record(_ vote: Vote) {

@@ -24,6 +24,7 @@ public struct WireSettings: Sendable, Hashable {
     /// Azure OpenAI `api-version` query parameter; set, the key goes in an `api-key` header.
     public var azureAPIVersion: String?
 
+    /// Wire settings from their parts; the defaults send nothing extra.
     public init(
         reasoningEffort: String? = nil, thinkingBudget: Int? = nil, geminiThinkingBudget: Int? = nil,
         headers: [String: String] = [:], extraBody: JSONValue? = nil, omit: Set<String> = [],

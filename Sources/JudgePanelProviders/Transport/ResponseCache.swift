@@ -15,8 +15,10 @@ import JudgePanelCore
 /// let cache = ResponseCache(directory: URL(fileURLWithPath: "/tmp/jp-cache"))
 /// ```
 public struct ResponseCache: Sendable {
+    /// The cache directory.
     public let directory: URL
 
+    /// A cache in `directory` (created on first write).
     public init(directory: URL) {
         self.directory = directory
     }

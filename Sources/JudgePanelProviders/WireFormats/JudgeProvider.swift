@@ -3,20 +3,28 @@ import JudgePanelCore
 
 /// One generated token with its log-probability and the most likely alternatives.
 public struct TokenLogprob: Sendable, Hashable, Codable {
+    /// A likely alternative to the generated token.
     public struct Alternative: Sendable, Hashable, Codable {
+        /// The alternative token.
         public var token: String
+        /// Its log-probability.
         public var logprob: Double
 
+        /// An alternative from its parts.
         public init(token: String, logprob: Double) {
             self.token = token
             self.logprob = logprob
         }
     }
 
+    /// The generated token.
     public var token: String
+    /// Its log-probability.
     public var logprob: Double
+    /// The most likely alternatives at this position.
     public var top: [Alternative]
 
+    /// A token from its parts.
     public init(token: String, logprob: Double, top: [Alternative] = []) {
         self.token = token
         self.logprob = logprob
@@ -41,10 +49,15 @@ extension TokenLogprob {
 
 /// What a judge is asked: messages plus sampling parameters.
 public struct CompletionRequest: Sendable, Hashable {
+    /// The model name sent to the provider.
     public var model: String
+    /// The conversation.
     public var messages: [ChatMessage]
+    /// Sampling temperature; nil leaves it to the provider.
     public var temperature: Double?
+    /// The output-token limit.
     public var maxTokens: Int?
+    /// The sampling seed, where accepted.
     public var seed: Int?
     /// A JSON schema the answer must follow (structured output), when the judge asks for it.
     public var jsonSchema: JSONValue?
@@ -53,6 +66,7 @@ public struct CompletionRequest: Sendable, Hashable {
     /// Per-judge wire settings (reasoning controls, headers, extra body fields, …).
     public var wire = WireSettings()
 
+    /// A request from its parts.
     public init(
         model: String, messages: [ChatMessage], temperature: Double? = nil, maxTokens: Int? = nil, seed: Int? = nil,
         jsonSchema: JSONValue? = nil, topLogprobs: Int? = nil
@@ -69,7 +83,9 @@ public struct CompletionRequest: Sendable, Hashable {
 
 /// A judge's reply.
 public struct CompletionResponse: Sendable, Hashable, Codable {
+    /// The reply's text.
     public var text: String
+    /// Tokens the call used, as the provider reported them.
     public var usage: TokenUsage?
     /// Per-token log-probabilities, when asked for and offered.
     public var logprobs: [TokenLogprob]?
@@ -82,6 +98,7 @@ public struct CompletionResponse: Sendable, Hashable, Codable {
     /// prompt's size, llama.cpp `truncated`): the reply must not be scored.
     public var promptTruncated: Bool?
 
+    /// A response from its parts.
     public init(
         text: String, usage: TokenUsage? = nil, logprobs: [TokenLogprob]? = nil, finishReason: String? = nil,
         refusal: String? = nil, promptTruncated: Bool? = nil
@@ -98,6 +115,7 @@ public struct CompletionResponse: Sendable, Hashable, Codable {
 
 /// A failure talking to a provider, classified for the retry policy. Messages never contain keys.
 public struct ProviderError: Error, Sendable, CustomStringConvertible, Hashable {
+    /// What went wrong, which decides whether a retry can help.
     public enum Kind: String, Sendable, Hashable {
         case rateLimited, server, client, timeout, connection, badResponse
         /// The account's quota is exhausted (OpenAI `insufficient_quota`, a Gemini per-day limit, Anthropic
@@ -105,8 +123,11 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible, Hashable 
         case quota
     }
 
+    /// What went wrong.
     public let kind: Kind
+    /// The HTTP status, when there was a response.
     public let status: Int?
+    /// The provider's message (scrubbed of keys).
     public let message: String
     /// Seconds the provider asked to wait (Retry-After, retry-after-ms, Gemini `RetryInfo`, a reset header), when given.
     public let retryAfter: Double?
@@ -126,6 +147,7 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible, Hashable 
         }
     }
 
+    /// An error from its parts.
     public init(kind: Kind, status: Int? = nil, message: String, retryAfter: Double? = nil, retryAfterSource: String? = nil) {
         self.kind = kind
         self.status = status
@@ -138,14 +160,17 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible, Hashable 
     /// error and not an exhausted quota).
     public var isRetryable: Bool { kind != .client && kind != .quota }
 
+    /// The call took longer than `seconds`.
     public static func timeout(after seconds: Double) -> ProviderError {
         ProviderError(kind: .timeout, message: "timed out after \(seconds) s")
     }
 
+    /// The connection failed.
     public static func connection(_ detail: String) -> ProviderError {
         ProviderError(kind: .connection, message: "connection failed: \(detail)")
     }
 
+    /// The response could not be read.
     public static func badResponse(_ detail: String) -> ProviderError {
         ProviderError(kind: .badResponse, message: "unreadable response: \(detail)")
     }
@@ -186,6 +211,7 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible, Hashable 
             retryAfterSource: retryAfterSource)
     }
 
+    /// The error's message.
     public var description: String { message }
 }
 
