@@ -298,6 +298,7 @@ public struct ReportConventions: Sendable, Hashable, Codable {
     /// What the bootstrap resamples.
     public package(set) var bootstrapUnit: String
 
+    /// Conventions from their descriptions.
     public init(flip: String, abstention: String, humanLabel: String, bootstrapUnit: String) {
         self.flip = flip
         self.abstention = abstention

@@ -4,7 +4,12 @@ import JudgeStats
 public struct ChatMessage: Sendable, Hashable, Codable {
     /// Who speaks a message.
     public enum Role: String, Sendable, Hashable, Codable {
-        case system, user, assistant
+        /// Instructions for the model.
+        case system
+        /// The user's turn.
+        case user
+        /// The model's turn.
+        case assistant
     }
 
     /// Who speaks.
@@ -28,8 +33,11 @@ public struct ChatMessage: Sendable, Hashable, Codable {
 
 /// A human label: a pairwise preference, a score, or a category.
 public enum Label: Sendable, Hashable {
+    /// Which response is better (`A`, `B` or `tie`).
     case pairwise(Preference)
+    /// A score on the rubric's scale.
     case score(Double)
+    /// A category name.
     case category(String)
 
     /// The preference, if this is a pairwise label.
@@ -65,7 +73,12 @@ public enum Label: Sendable, Hashable {
 
 /// The kind of label a data set carries.
 public enum LabelKind: String, Sendable, Codable {
-    case pairwise, score, category
+    /// Preferences between two responses.
+    case pairwise
+    /// Numeric scores.
+    case score
+    /// Named categories.
+    case category
 }
 
 /// One annotator's label on an item.

@@ -4,12 +4,22 @@ import Yams
 
 /// How a judge is asked: one response scored, two compared, or a checklist answered.
 public enum JudgingProtocol: String, Sendable, Codable, CaseIterable {
-    case pointwise, pairwise, checklist
+    /// One response scored on a scale.
+    case pointwise
+    /// Two responses compared.
+    case pairwise
+    /// One response (or two) graded by YES/NO questions.
+    case checklist
 }
 
 /// How a rubric uses the item's `reference` answer.
 public enum ReferenceUse: String, Sendable, Codable {
-    case none, optional, required
+    /// The reference answer is not shown.
+    case none
+    /// Shown when the item has one.
+    case optional
+    /// Every item must have one.
+    case required
 }
 
 /// How to read the judge's answer from its reply.
