@@ -14,6 +14,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+        // `swift package generate-documentation --target JudgePanel`: a command plugin, built only when run.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
     ],
     targets: [
         .target(name: "JudgeStats"),
@@ -21,11 +28,23 @@ let package = Package(
         // and `swift build --explicit-target-dependency-import-check error` (scripts/check-layers.sh, .ci/run)
         // makes any other import a build error.
         // Items, rubrics, panel files, vote/verdict records, importers, JSON/YAML and support code.
-        .target(name: "JudgePanelCore", dependencies: ["JudgeStats", .product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "JudgePanelCore",
+            dependencies: [
+                "JudgeStats", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Provider wire formats, request building, HTTP transports, rate limits, the response cache, llama-server.
         .target(
             name: "JudgePanelProviders",
-            dependencies: ["JudgeStats", "JudgePanelCore", .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "JudgeStats", "JudgePanelCore", .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         // One judge call: prompts, the call executor, answer parsing, vote journal, run counters.
         .target(name: "JudgePanelJudging", dependencies: ["JudgeStats", "JudgePanelCore", "JudgePanelProviders"]),
@@ -59,7 +78,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "judgepanel",
-            dependencies: ["JudgePanel", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "JudgePanel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(name: "StatsBench", dependencies: ["JudgeStats"], path: "Benchmarks/StatsBench"),
         .executableTarget(name: "BatchBench", dependencies: ["JudgePanel"], path: "Benchmarks/BatchBench"),
@@ -70,6 +92,7 @@ let package = Package(
             dependencies: [
                 "JudgePanel", "JudgePanelTesting", "JudgeStats", "JudgePanelCore", "JudgePanelProviders",
                 "JudgePanelJudging", "JudgePanelAggregation", "JudgePanelAnalysis", "JudgePanelReports",
+                .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Golden"]  // read through #filePath, so a golden update is a source edit
         ),

@@ -5,7 +5,8 @@
 #
 # For each N: N synthetic pairwise items × 2 judges × 2 orders (4N calls) at concurrency 64 per judge, no cache,
 # against `PanelBench serve --latency-ms 0` (a loopback OpenAI-compatible server in a second process that answers
-# "[[A]]"); peak RSS and wall time from /usr/bin/time -v. Writes into a scratch directory that it removes.
+# "[[A]]"); peak RSS and wall time from /usr/bin/time -v. Then `judgepanel report DIR` on the finished run (peak RSS,
+# wall, and whether it rebuilt the four files byte for byte). Writes into a scratch directory that it removes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCRATCH=${SCRATCH:-.build}
@@ -47,5 +48,15 @@ EOF
     WALL=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$WORK/time-$N")
     VOTES=$(wc -l <"$WORK/run-$N/votes.jsonl")
     printf "items %7d  votes %7d  peak RSS %6.1f MiB  wall %s\n" "$N" "$VOTES" "$(echo "$RSS / 1024" | bc -l)" "$WALL"
+    # `report DIR` on the finished run: the same analysis from votes.jsonl, which must rebuild the files identically.
+    mkdir -p "$WORK/orig-$N"
+    cp "$WORK/run-$N"/{verdicts.jsonl,report.json,report.md,report.html} "$WORK/orig-$N/"
+    /usr/bin/time -v "$JP" report "$WORK/run-$N" >"$WORK/rout-$N" 2>"$WORK/rtime-$N" </dev/null || { cat "$WORK/rtime-$N"; exit 1; }
+    RRSS=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/rtime-$N")
+    RWALL=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$WORK/rtime-$N")
+    SAME=identical
+    for f in verdicts.jsonl report.json report.md report.html; do cmp -s "$WORK/orig-$N/$f" "$WORK/run-$N/$f" || SAME="DIFFERS ($f)"; done
+    printf "  report DIR        peak RSS %6.1f MiB  wall %s  files %s\n" "$(echo "$RRSS / 1024" | bc -l)" "$RWALL" "$SAME"
+    rm -rf "$WORK/orig-$N"
     rm -rf "$WORK/run-$N" "$WORK/items-$N.jsonl"
 done

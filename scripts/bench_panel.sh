@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds PanelBench in release and runs the execution-engine benchmarks (see BENCHMARKS.md):
-#   1. 10 000 calls at concurrency 256 against the in-process fake server (50 ms latency), both transports;
-#   2. the same against scripts/bench_server.py in a second process, both transports;
+#   1. 10 000 calls at concurrency 256 against the in-process fake server (50 ms latency);
+#   2. the same against scripts/bench_server.py in a second process;
 #   3. the same against `PanelBench serve` (thread-per-connection Swift server) in a second process;
-#   4. the HTTP transports alone (`PanelBench transport`) against scripts/bench_server.py;
+#   4. the HTTP transport alone (`PanelBench transport`) against scripts/bench_server.py;
+# (issue 16's comparison with raw asyncio and the openai SDK at concurrency 64 is scripts/bench_http.sh)
 #   5. 1 000 000 items streamed through planning.
 # Server CPU is read from /proc/PID/stat (10 ms resolution) around each client run.
 set -euo pipefail
@@ -14,10 +15,8 @@ BIN="$SCRATCH/release/PanelBench"
 TICK=$(getconf CLK_TCK)
 cpu_of() { awk -v t="$TICK" '{printf "%.2f", ($14+$15)/t}' "/proc/$1/stat"; }
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'); load: $(cut -d' ' -f1-3 /proc/loadavg)"
-for T in socket urlsession; do
-    echo "== calls, in-process FakeProviderServer, transport $T"
-    "$BIN" calls --transport "$T"
-done
+echo "== calls, in-process FakeProviderServer"
+"$BIN" calls
 
 PIDS=()
 PORTFILES=()
@@ -43,11 +42,11 @@ run_against() {  # run_against LABEL MODE ARGS...
 }
 
 start_server python python3 scripts/bench_server.py --latency-ms 50
-for T in socket urlsession; do run_against "calls, scripts/bench_server.py, transport $T" calls --transport "$T"; done
-for T in socket urlsession; do run_against "transport alone, scripts/bench_server.py, $T" transport --transport "$T"; done
+run_against "calls, scripts/bench_server.py" calls
+run_against "transport alone, scripts/bench_server.py" transport
 
 start_server swift "$BIN" serve --latency-ms 50
-for T in socket urlsession; do run_against "calls, PanelBench serve, transport $T" calls --transport "$T"; done
+run_against "calls, PanelBench serve" calls
 
 echo "== plan, 1 000 000 items"
 "$BIN" plan

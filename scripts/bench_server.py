@@ -8,10 +8,16 @@ import argparse
 import asyncio
 import json
 
+# The chat completion object as OpenAI documents it (https://platform.openai.com/docs/api-reference/chat/object),
+# so the openai Python SDK reads it as it reads a real reply (scripts/bench_openai_sdk.py).
 BODY = json.dumps({
-    "id": "bench", "object": "chat.completion", "model": "bench",
-    "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "[[A]]"}}],
+    "id": "chatcmpl-bench", "object": "chat.completion", "created": 1732350000, "model": "bench",
+    "choices": [{
+        "index": 0, "finish_reason": "stop", "logprobs": None,
+        "message": {"role": "assistant", "content": "[[A]]", "refusal": None},
+    }],
     "usage": {"prompt_tokens": 100, "completion_tokens": 3, "total_tokens": 103},
+    "system_fingerprint": None,
 }).encode()
 
 

@@ -8,7 +8,11 @@ tests check the same way) and a built judgepanel (swift build). Each part runs w
                       results/*/weighted_alpaca_eval_gpt4_turbo/annotations.json (AlpacaEval 2) present is imported
                       in one `judgepanel import alpacaeval` per version; each model's win rate (mean P(model) over
                       its answered votes, x100) is compared with docs/data_AlpacaEval*/...leaderboard.csv, and
-                      `judgepanel rank --json` is compared with the leaderboard's order (Kendall tau-b).
+                      `judgepanel rank --json` is compared with the leaderboard's order (Kendall tau-b) four ways:
+                      Bradley-Terry on verdicts (the default), Bradley-Terry on probabilities (--preference
+                      probability), and the win rate against the leaderboard's baseline (--baseline, AlpacaEval's own
+                      rule) on verdicts and on probabilities; each against the `win_rate` column and, for reference,
+                      the length-controlled column (a GLM on output lengths that judgepanel does not fit).
   --llmbar DIR        princeton-nlp/LLMBar: every Dataset/**/evaluators/E/S/result.json; `meta --json` gives
                       position_consistency, position_both_abstained and position_asked; LLMBar's "equal" numerator
                       in statistics.json must be position_consistency * asked + both_abstained.
@@ -72,11 +76,11 @@ def kendall_tau_b(x, y):
 
 def alpaca_eval(root, jp, work):
     versions = [
-        ("AlpacaEval 1", "alpaca_eval_gpt4", "docs/data_AlpacaEval/alpaca_eval_gpt4_leaderboard.csv"),
+        ("AlpacaEval 1", "alpaca_eval_gpt4", "docs/data_AlpacaEval/alpaca_eval_gpt4_leaderboard.csv", "text_davinci_003"),
         ("AlpacaEval 2", "weighted_alpaca_eval_gpt4_turbo",
-         "docs/data_AlpacaEval_2/weighted_alpaca_eval_gpt4_turbo_leaderboard.csv"),
+         "docs/data_AlpacaEval_2/weighted_alpaca_eval_gpt4_turbo_leaderboard.csv", "gpt4_1106_preview"),
     ]
-    for name, annotator, board in versions:
+    for name, annotator, board, baseline in versions:
         files = sorted(glob.glob(os.path.join(root, "results", "*", annotator, "annotations.json")))
         readable = []
         for f in files:
@@ -89,10 +93,13 @@ def alpaca_eval(root, jp, work):
         if not readable:
             continue
         published = {}
+        controlled = {}
         with open(os.path.join(root, board)) as fh:
             for row in csv.DictReader(fh):
                 model = row["samples"].rstrip("/").split("/")[-2] if row.get("samples") else row["name"]
                 published[model] = float(row["win_rate"])
+                if row.get("length_controlled_winrate"):
+                    controlled[model] = float(row["length_controlled_winrate"])
         out = os.path.join(work, annotator)
         run([jp, "import", "alpacaeval", *readable, "--out", out])
         items = {i["id"]: i for i in read_jsonl(os.path.join(out, "items.jsonl"))}
@@ -113,13 +120,28 @@ def alpaca_eval(root, jp, work):
             worst = max(worst, abs(ours - published[m]))
             check(abs(ours - published[m]) < 1e-6, f"{name} {m}: win rate {ours:.6f} vs leaderboard {published[m]:.6f}")
         print(f"      {name}: {len(common)} models compared, largest difference {worst:.2e}")
-        ranking = json.loads(run([jp, "rank", os.path.join(out, "items.jsonl"), "--resamples", "0", "--votes",
-                                  os.path.join(out, "votes.jsonl"), "--json"]))
-        strength = {r["model"]: r["strength"] for r in ranking}
-        ranked = [m for m in common if m in strength]
-        tau = kendall_tau_b([strength[m] for m in ranked], [published[m] for m in ranked])
-        print(f"      {name}: rank (Bradley-Terry on verdicts) vs leaderboard win rate over {len(ranked)} models: "
-              f"Kendall tau-b {tau:.4f}")
+        modes = [
+            ("Bradley-Terry on verdicts", []),
+            ("Bradley-Terry on probabilities", ["--preference", "probability"]),
+            (f"win rate vs {baseline} on verdicts", ["--baseline", baseline]),
+            (f"win rate vs {baseline} on probabilities", ["--preference", "probability", "--baseline", baseline]),
+        ]
+        for label, flags in modes:
+            ranking = json.loads(run([jp, "rank", os.path.join(out, "items.jsonl"), "--resamples", "0", "--votes",
+                                      os.path.join(out, "votes.jsonl"), "--json", *flags]))
+            strength = {r["model"]: r["strength"] for r in ranking}
+            ranked = [m for m in common if m in strength]
+            tau = kendall_tau_b([strength[m] for m in ranked], [published[m] for m in ranked])
+            lc = [m for m in ranked if m in controlled]
+            tau_lc = kendall_tau_b([strength[m] for m in lc], [controlled[m] for m in lc])
+            print(f"      {name}: rank {' '.join(flags) or '(default)'} ({label}) over {len(ranked)} models: "
+                  f"Kendall tau-b {tau:.4f} vs win_rate, {tau_lc:.4f} vs length_controlled_winrate ({len(lc)} models)")
+            if flags and flags[-2:] == ["--baseline", baseline] and "probability" in flags:
+                # AlpacaEval's own rule: the strength is the leaderboard's win rate (/100) for every model.
+                worst = max(abs(strength[m] * 100 - published[m]) for m in ranked)
+                check(worst < 1e-6 and abs(tau - 1) < 1e-12,
+                      f"{name}: rank {' '.join(flags)} strengths equal the leaderboard win rates "
+                      f"(largest difference {worst:.2e} points) and its order (tau {tau:.4f})")
 
 
 def llmbar(root, jp, work):

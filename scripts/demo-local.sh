@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 OUT="${1:-runs/local}"
 t0=$(date +%s)
 bash scripts/setup-local.sh
-swift build -c release --product judgepanel 2>&1 | tail -1
-BIN=.build/release/judgepanel
+# The debug build: it is the one `swift test` makes (shared .build), and a cold release build of the HTTP and TLS
+# stack (SwiftNIO, BoringSSL) takes over 15 minutes on 2 cores; the judges' time is in llama-server, not here.
+swift build --product judgepanel 2>&1 | tail -1
+BIN=.build/debug/judgepanel
 "$BIN" score fixtures/pandalm-50.jsonl --rubric rubrics/pairwise-mtbench.yaml --panel panels/local.yaml --out "$OUT" ${RESUME:+--resume}
 echo
 echo "For scale: the local judges beside the recorded gpt-3.5-turbo and PandaLM-7B verdicts on the same pairs"

@@ -1,18 +1,18 @@
 // PanelBench: the execution engine's throughput and the planner's memory.
 //
-//     swift run -c release PanelBench calls [--url http://127.0.0.1:PORT/v1] [--transport socket|urlsession]
+//     swift run -c release PanelBench calls [--url http://127.0.0.1:PORT/v1]
 //                                          [--calls 10000] [--concurrency 256] [--latency-ms 50]
-//     swift run -c release PanelBench transport --url http://127.0.0.1:PORT/v1 [--transport socket|urlsession]
+//     swift run -c release PanelBench transport --url http://127.0.0.1:PORT/v1
 //                                          [--calls 10000] [--concurrency 256]
 //     swift run -c release PanelBench serve [--port 0] [--latency-ms 50]
 //     swift run -c release PanelBench plan [--items 1000000]
-//     swift run -c release PanelBench json [--iterations 20000]
+//     swift run -c release PanelBench json [--iterations 20000] [--votes-lines 100000]
 //
 // `calls`: one judge at concurrency 256 over 10 000 pairwise items (swap off, no cache) against a server
 // that answers after a fixed latency. Without --url the server is the in-process FakeProviderServer
 // (FlyingFox), so its CPU time and memory count in the figures; with --url it is another process
-// (scripts/bench_server.py). --transport picks the HTTP client: the default SocketHTTPTransport or URLSession
-// (the same switch as JUDGEPANEL_HTTP=urlsession). Ideal wall time = calls × latency / concurrency.
+// (scripts/bench_server.py). The HTTP client is the run's own AsyncHTTPClientTransport, as in `judgepanel score`.
+// Ideal wall time = calls × latency / concurrency.
 //
 // `transport`: the HTTP client alone — `calls` POSTs of a small chat body straight through the transport,
 // `concurrency` at a time, no runner, no JSON work; prints the client's CPU per call.
@@ -25,7 +25,9 @@
 // ItemLoader.forEach + Call.plan + a prompt-token estimate without keeping items; prints time and RSS.
 //
 // `json`: JSONValue's byte-level parser and compact writer against Foundation's JSONDecoder/JSONEncoder on a
-// typical chat-completion reply and a typical request body (rubric prompt with two answers); µs per op.
+// typical chat-completion reply and a typical request body (rubric prompt with two answers); µs per op. Then
+// (JSONAlternatives.swift) OpenAI / Anthropic / Gemini reply bodies decoded by the providers' own code against
+// JSONSerialization and a plain Codable decode, and a 100 000-line votes.jsonl read three ways.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -66,11 +68,6 @@ func benchCalls() async throws {
     let calls = Int(arg("--calls") ?? "") ?? 10_000
     let concurrency = Int(arg("--concurrency") ?? "") ?? 256
     let latencyMS = Int(arg("--latency-ms") ?? "") ?? 50
-    let transport = arg("--transport") ?? "socket"
-    guard transport == "socket" || transport == "urlsession" else {
-        FileHandle.standardError.write(Data("--transport must be socket or urlsession\n".utf8))
-        exit(2)
-    }
     var server: FakeProviderServer?
     let base: String
     if let url = arg("--url") {
@@ -88,9 +85,7 @@ func benchCalls() async throws {
     let judge = JudgeConfig(
         name: "bench", provider: .openai, model: "bench", baseURLs: [base], concurrency: concurrency, timeoutSeconds: 60, retries: 3)
     let panel = Panel(judges: [judge], aggregate: .majority, swap: false, flip: .tie)
-    let options = RunOptions(
-        cache: nil, retry: RetryPolicy(baseDelay: 0.05, maxDelay: 1, maxRetryAfter: 1),
-        environment: transport == "urlsession" ? ["JUDGEPANEL_HTTP": "urlsession"] : [:])
+    let options = RunOptions(cache: nil, retry: RetryPolicy(baseDelay: 0.05, maxDelay: 1, maxRetryAfter: 1), environment: [:])
     let runner = PanelRunner(panel: panel, rubric: rubric, options: options)
     let cpu0 = cpuSeconds()
     let start = ContinuousClock.now
@@ -101,7 +96,7 @@ func benchCalls() async throws {
     await server?.stop()
     let ok = result.votes.filter(\.isOK).count
     let ideal = Double(calls) * Double(latencyMS) / 1000 / Double(concurrency)
-    print("server: \(server == nil ? "external \(base)" : "in-process FakeProviderServer (FlyingFox; its CPU counts below)"); transport: \(transport)")
+    print("server: \(server == nil ? "external \(base)" : "in-process FakeProviderServer (FlyingFox; its CPU counts below)"); transport: async-http-client")
     print(String(format: "calls: %d (%d ok, %d HTTP, retries %d%@), concurrency %d, latency %d ms",
                  calls, ok, result.counters.httpCalls, result.counters.retries, served.map { ", server saw \($0)" } ?? "", concurrency, latencyMS))
     print(String(format: "wall: %.2f s; ideal %.2f s; %.0f %% of ideal (ideal/wall); %.0f calls/s", wall, ideal, ideal / wall * 100, Double(calls) / wall))
@@ -113,14 +108,11 @@ func benchCalls() async throws {
 func benchTransport() async throws {
     let calls = Int(arg("--calls") ?? "") ?? 10_000
     let concurrency = Int(arg("--concurrency") ?? "") ?? 256
-    let kind = arg("--transport") ?? "socket"
     guard let base = arg("--url"), let url = URL(string: base + "/chat/completions") else {
         FileHandle.standardError.write(Data("transport needs --url http://127.0.0.1:PORT/v1\n".utf8))
         exit(2)
     }
-    let transport: any HTTPTransport =
-        kind == "urlsession"
-        ? URLSessionTransport(maxConnectionsPerHost: concurrency + 4) : SocketHTTPTransport(maxConnectionsPerHost: concurrency + 4)
+    let transport = try AsyncHTTPClientTransport(maxConnectionsPerHost: concurrency + 4, environment: [:])
     let request = HTTPRequest(
         url: url, headers: ["Content-Type": "application/json", "Authorization": "Bearer bench"],
         body: Data(#"{"model":"bench","messages":[{"role":"user","content":"Question?"}]}"#.utf8), timeout: 60)
@@ -144,11 +136,11 @@ func benchTransport() async throws {
     }
     let wall = seconds(ContinuousClock.now - start)
     let cpu1 = cpuSeconds()
+    try await transport.shutdown()
     let cpu = (cpu1.user + cpu1.sys) - (cpu0.user + cpu0.sys)
-    print(String(format: "transport %@: %d calls (%d ok), concurrency %d: wall %.2f s, %.0f calls/s", kind, calls, ok, concurrency, wall, Double(calls) / wall))
+    print(String(format: "transport async-http-client: %d calls (%d ok), concurrency %d: wall %.2f s, %.0f calls/s", calls, ok, concurrency, wall, Double(calls) / wall))
     print(String(format: "cpu: user %.2f s + sys %.2f s = %.2f s (%.0f µs/call); peak RSS %.1f MiB",
                  cpu1.user - cpu0.user, cpu1.sys - cpu0.sys, cpu, cpu / Double(calls) * 1e6, procStatusMiB("VmHWM")))
-    if let socket = transport as? SocketHTTPTransport { print("socket statistics: \(socket.statistics)") }
 }
 
 let benchReplyBody = #"{"id":"bench","object":"chat.completion","model":"bench","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"[[A]]"}}],"usage":{"prompt_tokens":100,"completion_tokens":3,"total_tokens":103}}"#
@@ -319,6 +311,10 @@ func benchJSON() throws {
         print(label + String(format: "Foundation %7.2f µs   JSONValue %6.2f µs   %5.1f× faster", old, new, old / new))
     }
     if sink == 42 { print("") }
+    print("")
+    try benchProviderBodies(iterations: n)
+    print("")
+    try benchVotesFile(lines: Int(arg("--votes-lines") ?? "") ?? 100_000)
 }
 
 /// One items file with a single line of `--mb` MiB (`--kind valid`: a pairwise item with a long prompt;
@@ -362,6 +358,6 @@ case "transport": try await benchTransport()
 case "serve": serve()
 case "plan": try benchPlan()
 default:
-    FileHandle.standardError.write(Data("usage: PanelBench calls [--url URL] [--transport socket|urlsession] | transport --url URL [--transport …] | serve [--port P] [--latency-ms L] | plan [--items N] | json [--iterations N] | lines [--mb N] [--kind valid|error|late-error]\n".utf8))
+    FileHandle.standardError.write(Data("usage: PanelBench calls [--url URL] | transport --url URL | serve [--port P] [--latency-ms L] | plan [--items N] | json [--iterations N] | lines [--mb N] [--kind valid|error|late-error]\n".utf8))
     exit(2)
 }

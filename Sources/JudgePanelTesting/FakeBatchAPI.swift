@@ -41,11 +41,15 @@ import JudgePanel
 /// | GET | `/v1beta/batches/{id}` | Operation `{name, metadata: {state, displayName, batchStats}, done, response}`; each get is a poll |
 /// | GET | `/v1beta/batches?pageSize&pageToken` | `{operations, nextPageToken}`, newest first |
 /// | POST | `/v1beta/batches/{id}:cancel` | `{}`; the batch is `BATCH_STATE_CANCELLED` with no output |
+/// | POST | `/upload/v1beta/files` | resumable upload (https://ai.google.dev/api/files, `media.upload`): `X-Goog-Upload-Protocol: resumable`, `X-Goog-Upload-Command: start`, `X-Goog-Upload-Header-Content-Length` → the session URL in `X-Goog-Upload-URL`; then `X-Goog-Upload-Command: upload, finalize`, `X-Goog-Upload-Offset: 0` to that URL → `{file: {name: "files/…", …}}` |
+/// | GET | `/download/v1beta/files/{id}:download?alt=media` | a file's bytes (the `responsesFile`) |
 ///
 /// States `BATCH_STATE_PENDING → BATCH_STATE_RUNNING → BATCH_STATE_SUCCEEDED` with `response.inlinedResponses
 /// .inlinedResponses[]` (`{response, metadata}` or `{error: {code, message, status}, metadata}` for a failed request),
 /// or `BATCH_STATE_EXPIRED` with no output when any request's fate is `.expire` (an expired Gemini batch returns no
-/// results). Only inline requests are spoken (no Files API input or `responsesFile` output).
+/// results). A batch created from an uploaded input file (`input_config.file_name`, JSONL lines `{key, request}`;
+/// https://ai.google.dev/gemini-api/docs/batch-api#input-file) answers with a `responsesFile` (JSONL `{key, response
+/// | error}`), as the guide says file input does; inline requests above 20 MB are refused.
 ///
 /// Everything is counted at the server (``counts()``): batches created, files uploaded, request lines received and,
 /// per `custom_id`, how many batches carried it — the number a "never submitted twice" test checks.
@@ -71,8 +75,10 @@ public actor FakeBatchAPI {
     public struct Counts: Sendable {
         /// Batches created (OpenAI, Anthropic and Gemini together).
         public var batchesCreated = 0
-        /// Files uploaded to `/v1/files`.
+        /// Files uploaded (OpenAI `/v1/files`, Gemini's resumable `/upload/v1beta/files`).
         public var filesUploaded = 0
+        /// Gemini batches created from an uploaded input file rather than inline requests.
+        public var geminiFileBatches = 0
         /// Request lines received in created batches (OpenAI: lines of the batch's input file).
         public var requestsSubmitted = 0
         /// How many created batches carried each `custom_id`.
@@ -126,6 +132,8 @@ public actor FakeBatchAPI {
     private var batches: [String: Batch] = [:]
     private var order: [String] = []
     private var files: [String: Data] = [:]
+    /// Gemini resumable upload sessions: upload id → declared length and display name.
+    private var uploadSessions: [String: (length: Int, display: String)] = [:]
     private var tally = Counts()
     private var submitted: [FakeRequest] = []
     private var nextID = 0
@@ -180,6 +188,7 @@ public actor FakeBatchAPI {
             guard query["alt"] == "media", let data = files[id] else { return error(.gemini, 404, "File \(id) not found (or alt=media missing).") }
             return .response(status: 200, headers: ["Content-Type": "application/jsonl"], body: data)
         }
+        if seg == ["upload", "v1beta", "files"], method == "POST" { return geminiUpload(query: query, headers: headers, body: body, host: host) }
         if seg.first == "v1beta" { return await respondGemini(method: method, seg: Array(seg.dropFirst()), query: query, body: body, handler: handler) }
         if seg.first == "files" {
             if method == "POST", seg.count == 1 { return uploadFile(headers: headers, body: body) }
@@ -402,12 +411,77 @@ public actor FakeBatchAPI {
         }
     }
 
+    /// The Files API's resumable upload (https://ai.google.dev/api/files, `media.upload`; the protocol's headers as
+    /// the Gemini docs' shell examples send them): a `start` request opens a session and answers its URL in
+    /// `X-Goog-Upload-URL`; `upload, finalize` at offset 0 with exactly the declared length stores the file.
+    private func geminiUpload(query: [String: String], headers: [String: String], body: Data, host: String?) -> RenderedReply {
+        let command = (headers["x-goog-upload-command"] ?? "").lowercased().split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        if let session = query["upload_id"] {
+            guard let open = uploadSessions[session] else { return error(.gemini, 404, "No upload session \(session).") }
+            guard command.contains("upload"), command.contains("finalize") else {
+                return error(.gemini, 400, "X-Goog-Upload-Command must be 'upload, finalize' here.")
+            }
+            guard headers["x-goog-upload-offset"] == "0" else { return error(.gemini, 400, "X-Goog-Upload-Offset must be 0.") }
+            guard body.count == open.length else {
+                return error(.gemini, 400, "Received \(body.count) bytes, but the session declared \(open.length).")
+            }
+            uploadSessions[session] = nil
+            let name = "files/" + newID("upload")
+            files[name] = body
+            tally.filesUploaded += 1
+            let f = ISO8601DateFormatter()
+            f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            let file: JSONValue = [
+                "name": .string(name), "displayName": .string(open.display), "mimeType": "application/jsonl",
+                "sizeBytes": .string(String(body.count)), "createTime": .string(f.string(from: Date())),
+                "uri": .string("http://\(host ?? "127.0.0.1")/v1beta/\(name)"), "state": "ACTIVE",
+            ]
+            var h = WireRenderer.jsonHeaders
+            h["X-Goog-Upload-Status"] = "final"
+            return .response(status: 200, headers: h, body: JSONValue.object(["file": file]).encoded())
+        }
+        guard headers["x-goog-upload-protocol"] == "resumable", command == ["start"] else {
+            return error(.gemini, 400, "Uploads start with X-Goog-Upload-Protocol: resumable and X-Goog-Upload-Command: start.")
+        }
+        guard let length = headers["x-goog-upload-header-content-length"].flatMap({ Int($0) }), length > 0 else {
+            return error(.gemini, 400, "X-Goog-Upload-Header-Content-Length is required.")
+        }
+        let meta = try? JSONValue.parse(body)
+        let display = meta?["file"]?["display_name"]?.stringValue ?? meta?["file"]?["displayName"]?.stringValue ?? ""
+        let session = newID("up")
+        uploadSessions[session] = (length, display)
+        return .response(
+            status: 200,
+            headers: [
+                "X-Goog-Upload-URL": "http://\(host ?? "127.0.0.1")/upload/v1beta/files?upload_id=\(session)&upload_protocol=resumable",
+                "X-Goog-Upload-Status": "active", "Content-Type": "text/plain",
+            ], body: Data())
+    }
+
     private func createGemini(model: String, body: Data) -> RenderedReply {
         guard let json = try? JSONValue.parse(body), let batch = json["batch"] else { return error(.gemini, 400, "batch: required") }
         guard let display = batch["display_name"]?.stringValue ?? batch["displayName"]?.stringValue, !display.isEmpty else {
             return error(.gemini, 400, "batch.display_name is required.")
         }
         let config = batch["input_config"] ?? batch["inputConfig"]
+        if let fileName = config?["file_name"]?.stringValue ?? config?["fileName"]?.stringValue {
+            // An uploaded JSONL input file: one `{"key", "request"}` a line.
+            guard let data = files[fileName] else { return error(.gemini, 404, "File \(fileName) not found.") }
+            var lines: [Line] = []
+            for (n, raw) in data.split(separator: 10).enumerated() where !raw.allSatisfy({ $0 == 32 || $0 == 13 }) {
+                guard let line = try? JSONValue.parse(Data(raw)), let request = line["request"], case .object = request else {
+                    return error(.gemini, 400, "\(fileName) line \(n + 1): a JSON object with a request is required.")
+                }
+                lines.append(Line(customID: line["key"]?.stringValue ?? "#\(n)", body: request.encoded()))
+            }
+            guard !lines.isEmpty else { return error(.gemini, 400, "\(fileName) holds no requests.") }
+            let b = register(wire: .gemini, lines: lines, metadata: ["displayName": display, "model": "models/" + model], inputFileID: fileName,
+                             state: "BATCH_STATE_PENDING", model: model)
+            tally.geminiFileBatches += 1
+            return .response(status: 200, headers: WireRenderer.jsonHeaders, body: geminiObject(b).encoded())
+        }
         guard let requests = config?["requests"]?["requests"]?.arrayValue, !requests.isEmpty else {
             return error(.gemini, 400, "batch.input_config.requests.requests: a non-empty list is required here (no file input in the fake).")
         }
@@ -626,7 +700,7 @@ public actor FakeBatchAPI {
             // A batch pending or running past 48 h expires with no results
             // (https://ai.google.dev/gemini-api/docs/batch-api, "Batch expiration").
             b.results = anyExpired ? nil : output
-            if !anyExpired, geminiFileOutput {
+            if !anyExpired, geminiFileOutput || b.inputFileID != nil {
                 // The responses file: one `{"key", "response" | "error"}` line per request, in input order.
                 var file = Data()
                 for raw in output.split(separator: 10) {

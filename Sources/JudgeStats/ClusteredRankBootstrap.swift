@@ -44,8 +44,51 @@ package enum ClusteredRankBootstrap {
         confidence: Double = 0.95,
         seed: UInt64 = 0
     ) -> ClusteredRanking {
+        let fractional = clusters.map { $0.map(FractionalComparison.init) }
+        switch ties {
+        case .halfWin:
+            return run(
+                nModels: nModels, fractional: fractional, score: .bradleyTerry(alpha: alpha), resamples: resamples,
+                confidence: confidence, seed: seed)
+        case .davidson:
+            // Davidson's model needs hard outcomes: the fractions here are exactly 1, 0 or ½.
+            return run(nModels: nModels, fractional: fractional, resamples: resamples, confidence: confidence, seed: seed) {
+                let hard = $0.map { c in
+                    PairwiseComparison(c.a, c.b, c.scoreA == 1 ? .aWins : (c.scoreA == 0 ? .bWins : .tie))
+                }
+                return BradleyTerry.fit(nItems: nModels, comparisons: hard, ties: .davidson, alpha: alpha).strengths
+            }
+        }
+    }
+
+    /// The clustered bootstrap of a ranking from fractional outcomes (a probability preference counts as that
+    /// share of a win), scored by Bradley–Terry or by the win rate against a baseline (``RankScore``). With
+    /// outcomes 1, 0 and ½ and `.bradleyTerry` it equals ``run(nModels:clusters:ties:alpha:resamples:confidence:seed:)``
+    /// with half-win ties, figure for figure. A resample in which some model gets no finite score (with
+    /// `.winRateAgainst`, a model that drew no comparison with the baseline) is left out of the intervals.
+    package static func run(
+        nModels: Int,
+        fractional clusters: [[FractionalComparison]],
+        score: RankScore,
+        resamples: Int = 1000,
+        confidence: Double = 0.95,
+        seed: UInt64 = 0
+    ) -> ClusteredRanking {
+        run(nModels: nModels, fractional: clusters, resamples: resamples, confidence: confidence, seed: seed) {
+            score.strengths(nModels: nModels, $0)
+        }
+    }
+
+    private static func run(
+        nModels: Int,
+        fractional clusters: [[FractionalComparison]],
+        resamples: Int,
+        confidence: Double,
+        seed: UInt64,
+        strengths fit: ([FractionalComparison]) -> [Double]
+    ) -> ClusteredRanking {
         let all = clusters.flatMap { $0 }
-        let point = BradleyTerry.fit(nItems: nModels, comparisons: all, ties: ties, alpha: alpha).strengths
+        let point = fit(all)
         let pointRanks = BradleyTerry.ranks(point)
         let (pointWins, pointCount) = tally(all, n: nModels)
         var sStrength = [[Double]](repeating: [], count: nModels)
@@ -57,20 +100,20 @@ package enum ClusteredRankBootstrap {
         if !nonEmpty.isEmpty && resamples > 0 {
             var rng = SeededGenerator(seed: seed)
             for _ in 0..<resamples {
-                var sample: [PairwiseComparison] = []
+                var sample: [FractionalComparison] = []
                 sample.reserveCapacity(all.count)
                 for _ in 0..<nonEmpty.count {
                     sample.append(contentsOf: nonEmpty[rng.nextIndex(below: nonEmpty.count)])
                 }
-                let f = BradleyTerry.fit(nItems: nModels, comparisons: sample, ties: ties, alpha: alpha)
-                guard f.strengths.allSatisfy({ $0.isFinite }) else { continue }
+                let strengths = fit(sample)
+                guard strengths.allSatisfy({ $0.isFinite }) else { continue }
                 used += 1
-                let r = tiedRanks(f.strengths)
-                let top = f.strengths.max() ?? 0
-                let tied = f.strengths.indices.filter { f.strengths[$0] >= top - tieTolerance }
+                let r = tiedRanks(strengths)
+                let top = strengths.max() ?? 0
+                let tied = strengths.indices.filter { strengths[$0] >= top - tieTolerance }
                 for i in tied { best[i] += 1 / Double(tied.count) }
                 for i in 0..<nModels {
-                    sStrength[i].append(f.strengths[i])
+                    sStrength[i].append(strengths[i])
                     sRank[i].append(Double(r[i]))
                 }
                 let (w, c) = tally(sample, n: nModels)
@@ -124,11 +167,31 @@ package enum ClusteredRankBootstrap {
         confidence: Double = 0.95,
         seed: UInt64 = 0
     ) -> (tau: MetricValue, ci: (Double, Double)?, resamplesUsed: Int) {
+        pairedKendall(
+            nModels: nModels, fractionalX: clustersX.map { $0.map(FractionalComparison.init) },
+            fractionalY: clustersY.map { $0.map(FractionalComparison.init) }, score: .bradleyTerry(alpha: alpha),
+            resamples: resamples, confidence: confidence, seed: seed)
+    }
+
+    /// Kendall τ-b between the scores (``RankScore``) of two sets of fractional comparisons of the same units, with
+    /// the paired cluster bootstrap of ``pairedKendall(nModels:clustersX:clustersY:alpha:resamples:confidence:seed:)``
+    /// (equal to it for hard outcomes and `.bradleyTerry`). A resample whose τ is undefined or not finite (some
+    /// model without a score) is left out.
+    package static func pairedKendall(
+        nModels: Int,
+        fractionalX clustersX: [[FractionalComparison]],
+        fractionalY clustersY: [[FractionalComparison]],
+        score: RankScore,
+        resamples: Int = 1000,
+        confidence: Double = 0.95,
+        seed: UInt64 = 0
+    ) -> (tau: MetricValue, ci: (Double, Double)?, resamplesUsed: Int) {
         precondition(clustersX.count == clustersY.count)
-        func tau(_ x: [PairwiseComparison], _ y: [PairwiseComparison]) -> MetricValue {
-            let fx = BradleyTerry.fit(nItems: nModels, comparisons: x, alpha: alpha)
-            let fy = BradleyTerry.fit(nItems: nModels, comparisons: y, alpha: alpha)
-            return kendallTauB(fx.strengths, fy.strengths)
+        func tau(_ x: [FractionalComparison], _ y: [FractionalComparison]) -> MetricValue {
+            let sx = score.strengths(nModels: nModels, x)
+            let sy = score.strengths(nModels: nModels, y)
+            guard sx.allSatisfy(\.isFinite), sy.allSatisfy(\.isFinite) else { return .undefined("a model without a score") }
+            return kendallTauB(sx, sy)
         }
         let point = tau(clustersX.flatMap { $0 }, clustersY.flatMap { $0 })
         let k = clustersX.count
@@ -136,8 +199,8 @@ package enum ClusteredRankBootstrap {
         var rng = SeededGenerator(seed: seed)
         var taus: [Double] = []
         for _ in 0..<resamples {
-            var x: [PairwiseComparison] = []
-            var y: [PairwiseComparison] = []
+            var x: [FractionalComparison] = []
+            var y: [FractionalComparison] = []
             for _ in 0..<k {
                 let c = rng.nextIndex(below: k)
                 x.append(contentsOf: clustersX[c])
@@ -156,20 +219,16 @@ package enum ClusteredRankBootstrap {
         s.map { x in 1 + s.filter { $0 > x + tieTolerance }.count }
     }
 
-    /// Wins (ties as halves) and comparison counts per ordered pair.
-    static func tally(_ comparisons: [PairwiseComparison], n: Int) -> ([[Double]], [[Int]]) {
+    /// Wins (ties as halves, fractional outcomes as their shares) and comparison counts per ordered pair.
+    static func tally(_ comparisons: [FractionalComparison], n: Int) -> ([[Double]], [[Int]]) {
         var w = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
         var c = [[Int]](repeating: [Int](repeating: 0, count: n), count: n)
         for x in comparisons where (0..<n).contains(x.a) && (0..<n).contains(x.b) && x.a != x.b {
             c[x.a][x.b] += 1
             c[x.b][x.a] += 1
-            switch x.outcome {
-            case .aWins: w[x.a][x.b] += 1
-            case .bWins: w[x.b][x.a] += 1
-            case .tie:
-                w[x.a][x.b] += 0.5
-                w[x.b][x.a] += 0.5
-            }
+            // A decisive outcome adds 1 to the winner and nothing to the loser, as a count of wins would.
+            if x.scoreA > 0 { w[x.a][x.b] += x.scoreA }
+            if x.scoreA < 1 { w[x.b][x.a] += 1 - x.scoreA }
         }
         return (w, c)
     }

@@ -19,13 +19,12 @@ struct AggregateCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runMapped {
-            let recorded = try VotesFile.load(path: votes)
-            var itemList: [Item]
+            // The votes are streamed (VoteDigest), never all decoded at once: memory ∝ items × judges.
+            let itemList: [Item]
             if let items {
                 itemList = try ItemLoader().load(path: items)
             } else {
-                var seen = Set<String>()
-                itemList = recorded.compactMap { v in seen.insert(v.item).inserted ? Item(id: v.item, prompt: "") : nil }
+                itemList = try MetaAnalysis.itemIDs(votesPath: votes).map { Item(id: $0, prompt: "") }
             }
             var w: [String: Double] = [:]
             for part in (weights ?? "").split(separator: ",") {
@@ -37,7 +36,7 @@ struct AggregateCommand: AsyncParsableCommand {
                 for (k, v) in learned.weights where w[k] == nil { w[k] = v }
             }
             let analysis = MetaAnalysis(options: MetaAnalysis.Options(flip: flip, aggregate: method, weights: w))
-            let rec = analysis.reconcile(items: itemList, votes: recorded.filter { $0.variant == nil })
+            let rec = try analysis.reconcile(items: itemList, votesPath: votes)
             for v in rec.panel {
                 say(String(decoding: try JSONEncoder.compactSorted.encode(v), as: UTF8.self))
             }

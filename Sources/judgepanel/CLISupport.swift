@@ -12,17 +12,19 @@ func runMapped(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let e as JudgePanelError {
-        LlamaServer.stopAll()
+        await LlamaServer.stopAll()
         printErr("judgepanel: error: \(e.description)")
         throw ExitCode(e.isInputError ? 2 : 1)
     } catch let e as ExitCode {
         throw e
     } catch is CancellationError {
-        LlamaServer.stopAll()
-        FileHandle.standardError.write(Data("judgepanel: cancelled\n".utf8))
-        throw ExitCode(130)
+        await LlamaServer.stopAll()
+        // 128 + the signal's number, as a shell reports a process that a signal ended (130 for Ctrl-C).
+        let signal = SignalCancellation.signal ?? SIGINT
+        FileHandle.standardError.write(Data("judgepanel: cancelled (\(signalName(signal)))\n".utf8))
+        throw ExitCode(128 + signal)
     } catch {
-        LlamaServer.stopAll()
+        await LlamaServer.stopAll()
         printErr("judgepanel: error: \(error)")
         throw ExitCode(1)
     }
@@ -74,3 +76,13 @@ func say(_ s: String) {
 }
 
 var stderrIsTTY: Bool { isatty(2) == 1 }
+
+/// The usual name of a signal number (SIGINT, SIGTERM, SIGHUP), for messages.
+func signalName(_ signal: Int32) -> String {
+    switch signal {
+    case SIGINT: return "SIGINT"
+    case SIGTERM: return "SIGTERM"
+    case SIGHUP: return "SIGHUP"
+    default: return "signal \(signal)"
+    }
+}

@@ -5,6 +5,12 @@ import JudgeStats
 
 extension SocialChoiceRule: ExpressibleByArgument {}
 
+/// What `rank` counts as an item's outcome: the reconciled verdict (a win, a loss or a tie) or the judges' mean
+/// probability of preferring each side (a fractional win).
+enum RankPreference: String, ExpressibleByArgument, CaseIterable {
+    case verdict, probability
+}
+
 struct RankCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rank",
@@ -15,7 +21,12 @@ struct RankCommand: AsyncParsableCommand {
             --by KEY ranks every value of meta.KEY separately; --rule aggregates those slice rankings (each slice one \
             voter) by plurality, borda, copeland, minimax, kemeny (exact, at most 16 models) or schulze; ties by model \
             name. --cluster KEY resamples whole clusters of items in the bootstrap. --json without --by, --cluster or \
-            --detail prints the plain ranking array.
+            --detail prints the plain ranking array. \
+            --preference probability counts each item as a fractional win: the judges' mean probability of preferring \
+            each side (from the votes' probs, e.g. AlpacaEval 2's weighted preference; a vote without probs counts its \
+            verdict as 1, 0 or ½); the panel's probability is the unweighted mean of its judges'. --baseline MODEL \
+            ranks by each model's win rate against MODEL (its mean outcome over the items comparing it with MODEL, \
+            ties as half; MODEL itself at 0.5) instead of Bradley–Terry over all pairs — AlpacaEval's leaderboard rule.
             """)
 
     @Argument(help: "Items file (model_a/model_b).") var items: String
@@ -38,6 +49,10 @@ struct RankCommand: AsyncParsableCommand {
     var html: String?
     @Option(help: "Flip policy (tie | abstain).") var flip: FlipPolicy = .tie
     @Option(help: "Aggregation for the panel verdict per item.") var aggregate: AggregationMethod = .majority
+    @Option(help: "Outcome of an item: verdict (win, loss, tie) | probability (the judges' mean P, a fractional win).")
+    var preference: RankPreference = .verdict
+    @Option(help: "Rank by the win rate against this model (AlpacaEval's leaderboard) instead of Bradley–Terry.")
+    var baseline: String?
     @Option(help: "Bootstrap resamples.") var resamples: Int = 1000
     @Option(help: "Seed.") var seed: UInt64 = 0
 
@@ -50,58 +65,88 @@ struct RankCommand: AsyncParsableCommand {
             if judge != nil && votes == nil { throw JudgePanelError.usage("--judge needs --votes") }
             if judge != nil && human { throw JudgePanelError.usage("--judge and --human exclude each other") }
             if resamples < 0 { throw JudgePanelError.usage("--resamples must be ≥ 0") }
+            if preference == .probability && (votes == nil || human) {
+                throw JudgePanelError.usage("--preference probability needs --votes (human labels are verdicts)")
+            }
             let loaded = try ItemLoader().load(path: items)
             for key in [by, cluster].compactMap({ $0 })
             where !loaded.contains(where: { $0.meta[key] != nil && $0.meta[key] != .null }) {
                 throw JudgePanelError.badInput("no item has meta.\(key)", file: items)
             }
+            if let baseline, !loaded.contains(where: { $0.modelA != $0.modelB && ($0.modelA == baseline || $0.modelB == baseline) }) {
+                throw JudgePanelError.badInput("no item compares a model with the baseline '\(baseline)'", file: items)
+            }
             let (humanLabels, humanText) = SliceRanking.humanPreferences(loaded)
             let hasHuman = humanLabels.contains { $0 != nil }
-            var verdicts: [Preference?]
+            // Each item's share of a win for model_a (1, 0, ½ for a verdict; 1 − P(B) for a probability).
+            var outcomes: [Double?]
             var source: String
             if let votes, !human {
-                let recorded = try VotesFile.load(path: votes)
-                let rec = MetaAnalysis(options: .init(flip: flip, aggregate: aggregate)).reconcile(
-                    items: loaded, votes: recorded.filter { $0.variant == nil })
-                if let judge {
-                    guard let j = rec.judges.firstIndex(of: judge) else {
-                        throw JudgePanelError.badInput(
-                            "no votes of judge '\(judge)' (judges: \(rec.judges.joined(separator: ", ")))", file: votes)
+                if preference == .probability {
+                    let probs = try PreferenceProbabilities.read(path: votes, items: loaded)
+                    let pB: [Double?]
+                    if let judge {
+                        guard let j = probs.judges.firstIndex(of: judge) else {
+                            throw JudgePanelError.badInput(
+                                "no votes of judge '\(judge)' (judges: \(probs.judges.joined(separator: ", ")))", file: votes)
+                        }
+                        pB = probs.judge(j)
+                        source = "judge \(judge), mean probability"
+                    } else {
+                        pB = probs.panel
+                        source = "panel (mean probability of its judges)"
                     }
-                    verdicts = rec.verdicts[j].map(\.verdict)
-                    source = "judge \(judge)"
+                    outcomes = pB.map { $0.map { 1 - $0 } }
                 } else {
-                    verdicts = rec.panel.map(\.verdict)
-                    source = "panel (\(aggregate.rawValue))"
+                    // Streamed: memory proportional to items × judges, not to the votes file.
+                    let rec = try MetaAnalysis(options: .init(flip: flip, aggregate: aggregate)).reconcile(
+                        items: loaded, votesPath: votes)
+                    if let judge {
+                        guard let j = rec.judges.firstIndex(of: judge) else {
+                            throw JudgePanelError.badInput(
+                                "no votes of judge '\(judge)' (judges: \(rec.judges.joined(separator: ", ")))", file: votes)
+                        }
+                        outcomes = rec.verdicts[j].map { SliceRanking.outcome($0.verdict) }
+                        source = "judge \(judge)"
+                    } else {
+                        outcomes = rec.panel.map { SliceRanking.outcome($0.verdict) }
+                        source = "panel (\(aggregate.rawValue))"
+                    }
                 }
             } else {
                 guard hasHuman else {
                     throw JudgePanelError.badInput("no item has a pairwise human label (label or labels)", file: items)
                 }
-                verdicts = humanLabels
+                outcomes = humanLabels.map(SliceRanking.outcome)
                 source = "human labels"
             }
-            let options = SliceRanking.Options(resamples: resamples, seed: seed, clusterKey: cluster)
-            guard let overall = SliceRanking.rank(items: loaded, verdicts: verdicts, options: options) else {
-                throw JudgePanelError.badInput("no item with model_a, model_b and a verdict", file: items)
+            let options = SliceRanking.Options(resamples: resamples, seed: seed, clusterKey: cluster, baseline: baseline)
+            guard let overall = SliceRanking.rank(items: loaded, outcomes: outcomes, options: options) else {
+                throw JudgePanelError.badInput(
+                    baseline == nil
+                        ? "no item with model_a, model_b and a verdict"
+                        : "no item comparing a model with the baseline '\(baseline!)' has a verdict", file: items)
             }
             let rankingHuman = source == "human labels"
             let tau =
                 !rankingHuman && hasHuman
-                ? SliceRanking.agreement(items: loaded, x: verdicts, y: humanLabels, options: options) : nil
+                ? SliceRanking.agreement(
+                    items: loaded, x: outcomes, y: humanLabels.map(SliceRanking.outcome), options: options) : nil
             var bySlice: SliceRanking.BySlice?
             if let by {
                 do {
                     bySlice = try SliceRanking.bySlice(
-                        items: loaded, verdicts: verdicts, key: by, rule: rule, weightSlices: weightSlices,
+                        items: loaded, outcomes: outcomes, key: by, rule: rule, weightSlices: weightSlices,
                         options: options)
                 } catch let failure as SocialChoice.Failure {
                     throw JudgePanelError.badInput(failure.description, file: items)
                 }
             }
-            let report = RankReport(
+            var report = RankReport(
                 source: source, humanLabel: rankingHuman || tau != nil ? humanText : nil, clusterKey: cluster,
                 resamples: resamples, overall: overall, tauHuman: tau, bySlice: bySlice)
+            report.baseline = baseline
+            report.preference = preference.rawValue
             if let html {
                 let page = RankHTML.render(
                     report, title: "judgepanel rank — \(URL(fileURLWithPath: items).lastPathComponent)")

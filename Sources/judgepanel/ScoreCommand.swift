@@ -47,21 +47,35 @@ struct ScoreCommand: AsyncParsableCommand {
             var lock: RunLock?
             defer { lock?.release() }
             let generation = try await prepareChecklists(&options, lock: &lock)
-            var job = try ScoreJob(
-                itemsPath: items, rubricPath: rubric, panelPath: panel, loader: try itemOptions.loader(), options: options,
-                analysis: MetaAnalysis.Options(seed: seed))
+            if dryRun {
+                // Streams the items file: nothing is kept per item, so 10 M calls estimate in constant memory.
+                let panelValue = try Panel.load(path: panel, environment: options.environment)
+                let streamed = try ScoreJob.streamEstimate(
+                    itemsPath: items, loader: try itemOptions.loader(), rubric: try Rubric.load(path: rubric), panel: panelValue,
+                    options: options, shard: shardValue)
+                if let shardValue { print("shard \(shardValue): \(streamed.items) of \(streamed.itemsTotal) items") }
+                var estimate = streamed.estimate
+                if try batchOptions.options(adaptive: adaptive || cascade) != nil { estimate.applyBatchDiscount(panelValue) }
+                printEstimate(estimate)
+                return
+            }
+            let batch = try batchOptions.options(adaptive: adaptive || cascade)
+            // A plain full run reads its items in passes instead of holding them (memory flat in the number of items).
+            let streamed = shardValue == nil && batch == nil && !dryRun && options.checklists.isEmpty && options.policy == .full
+            var job =
+                streamed
+                ? try ScoreJob(
+                    streamingItemsPath: items, rubricPath: rubric, panelPath: panel, loader: try itemOptions.loader(), options: options,
+                    analysis: MetaAnalysis.Options(seed: seed))
+                : try ScoreJob(
+                    itemsPath: items, rubricPath: rubric, panelPath: panel, loader: try itemOptions.loader(), options: options,
+                    analysis: MetaAnalysis.Options(seed: seed))
             if let shardValue {
                 let total = job.items.count
                 job.restrict(to: shardValue)
                 print("shard \(shardValue): \(job.items.count) of \(total) items")
             }
-            job.batch = try batchOptions.options(adaptive: adaptive || cascade)
-            if dryRun {
-                var estimate = job.estimate()
-                if job.batch != nil { estimate.applyBatchDiscount(job.panel) }
-                printEstimate(estimate)
-                return
-            }
+            job.batch = batch
             if lock == nil { lock = try RunLock.acquire(dir: out, command: commandLine) }
             let counters = RunCounters(expected: job.plannedCalls)
             let progress = ProgressReporter(counters: counters)
@@ -83,7 +97,7 @@ struct ScoreCommand: AsyncParsableCommand {
             func count(_ key: String) -> Int { facts?[key]?.intValue ?? 0 }
             if resume { say(outcome.resume.text) }
             if let a = outcome.report.adaptive { say(a.text) }
-            say(ReportText.terminal(outcome.report, title: "judgepanel score — \(job.rubric.id), \(job.items.count) items, \(job.panel.judges.count) judges"))
+            say(ReportText.terminal(outcome.report, title: "judgepanel score — \(job.rubric.id), \(job.itemCount) items, \(job.panel.judges.count) judges"))
             say(
                 String(
                     format: "wall %.1f s · %d votes (%d ok, %d abstain, %d error) · %d HTTP calls · %d cached · $%.4f",

@@ -155,6 +155,47 @@ struct GeminiBatchTests {
         #expect(failed.count == 2 && failed.allSatisfy { $0.reason == .batchFailed && $0.item == "s3" && $0.error?.contains("INTERNAL: internal error") == true })
     }
 
+    @Test("a Gemini batch above the inline limit is uploaded as a JSONL file (resumable Files API upload), created from it, read from its responsesFile")
+    func geminiFileInput() async throws {
+        let (items, quality) = syntheticPairwise(60)  // 120 calls
+        let fate: @Sendable (String, FakeRequest?) -> FakeBatchAPI.LineFate = { _, request in
+            request?.promptText.contains("Question 7?") == true ? .fail(status: 400, message: "bad request") : .answer
+        }
+        let api = FakeBatchAPI(pollsPerState: 1, fate: fate)
+        let server = try await startGeminiFake(api, quality: quality)
+        let panel = await geminiPanel(server)
+        let dir = try tempDir("geminiupload")
+        // Batches of 40 requests; an inline limit of 20 kB sends every one of them (each well above it) as a file.
+        var options = BatchOptions(pollInterval: 0.01, maxPollInterval: 0.05, maxRequestsPerBatch: 40)
+        options.geminiInlineBytes = 20_000
+        let outcome = try await geminiJob(items, panel: panel, batch: options).run(outDir: dir.path)
+        let counts = await api.counts()
+        let ids = await api.batchIDs()
+        #expect(await server.requestCount() == 0, "no live call")
+        await server.stop()
+        #expect(counts.batchesCreated == 3 && counts.geminiFileBatches == 3 && counts.filesUploaded == 3)
+        #expect(counts.requestsSubmitted == 120 && counts.submissionsPerCustomID.values.allSatisfy { $0 == 1 })
+        // The uploaded file's id is journaled before the batch is created from it.
+        let uploaded = events(dir.path, "uploaded").compactMap { $0["file_id"]?.stringValue }
+        #expect(uploaded.count == 3 && uploaded.allSatisfy { $0.hasPrefix("files/") })
+        #expect(events(dir.path, "created").compactMap { $0["batch_id"]?.stringValue }.sorted() == ids.sorted())
+        let votes = outcome.result.votes
+        #expect(votes.count == 120 && Set(votes.map(\.key)).count == 120)
+        let failed = votes.filter { $0.status == .error }
+        #expect(failed.count == 2 && failed.allSatisfy { $0.reason == .batchFailed && $0.item == "s7" && $0.error?.contains("bad request") == true })
+        #expect(votes.filter(\.isOK).count == 118)
+
+        // Under the inline limit nothing is uploaded: the same run sends inline requests.
+        let api2 = FakeBatchAPI(pollsPerState: 1)
+        let server2 = try await startGeminiFake(api2, quality: quality)
+        let inline = try await geminiJob(items, panel: await geminiPanel(server2), batch: BatchOptions(pollInterval: 0.01, maxPollInterval: 0.05, maxRequestsPerBatch: 40))
+            .run(outDir: try tempDir("geminiinline").path)
+        let counts2 = await api2.counts()
+        await server2.stop()
+        #expect(counts2.batchesCreated == 3 && counts2.geminiFileBatches == 0 && counts2.filesUploaded == 0)
+        #expect(inline.result.votes.count == 120 && inline.result.votes.allSatisfy(\.isOK))
+    }
+
     @Test("a Gemini batch created but not journaled is found again by its display_name on resume, not created twice")
     func geminiCreatedButNotJournaled() async throws {
         let (items, quality) = syntheticPairwise(40)  // 80 calls, batches of 20

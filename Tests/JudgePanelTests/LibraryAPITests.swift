@@ -12,7 +12,7 @@ struct LibraryAPITests {
         let panelPath = dir.appendingPathComponent("panel.yaml").path
         try "version: 1\njudges:\n  - {name: j, provider: openai, model: m, base_url: \"\(await server.baseURL.absoluteString)/v1\"}\n"
             .write(toFile: panelPath, atomically: true, encoding: .utf8)
-        // The README snippet, with the fake server's panel and no cache.
+        // The README snippet's calls with test options (the snippet as printed runs in DocSnippetTests).
         let panel = try Panel.load(path: panelPath)
         let rubric = try Rubric.load(path: panelTestRoot.appendingPathComponent("rubrics/pairwise-mtbench.yaml").path)
         let runner = PanelRunner(panel: panel, rubric: rubric, options: panelTestOptions)

@@ -111,15 +111,15 @@ struct LoaderTests {
         #expect(t.render(["prompt": "x", "reference": "y"]) == "Q: x R: y")
         #expect(t.requiredVariables == ["prompt"])
         let rubric = try loadRubric("pairwise-mtbench")
-        let parser = AnswerParser(rubric: rubric, structured: false)
+        let parser = try AnswerParser(rubric: rubric, structured: false)
         // DESIGN.md: a reply whose own matches disagree is an abstention (reason `ambiguous`), not its last match.
         #expect(parser.parse("At first [[A]] seemed right, but final: [[B]]") == nil)
         #expect(parser.parse("Both lean to [[B]]; final: [[B]]") == .choice(.b))
         #expect(parser.parse("[[C]]") == .choice(.tie))
         #expect(parser.parse("no verdict") == nil)
-        let structured = AnswerParser(rubric: rubric, structured: true)
+        let structured = try AnswerParser(rubric: rubric, structured: true)
         #expect(structured.parse("```json\n{\"verdict\": \"tie\"}\n```") == .choice(.tie))
-        let pointwise = AnswerParser(rubric: try loadRubric("pointwise-1to10"), structured: false)
+        let pointwise = try AnswerParser(rubric: try loadRubric("pointwise-1to10"), structured: false)
         #expect(pointwise.parse("Rating: [[7]]") == .score(7))
         #expect(pointwise.parse("Rating: [[11]]") == nil)
     }

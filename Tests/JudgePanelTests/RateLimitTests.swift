@@ -384,8 +384,9 @@ struct FakeRateLimitFaultTests {
         var headers = ["content-type": "application/json"]
         headers.merge(extra) { _, new in new }
         let url = URL(string: await server.baseURL.absoluteString + path)!
-        let response = try await SocketHTTPTransport(maxConnectionsPerHost: 2)
-            .send(HTTPRequest(url: url, headers: headers, body: Data(body.utf8), timeout: 10))
+        let response = try await withTransport(maxConnectionsPerHost: 2) {
+            try await $0.send(HTTPRequest(url: url, headers: headers, body: Data(body.utf8), timeout: 10))
+        }
         await server.stop()
         return (response, try JSONValue.parse(response.body))
     }

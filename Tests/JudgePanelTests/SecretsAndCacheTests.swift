@@ -235,7 +235,7 @@ struct CacheKeyTests {
 struct ProviderRegistryTests {
     /// A provider that answers every call itself, counting them.
     struct Canned: JudgeProvider {
-        let calls: RequestTally
+        let calls: CallCount
         func complete(_ request: CompletionRequest, timeout: Double) async throws -> CompletionResponse {
             calls.add()
             return CompletionResponse(text: "[[B]]")
@@ -244,7 +244,7 @@ struct ProviderRegistryTests {
 
     @Test("a library user's factory replaces a kind without editing a switch; an unregistered kind is an error")
     func customFactory() async throws {
-        let calls = RequestTally()
+        let calls = CallCount()
         var providers = ProviderRegistry.standard
         providers.register(.ollama) { _ in Canned(calls: calls) }
         var options = panelTestOptions

@@ -97,19 +97,22 @@ extension ProviderKind {
 
 package enum BatchBackends {
     /// The batch API of a judge, on its first base URL, with its key from `environment`.
-    package static func make(judge: JudgeConfig, environment: [String: String], transport: (any HTTPTransport)?) throws -> any BatchBackend {
+    package static func make(
+        judge: JudgeConfig, environment: [String: String], transport: any HTTPTransport, geminiInlineBytes: Int? = nil
+    ) throws -> any BatchBackend {
         guard let text = judge.baseURLs.first, let base = URL(string: text) else {
             throw JudgePanelError.badInput("judge '\(judge.name)' has no base_url")
         }
         let key = judge.keyVariables.lazy.compactMap { environment[$0] }.first { !$0.isEmpty }
-        let transport = transport ?? ProviderFactory.defaultTransport(judge: judge, environment: environment)
         switch judge.provider {
         case .openai:
             return OpenAIBatchBackend(baseURL: base, apiKey: key, transport: transport, timeout: max(judge.timeoutSeconds, 600))
         case .anthropic:
             return AnthropicBatchBackend(baseURL: base, apiKey: key, transport: transport, timeout: max(judge.timeoutSeconds, 600))
         case .gemini:
-            return GeminiBatchBackend(baseURL: base, model: judge.model, apiKey: key, transport: transport, timeout: max(judge.timeoutSeconds, 600))
+            return GeminiBatchBackend(
+                baseURL: base, model: judge.model, apiKey: key, transport: transport, timeout: max(judge.timeoutSeconds, 600),
+                inlineLimit: geminiInlineBytes ?? GeminiBatchBackend.documentedInlineLimit)
         default:
             throw JudgePanelError.usage("judge '\(judge.name)': provider \(judge.provider.rawValue) has no batch API in judgepanel")
         }

@@ -37,17 +37,19 @@ package enum BatchControl {
     ) async throws -> [Row] {
         let (judges, chunks) = try load(dir: dir)
         var rows: [Row] = []
-        for chunk in chunks {
-            var row = Row(
-                label: chunk.label, judge: chunk.judge, batchID: chunk.batchID, requests: chunk.requests,
-                state: chunk.finalState ?? (chunk.batchID == nil ? (chunk.creatingAt == nil ? "not created" : "create sent, id not journaled") : "unknown"),
-                counts: "", collected: chunk.collected)
-            if refresh, let id = chunk.batchID, let judge = judges[chunk.judge] {
-                let s = try await BatchBackends.make(judge: judge, environment: environment, transport: transport).retrieve(id)
-                row.state = s.state
-                row.counts = s.countsText
+        try await RunTransport.with(transport, judges: Array(judges.values), environment: environment) { transport in
+            for chunk in chunks {
+                var row = Row(
+                    label: chunk.label, judge: chunk.judge, batchID: chunk.batchID, requests: chunk.requests,
+                    state: chunk.finalState ?? (chunk.batchID == nil ? (chunk.creatingAt == nil ? "not created" : "create sent, id not journaled") : "unknown"),
+                    counts: "", collected: chunk.collected)
+                if refresh, let id = chunk.batchID, let judge = judges[chunk.judge] {
+                    let s = try await BatchBackends.make(judge: judge, environment: environment, transport: transport).retrieve(id)
+                    row.state = s.state
+                    row.counts = s.countsText
+                }
+                rows.append(row)
             }
-            rows.append(row)
         }
         return rows
     }
@@ -59,18 +61,20 @@ package enum BatchControl {
     ) async throws -> [Row] {
         let (judges, chunks) = try load(dir: dir)
         var rows: [Row] = []
-        for chunk in chunks {
-            var row = Row(
-                label: chunk.label, judge: chunk.judge, batchID: chunk.batchID, requests: chunk.requests,
-                state: chunk.finalState ?? "not created", counts: "", collected: chunk.collected)
-            if let id = chunk.batchID, let judge = judges[chunk.judge] {
-                let backend = try BatchBackends.make(judge: judge, environment: environment, transport: transport)
-                var s = try await backend.retrieve(id)
-                if !s.ended && s.state != "cancelling" && s.state != "canceling" { s = try await backend.cancel(id) }
-                row.state = s.state
-                row.counts = s.countsText
+        try await RunTransport.with(transport, judges: Array(judges.values), environment: environment) { transport in
+            for chunk in chunks {
+                var row = Row(
+                    label: chunk.label, judge: chunk.judge, batchID: chunk.batchID, requests: chunk.requests,
+                    state: chunk.finalState ?? "not created", counts: "", collected: chunk.collected)
+                if let id = chunk.batchID, let judge = judges[chunk.judge] {
+                    let backend = try BatchBackends.make(judge: judge, environment: environment, transport: transport)
+                    var s = try await backend.retrieve(id)
+                    if !s.ended && s.state != "cancelling" && s.state != "canceling" { s = try await backend.cancel(id) }
+                    row.state = s.state
+                    row.counts = s.countsText
+                }
+                rows.append(row)
             }
-            rows.append(row)
         }
         return rows
     }

@@ -32,6 +32,9 @@ package struct BatchOptions: Sendable {
     package var maxRequestsPerBatch: Int?
     /// Receives progress lines (batch states and request counts); nil prints nothing.
     package var progress: (@Sendable (String) -> Void)?
+    /// Gemini: a batch whose input is larger than this many bytes is uploaded as a JSONL file through the Files API
+    /// instead of sent as inline requests; nil uses the documented inline limit (20 MB for the whole create request).
+    package var geminiInlineBytes: Int?
 
     package init(
         fallback: Fallback = .none, pollInterval: Double = 10, maxPollInterval: Double = 300, maxRequestsPerBatch: Int? = nil,

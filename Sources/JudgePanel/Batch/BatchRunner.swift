@@ -40,6 +40,13 @@ package struct BatchRunner {
 
     /// Runs the batch phase; returns the batch votes the live runner must treat as finished.
     package func run(completed: [String: Vote]) async throws -> [String: Vote] {
+        try await RunTransport.with(job.options.transport, judges: panel.judges, environment: job.options.environment) {
+            try await run(completed: completed, transport: $0)
+        }
+    }
+
+    /// ``run(completed:)`` over `transport`.
+    private func run(completed: [String: Vote], transport: any HTTPTransport) async throws -> [String: Vote] {
         let batchJudges = Set(panel.judges.indices.filter { panel.judges[$0].provider.supportsBatch })
         guard !batchJudges.isEmpty else {
             say("batch: no openai, anthropic or gemini judge in the panel; every call runs live")
@@ -51,7 +58,8 @@ package struct BatchRunner {
         for j in batchJudges {
             let judge = panel.judges[j]
             backends[judge.name] = try BatchBackends.make(
-                judge: judge, environment: job.options.environment, transport: job.options.transport)
+                judge: judge, environment: job.options.environment, transport: transport,
+                geminiInlineBytes: options.geminiInlineBytes)
         }
         let keys = panel.judges.flatMap { $0.keyVariables.compactMap { job.options.environment[$0] } }
 
@@ -74,7 +82,8 @@ package struct BatchRunner {
         }
         var result: [String: Vote] = [:]
         let context = Context(
-            job: job, offsets: offsets, backends: backends, keys: keys, discount: { judge in judge.batchDiscount })
+            job: job, offsets: offsets, backends: backends, keys: keys, transport: transport,
+            discount: { judge in judge.batchDiscount })
 
         // 1. Chunks of an earlier session that never got a batch id.
         for chunk in ledger.snapshot where chunk.batchID == nil {
@@ -187,27 +196,32 @@ package struct BatchRunner {
         let journal = try VoteJournal(path: run.journalPath)
         let runner = BatchRunner(
             job: job, dir: run, journal: journal, options: BatchOptions(maxRequestsPerBatch: maxRequestsPerBatch), counters: RunCounters())
-        let judges = Set(job.panel.judges.indices.filter { job.panel.judges[$0].provider.supportsBatch })
-        var backends: [String: any BatchBackend] = [:]
-        for j in judges {
-            let judge = job.panel.judges[j]
-            backends[judge.name] = try BatchBackends.make(judge: judge, environment: [:], transport: job.options.transport)
-        }
-        var offsets: [Int] = []
-        var total = 0
-        for (i, item) in job.items.enumerated() {
+        // Planning sends nothing, but the backends are built with a transport like a real run's.
+        let (requests, chunks) = try await RunTransport.with(job.options.transport, judges: job.panel.judges, environment: [:]) {
+            transport -> (Int, Int) in
+            let judges = Set(job.panel.judges.indices.filter { job.panel.judges[$0].provider.supportsBatch })
+            var backends: [String: any BatchBackend] = [:]
+            for j in judges {
+                let judge = job.panel.judges[j]
+                backends[judge.name] = try BatchBackends.make(judge: judge, environment: [:], transport: transport)
+            }
+            var offsets: [Int] = []
+            var total = 0
+            for (i, item) in job.items.enumerated() {
+                offsets.append(total)
+                total += Call.plan(itemIndex: i, item: item, rubric: job.rubric, panel: job.panel).count
+            }
             offsets.append(total)
-            total += Call.plan(itemIndex: i, item: item, rubric: job.rubric, panel: job.panel).count
-        }
-        offsets.append(total)
-        var result: [String: Vote] = [:]
-        var chunks = 0
-        let requests = try await runner.plan(
-            batchJudges: judges, offsets: offsets, covered: BitSet(count: total), completed: [:], journaled: [:], backends: backends,
-            firstSequence: 0, result: &result
-        ) { chunk, _ in
-            chunks += 1
-            try onChunk(run.url.appendingPathComponent(chunk.file).path, chunk.requests, chunk.bytes)
+            var result: [String: Vote] = [:]
+            var chunks = 0
+            let requests = try await runner.plan(
+                batchJudges: judges, offsets: offsets, covered: BitSet(count: total), completed: [:], journaled: [:], backends: backends,
+                firstSequence: 0, result: &result
+            ) { chunk, _ in
+                chunks += 1
+                try onChunk(run.url.appendingPathComponent(chunk.file).path, chunk.requests, chunk.bytes)
+            }
+            return (requests, chunks)
         }
         await journal.close()
         return (requests, chunks)
@@ -352,14 +366,20 @@ extension BatchRunner {
         package let offsets: [Int]
         package let backends: [String: any BatchBackend]
         package let keys: [String]
+        /// What the repair re-asks are sent through.
+        package let transport: any HTTPTransport
         package let discount: (JudgeConfig) -> Double
         private var runtimes: [String: JudgeRuntime] = [:]
 
-        package init(job: ScoreJob, offsets: [Int], backends: [String: any BatchBackend], keys: [String], discount: @escaping (JudgeConfig) -> Double) {
+        package init(
+            job: ScoreJob, offsets: [Int], backends: [String: any BatchBackend], keys: [String], transport: any HTTPTransport,
+            discount: @escaping (JudgeConfig) -> Double
+        ) {
             self.job = job
             self.offsets = offsets
             self.backends = backends
             self.keys = keys
+            self.transport = transport
             self.discount = discount
         }
 
@@ -409,7 +429,7 @@ extension BatchRunner {
         package func runtime(_ judge: JudgeConfig) throws -> JudgeRuntime {
             if let r = runtimes[judge.name] { return r }
             let provider = try ProviderFactory.make(
-                judge: judge, baseURLs: judge.baseURLs, environment: job.options.environment, transport: job.options.transport)
+                judge: judge, baseURLs: judge.baseURLs, environment: job.options.environment, transport: transport)
             let r = JudgeRuntime(config: judge, provider: provider)
             runtimes[judge.name] = r
             return r

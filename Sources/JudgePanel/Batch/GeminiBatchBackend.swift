@@ -11,10 +11,17 @@ import JudgePanelReports
 ///
 /// - Create: `POST {base}/v1beta/models/{model}:batchGenerateContent` with
 ///   `{"batch": {"display_name", "input_config": {"requests": {"requests": [{"request": GenerateContentRequest,
-///   "metadata": {"key": …}}]}}}}` (inline requests: the guide keeps the whole create request under 20 MB; a
-///   JSONL file uploaded through the Files API is the documented alternative for larger inputs — judgepanel sends
-///   inline requests and splits into as many batches as the 20 MB needs). The answer is a long-running `Operation`
-///   whose `name` is the batch's resource name `batches/{batch_id}`.
+///   "metadata": {"key": …}}]}}}}` — inline requests, which the guide keeps under 20 MB for the whole create request
+///   (https://ai.google.dev/gemini-api/docs/batch-api#inline-requests). A larger batch goes through an input file
+///   (https://ai.google.dev/gemini-api/docs/batch-api#input-file): a JSONL file, one `{"key": …, "request":
+///   GenerateContentRequest}` a line, uploaded with the Files API's resumable protocol (https://ai.google.dev/api/files,
+///   `media.upload`: `POST {base}/upload/v1beta/files` with `X-Goog-Upload-Protocol: resumable`, `X-Goog-Upload-Command:
+///   start`, `X-Goog-Upload-Header-Content-Length`/`-Content-Type` and `{"file": {"display_name"}}` answers the session
+///   URL in the `X-Goog-Upload-URL` header; the bytes then go to that URL with `X-Goog-Upload-Command: upload, finalize`
+///   and `X-Goog-Upload-Offset: 0`, answered `{"file": {"name": "files/…", …}}`), and the batch is created with
+///   `"input_config": {"file_name": "files/…"}` (`InputConfig.fileName`, https://ai.google.dev/api/batch-api#InputConfig);
+///   its output is then a `responsesFile`. The answer is a long-running `Operation` whose `name` is the batch's
+///   resource name `batches/{batch_id}`.
 /// - `GET {base}/v1beta/batches/{id}`; `POST {base}/v1beta/batches/{id}:cancel`;
 ///   `GET {base}/v1beta/batches?pageSize=&pageToken=` → `{operations: [...], nextPageToken}`.
 /// - State: the REST reference's `BatchState` enum is `BATCH_STATE_PENDING`, `BATCH_STATE_RUNNING`,
@@ -42,9 +49,16 @@ package struct GeminiBatchBackend: BatchBackend {
     package let model: String
     package let http: BatchHTTP
     package let root: String
+    /// A batch input larger than this goes through an uploaded file instead of inline requests.
+    package let inlineLimit: Int
 
-    /// The guide's inline limit is 20 MB for the whole create request; room is left for the envelope.
-    package var maxBytes: Int { 20 * 1000 * 1000 - 4096 }
+    /// The guide's inline limit: 20 MB for the whole create request; room is left for the envelope.
+    package static let documentedInlineLimit = 20 * 1000 * 1000 - 4096
+
+    /// The Files API takes files up to 2 GB (https://ai.google.dev/gemini-api/docs/files); judgepanel keeps a batch's
+    /// input under 200 MB (as OpenAI's limit) so that one batch's input and results fit in memory while they are sent
+    /// and read.
+    package var maxBytes: Int { 200 * 1000 * 1000 }
     /// The docs give no request-count limit for inline batches (only bytes); this keeps one batch's result
     /// (returned inline in the operation) to a size one response can carry.
     package var maxRequests: Int { 50_000 }
@@ -52,9 +66,13 @@ package struct GeminiBatchBackend: BatchBackend {
 
     package static let displayPrefix = "judgepanel"
 
-    package init(baseURL: URL, model: String, apiKey: String?, transport: any HTTPTransport, timeout: Double) {
+    package init(
+        baseURL: URL, model: String, apiKey: String?, transport: any HTTPTransport, timeout: Double,
+        inlineLimit: Int = GeminiBatchBackend.documentedInlineLimit
+    ) {
         provider = GeminiProvider(baseURL: baseURL, apiKey: apiKey, transport: transport)
         self.model = model
+        self.inlineLimit = inlineLimit
         var headers: [String: String] = [:]
         if let apiKey, !apiKey.isEmpty { headers["x-goog-api-key"] = apiKey }
         http = BatchHTTP(transport: transport, headers: headers, timeout: timeout)
@@ -75,21 +93,71 @@ package struct GeminiBatchBackend: BatchBackend {
         return try line.compactData()
     }
 
-    package func upload(file: URL, label: String) async throws -> String? { nil }
-
-    package func create(file: URL, fileID: String?, metadata: [String: String]) async throws -> BatchStatus {
+    /// Uploads the batch's input as a JSONL file when it is too large to send inline (returns the file's name,
+    /// `files/…`); nil when the requests go inline.
+    package func upload(file: URL, label: String) async throws -> String? {
         guard let content = FileManager.default.contents(atPath: file.path) else {
             throw JudgePanelError.io("cannot read batch input", file: file.path)
         }
+        guard content.count > inlineLimit else { return nil }
+        // The input file's lines: `{"key": custom_id, "request": GenerateContentRequest}`.
+        var jsonl = Data()
+        jsonl.reserveCapacity(content.count)
+        for (n, raw) in jsonlLines(content).enumerated() {
+            let line = try JSONValue.decodeBody(raw)
+            guard let key = line["metadata"]?["key"], let request = line["request"] else {
+                throw JudgePanelError.io("line \(n + 1) has no request or metadata.key", file: file.path)
+            }
+            jsonl.append(try JSONValue.object(["key": key, "request": request]).compactData())
+            jsonl.append(10)
+        }
+        // Start a resumable upload session: the session URL comes back in `X-Goog-Upload-URL`.
+        var start = http.headers
+        start["X-Goog-Upload-Protocol"] = "resumable"
+        start["X-Goog-Upload-Command"] = "start"
+        start["X-Goog-Upload-Header-Content-Length"] = String(jsonl.count)
+        start["X-Goog-Upload-Header-Content-Type"] = "application/jsonl"
+        start["content-type"] = "application/json"
+        let meta = try JSONValue.object(["file": ["display_name": .string("judgepanel \(label)")]]).compactData()
+        let session = try await http.transport.send(
+            HTTPRequest(url: try url("/upload/v1beta/files"), method: "POST", headers: start, body: meta, timeout: http.timeout))
+        guard (200..<300).contains(session.status) else { throw ProviderError.http(session) }
+        guard let location = session.headers.first(where: { $0.key.lowercased() == "x-goog-upload-url" })?.value,
+            let uploadURL = URL(string: location)
+        else { throw ProviderError.badResponse("Files API upload start answered no X-Goog-Upload-URL") }
+        // Send the bytes and finalize in one request.
+        var finish = http.headers
+        finish["X-Goog-Upload-Command"] = "upload, finalize"
+        finish["X-Goog-Upload-Offset"] = "0"
+        let done = try await http.transport.send(
+            HTTPRequest(url: uploadURL, method: "POST", headers: finish, body: jsonl, timeout: http.timeout))
+        guard (200..<300).contains(done.status) else { throw ProviderError.http(done) }
+        guard let name = try JSONValue.decodeBody(done.body)["file"]?["name"]?.stringValue, name.hasPrefix("files/") else {
+            throw ProviderError.badResponse("Files API upload answered no file.name")
+        }
+        return name
+    }
+
+    package func create(file: URL, fileID: String?, metadata: [String: String]) async throws -> BatchStatus {
         let display = Self.displayName(run: metadata["judgepanel_run"] ?? "", chunk: metadata["judgepanel_chunk"] ?? "")
         var body = Data(#"{"batch":{"display_name":"#.utf8)
         body.append(try JSONValue.string(display).compactData())
-        body.append(Data(#","input_config":{"requests":{"requests":["#.utf8))
-        for (n, line) in jsonlLines(content).enumerated() {
-            if n > 0 { body.append(44) }
-            body.append(line)
+        if let fileID {
+            // An uploaded input file (`InputConfig.fileName`).
+            body.append(Data(#","input_config":{"file_name":"#.utf8))
+            body.append(try JSONValue.string(fileID).compactData())
+            body.append(Data("}}}".utf8))
+        } else {
+            guard let content = FileManager.default.contents(atPath: file.path) else {
+                throw JudgePanelError.io("cannot read batch input", file: file.path)
+            }
+            body.append(Data(#","input_config":{"requests":{"requests":["#.utf8))
+            for (n, line) in jsonlLines(content).enumerated() {
+                if n > 0 { body.append(44) }
+                body.append(line)
+            }
+            body.append(Data("]}}}}".utf8))
         }
-        body.append(Data("]}}}}".utf8))
         let name = model.hasPrefix("models/") || model.hasPrefix("tunedModels/") ? model : "models/" + model
         let escaped = name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: ":?#"))) ?? name
         let json = try JSONValue.decodeBody(try await http.send("POST", try url("/v1beta/\(escaped):batchGenerateContent"), body: body))

@@ -29,7 +29,8 @@ package struct OpenAIBatchBackend: BatchBackend {
     package let http: BatchHTTP
 
     package var maxRequests: Int { 50_000 }
-    package var maxBytes: Int { 200 * 1024 * 1024 }
+    /// "up to 200 MB" (decimal megabytes, the stricter reading).
+    package var maxBytes: Int { 200 * 1000 * 1000 }
     package var listsMetadata: Bool { true }
     package static let endpoint = "/v1/chat/completions"
     package static let terminal: Set<String> = ["completed", "failed", "expired", "cancelled"]

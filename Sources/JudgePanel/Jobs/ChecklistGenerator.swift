@@ -182,30 +182,40 @@ package struct ChecklistGenerator: Sendable {
             server = s
             urls = [s.baseURL]
         }
-        defer { server?.stop() }
-        let provider = try ProviderFactory.make(
-            judge: judge, baseURLs: urls, environment: options.environment, transport: options.transport,
-            registry: options.providers)
-        let runtime = JudgeRuntime(config: judge, provider: provider, environment: options.environment)
-        let executor = CallExecutor(rubric: rubric, cache: options.cache, retry: options.retry, stats: counters)
-        let (lo, hi) = (minQuestions, maxQuestions)
-        let limit = max(1, judge.concurrency)
-        var results: [String: Result<([String], Int), Failure>] = [:]
-        try await withThrowingTaskGroup(of: (String, Result<([String], Int), Failure>).self) { group in
-            var next = 0
-            func add() {
-                let item = todo[next]
-                next += 1
-                group.addTask {
-                    (item.id, try await Self.one(item: item, min: lo, max: hi, judge: runtime, executor: executor))
+        let results: [String: Result<([String], Int), Failure>]
+        do {
+            results = try await RunTransport.with(options.transport, judges: [judge], environment: options.environment) {
+                transport -> [String: Result<([String], Int), Failure>] in
+                let provider = try ProviderFactory.make(
+                    judge: judge, baseURLs: urls, environment: options.environment, transport: transport,
+                    registry: options.providers)
+                let runtime = JudgeRuntime(config: judge, provider: provider, environment: options.environment)
+                let executor = CallExecutor(rubric: rubric, cache: options.cache, retry: options.retry, stats: counters)
+                let (lo, hi) = (minQuestions, maxQuestions)
+                let limit = max(1, judge.concurrency)
+                var gathered: [String: Result<([String], Int), Failure>] = [:]
+                try await withThrowingTaskGroup(of: (String, Result<([String], Int), Failure>).self) { group in
+                    var next = 0
+                    func add() {
+                        let item = todo[next]
+                        next += 1
+                        group.addTask {
+                            (item.id, try await Self.one(item: item, min: lo, max: hi, judge: runtime, executor: executor))
+                        }
+                    }
+                    while next < todo.count && next < limit { add() }
+                    while let (id, r) = try await group.next() {
+                        gathered[id] = r
+                        if next < todo.count { add() }
+                    }
                 }
+            return gathered
             }
-            while next < todo.count && next < limit { add() }
-            while let (id, r) = try await group.next() {
-                results[id] = r
-                if next < todo.count { add() }
-            }
+        } catch {
+            await server?.stop()
+            throw error
         }
+        await server?.stop()
         var generated: [String] = []
         var failures: [Failure] = []
         var cached = 0

@@ -111,9 +111,9 @@ package struct MergeJob: Sendable {
             throw JudgePanelError.usage("\(outDir) holds a score run (journal.jsonl): merge into another --out")
         }
         let tmpVotes = out.url.appendingPathComponent(".votes.jsonl.merge-\(getpid())").path
-        let votes: [Vote]
+        let counts: (merged: VoteCounts, perShard: [VoteCounts])
         do {
-            votes = try Self.streamVotes(ordered, items: items, to: tmpVotes)
+            counts = try Self.streamVotes(ordered, items: items, to: tmpVotes)
         } catch {
             try? FileManager.default.removeItem(atPath: tmpVotes)  // best effort: the error below is what matters
             throw error
@@ -121,7 +121,7 @@ package struct MergeJob: Sendable {
 
         var merged = config.objectValue ?? [:]
         merged["shard"] = nil
-        merged["run"] = try Self.facts(ordered, votes: votes)
+        merged["run"] = try Self.facts(ordered, counts: counts)
         let mergedConfig = JSONValue.object(merged)
         let built: RunReports.ScoreFiles
         do {
@@ -149,7 +149,7 @@ package struct MergeJob: Sendable {
                 "scheme": .string(Shard.scheme),
             ]))
         return Outcome(
-            report: built.report, items: items.count, votes: votes.count, errors: votes.filter { $0.status == .error }.count,
+            report: built.report, items: items.count, votes: counts.merged.votes, errors: counts.merged.error,
             shards: n)
     }
 
@@ -223,9 +223,10 @@ package struct MergeJob: Sendable {
     }
 
     /// Copies the shards' votes into `path` in the canonical order (items file order; within an item, the order the
-    /// shard wrote them, which is the call plan's) and returns them decoded. A vote that is not for the owning
-    /// shard's next item fails naming its file and line.
-    package static func streamVotes(_ ordered: [ShardRun], items: [Item], to path: String) throws -> [Vote] {
+    /// shard wrote them, which is the call plan's) and returns their counts, added in that order. A k-way merge: each
+    /// shard's file is already in its items' order, so only one pending line per shard is held, never the votes. A
+    /// vote that is not for the owning shard's next item fails naming its file and line.
+    package static func streamVotes(_ ordered: [ShardRun], items: [Item], to path: String) throws -> (merged: VoteCounts, perShard: [VoteCounts]) {
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
             throw JudgePanelError.io("cannot create", file: path)
         }
@@ -242,34 +243,36 @@ package struct MergeJob: Sendable {
         }
         struct Pending {
             var line: Int
-            var text: Substring
+            var bytes: [UInt8]
             var vote: Vote
         }
         let decoder = JSONDecoder()
-        let readers = try ordered.map { try LineReader(path: RunDirectory(path: $0.dir).votesPath) }
+        let files = ordered.map { RunDirectory(path: $0.dir).votesPath }
+        let readers = try files.map { try LineReader(path: $0) }
         var pending = [Pending?](repeating: nil, count: ordered.count)
         func peek(_ s: Int) throws -> Pending? {
             if let p = pending[s] { return p }
-            let file = RunDirectory(path: ordered[s].dir).votesPath
-            while let (number, line) = try readers[s].next() {
-                if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
-                do {
-                    let vote = try decoder.decode(Vote.self, from: Data(line.utf8))
-                    pending[s] = Pending(line: number, text: line, vote: vote)
-                    return pending[s]
-                } catch {
-                    throw JudgePanelError.badInput("invalid vote: \(VotesFile.describe(error))", file: file, line: number)
+            // nil: end of file; .some(nil): a blank line.
+            while let got = try readers[s].nextBytes({ number, bytes -> Pending? in
+                guard let vote = try VoteDigest.vote(bytes, decoder: decoder, path: files[s], line: number) else { return nil }
+                return Pending(line: number, bytes: Array(bytes), vote: vote)
+            }) {
+                if let p = got {
+                    pending[s] = p
+                    return p
                 }
             }
             return nil
         }
-        var votes: [Vote] = []
+        var counts = VoteCounts()
+        var perShard = [VoteCounts](repeating: VoteCounts(), count: ordered.count)
         let n = ordered.count
         for item in items {
             let s = Shard.index(of: item.id, count: n)
             while let p = try peek(s), p.vote.item == item.id {
-                votes.append(p.vote)
-                buffer.append(contentsOf: p.text.utf8)
+                counts.add(p.vote)
+                perShard[s].add(p.vote)
+                buffer.append(contentsOf: p.bytes)
                 buffer.append(0x0A)
                 pending[s] = nil
                 if buffer.count >= 1 << 20 { try flush() }
@@ -280,17 +283,18 @@ package struct MergeJob: Sendable {
                 throw JudgePanelError.badInput(
                     "vote for item '\(p.vote.item)' does not follow shard \(ordered[s].shard)'s items in the items file's order "
                         + "(an item of another shard, one not in the items file, or votes out of order)",
-                    file: RunDirectory(path: ordered[s].dir).votesPath, line: p.line)
+                    file: files[s], line: p.line)
             }
         }
         try flush()
-        return votes
+        return (counts, perShard)
     }
 
     /// The merged run's facts, with the same keys as a single run's: counts recomputed from the merged votes (in the
     /// same order, so sums are the same doubles), per-process counters summed, `started` the earliest shard's start,
     /// `wall_s` from that start to the latest shard's end.
-    package static func facts(_ ordered: [ShardRun], votes: [Vote]) throws -> JSONValue {
+    package static func facts(_ ordered: [ShardRun], counts all: (merged: VoteCounts, perShard: [VoteCounts])) throws -> JSONValue {
+        let counts = all.merged
         let reference = ordered[0]
         guard let base = reference.config["run"]?.objectValue else {
             throw JudgePanelError.badInput("no run facts", file: reference.configPath)
@@ -315,13 +319,30 @@ package struct MergeJob: Sendable {
             o["started"] = .string(parser.string(from: start))
             o["wall_s"] = .number((end.timeIntervalSince(start) * 1000).rounded() / 1000)
         }
-        o["votes"] = .number(Double(votes.count))
-        o["ok"] = .number(Double(votes.filter(\.isOK).count))
-        o["abstain"] = .number(Double(votes.filter { $0.status == .abstain }.count))
-        o["error"] = .number(Double(votes.filter { $0.status == .error }.count))
-        o["prompt_tokens"] = .number(Double(votes.compactMap(\.usage?.promptTokens).reduce(0, +)))
-        o["completion_tokens"] = .number(Double(votes.compactMap(\.usage?.completionTokens).reduce(0, +)))
-        o["cost_usd"] = .number(votes.compactMap(\.costUSD).reduce(0, +))
+        // The same counts, added in the same order, as a single run's (`VoteCounts` over its votes file).
+        o["votes"] = .number(Double(counts.votes))
+        o["ok"] = .number(Double(counts.ok))
+        o["abstain"] = .number(Double(counts.abstain))
+        o["error"] = .number(Double(counts.error))
+        o["prompt_tokens"] = .number(Double(counts.promptTokens))
+        o["completion_tokens"] = .number(Double(counts.completionTokens))
+        o["cost_usd"] = .number(counts.cost)
+        // Notes as one run writes them: the runner's adjustments (each shard's notes less its own logprob notes,
+        // first appearance first), then the logprob notes of all votes; judges stopped by a quota in any shard.
+        let judges = base["judges"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        var adjustments: [String] = []
+        var stopped: [String: JSONValue] = [:]
+        for (s, r) in ordered.enumerated() {
+            let own = Set(all.perShard[s].logprobNotes(judges: judges))
+            for case .string(let note) in r.config["run"]?["notes"]?.arrayValue ?? [] where !own.contains(note) && !adjustments.contains(note) {
+                adjustments.append(note)
+            }
+            for (judge, why) in r.config["run"]?["stopped_judges"]?.objectValue ?? [:] where stopped[judge] == nil { stopped[judge] = why }
+        }
+        let notes = adjustments + counts.logprobNotes(judges: judges)
+        o["notes"] = notes.isEmpty ? nil : .array(notes.map { .string($0) })
+        o["stopped_judges"] = stopped.isEmpty ? nil : .object(stopped)
+        o["quota_unsent"] = stopped.isEmpty ? nil : .object(counts.quotaUnsent.mapValues { .number(Double($0)) })
         return .object(o)
     }
 }

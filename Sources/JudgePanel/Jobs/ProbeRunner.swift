@@ -242,9 +242,15 @@ package final class ProbeRunner: Sendable {
         var p = panel
         p.swap = false
         let runner = PanelRunner(panel: p, rubric: rubric, options: options)
-        try await runner.start()
-        defer { runner.shutdown() }
+        return try await runner.whileStarted {
+            try await probe(items: items, runner: runner, counters: counters, progress: progress)
+        }
+    }
 
+    /// ``run(items:counters:progress:)`` with the runner started.
+    private func probe(
+        items: [Item], runner: PanelRunner, counters: RunCounters?, progress: (@Sendable (String) -> Void)?
+    ) async throws -> ProbeRun {
         progress?("baseline")
         let baseAB: [Item?] = items
         let baseBA: [Item?] = items.map { usesOrders && isPairwise($0) ? Self.exchanged($0) : nil }

@@ -78,19 +78,39 @@ package enum RunReports {
             throw JudgePanelError.badInput("no analysis options (written by an older judgepanel)", file: configPath)
         }
         let facts = config["run"] ?? .null
-        let analysed = try MetaAnalysis(options: options).analyse(items: items, votesPath: dir.votesPath)
+        // verdicts.jsonl is written as the panel's verdicts are aggregated (a scheduled run writes its policy's).
+        let verdictsPath = dir.url.appendingPathComponent("verdicts.jsonl").path
+        let verdictsFile = policy == nil ? try JSONLinesWriter(path: dir.url.appendingPathComponent(".verdicts.jsonl.partial").path) : nil
+        let analysed: VotesFileAnalysis
+        do {
+            analysed = try MetaAnalysis(options: options).analyse(
+                items: items, votesPath: dir.votesPath,
+                verdicts: verdictsFile.map { file in { try file.append(VerdictsFile.line($0)) } })
+        } catch {
+            verdictsFile?.discard()
+            throw error
+        }
         var report = analysed.report
         // Run notes (what judges' servers asked for, logprob readings) recorded with the run's facts.
         let runNotes = facts["notes"]?.arrayValue?.compactMap(\.stringValue) ?? []
         if !runNotes.isEmpty { report.notes = (report.notes ?? []) + runNotes }
         policy?.adjust(&report)
-        let verdicts = policy?.verdicts ?? analysed.reconciled.panel
-        var json = try RecordEncoding.value(report, record: "the report", file: dir.url.appendingPathComponent("report.json").path)
+        var json: JSONValue
+        do {
+            json = try RecordEncoding.value(report, record: "the report", file: dir.url.appendingPathComponent("report.json").path)
+        } catch {
+            verdictsFile?.discard()
+            throw error
+        }
         if case .object(var o) = json {
             o["run"] = facts
             json = .object(o)
         }
-        try dir.writeVerdicts(verdicts)
+        if let verdictsFile {
+            try verdictsFile.finish(renamingTo: verdictsPath)
+        } else if let policy {
+            try dir.writeVerdicts(policy.verdicts)
+        }
         try dir.writeJSON("report.json", json)
         let itemsPath = config["items"]?.stringValue ?? ""
         let rubric = "\(config["rubric"]?["id"]?.stringValue ?? "") (\(config["rubric"]?["protocol"]?.stringValue ?? ""))"
@@ -199,8 +219,11 @@ package enum RunReports {
         }
         let mapping = ItemMapping(
             fieldMap: strings(config["item_mapping"]?["map"]), labelMap: strings(config["item_mapping"]?["label_map"]))
-        let items = try ItemLoader(mapping: mapping).load(path: itemsPath)
-        let files = try writeScoreRun(run, config: config, items: items)
+        // Only what the analysis reads is kept of each item (no texts).
+        let items = try ItemLoader(mapping: mapping).loadForAnalysis(path: itemsPath)
+        // A scheduled run's verdicts and summary are replayed from its votes under the recorded policy.
+        let policy = try ScoreJob.rebuiltPolicy(config: config, items: items, votesPath: run.votesPath, configPath: configPath)
+        let files = try writeScoreRun(run, config: config, items: items, policy: policy)
         return Regenerated(files: ["verdicts.jsonl", "report.json", "report.md", "report.html"], report: files.report)
     }
 

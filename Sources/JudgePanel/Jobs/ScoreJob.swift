@@ -29,6 +29,16 @@ package struct ScoreJob: Sendable {
     package var shard: ShardAssignment?
     /// Send the calls of `openai` and `anthropic` judges through the providers' batch APIs (`score --batch`).
     package var batch: BatchOptions?
+    /// Set by ``init(streamingItemsPath:rubricPath:panelPath:loader:options:analysis:)``: `items` is then empty and
+    /// the items are read from `itemsPath` in passes (run, resume check, analysis) instead of held.
+    package var itemsSource: StreamedItems?
+
+    /// How a streamed job reads its items again, and what its validation pass counted.
+    package struct StreamedItems: Sendable {
+        package var loader: ItemLoader
+        package var count: Int
+        package var plannedCalls: Int
+    }
 
     /// Loads and validates everything; throws ``JudgePanelError`` (bad input) before any call.
     package init(
@@ -46,6 +56,8 @@ package struct ScoreJob: Sendable {
         analysis: MetaAnalysis.Options = MetaAnalysis.Options()
     ) throws {
         guard !items.isEmpty else { throw JudgePanelError.badInput("no items", file: itemsPath) }
+        // A rubric built in code is not checked at load: its pattern must compile before any call.
+        _ = try AnswerParser(rubric: rubric, structured: false)
         for item in items { try rubric.validate(item, file: itemsPath) }
         if rubric.kind == .checklist, rubric.checklist?.generate == true {
             for item in items where options.checklists[item.id] == nil {
@@ -59,6 +71,48 @@ package struct ScoreJob: Sendable {
         self.rubric = rubric
         self.panel = panel
         self.options = options
+        self.analysis = Self.resolved(analysis, options: options, rubric: rubric, panel: panel)
+    }
+
+    /// A job whose items are not held: they are validated in one pass here (the same checks as
+    /// ``init(itemsPath:rubricPath:panelPath:loader:options:analysis:)``, which keeps them), and read again from the
+    /// file for the run, a resume check and the analysis, so memory does not grow with the number of items. `items`
+    /// stays empty; ``itemCount`` and ``plannedCalls`` come from the validation pass. A run that needs the items
+    /// together (`retainResults`, a scheduled policy, batches, a shard) loads them first. ``estimate()`` and
+    /// ``restrict(to:)`` read `items`: use the other initializer for `--dry-run` and `--shard` (as the CLI does).
+    package init(
+        streamingItemsPath itemsPath: String, rubricPath: String, panelPath: String, loader: ItemLoader = ItemLoader(),
+        options: RunOptions = RunOptions(), analysis: MetaAnalysis.Options = MetaAnalysis.Options()
+    ) throws {
+        let rubric = try Rubric.load(path: rubricPath)
+        let panel = try Panel.load(path: panelPath, environment: options.environment)
+        _ = try AnswerParser(rubric: rubric, structured: false)
+        var count = 0
+        var planned = 0
+        let generated = rubric.kind == .checklist && rubric.checklist?.generate == true
+        try loader.forEach(path: itemsPath) { item in
+            try rubric.validate(item, file: itemsPath)
+            if generated, options.checklists[item.id] == nil {
+                throw JudgePanelError.badInput(
+                    "item '\(item.id)' has no generated checklist (pass --checklists FILE or generate first)",
+                    file: itemsPath, line: item.line)
+            }
+            planned += Call.plan(itemIndex: count, item: item, rubric: rubric, panel: panel).count
+            count += 1
+        }
+        guard count > 0 else { throw JudgePanelError.badInput("no items", file: itemsPath) }
+        self.itemsPath = itemsPath
+        self.items = []
+        self.rubric = rubric
+        self.panel = panel
+        self.options = options
+        self.analysis = Self.resolved(analysis, options: options, rubric: rubric, panel: panel)
+        self.mapping = loader.mapping
+        self.itemsSource = StreamedItems(loader: loader, count: count, plannedCalls: planned)
+    }
+
+    /// The analysis options of a run: the given ones with the panel's and rubric's settings.
+    package static func resolved(_ analysis: MetaAnalysis.Options, options: RunOptions, rubric: Rubric, panel: Panel) -> MetaAnalysis.Options {
         var a = analysis
         a.flip = options.flip ?? panel.flip
         a.aggregate = options.aggregate ?? panel.aggregate
@@ -66,12 +120,42 @@ package struct ScoreJob: Sendable {
         a.weights = Dictionary(uniqueKeysWithValues: panel.judges.map { ($0.name, $0.weight) })
         a.tieMargin = rubric.checklist?.tieMargin ?? 0.05
         a.protocolKind = rubric.kind
-        self.analysis = a
+        return a
+    }
+
+    /// The number of items (also of a streamed job, whose `items` is empty).
+    package var itemCount: Int { itemsSource?.count ?? items.count }
+
+    /// Every item with its index: from `items`, or read from the file for a streamed job.
+    package func forEachItem(_ body: (Int, Item) throws -> Void) throws {
+        guard let source = itemsSource else {
+            for (i, item) in items.enumerated() { try body(i, item) }
+            return
+        }
+        var i = 0
+        try source.loader.forEach(path: itemsPath) { item in
+            try body(i, item)
+            i += 1
+        }
+        guard i == source.count else { throw Self.itemsChanged(itemsPath) }
+    }
+
+    /// The items as the analysis reads them (no texts): `items`, or a pass over the file for a streamed job.
+    package func analysisItems() throws -> [Item] {
+        guard let source = itemsSource else { return items }
+        let loaded = try source.loader.loadForAnalysis(path: itemsPath)
+        guard loaded.count == source.count else { throw Self.itemsChanged(itemsPath) }
+        return loaded
+    }
+
+    package static func itemsChanged(_ path: String) -> JudgePanelError {
+        .badInput("the items file changed while the run was reading it", file: path)
     }
 
     /// Calls the run will make (before cache hits).
     package var plannedCalls: Int {
-        items.enumerated().reduce(0) { $0 + Call.plan(itemIndex: $1.offset, item: $1.element, rubric: rubric, panel: panel).count }
+        if let source = itemsSource { return source.plannedCalls }
+        return items.enumerated().reduce(0) { $0 + Call.plan(itemIndex: $1.offset, item: $1.element, rubric: rubric, panel: panel).count }
     }
 
     /// A cost estimate without sending anything.
@@ -86,42 +170,9 @@ package struct ScoreJob: Sendable {
 
     /// Estimates calls, tokens (about 4 characters a token) and dollars from the panel's prices.
     package func estimate() -> Estimate {
-        var per: [String: (Int, Int, Int)] = [:]
-        var cached = 0
-        for (i, item) in items.enumerated() {
-            for call in Call.plan(itemIndex: i, item: item, rubric: rubric, panel: panel) {
-                let judge = panel.judges[call.judge]
-                var shown = item
-                if let side = call.side { shown.response = side == .a ? item.responseA : item.responseB }
-                let messages = Prompting.messages(rubric: rubric, item: shown, order: call.order, checklist: options.checklists[item.id])
-                let tokens = messages.reduce(0) { $0 + $1.content.utf8.count } / 4 + 8 * messages.count
-                var e = per[judge.name] ?? (0, 0, 0)
-                e.0 += 1
-                e.1 += tokens
-                e.2 += judge.maxTokens ?? 512
-                per[judge.name] = e
-                if let cache = options.cache {
-                    let request = RequestBuilder.request(
-                        config: judge, messages: messages,
-                        jsonSchema: judge.structuredOutput
-                            ? Prompting.schema(rubric: rubric, questions: options.checklists[item.id]?.count ?? rubric.checklist?.items.count ?? 0) : nil,
-                        sample: call.sample)
-                    if cache.get(ResponseCache.key(judge: judge, request: request, sample: call.sample)) != nil { cached += 1 }
-                }
-            }
-        }
-        var rows: [(String, Int, Int, Int, Double?)] = []
-        var total: Double? = 0
-        for judge in panel.judges {
-            let e = per[judge.name] ?? (0, 0, 0)
-            let usd = judge.price.map { $0.cost(promptTokens: e.1, completionTokens: e.2) }
-            if let usd { total = (total ?? 0) + usd }
-            rows.append((judge.name, e.0, e.1, e.2, usd))
-        }
-        if panel.judges.allSatisfy({ $0.price == nil }) { total = nil }
-        return Estimate(
-            calls: rows.map(\.1).reduce(0, +), cachedCalls: cached, promptTokens: rows.map(\.2).reduce(0, +),
-            maxCompletionTokens: rows.map(\.3).reduce(0, +), perJudge: rows, usd: total)
+        var tally = EstimateTally(rubric: rubric, panel: panel, options: options)
+        for (i, item) in items.enumerated() { tally.add(item, index: i) }
+        return tally.estimate
     }
 
     /// What a finished run produced.
@@ -162,6 +213,14 @@ package struct ScoreJob: Sendable {
         outDir: String, resume: Bool = false, resumeChanged: Bool = false, counters: RunCounters? = nil,
         retainResults: Bool = true
     ) async throws -> Outcome {
+        if let source = itemsSource, retainResults || options.policy != .full || batch != nil || shard != nil {
+            // These need the items together: read them all once.
+            var job = self
+            job.items = try source.loader.load(path: itemsPath)
+            job.itemsSource = nil
+            return try await job.run(
+                outDir: outDir, resume: resume, resumeChanged: resumeChanged, counters: counters, retainResults: retainResults)
+        }
         let lock = try RunLock.acquire(dir: outDir, command: resume ? "score --resume" : "score")
         defer { lock.release() }
         let dir = RunDirectory(path: outDir)
@@ -198,12 +257,23 @@ package struct ScoreJob: Sendable {
                 ).run(completed: completed)
                 completed.merge(fromBatches) { old, _ in old }
             }
-            (wall, adjustments) = try await runner.runInOrder(items: items, journal: journal, completed: completed, counters: counters) { r in
+            var ran = 0
+            let onResult: (ItemResult) async throws -> Void = { r in
                 for v in r.votes {
                     try votesFile.append(VotesFile.line(v))
                     tally.add(v)
                 }
+                ran += 1
                 if retainResults { kept.append(r) }
+            }
+            if let source = itemsSource {
+                (wall, adjustments) = try await runner.runInOrder(
+                    stream: try ItemFileSequence(path: itemsPath, loader: source.loader), journal: journal, completed: completed,
+                    counters: counters, onResult: onResult)
+                guard ran == source.count else { throw Self.itemsChanged(itemsPath) }
+            } else {
+                (wall, adjustments) = try await runner.runInOrder(
+                    items: items, journal: journal, completed: completed, counters: counters, onResult: onResult)
             }
             try votesFile.finish(renamingTo: dir.votesPath)
         } catch {
@@ -250,7 +320,7 @@ package struct ScoreJob: Sendable {
         // and the report carries the policy's summary.
         let policy: RunReports.PolicyOutcome? =
             options.policy == .full ? nil : .init(verdicts: result.verdicts) { applyPolicy(&$0, result: result) }
-        let built = try RunReports.writeScoreRun(dir, config: config, items: items, policy: policy)
+        let built = try RunReports.writeScoreRun(dir, config: config, items: try analysisItems(), policy: policy)
         try dir.writeJSON("config.json", config)
         return Outcome(result: result, report: built.report, reportJSON: built.json, errors: errors, resume: resumeCounts)
     }
@@ -291,7 +361,7 @@ package struct ScoreJob: Sendable {
         var reuse: [String: Vote] = [:]
         var counts = ResumeCounts()
         var planned = Set<String>()
-        for (i, item) in items.enumerated() {
+        try forEachItem { i, item in
             for call in Call.plan(itemIndex: i, item: item, rubric: rubric, panel: panel) {
                 let judge = panel.judges[call.judge]
                 let key = call.key(itemID: item.id, judgeName: judge.name)
@@ -313,7 +383,7 @@ package struct ScoreJob: Sendable {
     /// SHA-256 of a file's bytes (nil for items not read from a file).
     package static func fileHash(_ path: String) throws -> String? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        return try SHA256.hexOfFile(path)
+        return try ContentHash.hexOfFile(path)
     }
 
     /// Per judge that asked for log-probabilities: "logprobs unavailable", or the share of degenerate readings.
@@ -336,7 +406,7 @@ package struct ScoreJob: Sendable {
         var o: [String: JSONValue] = [
             "rubric": [
                 "id": .string(rubric.id), "protocol": .string(rubric.kind.rawValue), "source": .string(rubric.source ?? ""),
-                "template_sha256": .string(SHA256.hex(rubric.template.source)),
+                "template_sha256": .string(ContentHash.hex(rubric.template.source)),
             ],
             "panel": [
                 "source": .string(panel.source ?? ""), "aggregate": .string(analysis.aggregate.rawValue),
@@ -369,6 +439,7 @@ package struct ScoreJob: Sendable {
             "fingerprint": fingerprint,
         ]
         if let facts { o["run"] = facts }
+        if let policy = policyConfig { o["policy"] = policy }
         if let shard { o["shard"] = shard.shard.config(items: items.count, itemsTotal: shard.itemsTotal) }
         return .object(o)
     }

@@ -50,7 +50,7 @@ package struct Shard: Sendable, Hashable, CustomStringConvertible {
 
     /// The shard (0 ..< `count`) that the item `id` belongs to.
     package static func index(of id: String, count: Int) -> Int {
-        let digest = SHA256.digest(Array(id.utf8))
+        let digest = ContentHash.digest(Array(id.utf8))
         var value: UInt64 = 0
         for byte in digest.prefix(8) { value = value << 8 | UInt64(byte) }
         return Int(value % UInt64(count))

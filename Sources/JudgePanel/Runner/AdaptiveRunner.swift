@@ -28,8 +28,9 @@ import JudgePanelReports
 /// the panel file).
 ///
 /// The rule runs inside ``PanelRunner`` (``RunOptions/policy`` `= .adaptive`), so an adaptive run journals,
-/// resumes and caches like a full one; `score --adaptive` is ``ScoreJob/run(outDir:resume:counters:)`` with
-/// that policy, and `judgepanel plan` replays the same rule over recorded votes.
+/// resumes and caches like a full one; `score --adaptive` is
+/// ``ScoreJob/run(outDir:resume:resumeChanged:counters:retainResults:)`` with that policy, and `judgepanel plan`
+/// replays the same rule over recorded votes.
 package struct AdaptiveRunner: Sendable {
     package let panel: Panel
     package let rubric: Rubric

@@ -10,15 +10,16 @@ import JudgePanelReports
 
 /// Options for a panel run.
 public struct RunOptions: Sendable {
-    /// The response cache; nil (the default) caches nothing: a library run writes no file unless given a cache,
-    /// e.g. `ResponseCache(directory: ResponseCache.defaultDirectory())` as the CLI does.
+    /// The response cache; nil (the default) makes no cache: a library run writes nothing to disk unless asked
+    /// (the CLI passes `ResponseCache(directory: ResponseCache.defaultDirectory())` unless `--no-cache`).
     public var cache: ResponseCache?
     /// How failed calls are retried.
     public var retry: RetryPolicy
     /// Environment for API keys and paths (keys are read, never written anywhere).
     public var environment: [String: String]
-    /// An injected transport for every judge (tests); nil uses `SocketHTTPTransport` (or URLSession with
-    /// `JUDGEPANEL_HTTP=urlsession` in `environment`) sized to each judge's concurrency.
+    /// An injected transport for every judge (tests; its owner shuts it down); nil makes one
+    /// ``AsyncHTTPClientTransport`` per run, sized to the judges' concurrency, with proxies from `environment`, and
+    /// shuts it down when the run ends.
     public var transport: (any HTTPTransport)?
     /// Overrides the panel's aggregation method.
     public var aggregate: AggregationMethod?
@@ -78,9 +79,9 @@ public struct RunResult: Sendable {
 ///
 /// let panel = try Panel.load(path: "panels/local.yaml")
 /// let rubric = try Rubric.load(path: "rubrics/pairwise-mtbench.yaml")
-/// let runner = PanelRunner(panel: panel, rubric: rubric)
+/// let runner = PanelRunner(panel: panel, rubric: rubric)  // no disk cache unless `RunOptions(cache:)` names one
 /// let result = try await runner.judge(Item(id: "1", prompt: "2+2?", responseA: "4", responseB: "5"))
-/// print(result.verdict.verdict ?? "abstained")
+/// print(result.verdict.verdict?.rawValue ?? "abstained")
 /// ```
 public final class PanelRunner: Sendable {
     /// The judges and how their verdicts are combined.
@@ -93,6 +94,8 @@ public final class PanelRunner: Sendable {
     private struct Started: Sendable {
         var runtimes: [JudgeRuntime]
         var servers: [LlamaServer]
+        /// The run's own transport (none when one was injected).
+        var transport: AsyncHTTPClientTransport?
     }
 
     private let started = Mutex<Started?>(nil)
@@ -111,8 +114,9 @@ public final class PanelRunner: Sendable {
             weights: Dictionary(uniqueKeysWithValues: panel.judges.map { ($0.name, $0.weight) }))
     }
 
-    /// Starts local servers (for `llamacpp` judges) and builds providers. Called by the run methods when needed;
-    /// call it yourself to judge many single items without restarting servers, then ``shutdown()``.
+    /// Starts local servers (for `llamacpp` judges), the run's HTTP client and the providers. Called by the run
+    /// methods when needed; call it yourself to judge many single items without restarting servers or reconnecting,
+    /// then ``shutdown()``.
     public func start() async throws {
         if started.withLock({ $0 != nil }) { return }
         // Panels built in code skip the loader's checks: an `rpm: 0` would wait forever, a negative timeout fail.
@@ -123,7 +127,16 @@ public final class PanelRunner: Sendable {
         }
         var servers: [LlamaServer] = []
         var runtimes: [JudgeRuntime] = []
+        var owned: AsyncHTTPClientTransport?
         do {
+            let transport: any HTTPTransport
+            if let injected = options.transport {
+                transport = injected
+            } else {
+                let made = try RunTransport.make(judges: panel.judges, environment: options.environment)
+                owned = made
+                transport = made
+            }
             for judge in panel.judges {
                 var urls = judge.baseURLs
                 if judge.provider == .llamacpp, let settings = judge.llamacpp {
@@ -132,29 +145,57 @@ public final class PanelRunner: Sendable {
                     urls = [s.baseURL]
                 }
                 let provider = try ProviderFactory.make(
-                    judge: judge, baseURLs: urls, environment: options.environment, transport: options.transport,
+                    judge: judge, baseURLs: urls, environment: options.environment, transport: transport,
                     registry: options.providers)
                 runtimes.append(JudgeRuntime(config: judge, provider: provider, environment: options.environment))
             }
         } catch {
-            for s in servers { s.stop() }
+            for s in servers { await s.stop() }
+            await RunTransport.shutdown(owned, after: error)
             throw error
         }
-        let extra = started.withLock { state -> [LlamaServer] in
-            if state != nil { return servers }
-            state = Started(runtimes: runtimes, servers: servers)
-            return []
+        let lost = started.withLock { state -> Started? in
+            if state != nil { return Started(runtimes: [], servers: servers, transport: owned) }
+            state = Started(runtimes: runtimes, servers: servers, transport: owned)
+            return nil
         }
-        for s in extra { s.stop() }
+        if let lost {
+            for s in lost.servers { await s.stop() }
+            try await lost.transport?.shutdown()
+        }
     }
 
-    /// Stops local servers started by ``start()``.
-    public func shutdown() {
-        let servers = started.withLock { state -> [LlamaServer] in
+    /// Stops local servers started by ``start()`` and shuts the run's HTTP client down (closing its connections and
+    /// stopping its event-loop threads).
+    public func shutdown() async throws {
+        let stopping = started.withLock { state -> Started? in
             defer { state = nil }
-            return state?.servers ?? []
+            return state
         }
-        for s in servers { s.stop() }
+        guard let stopping else { return }
+        for s in stopping.servers { await s.stop() }
+        try await stopping.transport?.shutdown()
+    }
+
+    /// Runs `body` with the runner started: starts it first when it is not, and then shuts it down when `body`
+    /// ends, also when it throws (the body's error wins over a failure to shut down).
+    package func whileStarted<T>(_ body: () async throws -> T) async throws -> T {
+        let owned = try await ensureStarted()
+        guard owned else { return try await body() }
+        let value: T
+        do {
+            value = try await body()
+        } catch {
+            let stopping = started.withLock { state -> Started? in
+                defer { state = nil }
+                return state
+            }
+            for s in stopping?.servers ?? [] { await s.stop() }
+            await RunTransport.shutdown(stopping?.transport, after: error)
+            throw error
+        }
+        try await shutdown()
+        return value
     }
 
     /// Judges one item with the whole panel.
@@ -171,19 +212,19 @@ public final class PanelRunner: Sendable {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    let owned = try await self.ensureStarted()
-                    defer { if owned { self.shutdown() } }
-                    let counters = RunCounters()
-                    let aggregator = self.aggregator
-                    var held: [ItemResult] = []
-                    try await self.process(
-                        items: items, counters: counters, journal: nil, completed: [:]
-                    ) { result in
-                        if aggregator.isJoint { held.append(result) } else { continuation.yield(result) }
-                    }
-                    if aggregator.isJoint {
-                        held.sort { $0.index < $1.index }
-                        for result in aggregator.finish(held, kind: self.rubric.kind) { continuation.yield(result) }
+                    try await self.whileStarted {
+                        let counters = RunCounters()
+                        let aggregator = self.aggregator
+                        var held: [ItemResult] = []
+                        try await self.process(
+                            items: items, counters: counters, journal: nil, completed: [:]
+                        ) { result in
+                            if aggregator.isJoint { held.append(result) } else { continuation.yield(result) }
+                        }
+                        if aggregator.isJoint {
+                            held.sort { $0.index < $1.index }
+                            for result in aggregator.finish(held, kind: self.rubric.kind) { continuation.yield(result) }
+                        }
                     }
                     continuation.finish()
                 } catch {
@@ -205,21 +246,21 @@ public final class PanelRunner: Sendable {
         items: [Item], journal: VoteJournal?, completed: [String: Vote] = [:], counters: RunCounters? = nil
     ) async throws -> RunResult {
         let clock = ContinuousClock.now
-        let owned = try await ensureStarted()
-        defer { if owned { shutdown() } }
-        let counters = counters ?? RunCounters(expected: 0)
-        var results: [ItemResult?] = Array(repeating: nil, count: items.count)
-        let indexed = AsyncIndexedItems(items: items)
-        try await process(items: indexed, counters: counters, journal: journal, completed: completed) {
-            results[$0.index] = $0
+        return try await whileStarted {
+            let counters = counters ?? RunCounters(expected: 0)
+            var results: [ItemResult?] = Array(repeating: nil, count: items.count)
+            let indexed = AsyncIndexedItems(items: items)
+            try await process(items: indexed, counters: counters, journal: journal, completed: completed) {
+                results[$0.index] = $0
+            }
+            let done = aggregator.finish(results.map { $0! }, kind: rubric.kind)
+            let elapsed = ContinuousClock.now - clock
+            var result = RunResult(
+                items: items, results: done, counters: counters.snapshot,
+                wallSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            result.adjustments = runtimes().flatMap(\.adjustments.notes)
+            return result
         }
-        let done = aggregator.finish(results.map { $0! }, kind: rubric.kind)
-        let elapsed = ContinuousClock.now - clock
-        var result = RunResult(
-            items: items, results: done, counters: counters.snapshot,
-            wallSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-        result.adjustments = runtimes().flatMap(\.adjustments.notes)
-        return result
     }
 
     /// Runs the panel over all items like ``run(items:journal:completed:counters:)``, but hands each item's result to
@@ -229,23 +270,33 @@ public final class PanelRunner: Sendable {
         items: [Item], journal: VoteJournal?, completed: [String: Vote], counters: RunCounters,
         onResult: (ItemResult) async throws -> Void
     ) async throws -> (wallSeconds: Double, adjustments: [String]) {
+        try await runInOrder(
+            stream: AsyncIndexedItems(items: items), journal: journal, completed: completed, counters: counters, onResult: onResult)
+    }
+
+    /// ``runInOrder(items:journal:completed:counters:onResult:)`` over items read as they are needed (an items
+    /// file parsed line by line): only the window of items in flight and the reorder buffer are held.
+    package func runInOrder<S: AsyncSequence>(
+        stream items: S, journal: VoteJournal?, completed: [String: Vote], counters: RunCounters,
+        onResult: (ItemResult) async throws -> Void
+    ) async throws -> (wallSeconds: Double, adjustments: [String]) where S.Element == Item {
         let clock = ContinuousClock.now
-        let owned = try await ensureStarted()
-        defer { if owned { shutdown() } }
-        var pending: [Int: ItemResult] = [:]
-        var next = 0
-        try await process(items: AsyncIndexedItems(items: items), counters: counters, journal: journal, completed: completed) {
-            pending[$0.index] = $0
-            while let ready = pending.removeValue(forKey: next) {
-                try await onResult(ready)
-                next += 1
+        return try await whileStarted {
+            var pending: [Int: ItemResult] = [:]
+            var next = 0
+            try await process(items: items, counters: counters, journal: journal, completed: completed) {
+                pending[$0.index] = $0
+                while let ready = pending.removeValue(forKey: next) {
+                    try await onResult(ready)
+                    next += 1
+                }
             }
+            let elapsed = ContinuousClock.now - clock
+            return (
+                Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                runtimes().flatMap(\.adjustments.notes)
+            )
         }
-        let elapsed = ContinuousClock.now - clock
-        return (
-            Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-            runtimes().flatMap(\.adjustments.notes)
-        )
     }
 
     /// Runs `body` with the started judges (panel order) and a call executor, for runners that choose their
@@ -253,10 +304,10 @@ public final class PanelRunner: Sendable {
     package func withRuntimes<T: Sendable>(
         counters: RunCounters, _ body: @Sendable ([JudgeRuntime], CallExecutor) async throws -> T
     ) async throws -> T {
-        let owned = try await ensureStarted()
-        defer { if owned { shutdown() } }
-        let executor = CallExecutor(rubric: rubric, cache: options.cache, retry: options.retry, stats: counters)
-        return try await body(runtimes(), executor)
+        try await whileStarted {
+            let executor = CallExecutor(rubric: rubric, cache: options.cache, retry: options.retry, stats: counters)
+            return try await body(runtimes(), executor)
+        }
     }
 
     private func ensureStarted() async throws -> Bool {
@@ -264,6 +315,9 @@ public final class PanelRunner: Sendable {
         try await start()
         return true
     }
+
+    /// The transport this runner made for its run, while started (nil when one was injected).
+    package var runTransport: AsyncHTTPClientTransport? { started.withLock { $0?.transport } }
 
     private func runtimes() -> [JudgeRuntime] {
         started.withLock { $0?.runtimes ?? [] }

@@ -14,7 +14,7 @@ public enum CallPolicy: String, Sendable, Hashable, Codable, CaseIterable {
     /// tolerance (``ScoreStopping``).
     case adaptive
     /// Pairwise: the panel's tiers in order, escalating an item only while its tier is undecided
-    /// (``CascadeRule``).
+    /// (`CascadeRule`; the panel's `tiers:` and `escalate:`).
     case cascade
 }
 

@@ -15,7 +15,7 @@ import JudgePanelAggregation
 ///
 /// ```swift
 /// let w = try ChecklistWeights.learn(items: labelled, votes: recorded, options: .init(folds: 5, seed: 0))
-/// print(w.before ?? .nan, "→", w.after ?? .nan, w.weights)
+/// print(w.before ?? Double.nan, "→", w.after ?? Double.nan, w.weights)
 /// ```
 package struct ChecklistWeights: Sendable, Hashable, Codable {
     package enum Kind: String, Sendable, Hashable, Codable {

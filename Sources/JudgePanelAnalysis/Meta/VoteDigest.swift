@@ -435,21 +435,40 @@ extension MetaAnalysis {
     /// all decoded at once. Without `options.protocolKind` the protocol is guessed from the file's first vote and
     /// checked against the rule `reconcile` applies to all votes; a wrong guess reads the file again with the right
     /// one. `keepJudges` drops the votes of other judges, as filtering the votes first would.
-    package func analyse(items: [Item], votesPath: String, keepJudges: Set<String>? = nil) throws -> VotesFileAnalysis {
+    ///
+    /// `verdicts`, when given, receives each panel verdict (with its per-judge detail) in item order as it is
+    /// aggregated — `verdicts.jsonl` is written from it — and the returned ``VotesFileAnalysis/reconciled`` then keeps
+    /// only each verdict's item, verdict and score (what the report reads), so the panel's verdicts are never all held.
+    package func analyse(
+        items: [Item], votesPath: String, keepJudges: Set<String>? = nil, verdicts sink: ((Verdict) throws -> Void)? = nil
+    ) throws -> VotesFileAnalysis {
         var kind: JudgingProtocol
-        if let known = options.protocolKind {
-            kind = known
+        var digest: VoteDigest
+        let itemIndex = Dictionary(items.enumerated().map { ($1.id, Int32($0)) }, uniquingKeysWith: { a, _ in a })
+        if options.protocolKind ?? .pairwise == .pairwise,
+            let table = try CompactVoteTable.read(path: votesPath, itemIndex: itemIndex)
+        {
+            // Pairwise votes in the compact form (every line checked): parsed in parallel into 8-byte records.
+            kind = .pairwise
+            digest = VoteDigest.compact(table, items: items, options: options, keepJudges: keepJudges)
         } else {
-            kind = try Self.firstVoteKind(path: votesPath, keepJudges: keepJudges)
-        }
-        var digest = try VoteDigest.read(path: votesPath, items: items, kind: kind, options: options, keepJudges: keepJudges)
-        if options.protocolKind == nil, digest.inferredKind != kind {
-            kind = digest.inferredKind
+            if let known = options.protocolKind {
+                kind = known
+            } else {
+                kind = try Self.firstVoteKind(path: votesPath, keepJudges: keepJudges)
+            }
             digest = try VoteDigest.read(path: votesPath, items: items, kind: kind, options: options, keepJudges: keepJudges)
+            if options.protocolKind == nil, digest.inferredKind != kind {
+                kind = digest.inferredKind
+                digest = try VoteDigest.read(path: votesPath, items: items, kind: kind, options: options, keepJudges: keepJudges)
+            }
         }
-        let rec = finishReconcile(items: items, judges: digest.judges, kind: kind, verdicts: digest.verdicts)
-        var report = build(items: items, rec: rec, tallies: digest.tallies, knownVotes: digest.knownVotes) {
-            otherFlip.finishReconcile(items: items, judges: digest.judges, kind: kind, verdicts: digest.verdictsOtherFlip)
+        let rec = try leanReconcile(
+            items: items, judges: digest.judges, kind: kind, verdicts: digest.verdicts, sink: sink, trim: sink != nil)
+        var report = try build(items: items, rec: rec, tallies: digest.tallies, knownVotes: digest.knownVotes) {
+            // Only the verdict columns of the other flip policy are read (flip accuracies).
+            try otherFlip.leanReconcile(
+                items: items, judges: digest.judges, kind: kind, verdicts: digest.verdictsOtherFlip, sink: nil, trim: true)
         }
         if digest.unknownVotes > 0 {
             report.notes = (report.notes ?? []) + ["\(digest.unknownVotes) votes name items not in the items file (ignored)"]
@@ -459,6 +478,30 @@ extension MetaAnalysis {
         return VotesFileAnalysis(
             report: report, reconciled: rec, votes: digest.allVotes, errors: digest.allErrors,
             cost: digest.anyCost ? digest.allCost : nil)
+    }
+
+    /// ``finishReconcile(items:judges:kind:verdicts:)`` handing each whole panel verdict to `sink` as it is aggregated
+    /// and, with `trim`, keeping only its item, verdict and score. Dawid–Skene needs every item's verdicts at once (its
+    /// EM runs over the whole table): they are computed together, then handed to `sink` and trimmed.
+    package func leanReconcile(
+        items: [Item], judges: [String], kind: JudgingProtocol, verdicts: [[JudgeVerdict]], sink: ((Verdict) throws -> Void)?,
+        trim: Bool
+    ) throws -> Reconciled {
+        let aggregator = Aggregator(method: options.aggregate, weights: options.weights)
+        if aggregator.isJoint {
+            var rec = finishReconcile(items: items, judges: judges, kind: kind, verdicts: verdicts)
+            if let sink { for v in rec.panel { try sink(v) } }
+            if trim { rec.panel = rec.panel.map(\.trimmed) }
+            return rec
+        }
+        var panel: [Verdict] = []
+        panel.reserveCapacity(items.count)
+        for i in items.indices {
+            let v = aggregator.aggregate(item: items[i].id, judges: judges.indices.map { (judges[$0], verdicts[$0][i]) }, kind: kind)
+            try sink?(v)
+            panel.append(trim ? v.trimmed : v)
+        }
+        return Reconciled(judges: judges, kind: kind, verdicts: verdicts, panel: panel, estimatedAccuracy: [:])
     }
 
     /// A guess at the votes' protocol from the first baseline vote (of a kept judge), by the rule of `reconcile`.
@@ -474,4 +517,9 @@ extension MetaAnalysis {
         }
         return .pairwise
     }
+}
+
+extension Verdict {
+    /// The item, verdict and score only (what the report's metrics, ranking and charts read).
+    package var trimmed: Verdict { Verdict(item: item, verdict: verdict, score: score) }
 }

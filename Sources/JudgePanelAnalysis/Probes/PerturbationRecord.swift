@@ -1,4 +1,7 @@
 import Foundation
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelAggregation
 
 /// One perturbed item: a line of `perturbations.jsonl`.
 package struct PerturbationRecord: Sendable, Hashable, Codable {

@@ -17,6 +17,10 @@ package struct RankReport: Sendable {
     /// Kendall τ-b between this ranking and the human-label ranking on the items both have.
     package var tauHuman: (tau: MetricValue, ci: Interval?, nItems: Int, nClusters: Int, nModels: Int)?
     package var bySlice: SliceRanking.BySlice?
+    /// Ranked by the win rate against this model (strength = win rate) instead of Bradley–Terry.
+    package var baseline: String?
+    /// What an item's outcome was: `verdict` (win, loss, tie) or `probability` (a fractional win).
+    package var preference = "verdict"
 
     package init(
         source: String, humanLabel: String?, clusterKey: String?, resamples: Int, overall: SliceRanking.Figure,
@@ -30,6 +34,11 @@ package struct RankReport: Sendable {
         self.overall = overall
         self.tauHuman = tauHuman
         self.bySlice = bySlice
+    }
+
+    /// How the strengths were computed, in words.
+    package var method: String {
+        baseline.map { "win rate against \($0)" } ?? "Bradley–Terry ranking"
     }
 
     /// The bootstrap unit in words.
@@ -70,6 +79,8 @@ package struct RankReport: Sendable {
             "bootstrap_unit": .string(unit), "resamples": .number(Double(resamples)),
             "ranking": Self.entries(overall), "n_items": .number(Double(overall.nItems)),
             "n_clusters": .number(Double(overall.nClusters)),
+            "method": .string(baseline == nil ? "bradley-terry" : "win-rate-vs-baseline"),
+            "baseline": baseline.map { .string($0) } ?? .null, "preference": .string(preference),
         ]
         if let humanLabel { o["human_label"] = .string(humanLabel) }
         var win: [String: JSONValue] = [:]
@@ -154,8 +165,16 @@ package struct RankReport: Sendable {
     package var text: String {
         var out: [String] = []
         out.append(
-            "Bradley–Terry ranking of \(source): \(overall.nItems) items, \(overall.nClusters) bootstrap clusters "
-                + "(\(unit)), \(overall.resamplesUsed) resamples")
+            "\(method.prefix(1).uppercased() + method.dropFirst()) of \(source): \(overall.nItems) items, "
+                + "\(overall.nClusters) bootstrap clusters (\(unit)), \(overall.resamplesUsed) resamples")
+        if let baseline {
+            out.append(
+                "strength = win rate against \(baseline): a model's mean outcome over the items comparing it with "
+                    + "\(baseline) (ties as half\(preference == "probability" ? ", probabilities as fractional wins" : "")); "
+                    + "\(baseline) itself at 0.5 — AlpacaEval's leaderboard rule; items between two other models are not counted")
+        } else if preference == "probability" {
+            out.append("outcomes are probabilities: an item counts as a fractional win (P of each side)")
+        }
         if let humanLabel { out.append(humanLabel) }
         out.append(
             TextTable.plain(

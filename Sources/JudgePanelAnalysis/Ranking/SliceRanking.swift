@@ -40,12 +40,35 @@ package enum SliceRanking {
         package var seed: UInt64
         /// A `meta` key whose values group items into bootstrap clusters; nil = every item its own cluster.
         package var clusterKey: String?
+        /// Rank by the win rate against this model (AlpacaEval's leaderboard) instead of Bradley–Terry: only items
+        /// comparing a model with the baseline count, and the baseline itself is listed at ½.
+        package var baseline: String?
 
-        package init(resamples: Int = 1000, seed: UInt64 = 0, clusterKey: String? = nil) {
+        package init(resamples: Int = 1000, seed: UInt64 = 0, clusterKey: String? = nil, baseline: String? = nil) {
             self.resamples = resamples
             self.seed = seed
             self.clusterKey = clusterKey
+            self.baseline = baseline
         }
+    }
+
+    /// A verdict as the share of a win that goes to `model_a`: A 1, B 0, a tie ½.
+    package static func outcome(_ p: Preference?) -> Double? {
+        p.map { $0 == .a ? 1 : ($0 == .b ? 0 : 0.5) }
+    }
+
+    /// Whether an item counts in a ranking: two different models, and with a baseline, one of them the baseline.
+    package static func pair(_ item: Item, _ options: Options) -> (a: String, b: String)? {
+        guard let a = item.modelA, let b = item.modelB, a != b else { return nil }
+        if let base = options.baseline, a != base, b != base { return nil }
+        return (a, b)
+    }
+
+    /// How the models are scored, given their indices: Bradley–Terry, or the win rate against the baseline (nil
+    /// when the baseline was never compared).
+    package static func score(_ options: Options, index: [String: Int]) -> RankScore? {
+        guard let base = options.baseline else { return .bradleyTerry(alpha: 0.01) }
+        return index[base].map { .winRateAgainst(baseline: $0) }
     }
 
     /// The cluster an item belongs to: the text of `meta[key]`; an item without the key is a cluster of its own.
@@ -58,29 +81,37 @@ package enum SliceRanking {
     /// over clusters. Models are indexed in order of first appearance, so without a cluster key the figures equal
     /// ``SystemRanking/rank(items:verdicts:resamples:seed:)``. Nil when fewer than two models were compared.
     package static func rank(items: [Item], verdicts: [Preference?], options: Options) -> Figure? {
+        rank(items: items, outcomes: verdicts.map(outcome), options: options)
+    }
+
+    /// The ranking from fractional outcomes (aligned with items): each item's share of a win for `model_a` — 1, 0
+    /// or ½ for a verdict, or a probability preference — by Bradley–Terry on fractional wins, or with
+    /// `options.baseline` by each model's mean outcome against the baseline. Nil when fewer than two models were
+    /// compared (with a baseline: fewer than one model compared with it).
+    package static func rank(items: [Item], outcomes: [Double?], options: Options) -> Figure? {
         var models: [String] = []
         var index: [String: Int] = [:]
         var clusterIndex: [String: Int] = [:]
-        var clusters: [[PairwiseComparison]] = []
+        var clusters: [[FractionalComparison]] = []
         var nItems = 0
-        for (item, verdict) in zip(items, verdicts) {
-            guard let a = item.modelA, let b = item.modelB, a != b, let verdict else { continue }
+        for (item, outcome) in zip(items, outcomes) {
+            guard let (a, b) = pair(item, options), let outcome else { continue }
             for m in [a, b] where index[m] == nil {
                 index[m] = models.count
                 models.append(m)
             }
-            let outcome: PairwiseComparison.Outcome = verdict == .a ? .aWins : (verdict == .b ? .bWins : .tie)
             let cid = clusterID(item, key: options.clusterKey)
             if clusterIndex[cid] == nil {
                 clusterIndex[cid] = clusters.count
                 clusters.append([])
             }
-            clusters[clusterIndex[cid]!].append(PairwiseComparison(index[a]!, index[b]!, outcome))
+            clusters[clusterIndex[cid]!].append(FractionalComparison(index[a]!, index[b]!, scoreA: outcome))
             nItems += 1
         }
-        guard models.count >= 2 else { return nil }
+        guard models.count >= 2, let score = score(options, index: index) else { return nil }
         let r = ClusteredRankBootstrap.run(
-            nModels: models.count, clusters: clusters, resamples: options.resamples, seed: options.seed)
+            nModels: models.count, fractional: clusters, score: score, resamples: options.resamples,
+            seed: options.seed)
         let rows = models.indices.sorted { r.ranks[$0] < r.ranks[$1] }.map { i in
             Row(
                 model: models[i], strength: r.strengths[i],
@@ -220,13 +251,24 @@ package enum SliceRanking {
         items: [Item], verdicts: [Preference?], key: String, rule: SocialChoiceRule?, weightSlices: Bool,
         options: Options
     ) throws(SocialChoice.Failure) -> BySlice {
+        try bySlice(
+            items: items, outcomes: verdicts.map(outcome), key: key, rule: rule, weightSlices: weightSlices,
+            options: options)
+    }
+
+    /// ``bySlice(items:verdicts:key:rule:weightSlices:options:)`` on fractional outcomes (see
+    /// ``rank(items:outcomes:options:)``); with `options.baseline` each slice is ranked by the win rate against it.
+    package static func bySlice(
+        items: [Item], outcomes verdicts: [Double?], key: String, rule: SocialChoiceRule?, weightSlices: Bool,
+        options: Options
+    ) throws(SocialChoice.Failure) -> BySlice {
         var groups: [String: [Int]] = [:]
         for (i, item) in items.enumerated() { groups[sliceValue(item, key: key), default: []].append(i) }
         var slices: [Slice] = []
         var skipped: [(value: String, items: Int)] = []
         for value in groups.keys.sorted() {
             let idx = groups[value]!
-            if let f = rank(items: idx.map { items[$0] }, verdicts: idx.map { verdicts[$0] }, options: options) {
+            if let f = rank(items: idx.map { items[$0] }, outcomes: idx.map { verdicts[$0] }, options: options) {
                 slices.append(Slice(value: value, figure: withTiedRanks(f)))
             } else {
                 skipped.append((value, idx.count))
@@ -274,14 +316,21 @@ package enum SliceRanking {
     package static func agreement(
         items: [Item], x: [Preference?], y: [Preference?], options: Options
     ) -> (tau: MetricValue, ci: Interval?, nItems: Int, nClusters: Int, nModels: Int)? {
+        agreement(items: items, x: x.map(outcome), y: y.map(outcome), options: options)
+    }
+
+    /// ``agreement(items:x:y:options:)`` on fractional outcomes (see ``rank(items:outcomes:options:)``), each
+    /// source scored as the ranking is (Bradley–Terry, or the win rate against `options.baseline`).
+    package static func agreement(
+        items: [Item], x: [Double?], y: [Double?], options: Options
+    ) -> (tau: MetricValue, ci: Interval?, nItems: Int, nClusters: Int, nModels: Int)? {
         var models: [String: Int] = [:]
         var clusterIndex: [String: Int] = [:]
-        var cx: [[PairwiseComparison]] = []
-        var cy: [[PairwiseComparison]] = []
+        var cx: [[FractionalComparison]] = []
+        var cy: [[FractionalComparison]] = []
         var n = 0
-        func outcome(_ p: Preference) -> PairwiseComparison.Outcome { p == .a ? .aWins : (p == .b ? .bWins : .tie) }
         for (i, item) in items.enumerated() {
-            guard let a = item.modelA, let b = item.modelB, a != b, let vx = x[i], let vy = y[i] else { continue }
+            guard let (a, b) = pair(item, options), let vx = x[i], let vy = y[i] else { continue }
             for m in [a, b] where models[m] == nil { models[m] = models.count }
             let cid = clusterID(item, key: options.clusterKey)
             if clusterIndex[cid] == nil {
@@ -290,13 +339,14 @@ package enum SliceRanking {
                 cy.append([])
             }
             let k = clusterIndex[cid]!
-            cx[k].append(PairwiseComparison(models[a]!, models[b]!, outcome(vx)))
-            cy[k].append(PairwiseComparison(models[a]!, models[b]!, outcome(vy)))
+            cx[k].append(FractionalComparison(models[a]!, models[b]!, scoreA: vx))
+            cy[k].append(FractionalComparison(models[a]!, models[b]!, scoreA: vy))
             n += 1
         }
-        guard models.count >= 2 else { return nil }
+        guard models.count >= 2, let score = score(options, index: models) else { return nil }
         let r = ClusteredRankBootstrap.pairedKendall(
-            nModels: models.count, clustersX: cx, clustersY: cy, resamples: options.resamples, seed: options.seed)
+            nModels: models.count, fractionalX: cx, fractionalY: cy, score: score, resamples: options.resamples,
+            seed: options.seed)
         return (r.tau, r.ci.map { Interval(lo: $0.0, hi: $0.1) }, n, cx.count, models.count)
     }
 }

@@ -49,8 +49,8 @@ package enum AlpacaEvalImporter {
                 let o2 = try ImportIO.string(o, "output_2", r, path)
                 let g1 = ImportIO.optionalString(o, "generator_1") ?? ""
                 let g2 = ImportIO.optionalString(o, "generator_2") ?? ""
-                let key = SHA256.hex([instruction, input, g1, g2, o1, o2].joined(separator: "\u{0}"))
-                let flippedKey = SHA256.hex([instruction, input, g2, g1, o2, o1].joined(separator: "\u{0}"))
+                let key = ContentHash.hex([instruction, input, g1, g2, o1, o2].joined(separator: "\u{0}"))
+                let flippedKey = ContentHash.hex([instruction, input, g2, g1, o2, o1].joined(separator: "\u{0}"))
                 var flipped = false
                 let position: Int
                 if let p = index[key] {

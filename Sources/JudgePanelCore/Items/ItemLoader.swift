@@ -110,7 +110,7 @@ public struct ItemLoader: Sendable {
     }
 
     /// Lines of spaces and tabs only are skipped, not parsed.
-    private static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+    package static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
         line.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
     }
 
@@ -156,6 +156,8 @@ public struct ItemLoader: Sendable {
             let key = mapping.fieldMap[name] ?? name
             var current: JSONValue? = value
             if current?[key] != nil { return current?[key] }
+            // A dotted path; a plain key that is absent is absent (no split per missing field and line).
+            guard key.utf8.contains(UInt8(ascii: ".")) else { return nil }
             for part in key.split(separator: ".") { current = current?[String(part)] }
             return current
         }

@@ -53,11 +53,11 @@ extension Verdict {
 }
 
 /// Reads and writes verdicts files (`verdicts.jsonl`).
-package enum VerdictsFile {
+public enum VerdictsFile {
     /// One compact JSON line for a verdict.
     ///
     /// - Throws: ``JudgePanelError`` naming the item when the verdict cannot be encoded (a non-finite number).
-    package static func line(_ verdict: Verdict) throws -> String {
+    public static func line(_ verdict: Verdict) throws -> String {
         try RecordEncoding.line(verdict, record: verdict.recordName)
     }
 }

@@ -27,13 +27,21 @@ package struct AnswerParser: Sendable {
     package let questionCount: Int
     private let regex: BoundedRegex?
 
-    package init(rubric: Rubric, structured: Bool, questionCount: Int = 0) {
+    /// - Throws: ``JudgePanelError`` (bad input) when the rubric's output pattern does not compile — a rubric
+    ///   built in code is not checked at load as a rubric file is, and a parser without its pattern would read
+    ///   every reply as unparsed.
+    package init(rubric: Rubric, structured: Bool, questionCount: Int = 0) throws {
         self.rubric = rubric
         self.structured = structured
         self.questionCount = questionCount
         if case .pattern(let p) = rubric.output {
-            // Rubric.parse has compiled the pattern; one built in code that does not compile reads nothing.
-            regex = try? BoundedRegex(pattern: p)
+            do {
+                regex = try BoundedRegex(pattern: p)
+            } catch {
+                throw JudgePanelError.badInput(
+                    "rubric '\(rubric.id)': output pattern '\(p)' does not compile: \(error.localizedDescription)",
+                    file: rubric.source)
+            }
         } else {
             regex = nil
         }

@@ -199,7 +199,7 @@ package struct CallExecutor: Sendable {
         repair: (inout CompletionRequest) async throws -> CompletionResponse
     ) async throws {
         let messages = request.messages
-        let parser = AnswerParser(rubric: rubric, structured: config.structuredOutput, questionCount: questionCount)
+        let parser = try AnswerParser(rubric: rubric, structured: config.structuredOutput, questionCount: questionCount)
         // What the judge was shown: a verdict it quotes back from these never counts.
         let shownTexts = messages.map(\.content) + AnswerParser.quotableTexts(of: shown)
         // A refusal, a content filter or a cut prompt is recorded as such, with no re-ask.

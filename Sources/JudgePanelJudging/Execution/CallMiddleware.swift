@@ -22,7 +22,7 @@ package final class SendProgress: Sendable {
 
     private let state = Mutex(State())
 
-    /// HTTP requests written for this send (retries and transport re-sends included).
+    /// HTTP requests written for this send (retries included).
     package var requests: Int { state.withLock { $0.requests } }
     /// Whether the reply came from the cache.
     package var cached: Bool { state.withLock { $0.cached } }
@@ -74,24 +74,18 @@ package struct CallPipeline: Sendable {
     }
 }
 
-/// The innermost step: one provider call. Counts the HTTP requests it wrote (a transport re-send on a fresh
-/// connection is one more; see ``RequestTally``), turns stray errors into connection errors, and scrubs the judge's
-/// key from every error message before it leaves.
+/// The innermost step: one provider call, counted as one HTTP request (the transport never re-sends: a retry is the
+/// retry layer's, and counted there), turns stray errors into connection errors, and scrubs the judge's key from
+/// every error message before it leaves.
 package enum ProviderCall {
     package static func send(_ request: CompletionRequest, context: CallContext) async throws -> CompletionResponse {
         let judge = context.judge
-        let tally = RequestTally()
         func count() {
-            let n = max(1, tally.value)
-            context.progress.addRequests(n)
-            context.stats.callMade(n)
-            // A transport re-send is a retry the server saw.
-            if n > 1 { context.stats.retried(n - 1) }
+            context.progress.addRequests(1)
+            context.stats.callMade(1)
         }
         do {
-            let response = try await RequestTally.$current.withValue(tally) {
-                try await judge.provider.complete(request, timeout: judge.config.timeoutSeconds)
-            }
+            let response = try await judge.provider.complete(request, timeout: judge.config.timeoutSeconds)
             count()
             return response
         } catch let e as ProviderError {
@@ -146,6 +140,12 @@ package struct RetryMiddleware: CallMiddleware {
                 context.stats.retried()
                 var delay = min(policy.maxDelay, policy.baseDelay * pow(2, Double(attempt - 1)))
                 delay *= Double.random(in: 0.5...1.0, using: &rng)
+                Diagnostics.logger.debug(
+                    "retrying a call after a retryable error",
+                    metadata: [
+                        "judge": "\(context.judge.config.name)", "attempt": "\(attempt)",
+                        "delay_s": "\(String(format: "%.2f", delay))", "error": "\(e.description)",
+                    ])
                 try await Task.sleep(for: .seconds(delay))
             }
         }

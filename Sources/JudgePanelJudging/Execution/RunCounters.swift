@@ -30,6 +30,9 @@ public final class RunCounters: Sendable {
         /// Judges stopped during the run (an exhausted quota), by name, with the provider's message: their
         /// remaining calls were recorded as error votes (reason `quota`) without being sent.
         public var stoppedJudges: [String: String] = [:]
+
+        /// Counters at zero.
+        package init() {}
     }
 
     private let state = Mutex(Snapshot())

@@ -80,23 +80,23 @@ package enum RunFingerprint {
         if let order = call.order { o["order"] = .string(order.rawValue) }
         if let side = call.side { o["side"] = .string(side.rawValue) }
         if let v = call.variant { o["variant"] = .string(v) }
-        return SHA256.hex(bytes: Array(JSONValue.object(o).data))
+        return ContentHash.hex(bytes: Array(JSONValue.object(o).data))
     }
 
     /// The run-level fingerprint recorded in `config.json`: per-judge settings, rubric parts (hashed) and the
     /// panel's swap, with a hash of each half.
     package static func run(rubric: Rubric, panel: Panel) -> JSONValue {
         let parts = rubricParts(rubric)
-        let rubricHashes = JSONValue.object(parts.mapValues { .string(SHA256.hex(bytes: Array($0.data))) })
+        let rubricHashes = JSONValue.object(parts.mapValues { .string(ContentHash.hex(bytes: Array($0.data))) })
         let judges = JSONValue.array(panel.judges.map { j in
             ["name": .string(j.name), "settings": judgeSettings(j), "samples": .number(Double(j.samples))]
         })
         let panelValue: JSONValue = ["judges": judges, "swap": .bool(panel.swap)]
         return [
             "version": .number(Double(version)),
-            "rubric": .string(SHA256.hex(bytes: Array(rubricHashes.data))),
+            "rubric": .string(ContentHash.hex(bytes: Array(rubricHashes.data))),
             "rubric_parts": rubricHashes,
-            "panel": .string(SHA256.hex(bytes: Array(panelValue.data))),
+            "panel": .string(ContentHash.hex(bytes: Array(panelValue.data))),
             "judges": judges,
             "swap": .bool(panel.swap),
         ]

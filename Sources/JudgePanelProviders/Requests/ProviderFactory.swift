@@ -64,11 +64,10 @@ public struct ProviderRegistry: Sendable {
 /// Builds the provider for a judge from a ``ProviderRegistry``: one per base URL, spread round-robin across replicas.
 package enum ProviderFactory {
     package static func make(
-        judge: JudgeConfig, baseURLs: [String], environment: [String: String], transport: (any HTTPTransport)?,
+        judge: JudgeConfig, baseURLs: [String], environment: [String: String], transport: any HTTPTransport,
         registry: ProviderRegistry = .standard
     ) throws -> any JudgeProvider {
         let key = judge.keyVariables.lazy.compactMap { environment[$0] }.first { !$0.isEmpty }
-        let transport = transport ?? defaultTransport(judge: judge, environment: environment)
         guard let factory = registry.factory(for: judge.provider.rawValue) else {
             throw JudgePanelError.badInput(
                 "judge '\(judge.name)': no provider registered for '\(judge.provider.rawValue)' "
@@ -82,16 +81,6 @@ package enum ProviderFactory {
         }
         guard !providers.isEmpty else { throw JudgePanelError.badInput("judge '\(judge.name)' has no base_url") }
         return providers.count == 1 ? providers[0] : ReplicaProvider(replicas: providers)
-    }
-
-    /// `SocketHTTPTransport` (which hands `https://` to URLSession), or URLSession for everything when
-    /// `JUDGEPANEL_HTTP=urlsession`; either sized to the judge's concurrency.
-    package static func defaultTransport(judge: JudgeConfig, environment: [String: String]) -> any HTTPTransport {
-        let connections = judge.concurrency + 4
-        if environment["JUDGEPANEL_HTTP"]?.lowercased() == "urlsession" {
-            return URLSessionTransport(maxConnectionsPerHost: connections)
-        }
-        return SocketHTTPTransport(maxConnectionsPerHost: connections)
     }
 }
 

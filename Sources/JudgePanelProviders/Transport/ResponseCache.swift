@@ -48,7 +48,7 @@ public struct ResponseCache: Sendable {
             "request": CanonicalJSON.value(request) ?? .null,
             "sample": .number(Double(sample)),
         ]
-        return SHA256.hex(bytes: Array(JSONValue.object(o).data))
+        return ContentHash.hex(bytes: Array(JSONValue.object(o).data))
     }
 
     /// Judge settings that never change an answer (names, limits, prices and the batch discount, retry and
@@ -89,8 +89,7 @@ public struct ResponseCache: Sendable {
             return try JSONDecoder().decode(CompletionResponse.self, from: data)
         } catch {
             Self.corruptCount.add(1, ordering: .relaxed)
-            FileHandle.standardError.write(
-                Data("judgepanel: ignoring a corrupt response-cache entry \(url.path) (treated as a miss)\n".utf8))
+            Diagnostics.logger.warning("ignoring a corrupt response-cache entry \(url.path) (treated as a miss)")
             return nil
         }
     }

@@ -22,7 +22,7 @@ import JudgePanelCore
 ///
 /// ```swift
 /// let p = AnthropicProvider(baseURL: URL(string: "https://api.anthropic.com")!, apiKey: key,
-///                           transport: URLSessionTransport())
+///                           transport: try AsyncHTTPClientTransport())
 /// let reply = try await p.complete(
 ///     CompletionRequest(model: "claude-sonnet-4-5", messages: [.system("You are a judge."), .user("Rate: …")]),
 ///     timeout: 60)

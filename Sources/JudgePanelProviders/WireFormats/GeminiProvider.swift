@@ -29,7 +29,7 @@ import JudgePanelCore
 ///
 /// ```swift
 /// let p = GeminiProvider(baseURL: URL(string: "https://generativelanguage.googleapis.com")!, apiKey: key,
-///                        transport: URLSessionTransport())
+///                        transport: try AsyncHTTPClientTransport())
 /// let reply = try await p.complete(
 ///     CompletionRequest(model: "gemini-2.5-flash", messages: [.user("Which answer is better?")], topLogprobs: 5),
 ///     timeout: 60)

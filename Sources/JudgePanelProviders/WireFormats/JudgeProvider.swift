@@ -176,7 +176,7 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible, Hashable 
     }
 
     /// Classifies a non-2xx HTTP response, reading the wait it asks for and whether a quota is exhausted
-    /// (``RateLimitHints``). The body is scrubbed of anything key-like (``SecretScrubber``) before it is quoted.
+    /// (`RateLimitHints`). The body is scrubbed of anything key-like (`SecretScrubber`) before it is quoted.
     public static func http(_ response: HTTPResponse) -> ProviderError {
         let hint = RateLimitHints.parse(status: response.status, headers: response.headers, body: response.body)
         let scrubbed = SecretScrubber.generic.scrub(String(decoding: response.body.prefix(4096), as: UTF8.self))
@@ -220,7 +220,7 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible, Hashable 
 ///
 /// ```swift
 /// let provider = OpenAIProvider(baseURL: URL(string: "http://127.0.0.1:8080/v1")!, apiKey: nil,
-///                               transport: URLSessionTransport())
+///                               transport: try AsyncHTTPClientTransport())
 /// let reply = try await provider.complete(CompletionRequest(model: "m", messages: [.user("Hi")]))
 /// ```
 public protocol JudgeProvider: Sendable {

@@ -12,7 +12,7 @@ import JudgePanelCore
 ///
 /// ```swift
 /// let p = OllamaProvider(baseURL: URL(string: "http://127.0.0.1:11434")!, apiKey: nil,
-///                        transport: URLSessionTransport())
+///                        transport: try AsyncHTTPClientTransport())
 /// let reply = try await p.complete(
 ///     CompletionRequest(model: "qwen3:8b", messages: [.user("Score 1-10: …")], temperature: 0, seed: 7),
 ///     timeout: 120)

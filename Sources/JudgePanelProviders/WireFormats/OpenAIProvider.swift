@@ -6,7 +6,7 @@ import JudgePanelCore
 ///
 /// ```swift
 /// let p = OpenAIProvider(baseURL: URL(string: "https://api.openai.com/v1")!, apiKey: key,
-///                        transport: URLSessionTransport())
+///                        transport: try AsyncHTTPClientTransport())
 /// ```
 package struct OpenAIProvider: JudgeProvider {
     package let baseURL: URL

@@ -49,7 +49,9 @@ package enum RankHTML {
 
     package static func render(_ r: RankReport, title: String) -> String {
         var body =
-            "<h1>\(e(title))</h1>\n<p class=\"sub\">Bradley–Terry (ties as half wins) on the verdicts of \(e(r.source)); "
+            "<h1>\(e(title))</h1>\n<p class=\"sub\">"
+            + (r.baseline.map { "Win rate against \(e($0)) (ties as half wins)" } ?? "Bradley–Terry (ties as half wins)")
+            + " on the \(r.preference == "probability" ? "probabilities" : "verdicts") of \(e(r.source)); "
             + "\(r.overall.nItems) items in \(r.overall.nClusters) bootstrap clusters (\(e(r.unit))), "
             + "\(r.overall.resamplesUsed) resamples.</p>\n"
         if let h = r.humanLabel { body += "<p class=\"lede\">\(e(h))</p>\n" }

@@ -79,12 +79,13 @@ package final class RunLock: Sendable {
     /// Takes the lock of `dir` (creating the directory if needed).
     ///
     /// - Parameters:
+    ///   - dir: the run directory.
     ///   - command: what the holder is doing, shown to a refused writer (e.g. `score --resume`).
-    ///   - notice: told when a stale lock is taken over (default: standard error).
+    ///   - notice: told when a stale lock is taken over (nil: the "judgepanel" swift-log logger, at `notice`).
     /// - Throws: ``JudgePanelError`` (usage, exit 2) naming the holder when another process writes `dir`;
     ///   an I/O error when the lock file cannot be created.
     package static func acquire(
-        dir: String, command: String, notice: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("judgepanel: " + $0 + "\n").utf8)) }
+        dir: String, command: String, notice: (@Sendable (String) -> Void)? = nil
     ) throws -> RunLock {
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -122,7 +123,7 @@ package final class RunLock: Sendable {
             }
             if let previous {
                 let alive = previous.host == hostName() && isAlive(previous.pid)
-                notice(
+                (notice ?? { Diagnostics.logger.notice("\($0)") })(
                     "taking over the stale lock of \(dir): \(previous) did not release it"
                         + (alive ? "" : " (the process is no longer running)"))
             }

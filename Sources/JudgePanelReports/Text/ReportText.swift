@@ -5,7 +5,7 @@ import JudgePanelAggregation
 import JudgePanelAnalysis
 
 /// Renders reports as text: an aligned terminal table or Markdown.
-package enum ReportText {
+public enum ReportText {
     package static func fmt(_ v: MetricValue?, digits: Int = 3) -> String {
         guard let v else { return "" }
         guard let x = v.value else { return "n/a" }
@@ -72,7 +72,7 @@ package enum ReportText {
     }
 
     /// The terminal summary of a report.
-    package static func terminal(_ report: MetaReport, title: String? = nil) -> String {
+    public static func terminal(_ report: MetaReport, title: String? = nil) -> String {
         var out: [String] = []
         if let title { out.append(title) }
         let (h, r) = rows(report)
@@ -118,7 +118,7 @@ package enum ReportText {
     }
 
     /// The Markdown report.
-    package static func markdown(_ report: MetaReport, title: String, header: [String] = []) -> String {
+    public static func markdown(_ report: MetaReport, title: String, header: [String] = []) -> String {
         var out = ["# \(title)", ""]
         if !header.isEmpty { out += header.map { "- \($0)" } + [""] }
         let (h, r) = rows(report)
