@@ -15,7 +15,7 @@ check=(--explicit-target-dependency-import-check error)
 echo "== check-layers: build with the import check"
 swift build "${check[@]}" 2>&1 | tail -2
 
-probe=Sources/JudgePanelProviders/Transport/RequestTally.swift
+probe=Sources/JudgePanelProviders/Transport/HTTPTransport.swift
 backup=$(mktemp)
 cp "$probe" "$backup"
 restore() { cp "$backup" "$probe" && rm -f "$backup"; }

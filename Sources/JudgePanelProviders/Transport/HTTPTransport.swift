@@ -3,13 +3,18 @@ import JudgePanelCore
 
 /// An HTTP request as the transport seam sees it.
 public struct HTTPRequest: Sendable, Hashable {
+    /// The request URL.
     public var url: URL
+    /// The HTTP method.
     public var method: String
+    /// Request headers.
     public var headers: [String: String]
+    /// The request body.
     public var body: Data?
     /// Seconds before the request is abandoned.
     public var timeout: Double
 
+    /// A request from its parts.
     public init(url: URL, method: String = "POST", headers: [String: String] = [:], body: Data? = nil, timeout: Double = 120) {
         self.url = url
         self.method = method
@@ -21,10 +26,14 @@ public struct HTTPRequest: Sendable, Hashable {
 
 /// An HTTP response: status, headers (lower-cased names) and body.
 public struct HTTPResponse: Sendable, Hashable {
+    /// The HTTP status.
     public var status: Int
+    /// Response headers (names lower-cased).
     public var headers: [String: String]
+    /// The response body.
     public var body: Data
 
+    /// A response from its parts.
     public init(status: Int, headers: [String: String] = [:], body: Data = Data()) {
         self.status = status
         self.headers = headers
