@@ -3,7 +3,7 @@ import JudgeStats
 import JudgePanelCore
 
 /// Combines judges' reconciled verdicts into the panel's verdicts — the one entry point for every
-/// ``AggregationMethod``, Dawid–Skene included.
+/// ``/JudgePanelCore/AggregationMethod``, Dawid–Skene included.
 ///
 /// ```swift
 /// let table = [[JudgeVerdict(verdict: .a), JudgeVerdict(verdict: .b)]]  // [item][judge]

@@ -66,7 +66,7 @@ package protocol BatchBackend: Sendable {
     var listsMetadata: Bool { get }
 }
 
-/// Shared HTTP plumbing: JSON requests with the provider's headers, non-2xx → ``ProviderError``.
+/// Shared HTTP plumbing: JSON requests with the provider's headers, non-2xx → ``/JudgePanelProviders/ProviderError``.
 package struct BatchHTTP: Sendable {
     package let transport: any HTTPTransport
     package let headers: [String: String]

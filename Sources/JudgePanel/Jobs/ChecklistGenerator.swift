@@ -38,7 +38,7 @@ package struct ChecklistGenerator: Sendable {
         /// Generation replies served from the response cache.
         package var cachedReplies: Int
 
-        /// Throws a ``JudgePanelError`` listing the failed item ids, so that no run uses an empty checklist.
+        /// Throws a ``/JudgePanelCore/JudgePanelError`` listing the failed item ids, so that no run uses an empty checklist.
         package func requireComplete() throws {
             guard !failures.isEmpty else { return }
             let ids = failures.map(\.item)

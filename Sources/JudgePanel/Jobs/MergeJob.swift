@@ -9,7 +9,7 @@ import JudgePanelReports
 /// `judgepanel merge`: joins the run directories of `score --shard I/N` into one run directory whose
 /// verdicts.jsonl, report.json, report.md and report.html equal those of one `score` run of the same inputs.
 ///
-/// The merge refuses (``JudgePanelError``, exit 2) shards of different inputs (items file content, rubric, panel,
+/// The merge refuses (``/JudgePanelCore/JudgePanelError``, exit 2) shards of different inputs (items file content, rubric, panel,
 /// analysis options, item mapping — everything in config.json but the shard identity and the run's facts), a missing
 /// or duplicated shard index, an unfinished shard, and a votes file whose items are not the shard's items in the
 /// items file's order. Votes are written in the canonical order a single run writes: the items file's order, and

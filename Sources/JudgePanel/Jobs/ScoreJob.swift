@@ -40,7 +40,7 @@ package struct ScoreJob: Sendable {
         package var plannedCalls: Int
     }
 
-    /// Loads and validates everything; throws ``JudgePanelError`` (bad input) before any call.
+    /// Loads and validates everything; throws ``/JudgePanelCore/JudgePanelError`` (bad input) before any call.
     package init(
         itemsPath: String, rubricPath: String, panelPath: String, loader: ItemLoader = ItemLoader(),
         options: RunOptions = RunOptions(), analysis: MetaAnalysis.Options = MetaAnalysis.Options()

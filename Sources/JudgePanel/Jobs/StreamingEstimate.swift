@@ -94,7 +94,7 @@ extension ScoreJob {
     /// print(e.estimate.calls, e.estimate.usd ?? 0)
     /// ```
     ///
-    /// - Throws: ``JudgePanelError`` for a bad or empty items file, or an item the rubric cannot judge.
+    /// - Throws: ``/JudgePanelCore/JudgePanelError`` for a bad or empty items file, or an item the rubric cannot judge.
     package static func streamEstimate(
         itemsPath: String, loader: ItemLoader = ItemLoader(), rubric: Rubric, panel: Panel, options: RunOptions = RunOptions(),
         shard: Shard? = nil

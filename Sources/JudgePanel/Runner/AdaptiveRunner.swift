@@ -24,7 +24,7 @@ import JudgePanelReports
 /// exceeds every other verdict's largest possible weight. So with `majority` (or `weighted`, using the panel
 /// weights) and deterministic judges, the adaptive verdict always equals the full panel's; when nothing can be
 /// decided early every call is made. Other aggregation methods use the same stopping rule and aggregate the
-/// judges heard. Pointwise rubrics and single-response checklist items stop by ``ScoreStopping`` (`adaptive:` in
+/// judges heard. Pointwise rubrics and single-response checklist items stop by ``/JudgePanelCore/ScoreStopping`` (`adaptive:` in
 /// the panel file).
 ///
 /// The rule runs inside ``PanelRunner`` (``RunOptions/policy`` `= .adaptive`), so an adaptive run journals,

@@ -18,7 +18,7 @@ public struct RunOptions: Sendable {
     /// Environment for API keys and paths (keys are read, never written anywhere).
     public var environment: [String: String]
     /// An injected transport for every judge (tests; its owner shuts it down); nil makes one
-    /// ``AsyncHTTPClientTransport`` per run, sized to the judges' concurrency, with proxies from `environment`, and
+    /// ``/JudgePanelProviders/AsyncHTTPClientTransport`` per run, sized to the judges' concurrency, with proxies from `environment`, and
     /// shuts it down when the run ends.
     public var transport: (any HTTPTransport)?
     /// Overrides the panel's aggregation method.
@@ -27,7 +27,7 @@ public struct RunOptions: Sendable {
     public var flip: FlipPolicy?
     /// Pre-generated checklists per item id (checklist rubrics).
     public var checklists: [String: [String]]
-    /// The provider factories by kind (``ProviderRegistry/standard`` unless a library user adds or replaces one).
+    /// The provider factories by kind (``/JudgePanelProviders/ProviderRegistry/standard`` unless a library user adds or replaces one).
     public var providers: ProviderRegistry
     /// Which calls the run makes per item (`score --adaptive` sets `.adaptive`); journaling, resuming,
     /// caching and the written files are the same under every policy.
@@ -205,7 +205,7 @@ public final class PanelRunner: Sendable {
     }
 
     /// Judges a stream of items, yielding each item's result as soon as it is complete (not in input order).
-    /// Under a joint aggregation method (``Aggregator/isJoint``: `dawid-skene`) no verdict is final before the
+    /// Under a joint aggregation method (``/JudgePanelAggregation/Aggregator/isJoint``: `dawid-skene`) no verdict is final before the
     /// last item is judged: the results are then yielded, in input order, once the stream of items has ended.
     public func judge<S: AsyncSequence & Sendable>(items: S) -> AsyncThrowingStream<ItemResult, any Error>
     where S.Element == Item {
@@ -263,7 +263,7 @@ public final class PanelRunner: Sendable {
         }
     }
 
-    /// Runs the panel over all items like ``run(items:journal:completed:counters:)``, but hands each item's result to
+    /// Runs the panel over all items like `run(items:journal:completed:counters:)`, but hands each item's result to
     /// `onResult` in item order (as soon as it and every earlier item are done) instead of keeping them: memory stays
     /// bounded by the items in flight. Returns the wall time in seconds and what the judges' servers asked for (``RunResult/adjustments``).
     package func runInOrder(

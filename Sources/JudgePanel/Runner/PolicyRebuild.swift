@@ -31,7 +31,7 @@ extension ScoreJob {
     /// votes per item against the full panel's plan. The votes are read once and held per item, as the run held
     /// its results.
     ///
-    /// - Throws: ``JudgePanelError`` naming config.json when its policy, panel or analysis cannot be read, or the
+    /// - Throws: ``/JudgePanelCore/JudgePanelError`` naming config.json when its policy, panel or analysis cannot be read, or the
     ///   votes file when a line is bad.
     package static func rebuiltPolicy(config: JSONValue, items: [Item], votesPath: String, configPath: String) throws -> RunReports.PolicyOutcome? {
         guard let recorded = config["policy"] else { return nil }

@@ -3,15 +3,15 @@ import JudgeStats
 import JudgePanelCore
 
 /// Which calls a run makes per item: the whole panel, only those the adaptive stopping rule needs, or the
-/// panel's cascade of tiers (`tiers:` in the panel file). Set it in ``RunOptions/policy``; the run journals,
+/// panel's cascade of tiers (`tiers:` in the panel file). Set it in `RunOptions.policy`; the run journals,
 /// resumes, caches and writes its votes the same way under every policy.
 public enum CallPolicy: String, Sendable, Hashable, Codable, CaseIterable {
     /// Every judge, every order, every sample.
     case full
     /// Pairwise: judges one at a time in panel order until no remaining answer can change the strict majority
-    /// (``AdaptiveRunner``). Pointwise, and checklist items with one response (the share of YES answers):
+    /// (`AdaptiveRunner`). Pointwise, and checklist items with one response (the share of YES answers):
     /// judges one at a time until the remaining ones cannot move the pooled score across a threshold or beyond a
-    /// tolerance (``ScoreStopping``).
+    /// tolerance (``/JudgePanelCore/ScoreStopping``).
     case adaptive
     /// Pairwise: the panel's tiers in order, escalating an item only while its tier is undecided
     /// (`CascadeRule`; the panel's `tiers:` and `escalate:`).
@@ -62,7 +62,7 @@ package struct ScheduledItem: Sendable {
     }
 }
 
-/// The adaptive stopping rule of ``AdaptiveRunner`` as a scheduler: one call at a time.
+/// The adaptive stopping rule of `AdaptiveRunner` as a scheduler: one call at a time.
 package struct AdaptiveStopping: CallScheduler {
     /// Per judge (panel order): its weight in the majority (1 unless the method is `weighted`).
     package var weights: [Double]

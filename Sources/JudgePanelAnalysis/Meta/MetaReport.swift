@@ -114,7 +114,7 @@ public struct JudgeMetrics: Sendable, Hashable, Codable {
     /// Accuracy of the probability-based verdict (P(A) vs P(B) over both orders), when log-probabilities were read.
     public package(set) var probAccuracy: MetricValue?
     /// Share of votes with probabilities whose reading puts (nearly) all mass on one label
-    /// (``Probabilities/isDegenerate(_:)``): near 1, the "probability" only repeats the argmax.
+    /// (`Probabilities.isDegenerate(_:)`): near 1, the "probability" only repeats the argmax.
     public package(set) var degenerateProbsRate: MetricValue?
     /// Pearson of the expected score (from log-probabilities) with the label.
     public package(set) var expectedScorePearson: MetricValue?

@@ -9,6 +9,6 @@ public enum AggregationMethod: String, Sendable, Codable, CaseIterable {
     /// The mean weighted by each judge's weight; for preferences, the weighted majority.
     case weighted
     /// Dawid–Skene over all items at once: each judge's confusion matrix is estimated without labels and the
-    /// verdict is the posterior's most likely class (``Aggregator/isJoint``).
+    /// verdict is the posterior's most likely class (`Aggregator.isJoint`).
     case dawidSkene = "dawid-skene"
 }

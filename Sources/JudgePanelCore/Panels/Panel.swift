@@ -220,7 +220,7 @@ public struct Panel: Sendable, Hashable {
     /// When adaptive pointwise runs stop, from `adaptive:`; nil runs pointwise rubrics with the full panel.
     public var scoreStopping: ScoreStopping? = nil
 
-    /// A panel from its judges and settings (``load(path:)`` reads one from a file).
+    /// A panel from its judges and settings (``Panel/load(path:environment:)`` reads one from a file).
     public init(
         judges: [JudgeConfig], aggregate: AggregationMethod = .majority, swap: Bool = true, flip: FlipPolicy = .tie,
         source: String? = nil

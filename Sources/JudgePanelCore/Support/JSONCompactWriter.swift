@@ -15,7 +15,7 @@ extension JSONValue {
         return try JSONEncoder.compact.encode(self)
     }
 
-    /// ``compactData()`` as a String ("" where it throws).
+    /// `compactData()` as a String ("" where it throws).
     package var compactString: String {
         (try? compactData()).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }

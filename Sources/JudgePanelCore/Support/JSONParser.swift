@@ -471,7 +471,7 @@ extension JSONValue {
         return try result.get()
     }
 
-    /// Parses JSON text; see ``parse(_:)-(Data)``.
+    /// Parses JSON text; see `parse(_:)` on `Data`.
     package static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
         var text = text
         let result = text.withUTF8 { (buf: UnsafeBufferPointer<UInt8>) in
@@ -483,7 +483,7 @@ extension JSONValue {
         return try result.get()
     }
 
-    /// Parses JSON from raw UTF-8 bytes; see ``parse(_:)-(Data)``.
+    /// Parses JSON from raw UTF-8 bytes; see `parse(_:)` on `Data`.
     package static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONParseError) -> JSONValue {
         var parser = JSONByteParser(bytes.assumingMemoryBound(to: UInt8.self))
         return try parser.parseDocument()

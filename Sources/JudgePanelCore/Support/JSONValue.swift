@@ -2,8 +2,8 @@ import Foundation
 
 /// A JSON value: used for `meta` pass-through, raw provider bodies and report documents.
 ///
-/// Read it with ``parse(_:)-(Data)`` (a strict byte-level RFC 8259 parser, see JSONParser.swift) and write
-/// it with ``compactData()`` (bytes identical to `JSONEncoder` with `[.sortedKeys, .withoutEscapingSlashes]`);
+/// Read it with `parse(_:)` (a strict byte-level RFC 8259 parser, see JSONParser.swift) and write
+/// it with `compactData()` (bytes identical to `JSONEncoder` with `[.sortedKeys, .withoutEscapingSlashes]`);
 /// both are much cheaper than going through `Codable`, which remains for values nested in Codable structs.
 ///
 /// ```swift

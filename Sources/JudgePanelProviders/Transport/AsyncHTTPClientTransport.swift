@@ -18,7 +18,7 @@ import JudgePanelCore
 ///   `.connection` (retryable: the retry layer re-sends, and the server counts every request it saw); a connection
 ///   is opened once per attempt (no transparent re-connect loop), and a request is never re-sent by the transport;
 /// - redirects are not followed (a 3xx is returned as is); bodies are not decompressed;
-/// - proxies from `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` as ``ProxyEnvironment`` describes;
+/// - proxies from `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` as `ProxyEnvironment` describes;
 /// - a response body larger than `maxResponseBytes` (no cap by default, as before) → ``ProviderError`` `.badResponse`.
 ///
 /// The transport owns an event-loop group and one `HTTPClient` per proxy route it uses (usually one). Call
@@ -51,7 +51,7 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     ///   - maxConnectionsPerHost: size it to the judges' concurrency (a few more do no harm).
     ///   - environment: where the proxy variables are read.
     ///   - maxResponseBytes: the largest response body accepted (default: no cap).
-    /// - Throws: ``JudgePanelError`` when a proxy variable names a proxy that cannot be used.
+    /// - Throws: ``/JudgePanelCore/JudgePanelError`` when a proxy variable names a proxy that cannot be used.
     public init(
         maxConnectionsPerHost: Int = 64, environment: [String: String] = ProcessInfo.processInfo.environment,
         maxResponseBytes: Int = .max
