@@ -50,5 +50,6 @@ public struct HTTPResponse: Sendable, Hashable {
 /// }
 /// ```
 public protocol HTTPTransport: Sendable {
+    /// Sends `request` and returns the response (any status); throws ``ProviderError`` when no response came.
     func send(_ request: HTTPRequest) async throws -> HTTPResponse
 }

@@ -117,7 +117,18 @@ public struct CompletionResponse: Sendable, Hashable, Codable {
 public struct ProviderError: Error, Sendable, CustomStringConvertible, Hashable {
     /// What went wrong, which decides whether a retry can help.
     public enum Kind: String, Sendable, Hashable {
-        case rateLimited, server, client, timeout, connection, badResponse
+        /// Too many requests (429): retried after the wait the provider asks for.
+        case rateLimited
+        /// A server error (5xx): retried.
+        case server
+        /// A client error (a 4xx that is neither a rate limit nor a quota answer): not retried.
+        case client
+        /// No answer within the judge's timeout: retried.
+        case timeout
+        /// The connection failed or closed early: retried.
+        case connection
+        /// A response that could not be read (not JSON, or without the expected fields): retried.
+        case badResponse
         /// The account's quota is exhausted (OpenAI `insufficient_quota`, a Gemini per-day limit, Anthropic
         /// billing): never retried, and the judge stops.
         case quota
