@@ -14,7 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
-        // `swift package generate-documentation --target JudgePanel`: a command plugin, built only when run.
+        // `swift package generate-documentation --enable-experimental-combined-documentation --target JudgePanel
+        // --target JudgePanelCore ...` (every layer, see README): a command plugin, built only when run.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -24,14 +25,52 @@ let package = Package(
     ],
     targets: [
         .target(name: "JudgeStats"),
+        // The JudgePanel library in layers, along the flow; each target may import only the ones above it here,
+        // and `swift build --explicit-target-dependency-import-check error` (scripts/check-layers.sh, .ci/run)
+        // makes any other import a build error.
+        // Items, rubrics, panel files, vote/verdict records, importers, JSON/YAML and support code.
         .target(
-            name: "JudgePanel",
+            name: "JudgePanelCore",
             dependencies: [
                 "JudgeStats", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Provider wire formats, request building, HTTP transports, rate limits, the response cache, llama-server.
+        .target(
+            name: "JudgePanelProviders",
+            dependencies: [
+                "JudgeStats", "JudgePanelCore", .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // One judge call: prompts, the call executor, answer parsing, vote journal, run counters.
+        .target(name: "JudgePanelJudging", dependencies: ["JudgeStats", "JudgePanelCore", "JudgePanelProviders"]),
+        // Votes to verdicts: reconciling a judge's votes, the Aggregator (every method), weights, call policies.
+        .target(
+            name: "JudgePanelAggregation",
+            dependencies: ["JudgeStats", "JudgePanelCore", .product(name: "Yams", package: "Yams")]
+        ),
+        // Meta-evaluation, planning, ranking, probe metrics, checklist analysis.
+        .target(
+            name: "JudgePanelAnalysis",
+            dependencies: ["JudgeStats", "JudgePanelCore", "JudgePanelJudging", "JudgePanelAggregation"]
+        ),
+        // Text and HTML reports, run directories and their lock.
+        .target(
+            name: "JudgePanelReports",
+            dependencies: ["JudgeStats", "JudgePanelCore", "JudgePanelAggregation", "JudgePanelAnalysis"]
+        ),
+        // Workflows (score, merge, probe, checklist generation, batch) and the embedding API (PanelRunner); it
+        // re-exports the layers below, so `import JudgePanel` is all an embedder writes.
+        .target(
+            name: "JudgePanel",
+            dependencies: [
+                "JudgeStats", "JudgePanelCore", "JudgePanelProviders", "JudgePanelJudging", "JudgePanelAggregation",
+                "JudgePanelAnalysis", "JudgePanelReports",
             ]
         ),
         .target(
@@ -51,7 +90,11 @@ let package = Package(
         .testTarget(name: "JudgeStatsTests", dependencies: ["JudgeStats"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "JudgePanelTests",
-            dependencies: ["JudgePanel", "JudgePanelTesting", "JudgeStats", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "JudgePanel", "JudgePanelTesting", "JudgeStats", "JudgePanelCore", "JudgePanelProviders",
+                "JudgePanelJudging", "JudgePanelAggregation", "JudgePanelAnalysis", "JudgePanelReports",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             exclude: ["Golden"]  // read through #filePath, so a golden update is a source edit
         ),
     ],

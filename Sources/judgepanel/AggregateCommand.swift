@@ -40,11 +40,10 @@ struct AggregateCommand: AsyncParsableCommand {
             for v in rec.panel {
                 say(String(decoding: try JSONEncoder.compactSorted.encode(v), as: UTF8.self))
             }
-            if method == .dawidSkene {
-                for name in rec.judges {
-                    let acc = rec.estimatedAccuracy[name] ?? nil
-                    printErr("dawid-skene estimated accuracy \(name): \(acc.map { String(format: "%.4f", $0) } ?? "n/a")")
-                }
+            // A joint method (dawid-skene) estimates each judge's accuracy; the per-item methods estimate nothing.
+            for name in rec.judges where rec.estimatedAccuracy.keys.contains(name) {
+                let acc = rec.estimatedAccuracy[name] ?? nil
+                printErr("\(method.rawValue) estimated accuracy \(name): \(acc.map { String(format: "%.4f", $0) } ?? "n/a")")
             }
         }
     }

@@ -41,7 +41,7 @@ struct BatchesCommand: AsyncParsableCommand {
         try await runMapped {
             let rows = action == .status ? try await BatchControl.status(dir: dir) : try await BatchControl.cancel(dir: dir)
             print(
-                ReportText.table(
+                TextTable.plain(
                     header: ["batch", "judge", "id", "requests", "state", "counts", "collected"],
                     rows: rows.map { r in
                         [r.label, r.judge, r.batchID ?? "-", String(r.requests), r.state, r.counts, r.collected ? "yes" : "no"]

@@ -52,7 +52,7 @@ struct CalibrateCommand: AsyncParsableCommand {
             func f(_ v: MetricValue?) -> String { v?.value.map { String(format: "%.4f", $0) } ?? "n/a" }
             say("calibration of \(judge) (\(method)) on \(pairs.judge.count) items, \(folds)-fold cross-validation, seed \(seed)")
             say(
-                ReportText.table(
+                TextTable.plain(
                     header: ["", "MAE", "RMSE"],
                     rows: [
                         ["before (raw scores)", f(cv?.maeBefore), f(cv?.rmseBefore)],

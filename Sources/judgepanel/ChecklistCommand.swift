@@ -57,7 +57,7 @@ struct ChecklistWeightsCommand: AsyncParsableCommand {
             let rows = w.weights.enumerated().map { i, v in
                 [String(i + 1), String(format: "%+.3f", v), i < names.count ? names[i] : ""]
             }
-            say(ReportText.table(header: ["question", "weight", "text"], rows: rows))
+            say(TextTable.plain(header: ["question", "weight", "text"], rows: rows))
             if let b = w.intercept { say(String(format: "intercept %.3f", b)) }
             func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "n/a" }
             say(

@@ -88,7 +88,7 @@ enum PlanText {
             guard let x = v?.value else { return "n/a" }
             return String(format: "%.3f", x) + (ci.map { String(format: " [%.3f, %.3f]", $0.lo, $0.hi) } ?? "")
         }
-        return ReportText.table(
+        return TextTable.plain(
             header: ["frontier", "judges", "policy", "accuracy [95% CI]", "κ [95% CI]", "calls/item", "USD/1000", "same as full"],
             rows: cs.map { c in
                 [

@@ -20,7 +20,7 @@ struct RubricsCommand: AsyncParsableCommand {
                     let r = try Rubric.load(path: "\(dir)/\(f)")
                     rows.append([r.id, r.kind.rawValue, r.description])
                 }
-                say(ReportText.table(header: ["id", "protocol", "description"], rows: rows))
+                say(TextTable.plain(header: ["id", "protocol", "description"], rows: rows))
             case "show":
                 guard let target else { throw JudgePanelError.usage("rubrics show ID") }
                 let path = "\(dir)/\(target).yaml"

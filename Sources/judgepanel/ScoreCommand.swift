@@ -127,7 +127,7 @@ extension ScoreCommand {
             if p.tiers == nil || r.kind != .pairwise {
                 throw JudgePanelError.badInput("--cascade needs a pairwise rubric and 'tiers:' in the panel file", file: panel)
             }
-            if method == .dawidSkene {
+            if Aggregator(method: method).isJoint {
                 throw JudgePanelError.usage(
                     "--cascade gives each item its deciding tier's verdict; dawid-skene pools every judge (use majority or weighted)")
             }
@@ -212,7 +212,7 @@ func printEstimate(_ e: ScoreJob.Estimate) {
     let rows = e.perJudge.map { r in
         [r.judge, String(r.calls), String(r.promptTokens), String(r.maxCompletionTokens), r.usd.map { String(format: "%.4f", $0) } ?? "n/a"]
     }
-    say(ReportText.table(header: ["judge", "calls", "prompt tok (est)", "max completion tok", "max $"], rows: rows))
+    say(TextTable.plain(header: ["judge", "calls", "prompt tok (est)", "max completion tok", "max $"], rows: rows))
     say(
         "total: \(e.calls) calls (\(e.cachedCalls) already cached), ~\(e.promptTokens) prompt tokens, at most \(e.maxCompletionTokens) completion tokens"
             + (e.usd.map { String(format: ", at most $%.4f", $0) } ?? ", no prices in the panel file"))

@@ -9,12 +9,12 @@ struct AdaptiveTests {
     @Test("stopping rule: decided only when no remaining answer can overturn the leader")
     func stoppingRule() {
         let all: Set<String> = ["A", "B", "tie", "-"]
-        #expect(AdaptiveRunner.decided([["A"], ["A"], all], weights: [1, 1, 1]) == "A")
-        #expect(AdaptiveRunner.decided([["A"], all, all], weights: [1, 1, 1]) == nil)
-        #expect(AdaptiveRunner.decided([["A", "tie"], ["A"], all], weights: [1, 1, 1]) == nil)
-        #expect(AdaptiveRunner.decided([["A"], ["A"], ["B"]], weights: [1, 1, 1]) == "A")
-        #expect(AdaptiveRunner.decided([["A"], ["B"], all], weights: [1, 1, 1]) == nil)
-        #expect(AdaptiveRunner.decided([["A"], ["B"], all], weights: [3, 1, 1]) == "A")
+        #expect(AdaptiveStopping.decided([["A"], ["A"], all], weights: [1, 1, 1]) == "A")
+        #expect(AdaptiveStopping.decided([["A"], all, all], weights: [1, 1, 1]) == nil)
+        #expect(AdaptiveStopping.decided([["A", "tie"], ["A"], all], weights: [1, 1, 1]) == nil)
+        #expect(AdaptiveStopping.decided([["A"], ["A"], ["B"]], weights: [1, 1, 1]) == "A")
+        #expect(AdaptiveStopping.decided([["A"], ["B"], all], weights: [1, 1, 1]) == nil)
+        #expect(AdaptiveStopping.decided([["A"], ["B"], all], weights: [3, 1, 1]) == "A")
     }
 
     @Test("three judges (two consistent, one position-biased): verdicts equal the full panel's with fewer calls")

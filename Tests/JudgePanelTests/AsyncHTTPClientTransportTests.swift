@@ -5,6 +5,12 @@
 #endif
 import Foundation
 @testable import JudgePanel
+@testable import JudgePanelAggregation
+@testable import JudgePanelAnalysis
+@testable import JudgePanelCore
+@testable import JudgePanelJudging
+@testable import JudgePanelProviders
+@testable import JudgePanelReports
 import JudgePanelTesting
 import NIOCore
 import Synchronization

@@ -2,6 +2,12 @@ import Foundation
 import Testing
 
 @testable import JudgePanel
+@testable import JudgePanelAggregation
+@testable import JudgePanelAnalysis
+@testable import JudgePanelCore
+@testable import JudgePanelJudging
+@testable import JudgePanelProviders
+@testable import JudgePanelReports
 
 /// Hashing goes through swift-crypto; cache keys, fingerprints and shard assignments must stay the hex digests
 /// the hand-written SHA-256 produced, or every existing response cache and run directory is invalidated.

@@ -5,6 +5,12 @@ import Synchronization
 import Testing
 
 @testable import JudgePanel
+@testable import JudgePanelAggregation
+@testable import JudgePanelAnalysis
+@testable import JudgePanelCore
+@testable import JudgePanelJudging
+@testable import JudgePanelProviders
+@testable import JudgePanelReports
 
 /// Lines a handler wrote, for assertions.
 private final class Lines: Sendable {

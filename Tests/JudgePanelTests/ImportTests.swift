@@ -3,6 +3,12 @@ import JudgeStats
 import Testing
 
 @testable import JudgePanel
+@testable import JudgePanelAggregation
+@testable import JudgePanelAnalysis
+@testable import JudgePanelCore
+@testable import JudgePanelJudging
+@testable import JudgePanelProviders
+@testable import JudgePanelReports
 
 private let importRepoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()

@@ -2,6 +2,12 @@ import Foundation
 import Testing
 
 @testable import JudgePanel
+@testable import JudgePanelAggregation
+@testable import JudgePanelAnalysis
+@testable import JudgePanelCore
+@testable import JudgePanelJudging
+@testable import JudgePanelProviders
+@testable import JudgePanelReports
 
 @Suite("The duplicate-id check keeps hashes, never reports a collision as a duplicate")
 struct ItemIDCheckTests {

@@ -1,5 +1,11 @@
 import Foundation
 @testable import JudgePanel
+@testable import JudgePanelAggregation
+@testable import JudgePanelAnalysis
+@testable import JudgePanelCore
+@testable import JudgePanelJudging
+@testable import JudgePanelProviders
+@testable import JudgePanelReports
 import Testing
 
 /// A small deterministic generator (SplitMix64) so failures reproduce.

@@ -1,5 +1,11 @@
 import Foundation
 @testable import JudgePanel
+@testable import JudgePanelAggregation
+@testable import JudgePanelAnalysis
+@testable import JudgePanelCore
+@testable import JudgePanelJudging
+@testable import JudgePanelProviders
+@testable import JudgePanelReports
 import JudgePanelTesting
 import JudgeStats
 import Testing

@@ -2,6 +2,12 @@ import Foundation
 import Testing
 
 @testable import JudgePanel
+@testable import JudgePanelAggregation
+@testable import JudgePanelAnalysis
+@testable import JudgePanelCore
+@testable import JudgePanelJudging
+@testable import JudgePanelProviders
+@testable import JudgePanelReports
 
 // MARK: - Capturing transport
 

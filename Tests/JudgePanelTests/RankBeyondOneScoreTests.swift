@@ -3,6 +3,12 @@ import JudgeStats
 import Testing
 
 @testable import JudgePanel
+@testable import JudgePanelAggregation
+@testable import JudgePanelAnalysis
+@testable import JudgePanelCore
+@testable import JudgePanelJudging
+@testable import JudgePanelProviders
+@testable import JudgePanelReports
 
 /// scripts/reference/make_social_choice_fixture.py: items with meta.capability, one recorded judge, and the
 /// expected slice rankings (choix) and social-choice results (pref_voting) on them.
@@ -235,7 +241,7 @@ struct RankBeyondOneScoreTests {
                 items: loaded, verdicts: SliceRanking.humanPreferences(loaded).labels, options: .init(resamples: 0)))
         let original = SystemRanking.rank(items: items, verdicts: items.map { $0.label?.preference }, resamples: 0)
         for e in original { #expect(abs(ours.row(e.model)!.strength - e.strength) < 1e-12) }
-        #expect(SliceRanking.humanPreferences(loaded).labels == loaded.map { MetaAnalysis.consensus($0)?.preference })
+        #expect(SliceRanking.humanPreferences(loaded).labels == loaded.map { $0.consensus?.preference })
         // With votes, the human-ranking τ is computed against the same consensus (stderr in --json mode).
         let v = try await runJudgepanel(["rank", path, "--votes", SliceRef.cliVotes, "--json", "--resamples", "50"])
         #expect(v.code == 0, "\(v.err)")

@@ -3,6 +3,12 @@ import JudgeStats
 import Testing
 
 @testable import JudgePanel
+@testable import JudgePanelAggregation
+@testable import JudgePanelAnalysis
+@testable import JudgePanelCore
+@testable import JudgePanelJudging
+@testable import JudgePanelProviders
+@testable import JudgePanelReports
 
 /// `rank --preference probability` and `rank --baseline MODEL` on real AlpacaEval 2 annotations (issue 14), against
 /// alpaca_eval's own win-rate code and choix (scripts/reference/make_alpacaeval_rank_fixture.py); and `aggregate` /

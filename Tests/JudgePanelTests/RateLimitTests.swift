@@ -5,6 +5,12 @@ import Synchronization
 import Testing
 
 @testable import JudgePanel
+@testable import JudgePanelAggregation
+@testable import JudgePanelAnalysis
+@testable import JudgePanelCore
+@testable import JudgePanelJudging
+@testable import JudgePanelProviders
+@testable import JudgePanelReports
 
 /// Arrival times of requests at the fake server, by request index (recorded by the handler as each request arrives).
 final class ArrivalLog: Sendable {

@@ -4,6 +4,12 @@ import JudgeStats
 import Testing
 
 @testable import JudgePanel
+@testable import JudgePanelAggregation
+@testable import JudgePanelAnalysis
+@testable import JudgePanelCore
+@testable import JudgePanelJudging
+@testable import JudgePanelProviders
+@testable import JudgePanelReports
 
 /// A made-up key in OpenAI's project-key shape (never a real one).
 let fakeKey = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWx0123MxYA"

@@ -1,4 +1,10 @@
 import Foundation
+import JudgePanelCore
+import JudgePanelProviders
+import JudgePanelJudging
+import JudgePanelAggregation
+import JudgePanelAnalysis
+import JudgePanelReports
 
 /// Anthropic's Message Batches API.
 ///
@@ -16,16 +22,16 @@ import Foundation
 /// Message Batches carry no metadata, so a batch created but not journaled is recognised by its creation time and
 /// request count (see ``BatchRunner``). `params` is built by ``AnthropicProvider``'s own request builder and each
 /// `message` is read by its own parser.
-struct AnthropicBatchBackend: BatchBackend {
-    let provider: AnthropicProvider
-    let http: BatchHTTP
-    let root: String
+package struct AnthropicBatchBackend: BatchBackend {
+    package let provider: AnthropicProvider
+    package let http: BatchHTTP
+    package let root: String
 
-    var maxRequests: Int { 100_000 }
-    var maxBytes: Int { 256 * 1000 * 1000 }
-    var listsMetadata: Bool { false }
+    package var maxRequests: Int { 100_000 }
+    package var maxBytes: Int { 256 * 1000 * 1000 }
+    package var listsMetadata: Bool { false }
 
-    init(baseURL: URL, apiKey: String?, transport: any HTTPTransport, timeout: Double) {
+    package init(baseURL: URL, apiKey: String?, transport: any HTTPTransport, timeout: Double) {
         provider = AnthropicProvider(baseURL: baseURL, apiKey: apiKey, transport: transport)
         var headers = ["anthropic-version": AnthropicProvider.apiVersion]
         if let apiKey, !apiKey.isEmpty { headers["x-api-key"] = apiKey }
@@ -36,19 +42,19 @@ struct AnthropicBatchBackend: BatchBackend {
         root = trimmed + "/v1/messages/batches"
     }
 
-    func url(_ suffix: String = "") throws -> URL {
+    package func url(_ suffix: String = "") throws -> URL {
         guard let u = URL(string: root + suffix) else { throw ProviderError.badResponse("bad URL \(root + suffix)") }
         return u
     }
 
-    func line(customID: String, request: CompletionRequest) throws -> Data {
+    package func line(customID: String, request: CompletionRequest) throws -> Data {
         let line: JSONValue = ["custom_id": .string(customID), "params": provider.body(request)]
         return try line.compactData()
     }
 
-    func upload(file: URL, label: String) async throws -> String? { nil }
+    package func upload(file: URL, label: String) async throws -> String? { nil }
 
-    func create(file: URL, fileID: String?, metadata: [String: String]) async throws -> BatchStatus {
+    package func create(file: URL, fileID: String?, metadata: [String: String]) async throws -> BatchStatus {
         guard let content = FileManager.default.contents(atPath: file.path) else {
             throw JudgePanelError.io("cannot read batch input", file: file.path)
         }
@@ -61,15 +67,15 @@ struct AnthropicBatchBackend: BatchBackend {
         return try Self.status(try JSONValue.decodeBody(try await http.send("POST", try url(), body: body)))
     }
 
-    func retrieve(_ id: String) async throws -> BatchStatus {
+    package func retrieve(_ id: String) async throws -> BatchStatus {
         try Self.status(try await http.json("GET", try url("/\(id)")))
     }
 
-    func cancel(_ id: String) async throws -> BatchStatus {
+    package func cancel(_ id: String) async throws -> BatchStatus {
         try Self.status(try await http.json("POST", try url("/\(id)/cancel")))
     }
 
-    func list() async throws -> [BatchStatus] {
+    package func list() async throws -> [BatchStatus] {
         var out: [BatchStatus] = []
         var after: String?
         while true {
@@ -82,7 +88,7 @@ struct AnthropicBatchBackend: BatchBackend {
         return out
     }
 
-    static func status(_ json: JSONValue) throws -> BatchStatus {
+    package static func status(_ json: JSONValue) throws -> BatchStatus {
         guard let id = json["id"]?.stringValue, let state = json["processing_status"]?.stringValue else {
             throw ProviderError.badResponse("message batch without id or processing_status")
         }
@@ -100,7 +106,7 @@ struct AnthropicBatchBackend: BatchBackend {
         return s
     }
 
-    func results(_ status: BatchStatus) async throws -> [BatchResultLine] {
+    package func results(_ status: BatchStatus) async throws -> [BatchResultLine] {
         let target = try status.resultsURL.flatMap(URL.init(string:)) ?? url("/\(status.id)/results")
         let data = try await http.send("GET", target)
         return try jsonlLines(data).map { raw in
@@ -112,7 +118,7 @@ struct AnthropicBatchBackend: BatchBackend {
         }
     }
 
-    static func outcome(_ result: JSONValue) throws -> BatchLineOutcome {
+    package static func outcome(_ result: JSONValue) throws -> BatchLineOutcome {
         switch result["type"]?.stringValue {
         case "succeeded":
             guard let message = result["message"] else { return .failed("succeeded result without message") }

@@ -1,29 +1,35 @@
 import Foundation
+import JudgePanelCore
+import JudgePanelProviders
+import JudgePanelJudging
+import JudgePanelAggregation
+import JudgePanelAnalysis
+import JudgePanelReports
 
 /// A provider batch as last seen: its state in the provider's own words and its request counts.
-struct BatchStatus: Sendable {
-    var id: String
+package struct BatchStatus: Sendable {
+    package var id: String
     /// The provider's state (`validating`, `in_progress`, `completed`, … or `in_progress`, `canceling`, `ended`).
-    var state: String
+    package var state: String
     /// Whether the batch will change no more (its results can be fetched).
-    var ended: Bool
+    package var ended: Bool
     /// Request counts in the provider's own names, in its order.
-    var counts: [(String, Int)]
-    var metadata: [String: String] = [:]
-    var createdAt: Double?
+    package var counts: [(String, Int)]
+    package var metadata: [String: String] = [:]
+    package var createdAt: Double?
     /// Requests in the batch, when the provider says.
-    var total: Int?
-    var outputFileID: String?
-    var errorFileID: String?
-    var resultsURL: String?
+    package var total: Int?
+    package var outputFileID: String?
+    package var errorFileID: String?
+    package var resultsURL: String?
     /// Why the whole batch failed (OpenAI `errors.data[].message`), when it did.
-    var failure: String?
+    package var failure: String?
 
-    var countsText: String { counts.map { "\($0.0) \($0.1)" }.joined(separator: ", ") }
+    package var countsText: String { counts.map { "\($0.0) \($0.1)" }.joined(separator: ", ") }
 }
 
 /// What became of one request of a batch.
-enum BatchLineOutcome: Sendable {
+package enum BatchLineOutcome: Sendable {
     /// The provider's response body for the request, exactly as a live call would have received it.
     case response(Data)
     case failed(String)
@@ -32,14 +38,14 @@ enum BatchLineOutcome: Sendable {
 }
 
 /// One line of a batch's results, keyed by `custom_id`.
-struct BatchResultLine: Sendable {
-    var customID: String
-    var outcome: BatchLineOutcome
+package struct BatchResultLine: Sendable {
+    package var customID: String
+    package var outcome: BatchLineOutcome
 }
 
 /// A provider's batch API: the line format, the documented limits, and the calls that create, watch,
 /// cancel and read batches.
-protocol BatchBackend: Sendable {
+package protocol BatchBackend: Sendable {
     /// The most requests one batch may hold.
     var maxRequests: Int { get }
     /// The most bytes one batch's input may hold.
@@ -60,13 +66,13 @@ protocol BatchBackend: Sendable {
     var listsMetadata: Bool { get }
 }
 
-/// Shared HTTP plumbing: JSON requests with the provider's headers, non-2xx → ``ProviderError``.
-struct BatchHTTP: Sendable {
-    let transport: any HTTPTransport
-    let headers: [String: String]
-    let timeout: Double
+/// Shared HTTP plumbing: JSON requests with the provider's headers, non-2xx → ``/JudgePanelProviders/ProviderError``.
+package struct BatchHTTP: Sendable {
+    package let transport: any HTTPTransport
+    package let headers: [String: String]
+    package let timeout: Double
 
-    func send(_ method: String, _ url: URL, body: Data? = nil, contentType: String? = "application/json") async throws -> Data {
+    package func send(_ method: String, _ url: URL, body: Data? = nil, contentType: String? = "application/json") async throws -> Data {
         var h = headers
         if let contentType, body != nil { h["content-type"] = contentType }
         let response = try await transport.send(HTTPRequest(url: url, method: method, headers: h, body: body, timeout: timeout))
@@ -74,24 +80,24 @@ struct BatchHTTP: Sendable {
         return response.body
     }
 
-    func json(_ method: String, _ url: URL, body: JSONValue? = nil) async throws -> JSONValue {
+    package func json(_ method: String, _ url: URL, body: JSONValue? = nil) async throws -> JSONValue {
         try JSONValue.decodeBody(try await send(method, url, body: body.map { try $0.compactData() }))
     }
 }
 
 /// Splits a body into lines, skipping empty ones.
-func jsonlLines(_ data: Data) -> [Data] {
+package func jsonlLines(_ data: Data) -> [Data] {
     data.split(separator: 10).filter { !$0.allSatisfy { $0 == 13 || $0 == 32 } }.map { Data($0) }
 }
 
 extension ProviderKind {
     /// Whether `score --batch` sends this provider's judges through its batch API.
-    public var supportsBatch: Bool { self == .openai || self == .anthropic || self == .gemini }
+    package var supportsBatch: Bool { self == .openai || self == .anthropic || self == .gemini }
 }
 
-enum BatchBackends {
+package enum BatchBackends {
     /// The batch API of a judge, on its first base URL, with its key from `environment`.
-    static func make(
+    package static func make(
         judge: JudgeConfig, environment: [String: String], transport: any HTTPTransport, geminiInlineBytes: Int? = nil
     ) throws -> any BatchBackend {
         guard let text = judge.baseURLs.first, let base = URL(string: text) else {

@@ -1,4 +1,10 @@
 import Foundation
+import JudgePanelCore
+import JudgePanelProviders
+import JudgePanelJudging
+import JudgePanelAggregation
+import JudgePanelAnalysis
+import JudgePanelReports
 
 /// `judgepanel batches DIR [status|cancel]`: the batches a run directory's ledger names, as the providers see them
 /// now, and cancelling the ones still running. The judges (provider, base URL, key variable) come from the run's
@@ -7,25 +13,25 @@ import Foundation
 /// ```swift
 /// for row in try await BatchControl.status(dir: "runs/batch") { print(row.label, row.state) }
 /// ```
-public enum BatchControl {
+package enum BatchControl {
     /// One batch of a run.
-    public struct Row: Sendable {
+    package struct Row: Sendable {
         /// The chunk label (`b{n}-{judge}`), also in the batch's metadata where the provider keeps it.
-        public var label: String
-        public var judge: String
+        package var label: String
+        package var judge: String
         /// The provider's batch id (nil: the batch was never created, or its creation was not journaled).
-        public var batchID: String?
-        public var requests: Int
+        package var batchID: String?
+        package var requests: Int
         /// The provider's state now (or what the ledger knows when the batch cannot be asked).
-        public var state: String
+        package var state: String
         /// The provider's request counts, in its own words.
-        public var counts: String
+        package var counts: String
         /// Whether this run already read its results.
-        public var collected: Bool
+        package var collected: Bool
     }
 
     /// Every batch of the run in `dir`, asked of its provider (`refresh: false` reports only the ledger).
-    public static func status(
+    package static func status(
         dir: String, environment: [String: String] = ProcessInfo.processInfo.environment, transport: (any HTTPTransport)? = nil,
         refresh: Bool = true
     ) async throws -> [Row] {
@@ -50,7 +56,7 @@ public enum BatchControl {
 
     /// Asks the provider to cancel every batch of the run that has not ended; returns the rows after the request.
     /// A resumed run then collects what the batches finished and records the rest as `canceled`.
-    public static func cancel(
+    package static func cancel(
         dir: String, environment: [String: String] = ProcessInfo.processInfo.environment, transport: (any HTTPTransport)? = nil
     ) async throws -> [Row] {
         let (judges, chunks) = try load(dir: dir)
@@ -73,7 +79,7 @@ public enum BatchControl {
         return rows
     }
 
-    static func load(dir: String) throws -> ([String: JudgeConfig], [BatchChunk]) {
+    package static func load(dir: String) throws -> ([String: JudgeConfig], [BatchChunk]) {
         let run = RunDirectory(path: dir)
         let (_, chunks) = try BatchLedger.read(dir: run)
         let configPath = run.url.appendingPathComponent("config.json").path

@@ -1,26 +1,32 @@
 import Foundation
+import JudgePanelCore
+import JudgePanelProviders
+import JudgePanelJudging
+import JudgePanelAggregation
+import JudgePanelAnalysis
+import JudgePanelReports
 
 /// One batch of a run: which calls it holds (global call indices, as ranges), the input file written for it,
 /// and — as they come into existence — the uploaded file id and the provider's batch id.
-struct BatchChunk: Sendable {
-    var label: String
-    var judge: String
-    var provider: String
+package struct BatchChunk: Sendable {
+    package var label: String
+    package var judge: String
+    package var provider: String
     /// Global call indices (plan order over items × judges × orders × samples), as half-open ranges.
-    var ranges: [Range<Int>]
-    var requests: Int
-    var bytes: Int
+    package var ranges: [Range<Int>]
+    package var requests: Int
+    package var bytes: Int
     /// The input file, relative to the run directory.
-    var file: String
-    var fileID: String?
+    package var file: String
+    package var fileID: String?
     /// When the create request was about to be sent (seconds since 1970): the window in which an
     /// unjournaled batch may have been created.
-    var creatingAt: Double?
-    var batchID: String?
-    var collected = false
-    var finalState: String?
+    package var creatingAt: Double?
+    package var batchID: String?
+    package var collected = false
+    package var finalState: String?
 
-    func contains(_ index: Int) -> Bool { ranges.contains { $0.contains(index) } }
+    package func contains(_ index: Int) -> Bool { ranges.contains { $0.contains(index) } }
 }
 
 /// `batches.jsonl` in the run directory: an append-only, fsynced log of every batch event, written the moment
@@ -31,17 +37,17 @@ struct BatchChunk: Sendable {
 /// `{"event":"uploaded","label","file_id"}`, `{"event":"creating","label","at"}`,
 /// `{"event":"created","label","batch_id","adopted"?}`, `{"event":"collected","label","state","succeeded","failed"}`,
 /// `{"event":"unmapped","label","custom_id","detail"}`.
-final class BatchLedger: @unchecked Sendable {
-    static let fileName = "batches.jsonl"
+package final class BatchLedger: @unchecked Sendable {
+    package static let fileName = "batches.jsonl"
 
-    let path: String
-    private(set) var runID: String
-    private(set) var chunks: [BatchChunk] = []
+    package let path: String
+    package private(set) var runID: String
+    package private(set) var chunks: [BatchChunk] = []
     private let lock = NSLock()
     private let handle: FileHandle
 
     /// Opens (creating) the ledger of a run directory, reading what it already holds.
-    init(dir: RunDirectory) throws {
+    package init(dir: RunDirectory) throws {
         try dir.create()
         path = dir.url.appendingPathComponent(Self.fileName).path
         var runID: String?
@@ -63,7 +69,7 @@ final class BatchLedger: @unchecked Sendable {
     }
 
     /// Reads an existing ledger without opening it for writing (`judgepanel batches`).
-    static func read(dir: RunDirectory) throws -> (runID: String?, chunks: [BatchChunk]) {
+    package static func read(dir: RunDirectory) throws -> (runID: String?, chunks: [BatchChunk]) {
         let path = dir.url.appendingPathComponent(fileName).path
         guard let data = FileManager.default.contents(atPath: path) else {
             throw JudgePanelError.badInput("no batches in this run directory (\(fileName) is missing)", file: path)
@@ -71,7 +77,7 @@ final class BatchLedger: @unchecked Sendable {
         return try parse(data, path: path)
     }
 
-    static func parse(_ data: Data, path: String) throws -> (String?, [BatchChunk]) {
+    package static func parse(_ data: Data, path: String) throws -> (String?, [BatchChunk]) {
         var runID: String?
         var chunks: [BatchChunk] = []
         var byLabel: [String: Int] = [:]
@@ -121,7 +127,7 @@ final class BatchLedger: @unchecked Sendable {
     }
 
     /// Appends one event and forces it to disk before returning.
-    func append(_ event: JSONValue) throws {
+    package func append(_ event: JSONValue) throws {
         let data = try event.compactData() + Data([10])
         try lock.withLock {
             do {
@@ -133,7 +139,7 @@ final class BatchLedger: @unchecked Sendable {
         }
     }
 
-    func addChunk(_ chunk: BatchChunk) throws {
+    package func addChunk(_ chunk: BatchChunk) throws {
         try append([
             "event": "chunk", "label": .string(chunk.label), "judge": .string(chunk.judge), "provider": .string(chunk.provider),
             "ranges": .array(chunk.ranges.map { [.number(Double($0.lowerBound)), .number(Double($0.upperBound))] }),
@@ -142,16 +148,16 @@ final class BatchLedger: @unchecked Sendable {
         lock.withLock { chunks.append(chunk) }
     }
 
-    func update(_ label: String, event: JSONValue, _ change: (inout BatchChunk) -> Void) throws {
+    package func update(_ label: String, event: JSONValue, _ change: (inout BatchChunk) -> Void) throws {
         try append(event)
         lock.withLock {
             if let i = chunks.firstIndex(where: { $0.label == label }) { change(&chunks[i]) }
         }
     }
 
-    var snapshot: [BatchChunk] { lock.withLock { chunks } }
+    package var snapshot: [BatchChunk] { lock.withLock { chunks } }
 
-    func close() {
+    package func close() {
         try? handle.close()
     }
 }

@@ -1,4 +1,10 @@
 import Foundation
+import JudgePanelCore
+import JudgePanelProviders
+import JudgePanelJudging
+import JudgePanelAggregation
+import JudgePanelAnalysis
+import JudgePanelReports
 
 /// How `score --batch` uses the providers' batch APIs (OpenAI Batch, Anthropic Message Batches).
 ///
@@ -7,9 +13,9 @@ import Foundation
 /// job.batch = BatchOptions(fallback: .live)
 /// let outcome = try await job.run(outDir: "runs/batch")
 /// ```
-public struct BatchOptions: Sendable {
+package struct BatchOptions: Sendable {
     /// What becomes of a request the batch service failed, expired or canceled.
-    public enum Fallback: String, Sendable, CaseIterable {
+    package enum Fallback: String, Sendable, CaseIterable {
         /// An error vote naming the reason (`batch_failed`, `expired`, `canceled`).
         case none
         /// Asked again as an ordinary live call.
@@ -17,20 +23,20 @@ public struct BatchOptions: Sendable {
     }
 
     /// What becomes of failed, expired or canceled batch requests.
-    public var fallback: Fallback
+    package var fallback: Fallback
     /// Seconds before the first status poll; each further poll waits 1.5 times longer, up to `maxPollInterval`.
-    public var pollInterval: Double
+    package var pollInterval: Double
     /// The longest wait between polls, in seconds.
-    public var maxPollInterval: Double
+    package var maxPollInterval: Double
     /// At most this many requests per batch (capped by the provider's documented limit).
-    public var maxRequestsPerBatch: Int?
+    package var maxRequestsPerBatch: Int?
     /// Receives progress lines (batch states and request counts); nil prints nothing.
-    public var progress: (@Sendable (String) -> Void)?
+    package var progress: (@Sendable (String) -> Void)?
     /// Gemini: a batch whose input is larger than this many bytes is uploaded as a JSONL file through the Files API
     /// instead of sent as inline requests; nil uses the documented inline limit (20 MB for the whole create request).
-    public var geminiInlineBytes: Int?
+    package var geminiInlineBytes: Int?
 
-    public init(
+    package init(
         fallback: Fallback = .none, pollInterval: Double = 10, maxPollInterval: Double = 300, maxRequestsPerBatch: Int? = nil,
         progress: (@Sendable (String) -> Void)? = nil
     ) {
@@ -44,20 +50,20 @@ public struct BatchOptions: Sendable {
 
 extension VoteReason {
     /// The batch service failed the request (or the whole batch failed validation).
-    public static let batchFailed = VoteReason("batch_failed")
+    package static let batchFailed = VoteReason("batch_failed")
     /// The batch expired before the request ran.
-    public static let expired = VoteReason("expired")
+    package static let expired = VoteReason("expired")
     /// The batch was canceled before the request ran.
-    public static let canceled = VoteReason("canceled")
+    package static let canceled = VoteReason("canceled")
 
     /// The reasons a batch gives; a journaled vote with one of them is the batch's final word unless
     /// `--batch-fallback live` asks again.
-    static let batchReasons: Set<VoteReason> = [.batchFailed, .expired, .canceled]
+    package static let batchReasons: Set<VoteReason> = [.batchFailed, .expired, .canceled]
 }
 
 /// Removes anything that looks like an API key from a provider's error text, and shortens it.
-enum BatchScrub {
-    static func scrub(_ text: String, keys: [String]) -> String {
+package enum BatchScrub {
+    package static func scrub(_ text: String, keys: [String]) -> String {
         var s = text.replacingOccurrences(of: "\n", with: " ")
         for key in keys where key.count >= 4 { s = s.replacingOccurrences(of: key, with: "[redacted]") }
         if let re = try? NSRegularExpression(pattern: #"(sk-ant-|sk-|AIza|Bearer )[A-Za-z0-9_\-\.]{6,}"#) {

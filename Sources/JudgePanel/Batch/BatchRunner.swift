@@ -1,4 +1,10 @@
 import Foundation
+import JudgePanelCore
+import JudgePanelProviders
+import JudgePanelJudging
+import JudgePanelAggregation
+import JudgePanelAnalysis
+import JudgePanelReports
 
 /// The batch phase of `score --batch`: sends the calls of `openai`, `anthropic` and `gemini` judges through the providers'
 /// batch APIs and journals their votes; the live runner then does the rest (other judges, cache hits and — with
@@ -21,19 +27,19 @@ import Foundation
 /// fingerprint — which fits Anthropic's `^[a-zA-Z0-9_-]{1,64}$`; results are mapped back by recomputing the call at
 /// that index and checking the fingerprint, and a line that maps to nothing is reported (stderr and the ledger).
 package struct BatchRunner {
-    let job: ScoreJob
-    let dir: RunDirectory
-    let journal: VoteJournal
-    let options: BatchOptions
-    let counters: RunCounters
+    package let job: ScoreJob
+    package let dir: RunDirectory
+    package let journal: VoteJournal
+    package let options: BatchOptions
+    package let counters: RunCounters
 
-    var rubric: Rubric { job.rubric }
-    var panel: Panel { job.panel }
+    package var rubric: Rubric { job.rubric }
+    package var panel: Panel { job.panel }
 
-    func say(_ text: String) { options.progress?(text) }
+    package func say(_ text: String) { options.progress?(text) }
 
     /// Runs the batch phase; returns the batch votes the live runner must treat as finished.
-    func run(completed: [String: Vote]) async throws -> [String: Vote] {
+    package func run(completed: [String: Vote]) async throws -> [String: Vote] {
         try await RunTransport.with(job.options.transport, judges: panel.judges, environment: job.options.environment) {
             try await run(completed: completed, transport: $0)
         }
@@ -132,7 +138,7 @@ package struct BatchRunner {
 
     /// Streams the items once and writes every call that needs a batch into its judge's chunk file, handing each
     /// full (and finally each last) chunk to `send`; returns how many requests it planned.
-    func plan(
+    package func plan(
         batchJudges: Set<Int>, offsets: [Int], covered: BitSet, completed: [String: Vote], journaled: [String: Vote],
         backends: [String: any BatchBackend], firstSequence: Int, result: inout [String: Vote],
         send: (BatchChunk, any BatchBackend) async throws -> Void
@@ -221,13 +227,13 @@ package struct BatchRunner {
         return (requests, chunks)
     }
 
-    static func safe(_ name: String) -> String {
+    package static func safe(_ name: String) -> String {
         String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }.prefix(24))
     }
 
     /// Uploads (when needed), then creates — or, for a create sent by an earlier session, finds — the chunk's batch,
     /// journaling each id as it comes.
-    func submit(_ chunk: BatchChunk, backend: any BatchBackend, ledger: BatchLedger, resumed: Bool) async throws {
+    package func submit(_ chunk: BatchChunk, backend: any BatchBackend, ledger: BatchLedger, resumed: Bool) async throws {
         if !resumed { try ledger.addChunk(chunk) }
         var chunk = chunk
         let file = dir.url.appendingPathComponent(chunk.file)
@@ -253,7 +259,7 @@ package struct BatchRunner {
     }
 
     /// A batch this run created for `chunk` but did not journal, if the provider lists one.
-    func findCreated(_ chunk: BatchChunk, at: Double, backend: any BatchBackend, ledger: BatchLedger) async throws -> String? {
+    package func findCreated(_ chunk: BatchChunk, at: Double, backend: any BatchBackend, ledger: BatchLedger) async throws -> String? {
         let owned = Set(ledger.snapshot.compactMap(\.batchID))
         let listed = try await backend.list()
         if backend.listsMetadata {
@@ -280,7 +286,7 @@ package struct BatchRunner {
 
     /// Reads an ended batch's results into votes (journaled one by one), reports lines that map to no call, and
     /// gives every call of the chunk without a line an error vote.
-    func collect(
+    package func collect(
         _ chunk: BatchChunk, status: BatchStatus, backend: any BatchBackend, context: Context, ledger: BatchLedger,
         journaled: [String: Vote], into result: inout [String: Vote]
     ) async throws {
@@ -355,17 +361,17 @@ package struct BatchRunner {
 
 extension BatchRunner {
     /// What mapping results back needs: the plan, the judges' providers (for the repair re-ask), prices.
-    final class Context: @unchecked Sendable {
-        let job: ScoreJob
-        let offsets: [Int]
-        let backends: [String: any BatchBackend]
-        let keys: [String]
+    package final class Context: @unchecked Sendable {
+        package let job: ScoreJob
+        package let offsets: [Int]
+        package let backends: [String: any BatchBackend]
+        package let keys: [String]
         /// What the repair re-asks are sent through.
-        let transport: any HTTPTransport
-        let discount: (JudgeConfig) -> Double
+        package let transport: any HTTPTransport
+        package let discount: (JudgeConfig) -> Double
         private var runtimes: [String: JudgeRuntime] = [:]
 
-        init(
+        package init(
             job: ScoreJob, offsets: [Int], backends: [String: any BatchBackend], keys: [String], transport: any HTTPTransport,
             discount: @escaping (JudgeConfig) -> Double
         ) {
@@ -377,7 +383,7 @@ extension BatchRunner {
             self.discount = discount
         }
 
-        func call(at index: Int) -> (Call, Item)? {
+        package func call(at index: Int) -> (Call, Item)? {
             guard index >= 0, index < offsets.last ?? 0 else { return nil }
             // The last item whose first index is <= index.
             var lo = 0
@@ -393,13 +399,13 @@ extension BatchRunner {
             return (calls[n], item)
         }
 
-        func fingerprint(call: Call, item: Item) -> String {
+        package func fingerprint(call: Call, item: Item) -> String {
             CallExecutor.fingerprint(
                 call: call, item: item, judge: job.panel.judges[call.judge], rubric: job.rubric, checklist: job.options.checklists[item.id])
         }
 
         /// The call a `custom_id` names, if it is one of `chunk`'s and its fingerprint still matches.
-        func locate(_ customID: String, chunk: BatchChunk) -> (Int, Call, Item)? {
+        package func locate(_ customID: String, chunk: BatchChunk) -> (Int, Call, Item)? {
             guard customID.hasPrefix("c") else { return nil }
             let parts = customID.dropFirst().split(separator: "_", maxSplits: 1)
             guard parts.count == 2, let index = Int(parts[0]), chunk.contains(index), let (call, item) = self.call(at: index),
@@ -408,7 +414,7 @@ extension BatchRunner {
             return (index, call, item)
         }
 
-        func errorVote(call: Call, item: Item, reason: VoteReason, message: String) -> Vote {
+        package func errorVote(call: Call, item: Item, reason: VoteReason, message: String) -> Vote {
             var vote = Vote(item: item.id, judge: job.panel.judges[call.judge].name, protocol: job.rubric.kind, order: call.order, sample: call.sample)
             vote.variant = call.variant
             vote.side = call.side
@@ -420,7 +426,7 @@ extension BatchRunner {
             return vote
         }
 
-        func runtime(_ judge: JudgeConfig) throws -> JudgeRuntime {
+        package func runtime(_ judge: JudgeConfig) throws -> JudgeRuntime {
             if let r = runtimes[judge.name] { return r }
             let provider = try ProviderFactory.make(
                 judge: judge, baseURLs: judge.baseURLs, environment: job.options.environment, transport: transport)
@@ -431,7 +437,7 @@ extension BatchRunner {
 
         /// The vote for one result line: the provider's body is read by the provider's own parser and the answer by
         /// the same ``AnswerParser`` as a live call (an unreadable answer gets the live repair re-ask).
-        func vote(call: Call, item: Item, outcome: BatchLineOutcome, counters: RunCounters) async throws -> Vote {
+        package func vote(call: Call, item: Item, outcome: BatchLineOutcome, counters: RunCounters) async throws -> Vote {
             let judge = job.panel.judges[call.judge]
             let checklist = job.options.checklists[item.id]
             let request = CallExecutor.request(call: call, item: item, judge: judge, rubric: job.rubric, checklist: checklist)
@@ -480,16 +486,16 @@ extension BatchRunner {
 }
 
 /// The input file of one chunk, written line by line.
-struct ChunkWriter {
-    let label: String
-    let judge: JudgeConfig
-    let relative: String
-    let handle: FileHandle
-    var ranges: [Range<Int>] = []
-    var requests = 0
-    var bytes = 0
+package struct ChunkWriter {
+    package let label: String
+    package let judge: JudgeConfig
+    package let relative: String
+    package let handle: FileHandle
+    package var ranges: [Range<Int>] = []
+    package var requests = 0
+    package var bytes = 0
 
-    init(dir: RunDirectory, label: String, judge: JudgeConfig) throws {
+    package init(dir: RunDirectory, label: String, judge: JudgeConfig) throws {
         self.label = label
         self.judge = judge
         relative = "batches/\(label).jsonl"
@@ -502,13 +508,13 @@ struct ChunkWriter {
         handle = h
     }
 
-    func fits(_ lineBytes: Int, backend: any BatchBackend, limit: Int?) -> Bool {
+    package func fits(_ lineBytes: Int, backend: any BatchBackend, limit: Int?) -> Bool {
         let most = min(backend.maxRequests, limit ?? .max)
         // Anthropic's body wraps the lines in {"requests":[...]} with commas: a few bytes more than the file.
         return requests + 1 <= most && bytes + lineBytes + 1 + 64 <= backend.maxBytes
     }
 
-    mutating func append(_ line: Data, index: Int) throws {
+    package mutating func append(_ line: Data, index: Int) throws {
         try handle.write(contentsOf: line + Data([10]))
         requests += 1
         bytes += line.count + 1
@@ -519,7 +525,7 @@ struct ChunkWriter {
         }
     }
 
-    func finish() throws -> BatchChunk {
+    package func finish() throws -> BatchChunk {
         try handle.synchronize()
         try handle.close()
         return BatchChunk(
@@ -529,11 +535,11 @@ struct ChunkWriter {
 }
 
 /// One bit per call.
-struct BitSet {
+package struct BitSet {
     private var words: [UInt64]
-    init(count: Int) { words = Array(repeating: 0, count: (count + 63) / 64) }
-    func contains(_ i: Int) -> Bool { i / 64 < words.count && words[i / 64] & (1 << UInt64(i % 64)) != 0 }
-    mutating func insert(_ r: Range<Int>) {
+    package init(count: Int) { words = Array(repeating: 0, count: (count + 63) / 64) }
+    package func contains(_ i: Int) -> Bool { i / 64 < words.count && words[i / 64] & (1 << UInt64(i % 64)) != 0 }
+    package mutating func insert(_ r: Range<Int>) {
         for i in r where i / 64 < words.count { words[i / 64] |= 1 << UInt64(i % 64) }
     }
 }

@@ -1,11 +1,17 @@
 import Foundation
 import JudgeStats
+import JudgePanelCore
+import JudgePanelProviders
+import JudgePanelJudging
+import JudgePanelAggregation
+import JudgePanelAnalysis
+import JudgePanelReports
 
 /// Turns a batch reply into a vote with the reading live calls use (``CallExecutor/read``): refusals, quoted
 /// verdicts, cut-off replies, one repair re-ask (sent live, since a batch cannot hold a follow-up turn), the same
 /// verdict orientation, scores, checks and log-probability fields.
-enum BatchVotes {
-    static func vote(
+package enum BatchVotes {
+    package static func vote(
         call: Call, item: Item, judge: JudgeConfig, rubric: Rubric, request: CompletionRequest, first: CompletionResponse,
         questionCount: Int, batchPrice: Price?, repair: (CompletionRequest) async throws -> CallExecutor.Sent
     ) async throws -> Vote {

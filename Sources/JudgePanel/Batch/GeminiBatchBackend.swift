@@ -1,4 +1,10 @@
 import Foundation
+import JudgePanelCore
+import JudgePanelProviders
+import JudgePanelJudging
+import JudgePanelAggregation
+import JudgePanelAnalysis
+import JudgePanelReports
 
 /// Google's Gemini API Batch Mode (reference https://ai.google.dev/api/batch-api, also served as
 /// https://ai.google.dev/api/batch-mode; guide https://ai.google.dev/gemini-api/docs/batch-api).
@@ -38,29 +44,29 @@ import Foundation
 /// Batches carry no free-form metadata, but `display_name` does: it is `judgepanel {run id} {chunk label}`, so a batch
 /// created but not journaled is found again by listing the account's batches. Each request is built by
 /// ``GeminiProvider``'s own body builder and each response read by its own parser.
-struct GeminiBatchBackend: BatchBackend {
-    let provider: GeminiProvider
-    let model: String
-    let http: BatchHTTP
-    let root: String
+package struct GeminiBatchBackend: BatchBackend {
+    package let provider: GeminiProvider
+    package let model: String
+    package let http: BatchHTTP
+    package let root: String
     /// A batch input larger than this goes through an uploaded file instead of inline requests.
-    let inlineLimit: Int
+    package let inlineLimit: Int
 
     /// The guide's inline limit: 20 MB for the whole create request; room is left for the envelope.
-    static let documentedInlineLimit = 20 * 1000 * 1000 - 4096
+    package static let documentedInlineLimit = 20 * 1000 * 1000 - 4096
 
     /// The Files API takes files up to 2 GB (https://ai.google.dev/gemini-api/docs/files); judgepanel keeps a batch's
     /// input under 200 MB (as OpenAI's limit) so that one batch's input and results fit in memory while they are sent
     /// and read.
-    var maxBytes: Int { 200 * 1000 * 1000 }
+    package var maxBytes: Int { 200 * 1000 * 1000 }
     /// The docs give no request-count limit for inline batches (only bytes); this keeps one batch's result
     /// (returned inline in the operation) to a size one response can carry.
-    var maxRequests: Int { 50_000 }
-    var listsMetadata: Bool { true }
+    package var maxRequests: Int { 50_000 }
+    package var listsMetadata: Bool { true }
 
-    static let displayPrefix = "judgepanel"
+    package static let displayPrefix = "judgepanel"
 
-    init(
+    package init(
         baseURL: URL, model: String, apiKey: String?, transport: any HTTPTransport, timeout: Double,
         inlineLimit: Int = GeminiBatchBackend.documentedInlineLimit
     ) {
@@ -76,20 +82,20 @@ struct GeminiBatchBackend: BatchBackend {
         root = trimmed
     }
 
-    func url(_ suffix: String) throws -> URL {
+    package func url(_ suffix: String) throws -> URL {
         guard let u = URL(string: root + suffix) else { throw ProviderError.badResponse("bad URL \(root + suffix)") }
         return u
     }
 
     /// One `InlinedRequest`: `{"request": GenerateContentRequest, "metadata": {"key": custom_id}}`.
-    func line(customID: String, request: CompletionRequest) throws -> Data {
+    package func line(customID: String, request: CompletionRequest) throws -> Data {
         let line: JSONValue = ["request": provider.body(request), "metadata": ["key": .string(customID)]]
         return try line.compactData()
     }
 
     /// Uploads the batch's input as a JSONL file when it is too large to send inline (returns the file's name,
     /// `files/…`); nil when the requests go inline.
-    func upload(file: URL, label: String) async throws -> String? {
+    package func upload(file: URL, label: String) async throws -> String? {
         guard let content = FileManager.default.contents(atPath: file.path) else {
             throw JudgePanelError.io("cannot read batch input", file: file.path)
         }
@@ -132,7 +138,7 @@ struct GeminiBatchBackend: BatchBackend {
         return name
     }
 
-    func create(file: URL, fileID: String?, metadata: [String: String]) async throws -> BatchStatus {
+    package func create(file: URL, fileID: String?, metadata: [String: String]) async throws -> BatchStatus {
         let display = Self.displayName(run: metadata["judgepanel_run"] ?? "", chunk: metadata["judgepanel_chunk"] ?? "")
         var body = Data(#"{"batch":{"display_name":"#.utf8)
         body.append(try JSONValue.string(display).compactData())
@@ -158,19 +164,19 @@ struct GeminiBatchBackend: BatchBackend {
         return try Self.status(json)
     }
 
-    static func displayName(run: String, chunk: String) -> String { "\(displayPrefix) \(run) \(chunk)" }
+    package static func displayName(run: String, chunk: String) -> String { "\(displayPrefix) \(run) \(chunk)" }
 
-    func retrieve(_ id: String) async throws -> BatchStatus {
+    package func retrieve(_ id: String) async throws -> BatchStatus {
         try Self.status(try await http.json("GET", try url("/v1beta/\(id)")))
     }
 
-    func cancel(_ id: String) async throws -> BatchStatus {
+    package func cancel(_ id: String) async throws -> BatchStatus {
         // `batches.cancel` answers an empty body; the state is read back with a get.
         _ = try await http.send("POST", try url("/v1beta/\(id):cancel"), body: Data("{}".utf8))
         return try await retrieve(id)
     }
 
-    func list() async throws -> [BatchStatus] {
+    package func list() async throws -> [BatchStatus] {
         var out: [BatchStatus] = []
         var token: String?
         while true {
@@ -185,17 +191,17 @@ struct GeminiBatchBackend: BatchBackend {
     }
 
     /// An int64 in proto3 JSON: a string, or a number.
-    static func int64(_ v: JSONValue?) -> Int? {
+    package static func int64(_ v: JSONValue?) -> Int? {
         v?.intValue ?? v?.stringValue.flatMap { Int($0) }
     }
 
     /// The batch's state name after `BATCH_STATE_` / `JOB_STATE_`.
-    static func stateWord(_ state: String) -> String {
+    package static func stateWord(_ state: String) -> String {
         if let r = state.range(of: "_STATE_", options: .backwards) { return String(state[r.upperBound...]) }
         return state
     }
 
-    static func status(_ json: JSONValue) throws -> BatchStatus {
+    package static func status(_ json: JSONValue) throws -> BatchStatus {
         let batch = json["metadata"].flatMap { $0["state"] != nil ? $0 : nil } ?? json
         guard let name = json["name"]?.stringValue ?? batch["name"]?.stringValue, let state = batch["state"]?.stringValue else {
             throw ProviderError.badResponse("Gemini batch without name or state")
@@ -228,7 +234,7 @@ struct GeminiBatchBackend: BatchBackend {
         return s
     }
 
-    func results(_ status: BatchStatus) async throws -> [BatchResultLine] {
+    package func results(_ status: BatchStatus) async throws -> [BatchResultLine] {
         if let file = status.resultsURL {
             let data = try await http.send("GET", try url("/download/v1beta/\(file):download?alt=media"))
             return try jsonlLines(data).enumerated().map { n, raw in
@@ -258,7 +264,7 @@ struct GeminiBatchBackend: BatchBackend {
     }
 
     /// `{response}` → the `GenerateContentResponse` as a live call gets it; `{error: Status}` → a failed request.
-    static func outcome(_ item: JSONValue) throws -> BatchLineOutcome {
+    package static func outcome(_ item: JSONValue) throws -> BatchLineOutcome {
         if let error = item["error"], !error.isNull {
             let status = error["status"]?.stringValue ?? error["code"].map { "code \($0.textValue)" } ?? ""
             return .failed((status.isEmpty ? "" : "\(status): ") + (error["message"]?.stringValue ?? error.textValue))

@@ -1,4 +1,10 @@
 import Foundation
+import JudgePanelCore
+import JudgePanelProviders
+import JudgePanelJudging
+import JudgePanelAggregation
+import JudgePanelAnalysis
+import JudgePanelReports
 
 /// OpenAI's Batch API.
 ///
@@ -17,19 +23,19 @@ import Foundation
 ///
 /// Each line's `body` is built by ``OpenAIProvider``'s own request builder and each response `body` is read by its
 /// own parser, so a batch call and a live call send and read the same bytes.
-struct OpenAIBatchBackend: BatchBackend {
-    let baseURL: URL
-    let provider: OpenAIProvider
-    let http: BatchHTTP
+package struct OpenAIBatchBackend: BatchBackend {
+    package let baseURL: URL
+    package let provider: OpenAIProvider
+    package let http: BatchHTTP
 
-    var maxRequests: Int { 50_000 }
+    package var maxRequests: Int { 50_000 }
     /// "up to 200 MB" (decimal megabytes, the stricter reading).
-    var maxBytes: Int { 200 * 1000 * 1000 }
-    var listsMetadata: Bool { true }
-    static let endpoint = "/v1/chat/completions"
-    static let terminal: Set<String> = ["completed", "failed", "expired", "cancelled"]
+    package var maxBytes: Int { 200 * 1000 * 1000 }
+    package var listsMetadata: Bool { true }
+    package static let endpoint = "/v1/chat/completions"
+    package static let terminal: Set<String> = ["completed", "failed", "expired", "cancelled"]
 
-    init(baseURL: URL, apiKey: String?, transport: any HTTPTransport, timeout: Double) {
+    package init(baseURL: URL, apiKey: String?, transport: any HTTPTransport, timeout: Double) {
         self.baseURL = baseURL
         provider = OpenAIProvider(baseURL: baseURL, apiKey: apiKey, transport: transport)
         var headers: [String: String] = [:]
@@ -37,16 +43,16 @@ struct OpenAIBatchBackend: BatchBackend {
         http = BatchHTTP(transport: transport, headers: headers, timeout: timeout)
     }
 
-    func url(_ path: String) -> URL { baseURL.appendingPathComponent(path) }
+    package func url(_ path: String) -> URL { baseURL.appendingPathComponent(path) }
 
-    func line(customID: String, request: CompletionRequest) throws -> Data {
+    package func line(customID: String, request: CompletionRequest) throws -> Data {
         let line: JSONValue = [
             "custom_id": .string(customID), "method": "POST", "url": .string(Self.endpoint), "body": provider.body(request),
         ]
         return try line.compactData()
     }
 
-    func upload(file: URL, label: String) async throws -> String? {
+    package func upload(file: URL, label: String) async throws -> String? {
         guard let content = FileManager.default.contents(atPath: file.path) else {
             throw JudgePanelError.io("cannot read batch input", file: file.path)
         }
@@ -65,7 +71,7 @@ struct OpenAIBatchBackend: BatchBackend {
         return id
     }
 
-    func create(file: URL, fileID: String?, metadata: [String: String]) async throws -> BatchStatus {
+    package func create(file: URL, fileID: String?, metadata: [String: String]) async throws -> BatchStatus {
         guard let fileID else { throw JudgePanelError.usage("an OpenAI batch needs an uploaded file") }
         let body: JSONValue = [
             "input_file_id": .string(fileID), "endpoint": .string(Self.endpoint), "completion_window": "24h",
@@ -74,15 +80,15 @@ struct OpenAIBatchBackend: BatchBackend {
         return try Self.status(try await http.json("POST", url("batches"), body: body))
     }
 
-    func retrieve(_ id: String) async throws -> BatchStatus {
+    package func retrieve(_ id: String) async throws -> BatchStatus {
         try Self.status(try await http.json("GET", url("batches/\(id)")))
     }
 
-    func cancel(_ id: String) async throws -> BatchStatus {
+    package func cancel(_ id: String) async throws -> BatchStatus {
         try Self.status(try await http.json("POST", url("batches/\(id)/cancel"), body: [:]))
     }
 
-    func list() async throws -> [BatchStatus] {
+    package func list() async throws -> [BatchStatus] {
         var out: [BatchStatus] = []
         var after: String?
         while true {
@@ -98,7 +104,7 @@ struct OpenAIBatchBackend: BatchBackend {
         return out
     }
 
-    static func status(_ json: JSONValue) throws -> BatchStatus {
+    package static func status(_ json: JSONValue) throws -> BatchStatus {
         guard let id = json["id"]?.stringValue, let state = json["status"]?.stringValue else {
             throw ProviderError.badResponse("batch object without id or status")
         }
@@ -120,7 +126,7 @@ struct OpenAIBatchBackend: BatchBackend {
         return s
     }
 
-    func results(_ status: BatchStatus) async throws -> [BatchResultLine] {
+    package func results(_ status: BatchStatus) async throws -> [BatchResultLine] {
         var out: [BatchResultLine] = []
         for fileID in [status.outputFileID, status.errorFileID].compactMap({ $0 }) {
             let data = try await http.send("GET", url("files/\(fileID)/content"))
@@ -135,7 +141,7 @@ struct OpenAIBatchBackend: BatchBackend {
         return out
     }
 
-    static func outcome(_ json: JSONValue) throws -> BatchLineOutcome {
+    package static func outcome(_ json: JSONValue) throws -> BatchLineOutcome {
         if let error = json["error"], !error.isNull {
             let code = error["code"]?.stringValue ?? ""
             let message = (code.isEmpty ? "" : "\(code): ") + (error["message"]?.stringValue ?? "")

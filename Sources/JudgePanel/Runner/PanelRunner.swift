@@ -1,17 +1,24 @@
 import Foundation
 import JudgeStats
 import Synchronization
+import JudgePanelCore
+import JudgePanelProviders
+import JudgePanelJudging
+import JudgePanelAggregation
+import JudgePanelAnalysis
+import JudgePanelReports
 
 /// Options for a panel run.
 public struct RunOptions: Sendable {
     /// The response cache; nil (the default) makes no cache: a library run writes nothing to disk unless asked
     /// (the CLI passes `ResponseCache(directory: ResponseCache.defaultDirectory())` unless `--no-cache`).
     public var cache: ResponseCache?
+    /// How failed calls are retried.
     public var retry: RetryPolicy
     /// Environment for API keys and paths (keys are read, never written anywhere).
     public var environment: [String: String]
     /// An injected transport for every judge (tests; its owner shuts it down); nil makes one
-    /// ``AsyncHTTPClientTransport`` per run, sized to the judges' concurrency, with proxies from `environment`, and
+    /// ``/JudgePanelProviders/AsyncHTTPClientTransport`` per run, sized to the judges' concurrency, with proxies from `environment`, and
     /// shuts it down when the run ends.
     public var transport: (any HTTPTransport)?
     /// Overrides the panel's aggregation method.
@@ -20,12 +27,13 @@ public struct RunOptions: Sendable {
     public var flip: FlipPolicy?
     /// Pre-generated checklists per item id (checklist rubrics).
     public var checklists: [String: [String]]
-    /// The provider factories by kind (``ProviderRegistry/standard`` unless a library user adds or replaces one).
+    /// The provider factories by kind (``/JudgePanelProviders/ProviderRegistry/standard`` unless a library user adds or replaces one).
     public var providers: ProviderRegistry
     /// Which calls the run makes per item (`score --adaptive` sets `.adaptive`); journaling, resuming,
     /// caching and the written files are the same under every policy.
     public var policy: CallPolicy = .full
 
+    /// Options for a run; every default leaves no trace on disk (no cache) and reads keys from the process environment.
     public init(
         cache: ResponseCache? = nil, retry: RetryPolicy = RetryPolicy(),
         environment: [String: String] = ProcessInfo.processInfo.environment, transport: (any HTTPTransport)? = nil,
@@ -43,26 +51,23 @@ public struct RunOptions: Sendable {
     }
 }
 
-/// One item judged by the panel: its votes, each judge's reconciled verdict, and the panel's verdict.
-public struct ItemResult: Sendable {
-    public var index: Int
-    public var item: Item
-    public var votes: [Vote]
-    public var judgeVerdicts: [String: JudgeVerdict]
-    public var verdict: Verdict
-}
-
 /// A finished run: votes in plan order and one verdict per item.
 public struct RunResult: Sendable {
-    public var items: [Item]
-    public var results: [ItemResult]
-    public var counters: RunCounters.Snapshot
-    public var wallSeconds: Double
+    /// The items judged, in input order.
+    public package(set) var items: [Item]
+    /// One result per item, in input order.
+    public package(set) var results: [ItemResult]
+    /// What the run's calls did (votes, errors, cache hits, tokens, dollars).
+    public package(set) var counters: RunCounters.Snapshot
+    /// Wall-clock seconds the run took.
+    public package(set) var wallSeconds: Double
     /// What judges' servers asked for during the run (a parameter dropped or renamed, logprobs unavailable),
     /// one line each, for the run summary.
-    public var adjustments: [String] = []
+    public package(set) var adjustments: [String] = []
 
+    /// Every vote of the run, in plan order.
     public var votes: [Vote] { results.flatMap(\.votes) }
+    /// The panel's verdict per item, in input order.
     public var verdicts: [Verdict] { results.map(\.verdict) }
 }
 
@@ -79,8 +84,11 @@ public struct RunResult: Sendable {
 /// print(result.verdict.verdict?.rawValue ?? "abstained")
 /// ```
 public final class PanelRunner: Sendable {
+    /// The judges and how their verdicts are combined.
     public let panel: Panel
+    /// What the judges are asked and how their answers are read.
     public let rubric: Rubric
+    /// The run's options.
     public let options: RunOptions
 
     private struct Started: Sendable {
@@ -92,14 +100,15 @@ public final class PanelRunner: Sendable {
 
     private let started = Mutex<Started?>(nil)
 
+    /// A runner for `panel` and `rubric`; nothing starts until the first run (or ``start()``).
     public init(panel: Panel, rubric: Rubric, options: RunOptions = RunOptions()) {
         self.panel = panel
         self.rubric = rubric
         self.options = options
     }
 
-    var flip: FlipPolicy { options.flip ?? panel.flip }
-    var aggregator: Aggregator {
+    package var flip: FlipPolicy { options.flip ?? panel.flip }
+    package var aggregator: Aggregator {
         Aggregator(
             method: options.aggregate ?? panel.aggregate,
             weights: Dictionary(uniqueKeysWithValues: panel.judges.map { ($0.name, $0.weight) }))
@@ -170,7 +179,7 @@ public final class PanelRunner: Sendable {
 
     /// Runs `body` with the runner started: starts it first when it is not, and then shuts it down when `body`
     /// ends, also when it throws (the body's error wins over a failure to shut down).
-    func whileStarted<T>(_ body: () async throws -> T) async throws -> T {
+    package func whileStarted<T>(_ body: () async throws -> T) async throws -> T {
         let owned = try await ensureStarted()
         guard owned else { return try await body() }
         let value: T
@@ -196,6 +205,8 @@ public final class PanelRunner: Sendable {
     }
 
     /// Judges a stream of items, yielding each item's result as soon as it is complete (not in input order).
+    /// Under a joint aggregation method (``/JudgePanelAggregation/Aggregator/isJoint``: `dawid-skene`) no verdict is final before the
+    /// last item is judged: the results are then yielded, in input order, once the stream of items has ended.
     public func judge<S: AsyncSequence & Sendable>(items: S) -> AsyncThrowingStream<ItemResult, any Error>
     where S.Element == Item {
         AsyncThrowingStream { continuation in
@@ -203,9 +214,17 @@ public final class PanelRunner: Sendable {
                 do {
                     try await self.whileStarted {
                         let counters = RunCounters()
+                        let aggregator = self.aggregator
+                        var held: [ItemResult] = []
                         try await self.process(
                             items: items, counters: counters, journal: nil, completed: [:]
-                        ) { continuation.yield($0) }
+                        ) { result in
+                            if aggregator.isJoint { held.append(result) } else { continuation.yield(result) }
+                        }
+                        if aggregator.isJoint {
+                            held.sort { $0.index < $1.index }
+                            for result in aggregator.finish(held, kind: self.rubric.kind) { continuation.yield(result) }
+                        }
                     }
                     continuation.finish()
                 } catch {
@@ -216,10 +235,15 @@ public final class PanelRunner: Sendable {
         }
     }
 
+    /// Runs the panel over all items; `counters` (when given) follows the calls as they are made.
+    public func run(items: [Item], counters: RunCounters? = nil) async throws -> RunResult {
+        try await run(items: items, journal: nil, counters: counters)
+    }
+
     /// Runs the panel over all items. With a journal, every vote is appended as it finishes; `completed`
     /// votes (from a journal being resumed) are reused without calling.
-    public func run(
-        items: [Item], journal: VoteJournal? = nil, completed: [String: Vote] = [:], counters: RunCounters? = nil
+    package func run(
+        items: [Item], journal: VoteJournal?, completed: [String: Vote] = [:], counters: RunCounters? = nil
     ) async throws -> RunResult {
         let clock = ContinuousClock.now
         return try await whileStarted {
@@ -229,10 +253,7 @@ public final class PanelRunner: Sendable {
             try await process(items: indexed, counters: counters, journal: journal, completed: completed) {
                 results[$0.index] = $0
             }
-            var done = results.map { $0! }
-            if aggregator.method == .dawidSkene {
-                done = aggregator.dawidSkene(done, kind: rubric.kind)
-            }
+            let done = aggregator.finish(results.map { $0! }, kind: rubric.kind)
             let elapsed = ContinuousClock.now - clock
             var result = RunResult(
                 items: items, results: done, counters: counters.snapshot,
@@ -242,10 +263,10 @@ public final class PanelRunner: Sendable {
         }
     }
 
-    /// Runs the panel over all items like ``run(items:journal:completed:counters:)``, but hands each item's result to
+    /// Runs the panel over all items like `run(items:journal:completed:counters:)`, but hands each item's result to
     /// `onResult` in item order (as soon as it and every earlier item are done) instead of keeping them: memory stays
     /// bounded by the items in flight. Returns the wall time in seconds and what the judges' servers asked for (``RunResult/adjustments``).
-    func runInOrder(
+    package func runInOrder(
         items: [Item], journal: VoteJournal?, completed: [String: Vote], counters: RunCounters,
         onResult: (ItemResult) async throws -> Void
     ) async throws -> (wallSeconds: Double, adjustments: [String]) {
@@ -255,7 +276,7 @@ public final class PanelRunner: Sendable {
 
     /// ``runInOrder(items:journal:completed:counters:onResult:)`` over items read as they are needed (an items
     /// file parsed line by line): only the window of items in flight and the reorder buffer are held.
-    func runInOrder<S: AsyncSequence>(
+    package func runInOrder<S: AsyncSequence>(
         stream items: S, journal: VoteJournal?, completed: [String: Vote], counters: RunCounters,
         onResult: (ItemResult) async throws -> Void
     ) async throws -> (wallSeconds: Double, adjustments: [String]) where S.Element == Item {
@@ -280,7 +301,7 @@ public final class PanelRunner: Sendable {
 
     /// Runs `body` with the started judges (panel order) and a call executor, for runners that choose their
     /// calls themselves (``AdaptiveRunner``); starts and stops local servers when not already started.
-    func withRuntimes<T: Sendable>(
+    package func withRuntimes<T: Sendable>(
         counters: RunCounters, _ body: @Sendable ([JudgeRuntime], CallExecutor) async throws -> T
     ) async throws -> T {
         try await whileStarted {
@@ -296,7 +317,7 @@ public final class PanelRunner: Sendable {
     }
 
     /// The transport this runner made for its run, while started (nil when one was injected).
-    var runTransport: AsyncHTTPClientTransport? { started.withLock { $0?.transport } }
+    package var runTransport: AsyncHTTPClientTransport? { started.withLock { $0?.transport } }
 
     private func runtimes() -> [JudgeRuntime] {
         started.withLock { $0?.runtimes ?? [] }
@@ -337,7 +358,7 @@ public final class PanelRunner: Sendable {
 
     /// The votes of `calls` of one item, in the calls' order: each taken from the resumed journal when finished
     /// there, else executed concurrently (cache, retries, journal) within its judge's bound.
-    func ask(
+    package func ask(
         _ calls: [Call], item: Item, runtimes: [JudgeRuntime], executor: CallExecutor, journal: VoteJournal?,
         completed: [String: Vote]
     ) async throws -> [Vote] {
@@ -377,7 +398,7 @@ public final class PanelRunner: Sendable {
     }
 
     /// Reconciles each judge's votes and aggregates the judges (all, or the panel indices in `aggregating`).
-    func itemResult(index: Int, item: Item, votes all: [Vote], aggregating: [Int]? = nil) -> ItemResult {
+    package func itemResult(index: Int, item: Item, votes all: [Vote], aggregating: [Int]? = nil) -> ItemResult {
         var perJudge: [String: JudgeVerdict] = [:]
         var ordered: [(name: String, verdict: JudgeVerdict)] = []
         for judge in panel.judges {
@@ -394,19 +415,19 @@ public final class PanelRunner: Sendable {
 }
 
 /// Items as an async sequence (so arrays and streams share one loop).
-struct AsyncIndexedItems: AsyncSequence, Sendable {
-    typealias Element = Item
-    let items: [Item]
+package struct AsyncIndexedItems: AsyncSequence, Sendable {
+    package typealias Element = Item
+    package let items: [Item]
 
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var items: [Item]
-        var i = 0
-        mutating func next() async -> Item? {
+    package struct AsyncIterator: AsyncIteratorProtocol {
+        package var items: [Item]
+        package var i = 0
+        package mutating func next() async -> Item? {
             guard i < items.count else { return nil }
             defer { i += 1 }
             return items[i]
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(items: items) }
+    package func makeAsyncIterator() -> AsyncIterator { AsyncIterator(items: items) }
 }

@@ -1,12 +1,18 @@
 import Foundation
 import JudgeStats
+import JudgePanelCore
+import JudgePanelProviders
+import JudgePanelJudging
+import JudgePanelAggregation
+import JudgePanelAnalysis
+import JudgePanelReports
 
 /// `report DIR` of a scheduled run (adaptive, cascade): config.json records the policy (and a cascade's tiers and
 /// escalation rule), and the policy's verdicts and summary are replayed from votes.jsonl with the code the run used
 /// (``PanelRunner/itemResult(index:item:votes:aggregating:)``, ``CascadeRule``, ``ScoreJob/applyPolicy(_:result:)``).
 extension ScoreJob {
     /// config.json's `policy` object: nil for the full panel.
-    var policyConfig: JSONValue? {
+    package var policyConfig: JSONValue? {
         guard options.policy != .full else { return nil }
         var o: [String: JSONValue] = [
             "name": .string(options.policy.rawValue),
@@ -25,9 +31,9 @@ extension ScoreJob {
     /// votes per item against the full panel's plan. The votes are read once and held per item, as the run held
     /// its results.
     ///
-    /// - Throws: ``JudgePanelError`` naming config.json when its policy, panel or analysis cannot be read, or the
+    /// - Throws: ``/JudgePanelCore/JudgePanelError`` naming config.json when its policy, panel or analysis cannot be read, or the
     ///   votes file when a line is bad.
-    static func rebuiltPolicy(config: JSONValue, items: [Item], votesPath: String, configPath: String) throws -> RunReports.PolicyOutcome? {
+    package static func rebuiltPolicy(config: JSONValue, items: [Item], votesPath: String, configPath: String) throws -> RunReports.PolicyOutcome? {
         guard let recorded = config["policy"] else { return nil }
         func bad(_ key: String) -> JudgePanelError { .badInput("\(key) has an unreadable value", file: configPath) }
         guard let name = recorded["name"]?.stringValue, let policy = CallPolicy(rawValue: name), policy != .full else {
@@ -96,7 +102,7 @@ extension ScoreJob {
             }
             return runner.itemResult(index: i, item: items[i], votes: perItem[i], aggregating: aggregating)
         }
-        if runner.aggregator.method == .dawidSkene { results = runner.aggregator.dawidSkene(results, kind: kind) }
+        results = runner.aggregator.finish(results, kind: kind)
         var counters = RunCounters.Snapshot()
         counters.httpCalls = config["run"]?["http_calls"]?.intValue ?? 0
         let result = RunResult(items: items, results: results, counters: counters, wallSeconds: config["run"]?["wall_s"]?.doubleValue ?? 0)

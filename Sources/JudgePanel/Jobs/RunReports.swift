@@ -1,0 +1,234 @@
+import Foundation
+import JudgeStats
+import JudgePanelCore
+import JudgePanelProviders
+import JudgePanelJudging
+import JudgePanelAggregation
+import JudgePanelAnalysis
+import JudgePanelReports
+
+/// Writes and regenerates a run directory's reports (report.json, report.md, report.html) — the latter from the
+/// recorded votes alone, with no model call.
+package enum RunReports {
+    /// The analysis options of a run, as recorded under `analysis` in config.json.
+    package static func analysisConfig(_ a: MetaAnalysis.Options) -> JSONValue {
+        [
+            "aggregate": .string(a.aggregate.rawValue), "flip": .string(a.flip.rawValue),
+            "weights": .object(a.weights.mapValues { .number($0) }),
+            "judge_order": .array(a.judgeOrder.map { .string($0) }),
+            "seed": .number(Double(a.seed)), "resamples": .number(Double(a.resamples)),
+            "cluster_key": a.clusterKey.map { .string($0) } ?? .null,
+            "alpha_level": a.alphaLevel.map { .string($0.rawValue) } ?? .null,
+            "tie_margin": .number(a.tieMargin),
+            "protocol": a.protocolKind.map { .string($0.rawValue) } ?? .null,
+        ]
+    }
+
+    /// Reads the `analysis` object of config.json back; nil when the run predates it.
+    package static func analysisOptions(_ config: JSONValue, file: String) throws -> MetaAnalysis.Options? {
+        guard let a = config["analysis"] else { return nil }
+        func bad(_ key: String) -> JudgePanelError { .badInput("analysis.\(key) has an unreadable value", file: file) }
+        var o = MetaAnalysis.Options()
+        guard let agg = a["aggregate"]?.stringValue.flatMap(AggregationMethod.init(rawValue:)) else { throw bad("aggregate") }
+        guard let flip = a["flip"]?.stringValue.flatMap(FlipPolicy.init(rawValue:)) else { throw bad("flip") }
+        o.aggregate = agg
+        o.flip = flip
+        guard let weights = a["weights"]?.objectValue else { throw bad("weights") }
+        o.weights = try weights.mapValues { v in
+            guard case .number(let w) = v else { throw bad("weights") }
+            return w
+        }
+        o.judgeOrder = a["judge_order"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        guard case .number(let seed)? = a["seed"], seed >= 0, seed == seed.rounded() else { throw bad("seed") }
+        o.seed = UInt64(seed)
+        guard let resamples = a["resamples"]?.intValue else { throw bad("resamples") }
+        o.resamples = resamples
+        o.clusterKey = a["cluster_key"]?.stringValue
+        if let level = a["alpha_level"]?.stringValue {
+            guard let l = MeasurementLevel(rawValue: level) else { throw bad("alpha_level") }
+            o.alphaLevel = l
+        }
+        guard case .number(let margin)? = a["tie_margin"] else { throw bad("tie_margin") }
+        o.tieMargin = margin
+        if let p = a["protocol"]?.stringValue {
+            guard let k = JudgingProtocol(rawValue: p) else { throw bad("protocol") }
+            o.protocolKind = k
+        }
+        return o
+    }
+
+    /// What ``writeScoreRun(_:config:items:votes:)`` wrote.
+    package struct ScoreFiles {
+        package var report: MetaReport
+        package var json: JSONValue
+    }
+
+    /// Writes verdicts.jsonl, report.json, report.md and report.html of a `score` run from its config.json
+    /// (analysis options, run facts) and its votes: the one function both `score` and `report DIR` use, so a
+    /// rebuild is byte-identical to what the run wrote.
+    /// What a scheduled run (adaptive, cascade) decided: its verdicts per item and the summary it adds to the report.
+    package struct PolicyOutcome {
+        package var verdicts: [Verdict]
+        package var adjust: (inout MetaReport) -> Void
+    }
+
+    package static func writeScoreRun(_ dir: RunDirectory, config: JSONValue, items: [Item], policy: PolicyOutcome? = nil) throws -> ScoreFiles {
+        let configPath = dir.url.appendingPathComponent("config.json").path
+        guard let options = try analysisOptions(config, file: configPath) else {
+            throw JudgePanelError.badInput("no analysis options (written by an older judgepanel)", file: configPath)
+        }
+        let facts = config["run"] ?? .null
+        // verdicts.jsonl is written as the panel's verdicts are aggregated (a scheduled run writes its policy's).
+        let verdictsPath = dir.url.appendingPathComponent("verdicts.jsonl").path
+        let verdictsFile = policy == nil ? try JSONLinesWriter(path: dir.url.appendingPathComponent(".verdicts.jsonl.partial").path) : nil
+        let analysed: VotesFileAnalysis
+        do {
+            analysed = try MetaAnalysis(options: options).analyse(
+                items: items, votesPath: dir.votesPath,
+                verdicts: verdictsFile.map { file in { try file.append(VerdictsFile.line($0)) } })
+        } catch {
+            verdictsFile?.discard()
+            throw error
+        }
+        var report = analysed.report
+        // Run notes (what judges' servers asked for, logprob readings) recorded with the run's facts.
+        let runNotes = facts["notes"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        if !runNotes.isEmpty { report.notes = (report.notes ?? []) + runNotes }
+        policy?.adjust(&report)
+        var json: JSONValue
+        do {
+            json = try RecordEncoding.value(report, record: "the report", file: dir.url.appendingPathComponent("report.json").path)
+        } catch {
+            verdictsFile?.discard()
+            throw error
+        }
+        if case .object(var o) = json {
+            o["run"] = facts
+            json = .object(o)
+        }
+        if let verdictsFile {
+            try verdictsFile.finish(renamingTo: verdictsPath)
+        } else if let policy {
+            try dir.writeVerdicts(policy.verdicts)
+        }
+        try dir.writeJSON("report.json", json)
+        let itemsPath = config["items"]?.stringValue ?? ""
+        let rubric = "\(config["rubric"]?["id"]?.stringValue ?? "") (\(config["rubric"]?["protocol"]?.stringValue ?? ""))"
+        let judges = config["panel"]?["judges"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+        let source = config["panel"]?["source"]?.stringValue ?? ""
+        let panel = "\(source.isEmpty ? "(in code)" : source) — \(judges.joined(separator: ", "))"
+        let date = facts["started"]?.stringValue ?? ""
+        let header = [
+            "items: \(itemsPath) (\(items.count))", "rubric: \(rubric)", "panel: \(panel)", "date: \(date)",
+            String(format: "wall time: %.1f s; votes: %d; errors: %d", facts["wall_s"]?.doubleValue ?? 0, analysed.votes, analysed.errors),
+        ] + (facts["stopped_judges"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map {
+            "stopped (quota): \($0.key) — \($0.value.stringValue ?? "")"
+        }
+        try dir.write("report.md", ReportText.markdown(report, title: "judgepanel score report", header: header))
+        var ctx = HTMLReport.Context(
+            title: "judgepanel score report", dataset: "\(itemsPath) (\(items.count) items)", rubric: rubric, panel: panel,
+            cost: analysed.cost, date: date, items: items, analysis: options)
+        ctx.reconciled = analysed.reconciled
+        try dir.write("report.html", HTMLReport.render(report: report, context: ctx))
+        return ScoreFiles(report: report, json: json)
+    }
+
+    /// What `regenerate` wrote.
+    package struct Regenerated: Sendable {
+        package var files: [String]
+        package var report: MetaReport?
+    }
+
+    /// Regenerates report.json, report.md and report.html of a run directory from its votes.jsonl (and the items
+    /// file named in config.json, or `itemsPath`). A probe run directory (report.json with `probes`) keeps its
+    /// report.json/report.md and gets report.html from them.
+    package static func regenerate(dir: String, itemsPath: String? = nil) throws -> Regenerated {
+        let run = RunDirectory(path: dir)
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            throw JudgePanelError.badInput("no such run directory", file: dir)
+        }
+        let lock = try RunLock.acquire(dir: dir, command: "report")
+        defer { lock.release() }
+        let existing = try fm.contents(atPath: dir + "/report.json").map { data in
+            do { return try JSONValue.parse(data) } catch { throw JudgePanelError.badInput("not JSON: \(error)", file: dir + "/report.json") }
+        }
+        let config = try fm.contents(atPath: dir + "/config.json").map { data in
+            do { return try JSONValue.parse(data) } catch { throw JudgePanelError.badInput("not JSON: \(error)", file: dir + "/config.json") }
+        }
+        let givenItems = itemsPath
+        let itemsPath = itemsPath ?? config?["items"]?.stringValue
+        if let existing, existing["probes"] != nil, itemsPath == nil {
+            let ctx = HTMLReport.Context(
+                title: "judgepanel probe report", dataset: existing["n_items"].map { "\($0.textValue) items" },
+                rubric: existing["rubric"]?.stringValue,
+                panel: existing["judges"]?.arrayValue?.map(\.textValue).joined(separator: ", "), date: modified(run.votesPath),
+                probes: existing)
+            try run.write("report.html", HTMLReport.render(report: nil, context: ctx))
+            return Regenerated(files: ["report.html"], report: nil)
+        }
+        if let config, config["analysis"] != nil, config["run"] != nil {
+            return try rebuildScoreRun(run, config: config, itemsPath: givenItems)
+        }
+        var options = MetaAnalysis.Options()
+        if let config {
+            if let f = config["panel"]?["flip"]?.stringValue, let flip = FlipPolicy(rawValue: f) { options.flip = flip }
+            if let a = config["panel"]?["aggregate"]?.stringValue, let agg = AggregationMethod(rawValue: a) { options.aggregate = agg }
+            options.judgeOrder = config["panel"]?["judges"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+        }
+        guard let itemsPath else { throw JudgePanelError.usage("no items file: pass --items (no config.json in \(dir))") }
+        let items = try ItemLoader().load(path: itemsPath)
+        let votes = try VotesFile.load(path: run.votesPath)
+        let report = MetaAnalysis(options: options).report(items: items, votes: votes)
+        // Keep the run facts of a score run's report.json (they cannot be recomputed from votes).
+        var json = try RecordEncoding.value(report, record: "the report", file: dir + "/report.json")
+        if case .object(var o) = json, let facts = existing?["run"] {
+            o["run"] = facts
+            json = .object(o)
+        }
+        try run.writeJSON("report.json", json)
+        try run.write(
+            "report.md", ReportText.markdown(report, title: "judgepanel report", header: ["items: \(itemsPath)", "votes: \(run.votesPath)"]))
+        let costs = votes.compactMap(\.costUSD)
+        let rubric = config?["rubric"].flatMap { r in r["id"]?.stringValue.map { id in "\(id) (\(r["protocol"]?.textValue ?? ""))" } }
+        var panel = config?["panel"]?["judges"]?.arrayValue?.compactMap { $0["name"]?.stringValue }.joined(separator: ", ")
+        if let src = config?["panel"]?["source"]?.stringValue, !src.isEmpty, let p = panel { panel = "\(src) — \(p)" }
+        let ctx = HTMLReport.Context(
+            title: "judgepanel report", dataset: "\(itemsPath) (\(items.count) items)", rubric: rubric, panel: panel,
+            cost: costs.isEmpty ? nil : costs.reduce(0, +), date: existing?["run"]?["started"]?.stringValue ?? modified(run.votesPath),
+            items: items, votes: votes, analysis: options)
+        try run.write("report.html", HTMLReport.render(report: report, context: ctx))
+        return Regenerated(files: ["report.json", "report.md", "report.html"], report: report)
+    }
+
+    /// `report DIR` for a score run: reads the items as the run did (path, `--map`/`--label-map` from config.json,
+    /// checked against the recorded hash unless another items file is given) and rewrites every report file.
+    package static func rebuildScoreRun(_ run: RunDirectory, config: JSONValue, itemsPath override: String?) throws -> Regenerated {
+        let configPath = run.url.appendingPathComponent("config.json").path
+        guard let itemsPath = override ?? config["items"]?.stringValue else {
+            throw JudgePanelError.badInput("no items file recorded (pass --items)", file: configPath)
+        }
+        if override == nil, let recorded = config["items_sha256"]?.stringValue, let now = try ScoreJob.fileHash(itemsPath), now != recorded {
+            throw JudgePanelError.badInput(
+                "the items file changed since the run (SHA-256 \(now.prefix(12))…, the run read \(recorded.prefix(12))…); "
+                    + "pass --items with the run's items", file: itemsPath)
+        }
+        func strings(_ v: JSONValue?) -> [String: String] {
+            (v?.objectValue ?? [:]).compactMapValues(\.stringValue)
+        }
+        let mapping = ItemMapping(
+            fieldMap: strings(config["item_mapping"]?["map"]), labelMap: strings(config["item_mapping"]?["label_map"]))
+        // Only what the analysis reads is kept of each item (no texts).
+        let items = try ItemLoader(mapping: mapping).loadForAnalysis(path: itemsPath)
+        // A scheduled run's verdicts and summary are replayed from its votes under the recorded policy.
+        let policy = try ScoreJob.rebuiltPolicy(config: config, items: items, votesPath: run.votesPath, configPath: configPath)
+        let files = try writeScoreRun(run, config: config, items: items, policy: policy)
+        return Regenerated(files: ["verdicts.jsonl", "report.json", "report.md", "report.html"], report: files.report)
+    }
+
+    package static func modified(_ path: String) -> String? {
+        guard let d = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { return nil }
+        return ISO8601DateFormatter().string(from: d)
+    }
+}

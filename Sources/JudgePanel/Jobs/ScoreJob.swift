@@ -1,0 +1,502 @@
+import Foundation
+import JudgeStats
+import JudgePanelCore
+import JudgePanelProviders
+import JudgePanelJudging
+import JudgePanelAggregation
+import JudgePanelAnalysis
+import JudgePanelReports
+
+/// The whole `score` flow as a value: load and validate inputs (before any call), plan, run with a journal,
+/// reconcile, analyse, and write the run directory. The CLI is a thin layer over it.
+///
+/// ```swift
+/// let job = try ScoreJob(itemsPath: "items.jsonl", rubricPath: "rubrics/pairwise-mtbench.yaml",
+///                        panelPath: "panels/local.yaml")
+/// let outcome = try await job.run(outDir: "runs/demo")
+/// print(outcome.report.panel?.accuracy?.value ?? .nan)
+/// ```
+package struct ScoreJob: Sendable {
+    package var itemsPath: String
+    package var items: [Item]
+    package var rubric: Rubric
+    package var panel: Panel
+    package var options: RunOptions
+    package var analysis: MetaAnalysis.Options
+    /// How items were read (`--map`, `--label-map`); recorded in config.json so `report DIR` reads them the same way.
+    package var mapping: ItemMapping = ItemMapping()
+    /// Set by ``restrict(to:)`` for `score --shard I/N`: `items` then hold only this shard's items.
+    package var shard: ShardAssignment?
+    /// Send the calls of `openai` and `anthropic` judges through the providers' batch APIs (`score --batch`).
+    package var batch: BatchOptions?
+    /// Set by ``init(streamingItemsPath:rubricPath:panelPath:loader:options:analysis:)``: `items` is then empty and
+    /// the items are read from `itemsPath` in passes (run, resume check, analysis) instead of held.
+    package var itemsSource: StreamedItems?
+
+    /// How a streamed job reads its items again, and what its validation pass counted.
+    package struct StreamedItems: Sendable {
+        package var loader: ItemLoader
+        package var count: Int
+        package var plannedCalls: Int
+    }
+
+    /// Loads and validates everything; throws ``/JudgePanelCore/JudgePanelError`` (bad input) before any call.
+    package init(
+        itemsPath: String, rubricPath: String, panelPath: String, loader: ItemLoader = ItemLoader(),
+        options: RunOptions = RunOptions(), analysis: MetaAnalysis.Options = MetaAnalysis.Options()
+    ) throws {
+        let rubric = try Rubric.load(path: rubricPath)
+        let panel = try Panel.load(path: panelPath, environment: options.environment)
+        try self.init(itemsPath: itemsPath, items: loader.load(path: itemsPath), rubric: rubric, panel: panel, options: options, analysis: analysis)
+        mapping = loader.mapping
+    }
+
+    package init(
+        itemsPath: String, items: [Item], rubric: Rubric, panel: Panel, options: RunOptions = RunOptions(),
+        analysis: MetaAnalysis.Options = MetaAnalysis.Options()
+    ) throws {
+        guard !items.isEmpty else { throw JudgePanelError.badInput("no items", file: itemsPath) }
+        // A rubric built in code is not checked at load: its pattern must compile before any call.
+        _ = try AnswerParser(rubric: rubric, structured: false)
+        for item in items { try rubric.validate(item, file: itemsPath) }
+        if rubric.kind == .checklist, rubric.checklist?.generate == true {
+            for item in items where options.checklists[item.id] == nil {
+                throw JudgePanelError.badInput(
+                    "item '\(item.id)' has no generated checklist (pass --checklists FILE or generate first)",
+                    file: itemsPath, line: item.line)
+            }
+        }
+        self.itemsPath = itemsPath
+        self.items = items
+        self.rubric = rubric
+        self.panel = panel
+        self.options = options
+        self.analysis = Self.resolved(analysis, options: options, rubric: rubric, panel: panel)
+    }
+
+    /// A job whose items are not held: they are validated in one pass here (the same checks as
+    /// ``init(itemsPath:rubricPath:panelPath:loader:options:analysis:)``, which keeps them), and read again from the
+    /// file for the run, a resume check and the analysis, so memory does not grow with the number of items. `items`
+    /// stays empty; ``itemCount`` and ``plannedCalls`` come from the validation pass. A run that needs the items
+    /// together (`retainResults`, a scheduled policy, batches, a shard) loads them first. ``estimate()`` and
+    /// ``restrict(to:)`` read `items`: use the other initializer for `--dry-run` and `--shard` (as the CLI does).
+    package init(
+        streamingItemsPath itemsPath: String, rubricPath: String, panelPath: String, loader: ItemLoader = ItemLoader(),
+        options: RunOptions = RunOptions(), analysis: MetaAnalysis.Options = MetaAnalysis.Options()
+    ) throws {
+        let rubric = try Rubric.load(path: rubricPath)
+        let panel = try Panel.load(path: panelPath, environment: options.environment)
+        _ = try AnswerParser(rubric: rubric, structured: false)
+        var count = 0
+        var planned = 0
+        let generated = rubric.kind == .checklist && rubric.checklist?.generate == true
+        try loader.forEach(path: itemsPath) { item in
+            try rubric.validate(item, file: itemsPath)
+            if generated, options.checklists[item.id] == nil {
+                throw JudgePanelError.badInput(
+                    "item '\(item.id)' has no generated checklist (pass --checklists FILE or generate first)",
+                    file: itemsPath, line: item.line)
+            }
+            planned += Call.plan(itemIndex: count, item: item, rubric: rubric, panel: panel).count
+            count += 1
+        }
+        guard count > 0 else { throw JudgePanelError.badInput("no items", file: itemsPath) }
+        self.itemsPath = itemsPath
+        self.items = []
+        self.rubric = rubric
+        self.panel = panel
+        self.options = options
+        self.analysis = Self.resolved(analysis, options: options, rubric: rubric, panel: panel)
+        self.mapping = loader.mapping
+        self.itemsSource = StreamedItems(loader: loader, count: count, plannedCalls: planned)
+    }
+
+    /// The analysis options of a run: the given ones with the panel's and rubric's settings.
+    package static func resolved(_ analysis: MetaAnalysis.Options, options: RunOptions, rubric: Rubric, panel: Panel) -> MetaAnalysis.Options {
+        var a = analysis
+        a.flip = options.flip ?? panel.flip
+        a.aggregate = options.aggregate ?? panel.aggregate
+        a.judgeOrder = panel.judges.map(\.name)
+        a.weights = Dictionary(uniqueKeysWithValues: panel.judges.map { ($0.name, $0.weight) })
+        a.tieMargin = rubric.checklist?.tieMargin ?? 0.05
+        a.protocolKind = rubric.kind
+        return a
+    }
+
+    /// The number of items (also of a streamed job, whose `items` is empty).
+    package var itemCount: Int { itemsSource?.count ?? items.count }
+
+    /// Every item with its index: from `items`, or read from the file for a streamed job.
+    package func forEachItem(_ body: (Int, Item) throws -> Void) throws {
+        guard let source = itemsSource else {
+            for (i, item) in items.enumerated() { try body(i, item) }
+            return
+        }
+        var i = 0
+        try source.loader.forEach(path: itemsPath) { item in
+            try body(i, item)
+            i += 1
+        }
+        guard i == source.count else { throw Self.itemsChanged(itemsPath) }
+    }
+
+    /// The items as the analysis reads them (no texts): `items`, or a pass over the file for a streamed job.
+    package func analysisItems() throws -> [Item] {
+        guard let source = itemsSource else { return items }
+        let loaded = try source.loader.loadForAnalysis(path: itemsPath)
+        guard loaded.count == source.count else { throw Self.itemsChanged(itemsPath) }
+        return loaded
+    }
+
+    package static func itemsChanged(_ path: String) -> JudgePanelError {
+        .badInput("the items file changed while the run was reading it", file: path)
+    }
+
+    /// Calls the run will make (before cache hits).
+    package var plannedCalls: Int {
+        if let source = itemsSource { return source.plannedCalls }
+        return items.enumerated().reduce(0) { $0 + Call.plan(itemIndex: $1.offset, item: $1.element, rubric: rubric, panel: panel).count }
+    }
+
+    /// A cost estimate without sending anything.
+    package struct Estimate: Sendable {
+        package var calls: Int
+        package var cachedCalls: Int
+        package var promptTokens: Int
+        package var maxCompletionTokens: Int
+        package var perJudge: [(judge: String, calls: Int, promptTokens: Int, maxCompletionTokens: Int, usd: Double?)]
+        package var usd: Double?
+    }
+
+    /// Estimates calls, tokens (about 4 characters a token) and dollars from the panel's prices.
+    package func estimate() -> Estimate {
+        var tally = EstimateTally(rubric: rubric, panel: panel, options: options)
+        for (i, item) in items.enumerated() { tally.add(item, index: i) }
+        return tally.estimate
+    }
+
+    /// What a finished run produced.
+    package struct Outcome: Sendable {
+        package var result: RunResult
+        package var report: MetaReport
+        package var reportJSON: JSONValue
+        package var errors: Int
+        /// What `--resume` did with the journal (all zero for a fresh run).
+        package var resume: ResumeCounts = ResumeCounts()
+    }
+
+    /// What a resumed run did with the journaled votes.
+    package struct ResumeCounts: Sendable, Hashable {
+        /// Journaled votes whose call fingerprint still matches: reused without a call.
+        package var reused = 0
+        /// Journaled votes whose call's inputs changed (or that carry no fingerprint): asked again.
+        package var reasked = 0
+        /// Journaled votes for calls that are no longer part of the run (an item, judge or sample removed).
+        package var dropped = 0
+
+        /// One line for the terminal.
+        package var text: String {
+            "resume: \(reused) journaled votes reused, \(reasked) re-asked (their inputs changed), \(dropped) dropped (no longer in the run)"
+        }
+    }
+
+    /// Runs the panel and writes the run directory. With `resume`, finished calls in the directory's
+    /// journal are reused when their call fingerprint still matches; without it, an existing journal is refused.
+    /// A resumed run whose panel or rubric changed is refused unless `resumeChanged` is set (then only the calls
+    /// whose inputs changed are asked again). The directory is locked (``RunLock``) for the whole run.
+    ///
+    /// Votes stream to `votes.jsonl` in plan order as items finish, and the verdicts and reports are computed in a
+    /// pass over that file. With `retainResults: false` the votes are not kept in memory either (``Outcome/result``
+    /// then has no per-item results; the counts are in ``Outcome/reportJSON``'s `run`), so memory does not grow
+    /// with the number of votes.
+    package func run(
+        outDir: String, resume: Bool = false, resumeChanged: Bool = false, counters: RunCounters? = nil,
+        retainResults: Bool = true
+    ) async throws -> Outcome {
+        if let source = itemsSource, retainResults || options.policy != .full || batch != nil || shard != nil {
+            // These need the items together: read them all once.
+            var job = self
+            job.items = try source.loader.load(path: itemsPath)
+            job.itemsSource = nil
+            return try await job.run(
+                outDir: outDir, resume: resume, resumeChanged: resumeChanged, counters: counters, retainResults: retainResults)
+        }
+        let lock = try RunLock.acquire(dir: outDir, command: resume ? "score --resume" : "score")
+        defer { lock.release() }
+        let dir = RunDirectory(path: outDir)
+        let journalExists = FileManager.default.fileExists(atPath: dir.journalPath)
+        if journalExists && !resume {
+            throw JudgePanelError.usage("\(outDir) already holds a run (journal.jsonl): pass --resume to finish it, or choose another --out")
+        }
+        let fingerprint = RunFingerprint.run(rubric: rubric, panel: panel)
+        var completed: [String: Vote] = [:]
+        var resumeCounts = ResumeCounts()
+        if resume && journalExists {
+            try checkResumable(dir: dir, current: fingerprint, resumeChanged: resumeChanged)
+            (completed, resumeCounts) = try matchJournal(
+                VoteJournal.completed(path: dir.journalPath), journalPath: dir.journalPath, resumeChanged: resumeChanged)
+        }
+        let itemsHash = try Self.fileHash(itemsPath)
+        // Written before the first call, so that a killed run can be checked when it is resumed.
+        try dir.writeJSON("config.json", resolvedConfig(fingerprint: fingerprint, itemsHash: itemsHash, facts: nil))
+        let journal = try VoteJournal(path: dir.journalPath)
+        let runner = PanelRunner(panel: panel, rubric: rubric, options: options)
+        let started = Date()
+        let counters = counters ?? RunCounters(expected: 0)
+        let votesFile = try JSONLinesWriter(path: dir.url.appendingPathComponent(".votes.jsonl.partial").path)
+        var tally = VoteCounts()
+        var kept: [ItemResult] = []
+        // A scheduled policy's summary needs each item's calls and verdict.
+        let retainResults = retainResults || options.policy != .full
+        let wall: Double
+        let adjustments: [String]
+        do {
+            if let batch {
+                let fromBatches = try await BatchRunner(
+                    job: self, dir: dir, journal: journal, options: batch, counters: counters
+                ).run(completed: completed)
+                completed.merge(fromBatches) { old, _ in old }
+            }
+            var ran = 0
+            let onResult: (ItemResult) async throws -> Void = { r in
+                for v in r.votes {
+                    try votesFile.append(VotesFile.line(v))
+                    tally.add(v)
+                }
+                ran += 1
+                if retainResults { kept.append(r) }
+            }
+            if let source = itemsSource {
+                (wall, adjustments) = try await runner.runInOrder(
+                    stream: try ItemFileSequence(path: itemsPath, loader: source.loader), journal: journal, completed: completed,
+                    counters: counters, onResult: onResult)
+                guard ran == source.count else { throw Self.itemsChanged(itemsPath) }
+            } else {
+                (wall, adjustments) = try await runner.runInOrder(
+                    items: items, journal: journal, completed: completed, counters: counters, onResult: onResult)
+            }
+            try votesFile.finish(renamingTo: dir.votesPath)
+        } catch {
+            await journal.close()
+            votesFile.discard()
+            throw error
+        }
+        await journal.close()
+        if retainResults { kept = runner.aggregator.finish(kept, kind: rubric.kind) }
+        var result = RunResult(items: items, results: kept, counters: counters.snapshot, wallSeconds: wall)
+        result.adjustments = adjustments
+        let errors = tally.error
+        let c = result.counters
+        var facts: [String: JSONValue] = [
+            "items_file": .string(itemsPath),
+            "rubric": .string(rubric.id),
+            "protocol": .string(rubric.kind.rawValue),
+            "panel": .string(panel.source ?? ""),
+            "judges": .array(panel.judges.map { .string($0.name) }),
+            "started": .string(ISO8601DateFormatter().string(from: started)),
+            "wall_s": .number((result.wallSeconds * 1000).rounded() / 1000),
+            "votes": .number(Double(tally.votes)),
+            "reused_from_journal": .number(Double(resumeCounts.reused)),
+            "reasked": .number(Double(resumeCounts.reasked)),
+            "dropped_from_journal": .number(Double(resumeCounts.dropped)),
+            "http_calls": .number(Double(c.httpCalls)),
+            "cached": .number(Double(c.cached)),
+            "ok": .number(Double(tally.ok)),
+            "abstain": .number(Double(tally.abstain)),
+            "error": .number(Double(errors)),
+            "prompt_tokens": .number(Double(tally.promptTokens)),
+            "completion_tokens": .number(Double(tally.completionTokens)),
+            "cost_usd": .number(tally.cost),
+        ]
+        let notes = adjustments + tally.logprobNotes(judges: panel.judges.map(\.name))
+        if !notes.isEmpty { facts["notes"] = .array(notes.map { .string($0) }) }
+        if !c.stoppedJudges.isEmpty {
+            // Judges stopped by an exhausted quota: why, in the provider's (scrubbed) words.
+            facts["stopped_judges"] = .object(c.stoppedJudges.mapValues { .string($0) })
+            facts["quota_unsent"] = .object(tally.quotaUnsent.mapValues { .number(Double($0)) })
+        }
+        let config = resolvedConfig(fingerprint: fingerprint, itemsHash: itemsHash, facts: .object(facts))
+        // A scheduled run (adaptive, cascade) decides each item as its policy did: those verdicts are the run's,
+        // and the report carries the policy's summary.
+        let policy: RunReports.PolicyOutcome? =
+            options.policy == .full ? nil : .init(verdicts: result.verdicts) { applyPolicy(&$0, result: result) }
+        let built = try RunReports.writeScoreRun(dir, config: config, items: try analysisItems(), policy: policy)
+        try dir.writeJSON("config.json", config)
+        return Outcome(result: result, report: built.report, reportJSON: built.json, errors: errors, resume: resumeCounts)
+    }
+
+    /// Refuses to resume a run whose panel or rubric changed (unless `resumeChanged`), saying what changed.
+    package func checkResumable(dir: RunDirectory, current: JSONValue, resumeChanged: Bool) throws {
+        let configPath = dir.url.appendingPathComponent("config.json").path
+        var recorded: JSONValue?
+        if let data = FileManager.default.contents(atPath: configPath) {
+            do {
+                recorded = try JSONValue.parse(data)["fingerprint"]
+            } catch {
+                throw JudgePanelError.badInput("not JSON: \(error)", file: configPath)
+            }
+        }
+        guard !resumeChanged else { return }
+        guard let recorded else {
+            throw JudgePanelError.usage(
+                "\(configPath) holds no run fingerprint (an older judgepanel wrote this run), so its votes cannot be checked "
+                    + "against the current inputs: pass --resume-changed to re-ask them, or choose another --out")
+        }
+        let changes = RunFingerprint.changes(recorded: recorded, current: current)
+        if !changes.isEmpty {
+            throw JudgePanelError.usage(
+                "\(dir.url.path) was run with other inputs; changed: " + changes.joined(separator: "; ")
+                    + ". Pass --resume-changed to re-ask only the calls whose inputs changed, or choose another --out")
+        }
+    }
+
+    /// Splits journaled votes into those to reuse (call fingerprint matches) and counts the rest.
+    package func matchJournal(_ journaled: [String: Vote], journalPath: String, resumeChanged: Bool) throws -> ([String: Vote], ResumeCounts) {
+        let unfingerprinted = journaled.values.filter { $0.fingerprint == nil }.count
+        if unfingerprinted > 0 && !resumeChanged {
+            throw JudgePanelError.usage(
+                "\(journalPath): \(unfingerprinted) journaled votes carry no call fingerprint (an older judgepanel wrote them), "
+                    + "so they cannot be checked against the current inputs: pass --resume-changed to re-ask them")
+        }
+        var reuse: [String: Vote] = [:]
+        var counts = ResumeCounts()
+        var planned = Set<String>()
+        try forEachItem { i, item in
+            for call in Call.plan(itemIndex: i, item: item, rubric: rubric, panel: panel) {
+                let judge = panel.judges[call.judge]
+                let key = call.key(itemID: item.id, judgeName: judge.name)
+                planned.insert(key)
+                guard let old = journaled[key] else { continue }
+                let now = CallExecutor.fingerprint(call: call, item: item, judge: judge, rubric: rubric, checklist: options.checklists[item.id])
+                if old.fingerprint == now {
+                    reuse[key] = old
+                    counts.reused += 1
+                } else {
+                    counts.reasked += 1
+                }
+            }
+        }
+        counts.dropped = journaled.keys.filter { !planned.contains($0) }.count
+        return (reuse, counts)
+    }
+
+    /// SHA-256 of a file's bytes (nil for items not read from a file).
+    package static func fileHash(_ path: String) throws -> String? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return try ContentHash.hexOfFile(path)
+    }
+
+    /// Per judge that asked for log-probabilities: "logprobs unavailable", or the share of degenerate readings.
+    package static func logprobNotes(_ votes: [Vote], judges: [String]) -> [String] {
+        var counts = VoteCounts()
+        for v in votes { counts.add(v) }
+        return counts.logprobNotes(judges: judges)
+    }
+
+    /// The resolved configuration (no keys: only the names of the variables they come from).
+    package var resolvedConfig: JSONValue {
+        get throws {
+            resolvedConfig(fingerprint: RunFingerprint.run(rubric: rubric, panel: panel), itemsHash: try Self.fileHash(itemsPath), facts: nil)
+        }
+    }
+
+    /// The resolved configuration with the run fingerprint, the items file's hash and (at the end) the run's facts:
+    /// every option that shapes the analysis, so `report DIR` rebuilds the run's files byte for byte.
+    package func resolvedConfig(fingerprint: JSONValue, itemsHash: String?, facts: JSONValue?) -> JSONValue {
+        var o: [String: JSONValue] = [
+            "rubric": [
+                "id": .string(rubric.id), "protocol": .string(rubric.kind.rawValue), "source": .string(rubric.source ?? ""),
+                "template_sha256": .string(ContentHash.hex(rubric.template.source)),
+            ],
+            "panel": [
+                "source": .string(panel.source ?? ""), "aggregate": .string(analysis.aggregate.rawValue),
+                "swap": .bool(panel.swap), "flip": .string(analysis.flip.rawValue),
+                "judges": .array(panel.judges.map { j in
+                    [
+                        "name": .string(j.name), "provider": .string(j.provider.rawValue), "model": .string(j.model),
+                        "base_urls": .array(j.baseURLs.map { .string($0) }), "family": j.family.map { .string($0) } ?? .null,
+                        "api_key_env": j.keyVariables.first.map { .string($0) } ?? .null,
+                        "temperature": j.temperature.map { .number($0) } ?? .null,
+                        "max_tokens": j.maxTokens.map { .number(Double($0)) } ?? .null,
+                        "seed": j.seed.map { .number(Double($0)) } ?? .null,
+                        "concurrency": .number(Double(j.concurrency)), "samples": .number(Double(j.samples)),
+                        "structured_output": .bool(j.structuredOutput),
+                        "logprobs": j.topLogprobs.map { .number(Double($0)) } ?? .null,
+                        "weight": .number(j.weight),
+                        "gguf": j.llamacpp.map { .string($0.gguf) } ?? .null,
+                        // wire settings; header values are left out (only their names)
+                        "wire": RequestBuilder.request(config: j, messages: [], jsonSchema: nil, sample: 0).wire.fingerprint,
+                    ]
+                }),
+            ],
+            "items": .string(itemsPath),
+            "items_sha256": itemsHash.map { .string($0) } ?? .null,
+            "item_mapping": [
+                "map": .object(mapping.fieldMap.mapValues { .string($0) }),
+                "label_map": .object(mapping.labelMap.mapValues { .string($0) }),
+            ],
+            "analysis": RunReports.analysisConfig(analysis),
+            "fingerprint": fingerprint,
+        ]
+        if let facts { o["run"] = facts }
+        if let policy = policyConfig { o["policy"] = policy }
+        if let shard { o["shard"] = shard.shard.config(items: items.count, itemsTotal: shard.itemsTotal) }
+        return .object(o)
+    }
+}
+
+/// Counts of a run's votes, added up as they are written.
+package struct VoteCounts {
+    package var votes = 0
+    package var ok = 0
+    package var abstain = 0
+    package var error = 0
+    package var promptTokens = 0
+    package var completionTokens = 0
+    package var cost = 0.0
+
+    package mutating func add(_ v: Vote) {
+        votes += 1
+        switch v.status {
+        case .ok: ok += 1
+        case .abstain: abstain += 1
+        case .error: error += 1
+        }
+        promptTokens += v.usage?.promptTokens ?? 0
+        completionTokens += v.usage?.completionTokens ?? 0
+        cost += v.costUSD ?? 0
+        if v.reason == .quota && v.attempts == 0 { quotaUnsent[v.judge, default: 0] += 1 }
+        if v.logprobs != nil {
+            var l = logprobs[v.judge, default: LogprobCounts()]
+            l.asked += 1
+            if v.logprobs == "unavailable" { l.unavailable += 1 }
+            if let p = v.probs {
+                l.withProbs += 1
+                if Probabilities.isDegenerate(p) { l.degenerate += 1 }
+            }
+            logprobs[v.judge] = l
+        }
+    }
+
+    /// Per judge, votes that asked for log-probabilities.
+    package struct LogprobCounts {
+        package var asked = 0
+        package var unavailable = 0
+        package var withProbs = 0
+        package var degenerate = 0
+    }
+    package var logprobs: [String: LogprobCounts] = [:]
+    /// Per judge, calls not sent because its quota was exhausted.
+    package var quotaUnsent: [String: Int] = [:]
+
+    /// Per judge that asked for log-probabilities: "logprobs unavailable", or the share of degenerate readings.
+    package func logprobNotes(judges: [String]) -> [String] {
+        judges.compactMap { name in
+            guard let l = logprobs[name], l.asked > 0 else { return nil }
+            if l.unavailable == l.asked { return "judge '\(name)': logprobs unavailable" }
+            guard l.withProbs > 0 else { return nil }
+            return "judge '\(name)': probabilities degenerate (one label ≥ 0.999) on \(l.degenerate) of \(l.withProbs) votes"
+                + (l.unavailable > 0 ? "; logprobs unavailable on \(l.unavailable)" : "")
+        }
+    }
+}

@@ -1,0 +1,262 @@
+import Foundation
+import JudgeStats
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelAggregation
+
+/// What `judgepanel rank` reports beyond the plain ranking: the source of the verdicts, the figures behind each
+/// number, slices, social choice and the agreement with the human ranking. Rendered as text, JSON and HTML.
+package struct RankReport: Sendable {
+    /// Whose verdicts were ranked: `panel (majority)`, `judge NAME`, `human labels`.
+    package var source: String
+    /// How the human label was derived, when human labels were used (ranked, or compared with).
+    package var humanLabel: String?
+    package var clusterKey: String?
+    package var resamples: Int
+    package var overall: SliceRanking.Figure
+    /// Kendall τ-b between this ranking and the human-label ranking on the items both have.
+    package var tauHuman: (tau: MetricValue, ci: Interval?, nItems: Int, nClusters: Int, nModels: Int)?
+    package var bySlice: SliceRanking.BySlice?
+    /// Ranked by the win rate against this model (strength = win rate) instead of Bradley–Terry.
+    package var baseline: String?
+    /// What an item's outcome was: `verdict` (win, loss, tie) or `probability` (a fractional win).
+    package var preference = "verdict"
+
+    package init(
+        source: String, humanLabel: String?, clusterKey: String?, resamples: Int, overall: SliceRanking.Figure,
+        tauHuman: (tau: MetricValue, ci: Interval?, nItems: Int, nClusters: Int, nModels: Int)?,
+        bySlice: SliceRanking.BySlice?
+    ) {
+        self.source = source
+        self.humanLabel = humanLabel
+        self.clusterKey = clusterKey
+        self.resamples = resamples
+        self.overall = overall
+        self.tauHuman = tauHuman
+        self.bySlice = bySlice
+    }
+
+    /// How the strengths were computed, in words.
+    package var method: String {
+        baseline.map { "win rate against \($0)" } ?? "Bradley–Terry ranking"
+    }
+
+    /// The bootstrap unit in words.
+    package var unit: String {
+        clusterKey.map { "clusters of items sharing meta.\($0) (items without it: one cluster each)" } ?? "items"
+    }
+
+    // MARK: - JSON
+
+    /// Ranking entries: the `rank --json` keys plus `p_best`; intervals and P(best) are null without resamples.
+    package static func entries(_ f: SliceRanking.Figure) -> JSONValue {
+        let boot = f.resamplesUsed > 0
+        return .array(
+            f.rows.map { r in
+                [
+                    "model": .string(r.model), "strength": .number(r.strength),
+                    "strength_ci": boot ? [.number(r.strengthCI.lo), .number(r.strengthCI.hi)] : .null,
+                    "rank": .number(Double(r.rank)),
+                    "rank_ci": boot ? [.number(Double(r.rankCI.lo)), .number(Double(r.rankCI.hi))] : .null,
+                    "p_best": boot ? .number(r.pBest) : .null,
+                ]
+            })
+    }
+
+    package static func counts(_ f: SliceRanking.Figure) -> JSONValue {
+        [
+            "n_items": .number(Double(f.nItems)), "n_clusters": .number(Double(f.nClusters)),
+            "resamples_used": .number(Double(f.resamplesUsed)),
+        ]
+    }
+
+    package static func metric(_ m: MetricValue) -> JSONValue { m.value.map { .number($0) } ?? .null }
+
+    /// The report as JSON: `ranking`, `win_rates`, counts, and with a slice key `by`, `slices`, `social_choice`.
+    package var json: JSONValue {
+        var o: [String: JSONValue] = [
+            "source": .string(source), "cluster": clusterKey.map { .string($0) } ?? .null,
+            "bootstrap_unit": .string(unit), "resamples": .number(Double(resamples)),
+            "ranking": Self.entries(overall), "n_items": .number(Double(overall.nItems)),
+            "n_clusters": .number(Double(overall.nClusters)),
+            "method": .string(baseline == nil ? "bradley-terry" : "win-rate-vs-baseline"),
+            "baseline": baseline.map { .string($0) } ?? .null, "preference": .string(preference),
+        ]
+        if let humanLabel { o["human_label"] = .string(humanLabel) }
+        var win: [String: JSONValue] = [:]
+        for (a, row) in overall.winRates {
+            var r: [String: JSONValue] = [:]
+            for (b, w) in row {
+                r[b] = [
+                    "rate": .number(w.rate), "ci": w.ci.map { [.number($0.lo), .number($0.hi)] } ?? .null,
+                    "n": .number(Double(w.n)),
+                ]
+            }
+            win[a] = .object(r)
+        }
+        o["win_rates"] = .object(win)
+        if let t = tauHuman {
+            o["kendall_tau_human"] = [
+                "tau": Self.metric(t.tau), "ci": t.ci.map { [.number($0.lo), .number($0.hi)] } ?? .null,
+                "n_items": .number(Double(t.nItems)), "n_clusters": .number(Double(t.nClusters)),
+                "n_models": .number(Double(t.nModels)),
+            ]
+        }
+        if let s = bySlice {
+            o["by"] = .string(s.key)
+            o["slices"] = .object(
+                Dictionary(uniqueKeysWithValues: s.slices.map { ($0.value, Self.entries($0.figure)) }))
+            o["slice_counts"] = .object(
+                Dictionary(uniqueKeysWithValues: s.slices.map { ($0.value, Self.counts($0.figure)) }))
+            o["skipped_slices"] = .object(
+                Dictionary(uniqueKeysWithValues: s.skipped.map { ($0.value, .number(Double($0.items))) }))
+            o["best_in"] = .object(s.bestIn.mapValues { .number(Double($0)) })
+            o["kendall_tau_slices"] = [
+                "mean": s.meanTau.map { .number($0) } ?? .null,
+                "pairs": .array(
+                    s.tau.map {
+                        [
+                            "a": .string($0.a), "b": .string($0.b), "tau": Self.metric($0.tau),
+                            "n_models": .number(Double($0.nModels)),
+                        ]
+                    }),
+            ]
+            if let sc = s.socialChoice {
+                o["social_choice"] = [
+                    "rule": .string(sc.rule.rawValue), "order": .array(sc.order.map { .string($0) }),
+                    "scores": .object(sc.scores.mapValues { .number($0) }),
+                ]
+                o["social_choice_voters"] = [
+                    "n": .number(Double(sc.voters)),
+                    "weight": .string(sc.weighted ? "items ranked in the slice" : "1 per slice"),
+                ]
+            }
+        }
+        return .object(o)
+    }
+
+    // MARK: - Text
+
+    package static func f3(_ x: Double) -> String { String(format: "%.3f", x) }
+
+    /// rank, model, strength, CI, rank CI, P(best) — the bootstrap columns empty when there were no resamples.
+    package static func cells(_ r: SliceRanking.Row, boot: Bool) -> [String] {
+        [
+            String(r.rank), r.model, f3(r.strength), boot ? "[\(f3(r.strengthCI.lo)), \(f3(r.strengthCI.hi))]" : "",
+            boot ? "\(r.rankCI.lo)–\(r.rankCI.hi)" : "", boot ? f3(r.pBest) : "",
+        ]
+    }
+
+    package var rowCells: [[String]] { overall.rows.map { Self.cells($0, boot: overall.resamplesUsed > 0) } }
+
+    package static func tauText(_ m: MetricValue) -> String {
+        m.value.map { f3($0) } ?? "undefined (\(m.reason ?? "no value"))"
+    }
+
+    /// The human-τ line (its prefix is the one `rank` always printed).
+    package var tauHumanLine: String? {
+        guard let t = tauHuman else { return nil }
+        let ci = t.ci.map { ", 95% CI [\(Self.f3($0.lo)), \(Self.f3($0.hi))]" } ?? ""
+        return "Kendall τ between the judges' ranking and the human-label ranking: \(Self.tauText(t.tau))\(ci) "
+            + "(\(source) vs human labels; \(t.nModels) models, \(t.nItems) items, \(t.nClusters) clusters)"
+    }
+
+    /// The full terminal report.
+    package var text: String {
+        var out: [String] = []
+        out.append(
+            "\(method.prefix(1).uppercased() + method.dropFirst()) of \(source): \(overall.nItems) items, "
+                + "\(overall.nClusters) bootstrap clusters (\(unit)), \(overall.resamplesUsed) resamples")
+        if let baseline {
+            out.append(
+                "strength = win rate against \(baseline): a model's mean outcome over the items comparing it with "
+                    + "\(baseline) (ties as half\(preference == "probability" ? ", probabilities as fractional wins" : "")); "
+                    + "\(baseline) itself at 0.5 — AlpacaEval's leaderboard rule; items between two other models are not counted")
+        } else if preference == "probability" {
+            out.append("outcomes are probabilities: an item counts as a fractional win (P of each side)")
+        }
+        if let humanLabel { out.append(humanLabel) }
+        out.append(
+            TextTable.plain(
+                header: ["rank", "model", "strength", "95% CI", "rank CI", "P(best)"],
+                rows: rowCells))
+        out.append("")
+        out.append(
+            "Pairwise win rate of the row model against the column model ((wins + ties/2) / n, 95% CI, n comparisons):")
+        let models = overall.models
+        out.append(
+            TextTable.plain(
+                header: ["row vs column"] + models,
+                rows: models.map { a in
+                    [a]
+                        + models.map { b in
+                            guard let w = overall.winRates[a]?[b] else { return a == b ? "—" : "" }
+                            return Self.winCell(w)
+                        }
+                }))
+        if let line = tauHumanLine {
+            out.append("")
+            out.append(line)
+        }
+        if let s = bySlice {
+            out.append("")
+            out.append(sliceText(s))
+        }
+        return out.joined(separator: "\n")
+    }
+
+    /// A win-rate cell: rate, its interval when there were resamples, and the number of comparisons.
+    package static func winCell(_ w: (rate: Double, ci: Interval?, n: Int)) -> String {
+        ([f3(w.rate)] + (w.ci.map { ["[\(f3($0.lo)), \(f3($0.hi))]"] } ?? []) + ["n=\(w.n)"]).joined(separator: " ")
+    }
+
+    package func sliceText(_ s: SliceRanking.BySlice) -> String {
+        var out: [String] = []
+        out.append(
+            "Per-\(s.key) Bradley–Terry rankings (rank, 95% rank CI; each slice bootstrapped over its own \(unit)):")
+        out.append(
+            TextTable.plain(
+                header: [s.key, "items", "clusters"] + s.models,
+                rows: s.slices.map { sl in
+                    [sl.value, String(sl.figure.nItems), String(sl.figure.nClusters)]
+                        + s.models.map { m in
+                            sl.figure.row(m).map {
+                                sl.figure.resamplesUsed > 0
+                                    ? "\($0.rank) (\($0.rankCI.lo)–\($0.rankCI.hi))" : String($0.rank)
+                            } ?? "—"
+                        }
+                }))
+        if !s.skipped.isEmpty {
+            out.append(
+                "Slices without a ranking (fewer than two models compared): "
+                    + s.skipped.map { "\($0.value) (\($0.items) items)" }.joined(separator: ", "))
+        }
+        out.append(
+            "Best in (slices where the model ranks 1st, tied tops counting for each, of \(s.slices.count)): "
+                + s.models.sorted { (s.bestIn[$0]!, $1) > (s.bestIn[$1]!, $0) }.map { "\($0) \(s.bestIn[$0]!)" }.joined(
+                    separator: ", "))
+        let defined = s.tau.filter { $0.tau.value != nil }
+        if let mean = s.meanTau {
+            let lo = defined.map { $0.tau.value! }.min()!
+            let hi = defined.map { $0.tau.value! }.max()!
+            out.append(
+                "Kendall τ between slice rankings: mean \(Self.f3(mean)) over \(defined.count) slice pairs "
+                    + "(min \(Self.f3(lo)), max \(Self.f3(hi)); models ranked in both slices)")
+        } else {
+            out.append("Kendall τ between slice rankings: undefined (fewer than two slices sharing two models)")
+        }
+        if let sc = s.socialChoice {
+            out.append("")
+            out.append(
+                "Social choice: \(sc.rule.rawValue) over \(sc.voters) slices, each slice one voter "
+                    + "(weight \(sc.weighted ? "= items ranked in the slice" : "1")); ties by model name:")
+            out.append(
+                TextTable.plain(
+                    header: ["#", "model", "score"],
+                    rows: sc.order.enumerated().map { [String($0 + 1), $1, Self.score(sc.scores[$1]!)] }))
+        }
+        return out.joined(separator: "\n")
+    }
+
+    package static func score(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(format: "%.4f", x) }
+}

@@ -1,0 +1,188 @@
+import JudgeStats
+
+/// One message of a chat conversation.
+public struct ChatMessage: Sendable, Hashable, Codable {
+    /// Who speaks a message.
+    public enum Role: String, Sendable, Hashable, Codable {
+        /// Instructions for the model.
+        case system
+        /// The user's turn.
+        case user
+        /// The model's turn.
+        case assistant
+    }
+
+    /// Who speaks.
+    public var role: Role
+    /// The message text.
+    public var content: String
+
+    /// A message from its parts.
+    public init(role: Role, content: String) {
+        self.role = role
+        self.content = content
+    }
+
+    /// A system message.
+    public static func system(_ text: String) -> ChatMessage { ChatMessage(role: .system, content: text) }
+    /// A user message.
+    public static func user(_ text: String) -> ChatMessage { ChatMessage(role: .user, content: text) }
+    /// An assistant message.
+    public static func assistant(_ text: String) -> ChatMessage { ChatMessage(role: .assistant, content: text) }
+}
+
+/// A human label: a pairwise preference, a score, or a category.
+public enum Label: Sendable, Hashable {
+    /// Which response is better (`A`, `B` or `tie`).
+    case pairwise(Preference)
+    /// A score on the rubric's scale.
+    case score(Double)
+    /// A category name.
+    case category(String)
+
+    /// The preference, if this is a pairwise label.
+    public var preference: Preference? {
+        if case .pairwise(let p) = self { return p }
+        return nil
+    }
+
+    /// The score, if this is a score label.
+    public var score: Double? {
+        if case .score(let s) = self { return s }
+        return nil
+    }
+
+    /// A string form, used for category statistics.
+    public var text: String {
+        switch self {
+        case .pairwise(let p): return p.rawValue
+        case .score(let s): return s == s.rounded() ? String(Int(s)) : String(s)
+        case .category(let c): return c
+        }
+    }
+
+    /// The JSON form written back to items files.
+    public var json: JSONValue {
+        switch self {
+        case .pairwise(let p): return .string(p.rawValue)
+        case .score(let s): return .number(s)
+        case .category(let c): return .string(c)
+        }
+    }
+}
+
+/// The kind of label a data set carries.
+public enum LabelKind: String, Sendable, Codable {
+    /// Preferences between two responses.
+    case pairwise
+    /// Numeric scores.
+    case score
+    /// Named categories.
+    case category
+}
+
+/// One annotator's label on an item.
+public struct AnnotatorLabel: Sendable, Hashable {
+    /// Who gave the label.
+    public var annotator: String
+    /// The label.
+    public var label: Label
+
+    /// One annotator's label.
+    public init(annotator: String, label: Label) {
+        self.annotator = annotator
+        self.label = label
+    }
+}
+
+/// One item to judge: a prompt with one response (pointwise) or two (pairwise), and optional human labels.
+///
+/// ```swift
+/// let item = Item(id: "q1", prompt: "2+2?", responseA: "4", responseB: "5", label: .pairwise(.a))
+/// ```
+public struct Item: Sendable, Hashable {
+    /// The item's id, unique in its file.
+    public var id: String
+    /// The question (or use `messages`).
+    public var prompt: String?
+    /// A conversation instead of a single prompt.
+    public var messages: [ChatMessage]?
+    /// The response judged (pointwise, checklist).
+    public var response: String?
+    /// The model that wrote `response`.
+    public var model: String?
+    /// The first response (pairwise).
+    public var responseA: String?
+    /// The second response (pairwise).
+    public var responseB: String?
+    /// The model that wrote `responseA`.
+    public var modelA: String?
+    /// The model that wrote `responseB`.
+    public var modelB: String?
+    /// A reference answer.
+    public var reference: String?
+    /// The human label.
+    public var label: Label?
+    /// Labels from several annotators.
+    public var labels: [AnnotatorLabel]
+    /// Other fields of the item, kept as given.
+    public var meta: [String: JSONValue]
+    /// The 1-based line the item came from, 0 when built in code.
+    public var line: Int
+
+    /// An item from its fields.
+    public init(
+        id: String, prompt: String? = nil, messages: [ChatMessage]? = nil, response: String? = nil,
+        model: String? = nil, responseA: String? = nil, responseB: String? = nil, modelA: String? = nil,
+        modelB: String? = nil, reference: String? = nil, label: Label? = nil, labels: [AnnotatorLabel] = [],
+        meta: [String: JSONValue] = [:], line: Int = 0
+    ) {
+        self.id = id
+        self.prompt = prompt
+        self.messages = messages
+        self.response = response
+        self.model = model
+        self.responseA = responseA
+        self.responseB = responseB
+        self.modelA = modelA
+        self.modelB = modelB
+        self.reference = reference
+        self.label = label
+        self.labels = labels
+        self.meta = meta
+        self.line = line
+    }
+
+    /// Whether the item carries two candidates.
+    public var isPairwise: Bool { responseA != nil && responseB != nil }
+
+    /// The instruction as text: `prompt`, or the conversation rendered as role-tagged turns.
+    public var promptText: String {
+        if let prompt { return prompt }
+        guard let messages else { return "" }
+        if messages.count == 1 { return messages[0].content }
+        return messages.map { "\($0.role.rawValue): \($0.content)" }.joined(separator: "\n\n")
+    }
+
+    /// The item as a JSON object in the items-file format.
+    public var json: JSONValue {
+        var o: [String: JSONValue] = ["id": .string(id)]
+        if let prompt { o["prompt"] = .string(prompt) }
+        if let messages {
+            o["messages"] = .array(messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] })
+        }
+        if let response { o["response"] = .string(response) }
+        if let model { o["model"] = .string(model) }
+        if let responseA { o["response_a"] = .string(responseA) }
+        if let responseB { o["response_b"] = .string(responseB) }
+        if let modelA { o["model_a"] = .string(modelA) }
+        if let modelB { o["model_b"] = .string(modelB) }
+        if let reference { o["reference"] = .string(reference) }
+        if let label { o["label"] = label.json }
+        if !labels.isEmpty {
+            o["labels"] = .array(labels.map { ["annotator": .string($0.annotator), "label": $0.label.json] })
+        }
+        if !meta.isEmpty { o["meta"] = .object(meta) }
+        return .object(o)
+    }
+}

@@ -1,0 +1,297 @@
+import Foundation
+import JudgeStats
+
+/// How to read items from files that use other field names and label values.
+///
+/// `fieldMap["prompt"] = "instruction"` reads `prompt` from the source key `instruction`
+/// (dotted paths reach into nested objects); `labelMap["1"] = "A"` rewrites label values.
+public struct ItemMapping: Sendable, Hashable {
+    /// Item field name → the file's field name.
+    public var fieldMap: [String: String]
+    /// Label value in the file → `A`, `B` or `tie`.
+    public var labelMap: [String: String]
+
+    /// A mapping; empty maps read the file's fields as named.
+    public init(fieldMap: [String: String] = [:], labelMap: [String: String] = [:]) {
+        self.fieldMap = fieldMap
+        self.labelMap = labelMap
+    }
+
+    /// Parses CLI options: `--map prompt=instruction` (repeatable) and `--label-map 1=A,2=B,0=tie`.
+    public init(mapOptions: [String], labelMapOptions: [String]) throws {
+        var fm: [String: String] = [:]
+        for option in mapOptions {
+            for part in option.split(separator: ",") {
+                let kv = part.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
+                guard kv.count == 2, !kv[0].isEmpty, !kv[1].isEmpty else {
+                    throw JudgePanelError.usage("--map expects field=source, got '\(part)'")
+                }
+                guard ItemLoader.knownFields.contains(kv[0]) else {
+                    throw JudgePanelError.usage(
+                        "--map: unknown field '\(kv[0])' (known: \(ItemLoader.knownFields.sorted().joined(separator: ", ")))")
+                }
+                fm[kv[0]] = kv[1]
+            }
+        }
+        var lm: [String: String] = [:]
+        for option in labelMapOptions {
+            for part in option.split(separator: ",") {
+                let kv = part.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
+                guard kv.count == 2, !kv[0].isEmpty else {
+                    throw JudgePanelError.usage("--label-map expects value=label, got '\(part)'")
+                }
+                if let earlier = lm[kv[0]], earlier != kv[1] {
+                    throw JudgePanelError.usage(
+                        "--label-map maps '\(kv[0])' twice, to '\(earlier)' and to '\(kv[1])'")
+                }
+                lm[kv[0]] = kv[1]
+            }
+        }
+        self.init(fieldMap: fm, labelMap: lm)
+    }
+}
+
+/// Loads items from a JSONL file (one object a line), validating as it goes.
+///
+/// ```swift
+/// let items = try ItemLoader().load(path: "fixtures/pandalm-50.jsonl")
+/// ```
+public struct ItemLoader: Sendable {
+    /// How the file's fields map to an item's.
+    public var mapping: ItemMapping
+    /// The longest line read, in bytes (`--max-line-bytes`); a longer line is an error naming it.
+    public var maxLineBytes: Int = LineReader.defaultMaxLineBytes
+
+    package static let knownFields: Set<String> = [
+        "id", "prompt", "messages", "response", "model", "response_a", "response_b", "model_a", "model_b",
+        "reference", "label", "labels", "meta",
+    ]
+
+    /// The id hash used by the duplicate check (tests inject a colliding one).
+    package let idHash: @Sendable (String) -> Int
+
+    /// A loader with `mapping`.
+    public init(mapping: ItemMapping = ItemMapping()) {
+        self.init(mapping: mapping, idHash: { $0.hashValue })
+    }
+
+    package init(mapping: ItemMapping, idHash: @escaping @Sendable (String) -> Int) {
+        self.mapping = mapping
+        self.idHash = idHash
+    }
+
+    /// Loads every item; fails on the first malformed line, naming file and line.
+    public func load(path: String) throws -> [Item] {
+        var items: [Item] = []
+        try forEach(path: path) { items.append($0) }
+        return items
+    }
+
+    /// Streams items one at a time, checking ids for duplicates.
+    ///
+    /// Items are not kept. The duplicate check keeps one 64-bit hash per id (≈ 16 bytes an item with the
+    /// table's slack, whatever the ids' length); a repeated hash is confirmed by re-reading the earlier
+    /// lines, so a hash collision never reports a false duplicate.
+    public func forEach(path: String, _ body: (Item) throws -> Void) throws {
+        let reader = try LineReader(path: path, maxLineBytes: maxLineBytes)
+        var seen = Set<Int>()
+        // Each line's bytes go to the JSON parser as they are: one pass, no String copy of the line, and the
+        // parser's strict UTF-8 check names the line of an invalid byte.
+        while let parsed = try reader.nextBytes({ number, bytes -> (Int, Item?) in
+            Self.isBlank(bytes) ? (number, nil) : (number, try parse(bytes: bytes, file: path, number: number))
+        }) {
+            guard let item = parsed.1 else { continue }
+            let number = parsed.0
+            if !seen.insert(idHash(item.id)).inserted, let first = try firstLine(of: item.id, before: number, path: path) {
+                throw JudgePanelError.badInput("duplicate id '\(item.id)' (first on line \(first))", file: path, line: number)
+            }
+            try body(item)
+        }
+    }
+
+    /// Lines of spaces and tabs only are skipped, not parsed.
+    package static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        line.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+    }
+
+    /// The first line before `limit` whose item has `id`, or nil (the hashes collided).
+    private func firstLine(of id: String, before limit: Int, path: String) throws -> Int? {
+        let reader = try LineReader(path: path, maxLineBytes: maxLineBytes)
+        while let found = try reader.nextBytes({ number, bytes -> Int? in
+            if number >= limit { return -1 }
+            if Self.isBlank(bytes) { return nil }
+            return try parse(bytes: bytes, file: path, number: number).id == id ? number : nil
+        }) {
+            if found == -1 { return nil }
+            if let found { return found }
+        }
+        return nil
+    }
+
+    /// Parses one JSONL line into an item.
+    public func parse(line: String, file: String, number: Int) throws -> Item {
+        var line = line
+        return try line.withUTF8 { try parse(bytes: $0, file: file, number: number) }
+    }
+
+    /// Parses one JSONL line, given as UTF-8 bytes, into an item; invalid UTF-8 is an error naming the line.
+    package func parse(bytes: UnsafeBufferPointer<UInt8>, file: String, number: Int) throws -> Item {
+        let value: JSONValue
+        // The id's own text when it is a number: a Double would merge distinct long numeric ids.
+        let idKey = mapping.fieldMap["id"] ?? "id"
+        let idPaths: Set<[String]> = [[idKey], idKey.split(separator: ".").map(String.init)]
+        let idNumberText: [[String]: String]
+        do {
+            var parser = JSONByteParser(bytes)
+            parser.numberPathsToCapture = idPaths
+            value = try parser.parseDocument()
+            idNumberText = parser.capturedNumbers
+        } catch {
+            throw JudgePanelError.badInput("invalid JSON: \(Self.describe(error))", file: file, line: number)
+        }
+        guard case .object = value else {
+            throw JudgePanelError.badInput("expected a JSON object", file: file, line: number)
+        }
+        func field(_ name: String) -> JSONValue? {
+            let key = mapping.fieldMap[name] ?? name
+            var current: JSONValue? = value
+            if current?[key] != nil { return current?[key] }
+            // A dotted path; a plain key that is absent is absent (no split per missing field and line).
+            guard key.utf8.contains(UInt8(ascii: ".")) else { return nil }
+            for part in key.split(separator: ".") { current = current?[String(part)] }
+            return current
+        }
+        func text(_ name: String) throws -> String? {
+            guard let v = field(name), !v.isNull else { return nil }
+            switch v {
+            case .string(let s): return s
+            case .number, .bool: return v.textValue
+            default:
+                throw JudgePanelError.badInput("field '\(name)' must be a string", file: file, line: number)
+            }
+        }
+        guard let idValue = field("id"), !idValue.isNull else {
+            throw JudgePanelError.badInput("missing \"id\"", file: file, line: number)
+        }
+        let id: String
+        switch idValue {
+        case .string(let s) where !s.isEmpty: id = s
+        case .number:
+            let direct = value[idKey] != nil ? [idKey] : idKey.split(separator: ".").map(String.init)
+            id = idNumberText[direct].map(Self.canonicalNumberID) ?? idValue.textValue
+        default: throw JudgePanelError.badInput("\"id\" must be a non-empty string or number", file: file, line: number)
+        }
+        var item = Item(id: id, line: number)
+        item.prompt = try text("prompt")
+        if let m = field("messages"), !m.isNull {
+            guard let arr = m.arrayValue else {
+                throw JudgePanelError.badInput("\"messages\" must be an array", file: file, line: number)
+            }
+            item.messages = try arr.map { msg in
+                guard let roleText = msg["role"]?.stringValue, let role = ChatMessage.Role(rawValue: roleText),
+                    let content = msg["content"]?.stringValue
+                else {
+                    throw JudgePanelError.badInput(
+                        "each message needs role (system/user/assistant) and content", file: file, line: number)
+                }
+                return ChatMessage(role: role, content: content)
+            }
+        }
+        item.response = try text("response")
+        item.model = try text("model")
+        item.responseA = try text("response_a")
+        item.responseB = try text("response_b")
+        item.modelA = try text("model_a")
+        item.modelB = try text("model_b")
+        item.reference = try text("reference")
+        let pairwise = item.isPairwise
+        if let l = field("label"), !l.isNull {
+            item.label = try parseLabel(l, pairwise: pairwise, file: file, line: number)
+        }
+        if let ls = field("labels"), !ls.isNull {
+            guard let arr = ls.arrayValue else {
+                throw JudgePanelError.badInput("\"labels\" must be an array", file: file, line: number)
+            }
+            for (i, entry) in arr.enumerated() {
+                if case .object(let o) = entry, let lv = o["label"] {
+                    let name = o["annotator"]?.textValue ?? "annotator\(i + 1)"
+                    if lv.isNull { continue }
+                    item.labels.append(
+                        AnnotatorLabel(annotator: name, label: try parseLabel(lv, pairwise: pairwise, file: file, line: number)))
+                } else if !entry.isNull {
+                    item.labels.append(
+                        AnnotatorLabel(
+                            annotator: "annotator\(i + 1)",
+                            label: try parseLabel(entry, pairwise: pairwise, file: file, line: number)))
+                }
+            }
+        }
+        if let m = field("meta"), !m.isNull {
+            guard let o = m.objectValue else {
+                throw JudgePanelError.badInput("\"meta\" must be an object", file: file, line: number)
+            }
+            item.meta = o
+        }
+        if item.prompt == nil && item.messages == nil {
+            throw JudgePanelError.badInput("missing \"prompt\" (or \"messages\")", file: file, line: number)
+        }
+        if (item.responseA == nil) != (item.responseB == nil) {
+            throw JudgePanelError.badInput(
+                "pairwise items need both \"response_a\" and \"response_b\"", file: file, line: number)
+        }
+        return item
+    }
+
+    /// A numeric id as written when it is an integer (so long ids stay distinct), otherwise its exact
+    /// decimal value (`1.50` → `1.5`), as ``Vote`` reads a numeric `item` in a votes file.
+    package static func canonicalNumberID(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") || $0 == UInt8(ascii: "-") }) {
+            return text
+        }
+        return Decimal(string: text).map { "\($0)" } ?? text
+    }
+
+    /// Reads a label value, after the label map, in the context of the item's kind.
+    package func parseLabel(_ raw: JSONValue, pairwise: Bool, file: String, line: Int) throws -> Label {
+        var value = raw
+        if let mapped = mapping.labelMap[raw.textValue] {
+            value = .string(mapped)
+        }
+        if pairwise {
+            if let p = Self.preference(value.textValue) { return .pairwise(p) }
+            throw JudgePanelError.badInput(
+                "pairwise label must be \"A\", \"B\" or \"tie\" (got \(raw.textValue.debugDescription); use --label-map)",
+                file: file, line: line)
+        }
+        switch value {
+        case .number(let d): return .score(d)
+        case .string(let s):
+            if let d = Double(s.trimmingCharacters(in: .whitespaces)), d.isFinite { return .score(d) }
+            return .category(s)
+        case .bool(let b): return .category(String(b))
+        default:
+            throw JudgePanelError.badInput("label must be a string or number", file: file, line: line)
+        }
+    }
+
+    /// Reads "A", "B", "tie" (any case; "C" also means tie).
+    public static func preference(_ text: String) -> Preference? {
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "a": return .a
+        case "b": return .b
+        case "tie", "c": return .tie
+        default: return nil
+        }
+    }
+
+    package static func describe(_ error: any Error) -> String {
+        if let e = error as? JSONParseError { return e.description }
+        if let e = error as? DecodingError {
+            switch e {
+            case .dataCorrupted(let c): return c.underlyingError.map { "\($0.localizedDescription)" } ?? c.debugDescription
+            default: return "\(e)"
+            }
+        }
+        return error.localizedDescription
+    }
+}

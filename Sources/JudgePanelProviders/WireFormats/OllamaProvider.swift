@@ -1,0 +1,125 @@
+import Foundation
+import JudgePanelCore
+
+/// Ollama's native chat API (`POST {base}/api/chat`, non-streaming).
+///
+/// Messages keep their roles (`system`, `user`, `assistant`). Sampling goes to `options` (`temperature`,
+/// `num_predict`, `seed`). Structured output sends the JSON schema itself as `format` (Ollama constrains decoding
+/// to it). Log-probabilities use the top-level `logprobs: true` / `top_logprobs: N` and are read from the reply's
+/// top-level `logprobs[]` (`token`, `logprob`, `top_logprobs[]`); servers too old to know them simply omit them,
+/// leaving ``CompletionResponse/logprobs`` nil. An API key, when given (e.g. for ollama.com), is sent as a bearer
+/// token. `done_reason` (`stop`, `length`, …) is passed through.
+///
+/// ```swift
+/// let p = OllamaProvider(baseURL: URL(string: "http://127.0.0.1:11434")!, apiKey: nil,
+///                        transport: try AsyncHTTPClientTransport())
+/// let reply = try await p.complete(
+///     CompletionRequest(model: "qwen3:8b", messages: [.user("Score 1-10: …")], temperature: 0, seed: 7),
+///     timeout: 120)
+/// print(reply.text)
+/// ```
+package struct OllamaProvider: JudgeProvider {
+    /// The server root, e.g. `http://127.0.0.1:11434` (a trailing `/api` is tolerated).
+    package let baseURL: URL
+    package let apiKey: String?
+    package let transport: any HTTPTransport
+
+    package init(baseURL: URL, apiKey: String?, transport: any HTTPTransport) {
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.transport = transport
+    }
+
+    /// The endpoint: `{base}/api/chat`.
+    package var endpoint: URL {
+        var root = baseURL.absoluteString
+        while root.hasSuffix("/") { root.removeLast() }
+        let path = root.hasSuffix("/api") ? "/chat" : "/api/chat"
+        return URL(string: root + path) ?? baseURL.appendingPathComponent("api/chat")
+    }
+
+    package func body(_ request: CompletionRequest) -> JSONValue {
+        var body: [String: JSONValue] = [
+            "model": .string(request.model),
+            "messages": .array(
+                request.messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] }),
+            "stream": false,
+        ]
+        var options: [String: JSONValue] = [:]
+        if let t = request.temperature { options["temperature"] = .number(t) }
+        if let m = request.maxTokens { options["num_predict"] = .number(Double(m)) }
+        if let s = request.seed { options["seed"] = .number(Double(s)) }
+        // Without `num_ctx` Ollama uses its default context and silently cuts longer prompts
+        // (https://github.com/ollama/ollama/blob/main/docs/api.md#generate-a-chat-completion, `options`;
+        // https://github.com/ollama/ollama/blob/main/docs/faq.md#how-can-i-specify-the-context-window-size).
+        options["num_ctx"] = .number(Double(numCtx(request)))
+        body["options"] = .object(options)
+        if let schema = request.jsonSchema { body["format"] = schema }
+        if let n = request.topLogprobs {
+            body["logprobs"] = true
+            body["top_logprobs"] = .number(Double(max(n, 0)))
+        }
+        return request.wire.finish(.object(body))
+    }
+
+    /// The context window sent: the judge's `ctx_size`, else sized from the prompt (``OllamaContext``).
+    package func numCtx(_ request: CompletionRequest) -> Int {
+        request.wire.numCtx ?? OllamaContext.numCtx(for: request, configured: nil)
+    }
+
+    package func headers() -> [String: String] {
+        var headers = ["content-type": "application/json"]
+        if let apiKey, !apiKey.isEmpty { headers["authorization"] = "Bearer \(apiKey)" }
+        return headers
+    }
+
+    package func complete(_ request: CompletionRequest, timeout: Double) async throws -> CompletionResponse {
+        let response = try await transport.send(
+            HTTPRequest(
+                url: endpoint, headers: request.wire.finish(headers: headers()), body: body(request).data,
+                timeout: timeout))
+        guard (200..<300).contains(response.status) else { throw ProviderError.http(response) }
+        let json = try JSONValue.decodeBody(response.body)
+        var reply = try Self.parse(json)
+        // `prompt_eval_count` is the number of prompt tokens evaluated, cached ones included (Ollama's
+        // llm/llama_server.go: CacheN + PromptN, https://github.com/ollama/ollama/pull/16428). When Ollama cut the
+        // prompt to `num_ctx` it fills the whole window, or is below the prompt's size. Versions that reported
+        // only newly evaluated tokens give `prompt_eval_cached_count` beside it, so the size check adds it back
+        // (an absent count, as on a fully cached prompt in old versions, is not checked). Such a reply is never
+        // scored.
+        if let evaluated = json["prompt_eval_count"]?.intValue, evaluated > 0 {
+            let cached = json["prompt_eval_cached_count"]?.intValue ?? 0
+            if evaluated >= numCtx(request)
+                || evaluated + cached < OllamaContext.minimumPromptTokens(request.messages)
+            {
+                reply.promptTruncated = true
+            }
+        }
+        return reply
+    }
+
+    package static func parse(_ data: Data) throws -> CompletionResponse {
+        try parse(JSONValue.decodeBody(data))
+    }
+
+    package static func parse(_ json: JSONValue) throws -> CompletionResponse {
+        if let err = json["error"], !err.isNull {
+            throw ProviderError(kind: .server, message: "provider error: \(err["message"]?.textValue ?? err.textValue)")
+        }
+        guard let message = json["message"], let text = message["content"]?.stringValue else {
+            throw ProviderError.badResponse("no message.content in Ollama reply")
+        }
+        var usage: TokenUsage?
+        let prompt = json["prompt_eval_count"]?.intValue
+        let completion = json["eval_count"]?.intValue
+        if prompt != nil || completion != nil {
+            usage = TokenUsage(promptTokens: prompt ?? 0, completionTokens: completion ?? 0)
+        }
+        var logprobs: [TokenLogprob]?
+        if let entries = json["logprobs"]?.arrayValue {
+            logprobs = TokenLogprob.parseOpenAIStyle(entries)
+        }
+        return CompletionResponse(
+            text: text, usage: usage, logprobs: logprobs, finishReason: json["done_reason"]?.stringValue)
+    }
+}
