@@ -49,6 +49,23 @@ func syntheticPairwise(_ n: Int, seed: Int = 1) -> (items: [Item], quality: [Str
     return (items, quality)
 }
 
+/// The fake server with an `oracle` judge that follows the human labels of fixtures/pandalm-50.jsonl and a `first`
+/// judge that always picks the first slot; returns the server and its `/v1` base URL.
+func startPandaLMFake() async throws -> (server: FakeProviderServer, base: String) {
+    let items = panelTestRoot.appendingPathComponent("fixtures/pandalm-50.jsonl").path
+    var quality: [String: Double] = [:]
+    for item in try ItemLoader().load(path: items) {
+        let l = item.label?.preference
+        quality[item.responseA!] = l == .a ? 2 : (l == .b ? 0 : 1)
+        quality[item.responseB!] = l == .b ? 2 : (l == .a ? 0 : 1)
+    }
+    let server = try await startPanelFake([
+        "oracle": SimulatedJudge.oracle(quality: qualityOracle(quality)).handler,
+        "first": SimulatedJudge.alwaysFirst.handler,
+    ])
+    return (server, await server.baseURL.absoluteString + "/v1")
+}
+
 /// Looks up an answer's quality by the original text it contains (perturbations keep it).
 func qualityOracle(_ table: [String: Double]) -> @Sendable (String) -> Double? {
     let entries = table.sorted { $0.key.count > $1.key.count }

@@ -78,18 +78,7 @@ struct ShardTests {
     func fourShardsEqualOneRun() async throws {
         let dir = try tempDir("shard")
         let items = panelTestRoot.appendingPathComponent("fixtures/pandalm-50.jsonl").path
-        let loaded = try ItemLoader().load(path: items)
-        var quality: [String: Double] = [:]
-        for item in loaded {
-            let l = item.label?.preference
-            quality[item.responseA!] = l == .a ? 2 : (l == .b ? 0 : 1)
-            quality[item.responseB!] = l == .b ? 2 : (l == .a ? 0 : 1)
-        }
-        let server = try await startPanelFake([
-            "oracle": SimulatedJudge.oracle(quality: qualityOracle(quality)).handler,
-            "first": SimulatedJudge.alwaysFirst.handler,
-        ])
-        let base = await server.baseURL.absoluteString + "/v1"
+        let (server, base) = try await startPandaLMFake()
         let panelPath = dir.appendingPathComponent("panel.yaml").path
         try """
             version: 1
