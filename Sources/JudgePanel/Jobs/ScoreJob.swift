@@ -51,6 +51,17 @@ package struct ScoreJob: Sendable {
         mapping = loader.mapping
     }
 
+    /// The checks every item passes before any call, on every path (held, streamed, dry run): the rubric can judge
+    /// it, and a rubric that generates checklists has one for it. Errors name the file and the item's line.
+    static func check(_ item: Item, rubric: Rubric, options: RunOptions, file: String) throws {
+        try rubric.validate(item, file: file)
+        if rubric.kind == .checklist, rubric.checklist?.generate == true, options.checklists[item.id] == nil {
+            throw JudgePanelError.badInput(
+                "item '\(item.id)' has no generated checklist (pass --checklists FILE or generate first)", file: file,
+                line: item.line)
+        }
+    }
+
     package init(
         itemsPath: String, items: [Item], rubric: Rubric, panel: Panel, options: RunOptions = RunOptions(),
         analysis: MetaAnalysis.Options = MetaAnalysis.Options()
@@ -58,14 +69,7 @@ package struct ScoreJob: Sendable {
         guard !items.isEmpty else { throw JudgePanelError.badInput("no items", file: itemsPath) }
         // A rubric built in code is not checked at load: its pattern must compile before any call.
         _ = try AnswerParser(rubric: rubric, structured: false)
-        for item in items { try rubric.validate(item, file: itemsPath) }
-        if rubric.kind == .checklist, rubric.checklist?.generate == true {
-            for item in items where options.checklists[item.id] == nil {
-                throw JudgePanelError.badInput(
-                    "item '\(item.id)' has no generated checklist (pass --checklists FILE or generate first)",
-                    file: itemsPath, line: item.line)
-            }
-        }
+        for item in items { try Self.check(item, rubric: rubric, options: options, file: itemsPath) }
         self.itemsPath = itemsPath
         self.items = items
         self.rubric = rubric
@@ -89,14 +93,8 @@ package struct ScoreJob: Sendable {
         _ = try AnswerParser(rubric: rubric, structured: false)
         var count = 0
         var planned = 0
-        let generated = rubric.kind == .checklist && rubric.checklist?.generate == true
         try loader.forEach(path: itemsPath) { item in
-            try rubric.validate(item, file: itemsPath)
-            if generated, options.checklists[item.id] == nil {
-                throw JudgePanelError.badInput(
-                    "item '\(item.id)' has no generated checklist (pass --checklists FILE or generate first)",
-                    file: itemsPath, line: item.line)
-            }
+            try Self.check(item, rubric: rubric, options: options, file: itemsPath)
             planned += Call.plan(itemIndex: count, item: item, rubric: rubric, panel: panel).count
             count += 1
         }

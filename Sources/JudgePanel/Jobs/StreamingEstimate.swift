@@ -100,16 +100,10 @@ extension ScoreJob {
         shard: Shard? = nil
     ) throws -> StreamedEstimate {
         var tally = EstimateTally(rubric: rubric, panel: panel, options: options)
-        let needsChecklist = rubric.kind == .checklist && rubric.checklist?.generate == true
         var total = 0
         var mine = 0
         try loader.forEach(path: itemsPath) { item in
-            try rubric.validate(item, file: itemsPath)
-            if needsChecklist, options.checklists[item.id] == nil {
-                throw JudgePanelError.badInput(
-                    "item '\(item.id)' has no generated checklist (pass --checklists FILE or generate first)", file: itemsPath,
-                    line: item.line)
-            }
+            try check(item, rubric: rubric, options: options, file: itemsPath)
             total += 1
             if let shard, !shard.contains(item.id) { return }
             tally.add(item, index: mine)
