@@ -10,6 +10,8 @@ bash scripts/setup-local.sh
 # stack (SwiftNIO, BoringSSL) takes over 15 minutes on 2 cores; the judges' time is in llama-server, not here.
 swift build --product judgepanel 2>&1 | tail -1
 BIN=.build/debug/judgepanel
+# A second run of the demo finishes the same run directory (nothing is re-sent; the votes come from its journal).
+if [ -f "$OUT/journal.jsonl" ]; then RESUME=1; fi
 "$BIN" score fixtures/pandalm-50.jsonl --rubric rubrics/pairwise-mtbench.yaml --panel panels/local.yaml --out "$OUT" ${RESUME:+--resume}
 echo
 echo "For scale: the local judges beside the recorded gpt-3.5-turbo and PandaLM-7B verdicts on the same pairs"
