@@ -390,27 +390,10 @@ struct AsyncHTTPClientTransportTests {
 
     @Test("a refused connection is a connection error, at once")
     func refused() async throws {
-        // A socket bound to a port but not listening: a connect is refused, and the port stays ours for the whole
-        // test (a closed server's port could be taken by a parallel test's server, which then answers).
-        #if canImport(Glibc)
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-            let fd = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        #expect(fd >= 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        #expect(bound)
-        let url = URL(string: "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))")!
+        let server = try RawServer { _, _ in .close }
+        let url = server.base
+        server.stop()
+        try await Task.sleep(for: .milliseconds(50))
         let start = ContinuousClock.now
         let error = await #expect(throws: ProviderError.self) { try await withTransport { try await send($0, url, timeout: 20) } }
         #expect(error?.kind == .connection)
