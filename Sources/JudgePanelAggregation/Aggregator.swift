@@ -33,12 +33,48 @@ public struct Aggregator: Sendable {
     /// the order of `judges`). Every method goes through here; `dawid-skene` fits the judges' confusion matrices
     /// on all the items.
     public func aggregate(items: [String], judges: [String], verdicts: [[JudgeVerdict]], kind: JudgingProtocol) -> Result {
-        let perItem = items.indices.map { i in
-            aggregate(item: items[i], judges: judges.indices.map { (judges[$0], verdicts[i][$0]) }, kind: kind)
+        var out: [Verdict] = []
+        out.reserveCapacity(items.count)
+        let accuracy = panel(
+            itemCount: items.count, id: { items[$0] }, judges: judges, verdict: { i, j in verdicts[i][j] }, kind: kind
+        ) { out.append($0) }
+        return Result(verdicts: out, judgeAccuracy: accuracy)
+    }
+
+    /// The panel over items whose judges' reconciled verdicts are columns (`columns[judge]`, judges in the order of
+    /// `judges`): the same rule as ``aggregate(items:judges:verdicts:kind:)`` item by item, with each whole panel
+    /// verdict handed to `sink` in item order as it is decided, and only its verdict and score kept.
+    package func aggregate(
+        itemCount: Int, id: (Int) -> String, judges: [String], columns: [VerdictColumn], kind: JudgingProtocol,
+        sink: ((Verdict) throws -> Void)?
+    ) rethrows -> (panel: VerdictColumn, judgeAccuracy: [String: Double?]) {
+        var out = VerdictColumn()
+        out.reserveCapacity(itemCount)
+        let accuracy = try panel(
+            itemCount: itemCount, id: id, judges: judges, verdict: { i, j in columns[j][i] }, kind: kind
+        ) { v in
+            try sink?(v)
+            out.append(JudgeVerdict(verdict: v.verdict, score: v.score))
         }
-        guard isJoint else { return Result(verdicts: perItem, judgeAccuracy: [:]) }
-        let ds = Self.dawidSkene(items: items, judges: judges, verdicts: verdicts, kind: kind, base: perItem)
-        return Result(verdicts: ds.verdicts, judgeAccuracy: ds.judgeAccuracy)
+        return (out, accuracy)
+    }
+
+    /// Every item's panel verdict, in item order, handed to `body` (`verdict(item, judge)`: a judge's reconciled
+    /// verdict). The per-item methods decide each item alone (``aggregate(item:judges:kind:)``); `dawid-skene` first
+    /// fits the judges' confusion matrices over all items, then overrides each item's verdict with the fit's.
+    /// Returns what the joint method learned about the judges (empty for the per-item methods).
+    package func panel(
+        itemCount: Int, id: (Int) -> String, judges: [String], verdict: (Int, Int) -> JudgeVerdict, kind: JudgingProtocol,
+        _ body: (Verdict) throws -> Void
+    ) rethrows -> [String: Double?] {
+        let fit = isJoint ? Self.jointFit(itemCount: itemCount, judges: judges, verdict: verdict) : nil
+        for i in 0..<itemCount {
+            let row = judges.indices.map { verdict(i, $0) }
+            var v = aggregate(item: id(i), judges: judges.indices.map { (judges[$0], row[$0]) }, kind: kind)
+            if let fit { fit.apply(to: &v, item: i, row: row) }
+            try body(v)
+        }
+        return fit?.judgeAccuracy(judges) ?? [:]
     }
 
     /// Finishes a run's item results, each aggregated on its own as it completed: under a joint method their

@@ -20,11 +20,11 @@ struct AggregateCommand: AsyncParsableCommand {
     func run() async throws {
         try await runMapped {
             // The votes are streamed (VoteDigest), never all decoded at once: memory ∝ items × judges.
-            let itemList: [Item]
+            let itemList: ItemColumns
             if let items {
-                itemList = try ItemLoader().load(path: items)
+                itemList = try ItemColumns.read(path: items, loader: ItemLoader(), clusterKey: nil)
             } else {
-                itemList = try MetaAnalysis.itemIDs(votesPath: votes).map { Item(id: $0, prompt: "") }
+                itemList = ItemColumns(ids: try MetaAnalysis.itemIDs(votesPath: votes))
             }
             var w: [String: Double] = [:]
             for part in (weights ?? "").split(separator: ",") {
@@ -36,9 +36,10 @@ struct AggregateCommand: AsyncParsableCommand {
                 for (k, v) in learned.weights where w[k] == nil { w[k] = v }
             }
             let analysis = MetaAnalysis(options: MetaAnalysis.Options(flip: flip, aggregate: method, weights: w))
-            let rec = try analysis.reconcile(items: itemList, votesPath: votes)
-            for v in rec.panel {
-                say(String(decoding: try JSONEncoder.compactSorted.encode(v), as: UTF8.self))
+            // Each panel verdict is printed as it is aggregated, never all held.
+            let encoder = JSONEncoder.compactSorted
+            let rec = try analysis.reconcile(items: itemList, votesPath: votes) { v in
+                say(String(decoding: try encoder.encode(v), as: UTF8.self))
             }
             // A joint method (dawid-skene) estimates each judge's accuracy; the per-item methods estimate nothing.
             for name in rec.judges where rec.estimatedAccuracy.keys.contains(name) {

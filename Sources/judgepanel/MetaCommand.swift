@@ -64,12 +64,14 @@ struct MetaCommand: AsyncParsableCommand {
                 guard rubric == nil, panel == nil else {
                     throw JudgePanelError.usage("give either --votes (offline) or --rubric and --panel (live), not both")
                 }
-                let loaded = try itemOptions.loader().load(path: items)
                 let keep = judges.map { Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) }
                 if by == nil, calibrations.isEmpty {
-                    // One streaming pass over the votes file: memory proportional to items × judges.
-                    report = try MetaAnalysis(options: options).analyse(items: loaded, votesPath: votes, keepJudges: keep).report
+                    // The items read into the columns the analysis reads, and one streaming pass over the votes file:
+                    // memory proportional to items × judges.
+                    let columns = try ItemColumns.read(path: items, loader: itemOptions.loader(), clusterKey: cluster)
+                    report = try MetaAnalysis(options: options).analyse(items: columns, votesPath: votes, keepJudges: keep).report
                 } else {
+                    let loaded = try itemOptions.loader().load(path: items)
                     // Slices and calibrations work on the decoded votes.
                     var recorded = try VotesFile.load(path: votes)
                     if let keep { recorded = recorded.filter { keep.contains($0.judge) } }

@@ -100,16 +100,16 @@ struct RankCommand: AsyncParsableCommand {
                 } else {
                     // Streamed: memory proportional to items × judges, not to the votes file.
                     let rec = try MetaAnalysis(options: .init(flip: flip, aggregate: aggregate)).reconcile(
-                        items: loaded, votesPath: votes)
+                        items: ItemColumns(loaded, clusterKey: nil), votesPath: votes)
                     if let judge {
                         guard let j = rec.judges.firstIndex(of: judge) else {
                             throw JudgePanelError.badInput(
                                 "no votes of judge '\(judge)' (judges: \(rec.judges.joined(separator: ", ")))", file: votes)
                         }
-                        outcomes = rec.verdicts[j].map { SliceRanking.outcome($0.verdict) }
+                        outcomes = rec.verdicts[j].indices.map { SliceRanking.outcome(rec.verdicts[j].verdict($0)) }
                         source = "judge \(judge)"
                     } else {
-                        outcomes = rec.panel.map { SliceRanking.outcome($0.verdict) }
+                        outcomes = rec.panel.indices.map { SliceRanking.outcome(rec.panel.verdict($0)) }
                         source = "panel (\(aggregate.rawValue))"
                     }
                 }

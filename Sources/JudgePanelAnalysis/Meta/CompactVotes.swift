@@ -617,18 +617,13 @@ extension VoteDigest {
     /// file, computed from per-(item, judge) counts of each order's answers instead of `Vote` values. Sums of costs
     /// are taken in file order, as the line-by-line digest adds them.
     package static func compact(
-        _ table: CompactVoteTable, items: [Item], options: MetaAnalysis.Options, keepJudges: Set<String>?
+        _ table: CompactVoteTable, items: ItemColumns, options: MetaAnalysis.Options, keepJudges: Set<String>?
     ) -> VoteDigest {
         let kind = JudgingProtocol.pairwise
-        let labelKindIsPairwise = MetaAnalysis.labelKind(items) == .pairwise
-        let labelCodes: [UInt8] = items.map {
-            switch $0.consensus?.preference {
-            case .a?: return 1
-            case .b?: return 2
-            case .tie?: return 3
-            case nil: return 0
-            }
-        }
+        let labelKindIsPairwise = items.labelKind == .pairwise
+        // The consensus preference per item: 0 none, 1 A, 2 B, 3 tie (the label column's tags; score and category
+        // labels count as none).
+        let labelCodes: [UInt8] = items.consensus.tags.map { $0 <= 3 ? $0 : 0 }
         // Judge slots: options.judgeOrder first, then judges in order of first appearance (kept judges only).
         var names = options.judgeOrder
         var slotOf = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
@@ -717,7 +712,7 @@ extension VoteDigest {
         fillAt = []
         let flip = options.flip
         let empty = JudgeVerdict()
-        var verdicts = [[JudgeVerdict]](repeating: [JudgeVerdict](repeating: empty, count: items.count), count: slots)
+        var verdicts = [VerdictColumn](repeating: VerdictColumn(repeating: empty, count: items.count), count: slots)
         var verdictsOther = verdicts
         // Per slot for the current item: answered counts [order none, AB, BA] × [A, B, tie], asked flags.
         var counts = [Int](repeating: 0, count: slots * 9)

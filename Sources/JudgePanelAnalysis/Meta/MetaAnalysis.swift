@@ -128,22 +128,25 @@ public struct MetaAnalysis: Sendable {
         }
         if options.aggregate == .weighted { report.weights = options.weights.isEmpty ? nil : options.weights }
         if items.contains(where: { $0.modelA != nil && $0.modelB != nil && $0.modelA != $0.modelB }) {
-            addRanking(&report, items: items, rec: reconcile(items: items, votes: votes))
+            addRanking(&report, items: ItemColumns(items, clusterKey: nil), rec: ReconciledColumns(reconcile(items: items, votes: votes)))
         }
         return report
     }
 
     /// Adds the Bradley–Terry ranking of the compared systems (pairwise items with `model_a`/`model_b`).
-    package func addRanking(_ report: inout MetaReport, items: [Item], rec: Reconciled) {
-        guard items.contains(where: { $0.modelA != nil && $0.modelB != nil && $0.modelA != $0.modelB }) else { return }
+    package func addRanking(_ report: inout MetaReport, items: ItemColumns, rec: ReconciledColumns) {
+        guard items.comparesModels else { return }
         guard rec.kind == .pairwise, !rec.judges.isEmpty else { return }
+        let pairs = (0..<items.count).lazy.map { i in items.models(i).map { ($0.a, $0.b) } }
         let ranking = SystemRanking.rank(
-            items: items, verdicts: rec.panel.map(\.verdict), resamples: options.resamples, seed: options.seed)
+            pairs: pairs, verdicts: (0..<items.count).lazy.map { rec.panel.verdict($0) }, resamples: options.resamples,
+            seed: options.seed)
         guard !ranking.isEmpty else { return }
         report.ranking = ranking.map(RankingEntry.init)
-        if items.contains(where: { $0.consensus?.preference != nil }) {
+        if items.anyHumanPreference {
             let human = SystemRanking.rank(
-                items: items, verdicts: items.map { $0.consensus?.preference }, resamples: 0, seed: options.seed)
+                pairs: pairs, verdicts: (0..<items.count).lazy.map { items.consensus.preference($0) }, resamples: 0,
+                seed: options.seed)
             if !human.isEmpty { report.rankingKendallTauHuman = SystemRanking.kendall(ranking, human) }
         }
     }
@@ -183,8 +186,10 @@ public struct MetaAnalysis: Sendable {
                 tallies[j].addItem(perItem[j][i], label: labels[i], labelKindIsPairwise: labelKindIsPairwise)
             }
         }
-        return build(items: items, rec: rec, tallies: tallies, knownVotes: known) {
-            otherFlip.reconcile(items: items, votes: votes)
+        return build(
+            items: ItemColumns(items, clusterKey: options.clusterKey), rec: ReconciledColumns(rec), tallies: tallies, knownVotes: known
+        ) {
+            ReconciledColumns(otherFlip.reconcile(items: items, votes: votes))
         }
     }
 
@@ -199,12 +204,13 @@ public struct MetaAnalysis: Sendable {
     /// `reconciledUnderOtherFlip` gives the same votes reconciled under the other flip policy; it is called only when
     /// some judge was asked in both orders on pairwise labels.
     package func build(
-        items: [Item], rec: Reconciled, tallies: [VoteTally], knownVotes: Int,
-        reconciledUnderOtherFlip: () throws -> Reconciled
+        items: ItemColumns, rec: ReconciledColumns, tallies: [VoteTally], knownVotes: Int,
+        reconciledUnderOtherFlip: () throws -> ReconciledColumns
     ) rethrows -> MetaReport {
-        let labels = items.map(\.consensus)
-        let kind = Self.labelKind(items)
-        let clusters = Self.clusters(items, key: options.clusterKey)
+        let labels = items.consensus
+        let kind = items.labelKind
+        let clusters = items.clusters
+        let labeledPairwise = labels.tags.reduce(0) { $0 + ($1 >= 1 && $1 <= 3 ? 1 : 0) }
         var report = MetaReport(
             nItems: items.count, labelKind: kind, judges: [], panel: nil, human: nil, interJudge: nil,
             resampling: options.clusterKey.map { "cluster:\($0)" } ?? "item", bootstrapResamples: options.resamples,
@@ -212,16 +218,15 @@ public struct MetaAnalysis: Sendable {
         for (j, name) in rec.judges.enumerated() {
             var m = metrics(
                 name: name, predictions: rec.verdicts[j], labels: labels, kind: kind, clusters: clusters, protocolKind: rec.kind)
-            tallies[j].apply(to: &m, labelKindIsPairwise: kind == .pairwise, labeledItems: labels.filter { $0?.preference != nil }.count)
+            tallies[j].apply(to: &m, labelKindIsPairwise: kind == .pairwise, labeledItems: labeledPairwise)
             if let e = rec.estimatedAccuracy[name] {
                 m.estimatedAccuracy = e.map { .defined($0) } ?? .undefined("judge has no votes")
             }
             report.judges.append(m)
         }
         if !rec.judges.isEmpty {
-            let panelPredictions = rec.panel.map { JudgeVerdict(verdict: $0.verdict, score: $0.score) }
             var p = metrics(
-                name: "panel", predictions: panelPredictions, labels: labels, kind: kind, clusters: clusters,
+                name: "panel", predictions: rec.panel, labels: labels, kind: kind, clusters: clusters,
                 protocolKind: rec.kind)
             p.calls = knownVotes
             let costs = report.judges.compactMap(\.costUSD)
@@ -245,15 +250,27 @@ public struct MetaAnalysis: Sendable {
         name: String, predictions: [JudgeVerdict], labels: [Label?], kind: LabelKind?, clusters: [Int]?,
         protocolKind: JudgingProtocol
     ) -> JudgeMetrics {
-        let labeled = labels.indices.filter { labels[$0] != nil }
+        metrics(
+            name: name, predictions: VerdictColumn(predictions), labels: LabelColumn(labels), kind: kind, clusters: clusters,
+            protocolKind: protocolKind)
+    }
+
+    /// One judge's (or the panel's) metrics against the consensus labels, from their columns.
+    package func metrics(
+        name: String, predictions: VerdictColumn, labels: LabelColumn, kind: LabelKind?, clusters: [Int]?,
+        protocolKind: JudgingProtocol
+    ) -> JudgeMetrics {
+        let labeled = labels.indices.filter { labels.tags[$0] != 0 }
         var m = JudgeMetrics(judge: name, n: labeled.count)
-        if protocolKind == .pairwise || predictions.contains(where: { $0.verdict != nil }) {
-            m.wins = predictions.filter { $0.verdict == .a }.count
-            m.ties = predictions.filter { $0.verdict == .tie }.count
-            m.losses = predictions.filter { $0.verdict == .b }.count
+        if protocolKind == .pairwise || predictions.codes.contains(where: { $0 & 3 != 0 }) {
+            var counts = [0, 0, 0, 0]
+            for c in predictions.codes { counts[Int(c & 3)] += 1 }
+            m.wins = counts[1]
+            m.ties = counts[3]
+            m.losses = counts[2]
         }
-        let scores = predictions.compactMap(\.score)
-        if protocolKind != .pairwise, !scores.isEmpty, predictions.allSatisfy({ $0.verdict == nil }) {
+        let scores = predictions.indices.compactMap { predictions.score($0) }
+        if protocolKind != .pairwise, !scores.isEmpty, predictions.codes.allSatisfy({ $0 & 3 == 0 }) {
             m.meanScore = .defined(scores.reduce(0, +) / Double(scores.count))
         }
         guard let kind, !labeled.isEmpty else { return m }
@@ -261,8 +278,8 @@ public struct MetaAnalysis: Sendable {
         let boot = options
         switch kind {
         case .pairwise:
-            let truth = labeled.map { labels[$0]!.preference }
-            let pred = labeled.map { predictions[$0].verdict }
+            let truth = labeled.map { labels.preference($0) }
+            let pred = labeled.map { predictions.verdict($0) }
             m.set(\.accuracy, "accuracy", accuracy(pred, truth))
             m.set(\.coverage, "coverage", coverage(pred, truth))
             m.set(\.accuracyAnswered, "accuracy_answered", answeredAccuracy(pred, truth))
@@ -304,7 +321,7 @@ public struct MetaAnalysis: Sendable {
             }
         case .score:
             let truth = labeled.map { labels[$0]!.score }
-            let pred = labeled.map { predictions[$0].score }
+            let pred = labeled.map { predictions.score($0) }
             let pairs = zip(pred, truth).compactMap { p, t -> (Double, Double)? in
                 guard let p, let t else { return nil }
                 return (p, t)
@@ -363,9 +380,11 @@ public struct MetaAnalysis: Sendable {
 
     /// `accuracy_flip_tie` and `accuracy_flip_abstain` for every judge and the panel: the accuracy under each flip
     /// policy (one of them is `accuracy` itself), so a figure can be matched to either convention.
-    package func addFlipAccuracies(_ report: inout MetaReport, rec: Reconciled, recOther: Reconciled, labels: [Label?]) {
-        let labeled = labels.indices.filter { labels[$0]?.preference != nil }
-        let truth = labeled.map { labels[$0]!.preference }
+    package func addFlipAccuracies(
+        _ report: inout MetaReport, rec: ReconciledColumns, recOther: ReconciledColumns, labels: LabelColumn
+    ) {
+        let labeled = labels.indices.filter { labels.preference($0) != nil }
+        let truth = labeled.map { labels.preference($0) }
         func acc(_ preds: [Preference?]) -> MetricValue { accuracy(labeled.map { preds[$0] }, truth) }
         func assign(_ m: inout JudgeMetrics, mine: [Preference?], theirs: [Preference?]) {
             let (tie, abstain) = options.flip == .tie ? (mine, theirs) : (theirs, mine)
@@ -376,23 +395,23 @@ public struct MetaAnalysis: Sendable {
             guard let a = rec.judges.firstIndex(of: report.judges[j].judge),
                 let b = recOther.judges.firstIndex(of: report.judges[j].judge)
             else { continue }
-            assign(&report.judges[j], mine: rec.verdicts[a].map(\.verdict), theirs: recOther.verdicts[b].map(\.verdict))
+            assign(&report.judges[j], mine: rec.verdicts[a].indices.map(rec.verdicts[a].verdict), theirs: recOther.verdicts[b].indices.map(recOther.verdicts[b].verdict))
         }
         if report.panel != nil {
-            assign(&report.panel!, mine: rec.panel.map(\.verdict), theirs: recOther.panel.map(\.verdict))
+            assign(&report.panel!, mine: rec.panel.indices.map(rec.panel.verdict), theirs: recOther.panel.indices.map(recOther.panel.verdict))
         }
     }
 
     /// The `conventions` section: how each number in this report was produced.
-    package func conventions(items: [Item], kind: LabelKind?) -> ReportConventions {
+    package func conventions(items: ItemColumns, kind: LabelKind?) -> ReportConventions {
         let flip =
             options.flip == .tie
             ? "tie: a judge whose two orders disagree counts as a tie in accuracy (accuracy_flip_abstain: it abstains, so the item is correct only if both orders are; accuracy_net: JudgeBench's two-order score, +1 per order with the label, -1 per order against it)"
             : "abstain: a judge whose two orders disagree abstains, so an item is correct only if both orders are (accuracy_flip_tie: the flip counts as a tie; accuracy_net: JudgeBench's two-order score, +1 per order with the label, -1 per order against it)"
         let abstention =
             "accuracy counts an abstained item as a miss over all labelled items; accuracy_answered is over answered items, coverage the share answered; one order answering stands for the judge; position_consistency is over items asked in both orders, a one-sided abstention inconsistent (LLMBar's \"equal\" = position_consistency + position_both_abstained / position_asked); position_consistency_answered is over items answered in both orders"
-        let own = items.filter { $0.label != nil }.count
-        let derived = items.filter { $0.label == nil && !$0.labels.isEmpty }.count
+        let own = items.ownLabels
+        let derived = items.derivedLabels
         var human: String
         switch (own, derived) {
         case (0, 0): human = "none: no item carries a human label"
@@ -416,14 +435,14 @@ public struct MetaAnalysis: Sendable {
 
     // MARK: - Humans
 
-    package func human(items: [Item], kind: LabelKind?) -> HumanAgreement? {
-        let annotators = Array(Set(items.flatMap { $0.labels.map(\.annotator) })).sorted()
+    package func human(items: ItemColumns, kind: LabelKind?) -> HumanAgreement? {
+        let annotators = Array(Set(items.annotated.flatMap { $0.labels.map(\.annotator) })).sorted()
         guard annotators.count >= 2, let kind else { return nil }
-        let withLabels = items.filter { $0.labels.count >= 2 }
+        let withLabels = items.annotated.filter { $0.labels.count >= 2 }
         var h = HumanAgreement(
             nAnnotators: annotators.count, nItems: withLabels.count, pairwiseCohenKappa: [:])
         var notes: [String: String] = [:]
-        func lookup(_ item: Item, _ a: String) -> Label? { item.labels.first { $0.annotator == a }?.label }
+        func lookup(_ item: AnnotatedItem, _ a: String) -> Label? { item.labels.first { $0.annotator == a }?.label }
         let level = options.alphaLevel ?? (kind == .score ? .interval : .nominal)
         h.alphaLevel = level.rawValue
         if kind == .score {
@@ -507,7 +526,7 @@ public struct MetaAnalysis: Sendable {
 
     // MARK: - Between judges
 
-    package func interJudge(rec: Reconciled, labels: [Label?], kind: LabelKind?) -> InterJudge {
+    package func interJudge(rec: ReconciledColumns, labels: LabelColumn, kind: LabelKind?) -> InterJudge {
         var kappa: [String: MetricValue] = [:]
         var errorCorr: [String: MetricValue] = [:]
         let n = rec.judges.count

@@ -162,10 +162,11 @@ package struct VoteTally: Sendable {
 package struct VoteDigest: Sendable {
     package var judges: [String]
     package var kind: JudgingProtocol
-    /// [judge][item]
-    package var verdicts: [[JudgeVerdict]]
-    /// [judge][item] under the other flip policy (for `accuracy_flip_tie` / `accuracy_flip_abstain`).
-    package var verdictsOtherFlip: [[JudgeVerdict]]
+    /// [judge] → verdict per item.
+    package var verdicts: [VerdictColumn]
+    /// [judge] → verdict per item under the other flip policy (for `accuracy_flip_tie` / `accuracy_flip_abstain`;
+    /// only the verdict codes are read).
+    package var verdictsOtherFlip: [VerdictColumn]
     package var tallies: [VoteTally]
     /// Baseline votes whose item is in the items list.
     package var knownVotes = 0
@@ -190,9 +191,11 @@ package struct VoteDigest: Sendable {
     ///
     /// - Throws: ``JudgePanelError`` for a bad line (naming file and line).
     package static func read(
-        path: String, items: [Item], kind: JudgingProtocol, options: MetaAnalysis.Options, keepJudges: Set<String>? = nil
+        path: String, items: ItemColumns, itemIndex: [String: Int32], kind: JudgingProtocol, options: MetaAnalysis.Options,
+        keepJudges: Set<String>? = nil
     ) throws -> VoteDigest {
-        var builder = Builder(items: items, kind: kind, options: options, judgeOrder: options.judgeOrder, keepJudges: keepJudges)
+        var builder = Builder(
+            items: items, itemIndex: itemIndex, kind: kind, options: options, judgeOrder: options.judgeOrder, keepJudges: keepJudges)
         let reader = try LineReader(path: path)
         let decoder = JSONDecoder()
         do {
@@ -201,7 +204,7 @@ package struct VoteDigest: Sendable {
                 try builder.add(v)
             }
         } catch is NotGrouped {
-            return try readUngrouped(path: path, items: items, kind: kind, options: options, keepJudges: keepJudges)
+            return try readUngrouped(path: path, items: items, itemIndex: itemIndex, kind: kind, options: options, keepJudges: keepJudges)
         }
         return builder.finish()
     }
@@ -221,7 +224,8 @@ package struct VoteDigest: Sendable {
     /// ordinal) and gathers what depends on file order (judges in order of appearance, the sums of costs); a second
     /// replays the lines item by item (file order within an item) through the same one-item-at-a-time builder.
     package static func readUngrouped(
-        path: String, items: [Item], kind: JudgingProtocol, options: MetaAnalysis.Options, keepJudges: Set<String>?
+        path: String, items: ItemColumns, itemIndex: [String: Int32], kind: JudgingProtocol, options: MetaAnalysis.Options,
+        keepJudges: Set<String>?
     ) throws -> VoteDigest {
         struct Entry {
             var offset: Int64
@@ -229,7 +233,6 @@ package struct VoteDigest: Sendable {
             var item: Int32
             var line: Int32
         }
-        let itemIndex = Dictionary(items.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         var entries: [Entry] = []
         var judgeOrder = options.judgeOrder
         var seenJudges = Set(judgeOrder)
@@ -256,7 +259,7 @@ package struct VoteDigest: Sendable {
                     judgeOrder.append(v.judge)
                 }
                 if let i = itemIndex[v.item] {
-                    item = i
+                    item = Int(i)
                     if let c = v.costUSD { judgeCost[v.judge, default: 0] += c }
                 }
             }
@@ -273,7 +276,7 @@ package struct VoteDigest: Sendable {
         }
         defer { try? handle.close() }
         let fd = handle.fileDescriptor
-        var builder = Builder(items: items, kind: kind, options: options, judgeOrder: judgeOrder, keepJudges: keepJudges)
+        var builder = Builder(items: items, itemIndex: itemIndex, kind: kind, options: options, judgeOrder: judgeOrder, keepJudges: keepJudges)
         var buffer = [UInt8](repeating: 0, count: max(1, maxLength))
         for e in entries {
             let v: Vote? = try buffer.withUnsafeMutableBytes { raw in
@@ -303,11 +306,11 @@ package struct VoteDigest: Sendable {
 
     /// Gathers the digest vote by vote, holding only the current item's votes.
     package struct Builder {
-        package let items: [Item]
+        package let items: ItemColumns
         package let kind: JudgingProtocol
         package let options: MetaAnalysis.Options
         package let keepJudges: Set<String>?
-        package let itemIndex: [String: Int]
+        package let itemIndex: [String: Int32]
         package let labels: [Preference?]
         package let labelKindIsPairwise: Bool
         package let otherFlip: FlipPolicy
@@ -315,8 +318,8 @@ package struct VoteDigest: Sendable {
         package let emptyOther: JudgeVerdict
         package var judges: [String]
         package var judgeIndex: [String: Int]
-        package var verdicts: [[JudgeVerdict]]
-        package var verdictsOther: [[JudgeVerdict]]
+        package var verdicts: [VerdictColumn]
+        package var verdictsOther: [VerdictColumn]
         package var tallies: [VoteTally]
         package var present: [Bool]
         package var done: [Bool]
@@ -327,14 +330,17 @@ package struct VoteDigest: Sendable {
         package var anyVerdict = false
         package var anyScore = false
 
-        package init(items: [Item], kind: JudgingProtocol, options: MetaAnalysis.Options, judgeOrder: [String], keepJudges: Set<String>?) {
+        package init(
+            items: ItemColumns, itemIndex: [String: Int32], kind: JudgingProtocol, options: MetaAnalysis.Options, judgeOrder: [String],
+            keepJudges: Set<String>?
+        ) {
             self.items = items
             self.kind = kind
             self.options = options
             self.keepJudges = keepJudges
-            itemIndex = Dictionary(items.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
-            labels = items.map { $0.consensus?.preference }
-            labelKindIsPairwise = MetaAnalysis.labelKind(items) == .pairwise
+            self.itemIndex = itemIndex
+            labels = items.consensus.indices.map(items.consensus.preference)
+            labelKindIsPairwise = items.labelKind == .pairwise
             judges = judgeOrder
             judgeIndex = Dictionary(judges.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
             let empty = Reconcile.judge([], kind: kind, flip: options.flip, tieMargin: options.tieMargin)
@@ -343,8 +349,8 @@ package struct VoteDigest: Sendable {
             self.empty = empty
             self.otherFlip = otherFlip
             self.emptyOther = emptyOther
-            verdicts = judgeOrder.map { _ in [JudgeVerdict](repeating: empty, count: items.count) }
-            verdictsOther = judgeOrder.map { _ in [JudgeVerdict](repeating: emptyOther, count: items.count) }
+            verdicts = judgeOrder.map { _ in VerdictColumn(repeating: empty, count: items.count) }
+            verdictsOther = judgeOrder.map { _ in VerdictColumn(repeating: emptyOther, count: items.count) }
             tallies = judgeOrder.map { _ in VoteTally() }
             present = [Bool](repeating: false, count: judgeOrder.count)
             done = [Bool](repeating: false, count: items.count)
@@ -385,14 +391,14 @@ package struct VoteDigest: Sendable {
                 j = judges.count
                 judges.append(v.judge)
                 judgeIndex[v.judge] = j
-                verdicts.append([JudgeVerdict](repeating: empty, count: items.count))
-                verdictsOther.append([JudgeVerdict](repeating: emptyOther, count: items.count))
+                verdicts.append(VerdictColumn(repeating: empty, count: items.count))
+                verdictsOther.append(VerdictColumn(repeating: emptyOther, count: items.count))
                 tallies.append(VoteTally())
                 present.append(false)
                 group.append([])
             }
             present[j] = true
-            guard let i = itemIndex[v.item] else {
+            guard let i = itemIndex[v.item].map(Int.init) else {
                 digest.unknownVotes += 1
                 return
             }
@@ -423,7 +429,14 @@ package struct VoteDigest: Sendable {
 /// A run's report computed from its votes file, with what the page headers need.
 package struct VotesFileAnalysis: Sendable {
     package var report: MetaReport
-    package var reconciled: MetaAnalysis.Reconciled
+    /// Every judge's reconciled verdicts and the panel's verdict and score, as columns.
+    package var columns: ReconciledColumns
+    /// The items' ids (for ``reconciled``).
+    package var ids: [String]
+    /// Whether a sink received the whole panel verdicts (``reconciled`` then keeps only their verdict and score).
+    package var streamed: Bool
+    /// The options of the analysis.
+    package var options: MetaAnalysis.Options
     package var votes: Int
     package var errors: Int
     package var cost: Double?
@@ -442,9 +455,17 @@ extension MetaAnalysis {
     package func analyse(
         items: [Item], votesPath: String, keepJudges: Set<String>? = nil, verdicts sink: ((Verdict) throws -> Void)? = nil
     ) throws -> VotesFileAnalysis {
+        try analyse(items: ItemColumns(items, clusterKey: options.clusterKey), votesPath: votesPath, keepJudges: keepJudges, verdicts: sink)
+    }
+
+    /// ``analyse(items:votesPath:keepJudges:verdicts:)`` over the items' columns (``ItemColumns``, built with this
+    /// analysis's cluster key).
+    package func analyse(
+        items: ItemColumns, votesPath: String, keepJudges: Set<String>? = nil, verdicts sink: ((Verdict) throws -> Void)? = nil
+    ) throws -> VotesFileAnalysis {
         var kind: JudgingProtocol
         var digest: VoteDigest
-        let itemIndex = Dictionary(items.enumerated().map { ($1.id, Int32($0)) }, uniquingKeysWith: { a, _ in a })
+        let itemIndex = items.index()
         if options.protocolKind ?? .pairwise == .pairwise,
             let table = try CompactVoteTable.read(path: votesPath, itemIndex: itemIndex)
         {
@@ -457,18 +478,20 @@ extension MetaAnalysis {
             } else {
                 kind = try Self.firstVoteKind(path: votesPath, keepJudges: keepJudges)
             }
-            digest = try VoteDigest.read(path: votesPath, items: items, kind: kind, options: options, keepJudges: keepJudges)
+            digest = try VoteDigest.read(
+                path: votesPath, items: items, itemIndex: itemIndex, kind: kind, options: options, keepJudges: keepJudges)
             if options.protocolKind == nil, digest.inferredKind != kind {
                 kind = digest.inferredKind
-                digest = try VoteDigest.read(path: votesPath, items: items, kind: kind, options: options, keepJudges: keepJudges)
+                digest = try VoteDigest.read(
+                    path: votesPath, items: items, itemIndex: itemIndex, kind: kind, options: options, keepJudges: keepJudges)
             }
         }
-        let rec = try leanReconcile(
-            items: items, judges: digest.judges, kind: kind, verdicts: digest.verdicts, sink: sink, trim: sink != nil)
+        let rec = try reconcileColumns(ids: items.ids, judges: digest.judges, kind: kind, verdicts: digest.verdicts, sink: sink)
+        digest.verdicts = []
         var report = try build(items: items, rec: rec, tallies: digest.tallies, knownVotes: digest.knownVotes) {
             // Only the verdict columns of the other flip policy are read (flip accuracies).
-            try otherFlip.leanReconcile(
-                items: items, judges: digest.judges, kind: kind, verdicts: digest.verdictsOtherFlip, sink: nil, trim: true)
+            otherFlip.reconcileColumns(
+                ids: items.ids, judges: digest.judges, kind: kind, verdicts: digest.verdictsOtherFlip, sink: nil)
         }
         if digest.unknownVotes > 0 {
             report.notes = (report.notes ?? []) + ["\(digest.unknownVotes) votes name items not in the items file (ignored)"]
@@ -476,32 +499,8 @@ extension MetaAnalysis {
         if options.aggregate == .weighted { report.weights = options.weights.isEmpty ? nil : options.weights }
         addRanking(&report, items: items, rec: rec)
         return VotesFileAnalysis(
-            report: report, reconciled: rec, votes: digest.allVotes, errors: digest.allErrors,
+            report: report, columns: rec, ids: items.ids, streamed: sink != nil, options: options, votes: digest.allVotes, errors: digest.allErrors,
             cost: digest.anyCost ? digest.allCost : nil)
-    }
-
-    /// ``finishReconcile(items:judges:kind:verdicts:)`` handing each whole panel verdict to `sink` as it is aggregated
-    /// and, with `trim`, keeping only its item, verdict and score. Dawid–Skene needs every item's verdicts at once (its
-    /// EM runs over the whole table): they are computed together, then handed to `sink` and trimmed.
-    package func leanReconcile(
-        items: [Item], judges: [String], kind: JudgingProtocol, verdicts: [[JudgeVerdict]], sink: ((Verdict) throws -> Void)?,
-        trim: Bool
-    ) throws -> Reconciled {
-        let aggregator = Aggregator(method: options.aggregate, weights: options.weights)
-        if aggregator.isJoint {
-            var rec = finishReconcile(items: items, judges: judges, kind: kind, verdicts: verdicts)
-            if let sink { for v in rec.panel { try sink(v) } }
-            if trim { rec.panel = rec.panel.map(\.trimmed) }
-            return rec
-        }
-        var panel: [Verdict] = []
-        panel.reserveCapacity(items.count)
-        for i in items.indices {
-            let v = aggregator.aggregate(item: items[i].id, judges: judges.indices.map { (judges[$0], verdicts[$0][i]) }, kind: kind)
-            try sink?(v)
-            panel.append(trim ? v.trimmed : v)
-        }
-        return Reconciled(judges: judges, kind: kind, verdicts: verdicts, panel: panel, estimatedAccuracy: [:])
     }
 
     /// A guess at the votes' protocol from the first baseline vote (of a kept judge), by the rule of `reconcile`.
@@ -516,6 +515,21 @@ extension MetaAnalysis {
             return .pairwise
         }
         return .pairwise
+    }
+}
+
+extension VotesFileAnalysis {
+    /// The reconciled verdicts in their public form. After a streamed analysis (a `verdicts` sink), each panel
+    /// verdict holds only its item, verdict and score (``Verdict/trimmed``); otherwise the whole panel verdicts are
+    /// aggregated again from the judges' columns (the same ``Aggregator`` rule).
+    package var reconciled: MetaAnalysis.Reconciled {
+        if streamed { return columns.trimmed(ids: ids) }
+        let table = ids.indices.map { i in columns.verdicts.map { $0[i] } }
+        let full = Aggregator(method: options.aggregate, weights: options.weights).aggregate(
+            items: ids, judges: columns.judges, verdicts: table, kind: columns.kind)
+        return MetaAnalysis.Reconciled(
+            judges: columns.judges, kind: columns.kind, verdicts: columns.verdicts.map { Array($0) }, panel: full.verdicts,
+            estimatedAccuracy: full.judgeAccuracy)
     }
 }
 

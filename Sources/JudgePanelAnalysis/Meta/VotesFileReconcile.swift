@@ -13,13 +13,27 @@ extension MetaAnalysis {
     ///
     /// - Throws: ``JudgePanelError`` for a missing file or a bad line (naming file and line).
     package func reconcile(items: [Item], votesPath: String) throws -> Reconciled {
+        var panel: [Verdict] = []
+        let rec = try reconcile(items: ItemColumns(items, clusterKey: nil), votesPath: votesPath) { panel.append($0) }
+        return Reconciled(
+            judges: rec.judges, kind: rec.kind, verdicts: rec.verdicts.map { Array($0) }, panel: panel,
+            estimatedAccuracy: rec.estimatedAccuracy)
+    }
+
+    /// ``reconcile(items:votesPath:)`` over the items' columns, as columns: each whole panel verdict goes to `sink`
+    /// (when given) in item order as it is aggregated, and only its verdict and score are kept.
+    ///
+    /// - Throws: ``JudgePanelError`` for a missing file or a bad line (naming file and line), or what `sink` throws.
+    package func reconcile(items: ItemColumns, votesPath: String, sink: ((Verdict) throws -> Void)? = nil) throws -> ReconciledColumns {
+        let itemIndex = items.index()
         var kind = try options.protocolKind ?? Self.firstVoteKind(path: votesPath, keepJudges: nil)
-        var digest = try VoteDigest.read(path: votesPath, items: items, kind: kind, options: options)
+        var digest = try VoteDigest.read(path: votesPath, items: items, itemIndex: itemIndex, kind: kind, options: options)
         if options.protocolKind == nil, digest.inferredKind != kind {
             kind = digest.inferredKind
-            digest = try VoteDigest.read(path: votesPath, items: items, kind: kind, options: options)
+            digest = try VoteDigest.read(path: votesPath, items: items, itemIndex: itemIndex, kind: kind, options: options)
         }
-        return finishReconcile(items: items, judges: digest.judges, kind: kind, verdicts: digest.verdicts)
+        digest.verdictsOtherFlip = []
+        return try reconcileColumns(ids: items.ids, judges: digest.judges, kind: kind, verdicts: digest.verdicts, sink: sink)
     }
 
     /// The item ids of a votes file in order of first appearance (every vote, probe variants included) — the items

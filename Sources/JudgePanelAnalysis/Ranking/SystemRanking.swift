@@ -26,6 +26,13 @@ package enum SystemRanking {
 
     /// The ranking, best first; `resamples: 0` skips the CIs.
     package static func rank(items: [Item], verdicts: [Preference?], resamples: Int = 1000, seed: UInt64 = 0) -> [Entry] {
+        rank(pairs: items.lazy.map { i in i.modelA.flatMap { a in i.modelB.map { (a, $0) } } }, verdicts: verdicts, resamples: resamples, seed: seed)
+    }
+
+    /// The ranking from each item's compared models (model_a, model_b; nil for none) and verdict, best first.
+    package static func rank(
+        pairs: some Sequence<(String, String)?>, verdicts: some Sequence<Preference?>, resamples: Int = 1000, seed: UInt64 = 0
+    ) -> [Entry] {
         var models: [String] = []
         var index: [String: Int] = [:]
         func id(_ m: String) -> Int {
@@ -35,8 +42,9 @@ package enum SystemRanking {
             return models.count - 1
         }
         var comparisons: [PairwiseComparison] = []
-        for (item, verdict) in zip(items, verdicts) {
-            guard let a = item.modelA, let b = item.modelB, a != b, let verdict else { continue }
+        for (pair, verdict) in zip(pairs, verdicts) {
+            guard let pair, pair.0 != pair.1, let verdict else { continue }
+            let (a, b) = pair
             let outcome: PairwiseComparison.Outcome = verdict == .a ? .aWins : (verdict == .b ? .bWins : .tie)
             comparisons.append(PairwiseComparison(id(a), id(b), outcome))
         }
