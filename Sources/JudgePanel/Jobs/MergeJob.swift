@@ -90,7 +90,8 @@ package struct MergeJob: Sendable {
         }
         func strings(_ v: JSONValue?) -> [String: String] { (v?.objectValue ?? [:]).compactMapValues(\.stringValue) }
         let mapping = ItemMapping(fieldMap: strings(config["item_mapping"]?["map"]), labelMap: strings(config["item_mapping"]?["label_map"]))
-        let items = try ItemLoader(mapping: mapping).load(path: path)
+        // Only what the analysis reads is kept of each item (no texts), as `report DIR` reads them.
+        let items = try ItemLoader(mapping: mapping).loadForAnalysis(path: path)
         let n = ordered.count
         var owned = [Int](repeating: 0, count: n)
         for item in items { owned[Shard.index(of: item.id, count: n)] += 1 }

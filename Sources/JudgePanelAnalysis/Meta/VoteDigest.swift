@@ -345,7 +345,7 @@ package struct VoteDigest: Sendable {
             judgeIndex = Dictionary(judges.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
             let empty = Reconcile.judge([], kind: kind, flip: options.flip, tieMargin: options.tieMargin)
             let otherFlip: FlipPolicy = options.flip == .tie ? .abstain : .tie
-            let emptyOther = Reconcile.judge([], kind: kind, flip: otherFlip, tieMargin: options.tieMargin)
+            let emptyOther = JudgeVerdict(verdict: empty.verdict, flipped: empty.flipped)
             self.empty = empty
             self.otherFlip = otherFlip
             self.emptyOther = emptyOther
@@ -362,7 +362,9 @@ package struct VoteDigest: Sendable {
             guard let i = current else { return }
             for j in group.indices where !group[j].isEmpty {
                 verdicts[j][i] = Reconcile.judge(group[j], kind: kind, flip: options.flip, tieMargin: options.tieMargin)
-                verdictsOther[j][i] = Reconcile.judge(group[j], kind: kind, flip: otherFlip, tieMargin: options.tieMargin)
+                // Under the other flip policy only the verdict is read (flip accuracies of pairwise verdicts).
+                let other = Reconcile.judge(group[j], kind: kind, flip: otherFlip, tieMargin: options.tieMargin)
+                verdictsOther[j][i] = JudgeVerdict(verdict: other.verdict, flipped: other.flipped)
                 tallies[j].addItem(group[j], label: labels[i], labelKindIsPairwise: labelKindIsPairwise)
                 group[j].removeAll(keepingCapacity: true)
             }
