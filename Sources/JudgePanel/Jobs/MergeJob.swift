@@ -90,11 +90,12 @@ package struct MergeJob: Sendable {
         }
         func strings(_ v: JSONValue?) -> [String: String] { (v?.objectValue ?? [:]).compactMapValues(\.stringValue) }
         let mapping = ItemMapping(fieldMap: strings(config["item_mapping"]?["map"]), labelMap: strings(config["item_mapping"]?["label_map"]))
-        // Only what the analysis reads is kept of each item (no texts), as `report DIR` reads them.
-        let items = try ItemLoader(mapping: mapping).loadForAnalysis(path: path)
+        // Only the ids are kept here; the analysis reads the file again into its columns, as `report DIR` does.
+        let loader = ItemLoader(mapping: mapping)
+        let items = try ItemColumns.read(path: path, loader: loader, clusterKey: nil).ids
         let n = ordered.count
         var owned = [Int](repeating: 0, count: n)
-        for item in items { owned[Shard.index(of: item.id, count: n)] += 1 }
+        for id in items { owned[Shard.index(of: id, count: n)] += 1 }
         for r in ordered {
             let recorded = r.config["shard"]?["items"]?.intValue
             let total = r.config["shard"]?["items_total"]?.intValue
@@ -114,7 +115,7 @@ package struct MergeJob: Sendable {
         let tmpVotes = out.url.appendingPathComponent(".votes.jsonl.merge-\(getpid())").path
         let counts: (merged: VoteCounts, perShard: [VoteCounts])
         do {
-            counts = try Self.streamVotes(ordered, items: items, to: tmpVotes)
+            counts = try Self.streamVotes(ordered, ids: items, to: tmpVotes)
         } catch {
             try? FileManager.default.removeItem(atPath: tmpVotes)  // best effort: the error below is what matters
             throw error
@@ -130,7 +131,7 @@ package struct MergeJob: Sendable {
                 throw JudgePanelError.io("cannot rename \(tmpVotes): \(String(cString: strerror(errno)))", file: out.votesPath)
             }
             // The reports are computed in a pass over the merged votes.jsonl, as a single run's are.
-            built = try RunReports.writeScoreRun(out, config: mergedConfig, items: items)
+            built = try RunReports.writeScoreRun(out, config: mergedConfig, source: .file(path: path, loader: loader, count: items.count))
         } catch {
             // best effort: the error below is what matters
             try? FileManager.default.removeItem(atPath: tmpVotes)
@@ -227,7 +228,7 @@ package struct MergeJob: Sendable {
     /// shard wrote them, which is the call plan's) and returns their counts, added in that order. A k-way merge: each
     /// shard's file is already in its items' order, so only one pending line per shard is held, never the votes. A
     /// vote that is not for the owning shard's next item fails naming its file and line.
-    package static func streamVotes(_ ordered: [ShardRun], items: [Item], to path: String) throws -> (merged: VoteCounts, perShard: [VoteCounts]) {
+    package static func streamVotes(_ ordered: [ShardRun], ids items: [String], to path: String) throws -> (merged: VoteCounts, perShard: [VoteCounts]) {
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
             throw JudgePanelError.io("cannot create", file: path)
         }
@@ -268,9 +269,9 @@ package struct MergeJob: Sendable {
         var counts = VoteCounts()
         var perShard = [VoteCounts](repeating: VoteCounts(), count: ordered.count)
         let n = ordered.count
-        for item in items {
-            let s = Shard.index(of: item.id, count: n)
-            while let p = try peek(s), p.vote.item == item.id {
+        for id in items {
+            let s = Shard.index(of: id, count: n)
+            while let p = try peek(s), p.vote.item == id {
                 counts.add(p.vote)
                 perShard[s].add(p.vote)
                 buffer.append(contentsOf: p.bytes)

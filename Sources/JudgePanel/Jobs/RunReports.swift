@@ -72,10 +72,31 @@ package enum RunReports {
         package var adjust: (inout MetaReport) -> Void
     }
 
+    /// Where ``writeScoreRun(_:config:source:policy:)`` takes the items from.
+    package enum AnalysisItems {
+        /// Items already held.
+        case loaded([Item])
+        /// The items file, read once more into the columns the analysis reads (``ItemColumns``), never an `Item` per
+        /// item held; `count`, when given, is how many items the run read (a different count: the file changed).
+        case file(path: String, loader: ItemLoader, count: Int?)
+    }
+
     package static func writeScoreRun(_ dir: RunDirectory, config: JSONValue, items: [Item], policy: PolicyOutcome? = nil) throws -> ScoreFiles {
+        try writeScoreRun(dir, config: config, source: .loaded(items), policy: policy)
+    }
+
+    /// ``writeScoreRun(_:config:items:policy:)`` with the items from `source`.
+    package static func writeScoreRun(_ dir: RunDirectory, config: JSONValue, source itemsFrom: AnalysisItems, policy: PolicyOutcome? = nil) throws -> ScoreFiles {
         let configPath = dir.url.appendingPathComponent("config.json").path
         guard let options = try analysisOptions(config, file: configPath) else {
             throw JudgePanelError.badInput("no analysis options (written by an older judgepanel)", file: configPath)
+        }
+        let items: ItemColumns
+        switch itemsFrom {
+        case .loaded(let list): items = ItemColumns(list, clusterKey: options.clusterKey)
+        case .file(let path, let loader, let count):
+            items = try ItemColumns.read(path: path, loader: loader, clusterKey: options.clusterKey)
+            if let count, items.count != count { throw ScoreJob.itemsChanged(path) }
         }
         let facts = config["run"] ?? .null
         // verdicts.jsonl is written as the panel's verdicts are aggregated (a scheduled run writes its policy's).
@@ -125,9 +146,16 @@ package enum RunReports {
             "stopped (quota): \($0.key) — \($0.value.stringValue ?? "")"
         }
         try dir.write("report.md", ReportText.markdown(report, title: "judgepanel score report", header: header))
+        // The page reads each item's consensus label only: items read as columns get an `Item` with their id and
+        // that label, made now, after the analysis.
+        let pageItems: [Item]
+        switch itemsFrom {
+        case .loaded(let list): pageItems = list
+        case .file: pageItems = items.ids.indices.map { Item(id: items.ids[$0], label: items.consensus[$0]) }
+        }
         var ctx = HTMLReport.Context(
             title: "judgepanel score report", dataset: "\(itemsPath) (\(items.count) items)", rubric: rubric, panel: panel,
-            cost: analysed.cost, date: date, items: items, analysis: options)
+            cost: analysed.cost, date: date, items: pageItems, analysis: options)
         ctx.reconciled = analysed.reconciled
         try dir.write("report.html", HTMLReport.render(report: report, context: ctx))
         return ScoreFiles(report: report, json: json)
@@ -219,16 +247,32 @@ package enum RunReports {
         }
         let mapping = ItemMapping(
             fieldMap: strings(config["item_mapping"]?["map"]), labelMap: strings(config["item_mapping"]?["label_map"]))
-        // Only what the analysis reads is kept of each item (no texts).
-        let items = try ItemLoader(mapping: mapping).loadForAnalysis(path: itemsPath)
-        // A scheduled run's verdicts and summary are replayed from its votes under the recorded policy.
-        let policy = try ScoreJob.rebuiltPolicy(config: config, items: items, votesPath: run.votesPath, configPath: configPath)
-        let files = try writeScoreRun(run, config: config, items: items, policy: policy)
+        let loader = ItemLoader(mapping: mapping)
+        let files: ScoreFiles
+        if config["policy"] != nil {
+            // A scheduled run's verdicts and summary are replayed from its votes under the recorded policy, which
+            // reads the items (without their texts).
+            let items = try loader.loadForAnalysis(path: itemsPath)
+            let policy = try ScoreJob.rebuiltPolicy(config: config, items: items, votesPath: run.votesPath, configPath: configPath)
+            files = try writeScoreRun(run, config: config, source: .loaded(items), policy: policy)
+        } else {
+            // Only the columns the analysis reads are kept of the items.
+            files = try writeScoreRun(run, config: config, source: .file(path: itemsPath, loader: loader, count: nil))
+        }
         return Regenerated(files: ["verdicts.jsonl", "report.json", "report.md", "report.html"], report: files.report)
     }
 
     package static func modified(_ path: String) -> String? {
         guard let d = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { return nil }
         return ISO8601DateFormatter().string(from: d)
+    }
+}
+
+extension ScoreJob {
+    /// The items for the run's analysis: those held, or for a streamed job the items file read once more into the
+    /// analysis's columns (no `Item` per item held).
+    package var analysisSource: RunReports.AnalysisItems {
+        guard let source = itemsSource else { return .loaded(items) }
+        return .file(path: itemsPath, loader: source.loader, count: source.count)
     }
 }

@@ -318,7 +318,7 @@ package struct ScoreJob: Sendable {
         // and the report carries the policy's summary.
         let policy: RunReports.PolicyOutcome? =
             options.policy == .full ? nil : .init(verdicts: result.verdicts) { applyPolicy(&$0, result: result) }
-        let built = try RunReports.writeScoreRun(dir, config: config, items: try analysisItems(), policy: policy)
+        let built = try RunReports.writeScoreRun(dir, config: config, source: analysisSource, policy: policy)
         try dir.writeJSON("config.json", config)
         return Outcome(result: result, report: built.report, reportJSON: built.json, errors: errors, resume: resumeCounts)
     }
