@@ -161,7 +161,7 @@ package struct MergeJob: Sendable {
         }
         let config: JSONValue
         do {
-            config = try JSONValue.parse(data)
+            config = try JSONValue(jsonData: data)
         } catch {
             throw JudgePanelError.badInput("not JSON: \(error)", file: configPath)
         }

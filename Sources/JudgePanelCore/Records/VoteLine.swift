@@ -2,13 +2,17 @@ import Foundation
 import JudgeStats
 
 extension Vote {
-    /// Decodes one votes-file line with the byte-level ``JSONParser`` instead of `Codable`, for lines whose keys
-    /// hold exactly the types `init(from:)` reads without conversion (ids and verdicts as strings, no `usage`).
-    /// Returns nil for anything else (a numeric id, a `usage` object, a value of an unexpected type, text that is
-    /// not JSON), and the caller decodes that line with `JSONDecoder`, which gives the same vote or the same error:
-    /// every vote this returns equals the one `JSONDecoder` gives for the line.
+    /// Decodes one votes-file line through ``JSONValue`` (Foundation's `JSONDecoder`, see
+    /// ``JSONValue/init(jsonData:)``) instead of `Vote`'s own `init(from:)`, for lines whose keys hold exactly the
+    /// types `init(from:)` reads without conversion (ids and verdicts as strings, no `usage`). Returns nil for
+    /// anything else (a numeric id, a `usage` object, a value of an unexpected type, text that is not JSON), and the
+    /// caller decodes that line with `Vote`'s `init(from:)`, which gives the same vote or the same error: every vote
+    /// this returns equals the one `init(from:)` gives for the line.
     package static func fastDecode(_ bytes: UnsafeBufferPointer<UInt8>) -> Vote? {
-        guard let value = try? JSONValue.parse(UnsafeRawBufferPointer(bytes)), case .object(let o) = value else { return nil }
+        guard let base = bytes.baseAddress else { return nil }
+        let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: bytes.count, deallocator: .none)
+        // Not JSON (or not an object) is not this path's to report: the caller's `JSONDecoder` names the error.
+        guard case .object(let o)? = try? JSONValue(jsonData: data) else { return nil }
         return fastDecode(o)
     }
 
