@@ -371,33 +371,7 @@ func benchVotesFile(lines: Int) throws {
         }
         return n
     }
-    // `Vote.fastDecode` (the line read as a `JSONValue` tree, then the vote built from it) against `Vote`'s own
-    // `init(from:)`, on the same lines without `usage` (the only lines the fast path takes; with `usage` it
-    // returns nil and the line is decoded twice).
-    var plain: [[UInt8]] = []
-    for line in data.split(separator: 10) where !line.isEmpty {
-        var v = try decoder.decode(Vote.self, from: Data(line))
-        v.usage = nil
-        plain.append(Array(try VotesFile.line(v).utf8))
-    }
-    let (viaTree, n4) = timed {
-        var n = 0
-        for line in plain where line.withUnsafeBufferPointer({ Vote.fastDecode($0) }) != nil { n += 1 }
-        return n
-    }
-    let (viaCodable, n5) = try timed {
-        var n = 0
-        for line in plain {
-            _ = try line.withUnsafeBufferPointer { try decoder.decode(Vote.self, from: Data(buffer: $0)) }
-            n += 1
-        }
-        return n
-    }
-    guard n1 == lines, n2 == lines, n3 == lines, n4 == lines, n5 == lines else {
-        print("MISMATCH: \(n1) / \(n2) / \(n3) / \(n4) / \(n5) of \(lines) lines"); exit(1)
-    }
-    print(String(format: "lines without usage: Vote.fastDecode (JSONValue tree) %.2f s, JSONDecoder Vote %.2f s (%.2f×)",
-                 viaTree, viaCodable, viaTree / viaCodable))
+    guard n1 == lines, n2 == lines, n3 == lines else { print("MISMATCH: \(n1) / \(n2) / \(n3) of \(lines) lines"); exit(1) }
     print("votes.jsonl, \(lines) lines, \(size / 1_048_576) MiB:")
     print("| reader | seconds | lines/s | vs engine |")
     print("|---|---|---|---|")
