@@ -1,13 +1,14 @@
-// `PanelBench json`, part 2 (issue 16): is the hand-written JSON parser worth keeping?
+// `PanelBench json`, part 2 (issue 16): the JSON paths after the hand-written parser was removed.
 //
-// Provider bodies: the engine's path (`OpenAIProvider.parse` etc.: `JSONValue.parse` + field reads) against
-// Foundation's `JSONSerialization` + the same reads on `[String: Any]`, and against a plain `Codable` decode
-// (`JSONDecoder`) of structs that declare just the fields the provider reads. Every variant builds the same
-// `CompletionResponse` and is checked equal to the engine's before timing.
+// Provider bodies: the engine's path (`OpenAIProvider.parse` etc.: `JSONDecoder` into the providers' lenient reply
+// structs) against Foundation's `JSONSerialization` + the same reads on `[String: Any]`, against a plain `Codable`
+// decode (`JSONDecoder`) of structs that declare just the fields the provider reads (no leniency), and against
+// reading a whole `JSONValue` tree (`JSONValue(jsonData:)`). Every variant builds the same `CompletionResponse` and
+// is checked equal to the engine's before timing.
 //
-// Big files: a votes.jsonl of `--votes-lines` lines (default 100 000) read by `VotesFile.load` (line reader +
-// `JSONValue.parse` fast path) against the same lines decoded with `JSONDecoder().decode(Vote.self, …)` and with
-// `JSONSerialization` (parse only, no `Vote` built: a lower bound for that route).
+// Big files: a votes.jsonl of `--votes-lines` lines (default 100 000) read by `VotesFile.load` against the same
+// lines decoded with `JSONDecoder().decode(Vote.self, …)` and with `JSONSerialization` (parse only, no `Vote`
+// built: a lower bound for that route).
 import Foundation
 import JudgePanel
 
@@ -164,6 +165,45 @@ struct GeminiGenerateBody: Decodable {
     }
 }
 
+// MARK: JSONValue readers other than the engine's
+
+/// `JSONValue` decoded through the `try?` cascade `JSONValue.init(from:)` had before (every failed attempt builds
+/// and throws a `DecodingError`): the baseline for the probing order it has now.
+struct CascadeJSONValue: Decodable {
+    let value: JSONValue
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() {
+            value = .null
+        } else if let b = try? c.decode(Bool.self) {
+            value = .bool(b)
+        } else if let d = try? c.decode(Double.self) {
+            value = .number(d)
+        } else if let s = try? c.decode(String.self) {
+            value = .string(s)
+        } else if let a = try? c.decode([CascadeJSONValue].self) {
+            value = .array(a.map(\.value))
+        } else {
+            value = .object(try c.decode([String: CascadeJSONValue].self).mapValues(\.value))
+        }
+    }
+}
+
+/// `JSONSerialization`'s output as a `JSONValue` (booleans told from numbers by their Objective-C type, `c`).
+func valueFromSerialization(_ x: Any) -> JSONValue {
+    if let s = x as? String { return .string(s) }
+    if let o = x as? [String: Any] { return .object(o.mapValues(valueFromSerialization)) }
+    if let n = x as? NSNumber { return String(cString: n.objCType) == "c" ? .bool(n.boolValue) : .number(n.doubleValue) }
+    if let a = x as? [Any] { return .array(a.map(valueFromSerialization)) }
+    return .null
+}
+
+/// The load average over 1, 5 and 15 minutes, as /proc/loadavg gives it.
+func loadAverage() -> String {
+    ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?").split(separator: " ").prefix(3).joined(separator: " ")
+}
+
 // MARK: JSONSerialization + [String: Any] reads
 
 func anyInt(_ v: Any?) -> Int? { (v as? NSNumber)?.intValue }
@@ -263,7 +303,7 @@ func benchProviderBodies(iterations n: Int) throws {
          { try decoder.decode(GeminiGenerateBody.self, from: $0).response() }),
     ]
     print("provider bodies → CompletionResponse, µs per body (\(n) iterations, after a warm-up):")
-    print("| body | bytes | JSONValue (engine) | JSONSerialization | Codable | JSONSerialization / JSONValue | Codable / JSONValue |")
+    print("| body | bytes | engine (lenient reply structs) | JSONSerialization | plain Codable | JSONSerialization / engine | plain Codable / engine |")
     print("|---|---|---|---|---|---|---|")
     var sink = 0
     for (name, body, engine, serialization, codable) in cases {
@@ -335,7 +375,7 @@ func benchVotesFile(lines: Int) throws {
     print("votes.jsonl, \(lines) lines, \(size / 1_048_576) MiB:")
     print("| reader | seconds | lines/s | vs engine |")
     print("|---|---|---|---|")
-    for (name, s) in [("VotesFile.load (line reader + JSONValue fast path)", engine),
+    for (name, s) in [("VotesFile.load (line reader + JSONDecoder)", engine),
                       ("JSONDecoder().decode(Vote.self) per line (file in memory)", codable),
                       ("JSONSerialization per line, parse only, no Vote (file in memory)", serialization)] {
         print(String(format: "| %@ | %.2f s | %.0f | %.1f× |", name, s, Double(lines) / s, s / engine))

@@ -294,22 +294,32 @@ func benchJSON() throws {
     ]
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    guard try request.compactData() == encoder.encode(request), try JSONValue.parse(reply) == JSONDecoder().decode(JSONValue.self, from: reply) else {
-        print("MISMATCH between the fast path and Foundation"); exit(1)
+    let decoder = JSONDecoder()
+    guard try request.compactData() == encoder.encode(request),
+        try JSONValue(jsonData: reply) == valueFromSerialization(JSONSerialization.jsonObject(with: reply)),
+        try JSONValue(jsonData: reply) == decoder.decode(CascadeJSONValue.self, from: reply).value
+    else {
+        print("MISMATCH between the readers or writers"); exit(1)
     }
     let body = try request.compactData()
-    print("reply \(reply.count) bytes, request body \(body.count) bytes, \(n) iterations each")
+    print("load average: \(loadAverage()); reply \(reply.count) bytes, request body \(body.count) bytes, \(n) iterations each")
     var sink = 0
-    let oldParse = try microseconds(n) { sink &+= try JSONDecoder().decode(JSONValue.self, from: reply).objectValue?.count ?? 0 }
-    let newParse = try microseconds(n) { sink &+= try JSONValue.parse(reply).objectValue?.count ?? 0 }
-    let oldEncode = try microseconds(n) { sink &+= try encoder.encode(request).count }
-    let newEncode = try microseconds(n) { sink &+= try request.compactData().count }
-    let oldBody = try microseconds(n) { sink &+= try JSONDecoder().decode(JSONValue.self, from: body).objectValue?.count ?? 0 }
-    let newBody = try microseconds(n) { sink &+= try JSONValue.parse(body).objectValue?.count ?? 0 }
-    for (what, old, new) in [("parse reply", oldParse, newParse), ("encode request body", oldEncode, newEncode), ("parse request body", oldBody, newBody)] {
-        let label = what.padding(toLength: 20, withPad: " ", startingAt: 0)
-        print(label + String(format: "Foundation %7.2f µs   JSONValue %6.2f µs   %5.1f× faster", old, new, old / new))
+    // Reading a JSONValue: the engine's `JSONValue(jsonData:)` (JSONDecoder, `init(from:)` probing string, number,
+    // object, array, bool and catching only type mismatches) against the old `try?` cascade and JSONSerialization.
+    for (what, data) in [("reply", reply), ("request body", body)] {
+        let engine = try microseconds(n) { sink &+= try JSONValue(jsonData: data).objectValue?.count ?? 0 }
+        let cascade = try microseconds(n) { sink &+= try decoder.decode(CascadeJSONValue.self, from: data).value.objectValue?.count ?? 0 }
+        let serialization = try microseconds(n) {
+            sink &+= try valueFromSerialization(JSONSerialization.jsonObject(with: data)).objectValue?.count ?? 0
+        }
+        print(String(format: "read %@: JSONValue(jsonData:) %.2f µs   try? cascade %.2f µs (%.1f×)   JSONSerialization + convert %.2f µs (%.1f×)",
+                     what, engine, cascade, cascade / engine, serialization, serialization / engine))
     }
+    // Writing a request body (once per call): the compact writer against JSONEncoder.compact (same bytes).
+    let foundationEncode = try microseconds(n) { sink &+= try encoder.encode(request).count }
+    let writerEncode = try microseconds(n) { sink &+= try request.compactData().count }
+    print(String(format: "encode request body: JSONEncoder.compact %.2f µs   compactData() %.2f µs   %.1f× faster",
+                 foundationEncode, writerEncode, foundationEncode / writerEncode))
     if sink == 42 { print("") }
     print("")
     try benchProviderBodies(iterations: n)

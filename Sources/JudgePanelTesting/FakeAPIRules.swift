@@ -50,7 +50,7 @@ public struct FakeAPIRules: Sendable {
 
     /// The documented error for a request that breaks a rule, or nil.
     func violation(_ request: FakeRequest) -> RenderedReply? {
-        guard enabled, let body = try? JSONValue.parse(request.body) else { return nil }
+        guard enabled, let body = try? JSONValue(jsonData: request.body) else { return nil }
         switch request.wire {
         case .openai: return openAI(request, body)
         case .anthropic: return anthropic(request, body)
@@ -159,5 +159,5 @@ public struct FakeAPIRules: Sendable {
 
 extension FakeRequest {
     /// The request body as JSON (nil when it is not JSON).
-    var json: JSONValue? { try? JSONValue.parse(body) }
+    var json: JSONValue? { try? JSONValue(jsonData: body) }
 }

@@ -270,7 +270,7 @@ public actor FakeBatchAPI {
     }
 
     private func createOpenAI(body: Data) -> RenderedReply {
-        guard let json = try? JSONValue.parse(body), let fileID = json["input_file_id"]?.stringValue else {
+        guard let json = try? JSONValue(jsonData: body), let fileID = json["input_file_id"]?.stringValue else {
             return error(.openai, 400, "input_file_id is required.")
         }
         guard json["completion_window"]?.stringValue == "24h" else { return error(.openai, 400, "completion_window must be '24h'.") }
@@ -282,7 +282,7 @@ public actor FakeBatchAPI {
         var failure: String?
         var seen = Set<String>()
         for (n, raw) in data.split(separator: 10).enumerated() where !raw.isEmpty {
-            guard let line = try? JSONValue.parse(Data(raw)), let id = line["custom_id"]?.stringValue, let body = line["body"] else {
+            guard let line = try? JSONValue(jsonData: Data(raw)), let id = line["custom_id"]?.stringValue, let body = line["body"] else {
                 failure = "line \(n + 1): not a JSON object with custom_id and body"
                 break
             }
@@ -348,7 +348,7 @@ public actor FakeBatchAPI {
     // MARK: - Anthropic
 
     private func createAnthropic(body: Data, host: String?) -> RenderedReply {
-        guard let json = try? JSONValue.parse(body), let requests = json["requests"]?.arrayValue, !requests.isEmpty else {
+        guard let json = try? JSONValue(jsonData: body), let requests = json["requests"]?.arrayValue, !requests.isEmpty else {
             return error(.anthropic, 400, "requests: field required (a non-empty list)")
         }
         guard requests.count <= 100_000 else { return error(.anthropic, 413, "at most 100000 requests per batch") }
@@ -448,7 +448,7 @@ public actor FakeBatchAPI {
         guard let length = headers["x-goog-upload-header-content-length"].flatMap({ Int($0) }), length > 0 else {
             return error(.gemini, 400, "X-Goog-Upload-Header-Content-Length is required.")
         }
-        let meta = try? JSONValue.parse(body)
+        let meta = try? JSONValue(jsonData: body)
         let display = meta?["file"]?["display_name"]?.stringValue ?? meta?["file"]?["displayName"]?.stringValue ?? ""
         let session = newID("up")
         uploadSessions[session] = (length, display)
@@ -461,7 +461,7 @@ public actor FakeBatchAPI {
     }
 
     private func createGemini(model: String, body: Data) -> RenderedReply {
-        guard let json = try? JSONValue.parse(body), let batch = json["batch"] else { return error(.gemini, 400, "batch: required") }
+        guard let json = try? JSONValue(jsonData: body), let batch = json["batch"] else { return error(.gemini, 400, "batch: required") }
         guard let display = batch["display_name"]?.stringValue ?? batch["displayName"]?.stringValue, !display.isEmpty else {
             return error(.gemini, 400, "batch.display_name is required.")
         }
@@ -471,7 +471,7 @@ public actor FakeBatchAPI {
             guard let data = files[fileName] else { return error(.gemini, 404, "File \(fileName) not found.") }
             var lines: [Line] = []
             for (n, raw) in data.split(separator: 10).enumerated() where !raw.allSatisfy({ $0 == 32 || $0 == 13 }) {
-                guard let line = try? JSONValue.parse(Data(raw)), let request = line["request"], case .object = request else {
+                guard let line = try? JSONValue(jsonData: Data(raw)), let request = line["request"], case .object = request else {
                     return error(.gemini, 400, "\(fileName) line \(n + 1): a JSON object with a request is required.")
                 }
                 lines.append(Line(customID: line["key"]?.stringValue ?? "#\(n)", body: request.encoded()))
@@ -524,7 +524,7 @@ public actor FakeBatchAPI {
                 "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatchOutput", "responsesFile": .string(file),
             ]
         } else if b.state == "BATCH_STATE_SUCCEEDED", let results = b.results {
-            let items = results.split(separator: 10).compactMap { try? JSONValue.parse(Data($0)) }
+            let items = results.split(separator: 10).compactMap { try? JSONValue(jsonData: Data($0)) }
             op["response"] = [
                 "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatchOutput",
                 "inlinedResponses": ["inlinedResponses": .array(items)],
@@ -622,10 +622,10 @@ public actor FakeBatchAPI {
                 switch lineFate {
                 case .answer:
                     json = ["id": .string("batch_req_\(n)"), "custom_id": .string(line.customID),
-                            "response": ["status_code": 200, "request_id": .string(rid), "body": (try? JSONValue.parse(body)) ?? .null], "error": .null]
+                            "response": ["status_code": 200, "request_id": .string(rid), "body": (try? JSONValue(jsonData: body)) ?? .null], "error": .null]
                     b.counts["completed", default: 0] += 1
                 case .fail(let s, let m):
-                    let errBody: JSONValue = (try? JSONValue.parse(Data(m.utf8))).flatMap { $0["error"] != nil ? $0 : nil }
+                    let errBody: JSONValue = (try? JSONValue(jsonData: Data(m.utf8))).flatMap { $0["error"] != nil ? $0 : nil }
                         ?? ["error": ["message": .string(m), "type": "invalid_request_error", "code": .null]]
                     json = ["id": .string("batch_req_\(n)"), "custom_id": .string(line.customID),
                             "response": ["status_code": .int(s), "request_id": .string(rid), "body": errBody], "error": .null]
@@ -645,7 +645,7 @@ public actor FakeBatchAPI {
                 var item: [String: JSONValue] = ["metadata": ["key": .string(line.customID)]]
                 switch lineFate {
                 case .answer:
-                    item["response"] = (try? JSONValue.parse(body)) ?? .null
+                    item["response"] = (try? JSONValue(jsonData: body)) ?? .null
                     b.counts["successful", default: 0] += 1
                 case .fail(let st, let m):
                     item["error"] = ["code": .int(st), "message": .string(m), "status": .string(st == 429 ? "RESOURCE_EXHAUSTED" : st >= 500 ? "INTERNAL" : "INVALID_ARGUMENT")]
@@ -658,7 +658,7 @@ public actor FakeBatchAPI {
                 let result: JSONValue
                 switch lineFate {
                 case .answer:
-                    result = ["type": "succeeded", "message": (try? JSONValue.parse(body)) ?? .null]
+                    result = ["type": "succeeded", "message": (try? JSONValue(jsonData: body)) ?? .null]
                     b.counts["succeeded", default: 0] += 1
                 case .fail(_, let m):
                     result = ["type": "errored", "error": ["type": "error", "error": ["type": "invalid_request_error", "message": .string(m)]]]
@@ -704,7 +704,7 @@ public actor FakeBatchAPI {
                 // The responses file: one `{"key", "response" | "error"}` line per request, in input order.
                 var file = Data()
                 for raw in output.split(separator: 10) {
-                    guard let item = try? JSONValue.parse(Data(raw)) else { continue }
+                    guard let item = try? JSONValue(jsonData: Data(raw)) else { continue }
                     var line: [String: JSONValue] = ["key": item["metadata"]?["key"] ?? .null]
                     if let r = item["response"] { line["response"] = r }
                     if let e = item["error"] { line["error"] = e }

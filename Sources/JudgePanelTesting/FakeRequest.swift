@@ -166,7 +166,7 @@ extension FakeRequest {
         pathModel: String?,
         index: Int
     ) -> Result<FakeRequest, FakeRequestDecodingError> {
-        guard let json = try? JSONValue.parse(body), case .object = json else {
+        guard let json = try? JSONValue(jsonData: body), case .object = json else {
             return .failure(FakeRequestDecodingError(message: "request body is not a JSON object"))
         }
         var system: [String] = []

@@ -188,7 +188,7 @@ enum WireRenderer {
             }
             let choice = json["tool_choice"]?["type"]?.stringValue
             let toolName = json["tools"]?[0]?["name"]?.stringValue
-            let parsed = try? JSONValue.parse(Data(text.utf8))
+            let parsed = try? JSONValue(jsonData: Data(text.utf8))
             var stopReason = "end_turn"
             if let toolName, stop == nil,
                 choice == "tool" || choice == "any" || (choice == "auto" && parsed?.objectValue != nil)

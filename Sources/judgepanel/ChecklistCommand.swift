@@ -46,7 +46,7 @@ struct ChecklistWeightsCommand: AsyncParsableCommand {
                 if same { names = first }
             }
             if json {
-                var obj = try JSONValue.parse(JSONEncoder().encode(w))
+                var obj = try JSONValue(jsonData: JSONEncoder().encode(w))
                 if case .object(var o) = obj, !names.isEmpty {
                     o["question_texts"] = .array(names.map { .string($0) })
                     obj = .object(o)

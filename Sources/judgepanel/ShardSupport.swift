@@ -25,7 +25,7 @@ extension ScoreCommand {
         guard resume, let data = FileManager.default.contents(atPath: configPath) else { return }
         let config: JSONValue
         do {
-            config = try JSONValue.parse(data)
+            config = try JSONValue(jsonData: data)
         } catch {
             throw JudgePanelError.badInput("not JSON: \(error)", file: configPath)
         }

@@ -87,7 +87,7 @@ package enum BatchControl {
             throw JudgePanelError.badInput("missing config.json", file: configPath)
         }
         let config: JSONValue
-        do { config = try JSONValue.parse(data) } catch { throw JudgePanelError.badInput("not JSON: \(error)", file: configPath) }
+        do { config = try JSONValue(jsonData: data) } catch { throw JudgePanelError.badInput("not JSON: \(error)", file: configPath) }
         var judges: [String: JudgeConfig] = [:]
         for j in config["panel"]?["judges"]?.arrayValue ?? [] {
             guard let name = j["name"]?.stringValue, let kind = j["provider"]?.stringValue.flatMap(ProviderKind.init(rawValue:)) else { continue }

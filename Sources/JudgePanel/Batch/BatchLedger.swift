@@ -85,7 +85,7 @@ package final class BatchLedger: @unchecked Sendable {
         for (n, raw) in lines.enumerated() where !raw.isEmpty {
             let json: JSONValue
             do {
-                json = try JSONValue.parse(Data(raw))
+                json = try JSONValue(jsonData: Data(raw))
             } catch {
                 // A line cut by a kill is the last one; anything else is damage.
                 if n == lines.count - 1 || (n == lines.count - 2 && lines.last?.isEmpty == true) { break }

@@ -163,7 +163,7 @@ package struct MergeJob: Sendable {
         }
         let config: JSONValue
         do {
-            config = try JSONValue.parse(data)
+            config = try JSONValue(jsonData: data)
         } catch {
             throw JudgePanelError.badInput("not JSON: \(error)", file: configPath)
         }

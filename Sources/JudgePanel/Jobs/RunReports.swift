@@ -180,10 +180,10 @@ package enum RunReports {
         let lock = try RunLock.acquire(dir: dir, command: "report")
         defer { lock.release() }
         let existing = try fm.contents(atPath: dir + "/report.json").map { data in
-            do { return try JSONValue.parse(data) } catch { throw JudgePanelError.badInput("not JSON: \(error)", file: dir + "/report.json") }
+            do { return try JSONValue(jsonData: data) } catch { throw JudgePanelError.badInput("not JSON: \(error)", file: dir + "/report.json") }
         }
         let config = try fm.contents(atPath: dir + "/config.json").map { data in
-            do { return try JSONValue.parse(data) } catch { throw JudgePanelError.badInput("not JSON: \(error)", file: dir + "/config.json") }
+            do { return try JSONValue(jsonData: data) } catch { throw JudgePanelError.badInput("not JSON: \(error)", file: dir + "/config.json") }
         }
         let givenItems = itemsPath
         let itemsPath = itemsPath ?? config?["items"]?.stringValue

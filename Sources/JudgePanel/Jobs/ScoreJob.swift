@@ -329,7 +329,7 @@ package struct ScoreJob: Sendable {
         var recorded: JSONValue?
         if let data = FileManager.default.contents(atPath: configPath) {
             do {
-                recorded = try JSONValue.parse(data)["fingerprint"]
+                recorded = try JSONValue(jsonData: data)["fingerprint"]
             } catch {
                 throw JudgePanelError.badInput("not JSON: \(error)", file: configPath)
             }

@@ -12,7 +12,7 @@ package enum ChecklistStore {
         var out: [String: [String]] = [:]
         while let (n, line) = try reader.next() {
             if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-            guard let v = try? JSONValue.parse(String(line)), let id = v["item"]?.textValue, !id.isEmpty,
+            guard let v = try? JSONValue(jsonData: Data(line.utf8)), let id = v["item"]?.textValue, !id.isEmpty,
                 let qs = v["questions"]?.arrayValue?.compactMap(\.stringValue), !qs.isEmpty
             else {
                 throw JudgePanelError.badInput("expected {\"item\": ID, \"questions\": [\"...\"]}", file: path, line: n)

@@ -530,12 +530,12 @@ package enum CompactVoteScanner {
             if i < p.count, p[i] == 0x2E || p[i] == 0x65 || p[i] == 0x45 { throw Ineligible() }
         }
 
-        /// A JSON number, valued exactly as ``JSONValue/parse(_:)-(UnsafeRawBufferPointer)`` values it.
+        /// A JSON number, valued exactly as `JSONDecoder` values it: both give the correctly rounded `Double` of
+        /// the (validated, exponent-free) digits.
         package mutating func number() throws(Ineligible) -> Double {
             let start = i
             try skipNumber()
-            let digits = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[start..<i]))
-            guard case .number(let d)? = try? JSONValue.parse(digits) else {
+            guard let d = Double(Substring(decoding: UnsafeBufferPointer(rebasing: p[start..<i]), as: UTF8.self)) else {
                 throw Ineligible()
             }
             return d

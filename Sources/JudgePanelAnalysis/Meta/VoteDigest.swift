@@ -212,7 +212,6 @@ package struct VoteDigest: Sendable {
     /// The vote on one line (nil for a blank line); a bad line fails naming file and line, as `VotesFile.load` does.
     package static func vote(_ bytes: UnsafeBufferPointer<UInt8>, decoder: JSONDecoder, path: String, line: Int) throws -> Vote? {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return nil }
-        if let v = Vote.fastDecode(bytes) { return v }
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw JudgePanelError.badInput(
                 "invalid UTF-8 at byte \(LineReader.firstInvalidUTF8(bytes) + 1) of the line", file: path, line: line)

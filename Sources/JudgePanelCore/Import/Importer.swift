@@ -252,7 +252,7 @@ package enum ImportIO {
         if first == UInt8(ascii: "[") {
             let value: JSONValue
             do {
-                value = try JSONValue.parse(data)
+                value = try JSONValue(jsonData: data)
             } catch {
                 throw JudgePanelError.badInput("invalid JSON: \(ItemLoader.describe(error))", file: path)
             }
@@ -267,7 +267,7 @@ package enum ImportIO {
             let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
             do {
-                out.append(ImportRecord(value: try JSONValue.parse(String(line)), line: number, index: out.count))
+                out.append(ImportRecord(value: try JSONValue(jsonData: Data(line.utf8)), line: number, index: out.count))
             } catch {
                 throw JudgePanelError.badInput("invalid JSON: \(ItemLoader.describe(error))", file: path, line: number)
             }

@@ -95,8 +95,8 @@ public struct ItemLoader: Sendable {
     public func forEach(path: String, _ body: (Item) throws -> Void) throws {
         let reader = try LineReader(path: path, maxLineBytes: maxLineBytes)
         var seen = Set<Int>()
-        // Each line's bytes go to the JSON parser as they are: one pass, no String copy of the line, and the
-        // parser's strict UTF-8 check names the line of an invalid byte.
+        // Each line's bytes go to JSONDecoder as they are (no String copy of the line); a line it refuses for
+        // invalid UTF-8 is named with the byte.
         while let parsed = try reader.nextBytes({ number, bytes -> (Int, Item?) in
             Self.isBlank(bytes) ? (number, nil) : (number, try parse(bytes: bytes, file: path, number: number))
         }) {
@@ -135,18 +135,32 @@ public struct ItemLoader: Sendable {
     }
 
     /// Parses one JSONL line, given as UTF-8 bytes, into an item; invalid UTF-8 is an error naming the line.
+    ///
+    /// The line is read with Foundation's `JSONDecoder` (``JSONValue/init(jsonData:)``) straight from the
+    /// reader's buffer (no copy of the line); a numeric id is read a second time as a `Decimal` (exact to 38
+    /// digits, as ``Vote`` reads a numeric `item`), so distinct long numeric ids stay distinct.
     package func parse(bytes: UnsafeBufferPointer<UInt8>, file: String, number: Int) throws -> Item {
         let value: JSONValue
-        // The id's own text when it is a number: a Double would merge distinct long numeric ids.
         let idKey = mapping.fieldMap["id"] ?? "id"
-        let idPaths: Set<[String]> = [[idKey], idKey.split(separator: ".").map(String.init)]
-        let idNumberText: [[String]: String]
+        var numericID: String?
         do {
-            var parser = JSONByteParser(bytes)
-            parser.numberPathsToCapture = idPaths
-            value = try parser.parseDocument()
-            idNumberText = parser.capturedNumbers
+            let data = bytes.baseAddress.map {
+                Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: bytes.count, deallocator: .none)
+            } ?? Data()
+            value = try JSONValue(jsonData: data)
+            if case .number? = value[idKey] {
+                numericID = try Self.decimalText(data, path: [idKey])
+            } else if value[idKey] == nil, idKey.utf8.contains(UInt8(ascii: ".")) {
+                let path = idKey.split(separator: ".").map(String.init)
+                var current: JSONValue? = value
+                for part in path { current = current?[part] }
+                if case .number? = current { numericID = try Self.decimalText(data, path: path) }
+            }
         } catch {
+            if LineReader.firstInvalidUTF8(bytes) < bytes.count {
+                throw JudgePanelError.badInput(
+                    "invalid UTF-8 at byte \(LineReader.firstInvalidUTF8(bytes) + 1) of the line", file: file, line: number)
+            }
             throw JudgePanelError.badInput("invalid JSON: \(Self.describe(error))", file: file, line: number)
         }
         guard case .object = value else {
@@ -176,9 +190,7 @@ public struct ItemLoader: Sendable {
         let id: String
         switch idValue {
         case .string(let s) where !s.isEmpty: id = s
-        case .number:
-            let direct = value[idKey] != nil ? [idKey] : idKey.split(separator: ".").map(String.init)
-            id = idNumberText[direct].map(Self.canonicalNumberID) ?? idValue.textValue
+        case .number: id = numericID ?? idValue.textValue
         default: throw JudgePanelError.badInput("\"id\" must be a non-empty string or number", file: file, line: number)
         }
         var item = Item(id: id, line: number)
@@ -242,13 +254,12 @@ public struct ItemLoader: Sendable {
         return item
     }
 
-    /// A numeric id as written when it is an integer (so long ids stay distinct), otherwise its exact
-    /// decimal value (`1.50` → `1.5`), as ``Vote`` reads a numeric `item` in a votes file.
-    package static func canonicalNumberID(_ text: String) -> String {
-        if text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") || $0 == UInt8(ascii: "-") }) {
-            return text
-        }
-        return Decimal(string: text).map { "\($0)" } ?? text
+    /// The exact decimal value (`1.50` → `1.5`, 23 digits kept) of the number at `path` in the JSON object `data`,
+    /// read with `JSONDecoder` as a `Decimal` (as ``FlexibleString`` reads a numeric `item` in a votes file).
+    package static func decimalText(_ data: Data, path: [String]) throws -> String {
+        let decoder = JSONDecoder()
+        decoder.userInfo[DecimalAtPath.pathKey] = path
+        return "\(try decoder.decode(DecimalAtPath.self, from: data).value)"
     }
 
     /// Reads a label value, after the label map, in the context of the item's kind.
@@ -285,7 +296,7 @@ public struct ItemLoader: Sendable {
     }
 
     package static func describe(_ error: any Error) -> String {
-        if let e = error as? JSONParseError { return e.description }
+        if let e = error as? JSONReadError { return e.description }
         if let e = error as? DecodingError {
             switch e {
             case .dataCorrupted(let c): return c.underlyingError.map { "\($0.localizedDescription)" } ?? c.debugDescription
@@ -293,5 +304,30 @@ public struct ItemLoader: Sendable {
             }
         }
         return error.localizedDescription
+    }
+}
+
+/// The `Decimal` at a key path (`JSONDecoder.userInfo[pathKey]`, object keys from the root) of a JSON object.
+package struct DecimalAtPath: Decodable {
+    package static let pathKey = CodingUserInfoKey(rawValue: "judgepanel.decimalPath")!
+    package let value: Decimal
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    package init(from decoder: any Decoder) throws {
+        let path = decoder.userInfo[Self.pathKey] as? [String] ?? []
+        guard let last = path.last else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "no key path to a number"))
+        }
+        var container = try decoder.container(keyedBy: Key.self)
+        for key in path.dropLast() {
+            container = try container.nestedContainer(keyedBy: Key.self, forKey: Key(stringValue: key))
+        }
+        value = try container.decode(Decimal.self, forKey: Key(stringValue: last))
     }
 }

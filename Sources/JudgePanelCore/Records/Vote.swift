@@ -228,11 +228,6 @@ public enum VotesFile {
         while let (number, line) = try reader.next() {
             if let e = pendingError { throw e }
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
-            var text = String(line)
-            if let v = text.withUTF8({ Vote.fastDecode($0) }) {
-                votes.append(v)
-                continue
-            }
             do {
                 votes.append(try decoder.decode(Vote.self, from: Data(line.utf8)))
             } catch {

@@ -2,9 +2,9 @@ import Foundation
 
 /// A JSON value: used for `meta` pass-through, raw provider bodies and report documents.
 ///
-/// Read it with `parse(_:)` (a strict byte-level RFC 8259 parser, see JSONParser.swift) and write
-/// it with `compactData()` (bytes identical to `JSONEncoder` with `[.sortedKeys, .withoutEscapingSlashes]`);
-/// both are much cheaper than going through `Codable`, which remains for values nested in Codable structs.
+/// Read it with `JSONValue(jsonData:)` (Foundation's `JSONDecoder`, see JSONReading.swift) or as a field of a
+/// `Decodable` struct, and write it with `compactData()` (bytes identical to `JSONEncoder` with
+/// `[.sortedKeys, .withoutEscapingSlashes]`, written directly: see JSONCompactWriter.swift and BENCHMARKS.md).
 ///
 /// ```swift
 /// let v: JSONValue = ["topic": "math", "n": 3]
@@ -25,21 +25,34 @@ public enum JSONValue: Sendable, Hashable, Codable {
     case object([String: JSONValue])
 
     /// Decodes any JSON value.
+    ///
+    /// The container's type is found by asking for each type in turn, most common first (string, number,
+    /// object, array, bool). A wrong guess is a `DecodingError.typeMismatch`, which is caught and the next type
+    /// tried; any other error (a string that is not valid UTF-8, a number out of range, too deep a nesting) is
+    /// thrown, never read as another type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() {
             self = .null
-        } else if let b = try? c.decode(Bool.self) {
-            self = .bool(b)
-        } else if let d = try? c.decode(Double.self) {
-            self = .number(d)
-        } else if let s = try? c.decode(String.self) {
-            self = .string(s)
-        } else if let a = try? c.decode([JSONValue].self) {
-            self = .array(a)
-        } else {
-            self = .object(try c.decode([String: JSONValue].self))
+            return
         }
+        do {
+            self = .string(try c.decode(String.self))
+            return
+        } catch DecodingError.typeMismatch {}
+        do {
+            self = .number(try c.decode(Double.self))
+            return
+        } catch DecodingError.typeMismatch {}
+        do {
+            self = .object(try c.decode([String: JSONValue].self))
+            return
+        } catch DecodingError.typeMismatch {}
+        do {
+            self = .array(try c.decode([JSONValue].self))
+            return
+        } catch DecodingError.typeMismatch {}
+        self = .bool(try c.decode(Bool.self))
     }
 
     /// Encodes the value as JSON.
@@ -126,7 +139,7 @@ extension JSONValue {
     /// The JSON form of an `Encodable` value (a report, a summary), to edit or read by key; nil where it
     /// does not encode.
     public init?(encoding value: some Encodable) {
-        guard let data = try? JSONEncoder.compact.encode(value), let parsed = try? JSONValue.parse(data) else { return nil }
+        guard let data = try? JSONEncoder.compact.encode(value), let parsed = try? JSONValue(jsonData: data) else { return nil }
         self = parsed
     }
 }

@@ -31,7 +31,7 @@ package enum RecordEncoding {
     /// A JSON value of an `Encodable` report or summary; throws naming `record` where it does not encode.
     package static func value<T: Encodable>(_ value: T, record: @autoclosure () -> String, file: String? = nil) throws -> JSONValue {
         let bytes = try data(value, record: record(), file: file, pretty: false)
-        return try JSONValue.parse(bytes)
+        return try JSONValue(jsonData: bytes)
     }
 }
 

@@ -215,7 +215,7 @@ package struct AnswerParser: Sendable {
                 }
                 i -= 1
             }
-            if let start, let v = try? JSONValue.parse(Data(chars[start...close])),
+            if let start, let v = try? JSONValue(jsonData: Data(chars[start...close])),
                 case .object = v, !skip(String(decoding: chars[start...close], as: UTF8.self))
             {
                 return v

@@ -47,9 +47,7 @@ package enum RateLimitHints {
             hint.source = "Retry-After"
         }
         // A body that is not JSON (an HTML error page from a proxy) carries no hints; it is still quoted in the error.
-        let json = body.isEmpty ? nil : try? JSONValue.parse(body)
-        // Vertex AI wraps the error object in an array; the Gemini API does not.
-        let error = json?["error"] ?? json?[0]?["error"]
+        let error = body.isEmpty ? nil : (try? JSONDecoder().decode(ErrorBody.self, from: body))?.error
         if let error {
             readGoogleDetails(error, into: &hint)
             readQuotaCodes(error, into: &hint)
@@ -141,19 +139,19 @@ package enum RateLimitHints {
     }
 
     /// `google.rpc.RetryInfo` and `google.rpc.QuotaFailure` details of a Google error object.
-    private static func readGoogleDetails(_ error: JSONValue, into hint: inout RateLimitHint) {
-        for detail in error["details"]?.arrayValue ?? [] {
-            let type = detail["@type"]?.stringValue ?? ""
+    private static func readGoogleDetails(_ error: ErrorBody.Failure, into hint: inout RateLimitHint) {
+        for detail in error.details ?? [] {
+            let type = detail.type ?? ""
             if type.hasSuffix("google.rpc.RetryInfo"), hint.retryAfter == nil,
-                let delay = detail["retryDelay"]?.stringValue.flatMap(protobufDuration)
+                let delay = detail.retryDelay.flatMap(protobufDuration)
             {
                 hint.retryAfter = delay
                 hint.source = "RetryInfo.retryDelay"
             }
             if type.hasSuffix("google.rpc.QuotaFailure") {
-                for violation in detail["violations"]?.arrayValue ?? [] {
-                    let id = violation["quotaId"]?.stringValue ?? ""
-                    let metric = violation["quotaMetric"]?.stringValue ?? ""
+                for violation in detail.violations ?? [] {
+                    let id = violation.quotaId ?? ""
+                    let metric = violation.quotaMetric ?? ""
                     if (id + " " + metric).range(of: "perday", options: .caseInsensitive) != nil
                         || (id + " " + metric).range(of: "per_day", options: .caseInsensitive) != nil
                     {
@@ -165,14 +163,14 @@ package enum RateLimitHints {
     }
 
     /// OpenAI's `insufficient_quota` and Anthropic's billing errors.
-    private static func readQuotaCodes(_ error: JSONValue, into hint: inout RateLimitHint) {
-        let code = error["code"]?.stringValue ?? ""
-        let type = error["type"]?.stringValue ?? ""
+    private static func readQuotaCodes(_ error: ErrorBody.Failure, into hint: inout RateLimitHint) {
+        let code = error.code ?? ""
+        let type = error.type ?? ""
         if code == "insufficient_quota" || type == "insufficient_quota" {
             hint.quota = "insufficient_quota"
         } else if type == "billing_error" {
             hint.quota = "billing_error"
-        } else if type == "invalid_request_error", let message = error["message"]?.stringValue {
+        } else if type == "invalid_request_error", let message = error.message {
             let lowered = message.lowercased()
             if lowered.contains("credit balance is too low")
                 || lowered.contains("reached your specified")
@@ -205,5 +203,84 @@ package enum RateLimitHints {
             }
         }
         return (exhausted.isEmpty ? all : exhausted).max { $0.0 < $1.0 }
+    }
+}
+
+/// The fields of an error body the hints read, leniently (``ReplyFields``): `error` of the body object, or of its
+/// first element where the body is an array (Vertex AI wraps the error object in one; the Gemini API does not).
+/// Shapes: OpenAI https://platform.openai.com/docs/guides/error-codes (`error.code`, `error.type`), Anthropic
+/// https://docs.anthropic.com/en/api/errors (`error.type`, `error.message`), Google
+/// https://cloud.google.com/apis/design/errors#error_details (`error.details[]` with `@type`).
+struct ErrorBody: Decodable {
+    let error: Failure?
+
+    private enum CodingKeys: String, CodingKey { case error }
+
+    init(from decoder: any Decoder) throws {
+        let f = ReplyFields<CodingKeys>(decoder)
+        if f.isObject {
+            error = try f.present(Failure.self, .error)
+        } else if var elements = try? decoder.unkeyedContainer(), !elements.isAtEnd {
+            error = try elements.decode(Element.self).error
+        } else {
+            error = nil
+        }
+    }
+
+    /// The first element of an array body: its `error` when it is an object.
+    private struct Element: Decodable {
+        let error: Failure?
+
+        init(from decoder: any Decoder) throws {
+            error = try ReplyFields<CodingKeys>(decoder).present(Failure.self, .error)
+        }
+    }
+
+    struct Failure: Decodable {
+        let code: String?
+        let type: String?
+        let message: String?
+        let details: [Detail]?
+
+        private enum CodingKeys: String, CodingKey { case code, type, message, details }
+
+        init(from decoder: any Decoder) throws {
+            let f = ReplyFields<CodingKeys>(decoder)
+            code = try f.string(.code)
+            type = try f.string(.type)
+            message = try f.string(.message)
+            details = try f.array(Detail.self, .details)
+        }
+    }
+
+    struct Detail: Decodable {
+        let type: String?
+        let retryDelay: String?
+        let violations: [Violation]?
+
+        private enum CodingKeys: String, CodingKey {
+            case type = "@type"
+            case retryDelay, violations
+        }
+
+        init(from decoder: any Decoder) throws {
+            let f = ReplyFields<CodingKeys>(decoder)
+            type = try f.string(.type)
+            retryDelay = try f.string(.retryDelay)
+            violations = try f.array(Violation.self, .violations)
+        }
+    }
+
+    struct Violation: Decodable {
+        let quotaId: String?
+        let quotaMetric: String?
+
+        private enum CodingKeys: String, CodingKey { case quotaId, quotaMetric }
+
+        init(from decoder: any Decoder) throws {
+            let f = ReplyFields<CodingKeys>(decoder)
+            quotaId = try f.string(.quotaId)
+            quotaMetric = try f.string(.quotaMetric)
+        }
     }
 }

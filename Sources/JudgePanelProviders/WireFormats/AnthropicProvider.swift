@@ -119,31 +119,31 @@ package struct AnthropicProvider: JudgeProvider {
         return try Self.parse(response.body)
     }
 
+    /// Reads a Messages API body (also a batch result's `message`).
     package static func parse(_ data: Data) throws -> CompletionResponse {
-        let json = try JSONValue.decodeBody(data)
-        if json["type"]?.stringValue == "error" || (json["error"].map { !$0.isNull } ?? false) {
-            let err = json["error"] ?? .null
+        let reply = try ReplyDecoding.decode(Reply.self, from: data)
+        if reply.type == "error" || (reply.error.map { !$0.isNull } ?? false) {
+            let err = reply.error ?? .null
             let kind = err["type"]?.stringValue.map { "\($0): " } ?? ""
             throw ProviderError(
                 kind: .server, message: "provider error: \(kind)\(err["message"]?.textValue ?? err.textValue)")
         }
-        guard let blocks = json["content"]?.arrayValue else {
+        guard let blocks = reply.content else {
             throw ProviderError.badResponse("no content[] in Anthropic reply")
         }
         let text: String
-        if let tool = blocks.first(where: { $0["type"]?.stringValue == "tool_use" }), let input = tool["input"] {
+        if let tool = blocks.first(where: { $0.type == "tool_use" }), let input = tool.input {
             text = input.textValue
         } else {
-            text = blocks.filter { $0["type"]?.stringValue == "text" }.compactMap { $0["text"]?.stringValue }.joined()
+            text = blocks.filter { $0.type == "text" }.compactMap(\.text).joined()
         }
         var usage: TokenUsage?
-        if let u = json["usage"], let input = u["input_tokens"]?.intValue {
+        if let u = reply.usage, let input = u.inputTokens {
             // Cached prompt tokens are reported apart from `input_tokens`; the prompt is all three.
-            let cached =
-                (u["cache_creation_input_tokens"]?.intValue ?? 0) + (u["cache_read_input_tokens"]?.intValue ?? 0)
-            usage = TokenUsage(promptTokens: input + cached, completionTokens: u["output_tokens"]?.intValue ?? 0)
+            let cached = (u.cacheCreationInputTokens ?? 0) + (u.cacheReadInputTokens ?? 0)
+            usage = TokenUsage(promptTokens: input + cached, completionTokens: u.outputTokens ?? 0)
         }
-        let finish = json["stop_reason"]?.stringValue.map { reason -> String in
+        let finish = reply.stopReason.map { reason -> String in
             switch reason {
             case "end_turn", "stop_sequence", "tool_use": return "stop"
             case "max_tokens": return "length"
@@ -151,5 +151,69 @@ package struct AnthropicProvider: JudgeProvider {
             }
         }
         return CompletionResponse(text: text, usage: usage, logprobs: nil, finishReason: finish)
+    }
+
+    /// The fields of a Messages API reply the client reads (https://docs.anthropic.com/en/api/messages), read
+    /// leniently (``ReplyFields``).
+    package struct Reply: Decodable {
+        let type: String?
+        /// `error`, whatever its shape; `null` when the body says null.
+        let error: JSONValue?
+        /// `content`, when it is an array.
+        let content: [Block]?
+        let usage: Usage?
+        let stopReason: String?
+
+        private enum CodingKeys: String, CodingKey {
+            case type, error, content, usage
+            case stopReason = "stop_reason"
+        }
+
+        package init(from decoder: any Decoder) throws {
+            let f = ReplyFields<CodingKeys>(decoder)
+            type = try f.string(.type)
+            error = try f.present(JSONValue.self, .error)
+            content = try f.array(Block.self, .content)
+            usage = try f.present(Usage.self, .usage)
+            stopReason = try f.string(.stopReason)
+        }
+
+        /// A content block: `text`, or `tool_use` with its `input` (kept as JSON: the answer is its compact text).
+        struct Block: Decodable {
+            let type: String?
+            let text: String?
+            let input: JSONValue?
+
+            private enum CodingKeys: String, CodingKey { case type, text, input }
+
+            init(from decoder: any Decoder) throws {
+                let f = ReplyFields<CodingKeys>(decoder)
+                type = try f.string(.type)
+                text = try f.string(.text)
+                input = try f.present(JSONValue.self, .input)
+            }
+        }
+
+        struct Usage: Decodable {
+            let inputTokens: Int?
+            let outputTokens: Int?
+            let cacheCreationInputTokens: Int?
+            let cacheReadInputTokens: Int?
+
+            private enum CodingKeys: String, CodingKey {
+                case inputTokens = "input_tokens"
+                case outputTokens = "output_tokens"
+                case cacheCreationInputTokens = "cache_creation_input_tokens"
+                case cacheReadInputTokens = "cache_read_input_tokens"
+            }
+
+            init(from decoder: any Decoder) throws {
+                let f = ReplyFields<CodingKeys>(decoder)
+                inputTokens = try f.int(.inputTokens)
+                outputTokens = try f.int(.outputTokens)
+                cacheCreationInputTokens = try f.int(.cacheCreationInputTokens)
+                cacheReadInputTokens = try f.int(.cacheReadInputTokens)
+            }
+        }
     }
 }

@@ -108,46 +108,44 @@ package struct GeminiProvider: JudgeProvider {
         return try Self.parse(response.body)
     }
 
+    /// Reads a `generateContent` body (also a batch result's `response`).
     package static func parse(_ data: Data) throws -> CompletionResponse {
-        let json = try JSONValue.decodeBody(data)
-        if let err = json["error"], !err.isNull {
+        let reply = try ReplyDecoding.decode(Reply.self, from: data)
+        if let err = reply.error, !err.isNull {
             throw ProviderError(kind: .server, message: "provider error: \(err["message"]?.textValue ?? err.textValue)")
         }
         // Proto3 JSON omits zero values, so absent counts and log-probabilities read as 0.
         var usage: TokenUsage?
-        if let u = json["usageMetadata"]?.objectValue {
-            let thoughts = u["thoughtsTokenCount"]?.intValue
-            let completion = (u["candidatesTokenCount"]?.intValue ?? 0) + (thoughts ?? 0)
-            usage = TokenUsage(
-                promptTokens: u["promptTokenCount"]?.intValue ?? 0, completionTokens: completion, reasoningTokens: thoughts)
+        if let u = reply.usageMetadata, u.isObject {
+            let thoughts = u.thoughtsTokenCount
+            let completion = (u.candidatesTokenCount ?? 0) + (thoughts ?? 0)
+            usage = TokenUsage(promptTokens: u.promptTokenCount ?? 0, completionTokens: completion, reasoningTokens: thoughts)
         }
         // A blocked prompt has `promptFeedback.blockReason` and no candidates
         // (https://ai.google.dev/api/generate-content#PromptFeedback): a content-filter outcome, not a fault.
-        if let reason = json["promptFeedback"]?["blockReason"]?.stringValue {
-            let detail = json["promptFeedback"]?["blockReasonMessage"]?.stringValue.map { " (\($0))" } ?? ""
+        if let reason = reply.promptFeedback?.blockReason {
+            let detail = reply.promptFeedback?.blockReasonMessage.map { " (\($0))" } ?? ""
             return CompletionResponse(
                 text: "", usage: usage, finishReason: "content_filter",
                 refusal: "Gemini blocked the prompt: blockReason \(reason)\(detail)")
         }
-        guard let candidate = json["candidates"]?[0] else {
+        guard let candidate = reply.candidates?.first else {
             throw ProviderError.badResponse("no candidates in Gemini reply")
         }
-        let rawFinish = candidate["finishReason"]?.stringValue
-        let parts = candidate["content"]?["parts"]?.arrayValue ?? []
-        let texts = parts.filter { $0["thought"]?.boolValue != true }.compactMap { $0["text"]?.stringValue }
-        if texts.isEmpty, candidate["content"] == nil, rawFinish == nil {
+        let rawFinish = candidate.finishReason
+        let parts = candidate.content?.parts ?? []
+        let texts = parts.filter { $0.thought != true }.compactMap(\.text)
+        if texts.isEmpty, candidate.content == nil, rawFinish == nil {
             throw ProviderError.badResponse("candidates[0] has no content")
         }
         var logprobs: [TokenLogprob]?
-        if let result = candidate["logprobsResult"], let chosen = result["chosenCandidates"]?.arrayValue {
-            let tops = result["topCandidates"]?.arrayValue ?? []
+        if let result = candidate.logprobsResult, let chosen = result.chosenCandidates {
+            let tops = result.topCandidates ?? []
             logprobs = chosen.enumerated().map { i, c in
-                let top = (tops.indices.contains(i) ? tops[i]["candidates"]?.arrayValue ?? [] : []).map {
-                    TokenLogprob.Alternative(
-                        token: $0["token"]?.stringValue ?? "", logprob: $0["logProbability"]?.doubleValue ?? 0)
+                let top = (tops.indices.contains(i) ? tops[i].candidates ?? [] : []).map {
+                    TokenLogprob.Alternative(token: $0.token ?? "", logprob: $0.logProbability ?? 0)
                 }
-                return TokenLogprob(
-                    token: c["token"]?.stringValue ?? "", logprob: c["logProbability"]?.doubleValue ?? 0, top: top)
+                return TokenLogprob(token: c.token ?? "", logprob: c.logProbability ?? 0, top: top)
             }
         }
         // https://ai.google.dev/api/generate-content#FinishReason: SAFETY, RECITATION, BLOCKLIST,
@@ -164,6 +162,134 @@ package struct GeminiProvider: JudgeProvider {
         let filtered = finish == "content_filter" ? "Gemini stopped the candidate: finishReason \(rawFinish ?? "")" : nil
         return CompletionResponse(
             text: texts.joined(), usage: usage, logprobs: logprobs, finishReason: finish, refusal: filtered)
+    }
+
+    /// The fields of a `generateContent` reply the client reads
+    /// (https://ai.google.dev/api/generate-content#v1beta.GenerateContentResponse), read leniently (``ReplyFields``).
+    package struct Reply: Decodable {
+        /// `error`, whatever its shape; `null` when the body says null.
+        let error: JSONValue?
+        let usageMetadata: Usage?
+        let promptFeedback: PromptFeedback?
+        /// `candidates`, when it is an array.
+        let candidates: [Candidate]?
+
+        private enum CodingKeys: String, CodingKey { case error, usageMetadata, promptFeedback, candidates }
+
+        package init(from decoder: any Decoder) throws {
+            let f = ReplyFields<CodingKeys>(decoder)
+            error = try f.present(JSONValue.self, .error)
+            usageMetadata = try f.present(Usage.self, .usageMetadata)
+            promptFeedback = try f.present(PromptFeedback.self, .promptFeedback)
+            candidates = try f.array(Candidate.self, .candidates)
+        }
+
+        struct Usage: Decodable {
+            /// Whether `usageMetadata` is an object (only then is usage reported).
+            let isObject: Bool
+            let promptTokenCount: Int?
+            let candidatesTokenCount: Int?
+            let thoughtsTokenCount: Int?
+
+            private enum CodingKeys: String, CodingKey { case promptTokenCount, candidatesTokenCount, thoughtsTokenCount }
+
+            init(from decoder: any Decoder) throws {
+                let f = ReplyFields<CodingKeys>(decoder)
+                isObject = f.isObject
+                promptTokenCount = try f.int(.promptTokenCount)
+                candidatesTokenCount = try f.int(.candidatesTokenCount)
+                thoughtsTokenCount = try f.int(.thoughtsTokenCount)
+            }
+        }
+
+        struct PromptFeedback: Decodable {
+            let blockReason: String?
+            let blockReasonMessage: String?
+
+            private enum CodingKeys: String, CodingKey { case blockReason, blockReasonMessage }
+
+            init(from decoder: any Decoder) throws {
+                let f = ReplyFields<CodingKeys>(decoder)
+                blockReason = try f.string(.blockReason)
+                blockReasonMessage = try f.string(.blockReasonMessage)
+            }
+        }
+
+        struct Candidate: Decodable {
+            /// `content`, present whatever its shape.
+            let content: Content?
+            let finishReason: String?
+            let logprobsResult: LogprobsResult?
+
+            private enum CodingKeys: String, CodingKey { case content, finishReason, logprobsResult }
+
+            init(from decoder: any Decoder) throws {
+                let f = ReplyFields<CodingKeys>(decoder)
+                content = try f.present(Content.self, .content)
+                finishReason = try f.string(.finishReason)
+                logprobsResult = try f.present(LogprobsResult.self, .logprobsResult)
+            }
+        }
+
+        struct Content: Decodable {
+            let parts: [Part]?
+
+            private enum CodingKeys: String, CodingKey { case parts }
+
+            init(from decoder: any Decoder) throws {
+                parts = try ReplyFields<CodingKeys>(decoder).array(Part.self, .parts)
+            }
+        }
+
+        /// A part: `text`, and `thought: true` on a thinking model's thought summary (not part of the answer).
+        struct Part: Decodable {
+            let text: String?
+            let thought: Bool?
+
+            private enum CodingKeys: String, CodingKey { case text, thought }
+
+            init(from decoder: any Decoder) throws {
+                let f = ReplyFields<CodingKeys>(decoder)
+                text = try f.string(.text)
+                thought = try f.bool(.thought)
+            }
+        }
+
+        struct LogprobsResult: Decodable {
+            let chosenCandidates: [LogprobCandidate]?
+            let topCandidates: [TopCandidates]?
+
+            private enum CodingKeys: String, CodingKey { case chosenCandidates, topCandidates }
+
+            init(from decoder: any Decoder) throws {
+                let f = ReplyFields<CodingKeys>(decoder)
+                chosenCandidates = try f.array(LogprobCandidate.self, .chosenCandidates)
+                topCandidates = try f.array(TopCandidates.self, .topCandidates)
+            }
+        }
+
+        struct TopCandidates: Decodable {
+            let candidates: [LogprobCandidate]?
+
+            private enum CodingKeys: String, CodingKey { case candidates }
+
+            init(from decoder: any Decoder) throws {
+                candidates = try ReplyFields<CodingKeys>(decoder).array(LogprobCandidate.self, .candidates)
+            }
+        }
+
+        struct LogprobCandidate: Decodable {
+            let token: String?
+            let logProbability: Double?
+
+            private enum CodingKeys: String, CodingKey { case token, logProbability }
+
+            init(from decoder: any Decoder) throws {
+                let f = ReplyFields<CodingKeys>(decoder)
+                token = try f.string(.token)
+                logProbability = try f.double(.logProbability)
+            }
+        }
     }
 
     // MARK: - Schema dialect

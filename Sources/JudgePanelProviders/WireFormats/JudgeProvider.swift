@@ -32,21 +32,6 @@ public struct TokenLogprob: Sendable, Hashable, Codable {
     }
 }
 
-extension TokenLogprob {
-    /// Reads `[{token, logprob, top_logprobs: [{token, logprob}]}]`, the shape OpenAI and Ollama share;
-    /// entries without a token or log-probability are skipped.
-    package static func parseOpenAIStyle(_ entries: [JSONValue]) -> [TokenLogprob] {
-        entries.compactMap { t in
-            guard let token = t["token"]?.stringValue, let lp = t["logprob"]?.doubleValue else { return nil }
-            let top = (t["top_logprobs"]?.arrayValue ?? []).compactMap { a -> Alternative? in
-                guard let tok = a["token"]?.stringValue, let l = a["logprob"]?.doubleValue else { return nil }
-                return Alternative(token: tok, logprob: l)
-            }
-            return TokenLogprob(token: token, logprob: lp, top: top)
-        }
-    }
-}
-
 /// What a judge is asked: messages plus sampling parameters.
 public struct CompletionRequest: Sendable, Hashable {
     /// The model name sent to the provider.
@@ -243,10 +228,15 @@ extension JSONValue {
     /// Decodes a provider body, classifying garbage as a retryable bad response.
     package static func decodeBody(_ data: Data) throws -> JSONValue {
         do {
-            return try JSONValue.parse(data)
+            return try JSONValue(jsonData: data)
         } catch {
-            let snippet = String(decoding: data.prefix(120), as: UTF8.self)
-            throw ProviderError.badResponse("body is not JSON (\(data.count) bytes: \(snippet.debugDescription)): \(error)")
+            throw notJSON(data, error)
         }
+    }
+
+    /// The retryable bad response for a body that is not JSON: its size, its start and what was wrong.
+    package static func notJSON(_ data: Data, _ error: JSONReadError) -> ProviderError {
+        let snippet = String(decoding: data.prefix(120), as: UTF8.self)
+        return ProviderError.badResponse("body is not JSON (\(data.count) bytes: \(snippet.debugDescription)): \(error)")
     }
 }

@@ -79,16 +79,16 @@ package struct OllamaProvider: JudgeProvider {
                 url: endpoint, headers: request.wire.finish(headers: headers()), body: body(request).data,
                 timeout: timeout))
         guard (200..<300).contains(response.status) else { throw ProviderError.http(response) }
-        let json = try JSONValue.decodeBody(response.body)
-        var reply = try Self.parse(json)
+        let body = try ReplyDecoding.decode(Reply.self, from: response.body)
+        var reply = try Self.parse(body)
         // `prompt_eval_count` is the number of prompt tokens evaluated, cached ones included (Ollama's
         // llm/llama_server.go: CacheN + PromptN, https://github.com/ollama/ollama/pull/16428). When Ollama cut the
         // prompt to `num_ctx` it fills the whole window, or is below the prompt's size. Versions that reported
         // only newly evaluated tokens give `prompt_eval_cached_count` beside it, so the size check adds it back
         // (an absent count, as on a fully cached prompt in old versions, is not checked). Such a reply is never
         // scored.
-        if let evaluated = json["prompt_eval_count"]?.intValue, evaluated > 0 {
-            let cached = json["prompt_eval_cached_count"]?.intValue ?? 0
+        if let evaluated = body.promptEvalCount, evaluated > 0 {
+            let cached = body.promptEvalCachedCount ?? 0
             if evaluated >= numCtx(request)
                 || evaluated + cached < OllamaContext.minimumPromptTokens(request.messages)
             {
@@ -98,28 +98,73 @@ package struct OllamaProvider: JudgeProvider {
         return reply
     }
 
+    /// Reads a `/api/chat` body.
     package static func parse(_ data: Data) throws -> CompletionResponse {
-        try parse(JSONValue.decodeBody(data))
+        try parse(ReplyDecoding.decode(Reply.self, from: data))
     }
 
-    package static func parse(_ json: JSONValue) throws -> CompletionResponse {
-        if let err = json["error"], !err.isNull {
+    package static func parse(_ reply: Reply) throws -> CompletionResponse {
+        if let err = reply.error, !err.isNull {
             throw ProviderError(kind: .server, message: "provider error: \(err["message"]?.textValue ?? err.textValue)")
         }
-        guard let message = json["message"], let text = message["content"]?.stringValue else {
+        guard let message = reply.message, let text = message.content else {
             throw ProviderError.badResponse("no message.content in Ollama reply")
         }
         var usage: TokenUsage?
-        let prompt = json["prompt_eval_count"]?.intValue
-        let completion = json["eval_count"]?.intValue
+        let prompt = reply.promptEvalCount
+        let completion = reply.evalCount
         if prompt != nil || completion != nil {
             usage = TokenUsage(promptTokens: prompt ?? 0, completionTokens: completion ?? 0)
         }
         var logprobs: [TokenLogprob]?
-        if let entries = json["logprobs"]?.arrayValue {
-            logprobs = TokenLogprob.parseOpenAIStyle(entries)
+        if let entries = reply.logprobs {
+            logprobs = OpenAIStyleLogprob.tokens(entries)
         }
-        return CompletionResponse(
-            text: text, usage: usage, logprobs: logprobs, finishReason: json["done_reason"]?.stringValue)
+        return CompletionResponse(text: text, usage: usage, logprobs: logprobs, finishReason: reply.doneReason)
+    }
+
+    /// The fields of a non-streaming `/api/chat` reply the client reads
+    /// (https://github.com/ollama/ollama/blob/main/docs/api.md#generate-a-chat-completion), read leniently
+    /// (``ReplyFields``).
+    package struct Reply: Decodable {
+        /// `error`, whatever its shape; `null` when the body says null.
+        let error: JSONValue?
+        /// `message`, present whatever its shape.
+        let message: Message?
+        let promptEvalCount: Int?
+        let promptEvalCachedCount: Int?
+        let evalCount: Int?
+        /// Top-level `logprobs`, when an array.
+        let logprobs: [OpenAIStyleLogprob]?
+        let doneReason: String?
+
+        private enum CodingKeys: String, CodingKey {
+            case error, message, logprobs
+            case promptEvalCount = "prompt_eval_count"
+            case promptEvalCachedCount = "prompt_eval_cached_count"
+            case evalCount = "eval_count"
+            case doneReason = "done_reason"
+        }
+
+        package init(from decoder: any Decoder) throws {
+            let f = ReplyFields<CodingKeys>(decoder)
+            error = try f.present(JSONValue.self, .error)
+            message = try f.present(Message.self, .message)
+            promptEvalCount = try f.int(.promptEvalCount)
+            promptEvalCachedCount = try f.int(.promptEvalCachedCount)
+            evalCount = try f.int(.evalCount)
+            logprobs = try f.array(OpenAIStyleLogprob.self, .logprobs)
+            doneReason = try f.string(.doneReason)
+        }
+
+        struct Message: Decodable {
+            let content: String?
+
+            private enum CodingKeys: String, CodingKey { case content }
+
+            init(from decoder: any Decoder) throws {
+                content = try ReplyFields<CodingKeys>(decoder).string(.content)
+            }
+        }
     }
 }

@@ -63,37 +63,130 @@ package struct OpenAIProvider: JudgeProvider {
         return try Self.parse(response.body)
     }
 
+    /// Reads a chat-completion body (also a batch result line's `body`).
     package static func parse(_ data: Data) throws -> CompletionResponse {
-        let json = try JSONValue.decodeBody(data)
-        if let err = json["error"], !err.isNull {
+        let reply = try ReplyDecoding.decode(Reply.self, from: data)
+        if let err = reply.error, !err.isNull {
             throw ProviderError(kind: .server, message: "provider error: \(err["message"]?.textValue ?? err.textValue)")
         }
-        guard let choice = json["choices"]?[0], let message = choice["message"] else {
+        guard let choice = reply.choices?.first, let message = choice.message else {
             throw ProviderError.badResponse("no choices[0].message")
         }
-        let text = message["content"]?.stringValue ?? ""
+        let text = message.content ?? ""
         // A refusal comes as `message.refusal` with null content
         // (https://platform.openai.com/docs/guides/structured-outputs#refusals).
-        let refusal = message["refusal"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        let refusal = message.refusal.flatMap { $0.isEmpty ? nil : $0 }
         var usage: TokenUsage?
-        if let u = json["usage"], let p = u["prompt_tokens"]?.intValue {
+        if let u = reply.usage, let p = u.promptTokens {
             // `completion_tokens` includes reasoning tokens; `completion_tokens_details.reasoning_tokens` is the part
             // spent reasoning (https://platform.openai.com/docs/api-reference/chat/object#chat/object-usage).
-            usage = TokenUsage(
-                promptTokens: p, completionTokens: u["completion_tokens"]?.intValue ?? 0,
-                reasoningTokens: u["completion_tokens_details"]?["reasoning_tokens"]?.intValue)
+            usage = TokenUsage(promptTokens: p, completionTokens: u.completionTokens ?? 0, reasoningTokens: u.reasoningTokens)
         }
         var logprobs: [TokenLogprob]?
-        if let content = choice["logprobs"]?["content"]?.arrayValue {
-            logprobs = TokenLogprob.parseOpenAIStyle(content)
+        if let content = choice.logprobs {
+            logprobs = OpenAIStyleLogprob.tokens(content)
         }
-        var finish = choice["finish_reason"]?.stringValue
+        var finish = choice.finishReason
         if refusal != nil { finish = "refusal" }
         // llama.cpp's server says `"truncated": true` when it cut the prompt to its context
         // (https://github.com/ggml-org/llama.cpp/tree/master/tools/server README, response fields).
-        let truncated = json["truncated"]?.boolValue == true || choice["truncated"]?.boolValue == true
+        let truncated = reply.truncated == true || choice.truncated == true
         return CompletionResponse(
             text: text, usage: usage, logprobs: logprobs, finishReason: finish, refusal: refusal,
             promptTruncated: truncated ? true : nil)
+    }
+
+    /// The fields of a chat completion the client reads
+    /// (https://platform.openai.com/docs/api-reference/chat/object), read leniently (``ReplyFields``).
+    package struct Reply: Decodable {
+        /// `error`, whatever its shape (an object with `message`, or a string); `null` when the body says null.
+        let error: JSONValue?
+        /// `choices`, when it is an array.
+        let choices: [Choice]?
+        let usage: Usage?
+        /// llama.cpp's top-level `truncated`.
+        let truncated: Bool?
+
+        private enum CodingKeys: String, CodingKey { case error, choices, usage, truncated }
+
+        package init(from decoder: any Decoder) throws {
+            let f = ReplyFields<CodingKeys>(decoder)
+            error = try f.present(JSONValue.self, .error)
+            choices = try f.array(Choice.self, .choices)
+            usage = try f.present(Usage.self, .usage)
+            truncated = try f.bool(.truncated)
+        }
+
+        struct Choice: Decodable {
+            /// `message`, present whatever its shape.
+            let message: Message?
+            /// `logprobs.content`, when an array.
+            let logprobs: [OpenAIStyleLogprob]?
+            let finishReason: String?
+            let truncated: Bool?
+
+            private enum CodingKeys: String, CodingKey {
+                case message, logprobs, truncated
+                case finishReason = "finish_reason"
+            }
+
+            private enum LogprobsKeys: String, CodingKey { case content }
+
+            init(from decoder: any Decoder) throws {
+                let f = ReplyFields<CodingKeys>(decoder)
+                message = try f.present(Message.self, .message)
+                logprobs = try f.present(Logprobs.self, .logprobs)?.content
+                finishReason = try f.string(.finishReason)
+                truncated = try f.bool(.truncated)
+            }
+
+            struct Logprobs: Decodable {
+                let content: [OpenAIStyleLogprob]?
+                init(from decoder: any Decoder) throws {
+                    content = try ReplyFields<LogprobsKeys>(decoder).array(OpenAIStyleLogprob.self, .content)
+                }
+            }
+        }
+
+        struct Message: Decodable {
+            let content: String?
+            let refusal: String?
+
+            private enum CodingKeys: String, CodingKey { case content, refusal }
+
+            init(from decoder: any Decoder) throws {
+                let f = ReplyFields<CodingKeys>(decoder)
+                content = try f.string(.content)
+                refusal = try f.string(.refusal)
+            }
+        }
+
+        struct Usage: Decodable {
+            let promptTokens: Int?
+            let completionTokens: Int?
+            let reasoningTokens: Int?
+
+            private enum CodingKeys: String, CodingKey {
+                case promptTokens = "prompt_tokens"
+                case completionTokens = "completion_tokens"
+                case details = "completion_tokens_details"
+            }
+
+            private enum DetailKeys: String, CodingKey { case reasoningTokens = "reasoning_tokens" }
+
+            private struct Details: Decodable {
+                let reasoningTokens: Int?
+                init(from decoder: any Decoder) throws {
+                    reasoningTokens = try ReplyFields<DetailKeys>(decoder).int(.reasoningTokens)
+                }
+            }
+
+            init(from decoder: any Decoder) throws {
+                let f = ReplyFields<CodingKeys>(decoder)
+                promptTokens = try f.int(.promptTokens)
+                completionTokens = try f.int(.completionTokens)
+                reasoningTokens = try f.present(Details.self, .details)?.reasoningTokens
+            }
+        }
     }
 }

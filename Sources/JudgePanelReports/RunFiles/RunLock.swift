@@ -52,7 +52,7 @@ package final class RunLock: Sendable {
         }
 
         package static func parse(_ data: Data) -> Holder? {
-            guard !data.isEmpty, let v = try? JSONValue.parse(data), let pid = v["pid"]?.intValue else { return nil }
+            guard !data.isEmpty, let v = try? JSONValue(jsonData: data), let pid = v["pid"]?.intValue else { return nil }
             return Holder(
                 pid: Int32(clamping: pid), host: v["host"]?.stringValue ?? "?", since: v["since"]?.stringValue ?? "?",
                 command: v["command"]?.stringValue ?? "")
