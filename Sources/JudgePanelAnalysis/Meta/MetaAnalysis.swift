@@ -391,8 +391,8 @@ public struct MetaAnalysis: Sendable {
             : "abstain: a judge whose two orders disagree abstains, so an item is correct only if both orders are (accuracy_flip_tie: the flip counts as a tie; accuracy_net: JudgeBench's two-order score, +1 per order with the label, -1 per order against it)"
         let abstention =
             "accuracy counts an abstained item as a miss over all labelled items; accuracy_answered is over answered items, coverage the share answered; one order answering stands for the judge; position_consistency is over items asked in both orders, a one-sided abstention inconsistent (LLMBar's \"equal\" = position_consistency + position_both_abstained / position_asked); position_consistency_answered is over items answered in both orders"
-        let own = items.filter { $0.label != nil }.count
-        let derived = items.filter { $0.label == nil && !$0.labels.isEmpty }.count
+        let own = items.count(where: { $0.label != nil })
+        let derived = items.count(where: { $0.label == nil && !$0.labels.isEmpty })
         var human: String
         switch (own, derived) {
         case (0, 0): human = "none: no item carries a human label"
