@@ -78,6 +78,7 @@ package enum RunReports {
             throw JudgePanelError.badInput("no analysis options (written by an older judgepanel)", file: configPath)
         }
         let facts = config["run"] ?? .null
+        ProcessMemory.releaseFreed()
         // verdicts.jsonl is written as the panel's verdicts are aggregated (a scheduled run writes its policy's).
         let verdictsPath = dir.url.appendingPathComponent("verdicts.jsonl").path
         let verdictsFile = policy == nil ? try JSONLinesWriter(path: dir.url.appendingPathComponent(".verdicts.jsonl.partial").path) : nil

@@ -248,9 +248,9 @@ public struct MetaAnalysis: Sendable {
         let labeled = labels.indices.filter { labels[$0] != nil }
         var m = JudgeMetrics(judge: name, n: labeled.count)
         if protocolKind == .pairwise || predictions.contains(where: { $0.verdict != nil }) {
-            m.wins = predictions.filter { $0.verdict == .a }.count
-            m.ties = predictions.filter { $0.verdict == .tie }.count
-            m.losses = predictions.filter { $0.verdict == .b }.count
+            m.wins = predictions.count(where: { $0.verdict == .a })
+            m.ties = predictions.count(where: { $0.verdict == .tie })
+            m.losses = predictions.count(where: { $0.verdict == .b })
         }
         let scores = predictions.compactMap(\.score)
         if protocolKind != .pairwise, !scores.isEmpty, predictions.allSatisfy({ $0.verdict == nil }) {
