@@ -134,13 +134,16 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
                 exchange.cancel()
             }
         } catch {
-            if fired.isSet { throw ProviderError.timeout(after: timeout) }
+            // Cancelled by the timer: a timeout. An exchange that failed by itself keeps its own error, even when its
+            // failure is seen after the deadline (a busy process can resume the waiting task late).
+            let cancelled = error is CancellationError || (error as? HTTPClientError) == .cancelled
+            if cancelled, fired.isSet { throw ProviderError.timeout(after: timeout) }
             throw Self.classify(error, timeout: timeout, limit: limit, authority: Self.authority(request.url))
         }
     }
 
-    /// Set by the timer of ``send(_:)`` when it fired (the exchange then failed because it was cancelled at the
-    /// timeout, not by its caller).
+    /// Set by the timer of ``send(_:)`` when it fired (a cancelled exchange was then cancelled at the timeout, not by
+    /// its caller).
     private final class TimerFlag: Sendable {
         private let value = Mutex(false)
         func set() { value.withLock { $0 = true } }
