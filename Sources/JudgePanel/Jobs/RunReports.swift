@@ -99,6 +99,7 @@ package enum RunReports {
             if let count, items.count != count { throw ScoreJob.itemsChanged(path) }
         }
         let facts = config["run"] ?? .null
+        ProcessMemory.releaseFreed()
         // verdicts.jsonl is written as the panel's verdicts are aggregated (a scheduled run writes its policy's).
         let verdictsPath = dir.url.appendingPathComponent("verdicts.jsonl").path
         let verdictsFile = policy == nil ? try JSONLinesWriter(path: dir.url.appendingPathComponent(".verdicts.jsonl.partial").path) : nil

@@ -111,27 +111,43 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         let timeout = request.timeout
         let deadline = NIODeadline.now() + .nanoseconds(Int64(Self.nanoseconds(timeout)))
         let limit = maxResponseBytes
+        // The deadline bounds the head inside the client; a timer on an event loop, cancelling the exchange, bounds
+        // the body too. The timer is cancelled as soon as the exchange ends, which removes it from its event loop: a
+        // cancelled `Task.sleep` (the race this replaces) kept its task and dispatch timer alive until the timeout, so
+        // a run held ~500 bytes for every call of the last `timeout` seconds (issue 13; BENCHMARKS.md, "Memory of a
+        // score run").
+        let exchange = Task {
+            let response = try await client.execute(outgoing, deadline: deadline)
+            let body = try await response.body.collect(upTo: limit)
+            return Self.makeResponse(response, body: body)
+        }
+        let fired = TimerFlag()
+        let timer = eventLoopGroup.any().scheduleTask(deadline: deadline) {
+            fired.set()
+            exchange.cancel()
+        }
+        defer { timer.cancel() }
         do {
-            // The deadline bounds the head inside the client; the race with a timer bounds the body too.
-            return try await withThrowingTaskGroup(of: HTTPResponse?.self) { group in
-                group.addTask {
-                    let response = try await client.execute(outgoing, deadline: deadline)
-                    let body = try await response.body.collect(upTo: limit)
-                    return Self.makeResponse(response, body: body)
-                }
-                group.addTask {
-                    try await Task.sleep(nanoseconds: Self.nanoseconds(timeout))
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let response = first else {
-                    throw ProviderError.timeout(after: timeout)
-                }
-                return response
+            return try await withTaskCancellationHandler {
+                try await exchange.value
+            } onCancel: {
+                exchange.cancel()
             }
         } catch {
+            // Cancelled by the timer: a timeout. An exchange that failed by itself keeps its own error, even when its
+            // failure is seen after the deadline (a busy process can resume the waiting task late).
+            let cancelled = error is CancellationError || (error as? HTTPClientError) == .cancelled
+            if cancelled, fired.isSet { throw ProviderError.timeout(after: timeout) }
             throw Self.classify(error, timeout: timeout, limit: limit, authority: Self.authority(request.url))
         }
+    }
+
+    /// Set by the timer of ``send(_:)`` when it fired (a cancelled exchange was then cancelled at the timeout, not by
+    /// its caller).
+    private final class TimerFlag: Sendable {
+        private let value = Mutex(false)
+        func set() { value.withLock { $0 = true } }
+        var isSet: Bool { value.withLock { $0 } }
     }
 
     // MARK: - Clients
