@@ -16,6 +16,11 @@ package struct BatchCollected: Sendable {
     /// `--batch-fallback live`: a batch's error votes are left out, so the live runner asks those calls again.
     package var dropErrors = false
 
+    package init(files: [String] = [], dropErrors: Bool = false) {
+        self.files = files
+        self.dropErrors = dropErrors
+    }
+
     /// The votes file of a chunk whose input file is `batches/{label}.jsonl` (relative to the run directory).
     package static func votesFile(of chunk: BatchChunk) -> String {
         chunk.file.hasSuffix(".jsonl") ? String(chunk.file.dropLast(6)) + ".votes.jsonl" : chunk.file + ".votes.jsonl"
