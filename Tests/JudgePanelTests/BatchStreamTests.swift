@@ -150,6 +150,44 @@ struct BatchStreamTests {
         #expect(first["votes.jsonl"] == second["votes.jsonl"] && first["verdicts.jsonl"] == second["verdicts.jsonl"])
     }
 
+    @Test("--resume-changed after a batch run: the changed judge's calls are asked again live, the other judge's batch votes reused")
+    func resumeChangedReasksStaleBatchVotes() async throws {
+        let (items, quality) = syntheticPairwise(30)
+        let dir = try tempDir("batchchanged")
+        let itemsPath = dir.appendingPathComponent("items.jsonl").path
+        try writeItems(items, to: itemsPath)
+        let api = FakeBatchAPI(pollsPerState: 1)
+        let server = try await startBatchFake(api, quality: quality)
+        let root = await server.baseURL.absoluteString
+        let panelPath = dir.appendingPathComponent("panel.yaml").path
+        try writeBatchPanel(panelPath, root: root)
+        let out = dir.appendingPathComponent("run").path
+        var job = try ScoreJob(streamingItemsPath: itemsPath, rubricPath: rubricPath, panelPath: panelPath, options: panelTestOptions)
+        job.batch = BatchOptions(pollInterval: 0.01, maxPollInterval: 0.05)
+        _ = try await job.run(outDir: out, retainResults: false)
+        let before = try VotesFile.load(path: out + "/votes.jsonl")
+        // The Anthropic judge's temperature changes: its calls' fingerprints change.
+        let changed = try String(contentsOfFile: panelPath, encoding: .utf8).replacingOccurrences(
+            of: "model: an,", with: "model: an, temperature: 0.5,")
+        try changed.write(toFile: panelPath, atomically: true, encoding: .utf8)
+        var again = try ScoreJob(streamingItemsPath: itemsPath, rubricPath: rubricPath, panelPath: panelPath, options: panelTestOptions)
+        again.batch = job.batch
+        let outcome = try await again.run(outDir: out, resume: true, resumeChanged: true, retainResults: false)
+        let live = await server.recordedRequests()
+        let counts = await api.counts()
+        await server.stop()
+        #expect(outcome.resume.reused == 60 && outcome.resume.reasked == 60)
+        #expect(counts.requestsSubmitted == 120, "no batch request submitted again")
+        #expect(live.count == 60 && live.allSatisfy { $0.model == "an" }, "the stale Anthropic votes are asked again (live: their calls are in a batch already)")
+        let after = try VotesFile.load(path: out + "/votes.jsonl")
+        #expect(after.count == 120)
+        let old = Dictionary(uniqueKeysWithValues: before.map { ($0.key, $0) })
+        for v in after {
+            let o = try #require(old[v.key])
+            if v.judge == "oa" { #expect(v.fingerprint == o.fingerprint && v.raw == o.raw) } else { #expect(v.fingerprint != o.fingerprint) }
+        }
+    }
+
     @Test("ItemPositions reads any item back by its position (blank lines, CRLF, a shard's filter) as the loader parses it")
     func itemPositions() throws {
         let dir = try tempDir("itempos")

@@ -13,6 +13,9 @@ import JudgePanelReports
 package struct BatchCollected: Sendable {
     /// The votes files of the collected batches (absolute paths).
     package var files: [String] = []
+    /// Those of `files` collected by an earlier session of the run (`--resume`): their votes are reused only while
+    /// their call's inputs are unchanged, and their error votes only when the batch gave them (as the journal's).
+    package var earlier: Set<String> = []
     /// `--batch-fallback live`: a batch's error votes are left out, so the live runner asks those calls again.
     package var dropErrors = false
 
@@ -58,6 +61,7 @@ package final class BatchVoteReader {
         var vote: Vote
         var source: Int
     }
+    private var isEarlier: [Bool] = []
 
     private let collected: BatchCollected
     private var readers: [LineReader] = []
@@ -72,6 +76,7 @@ package final class BatchVoteReader {
         for path in collected.files {
             readers.append(try LineReader(path: path, chunkSize: 1 << 16))
             lastIndex.append(-1)
+            isEarlier.append(collected.earlier.contains(path))
         }
         for source in readers.indices {
             if let head = try read(source) { push(head) }
@@ -79,14 +84,15 @@ package final class BatchVoteReader {
     }
 
     /// The batch votes of the calls with index below `end` not yet handed out, keyed by call key
-    /// (``/JudgePanelCore/Vote/key``). Calls must be asked for in increasing index order.
-    package func votes(before end: Int) throws -> [String: Vote] {
+    /// (``/JudgePanelCore/Vote/key``); a vote of a batch collected by an earlier session only when `reuse` accepts
+    /// it. Calls must be asked for in increasing index order.
+    package func votes(before end: Int, reuse: (Vote) -> Bool = { _ in true }) throws -> [String: Vote] {
         var out: [String: Vote] = [:]
         while let top = heap.first, top.index < end {
             pop()
             if collected.dropErrors && top.vote.status == .error {
                 droppedErrors += 1
-            } else {
+            } else if !isEarlier[top.source] || reuse(top.vote) {
                 out[top.vote.key] = top.vote
             }
             if let next = try read(top.source) { push(next) }
@@ -155,7 +161,10 @@ package final class BatchVoteReader {
 extension ScoreJob {
     /// Each item's finished votes for the live runner of a `score --batch` run: the item's batch votes (read in
     /// call order from the collected batches' votes files) under the journal's `completed` votes, which win as
-    /// they did when both were held. Called once per item, in item order.
+    /// they did when both were held. A vote of a batch collected by an earlier session is reused only while its
+    /// fingerprint matches the call's (`--resume-changed` re-asks the rest live) and, if an error, only when the batch
+    /// gave it (`batch_failed`, `expired`, `canceled`): other errors are asked again like the journal's.
+    /// Called once per item, in item order.
     package func batchVoteLookup(
         _ collected: BatchCollected, completed: [String: Vote]
     ) throws -> (Int, Item) throws -> [String: Vote] {
@@ -163,10 +172,18 @@ extension ScoreJob {
         var nextCall = 0
         let rubric = rubric
         let panel = panel
+        let checklists = options.checklists
         return { i, item in
             let calls = Call.plan(itemIndex: i, item: item, rubric: rubric, panel: panel)
             nextCall += calls.count
-            var done = try reader.votes(before: nextCall)
+            let checklist = checklists[item.id]
+            var done = try reader.votes(before: nextCall) { vote in
+                guard vote.status != .error || vote.reason.map(VoteReason.batchReasons.contains) == true,
+                    let call = calls.first(where: { $0.key(itemID: item.id, judgeName: panel.judges[$0.judge].name) == vote.key })
+                else { return false }
+                return vote.fingerprint
+                    == CallExecutor.fingerprint(call: call, item: item, judge: panel.judges[call.judge], rubric: rubric, checklist: checklist)
+            }
             for call in calls {
                 let key = call.key(itemID: item.id, judgeName: panel.judges[call.judge].name)
                 if let v = completed[key] { done[key] = v }

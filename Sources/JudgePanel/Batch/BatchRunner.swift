@@ -80,6 +80,9 @@ package struct BatchRunner {
             job: job, offsets: offsets, positions: positions, backends: backends, keys: keys, transport: transport,
             discount: { judge in judge.batchDiscount })
 
+        // Batches an earlier session collected: their votes are checked against the current inputs when reused.
+        let collectedBefore = Set(ledger.snapshot.filter(\.collected).map(\.label))
+
         // 1. Chunks of an earlier session that never got a batch id.
         for chunk in ledger.snapshot where chunk.batchID == nil {
             guard let backend = backends[chunk.judge] else {
@@ -132,6 +135,7 @@ package struct BatchRunner {
                 try rebuildVotesFile(chunk, path: path, context: context, journaled: journaled)
             }
             collected.files.append(path)
+            if collectedBefore.contains(chunk.label) { collected.earlier.insert(path) }
             failed += chunk.errors ?? 0
         }
         if options.fallback == .live, failed > 0 {
