@@ -2,8 +2,12 @@ import Foundation
 import JudgePanel
 
 // Plans N items × J OpenAI judges × 2 orders × S samples calls into batch input files (50 000 requests each),
-// deleting each file once written, and prints time and memory: `swift run -c release BatchBench ITEMS JUDGES SAMPLES`.
-// Nothing is sent (the judges point at a closed port and no batch is created). See scripts/bench_batch.sh.
+// deleting each file once written, and prints time and memory:
+// `swift run -c release BatchBench ITEMS JUDGES SAMPLES [I/N]`.
+// The items are written to a JSONL file first and the job reads them from it in passes, as `score --batch` does
+// (ScoreJob's streamed initializer: nothing is held per item but its first call index and line offset); with
+// I/N only shard I of N is planned (`score --batch --shard I/N`). Nothing is sent (the judges point at a closed
+// port and no batch is created). See scripts/bench_batch.sh.
 
 func status(_ field: String) -> Int {
     guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
@@ -12,29 +16,52 @@ func status(_ field: String) -> Int {
     return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? -1
 }
 
-let args = CommandLine.arguments.dropFirst().compactMap { Int($0) }
+let rawArgs = Array(CommandLine.arguments.dropFirst())
+let args = rawArgs.compactMap { Int($0) }
 let (n, judges, samples) = (args.count > 0 ? args[0] : 100_000, args.count > 1 ? args[1] : 10, args.count > 2 ? args[2] : 5)
-var items: [Item] = []
-items.reserveCapacity(n)
+let shard = try rawArgs.first { $0.contains("/") }.map(Shard.parse)
+let dir = FileManager.default.temporaryDirectory.appendingPathComponent("jp-batchbench-\(UUID().uuidString)")
+try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(at: dir) }
+
+// The items file, written in 1 MiB pieces.
+let itemsPath = dir.appendingPathComponent("items.jsonl").path
+FileManager.default.createFile(atPath: itemsPath, contents: nil)
+let out = try FileHandle(forWritingTo: URL(fileURLWithPath: itemsPath))
+var buffer = Data()
 for i in 0..<n {
-    items.append(Item(id: "i\(i)", prompt: "Question \(i)?", responseA: "Answer alpha \(i).", responseB: "Answer beta \(i)."))
+    buffer.append(contentsOf: #"{"id":"i\#(i)","prompt":"Question \#(i)?","response_a":"Answer alpha \#(i).","response_b":"Answer beta \#(i)."}"#.utf8)
+    buffer.append(10)
+    if buffer.count > 1 << 20 {
+        try out.write(contentsOf: buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
 }
-let panel = Panel(
-    judges: (0..<judges).map {
-        JudgeConfig(name: "j\($0)", provider: .openai, model: "m\($0)", baseURLs: ["http://127.0.0.1:9/v1"], samples: samples)
-    }, aggregate: .majority, swap: true, flip: .tie)
-let rubric = try Rubric.load(path: "rubrics/pairwise-mtbench.yaml")
-let job = try ScoreJob(itemsPath: "synthetic", items: items, rubric: rubric, panel: panel, options: RunOptions(cache: nil, environment: [:]))
-items = []
-let dir = FileManager.default.temporaryDirectory.appendingPathComponent("jp-batchbench-\(UUID().uuidString)").path
+try out.write(contentsOf: buffer)
+try out.close()
+let panelPath = dir.appendingPathComponent("panel.yaml").path
+try (["version: 1", "judges:"]
+    + (0..<judges).map { "  - {name: j\($0), provider: openai, base_url: \"http://127.0.0.1:9/v1\", model: m\($0), samples: \(samples)}" }
+    + ["aggregate: majority", "swap: true", ""]).joined(separator: "\n").write(toFile: panelPath, atomically: true, encoding: .utf8)
+
 let rssBefore = status("VmRSS")
 let start = Date()
+// Validation pass (and, for a shard, the pass that counts its items), as `score` does before any call.
+var job = try ScoreJob(
+    streamingItemsPath: itemsPath, rubricPath: "rubrics/pairwise-mtbench.yaml", panelPath: panelPath,
+    options: RunOptions(cache: nil, environment: [:]))
+if let shard { try job.restrict(to: shard) }
+let validated = Date().timeIntervalSince(start)
 var bytes = 0
-let (requests, chunks) = try await BatchRunner.planOnly(job: job, dir: dir) { path, _, b in
+let (requests, chunks) = try await BatchRunner.planOnly(job: job, dir: dir.appendingPathComponent("run").path) { path, _, b in
     bytes += b
     try FileManager.default.removeItem(atPath: path)
 }
 let seconds = Date().timeIntervalSince(start)
-try FileManager.default.removeItem(atPath: dir)
-print("items \(n), judges \(judges), samples \(samples): \(requests) calls planned into \(chunks) batch files, \(bytes / 1_000_000) MB of JSONL")
-print(String(format: "%.1f s (%.0f calls/s); RSS before planning %d MiB, peak RSS %d MiB", seconds, Double(requests) / seconds, rssBefore / 1024, status("VmHWM") / 1024))
+print(
+    "items \(n)\(shard.map { " (shard \($0): \(job.itemCount))" } ?? ""), judges \(judges), samples \(samples): \(requests) calls "
+        + "planned into \(chunks) batch files, \(bytes / 1_000_000) MB of JSONL")
+print(
+    String(
+        format: "%.1f s (%.0f calls/s; validation %.1f s); RSS before %d MiB, peak RSS %d MiB", seconds, Double(requests) / seconds,
+        validated, rssBefore / 1024, status("VmHWM") / 1024))

@@ -60,8 +60,9 @@ struct ScoreCommand: AsyncParsableCommand {
                 return
             }
             let batch = try batchOptions.options(adaptive: adaptive || cascade)
-            // A plain full run reads its items in passes instead of holding them (memory flat in the number of items).
-            let streamed = shardValue == nil && batch == nil && !dryRun && options.checklists.isEmpty && options.policy == .full
+            // A full run (batches and shards too) reads its items in passes instead of holding them (memory flat in
+            // the number of items).
+            let streamed = options.checklists.isEmpty && options.policy == .full
             var job =
                 streamed
                 ? try ScoreJob(
@@ -71,9 +72,9 @@ struct ScoreCommand: AsyncParsableCommand {
                     itemsPath: items, rubricPath: rubric, panelPath: panel, loader: try itemOptions.loader(), options: options,
                     analysis: MetaAnalysis.Options(seed: seed))
             if let shardValue {
-                let total = job.items.count
-                job.restrict(to: shardValue)
-                print("shard \(shardValue): \(job.items.count) of \(total) items")
+                let total = job.itemCount
+                try job.restrict(to: shardValue)
+                print("shard \(shardValue): \(job.itemCount) of \(total) items")
             }
             job.batch = batch
             if lock == nil { lock = try RunLock.acquire(dir: out, command: commandLine) }

@@ -11,7 +11,7 @@ import Testing
 
 /// A fake server speaking the batch APIs, one simulated judge per model name, and a panel of an OpenAI judge
 /// (`oa`) and an Anthropic judge (`an`) pointing at it.
-private func startBatchFake(_ api: FakeBatchAPI, quality: [String: Double]) async throws -> FakeProviderServer {
+func startBatchFake(_ api: FakeBatchAPI, quality: [String: Double]) async throws -> FakeProviderServer {
     let oracle = SimulatedJudge.oracle(quality: qualityOracle(quality)).handler
     let server = FakeProviderServer(batchAPI: api) { request in
         guard request.model == "oa" || request.model == "an" else {

@@ -35,7 +35,7 @@ struct StreamingEstimateTests {
         for i in 0..<3 {
             let shard = try Shard.parse("\(i)/3")
             var part = job
-            part.restrict(to: shard)
+            try part.restrict(to: shard)
             let streamed = try ScoreJob.streamEstimate(itemsPath: items, rubric: rubric, panel: panel(), options: options, shard: shard)
             #expect(streamed.items == part.items.count && streamed.itemsTotal == 50)
             #expect(streamed.estimate.calls == part.estimate().calls)

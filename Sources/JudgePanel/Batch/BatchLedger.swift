@@ -25,6 +25,8 @@ package struct BatchChunk: Sendable {
     package var batchID: String?
     package var collected = false
     package var finalState: String?
+    /// Error votes in the collected batch's votes file (nil for a chunk collected before this was recorded).
+    package var errors: Int?
 
     package func contains(_ index: Int) -> Bool { ranges.contains { $0.contains(index) } }
 }
@@ -35,7 +37,7 @@ package struct BatchChunk: Sendable {
 ///
 /// Lines: `{"event":"run","run_id"}`, `{"event":"chunk","label","judge","provider","ranges","requests","bytes","file"}`,
 /// `{"event":"uploaded","label","file_id"}`, `{"event":"creating","label","at"}`,
-/// `{"event":"created","label","batch_id","adopted"?}`, `{"event":"collected","label","state","succeeded","failed"}`,
+/// `{"event":"created","label","batch_id","adopted"?}`, `{"event":"collected","label","state","succeeded","failed","errors"}`,
 /// `{"event":"unmapped","label","custom_id","detail"}`.
 package final class BatchLedger: @unchecked Sendable {
     package static let fileName = "batches.jsonl"
@@ -116,6 +118,7 @@ package final class BatchLedger: @unchecked Sendable {
                 if let i = byLabel[label] {
                     chunks[i].collected = true
                     chunks[i].finalState = json["state"]?.stringValue
+                    chunks[i].errors = json["errors"]?.intValue
                 }
             case "unmapped":
                 break

@@ -22,7 +22,7 @@ import JudgePanelReports
 /// - polls every journaled batch id and never plans a call that a chunk already holds.
 ///
 /// Calls are planned item by item straight into the chunk files (one open file per judge), so memory does not
-/// grow with the number of calls beyond one bit per call. `custom_id` is `c{index}_{fingerprint prefix}` — the
+/// grow with the number of calls beyond one bit per call (and a few bytes an item: see ``callOffsets(_:)``). `custom_id` is `c{index}_{fingerprint prefix}` — the
 /// call's index in plan order (items × judges × orders × samples) and the first 16 hex digits of its call
 /// fingerprint — which fits Anthropic's `^[a-zA-Z0-9_-]{1,64}$`; results are mapped back by recomputing the call at
 /// that index and checking the fingerprint, and a line that maps to nothing is reported (stderr and the ledger).
@@ -38,19 +38,20 @@ package struct BatchRunner {
 
     package func say(_ text: String) { options.progress?(text) }
 
-    /// Runs the batch phase; returns the batch votes the live runner must treat as finished.
-    package func run(completed: [String: Vote]) async throws -> [String: Vote] {
+    /// Runs the batch phase; returns where the batch votes the live runner must treat as finished are
+    /// (``BatchCollected``: one sorted votes file per collected batch, read back as the runner reaches each item).
+    package func run(completed: [String: Vote]) async throws -> BatchCollected {
         try await RunTransport.with(job.options.transport, judges: panel.judges, environment: job.options.environment) {
             try await run(completed: completed, transport: $0)
         }
     }
 
     /// ``run(completed:)`` over `transport`.
-    private func run(completed: [String: Vote], transport: any HTTPTransport) async throws -> [String: Vote] {
+    private func run(completed: [String: Vote], transport: any HTTPTransport) async throws -> BatchCollected {
         let batchJudges = Set(panel.judges.indices.filter { panel.judges[$0].provider.supportsBatch })
         guard !batchJudges.isEmpty else {
             say("batch: no openai, anthropic or gemini judge in the panel; every call runs live")
-            return [:]
+            return BatchCollected()
         }
         let ledger = try BatchLedger(dir: dir)
         defer { ledger.close() }
@@ -63,15 +64,10 @@ package struct BatchRunner {
         }
         let keys = panel.judges.flatMap { $0.keyVariables.compactMap { job.options.environment[$0] } }
 
-        // Global call indices: the first index of every item.
-        var offsets: [Int] = []
-        offsets.reserveCapacity(job.items.count + 1)
-        var total = 0
-        for (i, item) in job.items.enumerated() {
-            offsets.append(total)
-            total += Call.plan(itemIndex: i, item: item, rubric: rubric, panel: panel).count
-        }
-        offsets.append(total)
+        // Global call indices: the first index of every item (8 bytes an item), and, for items read from their
+        // file, where each item's line starts (``ItemPositions``: 12 bytes an item) to map results back.
+        let (offsets, positions) = try Self.callOffsets(job)
+        let total = offsets.last ?? 0
         var covered = BitSet(count: total)
         for chunk in ledger.snapshot { for r in chunk.ranges where r.upperBound <= total { covered.insert(r) } }
 
@@ -80,10 +76,12 @@ package struct BatchRunner {
         if FileManager.default.fileExists(atPath: dir.journalPath) {
             for v in try VotesFile.load(path: dir.journalPath, tolerateTruncatedTail: true) { journaled[v.key] = v }
         }
-        var result: [String: Vote] = [:]
         let context = Context(
-            job: job, offsets: offsets, backends: backends, keys: keys, transport: transport,
+            job: job, offsets: offsets, positions: positions, backends: backends, keys: keys, transport: transport,
             discount: { judge in judge.batchDiscount })
+
+        // Batches an earlier session collected: their votes are checked against the current inputs when reused.
+        let collectedBefore = Set(ledger.snapshot.filter(\.collected).map(\.label))
 
         // 1. Chunks of an earlier session that never got a batch id.
         for chunk in ledger.snapshot where chunk.batchID == nil {
@@ -96,7 +94,7 @@ package struct BatchRunner {
         // 2. Plan the calls no chunk holds, straight into chunk files, submitting each chunk as it fills.
         let planned = try await plan(
             batchJudges: batchJudges, offsets: offsets, covered: covered, completed: completed, journaled: journaled,
-            backends: backends, firstSequence: ledger.snapshot.count, result: &result
+            backends: backends, firstSequence: ledger.snapshot.count
         ) { chunk, backend in
             try await submit(chunk, backend: backend, ledger: ledger, resumed: false)
         }
@@ -120,7 +118,7 @@ package struct BatchRunner {
                 }
                 say("batch \(chunk.label) [\(chunk.judge)] \(status.id): \(status.state) — \(status.countsText)")
                 if status.ended {
-                    try await collect(chunk, status: status, backend: backend, context: context, ledger: ledger, journaled: journaled, into: &result)
+                    try await collect(chunk, status: status, backend: backend, context: context, ledger: ledger, journaled: journaled)
                     ended += 1
                 }
             }
@@ -128,25 +126,77 @@ package struct BatchRunner {
             try await Task.sleep(for: .seconds(interval))
             interval = min(options.maxPollInterval, interval * 1.5)
         }
-        if options.fallback == .live {
-            let failed = result.values.filter { $0.status == .error }.count
-            if failed > 0 { say("batch: \(failed) failed, expired or canceled requests will be sent live (--batch-fallback live)") }
-            result = result.filter { $0.value.status != .error }
+        var collected = BatchCollected(dropErrors: options.fallback == .live)
+        var failed = 0
+        for chunk in ledger.snapshot where chunk.collected {
+            let path = dir.url.appendingPathComponent(BatchCollected.votesFile(of: chunk)).path
+            if !FileManager.default.fileExists(atPath: path) {
+                // Collected by a judgepanel that kept batch votes in memory: its votes are in the journal.
+                try rebuildVotesFile(chunk, path: path, context: context, journaled: journaled)
+            }
+            collected.files.append(path)
+            if collectedBefore.contains(chunk.label) { collected.earlier.insert(path) }
+            failed += chunk.errors ?? 0
         }
-        return result
+        if options.fallback == .live, failed > 0 {
+            say("batch: \(failed) failed, expired or canceled requests will be sent live (--batch-fallback live)")
+        }
+        return collected
+    }
+
+    /// The first call index of every item (and the total last), and — for a job that reads its items from the
+    /// file — where each item's line starts, from one pass over the items.
+    package static func callOffsets(_ job: ScoreJob) throws -> ([Int], ItemPositions?) {
+        var offsets: [Int] = []
+        var total = 0
+        var positions: ItemPositions?
+        if let source = job.itemsSource {
+            offsets.reserveCapacity(source.count + 1)
+            positions = try ItemPositions(path: job.itemsPath, loader: source.loader, keep: job.itemFilter) { i, item in
+                offsets.append(total)
+                total += Call.plan(itemIndex: i, item: item, rubric: job.rubric, panel: job.panel).count
+            }
+            guard positions?.count == source.count else { throw ScoreJob.itemsChanged(job.itemsPath) }
+        } else {
+            offsets.reserveCapacity(job.items.count + 1)
+            for (i, item) in job.items.enumerated() {
+                offsets.append(total)
+                total += Call.plan(itemIndex: i, item: item, rubric: job.rubric, panel: job.panel).count
+            }
+        }
+        offsets.append(total)
+        return (offsets, positions)
+    }
+
+    /// Writes the votes file of a chunk collected without one, from the journal (every collected call was
+    /// journaled before the chunk was marked collected).
+    private func rebuildVotesFile(_ chunk: BatchChunk, path: String, context: Context, journaled: [String: Vote]) throws {
+        var entries: [(index: Int, line: String)] = []
+        for range in chunk.ranges {
+            for index in range {
+                guard let (call, item) = try context.call(at: index) else { continue }
+                let key = call.key(itemID: item.id, judgeName: panel.judges[call.judge].name)
+                if let v = journaled[key], v.fingerprint == context.fingerprint(call: call, item: item) {
+                    entries.append((index, try VotesFile.line(v)))
+                }
+            }
+        }
+        try BatchCollected.write(entries, to: path)
     }
 
     /// Streams the items once and writes every call that needs a batch into its judge's chunk file, handing each
     /// full (and finally each last) chunk to `send`; returns how many requests it planned.
     package func plan(
         batchJudges: Set<Int>, offsets: [Int], covered: BitSet, completed: [String: Vote], journaled: [String: Vote],
-        backends: [String: any BatchBackend], firstSequence: Int, result: inout [String: Vote],
+        backends: [String: any BatchBackend], firstSequence: Int,
         send: (BatchChunk, any BatchBackend) async throws -> Void
     ) async throws -> Int {
         var writers: [String: ChunkWriter] = [:]
         var sequence = firstSequence
         var planned = 0
-        for (i, item) in job.items.enumerated() {
+        var i = -1
+        for try await item in try job.itemSequence() {
+            i += 1
             let calls = Call.plan(itemIndex: i, item: item, rubric: rubric, panel: panel)
             let checklist = job.options.checklists[item.id]
             for (n, call) in calls.enumerated() where batchJudges.contains(call.judge) {
@@ -159,7 +209,7 @@ package struct BatchRunner {
                 if let old = journaled[key], old.status == .error, let reason = old.reason, VoteReason.batchReasons.contains(reason),
                     old.fingerprint == fingerprint
                 {
-                    if options.fallback == .none { result[key] = old }
+                    // The batch's final word (its chunk's votes file holds it), or — falling back — asked live.
                     continue
                 }
                 if covered.contains(index) { continue }
@@ -180,6 +230,7 @@ package struct BatchRunner {
                 planned += 1
             }
         }
+        guard i + 1 == offsets.count - 1 else { throw ScoreJob.itemsChanged(job.itemsPath) }
         for name in writers.keys.sorted() {
             try await send(try writers[name]!.finish(), backends[name]!)
         }
@@ -205,18 +256,11 @@ package struct BatchRunner {
                 let judge = job.panel.judges[j]
                 backends[judge.name] = try BatchBackends.make(judge: judge, environment: [:], transport: transport)
             }
-            var offsets: [Int] = []
-            var total = 0
-            for (i, item) in job.items.enumerated() {
-                offsets.append(total)
-                total += Call.plan(itemIndex: i, item: item, rubric: job.rubric, panel: job.panel).count
-            }
-            offsets.append(total)
-            var result: [String: Vote] = [:]
+            let (offsets, _) = try callOffsets(job)
             var chunks = 0
             let requests = try await runner.plan(
-                batchJudges: judges, offsets: offsets, covered: BitSet(count: total), completed: [:], journaled: [:], backends: backends,
-                firstSequence: 0, result: &result
+                batchJudges: judges, offsets: offsets, covered: BitSet(count: offsets.last ?? 0), completed: [:], journaled: [:],
+                backends: backends, firstSequence: 0
             ) { chunk, _ in
                 chunks += 1
                 try onChunk(run.url.appendingPathComponent(chunk.file).path, chunk.requests, chunk.bytes)
@@ -288,14 +332,21 @@ package struct BatchRunner {
     /// gives every call of the chunk without a line an error vote.
     package func collect(
         _ chunk: BatchChunk, status: BatchStatus, backend: any BatchBackend, context: Context, ledger: BatchLedger,
-        journaled: [String: Vote], into result: inout [String: Vote]
+        journaled: [String: Vote]
     ) async throws {
+        // This chunk's votes (call index, line), written sorted to its votes file before it is marked collected.
+        var entries: [(index: Int, line: String)] = []
+        var errors = 0
+        func keep(_ index: Int, _ vote: Vote) throws {
+            entries.append((index, try VotesFile.line(vote)))
+            if vote.status == .error { errors += 1 }
+        }
         let lines = status.state == "failed" || status.state.hasSuffix("_STATE_FAILED") ? [] : try await backend.results(status)
         var seen = Set<Int>()
         var succeeded = 0
         var failed = 0
         for line in lines {
-            guard let (index, call, item) = context.locate(line.customID, chunk: chunk) else {
+            guard let (index, call, item) = try context.locate(line.customID, chunk: chunk) else {
                 let detail = "custom_id \(line.customID) maps to no call of this batch (unknown index, other judge, or changed inputs)"
                 say("batch \(chunk.label): \(detail)")
                 try ledger.append(["event": "unmapped", "label": .string(chunk.label), "custom_id": .string(line.customID), "detail": .string(detail)])
@@ -311,13 +362,13 @@ package struct BatchRunner {
             if let old = journaled[key], old.fingerprint == context.fingerprint(call: call, item: item),
                 old.status != .error || old.reason.map(VoteReason.batchReasons.contains) == true
             {
-                result[key] = old  // journaled by an earlier session before it was killed
+                try keep(index, old)  // journaled by an earlier session before it was killed
                 continue
             }
             let vote = try await context.vote(call: call, item: item, outcome: line.outcome, counters: counters)
             if vote.status == .error { failed += 1 } else { succeeded += 1 }
             try await journal.append(vote)
-            result[key] = vote
+            try keep(index, vote)
         }
         // Calls the results do not mention.
         let missingReason: VoteReason =
@@ -326,13 +377,13 @@ package struct BatchRunner {
             : (status.state == "cancelled" || status.state == "canceled" || status.state.hasSuffix("_STATE_CANCELLED")) ? .canceled : .batchFailed
         for range in chunk.ranges {
             for index in range where !seen.contains(index) {
-                guard let (call, item) = context.call(at: index) else { continue }
+                guard let (call, item) = try context.call(at: index) else { continue }
                 let judge = panel.judges[call.judge]
                 let key = call.key(itemID: item.id, judgeName: judge.name)
                 if let old = journaled[key], old.fingerprint == context.fingerprint(call: call, item: item),
                     old.status != .error || old.reason.map(VoteReason.batchReasons.contains) == true
                 {
-                    result[key] = old
+                    try keep(index, old)
                     continue
                 }
                 let why = status.failure.map { "the batch failed: \(BatchScrub.scrub($0, keys: context.keys))" }
@@ -342,17 +393,19 @@ package struct BatchRunner {
                 counters.record(vote)
                 failed += 1
                 try await journal.append(vote)
-                result[key] = vote
+                try keep(index, vote)
             }
         }
+        try BatchCollected.write(entries, to: dir.url.appendingPathComponent(BatchCollected.votesFile(of: chunk)).path)
         try ledger.update(
             chunk.label,
             event: [
                 "event": "collected", "label": .string(chunk.label), "state": .string(status.state),
-                "succeeded": .number(Double(succeeded)), "failed": .number(Double(failed)),
+                "succeeded": .number(Double(succeeded)), "failed": .number(Double(failed)), "errors": .number(Double(errors)),
             ]
         ) {
             $0.collected = true
+            $0.errors = errors
             $0.finalState = status.state
         }
         say("batch \(chunk.label) [\(chunk.judge)] \(status.id): collected \(succeeded) answers, \(failed) failed")
@@ -364,6 +417,8 @@ extension BatchRunner {
     package final class Context: @unchecked Sendable {
         package let job: ScoreJob
         package let offsets: [Int]
+        /// Where a streamed job's items are in their file (nil: `job.items` holds them).
+        package let positions: ItemPositions?
         package let backends: [String: any BatchBackend]
         package let keys: [String]
         /// What the repair re-asks are sent through.
@@ -372,18 +427,19 @@ extension BatchRunner {
         private var runtimes: [String: JudgeRuntime] = [:]
 
         package init(
-            job: ScoreJob, offsets: [Int], backends: [String: any BatchBackend], keys: [String], transport: any HTTPTransport,
-            discount: @escaping (JudgeConfig) -> Double
+            job: ScoreJob, offsets: [Int], positions: ItemPositions? = nil, backends: [String: any BatchBackend], keys: [String],
+            transport: any HTTPTransport, discount: @escaping (JudgeConfig) -> Double
         ) {
             self.job = job
             self.offsets = offsets
+            self.positions = positions
             self.backends = backends
             self.keys = keys
             self.transport = transport
             self.discount = discount
         }
 
-        package func call(at index: Int) -> (Call, Item)? {
+        package func call(at index: Int) throws -> (Call, Item)? {
             guard index >= 0, index < offsets.last ?? 0 else { return nil }
             // The last item whose first index is <= index.
             var lo = 0
@@ -392,7 +448,7 @@ extension BatchRunner {
                 let mid = (lo + hi + 1) / 2
                 if offsets[mid] <= index { lo = mid } else { hi = mid - 1 }
             }
-            let item = job.items[lo]
+            let item = try positions?.item(at: lo) ?? job.items[lo]
             let calls = Call.plan(itemIndex: lo, item: item, rubric: job.rubric, panel: job.panel)
             let n = index - offsets[lo]
             guard calls.indices.contains(n) else { return nil }
@@ -405,10 +461,10 @@ extension BatchRunner {
         }
 
         /// The call a `custom_id` names, if it is one of `chunk`'s and its fingerprint still matches.
-        package func locate(_ customID: String, chunk: BatchChunk) -> (Int, Call, Item)? {
+        package func locate(_ customID: String, chunk: BatchChunk) throws -> (Int, Call, Item)? {
             guard customID.hasPrefix("c") else { return nil }
             let parts = customID.dropFirst().split(separator: "_", maxSplits: 1)
-            guard parts.count == 2, let index = Int(parts[0]), chunk.contains(index), let (call, item) = self.call(at: index),
+            guard parts.count == 2, let index = Int(parts[0]), chunk.contains(index), let (call, item) = try self.call(at: index),
                 job.panel.judges[call.judge].name == chunk.judge, fingerprint(call: call, item: item).hasPrefix(parts[1])
             else { return nil }
             return (index, call, item)

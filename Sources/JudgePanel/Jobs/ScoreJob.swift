@@ -38,6 +38,8 @@ package struct ScoreJob: Sendable {
         package var loader: ItemLoader
         package var count: Int
         package var plannedCalls: Int
+        /// `score --shard`: only this shard's items are read (``count`` and ``plannedCalls`` are the shard's).
+        package var shard: Shard?
     }
 
     /// Loads and validates everything; throws ``/JudgePanelCore/JudgePanelError`` (bad input) before any call.
@@ -82,8 +84,9 @@ package struct ScoreJob: Sendable {
     /// ``init(itemsPath:rubricPath:panelPath:loader:options:analysis:)``, which keeps them), and read again from the
     /// file for the run, a resume check and the analysis, so memory does not grow with the number of items. `items`
     /// stays empty; ``itemCount`` and ``plannedCalls`` come from the validation pass. A run that needs the items
-    /// together (`retainResults`, a scheduled policy, batches, a shard) loads them first. ``estimate()`` and
-    /// ``restrict(to:)`` read `items`: use the other initializer for `--dry-run` and `--shard` (as the CLI does).
+    /// together (`retainResults`, a scheduled policy) loads them first; batches and shards stream
+    /// (``restrict(to:)`` keeps only the shard's count). ``estimate()`` reads `items`: `--dry-run` uses
+    /// ``streamEstimate(itemsPath:loader:rubric:panel:options:shard:)``.
     package init(
         streamingItemsPath itemsPath: String, rubricPath: String, panelPath: String, loader: ItemLoader = ItemLoader(),
         options: RunOptions = RunOptions(), analysis: MetaAnalysis.Options = MetaAnalysis.Options()
@@ -132,6 +135,7 @@ package struct ScoreJob: Sendable {
         }
         var i = 0
         try source.loader.forEach(path: itemsPath) { item in
+            guard source.shard?.contains(item.id) ?? true else { return }
             try body(i, item)
             i += 1
         }
@@ -141,7 +145,7 @@ package struct ScoreJob: Sendable {
     /// The items as the analysis reads them (no texts): `items`, or a pass over the file for a streamed job.
     package func analysisItems() throws -> [Item] {
         guard let source = itemsSource else { return items }
-        let loaded = try source.loader.loadForAnalysis(path: itemsPath)
+        let loaded = try source.loader.loadForAnalysis(path: itemsPath, keep: itemFilter)
         guard loaded.count == source.count else { throw Self.itemsChanged(itemsPath) }
         return loaded
     }
@@ -211,7 +215,7 @@ package struct ScoreJob: Sendable {
         outDir: String, resume: Bool = false, resumeChanged: Bool = false, counters: RunCounters? = nil,
         retainResults: Bool = true
     ) async throws -> Outcome {
-        if let source = itemsSource, retainResults || options.policy != .full || batch != nil || shard != nil {
+        if let source = itemsSource, retainResults || options.policy != .full {
             // These need the items together: read them all once.
             var job = self
             job.items = try source.loader.load(path: itemsPath)
@@ -249,11 +253,13 @@ package struct ScoreJob: Sendable {
         let wall: Double
         let adjustments: [String]
         do {
+            // The batch votes are read back from their batches' votes files as the runner reaches each item.
+            var batchVotes: ((Int, Item) throws -> [String: Vote])?
             if let batch {
-                let fromBatches = try await BatchRunner(
+                let collected = try await BatchRunner(
                     job: self, dir: dir, journal: journal, options: batch, counters: counters
                 ).run(completed: completed)
-                completed.merge(fromBatches) { old, _ in old }
+                batchVotes = try batchVoteLookup(collected, completed: completed)
             }
             var ran = 0
             let onResult: (ItemResult) async throws -> Void = { r in
@@ -266,12 +272,13 @@ package struct ScoreJob: Sendable {
             }
             if let source = itemsSource {
                 (wall, adjustments) = try await runner.runInOrder(
-                    stream: try ItemFileSequence(path: itemsPath, loader: source.loader), journal: journal, completed: completed,
-                    counters: counters, onResult: onResult)
+                    stream: try ItemFileSequence(path: itemsPath, loader: source.loader, keep: itemFilter), journal: journal,
+                    completed: completed, counters: counters, completedFor: batchVotes, onResult: onResult)
                 guard ran == source.count else { throw Self.itemsChanged(itemsPath) }
             } else {
                 (wall, adjustments) = try await runner.runInOrder(
-                    items: items, journal: journal, completed: completed, counters: counters, onResult: onResult)
+                    stream: AsyncIndexedItems(items: items), journal: journal, completed: completed, counters: counters,
+                    completedFor: batchVotes, onResult: onResult)
             }
             try votesFile.finish(renamingTo: dir.votesPath)
         } catch {
@@ -438,7 +445,7 @@ package struct ScoreJob: Sendable {
         ]
         if let facts { o["run"] = facts }
         if let policy = policyConfig { o["policy"] = policy }
-        if let shard { o["shard"] = shard.shard.config(items: items.count, itemsTotal: shard.itemsTotal) }
+        if let shard { o["shard"] = shard.shard.config(items: itemCount, itemsTotal: shard.itemsTotal) }
         return .object(o)
     }
 }

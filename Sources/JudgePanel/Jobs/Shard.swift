@@ -92,10 +92,62 @@ extension ScoreJob {
     /// Keeps only this shard's items (in the items file's order) and records the shard in config.json.
     /// Every item was already validated by the initializer, so all shards refuse the same bad input.
     /// A shard may hold no items (few items, many shards): it then writes an empty run that ``MergeJob`` accepts.
-    package mutating func restrict(to shard: Shard) {
-        let total = items.count
-        items = items.filter { shard.contains($0.id) }
+    ///
+    /// A streamed job (``init(streamingItemsPath:rubricPath:panelPath:loader:options:analysis:)``) keeps no items:
+    /// one more pass over the file counts the shard's items and calls, and every later pass (the run, a resume
+    /// check, batches, the analysis) reads the file again and keeps only this shard's items as it goes.
+    package mutating func restrict(to shard: Shard) throws {
+        guard var source = itemsSource else {
+            let total = items.count
+            items = items.filter { shard.contains($0.id) }
+            self.shard = ShardAssignment(shard: shard, itemsTotal: total)
+            return
+        }
+        let total = source.count
+        var count = 0
+        var planned = 0
+        try source.loader.forEach(path: itemsPath) { item in
+            guard shard.contains(item.id) else { return }
+            planned += Call.plan(itemIndex: count, item: item, rubric: rubric, panel: panel).count
+            count += 1
+        }
+        source.count = count
+        source.plannedCalls = planned
+        source.shard = shard
+        itemsSource = source
         self.shard = ShardAssignment(shard: shard, itemsTotal: total)
+    }
+
+    /// Which items of the file a streamed job reads: its shard's (nil: every item).
+    package var itemFilter: (@Sendable (Item) -> Bool)? {
+        guard let shard = itemsSource?.shard else { return nil }
+        return { shard.contains($0.id) }
+    }
+
+    /// The job's items in order as an async sequence: `items`, or the file read line by line for a streamed job.
+    package func itemSequence() throws -> JobItemSequence {
+        guard let source = itemsSource else { return JobItemSequence(held: items, file: nil) }
+        return JobItemSequence(held: [], file: try ItemFileSequence(path: itemsPath, loader: source.loader, keep: itemFilter))
+    }
+}
+
+/// A job's items, held or read from their file (see ``ScoreJob/itemSequence()``).
+package struct JobItemSequence: AsyncSequence {
+    package typealias Element = Item
+    let held: [Item]
+    let file: ItemFileSequence?
+
+    package struct AsyncIterator: AsyncIteratorProtocol {
+        var held: IndexingIterator<[Item]>
+        var file: ItemFileSequence.AsyncIterator?
+        package mutating func next() async throws -> Item? {
+            if file != nil { return try await file!.next() }
+            return held.next()
+        }
+    }
+
+    package func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(held: held.makeIterator(), file: file?.makeAsyncIterator())
     }
 }
 

@@ -276,15 +276,17 @@ public final class PanelRunner: Sendable {
 
     /// ``runInOrder(items:journal:completed:counters:onResult:)`` over items read as they are needed (an items
     /// file parsed line by line): only the window of items in flight and the reorder buffer are held.
+    /// `completedFor` (score --batch) gives each item's finished votes instead of `completed`, called once per
+    /// item in item order as the item enters the window.
     package func runInOrder<S: AsyncSequence>(
         stream items: S, journal: VoteJournal?, completed: [String: Vote], counters: RunCounters,
-        onResult: (ItemResult) async throws -> Void
+        completedFor: ((Int, Item) throws -> [String: Vote])? = nil, onResult: (ItemResult) async throws -> Void
     ) async throws -> (wallSeconds: Double, adjustments: [String]) where S.Element == Item {
         let clock = ContinuousClock.now
         return try await whileStarted {
             var pending: [Int: ItemResult] = [:]
             var next = 0
-            try await process(items: items, counters: counters, journal: journal, completed: completed) {
+            try await process(items: items, counters: counters, journal: journal, completed: completed, completedFor: completedFor) {
                 pending[$0.index] = $0
                 while let ready = pending.removeValue(forKey: next) {
                     try await onResult(ready)
@@ -327,7 +329,7 @@ public final class PanelRunner: Sendable {
     /// each judge bounded by its semaphore.
     private func process<S: AsyncSequence>(
         items: S, counters: RunCounters, journal: VoteJournal?, completed: [String: Vote],
-        onResult: (ItemResult) async throws -> Void
+        completedFor: ((Int, Item) throws -> [String: Vote])? = nil, onResult: (ItemResult) async throws -> Void
     ) async throws where S.Element == Item {
         let runtimes = runtimes()
         let executor = CallExecutor(rubric: rubric, cache: options.cache, retry: options.retry, stats: counters)
@@ -344,10 +346,11 @@ public final class PanelRunner: Sendable {
                     try await onResult(r)
                 }
                 let i = index
+                let done = try completedFor?(i, item) ?? completed
                 group.addTask {
                     try await self.judgeOne(
                         index: i, item: item, runtimes: runtimes, executor: executor, journal: journal,
-                        completed: completed)
+                        completed: done)
                 }
                 inFlight += 1
                 index += 1
