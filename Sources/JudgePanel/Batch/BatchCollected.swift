@@ -112,7 +112,6 @@ package final class BatchVoteReader {
                 throw JudgePanelError.badInput("not a batch vote line ({call index}<TAB>{vote})", file: path, line: number)
             }
             let rest = UnsafeBufferPointer(rebasing: bytes[(tab + 1)...])
-            if let v = Vote.fastDecode(rest) { return (index, v) }
             do {
                 return (index, try JSONDecoder().decode(Vote.self, from: Data(rest)))
             } catch {
