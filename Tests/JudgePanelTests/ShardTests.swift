@@ -115,6 +115,15 @@ struct ShardTests {
         }
         #expect(shardVotes == 50 * 6)
 
+        // `report DIR` of a shard analyses that shard's items only, as its run did: the files come back byte for byte.
+        let shardFiles = ["verdicts.jsonl", "report.json", "report.md"]
+        let shardBefore = try shardFiles.map { try Data(contentsOf: URL(fileURLWithPath: shards[1] + "/" + $0)) }
+        let again = try await runJudgepanel(["report", shards[1]])
+        #expect(again.code == 0, "\(again.err)")
+        for (name, data) in zip(shardFiles, shardBefore) {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: shards[1] + "/" + name)) == data, "\(name) changed")
+        }
+
         // Shards given in any order.
         let merged = dir.appendingPathComponent("merged").path
         let m = try await runJudgepanel(["merge", shards[2], shards[0], shards[3], shards[1], "--out", merged])

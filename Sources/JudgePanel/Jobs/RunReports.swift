@@ -77,8 +77,9 @@ package enum RunReports {
         /// Items already held.
         case loaded([Item])
         /// The items file, read once more into the columns the analysis reads (``ItemColumns``), never an `Item` per
-        /// item held; `count`, when given, is how many items the run read (a different count: the file changed).
-        case file(path: String, loader: ItemLoader, count: Int?)
+        /// item held; `count`, when given, is how many items the run read (a different count: the file changed);
+        /// `keep`, when given, keeps only the items it accepts (a shard's).
+        case file(path: String, loader: ItemLoader, count: Int?, keep: (@Sendable (Item) -> Bool)? = nil)
     }
 
     package static func writeScoreRun(_ dir: RunDirectory, config: JSONValue, items: [Item], policy: PolicyOutcome? = nil) throws -> ScoreFiles {
@@ -94,8 +95,8 @@ package enum RunReports {
         let items: ItemColumns
         switch itemsFrom {
         case .loaded(let list): items = ItemColumns(list, clusterKey: options.clusterKey)
-        case .file(let path, let loader, let count):
-            items = try ItemColumns.read(path: path, loader: loader, clusterKey: options.clusterKey)
+        case .file(let path, let loader, let count, let keep):
+            items = try ItemColumns.read(path: path, loader: loader, clusterKey: options.clusterKey, keep: keep)
             if let count, items.count != count { throw ScoreJob.itemsChanged(path) }
         }
         let facts = config["run"] ?? .null
@@ -250,15 +251,19 @@ package enum RunReports {
             fieldMap: strings(config["item_mapping"]?["map"]), labelMap: strings(config["item_mapping"]?["label_map"]))
         let loader = ItemLoader(mapping: mapping)
         let files: ScoreFiles
+        // A shard's run reads only that shard's items, as the run did.
+        let shard = try Shard.recorded(in: config, file: configPath)
+        var keep: (@Sendable (Item) -> Bool)?
+        if let shard { keep = { item in shard.contains(item.id) } }
         if config["policy"] != nil {
             // A scheduled run's verdicts and summary are replayed from its votes under the recorded policy, which
             // reads the items (without their texts).
-            let items = try loader.loadForAnalysis(path: itemsPath)
+            let items = try loader.loadForAnalysis(path: itemsPath, keep: keep)
             let policy = try ScoreJob.rebuiltPolicy(config: config, items: items, votesPath: run.votesPath, configPath: configPath)
             files = try writeScoreRun(run, config: config, source: .loaded(items), policy: policy)
         } else {
             // Only the columns the analysis reads are kept of the items.
-            files = try writeScoreRun(run, config: config, source: .file(path: itemsPath, loader: loader, count: nil))
+            files = try writeScoreRun(run, config: config, source: .file(path: itemsPath, loader: loader, count: nil, keep: keep))
         }
         return Regenerated(files: ["verdicts.jsonl", "report.json", "report.md", "report.html"], report: files.report)
     }
@@ -274,6 +279,6 @@ extension ScoreJob {
     /// analysis's columns (no `Item` per item held).
     package var analysisSource: RunReports.AnalysisItems {
         guard let source = itemsSource else { return .loaded(items) }
-        return .file(path: itemsPath, loader: source.loader, count: source.count)
+        return .file(path: itemsPath, loader: source.loader, count: source.count, keep: itemFilter)
     }
 }

@@ -133,9 +133,13 @@ package struct ItemColumns: Sendable {
     /// the columns.
     ///
     /// - Throws: ``JudgePanelError`` for a bad line or a duplicate id.
-    package static func read(path: String, loader: ItemLoader, clusterKey: String?) throws -> ItemColumns {
+    package static func read(
+        path: String, loader: ItemLoader, clusterKey: String?, keep: ((Item) -> Bool)? = nil
+    ) throws -> ItemColumns {
         var columns = ItemColumns(clusterKey: clusterKey)
-        try loader.forEach(path: path) { columns.append($0) }
+        try loader.forEach(path: path) { item in
+            if keep?(item) ?? true { columns.append(item) }
+        }
         return columns
     }
 
