@@ -31,14 +31,40 @@ private func runFiles(_ dir: String) throws -> [String: String] {
     return out
 }
 
+/// A test's directory, its items file of `n` synthetic pairwise items, a fake batch server answering them and a panel
+/// file of its two judges.
+private struct StreamFixture {
+    var items: [Item]
+    var dir: URL
+    var itemsPath: String
+    var api: FakeBatchAPI
+    var server: FakeProviderServer
+    var panelPath: String
+
+    init(_ n: Int, name: String, fate: (@Sendable (String, FakeRequest?) -> FakeBatchAPI.LineFate)? = nil) async throws {
+        let (items, quality) = syntheticPairwise(n)
+        self.items = items
+        dir = try tempDir(name)
+        itemsPath = dir.appendingPathComponent("items.jsonl").path
+        try writeItems(items, to: itemsPath)
+        api = fate.map { FakeBatchAPI(pollsPerState: 1, fate: $0) } ?? FakeBatchAPI(pollsPerState: 1)
+        server = try await startBatchFake(api, quality: quality)
+        panelPath = dir.appendingPathComponent("panel.yaml").path
+        try writeBatchPanel(panelPath, root: await server.baseURL.absoluteString)
+    }
+
+    /// A job over the items: streamed from the file, or holding them.
+    func job(streamed: Bool = true) throws -> ScoreJob {
+        streamed
+            ? try ScoreJob(streamingItemsPath: itemsPath, rubricPath: rubricPath, panelPath: panelPath, options: panelTestOptions)
+            : try ScoreJob(itemsPath: itemsPath, rubricPath: rubricPath, panelPath: panelPath, options: panelTestOptions)
+    }
+}
+
 @Suite("score --batch and --shard stream their items", .serialized)
 struct BatchStreamTests {
     @Test("a streamed score --batch (items read from the file in passes) writes the same files as one holding the items; each request once")
     func streamedBatchEqualsHeld() async throws {
-        let (items, quality) = syntheticPairwise(150)
-        let dir = try tempDir("batchstream")
-        let itemsPath = dir.appendingPathComponent("items.jsonl").path
-        try writeItems(items, to: itemsPath)
         // Requests of questions 0–4 fail: error votes under --batch-fallback none, live calls under live.
         let fate: @Sendable (String, FakeRequest?) -> FakeBatchAPI.LineFate = { _, request in
             guard let text = request?.promptText, let r = text.range(of: #"Question [0-9]+\?"#, options: .regularExpression),
@@ -49,19 +75,14 @@ struct BatchStreamTests {
         for fallback in BatchOptions.Fallback.allCases {
             var outputs: [[String: String]] = []
             // One server for both runs: config.json records its address.
-            let api = FakeBatchAPI(pollsPerState: 1, fate: fate)
-            let server = try await startBatchFake(api, quality: quality)
-            let panelPath = dir.appendingPathComponent("panel.yaml").path
-            try writeBatchPanel(panelPath, root: await server.baseURL.absoluteString)
+            let f = try await StreamFixture(150, name: "batchstream", fate: fate)
+            let (api, server) = (f.api, f.server)
             var liveBefore = 0
             for streamed in [false, true] {
-                var job =
-                    streamed
-                    ? try ScoreJob(streamingItemsPath: itemsPath, rubricPath: rubricPath, panelPath: panelPath, options: panelTestOptions)
-                    : try ScoreJob(itemsPath: itemsPath, rubricPath: rubricPath, panelPath: panelPath, options: panelTestOptions)
+                var job = try f.job(streamed: streamed)
                 #expect(job.items.isEmpty == streamed)
                 job.batch = BatchOptions(fallback: fallback, pollInterval: 0.01, maxPollInterval: 0.05, maxRequestsPerBatch: 70)
-                let out = dir.appendingPathComponent("\(fallback)-\(streamed)").path
+                let out = f.dir.appendingPathComponent("\(fallback)-\(streamed)").path
                 let outcome = try await job.run(outDir: out, retainResults: !streamed)
                 let counts = await api.counts()
                 let live = await server.requestCount() - liveBefore
@@ -84,23 +105,14 @@ struct BatchStreamTests {
 
     @Test("a streamed --shard keeps only its items' positions: shard runs (with --batch) equal the held ones and merge into one run")
     func streamedShardsEqualHeld() async throws {
-        let (items, quality) = syntheticPairwise(90)
-        let dir = try tempDir("shardstream")
-        let itemsPath = dir.appendingPathComponent("items.jsonl").path
-        try writeItems(items, to: itemsPath)
-        let api = FakeBatchAPI(pollsPerState: 1)
-        let server = try await startBatchFake(api, quality: quality)
-        let panelPath = dir.appendingPathComponent("panel.yaml").path
-        try writeBatchPanel(panelPath, root: await server.baseURL.absoluteString)
+        let f = try await StreamFixture(90, name: "shardstream")
+        let (items, dir, api, server) = (f.items, f.dir, f.api, f.server)
         var total = 0
         for i in 0..<3 {
             let shard = try Shard.parse("\(i)/3")
             var files: [[String: String]] = []
             for streamed in [false, true] {
-                var job =
-                    streamed
-                    ? try ScoreJob(streamingItemsPath: itemsPath, rubricPath: rubricPath, panelPath: panelPath, options: panelTestOptions)
-                    : try ScoreJob(itemsPath: itemsPath, rubricPath: rubricPath, panelPath: panelPath, options: panelTestOptions)
+                var job = try f.job(streamed: streamed)
                 try job.restrict(to: shard)
                 #expect(job.items.isEmpty == streamed)
                 #expect(job.itemCount == items.filter { shard.contains($0.id) }.count)
@@ -124,17 +136,11 @@ struct BatchStreamTests {
 
     @Test("a batch collected without its votes file (an older judgepanel) is rebuilt from the journal on --resume")
     func votesFileRebuiltFromJournal() async throws {
-        let (items, quality) = syntheticPairwise(40)
-        let dir = try tempDir("batchrebuild")
-        let itemsPath = dir.appendingPathComponent("items.jsonl").path
-        try writeItems(items, to: itemsPath)
-        let api = FakeBatchAPI(pollsPerState: 1)
-        let server = try await startBatchFake(api, quality: quality)
-        let panelPath = dir.appendingPathComponent("panel.yaml").path
-        try writeBatchPanel(panelPath, root: await server.baseURL.absoluteString)
-        var job = try ScoreJob(streamingItemsPath: itemsPath, rubricPath: rubricPath, panelPath: panelPath, options: panelTestOptions)
+        let f = try await StreamFixture(40, name: "batchrebuild")
+        let (api, server) = (f.api, f.server)
+        var job = try f.job()
         job.batch = BatchOptions(pollInterval: 0.01, maxPollInterval: 0.05, maxRequestsPerBatch: 30)
-        let out = dir.appendingPathComponent("run").path
+        let out = f.dir.appendingPathComponent("run").path
         _ = try await job.run(outDir: out, retainResults: false)
         let first = try runFiles(out)
         let batches = out + "/batches"
@@ -152,17 +158,10 @@ struct BatchStreamTests {
 
     @Test("--resume-changed after a batch run: the changed judge's calls are asked again live, the other judge's batch votes reused")
     func resumeChangedReasksStaleBatchVotes() async throws {
-        let (items, quality) = syntheticPairwise(30)
-        let dir = try tempDir("batchchanged")
-        let itemsPath = dir.appendingPathComponent("items.jsonl").path
-        try writeItems(items, to: itemsPath)
-        let api = FakeBatchAPI(pollsPerState: 1)
-        let server = try await startBatchFake(api, quality: quality)
-        let root = await server.baseURL.absoluteString
-        let panelPath = dir.appendingPathComponent("panel.yaml").path
-        try writeBatchPanel(panelPath, root: root)
-        let out = dir.appendingPathComponent("run").path
-        var job = try ScoreJob(streamingItemsPath: itemsPath, rubricPath: rubricPath, panelPath: panelPath, options: panelTestOptions)
+        let f = try await StreamFixture(30, name: "batchchanged")
+        let (api, server, panelPath) = (f.api, f.server, f.panelPath)
+        let out = f.dir.appendingPathComponent("run").path
+        var job = try f.job()
         job.batch = BatchOptions(pollInterval: 0.01, maxPollInterval: 0.05)
         _ = try await job.run(outDir: out, retainResults: false)
         let before = try VotesFile.load(path: out + "/votes.jsonl")
@@ -170,7 +169,7 @@ struct BatchStreamTests {
         let changed = try String(contentsOfFile: panelPath, encoding: .utf8).replacingOccurrences(
             of: "model: an,", with: "model: an, temperature: 0.5,")
         try changed.write(toFile: panelPath, atomically: true, encoding: .utf8)
-        var again = try ScoreJob(streamingItemsPath: itemsPath, rubricPath: rubricPath, panelPath: panelPath, options: panelTestOptions)
+        var again = try f.job()
         again.batch = job.batch
         let outcome = try await again.run(outDir: out, resume: true, resumeChanged: true, retainResults: false)
         let live = await server.recordedRequests()
