@@ -390,10 +390,28 @@ struct AsyncHTTPClientTransportTests {
 
     @Test("a refused connection is a connection error, at once")
     func refused() async throws {
-        let server = try RawServer { _, _ in .close }
-        let url = server.base
-        server.stop()
-        try await Task.sleep(for: .milliseconds(50))
+        // A socket bound to a port but not listening: a connect is refused, and the port stays ours for the whole
+        // test. (A closed server's port was taken by a parallel test's server in a fresh-clone run: the send got
+        // that server's 200, and the other test counted one connection too many.)
+        #if canImport(Glibc)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+            let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        #expect(bound)
+        let url = URL(string: "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))")!
         let start = ContinuousClock.now
         // "At once" means well before the request's deadline (a refusal is not waited out as a timeout); the bound is
         // half the deadline because the whole suite runs in parallel on 2 cores, where this took up to 13 s at load 13.
