@@ -41,6 +41,23 @@ public struct FakeMessage: Sendable, Hashable {
     }
 }
 
+/// An image a request carried, read from the shape its provider documents (see ``FakeImageShapes``).
+public struct FakeImage: Sendable, Hashable {
+    /// The media type the request gave (nil for Ollama, whose `images` carry bytes only).
+    public let mediaType: String?
+    /// The decoded bytes (empty for a URL image).
+    public let bytes: Data
+    /// The URL, for an image sent by URL.
+    public let url: String?
+
+    /// An image from its parts.
+    public init(mediaType: String?, bytes: Data, url: String? = nil) {
+        self.mediaType = mediaType
+        self.bytes = bytes
+        self.url = url
+    }
+}
+
 /// A request received by ``FakeProviderServer``, decoded from whichever wire format it used.
 ///
 /// Handlers receive it and tests can inspect it afterwards through
@@ -92,6 +109,8 @@ public struct FakeRequest: Sendable {
     public let topLogprobs: Int?
     /// 0-based arrival order of provider requests across the server.
     public let index: Int
+    /// The images the turns carried, in order, each checked against its provider's documented shape.
+    public var images: [FakeImage] = []
 
     /// Creates a request by hand, e.g. to call a ``SimulatedJudge`` without a server.
     public init(
@@ -178,6 +197,12 @@ extension FakeRequest {
         var logprobs = false
         var topLogprobs: Int?
         var model = json["model"]?.stringValue ?? ""
+        var images: [FakeImage] = []
+        do {
+            images = try FakeImageShapes.images(wire: wire, json: json)
+        } catch {
+            return .failure(error)
+        }
 
         switch wire {
         case .openai, .ollama:
@@ -249,8 +274,7 @@ extension FakeRequest {
             topLogprobs = config?["logprobs"]?.intValue
         }
 
-        return .success(
-            FakeRequest(
+        var request = FakeRequest(
                 wire: wire,
                 path: path,
                 headers: headers,
@@ -267,7 +291,8 @@ extension FakeRequest {
                 topLogprobs: topLogprobs,
                 index: index
             )
-        )
+        request.images = images
+        return .success(request)
     }
 
     static func normalisedRole(_ role: String) -> String {
@@ -292,5 +317,111 @@ extension FakeRequest {
         default:
             return ""
         }
+    }
+}
+
+/// The image shapes each provider documents; anything else in a turn's content is a 400, as the real API answers.
+enum FakeImageShapes {
+    static func fail(_ m: String) -> FakeRequestDecodingError { FakeRequestDecodingError(message: m) }
+
+    /// Media types the providers document for image input.
+    static let mediaTypes: Set<String> = ["image/png", "image/jpeg", "image/gif", "image/webp"]
+
+    static func base64(_ text: String?, _ what: String) throws(FakeRequestDecodingError) -> Data {
+        guard let text, !text.hasPrefix("data:"), let data = Data(base64Encoded: text), !data.isEmpty else {
+            throw fail("\(what): expected base64 image bytes (no data: prefix)")
+        }
+        return data
+    }
+
+    static func images(wire: FakeWire, json: JSONValue) throws(FakeRequestDecodingError) -> [FakeImage] {
+        var out: [FakeImage] = []
+        switch wire {
+        case .openai:
+            // https://platform.openai.com/docs/api-reference/chat/create: a user message's `content` is a string or
+            // an array of parts, `{"type": "text", "text"}` or `{"type": "image_url", "image_url": {"url", "detail"?}}`
+            // where `url` is an http(s) URL or a `data:<media type>;base64,<bytes>` URL
+            // (https://platform.openai.com/docs/guides/images-vision).
+            for message in json["messages"]?.arrayValue ?? [] {
+                guard case .array(let parts)? = message["content"] else { continue }
+                for part in parts {
+                    switch part["type"]?.stringValue {
+                    case "text"?:
+                        guard part["text"]?.stringValue != nil else { throw fail("text part without text") }
+                    case "image_url"?:
+                        guard let url = part["image_url"]?["url"]?.stringValue else {
+                            throw fail("image_url part needs image_url.url")
+                        }
+                        if url.hasPrefix("data:") {
+                            let head = url.prefix { $0 != "," }
+                            guard head.hasSuffix(";base64") else { throw fail("image data URL must be base64") }
+                            let type = String(head.dropFirst(5).dropLast(7))
+                            guard mediaTypes.contains(type) else { throw fail("unsupported image type \(type)") }
+                            out.append(FakeImage(mediaType: type, bytes: try base64(String(url.dropFirst(head.count + 1)), "image_url")))
+                        } else if url.hasPrefix("https://") || url.hasPrefix("http://") {
+                            out.append(FakeImage(mediaType: nil, bytes: Data(), url: url))
+                        } else {
+                            throw fail("image_url.url must be an http(s) or data URL")
+                        }
+                    default: throw fail("unknown content part type \(part["type"]?.textValue ?? "none")")
+                    }
+                }
+            }
+        case .anthropic:
+            // https://docs.anthropic.com/en/docs/build-with-claude/vision and https://docs.anthropic.com/en/api/messages:
+            // an image block is `{"type": "image", "source": {"type": "base64", "media_type", "data"}}` (media types
+            // image/jpeg, image/png, image/gif, image/webp) or `{"type": "url", "url"}`.
+            for message in json["messages"]?.arrayValue ?? [] {
+                guard case .array(let blocks)? = message["content"] else { continue }
+                for block in blocks {
+                    switch block["type"]?.stringValue {
+                    case "text"?:
+                        guard block["text"]?.stringValue != nil else { throw fail("text block without text") }
+                    case "image"?:
+                        let source = block["source"]
+                        switch source?["type"]?.stringValue {
+                        case "base64"?:
+                            guard let type = source?["media_type"]?.stringValue, mediaTypes.contains(type) else {
+                                throw fail("messages: image source.media_type must be one of image/jpeg, image/png, image/gif, image/webp")
+                            }
+                            out.append(FakeImage(mediaType: type, bytes: try base64(source?["data"]?.stringValue, "image source.data")))
+                        case "url"?:
+                            guard let url = source?["url"]?.stringValue else { throw fail("image source.url missing") }
+                            out.append(FakeImage(mediaType: nil, bytes: Data(), url: url))
+                        default: throw fail("image source.type must be base64 or url")
+                        }
+                    default: throw fail("unknown content block type \(block["type"]?.textValue ?? "none")")
+                    }
+                }
+            }
+        case .gemini:
+            // https://ai.google.dev/api/caching#Part and https://ai.google.dev/gemini-api/docs/image-understanding: a
+            // part is `{"text"}` or `{"inline_data": {"mime_type", "data"}}` (REST also takes the camelCase
+            // `inlineData`/`mimeType`), the data base64 bytes.
+            for content in json["contents"]?.arrayValue ?? [] {
+                for part in content["parts"]?.arrayValue ?? [] {
+                    if part["text"] != nil { continue }
+                    guard let blob = part["inline_data"] ?? part["inlineData"] else {
+                        throw fail("a part needs text or inline_data")
+                    }
+                    guard let type = (blob["mime_type"] ?? blob["mimeType"])?.stringValue, mediaTypes.contains(type) else {
+                        throw fail("inline_data.mime_type must be an image type")
+                    }
+                    out.append(FakeImage(mediaType: type, bytes: try base64(blob["data"]?.stringValue, "inline_data.data")))
+                }
+            }
+        case .ollama:
+            // https://github.com/ollama/ollama/blob/main/docs/api.md#chat-request-with-images: a message's `content`
+            // is a string and its images a list of base64 strings in `images`.
+            for message in json["messages"]?.arrayValue ?? [] {
+                if let content = message["content"], content.stringValue == nil, !content.isNull {
+                    throw fail("message content must be a string")
+                }
+                guard let list = message["images"] else { continue }
+                guard case .array(let items) = list else { throw fail("images must be a list of base64 strings") }
+                for item in items { out.append(FakeImage(mediaType: nil, bytes: try base64(item.stringValue, "images[]"))) }
+            }
+        }
+        return out
     }
 }

@@ -41,10 +41,23 @@ struct ItemOptions: ParsableArguments {
     @Option(name: .customLong("max-line-bytes"), help: "Longest items line read, in bytes (default 64 MiB).")
     var maxLineBytes: Int = LineReader.defaultMaxLineBytes
 
+    @Option(name: .customLong("max-image-bytes"), help: "Largest image an item may carry, in bytes (default 5 MiB).")
+    var maxImageBytes: Int = ItemContentLimits.defaultMaxImageBytes
+
+    @Option(
+        name: .customLong("max-tool-output-chars"),
+        help: "Tool outputs in trajectories longer than this are cut, with a marker, and counted (default 2000).")
+    var maxToolOutputChars: Int = ItemContentLimits.defaultMaxToolOutputChars
+
     func loader() throws -> ItemLoader {
         guard maxLineBytes >= 1 else { throw JudgePanelError.usage("--max-line-bytes must be at least 1 (got \(maxLineBytes))") }
+        guard maxImageBytes >= 1 else { throw JudgePanelError.usage("--max-image-bytes must be at least 1 (got \(maxImageBytes))") }
+        guard maxToolOutputChars >= 1 else {
+            throw JudgePanelError.usage("--max-tool-output-chars must be at least 1 (got \(maxToolOutputChars))")
+        }
         var loader = ItemLoader(mapping: try ItemMapping(mapOptions: map, labelMapOptions: labelMap))
         loader.maxLineBytes = maxLineBytes
+        loader.limits = ItemContentLimits(maxImageBytes: maxImageBytes, maxToolOutputChars: maxToolOutputChars)
         return loader
     }
 }

@@ -77,6 +77,11 @@ struct ScoreCommand: AsyncParsableCommand {
                 print("shard \(shardValue): \(job.itemCount) of \(total) items")
             }
             job.batch = batch
+            if job.truncatedToolOutputs > 0 {
+                printErr(
+                    "judgepanel: note: \(job.truncatedToolOutputs) tool outputs longer than \(itemOptions.maxToolOutputChars) "
+                        + "characters were cut for the judges (marked '[truncated N characters]'; --max-tool-output-chars)")
+            }
             if lock == nil { lock = try RunLock.acquire(dir: out, command: commandLine) }
             let counters = RunCounters(expected: job.plannedCalls)
             let progress = ProgressReporter(counters: counters)

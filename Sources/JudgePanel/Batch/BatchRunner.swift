@@ -527,7 +527,9 @@ extension BatchRunner {
             let executor = CallExecutor(rubric: job.rubric, cache: job.options.cache, retry: job.options.retry, stats: counters)
             var vote = try await BatchVotes.vote(
                 call: call, item: item, judge: judge, rubric: job.rubric, request: request, first: response,
-                questionCount: checklist?.count ?? job.rubric.checklist?.items.count ?? 0, batchPrice: batchPrice
+                questionCount: CallExecutor.questions(
+                    rubric: job.rubric, shown: CallExecutor.shown(item, call: call), checklist: checklist)?.count
+                    ?? job.rubric.checklist?.items.count ?? 0, batchPrice: batchPrice
             ) { repair in
                 try await executor.send(repair, sample: call.sample, judge: try self.runtime(judge))
             }

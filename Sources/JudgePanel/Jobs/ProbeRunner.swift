@@ -235,6 +235,7 @@ package final class ProbeRunner: Sendable {
         var seen = Set<String>()
         for item in items {
             try rubric.validate(item, file: item.line > 0 ? "items" : "<items>")
+            try VisionSupport.check(item, panel: panel, file: item.line > 0 ? "items" : "<items>")
             guard seen.insert(item.id).inserted else {
                 throw JudgePanelError.badInput("duplicate item id '\(item.id)'", line: item.line > 0 ? item.line : nil)
             }

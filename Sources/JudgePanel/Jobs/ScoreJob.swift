@@ -32,6 +32,8 @@ package struct ScoreJob: Sendable {
     /// Set by ``init(streamingItemsPath:rubricPath:panelPath:loader:options:analysis:)``: `items` is then empty and
     /// the items are read from `itemsPath` in passes (run, resume check, analysis) instead of held.
     package var itemsSource: StreamedItems?
+    /// Tool outputs cut when the items' trajectories were rendered (`--max-tool-output-chars`), over all items.
+    package var truncatedToolOutputs = 0
 
     /// How a streamed job reads its items again, and what its validation pass counted.
     package struct StreamedItems: Sendable {
@@ -55,8 +57,9 @@ package struct ScoreJob: Sendable {
 
     /// The checks every item passes before any call, on every path (held, streamed, dry run): the rubric can judge
     /// it, and a rubric that generates checklists has one for it. Errors name the file and the item's line.
-    static func check(_ item: Item, rubric: Rubric, options: RunOptions, file: String) throws {
+    static func check(_ item: Item, rubric: Rubric, panel: Panel, options: RunOptions, file: String) throws {
         try rubric.validate(item, file: file)
+        try VisionSupport.check(item, panel: panel, file: file)
         if rubric.kind == .checklist, rubric.checklist?.generate == true, options.checklists[item.id] == nil {
             throw JudgePanelError.badInput(
                 "item '\(item.id)' has no generated checklist (pass --checklists FILE or generate first)", file: file,
@@ -71,7 +74,8 @@ package struct ScoreJob: Sendable {
         guard !items.isEmpty else { throw JudgePanelError.badInput("no items", file: itemsPath) }
         // A rubric built in code is not checked at load: its pattern must compile before any call.
         _ = try AnswerParser(rubric: rubric, structured: false)
-        for item in items { try Self.check(item, rubric: rubric, options: options, file: itemsPath) }
+        for item in items { try Self.check(item, rubric: rubric, panel: panel, options: options, file: itemsPath) }
+        truncatedToolOutputs = items.reduce(0) { $0 + $1.truncatedToolOutputs }
         self.itemsPath = itemsPath
         self.items = items
         self.rubric = rubric
@@ -96,8 +100,10 @@ package struct ScoreJob: Sendable {
         _ = try AnswerParser(rubric: rubric, structured: false)
         var count = 0
         var planned = 0
+        var truncated = 0
         try loader.forEach(path: itemsPath) { item in
-            try Self.check(item, rubric: rubric, options: options, file: itemsPath)
+            try Self.check(item, rubric: rubric, panel: panel, options: options, file: itemsPath)
+            truncated += item.truncatedToolOutputs
             planned += Call.plan(itemIndex: count, item: item, rubric: rubric, panel: panel).count
             count += 1
         }
@@ -108,6 +114,7 @@ package struct ScoreJob: Sendable {
         self.panel = panel
         self.options = options
         self.analysis = Self.resolved(analysis, options: options, rubric: rubric, panel: panel)
+        truncatedToolOutputs = truncated
         self.mapping = loader.mapping
         self.itemsSource = StreamedItems(loader: loader, count: count, plannedCalls: planned)
     }

@@ -109,22 +109,25 @@ public struct MetaAnalysis: Sendable {
         return Reconciled(judges: judges, kind: kind, verdicts: verdicts, panel: panel.verdicts, estimatedAccuracy: panel.judgeAccuracy)
     }
 
-    /// The full report, with slices by `sliceKey` when given.
+    /// The full report, with slices by `sliceKey` when given, and per-turn slices (`slices.turn`) whenever the items
+    /// carry a `turn` (MT-Bench human judgments: one item per question, model pair and turn; meta key `turn`).
     public func report(items: [Item], votes: [Vote], sliceKey: String? = nil) -> MetaReport {
         let votes = votes.filter { $0.variant == nil }
         var report = build(items: items, votes: votes)
         let known = Set(items.map(\.id))
         let unmatched = votes.filter { !known.contains($0.item) }.count
         if unmatched > 0 { report.notes = (report.notes ?? []) + ["\(unmatched) votes name items not in the items file (ignored)"] }
-        if let sliceKey {
+        var keys = sliceKey.map { [$0] } ?? []
+        if sliceKey != "turn", items.contains(where: { $0.meta["turn"] != nil }) { keys.append("turn") }
+        for key in keys {
             var groups: [String: [Item]] = [:]
-            for item in items { groups[item.meta[sliceKey]?.textValue ?? "(none)", default: []].append(item) }
+            for item in items { groups[item.meta[key]?.textValue ?? "(none)", default: []].append(item) }
             var out: [String: MetaReport] = [:]
             for (value, group) in groups {
                 let ids = Set(group.map(\.id))
                 out[value] = build(items: group, votes: votes.filter { ids.contains($0.item) })
             }
-            report.slices = [sliceKey: out]
+            report.slices = (report.slices ?? [:]).merging([key: out]) { $1 }
         }
         if options.aggregate == .weighted { report.weights = options.weights.isEmpty ? nil : options.weights }
         if items.contains(where: { $0.modelA != nil && $0.modelB != nil && $0.modelA != $0.modelB }) {

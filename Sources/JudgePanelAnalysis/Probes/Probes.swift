@@ -131,7 +131,13 @@ package struct VerbosityProbe: BiasProbe {
         guard let text = ProbeEdit.answer(item, target) else { return nil }
         var out = item
         let pad = ProbeEdit.pick(3, of: Self.filler, &rng).joined(separator: " ")
-        ProbeEdit.setAnswer(&out, target, text + "\n\n" + pad)
+        switch item.candidateOf(target) {
+        case .conversation?, .trajectory?:
+            // A conversation or trajectory: the final assistant answer gets longer, the rest stays as it was.
+            guard out.appendToFinalAnswer(target, "\n\n" + pad) else { return nil }
+        default:
+            ProbeEdit.setAnswer(&out, target, text + "\n\n" + pad)
+        }
         return out
     }
 }

@@ -1,6 +1,6 @@
 import JudgeStats
 
-/// One message of a chat conversation.
+/// One message of a chat conversation (or one step of an agent's trajectory).
 public struct ChatMessage: Sendable, Hashable, Codable {
     /// Who speaks a message.
     public enum Role: String, Sendable, Hashable, Codable {
@@ -10,17 +10,63 @@ public struct ChatMessage: Sendable, Hashable, Codable {
         case user
         /// The model's turn.
         case assistant
+        /// A tool's result (trajectory steps only; never sent to a judge as a role).
+        case tool
     }
 
     /// Who speaks.
     public var role: Role
-    /// The message text.
+    /// The message text. For a message with ``parts``, the text parts with each image as its `[image N]` marker.
     public var content: String
+    /// The message's typed parts (text and images) in order, when the item gave its content as a list;
+    /// nil for a plain-text message.
+    public var parts: [ContentPart]?
+    /// The tools an assistant step called (trajectories).
+    public var toolCalls: [ToolCall]?
+    /// The tool that produced a `tool` step's content (trajectories).
+    public var name: String?
 
     /// A message from its parts.
-    public init(role: Role, content: String) {
+    public init(role: Role, content: String, parts: [ContentPart]? = nil, toolCalls: [ToolCall]? = nil, name: String? = nil) {
         self.role = role
         self.content = content
+        self.parts = parts
+        self.toolCalls = toolCalls
+        self.name = name
+    }
+
+    /// The images among the message's parts, in order.
+    public var images: [ImageContent] {
+        (parts ?? []).compactMap { if case .image(let i) = $0 { return i } else { return nil } }
+    }
+
+    /// The message in the items-file format (typed parts as a list; tool calls and tool names kept).
+    public var json: JSONValue {
+        var o: [String: JSONValue] = ["role": .string(role.rawValue)]
+        if let parts {
+            o["content"] = .array(parts.map { part -> JSONValue in
+                switch part {
+                case .text(let t): return ["type": "text", "text": .string(t)]
+                case .image(let i):
+                    var p: [String: JSONValue] = ["type": "image", "media_type": .string(i.mediaType)]
+                    if let path = i.path {
+                        p["path"] = .string(path)
+                    } else if let u = i.url {
+                        p["url"] = .string(u)
+                    } else if let b = i.base64 {
+                        p["data"] = .string(b)
+                    }
+                    return .object(p)
+                }
+            })
+        } else {
+            o["content"] = .string(content)
+        }
+        if let toolCalls {
+            o["tool_calls"] = .array(toolCalls.map { ["name": .string($0.name), "arguments": $0.arguments] })
+        }
+        if let name { o["name"] = .string(name) }
+        return .object(o)
     }
 
     /// A system message.
@@ -129,6 +175,19 @@ public struct Item: Sendable, Hashable {
     public var meta: [String: JSONValue]
     /// The 1-based line the item came from, 0 when built in code.
     public var line: Int
+    /// The pointwise candidate as given (`response`, `conversation` or `trajectory`); ``response`` holds its
+    /// rendered text (``prepareContent(limits:)``).
+    public var candidate: Candidate?
+    /// The first pairwise candidate as given; ``responseA`` holds its rendered text.
+    public var candidateA: Candidate?
+    /// The second pairwise candidate as given; ``responseB`` holds its rendered text.
+    public var candidateB: Candidate?
+    /// The item's images, numbered as their `[image N]` markers (prompt first, then candidates A and B).
+    public var images: [ImageContent] = []
+    /// How many tool outputs were cut when the trajectories were rendered.
+    public var truncatedToolOutputs = 0
+    /// The limits the content was last rendered with (a probe's edit re-renders with the same).
+    public var contentLimits = ItemContentLimits()
 
     /// An item from its fields.
     public init(
@@ -168,13 +227,18 @@ public struct Item: Sendable, Hashable {
     public var json: JSONValue {
         var o: [String: JSONValue] = ["id": .string(id)]
         if let prompt { o["prompt"] = .string(prompt) }
-        if let messages {
-            o["messages"] = .array(messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] })
+        if let messages { o["messages"] = .array(messages.map(\.json)) }
+        func put(_ c: Candidate?, _ text: String?, _ suffix: String) {
+            switch c {
+            case .conversation(let m)?: o["conversation" + suffix] = .array(m.map(\.json))
+            case .trajectory(let m)?: o["trajectory" + suffix] = .array(m.map(\.json))
+            case .text?, nil: if let text { o["response" + suffix] = .string(text) }
+            }
         }
-        if let response { o["response"] = .string(response) }
+        put(candidate, response, "")
         if let model { o["model"] = .string(model) }
-        if let responseA { o["response_a"] = .string(responseA) }
-        if let responseB { o["response_b"] = .string(responseB) }
+        put(candidateA, responseA, "_a")
+        put(candidateB, responseB, "_b")
         if let modelA { o["model_a"] = .string(modelA) }
         if let modelB { o["model_b"] = .string(modelB) }
         if let reference { o["reference"] = .string(reference) }

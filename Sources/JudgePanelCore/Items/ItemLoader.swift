@@ -62,9 +62,15 @@ public struct ItemLoader: Sendable {
     /// The longest line read, in bytes (`--max-line-bytes`); a longer line is an error naming it.
     public var maxLineBytes: Int = LineReader.defaultMaxLineBytes
 
+    /// The image size limit and the tool-output cut (`--max-image-bytes`, `--max-tool-output-chars`).
+    public var limits = ItemContentLimits()
+    /// Image files this loader has read, each once.
+    package let imageFiles = ImageFileCache()
+
     package static let knownFields: Set<String> = [
         "id", "prompt", "messages", "response", "model", "response_a", "response_b", "model_a", "model_b",
-        "reference", "label", "labels", "meta",
+        "reference", "label", "labels", "meta", "conversation", "conversation_a", "conversation_b", "trajectory",
+        "trajectory_a", "trajectory_b",
     ]
 
     /// The id hash used by the duplicate check (tests inject a colliding one).
@@ -195,24 +201,35 @@ public struct ItemLoader: Sendable {
         }
         var item = Item(id: id, line: number)
         item.prompt = try text("prompt")
+        let content = ContentReader(file: file, line: number, limits: limits, cache: imageFiles)
         if let m = field("messages"), !m.isNull {
-            guard let arr = m.arrayValue else {
+            guard m.arrayValue != nil else {
                 throw JudgePanelError.badInput("\"messages\" must be an array", file: file, line: number)
             }
-            item.messages = try arr.map { msg in
-                guard let roleText = msg["role"]?.stringValue, let role = ChatMessage.Role(rawValue: roleText),
-                    let content = msg["content"]?.stringValue
-                else {
-                    throw JudgePanelError.badInput(
-                        "each message needs role (system/user/assistant) and content", file: file, line: number)
-                }
-                return ChatMessage(role: role, content: content)
-            }
+            item.messages = try content.messages(m, field: "messages", roles: [.system, .user, .assistant])
         }
-        item.response = try text("response")
+        // A candidate is text, a conversation or a trajectory: exactly one form per side.
+        func candidate(_ suffix: String) throws -> Candidate? {
+            var found: [Candidate] = []
+            if let t = try text("response" + suffix) { found.append(.text(t)) }
+            if let c = field("conversation" + suffix), !c.isNull {
+                found.append(.conversation(try content.conversation(c, field: "conversation" + suffix)))
+            }
+            if let t = field("trajectory" + suffix), !t.isNull {
+                found.append(.trajectory(try content.trajectory(t, field: "trajectory" + suffix)))
+            }
+            guard found.count <= 1 else {
+                throw JudgePanelError.badInput(
+                    "give one of \"response\(suffix)\", \"conversation\(suffix)\" or \"trajectory\(suffix)\", not \(found.count)",
+                    file: file, line: number)
+            }
+            return found.first
+        }
+        item.candidate = try candidate("")
+        item.candidateA = try candidate("_a")
+        item.candidateB = try candidate("_b")
+        item.prepareContent(limits: limits)
         item.model = try text("model")
-        item.responseA = try text("response_a")
-        item.responseB = try text("response_b")
         item.modelA = try text("model_a")
         item.modelB = try text("model_b")
         item.reference = try text("reference")
@@ -244,12 +261,17 @@ public struct ItemLoader: Sendable {
             }
             item.meta = o
         }
-        if item.prompt == nil && item.messages == nil {
+        // A conversation carries its own user turns; a text answer or a trajectory needs the prompt (the task).
+        let conversations = [item.candidate, item.candidateA, item.candidateB].contains {
+            if case .conversation? = $0 { return true } else { return false }
+        }
+        if item.prompt == nil && item.messages == nil && !conversations {
             throw JudgePanelError.badInput("missing \"prompt\" (or \"messages\")", file: file, line: number)
         }
         if (item.responseA == nil) != (item.responseB == nil) {
             throw JudgePanelError.badInput(
-                "pairwise items need both \"response_a\" and \"response_b\"", file: file, line: number)
+                "pairwise items need both candidates (response_a/_b, conversation_a/_b or trajectory_a/_b)", file: file,
+                line: number)
         }
         return item
     }

@@ -138,6 +138,9 @@ public struct JudgeConfig: Sendable, Hashable {
     public var azureAPIVersion: String?
     /// Sampling fields the panel file set explicitly (never changed silently).
     public var explicitFields: Set<String> = []
+    /// Whether the model accepts images (`vision: true|false`); nil: judged by the table of known text-only models
+    /// (`VisionSupport`). An item with images is refused at start-up for a judge that cannot see them.
+    public var vision: Bool?
 
     /// A judge from its settings; the defaults match the panel file's.
     public init(
@@ -250,7 +253,7 @@ public struct Panel: Sendable, Hashable {
         "name", "provider", "base_url", "base_urls", "model", "family", "api_key_env", "temperature", "max_tokens",
         "seed", "concurrency", "rpm", "tpm", "price", "weight", "timeout", "retries", "structured_output",
         "logprobs", "top_logprobs", "samples", "gguf", "server", "parallel", "ctx_size", "threads", "chat_template",
-        "server_args", "batch_discount",
+        "server_args", "batch_discount", "vision",
         // wire settings (JudgeConfig+Wire.swift)
         "reasoning_effort", "thinking", "thinking_budget", "headers", "extra_body", "omit", "endpoint", "deployment",
         "api_version",
@@ -311,6 +314,7 @@ public struct Panel: Sendable, Hashable {
             config.timeoutSeconds = try j.double("timeout") ?? 120
             config.retries = try j.int("retries") ?? 5
             config.structuredOutput = try j.bool("structured_output") ?? false
+            config.vision = try j.bool("vision")
             if let lp = j.node("logprobs") {
                 if let b = lp.bool {
                     config.topLogprobs = b ? 5 : nil

@@ -47,6 +47,16 @@ public struct Scale: Sendable, Hashable, Codable {
     }
 }
 
+/// What a checklist question is asked of.
+public enum ChecklistUnit: String, Sendable, Hashable {
+    /// The whole answer (the default).
+    case item
+    /// Each assistant turn of a conversation candidate: question × turn, `Turn k: …`.
+    case turn
+    /// Each assistant step of a trajectory candidate: question × step, `Step s: …`.
+    case step
+}
+
 /// The checklist part of a rubric.
 public struct ChecklistSpec: Sendable, Hashable {
     /// The fixed checklist questions (empty when they are generated per item).
@@ -61,6 +71,9 @@ public struct ChecklistSpec: Sendable, Hashable {
     public var maxQuestions: Int
     /// The pass-ratio difference under which a checklist-derived pairwise verdict is a tie.
     public var tieMargin: Double
+    /// What each question is asked of: the whole answer, each assistant turn of a conversation, or each assistant
+    /// step of a trajectory (`per: item | turn | step`).
+    public var per: ChecklistUnit = .item
 
     /// A checklist specification from its parts.
     public init(
@@ -89,6 +102,10 @@ public struct Rubric: Sendable, Hashable {
     public static let templateVariables: Set<String> = [
         "prompt", "response", "response_a", "response_b", "reference", "checklist", "scale_min", "scale_max",
         "levels", "description",
+        // Conversations and trajectories (README "Conversations, trajectories and images"): the candidate before its
+        // final assistant message, that message, its step and tool-call counts, and the tool outputs cut.
+        "context", "context_a", "context_b", "final", "final_a", "final_b", "steps", "steps_a", "steps_b",
+        "tool_calls", "tool_calls_a", "tool_calls_b", "truncated",
     ]
 
     /// The rubric's id (its file name without `.yaml`).
@@ -210,12 +227,15 @@ public struct Rubric: Sendable, Hashable {
         let used = Set(template.variables.map(\.name))
         switch kind {
         case .pairwise:
-            guard used.contains("response_a"), used.contains("response_b") else {
-                throw map.error("template", "a pairwise template must use {{response_a}} and {{response_b}}")
+            // The final answers alone (with their context) also show both candidates (MT-Bench turn 2).
+            guard (used.contains("response_a") || used.contains("final_a")),
+                used.contains("response_b") || used.contains("final_b")
+            else {
+                throw map.error("template", "a pairwise template must use {{response_a}} and {{response_b}} (or {{final_a}} and {{final_b}})")
             }
         case .pointwise, .checklist:
-            guard used.contains("response") else {
-                throw map.error("template", "a \(kind.rawValue) template must use {{response}}")
+            guard used.contains("response") || used.contains("final") else {
+                throw map.error("template", "a \(kind.rawValue) template must use {{response}} (or {{final}})")
             }
         }
         if reference == .none, used.contains("reference") {
@@ -244,12 +264,18 @@ public struct Rubric: Sendable, Hashable {
         }
         var checklist: ChecklistSpec?
         if let c = try map.map("checklist") {
-            try c.rejectUnknown(["items", "generate", "generator", "min_questions", "max_questions", "tie_margin"],
+            try c.rejectUnknown(["items", "generate", "generator", "min_questions", "max_questions", "tie_margin", "per"],
                 context: "checklist")
             checklist = ChecklistSpec(
                 items: try c.stringList("items") ?? [], generate: try c.bool("generate") ?? false,
                 generator: try c.string("generator"), minQuestions: try c.int("min_questions") ?? 2,
                 maxQuestions: try c.int("max_questions") ?? 10, tieMargin: try c.double("tie_margin") ?? 0.05)
+            if let perText = try c.string("per") {
+                guard let unit = ChecklistUnit(rawValue: perText) else {
+                    throw c.error("per", "per must be item, turn or step (got '\(perText)')")
+                }
+                checklist?.per = unit
+            }
             if let cl = checklist {
                 guard cl.minQuestions >= 1 else { throw c.error("min_questions", "min_questions must be at least 1") }
                 guard cl.maxQuestions >= cl.minQuestions else {
@@ -302,5 +328,29 @@ public struct Rubric: Sendable, Hashable {
                     "item '\(item.id)' lacks '\(field)', which rubric '\(id)' needs", file: file, line: item.line)
             }
         }
+    }
+}
+
+extension ChecklistSpec {
+    /// The questions asked of `item`'s candidate (``Item/candidate``, the side a call shows): `base` as they are,
+    /// or once per assistant turn (`per: turn`) or assistant step (`per: step`), each prefixed with where it applies.
+    /// A text candidate has one turn and one step.
+    package func questions(_ base: [String], for item: Item) -> [String] {
+        guard per != .item else { return base }
+        var units: [String] = []
+        switch item.candidate {
+        case .conversation(let m)?:
+            var turn = 0
+            for message in m {
+                if message.role == .user { turn += 1 }
+                if message.role == .assistant { units.append("Turn \(max(turn, 1))") }
+            }
+        case .trajectory(let m)?:
+            for (i, step) in m.enumerated() where step.role == .assistant { units.append("Step \(i + 1)") }
+        case .text?, nil:
+            units = [per == .turn ? "Turn 1" : "Step 1"]
+        }
+        if units.isEmpty { return base }
+        return units.flatMap { u in base.map { "\(u): \($0)" } }
     }
 }

@@ -10,6 +10,7 @@ package enum CanonicalJSON {
     package static func value(_ any: Any) -> JSONValue? {
         switch any {
         case let v as JSONValue: return v
+        case let v as any CanonicalJSONConvertible: return v.canonicalJSON
         case let v as String: return .string(v)
         case let v as Bool: return .bool(v)
         case let v as Int: return .number(Double(v))
@@ -52,6 +53,11 @@ package enum CanonicalJSON {
             return .string(String(describing: any))
         }
     }
+}
+
+/// A value that states its own canonical form (an image keys on its hash, not on its megabytes of base64).
+package protocol CanonicalJSONConvertible {
+    var canonicalJSON: JSONValue { get }
 }
 
 extension JSONValue {

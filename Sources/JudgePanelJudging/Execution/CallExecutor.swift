@@ -91,8 +91,16 @@ package struct CallExecutor: Sendable {
         var shown = item
         if let side = call.side {
             shown.response = side == .a ? item.responseA : item.responseB
+            shown.candidate = side == .a ? item.candidateA : item.candidateB
         }
         return shown
+    }
+
+    /// The checklist questions a call asks: the item's generated list or the rubric's, expanded per turn or step
+    /// of the shown candidate when the rubric says `per: turn | step`.
+    package static func questions(rubric: Rubric, shown: Item, checklist: [String]?) -> [String]? {
+        guard let spec = rubric.checklist, spec.per != .item else { return checklist }
+        return spec.questions(checklist ?? spec.items, for: shown)
     }
 
     /// The request a call sends (before any repair re-ask); `adjustments`: what the judge's server asked for
@@ -102,6 +110,7 @@ package struct CallExecutor: Sendable {
         adjustments: JudgeAdjustments? = nil
     ) -> CompletionRequest {
         let shown = shown(item, call: call)
+        let checklist = questions(rubric: rubric, shown: shown, checklist: checklist)
         let messages = Prompting.messages(rubric: rubric, item: shown, order: call.order, checklist: checklist)
         let questionCount = checklist?.count ?? rubric.checklist?.items.count ?? 0
         return RequestBuilder.request(
@@ -123,7 +132,8 @@ package struct CallExecutor: Sendable {
         let shown = Self.shown(item, call: call)
         var request = Self.request(
             call: call, item: item, judge: config, rubric: rubric, checklist: checklist, adjustments: judge.adjustments)
-        let questionCount = checklist?.count ?? rubric.checklist?.items.count ?? 0
+        let questionCount = Self.questions(rubric: rubric, shown: shown, checklist: checklist)?.count
+            ?? rubric.checklist?.items.count ?? 0
         var vote = Vote(
             item: item.id, judge: config.name, protocol: rubric.kind, order: call.order, sample: call.sample)
         vote.variant = call.variant

@@ -7,7 +7,7 @@ import JudgePanelProviders
 ///
 /// - A **call fingerprint** (per vote, journaled as `fingerprint`) hashes the request exactly as it is sent
 ///   (model, rendered messages — item content in the order shown, system prompt, template —, temperature,
-///   max tokens, seed, structured-output schema, log-probabilities), the judge's provider kind and endpoint,
+///   max tokens, seed, structured-output schema, log-probabilities; an image as its SHA-256), the judge's provider kind and endpoint,
 ///   how the rubric reads the answer (output spec, scale, ties, repair message), and the call's identity
 ///   (order, side, sample, variant).
 /// - A **run fingerprint** (in `config.json`) lists the same judge settings per judge and the rubric's parts, so a
@@ -72,7 +72,13 @@ package enum RunFingerprint {
             "v": .number(Double(version)),
             "judge": judgeSettings(judge),
             "reading": .object(rubricParts(rubric).filter { ["protocol", "output", "allow_tie", "repair", "scale", "checklist"].contains($0.key) }),
-            "messages": .array(request.messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] }),
+            "messages": .array(request.messages.map { m -> JSONValue in
+                var o: [String: JSONValue] = ["role": .string(m.role.rawValue), "content": .string(m.content)]
+                // An image enters by its bytes' hash (and media type, URL), so a changed image file changes the call.
+                let images = m.images
+                if !images.isEmpty { o["images"] = .array(images.map(\.canonicalJSON)) }
+                return .object(o)
+            }),
             "sample": .number(Double(call.sample)),
         ]
         if let s = request.seed { o["seed"] = .number(Double(s)) }

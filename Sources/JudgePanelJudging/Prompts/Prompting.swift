@@ -13,15 +13,17 @@ package enum Prompting {
     package static func values(rubric: Rubric, item: Item, order: Order?, checklist: [String]? = nil) -> [String: String] {
         var v: [String: String] = ["prompt": item.promptText, "description": rubric.description]
         if let r = item.response { v["response"] = r }
+        for (key, value) in parts(item.candidate ?? item.response.map(Candidate.text), item: item) { v[key] = value }
         if let a = item.responseA, let b = item.responseB {
-            if order == .ba {
-                v["response_a"] = b
-                v["response_b"] = a
-            } else {
-                v["response_a"] = a
-                v["response_b"] = b
-            }
+            // A swap moves each candidate whole: its text, its context, its final answer and its counts.
+            let first = order == .ba ? (b, item.candidateB) : (a, item.candidateA)
+            let second = order == .ba ? (a, item.candidateA) : (b, item.candidateB)
+            v["response_a"] = first.0
+            v["response_b"] = second.0
+            for (key, value) in parts(first.1 ?? .text(first.0), item: item) { v[key + "_a"] = value }
+            for (key, value) in parts(second.1 ?? .text(second.0), item: item) { v[key + "_b"] = value }
         }
+        if item.truncatedToolOutputs > 0 { v["truncated"] = String(item.truncatedToolOutputs) }
         if rubric.reference != .none, let ref = item.reference, !ref.isEmpty { v["reference"] = ref }
         if let s = rubric.scale {
             v["scale_min"] = String(s.min)
@@ -37,12 +39,63 @@ package enum Prompting {
         return v
     }
 
+    /// A candidate's `context` (everything before its final assistant message, rendered as the whole is),
+    /// `final` (that message), and for a trajectory its `steps` and `tool_calls` counts.
+    static func parts(_ candidate: Candidate?, item: Item) -> [String: String] {
+        switch candidate {
+        case nil: return [:]
+        case .text(let t)?: return ["final": t, "context": ""]
+        case .conversation(let m)?:
+            guard let last = m.lastIndex(where: { $0.role == .assistant }) else { return [:] }
+            return ["final": m[last].content, "context": ContentRendering.conversation(Array(m[..<last]))]
+        case .trajectory(let m)?:
+            var out = [
+                "steps": String(m.count), "tool_calls": String(m.reduce(0) { $0 + ($1.toolCalls?.count ?? 0) }),
+            ]
+            if let last = m.lastIndex(where: { $0.role == .assistant }) {
+                out["final"] = m[last].content
+                out["context"] = ContentRendering.trajectory(
+                    Array(m[..<last]), maxToolOutputChars: item.contentLimits.maxToolOutputChars
+                ).text
+            }
+            return out
+        }
+    }
+
     /// The system and user messages for one call.
     package static func messages(rubric: Rubric, item: Item, order: Order?, checklist: [String]? = nil) -> [ChatMessage] {
         var out: [ChatMessage] = []
         if let system = rubric.system, !system.isEmpty { out.append(.system(system)) }
-        out.append(.user(rubric.template.render(values(rubric: rubric, item: item, order: order, checklist: checklist))))
+        let text = rubric.template.render(values(rubric: rubric, item: item, order: order, checklist: checklist))
+        out.append(withImages(text, images: item.images))
         return out
+    }
+
+    /// The user message for `text`, with the images whose `[image N]` markers it shows attached after it, each
+    /// after its own marker, in the order the text shows them (so a swap moves a candidate's images with it).
+    /// Without markers (or images) the message is plain text.
+    package static func withImages(_ text: String, images: [ImageContent]) -> ChatMessage {
+        guard !images.isEmpty else { return .user(text) }
+        var shown: [Int] = []
+        var seen = Set<Int>()
+        var rest = Substring(text)
+        while let open = rest.range(of: "[image ") {
+            let after = rest[open.upperBound...]
+            let digits = after.prefix { $0.isASCII && $0.isNumber }
+            if !digits.isEmpty, after.dropFirst(digits.count).first == "]", let n = Int(digits), (1...images.count).contains(n),
+                seen.insert(n).inserted
+            {
+                shown.append(n)
+            }
+            rest = after
+        }
+        guard !shown.isEmpty else { return .user(text) }
+        var parts: [ContentPart] = [.text(text)]
+        for n in shown {
+            parts.append(.text(ContentRendering.marker(n) + ":"))
+            parts.append(.image(images[n - 1]))
+        }
+        return ChatMessage(role: .user, content: text, parts: parts)
     }
 
     /// The message for the one repair re-ask after an unreadable reply.

@@ -56,7 +56,7 @@ public struct ResponseCache: Sendable {
     /// the values themselves are in the request); the endpoint enters the key on its own, sorted. Every other setting is part of the key.
     package static let judgeFieldsOutsideKey: Set<String> = [
         "name", "family", "apiKeyEnv", "concurrency", "rpm", "tpm", "price", "weight", "timeoutSeconds", "retries",
-        "samples", "baseURLs", "batchDiscount", "explicitFields",
+        "samples", "baseURLs", "batchDiscount", "explicitFields", "vision",
     ]
 
     /// A base URL without a trailing slash.

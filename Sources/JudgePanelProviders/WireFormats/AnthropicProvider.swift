@@ -68,7 +68,7 @@ package struct AnthropicProvider: JudgeProvider {
     package func body(_ request: CompletionRequest) -> JSONValue {
         let system = request.messages.filter { $0.role == .system }.map(\.content).joined(separator: "\n\n")
         let turns: [JSONValue] = request.messages.filter { $0.role != .system }.map {
-            ["role": .string($0.role == .assistant ? "assistant" : "user"), "content": .string($0.content)]
+            ["role": .string($0.role == .assistant ? "assistant" : "user"), "content": ImageWire.anthropicContent($0)]
         }
         var body: [String: JSONValue] = [
             "model": .string(request.model),

@@ -69,7 +69,7 @@ package struct GeminiProvider: JudgeProvider {
     package func body(_ request: CompletionRequest) -> JSONValue {
         let system = request.messages.filter { $0.role == .system }.map(\.content).joined(separator: "\n\n")
         let contents: [JSONValue] = request.messages.filter { $0.role != .system }.map {
-            ["role": .string($0.role == .assistant ? "model" : "user"), "parts": [["text": .string($0.content)]]]
+            ["role": .string($0.role == .assistant ? "model" : "user"), "parts": ImageWire.geminiParts($0)]
         }
         var body: [String: JSONValue] = ["contents": .array(contents)]
         if !system.isEmpty { body["systemInstruction"] = ["parts": [["text": .string(system)]]] }

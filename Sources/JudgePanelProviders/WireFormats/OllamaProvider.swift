@@ -42,7 +42,7 @@ package struct OllamaProvider: JudgeProvider {
         var body: [String: JSONValue] = [
             "model": .string(request.model),
             "messages": .array(
-                request.messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] }),
+                request.messages.map { ImageWire.ollamaMessage($0) }),
             "stream": false,
         ]
         var options: [String: JSONValue] = [:]

@@ -22,7 +22,7 @@ package struct OpenAIProvider: JudgeProvider {
     package func body(_ request: CompletionRequest) -> JSONValue {
         var body: [String: JSONValue] = [
             "model": .string(request.model),
-            "messages": .array(request.messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] }),
+            "messages": .array(request.messages.map { ["role": .string($0.role.rawValue), "content": ImageWire.openAIContent($0)] }),
             "stream": false,
         ]
         if let t = request.temperature { body["temperature"] = .number(t) }
