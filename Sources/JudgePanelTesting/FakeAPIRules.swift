@@ -114,7 +114,9 @@ public struct FakeAPIRules: Sendable {
         let messages = body["messages"]?.arrayValue ?? []
         for (i, m) in messages.enumerated() {
             let isFinalAssistant = i == messages.count - 1 && m["role"]?.stringValue == "assistant"
-            if FakeRequest.text(of: m["content"]).isEmpty && !isFinalAssistant {
+            // An image block is content too (https://docs.anthropic.com/en/docs/build-with-claude/vision).
+            let hasBlocks = (m["content"]?.arrayValue ?? []).contains { $0["type"]?.stringValue != "text" }
+            if FakeRequest.text(of: m["content"]).isEmpty && !hasBlocks && !isFinalAssistant {
                 return error(
                     "messages.\(i): all messages must have non-empty content except for the optional final assistant message"
                 )

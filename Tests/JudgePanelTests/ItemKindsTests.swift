@@ -206,6 +206,25 @@ struct ItemKindsLoaderTests {
         #expect(s == steps.checklist!.items.map { "Step 1: \($0)" } + steps.checklist!.items.map { "Step 3: \($0)" })
     }
 
+    @Test("the README's example lines load, and each passes its rubric's checks")
+    func readmeExamples() throws {
+        let readme = try String(contentsOf: panelTestRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.range(of: "## Conversations, trajectories and images"))
+        let block = try #require(between(String(readme[section.upperBound...]), "```jsonl\n", "```"))
+        let lines = block.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        let dir = try itemsDir(lines)
+        let img = URL(fileURLWithPath: dir).deletingLastPathComponent().appendingPathComponent("img")
+        try FileManager.default.createDirectory(at: img, withIntermediateDirectories: true)
+        try Data(pngBytes(120)).write(to: img.appendingPathComponent("cats.png"))
+        let items = try ItemLoader().load(path: dir)
+        #expect(items.map(\.images.count) == [1, 0, 0])
+        try loadRubric("pairwise-mtbench").validate(items[0], file: dir)
+        try loadRubric("mtbench-turn2-pairwise").validate(items[1], file: dir)
+        try loadRubric("trajectory-task-success").validate(items[2], file: dir)
+        #expect(items[2].response?.contains("→ call weather({\"city\":\"Paris\"})") == true)
+    }
+
     @Test("every built-in rubric for the new kinds loads")
     func rubricsLoad() throws {
         for id in [
@@ -301,15 +320,16 @@ struct ImageWireTests {
         let server = FakeProviderServer { _ in .text("[[7]]") }
         try await server.start()
         let base = await server.baseURL
-        let transport = try AsyncHTTPClientTransport(maxConnectionsPerHost: 2, environment: [:])
-        let provider: any JudgeProvider
-        switch wire {
-        case .openai: provider = OpenAIProvider(baseURL: base.appendingPathComponent("v1"), apiKey: nil, transport: transport)
-        case .anthropic: provider = AnthropicProvider(baseURL: base, apiKey: "k", transport: transport)
-        case .gemini: provider = GeminiProvider(baseURL: base, apiKey: "k", transport: transport)
-        case .ollama: provider = OllamaProvider(baseURL: base, apiKey: nil, transport: transport)
+        let reply = try await withTransport(maxConnectionsPerHost: 2) { transport in
+            let provider: any JudgeProvider
+            switch wire {
+            case .openai: provider = OpenAIProvider(baseURL: base.appendingPathComponent("v1"), apiKey: nil, transport: transport)
+            case .anthropic: provider = AnthropicProvider(baseURL: base, apiKey: "k", transport: transport)
+            case .gemini: provider = GeminiProvider(baseURL: base, apiKey: "k", transport: transport)
+            case .ollama: provider = OllamaProvider(baseURL: base, apiKey: nil, transport: transport)
+            }
+            return try await provider.complete(Self.request(model: "vision-model"), timeout: 10)
         }
-        let reply = try await provider.complete(Self.request(model: "vision-model"), timeout: 10)
         let recorded = await server.recordedRequests()
         await server.stop()
         #expect(reply.text == "[[7]]")
@@ -341,11 +361,16 @@ struct ImageWireTests {
         let server = FakeProviderServer { _ in .text("[[7]]") }
         try await server.start()
         let url = await server.baseURL.appendingPathComponent(String(path.dropFirst()))
-        let transport = try AsyncHTTPClientTransport(maxConnectionsPerHost: 1, environment: [:])
         var headers = ["content-type": "application/json"]
-        if path.hasPrefix("/v1/messages") { headers["x-api-key"] = "k"; headers["anthropic-version"] = "2023-06-01" }
+        if path.hasPrefix("/v1/messages") {
+            headers["x-api-key"] = "k"
+            headers["anthropic-version"] = "2023-06-01"
+        }
         if path.hasPrefix("/v1beta") { headers["x-goog-api-key"] = "k" }
-        let response = try await transport.send(HTTPRequest(url: url, headers: headers, body: Data(body.utf8), timeout: 10))
+        let sent = headers
+        let response = try await withTransport(maxConnectionsPerHost: 1) { transport in
+            try await transport.send(HTTPRequest(url: url, headers: sent, body: Data(body.utf8), timeout: 10))
+        }
         await server.stop()
         #expect(response.status == 400, "\(path): \(String(decoding: response.body, as: UTF8.self))")
     }

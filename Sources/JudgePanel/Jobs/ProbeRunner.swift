@@ -90,6 +90,8 @@ package final class ProbeRunner: Sendable {
         var s = item
         s.responseA = item.responseB
         s.responseB = item.responseA
+        s.candidateA = item.candidateB  // a conversation or trajectory moves whole
+        s.candidateB = item.candidateA
         s.modelA = item.modelB
         s.modelB = item.modelA
         if let p = item.label?.preference { s.label = .pairwise(p.swapped) }

@@ -103,7 +103,7 @@ extension ScoreJob {
         var total = 0
         var mine = 0
         try loader.forEach(path: itemsPath) { item in
-            try check(item, rubric: rubric, options: options, file: itemsPath)
+            try check(item, rubric: rubric, panel: panel, options: options, file: itemsPath)
             total += 1
             if let shard, !shard.contains(item.id) { return }
             tally.add(item, index: mine)

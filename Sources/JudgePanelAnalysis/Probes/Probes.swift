@@ -46,11 +46,32 @@ package enum ProbeEdit {
         }
     }
 
+    /// Replaces the target answer's text. A conversation or trajectory candidate is then judged from the edited
+    /// text (its structure no longer matches it, so it is dropped: `final`/`context` show the edited whole).
     package static func setAnswer(_ item: inout Item, _ target: Preference?, _ text: String) {
         switch target {
-        case .a: item.responseA = text
-        case .b: item.responseB = text
-        default: item.response = text
+        case .a:
+            item.responseA = text
+            item.candidateA = nil
+        case .b:
+            item.responseB = text
+            item.candidateB = nil
+        default:
+            item.response = text
+            item.candidate = nil
+        }
+    }
+
+    /// Appends `suffix` to the target answer: to the final assistant message of a conversation or trajectory (the
+    /// earlier turns and steps unchanged), else to the text.
+    package static func appendToAnswer(_ item: inout Item, _ target: Preference?, _ suffix: String) -> Bool {
+        switch item.candidateOf(target) {
+        case .conversation?, .trajectory?:
+            return item.appendToFinalAnswer(target, suffix)
+        default:
+            guard let text = answer(item, target) else { return false }
+            setAnswer(&item, target, text + suffix)
+            return true
         }
     }
 
@@ -128,16 +149,11 @@ package struct VerbosityProbe: BiasProbe {
     package func perturb(_ item: Item, target: Preference?, slot: Preference?, rubric: Rubric, rng: inout SeededGenerator)
         -> Item?
     {
-        guard let text = ProbeEdit.answer(item, target) else { return nil }
+        guard ProbeEdit.answer(item, target) != nil else { return nil }
         var out = item
         let pad = ProbeEdit.pick(3, of: Self.filler, &rng).joined(separator: " ")
-        switch item.candidateOf(target) {
-        case .conversation?, .trajectory?:
-            // A conversation or trajectory: the final assistant answer gets longer, the rest stays as it was.
-            guard out.appendToFinalAnswer(target, "\n\n" + pad) else { return nil }
-        default:
-            ProbeEdit.setAnswer(&out, target, text + "\n\n" + pad)
-        }
+        // A conversation or trajectory: the final assistant answer gets longer, the rest stays as it was.
+        guard ProbeEdit.appendToAnswer(&out, target, "\n\n" + pad) else { return nil }
         return out
     }
 }
@@ -161,9 +177,9 @@ package struct AuthorityProbe: BiasProbe {
     package func perturb(_ item: Item, target: Preference?, slot: Preference?, rubric: Rubric, rng: inout SeededGenerator)
         -> Item?
     {
-        guard let text = ProbeEdit.answer(item, target) else { return nil }
+        guard ProbeEdit.answer(item, target) != nil else { return nil }
         var out = item
-        ProbeEdit.setAnswer(&out, target, text + "\n\n" + ProbeEdit.pick(Self.pool, &rng))
+        guard ProbeEdit.appendToAnswer(&out, target, "\n\n" + ProbeEdit.pick(Self.pool, &rng)) else { return nil }
         return out
     }
 }
