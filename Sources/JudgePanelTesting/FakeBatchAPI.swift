@@ -153,6 +153,25 @@ public actor FakeBatchAPI {
     /// error}` lines, downloaded from `/download/v1beta/files/{id}:download?alt=media`) instead of `inlinedResponses`.
     public func geminiResponsesFile(_ on: Bool) { geminiFileOutput = on }
 
+    /// Adds a Message Batch of another client of the same workspace — list shows every batch of a workspace
+    /// (https://docs.anthropic.com/en/api/listing-message-batches) — with `requests` requests whose custom ids are
+    /// `other-{n}` (errored when run: they name no model). Not counted as created by the client under test; returns
+    /// its id.
+    @discardableResult
+    public func addForeignAnthropicBatch(requests: Int) -> String {
+        let lines = (0..<max(1, requests)).map { Line(customID: "other-\($0)", body: Data("{}".utf8)) }
+        let b = Batch(id: newID("msgbatch_"), wire: .anthropic, lines: lines, metadata: [:], inputFileID: nil, state: "in_progress")
+        batches[b.id] = b
+        order.append(b.id)
+        return b.id
+    }
+
+    /// Forgets a batch, as a provider does once it is deleted (its retrieve then answers 404).
+    public func forget(_ id: String) {
+        batches[id] = nil
+        order.removeAll { $0 == id }
+    }
+
     /// Adds one result line whose `custom_id` belongs to no request to every batch's results.
     public func addStrayResultLine(_ on: Bool) { strayLine = on }
 

@@ -32,6 +32,29 @@ public enum EffectiveJudges {
         }
     }
 
+    /// The panel's effective number of judges, as reports print it: Kish's form with each negative error correlation
+    /// counted as 0,
+    ///
+    ///     n_eff = n² / (n + Σ_{i≠j} max(ρ_ij, 0))
+    ///
+    /// which lies in [1, n]: `n` when no two judges' errors are positively correlated (judges that err in opposite
+    /// directions are not counted as more than independent ones), 1 when all are perfectly correlated. Undefined as
+    /// ``kish(_:)`` is (fewer than two judges, an undefined correlation).
+    public static func bounded(_ correlation: [[Double?]]) -> MetricValue {
+        let floored = correlation.enumerated().map { i, row in
+            row.enumerated().map { j, v in i == j ? v : v.map { Swift.max($0, 0) } }
+        }
+        let k = kish(floored)
+        guard let v = k.value else { return k }
+        // Rounding only: the formula is within [1, n].
+        return .defined(Swift.min(Double(correlation.count), Swift.max(1, v)))
+    }
+
+    /// ``bounded(_:)`` on a matrix of ``MetricValue``s.
+    public static func bounded(_ correlation: [[MetricValue]]) -> MetricValue {
+        bounded(correlation.map { $0.map(\.value) })
+    }
+
     /// `n² / Σ_ij ρ_ij²` (participation ratio of the eigenvalues of ρ).
     public static func eigen(_ correlation: [[Double?]]) -> MetricValue {
         switch offDiagonal(correlation) {

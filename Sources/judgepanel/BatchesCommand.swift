@@ -13,13 +13,19 @@ struct BatchFlags: ParsableArguments {
     @Option(name: .customLong("batch-size"), help: "At most this many requests per batch (the provider's limit applies anyway).")
     var size: Int?
 
+    /// The largest batch any supported provider takes (Anthropic: 100 000 requests).
+    static let maxBatchSize = 100_000
+
     func options(adaptive: Bool) throws -> BatchOptions? {
         guard batch else {
             if fallback != .none || size != nil { throw JudgePanelError.usage("--batch-fallback and --batch-size need --batch") }
             return nil
         }
         if adaptive { throw JudgePanelError.usage("--batch and --adaptive cannot be combined (adaptive calls depend on earlier answers)") }
-        guard poll > 0, size.map({ $0 >= 1 }) ?? true else { throw JudgePanelError.usage("--batch-poll must be positive and --batch-size at least 1") }
+        guard poll > 0, poll.isFinite, poll <= 86_400, size.map({ (1...Self.maxBatchSize).contains($0) }) ?? true else {
+            throw JudgePanelError.usage(
+                "--batch-poll must be from 0 to 86400 seconds and --batch-size from 1 to \(Self.maxBatchSize) (the largest provider limit)")
+        }
         return BatchOptions(
             fallback: fallback, pollInterval: poll, maxPollInterval: max(poll, 300), maxRequestsPerBatch: size,
             progress: { printErr("judgepanel: " + $0) })

@@ -6,15 +6,16 @@ import JudgePanel
     import Glibc
 #endif
 
-/// Runs a subcommand body, mapping errors to the documented exit codes:
-/// 2 for bad input or usage (message names file and line), 1 for other failures.
+/// Runs a subcommand body, mapping errors to the documented exit codes: 2 for bad input or usage (message names
+/// file and line), 3 for I/O and environment failures (an unwritable or full output, a batch the provider no longer
+/// knows), 1 for other failures. (1 is also a finished run with failed calls, 4 a failed quality gate, 128+n a signal.)
 func runMapped(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let e as JudgePanelError {
         await LlamaServer.stopAll()
         printErr("judgepanel: error: \(e.description)")
-        throw ExitCode(e.isInputError ? 2 : 1)
+        throw ExitCode(exitCode(for: e))
     } catch let e as ExitCode {
         throw e
     } catch is CancellationError {
@@ -26,8 +27,16 @@ func runMapped(_ body: () async throws -> Void) async throws {
     } catch {
         await LlamaServer.stopAll()
         printErr("judgepanel: error: \(error)")
-        throw ExitCode(1)
+        // A file-system error that no layer turned into a JudgePanelError is still an I/O failure.
+        throw ExitCode(error is CocoaError || error is POSIXError ? 3 : 1)
     }
+}
+
+/// The exit code of a failure: 2 bad input or usage, 3 I/O and environment, 1 anything else.
+func exitCode(for e: JudgePanelError) -> Int32 {
+    if e.isInputError { return 2 }
+    if e.isEnvironmentError { return 3 }
+    return 1
 }
 
 /// Options shared by commands that read items.
@@ -80,12 +89,13 @@ struct CacheOptions: ParsableArguments {
 /// Writes a line to stderr with control characters shown as escapes (names, ids and messages come
 /// from input files and models; see `TerminalText`).
 func printErr(_ s: String) {
-    FileHandle.standardError.write(Data((TerminalText.sanitize(s) + "\n").utf8))
+    FileHandle.standardError.write(Data((TerminalText.sanitize(SecretScrubber.process.scrubPieces(s)) + "\n").utf8))
 }
 
-/// Writes a line to stdout with control characters shown as escapes (see `printErr`).
+/// Writes a line to stdout with control characters shown as escapes (see `printErr`); no piece of a secret a loaded
+/// panel names reaches it.
 func say(_ s: String) {
-    print(TerminalText.sanitize(s))
+    print(TerminalText.sanitize(SecretScrubber.process.scrubPieces(s)))
 }
 
 var stderrIsTTY: Bool { isatty(2) == 1 }

@@ -52,7 +52,7 @@ struct ImportCommand: AsyncParsableCommand {
             let options = ImportOptions(
                 criterion: criterion, predictions: predictions, exchanged: exchanged, judge: judge, asLabels: asLabels)
             let result = try Importer.run(format: format, sources: sources, options: options)
-            let written = try result.write(to: out)
+            let written = try result.write(to: out, format: format.rawValue)
             for note in result.notes { printErr("note: \(note)") }
             for w in result.warnings { printErr("warning: \(w.text)") }
             say(

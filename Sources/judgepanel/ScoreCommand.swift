@@ -32,9 +32,14 @@ struct ScoreCommand: AsyncParsableCommand {
     func run() async throws {
         try await runMapped {
             if resumeChanged && !resume { throw JudgePanelError.usage("--resume-changed needs --resume") }
+            // Before anything reads or writes --out: a directory that is not a score run's is refused untouched.
+            if !dryRun { try OutputDirectory.check(out, kind: .score) }
             var options = RunOptions(cache: cacheOptions.cache, aggregate: aggregate, flip: flip)
             if adaptive && cascade { throw JudgePanelError.usage("--adaptive and --cascade are exclusive") }
-            options.policy = adaptive ? .adaptive : (cascade ? .cascade : .full)
+            // --resume continues under the policy the run recorded (adaptive, cascade, batch), or refuses a flag that
+            // contradicts it: a resumed adaptive run without its flag would otherwise ask the whole panel.
+            let (runAdaptive, runCascade, runBatch) = try recordedPolicy()
+            options.policy = runAdaptive ? .adaptive : (runCascade ? .cascade : .full)
             if options.policy != .full {
                 // Before anything is sent (checklist generation included).
                 try checkPolicy(
@@ -55,11 +60,11 @@ struct ScoreCommand: AsyncParsableCommand {
                     options: options, shard: shardValue)
                 if let shardValue { print("shard \(shardValue): \(streamed.items) of \(streamed.itemsTotal) items") }
                 var estimate = streamed.estimate
-                if try batchOptions.options(adaptive: adaptive || cascade) != nil { estimate.applyBatchDiscount(panelValue) }
+                if try runBatch.options(adaptive: runAdaptive || runCascade) != nil { estimate.applyBatchDiscount(panelValue) }
                 printEstimate(estimate)
                 return
             }
-            let batch = try batchOptions.options(adaptive: adaptive || cascade)
+            let batch = try runBatch.options(adaptive: runAdaptive || runCascade)
             // A full run (batches and shards too) reads its items in passes instead of holding them (memory flat in
             // the number of items).
             let streamed = options.checklists.isEmpty && options.policy == .full
@@ -108,7 +113,9 @@ struct ScoreCommand: AsyncParsableCommand {
                 String(
                     format: "wall %.1f s · %d votes (%d ok, %d abstain, %d error) · %d HTTP calls · %d cached · $%.4f",
                     outcome.result.wallSeconds, count("votes"), count("ok"), count("abstain"), outcome.errors,
-                    outcome.result.counters.httpCalls, outcome.result.counters.cached, facts?["cost_usd"]?.doubleValue ?? 0))
+                    outcome.result.counters.httpCalls, outcome.result.counters.cached, facts?["cost_usd"]?.doubleValue ?? 0)
+                    + (count("cost_unknown_calls") > 0
+                        ? " + \(count("cost_unknown_calls")) calls of unknown cost (no or implausible usage reported)" : ""))
             if let generation {
                 say(
                     "checklists: \(generation.generated.count) generated (\(generation.cachedReplies) replies cached, "
@@ -125,6 +132,47 @@ struct ScoreCommand: AsyncParsableCommand {
 }
 
 extension ScoreCommand {
+    /// The policy flags to run with: with `--resume` of a run directory that recorded its policy (config.json's
+    /// `policy`, and `batches.jsonl` for a batch run), that policy; a flag that names another policy is refused (exit 2).
+    func recordedPolicy() throws -> (adaptive: Bool, cascade: Bool, batch: BatchFlags) {
+        var flags = batchOptions
+        guard resume else { return (adaptive, cascade, flags) }
+        let dir = URL(fileURLWithPath: out)
+        let configPath = dir.appendingPathComponent("config.json").path
+        guard let data = FileManager.default.contents(atPath: configPath) else { return (adaptive, cascade, flags) }
+        let config: JSONValue
+        do {
+            config = try JSONValue(jsonData: data)
+        } catch {
+            throw JudgePanelError.badInput("not JSON: \(error)", file: configPath)
+        }
+        let recorded: CallPolicy
+        if let policy = config["policy"], policy != .null {
+            guard let name = policy["name"]?.stringValue, let p = CallPolicy(rawValue: name) else {
+                throw JudgePanelError.badInput("policy.name has an unreadable value", file: configPath)
+            }
+            recorded = p
+        } else {
+            recorded = .full
+        }
+        let asked: CallPolicy = adaptive ? .adaptive : (cascade ? .cascade : .full)
+        func flag(_ p: CallPolicy) -> String { p == .full ? "the full panel (no --adaptive or --cascade)" : "--\(p.rawValue)" }
+        if asked != .full && asked != recorded {
+            throw JudgePanelError.usage(
+                "\(out) was run with \(flag(recorded)); --resume continues it under that policy, not \(flag(asked)): "
+                    + "drop the flag, or choose another --out for a new run")
+        }
+        if asked == .full && recorded != .full {
+            printErr("judgepanel: resuming \(out) under the policy it recorded: \(flag(recorded))")
+        }
+        let batchRun = FileManager.default.fileExists(atPath: dir.appendingPathComponent("batches.jsonl").path)
+        if batchRun && !flags.batch {
+            printErr("judgepanel: resuming \(out) as the batch run it is (--batch)")
+            flags.batch = true
+        }
+        return (recorded == .adaptive, recorded == .cascade, flags)
+    }
+
     /// `--adaptive` and `--cascade` need a rubric and panel file they can schedule.
     func checkPolicy(_ policy: CallPolicy, rubric r: Rubric, panel p: Panel) throws {
         let method = aggregate ?? p.aggregate

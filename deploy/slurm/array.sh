@@ -34,8 +34,9 @@ if [ -z "${SLURM_ARRAY_TASK_ID:-}" ]; then
     exit 0
 fi
 
-# A shard task. Exit 1 means "finished, some calls failed (error votes)": the shard is complete, so report success
-# to Slurm and let the merge count them.
+# A shard task. Only exit 0 is success: 1 (finished with failed calls), 2 (bad input), 3 (I/O or environment:
+# unwritable output, full disk, a batch the provider no longer knows) fail the task, so the merge (afterok) does not
+# run on an incomplete or failed shard; rerun the task (--resume re-asks only what is missing or failed).
 export JUDGEPANEL_HOME="$RUN"
 judgepanel score "$ITEMS" --rubric "$RUBRIC" --panel "$PANEL" \
-    --shard "$SLURM_ARRAY_TASK_ID/$N" --out "$RUN/shards/$SLURM_ARRAY_TASK_ID" --resume || [ $? -eq 1 ]
+    --shard "$SLURM_ARRAY_TASK_ID/$N" --out "$RUN/shards/$SLURM_ARRAY_TASK_ID" --resume

@@ -63,8 +63,23 @@ extension VoteReason {
 
 /// Removes anything that looks like an API key from a provider's error text, and shortens it.
 package enum BatchScrub {
+    private static let made = NSLock()
+    nonisolated(unsafe) private static var cache: [[String]: SecretScrubber] = [:]
+
+    /// `keys` and the process's registered secrets (made once per set of keys).
+    static func scrubber(_ keys: [String]) -> SecretScrubber {
+        made.lock()
+        defer { made.unlock() }
+        if let s = cache[keys], SecretScrubber.registered.count == registeredCount[keys] { return s }
+        let s = SecretScrubber(secrets: keys).withRegistered()
+        cache[keys] = s
+        registeredCount[keys] = SecretScrubber.registered.count
+        return s
+    }
+    nonisolated(unsafe) private static var registeredCount: [[String]: Int] = [:]
+
     package static func scrub(_ text: String, keys: [String]) -> String {
-        var s = text.replacingOccurrences(of: "\n", with: " ")
+        var s = scrubber(keys).scrub(text).replacingOccurrences(of: "\n", with: " ")
         for key in keys where key.count >= 4 { s = s.replacingOccurrences(of: key, with: "[redacted]") }
         if let re = try? NSRegularExpression(pattern: #"(sk-ant-|sk-|AIza|Bearer )[A-Za-z0-9_\-\.]{6,}"#) {
             s = re.stringByReplacingMatches(in: s, range: NSRange(s.startIndex..., in: s), withTemplate: "[redacted]")

@@ -79,6 +79,7 @@ package struct BatchRunner {
         let context = Context(
             job: job, offsets: offsets, positions: positions, backends: backends, keys: keys, transport: transport,
             discount: { judge in judge.batchDiscount })
+        context.runID = ledger.runID
 
         // Batches an earlier session collected: their votes are checked against the current inputs when reused.
         let collectedBefore = Set(ledger.snapshot.filter(\.collected).map(\.label))
@@ -94,7 +95,7 @@ package struct BatchRunner {
         // 2. Plan the calls no chunk holds, straight into chunk files, submitting each chunk as it fills.
         let planned = try await plan(
             batchJudges: batchJudges, offsets: offsets, covered: covered, completed: completed, journaled: journaled,
-            backends: backends, firstSequence: ledger.snapshot.count
+            backends: backends, firstSequence: ledger.snapshot.count, runID: ledger.runID
         ) { chunk, backend in
             try await submit(chunk, backend: backend, ledger: ledger, resumed: false)
         }
@@ -115,6 +116,13 @@ package struct BatchRunner {
                     // A batch runs for hours: a failed poll is tried again at the next round, not fatal.
                     say("batch \(chunk.label): status poll failed (\(BatchScrub.scrub(e.message, keys: keys))); trying again")
                     continue
+                } catch let e as ProviderError where e.status == 404 {
+                    // The provider no longer knows the batch (deleted, another account's key, results purged): an
+                    // environment failure (exit 3), not bad input and not a finished run.
+                    throw JudgePanelError.io(
+                        "batch \(chunk.label) [\(chunk.judge)] \(chunk.batchID!): the provider no longer knows this batch (HTTP 404: "
+                            + "\(BatchScrub.scrub(e.message, keys: keys))); check the key and account, or remove its chunk from "
+                            + "\(ledger.path) to plan its calls again", file: ledger.path)
                 }
                 say("batch \(chunk.label) [\(chunk.judge)] \(status.id): \(status.state) — \(status.countsText)")
                 if status.ended {
@@ -188,7 +196,7 @@ package struct BatchRunner {
     /// full (and finally each last) chunk to `send`; returns how many requests it planned.
     package func plan(
         batchJudges: Set<Int>, offsets: [Int], covered: BitSet, completed: [String: Vote], journaled: [String: Vote],
-        backends: [String: any BatchBackend], firstSequence: Int,
+        backends: [String: any BatchBackend], firstSequence: Int, runID: String = "",
         send: (BatchChunk, any BatchBackend) async throws -> Void
     ) async throws -> Int {
         var writers: [String: ChunkWriter] = [:]
@@ -217,7 +225,7 @@ package struct BatchRunner {
                     continue  // the live runner answers it from the cache
                 }
                 let backend = backends[judge.name]!
-                let line = try backend.line(customID: "c\(index)_\(fingerprint.prefix(16))", request: request)
+                let line = try backend.line(customID: Self.customID(index: index, fingerprint: fingerprint, runID: runID), request: request)
                 if let w = writers[judge.name], !w.fits(line.count, backend: backend, limit: options.maxRequestsPerBatch) {
                     writers[judge.name] = nil
                     try await send(try w.finish(), backend)
@@ -302,7 +310,30 @@ package struct BatchRunner {
         say("batch \(chunk.label) [\(chunk.judge)]: created \(status.id) with \(chunk.requests) requests (\(status.state))")
     }
 
-    /// A batch this run created for `chunk` but did not journal, if the provider lists one.
+    /// The `custom_id` of the call at `index`: `c{index}_{first 16 hex digits of its fingerprint}`, then `_{run}` (the
+    /// ledger's run id) when known — 1 to 64 characters of `[a-zA-Z0-9_-]`, as Anthropic requires, and unique to this
+    /// run directory, so a batch's results prove whose requests it holds.
+    /// How far the provider's clock may be behind ours when a batch's `created_at` is compared with the moment our
+    /// create request was sent: generous, since a batch wrongly counted as a candidate only costs a wait for its
+    /// results, while one wrongly left out would be paid twice.
+    package static let clockSkew = 60.0
+
+    package static func customID(index: Int, fingerprint: String, runID: String) -> String {
+        "c\(index)_\(fingerprint.prefix(16))" + (runID.isEmpty ? "" : "_\(runID)")
+    }
+
+    /// A batch this run created for `chunk` but did not journal, if the provider has one; nil when the create
+    /// request provably never made a batch (then it is sent again).
+    ///
+    /// With metadata (OpenAI, Gemini) the batch names its run and chunk. Anthropic's Message Batches carry none: list
+    /// gives each batch's `created_at` and `request_counts` only, and a batch's requests show only in its results,
+    /// once it has ended (https://docs.anthropic.com/en/api/listing-message-batches,
+    /// https://docs.anthropic.com/en/api/retrieving-message-batch-results). So a candidate is a batch created after
+    /// our create request was about to be sent (less ``clockSkew`` for the provider's clock) with the chunk's request count that no
+    /// chunk owns, and it is proven ours only by its results: exactly the `custom_id`s of the chunk's input file
+    /// (which carry this run's id). Candidates still running are waited for (polled as batches are); candidates
+    /// whose results are someone else's are left alone. Nothing is ever resubmitted while a candidate could be ours,
+    /// and no one is asked to cancel a batch.
     package func findCreated(_ chunk: BatchChunk, at: Double, backend: any BatchBackend, ledger: BatchLedger) async throws -> String? {
         let owned = Set(ledger.snapshot.compactMap(\.batchID))
         let listed = try await backend.list()
@@ -311,21 +342,54 @@ package struct BatchRunner {
                 $0.metadata["judgepanel_run"] == ledger.runID && $0.metadata["judgepanel_chunk"] == chunk.label
             }?.id
         }
-        let candidates = listed.filter { s in
+        var candidates = listed.filter { s in
             guard !owned.contains(s.id), let created = s.createdAt, s.total == chunk.requests else { return false }
-            return created >= at - 120 && created <= at + 3600
-        }.sorted { ($0.createdAt ?? 0) < ($1.createdAt ?? 0) }
-        // This run's chunks of the same size whose create was sent but not journaled: they take the candidates in
-        // creation order (chunks are created one after another). More candidates than such chunks means a batch
-        // of someone else's could be taken for ours: stop and say so.
-        let siblings = ledger.snapshot.filter { $0.batchID == nil && $0.creatingAt != nil && $0.requests == chunk.requests }
-        if candidates.count > siblings.count {
-            throw JudgePanelError.usage(
-                "batch \(chunk.label) of \(dir.url.path): its create request was sent but its id was never journaled, and "
-                    + "\(candidates.count) listed batches could be it (\(candidates.map(\.id).joined(separator: ", "))); "
-                    + "cancel the ones that are not this run's, then --resume")
+            return created >= at - Self.clockSkew
         }
-        return candidates.first?.id
+        guard !candidates.isEmpty else { return nil }
+        let ours = try chunkCustomIDs(chunk)
+        var interval = options.pollInterval
+        var said = false
+        while true {
+            var pending: [BatchStatus] = []
+            for candidate in candidates {
+                var status = candidate
+                if !status.ended { status = try await backend.retrieve(candidate.id) }
+                guard status.ended else {
+                    pending.append(status)
+                    continue
+                }
+                let ids = Set(try await backend.results(status).map(\.customID))
+                if !ours.isEmpty && ours.isSubset(of: ids) { return status.id }
+            }
+            if pending.isEmpty { return nil }  // every candidate's results are someone else's: ours was never created
+            if !said {
+                say(
+                    "batch \(chunk.label): its create request was sent but its id was never journaled; waiting for "
+                        + "\(pending.count) batch(es) created since (\(pending.map(\.id).joined(separator: ", "))) to end, "
+                        + "to tell from their results which is this run's (nothing is submitted again meanwhile)")
+                said = true
+            }
+            try await Task.sleep(for: .seconds(interval))
+            interval = min(options.maxPollInterval, interval * 1.5)
+            candidates = pending
+        }
+    }
+
+    /// The `custom_id`s of a chunk's input file.
+    package func chunkCustomIDs(_ chunk: BatchChunk) throws -> Set<String> {
+        let path = dir.url.appendingPathComponent(chunk.file).path
+        var ids = Set<String>()
+        let reader = try LineReader(path: path)
+        while let id = try reader.nextBytes({ number, bytes -> String? in
+            guard let json = try? JSONValue(jsonData: Data(bytes)) else {
+                throw JudgePanelError.badInput("not a JSON line of a batch input", file: path, line: number)
+            }
+            return json["custom_id"]?.stringValue ?? json["key"]?.stringValue
+        }) {
+            if let id { ids.insert(id) }
+        }
+        return ids
     }
 
     /// Reads an ended batch's results into votes (journaled one by one), reports lines that map to no call, and
@@ -425,6 +489,17 @@ extension BatchRunner {
         package let transport: any HTTPTransport
         package let discount: (JudgeConfig) -> Double
         private var runtimes: [String: JudgeRuntime] = [:]
+        /// The run's id (the ledger's), which custom ids written since carry; empty: not checked.
+        package var runID = ""
+        private var scrubbers: [String: SecretScrubber] = [:]
+
+        /// The judge's secrets and the process's, as its live calls are scrubbed (made once per judge).
+        package func scrubber(_ judge: JudgeConfig) -> SecretScrubber {
+            if let s = scrubbers[judge.name] { return s }
+            let s = SecretScrubber(secrets: judge.secrets(environment: job.options.environment)).withRegistered()
+            scrubbers[judge.name] = s
+            return s
+        }
 
         package init(
             job: ScoreJob, offsets: [Int], positions: ItemPositions? = nil, backends: [String: any BatchBackend], keys: [String],
@@ -463,7 +538,12 @@ extension BatchRunner {
         /// The call a `custom_id` names, if it is one of `chunk`'s and its fingerprint still matches.
         package func locate(_ customID: String, chunk: BatchChunk) throws -> (Int, Call, Item)? {
             guard customID.hasPrefix("c") else { return nil }
-            let parts = customID.dropFirst().split(separator: "_", maxSplits: 1)
+            // `c{index}_{fingerprint}` or, since runs prove their Anthropic batches by it, `c{index}_{fingerprint}_{run}`.
+            var parts = customID.dropFirst().split(separator: "_", omittingEmptySubsequences: false)
+            if parts.count == 3 {
+                guard runID.isEmpty || parts[2] == runID else { return nil }
+                parts.removeLast()
+            }
             guard parts.count == 2, let index = Int(parts[0]), chunk.contains(index), let (call, item) = try self.call(at: index),
                 job.panel.judges[call.judge].name == chunk.judge, fingerprint(call: call, item: item).hasPrefix(parts[1])
             else { return nil }
@@ -513,11 +593,14 @@ extension BatchRunner {
             }
             let response: CompletionResponse
             do {
+                let parsed: CompletionResponse
                 switch judge.provider {
-                case .anthropic: response = try AnthropicProvider.parse(data)
-                case .gemini: response = try GeminiProvider.parse(data)
-                default: response = try OpenAIProvider.parse(data)
+                case .anthropic: parsed = try AnthropicProvider.parse(data)
+                case .gemini: parsed = try GeminiProvider.parse(data)
+                default: parsed = try OpenAIProvider.parse(data)
                 }
+                // Scrubbed before it reaches the vote or the cache, as a live reply is.
+                response = scrubber(judge).scrubbed(parsed)
             } catch let e as ProviderError {
                 return failure(.batchFailed, "batch_failed: " + e.message)
             }

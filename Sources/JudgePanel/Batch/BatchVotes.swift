@@ -20,12 +20,15 @@ package enum BatchVotes {
         vote.side = call.side
         vote.attempts = 1
         vote.cached = false
-        var cost = batchPrice?.cost(promptTokens: first.usage?.promptTokens ?? 0, completionTokens: first.usage?.completionTokens ?? 0)
-        var usage = TokenUsage(promptTokens: first.usage?.promptTokens ?? 0, completionTokens: first.usage?.completionTokens ?? 0)
-        usage.reasoningTokens = first.usage?.reasoningTokens
+        // Usage missing or implausible (negative, absurd): the call's cost is unknown, never negative, never $0.
+        var usageKnown = first.usage?.isPlausible == true
+        let firstUsage = usageKnown ? first.usage : nil
+        var cost = batchPrice?.cost(promptTokens: firstUsage?.promptTokens ?? 0, completionTokens: firstUsage?.completionTokens ?? 0)
+        var usage = TokenUsage(promptTokens: firstUsage?.promptTokens ?? 0, completionTokens: firstUsage?.completionTokens ?? 0)
+        usage.reasoningTokens = firstUsage?.reasoningTokens
         func finish() -> Vote {
-            vote.usage = usage
-            if let cost { vote.costUSD = cost }
+            vote.usage = usageKnown ? usage : nil
+            if let cost, usageKnown { vote.costUSD = cost }
             return vote
         }
         var extraAttempts = 0
@@ -36,6 +39,7 @@ package enum BatchVotes {
             do {
                 let r = try await repair(repairRequest)
                 extraAttempts += r.attempts
+                if !r.cached && r.response.usage?.isPlausible != true { usageKnown = false }
                 usage.promptTokens += r.response.usage?.promptTokens ?? 0
                 usage.completionTokens += r.response.usage?.completionTokens ?? 0
                 if let t = r.response.usage?.reasoningTokens { usage.reasoningTokens = (usage.reasoningTokens ?? 0) + t }

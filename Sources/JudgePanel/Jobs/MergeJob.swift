@@ -106,6 +106,31 @@ package struct MergeJob: Sendable {
             }
         }
 
+        // Each shard's votes.jsonl must be the one it finished with: the SHA-256 of its bytes and its vote count, as
+        // the shard recorded them (a file cut short, edited or copied from elsewhere is refused, nothing written).
+        for r in ordered {
+            let votesPath = RunDirectory(path: r.dir).votesPath
+            if let recorded = r.config["shard"]?["votes_sha256"]?.stringValue {
+                let now = try ContentHash.hexOfFile(votesPath)
+                if now != recorded {
+                    throw JudgePanelError.badInput(
+                        "shard \(r.shard)'s votes.jsonl (SHA-256 \(now.prefix(12))…) is not the one it finished with "
+                            + "(\(recorded.prefix(12))…, \(r.config["shard"]?["votes"]?.intValue.map(String.init) ?? "?") votes): "
+                            + "it was cut short, edited or replaced; rerun that shard", file: votesPath)
+                }
+            }
+        }
+        // --out: new, empty, or the merged run of these same inputs (its config.json, less the run's facts, is the one
+        // this merge writes); nothing is written into anything else, not even the lock.
+        var expected = config.objectValue ?? [:]
+        expected["shard"] = nil
+        expected["run"] = nil
+        try OutputDirectory.check(outDir, kind: .merge) { url in
+            let data = FileManager.default.contents(atPath: url.appendingPathComponent("config.json").path)
+            var recorded = data.flatMap { try? JSONValue(jsonData: $0) }?.objectValue ?? [:]
+            recorded["run"] = nil
+            return recorded == expected ? nil : "a merge of other inputs"
+        }
         let out = RunDirectory(path: outDir)
         let outLock = try RunLock.acquire(dir: outDir, command: "merge")
         defer { outLock.release() }
@@ -121,6 +146,16 @@ package struct MergeJob: Sendable {
             throw error
         }
 
+        for (s, r) in ordered.enumerated() {
+            // The count each shard recorded (its own `votes`, else its run facts') against the votes merged from it.
+            let recorded = r.config["shard"]?["votes"]?.intValue ?? r.config["run"]?["votes"]?.intValue
+            if let recorded, recorded != counts.perShard[s].votes {
+                try? FileManager.default.removeItem(atPath: tmpVotes)  // best effort: the error below is what matters
+                throw JudgePanelError.badInput(
+                    "shard \(r.shard) recorded \(recorded) votes, its votes.jsonl holds \(counts.perShard[s].votes): "
+                        + "the file was cut short or edited; rerun that shard", file: RunDirectory(path: r.dir).votesPath)
+            }
+        }
         var merged = config.objectValue ?? [:]
         merged["shard"] = nil
         merged["run"] = try Self.facts(ordered, counts: counts)
@@ -306,6 +341,9 @@ package struct MergeJob: Sendable {
             .number(ordered.reduce(0) { $0 + ($1.config["run"]?[key]?.doubleValue ?? 0) })
         }
         for key in ["reused_from_journal", "reasked", "dropped_from_journal", "http_calls", "cached"] { o[key] = sum(key) }
+        // Calls of unknown cost (no or implausible usage): as one run counts them, present only when some are.
+        let unknown = ordered.reduce(0) { $0 + ($1.config["run"]?["cost_unknown_calls"]?.intValue ?? 0) }
+        o["cost_unknown_calls"] = unknown > 0 ? .number(Double(unknown)) : nil
         let parser = ISO8601DateFormatter()
         var start: Date?
         var end: Date?

@@ -113,6 +113,14 @@ package enum RunReports {
             verdictsFile?.discard()
             throw error
         }
+        // The votes must be the ones the run recorded (a votes file cut short or swapped after the run, or a run
+        // killed while its config.json already named other inputs, is refused rather than reported).
+        if let recorded = facts["votes"]?.intValue, recorded != analysed.votes {
+            verdictsFile?.discard()
+            throw JudgePanelError.badInput(
+                "holds \(analysed.votes) votes but config.json records \(recorded) for this run: the votes are not the run's "
+                    + "(cut short, edited or from another run); rerun or resume it", file: dir.votesPath)
+        }
         var report = analysed.report
         // Run notes (what judges' servers asked for, logprob readings) recorded with the run's facts.
         let runNotes = facts["notes"]?.arrayValue?.compactMap(\.stringValue) ?? []
@@ -144,7 +152,10 @@ package enum RunReports {
         let header = [
             "items: \(itemsPath) (\(items.count))", "rubric: \(rubric)", "panel: \(panel)", "date: \(date)",
             String(format: "wall time: %.1f s; votes: %d; errors: %d", facts["wall_s"]?.doubleValue ?? 0, analysed.votes, analysed.errors),
-        ] + (facts["stopped_judges"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map {
+        ] + ((facts["cost_unknown_calls"]?.intValue).map { n in
+            ["cost unknown: \(n) calls (the provider reported no usage, or counts that cannot be a call's); costs shown leave them out"]
+        } ?? [])
+            + (facts["stopped_judges"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map {
             "stopped (quota): \($0.key) — \($0.value.stringValue ?? "")"
         }
         try dir.write("report.md", ReportText.markdown(report, title: "judgepanel score report", header: header))
@@ -200,6 +211,13 @@ package enum RunReports {
         }
         if let config, config["analysis"] != nil, config["run"] != nil {
             return try rebuildScoreRun(run, config: config, itemsPath: givenItems)
+        }
+        if let config, config["fingerprint"] != nil, config["run"] == nil {
+            // config.json is written before a run's first call and again, with the run's facts, when it ends: without
+            // facts it names the inputs of a run that did not finish, which may not be those of the votes here.
+            throw JudgePanelError.usage(
+                "\(dir) holds a run that did not finish (config.json has no run facts: it was stopped or is still running), "
+                    + "so its config and votes may disagree: finish it with score --resume (same inputs) before report")
         }
         var options = MetaAnalysis.Options()
         if let config {

@@ -230,6 +230,8 @@ package struct ScoreJob: Sendable {
             return try await job.run(
                 outDir: outDir, resume: resume, resumeChanged: resumeChanged, counters: counters, retainResults: retainResults)
         }
+        // Nothing is written (not even the lock) into a directory that is not a score run's.
+        try OutputDirectory.check(outDir, kind: .score)
         let lock = try RunLock.acquire(dir: outDir, command: resume ? "score --resume" : "score")
         defer { lock.release() }
         let dir = RunDirectory(path: outDir)
@@ -254,6 +256,7 @@ package struct ScoreJob: Sendable {
         let counters = counters ?? RunCounters(expected: 0)
         let votesFile = try JSONLinesWriter(path: dir.url.appendingPathComponent(".votes.jsonl.partial").path)
         var tally = VoteCounts()
+        tally.priced = Set(panel.judges.filter { $0.price != nil }.map(\.name))
         var kept: [ItemResult] = []
         // A scheduled policy's summary needs each item's calls and verdict.
         let retainResults = retainResults || options.policy != .full
@@ -320,6 +323,7 @@ package struct ScoreJob: Sendable {
             "completion_tokens": .number(Double(tally.completionTokens)),
             "cost_usd": .number(tally.cost),
         ]
+        if tally.costUnknown > 0 { facts["cost_unknown_calls"] = .number(Double(tally.costUnknown)) }
         let notes = adjustments + tally.logprobNotes(judges: panel.judges.map(\.name))
         if !notes.isEmpty { facts["notes"] = .array(notes.map { .string($0) }) }
         if !c.stoppedJudges.isEmpty {
@@ -327,7 +331,14 @@ package struct ScoreJob: Sendable {
             facts["stopped_judges"] = .object(c.stoppedJudges.mapValues { .string($0) })
             facts["quota_unsent"] = .object(tally.quotaUnsent.mapValues { .number(Double($0)) })
         }
-        let config = resolvedConfig(fingerprint: fingerprint, itemsHash: itemsHash, facts: .object(facts))
+        var config = resolvedConfig(fingerprint: fingerprint, itemsHash: itemsHash, facts: .object(facts))
+        if shard != nil, case .object(var o) = config, case .object(var s)? = o["shard"] {
+            // What `merge` checks this shard's votes.jsonl against: its vote count and the SHA-256 of its bytes.
+            s["votes"] = .number(Double(tally.votes))
+            s["votes_sha256"] = .string(try ContentHash.hexOfFile(dir.votesPath))
+            o["shard"] = .object(s)
+            config = .object(o)
+        }
         // A scheduled run (adaptive, cascade) decides each item as its policy did: those verdicts are the run's,
         // and the report carries the policy's summary.
         let policy: RunReports.PolicyOutcome? =
@@ -346,6 +357,15 @@ package struct ScoreJob: Sendable {
                 recorded = try JSONValue(jsonData: data)["fingerprint"]
             } catch {
                 throw JudgePanelError.badInput("not JSON: \(error)", file: configPath)
+            }
+        }
+        if let data = FileManager.default.contents(atPath: configPath), let config = try? JSONValue(jsonData: data) {
+            // (Unreadable JSON was refused above.) A run continues under the policy it recorded.
+            let name = config["policy"]?["name"]?.stringValue ?? CallPolicy.full.rawValue
+            if name != options.policy.rawValue {
+                throw JudgePanelError.usage(
+                    "\(dir.url.path) was run under the \(name) policy, not \(options.policy.rawValue): resume it under its own "
+                        + "policy (the CLI's --resume does), or choose another --out")
             }
         }
         guard !resumeChanged else { return }
@@ -426,7 +446,7 @@ package struct ScoreJob: Sendable {
                 "judges": .array(panel.judges.map { j in
                     [
                         "name": .string(j.name), "provider": .string(j.provider.rawValue), "model": .string(j.model),
-                        "base_urls": .array(j.baseURLs.map { .string($0) }), "family": j.family.map { .string($0) } ?? .null,
+                        "base_urls": .array(j.baseURLs.map { .string(SecretScrubber.redactURL($0)) }), "family": j.family.map { .string($0) } ?? .null,
                         "api_key_env": j.keyVariables.first.map { .string($0) } ?? .null,
                         "temperature": j.temperature.map { .number($0) } ?? .null,
                         "max_tokens": j.maxTokens.map { .number(Double($0)) } ?? .null,
@@ -466,9 +486,14 @@ package struct VoteCounts {
     package var promptTokens = 0
     package var completionTokens = 0
     package var cost = 0.0
+    /// Judges with a price: their votes without a cost (usage missing or implausible) are counted in ``costUnknown``.
+    package var priced: Set<String> = []
+    /// Votes of priced judges whose cost is unknown (shown as such, never as $0).
+    package var costUnknown = 0
 
     package mutating func add(_ v: Vote) {
         votes += 1
+        if v.costUSD == nil && priced.contains(v.judge) { costUnknown += 1 }
         switch v.status {
         case .ok: ok += 1
         case .abstain: abstain += 1

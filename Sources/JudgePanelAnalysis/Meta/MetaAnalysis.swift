@@ -573,6 +573,6 @@ public struct MetaAnalysis: Sendable {
             }
         }
         return InterJudge(
-            cohenKappa: kappa, errorCorrelation: errorCorr, effectiveJudges: kind == nil ? nil : EffectiveJudges.kish(matrix))
+            cohenKappa: kappa, errorCorrelation: errorCorr, effectiveJudges: kind == nil ? nil : EffectiveJudges.bounded(matrix))
     }
 }

@@ -150,7 +150,17 @@ package struct ImportResult: Sendable {
     /// Each file is written to a temporary file beside it and renamed into place, so a reader never sees half a file.
     /// Returns the paths written.
     @discardableResult
-    package func write(to dir: String) throws -> [String] {
+    /// Writes items.jsonl (and votes.jsonl) into `dir`. With `format` (the CLI's way), `dir` must be new, empty or
+    /// an import directory of the same format (``OutputDirectory``), and an `import.json` manifest proves what it is;
+    /// a re-import that has no votes removes the earlier import's votes.jsonl.
+    package func write(to dir: String, format: String? = nil) throws -> [String] {
+        if let format {
+            try OutputDirectory.check(dir, kind: .importSet) { url in
+                let data = FileManager.default.contents(atPath: url.appendingPathComponent("import.json").path)
+                let recorded = data.flatMap { try? JSONValue(jsonData: $0) }?["format"]?.stringValue
+                return recorded == format ? nil : "an import of \(recorded ?? "?"), not \(format)"
+            }
+        }
         let fm = FileManager.default
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: dir, isDirectory: &isDir) {
@@ -170,6 +180,22 @@ package struct ImportResult: Sendable {
             let votesPath = (dir as NSString).appendingPathComponent("votes.jsonl")
             try Self.atomicWrite(try votesText, to: votesPath)
             written.append(votesPath)
+        } else if format != nil {
+            let stale = (dir as NSString).appendingPathComponent("votes.jsonl")
+            if fm.fileExists(atPath: stale) {
+                do { try fm.removeItem(atPath: stale) } catch {
+                    throw JudgePanelError.io("cannot remove the earlier import's votes: \(error.localizedDescription)", file: stale)
+                }
+            }
+        }
+        if let format {
+            let manifest: JSONValue = [
+                "kind": "import", "format": .string(format), "items": .number(Double(items.count)),
+                "votes": .number(Double(votes.count)),
+            ]
+            let path = (dir as NSString).appendingPathComponent("import.json")
+            try Self.atomicWrite(String(decoding: try RecordEncoding.data(manifest, record: "the import manifest", file: path, pretty: true), as: UTF8.self) + "\n", to: path)
+            written.append(path)
         }
         return written
     }

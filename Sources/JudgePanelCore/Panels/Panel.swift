@@ -183,6 +183,12 @@ public struct JudgeConfig: Sendable, Hashable {
         }
     }
 
+    /// The secrets this judge's settings hold: its key variables' values in `environment`, its `headers` values, and
+    /// the credentials written in its base URLs (user, password, `key=`-style query values).
+    package func secrets(environment: [String: String]) -> [String] {
+        keyVariables.compactMap { environment[$0] } + headers.values + baseURLs.flatMap(SecretScrubber.urlSecrets)
+    }
+
     /// The environment variables consulted for the key, in order.
     public var keyVariables: [String] {
         if let apiKeyEnv { return [apiKeyEnv] }
@@ -341,6 +347,8 @@ public struct Panel: Sendable, Hashable {
                 throw j.error("name", "judge '\(name)' needs 'model'")
             }
             try parseWire(j, into: &config, environment: environment)
+            // Known before anything can quote them (a validation message, a log line, a reply that echoes them).
+            SecretScrubber.register(config.secrets(environment: environment))
             try PanelValidation.check(config, in: j)
             judges.append(config)
         }

@@ -26,7 +26,9 @@ package enum PanelValidation {
             check(t.isFinite && t >= 0 && t <= 2, "temperature", "temperature must be a number from 0 to 2 (got \(t))")
         }
         if let m = config.maxTokens { check(m >= 1, "max_tokens", "max_tokens must be at least 1 (got \(m))") }
-        check(config.concurrency >= 1, "concurrency", "concurrency must be at least 1 (got \(config.concurrency))")
+        // Memory and open connections follow these: bounded at load, not discovered as an allocation failure later.
+        check((1...maxConcurrency).contains(config.concurrency), "concurrency",
+            "concurrency must be from 1 to \(maxConcurrency) (got \(config.concurrency))")
         if let r = config.rpm { check(r.isFinite && r > 0, "rpm", "rpm must be a number above 0 (got \(r))") }
         if let t = config.tpm { check(t.isFinite && t > 0, "tpm", "tpm must be a number above 0 (got \(t))") }
         if let p = config.price {
@@ -38,11 +40,12 @@ package enum PanelValidation {
         check(config.weight.isFinite && config.weight >= 0, "weight", "weight must be a number ≥ 0 (got \(config.weight))")
         check(config.timeoutSeconds.isFinite && config.timeoutSeconds > 0, "timeout",
             "timeout must be a number of seconds above 0 (got \(config.timeoutSeconds))")
-        check(config.retries >= 0, "retries", "retries must be 0 or more (got \(config.retries))")
         if let n = config.topLogprobs {
             check((0...20).contains(n), "logprobs", "top log-probabilities must be from 0 to 20 (got \(n))")
         }
-        check(config.samples >= 1, "samples", "samples must be at least 1 (got \(config.samples))")
+        check((1...maxSamples).contains(config.samples), "samples",
+            "samples must be from 1 to \(maxSamples) (got \(config.samples))")
+        check((0...maxRetries).contains(config.retries), "retries", "retries must be from 0 to \(maxRetries) (got \(config.retries))")
         if let l = config.llamacpp {
             check(l.parallel >= 1, "parallel", "parallel must be at least 1 (got \(l.parallel))")
             check(l.contextSize >= 1, "ctx_size", "ctx_size must be at least 1 (got \(l.contextSize))")
@@ -50,6 +53,13 @@ package enum PanelValidation {
         }
         return out
     }
+
+    /// The most samples per call a judge may ask for (each is a call, and the plan holds one entry per call).
+    package static let maxSamples = 1_000
+    /// The most concurrent calls per judge (each holds a connection and its buffers).
+    package static let maxConcurrency = 4_096
+    /// The most retries per call.
+    package static let maxRetries = 100
 
     /// Throws the first problem of `config`, at the line of its key in the judge's mapping `j`.
     package static func check(_ config: JudgeConfig, in j: YAMLMap) throws {

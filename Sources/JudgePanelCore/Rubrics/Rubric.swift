@@ -328,6 +328,18 @@ public struct Rubric: Sendable, Hashable {
                     "item '\(item.id)' lacks '\(field)', which rubric '\(id)' needs", file: file, line: item.line)
             }
         }
+        // A human score outside the rubric's scale would be compared with the judges' scores as it is (a 420 on a
+        // 1–10 scale moves every correlation): refused, naming the item's line.
+        if kind == .pointwise, let scale {
+            let range = Double(scale.min)...Double(scale.max)
+            let scores = [item.label?.score].compactMap { $0 } + item.labels.compactMap { $0.label.score }
+            if let bad = scores.first(where: { !range.contains($0) }) {
+                let shown = bad == bad.rounded() && abs(bad) < 1e15 ? String(Int(bad)) : String(bad)
+                throw JudgePanelError.badInput(
+                    "item '\(item.id)' has the human label \(shown), outside rubric '\(id)''s scale \(scale.min)–\(scale.max)",
+                    file: file, line: item.line)
+            }
+        }
     }
 }
 

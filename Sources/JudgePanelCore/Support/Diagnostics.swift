@@ -60,6 +60,9 @@ package struct DiagnosticLogHandler: LogHandler {
         case .notice, .warning: tag = ""
         default: tag = "[\(event.level)] "
         }
-        write("judgepanel: " + tag + TerminalText.sanitize(scrubber.scrub(text)) + "\n")
+        // The environment's keys, then every secret a loaded panel registered (its key variables may have any name,
+        // its headers and URLs hold others).
+        let scrubbed = SecretScrubber.process.scrub(scrubber.scrub(text))
+        write("judgepanel: " + tag + TerminalText.sanitize(scrubbed) + "\n")
     }
 }

@@ -50,6 +50,10 @@ public struct JudgePanelError: Error, Sendable, CustomStringConvertible, Equatab
     /// Whether this is bad input or usage (exit code 2).
     public var isInputError: Bool { code == .badInput || code == .usage }
 
+    /// Whether this is an I/O or environment failure (exit code 3): a file that cannot be written (a full disk, a
+    /// read-only directory), a batch the provider no longer knows.
+    public var isEnvironmentError: Bool { code == .io }
+
     /// The message shown to the user, naming the file and line where known.
     public var description: String {
         switch (file, line) {

@@ -49,7 +49,7 @@ package final class JudgeRuntime: Sendable {
     package convenience init(config: JudgeConfig, provider: any JudgeProvider, environment: [String: String]) {
         self.init(
             config: config, provider: provider,
-            scrubber: SecretScrubber(keyVariables: config.keyVariables, environment: environment))
+            scrubber: SecretScrubber(secrets: config.secrets(environment: environment)).withRegistered())
     }
 }
 
@@ -144,19 +144,23 @@ package struct CallExecutor: Sendable {
         var attempts = 0
         var allCached = true
         var reasoningTokens: Int?
+        // False once a reply came without usage, or with counts that cannot be a call's (negative, absurd, not
+        // numbers): the vote then has no usage and, for a priced judge, no cost (unknown, counted in the run's facts).
+        var usageKnown = true
         func finish() -> Vote {
             usage.reasoningTokens = reasoningTokens
             let elapsed = ContinuousClock.now - started
             vote.latencyMS = (Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
                 .rounded()
-            vote.usage = usage
+            vote.usage = usageKnown ? usage : nil
             // A defence behind the scrubbing of provider errors: nothing key-like reaches a vote, the journal or a report.
             vote.error = judge.scrubber.scrub(vote.error)
             vote.raw = vote.raw.map { judge.scrubber.scrubKeys($0) }
             vote.attempts = attempts
             vote.cached = allCached
             if let price = config.price {
-                vote.costUSD = allCached ? 0 : price.cost(promptTokens: usage.promptTokens, completionTokens: usage.completionTokens)
+                vote.costUSD =
+                    allCached ? 0 : usageKnown ? price.cost(promptTokens: usage.promptTokens, completionTokens: usage.completionTokens) : nil
             }
             stats.record(vote)
             return vote
@@ -165,9 +169,13 @@ package struct CallExecutor: Sendable {
         func count(_ r: Sent) {
             attempts += r.attempts
             allCached = allCached && r.cached
-            usage.promptTokens += r.response.usage?.promptTokens ?? 0
-            usage.completionTokens += r.response.usage?.completionTokens ?? 0
-            if let t = r.response.usage?.reasoningTokens { reasoningTokens = (reasoningTokens ?? 0) + t }
+            guard let u = r.response.usage, u.isPlausible else {
+                if !r.cached { usageKnown = false }
+                return
+            }
+            usage.promptTokens += u.promptTokens
+            usage.completionTokens += u.completionTokens
+            if let t = u.reasoningTokens { reasoningTokens = (reasoningTokens ?? 0) + t }
         }
         do {
             let r = try await sendAdapting(&request, sample: call.sample, judge: judge)

@@ -87,7 +87,7 @@ package enum ProviderCall {
         do {
             let response = try await judge.provider.complete(request, timeout: judge.config.timeoutSeconds)
             count()
-            return response
+            return judge.scrubber.scrubbed(response)
         } catch let e as ProviderError {
             if Task.isCancelled { throw CancellationError() }
             count()
@@ -112,9 +112,12 @@ package struct CacheMiddleware: CallMiddleware {
         let key = ResponseCache.key(judge: context.judge.config, request: request, sample: context.sample)
         if let hit = cache.get(key) {
             context.progress.markCached()
-            return hit
+            // An entry written before replies were scrubbed is scrubbed on the way out.
+            return context.judge.scrubber.scrubbed(hit)
         }
-        let response = try await next(request, context)
+        // Scrubbed before it is stored: a reply that echoes the key (a gateway, a debugging proxy, a model repeating
+        // its context) never reaches the cache, which shards and runs share.
+        let response = context.judge.scrubber.scrubbed(try await next(request, context))
         cache.put(key, response)
         return response
     }
@@ -218,5 +221,16 @@ package struct RateLimitMiddleware: CallMiddleware {
 
     package static func seconds(_ s: Double) -> String {
         s == s.rounded() && abs(s) < 1e12 ? String(Int(s)) : String(format: "%.3g", s)
+    }
+}
+
+extension SecretScrubber {
+    /// A reply with the judge's secrets (any piece of 8 or more characters) and unambiguous key shapes removed from
+    /// every text it carries; a reply without any is returned unchanged.
+    package func scrubbed(_ r: CompletionResponse) -> CompletionResponse {
+        var out = r
+        out.text = scrubKeys(r.text)
+        out.refusal = r.refusal.map { scrubKeys($0) }
+        return out
     }
 }

@@ -21,7 +21,7 @@ package enum RunFingerprint {
         var o: [String: JSONValue] = [
             "provider": .string(j.provider.rawValue),
             "model": .string(j.model),
-            "base_urls": .array(j.baseURLs.map { .string($0) }),
+            "base_urls": .array(j.baseURLs.map { .string(SecretScrubber.redactURL($0)) }),
             "structured_output": .bool(j.structuredOutput),
         ]
         if let t = j.temperature { o["temperature"] = .number(t) }
