@@ -41,15 +41,4 @@ struct HumanLabels {
         for id in set.itemIDs { p[id] = set.pSelect(for: id) }
         return HumanLabels(set: set, items: set.applied(to: loaded), pSelect: p)
     }
-
-    /// Prediction-powered estimates for a streamed `meta` whose items' own labels cover a subset of the items.
-    static func ppi(itemsPath: String, loader: ItemLoader, votesPath: String, options: MetaAnalysis.Options) throws -> PPIReport? {
-        let items = try loader.load(path: itemsPath)
-        guard items.contains(where: { $0.consensus != nil }), items.contains(where: { $0.consensus == nil }) else { return nil }
-        let votes = try VotesFile.load(path: votesPath).filter { $0.variant == nil }
-        let panel = MetaAnalysis(options: options).reconcile(items: items, votes: votes).panel
-        return PPIAnalysis.report(
-            items: items, outcomes: PPIAnalysis.outcomes(panel), scores: panel.map(\.score), pSelect: options.pSelect,
-            alpha: options.ppiAlpha)
-    }
 }

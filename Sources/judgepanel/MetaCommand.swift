@@ -98,10 +98,7 @@ struct MetaCommand: AsyncParsableCommand {
                 report = MetaAnalysis(options: a).report(
                     items: labelSet.map { $0.set.applied(to: job.items) } ?? job.items, votes: live, sliceKey: by)
             }
-            if report.ppi == nil, let votes, labelSet == nil {
-                // The streamed analysis: prediction-powered estimates when the items' own labels cover a subset.
-                report.ppi = try HumanLabels.ppi(itemsPath: items, loader: itemOptions.loader(), votesPath: votes, options: options)
-            }
+
             if report.aggregate == .weighted, report.weights != nil { report.weightsSource = weightsSource ?? "panel" }
             if !calibrations.isEmpty {
                 report.notes = (report.notes ?? []) + calibrations.map { "scores of \($0.judge) calibrated (\($0.model.method.rawValue)) before analysis" }

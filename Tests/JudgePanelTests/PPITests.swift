@@ -16,6 +16,8 @@ struct BiasedRun {
     var votes: URL { dir.appendingPathComponent("votes.jsonl") }
     var labels: URL { dir.appendingPathComponent("labels.jsonl") }
     var labelsWeighted: URL { dir.appendingPathComponent("labels-weighted.jsonl") }
+    /// The items with their own `label` on the labelled subset (no labels file).
+    var itemsPartial: URL { dir.appendingPathComponent("items-partial.jsonl") }
     /// The human win rate of each model over all its items (the truth the estimates target).
     var truth: [String: Double] = [:]
     var nLabels = 0
@@ -25,6 +27,7 @@ struct BiasedRun {
         var rng = SeededGenerator(seed: seed)
         let models = ["m1", "m2", "m3"]
         let quality = ["m1": 0.0, "m2": 0.4, "m3": -0.2]
+        var partialLines: [String] = []
         var itemLines: [String] = [], voteLines: [String] = [], labelLines: [String] = [], weightedLines: [String] = []
         var sum: [String: Double] = [:], count: [String: Double] = [:]
         let chosen = Set((0..<n).shuffled(using: &rng).prefix(labelled))
@@ -46,6 +49,9 @@ struct BiasedRun {
             let id = "q\(i)"
             itemLines.append(#"{"id":"\#(id)","prompt":"p\#(i)","response_a":"x","response_b":"y","model_a":"\#(a)","model_b":"\#(b)"}"#)
             voteLines.append(#"{"item":"\#(id)","judge":"j1","protocol":"pairwise","order":"AB","verdict":"\#(judge)","status":"ok"}"#)
+            partialLines.append(
+                #"{"id":"\#(id)","prompt":"p\#(i)","response_a":"x","response_b":"y","model_a":"\#(a)","model_b":"\#(b)""#
+                    + (chosen.contains(i) ? #","label":"\#(human)"}"# : "}"))
             if chosen.contains(i) {
                 labelLines.append(
                     #"{"item":"\#(id)","annotator":"h1","label":"\#(human)","selected_by":"random","p_select":\#(Double(labelled) / Double(n))}"#)
@@ -60,6 +66,7 @@ struct BiasedRun {
         for m in models { truth[m] = sum[m]! / count[m]! }
         nLabels = labelled
         try (itemLines.joined(separator: "\n") + "\n").write(to: items, atomically: true, encoding: .utf8)
+        try (partialLines.joined(separator: "\n") + "\n").write(to: itemsPartial, atomically: true, encoding: .utf8)
         try (voteLines.joined(separator: "\n") + "\n").write(to: votes, atomically: true, encoding: .utf8)
         try (labelLines.joined(separator: "\n") + "\n").write(to: labels, atomically: true, encoding: .utf8)
         try (weightedLines.joined(separator: "\n") + "\n").write(to: labelsWeighted, atomically: true, encoding: .utf8)
@@ -110,6 +117,18 @@ struct PPICLITests {
         #expect(md.out.contains("## Human-corrected estimates (prediction-powered)"))
         // 240 labels, but each model's estimate rests on its own ~160: no warning.
         #expect(!md.out.contains("fewer than 100 human labels"), "\(md.out)")
+    }
+
+    @Test("meta without --labels on items labelled on a subset (the streamed analysis a score run's report uses)")
+    func metaOwnLabels() async throws {
+        let run = try BiasedRun()
+        let withFile = try await runJudgepanel(["meta", run.items.path, "--votes", run.votes.path, "--labels", run.labels.path, "--json", "--resamples", "1"])
+        let own = try await runJudgepanel(["meta", run.itemsPartial.path, "--votes", run.votes.path, "--json", "--resamples", "1"])
+        #expect(own.code == 0, "\(own.err)")
+        let a = try #require(try json(withFile.out)["ppi"]), b = try #require(try json(own.out)["ppi"])
+        // The same labels by either route: the same estimates.
+        #expect(a == b)
+        #expect(b["overall"]?["n_labeled"]?.doubleValue == 240)
     }
 
     @Test("meta --labels with unequal p_select: inverse-probability weighted, still covers")

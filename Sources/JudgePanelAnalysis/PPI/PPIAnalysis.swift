@@ -124,13 +124,26 @@ package enum PPIAnalysis {
         items: [Item], outcomes: [Double?]?, scores: [Double?], pSelect: [String: Double], alpha: Double = 0.05,
         requireUnlabeled: Bool = true
     ) -> PPIReport? {
+        report(
+            count: items.count, id: { items[$0].id }, human: { items[$0].consensus },
+            pair: { i in items[i].modelA.flatMap { a in items[i].modelB.flatMap { b in a != b ? (a, b) : nil } } },
+            model: { items[$0].model }, outcomes: outcomes, scores: scores, pSelect: pSelect, alpha: alpha,
+            requireUnlabeled: requireUnlabeled)
+    }
+
+    /// The `ppi` report from per-item accessors (the streamed analysis reads items as columns).
+    package static func report(
+        count: Int, id: (Int) -> String, human: (Int) -> Label?, pair: (Int) -> (a: String, b: String)?,
+        model: (Int) -> String?, outcomes: [Double?]?, scores: [Double?], pSelect: [String: Double],
+        alpha: Double = 0.05, requireUnlabeled: Bool = true
+    ) -> PPIReport? {
         var overall: [Row] = []
         var byModel: [String: [Row]] = [:]
         var pairwise = false
         var noVerdict = 0
-        for (i, item) in items.enumerated() {
-            let human = item.consensus
-            let p = pSelect[item.id] ?? 1
+        for i in 0..<count {
+            let human = human(i)
+            let p = pSelect.isEmpty ? 1 : pSelect[id(i)] ?? 1
             if let outcomes {
                 pairwise = true
                 guard let hat = outcomes[i] else {
@@ -139,14 +152,14 @@ package enum PPIAnalysis {
                 }
                 let y = human?.preference
                 overall.append(Row(y: y.map { side($0, isA: true) }, yhat: hat, p: p))
-                if let a = item.modelA, let b = item.modelB, a != b {
+                if let (a, b) = pair(i) {
                     byModel[a, default: []].append(Row(y: y.map { side($0, isA: true) }, yhat: hat, p: p))
                     byModel[b, default: []].append(Row(y: y.map { side($0, isA: false) }, yhat: 1 - hat, p: p))
                 }
             } else if let s = scores[i] {
                 let y = human?.score
                 overall.append(Row(y: y, yhat: s, p: p))
-                if let m = item.model { byModel[m, default: []].append(Row(y: y, yhat: s, p: p)) }
+                if let m = model(i) { byModel[m, default: []].append(Row(y: y, yhat: s, p: p)) }
             } else if human != nil {
                 noVerdict += 1
             }
