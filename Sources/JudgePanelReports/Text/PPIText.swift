@@ -53,7 +53,7 @@ package enum PPIText {
 
     /// The section as Markdown (`## Human-corrected estimates`).
     package static func markdown(_ r: PPIReport) -> [String] {
-        ["", "## Human-corrected estimates (prediction-powered)", ""] + lede(r) + [""]
+        ["", "## Human-corrected estimates (prediction-powered)", ""] + lede(r).flatMap { [$0, ""] }
             + [TextTable.markdown(header: header(r), rows: rows(r))] + (r.notes ?? []).map { "- note: \($0)" }
     }
 
