@@ -31,8 +31,7 @@ struct MetaCommand: AsyncParsableCommand {
     var calibrateVotes: String?
     @Option(help: "Calibration model (judgepanel calibrate --out): applied to that judge's scores first (repeatable).")
     var calibration: [String] = []
-    @Option(name: .customLong("labels"), help: "Human labels file (labels.jsonl, repeatable): replaces the items' labels; labels on a subset add prediction-powered estimates (report key ppi).")
-    var labels: [String] = []
+    @Option(name: .customLong("labels"), help: "Human labels file (labels.jsonl, repeatable): replaces the items' labels; labels on a subset add prediction-powered estimates (report key ppi).") var labels: [String] = []
     @OptionGroup var itemOptions: ItemOptions
     @OptionGroup var cacheOptions: CacheOptions
 
