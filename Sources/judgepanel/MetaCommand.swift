@@ -31,6 +31,7 @@ struct MetaCommand: AsyncParsableCommand {
     var calibrateVotes: String?
     @Option(help: "Calibration model (judgepanel calibrate --out): applied to that judge's scores first (repeatable).")
     var calibration: [String] = []
+    @Option(name: .customLong("labels"), help: "Human labels file (labels.jsonl, repeatable): replaces the items' labels; labels on a subset add prediction-powered estimates (report key ppi).") var labels: [String] = []
     @OptionGroup var itemOptions: ItemOptions
     @OptionGroup var cacheOptions: CacheOptions
 
@@ -56,23 +57,25 @@ struct MetaCommand: AsyncParsableCommand {
                 weightsSource = "learned:" + (calibrateOn ?? "")
             }
             let calibrations = try calibration.map(JudgeCalibration.load(path:))
-            let options = MetaAnalysis.Options(
+            var options = MetaAnalysis.Options(
                 flip: flip, aggregate: aggregate ?? .majority, resamples: resamples, seed: seed, clusterKey: cluster,
                 alphaLevel: level, weights: w)
+            let labelSet = try HumanLabels.read(labels, itemsPath: items, loader: itemOptions.loader())
+            if let labelSet { options.pSelect = labelSet.pSelect }
             var report: MetaReport
             if let votes {
                 guard rubric == nil, panel == nil else {
                     throw JudgePanelError.usage("give either --votes (offline) or --rubric and --panel (live), not both")
                 }
                 let keep = judges.map { Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) }
-                if by == nil, calibrations.isEmpty {
+                if by == nil, calibrations.isEmpty, labelSet == nil {
                     // The items read into the columns the analysis reads, and one streaming pass over the votes file:
                     // memory proportional to items × judges.
                     let columns = try ItemColumns.read(path: items, loader: itemOptions.loader(), clusterKey: cluster)
                     report = try MetaAnalysis(options: options).analyse(items: columns, votesPath: votes, keepJudges: keep).report
                 } else {
-                    let loaded = try itemOptions.loader().load(path: items)
-                    // Slices and calibrations work on the decoded votes.
+                    let loaded = try labelSet?.items ?? itemOptions.loader().load(path: items)
+                    // Slices, calibrations and labels files work on the decoded items and votes.
                     var recorded = try VotesFile.load(path: votes)
                     if let keep { recorded = recorded.filter { keep.contains($0.judge) } }
                     for c in calibrations { recorded = c.apply(to: recorded) }
@@ -90,8 +93,11 @@ struct MetaCommand: AsyncParsableCommand {
                 a.flip = flip
                 var live = outcome.result.votes
                 for c in calibrations { live = c.apply(to: live) }
-                report = MetaAnalysis(options: a).report(items: job.items, votes: live, sliceKey: by)
+                a.pSelect = options.pSelect
+                report = MetaAnalysis(options: a).report(
+                    items: labelSet.map { $0.set.applied(to: job.items) } ?? job.items, votes: live, sliceKey: by)
             }
+
             if report.aggregate == .weighted, report.weights != nil { report.weightsSource = weightsSource ?? "panel" }
             if !calibrations.isEmpty {
                 report.notes = (report.notes ?? []) + calibrations.map { "scores of \($0.judge) calibrated (\($0.model.method.rawValue)) before analysis" }

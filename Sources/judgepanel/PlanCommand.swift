@@ -27,9 +27,39 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Print the plan as JSON.") var json = false
     @Option(help: "Write the HTML plot of agreement against cost to this file.") var html: String?
     @OptionGroup var itemOptions: ItemOptions
+    @Option(name: .customLong("labels"), help: "Pilot human labels (labels.jsonl, repeatable) for --half-width; default: the items' own labels.")
+    var labels: [String] = []
+    @Option(name: .customLong("half-width"), help: "How many human labels reach a prediction-powered CI of this half-width (and with labels alone).")
+    var halfWidth: Double?
+    @Option(help: "With --half-width: the interval's error level.") var alpha: Double = 0.05
 
     func run() async throws {
         try await runMapped {
+            if let halfWidth {
+                guard halfWidth > 0, alpha > 0, alpha < 1 else {
+                    throw JudgePanelError.usage("--half-width must be > 0 and --alpha in (0, 1)")
+                }
+                var loaded = try itemOptions.loader().load(path: items)
+                let pilot = try HumanLabels.read(labels, items: loaded)
+                if let pilot { loaded = pilot.items }
+                let recorded = try VotesFile.load(path: votes).filter { $0.variant == nil }
+                let panel = MetaAnalysis(options: .init(flip: flip, aggregate: aggregate)).reconcile(items: loaded, votes: recorded).panel
+                guard
+                    let plan = PPILabelPlan.plan(
+                        items: loaded, outcomes: PPIAnalysis.outcomes(panel), scores: panel.map(\.score),
+                        pSelect: pilot?.pSelect ?? [:], halfWidth: halfWidth, alpha: alpha)
+                else {
+                    throw JudgePanelError.badInput(
+                        "--half-width needs a pilot: at least two judged items with a varying human label", file: labels.first ?? items)
+                }
+                if json {
+                    print(String(decoding: try JSONEncoder.reportEncoder.encode(plan), as: UTF8.self))
+                } else {
+                    print(plan.text)
+                }
+                return
+            }
+            if !labels.isEmpty { throw JudgePanelError.usage("--labels on plan goes with --half-width") }
             if let t = targetAccuracy, !(0...1).contains(t) { throw JudgePanelError.usage("--target-accuracy must be in [0, 1]") }
             if let b = budget, b < 0 { throw JudgePanelError.usage("--budget must be at least 0") }
             guard resamples >= 0, maxExhaustive >= 1, maxExhaustive <= 16 else {

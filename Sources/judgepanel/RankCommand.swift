@@ -55,6 +55,10 @@ struct RankCommand: AsyncParsableCommand {
     var baseline: String?
     @Option(help: "Bootstrap resamples.") var resamples: Int = 1000
     @Option(help: "Seed.") var seed: UInt64 = 0
+    @Option(name: .customLong("labels"), help: "Human labels file (labels.jsonl, repeatable): replaces the items' labels; with --votes, labels on a subset add prediction-powered win rates.")
+    var labels: [String] = []
+    @Flag(help: "With --votes and human labels on a subset: Bradley–Terry by prediction-powered logistic regression, beside the judge-only fit.")
+    var ppi = false
 
     func run() async throws {
         try await runMapped {
@@ -68,7 +72,10 @@ struct RankCommand: AsyncParsableCommand {
             if preference == .probability && (votes == nil || human) {
                 throw JudgePanelError.usage("--preference probability needs --votes (human labels are verdicts)")
             }
-            let loaded = try ItemLoader().load(path: items)
+            var loaded = try ItemLoader().load(path: items)
+            let labelSet = try HumanLabels.read(labels, items: loaded)
+            if let labelSet { loaded = labelSet.items }
+            if ppi && (votes == nil || human) { throw JudgePanelError.usage("--ppi needs --votes (the judges' verdicts to correct)") }
             for key in [by, cluster].compactMap({ $0 })
             where !loaded.contains(where: { $0.meta[key] != nil && $0.meta[key] != .null }) {
                 throw JudgePanelError.badInput("no item has meta.\(key)", file: items)
@@ -142,6 +149,23 @@ struct RankCommand: AsyncParsableCommand {
                     throw JudgePanelError.badInput(failure.description, file: items)
                 }
             }
+            // Prediction-powered estimates: the judges' outcomes on every item, corrected by the human labels on a subset.
+            var ppiReport: PPIReport?
+            var ppiRanking: PPIRanking?
+            if votes != nil, !human, hasHuman {
+                ppiReport = PPIAnalysis.report(
+                    items: loaded, outcomes: outcomes, scores: outcomes.map { _ in nil }, pSelect: labelSet?.pSelect ?? [:])
+                if ppi {
+                    guard let r = PPIRanking.fit(items: loaded, outcomes: outcomes) else {
+                        throw JudgePanelError.badInput(
+                            "--ppi: no prediction-powered Bradley–Terry fit (needs at least two labelled and one unlabelled compared item, and every model's strength identified)",
+                            file: labels.first ?? items)
+                    }
+                    ppiRanking = r
+                }
+            } else if ppi {
+                throw JudgePanelError.badInput("--ppi: no item has a human label (give --labels FILE)", file: items)
+            }
             var report = RankReport(
                 source: source, humanLabel: rankingHuman || tau != nil ? humanText : nil, clusterKey: cluster,
                 resamples: resamples, overall: overall, tauHuman: tau, bySlice: bySlice)
@@ -156,8 +180,17 @@ struct RankCommand: AsyncParsableCommand {
                     throw JudgePanelError.io("cannot write the HTML report: \(error.localizedDescription)", file: html)
                 }
             }
-            if json && (by != nil || cluster != nil || detail) {
-                say(String(decoding: try JSONEncoder.reportEncoder.encode(report.json), as: UTF8.self))
+            // The plain array stays the contract unless --labels or --ppi asked for the prediction-powered keys.
+            if json && (by != nil || cluster != nil || detail || (ppiReport != nil && (!labels.isEmpty || ppi))) {
+                var o = report.json
+                if case .object(var d) = o {
+                    if let ppiReport { d["ppi"] = try RecordEncoding.value(ppiReport, record: "the ppi report", file: items) }
+                    if let ppiRanking {
+                        d["ppi_bradley_terry"] = try RecordEncoding.value(ppiRanking, record: "the ppi ranking", file: items)
+                    }
+                    o = .object(d)
+                }
+                say(String(decoding: try JSONEncoder.reportEncoder.encode(o), as: UTF8.self))
             } else if json {
                 // The contract: [{"model", "strength", "strength_ci", "rank", "rank_ci"}].
                 let arr: [JSONValue] = overall.rows.map { r in
@@ -174,7 +207,10 @@ struct RankCommand: AsyncParsableCommand {
                 if let line = report.tauHumanLine { printErr(line) }
                 if report.humanLabel != nil { printErr(humanText) }
             } else {
-                say(report.text)
+                var text = report.text
+                if let ppiReport { text += "\n" + PPIText.terminal(ppiReport).joined(separator: "\n") }
+                if let ppiRanking { text += "\n" + PPIText.ranking(ppiRanking).joined(separator: "\n") }
+                say(text)
             }
         }
     }

@@ -34,6 +34,11 @@ public struct MetaAnalysis: Sendable {
         public var tieMargin: Double
         /// The judging protocol of the votes (a score run's rubric); nil infers it from the votes.
         public var protocolKind: JudgingProtocol?
+        /// The probability with which each labelled item was drawn for labelling (labels.jsonl `p_select`; missing
+        /// = 1): unequal probabilities make the prediction-powered estimates inverse-probability weighted.
+        public var pSelect: [String: Double] = [:]
+        /// The error level of the prediction-powered intervals (`ppi.alpha`).
+        public var ppiAlpha: Double = 0.05
 
         /// Options; the defaults are `meta`'s.
         public init(
@@ -132,6 +137,13 @@ public struct MetaAnalysis: Sendable {
         if options.aggregate == .weighted { report.weights = options.weights.isEmpty ? nil : options.weights }
         if items.contains(where: { $0.modelA != nil && $0.modelB != nil && $0.modelA != $0.modelB }) {
             addRanking(&report, items: ItemColumns(items, clusterKey: nil), rec: ReconciledColumns(reconcile(items: items, votes: votes)))
+        }
+        // Human labels on a subset of the judged items: prediction-powered estimates of what humans would conclude.
+        if items.contains(where: { $0.consensus != nil }) {
+            let panel = reconcile(items: items, votes: votes).panel
+            report.ppi = PPIAnalysis.report(
+                items: items, outcomes: PPIAnalysis.outcomes(panel), scores: panel.map(\.score), pSelect: options.pSelect,
+                alpha: options.ppiAlpha)
         }
         return report
     }

@@ -270,6 +270,8 @@ public struct MetaReport: Sendable, Hashable, Codable {
     public package(set) var adaptive: AdaptiveSummary?
     /// How the numbers were produced (flip policy, abstentions, human label, bootstrap unit), in words.
     public package(set) var conventions: ReportConventions?
+    /// Prediction-powered estimates (`ppi`): the panel's verdicts corrected by human labels on a subset of the items.
+    public package(set) var ppi: PPIReport?
 
     package enum CodingKeys: String, CodingKey {
         case nItems = "n_items"
@@ -282,7 +284,7 @@ public struct MetaReport: Sendable, Hashable, Codable {
         case weightsSource = "weights_source"
         case ranking
         case rankingKendallTauHuman = "ranking_kendall_tau_human"
-        case adaptive, conventions
+        case adaptive, conventions, ppi
     }
 }
 

@@ -497,6 +497,16 @@ extension MetaAnalysis {
         if digest.unknownVotes > 0 {
             report.notes = (report.notes ?? []) + ["\(digest.unknownVotes) votes name items not in the items file (ignored)"]
         }
+        // Human labels on a subset of the judged items: prediction-powered estimates (a score run's report too).
+        if items.consensus.tags.contains(where: { $0 != 0 }) {
+            let outcomes: [Double?]? =
+                (0..<items.count).contains { rec.panel.verdict($0) != nil }
+                ? (0..<items.count).map { rec.panel.verdict($0).map { PPIAnalysis.side($0, isA: true) } } : nil
+            report.ppi = PPIAnalysis.report(
+                count: items.count, id: { items.ids[$0] }, human: { items.consensus[$0] }, pair: { items.models($0) },
+                model: { _ in nil }, outcomes: outcomes, scores: (0..<items.count).map { rec.panel.score($0) },
+                pSelect: options.pSelect, alpha: options.ppiAlpha)
+        }
         if options.aggregate == .weighted { report.weights = options.weights.isEmpty ? nil : options.weights }
         addRanking(&report, items: items, rec: rec)
         return VotesFileAnalysis(

@@ -78,14 +78,27 @@ public struct LabelSet: Sendable {
     /// The probability with which the item was selected for labelling (the first record's; 1 when none).
     public func pSelect(for item: String) -> Double { byItem[item].map { records[$0[0]].pSelect } ?? 1 }
 
-    /// The items with their human labels taken from this set: an item in the set gets every annotator's label as
-    /// `labels` and no `label` (so its consensus is their majority or mean); an item not in the set is unlabelled.
-    /// The items file's own labels are replaced either way: with `--labels`, the labels file is the human side.
+    /// The labels of one item, one per annotator: an annotator who labelled the item again (a correction) counts
+    /// once, with their latest label; annotators in the order of their first label.
+    public func latestPerAnnotator(for item: String) -> [LabelRecord] {
+        var order: [String] = []
+        var latest: [String: LabelRecord] = [:]
+        for r in records(for: item) {
+            if latest[r.annotator] == nil { order.append(r.annotator) }
+            latest[r.annotator] = r
+        }
+        return order.map { latest[$0]! }
+    }
+
+    /// The items with their human labels taken from this set: an item in the set gets every annotator's (latest)
+    /// label as `labels` and no `label` (so its consensus is their majority or mean); an item not in the set is
+    /// unlabelled. The items file's own labels are replaced either way: with `--labels`, the labels file is the
+    /// human side.
     public func applied(to items: [Item]) -> [Item] {
         items.map { item in
             var it = item
             it.label = nil
-            it.labels = records(for: item.id).map { AnnotatorLabel(annotator: $0.annotator, label: $0.label) }
+            it.labels = latestPerAnnotator(for: item.id).map { AnnotatorLabel(annotator: $0.annotator, label: $0.label) }
             return it
         }
     }

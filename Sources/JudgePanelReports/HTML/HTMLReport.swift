@@ -103,6 +103,7 @@ package enum HTMLReport {
             add("interjudge", "Inter-judge κ", interJudgeSection(report))
             add("scores", "Scores", scoreSection(report, context, rec))
             add("ranking", "Ranking", rankingSection(report))
+            add("human-corrected", "Human-corrected", ppiSection(report))
             add("human", "Humans", humanSection(report))
         }
         add("probes", "Probes", probeSection(context.probes))

@@ -78,6 +78,7 @@ public enum ReportText {
         let (h, r) = rows(report)
         out.append(TextTable.plain(header: h, rows: r))
         out.append(contentsOf: extras(report, markdown: false))
+        if let ppi = report.ppi { out.append(contentsOf: PPIText.terminal(ppi)) }
         if let slices = report.slices {
             for (key, byValue) in slices.sorted(by: { $0.key < $1.key }) {
                 for (value, sub) in byValue.sorted(by: { $0.key < $1.key }) {
@@ -124,6 +125,7 @@ public enum ReportText {
         let (h, r) = rows(report)
         out.append(TextTable.markdown(header: h, rows: r))
         out.append(contentsOf: extras(report, markdown: true))
+        if let ppi = report.ppi { out.append(contentsOf: PPIText.markdown(ppi)) }
         if let a = report.adaptive {
             out += ["", a.policy == .cascade ? "## Cascade" : "## Adaptive panel", ""]
             out += a.text.split(separator: "\n").map { $0.hasPrefix("  ") ? "- " + $0.dropFirst(2) : String($0) }
