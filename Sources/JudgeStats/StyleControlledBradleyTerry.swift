@@ -43,6 +43,9 @@ package enum StyleControlledBradleyTerry {
         }
     }
 
+    /// Parameters beyond this magnitude mean the likelihood has no finite maximum.
+    static let separation = 25.0
+
     static func logLikelihood(_ battles: [Battle], beta: [Double], gamma: [Double]) -> Double {
         var ll = 0.0
         for b in battles {
@@ -86,6 +89,11 @@ package enum StyleControlledBradleyTerry {
                 }
             }
             if g.allSatisfy({ abs($0) <= tolerance }) {
+                // A separating model or covariate drives its parameter off towards infinity until the gradient
+                // underflows the tolerance: log-odds beyond ±25 (odds of 7·10¹⁰) are taken as that.
+                guard beta.allSatisfy({ abs($0) <= separation }), gamma.allSatisfy({ abs($0) <= separation }) else {
+                    throw .noFiniteMaximum
+                }
                 return Fit(strengths: beta, coefficients: gamma, logLikelihood: ll, iterations: iteration - 1)
             }
             guard let step = solve(h, g) else { throw .singular }
@@ -108,7 +116,7 @@ package enum StyleControlledBradleyTerry {
             if !improved && step.allSatisfy({ abs($0) < 1e-12 }) {
                 return Fit(strengths: beta, coefficients: gamma, logLikelihood: ll, iterations: iteration)
             }
-            if beta.contains(where: { abs($0) > 50 }) || gamma.contains(where: { abs($0) > 50 }) {
+            if beta.contains(where: { abs($0) > separation }) || gamma.contains(where: { abs($0) > separation }) {
                 throw .noFiniteMaximum
             }
         }

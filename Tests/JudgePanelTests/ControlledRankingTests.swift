@@ -144,27 +144,41 @@ struct StyleControlTests {
         for (text, want) in cases { #expect(StyleFeatures(text) == want, "\(text.debugDescription)") }
     }
 
-    /// Equal to arena-hard-auto's fit (fit_pairwise_model run to convergence in float64, to_winrate_probabilities)
-    /// on 160 battles of real answers (scripts/reference/make_style_control_fixture.py).
+    /// Equal to the maximum-likelihood estimate of arena-hard-auto's own Bradley–Terry loss on the same 160 battles
+    /// of real answers (features from its markdown counter, read through its to_winrate_probabilities;
+    /// scripts/reference/make_style_control_fixture.py) to 1e-9; its `fit_pairwise_model` as it runs by default
+    /// (float32 L-BFGS, 50 iterations, stopping short of the optimum) within 1e-3 on the strengths and 5e-3 on the
+    /// coefficients (the gaps are printed).
     @Test func equalsArenaHardAuto() async throws {
         let expected = try jsonObject(
             String(contentsOfFile: path("fixtures/reference/style-control-expected.json"), encoding: .utf8))
-        let want = try #require(expected["converged_float64"] as? [String: [String: Double]])
+        let mle = try #require(expected["mle"] as? [String: [String: Double]])
+        let asRun = try #require(expected["fit_pairwise_model_default"] as? [String: [String: Double]])
         let r = try await runJudgepanel([
             "rank", path("fixtures/arenahard/style-battles.jsonl"), "--style-control", "--baseline", "gpt-4-0314",
             "--resamples", "0", "--json",
         ])
         #expect(r.code == 0, "\(r.err)")
         let rows = try jsonArray(r.out)
-        for (model, p) in try #require(want["style_controlled_strength"]) {
+        var gap = (strength: 0.0, coefficient: 0.0)
+        for (model, p) in try #require(mle["style_controlled_strength"]) {
             let row = try #require(rows.first { $0["model"] as? String == model })
             let got = try #require(row["style_controlled_strength"] as? Double)
-            #expect(abs(got - p) < 1e-6, "\(model): \(got) vs \(p)")
+            #expect(abs(got - p) < 1e-9, "\(model): \(got) vs \(p)")
+            let run = try #require(asRun["style_controlled_strength"]?[model])
+            #expect(abs(got - run) < 1e-3)
+            gap.strength = max(gap.strength, abs(got - run))
         }
         let coefficients = try #require(rows.first?["style_coefficients"] as? [String: Double])
-        for (name, c) in try #require(want["style_coefficients"]) {
-            #expect(abs((coefficients[name] ?? .nan) - c) < 1e-6, "\(name): \(coefficients[name] ?? .nan) vs \(c)")
+        #expect(coefficients.count == 4)
+        for (name, c) in try #require(mle["style_coefficients"]) {
+            let got = coefficients[name] ?? .nan
+            #expect(abs(got - c) < 1e-9, "\(name): \(got) vs \(c)")
+            let run = try #require(asRun["style_coefficients"]?[name])
+            #expect(abs(got - run) < 5e-3)
+            gap.coefficient = max(gap.coefficient, abs(got - run))
         }
+        print("style control: largest gap to fit_pairwise_model's default run: strengths \(gap.strength), coefficients \(gap.coefficient)")
         let raw = try #require(expected["raw_win_rate"] as? [String: Double])
         for (model, w) in raw {
             let row = try #require(rows.first { $0["model"] as? String == model })
