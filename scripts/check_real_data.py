@@ -16,8 +16,9 @@ tests check the same way) and a built judgepanel (swift build). Each part runs w
   --llmbar DIR        princeton-nlp/LLMBar: every Dataset/**/evaluators/E/S/result.json; `meta --json` gives
                       position_consistency, position_both_abstained and position_asked; LLMBar's "equal" numerator
                       in statistics.json must be position_consistency * asked + both_abstained.
-  --judgebench DIR    ScalerLab/JudgeBench: every outputs/*.jsonl; accuracy_net x100 must equal JudgeBench's own
-                      utils/metrics.py compute_final_metrics (imported from DIR, not copied).
+  --judgebench DIR    ScalerLab/JudgeBench: every outputs/*.jsonl; accuracy_net and accuracy (both flip policies)
+                      x100, overall and per category, must equal JudgeBench's own utils/metrics.py
+                      compute_final_metrics (imported from DIR, not copied).
 
 Usage: python3 scripts/check_real_data.py --judgepanel .build/debug/judgepanel --alpaca-eval ../alpaca_eval ...
 Prints one line per check and a summary; exits 1 if any check fails.
@@ -178,13 +179,24 @@ def judgebench(root, jp, work):
         except (OSError, ValueError):
             print(f"skip  {f}: not readable JSONL (a large-file pointer?)")
             continue
-        want = metrics.compute_final_metrics(pairs, all(len(p["judgments"]) == 2 for p in pairs))
+        reverse = all(len(p["judgments"]) == 2 for p in pairs)
         out = os.path.join(work, f"judgebench-{k}")
         run([jp, "import", "judgebench", f, "--out", out])
         report = json.loads(run([jp, "meta", os.path.join(out, "items.jsonl"), "--votes",
-                                 os.path.join(out, "votes.jsonl"), "--json", "--resamples", "10"]))
-        got = report["judges"][0]["accuracy_net"] * 100
-        check(abs(got - want) < 1e-9, f"JudgeBench {os.path.basename(f)}: {got:.6f} vs compute_final_metrics {want:.6f}")
+                                 os.path.join(out, "votes.jsonl"), "--json", "--resamples", "0", "--by", "category"]))
+        # Overall and per category (run_judge.py's groups), accuracy_net and the headline accuracy under both
+        # flip policies.
+        for source in ["", "mmlu-pro", "livebench-reasoning", "livebench-math", "livecodebench"]:
+            if not any(p["source"].startswith(source) for p in pairs):
+                continue
+            want = metrics.compute_final_metrics(pairs, reverse, include_fn=lambda x, s=source: x["source"].startswith(s))
+            judge = report["judges"][0] if not source else report["slices"]["category"][source]["judges"][0]
+            for key in ["accuracy_net", "accuracy", "accuracy_flip_abstain"]:
+                if judge.get(key) is None:
+                    continue
+                got = judge[key] * 100
+                check(abs(got - want) < 1e-9,
+                      f"JudgeBench {os.path.basename(f)} {source or 'overall'} {key}: {got:.6f} vs compute_final_metrics {want:.6f}")
 
 
 def main():

@@ -21,7 +21,7 @@ struct MetaCommand: AsyncParsableCommand {
     @Option(help: "Aggregation for the panel.") var aggregate: AggregationMethod?
     @Option(name: .customLong("alpha-level"), help: "Krippendorff level: nominal | ordinal | interval | ratio.")
     var alphaLevel: String?
-    @Option(help: "Bootstrap resamples.") var resamples: Int = 1000
+    @Option(help: "Bootstrap resamples (0: point figures only, no intervals).") var resamples: Int = 1000
     @Option(help: "Bootstrap seed.") var seed: UInt64 = 0
     @Option(help: "Judge names to keep (comma-separated).") var judges: String?
     @Option(help: "Judge weights for 'weighted': name=w,name=w.") var weights: String?
@@ -37,7 +37,7 @@ struct MetaCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runMapped {
-            guard resamples > 0 else { throw JudgePanelError.usage("--resamples must be at least 1 (got \(resamples))") }
+            guard resamples >= 0 else { throw JudgePanelError.usage("--resamples must be ≥ 0 (0: point figures, no intervals; got \(resamples))") }
             var level: MeasurementLevel?
             if let alphaLevel {
                 guard let l = MeasurementLevel(rawValue: alphaLevel) else {

@@ -20,7 +20,7 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(help: "Comma-separated probes, or all.") var probes: String = "all"
     @Option(help: "Run directory.") var out: String = "runs/probe"
     @Option(help: "Seed for targets, perturbations and bootstraps.") var seed: UInt64 = 0
-    @Option(help: "Bootstrap resamples.") var resamples: Int = 1000
+    @Option(help: "Bootstrap resamples (0: point figures only, no intervals).") var resamples: Int = 1000
     @Option(
         name: .customLong("family"),
         help: "A model's family for self-preference: --family model=family (repeatable).")
@@ -34,7 +34,7 @@ struct ProbeCommand: AsyncParsableCommand {
     func run() async throws {
         try await runMapped {
             let chosen = try ProbeCatalog.probes(named: probes)
-            guard resamples > 0 else { throw JudgePanelError.usage("--resamples must be at least 1 (got \(resamples))") }
+            guard resamples >= 0 else { throw JudgePanelError.usage("--resamples must be ≥ 0 (0: point figures, no intervals; got \(resamples))") }
             let overrides = try FamilyMap.overrides(from: family)
             let panelConfig = try Panel.load(path: panel)
             let rubricConfig = try Rubric.load(path: rubric)

@@ -26,7 +26,12 @@ struct RankCommand: AsyncParsableCommand {
             each side (from the votes' probs, e.g. AlpacaEval 2's weighted preference; a vote without probs counts its \
             verdict as 1, 0 or ½); the panel's probability is the unweighted mean of its judges'. --baseline MODEL \
             ranks by each model's win rate against MODEL (its mean outcome over the items comparing it with MODEL, \
-            ties as half; MODEL itself at 0.5) instead of Bradley–Terry over all pairs — AlpacaEval's leaderboard rule.
+            ties as half; MODEL itself at 0.5) instead of Bradley–Terry over all pairs — AlpacaEval's leaderboard rule. \
+            --length-control (with --baseline) adds AlpacaEval 2's length-controlled win rate (alpaca_eval 0.6.6's \
+            GLM; --glm-data takes its df_gamed.csv, without it the reduced formula); --style-control adds \
+            arena-hard-auto's style-controlled strengths (length in characters, headers, lists, bold as covariates); \
+            --length-penalty K applies WildBench's rule to five-level verdicts read from the votes' raw answers. \
+            --resamples 0 gives point figures only (no intervals).
             """)
 
     @Argument(help: "Items file (model_a/model_b).") var items: String
@@ -53,7 +58,23 @@ struct RankCommand: AsyncParsableCommand {
     var preference: RankPreference = .verdict
     @Option(help: "Rank by the win rate against this model (AlpacaEval's leaderboard) instead of Bradley–Terry.")
     var baseline: String?
-    @Option(help: "Bootstrap resamples.") var resamples: Int = 1000
+    @Flag(
+        name: .customLong("length-control"),
+        help: "With --baseline: AlpacaEval 2's length-controlled win rate (alpaca_eval 0.6.6's GLM) beside the raw one.")
+    var lengthControl = false
+    @Option(
+        name: .customLong("glm-data"),
+        help: "With --length-control: alpaca_eval's df_gamed.csv (instruction difficulty, gamed baselines); without it the reduced formula.")
+    var glmData: String?
+    @Flag(
+        name: .customLong("style-control"),
+        help: "arena-hard-auto's style control: Bradley–Terry with length, header, list and bold covariates.")
+    var styleControl = false
+    @Option(
+        name: .customLong("length-penalty"),
+        help: "WildBench's rule: a slight win (five-level verdicts) whose winner is longer by more than K characters is a tie.")
+    var lengthPenalty: Int?
+    @Option(help: "Bootstrap resamples (0: point figures only, no intervals).") var resamples: Int = 1000
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(name: .customLong("labels"), help: "Human labels file (labels.jsonl, repeatable): replaces the items' labels; with --votes, labels on a subset add prediction-powered win rates.")
     var labels: [String] = []
@@ -68,7 +89,25 @@ struct RankCommand: AsyncParsableCommand {
             if weightSlices && rule == nil { throw JudgePanelError.usage("--weight-slices needs --rule") }
             if judge != nil && votes == nil { throw JudgePanelError.usage("--judge needs --votes") }
             if judge != nil && human { throw JudgePanelError.usage("--judge and --human exclude each other") }
-            if resamples < 0 { throw JudgePanelError.usage("--resamples must be ≥ 0") }
+            if resamples < 0 { throw JudgePanelError.usage("--resamples must be ≥ 0 (0: point figures, no intervals; got \(resamples))") }
+            if lengthControl && styleControl { throw JudgePanelError.usage("--length-control and --style-control exclude each other") }
+            if lengthControl && baseline == nil {
+                throw JudgePanelError.usage("--length-control needs --baseline MODEL (the win rate is against it)")
+            }
+            if glmData != nil && !lengthControl { throw JudgePanelError.usage("--glm-data needs --length-control") }
+            if (lengthControl || styleControl) && by != nil {
+                throw JudgePanelError.usage("--length-control / --style-control rank all items together: drop --by")
+            }
+            if let k = lengthPenalty {
+                if k < 0 { throw JudgePanelError.usage("--length-penalty must be ≥ 0 characters (got \(k))") }
+                if votes == nil || human {
+                    throw JudgePanelError.usage("--length-penalty needs --votes (five-level verdicts are read from the votes' raw answers)")
+                }
+                if preference == .probability {
+                    throw JudgePanelError.usage("--length-penalty applies to verdicts: drop --preference probability")
+                }
+            }
+            let glm = try glmData.map(GLMDataFile.read(path:))
             if preference == .probability && (votes == nil || human) {
                 throw JudgePanelError.usage("--preference probability needs --votes (human labels are verdicts)")
             }
@@ -88,6 +127,7 @@ struct RankCommand: AsyncParsableCommand {
             // Each item's share of a win for model_a (1, 0, ½ for a verdict; 1 − P(B) for a probability).
             var outcomes: [Double?]
             var source: String
+            var penaltyTurned = 0
             if let votes, !human {
                 if preference == .probability {
                     let probs = try PreferenceProbabilities.read(path: votes, items: loaded)
@@ -104,6 +144,28 @@ struct RankCommand: AsyncParsableCommand {
                         source = "panel (mean probability of its judges)"
                     }
                     outcomes = pB.map { $0.map { 1 - $0 } }
+                } else if let k = lengthPenalty {
+                    // The rule changes votes before reconciliation: the votes are read whole.
+                    let penalised = LengthPenalty.apply(k: k, items: loaded, votes: try VotesFile.load(path: votes))
+                    guard penalised.fiveLevel > 0 else {
+                        throw JudgePanelError.badInput(
+                            "--length-penalty: no vote's raw answer carries a five-level verdict ([[A>>B]], [[A>B]], [[A=B]], [[B>A]], [[B>>A]] or A++/A+/B+/B++)",
+                            file: votes)
+                    }
+                    penaltyTurned = penalised.turned
+                    let rec = MetaAnalysis(options: .init(flip: flip, aggregate: aggregate)).reconcile(
+                        items: loaded, votes: penalised.votes)
+                    if let judge {
+                        guard let j = rec.judges.firstIndex(of: judge) else {
+                            throw JudgePanelError.badInput(
+                                "no votes of judge '\(judge)' (judges: \(rec.judges.joined(separator: ", ")))", file: votes)
+                        }
+                        outcomes = rec.verdicts[j].map { SliceRanking.outcome($0.verdict) }
+                        source = "judge \(judge), length penalty K=\(k)"
+                    } else {
+                        outcomes = rec.panel.map { SliceRanking.outcome($0.verdict) }
+                        source = "panel (\(aggregate.rawValue)), length penalty K=\(k)"
+                    }
                 } else {
                     // Streamed: memory proportional to items × judges, not to the votes file.
                     let rec = try MetaAnalysis(options: .init(flip: flip, aggregate: aggregate)).reconcile(
@@ -171,6 +233,14 @@ struct RankCommand: AsyncParsableCommand {
                 resamples: resamples, overall: overall, tauHuman: tau, bySlice: bySlice)
             report.baseline = baseline
             report.preference = preference.rawValue
+            if let k = lengthPenalty { report.lengthPenalty = (k, penaltyTurned) }
+            if lengthControl, let baseline {
+                report.control = try ControlledRanking.lengthControl(
+                    items: loaded, outcomes: outcomes, baseline: baseline, figure: overall, glm: glm, file: items)
+            } else if styleControl {
+                report.control = try ControlledRanking.styleControl(
+                    items: loaded, outcomes: outcomes, baseline: baseline, figure: overall, file: items)
+            }
             if let html {
                 let page = RankHTML.render(
                     report, title: "judgepanel rank — \(URL(fileURLWithPath: items).lastPathComponent)")
@@ -193,8 +263,9 @@ struct RankCommand: AsyncParsableCommand {
                 say(String(decoding: try JSONEncoder.reportEncoder.encode(o), as: UTF8.self))
             } else if json {
                 // The contract: [{"model", "strength", "strength_ci", "rank", "rank_ci"}].
+                // --length-control / --style-control add their per-model keys (and style_coefficients) to each object.
                 let arr: [JSONValue] = overall.rows.map { r in
-                    [
+                    var o: [String: JSONValue] = [
                         "model": .string(r.model), "strength": .number(r.strength),
                         "strength_ci": overall.resamplesUsed > 0
                             ? [.number(r.strengthCI.lo), .number(r.strengthCI.hi)] : .null,
@@ -202,6 +273,11 @@ struct RankCommand: AsyncParsableCommand {
                         "rank_ci": overall.resamplesUsed > 0
                             ? [.number(Double(r.rankCI.lo)), .number(Double(r.rankCI.hi))] : .null,
                     ]
+                    if let c = report.control {
+                        for (k, v) in RankReport.controlKeys(c, model: r.model) { o[k] = v }
+                        if let sc = c.styleCoefficients { o["style_coefficients"] = .object(sc.mapValues { .number($0) }) }
+                    }
+                    return .object(o)
                 }
                 say(String(decoding: try JSONEncoder.reportEncoder.encode(JSONValue.array(arr)), as: UTF8.self))
                 if let line = report.tauHumanLine { printErr(line) }

@@ -290,14 +290,36 @@ struct ValueValidationTests {
 
     @Test("out-of-range flags exit 2", arguments: [
         ["meta", "fixtures/pandalm-50.jsonl", "--votes", "fixtures/pandalm-50.votes.jsonl", "--resamples=-1"],
-        ["meta", "fixtures/pandalm-50.jsonl", "--votes", "fixtures/pandalm-50.votes.jsonl", "--resamples", "0"],
-        // rank takes --resamples 0 (a ranking without intervals); below that it refuses.
+        // meta, rank and probe take --resamples 0 (point figures without intervals); below that they refuse.
         ["rank", "fixtures/pandalm-50.jsonl", "--votes", "fixtures/pandalm-50.votes.jsonl", "--resamples=-1"],
     ])
     func badFlags(args: [String]) async throws {
         let r = try await runJudgepanel(args)
         #expect(r.code == 2, "\(args): \(r.err)")
-        #expect(r.err.contains(args[0] == "rank" ? "--resamples must be ≥ 0" : "--resamples must be at least 1"), "\(r.err)")
+        #expect(r.err.contains("--resamples must be ≥ 0"), "\(r.err)")
+    }
+
+    @Test("meta --resamples 0: the same point figures as with a bootstrap, every interval null, the convention says so")
+    func metaWithoutBootstrap() async throws {
+        let base = ["meta", "fixtures/pandalm-50.jsonl", "--votes", "fixtures/pandalm-50.votes.jsonl", "--json"]
+        let none = try await runJudgepanel(base + ["--resamples", "0"])
+        let some = try await runJudgepanel(base + ["--resamples", "50"])
+        #expect(none.code == 0, "\(none.err)")
+        #expect(some.code == 0, "\(some.err)")
+        func object(_ s: String) throws -> [String: Any] {
+            try #require(JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any])
+        }
+        let a = try object(none.out), b = try object(some.out)
+        let ja = try #require(a["judges"] as? [[String: Any]]), jb = try #require(b["judges"] as? [[String: Any]])
+        #expect(ja.count == jb.count && !ja.isEmpty)
+        for (x, y) in zip(ja, jb) {
+            #expect((x["accuracy"] as? Double) == (y["accuracy"] as? Double))
+            #expect((x["accuracy"] as? Double) != nil)
+            #expect(x["accuracy_ci"] == nil || x["accuracy_ci"] is NSNull, "\(x["accuracy_ci"] ?? "")")
+            #expect(y["accuracy_ci"] is [Any])
+        }
+        let conv = try #require(a["conventions"] as? [String: Any])
+        #expect((conv["bootstrap_unit"] as? String)?.contains("--resamples 0") == true)
     }
 
     @Test("panel and rubric files: invalid UTF-8 names the line, a directory is named as one")

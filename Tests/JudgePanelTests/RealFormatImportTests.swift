@@ -190,6 +190,11 @@ struct JudgeBenchImportTests {
                 #expect(m.n == n, "\(file) \(category)")
                 let got = try #require(m.accuracyNet?.value) * 100
                 #expect(abs(got - want) < 1e-9, "\(file) \(category): \(got) vs \(want)")
+                // The headline accuracy too, under both flip policies (A=B in one order is no decision there).
+                let acc = try #require(m.accuracy?.value) * 100
+                #expect(abs(acc - want) < 1e-9, "\(file) \(category) accuracy: \(acc) vs \(want)")
+                let other = try #require(m.accuracyFlipAbstain?.value ?? m.accuracyFlipTie?.value) * 100
+                #expect(abs(other - want) < 1e-9, "\(file) \(category) other flip policy: \(other) vs \(want)")
             }
         }
     }
@@ -211,16 +216,19 @@ struct JudgeBenchImportTests {
             let decisions = line["judgments"]!.arrayValue!.map { $0["decision"]?.stringValue }
             for (k, order) in [Order.ab, .ba].enumerated() {
                 let v = try #require(r.votes.first { $0.item == item.id && $0.order == order })
-                let flip: [String: Preference] =
-                    k == 0 ? ["A>B": .a, "B>A": .b, "A=B": .tie] : ["A>B": .b, "B>A": .a, "A=B": .tie]
-                if let d = decisions[k] {
+                let flip: [String: Preference] = k == 0 ? ["A>B": .a, "B>A": .b] : ["A>B": .b, "B>A": .a]
+                if let d = decisions[k], d != "A=B" {
                     #expect(v.verdict == flip[d] && v.isOK)
+                } else if decisions[k] == "A=B" {
+                    // JudgeBench scores A=B as no decision: an abstention, its answer kept.
+                    #expect(v.status == .abstain && v.reason == JudgeBenchImporter.noPreference && v.verdict == nil)
                 } else {
                     #expect(v.status == .abstain && v.reason == .unparsed)
                 }
             }
         }
-        #expect(r.votes.filter { $0.status == .abstain }.count == 5)
+        // 5 null decisions and 26 A=B decisions.
+        #expect(r.votes.filter { $0.status == .abstain }.count == 5 + 26)
     }
 
     /// A pair file and an output file with the same pairs give one item per pair.

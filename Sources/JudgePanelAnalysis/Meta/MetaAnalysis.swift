@@ -444,8 +444,11 @@ public struct MetaAnalysis: Sendable {
         let unit =
             options.clusterKey.map { "cluster:\($0) (whole clusters of items resampled)" }
             ?? "item (items resampled with replacement)"
-        return ReportConventions(
-            flip: flip, abstention: abstention, humanLabel: human, bootstrapUnit: "\(unit), \(options.resamples) resamples, seed \(options.seed)")
+        let bootstrap =
+            options.resamples == 0
+            ? "none (--resamples 0: point figures only, every interval null)"
+            : "\(unit), \(options.resamples) resamples, seed \(options.seed)"
+        return ReportConventions(flip: flip, abstention: abstention, humanLabel: human, bootstrapUnit: bootstrap)
     }
 
     // MARK: - Humans

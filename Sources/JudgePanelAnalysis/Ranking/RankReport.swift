@@ -21,6 +21,10 @@ package struct RankReport: Sendable {
     package var baseline: String?
     /// What an item's outcome was: `verdict` (win, loss, tie) or `probability` (a fractional win).
     package var preference = "verdict"
+    /// `--length-control` / `--style-control`: the controlled figures beside the raw ones.
+    package var control: RankControl?
+    /// `--length-penalty K`: slight wins turned into ties because the winner was longer by more than K characters.
+    package var lengthPenalty: (k: Int, turned: Int)?
 
     package init(
         source: String, humanLabel: String?, clusterKey: String?, resamples: Int, overall: SliceRanking.Figure,
@@ -63,6 +67,46 @@ package struct RankReport: Sendable {
             })
     }
 
+    /// The per-model controlled keys DESIGN names: `length_controlled_win_rate` and `lc_standard_error`, or
+    /// `style_controlled_strength`; plus `mean_length` (Unicode code points) and, for length control, the GLM's
+    /// `lc_coefficients` and `lc_c`, and a `control_failure` where the fit failed.
+    package static func controlKeys(_ c: RankControl, model: String) -> [String: JSONValue] {
+        guard let r = c.row(model) else { return [:] }
+        var o: [String: JSONValue] = ["mean_length": r.meanLength.map { .number($0) } ?? .null]
+        switch c.kind {
+        case .length:
+            o["length_controlled_win_rate"] = r.controlled.map { .number($0) } ?? .null
+            o["lc_standard_error"] = r.standardError.map { .number($0) } ?? .null
+            if let k = r.coefficients { o["lc_coefficients"] = .object(k.mapValues { .number($0) }) }
+            if let cc = r.c { o["lc_c"] = .number(cc) }
+        case .style:
+            o["style_controlled_strength"] = r.controlled.map { .number($0) } ?? .null
+        }
+        if let f = r.failure { o["control_failure"] = .string(f) }
+        return o
+    }
+
+    /// Ranking entries with the controlled keys added to each model's object.
+    package static func withControl(_ entries: JSONValue, _ c: RankControl) -> JSONValue {
+        guard case .array(let rows) = entries else { return entries }
+        return .array(
+            rows.map { row in
+                guard case .object(var o) = row, case .string(let m)? = o["model"] else { return row }
+                for (k, v) in controlKeys(c, model: m) { o[k] = v }
+                return .object(o)
+            })
+    }
+
+    package static func controlSummary(_ c: RankControl) -> JSONValue {
+        [
+            "method": .string(c.description),
+            "kendall_tau_raw_controlled": metric(c.tau),
+            "controlled_order": .array(
+                c.rows.filter { $0.controlled != nil }.sorted { ($0.controlled!, $1.model) > ($1.controlled!, $0.model) }
+                    .map { .string($0.model) }),
+        ]
+    }
+
     package static func counts(_ f: SliceRanking.Figure) -> JSONValue {
         [
             "n_items": .number(Double(f.nItems)), "n_clusters": .number(Double(f.nClusters)),
@@ -83,6 +127,14 @@ package struct RankReport: Sendable {
             "baseline": baseline.map { .string($0) } ?? .null, "preference": .string(preference),
         ]
         if let humanLabel { o["human_label"] = .string(humanLabel) }
+        if let control {
+            o["ranking"] = Self.withControl(o["ranking"]!, control)
+            o[control.kind == .length ? "length_control" : "style_control"] = Self.controlSummary(control)
+            if let c = control.styleCoefficients { o["style_coefficients"] = .object(c.mapValues { .number($0) }) }
+        }
+        if let lp = lengthPenalty {
+            o["length_penalty"] = ["k": .number(Double(lp.k)), "slight_wins_turned_to_ties": .number(Double(lp.turned))]
+        }
         var win: [String: JSONValue] = [:]
         for (a, row) in overall.winRates {
             var r: [String: JSONValue] = [:]
@@ -198,10 +250,59 @@ package struct RankReport: Sendable {
             out.append("")
             out.append(line)
         }
+        if let control {
+            out.append("")
+            out.append(controlText(control))
+        }
         if let s = bySlice {
             out.append("")
             out.append(sliceText(s))
         }
+        return out.joined(separator: "\n")
+    }
+
+    /// The raw-vs-controlled table: header and rows (model, raw, raw rank, controlled, [LC SE], controlled rank,
+    /// mean length).
+    package func controlTable(_ c: RankControl) -> (header: [String], rows: [[String]]) {
+        let ranks = c.controlledRanks
+        let rawRanks = Dictionary(overall.rows.map { ($0.model, $0.rank) }, uniquingKeysWith: { a, _ in a })
+        var header = ["model", "raw", "raw rank", c.kind == .length ? "LC win rate" : "controlled"]
+        if c.kind == .length { header.append("LC SE") }
+        header += ["controlled rank", "mean length"]
+        let rows = c.rows.map { r in
+            var cells = [
+                r.model, Self.f3(r.raw), rawRanks[r.model].map { String($0) } ?? "",
+                r.controlled.map { Self.f3($0) } ?? "— (\(r.failure ?? "not compared"))",
+            ]
+            if c.kind == .length { cells.append(r.standardError.map { Self.f3($0) } ?? "") }
+            cells.append(ranks[r.model].map { String($0) } ?? "")
+            cells.append(r.meanLength.map { String(format: "%.0f", $0) } ?? "")
+            return cells
+        }
+        return (header, rows)
+    }
+
+    /// The style coefficients in one line, nil without them.
+    package static func coefficientLine(_ c: RankControl) -> String? {
+        guard let k = c.styleCoefficients else { return nil }
+        return "Style coefficients (per standard deviation of each normalised covariate): "
+            + StyleFeatures.names.filter { k[$0] != nil }.map { "\($0) \(String(format: "%.4f", k[$0]!))" }
+            .joined(separator: ", ")
+    }
+
+    package static func controlTauLine(_ c: RankControl) -> String {
+        "Kendall τ-b between the raw and the controlled order: \(tauText(c.tau))"
+    }
+
+    /// Raw and controlled figures side by side, each model's mean length, and τ between the two orders.
+    package func controlText(_ c: RankControl) -> String {
+        var out: [String] = []
+        let what = c.kind == .length ? "Length-controlled" : "Style-controlled"
+        out.append("\(what) figures — \(c.description):")
+        let t = controlTable(c)
+        out.append(TextTable.plain(header: t.header, rows: t.rows))
+        if let line = Self.coefficientLine(c) { out.append(line) }
+        out.append(Self.controlTauLine(c))
         return out.joined(separator: "\n")
     }
 

@@ -10,6 +10,10 @@ import JudgeStats
 /// identical. A record with the two sides the other way round (generators and outputs swapped) is folded into the
 /// orientation first seen (its preference p becomes 3 − p), with a warning.
 ///
+/// `meta.index` is the record's 0-based position among its file's records of the same two generators (alpaca_eval's
+/// `index` column: the instruction's position in AlpacaEval's evaluation set, for a model's annotations in their
+/// published order).
+///
 /// Preferences follow alpaca_eval's own reading (`metrics/helpers.py`): 1 → A, 2 → B, 1.5 or 0 → a draw (tie);
 /// a float p in [1, 2]: p < 1.5 → A, p > 1.5 → B. Every readable preference p (0 read as 1.5) keeps `probs`
 /// {"A": 2 − p, "B": p − 1}, so an exact 1, 1.5 or 2 carries P = 1, ½ or 0. Anything else (null, NaN, out of
@@ -42,6 +46,7 @@ package enum AlpacaEvalImporter {
         var skippedLabels = 0
         var zeros = 0
         for path in sources {
+            var pairPositions: [String: Int] = [:]
             for (r, o) in try ImportIO.objects(path: path) {
                 let instruction = try ImportIO.string(o, "instruction", r, path)
                 let input = ImportIO.optionalString(o, "input") ?? ""
@@ -49,6 +54,9 @@ package enum AlpacaEvalImporter {
                 let o2 = try ImportIO.string(o, "output_2", r, path)
                 let g1 = ImportIO.optionalString(o, "generator_1") ?? ""
                 let g2 = ImportIO.optionalString(o, "generator_2") ?? ""
+                let pairKey = "\(g1)\u{0}\(g2)"
+                let positionInPair = pairPositions[pairKey, default: 0]
+                pairPositions[pairKey] = positionInPair + 1
                 let key = ContentHash.hex([instruction, input, g1, g2, o1, o2].joined(separator: "\u{0}"))
                 let flippedKey = ContentHash.hex([instruction, input, g2, g1, o2, o1].joined(separator: "\u{0}"))
                 var flipped = false
@@ -70,6 +78,10 @@ package enum AlpacaEvalImporter {
                     item.modelA = g1.isEmpty ? nil : g1
                     item.modelB = g2.isEmpty ? nil : g2
                     if let d = o["dataset"], !d.isNull { item.meta["dataset"] = d }
+                    // alpaca_eval's `index`, the instruction's position in the evaluation set (what
+                    // `rank --length-control --glm-data` looks instruction difficulty up by): the record's position
+                    // among this file's records of the same two generators.
+                    item.meta["index"] = .number(Double(positionInPair))
                     position = result.items.count
                     index[key] = position
                     result.items.append(item)

@@ -12,12 +12,18 @@ import JudgeStats
 ///
 /// `judgments[0]` was asked with the pair as stored (`AB`), `judgments[1]` with the responses swapped (`BA`): its
 /// decision names the positions shown, so `A>B` there maps back to `B` (JudgeBench's `flip_judgment`). Decisions
-/// `A>B` / `B>A` / `A=B` are verdicts A / B / tie; a null decision (no verdict parsed) is an abstention, a null
-/// judgment (the call failed) an error; any other decision string is an abstention, with a warning. The judge is
-/// `judge_name/judge_model` (`judgment.judge_model`, else the file name's `judge_model=`). JudgeBench's score
-/// (`utils/metrics.py`) is `accuracy_net` in `meta`.
+/// `A>B` / `B>A` are verdicts A / B. An `A=B` decision is an abstention with reason `no_preference` (its raw
+/// answer kept): JudgeBench's pairs all have a correct answer, and its metric (`utils/metrics.py`,
+/// `compute_final_metrics`) scores `A=B` exactly as it scores no decision — neither for nor against the label —
+/// so `A=B` in one order with the right answer in the other is a correct pair. Recorded as a tie, the two orders
+/// would disagree and reconcile to a tie (a miss) instead. With `A=B` an abstention, `meta`'s `accuracy` (under
+/// either flip policy) and `accuracy_net` both equal JudgeBench's score. A null decision (no verdict parsed) is an
+/// abstention, a null judgment (the call failed) an error; any other decision string is an abstention, with a
+/// warning. The judge is `judge_name/judge_model` (`judgment.judge_model`, else the file name's `judge_model=`).
 package enum JudgeBenchImporter {
     package static let categories = ["mmlu-pro", "livebench-reasoning", "livebench-math", "livecodebench"]
+    /// The reason of an `A=B` decision's abstention.
+    package static let noPreference = VoteReason("no_preference")
 
     /// A decision in dataset orientation: `.some(nil)` when there is no decision, nil when it is not readable.
     package static func decision(_ text: String?, swapped: Bool) -> Preference?? {
@@ -98,6 +104,11 @@ package enum JudgeBenchImporter {
                             vote.raw = jo["judgment"]?["response"]?.stringValue ?? text
                         }
                         switch decision(text, swapped: order == .ba) {
+                        case .some(.some(.tie)):
+                            vote.status = .abstain
+                            vote.error = "A=B: no preference (JudgeBench scores it as no decision)"
+                            vote.reason = noPreference
+                            vote.raw = vote.raw ?? text
                         case .some(.some(let p)): vote.verdict = p
                         case .some(.none):
                             vote.status = .abstain

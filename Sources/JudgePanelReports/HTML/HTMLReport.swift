@@ -190,7 +190,11 @@ package enum HTMLReport {
         fields.append(("Date", ctx.date ?? "—"))
         if let r = report {
             let unit = r.resampling == "item" ? "items" : r.resampling
-            fields.append(("Confidence intervals", "95% percentile bootstrap over \(unit), \(r.bootstrapResamples) resamples, seed \(r.seed)"))
+            fields.append(
+                ("Confidence intervals",
+                 r.bootstrapResamples == 0
+                    ? "none (--resamples 0: point figures only)"
+                    : "95% percentile bootstrap over \(unit), \(r.bootstrapResamples) resamples, seed \(r.seed)"))
         }
         fields += ctx.extra
         s += "<dl class=\"meta\">" + fields.map { "<div><dt>\(e($0.0))</dt><dd>\(e($0.1))</dd></div>" }.joined() + "</dl>\n"

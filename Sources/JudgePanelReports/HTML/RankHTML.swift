@@ -77,6 +77,15 @@ package enum RankHTML {
         if let line = r.tauHumanLine {
             body += HTMLReport.section("human", "Against the human ranking", nil, "<p>\(e(line))</p>\n")
         }
+        if let c = r.control {
+            let t = r.controlTable(c)
+            var html = HTMLReport.table(t.header, t.rows)
+            if let line = RankReport.coefficientLine(c) { html += "<p>\(e(line))</p>\n" }
+            html += "<p>\(e(RankReport.controlTauLine(c)))</p>\n"
+            body += HTMLReport.section(
+                "control", c.kind == .length ? "Raw and length-controlled" : "Raw and style-controlled",
+                c.description, html)
+        }
         if let s = r.bySlice {
             var html = heatmap(s)
             if !s.skipped.isEmpty {

@@ -97,7 +97,7 @@ public enum ReportText {
         let bullet = markdown ? "- " : ""
         out.append("")
         out.append(
-            "\(bullet)\(report.nItems) items; labels: \(report.labelKind?.rawValue ?? "none"); CIs: percentile bootstrap over \(report.resampling == "item" ? "items" : report.resampling), \(report.bootstrapResamples) resamples, seed \(report.seed); flip policy: \(report.flip.rawValue); aggregate: \(report.aggregate.rawValue)")
+            "\(bullet)\(report.nItems) items; labels: \(report.labelKind?.rawValue ?? "none"); CIs: \(report.bootstrapResamples == 0 ? "none (--resamples 0)" : "percentile bootstrap over \(report.resampling == "item" ? "items" : report.resampling), \(report.bootstrapResamples) resamples, seed \(report.seed)"); flip policy: \(report.flip.rawValue); aggregate: \(report.aggregate.rawValue)")
         if let c = report.conventions {
             out.append("\(bullet)flip convention (accuracy): \(c.flip)")
             out.append("\(bullet)abstentions: \(c.abstention)")
