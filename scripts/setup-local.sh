@@ -330,17 +330,21 @@ markers = {"smollm2": ("<|im_start|>user", "<|im_start|>assistant"), "gemma": ("
 try:
     prompt = post("/apply-template", {"messages": [{"role": "user", "content": "Say OK."}]}).get("prompt", "")
 except urllib.error.HTTPError as e:
-    sys.exit(f"{model}: POST /apply-template failed ({e.code}); cannot check the chat template")
-if not all(m in prompt for m in markers):
-    sys.exit(f"{model}: the chat template is not the model's own: the prompt renders as {prompt!r}, expected {markers}")
-print(f"    {model}: chat template ok ({' ... '.join(markers)})")
+    if e.code != 404:
+        sys.exit(f"{model}: POST /apply-template failed ({e.code}); cannot check the chat template")
+    prompt = None
+    print(f"    {model}: this llama-server has no POST /apply-template; chat template not checked")
+if prompt is not None:
+    if not all(m in prompt for m in markers):
+        sys.exit(f"{model}: the chat template is not the model's own: the prompt renders as {prompt!r}, expected {markers}")
+    print(f"    {model}: chat template ok ({' ... '.join(markers)})")
 
 # 2. A sane answer to what a judge is asked: a pairwise verdict under the JSON schema the panel uses
 #    (structured_output: true), so it must parse whatever the model's quality.
 schema = {"type": "object", "properties": {"verdict": {"type": "string", "enum": ["A", "B", "tie"]}}, "required": ["verdict"]}
 question = ("Which answer is correct? Question: what is 2 + 2?\n[Answer A] 4\n[Answer B] 5\n"
             'Reply with JSON: {"verdict": "A"} or {"verdict": "B"} or {"verdict": "tie"}.')
-resp = post("/v1/chat/completions", {"messages": [{"role": "user", "content": question}], "max_tokens": 24, "temperature": 0,
+resp = post("/v1/chat/completions", {"messages": [{"role": "user", "content": question}], "max_tokens": 64, "temperature": 0,
                                      "response_format": {"type": "json_schema", "json_schema": {"name": "verdict", "schema": schema}}})
 text = resp["choices"][0]["message"].get("content")
 try:
@@ -353,7 +357,7 @@ for leak in ("<start_of_turn>", "<end_of_turn>", "<|im_start|>", "<|im_end|>"):
     if leak in text:
         sys.exit(f"{model}: the reply carries the template's marker {leak!r}: {text!r}")
 print(f"    {model}: {resp['usage']['prompt_tokens']} prompt tokens -> {text!r} (a parseable verdict; "
-      f"{'right' if verdict == 'A' else 'wrong'}: these tiny models are weak judges)")
+      f"{'the right one' if verdict == 'A' else 'the wrong one, as a model this small may give'})")
 PY
   kill "$SERVER_PID" 2>/dev/null || true
   wait "$SERVER_PID" 2>/dev/null || true
