@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
+        // The response cache's store: one SQLite database per cache directory (links the system libsqlite3; Debian
+        // package libsqlite3-dev, in .ci/run's list).
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(name: "JudgeStats"),
@@ -44,7 +47,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"), .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         // One judge call: prompts, the call executor, answer parsing, vote journal, run counters.
@@ -86,6 +89,7 @@ let package = Package(
         ),
         .executableTarget(name: "StatsBench", dependencies: ["JudgeStats"], path: "Benchmarks/StatsBench"),
         .executableTarget(name: "BatchBench", dependencies: ["JudgePanel"], path: "Benchmarks/BatchBench"),
+        .executableTarget(name: "CacheBench", dependencies: ["JudgePanel"], path: "Benchmarks/CacheBench"),
         .executableTarget(name: "PanelBench", dependencies: ["JudgePanel", "JudgePanelTesting"], path: "Benchmarks/PanelBench"),
         .testTarget(name: "JudgeStatsTests", dependencies: ["JudgeStats"], resources: [.copy("Fixtures")]),
         .testTarget(

@@ -24,12 +24,14 @@ run() {  # label, command...
     wall=$(grep 'Elapsed (wall clock)' "$dir/time.txt" | awk '{print $NF}')
     rss=$(grep 'Maximum resident set size' "$dir/time.txt" | awk '{print $NF}')
     printf '%-44s wall %10s  peak RSS %6d MiB  (load %s)\n' "$label" "$wall" $((rss / 1024)) "$(cut -d' ' -f1 /proc/loadavg)"
+    echo "$wall" | awk -F: '{s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s}' >"$dir/last-wall"
 }
 for n in "${sizes[@]}"; do
     items=$dir/items-$n.jsonl votes=$dir/votes-$n.jsonl
     [ -s "$votes" ] || python3 scripts/gen_meta_votes.py "$n" "$items" "$votes"
     echo "== $n items, $(wc -l <"$votes") votes, $(du -m "$votes" | cut -f1) MB"
     run "judgepanel meta --json (1000 resamples)" "$bin" meta "$items" --votes "$votes" --json
+    jp_wall=$(cat "$dir/last-wall")
     cp "$dir/out.json" "$dir/report-$n.json"
     if [ "${SHUFFLE:-0}" = 1 ]; then
         [ -s "$votes.shuf" ] || python3 scripts/gen_meta_votes.py "$n" "$items" "$votes.shuf" --shuffle
@@ -40,6 +42,8 @@ for n in "${sizes[@]}"; do
     fi
     if [ "${SKIP_PANDAS:-0}" != 1 ]; then
         run "pandas + scikit-learn (point metrics)" python3 scripts/meta_pandas.py "$items" "$votes"
+        # The only figure to compare: both walls from this run, on the same files, at the same load.
+        awk -v p="$(cat "$dir/last-wall")" -v j="$jp_wall" 'BEGIN {printf "   same-run ratio pandas/judgepanel: %.2fx (goal >= 5; judgepanel with 1000-resample CIs, pandas without)\n", p / j}' 
         python3 - "$dir/out.json" "$dir/report-$n.json" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1])); r = json.load(open(sys.argv[2]))

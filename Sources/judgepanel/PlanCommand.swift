@@ -75,7 +75,12 @@ struct PlanCommand: AsyncParsableCommand {
             options.votesFile = votes
             options.itemsFile = items
             let report = try PanelPlan(options: options).plan(items: loaded, votes: recorded)
-            if let html { try Data(report.html(title: "judgepanel plan — \(votes)").utf8).write(to: URL(fileURLWithPath: html)) }
+            if let html {
+                // The folder is made as `--out` folders are (`--html runs/plan.html` in a fresh clone).
+                let url = URL(fileURLWithPath: html)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(report.html(title: "judgepanel plan — \(votes)").utf8).write(to: url)
+            }
             if json {
                 print(String(decoding: try JSONEncoder.reportEncoder.encode(report), as: UTF8.self))
                 return

@@ -72,7 +72,7 @@ struct ProbeCommand: AsyncParsableCommand {
             say("judgepanel probe — \(rubricConfig.id), \(loaded.count) items, \(panelConfig.judges.count) judges, seed \(seed)")
             say(run.table)
             let errors = run.votes.filter { $0.status == .error }.count
-            say("wrote \(out)/report.json, report.md, votes.jsonl, verdicts.jsonl, perturbations.jsonl")
+            say("wrote \(out)/report.json, report.md, report.html, votes.jsonl, verdicts.jsonl, perturbations.jsonl")
             printStoppedJudges(counters.snapshot, votes: run.votes)
             if errors > 0 {
                 printErr("judgepanel: \(errors) calls failed after retries (recorded as error votes)")

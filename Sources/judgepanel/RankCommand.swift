@@ -245,7 +245,9 @@ struct RankCommand: AsyncParsableCommand {
                 let page = RankHTML.render(
                     report, title: "judgepanel rank — \(URL(fileURLWithPath: items).lastPathComponent)")
                 do {
-                    try Data(page.utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
+                    let url = URL(fileURLWithPath: html)
+                    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    try Data(page.utf8).write(to: url, options: .atomic)
                 } catch {
                     throw JudgePanelError.io("cannot write the HTML report: \(error.localizedDescription)", file: html)
                 }

@@ -121,7 +121,7 @@ struct ScoreCommand: AsyncParsableCommand {
                     "checklists: \(generation.generated.count) generated (\(generation.cachedReplies) replies cached, "
                         + "\(generation.httpCalls) HTTP calls), \(generation.reused.count) reused")
             }
-            say("wrote \(out)/votes.jsonl, verdicts.jsonl, report.json, report.md" + (options.checklists.isEmpty ? "" : ", checklists.jsonl"))
+            say("wrote \(out)/votes.jsonl, verdicts.jsonl, report.json, report.md, report.html" + (options.checklists.isEmpty ? "" : ", checklists.jsonl"))
             printStoppedJudges(outcome.result.counters, unsent: facts?["quota_unsent"]?.objectValue?.compactMapValues(\.intValue) ?? [:])
             if outcome.errors > 0 {
                 printErr("judgepanel: \(outcome.errors) calls failed after retries (recorded as error votes)")

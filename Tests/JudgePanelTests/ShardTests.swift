@@ -246,29 +246,28 @@ struct ShardTests {
         try? FileManager.default.removeItem(at: dir)
     }
 
-    @Test("a torn response-cache entry is a miss (counted, named), never an answer; the call is made again")
+    @Test("a torn or corrupt response-cache entry is a miss (counted, named), never an answer; the call is made again")
     func tornCacheEntry() async throws {
         let dir = try tempDir("torn")
-        let cache = ResponseCache(directory: dir.appendingPathComponent("cache"))
+        let cacheDir = dir.appendingPathComponent("cache")
+        // The earlier layout (one JSON file per response): a torn file there is a miss.
         let key = String(repeating: "ab", count: 32)
         let response = CompletionResponse(text: "[[A]]", usage: TokenUsage(promptTokens: 3, completionTokens: 1))
-        cache.put(key, response)
-        #expect(cache.get(key)?.text == "[[A]]")
-        // Only the entry itself is left: no temporary file of the atomic write.
-        let entries = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("cache/ab").path)
-        #expect(entries == [key + ".json"])
-        let entry = dir.appendingPathComponent("cache/ab/\(key).json")
-        let whole = try Data(contentsOf: entry)
-        // A torn write: the first half of the entry.
-        try whole.prefix(whole.count / 2).write(to: entry)
+        let legacy = cacheDir.appendingPathComponent("ab/\(key).json")
+        try FileManager.default.createDirectory(at: legacy.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let whole = try JSONEncoder().encode(response)
+        try whole.prefix(whole.count / 2).write(to: legacy)
+        let cache = ResponseCache(directory: cacheDir)
         let before = ResponseCache.corruptEntriesIgnored
         #expect(cache.get(key) == nil)
         #expect(ResponseCache.corruptEntriesIgnored >= before + 1)
         // A later put replaces it whole.
         cache.put(key, response)
         #expect(cache.get(key)?.text == "[[A]]")
+        cache.flush()
+        #expect(try cache.committedKeys() == [key])
 
-        // End to end: a run whose cache holds a torn entry asks the server for that call and reads no torn answer.
+        // End to end: a run whose cache holds a corrupt row asks the server for that call and reads no torn answer.
         let server = try await startPanelFake(["m": SimulatedJudge.alwaysFirst.handler])
         let base = await server.baseURL.absoluteString + "/v1"
         let panel = Panel(judges: [JudgeConfig(name: "m", provider: .openai, model: "m", baseURLs: [base])], swap: false)
@@ -278,12 +277,15 @@ struct ShardTests {
         let options = RunOptions(cache: runCache, environment: [:])
         _ = try await PanelRunner(panel: panel, rubric: rubric, options: options).run(items: items)
         #expect(await server.requestCount() == 3)
-        let files = FileManager.default.enumerator(atPath: runCache.directory.path)?.allObjects.compactMap { $0 as? String }
-            .filter { $0.hasSuffix(".json") } ?? []
-        #expect(files.count == 3)
-        let torn = runCache.directory.appendingPathComponent(try #require(files.first))
-        let data = try Data(contentsOf: torn)
-        try data.prefix(data.count - 3).write(to: torn)
+        runCache.flush()
+        let keys = try runCache.committedKeys()
+        #expect(keys.count == 3)
+        // No file per entry: the database and its companions only.
+        let files = try FileManager.default.contentsOfDirectory(atPath: runCache.directory.path)
+        #expect(files.allSatisfy { $0.hasPrefix(ResponseCache.databaseFileName) }, "\(files)")
+        let stored = try #require(runCache.get(keys[0]))
+        let data = try JSONEncoder().encode(stored)
+        try runCache.overwriteRawEntry(keys[0], bytes: data.prefix(data.count - 3))
         let again = try await PanelRunner(panel: panel, rubric: rubric, options: options).run(items: items)
         #expect(await server.requestCount() == 4)
         #expect(again.votes.filter { $0.cached == true }.count == 2)

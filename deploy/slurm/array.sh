@@ -6,8 +6,10 @@
 # Run on a login node, the script submits itself as the array (`sbatch --array=0-(N-1)`; Slurm's array indexes
 # start at 0 here and each task gets SLURM_ARRAY_TASK_ID, https://slurm.schedmd.com/job_array.html) and then
 # `judgepanel merge` with `--dependency=afterok:<array job id>` (https://slurm.schedmd.com/sbatch.html), which waits
-# for all tasks of the array. RUN must be on a file system every node sees; the response cache in RUN/cache is shared
-# safely. A requeued or resubmitted task resumes its shard (`--resume`).
+# for all tasks of the array. RUN must be on a file system every node sees. The response cache is not: its SQLite
+# database must not be shared between nodes over a network file system (README, "Response cache"), so each node
+# keeps one on local disk (JUDGEPANEL_CACHE, default /tmp/judgepanel-$USER/cache), shared by that node's tasks.
+# A requeued or resubmitted task resumes its shard (`--resume`).
 #SBATCH --job-name=judgepanel-shard
 #SBATCH --array=0-7
 #SBATCH --cpus-per-task=2
@@ -38,5 +40,6 @@ fi
 # unwritable output, full disk, a batch the provider no longer knows) fail the task, so the merge (afterok) does not
 # run on an incomplete or failed shard; rerun the task (--resume re-asks only what is missing or failed).
 export JUDGEPANEL_HOME="$RUN"
-judgepanel score "$ITEMS" --rubric "$RUBRIC" --panel "$PANEL" \
+CACHE=${JUDGEPANEL_CACHE:-/tmp/judgepanel-${USER:-$(id -u)}/cache}
+judgepanel score "$ITEMS" --rubric "$RUBRIC" --panel "$PANEL" --cache-dir "$CACHE" \
     --shard "$SLURM_ARRAY_TASK_ID/$N" --out "$RUN/shards/$SLURM_ARRAY_TASK_ID" --resume

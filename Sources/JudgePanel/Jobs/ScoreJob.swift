@@ -297,6 +297,8 @@ package struct ScoreJob: Sendable {
             throw error
         }
         await journal.close()
+        // The cache's writer commits what it still holds, so that a write failure is known for the facts.
+        options.cache?.flush()
         if retainResults { kept = runner.aggregator.finish(kept, kind: rubric.kind) }
         var result = RunResult(items: items, results: kept, counters: counters.snapshot, wallSeconds: wall)
         result.adjustments = adjustments
@@ -326,6 +328,10 @@ package struct ScoreJob: Sendable {
         if tally.costUnknown > 0 { facts["cost_unknown_calls"] = .number(Double(tally.costUnknown)) }
         let notes = adjustments + tally.logprobNotes(judges: panel.judges.map(\.name))
         if !notes.isEmpty { facts["notes"] = .array(notes.map { .string($0) }) }
+        if let why = options.cache?.writeFailure {
+            // Said once on stderr when it happened; here for whoever reads the run later.
+            facts["cache_unwritable"] = .string("\(options.cache?.directory.path ?? ""): \(why)")
+        }
         if !c.stoppedJudges.isEmpty {
             // Judges stopped by an exhausted quota: why, in the provider's (scrubbed) words.
             facts["stopped_judges"] = .object(c.stoppedJudges.mapValues { .string($0) })
