@@ -12,7 +12,8 @@ func runMapped(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let e as JudgePanelError {
-        await LlamaServer.stopAll()
+        if OutputCapture.current == nil { await LlamaServer.stopAll() }  // serve: other requests may use them
+        OutputCapture.current?.fail(e.description)
         printErr("judgepanel: error: \(e.description)")
         throw ExitCode(e.isInputError ? 2 : 1)
     } catch let e as ExitCode {
@@ -24,7 +25,8 @@ func runMapped(_ body: () async throws -> Void) async throws {
         FileHandle.standardError.write(Data("judgepanel: cancelled (\(signalName(signal)))\n".utf8))
         throw ExitCode(128 + signal)
     } catch {
-        await LlamaServer.stopAll()
+        if OutputCapture.current == nil { await LlamaServer.stopAll() }
+        OutputCapture.current?.fail("\(error)")
         printErr("judgepanel: error: \(error)")
         throw ExitCode(1)
     }
@@ -70,8 +72,13 @@ func printErr(_ s: String) {
     FileHandle.standardError.write(Data((TerminalText.sanitize(s) + "\n").utf8))
 }
 
-/// Writes a line to stdout with control characters shown as escapes (see `printErr`).
+/// Writes a line to stdout with control characters shown as escapes (see `printErr`); inside `serve`, to the
+/// request's ``OutputCapture`` instead.
 func say(_ s: String) {
+    if let capture = OutputCapture.current {
+        capture.append(s)
+        return
+    }
     print(TerminalText.sanitize(s))
 }
 
