@@ -57,6 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
             printErr("judgepanel serve: ready (JSON-RPC 2.0 on standard input/output)")
             await server.serve(lines: standardInputLines())
             await runtime.shutdown()
+            try Task.checkCancellation()  // a signal ended it: 128 + n, as every command
         }
     }
 }

@@ -147,9 +147,10 @@ public final class PanelRunner: Sendable {
                     servers.append(s)
                     urls = [s.baseURL]
                 }
+                let (judgeURLs, options) = (urls, self.options)
                 let make = {
                     let provider = try ProviderFactory.make(
-                        judge: judge, baseURLs: urls, environment: options.environment, transport: transport,
+                        judge: judge, baseURLs: judgeURLs, environment: options.environment, transport: transport,
                         registry: options.providers)
                     return JudgeRuntime(config: judge, provider: provider, environment: options.environment)
                 }

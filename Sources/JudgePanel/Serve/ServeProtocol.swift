@@ -136,9 +136,10 @@ package final class ServeServer: Sendable {
         self.output = output
     }
 
-    /// Serves the lines of `input` until `shutdown` or the end of input; then waits for the requests still in
-    /// flight (the end of input lets them finish; `shutdown {"cancel": true}` or the task's cancellation cancels
-    /// them) and returns.
+    /// Serves the lines of `input` until `shutdown` or the end of input, then waits for the requests still in
+    /// flight and returns. After `shutdown` they finish (`shutdown {"cancel": true}` cancels them); at the end of
+    /// input without `shutdown` the client is gone, so they are cancelled (no call is paid for that nobody reads),
+    /// as they are when the serving task is cancelled (SIGINT, SIGTERM).
     package func serve<S: AsyncSequence & Sendable>(lines input: S) async where S.Element == String {
         var shutdownID: JSONValue?
         do {
@@ -151,6 +152,7 @@ package final class ServeServer: Sendable {
         } catch {
             FileHandle.standardError.write(Data("judgepanel serve: cannot read standard input: \(error)\n".utf8))
         }
+        if shutdownID == nil { cancelAll() }
         await withTaskCancellationHandler {
             await drain()
         } onCancel: {
@@ -238,8 +240,10 @@ package final class ServeServer: Sendable {
             return nil
         }
         guard let id else {
-            // A notification to a method that answers: run it, answer nothing (JSON-RPC 2.0 §4.1).
-            Task { _ = try? await handler(params, ServeContext(id: .null, output: output)) }
+            // A notification (no id) to a method with a result: nobody could read it or cancel the work, so it is
+            // not run (JSON-RPC 2.0 §4.1: no answer either); said on standard error.
+            FileHandle.standardError.write(Data("judgepanel serve: '\(method)' sent as a notification (no id): not run\n".utf8))
+            _ = handler
             return nil
         }
         let output = self.output
@@ -248,10 +252,11 @@ package final class ServeServer: Sendable {
             output.respond(id: id, error: ServeError(code: ServeError.invalidRequest, message: "Invalid Request: id \(id.compactString) is already in flight"))
             return nil
         }
-        let gate = Mutex(false)
+        let gate = Gate()
         let task = Task { [self] in
-            // Registered before the work starts, so a cancel that arrives at once finds the request.
-            while !gate.withLock({ $0 }) { await Task.yield() }
+            // Registered before the work starts, so a cancel that arrives at once finds the request (and a request
+            // that ends at once is removed after it was added).
+            while !gate.open.withLock({ $0 }) { await Task.yield() }
             let context = ServeContext(id: id, output: output)
             do {
                 let result = try await handler(params, context)
@@ -269,11 +274,15 @@ package final class ServeServer: Sendable {
             }
         }
         state.withLock { $0.inFlight[id] = task }
-        gate.withLock { $0 = true }
+        gate.open.withLock { $0 = true }
         return nil
     }
 
     private func isCancelled(_ id: JSONValue) -> Bool { state.withLock { $0.cancelled.contains(id) } }
+}
+
+private final class Gate: Sendable {
+    let open = Mutex(false)
 }
 
 /// Standard input's lines, read on a thread of their own (a blocking read never holds a task).

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 import weakref
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
@@ -93,7 +94,10 @@ class Client:
             cmd += ["--rubrics-dir", d]
         cmd += list(args or [])
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None,
-                                      env=env, cwd=cwd, bufsize=0)
+                                      env=env, cwd=cwd, bufsize=0,
+                                      # Its own process group: a terminal's Ctrl-C reaches Python, which cancels
+                                      # the request in flight, not the server (which serves the next one).
+                                      start_new_session=True)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
@@ -196,8 +200,19 @@ class Client:
                 on_notification: Optional[Callable[[str, dict], None]] = None, timeout: Optional[float] = None) -> Any:
         """Runs one request and returns its result. Ctrl-C (KeyboardInterrupt) cancels it on the server first."""
         rid, fut = self.submit(method, params, on_notification)
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            return fut.result(timeout=timeout)
+            # Waits in short slices: a signal (Ctrl-C) is handled between them even where a blocked wait would not
+            # be woken by it.
+            while True:
+                left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
+                if left <= 0:
+                    raise concurrent.futures.TimeoutError()
+                try:
+                    return fut.result(timeout=left)
+                except concurrent.futures.TimeoutError:
+                    if fut.done():
+                        raise
         except KeyboardInterrupt:
             self.cancel(rid)
             try:
