@@ -5,7 +5,7 @@ inspect_ai = pytest.importorskip("inspect_ai")
 
 from inspect_ai import Task, eval as inspect_eval  # noqa: E402
 from inspect_ai.dataset import Sample  # noqa: E402
-from inspect_ai.model import ModelOutput, get_model  # noqa: E402
+from inspect_ai.model import ModelOutput, ModelUsage, get_model  # noqa: E402
 from inspect_ai.solver import generate  # noqa: E402
 
 import judgepanel  # noqa: E402
@@ -16,8 +16,13 @@ from test_api import PAIRWISE  # noqa: E402
 
 def run(scorer, outputs, targets, tmp_path):
     samples = [Sample(input=f"question {n}", target=t, id=f"s{n}") for n, t in enumerate(targets)]
-    model = get_model("mockllm/model",
-                      custom_outputs=[ModelOutput.from_content(model="mockllm/model", content=o) for o in outputs])
+    def output(text):
+        # With usage given, mockllm does not count tokens with tiktoken (which would download its encoding).
+        o = ModelOutput.from_content(model="mockllm/model", content=text)
+        o.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+        return o
+
+    model = get_model("mockllm/model", custom_outputs=[output(o) for o in outputs])
     task = Task(dataset=samples, solver=generate(), scorer=scorer)
     logs = inspect_eval(task, model=model, log_dir=str(tmp_path / "logs"), display="none", max_samples=1)
     assert logs[0].status == "success", logs[0].error

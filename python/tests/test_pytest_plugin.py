@@ -27,7 +27,7 @@ def test_judged_fixture(judgepanel_judged):
 
 def test_plugin_reports_each_judges_vote(pytester, fake):
     from test_api import PAIRWISE
-    pytester.makepyfile(test_inner=INNER.format(panel=json.dumps(fake.panel("fair", "contrary", aggregate="mean")),
+    pytester.makepyfile(test_inner=INNER.format(panel=json.dumps(fake.panel("fair", "fair", "contrary", aggregate="median")),
                                                 panel_pair=json.dumps(fake.panel("fair", "contrary", aggregate="majority")),
                                                 rubric=str(REPO / "rubrics/pointwise-1to10.yaml"),
                                                 pairwise=repr(PAIRWISE)))
@@ -35,11 +35,11 @@ def test_plugin_reports_each_judges_vote(pytester, fake):
     result.assert_outcomes(passed=2, failed=2)
     out = result.stdout.str()
     # the failure message: the panel's score, then each judge's vote and reply
-    assert "expected score >= 7, panel gave score 5" in out
+    assert "expected score >= 7, panel gave score 2" in out
     assert "fair-0: 2" in out and "The answer is wrong. Rating: [[2]]" in out
-    assert "contrary-1: 8" in out
-    assert "expected verdict A" in out  # contrary disagrees: with majority of (A, B) the panel ties
-    assert fake.requests == 2 + 2 + 2 * 2 + 2
+    assert "contrary-2: 8" in out
+    assert "expected verdict A" in out  # fair says A, contrary B: the majority ties
+    assert fake.requests == 3 + 3 + 2 * 2 + 3
 
 
 def test_plugin_is_registered_as_an_entry_point(pytester):
