@@ -10,7 +10,7 @@ The judge's behaviour comes from the request's `model`:
             pairwise: [[A]]/[[B]] for the answer containing GOOD, else [[C]].
   contrary  the opposite (pointwise 10 - fair's score; pairwise the other answer).
   broken    HTTP 400 invalid_request_error (not retried: an error vote).
-Every request is counted at the server (`requests`); `delay` seconds are slept before each answer.
+Every request is counted at the server (`requests`, and the most answered at once, `max_in_flight`); `delay` seconds are slept before each answer.
 """
 from __future__ import annotations
 
@@ -48,6 +48,8 @@ def reply(model: str, prompt: str) -> str:
 class FakeJudgeServer:
     def __init__(self) -> None:
         self.requests = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.delay = 0.0
         self.lock = threading.Lock()
         outer = self
@@ -66,8 +68,15 @@ class FakeJudgeServer:
                 if not self.path.endswith("/chat/completions"):
                     return self._send(404, {"error": {"message": "not found", "type": "invalid_request_error",
                                                       "code": None}})
-                if outer.delay:
-                    time.sleep(outer.delay)
+                with outer.lock:
+                    outer.in_flight += 1
+                    outer.max_in_flight = max(outer.max_in_flight, outer.in_flight)
+                try:
+                    if outer.delay:
+                        time.sleep(outer.delay)
+                finally:
+                    with outer.lock:
+                        outer.in_flight -= 1
                 model = body.get("model", "")
                 if model == "broken":
                     return self._send(400, {"error": {"message": "this judge is broken", "type":

@@ -69,6 +69,17 @@ def test_concurrent_requests_share_one_server(fake, client):
     assert fake.requests == 4 * 6 * 2  # counted at the server: nothing asked twice
 
 
+def test_concurrent_requests_share_each_judges_lane(fake, client):
+    # One runtime for all requests: a judge with concurrency 1 never has two calls open, across requests.
+    fake.delay = 0.05
+    panel = fake.panel("fair", concurrency=1)
+    futures = [client.submit("score", {"items": pointwise_items(5), "rubric": "pointwise-1to10", "panel": panel})
+               for _ in range(3)]
+    for _, f in futures:
+        assert len(f.result(timeout=120)["verdicts"]) == 5
+    assert fake.requests == 15 and fake.max_in_flight == 1
+
+
 def test_progress_notifications_name_their_request(fake, client):
     fake.delay = 0.05
     seen = []
