@@ -13,7 +13,8 @@ func runMapped(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let e as JudgePanelError {
-        await LlamaServer.stopAll()
+        if OutputCapture.current == nil { await LlamaServer.stopAll() }  // serve: other requests may use them
+        OutputCapture.current?.fail(e.description)
         printErr("judgepanel: error: \(e.description)")
         throw ExitCode(exitCode(for: e))
     } catch let e as ExitCode {
@@ -25,7 +26,8 @@ func runMapped(_ body: () async throws -> Void) async throws {
         FileHandle.standardError.write(Data("judgepanel: cancelled (\(signalName(signal)))\n".utf8))
         throw ExitCode(128 + signal)
     } catch {
-        await LlamaServer.stopAll()
+        if OutputCapture.current == nil { await LlamaServer.stopAll() }
+        OutputCapture.current?.fail("\(error)")
         printErr("judgepanel: error: \(error)")
         // A file-system error that no layer turned into a JudgePanelError is still an I/O failure.
         throw ExitCode(error is CocoaError || error is POSIXError ? 3 : 1)
@@ -93,8 +95,12 @@ func printErr(_ s: String) {
 }
 
 /// Writes a line to stdout with control characters shown as escapes (see `printErr`); no piece of a secret a loaded
-/// panel names reaches it.
+/// panel names reaches it. Inside `serve`, to the request's ``OutputCapture`` instead.
 func say(_ s: String) {
+    if let capture = OutputCapture.current {
+        capture.append(SecretScrubber.process.scrubPieces(s))
+        return
+    }
     print(TerminalText.sanitize(SecretScrubber.process.scrubPieces(s)))
 }
 

@@ -32,6 +32,9 @@ public struct RunOptions: Sendable {
     /// Which calls the run makes per item (`score --adaptive` sets `.adaptive`); journaling, resuming,
     /// caching and the written files are the same under every policy.
     public var policy: CallPolicy = .full
+    /// Judge lanes shared with other runs of this process (`serve`): one lane per judge configuration, so that its
+    /// concurrency and rate limits hold across concurrent runs. Needs an injected ``transport``.
+    package var judgeRuntimes: JudgeRuntimePool?
 
     /// Options for a run; every default leaves no trace on disk (no cache) and reads keys from the process environment.
     public init(
@@ -144,10 +147,18 @@ public final class PanelRunner: Sendable {
                     servers.append(s)
                     urls = [s.baseURL]
                 }
-                let provider = try ProviderFactory.make(
-                    judge: judge, baseURLs: urls, environment: options.environment, transport: transport,
-                    registry: options.providers)
-                runtimes.append(JudgeRuntime(config: judge, provider: provider, environment: options.environment))
+                let (judgeURLs, options) = (urls, self.options)
+                let make = {
+                    let provider = try ProviderFactory.make(
+                        judge: judge, baseURLs: judgeURLs, environment: options.environment, transport: transport,
+                        registry: options.providers)
+                    return JudgeRuntime(config: judge, provider: provider, environment: options.environment)
+                }
+                if let pool = options.judgeRuntimes, options.transport != nil, judge.provider != .llamacpp {
+                    runtimes.append(try pool.runtime(for: judge, make: make))
+                } else {
+                    runtimes.append(try make())
+                }
             }
         } catch {
             for s in servers { await s.stop() }

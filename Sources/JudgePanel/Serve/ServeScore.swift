@@ -1,0 +1,217 @@
+import Foundation
+import Synchronization
+import JudgePanelCore
+import JudgePanelProviders
+import JudgePanelJudging
+import JudgePanelAnalysis
+import JudgePanelReports
+
+/// One runtime shared by every request of a `serve` process: one HTTP client (connection pool), one response
+/// cache, and one lane per judge (its concurrency and rate limits hold across concurrent requests).
+package final class ServeRuntime: Sendable {
+    package let transport: AsyncHTTPClientTransport
+    package let cache: ResponseCache?
+    package let judges = JudgeRuntimePool()
+    /// Where a rubric given by id is looked for (`ID.yaml`), in order.
+    package let rubricDirectories: [String]
+    package let environment: [String: String]
+
+    package init(
+        cache: ResponseCache?, rubricDirectories: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
+        maxConnectionsPerHost: Int = 256
+    ) throws {
+        self.transport = try AsyncHTTPClientTransport(maxConnectionsPerHost: maxConnectionsPerHost, environment: environment)
+        self.cache = cache
+        self.rubricDirectories = rubricDirectories
+        self.environment = environment
+    }
+
+    package func shutdown() async {
+        do { try await transport.shutdown() } catch {
+            FileHandle.standardError.write(Data("judgepanel serve: HTTP client shutdown: \(error)\n".utf8))
+        }
+    }
+
+    /// The run options of a request: the shared cache, HTTP client and judge lanes.
+    package func runOptions() -> RunOptions {
+        var o = RunOptions(cache: cache, environment: environment, transport: transport)
+        o.judgeRuntimes = judges
+        return o
+    }
+}
+
+/// The judges' lanes shared across runs, one per judge configuration (a judge changed in any setting gets its own).
+package final class JudgeRuntimePool: Sendable {
+    private let lanes = Mutex<[JudgeConfig: JudgeRuntime]>([:])
+
+    package init() {}
+
+    package func runtime(for judge: JudgeConfig, make: () throws -> JudgeRuntime) rethrows -> JudgeRuntime {
+        if let existing = lanes.withLock({ $0[judge] }) { return existing }
+        let made = try make()
+        return lanes.withLock { l in
+            if let existing = l[judge] { return existing }
+            l[judge] = made
+            return made
+        }
+    }
+}
+
+/// The `score` method of `serve`: items (inline or a file), a rubric (id, path or inline), a panel (path or inline)
+/// → `{"verdicts", "votes", "report", "run", "failed_calls"}`, by the same ``ScoreJob`` as `judgepanel score`.
+package struct ServeScore: Sendable {
+    package let runtime: ServeRuntime
+
+    package init(runtime: ServeRuntime) { self.runtime = runtime }
+
+    package func callAsFunction(_ params: JSONValue, _ context: ServeContext) async throws -> JSONValue {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("judgepanel-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }  // scratch files only; the run's outputs are in `out`
+        let itemsPath = try self.itemsPath(params, scratch: scratch)
+        let rubricPath = try self.rubricPath(params["rubric"], scratch: scratch)
+        let panelPath = try self.panelPath(params["panel"], scratch: scratch)
+        let out = try stringParam(params, "out")
+        let resume = try boolParam(params, "resume")
+        let adaptive = try boolParam(params, "adaptive")
+        let withVotes = params["votes"]?.boolValue ?? true
+        if resume && out == nil { throw ServeError.badParams("score: resume needs out (the run directory to finish)") }
+        var options = runtime.runOptions()
+        if let a = try stringParam(params, "aggregate") {
+            guard let m = AggregationMethod(rawValue: a) else { throw ServeError.badParams("score: unknown aggregate '\(a)'") }
+            options.aggregate = m
+        }
+        if let f = try stringParam(params, "flip") {
+            guard let p = FlipPolicy(rawValue: f) else { throw ServeError.badParams("score: flip must be tie or abstain") }
+            options.flip = p
+        }
+        if adaptive {
+            options.policy = .adaptive
+            let rubric = try Rubric.load(path: rubricPath)
+            let panel = try Panel.load(path: panelPath, environment: options.environment)
+            if rubric.kind != .pairwise && panel.scoreStopping == nil {
+                throw JudgePanelError.badInput(
+                    "adaptive needs a pairwise rubric, or 'adaptive: {thresholds: [..], tolerance: X}' in the panel file for a \(rubric.kind.rawValue) one",
+                    file: panelPath)
+            }
+        }
+        let job =
+            options.policy == .full
+            ? try ScoreJob(streamingItemsPath: itemsPath, rubricPath: rubricPath, panelPath: panelPath, options: options)
+            : try ScoreJob(itemsPath: itemsPath, rubricPath: rubricPath, panelPath: panelPath, options: options)
+        let runDir = out ?? scratch.appendingPathComponent("run").path
+        let counters = RunCounters(expected: job.plannedCalls)
+        let reporter = Task {
+            var last: RunCounters.Snapshot?
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(200))
+                let s = counters.snapshot
+                if s != last {
+                    last = s
+                    context.progress(done: s.votes, total: max(counters.expected, s.votes), errors: s.error, cost: s.costUSD)
+                }
+            }
+        }
+        let outcome: ScoreJob.Outcome
+        do {
+            outcome = try await job.run(outDir: runDir, resume: resume, counters: counters, retainResults: false)
+        } catch {
+            reporter.cancel()
+            throw error
+        }
+        reporter.cancel()
+        let s = counters.snapshot
+        context.progress(done: s.votes, total: max(counters.expected, s.votes), errors: s.error, cost: s.costUSD)
+        let dir = RunDirectory(path: runDir)
+        let verdicts = try Self.readLines(dir.url.appendingPathComponent("verdicts.jsonl").path)
+        let report = try JSONValue(jsonData: Data(contentsOf: dir.url.appendingPathComponent("report.json")))
+        var result: [String: JSONValue] = [
+            "verdicts": .array(verdicts), "report": report, "run": out.map { .string($0) } ?? .null,
+            "failed_calls": .number(Double(outcome.errors)),
+        ]
+        if withVotes { result["votes"] = .array(try Self.readLines(dir.votesPath)) }
+        return .object(result)
+    }
+
+    static func readLines(_ path: String) throws -> [JSONValue] {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw JudgePanelError.io("cannot read \(path): \(error.localizedDescription)", file: path)
+        }
+        var out: [JSONValue] = []
+        for (n, line) in data.split(separator: 0x0A).enumerated() where !line.isEmpty {
+            do { out.append(try JSONValue(jsonData: Data(line))) } catch {
+                throw JudgePanelError.io("\(error.description)", file: "\(path):\(n + 1)")
+            }
+        }
+        return out
+    }
+
+    private func stringParam(_ params: JSONValue, _ key: String) throws -> String? {
+        guard let v = params[key], v != .null else { return nil }
+        guard let s = v.stringValue else { throw ServeError.badParams("score: \(key) must be a string") }
+        return s
+    }
+
+    private func boolParam(_ params: JSONValue, _ key: String) throws -> Bool {
+        guard let v = params[key], v != .null else { return false }
+        guard let b = v.boolValue else { throw ServeError.badParams("score: \(key) must be true or false") }
+        return b
+    }
+
+    /// `items` (a list of item objects, written to a scratch JSONL file read like any items file) or `items_path`.
+    private func itemsPath(_ params: JSONValue, scratch: URL) throws -> String {
+        switch (params["items"], params["items_path"]) {
+        case (let items?, nil):
+            guard let list = items.arrayValue else { throw ServeError.badParams("score: items must be a list of item objects") }
+            var text = Data()
+            for (n, item) in list.enumerated() {
+                guard case .object = item else { throw ServeError.badParams("score: items[\(n)] is not an object") }
+                text.append(try item.compactData())
+                text.append(0x0A)
+            }
+            let path = scratch.appendingPathComponent("items.jsonl").path
+            try text.write(to: URL(fileURLWithPath: path))
+            return path
+        case (nil, let p?):
+            guard let s = p.stringValue else { throw ServeError.badParams("score: items_path must be a string") }
+            return s
+        case (nil, nil): throw ServeError.badParams("score needs items (a list) or items_path")
+        default: throw ServeError.badParams("score: give items or items_path, not both")
+        }
+    }
+
+    /// A rubric id (`ID.yaml` in the rubric directories), a path, or an inline object (rubric YAML's keys).
+    private func rubricPath(_ value: JSONValue?, scratch: URL) throws -> String {
+        switch value {
+        case .string(let s)?:
+            if FileManager.default.fileExists(atPath: s) { return s }
+            for dir in runtime.rubricDirectories {
+                let p = URL(fileURLWithPath: dir).appendingPathComponent("\(s).yaml").path
+                if FileManager.default.fileExists(atPath: p) { return p }
+            }
+            throw ServeError.badParams(
+                "score: no rubric '\(s)' (not a file, nor \(s).yaml in \(runtime.rubricDirectories.joined(separator: ", ")))")
+        case .object?:
+            return try inline(value!, name: "rubric.json", scratch: scratch)
+        case nil: throw ServeError.badParams("score needs rubric (an id, a path or an object)")
+        default: throw ServeError.badParams("score: rubric must be an id, a path or an object")
+        }
+    }
+
+    private func panelPath(_ value: JSONValue?, scratch: URL) throws -> String {
+        switch value {
+        case .string(let s)?: return s
+        case .object?: return try inline(value!, name: "panel.json", scratch: scratch)
+        case nil: throw ServeError.badParams("score needs panel (a path or an object)")
+        default: throw ServeError.badParams("score: panel must be a path or an object")
+        }
+    }
+
+    /// An inline object is written as JSON (which is YAML) and read by the file loader, with the same checks.
+    private func inline(_ value: JSONValue, name: String, scratch: URL) throws -> String {
+        let path = scratch.appendingPathComponent(name).path
+        try value.compactData().write(to: URL(fileURLWithPath: path))
+        return path
+    }
+}
