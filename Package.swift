@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
+        // `judgepanel ui`: the local web app (Explore, Label).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .target(name: "JudgeStats"),
@@ -77,10 +80,19 @@ let package = Package(
             name: "JudgePanelTesting",
             dependencies: ["JudgePanel", .product(name: "FlyingFox", package: "FlyingFox")]
         ),
+        // `judgepanel ui` / `label`: the web app over a run directory (Hummingbird), above the workflows.
+        .target(
+            name: "JudgePanelUI",
+            dependencies: [
+                "JudgeStats", "JudgePanel", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "judgepanel",
             dependencies: [
-                "JudgePanel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "JudgePanel", "JudgePanelUI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -92,7 +104,7 @@ let package = Package(
             name: "JudgePanelTests",
             dependencies: [
                 "JudgePanel", "JudgePanelTesting", "JudgeStats", "JudgePanelCore", "JudgePanelProviders",
-                "JudgePanelJudging", "JudgePanelAggregation", "JudgePanelAnalysis", "JudgePanelReports",
+                "JudgePanelJudging", "JudgePanelAggregation", "JudgePanelAnalysis", "JudgePanelReports", "JudgePanelUI",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Golden"]  // read through #filePath, so a golden update is a source edit

@@ -31,11 +31,19 @@ struct MetaCommand: AsyncParsableCommand {
     var calibrateVotes: String?
     @Option(help: "Calibration model (judgepanel calibrate --out): applied to that judge's scores first (repeatable).")
     var calibration: [String] = []
+    @Option(name: .customLong("labels"), help: "Human labels file(s) (labels.jsonl, repeatable): the human side.")
+    var labels: [String] = []
+    @Flag(help: "With --votes and --labels: FairEval's human-in-the-loop curve and the annotators' agreement.")
+    var hitl = false
     @OptionGroup var itemOptions: ItemOptions
     @OptionGroup var cacheOptions: CacheOptions
 
     func run() async throws {
         try await runMapped {
+            if hitl {
+                try runHITL()
+                return
+            }
             guard resamples > 0 else { throw JudgePanelError.usage("--resamples must be at least 1 (got \(resamples))") }
             var level: MeasurementLevel?
             if let alphaLevel {
