@@ -7,6 +7,8 @@ import JudgePanel
 package struct Explore: Sendable {
     package let index: RunIndex
 
+    package init(index: RunIndex) { self.index = index }
+
     /// What the list shows (every condition given must hold).
     package struct Filter: Sendable {
         /// The panel's verdict differs from the human label (items with both).
@@ -22,7 +24,8 @@ package struct Explore: Sendable {
         /// Items whose `meta[metaKey]` is `metaValue` (any value when nil).
         package var metaKey: String?
         package var metaValue: String?
-        /// An id, or text the item's line contains (ASCII case-insensitive).
+        /// An id (that item alone), or text the item's line contains (case-sensitive, as written in the file: JSON
+        /// escapes such as `\n` or `\"` are part of the line).
         package var query: String?
         /// Items without a human label.
         package var unlabelled = false
@@ -74,8 +77,15 @@ package struct Explore: Sendable {
         let metaColumn = filter.metaKey.map { index.meta[$0] ?? [] }
         if filter.metaKey != nil && metaColumn?.isEmpty == true { return [] }
         let query = filter.query?.trimmingCharacters(in: .whitespaces)
-        let exact = query.flatMap { index.idIndex[$0] }.map(Int.init)
-        let needle = query.map { Array($0.utf8).map(RunIndex.lower) } ?? []
+        // An exact id is that item alone; other text is searched in the items file's lines (case-sensitive).
+        var textHits: Set<Int>?
+        if let query, !query.isEmpty {
+            if let exact = index.idIndex[query] {
+                textHits = [Int(exact)]
+            } else {
+                textHits = Set(index.itemsContaining(Array(query.utf8)))
+            }
+        }
         let flipMask: UInt64 = judge.map { $0 < 64 ? 1 << UInt64($0) : 0 } ?? ~0
         var out: [Int] = []
         for i in index.items.indices {
@@ -101,9 +111,7 @@ package struct Explore: Sendable {
                 guard let value = metaColumn[i] else { continue }
                 if let want = filter.metaValue, value != want { continue }
             }
-            if let query, !query.isEmpty, exact != i {
-                if !index.ids[i].lowercased().contains(query.lowercased()) && !index.itemLineContains(i, needle) { continue }
-            }
+            if let textHits, !textHits.contains(i) { continue }
             out.append(i)
         }
         return out

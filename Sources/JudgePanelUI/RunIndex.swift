@@ -165,7 +165,7 @@ package final class RunIndex: @unchecked Sendable {
         if let compact, compact.votes.count == ranges.count {
             judges = compact.judges
             votes.reserveCapacity(ranges.count)
-            try votesData.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            votesData.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
                 let base = raw.bindMemory(to: UInt8.self)
                 for (n, v) in compact.votes.enumerated() {
                     let (offset, length) = ranges[n]
@@ -280,27 +280,50 @@ package final class RunIndex: @unchecked Sendable {
         return try JSONValue(jsonData: verdictsData[e.verdictOffset..<(e.verdictOffset + Int(e.verdictLength))])
     }
 
-    /// Whether item `i`'s line contains `needle` (lowercased UTF-8), case-insensitively for ASCII letters.
-    package func itemLineContains(_ i: Int, _ needle: [UInt8]) -> Bool {
-        let e = items[i]
-        guard !needle.isEmpty else { return true }
-        return itemsData.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            let b = raw.bindMemory(to: UInt8.self)
-            let start = e.offset
-            let end = e.offset + Int(e.length)
-            let n = needle.count
-            guard end - start >= n else { return false }
-            let first = needle[0]
-            var k = start
-            while k <= end - n {
-                if Self.lower(b[k]) == first {
-                    var m = 1
-                    while m < n && Self.lower(b[k + m]) == needle[m] { m += 1 }
-                    if m == n { return true }
+    /// The items whose line contains `needle` (bytes, case-sensitive), in file order: one `memmem` pass over the
+    /// mapped items file, each hit mapped to its line by binary search over the line offsets.
+    package func itemsContaining(_ needle: [UInt8]) -> [Int] {
+        guard !needle.isEmpty, !items.isEmpty else { return [] }
+        return itemsData.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> [Int] in
+            guard let base = raw.baseAddress else { return [] }
+            var out: [Int] = []
+            var from = 0
+            while from < raw.count {
+                guard let at = Self.find(needle, in: raw, from: from) else { break }
+                // The last item starting at or before the hit.
+                var lo = 0
+                var hi = items.count - 1
+                while lo < hi {
+                    let mid = (lo + hi + 1) / 2
+                    if items[mid].offset <= at { lo = mid } else { hi = mid - 1 }
                 }
-                k += 1
+                let e = items[lo]
+                let end = e.offset + Int(e.length)
+                if at >= e.offset && at + needle.count <= end {
+                    out.append(lo)
+                    from = end
+                } else {
+                    from = at + 1
+                }
             }
-            return false
+            return out
+        }
+    }
+
+    /// The offset of the first occurrence of `needle` in `haystack` at or after `from` (`memchr` for its first byte,
+    /// `memcmp` for the rest; glibc's `memmem` is not exported to Swift).
+    static func find(_ needle: [UInt8], in haystack: UnsafeRawBufferPointer, from: Int) -> Int? {
+        guard let base = haystack.baseAddress, !needle.isEmpty else { return nil }
+        var k = from
+        let n = needle.count
+        return needle.withUnsafeBytes { nb -> Int? in
+            while k + n <= haystack.count {
+                guard let p = memchr(base + k, Int32(needle[0]), haystack.count - k - n + 1) else { return nil }
+                let at = base.distance(to: UnsafeRawPointer(p))
+                if memcmp(base + at, nb.baseAddress!, n) == 0 { return at }
+                k = at + 1
+            }
+            return nil
         }
     }
 
@@ -338,7 +361,7 @@ package final class RunIndex: @unchecked Sendable {
 
     /// The plain (unescaped) string value of a top-level `"key":"…"` in a compact JSON line, or nil.
     static func stringValue(of key: String, in line: UnsafeBufferPointer<UInt8>) -> String? {
-        let pattern = Array("\"\(key)\":\"".utf8)
+        let pattern = Array("\"\(key)\":".utf8)
         let n = pattern.count
         guard line.count > n else { return nil }
         var k = 0
@@ -347,9 +370,13 @@ package final class RunIndex: @unchecked Sendable {
                 var m = 1
                 while m < n && line[k + m] == pattern[m] { m += 1 }
                 if m == n {
-                    var e = k + n
+                    var s = k + n
+                    while s < line.count && (line[s] == 0x20 || line[s] == 0x09) { s += 1 }
+                    guard s < line.count, line[s] == 0x22 else { return nil }  // not a string (null, a number)
+                    s += 1
+                    var e = s
                     while e < line.count && line[e] != 0x22 && line[e] != 0x5C { e += 1 }
-                    return String(decoding: UnsafeBufferPointer(rebasing: line[(k + n)..<e]), as: UTF8.self)
+                    return String(decoding: UnsafeBufferPointer(rebasing: line[s..<e]), as: UTF8.self)
                 }
             }
             k += 1

@@ -114,7 +114,7 @@ package struct UIServer: Sendable {
             },
             logger: {
                 var l = Logger(label: "judgepanel.ui")
-                l.logLevel = .error
+                l.logLevel = .critical  // a cancelled shutdown logs its child channels at error level
                 return l
             }()
         )

@@ -208,7 +208,9 @@ struct UIServerTests {
         #expect(ids(.init(judge: "j2", reason: "timeout")) == [])
         #expect(ids(.init(metaKey: "topic", metaValue: "math")) == ["q1"])
         #expect(ids(.init(metaKey: "topic")) == ["q1", "q2"])
-        #expect(ids(.init(query: "PWNED")) == ["q1"])
+        #expect(ids(.init(query: "pwned")) == ["q1"])
+        #expect(ids(.init(query: "PWNED")) == [])  // case-sensitive
+        #expect(ids(.init(query: "Paris")) == ["q4"])
         #expect(ids(.init(query: "q4")) == ["q4"])
         let detail = try #require(try explore.detail(id: "q4"))
         #expect(detail["votes"]?.arrayValue?.count == 4)
