@@ -25,6 +25,9 @@ let package = Package(
         // The response cache's store: one SQLite database per cache directory (links the system libsqlite3; Debian
         // package libsqlite3-dev, in .ci/run's list).
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // `judgepanel ui`: the local web app (Explore, Label).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .target(name: "JudgeStats"),
@@ -80,10 +83,19 @@ let package = Package(
             name: "JudgePanelTesting",
             dependencies: ["JudgePanel", .product(name: "FlyingFox", package: "FlyingFox")]
         ),
+        // `judgepanel ui` / `label`: the web app over a run directory (Hummingbird), above the workflows.
+        .target(
+            name: "JudgePanelUI",
+            dependencies: [
+                "JudgeStats", "JudgePanel", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "judgepanel",
             dependencies: [
-                "JudgePanel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "JudgePanel", "JudgePanelUI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -96,7 +108,7 @@ let package = Package(
             name: "JudgePanelTests",
             dependencies: [
                 "JudgePanel", "JudgePanelTesting", "JudgeStats", "JudgePanelCore", "JudgePanelProviders",
-                "JudgePanelJudging", "JudgePanelAggregation", "JudgePanelAnalysis", "JudgePanelReports",
+                "JudgePanelJudging", "JudgePanelAggregation", "JudgePanelAnalysis", "JudgePanelReports", "JudgePanelUI",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Golden"]  // read through #filePath, so a golden update is a source edit

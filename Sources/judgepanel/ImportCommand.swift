@@ -19,6 +19,8 @@ struct ImportCommand: AsyncParsableCommand {
               alpacaeval: annotations.json [--as-labels]
               hanna: hanna_metric_scores_llm.csv [--criterion Coherence]
               judgebench: data/*.jsonl and/or outputs/*judge_name=*.jsonl (votes in both orders)
+              label-studio: EXPORT.json (Label Studio's JSON export of tasks from `label --export label-studio`)
+                -> labels appended to --labels-out (default labels.jsonl), in the dataset's orientation
             items.jsonl (and votes.jsonl) are written atomically into --out.
             """
     )
@@ -47,8 +49,18 @@ struct ImportCommand: AsyncParsableCommand {
     @Flag(name: .customLong("as-labels"), help: "alpaca_eval: treat every preference as a human label.")
     var asLabels = false
 
+    @Option(name: .customLong("labels-out"), help: "label-studio: the labels file to append to (default labels.jsonl).")
+    var labelsOut: String = "labels.jsonl"
+
+    @Option(help: "label-studio: the annotator's name for every label (default: the export's completed_by).")
+    var annotator: String?
+
     func run() async throws {
         try await runMapped {
+            if format == .labelStudio {
+                try importLabelStudio()
+                return
+            }
             let options = ImportOptions(
                 criterion: criterion, predictions: predictions, exchanged: exchanged, judge: judge, asLabels: asLabels)
             let result = try Importer.run(format: format, sources: sources, options: options)
@@ -67,5 +79,23 @@ struct ImportCommand: AsyncParsableCommand {
             )
             for path in written { say("wrote \(path)") }
         }
+    }
+}
+
+extension ImportCommand {
+    /// `import label-studio EXPORT.json...`: every source is read before anything is written, so a bad export appends
+    /// nothing; each label is then appended (and synced) to --labels-out.
+    func importLabelStudio() throws {
+        var records: [LabelRecord] = []
+        for path in sources {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw JudgePanelError.badInput("cannot read file", file: path)
+            }
+            records += try LabelStudio.labels(export: data, file: path, annotator: annotator)
+        }
+        for r in records { try LabelsFile.append(r, to: labelsOut) }
+        let annotators = Set(records.map(\.annotator)).sorted()
+        say("label-studio: \(records.count) labels on \(Set(records.map(\.item)).count) items from \(annotators.count) annotator(s)")
+        say("appended to \(labelsOut)")
     }
 }

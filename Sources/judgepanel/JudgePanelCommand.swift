@@ -20,6 +20,7 @@ struct JudgePanelCommand: AsyncParsableCommand {
             MergeCommand.self,
             BatchesCommand.self,
             ServeCommand.self,
+            UICommand.self, LabelCommand.self,
         ]
     )
 

@@ -31,12 +31,19 @@ struct MetaCommand: AsyncParsableCommand {
     var calibrateVotes: String?
     @Option(help: "Calibration model (judgepanel calibrate --out): applied to that judge's scores first (repeatable).")
     var calibration: [String] = []
-    @Option(name: .customLong("labels"), help: "Human labels file (labels.jsonl, repeatable): replaces the items' labels; labels on a subset add prediction-powered estimates (report key ppi).") var labels: [String] = []
+    @Option(name: .customLong("labels"), help: "Human labels file (labels.jsonl, repeatable): replaces the items' labels; labels on a subset add prediction-powered estimates (report key ppi); with --hitl, FairEval's curve.")
+    var labels: [String] = []
+    @Flag(help: "With --votes and --labels: FairEval's human-in-the-loop curve and the annotators' agreement.")
+    var hitl = false
     @OptionGroup var itemOptions: ItemOptions
     @OptionGroup var cacheOptions: CacheOptions
 
     func run() async throws {
         try await runMapped {
+            if hitl {
+                try runHITL()
+                return
+            }
             guard resamples >= 0 else { throw JudgePanelError.usage("--resamples must be ≥ 0 (0: point figures, no intervals; got \(resamples))") }
             var level: MeasurementLevel?
             if let alphaLevel {

@@ -17,6 +17,9 @@ package enum ImportFormat: String, Sendable, CaseIterable {
     case hanna
     /// JudgeBench pair files and recorded judge outputs (`outputs/*.jsonl`, both orders).
     case judgebench
+    /// A Label Studio JSON export of tasks written by `label --export label-studio`: read into a labels file
+    /// (``LabelStudio/labels(export:file:annotator:)``), not items.
+    case labelStudio = "label-studio"
 }
 
 /// Options some formats read.
@@ -242,6 +245,8 @@ package enum Importer {
         case .alpacaeval: result = try AlpacaEvalImporter.run(sources: sources, options: options)
         case .hanna: result = try HannaImporter.run(sources: sources, options: options)
         case .judgebench: result = try JudgeBenchImporter.run(sources: sources)
+        case .labelStudio:
+            throw JudgePanelError.usage("a Label Studio export becomes labels, not items: LabelStudio.labels(export:file:annotator:)")
         }
         var seen: Set<String> = []
         for item in result.items where !seen.insert(item.id).inserted {
