@@ -19,6 +19,7 @@ struct JudgePanelCommand: AsyncParsableCommand {
             PlanCommand.self,
             MergeCommand.self,
             BatchesCommand.self,
+            DriftCommand.self,
         ]
     )
 

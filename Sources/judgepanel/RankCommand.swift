@@ -55,9 +55,12 @@ struct RankCommand: AsyncParsableCommand {
     var baseline: String?
     @Option(help: "Bootstrap resamples.") var resamples: Int = 1000
     @Option(help: "Seed.") var seed: UInt64 = 0
+    @OptionGroup var gateOptions: GateOptions
 
     func run() async throws {
         try await runMapped {
+            _ = try gateOptions.gates()
+            if gateOptions.junitItems { throw JudgePanelError.usage("--junit-items: rank has no per-item expectations (use score or meta)") }
             if rule != nil && by == nil {
                 throw JudgePanelError.usage("--rule needs --by KEY (the slices are the voters)")
             }
@@ -176,6 +179,8 @@ struct RankCommand: AsyncParsableCommand {
             } else {
                 say(report.text)
             }
+            // Gates read the full report object (`rank --json --detail`).
+            try gateOptions.finish(report: report.json, command: "rank")
         }
     }
 }

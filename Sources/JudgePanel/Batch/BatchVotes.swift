@@ -20,6 +20,8 @@ package enum BatchVotes {
         vote.side = call.side
         vote.attempts = 1
         vote.cached = false
+        vote.modelVersion = first.modelVersion
+        vote.systemFingerprint = first.systemFingerprint
         var cost = batchPrice?.cost(promptTokens: first.usage?.promptTokens ?? 0, completionTokens: first.usage?.completionTokens ?? 0)
         var usage = TokenUsage(promptTokens: first.usage?.promptTokens ?? 0, completionTokens: first.usage?.completionTokens ?? 0)
         usage.reasoningTokens = first.usage?.reasoningTokens

@@ -134,7 +134,11 @@ package struct CallExecutor: Sendable {
         var attempts = 0
         var allCached = true
         var reasoningTokens: Int?
+        var modelVersion: String?
+        var systemFingerprint: String?
         func finish() -> Vote {
+            vote.modelVersion = modelVersion
+            vote.systemFingerprint = systemFingerprint
             usage.reasoningTokens = reasoningTokens
             let elapsed = ContinuousClock.now - started
             vote.latencyMS = (Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
@@ -153,6 +157,10 @@ package struct CallExecutor: Sendable {
         }
         let first: CompletionResponse
         func count(_ r: Sent) {
+            // The model the provider reported (the last reply's, a repair re-ask included); set on the vote in
+            // `finish` (the repair closure runs while `vote` is borrowed by `read`).
+            if let m = r.response.modelVersion { modelVersion = m }
+            if let f = r.response.systemFingerprint { systemFingerprint = f }
             attempts += r.attempts
             allCached = allCached && r.cached
             usage.promptTokens += r.response.usage?.promptTokens ?? 0
