@@ -2,6 +2,10 @@ import Foundation
 import JudgePanel
 import Testing
 
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
+
 /// `--fail-under`: the grammar, every comparison, the path forms (dots, [i], names of judges and models, quoted
 /// names, ci_lo/ci_hi) and what a missing or null value does.
 @Suite("Quality gates (--fail-under)")

@@ -15,6 +15,14 @@ package struct DriftReport: Sendable, Codable {
         package var new: [String: Int]
         /// In words, naming an alias that resolved to another snapshot.
         package var summary: String
+
+        package init(judge: String, requested: String?, base: [String: Int], new: [String: Int], summary: String) {
+            self.judge = judge
+            self.requested = requested
+            self.base = base
+            self.new = new
+            self.summary = summary
+        }
     }
 
     package var schemaVersion = 1
@@ -33,6 +41,25 @@ package struct DriftReport: Sendable, Codable {
     /// Whether any unit drifted significantly (exit 4).
     package var significant: Bool
     package var notes: [String] = []
+
+    package init(
+        base: String, new: String, alpha: Double, resamples: Int, protocolKind: String, nShared: Int, nBaseOnly: Int, nNewOnly: Int,
+        units: [DriftUnit], changes: [String], modelVersions: [ModelVersionChange], significant: Bool, notes: [String] = []
+    ) {
+        self.base = base
+        self.new = new
+        self.alpha = alpha
+        self.resamples = resamples
+        self.protocolKind = protocolKind
+        self.nShared = nShared
+        self.nBaseOnly = nBaseOnly
+        self.nNewOnly = nNewOnly
+        self.units = units
+        self.changes = changes
+        self.modelVersions = modelVersions
+        self.significant = significant
+        self.notes = notes
+    }
 
     enum CodingKeys: String, CodingKey {
         case base, new, alpha, resamples, units, changes, significant, notes

@@ -118,9 +118,10 @@ package struct JUnitReport: Sendable {
 
     package var xml: String {
         let stamp: String = {
-            let f = ISO8601DateFormatter()
-            f.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate]
+            let f = DateFormatter()
+            f.locale = Locale(identifier: "en_US_POSIX")
             f.timeZone = TimeZone(identifier: "UTC")
+            f.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
             return f.string(from: timestamp)
         }()
         let tests = suites.map(\.cases.count).reduce(0, +)
