@@ -32,11 +32,13 @@ struct ScoreCommand: AsyncParsableCommand {
     @Option(help: "Drift sentinel: compare this run with an earlier run directory over the same items (drift.json, drift.md, drift.html in --out); a significant change exits 4.")
     var baseline: String?
     @Option(name: .customLong("alpha"), help: "With --baseline: the drift tests' level α.") var driftAlpha: Double = 0.05
+    @Option(name: .customLong("max-change-rate"), help: "With --baseline: also a drift when a unit's share of changed verdicts exceeds this.")
+    var maxChangeRate: Double?
 
     func run() async throws {
         try await runMapped {
             _ = try gateOptions.gates()
-            let drift = try DriftOptions.analysis(alpha: driftAlpha, resamples: 1000, seed: seed)
+            let drift = try DriftOptions.analysis(alpha: driftAlpha, resamples: 1000, seed: seed, maxChangeRate: maxChangeRate)
             if let baseline, !FileManager.default.fileExists(atPath: URL(fileURLWithPath: baseline).appendingPathComponent("config.json").path) {
                 throw JudgePanelError.badInput("--baseline: not a judgepanel score run directory (no config.json)", file: baseline)
             }

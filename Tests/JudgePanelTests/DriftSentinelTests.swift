@@ -173,8 +173,11 @@ struct DriftSentinelTests {
         let judge = try #require(units.first { $0["judge"]?.stringValue == "judge" })
         let steady = try #require(units.first { $0["judge"]?.stringValue == "steady" })
         #expect(judge["significant"] == .bool(true))
-        #expect((judge["mcnemar"]?["p_holm"]?.doubleValue ?? 1) < 0.05)
+        // Answers flipped both ways (labels A and B alike): McNemar on A→B vs B→A sees no one-sided shift, the
+        // agreement with humans does (correct → wrong).
+        #expect((judge["changed"]?.intValue ?? 0) > 30)
         #expect((judge["accuracy_mcnemar"]?["b"]?.intValue ?? 0) > 10)
+        #expect((judge["accuracy_mcnemar"]?["p_holm"]?.doubleValue ?? 1) < 0.05)
         #expect(steady["significant"] == .bool(false) && steady["changed"]?.intValue == 0)
         let versions = drift["model_versions"]?.arrayValue ?? []
         #expect(versions.count == 1)
@@ -240,5 +243,47 @@ struct DriftSentinelTests {
         let missing = try await runJudgepanel(["meta", items, "--votes", votes, "--fail-under", "judges.nobody.accuracy>=0"])
         #expect(missing.code == 2)
         #expect(missing.err.contains("no entry named 'nobody'"))
+    }
+}
+
+/// ``DriftAnalysis`` on hand-made columns: which change each test sees.
+@Suite("Drift statistics")
+struct DriftAnalysisTests {
+    static func column(_ name: String, _ verdicts: [Preference?]) -> DriftAnalysis.Column {
+        .init(name: name, verdicts: verdicts, scores: verdicts.map { _ in nil })
+    }
+
+    @Test("a one-sided shift (A→B) is significant without labels; identical columns are not")
+    func oneSided() {
+        let base: [Preference?] = Array(repeating: .a, count: 30) + Array(repeating: .b, count: 30)
+        var new = base
+        for i in 0..<14 { new[i] = .b }
+        let labels = [Label?](repeating: nil, count: 60)
+        let units = DriftAnalysis().compare(base: [Self.column("j", base)], new: [Self.column("j", new)], labels: labels, pairwise: true)
+        #expect(units[0].mcnemar?.b == 14 && units[0].mcnemar?.c == 0)
+        #expect(units[0].significant)
+        let same = DriftAnalysis().compare(base: [Self.column("j", base)], new: [Self.column("j", base)], labels: labels, pairwise: true)
+        #expect(!same[0].significant && same[0].changed == 0 && same[0].scoreDiffCI == [0, 0])
+    }
+
+    @Test("answers swapped both ways: McNemar sees nothing, --max-change-rate does")
+    func bothWays() {
+        let base: [Preference?] = Array(repeating: .a, count: 30) + Array(repeating: .b, count: 30)
+        var new = base
+        for i in 0..<10 { new[i] = .b }
+        for i in 30..<40 { new[i] = .a }
+        let labels = [Label?](repeating: nil, count: 60)
+        let plain = DriftAnalysis().compare(base: [Self.column("j", base)], new: [Self.column("j", new)], labels: labels, pairwise: true)
+        #expect(!plain[0].significant && plain[0].changed == 20)
+        let bounded = DriftAnalysis(maxChangeRate: 0.1).compare(
+            base: [Self.column("j", base)], new: [Self.column("j", new)], labels: labels, pairwise: true)
+        #expect(bounded[0].significant)
+    }
+
+    @Test("Holm's adjustment matches its definition")
+    func holm() {
+        let adjusted = DriftAnalysis.holm([0.01, 0.04, 0.03, 0.2])
+        // Sorted 0.01, 0.03, 0.04, 0.2 → 4·0.01, max(0.04, 3·0.03), max(0.09, 2·0.04), max(0.09, 0.2).
+        #expect(zip(adjusted, [0.04, 0.09, 0.09, 0.2]).allSatisfy { abs($0 - $1) < 1e-12 })
     }
 }

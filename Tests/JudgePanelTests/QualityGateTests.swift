@@ -18,7 +18,7 @@ struct QualityGateTests {
             ["judge": "claude-3.5", "accuracy": 0.7, "cohen_kappa": 0.5],
         ],
         "ranking": [["model": "m1", "strength": 1.5, "strength_ci": [1.1, 1.9]]],
-        "ppi": ["overall": ["estimate": 0.55, "ci": [0.5, 0.6]]],
+        "ppi": ["overall": ["estimate": 0.55, "ci": [0.5, 0.6], "n": 10]],
         "verdicts": ["share": ["A": 0.42, "B": 0.5, "tie": 0.08]],
         "notes": ["x"],
     ]
@@ -54,6 +54,7 @@ struct QualityGateTests {
         #expect(try Self.eval("judges.gpt4o.accuracy.ci_lo>=0.7").value == 0.7)
         #expect(try Self.eval("ranking.m1.strength.ci_lo>1").value == 1.1)
         #expect(try Self.eval("ppi.overall.estimate.ci_lo>=0.5").value == 0.5)
+        #expect(try Self.eval("ppi.overall.estimate.ci_hi>=0.5").value == 0.6)
         #expect(try Self.eval("verdicts.share.A >= 0.4").passed)
         #expect(try Self.eval("  verdicts.share.tie<0.1").passed)
     }
@@ -62,7 +63,7 @@ struct QualityGateTests {
         "a path that does not exist, or that is not a number, is flagged (a usage error), never a pass",
         arguments: [
             "panel.acuracy>=0.5", "judges.gpt5.accuracy>=0.5", "judges[7].accuracy>=0", "panel.accuracy_ci>=0",
-            "notes[0]>=0", "judges.claude-3.5.accuracy.ci_lo>=0", "panel.cohen_kappa.ci_lo>=0", "n_items.x>=1",
+            "notes[0]>=0", "judges.claude-3.5.accuracy.ci_lo>=0", "ppi.overall.n.ci_lo>=0", "panel.cohen_kappa.ci_lo>=0", "n_items.x>=1",
         ])
     func missing(_ expr: String) throws {
         let r = try Self.eval(expr)

@@ -19,11 +19,16 @@ package struct DriftAnalysis: Sendable {
     package var alpha = 0.05
     package var resamples = 1000
     package var seed: UInt64 = 0
+    /// A tolerance for the share of changed verdicts (`--max-change-rate`): above it a unit drifted. McNemar's test
+    /// sees only a one-sided shift, so a judge that changed many answers both ways (as often A→B as B→A) on items
+    /// without labels is caught by this bound alone.
+    package var maxChangeRate: Double?
 
-    package init(alpha: Double = 0.05, resamples: Int = 1000, seed: UInt64 = 0) {
+    package init(alpha: Double = 0.05, resamples: Int = 1000, seed: UInt64 = 0, maxChangeRate: Double? = nil) {
         self.alpha = alpha
         self.resamples = resamples
         self.seed = seed
+        self.maxChangeRate = maxChangeRate
     }
 
     /// One side of the comparison: a unit's (judge's or the panel's) value per shared item.
@@ -88,6 +93,9 @@ package struct DriftAnalysis: Sendable {
             }
             if let ci = units[u].maeDiffCI, ci[0] > 0 || ci[1] < 0 {
                 reasons.append("mean absolute error against humans changed by \(Self.f(units[u].maeDiff ?? 0)) (CI [\(Self.f(ci[0])), \(Self.f(ci[1]))])")
+            }
+            if let limit = maxChangeRate, let rate = units[u].changeRate, rate > limit {
+                reasons.append("\(units[u].changed) of \(units[u].n) verdicts changed (\(Self.f(rate)) > --max-change-rate \(Self.f(limit)))")
             }
             units[u].findings = reasons
             units[u].significant = !reasons.isEmpty

@@ -15,8 +15,8 @@ import JudgePanelCore
 /// ```
 /// A name applied to an object selects its member; applied to an array of objects it selects the element whose
 /// `judge`, `model` or `name` field equals it (`judges.gpt4o` is the entry of `judges` with `"judge": "gpt4o"`).
-/// `ci_lo` / `ci_hi` after a number read the interval beside it: `X.K.ci_lo` is `X.K_ci[0]`, or `X.ci[0]` when K is
-/// `estimate` (the `ppi` objects).
+/// `ci_lo` / `ci_hi` after a number read the interval beside it: `X.K.ci_lo` is `X.K_ci[0]`, else `X.ci[0]` (the
+/// object's one interval: `ppi.overall.estimate`, `kendall_tau_human.tau`, `win_rates.A.B.rate`), never for a count.
 package struct QualityGate: Sendable, Hashable, CustomStringConvertible {
     /// The comparison.
     package enum Comparison: String, Sendable, CaseIterable {
@@ -199,9 +199,12 @@ package struct QualityGate: Sendable, Hashable, CustomStringConvertible {
                     guard k == "ci_lo" || k == "ci_hi", let beside = parent else {
                         return .missing("\(here) is \(Self.kind(current)); it has no '\(k)'")
                     }
-                    let ci = beside.object[beside.key + "_ci"] ?? (beside.key == "estimate" ? beside.object["ci"] : nil)
+                    // `K_ci`, else the object's one `ci` (ppi's estimate, kendall_tau_human's tau, a win rate's rate);
+                    // never for a count (`n`, `n_…`).
+                    let isCount = beside.key == "n" || beside.key.hasPrefix("n_")
+                    let ci = beside.object[beside.key + "_ci"] ?? (isCount ? nil : beside.object["ci"])
                     guard let ci else {
-                        return .missing("\(here) has no interval beside it (no '\(beside.key)_ci'\(beside.key == "estimate" ? " or 'ci'" : ""))")
+                        return .missing("\(here) has no interval beside it (no '\(beside.key)_ci'\(isCount ? "" : " or 'ci'"))")
                     }
                     if ci == .null {
                         current = .null
