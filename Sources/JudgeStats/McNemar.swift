@@ -1,4 +1,10 @@
-import Foundation
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// McNemar's exact test for paired binary outcomes: of the discordant pairs, `b` changed one way and `c` the
 /// other; under the null hypothesis each discordant pair goes either way with probability ½.
