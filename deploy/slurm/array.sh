@@ -8,6 +8,9 @@
 # `judgepanel merge` with `--dependency=afterok:<array job id>` (https://slurm.schedmd.com/sbatch.html), which waits
 # for all tasks of the array. RUN must be on a file system every node sees; the response cache in RUN/cache is shared
 # safely. A requeued or resubmitted task resumes its shard (`--resume`).
+# `judgepanel` must be on every node's PATH: the binary built with `--static-swift-stdlib` needs no Swift runtime
+# (take it out of the image `judgepanel:0.1.0` that the repository's Dockerfile builds, README "Docker image and
+# static binary"), or run the image itself with Apptainer (`apptainer exec docker://REGISTRY/judgepanel:0.1.0 ...`).
 #SBATCH --job-name=judgepanel-shard
 #SBATCH --array=0-7
 #SBATCH --cpus-per-task=2
