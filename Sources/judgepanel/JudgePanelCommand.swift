@@ -21,6 +21,7 @@ struct JudgePanelCommand: AsyncParsableCommand {
             BatchesCommand.self,
             ServeCommand.self,
             UICommand.self, LabelCommand.self,
+            DriftCommand.self,
         ]
     )
 

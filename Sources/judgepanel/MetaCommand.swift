@@ -37,6 +37,7 @@ struct MetaCommand: AsyncParsableCommand {
     var hitl = false
     @OptionGroup var itemOptions: ItemOptions
     @OptionGroup var cacheOptions: CacheOptions
+    @OptionGroup var gateOptions: GateOptions
 
     func run() async throws {
         try await runMapped {
@@ -44,6 +45,7 @@ struct MetaCommand: AsyncParsableCommand {
                 try runHITL()
                 return
             }
+            _ = try gateOptions.gates()
             guard resamples >= 0 else { throw JudgePanelError.usage("--resamples must be ≥ 0 (0: point figures, no intervals; got \(resamples))") }
             var level: MeasurementLevel?
             if let alphaLevel {
@@ -116,6 +118,18 @@ struct MetaCommand: AsyncParsableCommand {
                 say(ReportText.markdown(report, title: "judgepanel meta-evaluation"))
             } else {
                 say(ReportText.terminal(report, title: "judgepanel meta — \(items)"))
+            }
+            if gateOptions.isActive {
+                let document = try JSONValue(jsonData: JSONEncoder.reportEncoder.encode(report))
+                let liveVerdicts = URL(fileURLWithPath: out).appendingPathComponent("verdicts.jsonl").path
+                try gateOptions.finish(report: document, command: "meta") {
+                    let expectations = try ItemChecks.expectations(itemsPath: items, loader: itemOptions.loader())
+                    guard let votes else { return ItemChecks.check(expectations, verdicts: try ItemChecks.verdicts(path: liveVerdicts)) }
+                    // Offline: the panel's verdicts as the report reconciled them.
+                    let loaded = try itemOptions.loader().load(path: items)
+                    let rec = try MetaAnalysis(options: options).reconcile(items: loaded, votesPath: votes)
+                    return ItemChecks.check(expectations, verdicts: Dictionary(rec.panel.map { ($0.item, $0) }, uniquingKeysWith: { a, _ in a }))
+                }
             }
         }
     }

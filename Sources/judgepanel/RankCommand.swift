@@ -80,9 +80,12 @@ struct RankCommand: AsyncParsableCommand {
     var labels: [String] = []
     @Flag(help: "With --votes and human labels on a subset: Bradley–Terry by prediction-powered logistic regression, beside the judge-only fit.")
     var ppi = false
+    @OptionGroup var gateOptions: GateOptions
 
     func run() async throws {
         try await runMapped {
+            _ = try gateOptions.gates()
+            if gateOptions.junitItems { throw JudgePanelError.usage("--junit-items: rank has no per-item expectations (use score or meta)") }
             if rule != nil && by == nil {
                 throw JudgePanelError.usage("--rule needs --by KEY (the slices are the voters)")
             }
@@ -290,6 +293,8 @@ struct RankCommand: AsyncParsableCommand {
                 if let ppiRanking { text += "\n" + PPIText.ranking(ppiRanking).joined(separator: "\n") }
                 say(text)
             }
+            // Gates read the full report object (`rank --json --detail`).
+            try gateOptions.finish(report: report.json, command: "rank")
         }
     }
 }

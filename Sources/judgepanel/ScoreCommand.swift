@@ -28,9 +28,20 @@ struct ScoreCommand: AsyncParsableCommand {
     @OptionGroup var batchOptions: BatchFlags
     @OptionGroup var itemOptions: ItemOptions
     @OptionGroup var cacheOptions: CacheOptions
+    @OptionGroup var gateOptions: GateOptions
+    @Option(help: "Drift sentinel: compare this run with an earlier run directory over the same items (drift.json, drift.md, drift.html in --out); a significant change exits 4.")
+    var baseline: String?
+    @Option(name: .customLong("alpha"), help: "With --baseline: the drift tests' level α.") var driftAlpha: Double = 0.05
+    @Option(name: .customLong("max-change-rate"), help: "With --baseline: also a drift when a unit's share of changed verdicts exceeds this.")
+    var maxChangeRate: Double?
 
     func run() async throws {
         try await runMapped {
+            _ = try gateOptions.gates()
+            let drift = try DriftOptions.analysis(alpha: driftAlpha, resamples: 1000, seed: seed, maxChangeRate: maxChangeRate)
+            if let baseline, !FileManager.default.fileExists(atPath: URL(fileURLWithPath: baseline).appendingPathComponent("config.json").path) {
+                throw JudgePanelError.badInput("--baseline: not a judgepanel score run directory (no config.json)", file: baseline)
+            }
             if resumeChanged && !resume { throw JudgePanelError.usage("--resume-changed needs --resume") }
             // Before anything reads or writes --out: a directory that is not a score run's is refused untouched.
             if !dryRun { try OutputDirectory.check(out, kind: .score) }
@@ -125,8 +136,23 @@ struct ScoreCommand: AsyncParsableCommand {
             printStoppedJudges(outcome.result.counters, unsent: facts?["quota_unsent"]?.objectValue?.compactMapValues(\.intValue) ?? [:])
             if outcome.errors > 0 {
                 printErr("judgepanel: \(outcome.errors) calls failed after retries (recorded as error votes)")
-                throw ExitCode(1)
             }
+            var drifted: DriftReport?
+            if let baseline {
+                let report = try DriftJob.compare(base: baseline, new: out, analysis: drift)
+                try DriftJob.write(report, to: out)
+                for line in report.summaryLines { say(line) }
+                say("wrote \(out)/drift.json, drift.md, drift.html")
+                drifted = report
+            }
+            // Gates after every file (drift's too) is written: a failed gate exits 4 (before the failed calls' 1).
+            try gateOptions.finish(report: outcome.reportJSON, command: "score") {
+                ItemChecks.check(
+                    try ItemChecks.expectations(itemsPath: items, loader: itemOptions.loader()),
+                    verdicts: try ItemChecks.verdicts(path: URL(fileURLWithPath: out).appendingPathComponent("verdicts.jsonl").path))
+            }
+            if let drifted { try DriftOptions.exit(drifted, failOnChange: false) }
+            if outcome.errors > 0 { throw ExitCode(1) }
         }
     }
 }

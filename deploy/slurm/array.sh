@@ -10,6 +10,9 @@
 # database must not be shared between nodes over a network file system (README, "Response cache"), so each node
 # keeps one on local disk (JUDGEPANEL_CACHE, default /tmp/judgepanel-$USER/cache), shared by that node's tasks.
 # A requeued or resubmitted task resumes its shard (`--resume`).
+# `judgepanel` must be on every node's PATH: the binary built with `--static-swift-stdlib` needs no Swift runtime
+# (take it out of the image `judgepanel:0.1.0` that the repository's Dockerfile builds, README "Docker image and
+# static binary"), or run the image itself with Apptainer (`apptainer exec docker://REGISTRY/judgepanel:0.1.0 ...`).
 #SBATCH --job-name=judgepanel-shard
 #SBATCH --array=0-7
 #SBATCH --cpus-per-task=2

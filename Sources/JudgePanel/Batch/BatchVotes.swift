@@ -20,6 +20,8 @@ package enum BatchVotes {
         vote.side = call.side
         vote.attempts = 1
         vote.cached = false
+        vote.modelVersion = first.modelVersion
+        vote.systemFingerprint = first.systemFingerprint
         // Usage missing or implausible (negative, absurd): the call's cost is unknown, never negative, never $0.
         var usageKnown = first.usage?.isPlausible == true
         let firstUsage = usageKnown ? first.usage : nil

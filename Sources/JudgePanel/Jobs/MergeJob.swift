@@ -383,6 +383,12 @@ package struct MergeJob: Sendable {
         o["notes"] = notes.isEmpty ? nil : .array(notes.map { .string($0) })
         o["stopped_judges"] = stopped.isEmpty ? nil : .object(stopped)
         o["quota_unsent"] = stopped.isEmpty ? nil : .object(counts.quotaUnsent.mapValues { .number(Double($0)) })
+        // The model versions the providers reported, counted over all shards' votes as one run counts them.
+        o["model_versions"] =
+            counts.modelVersions.isEmpty ? nil : .object(counts.modelVersions.mapValues { .object($0.mapValues { .number(Double($0)) }) })
+        o["system_fingerprints"] =
+            counts.systemFingerprints.isEmpty
+            ? nil : .object(counts.systemFingerprints.mapValues { .object($0.mapValues { .number(Double($0)) }) })
         return .object(o)
     }
 }

@@ -135,6 +135,11 @@ package enum RunReports {
         }
         if case .object(var o) = json {
             o["run"] = facts
+            // The panel's verdicts in shares (gate paths such as verdicts.share.A, README "CI gates").
+            let panel = analysed.columns.panel
+            o["verdicts"] =
+                policy.map { p in verdictSummary(p.verdicts.map { ($0.verdict, $0.score) }) }
+                ?? verdictSummary(panel.indices.map { (panel.verdict($0), panel.score($0)) })
             json = .object(o)
         }
         if let verdictsFile {
@@ -172,6 +177,26 @@ package enum RunReports {
         ctx.reconciled = analysed.reconciled
         try dir.write("report.html", HTMLReport.render(report: report, context: ctx))
         return ScoreFiles(report: report, json: json)
+    }
+
+    /// `verdicts` of a score run's report.json: `n` items; `share` of A, B, tie and abstained (each over all n
+    /// items) for pairwise verdicts; `mean_score` over the scored items and the abstained share for scores.
+    package static func verdictSummary(_ verdicts: [(Preference?, Double?)]) -> JSONValue {
+        let n = verdicts.count
+        func share(_ k: Int) -> JSONValue { n > 0 ? .number(Double(k) / Double(n)) : .null }
+        let abstained = verdicts.filter { $0.0 == nil && $0.1 == nil }.count
+        let scores = verdicts.compactMap { $0.0 == nil ? $0.1 : nil }
+        var o: [String: JSONValue] = ["n": .number(Double(n))]
+        if verdicts.contains(where: { $0.0 != nil }) {
+            o["share"] = [
+                "A": share(verdicts.filter { $0.0 == .a }.count), "B": share(verdicts.filter { $0.0 == .b }.count),
+                "tie": share(verdicts.filter { $0.0 == .tie }.count), "abstained": share(abstained),
+            ]
+        } else {
+            o["share"] = ["abstained": share(abstained)]
+            o["mean_score"] = scores.isEmpty ? .null : .number(scores.reduce(0, +) / Double(scores.count))
+        }
+        return .object(o)
     }
 
     /// What `regenerate` wrote.

@@ -326,6 +326,13 @@ package struct ScoreJob: Sendable {
             "cost_usd": .number(tally.cost),
         ]
         if tally.costUnknown > 0 { facts["cost_unknown_calls"] = .number(Double(tally.costUnknown)) }
+        // What the providers reported answering: {judge: {model version: votes}} (README, "Drift").
+        if !tally.modelVersions.isEmpty {
+            facts["model_versions"] = .object(tally.modelVersions.mapValues { .object($0.mapValues { .number(Double($0)) }) })
+        }
+        if !tally.systemFingerprints.isEmpty {
+            facts["system_fingerprints"] = .object(tally.systemFingerprints.mapValues { .object($0.mapValues { .number(Double($0)) }) })
+        }
         let notes = adjustments + tally.logprobNotes(judges: panel.judges.map(\.name))
         if !notes.isEmpty { facts["notes"] = .array(notes.map { .string($0) }) }
         if let why = options.cache?.writeFailure {
@@ -509,6 +516,8 @@ package struct VoteCounts {
         completionTokens += v.usage?.completionTokens ?? 0
         cost += v.costUSD ?? 0
         if v.reason == .quota && v.attempts == 0 { quotaUnsent[v.judge, default: 0] += 1 }
+        if let m = v.modelVersion { modelVersions[v.judge, default: [:]][m, default: 0] += 1 }
+        if let f = v.systemFingerprint { systemFingerprints[v.judge, default: [:]][f, default: 0] += 1 }
         if v.logprobs != nil {
             var l = logprobs[v.judge, default: LogprobCounts()]
             l.asked += 1
@@ -529,6 +538,10 @@ package struct VoteCounts {
         package var degenerate = 0
     }
     package var logprobs: [String: LogprobCounts] = [:]
+    /// Per judge, the model versions the provider reported, with their vote counts.
+    package var modelVersions: [String: [String: Int]] = [:]
+    /// Per judge, OpenAI's `system_fingerprint`s, with their vote counts.
+    package var systemFingerprints: [String: [String: Int]] = [:]
     /// Per judge, calls not sent because its quota was exhausted.
     package var quotaUnsent: [String: Int] = [:]
 

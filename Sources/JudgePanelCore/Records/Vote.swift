@@ -117,6 +117,11 @@ public struct Vote: Sendable, Hashable, Codable {
     /// order, rubric's answer reading, the judge settings that change the answer). `--resume` reuses a journaled
     /// vote only when it still matches; absent in votes written elsewhere or by older versions.
     public package(set) var fingerprint: String?
+    /// The model the provider reported answering (`model_version`: OpenAI/Anthropic/Ollama `model`, Gemini
+    /// `modelVersion`), e.g. the snapshot an alias resolved to; absent where the provider reported none.
+    public package(set) var modelVersion: String?
+    /// OpenAI's `system_fingerprint` (the backend configuration), when reported.
+    public package(set) var systemFingerprint: String?
 
     /// A vote from its parts.
     public init(
@@ -143,6 +148,8 @@ public struct Vote: Sendable, Hashable, Codable {
         case cached, error, reason, attempts, repaired, probs
         case expectedScore = "expected_score"
         case logprobs, variant, fingerprint
+        case modelVersion = "model_version"
+        case systemFingerprint = "system_fingerprint"
         case side = "response"
     }
 
@@ -182,6 +189,8 @@ public struct Vote: Sendable, Hashable, Codable {
         variant = try c.decodeIfPresent(String.self, forKey: .variant)
         side = try c.decodeIfPresent(Preference.self, forKey: .side)
         fingerprint = try c.decodeIfPresent(String.self, forKey: .fingerprint)
+        modelVersion = try c.decodeIfPresent(String.self, forKey: .modelVersion)
+        systemFingerprint = try c.decodeIfPresent(String.self, forKey: .systemFingerprint)
     }
 
     /// The journal key: one vote per (variant, item, judge, order, sample).

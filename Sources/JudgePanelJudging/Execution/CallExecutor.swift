@@ -147,7 +147,11 @@ package struct CallExecutor: Sendable {
         // False once a reply came without usage, or with counts that cannot be a call's (negative, absurd, not
         // numbers): the vote then has no usage and, for a priced judge, no cost (unknown, counted in the run's facts).
         var usageKnown = true
+        var modelVersion: String?
+        var systemFingerprint: String?
         func finish() -> Vote {
+            vote.modelVersion = modelVersion
+            vote.systemFingerprint = systemFingerprint
             usage.reasoningTokens = reasoningTokens
             let elapsed = ContinuousClock.now - started
             vote.latencyMS = (Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
@@ -167,6 +171,10 @@ package struct CallExecutor: Sendable {
         }
         let first: CompletionResponse
         func count(_ r: Sent) {
+            // The model the provider reported (the last reply's, a repair re-ask included); set on the vote in
+            // `finish` (the repair closure runs while `vote` is borrowed by `read`).
+            if let m = r.response.modelVersion { modelVersion = m }
+            if let f = r.response.systemFingerprint { systemFingerprint = f }
             attempts += r.attempts
             allCached = allCached && r.cached
             guard let u = r.response.usage, u.isPlausible else {

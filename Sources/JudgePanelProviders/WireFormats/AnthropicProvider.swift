@@ -150,7 +150,10 @@ package struct AnthropicProvider: JudgeProvider {
             default: return reason
             }
         }
-        return CompletionResponse(text: text, usage: usage, logprobs: nil, finishReason: finish)
+        var out = CompletionResponse(text: text, usage: usage, logprobs: nil, finishReason: finish)
+        // `model`: "The model that handled the request" (https://docs.anthropic.com/en/api/messages).
+        out.modelVersion = reply.model.flatMap { $0.isEmpty ? nil : $0 }
+        return out
     }
 
     /// The fields of a Messages API reply the client reads (https://docs.anthropic.com/en/api/messages), read
@@ -163,9 +166,10 @@ package struct AnthropicProvider: JudgeProvider {
         let content: [Block]?
         let usage: Usage?
         let stopReason: String?
+        let model: String?
 
         private enum CodingKeys: String, CodingKey {
-            case type, error, content, usage
+            case type, error, content, usage, model
             case stopReason = "stop_reason"
         }
 
@@ -176,6 +180,7 @@ package struct AnthropicProvider: JudgeProvider {
             content = try f.array(Block.self, .content)
             usage = try f.present(Usage.self, .usage)
             stopReason = try f.string(.stopReason)
+            model = try f.string(.model)
         }
 
         /// A content block: `text`, or `tool_use` with its `input` (kept as JSON: the answer is its compact text).

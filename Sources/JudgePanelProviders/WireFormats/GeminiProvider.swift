@@ -125,10 +125,15 @@ package struct GeminiProvider: JudgeProvider {
         // (https://ai.google.dev/api/generate-content#PromptFeedback): a content-filter outcome, not a fault.
         if let reason = reply.promptFeedback?.blockReason {
             let detail = reply.promptFeedback?.blockReasonMessage.map { " (\($0))" } ?? ""
-            return CompletionResponse(
+            var blocked = CompletionResponse(
                 text: "", usage: usage, finishReason: "content_filter",
                 refusal: "Gemini blocked the prompt: blockReason \(reason)\(detail)")
+            blocked.modelVersion = reply.modelVersion.flatMap { $0.isEmpty ? nil : $0 }
+            return blocked
         }
+        // `modelVersion`: "the model version used to generate the response"
+        // (https://ai.google.dev/api/generate-content#v1beta.GenerateContentResponse).
+        let version = reply.modelVersion.flatMap { $0.isEmpty ? nil : $0 }
         guard let candidate = reply.candidates?.first else {
             throw ProviderError.badResponse("no candidates in Gemini reply")
         }
@@ -160,8 +165,10 @@ package struct GeminiProvider: JudgeProvider {
             }
         }
         let filtered = finish == "content_filter" ? "Gemini stopped the candidate: finishReason \(rawFinish ?? "")" : nil
-        return CompletionResponse(
+        var out = CompletionResponse(
             text: texts.joined(), usage: usage, logprobs: logprobs, finishReason: finish, refusal: filtered)
+        out.modelVersion = version
+        return out
     }
 
     /// The fields of a `generateContent` reply the client reads
@@ -173,8 +180,9 @@ package struct GeminiProvider: JudgeProvider {
         let promptFeedback: PromptFeedback?
         /// `candidates`, when it is an array.
         let candidates: [Candidate]?
+        let modelVersion: String?
 
-        private enum CodingKeys: String, CodingKey { case error, usageMetadata, promptFeedback, candidates }
+        private enum CodingKeys: String, CodingKey { case error, usageMetadata, promptFeedback, candidates, modelVersion }
 
         package init(from decoder: any Decoder) throws {
             let f = ReplyFields<CodingKeys>(decoder)
@@ -182,6 +190,7 @@ package struct GeminiProvider: JudgeProvider {
             usageMetadata = try f.present(Usage.self, .usageMetadata)
             promptFeedback = try f.present(PromptFeedback.self, .promptFeedback)
             candidates = try f.array(Candidate.self, .candidates)
+            modelVersion = try f.string(.modelVersion)
         }
 
         struct Usage: Decodable {

@@ -82,6 +82,15 @@ public struct CompletionResponse: Sendable, Hashable, Codable {
     /// The server reported that it cut the prompt to fit the context (Ollama `prompt_eval_count` below the
     /// prompt's size, llama.cpp `truncated`): the reply must not be scored.
     public var promptTruncated: Bool?
+    /// The model the provider says answered, as it reported it: the reply's `model` (OpenAI
+    /// https://platform.openai.com/docs/api-reference/chat/object, Anthropic https://docs.anthropic.com/en/api/messages,
+    /// Ollama https://github.com/ollama/ollama/blob/main/docs/api.md#generate-a-chat-completion) or `modelVersion`
+    /// (Gemini https://ai.google.dev/api/generate-content#v1beta.GenerateContentResponse). An alias such as `gpt-4o`
+    /// comes back as the snapshot that served it, which is how a silent provider change shows.
+    public var modelVersion: String?
+    /// OpenAI's `system_fingerprint`: the backend configuration the model ran with
+    /// (https://platform.openai.com/docs/api-reference/chat/object).
+    public var systemFingerprint: String?
 
     /// A response from its parts.
     public init(

@@ -120,7 +120,10 @@ package struct OllamaProvider: JudgeProvider {
         if let entries = reply.logprobs {
             logprobs = OpenAIStyleLogprob.tokens(entries)
         }
-        return CompletionResponse(text: text, usage: usage, logprobs: logprobs, finishReason: reply.doneReason)
+        var out = CompletionResponse(text: text, usage: usage, logprobs: logprobs, finishReason: reply.doneReason)
+        // `model` of the `/api/chat` reply (https://github.com/ollama/ollama/blob/main/docs/api.md#generate-a-chat-completion).
+        out.modelVersion = reply.model.flatMap { $0.isEmpty ? nil : $0 }
+        return out
     }
 
     /// The fields of a non-streaming `/api/chat` reply the client reads
@@ -137,9 +140,10 @@ package struct OllamaProvider: JudgeProvider {
         /// Top-level `logprobs`, when an array.
         let logprobs: [OpenAIStyleLogprob]?
         let doneReason: String?
+        let model: String?
 
         private enum CodingKeys: String, CodingKey {
-            case error, message, logprobs
+            case error, message, logprobs, model
             case promptEvalCount = "prompt_eval_count"
             case promptEvalCachedCount = "prompt_eval_cached_count"
             case evalCount = "eval_count"
@@ -155,6 +159,7 @@ package struct OllamaProvider: JudgeProvider {
             evalCount = try f.int(.evalCount)
             logprobs = try f.array(OpenAIStyleLogprob.self, .logprobs)
             doneReason = try f.string(.doneReason)
+            model = try f.string(.model)
         }
 
         struct Message: Decodable {

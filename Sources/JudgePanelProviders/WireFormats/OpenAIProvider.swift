@@ -91,9 +91,14 @@ package struct OpenAIProvider: JudgeProvider {
         // llama.cpp's server says `"truncated": true` when it cut the prompt to its context
         // (https://github.com/ggml-org/llama.cpp/tree/master/tools/server README, response fields).
         let truncated = reply.truncated == true || choice.truncated == true
-        return CompletionResponse(
+        var out = CompletionResponse(
             text: text, usage: usage, logprobs: logprobs, finishReason: finish, refusal: refusal,
             promptTruncated: truncated ? true : nil)
+        // `model` and `system_fingerprint` of the chat completion object
+        // (https://platform.openai.com/docs/api-reference/chat/object).
+        out.modelVersion = reply.model.flatMap { $0.isEmpty ? nil : $0 }
+        out.systemFingerprint = reply.systemFingerprint.flatMap { $0.isEmpty ? nil : $0 }
+        return out
     }
 
     /// The fields of a chat completion the client reads
@@ -106,8 +111,13 @@ package struct OpenAIProvider: JudgeProvider {
         let usage: Usage?
         /// llama.cpp's top-level `truncated`.
         let truncated: Bool?
+        let model: String?
+        let systemFingerprint: String?
 
-        private enum CodingKeys: String, CodingKey { case error, choices, usage, truncated }
+        private enum CodingKeys: String, CodingKey {
+            case error, choices, usage, truncated, model
+            case systemFingerprint = "system_fingerprint"
+        }
 
         package init(from decoder: any Decoder) throws {
             let f = ReplyFields<CodingKeys>(decoder)
@@ -115,6 +125,8 @@ package struct OpenAIProvider: JudgeProvider {
             choices = try f.array(Choice.self, .choices)
             usage = try f.present(Usage.self, .usage)
             truncated = try f.bool(.truncated)
+            model = try f.string(.model)
+            systemFingerprint = try f.string(.systemFingerprint)
         }
 
         struct Choice: Decodable {
