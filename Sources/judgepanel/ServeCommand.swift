@@ -15,10 +15,10 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve JSON-RPC 2.0 on standard input/output (one JSON object a line): score, meta, rank, aggregate.",
         discussion: """
-            Methods: score {items | items_path, rubric, panel, out?, resume?, adaptive?, aggregate?, flip?, votes?} → \
+            Methods: score {items | items_path, rubric, panel, out?, resume?, adaptive?, aggregate?, flip?, votes?, notify_votes?} → \
             {verdicts, votes, report, run, failed_calls}; meta, rank, aggregate (params: their command-line options by \
             long name, positional arguments by name) → their --json output; cancel {id}; shutdown {cancel?}. \
-            Notifications: progress {request, done, total, errors, cost}. Requests run concurrently on one HTTP \
+            Notifications: progress {request, done, total, errors, cost}; vote {request, vote} with notify_votes. Requests run concurrently on one HTTP \
             client, response cache and set of judge rate limits. Standard output carries protocol lines only.
             """)
 

@@ -137,6 +137,41 @@ struct ServeProtocolTests {
         let progress = lines.filter { $0["method"] == "progress" }
         #expect(progress.last?["params"] == ["request": 1, "done": 4, "total": 4, "errors": 0, "cost": 0])
     }
+
+    @Test("score with notify_votes: one vote notification per call at the fake server, each before the answer")
+    func voteNotifications() async throws {
+        let server = try await startPanelFake(["first": SimulatedJudge.alwaysFirst.handler])
+        let base = await server.baseURL.absoluteString + "/v1"
+        let runtime = try ServeRuntime(cache: nil, rubricDirectories: [panelTestRoot.appendingPathComponent("rubrics").path])
+        let score = ServeScore(runtime: runtime)
+        func params(_ ids: [String], notify: Bool) -> String {
+            let p: JSONValue = [
+                "items": .array(ids.map { ["id": .string($0), "prompt": "q", "response_a": "x", "response_b": "y"] }),
+                "rubric": "pairwise-mtbench", "notify_votes": .bool(notify),
+                "panel": ["version": 1, "judges": [["name": "first", "provider": "openai", "base_url": .string(base), "model": "first"]]],
+            ]
+            return p.compactString
+        }
+        let first = Self.request(1, "score", params(["a", "b", "c"], notify: true))
+        let second = Self.request(2, "score", params(["d"], notify: false))
+        let lines = try await session(handlers: ["score": { p, ctx in try await score(p, ctx) }]) { c in
+            c.yield(first)
+            c.yield(second)
+            c.yield(Self.request(3, "shutdown"))
+        }
+        await runtime.shutdown()
+        let calls = await server.requestCount()
+        await server.stop()
+        let votes = lines.filter { $0["method"] == "vote" }
+        #expect(calls == 8)  // 3 + 1 items, both orders
+        #expect(votes.count == 6 && votes.allSatisfy { $0["params"]?["request"] == 1 })  // none for request 2
+        let answer = try #require(lines.firstIndex { $0["id"] == 1 })
+        #expect(lines.lastIndex { $0["method"] == "vote" }! < answer)
+        // The notified votes are the result's votes (votes-file lines), in whatever order they were journaled.
+        let result = try #require(lines[answer]["result"]?["votes"]?.arrayValue)
+        #expect(Set(votes.compactMap { $0["params"]?["vote"] }) == Set(result) && result.count == 6)
+        #expect(Set(votes.compactMap { $0["params"]?["vote"]?["item"]?.stringValue }) == ["a", "b", "c"])
+    }
 }
 
 private final class StartCount: Sendable {

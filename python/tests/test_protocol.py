@@ -94,6 +94,37 @@ def test_progress_notifications_name_their_request(fake, client):
     assert set(last) == {"request", "done", "total", "errors", "cost"}
 
 
+def test_vote_notifications_when_asked(fake, client):
+    # notify_votes: one `vote` notification per journaled vote, each naming its request, all before the answer;
+    # without it, none. Counted against the requests at the fake server.
+    seen = []
+    rid, fut = client.submit("score", {"items": pointwise_items(7), "rubric": "pointwise-1to10",
+                                       "panel": fake.panel("fair", "contrary"), "notify_votes": True},
+                             on_notification=lambda m, p: seen.append((m, p)))
+    result = fut.result(timeout=120)
+    votes = [p for m, p in seen if m == "vote"]
+    assert fake.requests == 14 and len(votes) == fake.requests
+    assert all(p["request"] == rid and set(p) == {"request", "vote"} for p in votes)
+    key = lambda v: json.dumps(v, sort_keys=True)
+    assert sorted(map(key, (p["vote"] for p in votes))) == sorted(map(key, result["votes"]))
+    quiet = []
+    _, fut = client.submit("score", {"items": pointwise_items(2), "rubric": "pointwise-1to10",
+                                     "panel": fake.panel("fair")},
+                           on_notification=lambda m, p: quiet.append(m))
+    fut.result(timeout=120)
+    assert fake.requests == 16 and "vote" not in quiet and "progress" in quiet
+
+
+def test_panel_score_on_vote(fake):
+    with judgepanel.Panel.from_dict(fake.panel("fair", "contrary"), cache=False,
+                                    rubrics_dir=[str(REPO / "rubrics")]) as panel:
+        got = []
+        verdicts = panel.score(pointwise_items(4), rubric="pointwise-1to10", on_vote=got.append)
+    assert len(got) == fake.requests == 8
+    assert sorted((v["item"], v["judge"]) for v in got) == sorted((x["item"], x["judge"]) for v in verdicts
+                                                                  for x in v.votes)
+
+
 def test_cancel_stops_the_run(fake, client):
     fake.delay = 0.2
     progress = []

@@ -250,7 +250,7 @@ package struct ScoreJob: Sendable {
         let itemsHash = try Self.fileHash(itemsPath)
         // Written before the first call, so that a killed run can be checked when it is resumed.
         try dir.writeJSON("config.json", resolvedConfig(fingerprint: fingerprint, itemsHash: itemsHash, facts: nil))
-        let journal = try VoteJournal(path: dir.journalPath)
+        let journal = try VoteJournal(path: dir.journalPath, observer: options.onJournaled)
         let runner = PanelRunner(panel: panel, rubric: rubric, options: options)
         let started = Date()
         let counters = counters ?? RunCounters(expected: 0)

@@ -35,6 +35,9 @@ public struct RunOptions: Sendable {
     /// Judge lanes shared with other runs of this process (`serve`): one lane per judge configuration, so that its
     /// concurrency and rate limits hold across concurrent runs. Needs an injected ``transport``.
     package var judgeRuntimes: JudgeRuntimePool?
+    /// Sees each vote's votes-file line as it is journaled (`serve`'s `vote` notifications); votes reused by
+    /// `--resume` are not journaled again, so not seen.
+    package var onJournaled: (@Sendable (String) -> Void)?
 
     /// Options for a run; every default leaves no trace on disk (no cache) and reads keys from the process environment.
     public init(

@@ -114,6 +114,11 @@ package struct ServeContext: Sendable {
                 "errors": .number(Double(errors)), "cost": .number(cost),
             ])
     }
+
+    /// `vote` for this request: `{"request", "vote"}`, the vote as its votes-file line.
+    package func vote(_ vote: JSONValue) {
+        output.notify("vote", ["request": id, "vote": vote])
+    }
 }
 
 /// The request loop of `serve --stdio`: reads lines, runs every request as its own task (many at once), answers

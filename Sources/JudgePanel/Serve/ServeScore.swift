@@ -59,6 +59,7 @@ package final class JudgeRuntimePool: Sendable {
 
 /// The `score` method of `serve`: items (inline or a file), a rubric (id, path or inline), a panel (path or inline)
 /// → `{"verdicts", "votes", "report", "run", "failed_calls"}`, by the same ``ScoreJob`` as `judgepanel score`.
+/// With `notify_votes: true` each vote is also sent as a `vote` notification as it is journaled.
 package struct ServeScore: Sendable {
     package let runtime: ServeRuntime
 
@@ -75,6 +76,7 @@ package struct ServeScore: Sendable {
         let resume = try boolParam(params, "resume")
         let adaptive = try boolParam(params, "adaptive")
         let withVotes = params["votes"]?.boolValue ?? true
+        let notifyVotes = try boolParam(params, "notify_votes")
         if resume && out == nil { throw ServeError.badParams("score: resume needs out (the run directory to finish)") }
         var options = runtime.runOptions()
         if let a = try stringParam(params, "aggregate") {
@@ -84,6 +86,14 @@ package struct ServeScore: Sendable {
         if let f = try stringParam(params, "flip") {
             guard let p = FlipPolicy(rawValue: f) else { throw ServeError.badParams("score: flip must be tie or abstain") }
             options.flip = p
+        }
+        if notifyVotes {
+            // Each vote as it is journaled, before the answer (the journal writes it before the run returns).
+            options.onJournaled = { line in
+                do { context.vote(try JSONValue(jsonData: Data(line.utf8))) } catch {
+                    FileHandle.standardError.write(Data("judgepanel serve: vote notification not sent: \(error)\n".utf8))
+                }
+            }
         }
         if adaptive {
             options.policy = .adaptive

@@ -7,9 +7,11 @@ import JudgePanelProviders
 package actor VoteJournal {
     private let handle: FileHandle
     package nonisolated let path: String
+    /// Sees each vote's line (without its newline) once it is written (`serve`'s `vote` notifications).
+    private let observer: (@Sendable (String) -> Void)?
 
-    /// Opens (creating if needed) the journal for appending.
-    package init(path: String) throws {
+    /// Opens (creating if needed) the journal for appending; `observer` sees each line once it is written.
+    package init(path: String, observer: (@Sendable (String) -> Void)? = nil) throws {
         if !FileManager.default.fileExists(atPath: path) {
             guard FileManager.default.createFile(atPath: path, contents: nil) else {
                 throw JudgePanelError.io("cannot create journal", file: path)
@@ -19,18 +21,20 @@ package actor VoteJournal {
         h.seekToEndOfFile()
         handle = h
         self.path = path
+        self.observer = observer
     }
 
     /// Appends one vote as a JSON line (one `write` of the whole line).
     ///
     /// - Throws: ``JudgePanelError`` naming the vote when it cannot be encoded, or when the write fails.
     package func append(_ vote: Vote) throws {
-        let line = try VotesFile.line(vote) + "\n"
+        let line = try VotesFile.line(vote)
         do {
-            try handle.write(contentsOf: Data(line.utf8))
+            try handle.write(contentsOf: Data((line + "\n").utf8))
         } catch {
             throw JudgePanelError.io("cannot append \(vote.recordName): \(error.localizedDescription)", file: path)
         }
+        observer?(line)
     }
 
     package func close() {

@@ -160,24 +160,43 @@ class Panel:
             raise err
         return verdicts
 
+    @staticmethod
+    def _listener(params: Dict[str, Any], on_progress: Optional[Callable[[dict], None]],
+                  on_vote: Optional[Callable[[dict], None]]) -> Optional[Callable[[str, dict], None]]:
+        """The request's notification listener; `on_vote` asks the server for `vote` notifications."""
+        if on_vote is not None:
+            params["notify_votes"] = True
+        if on_progress is None and on_vote is None:
+            return None
+
+        def listener(method: str, p: dict) -> None:
+            if method == "progress" and on_progress is not None:
+                on_progress(p)
+            elif method == "vote" and on_vote is not None:
+                on_vote(p.get("vote"))
+        return listener
+
     def score(self, items: Any, rubric: Any = None, *, out: Optional[str] = None, resume: bool = False,
               adaptive: bool = False, on_progress: Optional[Callable[[dict], None]] = None,
+              on_vote: Optional[Callable[[dict], None]] = None,
               allow_errors: bool = False, **options: Any) -> List[Verdict]:
         """Judges `items` (dicts, a DataFrame, or an items-file path) with `rubric` (an id, path or dict).
         Returns one Verdict per item in input order. Failed calls raise FailedCallsError (with `.verdicts`)
-        unless `allow_errors`. Ctrl-C cancels the run on the server."""
+        unless `allow_errors`. Ctrl-C cancels the run on the server. `on_progress(dict)` sees the progress
+        notifications; `on_vote(dict)` each vote (a votes-file line) as the server journals it."""
         params = self._params(items, rubric, out, resume, adaptive, options)
-        listener = (lambda method, p: on_progress(p) if method == "progress" else None) if on_progress else None
+        listener = self._listener(params, on_progress, on_vote)
         result = self._client.request("score", params, on_notification=listener)
         self.last_result = result
         return self._verdicts(result, allow_errors)
 
     async def ascore(self, items: Any, rubric: Any = None, *, out: Optional[str] = None, resume: bool = False,
                      adaptive: bool = False, on_progress: Optional[Callable[[dict], None]] = None,
+                     on_vote: Optional[Callable[[dict], None]] = None,
                      allow_errors: bool = False, **options: Any) -> List[Verdict]:
         """`score` for asyncio; cancelling the awaiting task cancels the run on the server."""
         params = self._params(items, rubric, out, resume, adaptive, options)
-        listener = (lambda method, p: on_progress(p) if method == "progress" else None) if on_progress else None
+        listener = self._listener(params, on_progress, on_vote)
         result = await self._client.arequest("score", params, on_notification=listener)
         return self._verdicts(result, allow_errors)
 
