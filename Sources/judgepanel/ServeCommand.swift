@@ -70,7 +70,7 @@ final class OutputCapture: Sendable {
     private let state = Mutex<(lines: [String], error: String?)>(([], nil))
 
     func append(_ line: String) { state.withLock { $0.lines.append(line) } }
-    func fail(_ message: String) { state.withLock { $0.error = message } }
+    func fail(_ message: String) { state.withLock { $0.error = SecretScrubber.process.scrubPieces(message) } }
     var lines: [String] { state.withLock { $0.lines } }
     var error: String? { state.withLock { $0.error } }
 }

@@ -26,7 +26,9 @@ package struct ServeError: Error, Sendable {
 
     /// An error of the CLI's exit-code class `exitCode` with the CLI's message: `data` carries `message`,
     /// `exit_code` and `class` (`failed`, `input`, `io`, `gate`).
-    package static func cli(exitCode: Int, message: String) -> ServeError {
+    package static func cli(exitCode: Int, message raw: String) -> ServeError {
+        // No piece of a secret a loaded panel names reaches the client (as for the CLI's stderr).
+        let message = SecretScrubber.process.scrubPieces(raw)
         let cls: String
         switch exitCode {
         case 2: cls = "input"
