@@ -184,7 +184,7 @@ def test_errors_carry_the_cli_message_and_exit_class(fake, client, tmp_path):
                                  "panel": fake.panel("fair")}, timeout=30)
     assert f"{items}:2" in e.value.message
     with pytest.raises(judgepanel.InputError) as e:
-        client.request("meta", {"items": str(REPO / "fixtures/pandalm-50.jsonl"), "resamples": 0}, timeout=30)
+        client.request("meta", {"items": str(REPO / "fixtures/pandalm-50.jsonl"), "resamples": -1}, timeout=30)
     assert "--resamples" in e.value.message
     assert fake.requests == 0
 
