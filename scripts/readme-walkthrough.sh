@@ -40,7 +40,8 @@ if [ "${WITH_TESTS:-0}" = 1 ]; then echo "== swift test"; swift test -j "${JOBS:
 
 work=$tmp/work
 mkdir -p "$work"
-for d in fixtures rubrics panels scripts deploy; do ln -s "$clone/$d" "$work/$d"; done
+for d in fixtures rubrics panels scripts deploy python; do ln -s "$clone/$d" "$work/$d"; done
+export JUDGEPANEL_BIN="$bin"   # absolute: `pip install ./python` then ships this binary instead of a release build
 python3 "$clone/scripts/bench_server.py" --latency-ms 1 >"$tmp/port" &
 server=$!
 for _ in $(seq 100); do grep -q PORT "$tmp/port" && break; sleep 0.1; done
@@ -60,6 +61,7 @@ export JUDGEPANEL_HOME=$tmp/home   # the walkthrough's cache, not the user's
 echo "== README commands (in $work; fake provider at $url)"
 rc=0
 python3 "$clone/scripts/readme_walkthrough.py" "$clone/README.md" "$bin" "$work" "$tmp/panel.yaml" "$tmp/cascade.yaml" || rc=$?
+pkill -f "python/tests/fakejudge.py" 2>/dev/null || true   # the README's background fake judge
 stray=$(git -C "$clone" status --porcelain --untracked-files=all -- . ':!.build' | grep -v '^?? runs/' || true)
 if [ -n "$stray" ] && [ "$mode" != --here ]; then echo "FAIL: README commands wrote into the repository:"; echo "$stray"; rc=1; fi
 if [ "${SKIP_DEMO:-0}" != 1 ] && env -u JUDGEPANEL_HOME bash "$clone/scripts/setup-local.sh" --check >/dev/null 2>&1; then

@@ -58,6 +58,19 @@ SKIP = {
         "needs numeric human labels and scored votes (a pointwise run with probabilities); covered by the calibration tests",
     "bash scripts/demo-local.sh": "run by readme-walkthrough.sh itself when the local models are set up",
     "swift test": "the unit tests: CI's own stage (WITH_TESTS=1 runs them here)",
+    "bash scripts/test.sh": "the tests themselves: CI's own stage (WITH_TESTS=1 runs swift test here)",
+    # The item-kind examples score files the reader writes from the jsonl lines above them; ItemKindsTests runs each
+    # of those lines end to end against the fake server (both orders, panel, probes).
+    "judgepanel score images.jsonl --rubric rubrics/pairwise-mtbench.yaml --panel panels/vision.yaml":
+        "an example over the reader's own items; ItemKindsTests runs the README's image line against the fake server",
+    "judgepanel score conversations.jsonl --rubric rubrics/mtbench-turn2-pairwise.yaml --panel panels/local.yaml":
+        "an example over the reader's own items; ItemKindsTests runs the README's conversation line",
+    "judgepanel score conversations.jsonl --rubric rubrics/conversation-pairwise.yaml --panel panels/local.yaml":
+        "an example over the reader's own items; ItemKindsTests runs the README's conversation line",
+    "judgepanel score trajectories.jsonl --rubric rubrics/trajectory-task-success.yaml --panel panels/local.yaml":
+        "an example over the reader's own items; ItemKindsTests runs the README's trajectory line",
+    "judgepanel probe conversations.jsonl --rubric rubrics/conversation-pairwise.yaml --panel panels/local.yaml --probes position,verbosity":
+        "an example over the reader's own items; ItemKindsTests runs position and verbosity probes on conversations",
     "swift run judgepanel checklist weights ITEMS --votes VOTES": "needs checklist votes (a checklist run); covered by ChecklistTests",
     "swift run judgepanel score ... --batch [--batch-fallback live]": "needs a provider's batch API (and its key)",
     "swift run judgepanel batches runs/x [status|cancel]": "needs a --batch run at a provider",
@@ -70,6 +83,12 @@ def readme_commands(path):
     i = 0
     while i < len(lines):
         line = lines[i]
+        if line.strip() == "```python" and not block:
+            # A Python block runs whole with the venv the README's `pip install ./python` line made.
+            j = lines.index("```", i + 1)
+            out.append(".venv/bin/python - <<'PYEOF'\n" + "\n".join(lines[i + 1:j]) + "\nPYEOF")
+            i = j + 1
+            continue
         if line.startswith("```"):
             block = line.strip() == "```sh" if not block else False
             i += 1
@@ -88,7 +107,7 @@ def readme_commands(path):
 
 def run(cmd):
     t0 = time.time()
-    p = subprocess.run(["bash", "-c", cmd], cwd=WORK, capture_output=True, text=True)
+    p = subprocess.run(["bash", "-c", cmd], cwd=WORK, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     return p.returncode, time.time() - t0, (p.stdout + p.stderr)
 
 
@@ -103,6 +122,8 @@ for line in readme_commands(README):
         continue
     if line in CONCRETE:
         cmds = CONCRETE[line]
+    elif line.startswith(".venv/bin/python - <<'PYEOF'"):
+        cmds = [line]  # a README Python block, run whole (its brackets are Python, not placeholders)
     elif line.startswith("swift run judgepanel ") and not PLACEHOLDER.search(line[len("swift run judgepanel "):]):
         cmds = [JP + line[len("swift run judgepanel"):]]
     elif not PLACEHOLDER.search(line) and not line.startswith("swift "):
@@ -116,7 +137,7 @@ for line in readme_commands(README):
         code, secs, output = run(cmd)
         ok = code == 0
         status = "ok   " if ok else "FAIL "
-        shown = cmd.replace(JP, "judgepanel")
+        shown = cmd.replace(JP, "judgepanel").split("\n")[0]
         print(f"{status} {shown}  ({secs:.1f} s, exit {code})")
         if not ok:
             failed += 1
