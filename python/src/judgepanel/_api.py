@@ -238,30 +238,28 @@ def _call(method: str, params: Dict[str, Any], client: Optional[Client]) -> Any:
     return (client or default_client()).request(method, params)
 
 
-def meta(items: Any, votes: Any = None, *, client: Optional[Client] = None, **options: Any) -> dict:
-    """`judgepanel meta ITEMS --votes VOTES --json`: items and votes as paths or lists of dicts; options by the
-    CLI's long names (`resamples=200`, `by="category"`, `alpha_level="interval"`). Returns the report dict."""
+def _items_votes_call(method: str, items: Any, votes: Any, client: Optional[Client], options: dict) -> Any:
+    """One CLI-shaped request over items and (optional) votes given as paths or lists of dicts."""
     files = _Files()
     try:
         params = {"items": files.path(items, "items"), **options}
         if votes is not None:
             params["votes"] = files.path(votes, "votes")
-        return _call("meta", params, client)
+        return _call(method, params, client)
     finally:
         files.close()
+
+
+def meta(items: Any, votes: Any = None, *, client: Optional[Client] = None, **options: Any) -> dict:
+    """`judgepanel meta ITEMS --votes VOTES --json`: items and votes as paths or lists of dicts; options by the
+    CLI's long names (`resamples=200`, `by="category"`, `alpha_level="interval"`). Returns the report dict."""
+    return _items_votes_call("meta", items, votes, client, options)
 
 
 def rank(items: Any, votes: Any = None, *, client: Optional[Client] = None, **options: Any) -> Any:
     """`judgepanel rank ITEMS [--votes VOTES] --json`: the ranking list (or the report dict with `detail=True`,
     `by=`, `cluster=`)."""
-    files = _Files()
-    try:
-        params = {"items": files.path(items, "items"), **options}
-        if votes is not None:
-            params["votes"] = files.path(votes, "votes")
-        return _call("rank", params, client)
-    finally:
-        files.close()
+    return _items_votes_call("rank", items, votes, client, options)
 
 
 def aggregate(votes: Any, *, client: Optional[Client] = None, **options: Any) -> List[dict]:
