@@ -8,7 +8,7 @@ let package = Package(
         .library(name: "JudgeStats", targets: ["JudgeStats"]),
         .library(name: "JudgePanel", targets: ["JudgePanel"]),
         .library(name: "JudgePanelTesting", targets: ["JudgePanelTesting"]),
-        .executable(name: "judgepanel", targets: ["judgepanel"]),
+        .executable(name: "judgepanel", targets: ["JudgePanelCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -38,7 +38,8 @@ let package = Package(
         .target(
             name: "JudgePanelCore",
             dependencies: [
-                "JudgeStats", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
+                "JudgeStats", .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -47,7 +48,8 @@ let package = Package(
             name: "JudgePanelProviders",
             dependencies: [
                 "JudgeStats", "JudgePanelCore", .product(name: "Yams", package: "Yams"),
-                .product(name: "Logging", package: "swift-log"), .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "GRDB", package: "GRDB.swift"),
@@ -92,8 +94,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The `judgepanel` command (product name); its folder is Sources/JudgePanelCLI so that no two source folders
+        // differ only by case (Sources/JudgePanel), which a case-insensitive disk cannot hold.
         .executableTarget(
-            name: "judgepanel",
+            name: "JudgePanelCLI",
             dependencies: [
                 "JudgePanel", "JudgePanelUI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -102,7 +106,8 @@ let package = Package(
         .executableTarget(name: "StatsBench", dependencies: ["JudgeStats"], path: "Benchmarks/StatsBench"),
         .executableTarget(name: "BatchBench", dependencies: ["JudgePanel"], path: "Benchmarks/BatchBench"),
         .executableTarget(name: "CacheBench", dependencies: ["JudgePanel"], path: "Benchmarks/CacheBench"),
-        .executableTarget(name: "PanelBench", dependencies: ["JudgePanel", "JudgePanelTesting"], path: "Benchmarks/PanelBench"),
+        .executableTarget(
+            name: "PanelBench", dependencies: ["JudgePanel", "JudgePanelTesting"], path: "Benchmarks/PanelBench"),
         .testTarget(name: "JudgeStatsTests", dependencies: ["JudgeStats"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "JudgePanelTests",

@@ -18,7 +18,9 @@ func status(_ field: String) -> Int {
 
 let rawArgs = Array(CommandLine.arguments.dropFirst())
 let args = rawArgs.compactMap { Int($0) }
-let (n, judges, samples) = (args.count > 0 ? args[0] : 100_000, args.count > 1 ? args[1] : 10, args.count > 2 ? args[2] : 5)
+let (n, judges, samples) = (
+    args.count > 0 ? args[0] : 100_000, args.count > 1 ? args[1] : 10, args.count > 2 ? args[2] : 5
+)
 let shard = try rawArgs.first { $0.contains("/") }.map(Shard.parse)
 let dir = FileManager.default.temporaryDirectory.appendingPathComponent("jp-batchbench-\(UUID().uuidString)")
 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -30,7 +32,10 @@ FileManager.default.createFile(atPath: itemsPath, contents: nil)
 let out = try FileHandle(forWritingTo: URL(fileURLWithPath: itemsPath))
 var buffer = Data()
 for i in 0..<n {
-    buffer.append(contentsOf: #"{"id":"i\#(i)","prompt":"Question \#(i)?","response_a":"Answer alpha \#(i).","response_b":"Answer beta \#(i)."}"#.utf8)
+    buffer.append(
+        contentsOf:
+            #"{"id":"i\#(i)","prompt":"Question \#(i)?","response_a":"Answer alpha \#(i).","response_b":"Answer beta \#(i)."}"#
+            .utf8)
     buffer.append(10)
     if buffer.count > 1 << 20 {
         try out.write(contentsOf: buffer)
@@ -40,9 +45,13 @@ for i in 0..<n {
 try out.write(contentsOf: buffer)
 try out.close()
 let panelPath = dir.appendingPathComponent("panel.yaml").path
-try (["version: 1", "judges:"]
-    + (0..<judges).map { "  - {name: j\($0), provider: openai, base_url: \"http://127.0.0.1:9/v1\", model: m\($0), samples: \(samples)}" }
-    + ["aggregate: majority", "swap: true", ""]).joined(separator: "\n").write(toFile: panelPath, atomically: true, encoding: .utf8)
+try
+    (["version: 1", "judges:"]
+    + (0..<judges).map {
+        "  - {name: j\($0), provider: openai, base_url: \"http://127.0.0.1:9/v1\", model: m\($0), samples: \(samples)}"
+    }
+    + ["aggregate: majority", "swap: true", ""]).joined(separator: "\n").write(
+        toFile: panelPath, atomically: true, encoding: .utf8)
 
 let rssBefore = status("VmRSS")
 let start = Date()
@@ -53,7 +62,8 @@ var job = try ScoreJob(
 if let shard { try job.restrict(to: shard) }
 let validated = Date().timeIntervalSince(start)
 var bytes = 0
-let (requests, chunks) = try await BatchRunner.planOnly(job: job, dir: dir.appendingPathComponent("run").path) { path, _, b in
+let (requests, chunks) = try await BatchRunner.planOnly(job: job, dir: dir.appendingPathComponent("run").path) {
+    path, _, b in
     bytes += b
     try FileManager.default.removeItem(atPath: path)
 }
@@ -63,5 +73,6 @@ print(
         + "planned into \(chunks) batch files, \(bytes / 1_000_000) MB of JSONL")
 print(
     String(
-        format: "%.1f s (%.0f calls/s; validation %.1f s); RSS before %d MiB, peak RSS %d MiB", seconds, Double(requests) / seconds,
+        format: "%.1f s (%.0f calls/s; validation %.1f s); RSS before %d MiB, peak RSS %d MiB", seconds,
+        Double(requests) / seconds,
         validated, rssBefore / 1024, status("VmHWM") / 1024))

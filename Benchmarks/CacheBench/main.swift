@@ -27,7 +27,9 @@ func sizeMiB(_ dir: URL) -> (Double, Int) {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
     var bytes = 0
     for n in names {
-        bytes += ((try? FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(n).path)[.size]) as? Int) ?? 0
+        bytes +=
+            ((try? FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(n).path)[.size]) as? Int)
+            ?? 0
     }
     return (Double(bytes) / 1_048_576, names.count)
 }
@@ -40,7 +42,9 @@ let args = Array(CommandLine.arguments.dropFirst())
 switch args.first {
 case "run":
     let n = args.count > 1 ? Int(args[1]) ?? 1_000_000 : 1_000_000
-    let dir = args.count > 2 ? URL(fileURLWithPath: args[2])
+    let dir =
+        args.count > 2
+        ? URL(fileURLWithPath: args[2])
         : FileManager.default.temporaryDirectory.appendingPathComponent("jp-cachebench-\(UUID().uuidString)")
     let cache = ResponseCache(directory: dir)
     var t = now()
@@ -56,10 +60,14 @@ case "run":
     let insertWall = now() - t
     if let f = cache.writeFailure { fail("write failed: \(f)") }
     let (mib, files) = sizeMiB(dir)
-    print(String(format: "insert: %d entries in %.1f s (%.0f entries/s committed; the put calls alone %.1f s, %.2f µs each)",
-                 n, insertWall, Double(n) / insertWall, putWall, putWall * 1e6 / Double(n)))
-    print(String(format: "on disk: %.1f MiB in %d files (%.0f bytes an entry): %@", mib, files, mib * 1_048_576 / Double(n),
-                 ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted().joined(separator: ", ")))
+    print(
+        String(
+            format: "insert: %d entries in %.1f s (%.0f entries/s committed; the put calls alone %.1f s, %.2f µs each)",
+            n, insertWall, Double(n) / insertWall, putWall, putWall * 1e6 / Double(n)))
+    print(
+        String(
+            format: "on disk: %.1f MiB in %d files (%.0f bytes an entry): %@", mib, files, mib * 1_048_576 / Double(n),
+            ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted().joined(separator: ", ")))
     let reader = ResponseCache.separateStore(directory: dir)
     var order = Array(0..<n)
     var rng = SystemRandomNumberGenerator()
@@ -72,8 +80,10 @@ case "run":
     }
     let getWall = now() - t
     guard found == n else { fail("\(n - found) entries read back wrong") }
-    print(String(format: "look-up (hits, random order, fresh store): %d in %.1f s (%.0f/s, %.2f µs each)",
-                 n, getWall, Double(n) / getWall, getWall * 1e6 / Double(n)))
+    print(
+        String(
+            format: "look-up (hits, random order, fresh store): %d in %.1f s (%.0f/s, %.2f µs each)",
+            n, getWall, Double(n) / getWall, getWall * 1e6 / Double(n)))
     t = now()
     let misses = max(1, n / 10)
     for i in 0..<misses where reader.get(key("miss", i)) != nil { fail("a miss was found") }
@@ -88,7 +98,9 @@ case "write":
     cache.flush()
     if let f = cache.writeFailure { fail("write failed: \(f)") }
 case "processes":
-    guard args.count == 4, let p = Int(args[2]), let n = Int(args[3]) else { fail("usage: CacheBench processes DIR P N") }
+    guard args.count == 4, let p = Int(args[2]), let n = Int(args[3]) else {
+        fail("usage: CacheBench processes DIR P N")
+    }
     let dir = URL(fileURLWithPath: args[1])
     let t = now()
     let procs = try (0..<p).map { w -> Process in
@@ -107,7 +119,10 @@ case "processes":
     let count = try reader.committedCount()
     var missing = 0
     for w in 0..<p { for i in 0..<n where reader.get(key("w\(w)", i)) == nil { missing += 1 } }
-    print(String(format: "%d processes × %d entries into one cache at once: %.1f s, %d rows, %d missing", p, n, wall, count, missing))
+    print(
+        String(
+            format: "%d processes × %d entries into one cache at once: %.1f s, %d rows, %d missing", p, n, wall, count,
+            missing))
     if count != p * n || missing != 0 { fail("entries lost") }
 default:
     fail("usage: CacheBench run N [DIR] | write DIR N PREFIX | processes DIR P N")

@@ -1,3 +1,6 @@
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+// (names mirror the keys of the Python reference scripts and provider JSON that generated or define them)
+
 // `PanelBench json`, part 2 (issue 16): the JSON paths after the hand-written parser was removed.
 //
 // Provider bodies: the engine's path (`OpenAIProvider.parse` etc.: `JSONDecoder` into the providers' lenient reply
@@ -15,31 +18,41 @@ import JudgePanel
 // MARK: Bodies (shapes from the providers' API references; sizes typical of a judge's reply)
 
 /// OpenAI chat completion (https://platform.openai.com/docs/api-reference/chat/object).
-let openAIReply = #"{"id":"chatcmpl-9a8b7c6d5e4f","object":"chat.completion","created":1732350000,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"Response A answers the question directly and correctly, citing the relevant formula; Response B is vaguer and contains a small arithmetic slip (\"12 × 4 = 46\").\n\nVerdict: [[A]]","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":642,"completion_tokens":58,"total_tokens":700,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}},"system_fingerprint":"fp_0ba0d124f1"}"#
+let openAIReply =
+    #"{"id":"chatcmpl-9a8b7c6d5e4f","object":"chat.completion","created":1732350000,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"Response A answers the question directly and correctly, citing the relevant formula; Response B is vaguer and contains a small arithmetic slip (\"12 × 4 = 46\").\n\nVerdict: [[A]]","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":642,"completion_tokens":58,"total_tokens":700,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}},"system_fingerprint":"fp_0ba0d124f1"}"#
 
 /// The same with `logprobs: true, top_logprobs: 5` on a 24-token answer (a logprob-weighted judge).
 let openAILogprobReply: String = {
-    let tokens = ["Response", " A", " is", " more", " accurate", ":", " it", " gives", " the", " right", " formula", ",",
-                  " while", " B", " slips", " on", " the", " arithmetic", ".", "\n\n", "Verdict", ":", " [[", "A"]
+    let tokens = [
+        "Response", " A", " is", " more", " accurate", ":", " it", " gives", " the", " right", " formula", ",",
+        " while", " B", " slips", " on", " the", " arithmetic", ".", "\n\n", "Verdict", ":", " [[", "A",
+    ]
     let entries = tokens.map { $0.replacingOccurrences(of: "\n", with: "\\n") }.enumerated().map { i, t -> String in
         let tops = (0..<5).map { k in
             #"{"token":"\#(k == 0 ? t : " alt\(k)")","logprob":\#(-0.0123 * Double(k + 1) - Double(i) * 0.001),"bytes":[32,65]}"#
         }.joined(separator: ",")
         return #"{"token":"\#(t)","logprob":\#(-0.0123 - Double(i) * 0.001),"bytes":[32,65],"top_logprobs":[\#(tops)]}"#
     }.joined(separator: ",")
-    return #"{"id":"chatcmpl-AbCdEf123","object":"chat.completion","created":1732350000,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"Response A is more accurate: it gives the right formula, while B slips on the arithmetic.\n\nVerdict: [[A]]","refusal":null},"logprobs":{"content":[\#(entries)],"refusal":null},"finish_reason":"stop"}],"usage":{"prompt_tokens":642,"completion_tokens":24,"total_tokens":666,"completion_tokens_details":{"reasoning_tokens":0}},"system_fingerprint":"fp_0ba0d124f1"}"#
+    return
+        #"{"id":"chatcmpl-AbCdEf123","object":"chat.completion","created":1732350000,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"Response A is more accurate: it gives the right formula, while B slips on the arithmetic.\n\nVerdict: [[A]]","refusal":null},"logprobs":{"content":[\#(entries)],"refusal":null},"finish_reason":"stop"}],"usage":{"prompt_tokens":642,"completion_tokens":24,"total_tokens":666,"completion_tokens_details":{"reasoning_tokens":0}},"system_fingerprint":"fp_0ba0d124f1"}"#
 }()
 
 /// Anthropic message (https://docs.anthropic.com/en/api/messages).
-let anthropicReply = #"{"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message","role":"assistant","model":"claude-haiku-4-5-20251001","content":[{"type":"text","text":"Both responses address the question, but Response A explains the mechanism step by step and gets the final number right, while Response B skips the derivation and states an incorrect total (\"46\").\n\n[[A]]"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":655,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":61,"service_tier":"standard"}}"#
+let anthropicReply =
+    #"{"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message","role":"assistant","model":"claude-haiku-4-5-20251001","content":[{"type":"text","text":"Both responses address the question, but Response A explains the mechanism step by step and gets the final number right, while Response B skips the derivation and states an incorrect total (\"46\").\n\n[[A]]"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":655,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":61,"service_tier":"standard"}}"#
 
 /// Gemini generateContent (https://ai.google.dev/api/generate-content#v1beta.GenerateContentResponse).
-let geminiReply = #"{"candidates":[{"content":{"parts":[{"text":"Response A is correct and complete; Response B contains an arithmetic error (12 × 4 = 46) and omits the units.\n\n[[A]]"}],"role":"model"},"finishReason":"STOP","avgLogprobs":-0.1873,"index":0}],"usageMetadata":{"promptTokenCount":648,"candidatesTokenCount":39,"totalTokenCount":687,"promptTokensDetails":[{"modality":"TEXT","tokenCount":648}]},"modelVersion":"gemini-2.0-flash","responseId":"x0ZBZ5HkB9yJ7dcP2pGwiAk"}"#
+let geminiReply =
+    #"{"candidates":[{"content":{"parts":[{"text":"Response A is correct and complete; Response B contains an arithmetic error (12 × 4 = 46) and omits the units.\n\n[[A]]"}],"role":"model"},"finishReason":"STOP","avgLogprobs":-0.1873,"index":0}],"usageMetadata":{"promptTokenCount":648,"candidatesTokenCount":39,"totalTokenCount":687,"promptTokensDetails":[{"modality":"TEXT","tokenCount":648}]},"modelVersion":"gemini-2.0-flash","responseId":"x0ZBZ5HkB9yJ7dcP2pGwiAk"}"#
 
 /// A long free-text critique (a reasoning-style judge, ~6 KB of prose).
 let openAILongReply: String = {
-    let prose = String(repeating: "Response A walks through the derivation carefully, checks each intermediate value and states its assumptions; Response B jumps to a conclusion. ", count: 40)
-    return #"{"id":"chatcmpl-long","object":"chat.completion","created":1732350000,"model":"o4-mini","choices":[{"index":0,"message":{"role":"assistant","content":"\#(prose)\n\nVerdict: [[A]]","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":1642,"completion_tokens":1398,"total_tokens":3040,"completion_tokens_details":{"reasoning_tokens":256}}}"#
+    let prose = String(
+        repeating:
+            "Response A walks through the derivation carefully, checks each intermediate value and states its assumptions; Response B jumps to a conclusion. ",
+        count: 40)
+    return
+        #"{"id":"chatcmpl-long","object":"chat.completion","created":1732350000,"model":"o4-mini","choices":[{"index":0,"message":{"role":"assistant","content":"\#(prose)\n\nVerdict: [[A]]","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":1642,"completion_tokens":1398,"total_tokens":3040,"completion_tokens_details":{"reasoning_tokens":256}}}"#
 }()
 
 // MARK: Codable mirrors (only the fields the providers read)
@@ -82,13 +95,15 @@ struct OpenAICompletionBody: Decodable {
         guard let choice = choices?.first else { throw ProviderError.badResponse("no choices[0].message") }
         let refusal = choice.message.refusal.flatMap { $0.isEmpty ? nil : $0 }
         let usage = self.usage.map {
-            TokenUsage(promptTokens: $0.prompt_tokens, completionTokens: $0.completion_tokens ?? 0,
-                       reasoningTokens: $0.completion_tokens_details?.reasoning_tokens)
+            TokenUsage(
+                promptTokens: $0.prompt_tokens, completionTokens: $0.completion_tokens ?? 0,
+                reasoningTokens: $0.completion_tokens_details?.reasoning_tokens)
         }
         let logprobs = choice.logprobs?.content.map { tokens in
             tokens.map { t in
-                TokenLogprob(token: t.token, logprob: t.logprob,
-                             top: (t.top_logprobs ?? []).map { .init(token: $0.token, logprob: $0.logprob) })
+                TokenLogprob(
+                    token: t.token, logprob: t.logprob,
+                    top: (t.top_logprobs ?? []).map { .init(token: $0.token, logprob: $0.logprob) })
             }
         }
         let truncated = truncated == true || choice.truncated == true
@@ -118,8 +133,10 @@ struct AnthropicMessageBody: Decodable {
         guard let content else { throw ProviderError.badResponse("no content[] in Anthropic reply") }
         let text = content.filter { $0.type == "text" }.compactMap(\.text).joined()
         let usage = self.usage.map {
-            TokenUsage(promptTokens: $0.input_tokens + ($0.cache_creation_input_tokens ?? 0) + ($0.cache_read_input_tokens ?? 0),
-                       completionTokens: $0.output_tokens ?? 0)
+            TokenUsage(
+                promptTokens: $0.input_tokens + ($0.cache_creation_input_tokens ?? 0)
+                    + ($0.cache_read_input_tokens ?? 0),
+                completionTokens: $0.output_tokens ?? 0)
         }
         let finish = stop_reason.map { r -> String in
             switch r {
@@ -154,13 +171,18 @@ struct GeminiGenerateBody: Decodable {
 
     func response() throws -> CompletionResponse {
         let usage = usageMetadata.map {
-            TokenUsage(promptTokens: $0.promptTokenCount ?? 0,
-                       completionTokens: ($0.candidatesTokenCount ?? 0) + ($0.thoughtsTokenCount ?? 0),
-                       reasoningTokens: $0.thoughtsTokenCount)
+            TokenUsage(
+                promptTokens: $0.promptTokenCount ?? 0,
+                completionTokens: ($0.candidatesTokenCount ?? 0) + ($0.thoughtsTokenCount ?? 0),
+                reasoningTokens: $0.thoughtsTokenCount)
         }
-        guard let candidate = candidates?.first else { throw ProviderError.badResponse("no candidates in Gemini reply") }
+        guard let candidate = candidates?.first else {
+            throw ProviderError.badResponse("no candidates in Gemini reply")
+        }
         let texts = (candidate.content?.parts ?? []).filter { $0.thought != true }.compactMap(\.text)
-        let finish = candidate.finishReason.map { $0 == "STOP" ? "stop" : $0 == "MAX_TOKENS" ? "length" : $0.lowercased() }
+        let finish = candidate.finishReason.map {
+            $0 == "STOP" ? "stop" : $0 == "MAX_TOKENS" ? "length" : $0.lowercased()
+        }
         return CompletionResponse(text: texts.joined(), usage: usage, logprobs: nil, finishReason: finish)
     }
 }
@@ -194,14 +216,17 @@ struct CascadeJSONValue: Decodable {
 func valueFromSerialization(_ x: Any) -> JSONValue {
     if let s = x as? String { return .string(s) }
     if let o = x as? [String: Any] { return .object(o.mapValues(valueFromSerialization)) }
-    if let n = x as? NSNumber { return String(cString: n.objCType) == "c" ? .bool(n.boolValue) : .number(n.doubleValue) }
+    if let n = x as? NSNumber {
+        return String(cString: n.objCType) == "c" ? .bool(n.boolValue) : .number(n.doubleValue)
+    }
     if let a = x as? [Any] { return .array(a.map(valueFromSerialization)) }
     return .null
 }
 
 /// The load average over 1, 5 and 15 minutes, as /proc/loadavg gives it.
 func loadAverage() -> String {
-    ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?").split(separator: " ").prefix(3).joined(separator: " ")
+    ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?").split(separator: " ").prefix(3).joined(
+        separator: " ")
 }
 
 // MARK: JSONSerialization + [String: Any] reads
@@ -209,23 +234,34 @@ func loadAverage() -> String {
 func anyInt(_ v: Any?) -> Int? { (v as? NSNumber)?.intValue }
 
 func openAIFromSerialization(_ data: Data) throws -> CompletionResponse {
-    guard let o = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw ProviderError.badResponse("not an object") }
-    if let e = o["error"] as? [String: Any] { throw ProviderError(kind: .server, message: "provider error: \(e["message"] ?? "")") }
-    guard let choice = (o["choices"] as? [Any])?.first as? [String: Any], let message = choice["message"] as? [String: Any] else {
+    guard let o = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        throw ProviderError.badResponse("not an object")
+    }
+    if let e = o["error"] as? [String: Any] {
+        throw ProviderError(kind: .server, message: "provider error: \(e["message"] ?? "")")
+    }
+    guard let choice = (o["choices"] as? [Any])?.first as? [String: Any],
+        let message = choice["message"] as? [String: Any]
+    else {
         throw ProviderError.badResponse("no choices[0].message")
     }
     let refusal = (message["refusal"] as? String).flatMap { $0.isEmpty ? nil : $0 }
     var usage: TokenUsage?
     if let u = o["usage"] as? [String: Any], let p = anyInt(u["prompt_tokens"]) {
-        usage = TokenUsage(promptTokens: p, completionTokens: anyInt(u["completion_tokens"]) ?? 0,
-                           reasoningTokens: anyInt((u["completion_tokens_details"] as? [String: Any])?["reasoning_tokens"]))
+        usage = TokenUsage(
+            promptTokens: p, completionTokens: anyInt(u["completion_tokens"]) ?? 0,
+            reasoningTokens: anyInt((u["completion_tokens_details"] as? [String: Any])?["reasoning_tokens"]))
     }
     var logprobs: [TokenLogprob]?
     if let content = (choice["logprobs"] as? [String: Any])?["content"] as? [[String: Any]] {
         logprobs = content.compactMap { t in
-            guard let token = t["token"] as? String, let lp = (t["logprob"] as? NSNumber)?.doubleValue else { return nil }
+            guard let token = t["token"] as? String, let lp = (t["logprob"] as? NSNumber)?.doubleValue else {
+                return nil
+            }
             let top = (t["top_logprobs"] as? [[String: Any]] ?? []).compactMap { a -> TokenLogprob.Alternative? in
-                guard let tok = a["token"] as? String, let l = (a["logprob"] as? NSNumber)?.doubleValue else { return nil }
+                guard let tok = a["token"] as? String, let l = (a["logprob"] as? NSNumber)?.doubleValue else {
+                    return nil
+                }
                 return .init(token: tok, logprob: l)
             }
             return TokenLogprob(token: token, logprob: lp, top: top)
@@ -239,14 +275,18 @@ func openAIFromSerialization(_ data: Data) throws -> CompletionResponse {
 }
 
 func anthropicFromSerialization(_ data: Data) throws -> CompletionResponse {
-    guard let o = try JSONSerialization.jsonObject(with: data) as? [String: Any], let blocks = o["content"] as? [[String: Any]] else {
+    guard let o = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+        let blocks = o["content"] as? [[String: Any]]
+    else {
         throw ProviderError.badResponse("no content[] in Anthropic reply")
     }
     let text = blocks.filter { $0["type"] as? String == "text" }.compactMap { $0["text"] as? String }.joined()
     var usage: TokenUsage?
     if let u = o["usage"] as? [String: Any], let input = anyInt(u["input_tokens"]) {
-        usage = TokenUsage(promptTokens: input + (anyInt(u["cache_creation_input_tokens"]) ?? 0) + (anyInt(u["cache_read_input_tokens"]) ?? 0),
-                           completionTokens: anyInt(u["output_tokens"]) ?? 0)
+        usage = TokenUsage(
+            promptTokens: input + (anyInt(u["cache_creation_input_tokens"]) ?? 0)
+                + (anyInt(u["cache_read_input_tokens"]) ?? 0),
+            completionTokens: anyInt(u["output_tokens"]) ?? 0)
     }
     let finish = (o["stop_reason"] as? String).map { r -> String in
         switch r {
@@ -259,17 +299,24 @@ func anthropicFromSerialization(_ data: Data) throws -> CompletionResponse {
 }
 
 func geminiFromSerialization(_ data: Data) throws -> CompletionResponse {
-    guard let o = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw ProviderError.badResponse("not an object") }
+    guard let o = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        throw ProviderError.badResponse("not an object")
+    }
     var usage: TokenUsage?
     if let u = o["usageMetadata"] as? [String: Any] {
         let thoughts = anyInt(u["thoughtsTokenCount"])
-        usage = TokenUsage(promptTokens: anyInt(u["promptTokenCount"]) ?? 0,
-                           completionTokens: (anyInt(u["candidatesTokenCount"]) ?? 0) + (thoughts ?? 0), reasoningTokens: thoughts)
+        usage = TokenUsage(
+            promptTokens: anyInt(u["promptTokenCount"]) ?? 0,
+            completionTokens: (anyInt(u["candidatesTokenCount"]) ?? 0) + (thoughts ?? 0), reasoningTokens: thoughts)
     }
-    guard let candidate = (o["candidates"] as? [Any])?.first as? [String: Any] else { throw ProviderError.badResponse("no candidates") }
+    guard let candidate = (o["candidates"] as? [Any])?.first as? [String: Any] else {
+        throw ProviderError.badResponse("no candidates")
+    }
     let parts = (candidate["content"] as? [String: Any])?["parts"] as? [[String: Any]] ?? []
     let texts = parts.filter { $0["thought"] as? Bool != true }.compactMap { $0["text"] as? String }
-    let finish = (candidate["finishReason"] as? String).map { $0 == "STOP" ? "stop" : $0 == "MAX_TOKENS" ? "length" : $0.lowercased() }
+    let finish = (candidate["finishReason"] as? String).map {
+        $0 == "STOP" ? "stop" : $0 == "MAX_TOKENS" ? "length" : $0.lowercased()
+    }
     return CompletionResponse(text: texts.joined(), usage: usage, logprobs: nil, finishReason: finish)
 }
 
@@ -280,43 +327,65 @@ func same(_ a: CompletionResponse, _ b: CompletionResponse) -> Bool {
     guard a.text == b.text, a.usage == b.usage, a.finishReason == b.finishReason, a.refusal == b.refusal,
         a.promptTruncated == b.promptTruncated, (a.logprobs == nil) == (b.logprobs == nil)
     else { return false }
-    let x = a.logprobs ?? [], y = b.logprobs ?? []
-    return x.count == y.count && zip(x, y).allSatisfy { p, q in
-        p.token == q.token && abs(p.logprob - q.logprob) < 1e-12 && p.top.count == q.top.count
-            && zip(p.top, q.top).allSatisfy { $0.token == $1.token && abs($0.logprob - $1.logprob) < 1e-12 }
-    }
+    let x = a.logprobs ?? []
+    let y = b.logprobs ?? []
+    return x.count == y.count
+        && zip(x, y).allSatisfy { p, q in
+            p.token == q.token && abs(p.logprob - q.logprob) < 1e-12 && p.top.count == q.top.count
+                && zip(p.top, q.top).allSatisfy { $0.token == $1.token && abs($0.logprob - $1.logprob) < 1e-12 }
+        }
 }
 
 /// Provider bodies: µs per body for the engine's path, JSONSerialization and Codable; prints one row each.
 func benchProviderBodies(iterations n: Int) throws {
     let decoder = JSONDecoder()
-    let cases: [(String, Data, (Data) throws -> CompletionResponse, (Data) throws -> CompletionResponse, (Data) throws -> CompletionResponse)] = [
-        ("OpenAI chat completion", Data(openAIReply.utf8), OpenAIProvider.parse, openAIFromSerialization,
-         { try decoder.decode(OpenAICompletionBody.self, from: $0).response() }),
-        ("OpenAI, top-5 logprobs", Data(openAILogprobReply.utf8), OpenAIProvider.parse, openAIFromSerialization,
-         { try decoder.decode(OpenAICompletionBody.self, from: $0).response() }),
-        ("OpenAI, 6 KB critique", Data(openAILongReply.utf8), OpenAIProvider.parse, openAIFromSerialization,
-         { try decoder.decode(OpenAICompletionBody.self, from: $0).response() }),
-        ("Anthropic message", Data(anthropicReply.utf8), AnthropicProvider.parse, anthropicFromSerialization,
-         { try decoder.decode(AnthropicMessageBody.self, from: $0).response() }),
-        ("Gemini generateContent", Data(geminiReply.utf8), GeminiProvider.parse, geminiFromSerialization,
-         { try decoder.decode(GeminiGenerateBody.self, from: $0).response() }),
-    ]
+    let cases:
+        [(
+            String, Data, (Data) throws -> CompletionResponse, (Data) throws -> CompletionResponse,
+            (Data) throws -> CompletionResponse
+        )] = [
+            (
+                "OpenAI chat completion", Data(openAIReply.utf8), OpenAIProvider.parse, openAIFromSerialization,
+                { try decoder.decode(OpenAICompletionBody.self, from: $0).response() }
+            ),
+            (
+                "OpenAI, top-5 logprobs", Data(openAILogprobReply.utf8), OpenAIProvider.parse, openAIFromSerialization,
+                { try decoder.decode(OpenAICompletionBody.self, from: $0).response() }
+            ),
+            (
+                "OpenAI, 6 KB critique", Data(openAILongReply.utf8), OpenAIProvider.parse, openAIFromSerialization,
+                { try decoder.decode(OpenAICompletionBody.self, from: $0).response() }
+            ),
+            (
+                "Anthropic message", Data(anthropicReply.utf8), AnthropicProvider.parse, anthropicFromSerialization,
+                { try decoder.decode(AnthropicMessageBody.self, from: $0).response() }
+            ),
+            (
+                "Gemini generateContent", Data(geminiReply.utf8), GeminiProvider.parse, geminiFromSerialization,
+                { try decoder.decode(GeminiGenerateBody.self, from: $0).response() }
+            ),
+        ]
     print("provider bodies → CompletionResponse, µs per body (\(n) iterations, after a warm-up):")
-    print("| body | bytes | engine (lenient reply structs) | JSONSerialization | plain Codable | JSONSerialization / engine | plain Codable / engine |")
+    print(
+        "| body | bytes | engine (lenient reply structs) | JSONSerialization | plain Codable | JSONSerialization / engine | plain Codable / engine |"
+    )
     print("|---|---|---|---|---|---|---|")
     var sink = 0
     for (name, body, engine, serialization, codable) in cases {
         let expected = try engine(body)
         for (variant, decode) in [("JSONSerialization", serialization), ("Codable", codable)] {
             guard same(try decode(body), expected) else {
-                print("MISMATCH on \(name): \(variant) does not build the engine's response"); exit(1)
+                print("MISMATCH on \(name): \(variant) does not build the engine's response")
+                exit(1)
             }
         }
         let e = try microseconds(n) { sink &+= try engine(body).text.utf8.count }
         let s = try microseconds(n) { sink &+= try serialization(body).text.utf8.count }
         let c = try microseconds(n) { sink &+= try codable(body).text.utf8.count }
-        print(String(format: "| %@ | %d | %.1f µs | %.1f µs | %.1f µs | %.1f× | %.1f× |", name, body.count, e, s, c, s / e, c / e))
+        print(
+            String(
+                format: "| %@ | %d | %.1f µs | %.1f µs | %.1f µs | %.1f× | %.1f× |", name, body.count, e, s, c, s / e,
+                c / e))
     }
     if sink == 42 { print("") }
 }
@@ -371,13 +440,18 @@ func benchVotesFile(lines: Int) throws {
         }
         return n
     }
-    guard n1 == lines, n2 == lines, n3 == lines else { print("MISMATCH: \(n1) / \(n2) / \(n3) of \(lines) lines"); exit(1) }
+    guard n1 == lines, n2 == lines, n3 == lines else {
+        print("MISMATCH: \(n1) / \(n2) / \(n3) of \(lines) lines")
+        exit(1)
+    }
     print("votes.jsonl, \(lines) lines, \(size / 1_048_576) MiB:")
     print("| reader | seconds | lines/s | vs engine |")
     print("|---|---|---|---|")
-    for (name, s) in [("VotesFile.load (line reader + JSONDecoder)", engine),
-                      ("JSONDecoder().decode(Vote.self) per line (file in memory)", codable),
-                      ("JSONSerialization per line, parse only, no Vote (file in memory)", serialization)] {
+    for (name, s) in [
+        ("VotesFile.load (line reader + JSONDecoder)", engine),
+        ("JSONDecoder().decode(Vote.self) per line (file in memory)", codable),
+        ("JSONSerialization per line, parse only, no Vote (file in memory)", serialization),
+    ] {
         print(String(format: "| %@ | %.2f s | %.0f | %.1f× |", name, s, Double(lines) / s, s / engine))
     }
 }

@@ -1,3 +1,7 @@
+import Foundation
+import JudgePanel
+import JudgePanelTesting
+
 // PanelBench: the execution engine's throughput and the planner's memory.
 //
 //     swift run -c release PanelBench calls [--url http://127.0.0.1:PORT/v1]
@@ -29,13 +33,10 @@
 // (JSONAlternatives.swift) OpenAI / Anthropic / Gemini reply bodies decoded by the providers' own code against
 // JSONSerialization and a plain Codable decode, and a 100 000-line votes.jsonl read three ways.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
-import Foundation
-import JudgePanel
-import JudgePanelTesting
 
 func arg(_ name: String) -> String? {
     let a = CommandLine.arguments
@@ -46,7 +47,10 @@ func arg(_ name: String) -> String? {
 func cpuSeconds() -> (user: Double, sys: Double) {
     var u = rusage()
     getrusage(RUSAGE_SELF.rawValue, &u)
-    return (Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6, Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6)
+    return (
+        Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6,
+        Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
+    )
 }
 
 /// A /proc/self/status field in MiB (VmHWM = peak RSS, VmRSS = current).
@@ -83,9 +87,11 @@ func benchCalls() async throws {
         Item(id: "b\(i)", prompt: "Question \(i)?", responseA: "Answer alpha \(i).", responseB: "Answer beta \(i).")
     }
     let judge = JudgeConfig(
-        name: "bench", provider: .openai, model: "bench", baseURLs: [base], concurrency: concurrency, timeoutSeconds: 60, retries: 3)
+        name: "bench", provider: .openai, model: "bench", baseURLs: [base], concurrency: concurrency,
+        timeoutSeconds: 60, retries: 3)
     let panel = Panel(judges: [judge], aggregate: .majority, swap: false, flip: .tie)
-    let options = RunOptions(cache: nil, retry: RetryPolicy(baseDelay: 0.05, maxDelay: 1, maxRetryAfter: 1), environment: [:])
+    let options = RunOptions(
+        cache: nil, retry: RetryPolicy(baseDelay: 0.05, maxDelay: 1, maxRetryAfter: 1), environment: [:])
     let runner = PanelRunner(panel: panel, rubric: rubric, options: options)
     let cpu0 = cpuSeconds()
     let start = ContinuousClock.now
@@ -96,13 +102,23 @@ func benchCalls() async throws {
     await server?.stop()
     let ok = result.votes.filter(\.isOK).count
     let ideal = Double(calls) * Double(latencyMS) / 1000 / Double(concurrency)
-    print("server: \(server == nil ? "external \(base)" : "in-process FakeProviderServer (FlyingFox; its CPU counts below)"); transport: async-http-client")
-    print(String(format: "calls: %d (%d ok, %d HTTP, retries %d%@), concurrency %d, latency %d ms",
-                 calls, ok, result.counters.httpCalls, result.counters.retries, served.map { ", server saw \($0)" } ?? "", concurrency, latencyMS))
-    print(String(format: "wall: %.2f s; ideal %.2f s; %.0f %% of ideal (ideal/wall); %.0f calls/s", wall, ideal, ideal / wall * 100, Double(calls) / wall))
-    print(String(format: "cpu: user %.2f s + sys %.2f s = %.2f s (%.0f µs/call); peak RSS %.1f MiB",
-                 cpu1.user - cpu0.user, cpu1.sys - cpu0.sys, (cpu1.user + cpu1.sys) - (cpu0.user + cpu0.sys),
-                 ((cpu1.user + cpu1.sys) - (cpu0.user + cpu0.sys)) / Double(calls) * 1e6, procStatusMiB("VmHWM")))
+    print(
+        "server: \(server == nil ? "external \(base)" : "in-process FakeProviderServer (FlyingFox; its CPU counts below)"); transport: async-http-client"
+    )
+    print(
+        String(
+            format: "calls: %d (%d ok, %d HTTP, retries %d%@), concurrency %d, latency %d ms",
+            calls, ok, result.counters.httpCalls, result.counters.retries, served.map { ", server saw \($0)" } ?? "",
+            concurrency, latencyMS))
+    print(
+        String(
+            format: "wall: %.2f s; ideal %.2f s; %.0f %% of ideal (ideal/wall); %.0f calls/s", wall, ideal,
+            ideal / wall * 100, Double(calls) / wall))
+    print(
+        String(
+            format: "cpu: user %.2f s + sys %.2f s = %.2f s (%.0f µs/call); peak RSS %.1f MiB",
+            cpu1.user - cpu0.user, cpu1.sys - cpu0.sys, (cpu1.user + cpu1.sys) - (cpu0.user + cpu0.sys),
+            ((cpu1.user + cpu1.sys) - (cpu0.user + cpu0.sys)) / Double(calls) * 1e6, procStatusMiB("VmHWM")))
 }
 
 func benchTransport() async throws {
@@ -138,17 +154,25 @@ func benchTransport() async throws {
     let cpu1 = cpuSeconds()
     try await transport.shutdown()
     let cpu = (cpu1.user + cpu1.sys) - (cpu0.user + cpu0.sys)
-    print(String(format: "transport async-http-client: %d calls (%d ok), concurrency %d: wall %.2f s, %.0f calls/s", calls, ok, concurrency, wall, Double(calls) / wall))
-    print(String(format: "cpu: user %.2f s + sys %.2f s = %.2f s (%.0f µs/call); peak RSS %.1f MiB",
-                 cpu1.user - cpu0.user, cpu1.sys - cpu0.sys, cpu, cpu / Double(calls) * 1e6, procStatusMiB("VmHWM")))
+    print(
+        String(
+            format: "transport async-http-client: %d calls (%d ok), concurrency %d: wall %.2f s, %.0f calls/s", calls,
+            ok, concurrency, wall, Double(calls) / wall))
+    print(
+        String(
+            format: "cpu: user %.2f s + sys %.2f s = %.2f s (%.0f µs/call); peak RSS %.1f MiB",
+            cpu1.user - cpu0.user, cpu1.sys - cpu0.sys, cpu, cpu / Double(calls) * 1e6, procStatusMiB("VmHWM")))
 }
 
-let benchReplyBody = #"{"id":"bench","object":"chat.completion","model":"bench","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"[[A]]"}}],"usage":{"prompt_tokens":100,"completion_tokens":3,"total_tokens":103}}"#
+let benchReplyBody =
+    #"{"id":"bench","object":"chat.completion","model":"bench","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"[[A]]"}}],"usage":{"prompt_tokens":100,"completion_tokens":3,"total_tokens":103}}"#
 
 func serve() -> Never {
     let latencyMS = Int(arg("--latency-ms") ?? "") ?? 50
     let port = UInt16(arg("--port") ?? "") ?? 0
-    let reply = Array(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(benchReplyBody.utf8.count)\r\n\r\n" + benchReplyBody).utf8)
+    let reply = Array(
+        ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(benchReplyBody.utf8.count)\r\n\r\n"
+            + benchReplyBody).utf8)
     let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     var one: Int32 = 1
     setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -157,12 +181,16 @@ func serve() -> Never {
     addr.sin_port = port.bigEndian
     addr.sin_addr.s_addr = inet_addr("127.0.0.1")
     var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, len) } }
+    let ok = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, len) }
+    }
     guard ok == 0, listen(listener, 1024) == 0 else {
         FileHandle.standardError.write(Data("serve: cannot listen on 127.0.0.1:\(port)\n".utf8))
         exit(1)
     }
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) } }
+    _ = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) }
+    }
     print("PORT", UInt16(bigEndian: addr.sin_port))
     fflush(nil)
     while true {
@@ -187,7 +215,8 @@ func serveConnection(_ fd: Int32, reply: [UInt8], latencyMS: Int) {
         var scanned = 0
         while headEnd < 0 {
             if have >= 4 {
-                for i in max(0, scanned - 3)..<(have - 3) where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
+                for i in max(0, scanned - 3)..<(have - 3)
+                where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
                     headEnd = i + 4
                     break
                 }
@@ -236,9 +265,13 @@ func benchPlan() throws {
     let t0 = ContinuousClock.now
     var chunk = ""
     for i in 0..<n {
-        chunk += #"{"id":"i\#(i)","prompt":"Question number \#(i): explain the idea in a few sentences?","response_a":"Answer alpha \#(i): a careful explanation with some detail.","response_b":"Answer beta \#(i): a different, shorter take.","label":"A"}"#
+        chunk +=
+            #"{"id":"i\#(i)","prompt":"Question number \#(i): explain the idea in a few sentences?","response_a":"Answer alpha \#(i): a careful explanation with some detail.","response_b":"Answer beta \#(i): a different, shorter take.","label":"A"}"#
         chunk += "\n"
-        if i % 10_000 == 9_999 { out.write(Data(chunk.utf8)); chunk = "" }
+        if i % 10_000 == 9_999 {
+            out.write(Data(chunk.utf8))
+            chunk = ""
+        }
     }
     out.write(Data(chunk.utf8))
     try out.close()
@@ -248,11 +281,16 @@ func benchPlan() throws {
 
     let rubric = try Rubric.load(path: rubricPath)
     let panel = Panel(
-        judges: [JudgeConfig(name: "j1", model: "m1", baseURLs: ["http://127.0.0.1:1/v1"]), JudgeConfig(name: "j2", model: "m2", baseURLs: ["http://127.0.0.1:1/v1"])],
+        judges: [
+            JudgeConfig(name: "j1", model: "m1", baseURLs: ["http://127.0.0.1:1/v1"]),
+            JudgeConfig(name: "j2", model: "m2", baseURLs: ["http://127.0.0.1:1/v1"]),
+        ],
         aggregate: .majority, swap: true, flip: .tie)
     let cpu0 = cpuSeconds()
     let t1 = ContinuousClock.now
-    var items = 0, calls = 0, tokens = 0
+    var items = 0
+    var calls = 0
+    var tokens = 0
     var rssAt: [(Int, Double)] = []
     try ItemLoader().forEach(path: path) { item in
         for call in Call.plan(itemIndex: items, item: item, rubric: rubric, panel: panel) {
@@ -266,10 +304,15 @@ func benchPlan() throws {
     let planS = seconds(ContinuousClock.now - t1)
     let cpu1 = cpuSeconds()
     print(String(format: "wrote %d items (%.0f MiB) in %.1f s", n, Double(size) / 1_048_576, writeS))
-    print(String(format: "streamed %d items → %d calls, ~%d prompt tokens in %.1f s (%.0f items/s; cpu %.1f s)",
-                 items, calls, tokens, planS, Double(items) / planS, (cpu1.user + cpu1.sys) - (cpu0.user + cpu0.sys)))
-    print(String(format: "RSS before streaming %.1f MiB; during: %@; peak (VmHWM) %.1f MiB", rssBefore,
-                 rssAt.map { String(format: "%dk→%.1f", $0.0 / 1000, $0.1) }.joined(separator: ", "), procStatusMiB("VmHWM")))
+    print(
+        String(
+            format: "streamed %d items → %d calls, ~%d prompt tokens in %.1f s (%.0f items/s; cpu %.1f s)",
+            items, calls, tokens, planS, Double(items) / planS, (cpu1.user + cpu1.sys) - (cpu0.user + cpu0.sys)))
+    print(
+        String(
+            format: "RSS before streaming %.1f MiB; during: %@; peak (VmHWM) %.1f MiB", rssBefore,
+            rssAt.map { String(format: "%dk→%.1f", $0.0 / 1000, $0.1) }.joined(separator: ", "), procStatusMiB("VmHWM"))
+    )
 }
 
 /// µs per call of `body` over `n` calls (after a warm-up of n / 10).
@@ -283,13 +326,26 @@ func microseconds(_ n: Int, _ body: () throws -> Void) rethrows -> Double {
 
 func benchJSON() throws {
     let n = Int(arg("--iterations") ?? "") ?? 20_000
-    let reply = Data(#"{"id":"chatcmpl-9a8b7c6d5e4f","object":"chat.completion","created":1732350000,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"Response A answers the question directly and correctly, citing the relevant formula; Response B is vaguer and contains a small arithmetic slip (\"12 × 4 = 46\").\n\nVerdict: [[A]]","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":642,"completion_tokens":58,"total_tokens":700,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}},"system_fingerprint":"fp_0ba0d124f1"}"#.utf8)
-    let answer = String(repeating: "The mitochondria is the powerhouse of the cell — it produces ATP via oxidative phosphorylation. ", count: 6)
+    let reply = Data(
+        #"{"id":"chatcmpl-9a8b7c6d5e4f","object":"chat.completion","created":1732350000,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"Response A answers the question directly and correctly, citing the relevant formula; Response B is vaguer and contains a small arithmetic slip (\"12 × 4 = 46\").\n\nVerdict: [[A]]","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":642,"completion_tokens":58,"total_tokens":700,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}},"system_fingerprint":"fp_0ba0d124f1"}"#
+            .utf8)
+    let answer = String(
+        repeating: "The mitochondria is the powerhouse of the cell — it produces ATP via oxidative phosphorylation. ",
+        count: 6)
     let request: JSONValue = [
         "model": "gpt-4o-mini", "temperature": 0, "max_tokens": 512, "seed": 1234,
         "messages": [
-            ["role": "system", "content": "You are a careful, impartial judge. Compare the two responses to the user's question and answer with [[A]], [[B]] or [[C]] for a tie."],
-            ["role": "user", "content": .string("[User Question]\nExplain what mitochondria do.\n\n[The Start of Assistant A's Answer]\n\(answer)\n[The End of Assistant A's Answer]\n\n[The Start of Assistant B's Answer]\n\(answer.uppercased())\n[The End of Assistant B's Answer]")],
+            [
+                "role": "system",
+                "content":
+                    "You are a careful, impartial judge. Compare the two responses to the user's question and answer with [[A]], [[B]] or [[C]] for a tie.",
+            ],
+            [
+                "role": "user",
+                "content": .string(
+                    "[User Question]\nExplain what mitochondria do.\n\n[The Start of Assistant A's Answer]\n\(answer)\n[The End of Assistant A's Answer]\n\n[The Start of Assistant B's Answer]\n\(answer.uppercased())\n[The End of Assistant B's Answer]"
+                ),
+            ],
         ],
     ]
     let encoder = JSONEncoder()
@@ -299,27 +355,37 @@ func benchJSON() throws {
         try JSONValue(jsonData: reply) == valueFromSerialization(JSONSerialization.jsonObject(with: reply)),
         try JSONValue(jsonData: reply) == decoder.decode(CascadeJSONValue.self, from: reply).value
     else {
-        print("MISMATCH between the readers or writers"); exit(1)
+        print("MISMATCH between the readers or writers")
+        exit(1)
     }
     let body = try request.compactData()
-    print("load average: \(loadAverage()); reply \(reply.count) bytes, request body \(body.count) bytes, \(n) iterations each")
+    print(
+        "load average: \(loadAverage()); reply \(reply.count) bytes, request body \(body.count) bytes, \(n) iterations each"
+    )
     var sink = 0
     // Reading a JSONValue: the engine's `JSONValue(jsonData:)` (JSONDecoder, `init(from:)` probing string, number,
     // object, array, bool and catching only type mismatches) against the old `try?` cascade and JSONSerialization.
     for (what, data) in [("reply", reply), ("request body", body)] {
         let engine = try microseconds(n) { sink &+= try JSONValue(jsonData: data).objectValue?.count ?? 0 }
-        let cascade = try microseconds(n) { sink &+= try decoder.decode(CascadeJSONValue.self, from: data).value.objectValue?.count ?? 0 }
+        let cascade = try microseconds(n) {
+            sink &+= try decoder.decode(CascadeJSONValue.self, from: data).value.objectValue?.count ?? 0
+        }
         let serialization = try microseconds(n) {
             sink &+= try valueFromSerialization(JSONSerialization.jsonObject(with: data)).objectValue?.count ?? 0
         }
-        print(String(format: "read %@: JSONValue(jsonData:) %.2f µs   try? cascade %.2f µs (%.1f×)   JSONSerialization + convert %.2f µs (%.1f×)",
-                     what, engine, cascade, cascade / engine, serialization, serialization / engine))
+        print(
+            String(
+                format:
+                    "read %@: JSONValue(jsonData:) %.2f µs   try? cascade %.2f µs (%.1f×)   JSONSerialization + convert %.2f µs (%.1f×)",
+                what, engine, cascade, cascade / engine, serialization, serialization / engine))
     }
     // Writing a request body (once per call): the compact writer against JSONEncoder.compact (same bytes).
     let foundationEncode = try microseconds(n) { sink &+= try encoder.encode(request).count }
     let writerEncode = try microseconds(n) { sink &+= try request.compactData().count }
-    print(String(format: "encode request body: JSONEncoder.compact %.2f µs   compactData() %.2f µs   %.1f× faster",
-                 foundationEncode, writerEncode, foundationEncode / writerEncode))
+    print(
+        String(
+            format: "encode request body: JSONEncoder.compact %.2f µs   compactData() %.2f µs   %.1f× faster",
+            foundationEncode, writerEncode, foundationEncode / writerEncode))
     if sink == 42 { print("") }
     print("")
     try benchProviderBodies(iterations: n)
@@ -339,9 +405,12 @@ func benchLines() throws {
     _ = FileManager.default.createFile(atPath: path, contents: nil)
     let out = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
     let head = kind == "error" ? "x{\"id\": \"1\", \"prompt\": \"" : "{\"id\": \"1\", \"prompt\": \""
-    let tail = kind == "late-error" ? "\", \"response_a\": \"a\", \"response_b\": \"b\"}x\n" : "\", \"response_a\": \"a\", \"response_b\": \"b\"}\n"
+    let tail =
+        kind == "late-error"
+        ? "\", \"response_a\": \"a\", \"response_b\": \"b\"}x\n" : "\", \"response_a\": \"a\", \"response_b\": \"b\"}\n"
     try out.write(contentsOf: Data(head.utf8))
-    let piece = Data(String(repeating: "The quick brown fox jumps over the lazy dog. é ", count: 1 << 20 / 48).utf8.prefix(1 << 20))
+    let piece = Data(
+        String(repeating: "The quick brown fox jumps over the lazy dog. é ", count: 1 << 20 / 48).utf8.prefix(1 << 20))
     for _ in 0..<mib { try out.write(contentsOf: piece) }
     try out.write(contentsOf: Data(tail.utf8))
     try out.close()
@@ -356,8 +425,10 @@ func benchLines() throws {
         outcome = "error: " + String(e.description.replacingOccurrences(of: path, with: "items.jsonl").prefix(110))
     }
     let elapsed = seconds(ContinuousClock.now - start)
-    print(String(format: "%@ %4d MiB line (%d bytes): %.3f s; RSS before %.1f MiB, peak (VmHWM) %.1f MiB; %@",
-                 kind, mib, size, elapsed, rssBefore, procStatusMiB("VmHWM"), outcome))
+    print(
+        String(
+            format: "%@ %4d MiB line (%d bytes): %.3f s; RSS before %.1f MiB, peak (VmHWM) %.1f MiB; %@",
+            kind, mib, size, elapsed, rssBefore, procStatusMiB("VmHWM"), outcome))
 }
 
 switch mode {
@@ -368,6 +439,9 @@ case "transport": try await benchTransport()
 case "serve": serve()
 case "plan": try benchPlan()
 default:
-    FileHandle.standardError.write(Data("usage: PanelBench calls [--url URL] | transport --url URL | serve [--port P] [--latency-ms L] | plan [--items N] | json [--iterations N] | lines [--mb N] [--kind valid|error|late-error]\n".utf8))
+    FileHandle.standardError.write(
+        Data(
+            "usage: PanelBench calls [--url URL] | transport --url URL | serve [--port P] [--latency-ms L] | plan [--items N] | json [--iterations N] | lines [--mb N] [--kind valid|error|late-error]\n"
+                .utf8))
     exit(2)
 }

@@ -1,3 +1,5 @@
+import JudgeStats
+
 // StatsBench: Cohen's κ, Krippendorff's α (nominal, 2 coders), 1 000-resample accuracy and κ
 // bootstraps over 1 000 000 seeded votes; prints seconds and peak RSS.
 //
@@ -6,11 +8,10 @@
 // With a path, the votes are also written there (n judge codes then n truth codes, one byte each;
 // 0 = A, 1 = B, 2 = tie) so that scripts/bench_stats.sh can run the Python references on the same data.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
-import JudgeStats
 
 let n = 1_000_000
 let resamples = 1000
@@ -18,8 +19,10 @@ let resamples = 1000
 // Seeded votes: truth A/B/tie (45/45/10 %); the judge copies it 75 % of the time, else votes at random.
 var rng = SeededGenerator(seed: 2024)
 let all = Preference.allCases
-var truth = [Preference](), judge = [Preference]()
-truth.reserveCapacity(n); judge.reserveCapacity(n)
+var truth = [Preference]()
+var judge = [Preference]()
+truth.reserveCapacity(n)
+judge.reserveCapacity(n)
 for _ in 0..<n {
     let u = rng.nextUnit()
     let t: Preference = u < 0.45 ? .a : (u < 0.9 ? .b : .tie)
@@ -80,13 +83,20 @@ show("bootstrap_accuracy", tBoot, "resamples=\(resamples) ci=\(ci.map { "[\($0.l
 var cells = [Int](repeating: 0, count: 9)
 for i in 0..<n { cells[judge[i].denseIndex * 3 + truth[i].denseIndex] += 1 }
 let (ciKappa, tBootKappa) = timed("bootstrap_kappa") {
-    bootstrapTableCI(cells: cells, resamples: resamples, seed: 0) { cohenKappa(flatConfusion: $0, categoryCount: 3).value }
+    bootstrapTableCI(cells: cells, resamples: resamples, seed: 0) {
+        cohenKappa(flatConfusion: $0, categoryCount: 3).value
+    }
 }
-show("bootstrap_kappa", tBootKappa, "resamples=\(resamples) ci=\(ciKappa.map { "[\($0.lo), \($0.hi)]" } ?? "nil") (multinomial table resampling, incl. tabulating)")
+show(
+    "bootstrap_kappa", tBootKappa,
+    "resamples=\(resamples) ci=\(ciKappa.map { "[\($0.lo), \($0.hi)]" } ?? "nil") (multinomial table resampling, incl. tabulating)"
+)
 
 let values = correct.map { $0 ? 1.0 : 0.0 }
 let (ciMean, tMean) = timed("bootstrap_mean") { bootstrapMeanCI(values, resamples: resamples, seed: 0) }
-show("bootstrap_mean", tMean, "resamples=\(resamples) ci=\(ciMean.map { "[\($0.lo), \($0.hi)]" } ?? "nil") (gathers values at drawn indices)")
+show(
+    "bootstrap_mean", tMean,
+    "resamples=\(resamples) ci=\(ciMean.map { "[\($0.lo), \($0.hi)]" } ?? "nil") (gathers values at drawn indices)")
 
 let (ciGeneric, tGeneric) = timed("bootstrap_generic") {
     bootstrapPercentileCI(count: n, resamples: resamples, seed: 0) { idx in
@@ -95,7 +105,9 @@ let (ciGeneric, tGeneric) = timed("bootstrap_generic") {
         return Double(hits) / Double(idx.count)
     }
 }
-show("bootstrap_generic", tGeneric, "resamples=\(resamples) ci=\(ciGeneric.map { "[\($0.lo), \($0.hi)]" } ?? "nil") (index buffer + closure)")
+show(
+    "bootstrap_generic", tGeneric,
+    "resamples=\(resamples) ci=\(ciGeneric.map { "[\($0.lo), \($0.hi)]" } ?? "nil") (index buffer + closure)")
 
 print("swift total_core \(String(tKappa + tAlpha + tBoot)) s  (cohen_kappa + krippendorff_alpha + bootstrap_accuracy)")
 print("swift peak_rss_mib \(String(peakRSSMiB()))")

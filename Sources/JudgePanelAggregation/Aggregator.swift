@@ -1,6 +1,6 @@
 import Foundation
-import JudgeStats
 import JudgePanelCore
+import JudgeStats
 
 /// Combines judges' reconciled verdicts into the panel's verdicts — the one entry point for every
 /// ``/JudgePanelCore/AggregationMethod``, Dawid–Skene included.
@@ -32,12 +32,14 @@ public struct Aggregator: Sendable {
     /// The panel's verdicts for `items` from every judge's reconciled verdict, `verdicts[item][judge]` (judges in
     /// the order of `judges`). Every method goes through here; `dawid-skene` fits the judges' confusion matrices
     /// on all the items.
-    public func aggregate(items: [String], judges: [String], verdicts: [[JudgeVerdict]], kind: JudgingProtocol) -> Result {
+    public func aggregate(items: [String], judges: [String], verdicts: [[JudgeVerdict]], kind: JudgingProtocol)
+        -> Result
+    {
         var out: [Verdict] = []
         out.reserveCapacity(items.count)
         let accuracy = panel(
-            itemCount: items.count, id: { items[$0] }, judges: judges, verdict: { i, j in verdicts[i][j] }, kind: kind
-        ) { out.append($0) }
+            itemCount: items.count, id: { items[$0] }, judges: judges, verdict: { i, j in verdicts[i][j] }, kind: kind,
+            each: { out.append($0) })
         return Result(verdicts: out, judgeAccuracy: accuracy)
     }
 
@@ -51,11 +53,11 @@ public struct Aggregator: Sendable {
         var out = VerdictColumn()
         out.reserveCapacity(itemCount)
         let accuracy = try panel(
-            itemCount: itemCount, id: id, judges: judges, verdict: { i, j in columns[j][i] }, kind: kind
-        ) { v in
-            try sink?(v)
-            out.append(JudgeVerdict(verdict: v.verdict, score: v.score))
-        }
+            itemCount: itemCount, id: id, judges: judges, verdict: { i, j in columns[j][i] }, kind: kind,
+            each: { v in
+                try sink?(v)
+                out.append(JudgeVerdict(verdict: v.verdict, score: v.score))
+            })
         return (out, accuracy)
     }
 
@@ -64,8 +66,9 @@ public struct Aggregator: Sendable {
     /// fits the judges' confusion matrices over all items, then overrides each item's verdict with the fit's.
     /// Returns what the joint method learned about the judges (empty for the per-item methods).
     package func panel(
-        itemCount: Int, id: (Int) -> String, judges: [String], verdict: (Int, Int) -> JudgeVerdict, kind: JudgingProtocol,
-        _ body: (Verdict) throws -> Void
+        itemCount: Int, id: (Int) -> String, judges: [String], verdict: (Int, Int) -> JudgeVerdict,
+        kind: JudgingProtocol,
+        each body: (Verdict) throws -> Void
     ) rethrows -> [String: Double?] {
         let fit = isJoint ? Self.jointFit(itemCount: itemCount, judges: judges, verdict: verdict) : nil
         for i in 0..<itemCount {
@@ -99,7 +102,9 @@ public struct Aggregator: Sendable {
 
     /// Aggregates one item on its own. A joint method (``isJoint``: `dawid-skene`) needs every item: here it gives
     /// the per-item majority, which ``aggregate(items:judges:verdicts:kind:)`` and ``finish(_:kind:)`` replace.
-    package func aggregate(item: String, judges: [(name: String, verdict: JudgeVerdict)], kind: JudgingProtocol) -> Verdict {
+    package func aggregate(item: String, judges: [(name: String, verdict: JudgeVerdict)], kind: JudgingProtocol)
+        -> Verdict
+    {
         var out = Verdict(item: item)
         for (name, v) in judges {
             if let p = v.verdict {

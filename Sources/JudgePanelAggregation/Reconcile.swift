@@ -1,6 +1,6 @@
 import Foundation
-import JudgeStats
 import JudgePanelCore
+import JudgeStats
 
 /// Combines one judge's votes on one item: samples by majority (or mean), then the two orders under the flip policy.
 package enum Reconcile {
@@ -21,14 +21,14 @@ package enum Reconcile {
             let ba = majority(ok.filter { $0.order == .ba }.compactMap(\.verdict))
             var out: JudgeVerdict
             switch (ab, ba) {
-            case let (x?, y?):
+            case (let x?, let y?):
                 if x == y {
                     out = JudgeVerdict(verdict: x)
                 } else {
                     out = JudgeVerdict(verdict: flip == .tie ? .tie : nil, flipped: true)
                 }
-            case let (x?, nil): out = JudgeVerdict(verdict: x)
-            case let (nil, y?): out = JudgeVerdict(verdict: y)
+            case (let x?, nil): out = JudgeVerdict(verdict: x)
+            case (nil, let y?): out = JudgeVerdict(verdict: y)
             default: out = JudgeVerdict()
             }
             let probs = votes.compactMap(\.probs)
@@ -48,7 +48,14 @@ package enum Reconcile {
             func ratio(_ vs: [Vote]) -> Double? {
                 var yes = 0
                 var answered = 0
-                for v in vs { for c in v.checks ?? [] { if let c { answered += 1; if c { yes += 1 } } } }
+                for v in vs {
+                    for c in v.checks ?? [] {
+                        if let c {
+                            answered += 1
+                            if c { yes += 1 }
+                        }
+                    }
+                }
                 return answered == 0 ? nil : Double(yes) / Double(answered)
             }
             let sides = Set(ok.compactMap(\.side))
@@ -84,7 +91,8 @@ extension Reconcile {
         let judges = order.filter { present.contains($0) }
         let kind: JudgingProtocol =
             given ?? votes.first(where: { $0.checks != nil })?.protocol
-            ?? (votes.contains { $0.verdict != nil } ? .pairwise : (votes.contains { $0.score != nil } ? .pointwise : .pairwise))
+            ?? (votes.contains { $0.verdict != nil }
+                ? .pairwise : (votes.contains { $0.score != nil } ? .pointwise : .pairwise))
         let itemIndex = Dictionary(items.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         let judgeIndex = Dictionary(uniqueKeysWithValues: judges.enumerated().map { ($1, $0) })
         var grouped = [[[Vote]]](repeating: [[Vote]](repeating: [], count: items.count), count: judges.count)

@@ -1,6 +1,6 @@
 import Foundation
-import JudgeStats
 import JudgePanelCore
+import JudgeStats
 
 /// One judge's (or the panel's) reconciled verdicts over a list of items, as compact columns: a byte per item
 /// (verdict, flipped, probability verdict, which optional values are present), and a score and an expected-score
@@ -55,7 +55,8 @@ package struct VerdictColumn: Sendable, RandomAccessCollection {
     package subscript(i: Int) -> JudgeVerdict {
         get {
             let c = codes[i]
-            var v = JudgeVerdict(verdict: Self.preference(c & 3), score: c & 32 != 0 ? scores[i] : nil, flipped: c & 4 != 0)
+            var v = JudgeVerdict(
+                verdict: Self.preference(c & 3), score: c & 32 != 0 ? scores[i] : nil, flipped: c & 4 != 0)
             if c & 24 != 0 { v.probVerdict = Self.preference((c >> 3) & 3) }
             if c & 64 != 0 { v.expectedScore = expected[i] }
             return v
@@ -64,13 +65,17 @@ package struct VerdictColumn: Sendable, RandomAccessCollection {
             codes[i] = Self.code(newValue)
             if let s = newValue.score {
                 if scores.isEmpty { scores = [Double](repeating: 0, count: codes.count) }
-                if scores.count < codes.count { scores.append(contentsOf: repeatElement(0, count: codes.count - scores.count)) }
+                if scores.count < codes.count {
+                    scores.append(contentsOf: repeatElement(0, count: codes.count - scores.count))
+                }
                 scores[i] = s
             } else if i < scores.count {
                 scores[i] = 0
             }
             if let e = newValue.expectedScore {
-                if expected.count < codes.count { expected.append(contentsOf: repeatElement(0, count: codes.count - expected.count)) }
+                if expected.count < codes.count {
+                    expected.append(contentsOf: repeatElement(0, count: codes.count - expected.count))
+                }
                 expected[i] = e
             } else if i < expected.count {
                 expected[i] = 0

@@ -111,7 +111,8 @@ public actor FakeBatchAPI {
         var counts: [String: Int] = [:]
         var cancelAt: Date?
 
-        init(id: String, wire: FakeWire, lines: [Line], metadata: [String: String], inputFileID: String?, state: String) {
+        init(id: String, wire: FakeWire, lines: [Line], metadata: [String: String], inputFileID: String?, state: String)
+        {
             self.id = id
             self.wire = wire
             self.lines = lines
@@ -141,7 +142,9 @@ public actor FakeBatchAPI {
     /// - Parameters:
     ///   - pollsPerState: retrieves before a batch moves to its next state.
     ///   - fate: what becomes of each request (by `custom_id` and decoded request); `.answer` by default.
-    public init(pollsPerState: Int = 1, fate: @escaping @Sendable (String, FakeRequest?) -> LineFate = { _, _ in .answer }) {
+    public init(
+        pollsPerState: Int = 1, fate: @escaping @Sendable (String, FakeRequest?) -> LineFate = { _, _ in .answer }
+    ) {
         self.pollsPerState = max(1, pollsPerState)
         self.fate = fate
     }
@@ -160,7 +163,9 @@ public actor FakeBatchAPI {
     @discardableResult
     public func addForeignAnthropicBatch(requests: Int) -> String {
         let lines = (0..<max(1, requests)).map { Line(customID: "other-\($0)", body: Data("{}".utf8)) }
-        let b = Batch(id: newID("msgbatch_"), wire: .anthropic, lines: lines, metadata: [:], inputFileID: nil, state: "in_progress")
+        let b = Batch(
+            id: newID("msgbatch_"), wire: .anthropic, lines: lines, metadata: [:], inputFileID: nil,
+            state: "in_progress")
         batches[b.id] = b
         order.append(b.id)
         return b.id
@@ -195,20 +200,30 @@ public actor FakeBatchAPI {
 
     /// Answers a batch-API request, or nil when the path is not one of them.
     func respond(
-        method: String, path: String, query: [String: String], headers: [String: String], body: Data, handler: FakeHandler
+        method: String, path: String, query: [String: String], headers: [String: String], body: Data,
+        handler: FakeHandler
     ) async -> RenderedReply? {
         let p = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
         var seg = p.split(separator: "/").map(String.init)
         if seg.first == "v1" { seg.removeFirst() }
         let host = headers["host"]
-        if seg.count == 4, seg[0] == "download", seg[1] == "v1beta", seg[2] == "files", seg[3].hasSuffix(":download"), method == "GET" {
+        if seg.count == 4, seg[0] == "download", seg[1] == "v1beta", seg[2] == "files", seg[3].hasSuffix(":download"),
+            method == "GET"
+        {
             // https://ai.google.dev/api/files: media download of a file's bytes (`alt=media`).
             let id = "files/" + seg[3].dropLast(":download".count)
-            guard query["alt"] == "media", let data = files[id] else { return error(.gemini, 404, "File \(id) not found (or alt=media missing).") }
+            guard query["alt"] == "media", let data = files[id] else {
+                return error(.gemini, 404, "File \(id) not found (or alt=media missing).")
+            }
             return .response(status: 200, headers: ["Content-Type": "application/jsonl"], body: data)
         }
-        if seg == ["upload", "v1beta", "files"], method == "POST" { return geminiUpload(query: query, headers: headers, body: body, host: host) }
-        if seg.first == "v1beta" { return await respondGemini(method: method, seg: Array(seg.dropFirst()), query: query, body: body, handler: handler) }
+        if seg == ["upload", "v1beta", "files"], method == "POST" {
+            return geminiUpload(query: query, headers: headers, body: body, host: host)
+        }
+        if seg.first == "v1beta" {
+            return await respondGemini(
+                method: method, seg: Array(seg.dropFirst()), query: query, body: body, handler: handler)
+        }
         if seg.first == "files" {
             if method == "POST", seg.count == 1 { return uploadFile(headers: headers, body: body) }
             if method == "GET", seg.count == 3, seg[2] == "content" {
@@ -220,7 +235,8 @@ public actor FakeBatchAPI {
         if seg.first == "batches" {
             switch (method, seg.count) {
             case ("POST", 1): return createOpenAI(body: body)
-            case ("GET", 1): return list(.openai, limit: Int(query["limit"] ?? "") ?? 20, after: query["after"], host: host)
+            case ("GET", 1):
+                return list(.openai, limit: Int(query["limit"] ?? "") ?? 20, after: query["after"], host: host)
             case ("GET", 2): return await retrieve(seg[1], wire: .openai, handler: handler, host: host)
             case ("POST", 3) where seg[2] == "cancel": return cancel(seg[1], wire: .openai, host: host)
             default: return nil
@@ -229,14 +245,17 @@ public actor FakeBatchAPI {
         guard seg.count >= 2, seg[0] == "messages", seg[1] == "batches" else { return nil }
         switch (method, seg.count) {
         case ("POST", 2): return createAnthropic(body: body, host: host)
-        case ("GET", 2): return list(.anthropic, limit: Int(query["limit"] ?? "") ?? 20, after: query["after_id"], host: host)
+        case ("GET", 2):
+            return list(.anthropic, limit: Int(query["limit"] ?? "") ?? 20, after: query["after_id"], host: host)
         case ("GET", 3): return await retrieve(seg[2], wire: .anthropic, handler: handler, host: host)
         case ("POST", 4) where seg[3] == "cancel": return cancel(seg[2], wire: .anthropic, host: host)
         case ("GET", 4) where seg[3] == "results":
             let id = seg[2]
             guard let b = batches[id], b.wire == .anthropic else { return notFound(.anthropic, "No such batch: \(id)") }
             guard let results = b.results else {
-                return error(.anthropic, 400, "Message Batch \(id) is still processing; results are available once it has ended.")
+                return error(
+                    .anthropic, 400, "Message Batch \(id) is still processing; results are available once it has ended."
+                )
             }
             return .response(status: 200, headers: ["Content-Type": "application/binary"], body: results)
         default:
@@ -253,7 +272,9 @@ public actor FakeBatchAPI {
 
     private func uploadFile(headers: [String: String], body: Data) -> RenderedReply {
         guard let type = headers["content-type"], type.hasPrefix("multipart/form-data"),
-            let b = type.range(of: "boundary=").map({ String(type[$0.upperBound...]).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) })
+            let b = type.range(of: "boundary=").map({
+                String(type[$0.upperBound...]).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            })
         else { return error(.openai, 400, "Uploads must be multipart/form-data.") }
         var fields: [String: (filename: String?, data: Data)] = [:]
         let delimiter = Data("--\(b)".utf8)
@@ -265,10 +286,15 @@ public actor FakeBatchAPI {
             let content = rest[headEnd.upperBound...]
             guard let end = content.range(of: Data("\r\n--\(b)".utf8)) else { break }
             let name = Self.attribute("name", in: head)
-            if let name { fields[name] = (Self.attribute("filename", in: head), Data(content[content.startIndex..<end.lowerBound])) }
+            if let name {
+                fields[name] = (
+                    Self.attribute("filename", in: head), Data(content[content.startIndex..<end.lowerBound])
+                )
+            }
             rest = content[end.lowerBound...].dropFirst(2)
         }
-        guard let purpose = fields["purpose"].map({ String(decoding: $0.data, as: UTF8.self) }), purpose == "batch" else {
+        guard let purpose = fields["purpose"].map({ String(decoding: $0.data, as: UTF8.self) }), purpose == "batch"
+        else {
             return error(.openai, 400, "purpose must be 'batch' for batch input files.")
         }
         guard let file = fields["file"] else { return error(.openai, 400, "No file part in the upload.") }
@@ -276,7 +302,8 @@ public actor FakeBatchAPI {
         files[id] = file.data
         tally.filesUploaded += 1
         let json: JSONValue = [
-            "id": .string(id), "object": "file", "bytes": .int(file.data.count), "created_at": .int(Int(Date().timeIntervalSince1970)),
+            "id": .string(id), "object": "file", "bytes": .int(file.data.count),
+            "created_at": .int(Int(Date().timeIntervalSince1970)),
             "filename": .string(file.filename ?? "input.jsonl"), "purpose": "batch",
         ]
         return .response(status: 200, headers: WireRenderer.jsonHeaders, body: json.encoded())
@@ -292,7 +319,9 @@ public actor FakeBatchAPI {
         guard let json = try? JSONValue(jsonData: body), let fileID = json["input_file_id"]?.stringValue else {
             return error(.openai, 400, "input_file_id is required.")
         }
-        guard json["completion_window"]?.stringValue == "24h" else { return error(.openai, 400, "completion_window must be '24h'.") }
+        guard json["completion_window"]?.stringValue == "24h" else {
+            return error(.openai, 400, "completion_window must be '24h'.")
+        }
         guard let endpoint = json["endpoint"]?.stringValue, endpoint == "/v1/chat/completions" else {
             return error(.openai, 400, "endpoint must be /v1/chat/completions here.")
         }
@@ -301,7 +330,9 @@ public actor FakeBatchAPI {
         var failure: String?
         var seen = Set<String>()
         for (n, raw) in data.split(separator: 10).enumerated() where !raw.isEmpty {
-            guard let line = try? JSONValue(jsonData: Data(raw)), let id = line["custom_id"]?.stringValue, let body = line["body"] else {
+            guard let line = try? JSONValue(jsonData: Data(raw)), let id = line["custom_id"]?.stringValue,
+                let body = line["body"]
+            else {
                 failure = "line \(n + 1): not a JSON object with custom_id and body"
                 break
             }
@@ -319,16 +350,22 @@ public actor FakeBatchAPI {
         if failure == nil, let forced = validationFailure { failure = forced }
         var metadata: [String: String] = [:]
         for (k, v) in json["metadata"]?.objectValue ?? [:] { metadata[k] = v.stringValue }
-        let b = register(wire: .openai, lines: failure == nil ? lines : [], metadata: metadata, inputFileID: fileID, state: "validating")
+        let b = register(
+            wire: .openai, lines: failure == nil ? lines : [], metadata: metadata, inputFileID: fileID,
+            state: "validating")
         b.failure = failure
         return .response(status: 200, headers: WireRenderer.jsonHeaders, body: openAIObject(b).encoded())
     }
 
     private func register(
-        wire: FakeWire, lines: [Line], metadata: [String: String], inputFileID: String?, state: String, model: String? = nil
+        wire: FakeWire, lines: [Line], metadata: [String: String], inputFileID: String?, state: String,
+        model: String? = nil
     ) -> Batch {
         var decoded = lines
-        let path = wire == .openai ? "/v1/chat/completions" : wire == .anthropic ? "/v1/messages" : "/v1beta/models/\(model ?? ""):generateContent"
+        let path =
+            wire == .openai
+            ? "/v1/chat/completions"
+            : wire == .anthropic ? "/v1/messages" : "/v1beta/models/\(model ?? ""):generateContent"
         for i in decoded.indices {
             if case .success(let r) = FakeRequest.decode(
                 wire: wire, path: path, headers: [:], query: [:],
@@ -340,7 +377,8 @@ public actor FakeBatchAPI {
             tally.submissionsPerCustomID[decoded[i].customID, default: 0] += 1
         }
         let b = Batch(
-            id: wire == .gemini ? "batches/" + newID("gb") : newID(wire == .openai ? "batch_" : "msgbatch_"), wire: wire, lines: decoded, metadata: metadata, inputFileID: inputFileID,
+            id: wire == .gemini ? "batches/" + newID("gb") : newID(wire == .openai ? "batch_" : "msgbatch_"),
+            wire: wire, lines: decoded, metadata: metadata, inputFileID: inputFileID,
             state: state)
         batches[b.id] = b
         order.append(b.id)
@@ -353,12 +391,17 @@ public actor FakeBatchAPI {
         let done = b.counts["completed"] ?? 0
         let failed = b.counts["failed"] ?? 0
         var o: [String: JSONValue] = [
-            "id": .string(b.id), "object": "batch", "endpoint": "/v1/chat/completions", "input_file_id": .string(b.inputFileID ?? ""),
-            "completion_window": "24h", "status": .string(b.state), "created_at": .int(Int(b.createdAt.timeIntervalSince1970)),
-            "output_file_id": b.outputFileID.map { .string($0) } ?? .null, "error_file_id": b.errorFileID.map { .string($0) } ?? .null,
+            "id": .string(b.id), "object": "batch", "endpoint": "/v1/chat/completions",
+            "input_file_id": .string(b.inputFileID ?? ""),
+            "completion_window": "24h", "status": .string(b.state),
+            "created_at": .int(Int(b.createdAt.timeIntervalSince1970)),
+            "output_file_id": b.outputFileID.map { .string($0) } ?? .null,
+            "error_file_id": b.errorFileID.map { .string($0) } ?? .null,
             "request_counts": ["total": .int(b.lines.count), "completed": .int(done), "failed": .int(failed)],
             "metadata": .object(b.metadata.mapValues { .string($0) }),
-            "errors": b.failure.map { ["object": "list", "data": [["code": "invalid_request", "message": .string($0), "line": .null]]] } ?? .null,
+            "errors": b.failure.map {
+                ["object": "list", "data": [["code": "invalid_request", "message": .string($0), "line": .null]]]
+            } ?? .null,
         ]
         if b.cancelAt != nil { o["cancelling_at"] = .int(Int(b.cancelAt!.timeIntervalSince1970)) }
         return .object(o)
@@ -367,7 +410,8 @@ public actor FakeBatchAPI {
     // MARK: - Anthropic
 
     private func createAnthropic(body: Data, host: String?) -> RenderedReply {
-        guard let json = try? JSONValue(jsonData: body), let requests = json["requests"]?.arrayValue, !requests.isEmpty else {
+        guard let json = try? JSONValue(jsonData: body), let requests = json["requests"]?.arrayValue, !requests.isEmpty
+        else {
             return error(.anthropic, 400, "requests: field required (a non-empty list)")
         }
         guard requests.count <= 100_000 else { return error(.anthropic, 413, "at most 100000 requests per batch") }
@@ -409,7 +453,9 @@ public actor FakeBatchAPI {
 
     /// `/v1beta/...`: `models/{model}:batchGenerateContent`, `batches`, `batches/{id}`, `batches/{id}:cancel`
     /// (https://ai.google.dev/api/batch-api). Batch names are `batches/{id}`.
-    private func respondGemini(method: String, seg: [String], query: [String: String], body: Data, handler: FakeHandler) async -> RenderedReply? {
+    private func respondGemini(method: String, seg: [String], query: [String: String], body: Data, handler: FakeHandler)
+        async -> RenderedReply?
+    {
         switch (method, seg.count) {
         case ("POST", 2) where seg[0] == "models" && seg[1].hasSuffix(":batchGenerateContent"):
             return createGemini(model: String(seg[1].dropLast(":batchGenerateContent".count)), body: body)
@@ -433,16 +479,22 @@ public actor FakeBatchAPI {
     /// The Files API's resumable upload (https://ai.google.dev/api/files, `media.upload`; the protocol's headers as
     /// the Gemini docs' shell examples send them): a `start` request opens a session and answers its URL in
     /// `X-Goog-Upload-URL`; `upload, finalize` at offset 0 with exactly the declared length stores the file.
-    private func geminiUpload(query: [String: String], headers: [String: String], body: Data, host: String?) -> RenderedReply {
+    private func geminiUpload(query: [String: String], headers: [String: String], body: Data, host: String?)
+        -> RenderedReply
+    {
         let command = (headers["x-goog-upload-command"] ?? "").lowercased().split(separator: ",").map {
             $0.trimmingCharacters(in: .whitespaces)
         }
         if let session = query["upload_id"] {
-            guard let open = uploadSessions[session] else { return error(.gemini, 404, "No upload session \(session).") }
+            guard let open = uploadSessions[session] else {
+                return error(.gemini, 404, "No upload session \(session).")
+            }
             guard command.contains("upload"), command.contains("finalize") else {
                 return error(.gemini, 400, "X-Goog-Upload-Command must be 'upload, finalize' here.")
             }
-            guard headers["x-goog-upload-offset"] == "0" else { return error(.gemini, 400, "X-Goog-Upload-Offset must be 0.") }
+            guard headers["x-goog-upload-offset"] == "0" else {
+                return error(.gemini, 400, "X-Goog-Upload-Offset must be 0.")
+            }
             guard body.count == open.length else {
                 return error(.gemini, 400, "Received \(body.count) bytes, but the session declared \(open.length).")
             }
@@ -462,7 +514,8 @@ public actor FakeBatchAPI {
             return .response(status: 200, headers: h, body: JSONValue.object(["file": file]).encoded())
         }
         guard headers["x-goog-upload-protocol"] == "resumable", command == ["start"] else {
-            return error(.gemini, 400, "Uploads start with X-Goog-Upload-Protocol: resumable and X-Goog-Upload-Command: start.")
+            return error(
+                .gemini, 400, "Uploads start with X-Goog-Upload-Protocol: resumable and X-Goog-Upload-Command: start.")
         }
         guard let length = headers["x-goog-upload-header-content-length"].flatMap({ Int($0) }), length > 0 else {
             return error(.gemini, 400, "X-Goog-Upload-Header-Content-Length is required.")
@@ -474,14 +527,18 @@ public actor FakeBatchAPI {
         return .response(
             status: 200,
             headers: [
-                "X-Goog-Upload-URL": "http://\(host ?? "127.0.0.1")/upload/v1beta/files?upload_id=\(session)&upload_protocol=resumable",
+                "X-Goog-Upload-URL":
+                    "http://\(host ?? "127.0.0.1")/upload/v1beta/files?upload_id=\(session)&upload_protocol=resumable",
                 "X-Goog-Upload-Status": "active", "Content-Type": "text/plain",
             ], body: Data())
     }
 
     private func createGemini(model: String, body: Data) -> RenderedReply {
-        guard let json = try? JSONValue(jsonData: body), let batch = json["batch"] else { return error(.gemini, 400, "batch: required") }
-        guard let display = batch["display_name"]?.stringValue ?? batch["displayName"]?.stringValue, !display.isEmpty else {
+        guard let json = try? JSONValue(jsonData: body), let batch = json["batch"] else {
+            return error(.gemini, 400, "batch: required")
+        }
+        guard let display = batch["display_name"]?.stringValue ?? batch["displayName"]?.stringValue, !display.isEmpty
+        else {
             return error(.gemini, 400, "batch.display_name is required.")
         }
         let config = batch["input_config"] ?? batch["inputConfig"]
@@ -490,21 +547,29 @@ public actor FakeBatchAPI {
             guard let data = files[fileName] else { return error(.gemini, 404, "File \(fileName) not found.") }
             var lines: [Line] = []
             for (n, raw) in data.split(separator: 10).enumerated() where !raw.allSatisfy({ $0 == 32 || $0 == 13 }) {
-                guard let line = try? JSONValue(jsonData: Data(raw)), let request = line["request"], case .object = request else {
+                guard let line = try? JSONValue(jsonData: Data(raw)), let request = line["request"],
+                    case .object = request
+                else {
                     return error(.gemini, 400, "\(fileName) line \(n + 1): a JSON object with a request is required.")
                 }
                 lines.append(Line(customID: line["key"]?.stringValue ?? "#\(n)", body: request.encoded()))
             }
             guard !lines.isEmpty else { return error(.gemini, 400, "\(fileName) holds no requests.") }
-            let b = register(wire: .gemini, lines: lines, metadata: ["displayName": display, "model": "models/" + model], inputFileID: fileName,
-                             state: "BATCH_STATE_PENDING", model: model)
+            let b = register(
+                wire: .gemini, lines: lines, metadata: ["displayName": display, "model": "models/" + model],
+                inputFileID: fileName,
+                state: "BATCH_STATE_PENDING", model: model)
             tally.geminiFileBatches += 1
             return .response(status: 200, headers: WireRenderer.jsonHeaders, body: geminiObject(b).encoded())
         }
         guard let requests = config?["requests"]?["requests"]?.arrayValue, !requests.isEmpty else {
-            return error(.gemini, 400, "batch.input_config.requests.requests: a non-empty list is required here (no file input in the fake).")
+            return error(
+                .gemini, 400,
+                "batch.input_config.requests.requests: a non-empty list is required here (no file input in the fake).")
         }
-        guard body.count <= 20 * 1000 * 1000 else { return error(.gemini, 400, "inline batch requests must stay under 20 MB; use a file.") }
+        guard body.count <= 20 * 1000 * 1000 else {
+            return error(.gemini, 400, "inline batch requests must stay under 20 MB; use a file.")
+        }
         var lines: [Line] = []
         for (n, r) in requests.enumerated() {
             guard let request = r["request"], case .object = request else {
@@ -513,8 +578,10 @@ public actor FakeBatchAPI {
             // metadata is free-form; a request without a key is still accepted and answered by position.
             lines.append(Line(customID: r["metadata"]?["key"]?.stringValue ?? "#\(n)", body: request.encoded()))
         }
-        let b = register(wire: .gemini, lines: lines, metadata: ["displayName": display, "model": "models/" + model], inputFileID: nil,
-                         state: "BATCH_STATE_PENDING", model: model)
+        let b = register(
+            wire: .gemini, lines: lines, metadata: ["displayName": display, "model": "models/" + model],
+            inputFileID: nil,
+            state: "BATCH_STATE_PENDING", model: model)
         return .response(status: 200, headers: WireRenderer.jsonHeaders, body: geminiObject(b).encoded())
     }
 
@@ -527,12 +594,15 @@ public actor FakeBatchAPI {
         let ended = b.state != "BATCH_STATE_PENDING" && b.state != "BATCH_STATE_RUNNING"
         let n = b.lines.count
         var meta: [String: JSONValue] = [
-            "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatch", "name": .string(b.id),
+            "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatch",
+            "name": .string(b.id),
             "model": .string(b.metadata["model"] ?? ""), "displayName": .string(b.metadata["displayName"] ?? ""),
-            "createTime": .string(f.string(from: b.createdAt)), "updateTime": .string(f.string(from: Date())), "state": .string(b.state),
+            "createTime": .string(f.string(from: b.createdAt)), "updateTime": .string(f.string(from: Date())),
+            "state": .string(b.state),
             // int64 fields: strings in proto3 JSON.
             "batchStats": [
-                "requestCount": .string(String(n)), "successfulRequestCount": .string(String(ok)), "failedRequestCount": .string(String(failed)),
+                "requestCount": .string(String(n)), "successfulRequestCount": .string(String(ok)),
+                "failedRequestCount": .string(String(failed)),
                 "pendingRequestCount": .string(String(ended ? 0 : n)),
             ],
         ]
@@ -540,7 +610,8 @@ public actor FakeBatchAPI {
         var op: [String: JSONValue] = ["name": .string(b.id), "metadata": .object(meta), "done": .bool(ended)]
         if b.state == "BATCH_STATE_SUCCEEDED", let file = b.outputFileID {
             op["response"] = [
-                "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatchOutput", "responsesFile": .string(file),
+                "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatchOutput",
+                "responsesFile": .string(file),
             ]
         } else if b.state == "BATCH_STATE_SUCCEEDED", let results = b.results {
             let items = results.split(separator: 10).compactMap { try? JSONValue(jsonData: Data($0)) }
@@ -565,7 +636,8 @@ public actor FakeBatchAPI {
         let page = Array(newest.dropFirst(start).prefix(max(1, limit)))
         var json: [String: JSONValue] = [
             "data": .array(page.map { object($0, host: host) }), "has_more": .bool(start + page.count < newest.count),
-            "first_id": page.first.map { .string($0.id) } ?? .null, "last_id": page.last.map { .string($0.id) } ?? .null,
+            "first_id": page.first.map { .string($0.id) } ?? .null,
+            "last_id": page.last.map { .string($0.id) } ?? .null,
         ]
         if wire == .openai { json["object"] = "list" }
         return .response(status: 200, headers: WireRenderer.jsonHeaders, body: JSONValue.object(json).encoded())
@@ -583,7 +655,8 @@ public actor FakeBatchAPI {
         guard let b = batches[id], b.wire == wire else { return notFound(wire, "No such batch: \(id)") }
         tally.cancels += 1
         let ended: Set<String> = [
-            "completed", "failed", "expired", "cancelled", "ended", "BATCH_STATE_SUCCEEDED", "BATCH_STATE_FAILED", "BATCH_STATE_CANCELLED",
+            "completed", "failed", "expired", "cancelled", "ended", "BATCH_STATE_SUCCEEDED", "BATCH_STATE_FAILED",
+            "BATCH_STATE_CANCELLED",
             "BATCH_STATE_EXPIRED",
         ]
         guard !ended.contains(b.state) else {
@@ -623,7 +696,10 @@ public actor FakeBatchAPI {
             var status = 200
             var body = Data()
             if lineFate == .answer {
-                if let request = line.request, case .response(let s, _, let data) = WireRenderer.render(await Self.resolve(await handler(request)), for: request) {
+                if let request = line.request,
+                    case .response(let s, _, let data) = WireRenderer.render(
+                        await Self.resolve(await handler(request)), for: request)
+                {
                     status = s
                     body = data
                 } else {
@@ -640,25 +716,48 @@ public actor FakeBatchAPI {
                 let json: JSONValue
                 switch lineFate {
                 case .answer:
-                    json = ["id": .string("batch_req_\(n)"), "custom_id": .string(line.customID),
-                            "response": ["status_code": 200, "request_id": .string(rid), "body": (try? JSONValue(jsonData: body)) ?? .null], "error": .null]
+                    json = [
+                        "id": .string("batch_req_\(n)"), "custom_id": .string(line.customID),
+                        "response": [
+                            "status_code": 200, "request_id": .string(rid),
+                            "body": (try? JSONValue(jsonData: body)) ?? .null,
+                        ], "error": .null,
+                    ]
                     b.counts["completed", default: 0] += 1
                 case .fail(let s, let m):
-                    let errBody: JSONValue = (try? JSONValue(jsonData: Data(m.utf8))).flatMap { $0["error"] != nil ? $0 : nil }
+                    let errBody: JSONValue =
+                        (try? JSONValue(jsonData: Data(m.utf8))).flatMap { $0["error"] != nil ? $0 : nil }
                         ?? ["error": ["message": .string(m), "type": "invalid_request_error", "code": .null]]
-                    json = ["id": .string("batch_req_\(n)"), "custom_id": .string(line.customID),
-                            "response": ["status_code": .int(s), "request_id": .string(rid), "body": errBody], "error": .null]
+                    json = [
+                        "id": .string("batch_req_\(n)"), "custom_id": .string(line.customID),
+                        "response": ["status_code": .int(s), "request_id": .string(rid), "body": errBody],
+                        "error": .null,
+                    ]
                     b.counts["failed", default: 0] += 1
                 case .expire:
-                    json = ["id": .string("batch_req_\(n)"), "custom_id": .string(line.customID), "response": .null,
-                            "error": ["code": "batch_expired", "message": "This request could not be executed before the completion window expired."]]
+                    json = [
+                        "id": .string("batch_req_\(n)"), "custom_id": .string(line.customID), "response": .null,
+                        "error": [
+                            "code": "batch_expired",
+                            "message": "This request could not be executed before the completion window expired.",
+                        ],
+                    ]
                     b.counts["failed", default: 0] += 1
                 case .cancel:
-                    json = ["id": .string("batch_req_\(n)"), "custom_id": .string(line.customID), "response": .null,
-                            "error": ["code": "batch_cancelled", "message": "This request was not executed because the batch was cancelled."]]
+                    json = [
+                        "id": .string("batch_req_\(n)"), "custom_id": .string(line.customID), "response": .null,
+                        "error": [
+                            "code": "batch_cancelled",
+                            "message": "This request was not executed because the batch was cancelled.",
+                        ],
+                    ]
                     b.counts["failed", default: 0] += 1
                 }
-                if lineFate == .answer { output.append(json.encoded() + Data([10])) } else { errors.append(json.encoded() + Data([10])) }
+                if lineFate == .answer {
+                    output.append(json.encoded() + Data([10]))
+                } else {
+                    errors.append(json.encoded() + Data([10]))
+                }
             case .gemini:
                 // An InlinedResponse: `{response: GenerateContentResponse}` or `{error: Status}`, with the request's metadata.
                 var item: [String: JSONValue] = ["metadata": ["key": .string(line.customID)]]
@@ -667,7 +766,11 @@ public actor FakeBatchAPI {
                     item["response"] = (try? JSONValue(jsonData: body)) ?? .null
                     b.counts["successful", default: 0] += 1
                 case .fail(let st, let m):
-                    item["error"] = ["code": .int(st), "message": .string(m), "status": .string(st == 429 ? "RESOURCE_EXHAUSTED" : st >= 500 ? "INTERNAL" : "INVALID_ARGUMENT")]
+                    item["error"] = [
+                        "code": .int(st), "message": .string(m),
+                        "status": .string(
+                            st == 429 ? "RESOURCE_EXHAUSTED" : st >= 500 ? "INTERNAL" : "INVALID_ARGUMENT"),
+                    ]
                     b.counts["failed", default: 0] += 1
                 case .expire, .cancel:
                     break  // the whole batch expires or is cancelled: no output at all (below)
@@ -680,7 +783,10 @@ public actor FakeBatchAPI {
                     result = ["type": "succeeded", "message": (try? JSONValue(jsonData: body)) ?? .null]
                     b.counts["succeeded", default: 0] += 1
                 case .fail(_, let m):
-                    result = ["type": "errored", "error": ["type": "error", "error": ["type": "invalid_request_error", "message": .string(m)]]]
+                    result = [
+                        "type": "errored",
+                        "error": ["type": "error", "error": ["type": "invalid_request_error", "message": .string(m)]],
+                    ]
                     b.counts["errored", default: 0] += 1
                 case .expire:
                     result = ["type": "expired"]
@@ -689,7 +795,8 @@ public actor FakeBatchAPI {
                     result = ["type": "canceled"]
                     b.counts["canceled", default: 0] += 1
                 }
-                output.append(JSONValue.object(["custom_id": .string(line.customID), "result": result]).encoded() + Data([10]))
+                output.append(
+                    JSONValue.object(["custom_id": .string(line.customID), "result": result]).encoded() + Data([10]))
             }
         }
         if strayLine {
@@ -697,9 +804,12 @@ public actor FakeBatchAPI {
                 b.wire == .gemini
                 ? ["metadata": ["key": "c99999999_0000000000000000"], "response": ["candidates": []]]
                 : b.wire == .openai
-                ? ["id": "batch_req_stray", "custom_id": "c99999999_0000000000000000",
-                   "response": ["status_code": 200, "request_id": "req_stray", "body": ["choices": []]], "error": .null]
-                : ["custom_id": "c99999999_0000000000000000", "result": ["type": "expired"]]
+                    ? [
+                        "id": "batch_req_stray", "custom_id": "c99999999_0000000000000000",
+                        "response": ["status_code": 200, "request_id": "req_stray", "body": ["choices": []]],
+                        "error": .null,
+                    ]
+                    : ["custom_id": "c99999999_0000000000000000", "result": ["type": "expired"]]
             output.append(stray.encoded() + Data([10]))
         }
         switch b.wire {

@@ -1,5 +1,6 @@
 import FlyingFox
 import Foundation
+
 import enum JudgePanel.JSONValue
 
 /// An in-process HTTP server on 127.0.0.1 that speaks the OpenAI, Anthropic, Gemini and Ollama
@@ -190,14 +191,17 @@ public actor FakeProviderServer {
     }
 
     /// Routes a request to the batch API; nil when it is not a batch-API path.
-    private static func batchReply(_ http: HTTPRequest, api: FakeBatchAPI, handler: @escaping FakeHandler) async -> RenderedReply? {
+    private static func batchReply(_ http: HTTPRequest, api: FakeBatchAPI, handler: @escaping FakeHandler) async
+        -> RenderedReply?
+    {
         let body = (try? await http.bodyData) ?? Data()
         var headers: [String: String] = [:]
         for (name, value) in http.headers { headers[name.rawValue.lowercased()] = value }
         var query: [String: String] = [:]
         for item in http.query { query[item.name] = item.value }
         return await api.respond(
-            method: http.method.rawValue.uppercased(), path: http.path, query: query, headers: headers, body: body, handler: handler)
+            method: http.method.rawValue.uppercased(), path: http.path, query: query, headers: headers, body: body,
+            handler: handler)
     }
 
     /// Sleeps through `.delayed` layers; a cancelled sleep (server stopping) drops the connection.

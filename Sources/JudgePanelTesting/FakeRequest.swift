@@ -252,7 +252,8 @@ extension FakeRequest {
             let choice = json["tool_choice"]?["type"]?.stringValue
             let offersTool = !(json["tools"]?.arrayValue ?? []).isEmpty
             wantsJSON =
-                (format != nil && format != .null) || (offersTool && (choice == "tool" || choice == "any" || choice == "auto"))
+                (format != nil && format != .null)
+                || (offersTool && (choice == "tool" || choice == "any" || choice == "auto"))
 
         case .gemini:
             model = pathModel ?? model
@@ -275,22 +276,22 @@ extension FakeRequest {
         }
 
         var request = FakeRequest(
-                wire: wire,
-                path: path,
-                headers: headers,
-                query: query,
-                body: body,
-                model: model,
-                system: system.isEmpty ? nil : system.joined(separator: "\n\n"),
-                messages: messages,
-                temperature: temperature,
-                maxTokens: maxTokens,
-                seed: seed,
-                wantsJSON: wantsJSON,
-                logprobs: logprobs,
-                topLogprobs: topLogprobs,
-                index: index
-            )
+            wire: wire,
+            path: path,
+            headers: headers,
+            query: query,
+            body: body,
+            model: model,
+            system: system.isEmpty ? nil : system.joined(separator: "\n\n"),
+            messages: messages,
+            temperature: temperature,
+            maxTokens: maxTokens,
+            seed: seed,
+            wantsJSON: wantsJSON,
+            logprobs: logprobs,
+            topLogprobs: topLogprobs,
+            index: index
+        )
         request.images = images
         return .success(request)
     }
@@ -357,7 +358,10 @@ enum FakeImageShapes {
                             guard head.hasSuffix(";base64") else { throw fail("image data URL must be base64") }
                             let type = String(head.dropFirst(5).dropLast(7))
                             guard mediaTypes.contains(type) else { throw fail("unsupported image type \(type)") }
-                            out.append(FakeImage(mediaType: type, bytes: try base64(String(url.dropFirst(head.count + 1)), "image_url")))
+                            out.append(
+                                FakeImage(
+                                    mediaType: type,
+                                    bytes: try base64(String(url.dropFirst(head.count + 1)), "image_url")))
                         } else if url.hasPrefix("https://") || url.hasPrefix("http://") {
                             out.append(FakeImage(mediaType: nil, bytes: Data(), url: url))
                         } else {
@@ -382,9 +386,14 @@ enum FakeImageShapes {
                         switch source?["type"]?.stringValue {
                         case "base64"?:
                             guard let type = source?["media_type"]?.stringValue, mediaTypes.contains(type) else {
-                                throw fail("messages: image source.media_type must be one of image/jpeg, image/png, image/gif, image/webp")
+                                throw fail(
+                                    "messages: image source.media_type must be one of image/jpeg, image/png, image/gif, image/webp"
+                                )
                             }
-                            out.append(FakeImage(mediaType: type, bytes: try base64(source?["data"]?.stringValue, "image source.data")))
+                            out.append(
+                                FakeImage(
+                                    mediaType: type,
+                                    bytes: try base64(source?["data"]?.stringValue, "image source.data")))
                         case "url"?:
                             guard let url = source?["url"]?.stringValue else { throw fail("image source.url missing") }
                             out.append(FakeImage(mediaType: nil, bytes: Data(), url: url))
@@ -404,10 +413,12 @@ enum FakeImageShapes {
                     guard let blob = part["inline_data"] ?? part["inlineData"] else {
                         throw fail("a part needs text or inline_data")
                     }
-                    guard let type = (blob["mime_type"] ?? blob["mimeType"])?.stringValue, mediaTypes.contains(type) else {
+                    guard let type = (blob["mime_type"] ?? blob["mimeType"])?.stringValue, mediaTypes.contains(type)
+                    else {
                         throw fail("inline_data.mime_type must be an image type")
                     }
-                    out.append(FakeImage(mediaType: type, bytes: try base64(blob["data"]?.stringValue, "inline_data.data")))
+                    out.append(
+                        FakeImage(mediaType: type, bytes: try base64(blob["data"]?.stringValue, "inline_data.data")))
                 }
             }
         case .ollama:
@@ -419,7 +430,9 @@ enum FakeImageShapes {
                 }
                 guard let list = message["images"] else { continue }
                 guard case .array(let items) = list else { throw fail("images must be a list of base64 strings") }
-                for item in items { out.append(FakeImage(mediaType: nil, bytes: try base64(item.stringValue, "images[]"))) }
+                for item in items {
+                    out.append(FakeImage(mediaType: nil, bytes: try base64(item.stringValue, "images[]")))
+                }
             }
         }
         return out

@@ -194,7 +194,10 @@ enum WireRenderer {
                 choice == "tool" || choice == "any" || (choice == "auto" && parsed?.objectValue != nil)
             {
                 let input: JSONValue = parsed?.objectValue != nil ? parsed! : ["text": .string(text)]
-                blocks.append(["type": "tool_use", "id": .string("toolu_fake\(request.index)"), "name": .string(toolName), "input": input])
+                blocks.append([
+                    "type": "tool_use", "id": .string("toolu_fake\(request.index)"), "name": .string(toolName),
+                    "input": input,
+                ])
                 stopReason = "tool_use"
             } else if !text.isEmpty {
                 blocks.append(["type": "text", "text": .string(text)])

@@ -1,6 +1,6 @@
 import Foundation
-import JudgeStats
 import JudgePanel
+import JudgeStats
 
 /// The Explore view's server side: filters and pages over a ``RunIndex`` (no text held), and one item's full detail
 /// read from the files when it is opened.
@@ -31,7 +31,8 @@ package struct Explore: Sendable {
         package var unlabelled = false
 
         package init(
-            disagree: Bool = false, flips: Bool = false, split: Bool = false, judge: String? = nil, reason: String? = nil,
+            disagree: Bool = false, flips: Bool = false, split: Bool = false, judge: String? = nil,
+            reason: String? = nil,
             metaKey: String? = nil, metaValue: String? = nil, query: String? = nil, unlabelled: Bool = false
         ) {
             self.disagree = disagree
@@ -56,7 +57,8 @@ package struct Explore: Sendable {
             metaKeys.append(.object(o))
         }
         return [
-            "run": .string(index.dir), "items_file": .string(index.itemsPath), "n_items": .number(Double(index.items.count)),
+            "run": .string(index.dir), "items_file": .string(index.itemsPath),
+            "n_items": .number(Double(index.items.count)),
             "n_votes": .number(Double(index.votes.count)), "protocol": .string(index.protocolKind.rawValue),
             "judges": .array(index.judges.map { .string($0) }),
             "reasons": .array(index.reasons.dropFirst().sorted().map { .string($0) }), "meta": .array(metaKeys),
@@ -128,7 +130,9 @@ package struct Explore: Sendable {
             let item = try index.item(i)
             var human = e.human
             if let h = humans[index.ids[i]] { human = RunIndex.code(h) }
-            let flips = index.judges.indices.filter { $0 < 64 && e.flips & (1 << UInt64($0)) != 0 }.map { JSONValue.string(index.judges[$0]) }
+            let flips = index.judges.indices.filter { $0 < 64 && e.flips & (1 << UInt64($0)) != 0 }.map {
+                JSONValue.string(index.judges[$0])
+            }
             rows.append([
                 "id": .string(item.id), "prompt": .string(String(item.promptText.prefix(240))),
                 "panel": Self.json(RunIndex.preference(e.panel)), "human": Self.json(RunIndex.preference(human)),
@@ -152,10 +156,12 @@ package struct Explore: Sendable {
         fields["prompt"] = item.prompt.map { .string($0) } ?? .null
         // Conversations are shown generically, one message a block of text (a richer renderer hooks in here).
         if let messages = item.messages {
-            fields["messages"] = .array(messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] })
+            fields["messages"] = .array(
+                messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] })
         }
         for (k, v) in [
-            ("response", item.response), ("model", item.model), ("response_a", item.responseA), ("response_b", item.responseB),
+            ("response", item.response), ("model", item.model), ("response_a", item.responseA),
+            ("response_b", item.responseB),
             ("model_a", item.modelA), ("model_b", item.modelB), ("reference", item.reference),
         ] {
             if let v { fields[k] = .string(v) }
@@ -166,14 +172,18 @@ package struct Explore: Sendable {
         for n in index.items[i].votes {
             let v = try index.vote(Int(n))
             var o: [String: JSONValue] = [:]
-            for k in ["judge", "order", "sample", "verdict", "score", "checks", "status", "reason", "error", "raw", "variant", "response", "cached", "latency_ms"] {
+            for k in [
+                "judge", "order", "sample", "verdict", "score", "checks", "status", "reason", "error", "raw", "variant",
+                "response", "cached", "latency_ms",
+            ] {
                 if let x = v[k] { o[k] = x }
             }
             votes.append(.object(o))
         }
         var labels: [JSONValue] = []
         if FileManager.default.fileExists(atPath: index.labelsPath) {
-            for r in try LabelsFile.read(path: index.labelsPath, pairwise: index.protocolKind == .pairwise) where r.item == id {
+            for r in try LabelsFile.read(path: index.labelsPath, pairwise: index.protocolKind == .pairwise)
+            where r.item == id {
                 labels.append(r.json)
             }
         }

@@ -1,6 +1,6 @@
 import Foundation
-import JudgeStats
 import JudgePanel
+import JudgeStats
 
 /// The Label view's state for one annotator: a queue of items (a selection, or every item), the labels already in
 /// the labels file (so a restart resumes where the annotator stopped), and the order each item's candidates are
@@ -40,7 +40,8 @@ package actor LabelSession {
         self.seed = seed
         var done = Set<Int>()
         if FileManager.default.fileExists(atPath: labelsPath) {
-            for r in try LabelsFile.read(path: labelsPath, pairwise: index.protocolKind == .pairwise) where r.annotator == annotator {
+            for r in try LabelsFile.read(path: labelsPath, pairwise: index.protocolKind == .pairwise)
+            where r.annotator == annotator {
                 if let i = index.idIndex[r.item] { done.insert(Int(i)) }
             }
         }
@@ -151,7 +152,9 @@ enum LabelsFileTail {
     /// Truncates `path` before its last line, provided that line is `record` (same item and annotator); syncs.
     static func removeLast(matching record: LabelRecord, path: String) throws {
         let fd = open(path, O_RDWR)
-        guard fd >= 0 else { throw JudgePanelError.io("cannot open labels file: \(String(cString: strerror(errno)))", file: path) }
+        guard fd >= 0 else {
+            throw JudgePanelError.io("cannot open labels file: \(String(cString: strerror(errno)))", file: path)
+        }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw JudgePanelError.io("cannot stat labels file", file: path) }
@@ -167,7 +170,8 @@ enum LabelsFileTail {
         let line = String(decoding: buf[start..<end], as: UTF8.self)
         let last = try LabelsFile.parse(line: line, pairwise: record.label.preference != nil, file: path, number: 0)
         guard last.item == record.item, last.annotator == record.annotator else {
-            throw JudgePanelError.usage("the labels file's last line is not this session's last label (another writer?)")
+            throw JudgePanelError.usage(
+                "the labels file's last line is not this session's last label (another writer?)")
         }
         guard ftruncate(fd, off_t(size - window + start)) == 0, fsync(fd) == 0 else {
             throw JudgePanelError.io("cannot truncate labels file: \(String(cString: strerror(errno)))", file: path)

@@ -1,6 +1,6 @@
 import Foundation
-import JudgeStats
 import JudgePanel
+import JudgeStats
 
 /// What `judgepanel ui` knows of a run without holding its texts: the byte range of every item line and every vote
 /// line, and per item and vote the few facts the Explore filters read. Texts are read from the files (memory-mapped)
@@ -104,7 +104,8 @@ package final class RunIndex: @unchecked Sendable {
         func strings(_ v: JSONValue?) -> [String: String] { (v?.objectValue ?? [:]).compactMapValues(\.stringValue) }
         let loader = ItemLoader(
             mapping: ItemMapping(
-                fieldMap: strings(config?["item_mapping"]?["map"]), labelMap: strings(config?["item_mapping"]?["label_map"])))
+                fieldMap: strings(config?["item_mapping"]?["map"]),
+                labelMap: strings(config?["item_mapping"]?["label_map"])))
         let kind = config?["rubric"]?["protocol"]?.stringValue.flatMap(JudgingProtocol.init(rawValue:)) ?? .pairwise
         protocolKind = kind
 
@@ -120,14 +121,17 @@ package final class RunIndex: @unchecked Sendable {
         try Self.lines(itemsData) { number, offset, bytes in
             let item = try loader.parse(bytes: bytes, file: itemsPath, number: number)
             if idIndex[item.id] != nil {
-                throw JudgePanelError.badInput("duplicate item id \(item.id.debugDescription)", file: itemsPath, line: number)
+                throw JudgePanelError.badInput(
+                    "duplicate item id \(item.id.debugDescription)", file: itemsPath, line: number)
             }
             let i = items.count
             idIndex[item.id] = Int32(i)
             ids.append(item.id)
             items.append(ItemEntry(offset: offset, length: Int32(bytes.count), line: Int32(number)))
             var label = item.label?.preference
-            if label == nil, !item.labels.isEmpty { label = Preference.majority(item.labels.compactMap(\.label.preference)) }
+            if label == nil, !item.labels.isEmpty {
+                label = Preference.majority(item.labels.compactMap(\.label.preference))
+            }
             itemLabels.append(Self.code(label))
             for (k, v) in item.meta {
                 let text: String?
@@ -183,7 +187,8 @@ package final class RunIndex: @unchecked Sendable {
             for (n, (offset, length)) in ranges.enumerated() {
                 let vote: Vote
                 do { vote = try decoder.decode(Vote.self, from: votesData[offset..<(offset + length)]) } catch {
-                    throw JudgePanelError.badInput("invalid vote: \(VotesFile.describe(error))", file: votesPath, line: n + 1)
+                    throw JudgePanelError.badInput(
+                        "invalid vote: \(VotesFile.describe(error))", file: votesPath, line: n + 1)
                 }
                 let j: UInt16
                 if let x = judgeIndex[vote.judge] {

@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import JudgeStats
 import JudgePanel
+import JudgeStats
 import Logging
 import NIOCore
 
@@ -21,7 +21,9 @@ package struct UIServer: Sendable {
         package var token: String
         /// Which view the printed URL opens (`explore` or `label`).
         package var view = "explore"
-        package init(host: String = "127.0.0.1", port: Int = 0, token: String = UIServer.newToken(), view: String = "explore") {
+        package init(
+            host: String = "127.0.0.1", port: Int = 0, token: String = UIServer.newToken(), view: String = "explore"
+        ) {
             self.host = host
             self.port = port
             self.token = token
@@ -85,17 +87,22 @@ package struct UIServer: Sendable {
         router.post("/api/label") { request, _ in
             let body = try await request.body.collect(upTo: 1 << 16)
             let v: JSONValue
-            do { v = try JSONValue(jsonData: Data(buffer: body)) } catch { return Self.error(.badRequest, "body is not JSON") }
+            do { v = try JSONValue(jsonData: Data(buffer: body)) } catch {
+                return Self.error(.badRequest, "body is not JSON")
+            }
             guard let key = v["key"]?.intValue, let choice = v["choice"]?.textValue else {
                 return Self.error(.badRequest, "key and choice are required")
             }
-            do { try await session.label(key: key, choice: choice) } catch let e as JudgePanelError where e.code == .usage || e.code == .badInput {
+            do { try await session.label(key: key, choice: choice) } catch let e as JudgePanelError
+                where e.code == .usage || e.code == .badInput
+            {
                 return Self.error(.badRequest, e.description)
             }
             return try Self.json(try await session.next())
         }
         router.post("/api/label/undo") { _, _ in
-            do { try await session.undo() } catch let e as JudgePanelError where e.code == .usage || e.code == .badInput {
+            do { try await session.undo() } catch let e as JudgePanelError where e.code == .usage || e.code == .badInput
+            {
                 return Self.error(.conflict, e.description)
             }
             return try Self.json(try await session.next())
@@ -139,12 +146,15 @@ package struct UIServer: Sendable {
     static func json(_ value: JSONValue) throws -> Response {
         let data = try value.compactData()
         return Response(
-            status: .ok, headers: headers("application/json; charset=utf-8"), body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            status: .ok, headers: headers("application/json; charset=utf-8"),
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
         let data = (try? JSONValue.object(["error": .string(message)]).compactData()) ?? Data("{}".utf8)
-        return Response(status: status, headers: headers("application/json; charset=utf-8"), body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: status, headers: headers("application/json; charset=utf-8"),
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     /// The bound port, set once the server runs (the Host check needs it with `--port 0`).
@@ -161,9 +171,14 @@ package struct UIServer: Sendable {
         let host: String
         let port: PortBox
 
-        func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-            let given = request.uri.queryParameters.get("token") ?? request.headers[HTTPField.Name("X-JudgePanel-Token")!]
-            guard let given, Self.equal(given, token) else { return UIServer.error(.forbidden, "missing or wrong token") }
+        func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+            async throws -> Response
+        {
+            let given =
+                request.uri.queryParameters.get("token") ?? request.headers[HTTPField.Name("X-JudgePanel-Token")!]
+            guard let given, Self.equal(given, token) else {
+                return UIServer.error(.forbidden, "missing or wrong token")
+            }
             if let authority = request.head.authority, !allowedHost(authority) {
                 return UIServer.error(.forbidden, "unexpected Host header")
             }

@@ -7,7 +7,8 @@
 @inlinable
 public func accuracy<T: Equatable>(_ predicted: [T?], _ truth: [T?]) -> MetricValue {
     guard predicted.count == truth.count else { return .undefined("length mismatch") }
-    var n = 0, hits = 0
+    var n = 0
+    var hits = 0
     for i in truth.indices {
         guard let t = truth[i] else { continue }
         n += 1
@@ -23,7 +24,8 @@ public func accuracy<T: Equatable>(_ predicted: [T?], _ truth: [T?]) -> MetricVa
 @inlinable
 public func answeredAccuracy<T: Equatable>(_ predicted: [T?], _ truth: [T?]) -> MetricValue {
     guard predicted.count == truth.count else { return .undefined("length mismatch") }
-    var n = 0, hits = 0
+    var n = 0
+    var hits = 0
     for i in truth.indices {
         guard let t = truth[i], let p = predicted[i] else { continue }
         n += 1
@@ -39,7 +41,8 @@ public func answeredAccuracy<T: Equatable>(_ predicted: [T?], _ truth: [T?]) -> 
 @inlinable
 public func coverage<T>(_ predicted: [T?], _ truth: [T?]) -> MetricValue {
     guard predicted.count == truth.count else { return .undefined("length mismatch") }
-    var n = 0, answered = 0
+    var n = 0
+    var answered = 0
     for i in truth.indices where truth[i] != nil {
         n += 1
         if predicted[i] != nil { answered += 1 }
@@ -90,8 +93,12 @@ public func cohenKappa<T: Hashable & Comparable>(
     var direct = [Int](repeating: 0, count: small * small)
     var fits = true
     for i in y1.indices {
-        let a = coder.code(y1[i]), b = coder.code(y2[i])
-        if a >= small || b >= small { fits = false; break }
+        let a = coder.code(y1[i])
+        let b = coder.code(y2[i])
+        if a >= small || b >= small {
+            fits = false
+            break
+        }
         direct[a * small + b] += 1
     }
     if fits {
@@ -147,8 +154,14 @@ public func cohenKappa<T: DenseCategory>(
     } else {
         for c in 0..<width {
             var seen = false
-            for d in 0..<width where full[c * width + d] > 0 || full[d * width + c] > 0 { seen = true; break }
-            if seen { position[c] = k; k += 1 }
+            for d in 0..<width where full[c * width + d] > 0 || full[d * width + c] > 0 {
+                seen = true
+                break
+            }
+            if seen {
+                position[c] = k
+                k += 1
+            }
         }
     }
     var confusion = [Int](repeating: 0, count: k * k)
@@ -161,12 +174,14 @@ public func cohenKappa<T: DenseCategory>(
 /// Cohen's κ from integer codes `0..<categoryCount` (the fast path: no hashing at all).
 ///
 /// Codes outside the range are ignored, as labels outside `labels` are by scikit-learn.
-public func cohenKappa(codes y1: [Int], _ y2: [Int], categoryCount k: Int, weights: KappaWeights = .none) -> MetricValue {
+public func cohenKappa(codes y1: [Int], _ y2: [Int], categoryCount k: Int, weights: KappaWeights = .none) -> MetricValue
+{
     guard y1.count == y2.count else { return .undefined("length mismatch") }
     guard k > 0 else { return .undefined("no categories") }
     var confusion = [Int](repeating: 0, count: k * k)
     for i in y1.indices {
-        let a = y1[i], b = y2[i]
+        let a = y1[i]
+        let b = y2[i]
         guard a >= 0, a < k, b >= 0, b < k else { continue }
         confusion[a * k + b] += 1
     }
@@ -191,7 +206,8 @@ private func kappaWeight(_ i: Int, _ j: Int, _ weights: KappaWeights) -> Double 
 
 @usableFromInline
 func kappa(confusion: [Int], k: Int, weights: KappaWeights) -> MetricValue {
-    var rowSum = [Int](repeating: 0, count: k), colSum = [Int](repeating: 0, count: k)
+    var rowSum = [Int](repeating: 0, count: k)
+    var colSum = [Int](repeating: 0, count: k)
     var total = 0
     for i in 0..<k {
         for j in 0..<k {
@@ -203,7 +219,8 @@ func kappa(confusion: [Int], k: Int, weights: KappaWeights) -> MetricValue {
     }
     guard total > 0 else { return .undefined("no items with a label in common") }
     let n = Double(total)
-    var numerator = 0.0, denominator = 0.0
+    var numerator = 0.0
+    var denominator = 0.0
     for i in 0..<k {
         for j in 0..<k {
             let w = kappaWeight(i, j, weights)
@@ -228,10 +245,12 @@ public func fleissKappa(table: [[Int]]) -> MetricValue {
     guard let k = table.first?.count, k > 0 else { return .undefined("empty table") }
     guard table.allSatisfy({ $0.count == k }) else { return .undefined("rows differ in length") }
     var categoryTotals = [Int](repeating: 0, count: k)
-    var items = 0, total = 0
+    var items = 0
+    var total = 0
     var agreementSum = 0.0
     for row in table {
-        var ni = 0, squares = 0
+        var ni = 0
+        var squares = 0
         for c in row {
             if c < 0 { return .undefined("negative count") }
             ni += c

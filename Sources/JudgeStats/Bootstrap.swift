@@ -3,9 +3,9 @@
 // The C library only, so that libm (sqrt, floor, used by the standard library's floating-point
 // operations) is linked into clients that import neither Foundation nor Glibc.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Draws uniform indices in `0..<bound` without bias: two 32-bit Lemire draws per 64-bit random number
@@ -67,18 +67,20 @@ struct BinomialTable {
             cdf = [1]
             return
         }
-        let odds = Double(k) / Double(n - k)   // p / (1 − p)
+        let odds = Double(k) / Double(n - k)  // p / (1 − p)
         let mode = min(n, (n + 1) * k / n)
-        var up: [Double] = [1]                 // weights at mode, mode+1, …
-        var x = mode, w = 1.0
+        var up: [Double] = [1]  // weights at mode, mode+1, …
+        var x = mode
+        var w = 1.0
         while x < n {
             w *= Double(n - x) / Double(x + 1) * odds
             if w < 1e-30 { break }
             up.append(w)
             x += 1
         }
-        var down: [Double] = []                // weights at mode−1, mode−2, …
-        x = mode; w = 1.0
+        var down: [Double] = []  // weights at mode−1, mode−2, …
+        x = mode
+        w = 1.0
         while x > 0 {
             w *= Double(x) / Double(n - x + 1) / odds
             if w < 1e-30 { break }
@@ -100,7 +102,8 @@ struct BinomialTable {
 
     /// The smallest x whose cumulative probability exceeds `u` ∈ [0, 1).
     func quantile(_ u: Double) -> Int {
-        var a = 0, b = cdf.count - 1
+        var a = 0
+        var b = cdf.count - 1
         while a < b {
             let mid = (a + b) >> 1
             if cdf[mid] > u { b = mid } else { a = mid + 1 }
@@ -123,7 +126,13 @@ struct ClusterIndex {
         var sizes: [Int] = []
         for i in 0..<count {
             let d: Int
-            if let x = dense[clusters[i]] { d = x } else { d = sizes.count; dense[clusters[i]] = d; sizes.append(0) }
+            if let x = dense[clusters[i]] {
+                d = x
+            } else {
+                d = sizes.count
+                dense[clusters[i]] = d
+                sizes.append(0)
+            }
             ids[i] = d
             sizes[d] += 1
         }
@@ -131,7 +140,10 @@ struct ClusterIndex {
         for c in sizes.indices { start[c + 1] = start[c] + sizes[c] }
         var fill = start
         items = [Int](repeating: 0, count: count)
-        for i in 0..<count { items[fill[ids[i]]] = i; fill[ids[i]] += 1 }
+        for i in 0..<count {
+            items[fill[ids[i]]] = i
+            fill[ids[i]] += 1
+        }
     }
 }
 
@@ -188,7 +200,9 @@ public func bootstrapMeanCI(
     stats.reserveCapacity(resamples)
     if let clusters {
         guard let index = ClusterIndex(clusters, count: n), index.count >= 2 else { return nil }
-        let sums = (0..<index.count).map { c in index.items[index.start[c]..<index.start[c + 1]].reduce(0.0) { $0 + values[$1] } }
+        let sums = (0..<index.count).map { c in
+            index.items[index.start[c]..<index.start[c + 1]].reduce(0.0) { $0 + values[$1] }
+        }
         let sizes = (0..<index.count).map { index.start[$0 + 1] - index.start[$0] }
         return clusterRatioCI(sums: sums, sizes: sizes, resamples: resamples, seed: seed, level: level)
     }
@@ -197,7 +211,8 @@ public func bootstrapMeanCI(
     values.withUnsafeBufferPointer { v in
         buffer.withUnsafeMutableBufferPointer { buf in
             for _ in 0..<resamples {
-                var sum = 0.0, done = 0
+                var sum = 0.0
+                var done = 0
                 while done < n {
                     let chunk = UnsafeMutableBufferPointer(rebasing: buf[0..<min(buf.count, n - done)])
                     drawer.fill(chunk)
@@ -225,7 +240,9 @@ public func bootstrapAccuracyCI(
     guard n >= 2, resamples > 0, level > 0, level < 1 else { return nil }
     if let clusters {
         guard let index = ClusterIndex(clusters, count: n), index.count >= 2 else { return nil }
-        let sums = (0..<index.count).map { c in Double(index.items[index.start[c]..<index.start[c + 1]].reduce(0) { $0 + (correct[$1] ? 1 : 0) }) }
+        let sums = (0..<index.count).map { c in
+            Double(index.items[index.start[c]..<index.start[c + 1]].reduce(0) { $0 + (correct[$1] ? 1 : 0) })
+        }
         let sizes = (0..<index.count).map { index.start[$0 + 1] - index.start[$0] }
         return clusterRatioCI(sums: sums, sizes: sizes, resamples: resamples, seed: seed, level: level)
     }
@@ -239,7 +256,9 @@ public func bootstrapAccuracyCI(
     return percentileInterval(&stats, resamples: resamples, level: level)
 }
 
-private func clusterRatioCI(sums: [Double], sizes: [Int], resamples: Int, seed: UInt64, level: Double) -> (lo: Double, hi: Double)? {
+private func clusterRatioCI(sums: [Double], sizes: [Int], resamples: Int, seed: UInt64, level: Double) -> (
+    lo: Double, hi: Double
+)? {
     let c = sums.count
     var drawer = IndexDrawer(seed: seed, bound: c)
     var picks = [Int](repeating: 0, count: c)
@@ -247,8 +266,12 @@ private func clusterRatioCI(sums: [Double], sizes: [Int], resamples: Int, seed: 
     stats.reserveCapacity(resamples)
     for _ in 0..<resamples {
         picks.withUnsafeMutableBufferPointer { drawer.fill($0) }
-        var s = 0.0, m = 0
-        for p in picks { s += sums[p]; m += sizes[p] }
+        var s = 0.0
+        var m = 0
+        for p in picks {
+            s += sums[p]
+            m += sizes[p]
+        }
         if m > 0 { stats.append(s / Double(m)) }
     }
     return percentileInterval(&stats, resamples: resamples, level: level)
@@ -273,7 +296,8 @@ private func sortedPercentile(_ sorted: [Double], _ q: Double) -> Double {
     let below = max(0, min(sorted.count - 1, Int(virtualIndex.rounded(.down))))
     let above = min(sorted.count - 1, below + 1)
     let t = virtualIndex - Double(below)
-    let a = sorted[below], b = sorted[above]
+    let a = sorted[below]
+    let b = sorted[above]
     let diff = b - a
     // numpy's _lerp: a + diff·t, or b − diff·(1 − t) when t ≥ 0.5.
     return t >= 0.5 ? b - diff * (1 - t) : a + diff * t

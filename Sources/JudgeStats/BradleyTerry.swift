@@ -1,17 +1,19 @@
 #if canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(ucrt)
-import ucrt
+    import ucrt
 #endif
 
 /// One pairwise comparison between items `a` and `b` (models, in `judgepanel rank`).
 public struct PairwiseComparison: Sendable, Hashable, Codable {
     public enum Outcome: String, Sendable, Hashable, Codable {
-        case aWins = "a", bWins = "b", tie
+        case aWins = "a"
+        case bWins = "b"
+        case tie
     }
     public var a: Int
     public var b: Int
@@ -90,16 +92,20 @@ public enum BradleyTerry {
     ) -> BradleyTerryFit {
         let n = nItems
         guard n >= 2 else {
-            return BradleyTerryFit(strengths: Array(repeating: 0, count: max(n, 0)), tieParameter: nil,
-                                   iterations: 0, converged: true)
+            return BradleyTerryFit(
+                strengths: Array(repeating: 0, count: max(n, 0)), tieParameter: nil,
+                iterations: 0, converged: true)
         }
-        let data = wins.filter { (0..<n).contains($0.winner) && (0..<n).contains($0.loser) && $0.winner != $0.loser && $0.weight > 0 }
+        let data = wins.filter {
+            (0..<n).contains($0.winner) && (0..<n).contains($0.loser) && $0.winner != $0.loser && $0.weight > 0
+        }
         var params: [Double]? = nil
         var prev: [Double]? = nil
         for it in 1...max(maxIterations, 1) {
             guard let next = lsrStep(n: n, data: data, alpha: alpha, params: params) else {
-                return BradleyTerryFit(strengths: Array(repeating: 0, count: n), tieParameter: nil,
-                                       iterations: it, converged: false)
+                return BradleyTerryFit(
+                    strengths: Array(repeating: 0, count: n), tieParameter: nil,
+                    iterations: it, converged: false)
             }
             params = next
             if let p = prev {
@@ -111,8 +117,9 @@ public enum BradleyTerry {
             }
             prev = next
         }
-        return BradleyTerryFit(strengths: params ?? Array(repeating: 0, count: n), tieParameter: nil,
-                               iterations: max(maxIterations, 1), converged: false)
+        return BradleyTerryFit(
+            strengths: params ?? Array(repeating: 0, count: n), tieParameter: nil,
+            iterations: max(maxIterations, 1), converged: false)
     }
 
     /// Fits strengths from comparisons, ties as half wins (default) or by Davidson's model.
@@ -171,12 +178,15 @@ public enum BradleyTerry {
                 sCI = (point[i], point[i])
                 rCI = (pointRanks[i], pointRanks[i])
             } else {
-                let s = sStrength[i].sorted(), r = sRank[i].sorted()
+                let s = sStrength[i].sorted()
+                let r = sRank[i].sorted()
                 sCI = (percentile(s, lo), percentile(s, 1 - lo))
                 rCI = (Int(percentile(r, lo).rounded(.down)), Int(percentile(r, 1 - lo).rounded(.up)))
             }
-            rows.append(BradleyTerryRanking(index: i, strength: point[i], strengthCI: sCI,
-                                            rank: pointRanks[i], rankCI: rCI))
+            rows.append(
+                BradleyTerryRanking(
+                    index: i, strength: point[i], strengthCI: sCI,
+                    rank: pointRanks[i], rankCI: rCI))
         }
         return rows.sorted { $0.rank < $1.rank }
     }
@@ -280,8 +290,9 @@ public enum BradleyTerry {
         maxIterations: Int = 10_000, tolerance: Double = 1e-10
     ) -> BradleyTerryFit {
         guard n >= 2 else {
-            return BradleyTerryFit(strengths: Array(repeating: 0, count: max(n, 0)), tieParameter: 0,
-                                   iterations: 0, converged: true)
+            return BradleyTerryFit(
+                strengths: Array(repeating: 0, count: max(n, 0)), tieParameter: 0,
+                iterations: 0, converged: true)
         }
         let a = max(alpha, 0)
         // score[i] = wins + ties/2 (+ pseudo-wins); games[i][j] = comparisons between i, j.
@@ -303,8 +314,9 @@ public enum BradleyTerry {
         for i in 0..<n { games[i][i] = 0 }
         // An item that never scored has no finite maximum-likelihood strength.
         guard score.allSatisfy({ $0 > 0 }) else {
-            return BradleyTerryFit(strengths: Array(repeating: 0, count: n), tieParameter: nil,
-                                   iterations: 0, converged: false)
+            return BradleyTerryFit(
+                strengths: Array(repeating: 0, count: n), tieParameter: nil,
+                iterations: 0, converged: false)
         }
         var pi = [Double](repeating: 1, count: n)
         var nu = tieCount > 0 ? 0.5 : 0
@@ -343,7 +355,8 @@ public enum BradleyTerry {
             }
         }
         let ok = pi.allSatisfy { $0.isFinite && $0 > 0 } && nu.isFinite
-        return BradleyTerryFit(strengths: ok ? pi.map { log($0) } : Array(repeating: 0, count: n),
-                               tieParameter: ok ? nu : nil, iterations: maxIterations, converged: false)
+        return BradleyTerryFit(
+            strengths: ok ? pi.map { log($0) } : Array(repeating: 0, count: n),
+            tieParameter: ok ? nu : nil, iterations: maxIterations, converged: false)
     }
 }

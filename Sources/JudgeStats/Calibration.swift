@@ -23,8 +23,10 @@ public struct CalibrationModel: Sendable, Hashable, Codable {
     public var xThresholds: [Double]
     public var yThresholds: [Double]
 
-    public init(method: Method, intercept: Double = 0, slope: Double = 0,
-                xThresholds: [Double] = [], yThresholds: [Double] = []) {
+    public init(
+        method: Method, intercept: Double = 0, slope: Double = 0,
+        xThresholds: [Double] = [], yThresholds: [Double] = []
+    ) {
         self.method = method
         self.intercept = intercept
         self.slope = slope
@@ -39,17 +41,21 @@ public struct CalibrationModel: Sendable, Hashable, Codable {
             return intercept + slope * x
         case .isotonic:
             guard let first = xThresholds.first, let last = xThresholds.last,
-                  yThresholds.count == xThresholds.count else { return x }
+                yThresholds.count == xThresholds.count
+            else { return x }
             if xThresholds.count == 1 || x <= first { return yThresholds[0] }
             if x >= last { return yThresholds[yThresholds.count - 1] }
             // Binary search: largest k with xThresholds[k] <= x.
-            var lo = 0, hi = xThresholds.count - 1
+            var lo = 0
+            var hi = xThresholds.count - 1
             while hi - lo > 1 {
                 let mid = (lo + hi) / 2
                 if xThresholds[mid] <= x { lo = mid } else { hi = mid }
             }
-            let x0 = xThresholds[lo], x1 = xThresholds[hi]
-            let y0 = yThresholds[lo], y1 = yThresholds[hi]
+            let x0 = xThresholds[lo]
+            let x1 = xThresholds[hi]
+            let y0 = yThresholds[lo]
+            let y1 = yThresholds[hi]
             return y0 + (x - x0) * (y1 - y0) / (x1 - x0)
         }
     }
@@ -85,10 +91,13 @@ public enum Calibration {
     /// lengths, non-finite values, or constant judge scores (slope undefined).
     public static func fitLinear(judge: [Double], human: [Double]) -> CalibrationModel? {
         guard judge.count == human.count, judge.count >= 2,
-              judge.allSatisfy({ $0.isFinite }), human.allSatisfy({ $0.isFinite }) else { return nil }
+            judge.allSatisfy({ $0.isFinite }), human.allSatisfy({ $0.isFinite })
+        else { return nil }
         let n = Double(judge.count)
-        let mx = judge.reduce(0, +) / n, my = human.reduce(0, +) / n
-        var sxx = 0.0, sxy = 0.0
+        let mx = judge.reduce(0, +) / n
+        let my = human.reduce(0, +) / n
+        var sxx = 0.0
+        var sxy = 0.0
         for (x, y) in zip(judge, human) {
             sxx += (x - mx) * (x - mx)
             sxy += (x - mx) * (y - my)
@@ -104,7 +113,8 @@ public enum Calibration {
     /// `nil` with no pairs, mismatched lengths or non-finite values.
     public static func fitIsotonic(judge: [Double], human: [Double], weights: [Double]? = nil) -> CalibrationModel? {
         guard judge.count == human.count, !judge.isEmpty,
-              judge.allSatisfy({ $0.isFinite }), human.allSatisfy({ $0.isFinite }) else { return nil }
+            judge.allSatisfy({ $0.isFinite }), human.allSatisfy({ $0.isFinite })
+        else { return nil }
         let w = weights ?? Array(repeating: 1, count: judge.count)
         guard w.count == judge.count, w.allSatisfy({ $0.isFinite && $0 >= 0 }) else { return nil }
         let idx = judge.indices.filter { w[$0] > 0 }.sorted {
@@ -113,23 +123,36 @@ public enum Calibration {
         guard !idx.isEmpty else { return nil }
         // Merge duplicate x (sklearn _make_unique, eps = float64 resolution 1e-15).
         let eps = 1e-15
-        var ux: [Double] = [], uy: [Double] = [], uw: [Double] = []
-        var cx = judge[idx[0]], cy = 0.0, cw = 0.0
+        var ux: [Double] = []
+        var uy: [Double] = []
+        var uw: [Double] = []
+        var cx = judge[idx[0]]
+        var cy = 0.0
+        var cw = 0.0
         for i in idx {
             if judge[i] - cx >= eps {
-                ux.append(cx); uw.append(cw); uy.append(cy / cw)
-                cx = judge[i]; cw = w[i]; cy = human[i] * w[i]
+                ux.append(cx)
+                uw.append(cw)
+                uy.append(cy / cw)
+                cx = judge[i]
+                cw = w[i]
+                cy = human[i] * w[i]
             } else {
-                cw += w[i]; cy += human[i] * w[i]
+                cw += w[i]
+                cy += human[i] * w[i]
             }
         }
-        ux.append(cx); uw.append(cw); uy.append(cy / cw)
+        ux.append(cx)
+        uw.append(cw)
+        uy.append(cy / cw)
         let fitted = pava(uy, uw)
         // Trim interior points equal to both neighbours.
-        var xs: [Double] = [], ys: [Double] = []
+        var xs: [Double] = []
+        var ys: [Double] = []
         for i in fitted.indices {
             if i == 0 || i == fitted.count - 1 || fitted[i] != fitted[i - 1] || fitted[i] != fitted[i + 1] {
-                xs.append(ux[i]); ys.append(fitted[i])
+                xs.append(ux[i])
+                ys.append(fitted[i])
             }
         }
         return CalibrationModel(method: .isotonic, xThresholds: xs, yThresholds: ys)
@@ -168,29 +191,34 @@ public enum Calibration {
         judge: [Double], human: [Double], method: CalibrationModel.Method,
         folds: Int = 5, seed: UInt64 = 0
     ) -> CalibrationReport {
-        var xs: [Double] = [], ys: [Double] = []
+        var xs: [Double] = []
+        var ys: [Double] = []
         for (x, y) in zip(judge, human) where x.isFinite && y.isFinite {
-            xs.append(x); ys.append(y)
+            xs.append(x)
+            ys.append(y)
         }
         let n = xs.count
         let before = errors(xs, ys)
         let model = fit(method, judge: xs, human: ys)
         guard judge.count == human.count else {
             let u = MetricValue.undefined("judge and human scores differ in length")
-            return CalibrationReport(method: method, n: n, folds: folds, seed: seed,
-                                     maeBefore: u, rmseBefore: u, maeAfter: u, rmseAfter: u, model: nil)
+            return CalibrationReport(
+                method: method, n: n, folds: folds, seed: seed,
+                maeBefore: u, rmseBefore: u, maeAfter: u, rmseAfter: u, model: nil)
         }
         guard folds >= 2, n >= folds else {
             let u = MetricValue.undefined(folds < 2 ? "fewer than two folds" : "fewer pairs than folds")
-            return CalibrationReport(method: method, n: n, folds: folds, seed: seed,
-                                     maeBefore: before.mae, rmseBefore: before.rmse,
-                                     maeAfter: u, rmseAfter: u, model: model)
+            return CalibrationReport(
+                method: method, n: n, folds: folds, seed: seed,
+                maeBefore: before.mae, rmseBefore: before.rmse,
+                maeAfter: u, rmseAfter: u, model: model)
         }
         let fold = foldAssignment(n: n, folds: folds, seed: seed)
         var pred = [Double](repeating: 0, count: n)
         for f in 0..<folds {
             let train = (0..<n).filter { fold[$0] != f }
-            let tx = train.map { xs[$0] }, ty = train.map { ys[$0] }
+            let tx = train.map { xs[$0] }
+            let ty = train.map { ys[$0] }
             let m = fit(method, judge: tx, human: ty)
             let fallback = ty.reduce(0, +) / Double(ty.count)
             for i in 0..<n where fold[i] == f {
@@ -198,9 +226,10 @@ public enum Calibration {
             }
         }
         let after = errors(pred, ys)
-        return CalibrationReport(method: method, n: n, folds: folds, seed: seed,
-                                 maeBefore: before.mae, rmseBefore: before.rmse,
-                                 maeAfter: after.mae, rmseAfter: after.rmse, model: model)
+        return CalibrationReport(
+            method: method, n: n, folds: folds, seed: seed,
+            maeBefore: before.mae, rmseBefore: before.rmse,
+            maeAfter: after.mae, rmseAfter: after.rmse, model: model)
     }
 
     // MARK: - Internals
@@ -209,7 +238,8 @@ public enum Calibration {
         guard !pred.isEmpty else {
             return (.undefined("no pairs"), .undefined("no pairs"))
         }
-        var a = 0.0, s = 0.0
+        var a = 0.0
+        var s = 0.0
         for (p, t) in zip(pred, truth) {
             a += abs(p - t)
             s += (p - t) * (p - t)
@@ -220,16 +250,22 @@ public enum Calibration {
 
     /// Weighted pool-adjacent-violators for a non-decreasing fit.
     static func pava(_ y: [Double], _ w: [Double]) -> [Double] {
-        var mean: [Double] = [], weight: [Double] = [], count: [Int] = []
+        var mean: [Double] = []
+        var weight: [Double] = []
+        var count: [Int] = []
         for i in y.indices {
-            mean.append(y[i]); weight.append(w[i]); count.append(1)
+            mean.append(y[i])
+            weight.append(w[i])
+            count.append(1)
             while mean.count > 1 && mean[mean.count - 2] >= mean[mean.count - 1] {
                 let b = mean.count - 1
                 let wt = weight[b - 1] + weight[b]
                 mean[b - 1] = (mean[b - 1] * weight[b - 1] + mean[b] * weight[b]) / wt
                 weight[b - 1] = wt
                 count[b - 1] += count[b]
-                mean.removeLast(); weight.removeLast(); count.removeLast()
+                mean.removeLast()
+                weight.removeLast()
+                count.removeLast()
             }
         }
         var out: [Double] = []

@@ -30,7 +30,8 @@ struct CategoryCoder<T: Hashable & Comparable> {
             // A handful of categories: a linear scan by equality beats ordered comparisons.
             for i in values.indices where values[i] == value { return i }
         }
-        var lo = 0, hi = sortedValues.count
+        var lo = 0
+        var hi = sortedValues.count
         while lo < hi {
             let mid = (lo + hi) >> 1
             let v = sortedValues[mid]
@@ -56,7 +57,8 @@ struct CategoryCoder<T: Hashable & Comparable> {
     @inlinable
     func existingCode(_ value: T) -> Int? {
         if let dictionary { return dictionary[value] }
-        var lo = 0, hi = sortedValues.count
+        var lo = 0
+        var hi = sortedValues.count
         while lo < hi {
             let mid = (lo + hi) >> 1
             let v = sortedValues[mid]

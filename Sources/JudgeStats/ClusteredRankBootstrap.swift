@@ -52,7 +52,9 @@ package enum ClusteredRankBootstrap {
                 confidence: confidence, seed: seed)
         case .davidson:
             // Davidson's model needs hard outcomes: the fractions here are exactly 1, 0 or ½.
-            return run(nModels: nModels, fractional: fractional, resamples: resamples, confidence: confidence, seed: seed) {
+            return run(
+                nModels: nModels, fractional: fractional, resamples: resamples, confidence: confidence, seed: seed
+            ) {
                 let hard = $0.map { c in
                     PairwiseComparison(c.a, c.b, c.scoreA == 1 ? .aWins : (c.scoreA == 0 ? .bWins : .tie))
                 }
@@ -190,7 +192,9 @@ package enum ClusteredRankBootstrap {
         func tau(_ x: [FractionalComparison], _ y: [FractionalComparison]) -> MetricValue {
             let sx = score.strengths(nModels: nModels, x)
             let sy = score.strengths(nModels: nModels, y)
-            guard sx.allSatisfy(\.isFinite), sy.allSatisfy(\.isFinite) else { return .undefined("a model without a score") }
+            guard sx.allSatisfy(\.isFinite), sy.allSatisfy(\.isFinite) else {
+                return .undefined("a model without a score")
+            }
             return kendallTauB(sx, sy)
         }
         let point = tau(clustersX.flatMap { $0 }, clustersY.flatMap { $0 })

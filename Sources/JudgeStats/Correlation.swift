@@ -26,15 +26,24 @@ public func kendallTauB(_ x: [Double], _ y: [Double]) -> MetricValue {
     var ys = order.map { yRank[$0] }
     let xs = order.map { xRank[$0] }
     // Joint ties and ties in x, from runs in the sorted order.
-    var jointTies = 0, xTies = 0
-    var runJoint = 1, runX = 1
+    var jointTies = 0
+    var xTies = 0
+    var runJoint = 1
+    var runX = 1
     for i in 1..<n {
         if xs[i] == xs[i - 1] {
             runX += 1
-            if ys[i] == ys[i - 1] { runJoint += 1 } else { jointTies += runJoint * (runJoint - 1) / 2; runJoint = 1 }
+            if ys[i] == ys[i - 1] {
+                runJoint += 1
+            } else {
+                jointTies += runJoint * (runJoint - 1) / 2
+                runJoint = 1
+            }
         } else {
-            xTies += runX * (runX - 1) / 2; runX = 1
-            jointTies += runJoint * (runJoint - 1) / 2; runJoint = 1
+            xTies += runX * (runX - 1) / 2
+            runX = 1
+            jointTies += runJoint * (runJoint - 1) / 2
+            runJoint = 1
         }
     }
     xTies += runX * (runX - 1) / 2
@@ -77,13 +86,23 @@ private func correlationInputProblem(_ x: [Double], _ y: [Double]) -> String? {
 
 private func pearsonUnchecked(_ x: [Double], _ y: [Double]) -> Double {
     let n = Double(x.count)
-    var sx = 0.0, sy = 0.0
-    for i in x.indices { sx += x[i]; sy += y[i] }
-    let mx = sx / n, my = sy / n
-    var sxx = 0.0, syy = 0.0, sxy = 0.0
+    var sx = 0.0
+    var sy = 0.0
     for i in x.indices {
-        let dx = x[i] - mx, dy = y[i] - my
-        sxx += dx * dx; syy += dy * dy; sxy += dx * dy
+        sx += x[i]
+        sy += y[i]
+    }
+    let mx = sx / n
+    let my = sy / n
+    var sxx = 0.0
+    var syy = 0.0
+    var sxy = 0.0
+    for i in x.indices {
+        let dx = x[i] - mx
+        let dy = y[i] - my
+        sxx += dx * dx
+        syy += dy * dy
+        sxy += dx * dy
     }
     let r = sxy / (sxx.squareRoot() * syy.squareRoot())
     return min(1, max(-1, r))
@@ -108,14 +127,32 @@ private func countInversions(_ a: inout [Int], _ buffer: inout [Int]) -> Int {
     while width < n {
         var lo = 0
         while lo < n {
-            let mid = min(lo + width, n), hi = min(lo + 2 * width, n)
-            var i = lo, j = mid, k = lo
+            let mid = min(lo + width, n)
+            let hi = min(lo + 2 * width, n)
+            var i = lo
+            var j = mid
+            var k = lo
             while i < mid && j < hi {
-                if a[j] < a[i] { buffer[k] = a[j]; j += 1; inversions += mid - i } else { buffer[k] = a[i]; i += 1 }
+                if a[j] < a[i] {
+                    buffer[k] = a[j]
+                    j += 1
+                    inversions += mid - i
+                } else {
+                    buffer[k] = a[i]
+                    i += 1
+                }
                 k += 1
             }
-            while i < mid { buffer[k] = a[i]; i += 1; k += 1 }
-            while j < hi { buffer[k] = a[j]; j += 1; k += 1 }
+            while i < mid {
+                buffer[k] = a[i]
+                i += 1
+                k += 1
+            }
+            while j < hi {
+                buffer[k] = a[j]
+                j += 1
+                k += 1
+            }
             lo = hi
         }
         swap(&a, &buffer)

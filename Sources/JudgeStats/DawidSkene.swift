@@ -1,11 +1,11 @@
 #if canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(ucrt)
-import ucrt
+    import ucrt
 #endif
 
 /// Dawid–Skene aggregation: expectation–maximisation over one confusion matrix per worker
@@ -59,7 +59,9 @@ public enum DawidSkene {
         maxIterations: Int = 100,
         tolerance: Double = 1e-5
     ) -> DawidSkeneResult {
-        let nItems = max(nItems, 0), nWorkers = max(nWorkers, 0), nClasses = max(nClasses, 0)
+        let nItems = max(nItems, 0)
+        let nWorkers = max(nWorkers, 0)
+        let nClasses = max(nClasses, 0)
         let valid = votes.filter {
             (0..<nItems).contains($0.item) && (0..<nWorkers).contains($0.worker)
                 && (0..<nClasses).contains($0.label)

@@ -94,7 +94,8 @@ public enum EffectiveJudges {
         let n = r.count
         guard n >= 2 else { return .failure("fewer than two judges") }
         guard r.allSatisfy({ $0.count == n }) else { return .failure("correlation matrix is not square") }
-        var sum = 0.0, sumSq = 0.0
+        var sum = 0.0
+        var sumSq = 0.0
         for i in 0..<n {
             for j in 0..<n where i != j {
                 guard let v = r[i][j], v.isFinite else {

@@ -59,7 +59,9 @@ public func krippendorffAlpha(
 /// nominal α on the same labels, for `.ordinal` its α with `value_domain` = the sorted categories, and
 /// for `.interval`/`.ratio` the rank 0, 1, 2, … stands for the value.
 @inlinable
-public func krippendorffAlpha<T: Hashable & Comparable>(categories: [[T?]], level: MeasurementLevel = .nominal) -> MetricValue {
+public func krippendorffAlpha<T: Hashable & Comparable>(categories: [[T?]], level: MeasurementLevel = .nominal)
+    -> MetricValue
+{
     guard let units = categories.first?.count else { return .undefined("no coders") }
     guard categories.allSatisfy({ $0.count == units }) else { return .undefined("rows differ in length") }
     var coder = CategoryCoder<T>()
@@ -76,25 +78,27 @@ public func krippendorffAlpha<T: Hashable & Comparable>(categories: [[T?]], leve
 /// Krippendorff's α from coded data: `codes[coder][unit]` indexes `domain` (in rank order), −1 is missing.
 @usableFromInline
 func krippendorffAlpha(codes: [[Int32]], domain: [Double], level: MeasurementLevel) -> MetricValue {
-    let V = domain.count
-    guard V > 1 else { return .undefined("fewer than two values in the domain") }
+    let valueCount = domain.count
+    guard valueCount > 1 else { return .undefined("fewer than two values in the domain") }
     guard let units = codes.first?.count else { return .undefined("no coders") }
-    var o = [Double](repeating: 0, count: V * V)
+    var o = [Double](repeating: 0, count: valueCount * valueCount)
     var pairable = 0
     if codes.count == 2 {
         // Two coders: each pairable unit adds one ordered pair each way, weight 1/(2−1).
-        var counts = [Int](repeating: 0, count: V * V)
-        let r0 = codes[0], r1 = codes[1]
+        var counts = [Int](repeating: 0, count: valueCount * valueCount)
+        let r0 = codes[0]
+        let r1 = codes[1]
         for u in 0..<units {
-            let a = Int(r0[u]), b = Int(r1[u])
+            let a = Int(r0[u])
+            let b = Int(r1[u])
             if a < 0 || b < 0 { continue }
-            counts[a * V + b] += 1
-            counts[b * V + a] += 1
+            counts[a * valueCount + b] += 1
+            counts[b * valueCount + a] += 1
         }
-        for i in 0..<(V * V) { o[i] = Double(counts[i]) }
+        for i in 0..<(valueCount * valueCount) { o[i] = Double(counts[i]) }
         pairable = counts.reduce(0, +)
     } else {
-        var n = [Int](repeating: 0, count: V)
+        var n = [Int](repeating: 0, count: valueCount)
         var touched: [Int] = []
         touched.reserveCapacity(codes.count)
         for u in 0..<units {
@@ -112,7 +116,7 @@ func krippendorffAlpha(codes: [[Int32]], domain: [Double], level: MeasurementLev
                 for a in touched {
                     for b in touched {
                         let pairs = a == b ? n[a] * (n[a] - 1) : n[a] * n[b]
-                        if pairs != 0 { o[a * V + b] += Double(pairs) * w }
+                        if pairs != 0 { o[a * valueCount + b] += Double(pairs) * w }
                     }
                 }
             }
@@ -121,21 +125,23 @@ func krippendorffAlpha(codes: [[Int32]], domain: [Double], level: MeasurementLev
         }
     }
     guard pairable > 0 else { return .undefined("no unit with values from at least two coders") }
-    var nv = [Double](repeating: 0, count: V)
-    for a in 0..<V { for b in 0..<V { nv[b] += o[a * V + b] } }
+    var nv = [Double](repeating: 0, count: valueCount)
+    for a in 0..<valueCount { for b in 0..<valueCount { nv[b] += o[a * valueCount + b] } }
     let total = nv.reduce(0, +)
     // Ordinal distances use cumulative marginal counts.
-    var cumulative = [Double](repeating: 0, count: V + 1)
-    for g in 0..<V { cumulative[g + 1] = cumulative[g] + nv[g] }
-    var observed = 0.0, expected = 0.0
-    for a in 0..<V {
-        for b in 0..<V {
+    var cumulative = [Double](repeating: 0, count: valueCount + 1)
+    for g in 0..<valueCount { cumulative[g + 1] = cumulative[g] + nv[g] }
+    var observed = 0.0
+    var expected = 0.0
+    for a in 0..<valueCount {
+        for b in 0..<valueCount {
             let d: Double
             switch level {
             case .nominal:
                 d = a == b ? 0 : 1
             case .ordinal:
-                let i1 = min(a, b), i2 = max(a, b)
+                let i1 = min(a, b)
+                let i2 = max(a, b)
                 var between = 0.0
                 for g in i1...i2 { between += nv[g] }
                 let x = between - (nv[i1] + nv[i2]) / 2
@@ -149,7 +155,7 @@ func krippendorffAlpha(codes: [[Int32]], domain: [Double], level: MeasurementLev
                 d = x * x
             }
             if d == 0 { continue }
-            observed += o[a * V + b] * d
+            observed += o[a * valueCount + b] * d
             let e = (nv[a] * nv[b] - (a == b ? nv[a] : 0)) / (total - 1)
             expected += e * d
         }
@@ -159,7 +165,8 @@ func krippendorffAlpha(codes: [[Int32]], domain: [Double], level: MeasurementLev
 }
 
 private func binarySearch(_ a: [Double], _ v: Double) -> Int? {
-    var lo = 0, hi = a.count
+    var lo = 0
+    var hi = a.count
     while lo < hi {
         let mid = (lo + hi) >> 1
         let x = a[mid]
@@ -174,11 +181,15 @@ private func distinctSortedValues(_ data: [[Double?]]) -> [Double] {
     var small: [Double] = []
     for row in data {
         for case let v? in row where !v.isNaN {
-            var lo = 0, hi = small.count
+            var lo = 0
+            var hi = small.count
             var found = false
             while lo < hi {
                 let mid = (lo + hi) >> 1
-                if small[mid] == v { found = true; break }
+                if small[mid] == v {
+                    found = true
+                    break
+                }
                 if small[mid] < v { lo = mid + 1 } else { hi = mid }
             }
             if found { continue }

@@ -84,7 +84,10 @@ package enum L1Logistic {
             for _ in 0..<60 {
                 for j in 0..<k { next[j] = w[j] + t * d[j] }
                 fNext = objective(x: x, p: p, weight: weight, c: c, w: next)
-                if fNext <= f + 0.01 * t * delta || fNext <= f { accepted = true; break }
+                if fNext <= f + 0.01 * t * delta || fNext <= f {
+                    accepted = true
+                    break
+                }
                 t /= 2
             }
             guard accepted else { break }
@@ -92,8 +95,7 @@ package enum L1Logistic {
             w = next
             let improvement = f - fNext
             f = fNext
-            if moved <= tolerance * max(1, w.reduce(0) { max($0, abs($1)) }) || improvement <= 1e-16 * max(1, abs(f))
-            {
+            if moved <= tolerance * max(1, w.reduce(0) { max($0, abs($1)) }) || improvement <= 1e-16 * max(1, abs(f)) {
                 break
             }
         }

@@ -42,7 +42,9 @@ package enum LengthControlledWinRate {
         /// `not_gamed_baseline` (false in alpaca_eval's file): the row's third feature, and its weight 1 instead of λ/2.
         package var notGamed: Bool
 
-        package init(index: Int, preference: Double?, stdDeltaLength: Double, difficulty: Double, notGamed: Bool = false) {
+        package init(
+            index: Int, preference: Double?, stdDeltaLength: Double, difficulty: Double, notGamed: Bool = false
+        ) {
             self.index = index
             self.preference = preference
             self.stdDeltaLength = stdDeltaLength
@@ -113,7 +115,8 @@ package enum LengthControlledWinRate {
         if let gamed {
             for g in gamed {
                 guard let pref = g.preference else { continue }
-                x.append(features(tanhDelta: tanh(g.stdDeltaLength), difficulty: g.difficulty, notGamed: g.notGamed ? 1 : 0))
+                x.append(
+                    features(tanhDelta: tanh(g.stdDeltaLength), difficulty: g.difficulty, notGamed: g.notGamed ? 1 : 0))
                 p.append(pref)
                 s.append(g.notGamed ? 1 : lambda / 2)
             }
@@ -123,7 +126,8 @@ package enum LengthControlledWinRate {
             guard let pref = r.preference else { continue }
             x.append(
                 features(
-                    tanhDelta: tanh(r.deltaLength / sd), difficulty: gamed == nil ? 0 : modelDifficulty[k], notGamed: 1))
+                    tanhDelta: tanh(r.deltaLength / sd), difficulty: gamed == nil ? 0 : modelDifficulty[k], notGamed: 1)
+            )
             p.append(pref)
             s.append(1)
             modelTrained += 1
@@ -160,7 +164,9 @@ package enum LengthControlledWinRate {
         for f in 0..<folds {
             let train = (0..<n).filter { fold[$0] != f }
             let test = (0..<n).filter { fold[$0] == f }
-            let tx = train.map { x[$0] }, tp = train.map { p[$0] }, ts = train.map { weight[$0] }
+            let tx = train.map { x[$0] }
+            let tp = train.map { p[$0] }
+            let ts = train.map { weight[$0] }
             for (ci, c) in cGrid.enumerated() {
                 let w = L1Logistic.fit(x: tx, p: tp, weight: ts, c: c)
                 var loss = 0.0

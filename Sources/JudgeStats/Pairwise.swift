@@ -7,7 +7,8 @@
 /// Undefined when the lengths differ or no item counts.
 public func mtBenchAgreement(judge: [Preference?], human: [Preference?], includeTies: Bool) -> MetricValue {
     guard judge.count == human.count else { return .undefined("length mismatch") }
-    var n = 0, agree = 0
+    var n = 0
+    var agree = 0
     for i in judge.indices {
         guard let j = judge[i], let h = human[i] else { continue }
         if !includeTies && (j == .tie || h == .tie) { continue }
@@ -24,7 +25,8 @@ public func mtBenchAgreement(judge: [Preference?], human: [Preference?], include
 /// Undefined when the lengths differ or no item has both votes.
 public func positionConsistency(ab: [Preference?], ba: [Preference?]) -> MetricValue {
     guard ab.count == ba.count else { return .undefined("length mismatch") }
-    var n = 0, same = 0
+    var n = 0
+    var same = 0
     for i in ab.indices {
         guard let x = ab[i], let y = ba[i] else { continue }
         n += 1
@@ -87,7 +89,8 @@ public func positionConsistencyOverAsked(ab: [Preference?], ba: [Preference?]) -
 /// the `ba` order (votes in dataset orientation). 0.5 means no position bias.
 /// Undefined when there is no non-tie vote. The two arrays may differ in length.
 public func firstSlotRate(ab: [Preference?], ba: [Preference?]) -> MetricValue {
-    var n = 0, first = 0
+    var n = 0
+    var first = 0
     for case let v? in ab where v != .tie {
         n += 1
         if v == .a { first += 1 }

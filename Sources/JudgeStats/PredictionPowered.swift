@@ -37,27 +37,36 @@ public enum PredictionPowered {
     public static func normalQuantile(_ p: Double) -> Double {
         precondition(p > 0 && p < 1, "normalQuantile needs p in (0, 1)")
         // Acklam's rational approximation, then one Halley step on the exact CDF (via erfc).
-        let a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02,
-                 -3.066479806614716e+01, 2.506628277459239e+00]
-        let b = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01,
-                 -1.328068155288572e+01]
-        let c = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00,
-                 4.374664141464968e+00, 2.938163982698783e+00]
+        let a = [
+            -3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02,
+            -3.066479806614716e+01, 2.506628277459239e+00,
+        ]
+        let b = [
+            -5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01,
+            -1.328068155288572e+01,
+        ]
+        let c = [
+            -7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00,
+            4.374664141464968e+00, 2.938163982698783e+00,
+        ]
         let d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00]
         let low = 0.02425
         var x: Double
         if p < low {
             let q = (-2 * log(p)).squareRoot()
-            x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
+            x =
+                (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
                 / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
         } else if p <= 1 - low {
             let q = p - 0.5
             let r = q * q
-            x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q
+            x =
+                (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q
                 / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
         } else {
             let q = (-2 * log(1 - p)).squareRoot()
-            x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
+            x =
+                -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
                 / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
         }
         for _ in 0..<2 {
@@ -91,8 +100,10 @@ public enum PredictionPowered {
 
     /// The power-tuned λ of `_calc_lam_glm` for a one-dimensional estimand with identity Hessian, clipped to [0, 1].
     static func meanLambda(grads: [Double], gradsHat: [Double], gradsHatUnlabeled: [Double]) -> Double {
-        let n = Double(grads.count), bigN = Double(gradsHatUnlabeled.count)
-        let mg = mean(grads), mh = mean(gradsHat)
+        let n = Double(grads.count)
+        let bigN = Double(gradsHatUnlabeled.count)
+        let mg = mean(grads)
+        let mh = mean(gradsHat)
         var cov = 0.0
         for i in grads.indices { cov += (grads[i] - mg) * (gradsHat[i] - mh) }
         cov = 2 * cov / n
@@ -120,8 +131,10 @@ public enum PredictionPowered {
     ) -> MeanEstimate? {
         precondition(y.count == yhat.count, "y and yhat must have the same length")
         guard y.count >= 2, !yhatUnlabeled.isEmpty, alpha > 0, alpha < 1 else { return nil }
-        let n = y.count, bigN = yhatUnlabeled.count
-        let wl = normalised(w, count: n), wu = normalised(wUnlabeled, count: bigN)
+        let n = y.count
+        let bigN = yhatUnlabeled.count
+        let wl = normalised(w, count: n)
+        let wu = normalised(wUnlabeled, count: bigN)
         func estimate(_ lam: Double) -> Double {
             mean(yhatUnlabeled.indices.map { wu[$0] * lam * yhatUnlabeled[$0] })
                 + mean(y.indices.map { wl[$0] * (y[$0] - lam * yhat[$0]) })
@@ -164,14 +177,16 @@ public enum PredictionPowered {
         if let lambda {
             lam = lambda
         } else {
-            let ma = mean(a), mb = mean(b)
+            let ma = mean(a)
+            let mb = mean(b)
             var c = 0.0
             for i in a.indices { c += (a[i] - ma) * (b[i] - mb) }
             let vb = var1(b)
             lam = vb > 0 ? clip01(-(c / Double(a.count - 1)) / vb) : 0
         }
         let z = a.indices.map { a[$0] + lam * b[$0] }
-        let est = mean(z), se = std0(z) / Double(z.count).squareRoot()
+        let est = mean(z)
+        let se = std0(z) / Double(z.count).squareRoot()
         let q = normalQuantile(1 - alpha / 2)
         return MeanEstimate(estimate: est, ci: (est - q * se, est + q * se), lambda: lam, standardError: se)
     }
@@ -181,7 +196,8 @@ public enum PredictionPowered {
         guard y.count >= 2, alpha > 0, alpha < 1 else { return nil }
         let wl = normalised(w, count: y.count)
         let wy = y.indices.map { wl[$0] * y[$0] }
-        let m = mean(wy), se = std0(wy) / Double(y.count).squareRoot()
+        let m = mean(wy)
+        let se = std0(wy) / Double(y.count).squareRoot()
         let z = normalQuantile(1 - alpha / 2)
         return MeanEstimate(estimate: m, ci: (m - z * se, m + z * se), lambda: 0, standardError: se)
     }
@@ -204,8 +220,11 @@ public enum PredictionPowered {
         let point = zip(wl, y).reduce(0) { $0 + $1.0 * $1.1 } / wl.reduce(0, +)
         let g = y.indices.map { wl[$0] * (y[$0] - point) }
         let gh = y.indices.map { wl[$0] * (yhat[$0] - point) }
-        let mg = mean(g), mh = mean(gh)
-        var c = 0.0, vg = 0.0, vh = 0.0
+        let mg = mean(g)
+        let mh = mean(gh)
+        var c = 0.0
+        var vg = 0.0
+        var vh = 0.0
         for i in g.indices {
             c += (g[i] - mg) * (gh[i] - mh)
             vg += (g[i] - mg) * (g[i] - mg)

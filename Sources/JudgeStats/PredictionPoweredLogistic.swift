@@ -36,13 +36,16 @@ extension PredictionPowered {
         guard let thetaPE = p.fit(lambda: lam1), let s2 = p.stats(thetaPE, useUnlabeled: true) else { return nil }
         let lam2 = p.lambda(s2)
         guard let theta2 = p.fit(lambda: lam2), let s3 = p.stats(theta2, useUnlabeled: lam2 != 0) else { return nil }
-        let n = Double(y.count), bigN = Double(yhatUnlabeled.count)
+        let n = Double(y.count)
+        let bigN = Double(yhatUnlabeled.count)
         let varU = Matrix.cov(s3.gradsHatUnlabeled.map { $0.map { lam2 * $0 } }, d: d)
-        let varL = Matrix.cov(s3.grads.indices.map { i in (0..<d).map { s3.grads[i][$0] - lam2 * s3.gradsHat[i][$0] } }, d: d)
+        let varL = Matrix.cov(
+            s3.grads.indices.map { i in (0..<d).map { s3.grads[i][$0] - lam2 * s3.gradsHat[i][$0] } }, d: d)
         let mid = Matrix.add(Matrix.scale(varU, n / bigN), varL)
         let sigma = Matrix.mul(Matrix.mul(s3.invHessian, mid), s3.invHessian)
         let z = normalQuantile(1 - alpha / 2)
-        var lo: [Double] = [], hi: [Double] = []
+        var lo: [Double] = []
+        var hi: [Double] = []
         for j in 0..<d {
             let se = (sigma[j][j] / n).squareRoot()
             lo.append(theta2[j] - z * se)
@@ -61,7 +64,8 @@ extension PredictionPowered {
         let n = Double(y.count)
         let sigma = Matrix.mul(Matrix.mul(s.invHessian, Matrix.cov(s.grads, d: d)), s.invHessian)
         let z = normalQuantile(1 - alpha / 2)
-        var lo: [Double] = [], hi: [Double] = []
+        var lo: [Double] = []
+        var hi: [Double] = []
         for j in 0..<d {
             let se = (sigma[j][j] / n).squareRoot()
             lo.append(theta[j] - z * se)
@@ -89,8 +93,11 @@ struct LogisticProblem {
     }
 
     func loss(_ th: [Double], _ lam: Double) -> Double {
-        let n = Double(y.count), bigN = Double(yhatU.count)
-        var u = 0.0, l1 = 0.0, l2 = 0.0
+        let n = Double(y.count)
+        let bigN = Double(yhatU.count)
+        var u = 0.0
+        var l1 = 0.0
+        var l2 = 0.0
         if lam != 0 {
             for i in xu.indices {
                 let t = Self.dot(xu[i], th)
@@ -107,7 +114,8 @@ struct LogisticProblem {
 
     /// Minimises the rectified loss for a fixed λ by damped Newton steps.
     func fit(lambda lam: Double) -> [Double]? {
-        let n = Double(y.count), bigN = Double(yhatU.count)
+        let n = Double(y.count)
+        let bigN = Double(yhatU.count)
         var th = Array(repeating: 0.0, count: d)
         var f = loss(th, lam)
         for _ in 0..<200 {
@@ -154,7 +162,8 @@ struct LogisticProblem {
     }
 
     func stats(_ th: [Double], useUnlabeled: Bool) -> Stats? {
-        let n = Double(y.count), bigN = Double(yhatU.count)
+        let n = Double(y.count)
+        let bigN = Double(yhatU.count)
         var h = Array(repeating: Array(repeating: 0.0, count: d), count: d)
         var ghu = Array(repeating: Array(repeating: 0.0, count: d), count: xu.count)
         if useUnlabeled {
@@ -184,14 +193,18 @@ struct LogisticProblem {
 
     /// `_calc_lam_glm` (overall mode, clipped to [0, 1]).
     func lambda(_ s: Stats) -> Double {
-        let n = Double(s.grads.count), bigN = Double(s.gradsHatUnlabeled.count)
-        let mg = Matrix.colMeans(s.grads, d: d), mh = Matrix.colMeans(s.gradsHat, d: d)
+        let n = Double(s.grads.count)
+        let bigN = Double(s.gradsHatUnlabeled.count)
+        let mg = Matrix.colMeans(s.grads, d: d)
+        let mh = Matrix.colMeans(s.gradsHat, d: d)
         var c = Array(repeating: Array(repeating: 0.0, count: d), count: d)
         for i in s.grads.indices {
             for a in 0..<d {
                 for b in 0..<d {
-                    let ga = s.grads[i][a] - mg[a], hb = s.gradsHat[i][b] - mh[b]
-                    let ha = s.gradsHat[i][a] - mh[a], gb = s.grads[i][b] - mg[b]
+                    let ga = s.grads[i][a] - mg[a]
+                    let hb = s.gradsHat[i][b] - mh[b]
+                    let ha = s.gradsHat[i][a] - mh[a]
+                    let gb = s.grads[i][b] - mg[b]
                     c[a][b] += (ga * hb + ha * gb) / n
                 }
             }
@@ -207,9 +220,17 @@ struct LogisticProblem {
 /// Small dense matrix helpers (d is the number of models less one).
 enum Matrix {
     static func mul(_ a: [[Double]], _ b: [[Double]]) -> [[Double]] {
-        let n = a.count, m = b[0].count, k = b.count
+        let n = a.count
+        let m = b[0].count
+        let k = b.count
         var c = Array(repeating: Array(repeating: 0.0, count: m), count: n)
-        for i in 0..<n { for j in 0..<m { var s = 0.0; for t in 0..<k { s += a[i][t] * b[t][j] }; c[i][j] = s } }
+        for i in 0..<n {
+            for j in 0..<m {
+                var s = 0.0
+                for t in 0..<k { s += a[i][t] * b[t][j] }
+                c[i][j] = s
+            }
+        }
         return c
     }
     static func add(_ a: [[Double]], _ b: [[Double]]) -> [[Double]] { zip(a, b).map { zip($0, $1).map { $0 + $1 } } }
@@ -243,11 +264,17 @@ enum Matrix {
             m.swapAt(col, piv)
             inv.swapAt(col, piv)
             let p = m[col][col]
-            for j in 0..<n { m[col][j] /= p; inv[col][j] /= p }
+            for j in 0..<n {
+                m[col][j] /= p
+                inv[col][j] /= p
+            }
             for r in 0..<n where r != col {
                 let f = m[r][col]
                 if f == 0 { continue }
-                for j in 0..<n { m[r][j] -= f * m[col][j]; inv[r][j] -= f * inv[col][j] }
+                for j in 0..<n {
+                    m[r][j] -= f * m[col][j]
+                    inv[r][j] -= f * inv[col][j]
+                }
             }
         }
         return inv

@@ -100,7 +100,8 @@ package enum StyleControlledBradleyTerry {
             var t = 1.0
             var improved = false
             for _ in 0..<60 {
-                var nb = beta, ng = gamma
+                var nb = beta
+                var ng = gamma
                 for (k, m) in free.enumerated() { nb[m] += t * step[k] }
                 for k in 0..<nCovariates { ng[k] += t * step[free.count + k] }
                 let nll = logLikelihood(battles, beta: nb, gamma: ng)

@@ -7,11 +7,11 @@
 // per resample instead of O(n). Cluster resampling draws clusters and sums their tables.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 extension SeededGenerator {

@@ -29,7 +29,8 @@ struct AdaptiveTests {
         let rubric = try loadRubric("pairwise-mtbench")
         let full = try await PanelRunner(panel: panel, rubric: rubric, options: panelTestOptions).run(items: items)
         let before = await server.requestCount()
-        let adaptive = try await AdaptiveRunner(panel: panel, rubric: rubric, options: panelTestOptions).run(items: items)
+        let adaptive = try await AdaptiveRunner(panel: panel, rubric: rubric, options: panelTestOptions).run(
+            items: items)
         let made = await server.requestCount() - before
         await server.stop()
         #expect(adaptive.fullCalls == 30 * 3 * 2)
@@ -50,13 +51,15 @@ struct AdaptiveTests {
             "first": SimulatedJudge.alwaysFirst.handler,
         ])
         let panel2 = await fakePanel(server2, judges: ["first", "o1", "o2"])
-        let adaptive2 = try await AdaptiveRunner(panel: panel2, rubric: rubric, options: panelTestOptions).run(items: items)
+        let adaptive2 = try await AdaptiveRunner(panel: panel2, rubric: rubric, options: panelTestOptions).run(
+            items: items)
         await server2.stop()
         for (a, f) in zip(adaptive2.result.verdicts, full.verdicts) { #expect(a.verdict == f.verdict, "\(a.item)") }
         #expect(adaptive2.calls <= adaptive2.fullCalls)
     }
 
-    @Test("score --adaptive makes only the adaptive calls: journaled, written as the run's votes, summary in report.json")
+    @Test(
+        "score --adaptive makes only the adaptive calls: journaled, written as the run's votes, summary in report.json")
     func scoreAdaptiveCLI() async throws {
         let (items, quality) = syntheticPairwise(12)
         let dir = try tempDir("adaptive")
@@ -68,10 +71,11 @@ struct AdaptiveTests {
         ])
         let panelPath = try await writeFakePanelFile(server, judges: ["o1", "o2", "first"], dir)
         let out = dir.appendingPathComponent("run").path
-        let r = try await runJudgepanel([
-            "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath,
-            "--out", out, "--cache-dir", dir.appendingPathComponent("cache").path, "--adaptive",
-        ], env: ["OPENAI_API_KEY": "x"])
+        let r = try await runJudgepanel(
+            [
+                "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath,
+                "--out", out, "--cache-dir", dir.appendingPathComponent("cache").path, "--adaptive",
+            ], env: ["OPENAI_API_KEY": "x"])
         let requests = await server.requestCount()
         await server.stop()
         #expect(r.code == 0, "\(r.err)")
@@ -94,7 +98,9 @@ struct AdaptiveTests {
         #expect(try String(contentsOfFile: out + "/report.md", encoding: .utf8).contains("Adaptive panel"))
     }
 
-    @Test("five simulated judges, 300 items, no cache: --adaptive sends >= 30% fewer requests (at the server), same verdicts")
+    @Test(
+        "five simulated judges, 300 items, no cache: --adaptive sends >= 30% fewer requests (at the server), same verdicts"
+    )
     func serverCountedSaving() async throws {
         let (items, quality) = syntheticPairwise(300, seed: 3)
         let dir = try tempDir("adaptive-saving")
@@ -102,11 +108,16 @@ struct AdaptiveTests {
         let oracle = qualityOracle(quality)
         let server = try await startPanelFake(fiveSimulatedJudges(oracle))
         let panelPath = try await writeFakePanelFile(server, judges: fiveJudgeNames, dir)
-        func score(_ tag: String, _ extra: [String]) async throws -> (requests: Int, report: JSONValue, verdicts: String) {
+        func score(_ tag: String, _ extra: [String]) async throws -> (
+            requests: Int, report: JSONValue, verdicts: String
+        ) {
             let before = await server.requestCount()
             let out = dir.appendingPathComponent(tag).path
             let r = try await runJudgepanel(
-                ["score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out, "--no-cache"]
+                [
+                    "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out,
+                    "--no-cache",
+                ]
                     + extra, env: ["OPENAI_API_KEY": "x"])
             #expect(r.code == 0, "\(r.err)")
             let requests = await server.requestCount() - before
@@ -148,7 +159,8 @@ struct AdaptiveTests {
         let calls = whole.result.votes.count
         #expect(attempts(whole.result.votes) == requests)
         // A run killed after half its calls: the journal's first lines, the last one cut mid-write.
-        let journal = try String(contentsOfFile: dir.appendingPathComponent("whole/journal.jsonl").path, encoding: .utf8)
+        let journal = try String(
+            contentsOfFile: dir.appendingPathComponent("whole/journal.jsonl").path, encoding: .utf8)
         let lines = journal.split(separator: "\n").map(String.init)
         let kept = lines.count / 2
         let killed = dir.appendingPathComponent("killed")
@@ -175,7 +187,9 @@ struct AdaptiveTests {
 }
 
 extension AdaptiveTests {
-    @Test("pointwise: stop when the remaining judges cannot cross a threshold or leave a tolerance (counted at the server)")
+    @Test(
+        "pointwise: stop when the remaining judges cannot cross a threshold or leave a tolerance (counted at the server)"
+    )
     func pointwiseStopping() async throws {
         var items: [Item] = []
         var quality: [String: Double] = [:]
@@ -185,9 +199,14 @@ extension AdaptiveTests {
             items.append(Item(id: "p\(i)", prompt: "Question \(i)?", response: answer, label: .score(quality[answer]!)))
         }
         let oracle = qualityOracle(quality)
-        let judges: [String: FakeHandler] = Dictionary(uniqueKeysWithValues: fiveJudgeNames.enumerated().map { k, name in
-            (name, SimulatedJudge(quality: oracle, longer: 0.2 * Double(k), lengthThreshold: 20, seed: UInt64(k)).handler)
-        })
+        let judges: [String: FakeHandler] = Dictionary(
+            uniqueKeysWithValues: fiveJudgeNames.enumerated().map { k, name in
+                (
+                    name,
+                    SimulatedJudge(quality: oracle, longer: 0.2 * Double(k), lengthThreshold: 20, seed: UInt64(k))
+                        .handler
+                )
+            })
         let server = try await startPanelFake(judges)
         var panel = await fakePanel(server, judges: fiveJudgeNames, swap: false, aggregate: .mean)
         let rubric = try loadRubric("pointwise-1to10")
@@ -201,7 +220,10 @@ extension AdaptiveTests {
         }
         let (full, fullRequests) = try await run(.full, nil)
         #expect(fullRequests == attempts(full.votes))
-        for rule in [ScoreStopping(thresholds: [5.5]), ScoreStopping(tolerance: 2), ScoreStopping(thresholds: [3.5, 7.5], tolerance: 3)] {
+        for rule in [
+            ScoreStopping(thresholds: [5.5]), ScoreStopping(tolerance: 2),
+            ScoreStopping(thresholds: [3.5, 7.5], tolerance: 3),
+        ] {
             let (adaptive, requests) = try await run(.adaptive, rule)
             #expect(requests == attempts(adaptive.votes))
             #expect(adaptive.votes.count < full.votes.count, "\(rule)")
@@ -226,14 +248,20 @@ extension AdaptiveTests {
         func judge(_ k: Int) -> FakeHandler {
             { r in
                 let good = r.lastUserText.contains("GOOD")
-                return .text((1...5).map { "\($0). \(good || $0 <= (k == 4 ? 4 : 1) ? "YES" : "NO")" }.joined(separator: "\n"))
+                return .text(
+                    (1...5).map { "\($0). \(good || $0 <= (k == 4 ? 4 : 1) ? "YES" : "NO")" }.joined(separator: "\n"))
             }
         }
-        let server = try await startPanelFake(Dictionary(uniqueKeysWithValues: fiveJudgeNames.enumerated().map { ($1, judge($0)) }))
+        let server = try await startPanelFake(
+            Dictionary(uniqueKeysWithValues: fiveJudgeNames.enumerated().map { ($1, judge($0)) }))
         var panel = await fakePanel(server, judges: fiveJudgeNames, aggregate: .mean)
         let rubric = try loadRubric("checklist-instruction-following")
-        let single = (0..<20).map { Item(id: "c\($0)", prompt: "Question \($0)?", response: $0 % 2 == 0 ? "GOOD \($0)" : "BAD \($0)") }
-        let pairs = (0..<4).map { Item(id: "pc\($0)", prompt: "Question \($0)?", responseA: "GOOD \($0)", responseB: "BAD \($0)") }
+        let single = (0..<20).map {
+            Item(id: "c\($0)", prompt: "Question \($0)?", response: $0 % 2 == 0 ? "GOOD \($0)" : "BAD \($0)")
+        }
+        let pairs = (0..<4).map {
+            Item(id: "pc\($0)", prompt: "Question \($0)?", responseA: "GOOD \($0)", responseB: "BAD \($0)")
+        }
         func run(_ policy: CallPolicy, _ items: [Item]) async throws -> (RunResult, Int) {
             var options = panelTestOptions
             options.policy = policy
@@ -284,9 +312,12 @@ func writePairwiseItems(_ items: [Item], _ dir: URL) throws -> String {
 }
 
 /// Writes a majority panel file of OpenAI-compatible judges on the fake server; returns the path.
-func writeFakePanelFile(_ server: FakeProviderServer, judges: [String], _ dir: URL, extra: String = "") async throws -> String {
+func writeFakePanelFile(_ server: FakeProviderServer, judges: [String], _ dir: URL, extra: String = "") async throws
+    -> String
+{
     let base = await server.baseURL.absoluteString + "/v1"
-    let yaml = "version: 1\njudges:\n"
+    let yaml =
+        "version: 1\njudges:\n"
         + judges.map { "  - {name: \($0), provider: openai, base_url: \"\(base)\", model: \($0)}\n" }.joined()
         + "aggregate: majority\nswap: true\nflip: tie\n" + extra
     let path = dir.appendingPathComponent("panel.yaml").path

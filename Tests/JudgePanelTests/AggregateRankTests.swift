@@ -9,7 +9,10 @@ private enum CLIRef {
     static let items = panelTestRoot.appendingPathComponent("fixtures/reference/cli-items.jsonl").path
     static let votes = panelTestRoot.appendingPathComponent("fixtures/reference/cli-votes.jsonl").path
     static func expected() throws -> JSONValue {
-        try JSONValue.parse(String(contentsOfFile: panelTestRoot.appendingPathComponent("fixtures/reference/cli-expected.json").path, encoding: .utf8))
+        try JSONValue.parse(
+            String(
+                contentsOfFile: panelTestRoot.appendingPathComponent("fixtures/reference/cli-expected.json").path,
+                encoding: .utf8))
     }
 }
 
@@ -36,7 +39,9 @@ struct AggregateRankTests {
         // Accuracy: printed to stderr (4 decimals) and, exactly, from the library.
         let acc = try #require(expected["dawid_skene"]?["judge_accuracy"]?.objectValue)
         for (judge, a) in acc {
-            #expect(r.err.contains("dawid-skene estimated accuracy \(judge): \(String(format: "%.4f", a.doubleValue!))"), "\(r.err)")
+            #expect(
+                r.err.contains("dawid-skene estimated accuracy \(judge): \(String(format: "%.4f", a.doubleValue!))"),
+                "\(r.err)")
         }
         let rec = MetaAnalysis(options: .init(aggregate: .dawidSkene)).reconcile(
             items: try ItemLoader().load(path: CLIRef.items), votes: try VotesFile.load(path: CLIRef.votes))
@@ -61,7 +66,9 @@ struct AggregateRankTests {
             let verdict = try #require(v["verdict"]?.stringValue)
             let share = Double(vs.filter { $0.rawValue == verdict }.count) / Double(vs.count)
             let c = try #require(v["confidence"]?.doubleValue)
-            for key in ["item", "verdict", "judges", "agreement", "flips", "abstained", "confidence"] { #expect(v[key] != nil, "\(key)") }
+            for key in ["item", "verdict", "judges", "agreement", "flips", "abstained", "confidence"] {
+                #expect(v[key] != nil, "\(key)")
+            }
             if verdict != "tie" { #expect(abs(c - share) < 1e-12, "\(id)") }
         }
     }
@@ -131,7 +138,8 @@ struct AggregateRankTests {
         #expect(w["j-noisy"] == 0)
         // CLI: aggregate and meta.
         let r = try await runJudgepanel([
-            "aggregate", CLIRef.votes, "--method", "weighted", "--calibrate-on", CLIRef.items, "--calibrate-votes", CLIRef.votes,
+            "aggregate", CLIRef.votes, "--method", "weighted", "--calibrate-on", CLIRef.items, "--calibrate-votes",
+            CLIRef.votes,
         ])
         #expect(r.code == 0, "\(r.err)")
         #expect(r.err.contains("learned weight j-strong"))
@@ -147,9 +155,12 @@ struct AggregateRankTests {
         #expect(report["weights_source"]?.stringValue?.hasPrefix("learned:") == true)
         // Learned weights do at least as well as plain majority here (the noisy judge is silenced).
         let maj = MetaAnalysis(options: .init(resamples: 0)).report(items: items, votes: votes)
-        let wtd = MetaAnalysis(options: .init(aggregate: .weighted, resamples: 0, weights: w)).report(items: items, votes: votes)
+        let wtd = MetaAnalysis(options: .init(aggregate: .weighted, resamples: 0, weights: w)).report(
+            items: items, votes: votes)
         #expect((wtd.panel?.accuracy?.value ?? 0) >= (maj.panel?.accuracy?.value ?? 1))
-        let bad = try await runJudgepanel(["aggregate", CLIRef.votes, "--method", "weighted", "--calibrate-on", CLIRef.items])
+        let bad = try await runJudgepanel([
+            "aggregate", CLIRef.votes, "--method", "weighted", "--calibrate-on", CLIRef.items,
+        ])
         #expect(bad.code == 2)
     }
 }

@@ -34,13 +34,17 @@ struct AggregationTests {
     @Test("mean and median pooling of scores, ignoring abstentions")
     func pooling() {
         let judges: [(name: String, verdict: JudgeVerdict)] = [
-            ("a", JudgeVerdict(score: 2)), ("b", JudgeVerdict(score: 3)), ("c", JudgeVerdict(score: 10)), ("d", JudgeVerdict()),
+            ("a", JudgeVerdict(score: 2)), ("b", JudgeVerdict(score: 3)), ("c", JudgeVerdict(score: 10)),
+            ("d", JudgeVerdict()),
         ]
         #expect(Aggregator(method: .mean).aggregate(item: "i", judges: judges, kind: .pointwise).score == 5)
         #expect(Aggregator(method: .median).aggregate(item: "i", judges: judges, kind: .pointwise).score == 3)
         let even = Array(judges.prefix(2)) + [("e", JudgeVerdict(score: 9)), ("f", JudgeVerdict(score: 10))]
         #expect(Aggregator(method: .median).aggregate(item: "i", judges: even, kind: .pointwise).score == 6)
-        #expect(Aggregator(method: .weighted, weights: ["a": 3, "b": 1, "c": 0]).aggregate(item: "i", judges: judges, kind: .pointwise).score == 2.25)
+        #expect(
+            Aggregator(method: .weighted, weights: ["a": 3, "b": 1, "c": 0]).aggregate(
+                item: "i", judges: judges, kind: .pointwise
+            ).score == 2.25)
     }
 
     @Test("swap reconciliation under both flip policies")

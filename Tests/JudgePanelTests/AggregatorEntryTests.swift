@@ -40,7 +40,8 @@ struct AggregatorEntryTests {
         let table = (0..<8).map { i in judges.map { JudgeVerdict(verdict: Self.answers[$0]![i]) } }
         let ids = (0..<8).map { "i\($0)" }
         let ds = Aggregator(method: .dawidSkene).aggregate(items: ids, judges: judges, verdicts: table, kind: .pairwise)
-        let majority = Aggregator(method: .majority).aggregate(items: ids, judges: judges, verdicts: table, kind: .pairwise)
+        let majority = Aggregator(method: .majority).aggregate(
+            items: ids, judges: judges, verdicts: table, kind: .pairwise)
         #expect(Aggregator(method: .dawidSkene).isJoint)
         #expect(!Aggregator(method: .majority).isJoint)
         #expect(ds.verdicts.map(\.verdict) != majority.verdicts.map(\.verdict))

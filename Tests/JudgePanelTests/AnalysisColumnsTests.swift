@@ -1,11 +1,12 @@
 import Foundation
+import JudgeStats
+import Testing
+
 @testable import JudgePanel
 @testable import JudgePanelAggregation
 @testable import JudgePanelAnalysis
 @testable import JudgePanelCore
 @testable import JudgePanelJudging
-import JudgeStats
-import Testing
 
 /// The analysis on compact per-item columns (issue 19, issue 13 "flat memory"): item columns read straight from the
 /// items file, verdict columns, the Aggregator's column entry, and reports from columns equal to the in-memory ones.
@@ -71,7 +72,10 @@ import Testing
 
     @Test("score and category labels: the label column reads back each label")
     func labelColumn() {
-        let labels: [Label?] = [.score(3.5), nil, .category("x"), .pairwise(.tie), .category("y"), .category("x"), .score(-1), .pairwise(.a)]
+        let labels: [Label?] = [
+            .score(3.5), nil, .category("x"), .pairwise(.tie), .category("y"), .category("x"), .score(-1),
+            .pairwise(.a),
+        ]
         let column = LabelColumn(labels)
         #expect(Array(column) == labels)
         #expect(column.categories == ["x", "y"])
@@ -84,14 +88,16 @@ import Testing
     func itemColumnsBadLine() throws {
         let path = try tempDir("columns-bad").appendingPathComponent("items.jsonl").path
         try #"""
-            {"id":"a","prompt":"p","response_a":"x","response_b":"y","label":"A"}
-            {"id":"b","prompt":"p","response_a":"x","response_b":"y","label":"B"}
-            {"id":"c","prompt":"p","response_a":"x",
-            """#.write(toFile: path, atomically: true, encoding: .utf8)
+        {"id":"a","prompt":"p","response_a":"x","response_b":"y","label":"A"}
+        {"id":"b","prompt":"p","response_a":"x","response_b":"y","label":"B"}
+        {"id":"c","prompt":"p","response_a":"x",
+        """#.write(toFile: path, atomically: true, encoding: .utf8)
         var expected = ""
         do { _ = try ItemLoader().load(path: path) } catch { expected = "\(error)" }
         #expect(expected.contains("items.jsonl") && expected.contains("3"))
-        #expect(throws: JudgePanelError.self) { try ItemColumns.read(path: path, loader: ItemLoader(), clusterKey: nil) }
+        #expect(throws: JudgePanelError.self) {
+            try ItemColumns.read(path: path, loader: ItemLoader(), clusterKey: nil)
+        }
         do {
             _ = try ItemColumns.read(path: path, loader: ItemLoader(), clusterKey: nil)
         } catch {
@@ -99,10 +105,12 @@ import Testing
         }
         // A duplicate id is refused as the loader refuses it.
         try #"""
-            {"id":"a","prompt":"p","response_a":"x","response_b":"y","label":"A"}
-            {"id":"a","prompt":"p","response_a":"x","response_b":"y","label":"B"}
-            """#.write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(throws: JudgePanelError.self) { try ItemColumns.read(path: path, loader: ItemLoader(), clusterKey: nil) }
+        {"id":"a","prompt":"p","response_a":"x","response_b":"y","label":"A"}
+        {"id":"a","prompt":"p","response_a":"x","response_b":"y","label":"B"}
+        """#.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: JudgePanelError.self) {
+            try ItemColumns.read(path: path, loader: ItemLoader(), clusterKey: nil)
+        }
     }
 
     /// Verdicts with every optional part, in varied combinations.
@@ -133,7 +141,9 @@ import Testing
         #expect(Array(column) == want)
         let repeated = VerdictColumn(repeating: JudgeVerdict(score: 2), count: 4)
         #expect(Array(repeated) == [JudgeVerdict](repeating: JudgeVerdict(score: 2), count: 4))
-        let pairwise = VerdictColumn([JudgeVerdict(verdict: .a), JudgeVerdict(), JudgeVerdict(verdict: .tie, flipped: true)])
+        let pairwise = VerdictColumn([
+            JudgeVerdict(verdict: .a), JudgeVerdict(), JudgeVerdict(verdict: .tie, flipped: true),
+        ])
         #expect(pairwise.scores.isEmpty && pairwise.expected.isEmpty && pairwise.codes.count == 3)
     }
 
@@ -157,9 +167,12 @@ import Testing
                 let want = aggregator.aggregate(items: ids, judges: judges, verdicts: table, kind: kind)
                 var streamed: [Verdict] = []
                 let got = aggregator.aggregate(
-                    itemCount: ids.count, id: { ids[$0] }, judges: judges, columns: columns, kind: kind, sink: { streamed.append($0) })
+                    itemCount: ids.count, id: { ids[$0] }, judges: judges, columns: columns, kind: kind,
+                    sink: { streamed.append($0) })
                 #expect(streamed == want.verdicts, "\(kind) \(method)")
-                #expect(Array(got.panel) == want.verdicts.map { JudgeVerdict(verdict: $0.verdict, score: $0.score) }, "\(kind) \(method)")
+                #expect(
+                    Array(got.panel) == want.verdicts.map { JudgeVerdict(verdict: $0.verdict, score: $0.score) },
+                    "\(kind) \(method)")
                 #expect(got.judgeAccuracy.mapValues { $0 ?? -1 } == want.judgeAccuracy.mapValues { $0 ?? -1 })
                 #expect(method != .dawidSkene || !got.judgeAccuracy.isEmpty)
             }
@@ -176,7 +189,9 @@ import Testing
         let loaded = try ItemLoader().load(path: itemsPath)
         let votes = MetaScaleTests.pairwiseVotes(loaded)
         try MetaScaleTests.write(votes, votesPath)
-        for (flip, method) in [(FlipPolicy.tie, AggregationMethod.majority), (.abstain, .dawidSkene), (.tie, .weighted)] {
+        for (flip, method) in [
+            (FlipPolicy.tie, AggregationMethod.majority), (.abstain, .dawidSkene), (.tie, .weighted),
+        ] {
             let options = MetaAnalysis.Options(
                 flip: flip, aggregate: method, resamples: 60, seed: 9, clusterKey: "topic", weights: ["j2": 3])
             let analysis = MetaAnalysis(options: options)
@@ -185,18 +200,23 @@ import Testing
             let columns = try ItemColumns.read(path: itemsPath, loader: ItemLoader(), clusterKey: "topic")
             let got = try analysis.analyse(items: columns, votesPath: votesPath)
             #expect(try MetaScaleTests.encoded(got.report) == MetaScaleTests.encoded(expected), "\(flip) \(method)")
-            #expect(got.reconciled.panel == analysis.reconcile(items: loaded, votes: votes.filter { $0.variant == nil }).panel)
+            #expect(
+                got.reconciled.panel
+                    == analysis.reconcile(items: loaded, votes: votes.filter { $0.variant == nil }).panel)
         }
     }
 
     @Test("pointwise votes with score labels: the report from columns equals the in-memory report")
     func pointwiseFromColumns() throws {
-        let items = try ItemLoader().load(path: panelTestRoot.appendingPathComponent("fixtures/pointwise-20.jsonl").path)
+        let items = try ItemLoader().load(
+            path: panelTestRoot.appendingPathComponent("fixtures/pointwise-20.jsonl").path)
         var votes: [Vote] = []
         for (i, item) in items.enumerated() {
             for judge in ["p1", "p2", "p3"] {
                 for sample in 0..<2 {
-                    var v = Vote(item: item.id, judge: judge, protocol: .pointwise, sample: sample, score: Double((i * 3 + judge.count + sample) % 10))
+                    var v = Vote(
+                        item: item.id, judge: judge, protocol: .pointwise, sample: sample,
+                        score: Double((i * 3 + judge.count + sample) % 10))
                     if (i + sample) % 6 == 0 && judge == "p2" {
                         v.score = nil
                         v.status = .abstain
@@ -213,7 +233,9 @@ import Testing
             options.protocolKind = .pointwise
             let analysis = MetaAnalysis(options: options)
             let got = try analysis.analyse(items: items, votesPath: path)
-            #expect(try MetaScaleTests.encoded(got.report) == MetaScaleTests.encoded(analysis.report(items: items, votes: votes)), "\(method)")
+            #expect(
+                try MetaScaleTests.encoded(got.report)
+                    == MetaScaleTests.encoded(analysis.report(items: items, votes: votes)), "\(method)")
             #expect(got.report.judges.first?.expectedScorePearson != nil)
         }
     }

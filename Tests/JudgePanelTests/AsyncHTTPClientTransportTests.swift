@@ -1,9 +1,9 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 import Foundation
+import JudgePanelTesting
+import NIOCore
+import Synchronization
+import Testing
+
 @testable import JudgePanel
 @testable import JudgePanelAggregation
 @testable import JudgePanelAnalysis
@@ -11,10 +11,12 @@ import Foundation
 @testable import JudgePanelJudging
 @testable import JudgePanelProviders
 @testable import JudgePanelReports
-import JudgePanelTesting
-import NIOCore
-import Synchronization
-import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 // MARK: - Helpers
 
@@ -43,10 +45,14 @@ final class CallCount: Sendable {
 
 private let chatBody = Data(#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#.utf8)
 
-private func chatRequest(_ base: URL, body: Data = chatBody, timeout: Double = 20, headers: [String: String] = [:]) -> HTTPRequest {
+private func chatRequest(_ base: URL, body: Data = chatBody, timeout: Double = 20, headers: [String: String] = [:])
+    -> HTTPRequest
+{
     var h = ["Content-Type": "application/json"]
     h.merge(headers) { $1 }
-    return HTTPRequest(url: base.appendingPathComponent("v1/chat/completions"), method: "POST", headers: h, body: body, timeout: timeout)
+    return HTTPRequest(
+        url: base.appendingPathComponent("v1/chat/completions"), method: "POST", headers: h, body: body,
+        timeout: timeout)
 }
 
 private func elapsed(since start: ContinuousClock.Instant) -> Double {
@@ -74,7 +80,8 @@ private final class RawServer: Sendable {
     /// Reads one chunk of each connection's first bytes, records it and closes (a TLS client's first record).
     private let peekOnly: Bool
     private let peeked = Mutex<[[UInt8]]>([])
-    private let state = Mutex<(connections: Int, requests: Int, fds: [Int32], stopped: Bool, heads: [String])>((0, 0, [], false, []))
+    private let state = Mutex<(connections: Int, requests: Int, fds: [Int32], stopped: Bool, heads: [String])>(
+        (0, 0, [], false, []))
 
     init(peekOnly: Bool = false, _ handler: @escaping Handler) throws {
         self.handler = handler
@@ -205,7 +212,8 @@ private func okReply(_ body: String) -> RawAction {
     .reply("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
 }
 
-private func send(_ transport: AsyncHTTPClientTransport, _ url: URL, timeout: Double = 20) async throws -> HTTPResponse {
+private func send(_ transport: AsyncHTTPClientTransport, _ url: URL, timeout: Double = 20) async throws -> HTTPResponse
+{
     try await transport.send(HTTPRequest(url: url.appendingPathComponent("x"), method: "GET", timeout: timeout))
 }
 
@@ -216,8 +224,13 @@ struct AsyncHTTPClientTransportTests {
     @Test("round trip: status, lower-cased headers, exact body bytes")
     func roundTrip() async throws {
         let body = #"{"exact":"body","n":[1,2,3]}"#
-        try await withFakeServer({ _ in .status(418, body: body, headers: ["X-Custom-Header": "Value 1"]) }) { server, base in
-            let response = try await withTransport { try await $0.send(chatRequest(base, headers: ["Authorization": "Bearer sk-secret"])) }
+        try await withFakeServer { _ in
+            .status(418, body: body, headers: ["X-Custom-Header": "Value 1"])
+        } body: {
+            server, base in
+            let response = try await withTransport {
+                try await $0.send(chatRequest(base, headers: ["Authorization": "Bearer sk-secret"]))
+            }
             #expect(response.status == 418)
             #expect(response.headers["x-custom-header"] == "Value 1")
             #expect(response.headers.keys.allSatisfy { $0 == $0.lowercased() })
@@ -249,7 +262,8 @@ struct AsyncHTTPClientTransportTests {
             }
         }
         #expect(server.connections <= 8, "\(server.connections) connections")
-        #expect(server.connections >= 2, "the pool opened only \(server.connections) connection(s) for 64 waiting requests")
+        #expect(
+            server.connections >= 2, "the pool opened only \(server.connections) connection(s) for 64 waiting requests")
     }
 
     @Test("waiters beyond the connection limit are served over one connection")
@@ -269,7 +283,9 @@ struct AsyncHTTPClientTransportTests {
     @Test("request and response bodies over 1 MiB")
     func largeBodies() async throws {
         let big = String(repeating: "0123456789abcdef", count: 90_000)  // 1.4 MiB
-        try await withFakeServer({ _ in .status(200, body: big) }) { server, base in
+        try await withFakeServer { _ in
+            .status(200, body: big)
+        } body: { server, base in
             try await withTransport(maxConnectionsPerHost: 2) { transport in
                 let content = String(repeating: "q", count: 1_200_000)
                 let requestBody = Data(#"{"model":"m","messages":[{"role":"user","content":"\#(content)"}]}"#.utf8)
@@ -317,7 +333,9 @@ struct AsyncHTTPClientTransportTests {
 
     @Test("body read to end of stream; that connection is not reused")
     func bodyToEndOfStream() async throws {
-        let server = try RawServer { _, _ in .reply("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end", thenClose: true) }
+        let server = try RawServer { _, _ in
+            .reply("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end", thenClose: true)
+        }
         defer { server.stop() }
         try await withTransport(maxConnectionsPerHost: 4) { transport in
             for _ in 0..<2 {
@@ -345,12 +363,17 @@ struct AsyncHTTPClientTransportTests {
 
     @Test("a dropped connection is a connection error at once, sent once: the retry layer re-sends")
     func droppedConnection() async throws {
-        try await withFakeServer(FakeProviderServer.sequence([.status(200, body: "warm"), .dropConnection, .dropConnection], then: .status(200, body: "ok"))) { server, base in
+        try await withFakeServer(
+            FakeProviderServer.sequence(
+                [.status(200, body: "warm"), .dropConnection, .dropConnection], then: .status(200, body: "ok"))
+        ) { server, base in
             try await withTransport(maxConnectionsPerHost: 1) { transport in
                 _ = try await transport.send(chatRequest(base))  // warm: the next request reuses the connection
                 for n in 2...3 {
                     let start = ContinuousClock.now
-                    let error = await #expect(throws: ProviderError.self) { try await transport.send(chatRequest(base, timeout: 20)) }
+                    let error = await #expect(throws: ProviderError.self) {
+                        try await transport.send(chatRequest(base, timeout: 20))
+                    }
                     #expect(error?.kind == .connection)
                     #expect(error?.isRetryable == true)
                     #expect(elapsed(since: start) < 10)
@@ -367,7 +390,8 @@ struct AsyncHTTPClientTransportTests {
     @Test("a truncated body is a connection error and the connection is not reused")
     func truncatedBody() async throws {
         let server = try RawServer { connection, _ in
-            connection == 0 ? .reply("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a part", thenClose: true) : okReply("fine")
+            connection == 0
+                ? .reply("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a part", thenClose: true) : okReply("fine")
         }
         defer { server.stop() }
         try await withTransport(maxConnectionsPerHost: 1) { transport in
@@ -384,7 +408,9 @@ struct AsyncHTTPClientTransportTests {
     func malformedResponse() async throws {
         let server = try RawServer { _, _ in .reply("SPDY/9 what\r\n\r\n", thenClose: true) }
         defer { server.stop() }
-        let error = await #expect(throws: ProviderError.self) { try await withTransport { try await send($0, server.base) } }
+        let error = await #expect(throws: ProviderError.self) {
+            try await withTransport { try await send($0, server.base) }
+        }
         #expect(error?.kind == .connection)
     }
 
@@ -415,7 +441,9 @@ struct AsyncHTTPClientTransportTests {
         let start = ContinuousClock.now
         // "At once" means well before the request's deadline (a refusal is not waited out as a timeout); the bound is
         // half the deadline because the whole suite runs in parallel on 2 cores, where this took up to 13 s at load 13.
-        let error = await #expect(throws: ProviderError.self) { try await withTransport { try await send($0, url, timeout: 60) } }
+        let error = await #expect(throws: ProviderError.self) {
+            try await withTransport { try await send($0, url, timeout: 60) }
+        }
         #expect(error?.kind == .connection)
         #expect(error?.message.contains("refused") == true, "\(error?.message ?? "")")
         #expect(elapsed(since: start) < 30)
@@ -423,7 +451,9 @@ struct AsyncHTTPClientTransportTests {
 
     @Test("a reply later than the timeout is ProviderError.timeout")
     func timeout() async throws {
-        try await withFakeServer({ _ in .delayed(.seconds(30), .status(200, body: "late")) }) { _, base in
+        try await withFakeServer { _ in
+            .delayed(.seconds(30), .status(200, body: "late"))
+        } body: { _, base in
             let start = ContinuousClock.now
             let error = await #expect(throws: ProviderError.self) {
                 try await withTransport(maxConnectionsPerHost: 2) { try await $0.send(chatRequest(base, timeout: 0.5)) }
@@ -442,7 +472,9 @@ struct AsyncHTTPClientTransportTests {
         }
         defer { server.stop() }
         let start = ContinuousClock.now
-        let error = await #expect(throws: ProviderError.self) { try await withTransport { try await send($0, server.base, timeout: 1) } }
+        let error = await #expect(throws: ProviderError.self) {
+            try await withTransport { try await send($0, server.base, timeout: 1) }
+        }
         #expect(error == ProviderError.timeout(after: 1))
         // Without the deadline over the body the send would never end (the server holds the connection open); the
         // bound is loose because a loaded machine running the whole suite has taken ~55 s here.
@@ -451,12 +483,16 @@ struct AsyncHTTPClientTransportTests {
 
     @Test("cancelling the task throws CancellationError promptly")
     func cancellation() async throws {
-        try await withFakeServer({ _ in .delayed(.seconds(60), .status(200, body: "late")) }) { server, base in
+        try await withFakeServer { _ in
+            .delayed(.seconds(60), .status(200, body: "late"))
+        } body: { server, base in
             try await withTransport(maxConnectionsPerHost: 1) { transport in
                 let start = ContinuousClock.now
                 let task = Task { try await transport.send(chatRequest(base, timeout: 60)) }
                 // Cancel once the request reached the server (it is then waiting for the reply).
-                while await server.requestCount() == 0, elapsed(since: start) < 20 { try await Task.sleep(for: .milliseconds(10)) }
+                while await server.requestCount() == 0, elapsed(since: start) < 20 {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
                 // A second caller waits for the only connection; cancel it too.
                 let waiter = Task { try await transport.send(chatRequest(base, timeout: 60)) }
                 try await Task.sleep(for: .milliseconds(50))
@@ -512,18 +548,23 @@ struct AsyncHTTPClientTransportTests {
             #expect(ftp?.kind == .connection)
             let bad = await #expect(throws: ProviderError.self) {
                 try await transport.send(
-                    HTTPRequest(url: URL(string: "http://127.0.0.1:9/x")!, headers: ["Authorization": "sk-KEY\r\nX: y"]))
+                    HTTPRequest(url: URL(string: "http://127.0.0.1:9/x")!, headers: ["Authorization": "sk-KEY\r\nX: y"])
+                )
             }
             #expect(bad?.message.contains("sk-KEY") == false)
         }
     }
 
-    @Test("https goes through TLS on the same transport: a ClientHello reaches the server, a failed handshake is a connection error")
+    @Test(
+        "https goes through TLS on the same transport: a ClientHello reaches the server, a failed handshake is a connection error"
+    )
     func httpsUsesTLS() async throws {
         let server = try RawServer(peekOnly: true) { _, _ in .close }
         defer { server.stop() }
         let url = URL(string: "https://127.0.0.1:\(server.port)")!
-        let error = await #expect(throws: ProviderError.self) { try await withTransport { try await send($0, url, timeout: 20) } }
+        let error = await #expect(throws: ProviderError.self) {
+            try await withTransport { try await send($0, url, timeout: 20) }
+        }
         #expect(error?.kind == .connection)
         let first = try #require(server.firstBytes.first)
         #expect(first.first == 0x16, "not a TLS handshake record: \(first)")  // TLS record type 22: handshake
@@ -544,13 +585,18 @@ struct AsyncHTTPClientTransportTests {
 
     @Test("a run makes one transport for all its judges, sized to their concurrency, and shuts it down at the end")
     func runOwnsItsTransport() async throws {
-        try await withFakeServer({ _ in .text("[[A]]") }) { server, base in
+        try await withFakeServer { _ in
+            .text("[[A]]")
+        } body: { server, base in
             let judges = [
-                JudgeConfig(name: "a", provider: .openai, model: "a", baseURLs: [base.absoluteString + "/v1"], concurrency: 3),
-                JudgeConfig(name: "b", provider: .openai, model: "b", baseURLs: [base.absoluteString + "/v1"], concurrency: 5),
+                JudgeConfig(
+                    name: "a", provider: .openai, model: "a", baseURLs: [base.absoluteString + "/v1"], concurrency: 3),
+                JudgeConfig(
+                    name: "b", provider: .openai, model: "b", baseURLs: [base.absoluteString + "/v1"], concurrency: 5),
             ]
             let runner = PanelRunner(
-                panel: Panel(judges: judges, aggregate: .majority, swap: false, flip: .tie), rubric: try loadRubric("pairwise-mtbench"),
+                panel: Panel(judges: judges, aggregate: .majority, swap: false, flip: .tie),
+                rubric: try loadRubric("pairwise-mtbench"),
                 options: panelTestOptions)
             try await runner.start()
             let transport = try #require(runner.runTransport)
@@ -577,7 +623,8 @@ struct ProxyEnvironmentTests {
     @Test("HTTPS_PROXY for https, HTTP_PROXY for http, ALL_PROXY as fallback, lower case first")
     func variables() throws {
         let env = try ProxyEnvironment(environment: [
-            "HTTPS_PROXY": "http://secure.proxy:3128", "http_proxy": "plain.proxy:8080", "HTTP_PROXY": "http://ignored:1",
+            "HTTPS_PROXY": "http://secure.proxy:3128", "http_proxy": "plain.proxy:8080",
+            "HTTP_PROXY": "http://ignored:1",
         ])
         #expect(env.proxy(for: URL(string: "https://api.openai.com/v1")!)?.host == "secure.proxy")
         #expect(env.proxy(for: URL(string: "https://api.openai.com/v1")!)?.port == 3128)
@@ -614,7 +661,9 @@ struct ProxyEnvironmentTests {
 
     @Test("an unusable proxy URL is a clear error naming the variable, never its credentials")
     func badProxy() {
-        let tls = #expect(throws: JudgePanelError.self) { try ProxyEnvironment(environment: ["HTTPS_PROXY": "https://u:secret@p:1"]) }
+        let tls = #expect(throws: JudgePanelError.self) {
+            try ProxyEnvironment(environment: ["HTTPS_PROXY": "https://u:secret@p:1"])
+        }
         #expect(tls?.description.contains("HTTPS_PROXY") == true)
         #expect(tls?.description.contains("secret") == false)
         #expect(throws: JudgePanelError.self) { try AsyncHTTPClientTransport(environment: ["HTTP_PROXY": "ftp://p:1"]) }

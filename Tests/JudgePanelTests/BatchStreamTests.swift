@@ -41,7 +41,8 @@ private struct StreamFixture {
     var server: FakeProviderServer
     var panelPath: String
 
-    init(_ n: Int, name: String, fate: (@Sendable (String, FakeRequest?) -> FakeBatchAPI.LineFate)? = nil) async throws {
+    init(_ n: Int, name: String, fate: (@Sendable (String, FakeRequest?) -> FakeBatchAPI.LineFate)? = nil) async throws
+    {
         let (items, quality) = syntheticPairwise(n)
         self.items = items
         dir = try tempDir(name)
@@ -56,18 +57,23 @@ private struct StreamFixture {
     /// A job over the items: streamed from the file, or holding them.
     func job(streamed: Bool = true) throws -> ScoreJob {
         streamed
-            ? try ScoreJob(streamingItemsPath: itemsPath, rubricPath: rubricPath, panelPath: panelPath, options: panelTestOptions)
-            : try ScoreJob(itemsPath: itemsPath, rubricPath: rubricPath, panelPath: panelPath, options: panelTestOptions)
+            ? try ScoreJob(
+                streamingItemsPath: itemsPath, rubricPath: rubricPath, panelPath: panelPath, options: panelTestOptions)
+            : try ScoreJob(
+                itemsPath: itemsPath, rubricPath: rubricPath, panelPath: panelPath, options: panelTestOptions)
     }
 }
 
 @Suite("score --batch and --shard stream their items", .serialized)
 struct BatchStreamTests {
-    @Test("a streamed score --batch (items read from the file in passes) writes the same files as one holding the items; each request once")
+    @Test(
+        "a streamed score --batch (items read from the file in passes) writes the same files as one holding the items; each request once"
+    )
     func streamedBatchEqualsHeld() async throws {
         // Requests of questions 0–4 fail: error votes under --batch-fallback none, live calls under live.
         let fate: @Sendable (String, FakeRequest?) -> FakeBatchAPI.LineFate = { _, request in
-            guard let text = request?.promptText, let r = text.range(of: #"Question [0-9]+\?"#, options: .regularExpression),
+            guard let text = request?.promptText,
+                let r = text.range(of: #"Question [0-9]+\?"#, options: .regularExpression),
                 let n = Int(text[r].dropFirst(9).dropLast())
             else { return .answer }
             return n < 5 ? .fail(status: 400, message: "too long") : .answer
@@ -81,7 +87,8 @@ struct BatchStreamTests {
             for streamed in [false, true] {
                 var job = try f.job(streamed: streamed)
                 #expect(job.items.isEmpty == streamed)
-                job.batch = BatchOptions(fallback: fallback, pollInterval: 0.01, maxPollInterval: 0.05, maxRequestsPerBatch: 70)
+                job.batch = BatchOptions(
+                    fallback: fallback, pollInterval: 0.01, maxPollInterval: 0.05, maxRequestsPerBatch: 70)
                 let out = f.dir.appendingPathComponent("\(fallback)-\(streamed)").path
                 let outcome = try await job.run(outDir: out, retainResults: !streamed)
                 let counts = await api.counts()
@@ -101,12 +108,15 @@ struct BatchStreamTests {
             }
             await server.stop()
             for f in outputs[0].keys.sorted() {
-                #expect(outputs[0][f] == outputs[1][f], "\(fallback): \(f) of the streamed run differs from the held run's")
+                #expect(
+                    outputs[0][f] == outputs[1][f], "\(fallback): \(f) of the streamed run differs from the held run's")
             }
         }
     }
 
-    @Test("a streamed --shard keeps only its items' positions: shard runs (with --batch) equal the held ones and merge into one run")
+    @Test(
+        "a streamed --shard keeps only its items' positions: shard runs (with --batch) equal the held ones and merge into one run"
+    )
     func streamedShardsEqualHeld() async throws {
         let f = try await StreamFixture(90, name: "shardstream")
         let (items, dir, api, server) = (f.items, f.dir, f.api, f.server)
@@ -130,7 +140,9 @@ struct BatchStreamTests {
         let counts = await api.counts()
         await server.stop()
         #expect(total == 360)
-        #expect(counts.requestsSubmitted == 720 && submissionsPerCall(counts.submissionsPerCustomID).values.allSatisfy { $0 == 2 })
+        #expect(
+            counts.requestsSubmitted == 720
+                && submissionsPerCall(counts.submissionsPerCustomID).values.allSatisfy { $0 == 2 })
         let merged = dir.appendingPathComponent("merged").path
         _ = try MergeJob(shardDirs: (0..<3).map { dir.appendingPathComponent("s\($0)-true").path }).run(outDir: merged)
         let votes = try VotesFile.load(path: merged + "/votes.jsonl")
@@ -147,19 +159,25 @@ struct BatchStreamTests {
         _ = try await job.run(outDir: out, retainResults: false)
         let first = try runFiles(out)
         let batches = out + "/batches"
-        let votesFiles = try FileManager.default.contentsOfDirectory(atPath: batches).filter { $0.hasSuffix(".votes.jsonl") }
+        let votesFiles = try FileManager.default.contentsOfDirectory(atPath: batches).filter {
+            $0.hasSuffix(".votes.jsonl")
+        }
         #expect(votesFiles.count == 6)
         for f in votesFiles { try FileManager.default.removeItem(atPath: batches + "/" + f) }
         _ = try await job.run(outDir: out, resume: true, retainResults: false)
         let counts = await api.counts()
         await server.stop()
         #expect(counts.requestsSubmitted == 160 && counts.batchesCreated == 6, "nothing submitted again")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: batches).filter { $0.hasSuffix(".votes.jsonl") }.count == 6)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: batches).filter { $0.hasSuffix(".votes.jsonl") }.count
+                == 6)
         let second = try runFiles(out)
         #expect(first["votes.jsonl"] == second["votes.jsonl"] && first["verdicts.jsonl"] == second["verdicts.jsonl"])
     }
 
-    @Test("--resume-changed after a batch run: the changed judge's calls are asked again live, the other judge's batch votes reused")
+    @Test(
+        "--resume-changed after a batch run: the changed judge's calls are asked again live, the other judge's batch votes reused"
+    )
     func resumeChangedReasksStaleBatchVotes() async throws {
         let f = try await StreamFixture(30, name: "batchchanged")
         let (api, server, panelPath) = (f.api, f.server, f.panelPath)
@@ -180,17 +198,25 @@ struct BatchStreamTests {
         await server.stop()
         #expect(outcome.resume.reused == 60 && outcome.resume.reasked == 60)
         #expect(counts.requestsSubmitted == 120, "no batch request submitted again")
-        #expect(live.count == 60 && live.allSatisfy { $0.model == "an" }, "the stale Anthropic votes are asked again (live: their calls are in a batch already)")
+        #expect(
+            live.count == 60 && live.allSatisfy { $0.model == "an" },
+            "the stale Anthropic votes are asked again (live: their calls are in a batch already)")
         let after = try VotesFile.load(path: out + "/votes.jsonl")
         #expect(after.count == 120)
         let old = Dictionary(uniqueKeysWithValues: before.map { ($0.key, $0) })
         for v in after {
             let o = try #require(old[v.key])
-            if v.judge == "oa" { #expect(v.fingerprint == o.fingerprint && v.raw == o.raw) } else { #expect(v.fingerprint != o.fingerprint) }
+            if v.judge == "oa" {
+                #expect(v.fingerprint == o.fingerprint && v.raw == o.raw)
+            } else {
+                #expect(v.fingerprint != o.fingerprint)
+            }
         }
     }
 
-    @Test("ItemPositions reads any item back by its position (blank lines, CRLF, a shard's filter) as the loader parses it")
+    @Test(
+        "ItemPositions reads any item back by its position (blank lines, CRLF, a shard's filter) as the loader parses it"
+    )
     func itemPositions() throws {
         let dir = try tempDir("itempos")
         let path = dir.appendingPathComponent("items.jsonl").path
@@ -221,11 +247,15 @@ struct BatchStreamTests {
         for p in stride(from: mine.count - 1, through: 0, by: -1) { #expect(try filtered.item(at: p) == mine[p]) }
     }
 
-    @Test("BatchVoteReader hands out the batches' votes in call order, an item at a time; fallback drops error votes; damage is named")
+    @Test(
+        "BatchVoteReader hands out the batches' votes in call order, an item at a time; fallback drops error votes; damage is named"
+    )
     func voteReader() throws {
         let dir = try tempDir("votereader")
         func vote(_ i: Int, error: Bool = false) -> Vote {
-            var v = Vote(item: "i\(i / 4)", judge: i % 2 == 0 ? "a" : "b", protocol: .pairwise, order: i % 4 < 2 ? .ab : .ba, sample: 0)
+            var v = Vote(
+                item: "i\(i / 4)", judge: i % 2 == 0 ? "a" : "b", protocol: .pairwise, order: i % 4 < 2 ? .ab : .ba,
+                sample: 0)
             v.status = error ? .error : .ok
             v.verdict = error ? nil : .a
             return v
@@ -235,7 +265,8 @@ struct BatchStreamTests {
         var files: [String] = []
         for (n, part) in parts.enumerated() {
             let path = dir.appendingPathComponent("b\(n).votes.jsonl").path
-            try BatchCollected.write(part.reversed().map { ($0, try VotesFile.line(vote($0, error: $0 == 6))) }, to: path)
+            try BatchCollected.write(
+                part.reversed().map { ($0, try VotesFile.line(vote($0, error: $0 == 6))) }, to: path)
             files.append(path)
         }
         for dropErrors in [false, true] {
@@ -251,14 +282,17 @@ struct BatchStreamTests {
             #expect(reader.isExhausted && reader.droppedErrors == (dropErrors ? 1 : 0))
         }
         let bad = dir.appendingPathComponent("bad.votes.jsonl").path
-        try ("5\t" + VotesFile.line(vote(5)) + "\n3\t" + VotesFile.line(vote(3)) + "\n").write(toFile: bad, atomically: true, encoding: .utf8)
+        try ("5\t" + VotesFile.line(vote(5)) + "\n3\t" + VotesFile.line(vote(3)) + "\n").write(
+            toFile: bad, atomically: true, encoding: .utf8)
         #expect {
             let reader = try BatchVoteReader(BatchCollected(files: [bad]))
             _ = try reader.votes(before: 100)
-        } throws: { ($0 as? JudgePanelError)?.message.contains("out of call order") == true && "\($0)".contains("bad.votes.jsonl") }
+        } throws: {
+            ($0 as? JudgePanelError)?.message.contains("out of call order") == true
+                && "\($0)".contains("bad.votes.jsonl")
+        }
     }
 }
-
 
 /// Submissions per call: custom ids `c{index}_{fingerprint}_{run}` counted without their run's id.
 func submissionsPerCall(_ perCustomID: [String: Int]) -> [String: Int] {

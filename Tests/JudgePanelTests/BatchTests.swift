@@ -29,13 +29,19 @@ private func batchPanel(_ server: FakeProviderServer, judges: [ProviderKind] = [
     return Panel(
         judges: judges.map { kind in
             kind == .openai
-                ? JudgeConfig(name: "oa", provider: .openai, model: "oa", baseURLs: [root + "/v1"], concurrency: 8, price: price, timeoutSeconds: 10, retries: 2)
-                : JudgeConfig(name: "an", provider: .anthropic, model: "an", baseURLs: [root], concurrency: 8, price: price, timeoutSeconds: 10, retries: 2)
+                ? JudgeConfig(
+                    name: "oa", provider: .openai, model: "oa", baseURLs: [root + "/v1"], concurrency: 8, price: price,
+                    timeoutSeconds: 10, retries: 2)
+                : JudgeConfig(
+                    name: "an", provider: .anthropic, model: "an", baseURLs: [root], concurrency: 8, price: price,
+                    timeoutSeconds: 10, retries: 2)
         }, aggregate: .majority, swap: true, flip: .tie)
 }
 
 private func batchJob(_ items: [Item], panel: Panel, batch: BatchOptions?) throws -> ScoreJob {
-    var job = try ScoreJob(itemsPath: "synthetic", items: items, rubric: try loadRubric("pairwise-mtbench"), panel: panel, options: panelTestOptions)
+    var job = try ScoreJob(
+        itemsPath: "synthetic", items: items, rubric: try loadRubric("pairwise-mtbench"), panel: panel,
+        options: panelTestOptions)
     job.batch = batch
     return job
 }
@@ -48,12 +54,16 @@ private final class Lines: Sendable {
 
 private func ledgerEvents(_ dir: String, _ event: String) -> [JSONValue] {
     guard let data = FileManager.default.contents(atPath: dir + "/batches.jsonl") else { return [] }
-    return data.split(separator: 10).compactMap { try? JSONValue.parse(Data($0)) }.filter { $0["event"]?.stringValue == event }
+    return data.split(separator: 10).compactMap { try? JSONValue.parse(Data($0)) }.filter {
+        $0["event"]?.stringValue == event
+    }
 }
 
 @Suite("Provider batch APIs (score --batch)", .serialized)
 struct BatchTests {
-    @Test("2 000 calls through OpenAI and Anthropic batches: every vote once, same verdicts as live, each request submitted once, half price")
+    @Test(
+        "2 000 calls through OpenAI and Anthropic batches: every vote once, same verdicts as live, each request submitted once, half price"
+    )
     func twoThousandCalls() async throws {
         let (items, quality) = syntheticPairwise(500)
         let api = FakeBatchAPI(pollsPerState: 1)
@@ -61,7 +71,10 @@ struct BatchTests {
         let panel = await batchPanel(server)
         let dir = try tempDir("batch2k")
         let progress = Lines()
-        let job = try batchJob(items, panel: panel, batch: BatchOptions(pollInterval: 0.01, maxPollInterval: 0.05, maxRequestsPerBatch: 300, progress: progress.sink))
+        let job = try batchJob(
+            items, panel: panel,
+            batch: BatchOptions(
+                pollInterval: 0.01, maxPollInterval: 0.05, maxRequestsPerBatch: 300, progress: progress.sink))
         let out = dir.appendingPathComponent("batch").path
         let outcome = try await job.run(outDir: out)
         let counts = await api.counts()
@@ -69,9 +82,13 @@ struct BatchTests {
         #expect(outcome.result.votes.count == 2000)
         #expect(Set(outcome.result.votes.map(\.key)).count == 2000)
         let notOK = outcome.result.votes.filter { !$0.isOK }
-        #expect(notOK.isEmpty, "\(notOK.prefix(3).map { "\($0.key): \($0.status) \($0.reason.map { "\($0)" } ?? "-") \($0.error ?? "")" })")
+        #expect(
+            notOK.isEmpty,
+            "\(notOK.prefix(3).map { "\($0.key): \($0.status) \($0.reason.map { "\($0)" } ?? "-") \($0.error ?? "")" })"
+        )
         #expect(counts.requestsSubmitted == 2000)
-        #expect(counts.submissionsPerCustomID.count == 2000 && counts.submissionsPerCustomID.values.allSatisfy { $0 == 1 })
+        #expect(
+            counts.submissionsPerCustomID.count == 2000 && counts.submissionsPerCustomID.values.allSatisfy { $0 == 1 })
         // 1 000 calls per judge in batches of at most 300: 4 each.
         #expect(counts.batchesCreated == 8)
         #expect(counts.filesUploaded == 4)  // OpenAI only; Anthropic takes the requests inline
@@ -81,7 +98,8 @@ struct BatchTests {
         #expect(custom.allSatisfy { $0.range(of: "^[a-zA-Z0-9_-]{1,64}$", options: .regularExpression) != nil })
 
         // The same items live: the same votes (verdicts, raw replies, fingerprints) at twice the cost.
-        let live = try await batchJob(items, panel: panel, batch: nil).run(outDir: dir.appendingPathComponent("live").path)
+        let live = try await batchJob(items, panel: panel, batch: nil).run(
+            outDir: dir.appendingPathComponent("live").path)
         await server.stop()
         let byKey = Dictionary(uniqueKeysWithValues: live.result.votes.map { ($0.key, $0) })
         for v in outcome.result.votes {
@@ -94,12 +112,15 @@ struct BatchTests {
         #expect(a == b)
     }
 
-    @Test("expired and failed requests become error votes naming the reason; --batch-fallback live sends exactly those live")
+    @Test(
+        "expired and failed requests become error votes naming the reason; --batch-fallback live sends exactly those live"
+    )
     func expiredAndFailed() async throws {
         let (items, quality) = syntheticPairwise(30)
         // Requests of items 0–4 expire, 5–9 fail; by the prompt's "Question N?".
         let fate: @Sendable (String, FakeRequest?) -> FakeBatchAPI.LineFate = { _, request in
-            guard let text = request?.promptText, let r = text.range(of: #"Question [0-9]+\?"#, options: .regularExpression),
+            guard let text = request?.promptText,
+                let r = text.range(of: #"Question [0-9]+\?"#, options: .regularExpression),
                 let n = Int(text[r].dropFirst(9).dropLast())
             else { return .answer }
             if n < 5 { return .expire }
@@ -111,7 +132,8 @@ struct BatchTests {
             let server = try await startBatchFake(api, quality: quality)
             let panel = await batchPanel(server)
             let dir = try tempDir("batchfail")
-            let job = try batchJob(items, panel: panel, batch: BatchOptions(fallback: fallback, pollInterval: 0.01, maxPollInterval: 0.05))
+            let job = try batchJob(
+                items, panel: panel, batch: BatchOptions(fallback: fallback, pollInterval: 0.01, maxPollInterval: 0.05))
             let outcome = try await job.run(outDir: dir.path)
             let live = await server.recordedRequests()
             await server.stop()
@@ -123,8 +145,13 @@ struct BatchTests {
             #expect(batchErrors.filter { $0.reason == .expired }.count == 20)
             #expect(batchErrors.filter { $0.reason == .batchFailed }.count == 20)
             #expect(batchErrors.filter { $0.reason == .expired }.allSatisfy { $0.error?.hasPrefix("expired") == true })
-            #expect(batchErrors.filter { $0.reason == .batchFailed }.allSatisfy { $0.error?.contains("prompt too long") == true })
-            #expect(!batchErrors.contains { $0.error?.contains("SECRETSECRET") == true }, "the provider's message is scrubbed")
+            #expect(
+                batchErrors.filter { $0.reason == .batchFailed }.allSatisfy {
+                    $0.error?.contains("prompt too long") == true
+                })
+            #expect(
+                !batchErrors.contains { $0.error?.contains("SECRETSECRET") == true },
+                "the provider's message is scrubbed")
             switch fallback {
             case .none:
                 #expect(live.isEmpty)
@@ -148,16 +175,22 @@ struct BatchTests {
         let panel = await batchPanel(server)
         let dir = try tempDir("batchstray")
         let progress = Lines()
-        let outcome = try await batchJob(items, panel: panel, batch: BatchOptions(pollInterval: 0.01, progress: progress.sink)).run(outDir: dir.path)
+        let outcome = try await batchJob(
+            items, panel: panel, batch: BatchOptions(pollInterval: 0.01, progress: progress.sink)
+        ).run(outDir: dir.path)
         await server.stop()
         #expect(outcome.result.votes.count == 40 && outcome.result.votes.allSatisfy { $0.isOK })
         let unmapped = ledgerEvents(dir.path, "unmapped")
         #expect(unmapped.count == 2)  // one per batch (one OpenAI, one Anthropic)
         #expect(unmapped.allSatisfy { $0["custom_id"]?.stringValue == "c99999999_0000000000000000" })
-        #expect(progress.all.filter { $0.contains("c99999999_0000000000000000") && $0.contains("maps to no call") }.count == 2)
+        #expect(
+            progress.all.filter { $0.contains("c99999999_0000000000000000") && $0.contains("maps to no call") }.count
+                == 2)
     }
 
-    @Test("an OpenAI batch that fails validation gives every one of its calls a batch_failed vote with the provider's reason")
+    @Test(
+        "an OpenAI batch that fails validation gives every one of its calls a batch_failed vote with the provider's reason"
+    )
     func failedBatch() async throws {
         let (items, quality) = syntheticPairwise(10)
         let api = FakeBatchAPI(pollsPerState: 1)
@@ -165,7 +198,8 @@ struct BatchTests {
         let server = try await startBatchFake(api, quality: quality)
         let panel = await batchPanel(server, judges: [.openai])
         let dir = try tempDir("batchfailed")
-        let outcome = try await batchJob(items, panel: panel, batch: BatchOptions(pollInterval: 0.01)).run(outDir: dir.path)
+        let outcome = try await batchJob(items, panel: panel, batch: BatchOptions(pollInterval: 0.01)).run(
+            outDir: dir.path)
         let live = await server.requestCount()
         await server.stop()
         #expect(live == 0)
@@ -182,9 +216,12 @@ struct BatchTests {
         let server = try await startBatchFake(api, quality: quality)
         let root = await server.baseURL.absoluteString
         var panel = await batchPanel(server, judges: [.openai])
-        panel.judges.append(JudgeConfig(name: "local", provider: .ollama, model: "an", baseURLs: [root], timeoutSeconds: 10, retries: 2))
+        panel.judges.append(
+            JudgeConfig(name: "local", provider: .ollama, model: "an", baseURLs: [root], timeoutSeconds: 10, retries: 2)
+        )
         let dir = try tempDir("batchmixed")
-        let outcome = try await batchJob(items, panel: panel, batch: BatchOptions(pollInterval: 0.01)).run(outDir: dir.path)
+        let outcome = try await batchJob(items, panel: panel, batch: BatchOptions(pollInterval: 0.01)).run(
+            outDir: dir.path)
         let live = await server.recordedRequests()
         let counts = await api.counts()
         await server.stop()
@@ -193,7 +230,9 @@ struct BatchTests {
         #expect(live.count == 30 && live.allSatisfy { $0.wire == .ollama })
     }
 
-    @Test("a batch created but not journaled (killed between create and journal write) is found on resume, not created again")
+    @Test(
+        "a batch created but not journaled (killed between create and journal write) is found on resume, not created again"
+    )
     func createdButNotJournaled() async throws {
         let (items, quality) = syntheticPairwise(40)
         let api = FakeBatchAPI(pollsPerState: 1)
@@ -201,16 +240,22 @@ struct BatchTests {
         let server = try await startBatchFake(api, quality: quality)
         let panel = await batchPanel(server)
         let dir = try tempDir("batchadopt")
-        let job = try batchJob(items, panel: panel, batch: BatchOptions(pollInterval: 0.01, maxPollInterval: 0.02, maxRequestsPerBatch: 40))
+        let job = try batchJob(
+            items, panel: panel, batch: BatchOptions(pollInterval: 0.01, maxPollInterval: 0.02, maxRequestsPerBatch: 40)
+        )
         let task = Task { try await job.run(outDir: dir.path) }
         let deadline = ContinuousClock.now + .seconds(120)
-        while ledgerEvents(dir.path, "created").count < 4, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        while ledgerEvents(dir.path, "created").count < 4, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         task.cancel()
         _ = await task.result
         #expect(await api.counts().batchesCreated == 4)
         // Remove the "created" lines, as if the process died after each create request and before the write.
         let ledger = dir.path + "/batches.jsonl"
-        let kept = try String(contentsOfFile: ledger, encoding: .utf8).split(separator: "\n").filter { !$0.contains("\"event\":\"created\"") }
+        let kept = try String(contentsOfFile: ledger, encoding: .utf8).split(separator: "\n").filter {
+            !$0.contains("\"event\":\"created\"")
+        }
         try (kept.joined(separator: "\n") + "\n").write(toFile: ledger, atomically: true, encoding: .utf8)
         await api.hold(false)
         let outcome = try await job.run(outDir: dir.path, resume: true)
@@ -244,7 +289,8 @@ struct BatchTests {
         let out = dir.appendingPathComponent("run").path
         let secret = "sk-test-PLANTED-\(UUID().uuidString)"
         let args = [
-            "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out, "--no-cache",
+            "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out,
+            "--no-cache",
             "--batch", "--batch-poll", "0.02", "--batch-size", "120",
         ]
         let p = try launchJudgepanel(args, env: ["JP_TEST_KEY": secret])
@@ -273,7 +319,9 @@ struct BatchTests {
         let live = await server.requestCount()
         await server.stop()
         #expect(r.code == 0, "\(r.err)")
-        #expect(after.batchesCreated == 10 && after.requestsSubmitted == 1000 && after.filesUploaded == 5, "nothing submitted twice")
+        #expect(
+            after.batchesCreated == 10 && after.requestsSubmitted == 1000 && after.filesUploaded == 5,
+            "nothing submitted twice")
         #expect(after.submissionsPerCustomID.values.allSatisfy { $0 == 1 })
         #expect(live == 0)
         let votes = try VotesFile.load(path: out + "/votes.jsonl")
@@ -283,7 +331,9 @@ struct BatchTests {
         #expect(filesContaining(secret, under: [out]).isEmpty)
     }
 
-    @Test("CLI: kill -9 in the middle of submitting (between upload, create and journal writes), --resume submits no request twice")
+    @Test(
+        "CLI: kill -9 in the middle of submitting (between upload, create and journal writes), --resume submits no request twice"
+    )
     func killWhileSubmitting() async throws {
         let (items, quality) = syntheticPairwise(100)  // 400 calls: 200 per judge, batches of 40
         let dir = try tempDir("batchkillsubmit")
@@ -303,12 +353,15 @@ struct BatchTests {
         """.write(toFile: panelPath, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("run").path
         let args = [
-            "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out, "--no-cache",
+            "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out,
+            "--no-cache",
             "--batch", "--batch-poll", "0.02", "--batch-size", "40",
         ]
         let p = try launchJudgepanel(args)
         let deadline = ContinuousClock.now + .seconds(120)
-        while ledgerEvents(out, "creating").count < 3, p.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+        while ledgerEvents(out, "creating").count < 3, p.isRunning, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(1))
+        }
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
         let before = await api.counts()
@@ -319,7 +372,9 @@ struct BatchTests {
         let live = await server.requestCount()
         await server.stop()
         #expect(r.code == 0, "\(r.err)")
-        #expect(after.batchesCreated == 10 && after.requestsSubmitted == 400, "\(after.batchesCreated) batches, \(after.requestsSubmitted) requests")
+        #expect(
+            after.batchesCreated == 10 && after.requestsSubmitted == 400,
+            "\(after.batchesCreated) batches, \(after.requestsSubmitted) requests")
         #expect(after.submissionsPerCustomID.count == 400 && after.submissionsPerCustomID.values.allSatisfy { $0 == 1 })
         #expect(live == 0)
         let votes = try VotesFile.load(path: out + "/votes.jsonl")
@@ -346,12 +401,15 @@ struct BatchTests {
         """.write(toFile: panelPath, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("run").path
         let args = [
-            "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out, "--no-cache",
+            "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out,
+            "--no-cache",
             "--batch", "--batch-poll", "0.02",
         ]
         let p = try launchJudgepanel(args)
         let deadline = ContinuousClock.now + .seconds(120)
-        while ledgerEvents(out, "created").count < 2, p.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        while ledgerEvents(out, "created").count < 2, p.isRunning, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
         let c = try await runJudgepanel(["batches", out, "cancel"])

@@ -29,9 +29,12 @@ struct CalibrateCommandTests {
         let (items, votes) = try write(dir)
         for method in ["linear", "isotonic"] {
             let model = dir.appendingPathComponent("\(method).json").path
-            let r = try await runJudgepanel(["calibrate", items, "--votes", votes, "--judge", "big", "--method", method, "--out", model])
+            let r = try await runJudgepanel([
+                "calibrate", items, "--votes", votes, "--judge", "big", "--method", method, "--out", model,
+            ])
             #expect(r.code == 0, "\(r.err)")
-            #expect(r.out.contains("MAE") && r.out.contains("RMSE") && r.out.contains("before") && r.out.contains("after"))
+            #expect(
+                r.out.contains("MAE") && r.out.contains("RMSE") && r.out.contains("before") && r.out.contains("after"))
             let cal = try JudgeCalibration.load(path: model)
             #expect(cal.judge == "big")
             let cv = try #require(cal.crossValidation)
@@ -43,23 +46,29 @@ struct CalibrateCommandTests {
             let recorded = try VotesFile.load(path: votes)
             let pairs = JudgeCalibration.pairs(items: loaded, votes: recorded, judge: "big")
             let direct = Calibration.crossValidate(
-                judge: pairs.judge, human: pairs.human, method: CalibrationModel.Method(rawValue: method)!, folds: 5, seed: 0)
+                judge: pairs.judge, human: pairs.human, method: CalibrationModel.Method(rawValue: method)!, folds: 5,
+                seed: 0)
             #expect(direct.maeAfter == cv.maeAfter && direct.model == cal.model)
             // meta --calibration: the judge's mean score moves onto the human scale.
-            let m = try await runJudgepanel(["meta", items, "--votes", votes, "--calibration", model, "--json", "--resamples", "20"])
+            let m = try await runJudgepanel([
+                "meta", items, "--votes", votes, "--calibration", model, "--json", "--resamples", "20",
+            ])
             #expect(m.code == 0, "\(m.err)")
             let report = try JSONValue.parse(m.out)
             let big = try #require(report["judges"]?.arrayValue?.first { $0["judge"]?.stringValue == "big" })
             let meanHuman = pairs.human.reduce(0, +) / Double(pairs.human.count)
             #expect(abs((big["mean_score"]?.doubleValue ?? 0) - meanHuman) < 0.3)
             let raw = try await runJudgepanel(["meta", items, "--votes", votes, "--json", "--resamples", "20"])
-            let rawBig = try #require(try JSONValue.parse(raw.out)["judges"]?.arrayValue?.first { $0["judge"]?.stringValue == "big" })
+            let rawBig = try #require(
+                try JSONValue.parse(raw.out)["judges"]?.arrayValue?.first { $0["judge"]?.stringValue == "big" })
             #expect((rawBig["mean_score"]?.doubleValue ?? 0) > meanHuman + 2)
             #expect(report["notes"]?.arrayValue?.contains { $0.stringValue?.contains("calibrated") == true } == true)
         }
         let bad = try await runJudgepanel(["calibrate", items, "--votes", votes, "--judge", "nobody"])
         #expect(bad.code == 2)
-        let badMethod = try await runJudgepanel(["calibrate", items, "--votes", votes, "--judge", "big", "--method", "cubic"])
+        let badMethod = try await runJudgepanel([
+            "calibrate", items, "--votes", votes, "--judge", "big", "--method", "cubic",
+        ])
         #expect(badMethod.code == 2)
     }
 }

@@ -13,12 +13,16 @@ private func checklistQuestionCount(_ text: String) -> Int {
     }.count
 }
 
-private func isGeneration(_ r: FakeRequest) -> Bool { (r.system ?? r.promptText).contains("You write evaluation checklists") }
+private func isGeneration(_ r: FakeRequest) -> Bool {
+    (r.system ?? r.promptText).contains("You write evaluation checklists")
+}
 
 /// A judge that writes three questions per prompt, and grades GOOD answers all YES, BAD ones YES then NOs.
 private let tickJudge: FakeHandler = { r in
     if isGeneration(r) {
-        return .text("Here are the questions:\n1. Does the response answer the question?\n2. **Is the response concise?**\n- Is the response polite?\n3. Does the response answer the question?")
+        return .text(
+            "Here are the questions:\n1. Does the response answer the question?\n2. **Is the response concise?**\n- Is the response polite?\n3. Does the response answer the question?"
+        )
     }
     let n = checklistQuestionCount(r.lastUserText)
     let good = r.lastUserText.contains("GOOD")
@@ -34,7 +38,8 @@ private func pairwiseItemsJSONL(_ n: Int) -> [String] {
         let aGood = i % 3 != 0
         let a = aGood ? "GOOD answer \(i)" : "BAD answer \(i)"
         let b = aGood ? "BAD answer \(i)" : "GOOD answer \(i)"
-        return #"{"id":"p\#(i)","prompt":"Question \#(i)?","response_a":"\#(a)","response_b":"\#(b)","model_a":"m1","model_b":"m2","label":"\#(aGood ? "A" : "B")"}"#
+        return
+            #"{"id":"p\#(i)","prompt":"Question \#(i)?","response_a":"\#(a)","response_b":"\#(b)","model_a":"m1","model_b":"m2","label":"\#(aGood ? "A" : "B")"}"#
     }
 }
 
@@ -45,13 +50,16 @@ struct ChecklistTests {
     @Test("questions are read from numbered, bulleted and JSON replies; trimmed, deduplicated, capped")
     func parseQuestions() {
         let numbered = ChecklistGenerator.parseQuestions(
-            "Sure! Here they are:\n1. Does it rhyme?\n2) **Is it under 50 words?**\n3. Does it rhyme?\n- \"Is it about cats?\"\n", min: 2, max: 10)
+            "Sure! Here they are:\n1. Does it rhyme?\n2) **Is it under 50 words?**\n3. Does it rhyme?\n- \"Is it about cats?\"\n",
+            min: 2, max: 10)
         #expect(numbered == ["Does it rhyme?", "Is it under 50 words?", "Is it about cats?"])
-        let json = ChecklistGenerator.parseQuestions(#"{"questions": ["Is it in French?", "Is it polite?", "Is it in French?"]}"#)
+        let json = ChecklistGenerator.parseQuestions(
+            #"{"questions": ["Is it in French?", "Is it polite?", "Is it in French?"]}"#)
         #expect(json == ["Is it in French?", "Is it polite?"])
         let plain = ChecklistGenerator.parseQuestions("Is it short?\nIs it correct?\nThat is all.")
         #expect(plain == ["Is it short?", "Is it correct?"])
-        let many = ChecklistGenerator.parseQuestions((1...14).map { "\($0). Question number \($0)?" }.joined(separator: "\n"), min: 2, max: 10)
+        let many = ChecklistGenerator.parseQuestions(
+            (1...14).map { "\($0). Question number \($0)?" }.joined(separator: "\n"), min: 2, max: 10)
         #expect(many?.count == 10)
         #expect(ChecklistGenerator.parseQuestions("1. Only one question?", min: 2, max: 10) == nil)
         #expect(ChecklistGenerator.parseQuestions("I cannot help with that.") == nil)
@@ -71,7 +79,10 @@ struct ChecklistTests {
         let first = try await gen.generate(items: items)
         try first.requireComplete()
         #expect(first.generated == ["g0", "g1", "g2", "g3"])
-        #expect(first.checklists["g2"] == ["Does the response answer the question?", "Is the response concise?", "Is the response polite?"])
+        #expect(
+            first.checklists["g2"] == [
+                "Does the response answer the question?", "Is the response concise?", "Is the response polite?",
+            ])
         let afterFirst = await server.recordedRequests()
         #expect(afterFirst.count == 4 && afterFirst.allSatisfy { $0.model == "writer" && isGeneration($0) })
         #expect(afterFirst[0].lastUserText.contains("Write a haiku about"))
@@ -90,22 +101,29 @@ struct ChecklistTests {
         #expect(throws: JudgePanelError.self) { try ChecklistGenerator(rubric: bad, panel: panel, options: options) }
     }
 
-    @Test("a prompt whose questions cannot be read after one repair is an error naming the item, not an empty checklist")
+    @Test(
+        "a prompt whose questions cannot be read after one repair is an error naming the item, not an empty checklist")
     func generationFailure() async throws {
         let server = try await startPanelFake([
             "writer": { r in
-                if r.lastUserText.contains("Question bad") || r.promptText.contains("Question bad") { return .text("I'd rather not.") }
-                if r.promptText.contains("Question fixed") && !r.lastUserText.contains("could not be read") { return .text("Hmm.") }
+                if r.lastUserText.contains("Question bad") || r.promptText.contains("Question bad") {
+                    return .text("I'd rather not.")
+                }
+                if r.promptText.contains("Question fixed") && !r.lastUserText.contains("could not be read") {
+                    return .text("Hmm.")
+                }
                 return .text("1. Is it right?\n2. Is it clear?")
             }
         ])
         let panel = await fakePanel(server, judges: ["writer"])
         let rubric = try loadRubric("checklist-generated")
         let items = [
-            Item(id: "ok", prompt: "Question ok", response: "x"), Item(id: "bad", prompt: "Question bad", response: "x"),
+            Item(id: "ok", prompt: "Question ok", response: "x"),
+            Item(id: "bad", prompt: "Question bad", response: "x"),
             Item(id: "fixed", prompt: "Question fixed", response: "x"),
         ]
-        let outcome = try await ChecklistGenerator(rubric: rubric, panel: panel, options: panelTestOptions).generate(items: items)
+        let outcome = try await ChecklistGenerator(rubric: rubric, panel: panel, options: panelTestOptions).generate(
+            items: items)
         await server.stop()
         #expect(outcome.generated == ["ok", "fixed"])
         #expect(outcome.failures.map(\.item) == ["bad"])
@@ -118,11 +136,19 @@ struct ChecklistTests {
         }
         // ScoreJob still refuses to run without a checklist for every item.
         #expect(throws: JudgePanelError.self) {
-            try ScoreJob(itemsPath: "x", items: items, rubric: rubric, panel: panel, options: { var o = panelTestOptions; o.checklists = outcome.checklists; return o }())
+            try ScoreJob(
+                itemsPath: "x", items: items, rubric: rubric, panel: panel,
+                options: {
+                    var o = panelTestOptions
+                    o.checklists = outcome.checklists
+                    return o
+                }())
         }
     }
 
-    @Test("score CLI: generates, saves checklists.jsonl, reuses it with --checklists, second run makes no generation call")
+    @Test(
+        "score CLI: generates, saves checklists.jsonl, reuses it with --checklists, second run makes no generation call"
+    )
     func generationCLI() async throws {
         let server = try await startPanelFake(["tick": tickJudge])
         let dir = try tempDir("cl-cli")
@@ -131,9 +157,12 @@ struct ChecklistTests {
             .write(to: dir.appendingPathComponent("panel.yaml"), atomically: true, encoding: .utf8)
         let items = dir.appendingPathComponent("items.jsonl")
         try writeLines(pairwiseItemsJSONL(6), to: items)
-        let common = ["--rubric", "rubrics/checklist-generated.yaml", "--panel", dir.appendingPathComponent("panel.yaml").path,
-                      "--cache-dir", dir.appendingPathComponent("cache").path]
-        let r1 = try await runJudgepanel(["score", items.path, "--out", dir.appendingPathComponent("run1").path] + common)
+        let common = [
+            "--rubric", "rubrics/checklist-generated.yaml", "--panel", dir.appendingPathComponent("panel.yaml").path,
+            "--cache-dir", dir.appendingPathComponent("cache").path,
+        ]
+        let r1 = try await runJudgepanel(
+            ["score", items.path, "--out", dir.appendingPathComponent("run1").path] + common)
         #expect(r1.code == 0, "\(r1.err)\(r1.out)")
         let saved = dir.appendingPathComponent("run1/checklists.jsonl").path
         let lists = try ChecklistStore.load(path: saved)
@@ -145,7 +174,8 @@ struct ChecklistTests {
         #expect(votes.count == 12 && votes.allSatisfy { $0.checks?.count == 3 && $0.side != nil })
         // Same cache: nothing is sent again.
         let before2 = await server.requestCount()
-        let r2 = try await runJudgepanel(["score", items.path, "--out", dir.appendingPathComponent("run2").path] + common)
+        let r2 = try await runJudgepanel(
+            ["score", items.path, "--out", dir.appendingPathComponent("run2").path] + common)
         #expect(r2.code == 0, "\(r2.err)")
         #expect(await server.requestCount() == before2)
         // Edited checklists are used as they are: no generation, the edited questions reach the judges.
@@ -155,7 +185,10 @@ struct ChecklistTests {
         try ChecklistStore.save(edited, order: (0..<6).map { "p\($0)" }, to: editedPath)
         let before3 = await server.recordedRequests().count
         let r3 = try await runJudgepanel(
-            ["score", items.path, "--out", dir.appendingPathComponent("run3").path, "--checklists", editedPath, "--no-cache"]
+            [
+                "score", items.path, "--out", dir.appendingPathComponent("run3").path, "--checklists", editedPath,
+                "--no-cache",
+            ]
                 + common.dropLast(2))
         #expect(r3.code == 0, "\(r3.err)")
         let new = await server.recordedRequests().dropFirst(before3)
@@ -164,7 +197,9 @@ struct ChecklistTests {
         #expect(try ChecklistStore.load(path: dir.appendingPathComponent("run3/checklists.jsonl").path) == edited)
         // Dry run counts generation calls, sends nothing.
         let before4 = await server.requestCount()
-        let r4 = try await runJudgepanel(["score", items.path, "--out", dir.appendingPathComponent("run4").path, "--dry-run", "--no-cache"] + common.dropLast(2))
+        let r4 = try await runJudgepanel(
+            ["score", items.path, "--out", dir.appendingPathComponent("run4").path, "--dry-run", "--no-cache"]
+                + common.dropLast(2))
         #expect(r4.code == 0 && r4.out.contains("checklist generation: 6 calls"), "\(r4.err)\(r4.out)")
         #expect(await server.requestCount() == before4)
         await server.stop()
@@ -172,14 +207,17 @@ struct ChecklistTests {
 
     // MARK: grading
 
-    @Test("grading reads numbered lines and JSON; unanswered questions are UNSURE; unreadable replies are repaired, then abstain")
+    @Test(
+        "grading reads numbered lines and JSON; unanswered questions are UNSURE; unreadable replies are repaired, then abstain"
+    )
     func grading() async throws {
         let server = try await startPanelFake([
             "lines": { _ in .text("Let me check.\n1. YES\n2: NO\nQ3 - yes\n4. UNSURE\n5. YES") },
             "json": { _ in .text(#"{"answers": ["YES", "NO", true, "UNSURE", "NO"]}"#) },
             "partial": { _ in .text("1. YES\n3. NO") },
             "repaired": { r in
-                r.messages.contains { $0.role == "assistant" } ? .text("1. NO\n2. NO\n3. NO\n4. NO\n5. YES") : .text("It looks fine to me.")
+                r.messages.contains { $0.role == "assistant" }
+                    ? .text("1. NO\n2. NO\n3. NO\n4. NO\n5. YES") : .text("It looks fine to me.")
             },
             "mute": { _ in .text("No comment.") },
         ])
@@ -192,7 +230,8 @@ struct ChecklistTests {
         #expect(byJudge["lines"]?.checks == [true, false, true, nil, true])
         #expect(byJudge["json"]?.checks == [true, false, true, nil, false])
         #expect(byJudge["partial"]?.checks == [true, nil, false, nil, nil])
-        #expect(byJudge["repaired"]?.checks == [false, false, false, false, true] && byJudge["repaired"]?.repaired == true)
+        #expect(
+            byJudge["repaired"]?.checks == [false, false, false, false, true] && byJudge["repaired"]?.repaired == true)
         #expect(byJudge["mute"]?.status == .abstain && byJudge["mute"]?.checks == nil)
         let jv = result.results[0].judgeVerdicts
         #expect(jv["lines"]?.score == 0.75)
@@ -210,7 +249,14 @@ struct ChecklistTests {
         let votes = [vote(.a, [true, true, true, false, false]), vote(.b, [true, true, false, false, false])]
         #expect(Reconcile.judge(votes, kind: .checklist, flip: .tie, tieMargin: 0.1).verdict == .a)
         #expect(Reconcile.judge(votes, kind: .checklist, flip: .tie, tieMargin: 0.2).verdict == .tie)
-        #expect(Reconcile.judge(votes.reversed().map { var v = $0; v.side = v.side == .a ? .b : .a; return v }, kind: .checklist, flip: .tie, tieMargin: 0.1).verdict == .b)
+        #expect(
+            Reconcile.judge(
+                votes.reversed().map {
+                    var v = $0
+                    v.side = v.side == .a ? .b : .a
+                    return v
+                }, kind: .checklist, flip: .tie, tieMargin: 0.1
+            ).verdict == .b)
         // UNSURE answers do not count against a side: 2/2 answered vs 3/5.
         let unsure = [vote(.a, [true, true, nil, nil, nil]), vote(.b, [true, true, true, false, false])]
         let r = Reconcile.judge(unsure, kind: .checklist, flip: .tie, tieMargin: 0.1)
@@ -221,19 +267,25 @@ struct ChecklistTests {
 
     @Test("meta compares checklist-derived verdicts with pairwise human labels (score, then meta --votes)")
     func metaEndToEnd() async throws {
-        let server = try await startPanelFake(["tick": tickJudge, "yes": { r in
-            .text((1...max(checklistQuestionCount(r.lastUserText), 1)).map { "\($0). YES" }.joined(separator: "\n"))
-        }])
+        let server = try await startPanelFake([
+            "tick": tickJudge,
+            "yes": { r in
+                .text((1...max(checklistQuestionCount(r.lastUserText), 1)).map { "\($0). YES" }.joined(separator: "\n"))
+            },
+        ])
         let dir = try tempDir("cl-meta")
         let base = await server.baseURL.absoluteString + "/v1"
-        try "version: 1\njudges:\n  - {name: tick, provider: openai, base_url: \"\(base)\", model: tick}\n  - {name: yes, provider: openai, base_url: \"\(base)\", model: yes}\nswap: true\n"
+        try
+            "version: 1\njudges:\n  - {name: tick, provider: openai, base_url: \"\(base)\", model: tick}\n  - {name: yes, provider: openai, base_url: \"\(base)\", model: yes}\nswap: true\n"
             .write(to: dir.appendingPathComponent("panel.yaml"), atomically: true, encoding: .utf8)
         let items = dir.appendingPathComponent("items.jsonl")
         try writeLines(pairwiseItemsJSONL(12), to: items)
         let out = dir.appendingPathComponent("run").path
         let r = try await runJudgepanel(
-            ["score", items.path, "--rubric", "rubrics/checklist-instruction-following.yaml", "--panel",
-             dir.appendingPathComponent("panel.yaml").path, "--out", out, "--no-cache"])
+            [
+                "score", items.path, "--rubric", "rubrics/checklist-instruction-following.yaml", "--panel",
+                dir.appendingPathComponent("panel.yaml").path, "--out", out, "--no-cache",
+            ])
         await server.stop()
         #expect(r.code == 0, "\(r.err)")
         let m = try await runJudgepanel(["meta", items.path, "--votes", out + "/votes.jsonl", "--json"])
@@ -248,8 +300,10 @@ struct ChecklistTests {
         #expect(yes["agreement_with_ties"] != nil)
 
         // The same votes feed `checklist analyze` and `checklist weights`.
-        let a = try await runJudgepanel(["checklist", "analyze", items.path, "--votes", out + "/votes.jsonl",
-                                         "--rubric", "rubrics/checklist-instruction-following.yaml", "--json"])
+        let a = try await runJudgepanel([
+            "checklist", "analyze", items.path, "--votes", out + "/votes.jsonl",
+            "--rubric", "rubrics/checklist-instruction-following.yaml", "--json",
+        ])
         #expect(a.code == 0, "\(a.err)")
         let analysis = try JSONValue.parse(a.out)
         let qs = try #require(analysis["questions"]?.arrayValue)
@@ -260,10 +314,14 @@ struct ChecklistTests {
         #expect(qs[1]["by_model"]?["m1"] != nil)
         let table = try await runJudgepanel(["checklist", "analyze", items.path, "--votes", out + "/votes.jsonl"])
         #expect(table.code == 0 && table.out.contains("FLAG"), "\(table.err)")
-        let w = try await runJudgepanel(["checklist", "weights", items.path, "--votes", out + "/votes.jsonl", "--folds", "3", "--json"])
+        let w = try await runJudgepanel([
+            "checklist", "weights", items.path, "--votes", out + "/votes.jsonl", "--folds", "3", "--json",
+        ])
         #expect(w.code == 0, "\(w.err)")
         let wj = try JSONValue.parse(w.out)
-        #expect(wj["label_kind"]?.stringValue == "pairwise" && wj["n"]?.intValue == 12 && wj["weights"]?.arrayValue?.count == 5)
+        #expect(
+            wj["label_kind"]?.stringValue == "pairwise" && wj["n"]?.intValue == 12
+                && wj["weights"]?.arrayValue?.count == 5)
         #expect(wj["before"]?.doubleValue == 1)
     }
 
@@ -334,7 +392,8 @@ struct ChecklistTests {
             items.append(Item(id: "a\(i)", prompt: "q", response: "r", model: i % 2 == 0 ? "m1" : "m2"))
             let q1 = i % 2 == 0
             // Judge 1 and 2 agree on Q1; Q2 they disagree half of the time; Q3 mostly UNSURE.
-            votes.append(Vote(item: "a\(i)", judge: "j1", protocol: .checklist, checks: [q1, true, i < 4 ? true : nil]))
+            votes.append(
+                Vote(item: "a\(i)", judge: "j1", protocol: .checklist, checks: [q1, true, i < 4 ? true : nil]))
             votes.append(Vote(item: "a\(i)", judge: "j2", protocol: .checklist, checks: [q1, i % 4 < 2, nil]))
         }
         let a = ChecklistAnalysis.analyze(items: items, votes: votes, fixed: ["First?", "Second?"])

@@ -1,4 +1,7 @@
 import Foundation
+import JudgeStats
+import Testing
+
 @testable import JudgePanel
 @testable import JudgePanelAggregation
 @testable import JudgePanelAnalysis
@@ -6,8 +9,6 @@ import Foundation
 @testable import JudgePanelJudging
 @testable import JudgePanelProviders
 @testable import JudgePanelReports
-import JudgeStats
-import Testing
 
 /// The compact votes reader (issue 19): 8-byte records parsed in parallel byte ranges, the same digest and report as
 /// the `Vote`-by-`Vote` analysis, and the general reader for every line outside the compact form.
@@ -76,10 +77,14 @@ import Testing
         }
         for flip in [FlipPolicy.tie, .abstain] {
             for keep in [nil, Set(["j3", "j1", "j4"])] as [Set<String>?] {
-                let analysis = MetaAnalysis(options: .init(flip: flip, resamples: 50, seed: 9, judgeOrder: ["j2", "j9"]))
+                let analysis = MetaAnalysis(
+                    options: .init(flip: flip, resamples: 50, seed: 9, judgeOrder: ["j2", "j9"]))
                 let kept = keep.map { k in votes.filter { k.contains($0.judge) } } ?? votes
                 let expected = analysis.report(items: items, votes: kept)
-                #expect(expected.judges.contains { $0.refusalRate != nil && $0.costUSD != nil && $0.positionConsistency?.value != nil })
+                #expect(
+                    expected.judges.contains {
+                        $0.refusalRate != nil && $0.costUSD != nil && $0.positionConsistency?.value != nil
+                    })
                 for path in paths {
                     let got = try analysis.analyse(items: items, votesPath: path, keepJudges: keep)
                     #expect(try MetaScaleTests.encoded(got.report) == MetaScaleTests.encoded(expected))
@@ -100,14 +105,16 @@ import Testing
         let path = dir.appendingPathComponent("votes.jsonl").path
         var text = try votes.enumerated().map { x, v in try VotesFile.line(v) + (x % 4 == 1 ? "\r" : "") }
             .joined(separator: "\n")
-        text += "\n   \n" + (try VotesFile.line(Vote(item: items[0].id, judge: "z", protocol: .pairwise, verdict: .a)))  // no final newline
+        // no final newline
+        text += "\n   \n" + (try VotesFile.line(Vote(item: items[0].id, judge: "z", protocol: .pairwise, verdict: .a)))
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         let one = try #require(try CompactVoteTable.read(path: path, itemIndex: Self.itemIndex(items), workers: 1))
         #expect(one.votes.count == votes.count + 1)
         #expect(one.judges == ["j1", "j2", "j3", "j4", "late", "z"])
         for workers in [2, 3, 7, 64] {
             let many = try #require(
-                try CompactVoteTable.read(path: path, itemIndex: Self.itemIndex(items), workers: workers, minRangeBytes: 1))
+                try CompactVoteTable.read(
+                    path: path, itemIndex: Self.itemIndex(items), workers: workers, minRangeBytes: 1))
             #expect(many.judges == one.judges)
             #expect(many.votes == one.votes)
             #expect(many.costs == one.costs)
@@ -140,10 +147,14 @@ import Testing
             let all = try VotesFile.load(path: path)
             let analysis = MetaAnalysis(options: .init(resamples: 20))
             let expected = analysis.report(items: items, votes: all)
-            #expect(try MetaScaleTests.encoded(analysis.analyse(items: items, votesPath: path).report) == MetaScaleTests.encoded(expected))
+            #expect(
+                try MetaScaleTests.encoded(analysis.analyse(items: items, votesPath: path).report)
+                    == MetaScaleTests.encoded(expected))
         }
-        for bad in [#"{"item":"s1","judge":"j1","order":"AB","verdict":"A""#, #"{"item":"s1","judge":"j1","verdict":"X"}"#,
-                    "{\"item\":\"s1\",\"judge\":\"j\u{1}\",\"verdict\":\"A\"}"] {
+        for bad in [
+            #"{"item":"s1","judge":"j1","order":"AB","verdict":"A""#, #"{"item":"s1","judge":"j1","verdict":"X"}"#,
+            "{\"item\":\"s1\",\"judge\":\"j\u{1}\",\"verdict\":\"A\"}",
+        ] {
             let path = dir.appendingPathComponent("bad.jsonl").path
             try (good[0..<5].joined(separator: "\n") + "\n" + bad + "\n" + good[5...].joined(separator: "\n") + "\n")
                 .write(toFile: path, atomically: true, encoding: .utf8)

@@ -59,8 +59,12 @@ struct ContentHashTests {
         let request = CompletionRequest(
             model: "gpt-4o-mini", messages: [.system("You are a judge."), .user("Which is better? é ✓")],
             temperature: 0, maxTokens: 512, seed: 7)
-        #expect(ResponseCache.key(judge: judge, request: request, sample: 0) == "f8ab186031044a93b6127072dd126a45ee38dcdb437cd33eb08b57350102adde")
-        #expect(ResponseCache.key(judge: judge, request: request, sample: 1) == "38d6d0329d66e2b40d6e30ad095ed9c6443009b4fd406eee48f8a3c810c9bea8")
+        #expect(
+            ResponseCache.key(judge: judge, request: request, sample: 0)
+                == "f8ab186031044a93b6127072dd126a45ee38dcdb437cd33eb08b57350102adde")
+        #expect(
+            ResponseCache.key(judge: judge, request: request, sample: 1)
+                == "38d6d0329d66e2b40d6e30ad095ed9c6443009b4fd406eee48f8a3c810c9bea8")
         #expect((0..<8).map { Shard.index(of: "item-\($0)", count: 5) } == [1, 2, 0, 3, 4, 1, 1, 2])
     }
 }

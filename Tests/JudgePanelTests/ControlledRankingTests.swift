@@ -1,8 +1,9 @@
 import Foundation
-@testable import JudgePanelAnalysis
-@testable import JudgePanelCore
 import JudgeStats
 import Testing
+
+@testable import JudgePanelAnalysis
+@testable import JudgePanelCore
 
 private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
@@ -68,7 +69,9 @@ struct LengthControlTests {
             worst.asRun = max(worst.asRun, abs(lc - asRun["length_controlled_winrate"]!))
             worst.se = max(worst.se, abs(se - asRun["lc_standard_error"]!))
         }
-        print("length control (\(key)): largest |LC − alpaca_eval tol 1e-10| \(worst.tight), |LC − alpaca_eval as run| \(worst.asRun), |SE − as run| \(worst.se)")
+        print(
+            "length control (\(key)): largest |LC − alpaca_eval tol 1e-10| \(worst.tight), |LC − alpaca_eval as run| \(worst.asRun), |SE − as run| \(worst.se)"
+        )
         let base = try #require(rows.first { $0["model"] as? String == "gpt4_1106_preview" })
         #expect(base["length_controlled_win_rate"] as? Double == 0.5)
     }
@@ -134,7 +137,10 @@ struct StyleControlTests {
                 "1. one\n2. two\n  - nested\n* star\n+ plus\n-no\n\n\n3. after blank\n",
                 .init(length: 60, headers: 0, listItems: 6, bold: 0)
             ),
-            ("**bold** and __under__ and **not\nbold** and ***x***\n", .init(length: 52, headers: 0, listItems: 0, bold: 3)),
+            (
+                "**bold** and __under__ and **not\nbold** and ***x***\n",
+                .init(length: 52, headers: 0, listItems: 0, bold: 3)
+            ),
             (
                 "text\n```python\n# not a header\n- not a list\n**no**\n```\n- real item\n```\n# also code\n```\n# real\n",
                 .init(length: 93, headers: 1, listItems: 1, bold: 0)
@@ -178,7 +184,9 @@ struct StyleControlTests {
             #expect(abs(got - run) < 5e-3)
             gap.coefficient = max(gap.coefficient, abs(got - run))
         }
-        print("style control: largest gap to fit_pairwise_model's default run: strengths \(gap.strength), coefficients \(gap.coefficient)")
+        print(
+            "style control: largest gap to fit_pairwise_model's default run: strengths \(gap.strength), coefficients \(gap.coefficient)"
+        )
         let raw = try #require(expected["raw_win_rate"] as? [String: Double])
         for (model, w) in raw {
             let row = try #require(rows.first { $0["model"] as? String == model })
@@ -223,12 +231,14 @@ struct LengthPenaltyTests {
     /// shorter answer, and a win within K are kept; the swapped order is read in the positions shown.
     @Test func rule() async throws {
         let dir = try tempDir("length-penalty")
-        let long = String(repeating: "x", count: 120), short = String(repeating: "y", count: 20)
+        let long = String(repeating: "x", count: 120)
+        let short = String(repeating: "y", count: 20)
         var items: [String] = []
         var votes: [String] = []
         func add(_ id: String, _ a: String, _ b: String, _ order: String, _ verdict: String, _ raw: String) {
             items.append(
-                #"{"id":"\#(id)","prompt":"p","response_a":"\#(a)","response_b":"\#(b)","model_a":"m","model_b":"base"}"#)
+                #"{"id":"\#(id)","prompt":"p","response_a":"\#(a)","response_b":"\#(b)","model_a":"m","model_b":"base"}"#
+            )
             votes.append(
                 #"{"item":"\#(id)","judge":"j","order":"\#(order)","verdict":"\#(verdict)","raw":"\#(raw)"}"#)
         }

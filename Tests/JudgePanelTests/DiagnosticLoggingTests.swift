@@ -67,7 +67,8 @@ struct DiagnosticLoggingTests {
     func unknownLevelIsUsageError() async throws {
         let r = try await runJudgepanel(["--log-level", "loud", "rubrics", "list"])
         #expect(r.code == 2, "\(r.err)")
-        #expect(r.err.contains("unknown --log-level 'loud'") && r.err.contains("trace, debug, info, notice"), "\(r.err)")
+        #expect(
+            r.err.contains("unknown --log-level 'loud'") && r.err.contains("trace, debug, info, notice"), "\(r.err)")
         let missing = try await runJudgepanel(["rubrics", "--log-level"])
         #expect(missing.code == 2, "\(missing.err)")
         // Accepted before or after the subcommand, in either spelling.
@@ -86,7 +87,9 @@ struct DiagnosticLoggingTests {
             "echo": { request in
                 .status(
                     500,
-                    body: #"{"error":{"message":"upstream failed; header was: \#(request.headers["authorization"] ?? "")"}}"#)
+                    body:
+                        #"{"error":{"message":"upstream failed; header was: \#(request.headers["authorization"] ?? "")"}}"#
+                )
             }
         ])
         let base = await server.baseURL.absoluteString + "/v1"

@@ -201,7 +201,8 @@ func labelQuality(_ items: [Item]) -> [String: Double] {
 @Suite("Documentation snippets: compiled, run, and identical to the docs")
 struct DocSnippetTests {
     static let articlePath = panelTestRoot.appendingPathComponent(
-        "Sources/JudgePanel/JudgePanel.docc/EmbeddingJudgepanel.md").path
+        "Sources/JudgePanel/JudgePanel.docc/EmbeddingJudgepanel.md"
+    ).path
     static let readmePath = panelTestRoot.appendingPathComponent("README.md").path
     static let thisFile = #filePath
 
@@ -281,12 +282,13 @@ struct DocSnippetTests {
         #expect(run.votes.count == 24)
         #expect(run.verdicts.map(\.verdict) == [.a, .b, .b, .tie])
 
-        #expect(harness.describe(run) == [
-            #"capital: A (agreement 0.67; flipped: ["llama"]; not counted: [])"#,
-            #"prime: B (agreement 0.67; flipped: ["llama"]; not counted: [])"#,
-            #"spider: B (agreement 0.67; flipped: ["llama"]; not counted: [])"#,
-            #"colour: tie (agreement 1.00; flipped: ["llama"]; not counted: [])"#,
-        ])
+        #expect(
+            harness.describe(run) == [
+                #"capital: A (agreement 0.67; flipped: ["llama"]; not counted: [])"#,
+                #"prime: B (agreement 0.67; flipped: ["llama"]; not counted: [])"#,
+                #"spider: B (agreement 0.67; flipped: ["llama"]; not counted: [])"#,
+                #"colour: tie (agreement 1.00; flipped: ["llama"]; not counted: [])"#,
+            ])
 
         try harness.save(run, in: dir)
         let votesFile = dir.appendingPathComponent("votes.jsonl").path

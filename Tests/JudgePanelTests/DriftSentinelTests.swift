@@ -57,18 +57,22 @@ struct ModelVersionTests {
 
     @Test("absent or empty fields record nothing")
     func absent() throws {
-        let body = #"{"choices":[{"message":{"role":"assistant","content":"[[A]]"},"finish_reason":"stop"}],"model":""}"#
+        let body =
+            #"{"choices":[{"message":{"role":"assistant","content":"[[A]]"},"finish_reason":"stop"}],"model":""}"#
         let r = try OpenAIProvider.parse(Data(body.utf8))
         #expect(r.modelVersion == nil && r.systemFingerprint == nil)
     }
 
     @Test("a vote keeps model_version and system_fingerprint through votes.jsonl")
     func voteRoundTrip() throws {
-        let line = #"{"item":"1","judge":"j","verdict":"A","model_version":"gpt-4o-2024-11-20","system_fingerprint":"fp_x"}"#
+        let line =
+            #"{"item":"1","judge":"j","verdict":"A","model_version":"gpt-4o-2024-11-20","system_fingerprint":"fp_x"}"#
         let v = try JSONDecoder().decode(Vote.self, from: Data(line.utf8))
         #expect(v.modelVersion == "gpt-4o-2024-11-20" && v.systemFingerprint == "fp_x")
         let written = try VotesFile.line(v)
-        #expect(written.contains(#""model_version":"gpt-4o-2024-11-20""#) && written.contains(#""system_fingerprint":"fp_x""#))
+        #expect(
+            written.contains(#""model_version":"gpt-4o-2024-11-20""#)
+                && written.contains(#""system_fingerprint":"fp_x""#))
     }
 }
 
@@ -85,12 +89,15 @@ struct DriftSentinelTests {
     static func openAIBody(text: String, model: String, index: Int) -> String {
         // https://platform.openai.com/docs/api-reference/chat/object
         let content = String(decoding: try! JSONEncoder().encode(text), as: UTF8.self)
-        return #"{"id":"chatcmpl-\#(index)","object":"chat.completion","created":1,"model":"\#(model)","system_fingerprint":"fp_drift","#
+        return
+            #"{"id":"chatcmpl-\#(index)","object":"chat.completion","created":1,"model":"\#(model)","system_fingerprint":"fp_drift","#
             + #""choices":[{"index":0,"message":{"role":"assistant","content":\#(content),"refusal":null},"finish_reason":"stop","logprobs":null}],"#
             + #""usage":{"prompt_tokens":20,"completion_tokens":5,"total_tokens":25}}"#
     }
 
-    static func setUp() async throws -> (server: FakeProviderServer, phase: Phase, dir: URL, panel: String, items: String) {
+    static func setUp() async throws -> (
+        server: FakeProviderServer, phase: Phase, dir: URL, panel: String, items: String
+    ) {
         let items = panelTestRoot.appendingPathComponent("fixtures/pandalm-50.jsonl").path
         var quality: [String: Double] = [:]
         for item in try ItemLoader().load(path: items) {
@@ -107,7 +114,8 @@ struct DriftSentinelTests {
             if request.model == "steady" { return oracle.reply(to: request) }
             let reply = (p == 2 ? contrarian : oracle).reply(to: request)
             guard case .text(let text, _, _, _) = reply else { return reply }
-            let body = Self.openAIBody(text: text, model: p == 2 ? "gpt-4o-2024-11-20" : "gpt-4o-2024-08-06", index: request.index)
+            let body = Self.openAIBody(
+                text: text, model: p == 2 ? "gpt-4o-2024-11-20" : "gpt-4o-2024-08-06", index: request.index)
             let answer = FakeReply.status(200, body: body, headers: ["content-type": "application/json"])
             return p == 1 ? .delayed(.milliseconds(15), answer) : answer
         }
@@ -116,23 +124,29 @@ struct DriftSentinelTests {
         let dir = try tempDir("drift")
         let panel = dir.appendingPathComponent("panel.yaml").path
         try """
-            version: 1
-            judges:
-              - {name: judge, provider: openai, base_url: "\(base)", model: gpt-4o, concurrency: 4}
-              - {name: steady, provider: openai, base_url: "\(base)", model: steady, concurrency: 4}
-            aggregate: majority
-            swap: true
-            flip: tie
-            """.write(toFile: panel, atomically: true, encoding: .utf8)
+        version: 1
+        judges:
+          - {name: judge, provider: openai, base_url: "\(base)", model: gpt-4o, concurrency: 4}
+          - {name: steady, provider: openai, base_url: "\(base)", model: steady, concurrency: 4}
+        aggregate: majority
+        swap: true
+        flip: tie
+        """.write(toFile: panel, atomically: true, encoding: .utf8)
         return (server, phase, dir, panel, items)
     }
 
-    static func score(_ s: (server: FakeProviderServer, phase: Phase, dir: URL, panel: String, items: String), out: String, extra: [String] = [])
+    static func score(
+        _ s: (server: FakeProviderServer, phase: Phase, dir: URL, panel: String, items: String), out: String,
+        extra: [String] = []
+    )
         async throws -> (code: Int32, out: String, err: String)
     {
         try await runJudgepanel(
-            ["score", s.items, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", s.panel, "--out", s.dir.appendingPathComponent(out).path,
-             "--no-cache"] + extra)
+            [
+                "score", s.items, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", s.panel, "--out",
+                s.dir.appendingPathComponent(out).path,
+                "--no-cache",
+            ] + extra)
     }
 
     static func json(_ path: URL) throws -> JSONValue { try JSONValue(jsonData: Data(contentsOf: path)) }
@@ -145,14 +159,20 @@ struct DriftSentinelTests {
         #expect(base.code == 0, "\(base.err)")
         // The provider's reported model is in every vote and in the run facts.
         let votes = try VotesFile.load(path: s.dir.appendingPathComponent("base/votes.jsonl").path)
-        #expect(votes.filter { $0.judge == "judge" }.allSatisfy { $0.modelVersion == "gpt-4o-2024-08-06" && $0.systemFingerprint == "fp_drift" })
+        #expect(
+            votes.filter { $0.judge == "judge" }.allSatisfy {
+                $0.modelVersion == "gpt-4o-2024-08-06" && $0.systemFingerprint == "fp_drift"
+            })
         #expect(votes.filter { $0.judge == "steady" }.allSatisfy { $0.modelVersion == "steady" })
         let facts = try Self.json(s.dir.appendingPathComponent("base/config.json"))["run"]
-        #expect(facts?["model_versions"]?["judge"]?["gpt-4o-2024-08-06"]?.intValue == votes.filter { $0.judge == "judge" }.count)
+        #expect(
+            facts?["model_versions"]?["judge"]?["gpt-4o-2024-08-06"]?.intValue
+                == votes.filter { $0.judge == "judge" }.count)
 
         // Timing only: same verdicts, slower replies.
         s.phase.value.store(1, ordering: .relaxed)
-        let slow = try await Self.score(s, out: "slow", extra: ["--baseline", s.dir.appendingPathComponent("base").path])
+        let slow = try await Self.score(
+            s, out: "slow", extra: ["--baseline", s.dir.appendingPathComponent("base").path])
         #expect(slow.code == 0, "\(slow.out)\n\(slow.err)")
         let calm = try Self.json(s.dir.appendingPathComponent("slow/drift.json"))
         #expect(calm["significant"] == .bool(false))
@@ -162,10 +182,12 @@ struct DriftSentinelTests {
 
         // The judge now prefers the other answer, and the alias resolves to a new snapshot.
         s.phase.value.store(2, ordering: .relaxed)
-        let changed = try await Self.score(s, out: "changed", extra: ["--baseline", s.dir.appendingPathComponent("base").path])
+        let changed = try await Self.score(
+            s, out: "changed", extra: ["--baseline", s.dir.appendingPathComponent("base").path])
         #expect(changed.code == 4, "\(changed.out)\n\(changed.err)")
         for file in ["report.json", "verdicts.jsonl", "drift.json", "drift.md", "drift.html"] {
-            #expect(FileManager.default.fileExists(atPath: s.dir.appendingPathComponent("changed/\(file)").path), "\(file)")
+            #expect(
+                FileManager.default.fileExists(atPath: s.dir.appendingPathComponent("changed/\(file)").path), "\(file)")
         }
         let drift = try Self.json(s.dir.appendingPathComponent("changed/drift.json"))
         #expect(drift["significant"] == .bool(true))
@@ -182,36 +204,51 @@ struct DriftSentinelTests {
         let versions = drift["model_versions"]?.arrayValue ?? []
         #expect(versions.count == 1)
         let summary = versions.first?["summary"]?.stringValue ?? ""
-        #expect(summary.contains("gpt-4o-2024-08-06") && summary.contains("gpt-4o-2024-11-20") && summary.contains("alias 'gpt-4o'"))
+        #expect(
+            summary.contains("gpt-4o-2024-08-06") && summary.contains("gpt-4o-2024-11-20")
+                && summary.contains("alias 'gpt-4o'"))
         let html = try String(contentsOf: s.dir.appendingPathComponent("changed/drift.html"), encoding: .utf8)
         #expect(html.contains("Significant change") && html.contains("gpt-4o-2024-11-20"))
 
         // The standalone command agrees, with the documented exit codes and --alpha.
-        let cli = try await runJudgepanel(["drift", s.dir.appendingPathComponent("base").path, s.dir.appendingPathComponent("changed").path, "--json"])
+        let cli = try await runJudgepanel([
+            "drift", s.dir.appendingPathComponent("base").path, s.dir.appendingPathComponent("changed").path, "--json",
+        ])
         #expect(cli.code == 4)
         #expect(try JSONValue(jsonData: Data(cli.out.utf8))["significant"] == .bool(true))
-        let same = try await runJudgepanel(["drift", s.dir.appendingPathComponent("base").path, s.dir.appendingPathComponent("slow").path])
+        let same = try await runJudgepanel([
+            "drift", s.dir.appendingPathComponent("base").path, s.dir.appendingPathComponent("slow").path,
+        ])
         #expect(same.code == 0, "\(same.out)\n\(same.err)")
         let strict = try await runJudgepanel(
-            ["drift", s.dir.appendingPathComponent("base").path, s.dir.appendingPathComponent("changed").path, "--alpha", "1e-300"])
+            [
+                "drift", s.dir.appendingPathComponent("base").path, s.dir.appendingPathComponent("changed").path,
+                "--alpha", "1e-300",
+            ])
         #expect(strict.code == 0, "\(strict.out)")
         let bad = try await runJudgepanel(["drift", s.dir.appendingPathComponent("base").path, s.dir.path])
         #expect(bad.code == 2)
     }
 
-    @Test("gates on a score run: a failed gate writes every file and exits 4; a missing path exits 2; bad syntax sends nothing")
+    @Test(
+        "gates on a score run: a failed gate writes every file and exits 4; a missing path exits 2; bad syntax sends nothing"
+    )
     func gates() async throws {
         let s = try await Self.setUp()
         defer { Task { await s.server.stop() } }
         let junit = s.dir.appendingPathComponent("gates.xml").path
         let r = try await Self.score(
             s, out: "gated",
-            extra: ["--fail-under", "panel.accuracy.ci_lo>=0.5", "--fail-under", "judges.judge.cohen_kappa>1", "--fail-under", "verdicts.share.A>=0",
-                    "--junit", junit, "--junit-items"])
+            extra: [
+                "--fail-under", "panel.accuracy.ci_lo>=0.5", "--fail-under", "judges.judge.cohen_kappa>1",
+                "--fail-under", "verdicts.share.A>=0",
+                "--junit", junit, "--junit-items",
+            ])
         #expect(r.code == 4, "\(r.out)\n\(r.err)")
         #expect(r.err.contains("1 of 3 quality gates failed") && r.err.contains("judges.judge.cohen_kappa>1"))
         for file in ["report.json", "report.md", "report.html", "verdicts.jsonl", "votes.jsonl"] {
-            #expect(FileManager.default.fileExists(atPath: s.dir.appendingPathComponent("gated/\(file)").path), "\(file)")
+            #expect(
+                FileManager.default.fileExists(atPath: s.dir.appendingPathComponent("gated/\(file)").path), "\(file)")
         }
         let xml = try String(contentsOfFile: junit, encoding: .utf8)
         #expect(XMLDocumentCheck(xml).testcases == 3 + 50)
@@ -240,7 +277,9 @@ struct DriftSentinelTests {
         #expect((try? JSONValue(jsonData: Data(ok.out.utf8))) != nil, "stdout stays the report JSON")
         let fail = try await runJudgepanel(["meta", items, "--votes", votes, "--fail-under", "panel.accuracy>=1.01"])
         #expect(fail.code == 4)
-        let missing = try await runJudgepanel(["meta", items, "--votes", votes, "--fail-under", "judges.nobody.accuracy>=0"])
+        let missing = try await runJudgepanel([
+            "meta", items, "--votes", votes, "--fail-under", "judges.nobody.accuracy>=0",
+        ])
         #expect(missing.code == 2)
         #expect(missing.err.contains("no entry named 'nobody'"))
     }
@@ -259,10 +298,12 @@ struct DriftAnalysisTests {
         var new = base
         for i in 0..<14 { new[i] = .b }
         let labels = [Label?](repeating: nil, count: 60)
-        let units = DriftAnalysis().compare(base: [Self.column("j", base)], new: [Self.column("j", new)], labels: labels, pairwise: true)
+        let units = DriftAnalysis().compare(
+            base: [Self.column("j", base)], new: [Self.column("j", new)], labels: labels, pairwise: true)
         #expect(units[0].mcnemar?.b == 14 && units[0].mcnemar?.c == 0)
         #expect(units[0].significant)
-        let same = DriftAnalysis().compare(base: [Self.column("j", base)], new: [Self.column("j", base)], labels: labels, pairwise: true)
+        let same = DriftAnalysis().compare(
+            base: [Self.column("j", base)], new: [Self.column("j", base)], labels: labels, pairwise: true)
         #expect(!same[0].significant && same[0].changed == 0 && same[0].scoreDiffCI == [0, 0])
     }
 
@@ -273,7 +314,8 @@ struct DriftAnalysisTests {
         for i in 0..<10 { new[i] = .b }
         for i in 30..<40 { new[i] = .a }
         let labels = [Label?](repeating: nil, count: 60)
-        let plain = DriftAnalysis().compare(base: [Self.column("j", base)], new: [Self.column("j", new)], labels: labels, pairwise: true)
+        let plain = DriftAnalysis().compare(
+            base: [Self.column("j", base)], new: [Self.column("j", new)], labels: labels, pairwise: true)
         #expect(!plain[0].significant && plain[0].changed == 20)
         let bounded = DriftAnalysis(maxChangeRate: 0.1).compare(
             base: [Self.column("j", base)], new: [Self.column("j", new)], labels: labels, pairwise: true)

@@ -29,7 +29,9 @@ struct FakeDocumentedRulesTests {
     /// https://platform.openai.com/docs/guides/reasoning — reasoning models reject max_tokens, temperature ≠ 1
     /// and logprobs.
     @Test func openAIReasoningModelErrors() async throws {
-        try await withFakeServer({ _ in .text("[[A]]") }) { server, base in
+        try await withFakeServer { _ in
+            .text("[[A]]")
+        } body: { server, base in
             let (s1, e1) = try await post(
                 base, "/v1/chat/completions",
                 #"{"model":"o4-mini","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}"#)
@@ -65,7 +67,9 @@ struct FakeDocumentedRulesTests {
 
     /// https://docs.anthropic.com/en/api/versioning, /en/api/messages, /en/docs/build-with-claude/extended-thinking.
     @Test func anthropicRequestRules() async throws {
-        try await withFakeServer({ _ in .text("[[A]]") }) { _, base in
+        try await withFakeServer { _ in
+            .text("[[A]]")
+        } body: { _, base in
             let plain = #"{"model":"claude-sonnet-4-5","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}"#
             let (s1, e1) = try await post(base, "/v1/messages", plain)
             #expect(s1 == 400)
@@ -94,9 +98,9 @@ struct FakeDocumentedRulesTests {
 
     /// A forced tool is always answered with a tool_use block (https://docs.anthropic.com/en/docs/agents-and-tools/tool-use/implement-tool-use#forcing-tool-use).
     @Test func anthropicForcedToolGetsToolUse() async throws {
-        try await withFakeServer({ request in
+        try await withFakeServer { request in
             .text(request.wantsJSON ? #"{"verdict": "A"}"# : "[[A]]")
-        }) { server, base in
+        } body: { server, base in
             let forced =
                 #"{"model":"c","max_tokens":100,"tools":[{"name":"judgement","input_schema":{"type":"object"}}],"tool_choice":{"type":"tool","name":"judgement"},"messages":[{"role":"user","content":"hi"}]}"#
             let (status, reply) = try await post(base, "/v1/messages", forced, headers: anthropicVersion)
@@ -117,7 +121,9 @@ struct FakeDocumentedRulesTests {
     /// https://ai.google.dev/gemini-api/docs/troubleshooting: empty text parts and logprobs on a model that
     /// does not offer them are 400 INVALID_ARGUMENT.
     @Test func geminiRequestRules() async throws {
-        try await withFakeServer({ _ in .text("[[A]]") }) { _, base in
+        try await withFakeServer { _ in
+            .text("[[A]]")
+        } body: { _, base in
             let empty =
                 #"{"contents":[{"role":"user","parts":[{"text":"hi"}]},{"role":"model","parts":[{"text":""}]},{"role":"user","parts":[{"text":"again"}]}]}"#
             let (s1, e1) = try await post(base, "/v1beta/models/gemini-2.5-flash:generateContent", empty)
@@ -137,7 +143,9 @@ struct FakeDocumentedRulesTests {
     /// Ollama cuts a prompt longer than `num_ctx` (default 2048) and answers anyway; `prompt_eval_count` shows it.
     @Test func ollamaTruncationShowsInPromptEvalCount() async throws {
         let long = String(repeating: "word ", count: 4000)  // 20 000 chars ≈ 5 000 tokens
-        try await withFakeServer({ _ in .text("[[A]]") }) { _, base in
+        try await withFakeServer { _ in
+            .text("[[A]]")
+        } body: { _, base in
             let body = #"{"model":"llama3.2","stream":false,"messages":[{"role":"user","content":"\#(long)"}]}"#
             let (_, cut) = try await post(base, "/api/chat", body)
             #expect(cut["prompt_eval_count"] == 2048)
@@ -150,7 +158,9 @@ struct FakeDocumentedRulesTests {
     }
 
     @Test func stoppedRepliesPerProvider() async throws {
-        try await withFakeServer({ _ in .stopped("No.", .refusal) }) { _, base in
+        try await withFakeServer { _ in
+            .stopped("No.", .refusal)
+        } body: { _, base in
             let (_, openai) = try await post(
                 base, "/v1/chat/completions", #"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#)
             #expect(openai["choices"]?[0]?["message"]?["refusal"] == "No.")
@@ -164,7 +174,9 @@ struct FakeDocumentedRulesTests {
             #expect(gemini["candidates"]?[0]?["finishReason"] == "SAFETY")
             #expect(gemini["candidates"]?[0]?["content"] == nil)
         }
-        try await withFakeServer({ _ in .stopped("", .promptBlocked) }) { _, base in
+        try await withFakeServer { _ in
+            .stopped("", .promptBlocked)
+        } body: { _, base in
             let (_, gemini) = try await post(
                 base, "/v1beta/models/gemini-2.5-flash:generateContent", #"{"contents":[{"parts":[{"text":"hi"}]}]}"#)
             #expect(gemini["promptFeedback"]?["blockReason"] == "SAFETY")

@@ -19,13 +19,13 @@ private func withFakeServer<T>(
     reply: FakeReply,
     _ body: (FakeProviderServer, URL) async throws -> T
 ) async throws -> T {
-    try await withFakeServer({ _ in reply }, body)
+    try await withFakeServer({ _ in reply }, body: body)
 }
 
 /// Runs `body` against a fake server answering with `handler`, and stops the server either way.
 func withFakeServer<T>(
     _ handler: @escaping FakeHandler,
-    _ body: (FakeProviderServer, URL) async throws -> T
+    body: (FakeProviderServer, URL) async throws -> T
 ) async throws -> T {
     let server = FakeProviderServer(handler: handler)
     try await server.start()
@@ -403,7 +403,8 @@ struct FakeServerFaultTests {
             // Gemini puts its wait only in the body (google.rpc.RetryInfo), never in a Retry-After header.
             #expect(response.headers["retry-after"] == (wire == .gemini ? nil : "2"))
             if wire == .gemini {
-                let details = try #require((try response.json()["error"] as? [String: Any])?["details"] as? [[String: Any]])
+                let details = try #require(
+                    (try response.json()["error"] as? [String: Any])?["details"] as? [[String: Any]])
                 #expect(details.contains { $0["retryDelay"] as? String == "2s" })
             }
             #expect(isValidJSON(response.data))

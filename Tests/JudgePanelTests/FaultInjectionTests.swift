@@ -41,7 +41,8 @@ final class FaultPlan: Sendable {
         // Drops are rarer (historically: FoundationNetworking only noticed one on a reused connection at the request
         // timeout; the transport now reports one at once as a retryable connection error).
         let plain: [Kind] = [
-            .rateLimited, .status500, .status503, .truncated, .garbage, .rateLimited, .status500, .status503, .truncated,
+            .rateLimited, .status500, .status503, .truncated, .garbage, .rateLimited, .status500, .status503,
+            .truncated,
             .garbage, .drop,
         ]
         return plain[Int((h / 1000 &+ UInt64(attempt) &* 7) % UInt64(plain.count))]
@@ -78,7 +79,9 @@ final class FaultPlan: Sendable {
 struct FaultInjectionTests {
     static let retry = RetryPolicy(baseDelay: 0.005, maxDelay: 0.05, maxRetryAfter: 0.2)
 
-    func panel(_ server: FakeProviderServer, judges: [(name: String, timeout: Double, retries: Int)], concurrency: Int = 16) async -> Panel {
+    func panel(
+        _ server: FakeProviderServer, judges: [(name: String, timeout: Double, retries: Int)], concurrency: Int = 16
+    ) async -> Panel {
         let base = await server.baseURL.absoluteString + "/v1"
         return Panel(
             judges: judges.map {
@@ -88,7 +91,8 @@ struct FaultInjectionTests {
             }, aggregate: .majority, swap: true, flip: .tie)
     }
 
-    @Test("2 000 calls with ~20 % faulted (429, 5xx, drops, timeouts, truncated, garbage): all ok, verdicts as unfaulted")
+    @Test(
+        "2 000 calls with ~20 % faulted (429, 5xx, drops, timeouts, truncated, garbage): all ok, verdicts as unfaulted")
     func faultedRunMatchesOracle() async throws {
         let (items, quality) = syntheticPairwise(500)
         let rubric = try loadRubric("pairwise-mtbench")
@@ -105,7 +109,8 @@ struct FaultInjectionTests {
         // The unfaulted oracle run.
         let clean = try await startPanelFake(judges)
         let oracle = try await PanelRunner(
-            panel: await panel(clean, judges: spec.map { ($0.name, 30, 3) }, concurrency: 32), rubric: rubric, options: options
+            panel: await panel(clean, judges: spec.map { ($0.name, 30, 3) }, concurrency: 32), rubric: rubric,
+            options: options
         ).run(items: items)
         await clean.stop()
 
@@ -187,7 +192,9 @@ struct FaultInjectionTests {
         #expect(dead.count == 10)
         for v in dead {
             #expect(v.status == .error)
-            #expect(v.error?.contains("HTTP 500") == true && v.error?.contains("backend exploded") == true, "\(v.error ?? "nil")")
+            #expect(
+                v.error?.contains("HTTP 500") == true && v.error?.contains("backend exploded") == true,
+                "\(v.error ?? "nil")")
             #expect(v.attempts == 3)  // retries: 2 → three tries
         }
         let bad = votes.filter { $0.judge == "bad" }
@@ -224,8 +231,11 @@ struct FaultInjectionTests {
         try panelYAML.write(to: dir.appendingPathComponent("panel.yaml"), atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("run").path
         let r = try await runJudgepanel(
-            ["score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", dir.appendingPathComponent("panel.yaml").path,
-             "--out", out, "--no-cache"])
+            [
+                "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel",
+                dir.appendingPathComponent("panel.yaml").path,
+                "--out", out, "--no-cache",
+            ])
         let deadRequests = await server.recordedRequests().filter { $0.model == "dead" }.count
         await server.stop()
         #expect(r.code == 1, "\(r.err)")

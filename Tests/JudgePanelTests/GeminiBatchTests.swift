@@ -24,20 +24,25 @@ private func geminiPanel(_ server: FakeProviderServer) async -> Panel {
     return Panel(
         judges: [
             JudgeConfig(
-                name: "gm", provider: .gemini, model: "gm", baseURLs: [root], concurrency: 8, price: Price(inputPerMTok: 1, outputPerMTok: 2),
+                name: "gm", provider: .gemini, model: "gm", baseURLs: [root], concurrency: 8,
+                price: Price(inputPerMTok: 1, outputPerMTok: 2),
                 timeoutSeconds: 10, retries: 2)
         ], aggregate: .majority, swap: true, flip: .tie)
 }
 
 private func geminiJob(_ items: [Item], panel: Panel, batch: BatchOptions?) throws -> ScoreJob {
-    var job = try ScoreJob(itemsPath: "synthetic", items: items, rubric: try loadRubric("pairwise-mtbench"), panel: panel, options: panelTestOptions)
+    var job = try ScoreJob(
+        itemsPath: "synthetic", items: items, rubric: try loadRubric("pairwise-mtbench"), panel: panel,
+        options: panelTestOptions)
     job.batch = batch
     return job
 }
 
 private func events(_ dir: String, _ event: String) -> [JSONValue] {
     guard let data = FileManager.default.contents(atPath: dir + "/batches.jsonl") else { return [] }
-    return data.split(separator: 10).compactMap { try? JSONValue.parse(Data($0)) }.filter { $0["event"]?.stringValue == event }
+    return data.split(separator: 10).compactMap { try? JSONValue.parse(Data($0)) }.filter {
+        $0["event"]?.stringValue == event
+    }
 }
 
 private final class GeminiProgress: @unchecked Sendable {
@@ -49,7 +54,9 @@ private final class GeminiProgress: @unchecked Sendable {
 
 @Suite("Gemini Batch Mode (score --batch)", .serialized)
 struct GeminiBatchTests {
-    @Test("Gemini batches: every vote once, each request submitted once, the same votes and verdicts as live at half price")
+    @Test(
+        "Gemini batches: every vote once, each request submitted once, the same votes and verdicts as live at half price"
+    )
     func geminiBatchRun() async throws {
         let (items, quality) = syntheticPairwise(150)  // 300 calls
         let api = FakeBatchAPI(pollsPerState: 1)
@@ -59,7 +66,9 @@ struct GeminiBatchTests {
         let progress = GeminiProgress()
         let out = dir.appendingPathComponent("batch").path
         let job = try geminiJob(
-            items, panel: panel, batch: BatchOptions(pollInterval: 0.01, maxPollInterval: 0.05, maxRequestsPerBatch: 100, progress: progress.sink))
+            items, panel: panel,
+            batch: BatchOptions(
+                pollInterval: 0.01, maxPollInterval: 0.05, maxRequestsPerBatch: 100, progress: progress.sink))
         let outcome = try await job.run(outDir: out)
         let counts = await api.counts()
         let ids = await api.batchIDs()
@@ -67,7 +76,8 @@ struct GeminiBatchTests {
         #expect(outcome.result.votes.count == 300 && Set(outcome.result.votes.map(\.key)).count == 300)
         #expect(outcome.result.votes.allSatisfy { $0.isOK })
         #expect(counts.batchesCreated == 3 && counts.filesUploaded == 0 && counts.requestsSubmitted == 300)
-        #expect(counts.submissionsPerCustomID.count == 300 && counts.submissionsPerCustomID.values.allSatisfy { $0 == 1 })
+        #expect(
+            counts.submissionsPerCustomID.count == 300 && counts.submissionsPerCustomID.values.allSatisfy { $0 == 1 })
         #expect(ids.allSatisfy { $0.hasPrefix("batches/") })
         #expect(events(out, "created").compactMap { $0["batch_id"]?.stringValue }.sorted() == ids.sorted())
         #expect(events(out, "collected").allSatisfy { $0["state"]?.stringValue == "BATCH_STATE_SUCCEEDED" })
@@ -75,7 +85,8 @@ struct GeminiBatchTests {
         // Each batch request is the body the live provider sends: the fake decoded every one as generateContent.
         #expect(await api.submittedRequests().count == 300)
 
-        let live = try await geminiJob(items, panel: panel, batch: nil).run(outDir: dir.appendingPathComponent("live").path)
+        let live = try await geminiJob(items, panel: panel, batch: nil).run(
+            outDir: dir.appendingPathComponent("live").path)
         #expect(await server.requestCount() == 300)
         await server.stop()
         let byKey = Dictionary(uniqueKeysWithValues: live.result.votes.map { ($0.key, $0) })
@@ -89,12 +100,15 @@ struct GeminiBatchTests {
         #expect(a == b)
     }
 
-    @Test("an expired Gemini batch and failed requests become error votes naming the reason; --batch-fallback live resends exactly those")
+    @Test(
+        "an expired Gemini batch and failed requests become error votes naming the reason; --batch-fallback live resends exactly those"
+    )
     func geminiExpiredAndFailed() async throws {
         let (items, quality) = syntheticPairwise(30)  // 60 calls, batches of 10 = 5 items each
         // Items 0–4 (the first batch) expire, 10–14 (the third) fail with a per-request error.
         let fate: @Sendable (String, FakeRequest?) -> FakeBatchAPI.LineFate = { _, request in
-            guard let text = request?.promptText, let r = text.range(of: #"Question [0-9]+\?"#, options: .regularExpression),
+            guard let text = request?.promptText,
+                let r = text.range(of: #"Question [0-9]+\?"#, options: .regularExpression),
                 let n = Int(text[r].dropFirst(9).dropLast())
             else { return .answer }
             if n < 5 { return .expire }
@@ -107,7 +121,9 @@ struct GeminiBatchTests {
             let panel = await geminiPanel(server)
             let dir = try tempDir("geminibatchfail")
             let job = try geminiJob(
-                items, panel: panel, batch: BatchOptions(fallback: fallback, pollInterval: 0.01, maxPollInterval: 0.05, maxRequestsPerBatch: 10))
+                items, panel: panel,
+                batch: BatchOptions(
+                    fallback: fallback, pollInterval: 0.01, maxPollInterval: 0.05, maxRequestsPerBatch: 10))
             let outcome = try await job.run(outDir: dir.path)
             let live = await server.recordedRequests()
             let counts = await api.counts()
@@ -120,42 +136,62 @@ struct GeminiBatchTests {
             let failed = batchErrors.filter { $0.reason == .batchFailed }
             #expect(batchErrors.count == 20 && expired.count == 10 && failed.count == 10)
             #expect(expired.allSatisfy { $0.error?.contains("BATCH_STATE_EXPIRED") == true })
-            #expect(failed.allSatisfy { $0.error?.contains("INVALID_ARGUMENT") == true && $0.error?.contains("prompt too long") == true })
-            #expect(!batchErrors.contains { $0.error?.contains("SECRETSECRET") == true }, "the provider's message is scrubbed")
-            #expect(events(dir.path, "collected").filter { $0["state"]?.stringValue == "BATCH_STATE_EXPIRED" }.count == 1)
+            #expect(
+                failed.allSatisfy {
+                    $0.error?.contains("INVALID_ARGUMENT") == true && $0.error?.contains("prompt too long") == true
+                })
+            #expect(
+                !batchErrors.contains { $0.error?.contains("SECRETSECRET") == true },
+                "the provider's message is scrubbed")
+            #expect(
+                events(dir.path, "collected").filter { $0["state"]?.stringValue == "BATCH_STATE_EXPIRED" }.count == 1)
             switch fallback {
             case .none:
                 #expect(live.isEmpty)
                 #expect(votes.filter { $0.status == .error }.count == 20 && votes.filter(\.isOK).count == 40)
             case .live:
-                #expect(Set(live.compactMap(syntheticCallKey)) == Set(batchErrors.map(syntheticCallKey)) && live.count == 20)
+                #expect(
+                    Set(live.compactMap(syntheticCallKey)) == Set(batchErrors.map(syntheticCallKey)) && live.count == 20
+                )
                 #expect(live.allSatisfy { $0.wire == .gemini })
                 #expect(votes.allSatisfy { $0.isOK })
             }
         }
     }
 
-    @Test("Gemini results delivered as a responsesFile (downloaded through the Files API) give the same votes, failures included")
+    @Test(
+        "Gemini results delivered as a responsesFile (downloaded through the Files API) give the same votes, failures included"
+    )
     func geminiResponsesFile() async throws {
         let (items, quality) = syntheticPairwise(20)  // 40 calls
         let fate: @Sendable (String, FakeRequest?) -> FakeBatchAPI.LineFate = { _, request in
-            request?.promptText.contains("Question 3?") == true ? .fail(status: 500, message: "internal error") : .answer
+            request?.promptText.contains("Question 3?") == true
+                ? .fail(status: 500, message: "internal error") : .answer
         }
         let api = FakeBatchAPI(pollsPerState: 1, fate: fate)
         await api.geminiResponsesFile(true)
         let server = try await startGeminiFake(api, quality: quality)
         let panel = await geminiPanel(server)
         let dir = try tempDir("geminifile")
-        let outcome = try await geminiJob(items, panel: panel, batch: BatchOptions(pollInterval: 0.01, maxPollInterval: 0.05)).run(outDir: dir.path)
+        let outcome = try await geminiJob(
+            items, panel: panel, batch: BatchOptions(pollInterval: 0.01, maxPollInterval: 0.05)
+        ).run(outDir: dir.path)
         await server.stop()
         let votes = outcome.result.votes
         #expect(votes.count == 40 && Set(votes.map(\.key)).count == 40)
         #expect(votes.filter(\.isOK).count == 38)
         let failed = votes.filter { $0.status == .error }
-        #expect(failed.count == 2 && failed.allSatisfy { $0.reason == .batchFailed && $0.item == "s3" && $0.error?.contains("INTERNAL: internal error") == true })
+        #expect(
+            failed.count == 2
+                && failed.allSatisfy {
+                    $0.reason == .batchFailed && $0.item == "s3"
+                        && $0.error?.contains("INTERNAL: internal error") == true
+                })
     }
 
-    @Test("a Gemini batch above the inline limit is uploaded as a JSONL file (resumable Files API upload), created from it, read from its responsesFile")
+    @Test(
+        "a Gemini batch above the inline limit is uploaded as a JSONL file (resumable Files API upload), created from it, read from its responsesFile"
+    )
     func geminiFileInput() async throws {
         let (items, quality) = syntheticPairwise(60)  // 120 calls
         let fate: @Sendable (String, FakeRequest?) -> FakeBatchAPI.LineFate = { _, request in
@@ -182,14 +218,21 @@ struct GeminiBatchTests {
         let votes = outcome.result.votes
         #expect(votes.count == 120 && Set(votes.map(\.key)).count == 120)
         let failed = votes.filter { $0.status == .error }
-        #expect(failed.count == 2 && failed.allSatisfy { $0.reason == .batchFailed && $0.item == "s7" && $0.error?.contains("bad request") == true })
+        #expect(
+            failed.count == 2
+                && failed.allSatisfy {
+                    $0.reason == .batchFailed && $0.item == "s7" && $0.error?.contains("bad request") == true
+                })
         #expect(votes.filter(\.isOK).count == 118)
 
         // Under the inline limit nothing is uploaded: the same run sends inline requests.
         let api2 = FakeBatchAPI(pollsPerState: 1)
         let server2 = try await startGeminiFake(api2, quality: quality)
-        let inline = try await geminiJob(items, panel: await geminiPanel(server2), batch: BatchOptions(pollInterval: 0.01, maxPollInterval: 0.05, maxRequestsPerBatch: 40))
-            .run(outDir: try tempDir("geminiinline").path)
+        let inline = try await geminiJob(
+            items, panel: await geminiPanel(server2),
+            batch: BatchOptions(pollInterval: 0.01, maxPollInterval: 0.05, maxRequestsPerBatch: 40)
+        )
+        .run(outDir: try tempDir("geminiinline").path)
         let counts2 = await api2.counts()
         await server2.stop()
         #expect(counts2.batchesCreated == 3 && counts2.geminiFileBatches == 0 && counts2.filesUploaded == 0)
@@ -204,27 +247,36 @@ struct GeminiBatchTests {
         let server = try await startGeminiFake(api, quality: quality)
         let panel = await geminiPanel(server)
         let dir = try tempDir("geminiadopt")
-        let job = try geminiJob(items, panel: panel, batch: BatchOptions(pollInterval: 0.01, maxPollInterval: 0.02, maxRequestsPerBatch: 20))
+        let job = try geminiJob(
+            items, panel: panel, batch: BatchOptions(pollInterval: 0.01, maxPollInterval: 0.02, maxRequestsPerBatch: 20)
+        )
         let task = Task { try await job.run(outDir: dir.path) }
         let deadline = ContinuousClock.now + .seconds(120)
-        while events(dir.path, "created").count < 4, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        while events(dir.path, "created").count < 4, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         task.cancel()
         _ = await task.result
         #expect(await api.counts().batchesCreated == 4)
         let ledger = dir.path + "/batches.jsonl"
-        let kept = try String(contentsOfFile: ledger, encoding: .utf8).split(separator: "\n").filter { !$0.contains("\"event\":\"created\"") }
+        let kept = try String(contentsOfFile: ledger, encoding: .utf8).split(separator: "\n").filter {
+            !$0.contains("\"event\":\"created\"")
+        }
         try (kept.joined(separator: "\n") + "\n").write(toFile: ledger, atomically: true, encoding: .utf8)
         await api.hold(false)
         let outcome = try await job.run(outDir: dir.path, resume: true)
         let counts = await api.counts()
         await server.stop()
         #expect(counts.batchesCreated == 4, "no batch created twice")
-        #expect(counts.submissionsPerCustomID.count == 80 && counts.submissionsPerCustomID.values.allSatisfy { $0 == 1 })
+        #expect(
+            counts.submissionsPerCustomID.count == 80 && counts.submissionsPerCustomID.values.allSatisfy { $0 == 1 })
         #expect(events(dir.path, "created").filter { $0["adopted"]?.boolValue == true }.count == 4)
         #expect(outcome.result.votes.count == 80 && outcome.result.votes.allSatisfy { $0.isOK })
     }
 
-    @Test("CLI: kill -9 while Gemini batches run, --resume polls the same batches and submits no request twice; batches DIR cancel")
+    @Test(
+        "CLI: kill -9 while Gemini batches run, --resume polls the same batches and submits no request twice; batches DIR cancel"
+    )
     func geminiKillAndResume() async throws {
         let (items, quality) = syntheticPairwise(100)  // 200 calls, batches of 40
         let dir = try tempDir("geminikill")
@@ -244,7 +296,8 @@ struct GeminiBatchTests {
         let out = dir.appendingPathComponent("run").path
         let secret = "AIza-PLANTED-\(UUID().uuidString)"
         let args = [
-            "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out, "--no-cache",
+            "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out,
+            "--no-cache",
             "--batch", "--batch-poll", "0.02", "--batch-size", "40",
         ]
         let p = try launchJudgepanel(args, env: ["JP_TEST_KEY": secret])
@@ -272,18 +325,25 @@ struct GeminiBatchTests {
         #expect(after.submissionsPerCustomID.count == 200 && after.submissionsPerCustomID.values.allSatisfy { $0 == 1 })
         #expect(live == 0)
         let votes = try VotesFile.load(path: out + "/votes.jsonl")
-        #expect(votes.count == 200 && Set(votes.map(\.key)).count == 200 && votes.allSatisfy { $0.isOK && ($0.costUSD ?? 0) > 0 })
+        #expect(
+            votes.count == 200 && Set(votes.map(\.key)).count == 200
+                && votes.allSatisfy { $0.isOK && ($0.costUSD ?? 0) > 0 })
         for text in [r.out, r.err, status.out, status.err] { #expect(!text.contains(secret)) }
         #expect(filesContaining(secret, under: [out]).isEmpty)
 
         // `batches DIR cancel` on a held Gemini batch: BATCH_STATE_CANCELLED, and its calls become canceled votes.
         let out2 = dir.appendingPathComponent("run2").path
         await api.hold(true)
-        let args2 = ["score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out2, "--no-cache",
-                     "--batch", "--batch-poll", "0.02"]
+        let args2 = [
+            "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out2,
+            "--no-cache",
+            "--batch", "--batch-poll", "0.02",
+        ]
         let p2 = try launchJudgepanel(args2, env: ["JP_TEST_KEY": secret])
         let deadline2 = ContinuousClock.now + .seconds(120)
-        while events(out2, "created").count < 1, p2.isRunning, ContinuousClock.now < deadline2 { try await Task.sleep(for: .milliseconds(10)) }
+        while events(out2, "created").count < 1, p2.isRunning, ContinuousClock.now < deadline2 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         kill(p2.processIdentifier, SIGKILL)
         p2.waitUntilExit()
         let c = try await runJudgepanel(["batches", out2, "cancel"], env: ["JP_TEST_KEY": secret])

@@ -25,7 +25,8 @@ struct GoldenReportTests {
 
     static func markdown(_ report: MetaReport) -> String {
         ReportText.markdown(
-            report, title: "judgepanel meta", header: ["items: fixtures/pandalm-50.jsonl", "votes: fixtures/pandalm-50.votes.jsonl"])
+            report, title: "judgepanel meta",
+            header: ["items: fixtures/pandalm-50.jsonl", "votes: fixtures/pandalm-50.votes.jsonl"])
     }
 
     /// Compares `actual` with the golden file, or rewrites it when JUDGEPANEL_UPDATE_GOLDEN=1.
@@ -37,13 +38,16 @@ struct GoldenReportTests {
             return
         }
         guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
-            Issue.record("missing golden file \(url.path): run with JUDGEPANEL_UPDATE_GOLDEN=1", sourceLocation: sourceLocation)
+            Issue.record(
+                "missing golden file \(url.path): run with JUDGEPANEL_UPDATE_GOLDEN=1", sourceLocation: sourceLocation)
             return
         }
         if expected != actual {
-            let a = actual.components(separatedBy: "\n"), e = expected.components(separatedBy: "\n")
+            let a = actual.components(separatedBy: "\n")
+            let e = expected.components(separatedBy: "\n")
             let i = (0..<min(a.count, e.count)).first { a[$0] != e[$0] } ?? min(a.count, e.count)
-            let got = i < a.count ? a[i] : "(end)", want = i < e.count ? e[i] : "(end)"
+            let got = i < a.count ? a[i] : "(end)"
+            let want = i < e.count ? e[i] : "(end)"
             Issue.record(
                 "\(name) differs from the golden file at line \(i + 1):\n  golden: \(want)\n  actual: \(got)\n(JUDGEPANEL_UPDATE_GOLDEN=1 rewrites it after a deliberate change)",
                 sourceLocation: sourceLocation)

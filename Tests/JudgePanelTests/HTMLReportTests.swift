@@ -8,13 +8,17 @@ import Testing
 func htmlStructureProblems(_ html: String) -> [String] {
     let void: Set<String> = ["meta", "br", "hr", "img", "input", "link", "col", "wbr"]
     let allowedTags: Set<String> = [
-        "html", "head", "meta", "title", "style", "body", "main", "header", "footer", "nav", "section", "h1", "h2", "h3", "p", "a",
-        "b", "dl", "dt", "dd", "div", "ul", "li", "figure", "figcaption", "table", "caption", "thead", "tbody", "tr", "th", "td",
+        "html", "head", "meta", "title", "style", "body", "main", "header", "footer", "nav", "section", "h1", "h2",
+        "h3", "p", "a",
+        "b", "dl", "dt", "dd", "div", "ul", "li", "figure", "figcaption", "table", "caption", "thead", "tbody", "tr",
+        "th", "td",
         "svg", "g", "rect", "line", "circle", "text",
     ]
     let allowedAttrs: Set<String> = [
-        "lang", "charset", "name", "content", "id", "href", "class", "xmlns", "role", "aria-label", "viewbox", "width", "height",
-        "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "rx", "fill", "stroke", "stroke-width", "transform", "text-anchor",
+        "lang", "charset", "name", "content", "id", "href", "class", "xmlns", "role", "aria-label", "viewbox", "width",
+        "height",
+        "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "rx", "fill", "stroke", "stroke-width", "transform",
+        "text-anchor",
     ]
     var problems: [String] = []
     var stack: [String] = []
@@ -36,20 +40,36 @@ func htmlStructureProblems(_ html: String) -> [String] {
         let closing = at(j) == "/"
         if closing { j += 1 }
         var name = ""
-        while j < s.count, at(j).isLetter || at(j).isNumber { name.append(at(j)); j += 1 }
+        while j < s.count, at(j).isLetter || at(j).isNumber {
+            name.append(at(j))
+            j += 1
+        }
         name = name.lowercased()
         if !allowedTags.contains(name) { problems.append("unexpected tag <\(closing ? "/" : "")\(name)> at \(i)") }
         var selfClosing = false
         while j < s.count, s[j] != ">" {
-            if at(j) == " " { j += 1; continue }
-            if at(j) == "/" { selfClosing = true; j += 1; continue }
+            if at(j) == " " {
+                j += 1
+                continue
+            }
+            if at(j) == "/" {
+                selfClosing = true
+                j += 1
+                continue
+            }
             var attr = ""
-            while j < s.count, at(j) != "=", at(j) != " ", at(j) != ">" { attr.append(at(j)); j += 1 }
+            while j < s.count, at(j) != "=", at(j) != " ", at(j) != ">" {
+                attr.append(at(j))
+                j += 1
+            }
             attr = attr.lowercased()
             if !allowedAttrs.contains(attr) { problems.append("attribute '\(attr)' on <\(name)> at \(i)") }
             if at(j) == "=" {
                 j += 1
-                guard at(j) == "\"" else { problems.append("unquoted attribute \(attr) at \(i)"); break }
+                guard at(j) == "\"" else {
+                    problems.append("unquoted attribute \(attr) at \(i)")
+                    break
+                }
                 j += 1
                 while j < s.count, s[j] != "\"" {
                     if s[j] == "<" || s[j] == ">" { problems.append("raw < or > inside attribute \(attr) at \(i)") }
@@ -64,11 +84,18 @@ func htmlStructureProblems(_ html: String) -> [String] {
         }
         i = j + 1
         if closing {
-            if stack.last == name { stack.removeLast() } else { problems.append("</\(name)> closes <\(stack.last ?? "nothing")> at \(j)") }
+            if stack.last == name {
+                stack.removeLast()
+            } else {
+                problems.append("</\(name)> closes <\(stack.last ?? "nothing")> at \(j)")
+            }
         } else if !selfClosing && !void.contains(name) {
             if name == "style" || name == "title" {  // raw text until the end tag
                 let rest = String(String.UnicodeScalarView(s[i...]))
-                guard let end = rest.range(of: "</\(name)>") else { problems.append("unclosed <\(name)>"); break }
+                guard let end = rest.range(of: "</\(name)>") else {
+                    problems.append("unclosed <\(name)>")
+                    break
+                }
                 let inner = rest[..<end.lowerBound]
                 if inner.contains("<") { problems.append("'<' inside <\(name)>") }
                 i += inner.unicodeScalars.count + name.count + 3
@@ -83,7 +110,10 @@ func htmlStructureProblems(_ html: String) -> [String] {
 
 /// python3's html.parser as a second opinion, when python3 is installed: nesting and no `on*` attributes.
 func pythonHTMLProblems(_ html: String) throws -> String? {
-    guard let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+    guard
+        let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: {
+            FileManager.default.isExecutableFile(atPath: $0)
+        })
     else { return nil }
     let file = FileManager.default.temporaryDirectory.appendingPathComponent("jp-html-\(UUID().uuidString).html")
     try html.write(to: file, atomically: true, encoding: .utf8)
@@ -124,13 +154,15 @@ func pythonHTMLProblems(_ html: String) throws -> String? {
 @Suite("HTML report")
 struct HTMLReportTests {
     static let hostile = [
-        "<script>alert(1)</script>", "x\" onerror=\"alert(2)", "</svg><img src=x onerror=alert(3)>", "' onload='alert(4)",
+        "<script>alert(1)</script>", "x\" onerror=\"alert(2)", "</svg><img src=x onerror=alert(3)>",
+        "' onload='alert(4)",
         "a & b </table></body>",
     ]
 
     static func fixture() throws -> ([Item], [Vote]) {
         let items = try ItemLoader().load(path: panelTestRoot.appendingPathComponent("fixtures/pandalm-50.jsonl").path)
-        let votes = try VotesFile.load(path: panelTestRoot.appendingPathComponent("fixtures/pandalm-50.votes.jsonl").path)
+        let votes = try VotesFile.load(
+            path: panelTestRoot.appendingPathComponent("fixtures/pandalm-50.votes.jsonl").path)
         return (items, votes)
     }
 
@@ -145,7 +177,10 @@ struct HTMLReportTests {
             item.modelA = h
             item.modelB = "m<b>\(k % 2)</b>"
             item.label = .pairwise(label)
-            item.labels = [AnnotatorLabel(annotator: h, label: .pairwise(label)), AnnotatorLabel(annotator: "ann</svg>", label: .pairwise(k % 4 == 0 ? .b : label))]
+            item.labels = [
+                AnnotatorLabel(annotator: h, label: .pairwise(label)),
+                AnnotatorLabel(annotator: "ann</svg>", label: .pairwise(k % 4 == 0 ? .b : label)),
+            ]
             item.meta = ["<script>": .string(h)]
             items.append(item)
             for (j, judge) in hostile.enumerated() {
@@ -169,7 +204,8 @@ struct HTMLReportTests {
             for (p, probe) in ["position", "verbosity", "<script>probe</script>"].enumerated() {
                 probes.append([
                     "probe": .string(probe), "judge": .string(judge), "n": 20, "flip_rate": .number(0.1 * Double(j)),
-                    "flip_rate_ci": [0.0, 0.5], "bias": .number(0.2 * Double(p - 1) + 0.05 * Double(j)), "bias_ci": [-0.3, 0.4],
+                    "flip_rate_ci": [0.0, 0.5], "bias": .number(0.2 * Double(p - 1) + 0.05 * Double(j)),
+                    "bias_ci": [-0.3, 0.4],
                 ])
             }
         }
@@ -181,15 +217,22 @@ struct HTMLReportTests {
         #expect(!lower.contains("<script"), "raw <script", sourceLocation: sourceLocation)
         #expect(!lower.contains("<img"), "raw <img", sourceLocation: sourceLocation)
         #expect(!lower.contains("</svg><img"), sourceLocation: sourceLocation)
-        #expect(!lower.contains("</svg><"), "an </svg> followed by markup (only ever followed by a newline-free text or our own tags)", sourceLocation: sourceLocation)
+        #expect(
+            !lower.contains("</svg><"),
+            "an </svg> followed by markup (only ever followed by a newline-free text or our own tags)",
+            sourceLocation: sourceLocation)
         // Every `onerror=` / `onload=` is inside text, escaped: never preceded by a raw quote-free attribute context.
         for bad in [" onerror=\"", " onload=\"", " onload='"] {
             #expect(!lower.contains(bad), "raw \(bad)", sourceLocation: sourceLocation)
         }
-        #expect(html.components(separatedBy: "<svg").count == html.components(separatedBy: "</svg>").count, sourceLocation: sourceLocation)
+        #expect(
+            html.components(separatedBy: "<svg").count == html.components(separatedBy: "</svg>").count,
+            sourceLocation: sourceLocation)
         let problems = htmlStructureProblems(html)
         #expect(problems.isEmpty, "\(problems.prefix(10))", sourceLocation: sourceLocation)
-        if let py = try pythonHTMLProblems(html) { #expect(py.isEmpty, "html.parser: \(py)", sourceLocation: sourceLocation) }
+        if let py = try pythonHTMLProblems(html) {
+            #expect(py.isEmpty, "html.parser: \(py)", sourceLocation: sourceLocation)
+        }
     }
 
     @Test("hostile judge names, items, annotators, meta and probe names render as escaped text")
@@ -197,8 +240,10 @@ struct HTMLReportTests {
         let (items, votes) = Self.hostileRun()
         let report = MetaAnalysis().report(items: items, votes: votes)
         let ctx = HTMLReport.Context(
-            title: "<script>alert('t')</script>", dataset: "</svg><script>", rubric: "r\" onerror=\"x", panel: Self.hostile.joined(separator: ", "),
-            cost: 0.5, date: "<b>now</b>", probes: Self.hostileProbes(), items: items, votes: votes, extra: [("<x>", "</dd></dl>")])
+            title: "<script>alert('t')</script>", dataset: "</svg><script>", rubric: "r\" onerror=\"x",
+            panel: Self.hostile.joined(separator: ", "),
+            cost: 0.5, date: "<b>now</b>", probes: Self.hostileProbes(), items: items, votes: votes,
+            extra: [("<x>", "</dd></dl>")])
         let html = HTMLReport.render(report: report, context: ctx)
         try Self.assertSafe(html)
         #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
@@ -216,7 +261,9 @@ struct HTMLReportTests {
         let report = MetaAnalysis().report(items: items, votes: votes)
         let html = HTMLReport.render(
             report: report,
-            context: .init(title: "PandaLM-50", dataset: "fixtures/pandalm-50.jsonl", rubric: "recorded", cost: nil, date: "2025-01-01", items: items, votes: votes))
+            context: .init(
+                title: "PandaLM-50", dataset: "fixtures/pandalm-50.jsonl", rubric: "recorded", cost: nil,
+                date: "2025-01-01", items: items, votes: votes))
         try Self.assertSafe(html)
         for id in ["summary", "accuracy", "kappa", "confusion", "interjudge", "human"] {
             #expect(html.contains("<section id=\"\(id)\">"), "section \(id)")
@@ -232,11 +279,15 @@ struct HTMLReportTests {
         #expect(!html.contains("url(") && !html.contains("@import") && !html.contains("<link"))
         for judge in ["gpt-3.5-turbo", "pandalm-7b", "panel"] { #expect(html.contains(judge)) }
         // Header facts.
-        for fact in ["fixtures/pandalm-50.jsonl", "2025-01-01", "Cost", "Rubric", "Panel"] { #expect(html.contains(fact)) }
+        for fact in ["fixtures/pandalm-50.jsonl", "2025-01-01", "Cost", "Rubric", "Panel"] {
+            #expect(html.contains(fact))
+        }
         // Deterministic.
         let again = HTMLReport.render(
             report: report,
-            context: .init(title: "PandaLM-50", dataset: "fixtures/pandalm-50.jsonl", rubric: "recorded", cost: nil, date: "2025-01-01", items: items, votes: votes))
+            context: .init(
+                title: "PandaLM-50", dataset: "fixtures/pandalm-50.jsonl", rubric: "recorded", cost: nil,
+                date: "2025-01-01", items: items, votes: votes))
         #expect(html == again)
     }
 
@@ -273,12 +324,17 @@ struct HTMLReportTests {
         let dir = try tempDir("report")
         let items = panelTestRoot.appendingPathComponent("fixtures/pandalm-50.jsonl").path
         try FileManager.default.copyItem(
-            atPath: panelTestRoot.appendingPathComponent("fixtures/pandalm-50.votes.jsonl").path, toPath: dir.appendingPathComponent("votes.jsonl").path)
+            atPath: panelTestRoot.appendingPathComponent("fixtures/pandalm-50.votes.jsonl").path,
+            toPath: dir.appendingPathComponent("votes.jsonl").path)
         let config: JSONValue = [
             "items": .string(items), "rubric": ["id": "recorded", "protocol": "pairwise"],
-            "panel": ["source": "fixtures", "aggregate": "majority", "flip": "tie", "judges": [["name": "gpt-3.5-turbo"], ["name": "pandalm-7b"]]],
+            "panel": [
+                "source": "fixtures", "aggregate": "majority", "flip": "tie",
+                "judges": [["name": "gpt-3.5-turbo"], ["name": "pandalm-7b"]],
+            ],
         ]
-        try String(decoding: JSONEncoder().encode(config), as: UTF8.self).write(to: dir.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        try String(decoding: JSONEncoder().encode(config), as: UTF8.self).write(
+            to: dir.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
         let first = try await runJudgepanel(["report", dir.path])
         #expect(first.code == 0, "\(first.err)")
         let names = ["report.json", "report.md", "report.html"]

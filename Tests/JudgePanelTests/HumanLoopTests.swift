@@ -5,7 +5,7 @@ import JudgeStats
 import Testing
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// A four-item pairwise run with two judges, both orders, one sample — small enough to check every number by hand
@@ -52,8 +52,10 @@ enum HumanLoopRun {
         try (items.joined(separator: "\n") + "\n").write(toFile: itemsPath, atomically: true, encoding: .utf8)
         let run = dir.appendingPathComponent("run")
         try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
-        try (votes.joined(separator: "\n") + "\n").write(to: run.appendingPathComponent("votes.jsonl"), atomically: true, encoding: .utf8)
-        try (verdicts.joined(separator: "\n") + "\n").write(to: run.appendingPathComponent("verdicts.jsonl"), atomically: true, encoding: .utf8)
+        try (votes.joined(separator: "\n") + "\n").write(
+            to: run.appendingPathComponent("votes.jsonl"), atomically: true, encoding: .utf8)
+        try (verdicts.joined(separator: "\n") + "\n").write(
+            to: run.appendingPathComponent("verdicts.jsonl"), atomically: true, encoding: .utf8)
         let config: JSONValue = ["items": .string(itemsPath), "rubric": ["id": "pairwise", "protocol": "pairwise"]]
         try config.compactData().write(to: run.appendingPathComponent("config.json"))
         return run
@@ -116,7 +118,9 @@ struct HumanLoopTests {
         var counts = [String: Int]()
         let rounds = 4000
         for s in 0..<rounds {
-            for p in LabelSelection.select(ids: ids, scores: scores, rule: .bpde, budget: 4, explore: 0.5, seed: UInt64(s)) where p.explored {
+            for p in LabelSelection.select(
+                ids: ids, scores: scores, rule: .bpde, budget: 4, explore: 0.5, seed: UInt64(s)) where p.explored
+            {
                 counts[p.item, default: 0] += 1
             }
         }
@@ -134,7 +138,8 @@ struct HumanLoopTests {
             LabelRecord(item: "q4", annotator: "bob", label: .pairwise(.tie), selectedBy: "bpde"),
             LabelRecord(item: "zz", annotator: "bob", label: .pairwise(.a), selectedBy: "bpde"),
         ]
-        let curve = HITLCurve.compute(items: try HumanLoopRun.loadedItems(), votes: try HumanLoopRun.loadedVotes(), labels: labels)
+        let curve = HITLCurve.compute(
+            items: try HumanLoopRun.loadedItems(), votes: try HumanLoopRun.loadedVotes(), labels: labels)
         // Gold A B A tie. Panel tie B tie A: 1/4. j1 A B tie A: 2/4. j2 tie B tie A: 1/4.
         // k=1 (q3 → A): panel 2/4, j1 3/4, j2 2/4. k=2 (q1 → A): 3/4 each. k=3 (q4 → tie): 1 each.
         #expect(curve.points.map(\.labelled) == [0, 1, 2, 3])
@@ -227,13 +232,16 @@ struct UIServerTests {
         let s = try LabelSession(index: index, annotator: "ann", labelsPath: labels, queue: queue, seed: 3)
         let first = try await s.next()
         let shown = String(decoding: try first.compactData(), as: UTF8.self)
-        for secret in ["modelX", "modelY", "j1", "j2", "\"q1\"", "verdict", "panel"] { #expect(!shown.contains(secret)) }
+        for secret in ["modelX", "modelY", "j1", "j2", "\"q1\"", "verdict", "panel"] {
+            #expect(!shown.contains(secret))
+        }
         let key = try #require(first["item"]?["key"]?.intValue)
         let order = s.shownOrder(item: index.ids[key])
         #expect(order == LabelSession.shownOrder(seed: 3, annotator: "ann", item: index.ids[key]))
         try await s.label(key: key, choice: "A")  // the first shown
         var recs = try LabelsFile.read(path: labels, pairwise: true)
-        #expect(recs.count == 1 && recs[0].shownOrder == order && recs[0].selectedBy == "bpde" && recs[0].pSelect == 0.5)
+        #expect(
+            recs.count == 1 && recs[0].shownOrder == order && recs[0].selectedBy == "bpde" && recs[0].pSelect == 0.5)
         #expect(recs[0].label == .pairwise(order == .ab ? .a : .b))
         try await s.undo()
         #expect(try LabelsFile.read(path: labels, pairwise: true).isEmpty)
@@ -259,7 +267,8 @@ struct UIServerTests {
         let index = try RunIndex(dir: run.path)
         let queue = index.items.indices.map { LabelSession.Entry(item: $0, selectedBy: "census", pSelect: 1) }
         let session = try LabelSession(
-            index: index, annotator: "ann", labelsPath: run.appendingPathComponent("labels.jsonl").path, queue: queue, seed: 0)
+            index: index, annotator: "ann", labelsPath: run.appendingPathComponent("labels.jsonl").path, queue: queue,
+            seed: 0)
         let server = UIServer(index: index, session: session, options: .init(token: "t0k3n"))
         let urls = AsyncStream<String>.makeStream()
         let task = Task { try await server.run { urls.continuation.yield($0) } }
@@ -297,14 +306,19 @@ struct UIServerTests {
 struct HumanLoopCLITests {
     @Test("label --dry-run --json --select bpde prints FairEval's order with scores and p_select")
     func labelDryRun() async throws {
-        let r = try await runJudgepanel(["label", "fixtures/labelstudio/run", "--budget", "4", "--select", "bpde", "--dry-run", "--json"])
+        let r = try await runJudgepanel([
+            "label", "fixtures/labelstudio/run", "--budget", "4", "--select", "bpde", "--dry-run", "--json",
+        ])
         #expect(r.code == 0, "\(r.err)")
         let rows = try #require(try JSONValue(jsonData: Data(r.out.utf8)).arrayValue)
         #expect(rows.map { $0["item"]?.stringValue ?? "" } == ["q3", "q1", "q2", "q4"])
         #expect(abs((rows[0]["score"]?.doubleValue ?? 0) - 1.0397207708399179) < 1e-12)
         #expect(rows.allSatisfy { $0["p_select"]?.doubleValue == 1 })
         let explore = try await runJudgepanel(
-            ["label", "fixtures/labelstudio/run", "--budget", "2", "--select", "bpde", "--explore", "0.5", "--dry-run", "--json"])
+            [
+                "label", "fixtures/labelstudio/run", "--budget", "2", "--select", "bpde", "--explore", "0.5",
+                "--dry-run", "--json",
+            ])
         let picks = try #require(try JSONValue(jsonData: Data(explore.out.utf8)).arrayValue)
         // One top item (p 1), one of the other three drawn uniformly (p 1/3).
         #expect(picks.count == 2 && picks[0]["item"]?.stringValue == "q3" && picks[0]["p_select"]?.doubleValue == 1)
@@ -317,11 +331,14 @@ struct HumanLoopCLITests {
     func hitlAndImport() async throws {
         let dir = try tempDir("hitl-cli")
         let labels = dir.appendingPathComponent("labels.jsonl").path
-        let r = try await runJudgepanel(["import", "label-studio", "fixtures/labelstudio/export.json", "--labels-out", labels])
+        let r = try await runJudgepanel([
+            "import", "label-studio", "fixtures/labelstudio/export.json", "--labels-out", labels,
+        ])
         #expect(r.code == 0, "\(r.err)")
         #expect(try LabelsFile.read(path: labels, pairwise: true).count == 4)
         let m = try await runJudgepanel([
-            "meta", "fixtures/labelstudio/items.jsonl", "--votes", "fixtures/labelstudio/run/votes.jsonl", "--labels", labels,
+            "meta", "fixtures/labelstudio/items.jsonl", "--votes", "fixtures/labelstudio/run/votes.jsonl", "--labels",
+            labels,
             "--hitl", "--json",
         ])
         #expect(m.code == 0, "\(m.err)")

@@ -79,7 +79,8 @@ struct ImportTests {
 
     @Test func pandalmMalformed() throws {
         let path = fixture("import/pandalm/bad-annotator.json")
-        let e = try #require(importError { _ = try Importer.run(format: .pandalm, sources: [path], options: ImportOptions()) })
+        let e = try #require(
+            importError { _ = try Importer.run(format: .pandalm, sources: [path], options: ImportOptions()) })
         #expect(e.isInputError && e.file == path)
         #expect(e.message.contains("element 1") && e.message.contains("annotator2"))
         // A result file without a test set.
@@ -91,7 +92,9 @@ struct ImportTests {
         #expect(e2.isInputError)
         // A missing file names itself.
         let e3 = try #require(
-            importError { _ = try Importer.run(format: .pandalm, sources: ["/nonexistent.json"], options: ImportOptions()) })
+            importError {
+                _ = try Importer.run(format: .pandalm, sources: ["/nonexistent.json"], options: ImportOptions())
+            })
         #expect(e3.file == "/nonexistent.json")
     }
 
@@ -119,7 +122,9 @@ struct ImportTests {
         #expect(r.items.first { $0.id == "157" }?.responseA == "true")
         #expect(r.notes.contains { $0.contains("6 items have a non-string response") })
         // ...and each one is a warning naming its file and element.
-        #expect(r.warnings.count == 6 && r.warnings.allSatisfy { $0.kind == .reinterpreted && $0.file.hasSuffix("testset-v1.json") })
+        #expect(
+            r.warnings.count == 6
+                && r.warnings.allSatisfy { $0.kind == .reinterpreted && $0.file.hasSuffix("testset-v1.json") })
         #expect(r.warnings.first?.message.hasPrefix("idx 157:") == true)
     }
 
@@ -127,7 +132,8 @@ struct ImportTests {
 
     @Test func llmbarDatasetAndSwapOrders() throws {
         // The folder and the dataset.json path import the same.
-        let byFolder = try Importer.run(format: .llmbar, sources: [fixture("import/llmbar/Natural")], options: ImportOptions())
+        let byFolder = try Importer.run(
+            format: .llmbar, sources: [fixture("import/llmbar/Natural")], options: ImportOptions())
         let byFile = try Importer.run(
             format: .llmbar, sources: [fixture("import/llmbar/Natural/dataset.json")], options: ImportOptions())
         #expect(byFolder.items == byFile.items && byFolder.votes == byFile.votes)
@@ -153,10 +159,13 @@ struct ImportTests {
 
     @Test func llmbarMalformed() throws {
         let path = fixture("import/llmbar/Bad/dataset.json")
-        let e = try #require(importError { _ = try Importer.run(format: .llmbar, sources: [path], options: ImportOptions()) })
+        let e = try #require(
+            importError { _ = try Importer.run(format: .llmbar, sources: [path], options: ImportOptions()) })
         #expect(e.isInputError && e.file == path && e.message.contains("element 1") && e.message.contains("label"))
         let e2 = try #require(
-            importError { _ = try Importer.run(format: .llmbar, sources: [fixture("import/autoj")], options: ImportOptions()) })
+            importError {
+                _ = try Importer.run(format: .llmbar, sources: [fixture("import/autoj")], options: ImportOptions())
+            })
         #expect(e2.isInputError && e2.message.contains("dataset.json"))
     }
 
@@ -191,13 +200,15 @@ struct ImportTests {
 
     @Test func autojMalformed() throws {
         let broken = fixture("import/autoj/broken.jsonl")
-        let e = try #require(importError { _ = try Importer.run(format: .autoj, sources: [broken], options: ImportOptions()) })
+        let e = try #require(
+            importError { _ = try Importer.run(format: .autoj, sources: [broken], options: ImportOptions()) })
         #expect(e.isInputError && e.file == broken && e.line == 2)
         let short = fixture("import/autoj/pred-short.jsonl")
         let e2 = try #require(
             importError {
                 _ = try Importer.run(
-                    format: .autoj, sources: [fixture("import/autoj/test.jsonl")], options: ImportOptions(predictions: short))
+                    format: .autoj, sources: [fixture("import/autoj/test.jsonl")],
+                    options: ImportOptions(predictions: short))
             })
         #expect(e2.isInputError && e2.file == short && e2.message.contains("aligned"))
     }
@@ -214,11 +225,12 @@ struct ImportTests {
         #expect(t1.modelA == "gpt-4" && t1.modelB == "claude-v1")
         #expect(t1.meta["question_id"] == 81 && t1.meta["turn"] == 1)
         // expert_3 saw claude-v1 as model_a and preferred model_b (gpt-4): flipped into A.
-        #expect(t1.labels == [
-            AnnotatorLabel(annotator: "author_0", label: .pairwise(.a)),
-            AnnotatorLabel(annotator: "expert_3", label: .pairwise(.a)),
-            AnnotatorLabel(annotator: "author_2", label: .pairwise(.tie)),
-        ])
+        #expect(
+            t1.labels == [
+                AnnotatorLabel(annotator: "author_0", label: .pairwise(.a)),
+                AnnotatorLabel(annotator: "expert_3", label: .pairwise(.a)),
+                AnnotatorLabel(annotator: "author_2", label: .pairwise(.tie)),
+            ])
         #expect(t1.label == .pairwise(.a))
         let t2 = r.items[1]
         #expect(t2.prompt == "[Turn 1]\nWrite a haiku.\n\n[Turn 2]\nNow in French.")
@@ -251,10 +263,11 @@ struct ImportTests {
         #expect(color.responseA == "Blue" && color.responseB == "The sky")
         #expect(color.modelA == "gpt4" && color.modelB == "alpaca-7b")
         // Human records: annotator 7 (flipped pair, preference 2 -> 1 -> A) and annotator 2 (1.8 -> B).
-        #expect(color.labels == [
-            AnnotatorLabel(annotator: "annotator7", label: .pairwise(.a)),
-            AnnotatorLabel(annotator: "annotator2", label: .pairwise(.b)),
-        ])
+        #expect(
+            color.labels == [
+                AnnotatorLabel(annotator: "annotator7", label: .pairwise(.a)),
+                AnnotatorLabel(annotator: "annotator2", label: .pairwise(.b)),
+            ])
         #expect(color.label == .pairwise(.tie))
         let hard = try #require(vote(r.votes, color.id, "alpaca_eval_gpt4_fn"))
         // An exact 1 carries P(A) = 1, so probability-based accuracy counts it.
@@ -270,16 +283,18 @@ struct ImportTests {
 
         let asLabels = try Importer.run(format: .alpacaeval, sources: [path], options: ImportOptions(asLabels: true))
         #expect(asLabels.votes.isEmpty)
-        #expect(asLabels.items[0].labels.map(\.annotator) == [
-            "alpaca_eval_gpt4_fn", "weighted_alpaca_eval_gpt4_turbo", "annotator7", "annotator2",
-        ])
+        #expect(
+            asLabels.items[0].labels.map(\.annotator) == [
+                "alpaca_eval_gpt4_fn", "weighted_alpaca_eval_gpt4_turbo", "annotator7", "annotator2",
+            ])
         #expect(asLabels.items[0].label == .pairwise(.a))
         #expect(asLabels.items[1].labels.count == 1 && asLabels.items[1].label == .pairwise(.tie))
     }
 
     @Test func alpacaevalMalformed() throws {
         let path = fixture("import/alpacaeval/bad.json")
-        let e = try #require(importError { _ = try Importer.run(format: .alpacaeval, sources: [path], options: ImportOptions()) })
+        let e = try #require(
+            importError { _ = try Importer.run(format: .alpacaeval, sources: [path], options: ImportOptions()) })
         #expect(e.isInputError && e.file == path && e.message.contains("output_2") && e.message.contains("element 0"))
     }
 
@@ -291,7 +306,9 @@ struct ImportTests {
         let s1 = r.items[0]
         #expect(s1.model == "Human" && r.items[2].model == "GPT-2")
         #expect(s1.response == "(HANNA story 1, text not included)")
-        #expect(s1.prompt == "(HANNA prompt 1, text not included)" && r.items[3].prompt == "(HANNA prompt 2, text not included)")
+        #expect(
+            s1.prompt == "(HANNA prompt 1, text not included)"
+                && r.items[3].prompt == "(HANNA prompt 2, text not included)")
         #expect(s1.labels.map(\.annotator) == ["Human 1", "Human 2", "Human 3"])
         #expect(s1.labels.map(\.label) == [.score(5), .score(4), .score(3)])
         #expect(s1.label == .score(4))
@@ -316,12 +333,14 @@ struct ImportTests {
 
     @Test func hannaMalformed() throws {
         let path = fixture("import/hanna/ragged.csv")
-        let e = try #require(importError { _ = try Importer.run(format: .hanna, sources: [path], options: ImportOptions()) })
+        let e = try #require(
+            importError { _ = try Importer.run(format: .hanna, sources: [path], options: ImportOptions()) })
         #expect(e.isInputError && e.file == path && e.line == 3)
         let e2 = try #require(
             importError {
                 _ = try Importer.run(
-                    format: .hanna, sources: [fixture("import/hanna/small.csv")], options: ImportOptions(criterion: "Wit"))
+                    format: .hanna, sources: [fixture("import/hanna/small.csv")],
+                    options: ImportOptions(criterion: "Wit"))
             })
         #expect(e2.isInputError)
     }
@@ -348,7 +367,8 @@ struct ImportTests {
             format: .pandalm,
             sources: [fixture("import/pandalm/testset.json"), fixture("import/pandalm/gpt-3.5-turbo-testset.json")],
             options: ImportOptions())
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("jp-import-\(UUID().uuidString)/out").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("jp-import-\(UUID().uuidString)/out")
+            .path
         defer { try? FileManager.default.removeItem(atPath: (dir as NSString).deletingLastPathComponent) }
         let written = try r.write(to: dir)
         #expect(written.map { ($0 as NSString).lastPathComponent } == ["items.jsonl", "votes.jsonl"])
@@ -356,14 +376,17 @@ struct ImportTests {
         let items = try ItemLoader().load(path: (dir as NSString).appendingPathComponent("items.jsonl"))
         #expect(items.map(\.id) == ["0", "1", "2"])
         #expect(items[0].labels.count == 3 && items[0].label == .pairwise(.b) && items[0].modelA == "bloom-7b")
-        let firstLine = try String(contentsOfFile: (dir as NSString).appendingPathComponent("items.jsonl"), encoding: .utf8)
-            .split(separator: "\n")[0]
+        let firstLine = try String(
+            contentsOfFile: (dir as NSString).appendingPathComponent("items.jsonl"), encoding: .utf8
+        )
+        .split(separator: "\n")[0]
         #expect(firstLine.hasPrefix("{\"id\":\"0\",\"label\":\"B\",\"labels\":"))
         let votes = try VotesFile.load(path: (dir as NSString).appendingPathComponent("votes.jsonl"))
         #expect(votes == r.votes)
 
         // No votes: no votes.jsonl.
-        let only = try Importer.run(format: .pandalm, sources: [fixture("import/pandalm/testset.json")], options: ImportOptions())
+        let only = try Importer.run(
+            format: .pandalm, sources: [fixture("import/pandalm/testset.json")], options: ImportOptions())
         let dir2 = dir + "2"
         defer { try? FileManager.default.removeItem(atPath: dir2) }
         #expect(try only.write(to: dir2).count == 1)
@@ -377,7 +400,8 @@ struct ImportTests {
             (.llmbar, ["import/llmbar/Natural"], ImportOptions()),
             (
                 .autoj, ["import/autoj/test.jsonl"],
-                ImportOptions(predictions: fixture("import/autoj/pred.jsonl"), exchanged: fixture("import/autoj/exchanged.jsonl"))
+                ImportOptions(
+                    predictions: fixture("import/autoj/pred.jsonl"), exchanged: fixture("import/autoj/exchanged.jsonl"))
             ),
             (.mtbenchHuman, ["import/mtbench/human.jsonl"], ImportOptions()),
             (.alpacaeval, ["import/alpacaeval/annotations.json"], ImportOptions()),

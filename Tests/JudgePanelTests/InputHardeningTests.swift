@@ -1,4 +1,8 @@
 import Foundation
+import JudgePanelTesting
+import JudgeStats
+import Testing
+
 @testable import JudgePanel
 @testable import JudgePanelAggregation
 @testable import JudgePanelAnalysis
@@ -6,9 +10,6 @@ import Foundation
 @testable import JudgePanelJudging
 @testable import JudgePanelProviders
 @testable import JudgePanelReports
-import JudgePanelTesting
-import JudgeStats
-import Testing
 
 private func write(_ text: String, _ name: String, in dir: URL) throws -> String {
     let url = dir.appendingPathComponent(name)
@@ -56,7 +57,8 @@ struct PatternBudgetTests {
     @Test("`rubrics check` and rubric loading refuse `(a+)+$`, naming file and line, exit 2")
     func rubricsCheckRefuses() async throws {
         let dir = try tempDir("pattern")
-        let text = try String(contentsOf: panelTestRoot.appendingPathComponent("rubrics/pairwise-mtbench.yaml"), encoding: .utf8)
+        let text = try String(
+            contentsOf: panelTestRoot.appendingPathComponent("rubrics/pairwise-mtbench.yaml"), encoding: .utf8)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         let index = try #require(lines.firstIndex { $0.hasPrefix("  pattern:") })
         var edited = lines
@@ -109,7 +111,9 @@ struct PatternBudgetTests {
         for (key, value) in [("rpm", "0"), ("tpm", "0"), ("rpm", "-3"), ("rpm", ".inf")] {
             let yaml = "version: 1\njudges:\n  - name: j\n    model: m\n    \(key): \(value)\n"
             let e = inputError { _ = try Panel.parse(yaml: yaml, file: "p.yaml", environment: [:]) }
-            #expect(e?.description.hasPrefix("p.yaml:5: judge 'j': \(key) must be a number above 0") == true, "\(key): \(value) → \(String(describing: e))")
+            #expect(
+                e?.description.hasPrefix("p.yaml:5: judge 'j': \(key) must be a number above 0") == true,
+                "\(key): \(value) → \(String(describing: e))")
         }
         let server = try await startPanelFake(["j": { _ in .text("[[A]]") }])
         defer { Task { await server.stop() } }
@@ -134,7 +138,9 @@ struct LineInputTests {
             let reader = try LineReader(path: path, chunkSize: chunk)
             var got: [String] = []
             while let (n, line) = try reader.next() { got.append("\(n):\(line)") }
-            #expect(got == ["1:first line", "2:", "3:second é line that is longer than a chunk", "4:third"], "chunk \(chunk)")
+            #expect(
+                got == ["1:first line", "2:", "3:second é line that is longer than a chunk", "4:third"],
+                "chunk \(chunk)")
         }
     }
 
@@ -142,7 +148,8 @@ struct LineInputTests {
     func maxLine() throws {
         let dir = try tempDir("maxline")
         let long = "{\"id\": \"2\", \"prompt\": \"" + String(repeating: "x", count: 5000) + "\", \"response\": \"r\"}"
-        let path = try write("{\"id\": \"1\", \"prompt\": \"p\", \"response\": \"r\"}\n" + long + "\n", "items.jsonl", in: dir)
+        let path = try write(
+            "{\"id\": \"1\", \"prompt\": \"p\", \"response\": \"r\"}\n" + long + "\n", "items.jsonl", in: dir)
         var loader = ItemLoader()
         loader.maxLineBytes = 1000
         let e = inputError { _ = try loader.load(path: path) }
@@ -196,7 +203,10 @@ struct LineInputTests {
         let e = inputError { _ = try ItemLoader().load(path: dir.path) }
         #expect(e?.message == "is a directory, not a file")
         let r = try await runJudgepanel(
-            ["score", dir.path, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", "panels/local.yaml", "--dry-run"])
+            [
+                "score", dir.path, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", "panels/local.yaml",
+                "--dry-run",
+            ])
         #expect(r.code == 2)
         #expect(r.err.contains("\(dir.path): is a directory"))
         #expect(!r.err.contains("NSCocoaErrorDomain"))
@@ -206,7 +216,8 @@ struct LineInputTests {
     func maxLineFlag() async throws {
         let dir = try tempDir("maxflag")
         let items = try write(
-            "{\"id\": \"1\", \"prompt\": \"p\", \"response_a\": \"a\", \"response_b\": \"b\", \"label\": \"A\"}\n", "items.jsonl", in: dir)
+            "{\"id\": \"1\", \"prompt\": \"p\", \"response_a\": \"a\", \"response_b\": \"b\", \"label\": \"A\"}\n",
+            "items.jsonl", in: dir)
         let votes = try write("{\"item\": \"1\", \"judge\": \"j\", \"verdict\": \"A\"}\n", "votes.jsonl", in: dir)
         let r = try await runJudgepanel(["meta", items, "--votes", votes, "--max-line-bytes", "20"])
         #expect(r.code == 2)
@@ -254,13 +265,17 @@ struct ValueValidationTests {
 
     @Test("rubric checklist values are checked")
     func rubricValues() throws {
-        let base = try String(contentsOf: panelTestRoot.appendingPathComponent("rubrics/checklist-generated.yaml"), encoding: .utf8)
+        let base = try String(
+            contentsOf: panelTestRoot.appendingPathComponent("rubrics/checklist-generated.yaml"), encoding: .utf8)
         for (from, to, line, message) in [
-            ("tie_margin: 0.1", "tie_margin: .nan", 20, "tie_margin must be"), ("min_questions: 2", "min_questions: 0", 18, "min_questions must be"),
+            ("tie_margin: 0.1", "tie_margin: .nan", 20, "tie_margin must be"),
+            ("min_questions: 2", "min_questions: 0", 18, "min_questions must be"),
             ("max_questions: 10", "max_questions: 1", 19, "max_questions must be"),
         ] {
             #expect(base.contains(from))
-            let e = inputError { _ = try Rubric.parse(yaml: base.replacingOccurrences(of: from, with: to), file: "r.yaml") }
+            let e = inputError {
+                _ = try Rubric.parse(yaml: base.replacingOccurrences(of: from, with: to), file: "r.yaml")
+            }
             #expect(e?.file == "r.yaml")
             #expect(e?.line == line, "\(String(describing: e))")
             #expect(e?.message.contains(message) == true, "\(String(describing: e))")
@@ -269,12 +284,16 @@ struct ValueValidationTests {
 
     @Test("a scale level outside the scale is refused at its line")
     func scaleLevels() throws {
-        let base = try String(contentsOf: panelTestRoot.appendingPathComponent("rubrics/prometheus-1to5.yaml"), encoding: .utf8)
+        let base = try String(
+            contentsOf: panelTestRoot.appendingPathComponent("rubrics/prometheus-1to5.yaml"), encoding: .utf8)
         #expect(base.contains("\n    1: The response fails"))
         let e = inputError {
-            _ = try Rubric.parse(yaml: base.replacingOccurrences(of: "\n    1: The response fails", with: "\n    9: The response fails"), file: "r.yaml")
+            _ = try Rubric.parse(
+                yaml: base.replacingOccurrences(of: "\n    1: The response fails", with: "\n    9: The response fails"),
+                file: "r.yaml")
         }
-        #expect(e?.description.hasPrefix("r.yaml:9: scale level 9 is outside 1...5") == true, "\(String(describing: e))")
+        #expect(
+            e?.description.hasPrefix("r.yaml:9: scale level 9 is outside 1...5") == true, "\(String(describing: e))")
     }
 
     @Test("--label-map with one key mapped two ways is an error; a repeat of the same mapping is not")
@@ -283,16 +302,20 @@ struct ValueValidationTests {
             _ = try ItemMapping(mapOptions: [], labelMapOptions: ["1=A,1=B"])
         }
         #expect(try ItemMapping(mapOptions: [], labelMapOptions: ["1=A", "1=A,2=B"]).labelMap == ["1": "A", "2": "B"])
-        let r = try await runJudgepanel(["meta", "fixtures/pandalm-50.jsonl", "--votes", "fixtures/pandalm-50.votes.jsonl", "--label-map", "1=A,1=B"])
+        let r = try await runJudgepanel([
+            "meta", "fixtures/pandalm-50.jsonl", "--votes", "fixtures/pandalm-50.votes.jsonl", "--label-map", "1=A,1=B",
+        ])
         #expect(r.code == 2)
         #expect(r.err.contains("--label-map maps '1' twice"))
     }
 
-    @Test("out-of-range flags exit 2", arguments: [
-        ["meta", "fixtures/pandalm-50.jsonl", "--votes", "fixtures/pandalm-50.votes.jsonl", "--resamples=-1"],
-        // meta, rank and probe take --resamples 0 (point figures without intervals); below that they refuse.
-        ["rank", "fixtures/pandalm-50.jsonl", "--votes", "fixtures/pandalm-50.votes.jsonl", "--resamples=-1"],
-    ])
+    @Test(
+        "out-of-range flags exit 2",
+        arguments: [
+            ["meta", "fixtures/pandalm-50.jsonl", "--votes", "fixtures/pandalm-50.votes.jsonl", "--resamples=-1"],
+            // meta, rank and probe take --resamples 0 (point figures without intervals); below that they refuse.
+            ["rank", "fixtures/pandalm-50.jsonl", "--votes", "fixtures/pandalm-50.votes.jsonl", "--resamples=-1"],
+        ])
     func badFlags(args: [String]) async throws {
         let r = try await runJudgepanel(args)
         #expect(r.code == 2, "\(args): \(r.err)")
@@ -309,8 +332,10 @@ struct ValueValidationTests {
         func object(_ s: String) throws -> [String: Any] {
             try #require(JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any])
         }
-        let a = try object(none.out), b = try object(some.out)
-        let ja = try #require(a["judges"] as? [[String: Any]]), jb = try #require(b["judges"] as? [[String: Any]])
+        let a = try object(none.out)
+        let b = try object(some.out)
+        let ja = try #require(a["judges"] as? [[String: Any]])
+        let jb = try #require(b["judges"] as? [[String: Any]])
         #expect(ja.count == jb.count && !ja.isEmpty)
         for (x, y) in zip(ja, jb) {
             #expect((x["accuracy"] as? Double) == (y["accuracy"] as? Double))
@@ -326,7 +351,8 @@ struct ValueValidationTests {
     func yamlFiles() throws {
         let dir = try tempDir("yaml-utf8")
         let path = try writeBytes(
-            Array("version: 1\njudges:\n  - name: j".utf8) + [0xFF] + Array("\n    model: m\n".utf8), "panel.yaml", in: dir)
+            Array("version: 1\njudges:\n  - name: j".utf8) + [0xFF] + Array("\n    model: m\n".utf8), "panel.yaml",
+            in: dir)
         let e = inputError { _ = try Panel.load(path: path, environment: [:]) }
         #expect(e?.description == "\(path):3: invalid UTF-8")
         let d = inputError { _ = try Rubric.load(path: dir.path) }
@@ -335,12 +361,18 @@ struct ValueValidationTests {
 
     @Test(
         "a panel value error reaches the CLI as exit 2 with file:line",
-        arguments: [("timeout: -5", "timeout must be"), ("rpm: 0", "rpm must be"), ("temperature: 1e400", "temperature must be")])
+        arguments: [
+            ("timeout: -5", "timeout must be"), ("rpm: 0", "rpm must be"),
+            ("temperature: 1e400", "temperature must be"),
+        ])
     func cliPanelValue(line: String, message: String) async throws {
         let dir = try tempDir("panelvalue")
         let panel = try write("version: 1\njudges:\n  - name: j\n    model: m\n    \(line)\n", "panel.yaml", in: dir)
         let r = try await runJudgepanel(
-            ["score", "fixtures/pandalm-50.jsonl", "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panel, "--dry-run"])
+            [
+                "score", "fixtures/pandalm-50.jsonl", "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panel,
+                "--dry-run",
+            ])
         #expect(r.code == 2)
         #expect(r.err.contains("\(panel):5: judge 'j': \(message)"), "\(r.err)")
     }
@@ -393,7 +425,9 @@ struct TerminalEscapeTests {
         for text in [r.out, r.err, try String(contentsOfFile: out + "/report.md", encoding: .utf8)] {
             #expect(!text.contains("\u{1B}") && !text.contains("\u{07}"))
         }
-        let dry = try await runJudgepanel(["score", items, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panel, "--dry-run", "--no-cache"])
+        let dry = try await runJudgepanel([
+            "score", items, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panel, "--dry-run", "--no-cache",
+        ])
         #expect(dry.code == 0)
         #expect(dry.out.contains("x\\e]0;OWNED\\a\\e[2J"))
         #expect(!dry.out.contains("\u{1B}"))

@@ -12,7 +12,8 @@ import Testing
 @Suite("The duplicate-id check keeps hashes, never reports a collision as a duplicate")
 struct ItemIDCheckTests {
     func write(_ ids: [String]) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("jp-ids-\(UUID().uuidString).jsonl").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("jp-ids-\(UUID().uuidString).jsonl")
+            .path
         let lines = ids.map { #"{"id": "\#($0)", "prompt": "p", "response": "r"}"# }
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         return path

@@ -29,7 +29,9 @@ private func itemsDir(_ lines: [String], files: [String: [UInt8]] = [:]) throws 
     return path
 }
 
-private func loadError(_ lines: [String], files: [String: [UInt8]] = [:], loader: ItemLoader = ItemLoader()) throws -> String {
+private func loadError(_ lines: [String], files: [String: [UInt8]] = [:], loader: ItemLoader = ItemLoader()) throws
+    -> String
+{
     let path = try itemsDir(lines, files: files)
     do {
         _ = try loader.load(path: path)
@@ -42,7 +44,9 @@ private func loadError(_ lines: [String], files: [String: [UInt8]] = [:], loader
 
 /// The text between two markers (the first occurrence), or nil.
 private func between(_ text: String, _ start: String, _ end: String) -> String? {
-    guard let s = text.range(of: start), let e = text.range(of: end, range: s.upperBound..<text.endIndex) else { return nil }
+    guard let s = text.range(of: start), let e = text.range(of: end, range: s.upperBound..<text.endIndex) else {
+        return nil
+    }
     return String(text[s.upperBound..<e.lowerBound])
 }
 
@@ -81,7 +85,8 @@ private func conversationItem(_ i: Int, goodSide: Preference) -> String {
             {"role":"user","content":"I give 8 away. How many are left? (case \(i))"},{"role":"assistant","content":"\(second)"}]
             """
     }
-    return #"{"id":"c\#(i)","conversation_a":\#(conv(goodSide == .a)),"conversation_b":\#(conv(goodSide == .b)),"label":"\#(goodSide.rawValue)","meta":{"turn":2}}"#
+    return
+        #"{"id":"c\#(i)","conversation_a":\#(conv(goodSide == .a)),"conversation_b":\#(conv(goodSide == .b)),"label":"\#(goodSide.rawValue)","meta":{"turn":2}}"#
 }
 
 private func trajectoryItem(_ i: Int, goodSide: Preference, longOutput: Int = 0) -> String {
@@ -93,7 +98,8 @@ private func trajectoryItem(_ i: Int, goodSide: Preference, longOutput: Int = 0)
             {"role":"tool","name":"weather","content":"\(output)"},{"role":"assistant","content":"\(final)"}]
             """
     }
-    return #"{"id":"t\#(i)","prompt":"What is the temperature in Paris?","trajectory_a":\#(traj(goodSide == .a)),"trajectory_b":\#(traj(goodSide == .b)),"label":"\#(goodSide.rawValue)"}"#
+    return
+        #"{"id":"t\#(i)","prompt":"What is the temperature in Paris?","trajectory_a":\#(traj(goodSide == .a)),"trajectory_b":\#(traj(goodSide == .b)),"label":"\#(goodSide.rawValue)"}"#
 }
 
 private let trajStartA = "[The Start of Agent A's Trajectory"
@@ -101,7 +107,8 @@ private let trajEndA = "[The End of Agent A's Trajectory]"
 private let trajStartB = "[The Start of Agent B's Trajectory"
 private let trajEndB = "[The End of Agent B's Trajectory]"
 
-private let kindsOptions = RunOptions(cache: nil, retry: RetryPolicy(baseDelay: 0.005, maxDelay: 0.05), environment: [:])
+private let kindsOptions = RunOptions(
+    cache: nil, retry: RetryPolicy(baseDelay: 0.005, maxDelay: 0.05), environment: [:])
 
 // MARK: - Items
 
@@ -130,22 +137,52 @@ struct ItemKindsLoaderTests {
         #expect(back?["path"]?.stringValue == "pic.png")
     }
 
-    @Test("invalid parts and candidates are errors naming file and line", arguments: [
-        (#"{"id":"x","messages":[{"role":"user","content":[{"type":"video","url":"https://e.x/v.mp4"}]}],"response":"r"}"#, "unknown part type"),
-        (#"{"id":"x","messages":[{"role":"user","content":[{"type":"image","path":"pic.png","url":"https://e.x/p.png"}]}],"response":"r"}"#, "exactly one of"),
-        (#"{"id":"x","messages":[{"role":"user","content":[{"type":"image","data":"%%%","media_type":"image/png"}]}],"response":"r"}"#, "not valid base64"),
-        (#"{"id":"x","messages":[{"role":"user","content":[{"type":"image","path":"pic.png","media_type":"image/jpeg"}]}],"response":"r"}"#, "media_type says image/jpeg"),
-        (#"{"id":"x","messages":[{"role":"user","content":[{"type":"image","path":"missing.png"}]}],"response":"r"}"#, "cannot read image file"),
-        (#"{"id":"x","messages":[{"role":"user","content":[{"type":"image","path":"notimage.txt"}]}],"response":"r"}"#, "not PNG, JPEG, GIF or WebP"),
-        (#"{"id":"x","messages":[{"role":"user","content":[]}],"response":"r"}"#, "empty list"),
-        (#"{"id":"x","conversation_a":[{"role":"user","content":"hi"}],"conversation_b":[{"role":"user","content":"hi"},{"role":"assistant","content":"yo"}]}"#, "must end with the assistant message"),
-        (#"{"id":"x","prompt":"p","trajectory":[{"role":"tool","content":"out"}]}"#, "needs \"name\""),
-        (#"{"id":"x","prompt":"p","trajectory":[{"role":"assistant","tool_calls":[{"arguments":{}}]}]}"#, "needs \"name\" and \"arguments\""),
-        (#"{"id":"x","prompt":"p","response":"r","trajectory":[{"role":"assistant","content":"done"}]}"#, "not 2"),
-        (#"{"id":"x","prompt":"p","conversation_a":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}"#, "both candidates"),
-    ])
+    @Test(
+        "invalid parts and candidates are errors naming file and line",
+        arguments: [
+            (
+                #"{"id":"x","messages":[{"role":"user","content":[{"type":"video","url":"https://e.x/v.mp4"}]}],"response":"r"}"#,
+                "unknown part type"
+            ),
+            (
+                #"{"id":"x","messages":[{"role":"user","content":[{"type":"image","path":"pic.png","url":"https://e.x/p.png"}]}],"response":"r"}"#,
+                "exactly one of"
+            ),
+            (
+                #"{"id":"x","messages":[{"role":"user","content":[{"type":"image","data":"%%%","media_type":"image/png"}]}],"response":"r"}"#,
+                "not valid base64"
+            ),
+            (
+                #"{"id":"x","messages":[{"role":"user","content":[{"type":"image","path":"pic.png","media_type":"image/jpeg"}]}],"response":"r"}"#,
+                "media_type says image/jpeg"
+            ),
+            (
+                #"{"id":"x","messages":[{"role":"user","content":[{"type":"image","path":"missing.png"}]}],"response":"r"}"#,
+                "cannot read image file"
+            ),
+            (
+                #"{"id":"x","messages":[{"role":"user","content":[{"type":"image","path":"notimage.txt"}]}],"response":"r"}"#,
+                "not PNG, JPEG, GIF or WebP"
+            ),
+            (#"{"id":"x","messages":[{"role":"user","content":[]}],"response":"r"}"#, "empty list"),
+            (
+                #"{"id":"x","conversation_a":[{"role":"user","content":"hi"}],"conversation_b":[{"role":"user","content":"hi"},{"role":"assistant","content":"yo"}]}"#,
+                "must end with the assistant message"
+            ),
+            (#"{"id":"x","prompt":"p","trajectory":[{"role":"tool","content":"out"}]}"#, "needs \"name\""),
+            (
+                #"{"id":"x","prompt":"p","trajectory":[{"role":"assistant","tool_calls":[{"arguments":{}}]}]}"#,
+                "needs \"name\" and \"arguments\""
+            ),
+            (#"{"id":"x","prompt":"p","response":"r","trajectory":[{"role":"assistant","content":"done"}]}"#, "not 2"),
+            (
+                #"{"id":"x","prompt":"p","conversation_a":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}"#,
+                "both candidates"
+            ),
+        ])
     func invalid(_ line: String, _ expected: String) throws {
-        let message = try loadError(["{\"id\":\"ok\",\"prompt\":\"p\",\"response\":\"r\"}", line],
+        let message = try loadError(
+            ["{\"id\":\"ok\",\"prompt\":\"p\",\"response\":\"r\"}", line],
             files: ["pic.png": pngBytes(64), "notimage.txt": Array("hello".utf8)])
         #expect(message.contains("items.jsonl:2:"), "\(message)")
         #expect(message.contains(expected), "\(message)")
@@ -156,11 +193,13 @@ struct ItemKindsLoaderTests {
         #expect(ItemContentLimits.defaultMaxImageBytes == 5 * 1024 * 1024)
         var small = ItemLoader()
         small.limits = ItemContentLimits(maxImageBytes: 1000)
-        let fileLine = #"{"id":"x","messages":[{"role":"user","content":[{"type":"image","path":"big.png"}]}],"response":"r"}"#
+        let fileLine =
+            #"{"id":"x","messages":[{"role":"user","content":[{"type":"image","path":"big.png"}]}],"response":"r"}"#
         let m1 = try loadError([fileLine], files: ["big.png": pngBytes(1001)], loader: small)
         #expect(m1.contains("items.jsonl:1:") && m1.contains("1001 bytes") && m1.contains("--max-image-bytes"), "\(m1)")
         let data = Data(pngBytes(1500)).base64EncodedString()
-        let inline = #"{"id":"x","messages":[{"role":"user","content":[{"type":"image","data":"\#(data)","media_type":"image/png"}]}],"response":"r"}"#
+        let inline =
+            #"{"id":"x","messages":[{"role":"user","content":[{"type":"image","data":"\#(data)","media_type":"image/png"}]}],"response":"r"}"#
         let m2 = try loadError([inline], loader: small)
         #expect(m2.contains("--max-image-bytes"), "\(m2)")
         // At the limit it loads.
@@ -192,7 +231,8 @@ struct ItemKindsLoaderTests {
 
     @Test("checklists apply per turn and per step")
     func perTurnChecklist() throws {
-        let items = try ItemLoader().load(path: try itemsDir([conversationItem(1, goodSide: .a), trajectoryItem(2, goodSide: .a)]))
+        let items = try ItemLoader().load(
+            path: try itemsDir([conversationItem(1, goodSide: .a), trajectoryItem(2, goodSide: .a)]))
         let turns = try loadRubric("checklist-conversation-turns")
         var shown = items[0]
         shown.candidate = shown.candidateA
@@ -259,16 +299,22 @@ struct ItemKindsLoaderTests {
 struct ImageFingerprintTests {
     @Test("a changed image changes the fingerprint and the cache key; the same image keeps both")
     func hashed() throws {
-        let line = #"{"id":"x","messages":[{"role":"user","content":[{"type":"text","text":"Describe."},{"type":"image","path":"p.png"}]}],"response":"A cat."}"#
+        let line =
+            #"{"id":"x","messages":[{"role":"user","content":[{"type":"text","text":"Describe."},{"type":"image","path":"p.png"}]}],"response":"A cat."}"#
         let one = try ItemLoader().load(path: try itemsDir([line], files: ["p.png": pngBytes(100, fill: 1)]))[0]
         let same = try ItemLoader().load(path: try itemsDir([line], files: ["p.png": pngBytes(100, fill: 1)]))[0]
         let other = try ItemLoader().load(path: try itemsDir([line], files: ["p.png": pngBytes(100, fill: 2)]))[0]
         let rubric = try loadRubric("pointwise-1to10")
         let judge = JudgeConfig(name: "j", provider: .openai, model: "gpt-4o", baseURLs: ["http://127.0.0.1:1/v1"])
         let call = try #require(Call.plan(itemIndex: 0, item: one, rubric: rubric, panel: Panel(judges: [judge])).first)
-        func fp(_ i: Item) -> String { CallExecutor.fingerprint(call: call, item: i, judge: judge, rubric: rubric, checklist: nil) }
+        func fp(_ i: Item) -> String {
+            CallExecutor.fingerprint(call: call, item: i, judge: judge, rubric: rubric, checklist: nil)
+        }
         func key(_ i: Item) -> String {
-            ResponseCache.key(judge: judge, request: CallExecutor.request(call: call, item: i, judge: judge, rubric: rubric, checklist: nil), sample: 0)
+            ResponseCache.key(
+                judge: judge,
+                request: CallExecutor.request(call: call, item: i, judge: judge, rubric: rubric, checklist: nil),
+                sample: 0)
         }
         #expect(fp(one) == fp(same))
         #expect(fp(one) != fp(other))
@@ -286,13 +332,16 @@ struct ImageFingerprintTests {
         let item = Item(id: "t", prompt: "2+2?", response: "4")
         let rubric = try loadRubric("pointwise-1to10")
         let request = CallExecutor.request(
-            call: Call.plan(itemIndex: 0, item: item, rubric: rubric, panel: Panel(judges: [JudgeConfig(name: "j", model: "m")])).first!,
+            call: Call.plan(
+                itemIndex: 0, item: item, rubric: rubric, panel: Panel(judges: [JudgeConfig(name: "j", model: "m")])
+            ).first!,
             item: item, judge: JudgeConfig(name: "j", model: "m"), rubric: rubric, checklist: nil)
         #expect(request.messages.allSatisfy { $0.parts == nil })
         let canonical = CanonicalJSON.value(request)?.compactString ?? ""
         #expect(!canonical.contains("parts") && !canonical.contains("toolCalls"))
-        #expect(OpenAIProvider(baseURL: URL(string: "http://x/v1")!, apiKey: nil, transport: NoTransport())
-            .body(request)["messages"]?.arrayValue?.last?["content"]?.stringValue != nil)
+        #expect(
+            OpenAIProvider(baseURL: URL(string: "http://x/v1")!, apiKey: nil, transport: NoTransport())
+                .body(request)["messages"]?.arrayValue?.last?["content"]?.stringValue != nil)
     }
 }
 
@@ -314,7 +363,8 @@ struct ImageWireTests {
         return CompletionRequest(model: model, messages: [.system("Judge."), user], temperature: 0, maxTokens: 50)
     }
 
-    @Test("each provider sends the image in its documented shape; the fake reads back the same bytes",
+    @Test(
+        "each provider sends the image in its documented shape; the fake reads back the same bytes",
         arguments: ProviderWireUnderTest.allCases)
     func shape(_ wire: ProviderWireUnderTest) async throws {
         let server = FakeProviderServer { _ in .text("[[7]]") }
@@ -323,7 +373,8 @@ struct ImageWireTests {
         let reply = try await withTransport(maxConnectionsPerHost: 2) { transport in
             let provider: any JudgeProvider
             switch wire {
-            case .openai: provider = OpenAIProvider(baseURL: base.appendingPathComponent("v1"), apiKey: nil, transport: transport)
+            case .openai:
+                provider = OpenAIProvider(baseURL: base.appendingPathComponent("v1"), apiKey: nil, transport: transport)
             case .anthropic: provider = AnthropicProvider(baseURL: base, apiKey: "k", transport: transport)
             case .gemini: provider = GeminiProvider(baseURL: base, apiKey: "k", transport: transport)
             case .ollama: provider = OllamaProvider(baseURL: base, apiKey: nil, transport: transport)
@@ -342,21 +393,39 @@ struct ImageWireTests {
         let body = String(decoding: r.body, as: UTF8.self)
         switch wire {
         case .openai: #expect(body.contains("\"image_url\"") && body.contains("data:image/png;base64,"))
-        case .anthropic: #expect(body.contains("\"source\"") && body.contains("\"base64\"") && body.contains("\"media_type\""))
+        case .anthropic:
+            #expect(body.contains("\"source\"") && body.contains("\"base64\"") && body.contains("\"media_type\""))
         case .gemini: #expect(body.contains("\"inline_data\"") && body.contains("\"mime_type\""))
         case .ollama: #expect(body.contains("\"images\""))
         }
     }
 
-    @Test("the fake refuses shapes the providers do not document (so a wrong client cannot pass)", arguments: [
-        ("/v1/chat/completions", #"{"model":"m","messages":[{"role":"user","content":[{"type":"image","data":"iVBORw0K"}]}]}"#),
-        ("/v1/chat/completions", #"{"model":"m","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"iVBORw0K"}}]}]}"#),
-        ("/v1/messages", #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"data:image/png;base64,iVBORw0K"}}]}]}"#),
-        ("/v1/messages", #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/bmp","data":"iVBORw0K"}}]}]}"#),
-        ("/v1beta/models/m:generateContent", #"{"contents":[{"role":"user","parts":[{"image":{"data":"iVBORw0K"}}]}]}"#),
-        ("/api/chat", #"{"model":"m","messages":[{"role":"user","content":"x","images":"iVBORw0K"}]}"#),
-        ("/api/chat", #"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"x"}]}]}"#),
-    ])
+    @Test(
+        "the fake refuses shapes the providers do not document (so a wrong client cannot pass)",
+        arguments: [
+            (
+                "/v1/chat/completions",
+                #"{"model":"m","messages":[{"role":"user","content":[{"type":"image","data":"iVBORw0K"}]}]}"#
+            ),
+            (
+                "/v1/chat/completions",
+                #"{"model":"m","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"iVBORw0K"}}]}]}"#
+            ),
+            (
+                "/v1/messages",
+                #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"data:image/png;base64,iVBORw0K"}}]}]}"#
+            ),
+            (
+                "/v1/messages",
+                #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/bmp","data":"iVBORw0K"}}]}]}"#
+            ),
+            (
+                "/v1beta/models/m:generateContent",
+                #"{"contents":[{"role":"user","parts":[{"image":{"data":"iVBORw0K"}}]}]}"#
+            ),
+            ("/api/chat", #"{"model":"m","messages":[{"role":"user","content":"x","images":"iVBORw0K"}]}"#),
+            ("/api/chat", #"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"x"}]}]}"#),
+        ])
     func refused(_ path: String, _ body: String) async throws {
         let server = FakeProviderServer { _ in .text("[[7]]") }
         try await server.start()
@@ -380,7 +449,8 @@ struct ImageWireTests {
 
 @Suite("Judges that cannot see images are refused at start-up")
 struct VisionRefusalTests {
-    static let imageLine = #"{"id":"img1","messages":[{"role":"user","content":[{"type":"text","text":"What is shown?"},{"type":"image","path":"p.png"}]}],"response":"A cat."}"#
+    static let imageLine =
+        #"{"id":"img1","messages":[{"role":"user","content":[{"type":"text","text":"What is shown?"},{"type":"image","path":"p.png"}]}],"response":"A cat."}"#
 
     @Test("a known text-only model is refused with the judge, the item, file:line and the way out")
     func refused() throws {
@@ -390,7 +460,9 @@ struct VisionRefusalTests {
             JudgeConfig(name: "vision", model: "gpt-4o"), JudgeConfig(name: "old", model: "gpt-3.5-turbo"),
         ])
         do {
-            _ = try ScoreJob(itemsPath: path, items: items, rubric: try loadRubric("pointwise-1to10"), panel: panel, options: kindsOptions)
+            _ = try ScoreJob(
+                itemsPath: path, items: items, rubric: try loadRubric("pointwise-1to10"), panel: panel,
+                options: kindsOptions)
             Issue.record("expected a refusal")
         } catch let e as JudgePanelError {
             #expect(e.description.contains("items.jsonl:1:"))
@@ -401,16 +473,22 @@ struct VisionRefusalTests {
         // The panel's `vision: true` overrides the table; `vision: false` refuses any model.
         var overridden = panel
         overridden.judges[1].vision = true
-        _ = try ScoreJob(itemsPath: path, items: items, rubric: try loadRubric("pointwise-1to10"), panel: overridden, options: kindsOptions)
+        _ = try ScoreJob(
+            itemsPath: path, items: items, rubric: try loadRubric("pointwise-1to10"), panel: overridden,
+            options: kindsOptions)
         var refusedByPanel = panel
         refusedByPanel.judges = [JudgeConfig(name: "v", model: "gpt-4o")]
         refusedByPanel.judges[0].vision = false
         #expect(throws: JudgePanelError.self) {
-            _ = try ScoreJob(itemsPath: path, items: items, rubric: try loadRubric("pointwise-1to10"), panel: refusedByPanel, options: kindsOptions)
+            _ = try ScoreJob(
+                itemsPath: path, items: items, rubric: try loadRubric("pointwise-1to10"), panel: refusedByPanel,
+                options: kindsOptions)
         }
         // A text item is never refused.
         let textPath = try itemsDir([#"{"id":"t","prompt":"2+2?","response":"4"}"#])
-        _ = try ScoreJob(itemsPath: textPath, items: try ItemLoader().load(path: textPath), rubric: try loadRubric("pointwise-1to10"), panel: panel, options: kindsOptions)
+        _ = try ScoreJob(
+            itemsPath: textPath, items: try ItemLoader().load(path: textPath),
+            rubric: try loadRubric("pointwise-1to10"), panel: panel, options: kindsOptions)
     }
 
     @Test("the panel file reads vision: true|false; a URL image is refused for Gemini and Ollama judges")
@@ -422,12 +500,15 @@ struct VisionRefusalTests {
             """
         let panel = try Panel.parse(yaml: yaml, environment: [:])
         #expect(panel.judges[0].vision == true)
-        let urlLine = #"{"id":"u","messages":[{"role":"user","content":[{"type":"image","url":"https://example.com/p.png"}]}],"response":"r"}"#
+        let urlLine =
+            #"{"id":"u","messages":[{"role":"user","content":[{"type":"image","url":"https://example.com/p.png"}]}],"response":"r"}"#
         let path = try itemsDir([urlLine])
         let items = try ItemLoader().load(path: path)
         #expect(items[0].images.first?.url == "https://example.com/p.png")
         #expect(throws: JudgePanelError.self) {
-            _ = try ScoreJob(itemsPath: path, items: items, rubric: try loadRubric("pointwise-1to10"), panel: panel, options: kindsOptions)
+            _ = try ScoreJob(
+                itemsPath: path, items: items, rubric: try loadRubric("pointwise-1to10"), panel: panel,
+                options: kindsOptions)
         }
     }
 }
@@ -443,8 +524,10 @@ struct ItemKindsEndToEndTests {
         let judge = markerJudge("GOOD", startA: convStartA, endA: convEndA, startB: convStartB, endB: convEndB)
         let server = try await startPanelFake(["j1": judge, "j2": judge, "first": SimulatedJudge.alwaysFirst.handler])
         let panel = await fakePanel(server, judges: ["j1", "j2"])
-        let result = try await PanelRunner(panel: panel, rubric: try loadRubric("conversation-pairwise"), options: kindsOptions)
-            .run(items: items)
+        let result = try await PanelRunner(
+            panel: panel, rubric: try loadRubric("conversation-pairwise"), options: kindsOptions
+        )
+        .run(items: items)
         let recorded = await server.recordedRequests()
         await server.stop()
         #expect(result.votes.count == 6 * 2 * 2)
@@ -454,11 +537,14 @@ struct ItemKindsEndToEndTests {
         }
         // In BA order the conversation shown first is candidate B's, whole (every turn).
         let c0 = items[0]
-        let swapped = try #require(recorded.first { r in
-            between(r.lastUserText, convStartA, convEndA).map { $0.contains("(case 0)") && !$0.contains("GOOD") } ?? false
-        })
-        #expect(between(swapped.lastUserText, convStartA, convEndA)?.trimmingCharacters(in: .whitespacesAndNewlines)
-            == c0.responseB?.trimmingCharacters(in: .whitespacesAndNewlines))
+        let swapped = try #require(
+            recorded.first { r in
+                between(r.lastUserText, convStartA, convEndA).map { $0.contains("(case 0)") && !$0.contains("GOOD") }
+                    ?? false
+            })
+        #expect(
+            between(swapped.lastUserText, convStartA, convEndA)?.trimmingCharacters(in: .whitespacesAndNewlines)
+                == c0.responseB?.trimmingCharacters(in: .whitespacesAndNewlines))
         // Per-turn agreement: the items carry turn 2.
         let report = MetaAnalysis().report(items: items, votes: result.votes)
         #expect(report.slices?["turn"]?["2"]?.judges.first?.accuracy?.value == 1)
@@ -473,8 +559,10 @@ struct ItemKindsEndToEndTests {
         let judge = markerJudge("GOOD", startA: trajStartA, endA: trajEndA, startB: trajStartB, endB: trajEndB)
         let server = try await startPanelFake(["j1": judge, "j2": judge, "j3": judge])
         let panel = await fakePanel(server, judges: ["j1", "j2", "j3"])
-        let result = try await PanelRunner(panel: panel, rubric: try loadRubric("trajectory-pairwise"), options: kindsOptions)
-            .run(items: items)
+        let result = try await PanelRunner(
+            panel: panel, rubric: try loadRubric("trajectory-pairwise"), options: kindsOptions
+        )
+        .run(items: items)
         let recorded = await server.recordedRequests()
         await server.stop()
         #expect(result.votes.count == 6 * 3 * 2)
@@ -513,7 +601,8 @@ struct ItemKindsEndToEndTests {
         let target: Preference = perturbed.target == "A" ? .a : .b
         #expect(perturbed.fields.keys.contains(target == .a ? "response_a" : "response_b"))
         var rng = SeededGenerator(seed: 1)
-        let out = try #require(VerbosityProbe().perturb(original, target: target, slot: target, rubric: runner.rubric, rng: &rng))
+        let out = try #require(
+            VerbosityProbe().perturb(original, target: target, slot: target, rubric: runner.rubric, rng: &rng))
         let before = original.candidateOf(target)?.messages ?? []
         let after = out.candidateOf(target)?.messages ?? []
         #expect(before.count == after.count && before.count == 4)
@@ -521,6 +610,7 @@ struct ItemKindsEndToEndTests {
         #expect(after[3].content.hasPrefix(before[3].content + "\n\n"))
         #expect(after[3].content.count > before[3].content.count + 50)
         #expect((target == .a ? out.responseA : out.responseB)?.hasSuffix(after[3].content) == true)
-        #expect((target == .a ? out.responseB : out.responseA) == (target == .a ? original.responseB : original.responseA))
+        #expect(
+            (target == .a ? out.responseB : out.responseA) == (target == .a ? original.responseB : original.responseA))
     }
 }

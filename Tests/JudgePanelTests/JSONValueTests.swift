@@ -1,4 +1,6 @@
 import Foundation
+import Testing
+
 @testable import JudgePanel
 @testable import JudgePanelAggregation
 @testable import JudgePanelAnalysis
@@ -6,7 +8,6 @@ import Foundation
 @testable import JudgePanelJudging
 @testable import JudgePanelProviders
 @testable import JudgePanelReports
-import Testing
 
 /// A small deterministic generator (SplitMix64) so failures reproduce.
 private struct SeededRNG: RandomNumberGenerator {
@@ -49,10 +50,13 @@ private struct ValueGenerator {
         case 0: return Double(Int.random(in: -1000...1000, using: &rng))
         case 1: return Double(bitPattern: UInt64.random(in: 0...UInt64.max, using: &rng))  // may be NaN/inf
         case 2:
-            return [0.0, -0.0, 0.1, 1e21, 1e-7, .leastNonzeroMagnitude, 2.2250738585072014e-308, 9007199254740992 + 1, 9007199254740992,
+            return [
+                0.0, -0.0, 0.1, 1e21, 1e-7, .leastNonzeroMagnitude, 2.2250738585072014e-308, 9_007_199_254_740_992 + 1,
+                9_007_199_254_740_992,
                 1e15, 1e16, 999999999999999.9, 1e300, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
-                .infinity, -.infinity, .nan, 123456789012.5, 0.30000000000000004, 1e22, 1e23, 4.35, 100, -1e-5]
-                .randomElement(using: &rng) ?? 0
+                .infinity, -.infinity, .nan, 123456789012.5, 0.30000000000000004, 1e22, 1e23, 4.35, 100, -1e-5,
+            ]
+            .randomElement(using: &rng) ?? 0
         case 3: return Double.random(in: -1...1, using: &rng)
         case 4: return Double(Int64.random(in: Int64.min...Int64.max, using: &rng))
         case 5: return Double.random(in: -1e6...1e6, using: &rng).rounded() / 100
@@ -103,7 +107,9 @@ struct JSONValueTests {
             let expected = try JSONEncoder.compact.encode(v)
             let got = try v.compactData()
             if got != expected {
-                Issue.record("value #\(n): \(String(decoding: got, as: UTF8.self)) != \(String(decoding: expected, as: UTF8.self))")
+                Issue.record(
+                    "value #\(n): \(String(decoding: got, as: UTF8.self)) != \(String(decoding: expected, as: UTF8.self))"
+                )
                 return
             }
         }
@@ -112,18 +118,23 @@ struct JSONValueTests {
     @Test("hand-picked values encode identically")
     func handPickedEncode() throws {
         let doubles: [Double] = [
-            0, -0.0, 1, -1, 0.1, 0.5, 1.5, 1e21, 1e-7, 1e-6, 1e-5, 1e-4, 0.001, .leastNonzeroMagnitude, 2.2250738585072014e-308,
-            9007199254740991, 9007199254740992, 9007199254740992 + 2, 18014398509481984, 1e15, 1e16, 1e17,
-            999999999999999, 9999999999999998, 123456789012345680, 1e300, .greatestFiniteMagnitude,
+            0, -0.0, 1, -1, 0.1, 0.5, 1.5, 1e21, 1e-7, 1e-6, 1e-5, 1e-4, 0.001, .leastNonzeroMagnitude,
+            2.2250738585072014e-308,
+            9_007_199_254_740_991, 9_007_199_254_740_992, 9_007_199_254_740_992 + 2, 18_014_398_509_481_984, 1e15, 1e16,
+            1e17,
+            999_999_999_999_999, 9_999_999_999_999_998, 123_456_789_012_345_680, 1e300, .greatestFiniteMagnitude,
             .leastNormalMagnitude, 4.35, 2.675, 1 / 3, 100, 1e2, 12345.678, -123.456e-10, .infinity, -.infinity, .nan,
             Double(Int64.max), Double(Int64.min), Double(Int32.max) + 0.5,
         ]
         for d in doubles {
             #expect(try JSONValue.number(d).compactData() == JSONEncoder.compact.encode(JSONValue.number(d)), "\(d)")
         }
-        let keys = ["b", "B", "a", "é", "e\u{301}", "z", "a10", "a9", "a-", "😀", "Ａ", "", "_", " ", "\u{7F}", "\u{0}",
-            "AA", "Aa", "aA", "aa", "ä", "\u{FFFF}", "\u{10000}"]
-        let obj = JSONValue.object(Dictionary(keys.enumerated().map { ($1, JSONValue.number(Double($0))) }, uniquingKeysWith: { a, _ in a }))
+        let keys = [
+            "b", "B", "a", "é", "e\u{301}", "z", "a10", "a9", "a-", "😀", "Ａ", "", "_", " ", "\u{7F}", "\u{0}",
+            "AA", "Aa", "aA", "aa", "ä", "\u{FFFF}", "\u{10000}",
+        ]
+        let obj = JSONValue.object(
+            Dictionary(keys.enumerated().map { ($1, JSONValue.number(Double($0))) }, uniquingKeysWith: { a, _ in a }))
         #expect(try obj.compactData() == JSONEncoder.compact.encode(obj))
         var controls = ""
         for v in 0..<0x80 { controls.unicodeScalars.append(Unicode.Scalar(UInt8(v))) }
@@ -166,8 +177,9 @@ struct JSONValueTests {
 
     @Test("booleans stay booleans and numbers numbers, at the top level and inside containers")
     func boolsAndNumbers() throws {
-        #expect(try JSONValue(jsonData: Data("[true, 1, 0, false, 1.0, -0, null]".utf8))
-            == .array([.bool(true), .number(1), .number(0), .bool(false), .number(1), .number(-0.0), .null]))
+        #expect(
+            try JSONValue(jsonData: Data("[true, 1, 0, false, 1.0, -0, null]".utf8))
+                == .array([.bool(true), .number(1), .number(0), .bool(false), .number(1), .number(-0.0), .null]))
         #expect(try JSONValue(jsonData: Data("true".utf8)) == .bool(true))
         #expect(try JSONValue(jsonData: Data("1".utf8)) == .number(1))
         #expect(try JSONValue(jsonData: Data(#"{"a": 1, "b": true}"#.utf8))["b"]?.boolValue == true)
@@ -187,9 +199,10 @@ struct JSONValueTests {
 
     @Test("large integers are the correctly rounded Double; a number beyond Double's range is an error")
     func largeNumbers() throws {
-        for (text, expected) in [("9007199254740993", 9007199254740992.0), ("12345678901234567890123", 1.2345678901234568e22),
-            ("123456789012345678", 123456789012345680.0), ("1e22", 1e22), ("0.1", 0.1), ("4.9e-324", 4.9e-324)]
-        {
+        for (text, expected) in [
+            ("9007199254740993", 9007199254740992.0), ("12345678901234567890123", 1.2345678901234568e22),
+            ("123456789012345678", 123456789012345680.0), ("1e22", 1e22), ("0.1", 0.1), ("4.9e-324", 4.9e-324),
+        ] {
             #expect(try JSONValue(jsonData: Data(text.utf8)).doubleValue?.bitPattern == expected.bitPattern, "\(text)")
         }
         #expect(throws: JSONReadError.self) { try JSONValue(jsonData: Data("[1, 1e400]".utf8)) }
@@ -209,22 +222,29 @@ struct JSONValueTests {
                 #expect(((try? JSONValue(jsonData: Data(text.utf8))) != nil) == ok, "\(open) × \(depth)")
             }
         }
-        #expect(throws: JSONReadError.self) { try JSONValue(jsonData: Data(String(repeating: "[", count: 1_000_000).utf8)) }
+        #expect(throws: JSONReadError.self) {
+            try JSONValue(jsonData: Data(String(repeating: "[", count: 1_000_000).utf8))
+        }
     }
 
-    @Test("what JSON does not allow is rejected", arguments: [
-        "", " ", "[,]", "[1,,2]", "01", "-01", "+1", ".5", "1.", "1e", "-", "NaN", "Infinity", "nul", "tru", "falsey",
-        "1 2", "[1 2]", "{\"a\" 1}", "{a:1}", "{1:2}", "'a'", "\"a\tb\"", "\"a\nb\"", "\"\u{1}\"", "\"\\x\"",
-        "\"\\u12\"", "\"abc", "[", "{", "]", "}", "1e400", "[1]x", "\u{0}",
-    ])
+    @Test(
+        "what JSON does not allow is rejected",
+        arguments: [
+            "", " ", "[,]", "[1,,2]", "01", "-01", "+1", ".5", "1.", "1e", "-", "NaN", "Infinity", "nul", "tru",
+            "falsey",
+            "1 2", "[1 2]", "{\"a\" 1}", "{a:1}", "{1:2}", "'a'", "\"a\tb\"", "\"a\nb\"", "\"\u{1}\"", "\"\\x\"",
+            "\"\\u12\"", "\"abc", "[", "{", "]", "}", "1e400", "[1]x", "\u{0}",
+        ])
     func rejects(_ text: String) {
         #expect(throws: JSONReadError.self) { try JSONValue(jsonData: Data(text.utf8)) }
     }
 
-    @Test("invalid UTF-8 in a string is an error, never read as another type", arguments: [
-        [0x22, 0xFF, 0x22], [0x22, 0x61, 0xC3, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xC0, 0xAF, 0x22],
-        [0x5B, 0x22, 0xFF, 0x22, 0x5D], Array(#"{"a": ""#.utf8) + [0xF4, 0x90, 0x80, 0x80] + Array(#""}"#.utf8),
-    ] as [[UInt8]])
+    @Test(
+        "invalid UTF-8 in a string is an error, never read as another type",
+        arguments: [
+            [0x22, 0xFF, 0x22], [0x22, 0x61, 0xC3, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xC0, 0xAF, 0x22],
+            [0x5B, 0x22, 0xFF, 0x22, 0x5D], Array(#"{"a": ""#.utf8) + [0xF4, 0x90, 0x80, 0x80] + Array(#""}"#.utf8),
+        ] as [[UInt8]])
     func invalidUTF8(_ bytes: [UInt8]) {
         #expect(throws: JSONReadError.self) { try JSONValue(jsonData: Data(bytes)) }
     }
@@ -252,7 +272,9 @@ struct JSONValueTests {
 
     @Test("a provider body that is not JSON is a retryable bad response quoting its start")
     func providerBodyError() {
-        for parse in [OpenAIProvider.parse, AnthropicProvider.parse, GeminiProvider.parse, OllamaProvider.parse] as [(Data) throws -> CompletionResponse] {
+        for parse in [OpenAIProvider.parse, AnthropicProvider.parse, GeminiProvider.parse, OllamaProvider.parse]
+            as [(Data) throws -> CompletionResponse]
+        {
             do {
                 _ = try parse(Data("<html>oops".utf8))
                 Issue.record("accepted")
@@ -282,8 +304,11 @@ struct JSONValueTests {
     @Test("CompactVotes values a number exactly as JSONDecoder does")
     func compactVotesNumbers() throws {
         var rng = SeededRNG(state: 2024)
-        var texts = ["0", "-0", "0.1", "4.35", "2.675", "0.30000000000000004", "12345678901234567", "99999999999999999.99999999999999999",
-            "1.0000000000000001", "7.5", "-12.5"]
+        var texts = [
+            "0", "-0", "0.1", "4.35", "2.675", "0.30000000000000004", "12345678901234567",
+            "99999999999999999.99999999999999999",
+            "1.0000000000000001", "7.5", "-12.5",
+        ]
         for _ in 0..<3_000 {
             let int = String(UInt64.random(in: 0...99_999_999_999_999_999, using: &rng))
             let frac = String(UInt64.random(in: 0...99_999_999_999_999_999, using: &rng))

@@ -10,7 +10,8 @@ struct LibraryAPITests {
         let server = try await startPanelFake(["m": { _ in .text("B is wrong. [[A]]") }])
         let dir = try tempDir("api")
         let panelPath = dir.appendingPathComponent("panel.yaml").path
-        try "version: 1\njudges:\n  - {name: j, provider: openai, model: m, base_url: \"\(await server.baseURL.absoluteString)/v1\"}\n"
+        try
+            "version: 1\njudges:\n  - {name: j, provider: openai, model: m, base_url: \"\(await server.baseURL.absoluteString)/v1\"}\n"
             .write(toFile: panelPath, atomically: true, encoding: .utf8)
         // The README snippet's calls with test options (the snippet as printed runs in DocSnippetTests).
         let panel = try Panel.load(path: panelPath)

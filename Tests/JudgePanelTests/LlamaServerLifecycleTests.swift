@@ -126,9 +126,11 @@ struct LlamaServerLifecycleTests {
             panel: Panel(judges: [judge], swap: false), rubric: try Rubric.load(path: "rubrics/pairwise-mtbench.yaml"),
             options: RunOptions(cache: nil))
         let (items, _) = syntheticPairwise(2)
-        let task = Task { try await runner.withRuntimes(counters: RunCounters()) { _, _ in
-            try await Task.sleep(for: .seconds(600))
-        } }
+        let task = Task {
+            try await runner.withRuntimes(counters: RunCounters()) { _, _ in
+                try await Task.sleep(for: .seconds(600))
+            }
+        }
         let deadline = ContinuousClock.now + .seconds(60)
         while pids(dir, "pid").isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         let pid = try #require(pids(dir, "pid").first)
@@ -147,7 +149,8 @@ struct LlamaServerLifecycleTests {
         #expect(pids(dir, "pid").count == 2 && pids(dir, "pid").allSatisfy { !exists($0) })
     }
 
-    @Test("CLI: SIGINT mid-run stops the llama-server child, exits 130 with whole journal lines, and --resume completes")
+    @Test(
+        "CLI: SIGINT mid-run stops the llama-server child, exits 130 with whole journal lines, and --resume completes")
     func sigintStopsChildAndKeepsJournal() async throws {
         let dir = try tempDir("llama-sigint")
         let (items, quality) = syntheticPairwise(24)
@@ -172,7 +175,10 @@ struct LlamaServerLifecycleTests {
         """.write(toFile: panelPath, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("run").path
         let journal = out + "/journal.jsonl"
-        let args = ["score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out, "--no-cache"]
+        let args = [
+            "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out,
+            "--no-cache",
+        ]
         let p = try judgepanelProcess(args, env: ["OPENAI_API_KEY": "sk-test-unused-000000"])
         let errFile = dir.appendingPathComponent("stderr.txt")
         FileManager.default.createFile(atPath: errFile.path, contents: nil)

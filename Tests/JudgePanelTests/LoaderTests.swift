@@ -69,11 +69,17 @@ struct LoaderTests {
     func rubrics() throws {
         let base = "version: 1\nid: r\nprotocol: pairwise\ntemplate: |\n  {{prompt}} {{response_a}} {{response_b}}\n"
         expectError(line: 3, containing: "unknown protocol 'ranking'") {
-            _ = try Rubric.parse(yaml: base.replacingOccurrences(of: "protocol: pairwise", with: "protocol: ranking"), file: "r.yaml")
+            _ = try Rubric.parse(
+                yaml: base.replacingOccurrences(of: "protocol: pairwise", with: "protocol: ranking"), file: "r.yaml")
         }
-        let badVar = "version: 1\nid: r\nprotocol: pairwise\ntemplate: |\n  {{prompt}}\n  {{response_a}} {{respons_b}}\n"
-        expectError(line: 6, containing: "'{{respons_b}}' does not exist") { _ = try Rubric.parse(yaml: badVar, file: "r.yaml") }
-        expectError(line: 6, containing: "unknown key 'tempalte'") { _ = try Rubric.parse(yaml: base + "tempalte: x\n", file: "r.yaml") }
+        let badVar =
+            "version: 1\nid: r\nprotocol: pairwise\ntemplate: |\n  {{prompt}}\n  {{response_a}} {{respons_b}}\n"
+        expectError(line: 6, containing: "'{{respons_b}}' does not exist") {
+            _ = try Rubric.parse(yaml: badVar, file: "r.yaml")
+        }
+        expectError(line: 6, containing: "unknown key 'tempalte'") {
+            _ = try Rubric.parse(yaml: base + "tempalte: x\n", file: "r.yaml")
+        }
         expectError(line: 1, containing: "version 2 is not supported") {
             _ = try Rubric.parse(yaml: base.replacingOccurrences(of: "version: 1", with: "version: 2"), file: "r.yaml")
         }
@@ -85,7 +91,8 @@ struct LoaderTests {
     func panels() throws {
         let judge = "version: 1\njudges:\n  - name: a\n    provider: openai\n    model: m\n"
         expectError(line: 4, containing: "unknown provider 'opnai'") {
-            _ = try Panel.parse(yaml: judge.replacingOccurrences(of: "openai", with: "opnai"), file: "p.yaml", environment: [:])
+            _ = try Panel.parse(
+                yaml: judge.replacingOccurrences(of: "openai", with: "opnai"), file: "p.yaml", environment: [:])
         }
         expectError(line: 6, containing: "duplicate judge name 'a'") {
             _ = try Panel.parse(yaml: judge + "  - name: a\n    model: m\n", file: "p.yaml", environment: [:])
@@ -94,19 +101,26 @@ struct LoaderTests {
             _ = try Panel.parse(yaml: "version: 1\njudges:\n  - name: a\n", file: "p.yaml", environment: [:])
         }
         let p = try Panel.parse(
-            yaml: judge + "    base_urls: [\"http://h1/v1\", \"http://h2/v1\"]\n    api_key_env: MY_KEY\naggregate: median\nflip: abstain\n",
+            yaml: judge
+                + "    base_urls: [\"http://h1/v1\", \"http://h2/v1\"]\n    api_key_env: MY_KEY\naggregate: median\nflip: abstain\n",
             file: "p.yaml", environment: [:])
         #expect(p.judges[0].baseURLs == ["http://h1/v1", "http://h2/v1"])
         #expect(p.judges[0].keyVariables == ["MY_KEY"])
         #expect(p.aggregate == .median && p.flip == .abstain)
-        let local = try Panel.load(path: panelTestRoot.appendingPathComponent("panels/local.yaml").path, environment: ["JUDGEPANEL_HOME": "/jp"])
-        #expect(local.judges.map(\.llamacpp?.gguf) == ["/jp/models/smollm2-135m-instruct-q4_1.gguf", "/jp/models/gemma3-270m-q4_k_m.gguf"])
+        let local = try Panel.load(
+            path: panelTestRoot.appendingPathComponent("panels/local.yaml").path,
+            environment: ["JUDGEPANEL_HOME": "/jp"])
+        #expect(
+            local.judges.map(\.llamacpp?.gguf) == [
+                "/jp/models/smollm2-135m-instruct-q4_1.gguf", "/jp/models/gemma3-270m-q4_k_m.gguf",
+            ])
         #expect(local.judges[1].llamacpp?.chatTemplate == "gemma")
     }
 
     @Test("templates: sections, inverted sections, agreeing pattern matches count, disagreeing ones do not")
     func templatesAndParsing() throws {
-        let t = try Template("Q: {{prompt}}{{#reference}} R: {{reference}}{{/reference}}{{^reference}} (no ref){{/reference}}")
+        let t = try Template(
+            "Q: {{prompt}}{{#reference}} R: {{reference}}{{/reference}}{{^reference}} (no ref){{/reference}}")
         #expect(t.render(["prompt": "x"]) == "Q: x (no ref)")
         #expect(t.render(["prompt": "x", "reference": "y"]) == "Q: x R: y")
         #expect(t.requiredVariables == ["prompt"])

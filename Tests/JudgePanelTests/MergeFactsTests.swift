@@ -5,7 +5,9 @@ import Testing
 
 @Suite("merge: run facts as one run writes them")
 struct MergeFactsTests {
-    @Test("notes: the runner's adjustments once, logprob notes recomputed over all votes (not one shard's); counts summed in order")
+    @Test(
+        "notes: the runner's adjustments once, logprob notes recomputed over all votes (not one shard's); counts summed in order"
+    )
     func notesAndCounts() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("jp-mergefacts-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -14,8 +16,10 @@ struct MergeFactsTests {
         let owner = ids.map { Shard.index(of: $0, count: 2) }
         try #require(owner.contains(0) && owner.contains(1))
         let items = dir.appendingPathComponent("items.jsonl").path
-        try ids.map { #"{"id":"\#($0)","prompt":"q","response_a":"a","response_b":"b","label":"A"}"# }.joined(separator: "\n")
-            .write(toFile: items, atomically: true, encoding: .utf8)
+        try ids.map { #"{"id":"\#($0)","prompt":"q","response_a":"a","response_b":"b","label":"A"}"# }.joined(
+            separator: "\n"
+        )
+        .write(toFile: items, atomically: true, encoding: .utf8)
         // One degenerate reading in the whole run, on the first item.
         func vote(_ id: String) -> String {
             let probs = id == "m0" ? #"{"A":0.9995,"B":0.0004,"tie":0.0001}"# : #"{"A":0.5,"B":0.3,"tie":0.2}"#
@@ -31,23 +35,32 @@ struct MergeFactsTests {
             try (mine.map { vote(ids[$0]) }.joined(separator: "\n") + "\n")
                 .write(to: shardDir.appendingPathComponent("votes.jsonl"), atomically: true, encoding: .utf8)
             let degenerate = mine.contains(0) ? 1 : 0
-            let ownNote = "judge 'alpha': probabilities degenerate (one label ≥ 0.999) on \(degenerate) of \(mine.count) votes"
+            let ownNote =
+                "judge 'alpha': probabilities degenerate (one label ≥ 0.999) on \(degenerate) of \(mine.count) votes"
             let config: JSONValue = [
                 "analysis": [
-                    "aggregate": "majority", "alpha_level": .null, "cluster_key": .null, "flip": "tie", "judge_order": ["alpha"],
+                    "aggregate": "majority", "alpha_level": .null, "cluster_key": .null, "flip": "tie",
+                    "judge_order": ["alpha"],
                     "protocol": "pairwise", "resamples": 50, "seed": 0, "tie_margin": 0.05, "weights": ["alpha": 1],
                 ],
                 "fingerprint": ["version": 1], "item_mapping": ["label_map": [:], "map": [:]], "items": .string(items),
-                "panel": ["aggregate": "majority", "flip": "tie", "judges": [["name": "alpha"]], "source": "p.yaml", "swap": false],
+                "panel": [
+                    "aggregate": "majority", "flip": "tie", "judges": [["name": "alpha"]], "source": "p.yaml",
+                    "swap": false,
+                ],
                 "rubric": ["id": "r", "protocol": "pairwise", "source": "", "template_sha256": ""],
                 "shard": [
-                    "index": .number(Double(s)), "count": 2, "scheme": .string(Shard.scheme), "items": .number(Double(mine.count)),
+                    "index": .number(Double(s)), "count": 2, "scheme": .string(Shard.scheme),
+                    "items": .number(Double(mine.count)),
                     "items_total": 8,
                 ],
                 "run": [
-                    "judges": ["alpha"], "started": .string("2026-11-29T20:0\(s):00Z"), "wall_s": 10, "votes": .number(Double(mine.count)),
-                    "reused_from_journal": 0, "reasked": 0, "dropped_from_journal": 0, "http_calls": .number(Double(mine.count)), "cached": 0,
-                    "notes": s == 0 ? [.string(adjustment), .string(ownNote)] : [.string(ownNote), .string(adjustment)],
+                    "judges": ["alpha"], "started": .string("2026-11-29T20:0\(s):00Z"), "wall_s": 10,
+                    "votes": .number(Double(mine.count)),
+                    "reused_from_journal": 0, "reasked": 0, "dropped_from_journal": 0,
+                    "http_calls": .number(Double(mine.count)), "cached": 0,
+                    "notes": s == 0
+                        ? [.string(adjustment), .string(ownNote)] : [.string(ownNote), .string(adjustment)],
                 ],
             ]
             try RunDirectory(path: shardDir.path).writeJSON("config.json", config)

@@ -59,7 +59,9 @@ struct MetaAnalysisTests {
         for i in 0..<30 {
             let first = Label.score(Double(i % 5 + 1))
             let second = Label.score(Double((i + i % 2) % 5 + 1))
-            let labels = [AnnotatorLabel(annotator: "h1", label: first), AnnotatorLabel(annotator: "h2", label: second)]
+            let labels = [
+                AnnotatorLabel(annotator: "h1", label: first), AnnotatorLabel(annotator: "h2", label: second),
+            ]
             items.append(Item(id: "p\(i)", prompt: "q", response: "r", labels: labels))
         }
         let judgeScores = (0..<30).map { Double(($0 * 7) % 5 + 1) }
@@ -87,7 +89,11 @@ struct MetaAnalysisTests {
 
     @Test("degenerate input: one class, no answers — null with a reason, never NaN in JSON")
     func degenerate() throws {
-        let items = pairwiseItems(5).map { var i = $0; i.label = .pairwise(.a); return i }
+        let items = pairwiseItems(5).map {
+            var i = $0
+            i.label = .pairwise(.a)
+            return i
+        }
         let votes = items.map { vote($0.id, "abstainer", nil) } + items.map { vote($0.id, "constant", .a) }
         let report = MetaAnalysis().report(items: items, votes: votes)
         let abstainer = try #require(report.judges.first { $0.judge == "abstainer" })

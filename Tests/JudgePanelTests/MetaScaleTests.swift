@@ -1,4 +1,7 @@
 import Foundation
+import JudgeStats
+import Testing
+
 @testable import JudgePanel
 @testable import JudgePanelAggregation
 @testable import JudgePanelAnalysis
@@ -6,8 +9,6 @@ import Foundation
 @testable import JudgePanelJudging
 @testable import JudgePanelProviders
 @testable import JudgePanelReports
-import JudgeStats
-import Testing
 
 /// The streaming `meta` path over votes files (issue 19): the same report as the in-memory analysis, whether the
 /// votes are grouped by item or not, with or without a known protocol, and the byte-level vote decoder.
@@ -49,7 +50,8 @@ import Testing
     }
 
     static func write(_ votes: [Vote], _ path: String) throws {
-        try (votes.map { try VotesFile.line($0) }.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        try (votes.map { try VotesFile.line($0) }.joined(separator: "\n") + "\n").write(
+            toFile: path, atomically: true, encoding: .utf8)
     }
 
     static func encoded(_ r: MetaReport) throws -> Data {
@@ -75,10 +77,14 @@ import Testing
         try Self.write(byJudge, paths[2])
         for flip in [FlipPolicy.tie, .abstain] {
             // protocolKind left nil, as `judgepanel meta --votes` runs it.
-            let analysis = MetaAnalysis(options: .init(flip: flip, resamples: 100, seed: 3, judgeOrder: ["j3", "j1", "j2"]))
+            let analysis = MetaAnalysis(
+                options: .init(flip: flip, resamples: 100, seed: 3, judgeOrder: ["j3", "j1", "j2"]))
             let expected = analysis.report(items: items, votes: votes)
             #expect(expected.judges.map(\.judge) == ["j3", "j1", "j2"])
-            #expect(expected.judges.allSatisfy { $0.positionConsistency?.value != nil && $0.costUSD != nil && $0.refusalRate != nil })
+            #expect(
+                expected.judges.allSatisfy {
+                    $0.positionConsistency?.value != nil && $0.costUSD != nil && $0.refusalRate != nil
+                })
             let a = try analysis.analyse(items: items, votesPath: paths[0])
             let b = try analysis.analyse(items: items, votesPath: paths[1])
             let c = try analysis.analyse(items: items, votesPath: paths[2])
@@ -86,7 +92,9 @@ import Testing
             #expect(try Self.encoded(c.report) == Self.encoded(expected))
             #expect(c.reconciled.panel == a.reconciled.panel)
             #expect(try Self.encoded(b.report) == Self.encoded(analysis.report(items: items, votes: shuffled)))
-            #expect(b.reconciled.panel == analysis.reconcile(items: items, votes: shuffled.filter { $0.variant == nil }).panel)
+            #expect(
+                b.reconciled.panel
+                    == analysis.reconcile(items: items, votes: shuffled.filter { $0.variant == nil }).panel)
             for x in [b, c] { #expect(x.votes == votes.count && x.errors == a.errors && x.cost == a.cost) }
         }
     }
@@ -119,13 +127,16 @@ import Testing
         #expect(try Self.encoded(got.report) == Self.encoded(expected))
     }
 
-    @Test("without a known protocol, pointwise votes (first vote without a value) are inferred as reconcile infers them")
+    @Test(
+        "without a known protocol, pointwise votes (first vote without a value) are inferred as reconcile infers them")
     func protocolInference() throws {
-        let items = try ItemLoader().load(path: panelTestRoot.appendingPathComponent("fixtures/pointwise-20.jsonl").path)
+        let items = try ItemLoader().load(
+            path: panelTestRoot.appendingPathComponent("fixtures/pointwise-20.jsonl").path)
         var votes: [Vote] = []
         for (i, item) in items.enumerated() {
             for judge in ["p1", "p2"] {
-                var v = Vote(item: item.id, judge: judge, protocol: .pointwise, score: Double((i * 3 + judge.count) % 10))
+                var v = Vote(
+                    item: item.id, judge: judge, protocol: .pointwise, score: Double((i * 3 + judge.count) % 10))
                 if i == 0 && judge == "p1" {
                     v.score = nil
                     v.status = .abstain
@@ -149,7 +160,8 @@ import Testing
 
     @Test("votes files: a numeric id and a usage object decode; a bad line fails naming file and line")
     func votesFileLines() throws {
-        let full = #"{"item":"x","judge":"j","protocol":"pairwise","order":"BA","sample":2,"verdict":"a","status":"ok","raw":"A","cost_usd":0.000137,"latency_ms":12.5,"cached":false,"reason":"length","attempts":3,"repaired":true,"probs":{"A":0.7,"B":0.2,"tie":0.1},"logprobs":"ok","fingerprint":"ff","unknown":[1,{"a":null}]}"#
+        let full =
+            #"{"item":"x","judge":"j","protocol":"pairwise","order":"BA","sample":2,"verdict":"a","status":"ok","raw":"A","cost_usd":0.000137,"latency_ms":12.5,"cached":false,"reason":"length","attempts":3,"repaired":true,"probs":{"A":0.7,"B":0.2,"tie":0.1},"logprobs":"ok","fingerprint":"ff","unknown":[1,{"a":null}]}"#
         let statusOnly = #"{"item":"x","judge":"j","status":"ok"}"#
         let numericID = #"{"item":12,"judge":"j","verdict":"A"}"#
         let withUsage = #"{"item":"x","judge":"j","verdict":"A","usage":{"prompt_tokens":3,"completion_tokens":1}}"#
@@ -163,8 +175,10 @@ import Testing
         let bad = dir.appendingPathComponent("bad.jsonl").path
         try ([full, #"{"item":"y","judge":"j","verdict":"A"}"#, statusOnly, badVerdict].joined(separator: "\n") + "\n")
             .write(toFile: bad, atomically: true, encoding: .utf8)
-        let items = [Item(id: "x", prompt: "p", responseA: "a", responseB: "b", label: .pairwise(.a)),
-                     Item(id: "y", prompt: "p", responseA: "a", responseB: "b", label: .pairwise(.b))]
+        let items = [
+            Item(id: "x", prompt: "p", responseA: "a", responseB: "b", label: .pairwise(.a)),
+            Item(id: "y", prompt: "p", responseA: "a", responseB: "b", label: .pairwise(.b)),
+        ]
         do {
             _ = try MetaAnalysis(options: .init(resamples: 10)).analyse(items: items, votesPath: bad)
             Issue.record("a bad line was accepted")

@@ -1,11 +1,10 @@
 import Foundation
 import JudgePanel
+import JudgePanelAnalysis
 import JudgePanelCore
+import JudgePanelReports
 import JudgeStats
 import Testing
-
-import JudgePanelAnalysis
-import JudgePanelReports
 
 /// A run whose recorded judge is biased: it prefers slot A when unsure and always sides with m1 when m1 is compared
 /// (self-preference). Every item has a human label (the truth, from hidden qualities); a uniform subset of them is
@@ -28,8 +27,12 @@ struct BiasedRun {
         let models = ["m1", "m2", "m3"]
         let quality = ["m1": 0.0, "m2": 0.4, "m3": -0.2]
         var partialLines: [String] = []
-        var itemLines: [String] = [], voteLines: [String] = [], labelLines: [String] = [], weightedLines: [String] = []
-        var sum: [String: Double] = [:], count: [String: Double] = [:]
+        var itemLines: [String] = []
+        var voteLines: [String] = []
+        var labelLines: [String] = []
+        var weightedLines: [String] = []
+        var sum: [String: Double] = [:]
+        var count: [String: Double] = [:]
         let chosen = Set((0..<n).shuffled(using: &rng).prefix(labelled))
         for i in 0..<n {
             let a = models[Int.random(in: 0..<3, using: &rng)]
@@ -40,27 +43,39 @@ struct BiasedRun {
             let human = u < 0.1 ? "tie" : (Double.random(in: 0..<1, using: &rng) < pA ? "A" : "B")
             var judge = human
             let r = Double.random(in: 0..<1, using: &rng)
-            if a == "m1", r < 0.6 { judge = "A" } else if b == "m1", r < 0.6 { judge = "B" } else if r < 0.3 { judge = "A" }
+            if a == "m1", r < 0.6 {
+                judge = "A"
+            } else if b == "m1", r < 0.6 {
+                judge = "B"
+            } else if r < 0.3 {
+                judge = "A"
+            }
             let y = human == "tie" ? 0.5 : (human == "A" ? 1.0 : 0.0)
             sum[a, default: 0] += y
             count[a, default: 0] += 1
             sum[b, default: 0] += 1 - y
             count[b, default: 0] += 1
             let id = "q\(i)"
-            itemLines.append(#"{"id":"\#(id)","prompt":"p\#(i)","response_a":"x","response_b":"y","model_a":"\#(a)","model_b":"\#(b)"}"#)
-            voteLines.append(#"{"item":"\#(id)","judge":"j1","protocol":"pairwise","order":"AB","verdict":"\#(judge)","status":"ok"}"#)
+            itemLines.append(
+                #"{"id":"\#(id)","prompt":"p\#(i)","response_a":"x","response_b":"y","model_a":"\#(a)","model_b":"\#(b)"}"#
+            )
+            voteLines.append(
+                #"{"item":"\#(id)","judge":"j1","protocol":"pairwise","order":"AB","verdict":"\#(judge)","status":"ok"}"#
+            )
             partialLines.append(
                 #"{"id":"\#(id)","prompt":"p\#(i)","response_a":"x","response_b":"y","model_a":"\#(a)","model_b":"\#(b)""#
                     + (chosen.contains(i) ? #","label":"\#(human)"}"# : "}"))
             if chosen.contains(i) {
                 labelLines.append(
-                    #"{"item":"\#(id)","annotator":"h1","label":"\#(human)","selected_by":"random","p_select":\#(Double(labelled) / Double(n))}"#)
+                    #"{"item":"\#(id)","annotator":"h1","label":"\#(human)","selected_by":"random","p_select":\#(Double(labelled) / Double(n))}"#
+                )
             }
             // An unequal draw: items where the judge sides with m1 are drawn more often (Poisson sampling).
             let p = (a == "m1" || b == "m1") ? 0.35 : 0.1
             if Double.random(in: 0..<1, using: &rng) < p {
                 weightedLines.append(
-                    #"{"item":"\#(id)","annotator":"h1","label":"\#(human)","selected_by":"disagreement","p_select":\#(p)}"#)
+                    #"{"item":"\#(id)","annotator":"h1","label":"\#(human)","selected_by":"disagreement","p_select":\#(p)}"#
+                )
             }
         }
         for m in models { truth[m] = sum[m]! / count[m]! }
@@ -84,14 +99,19 @@ struct PPICLITests {
     @Test("meta --labels: the biased judge's win rate misses the truth beyond its CI; the PPI CI covers it")
     func metaCorrectsABiasedJudge() async throws {
         let run = try BiasedRun()
-        let r = try await runJudgepanel(["meta", run.items.path, "--votes", run.votes.path, "--labels", run.labels.path, "--json", "--resamples", "50"])
+        let r = try await runJudgepanel([
+            "meta", run.items.path, "--votes", run.votes.path, "--labels", run.labels.path, "--json", "--resamples",
+            "50",
+        ])
         #expect(r.code == 0, "\(r.err)")
         let ppi = try #require(try json(r.out)["ppi"])
         #expect(ppi["estimand"]?.stringValue == "win_rate")
         #expect(ppi["alpha"]?.doubleValue == 0.05)
         #expect(ppi["weighting"]?.stringValue == "uniform")
         let m1 = try #require(ppi["by_model"]?["m1"])
-        for key in ["estimate", "ci", "classical_ci", "judge_only_ci", "lambda", "n_labeled", "n_unlabeled", "effective_labels"] {
+        for key in [
+            "estimate", "ci", "classical_ci", "judge_only_ci", "lambda", "n_labeled", "n_unlabeled", "effective_labels",
+        ] {
             #expect(m1[key] != nil, "missing \(key)")
         }
         let truth = run.truth["m1"]!
@@ -113,7 +133,10 @@ struct PPICLITests {
         let (pl, ph) = try ci(m2["ci"])
         #expect(ph - pl < ch - cl)
 
-        let md = try await runJudgepanel(["meta", run.items.path, "--votes", run.votes.path, "--labels", run.labels.path, "--markdown", "--resamples", "1"])
+        let md = try await runJudgepanel([
+            "meta", run.items.path, "--votes", run.votes.path, "--labels", run.labels.path, "--markdown", "--resamples",
+            "1",
+        ])
         #expect(md.out.contains("## Human-corrected estimates (prediction-powered)"))
         // 240 labels, but each model's estimate rests on its own ~160: no warning.
         #expect(!md.out.contains("fewer than 100 human labels"), "\(md.out)")
@@ -122,10 +145,16 @@ struct PPICLITests {
     @Test("meta without --labels on items labelled on a subset (the streamed analysis a score run's report uses)")
     func metaOwnLabels() async throws {
         let run = try BiasedRun()
-        let withFile = try await runJudgepanel(["meta", run.items.path, "--votes", run.votes.path, "--labels", run.labels.path, "--json", "--resamples", "1"])
-        let own = try await runJudgepanel(["meta", run.itemsPartial.path, "--votes", run.votes.path, "--json", "--resamples", "1"])
+        let withFile = try await runJudgepanel([
+            "meta", run.items.path, "--votes", run.votes.path, "--labels", run.labels.path, "--json", "--resamples",
+            "1",
+        ])
+        let own = try await runJudgepanel([
+            "meta", run.itemsPartial.path, "--votes", run.votes.path, "--json", "--resamples", "1",
+        ])
         #expect(own.code == 0, "\(own.err)")
-        let a = try #require(try json(withFile.out)["ppi"]), b = try #require(try json(own.out)["ppi"])
+        let a = try #require(try json(withFile.out)["ppi"])
+        let b = try #require(try json(own.out)["ppi"])
         // The same labels by either route: the same estimates.
         #expect(a == b)
         #expect(b["overall"]?["n_labeled"]?.doubleValue == 240)
@@ -134,7 +163,10 @@ struct PPICLITests {
     @Test("meta --labels with unequal p_select: inverse-probability weighted, still covers")
     func metaWeighted() async throws {
         let run = try BiasedRun()
-        let r = try await runJudgepanel(["meta", run.items.path, "--votes", run.votes.path, "--labels", run.labelsWeighted.path, "--json", "--resamples", "1"])
+        let r = try await runJudgepanel([
+            "meta", run.items.path, "--votes", run.votes.path, "--labels", run.labelsWeighted.path, "--json",
+            "--resamples", "1",
+        ])
         #expect(r.code == 0, "\(r.err)")
         let ppi = try #require(try json(r.out)["ppi"])
         #expect(ppi["weighting"]?.stringValue == "inverse_probability")
@@ -145,7 +177,10 @@ struct PPICLITests {
     @Test("few labels: the report warns that the CI is a normal approximation")
     func smallSampleWarning() async throws {
         let run = try BiasedRun(n: 400, labelled: 40)
-        let md = try await runJudgepanel(["meta", run.items.path, "--votes", run.votes.path, "--labels", run.labels.path, "--markdown", "--resamples", "1"])
+        let md = try await runJudgepanel([
+            "meta", run.items.path, "--votes", run.votes.path, "--labels", run.labels.path, "--markdown", "--resamples",
+            "1",
+        ])
         #expect(md.code == 0, "\(md.err)")
         #expect(md.out.contains("fewer than 100 human labels"))
     }
@@ -153,7 +188,10 @@ struct PPICLITests {
     @Test("rank --labels --ppi: PPI Bradley–Terry strengths beside the judge-only ones")
     func rankPPI() async throws {
         let run = try BiasedRun()
-        let r = try await runJudgepanel(["rank", run.items.path, "--votes", run.votes.path, "--labels", run.labels.path, "--ppi", "--json", "--resamples", "1"])
+        let r = try await runJudgepanel([
+            "rank", run.items.path, "--votes", run.votes.path, "--labels", run.labels.path, "--ppi", "--json",
+            "--resamples", "1",
+        ])
         #expect(r.code == 0, "\(r.err)")
         let o = try json(r.out)
         let bt = try #require(o["ppi_bradley_terry"])
@@ -166,14 +204,19 @@ struct PPICLITests {
         #expect(try #require(m2["judge_only_strength"]?.doubleValue) < 0)
         #expect(try #require(m2["strength"]?.doubleValue) > 0)
         #expect(o["ppi"]?["by_model"]?["m1"] != nil)
-        let text = try await runJudgepanel(["rank", run.items.path, "--votes", run.votes.path, "--labels", run.labels.path, "--ppi", "--resamples", "1"])
+        let text = try await runJudgepanel([
+            "rank", run.items.path, "--votes", run.votes.path, "--labels", run.labels.path, "--ppi", "--resamples", "1",
+        ])
         #expect(text.out.contains("prediction-powered logistic regression"))
     }
 
     @Test("plan --half-width: labels with PPI fewer than with labels alone")
     func planHalfWidth() async throws {
         let run = try BiasedRun()
-        let r = try await runJudgepanel(["plan", run.votes.path, "--items", run.items.path, "--labels", run.labels.path, "--half-width", "0.05", "--json"])
+        let r = try await runJudgepanel([
+            "plan", run.votes.path, "--items", run.items.path, "--labels", run.labels.path, "--half-width", "0.05",
+            "--json",
+        ])
         #expect(r.code == 0, "\(r.err)")
         let o = try json(r.out)
         let ppi = try #require(o["labels_ppi"]?.doubleValue)
@@ -224,7 +267,8 @@ struct LabelsFileTests {
     }
 
     @Test func pSelectBounds() throws {
-        let path = try write(#"{"item":"a","label":"A","p_select":1}"# + "\n" + #"{"item":"b","label":"B","p_select":0.001}"#)
+        let path = try write(
+            #"{"item":"a","label":"A","p_select":1}"# + "\n" + #"{"item":"b","label":"B","p_select":0.001}"#)
         let set = try LabelsFile.read(paths: [path], pairwise: true)
         #expect(set.pSelect(for: "a") == 1)
         #expect(set.pSelect(for: "b") == 0.001)
@@ -239,7 +283,9 @@ struct LabelsFileTests {
                 #"{"item":"c","annotator":"x","label":"A"}"#, #"{"item":"c","annotator":"y","label":"B"}"#,
             ].joined(separator: "\n"))
         let set = try LabelsFile.read(paths: [path], pairwise: true)
-        let items = ["a", "b", "c", "d"].map { Item(id: $0, prompt: "p", responseA: "1", responseB: "2", label: .pairwise(.b)) }
+        let items = ["a", "b", "c", "d"].map {
+            Item(id: $0, prompt: "p", responseA: "1", responseB: "2", label: .pairwise(.b))
+        }
         let applied = set.applied(to: items)
         #expect(applied[0].labels.count == 3)
         #expect(applied[0].consensus?.preference == .a)
@@ -251,8 +297,11 @@ struct LabelsFileTests {
 
     @Test func anAnnotatorsLaterLabelReplacesTheirEarlierOne() throws {
         let path = try write(
-            [#"{"item":"a","annotator":"x","label":"A"}"#, #"{"item":"a","annotator":"y","label":"B"}"#, #"{"item":"a","annotator":"x","label":"B"}"#]
-                .joined(separator: "\n"))
+            [
+                #"{"item":"a","annotator":"x","label":"A"}"#, #"{"item":"a","annotator":"y","label":"B"}"#,
+                #"{"item":"a","annotator":"x","label":"B"}"#,
+            ]
+            .joined(separator: "\n"))
         let set = try LabelsFile.read(paths: [path], pairwise: true)
         let applied = set.applied(to: [Item(id: "a", prompt: "p", responseA: "1", responseB: "2")])
         #expect(applied[0].labels.count == 2)
@@ -262,7 +311,9 @@ struct LabelsFileTests {
     @Test func appendThenReadRoundTrips() throws {
         let dir = try tempDir("labels-append")
         let path = dir.appendingPathComponent("l.jsonl").path
-        let r = LabelRecord(item: "q1", annotator: "ana", label: .pairwise(.a), shownOrder: .ba, selectedBy: "bpde", pSelect: 0.25, seconds: 3.5)
+        let r = LabelRecord(
+            item: "q1", annotator: "ana", label: .pairwise(.a), shownOrder: .ba, selectedBy: "bpde", pSelect: 0.25,
+            seconds: 3.5)
         try LabelsFile.append(r, to: path)
         try LabelsFile.append(LabelRecord(item: "q2", annotator: "ana", label: .pairwise(.tie)), to: path)
         let back = try LabelsFile.read(path: path, pairwise: true)
@@ -270,7 +321,8 @@ struct LabelsFileTests {
     }
 
     @Test func scoreLabelsAverage() throws {
-        let path = try write(#"{"item":"a","annotator":"x","label":4}"# + "\n" + #"{"item":"a","annotator":"y","label":2}"#)
+        let path = try write(
+            #"{"item":"a","annotator":"x","label":4}"# + "\n" + #"{"item":"a","annotator":"y","label":2}"#)
         let set = try LabelsFile.read(paths: [path], pairwise: false)
         let applied = set.applied(to: [Item(id: "a", prompt: "p", response: "r")])
         #expect(applied[0].consensus?.score == 3)
@@ -297,14 +349,20 @@ struct PPIReportTests {
         let v = try RecordEncoding.value(r, record: "ppi")
         #expect(Set(v.objectValue!.keys).isSuperset(of: ["estimand", "alpha", "overall", "by_model"]))
         let e = try #require(v["by_model"]?["x"]?.objectValue)
-        #expect(Set(e.keys).isSuperset(of: ["estimate", "ci", "classical_ci", "judge_only_ci", "lambda", "n_labeled", "n_unlabeled", "effective_labels"]))
+        #expect(
+            Set(e.keys).isSuperset(of: [
+                "estimate", "ci", "classical_ci", "judge_only_ci", "lambda", "n_labeled", "n_unlabeled",
+                "effective_labels",
+            ]))
         #expect(r.notes?.contains { $0.contains("fewer than 100 human labels") } == true)
     }
 }
 
 @Suite("ppi in the run reports")
 struct PPIRunReportTests {
-    @Test("a report on items with a labelled subset: report.json's ppi, report.md's and report.html's human-corrected section")
+    @Test(
+        "a report on items with a labelled subset: report.json's ppi, report.md's and report.html's human-corrected section"
+    )
     func reportsCarryTheSection() throws {
         let run = try BiasedRun(n: 600, labelled: 60)
         let set = try LabelsFile.read(paths: [run.labels.path], pairwise: true)
@@ -317,7 +375,8 @@ struct PPIRunReportTests {
         let md = ReportText.markdown(report, title: "t")
         #expect(md.contains("## Human-corrected estimates (prediction-powered)"))
         #expect(md.contains("fewer than 100 human labels"))
-        let html = HTMLReport.render(report: report, context: HTMLReport.Context(title: "t", items: items, votes: votes))
+        let html = HTMLReport.render(
+            report: report, context: HTMLReport.Context(title: "t", items: items, votes: votes))
         #expect(html.contains("<section id=\"human-corrected\">"))
         #expect(html.contains("normal (CLT) approximation"))
         // All items labelled: no ppi key (the labels alone are the answer), so existing reports do not change.

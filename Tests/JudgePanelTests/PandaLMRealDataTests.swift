@@ -10,8 +10,11 @@ struct PandaLMRealDataTests {
         let dir = panelTestRoot.appendingPathComponent("fixtures/pandalm").path
         let result = try Importer.run(
             format: .pandalm,
-            sources: ["testset-v1.json", "gpt-3.5-turbo-testset-v1.json", "pandalm-7b-testset-v1.json"].map { "\(dir)/\($0)" })
-        let counts = Dictionary(grouping: result.items.compactMap { $0.label?.preference }, by: { $0 }).mapValues(\.count)
+            sources: ["testset-v1.json", "gpt-3.5-turbo-testset-v1.json", "pandalm-7b-testset-v1.json"].map {
+                "\(dir)/\($0)"
+            })
+        let counts = Dictionary(grouping: result.items.compactMap { $0.label?.preference }, by: { $0 }).mapValues(
+            \.count)
         #expect(counts == [.tie: 105, .a: 422, .b: 472])
         let report = MetaAnalysis().report(items: result.items, votes: result.votes)
         let human = try #require(report.human)

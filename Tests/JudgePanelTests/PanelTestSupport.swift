@@ -25,12 +25,15 @@ func fakePanel(
     let base = await server.baseURL.absoluteString + "/v1"
     return Panel(
         judges: judges.map {
-            JudgeConfig(name: $0, provider: .openai, model: $0, baseURLs: [base], concurrency: concurrency, timeoutSeconds: 10, retries: 3)
+            JudgeConfig(
+                name: $0, provider: .openai, model: $0, baseURLs: [base], concurrency: concurrency, timeoutSeconds: 10,
+                retries: 3)
         }, aggregate: aggregate, swap: swap, flip: flip)
 }
 
 /// Options for tests: no cache, fast retries, no environment.
-let panelTestOptions = RunOptions(cache: nil, retry: RetryPolicy(baseDelay: 0.005, maxDelay: 0.05, maxRetryAfter: 0.2), environment: [:])
+let panelTestOptions = RunOptions(
+    cache: nil, retry: RetryPolicy(baseDelay: 0.005, maxDelay: 0.05, maxRetryAfter: 0.2), environment: [:])
 
 /// Synthetic pairwise items whose true winner is encoded in the answers' quality.
 func syntheticPairwise(_ n: Int, seed: Int = 1) -> (items: [Item], quality: [String: Double]) {

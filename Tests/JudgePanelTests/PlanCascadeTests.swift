@@ -9,7 +9,9 @@ struct PlanCascadeTests {
     /// A full run and live runs of other policies against one fake server of five simulated judges.
     func liveRuns(
         items: [Item], quality: [String: Double], tiers: [[String]]? = nil, prices: Bool = false
-    ) async throws -> (panel: Panel, full: ScoreJob.Outcome, live: [CallPolicy: (outcome: ScoreJob.Outcome, requests: Int)]) {
+    ) async throws -> (
+        panel: Panel, full: ScoreJob.Outcome, live: [CallPolicy: (outcome: ScoreJob.Outcome, requests: Int)]
+    ) {
         let server = try await startPanelFake(fiveSimulatedJudges(qualityOracle(quality)))
         var panel = await fakePanel(server, judges: fiveJudgeNames)
         panel.tiers = tiers
@@ -39,7 +41,8 @@ struct PlanCascadeTests {
     @Test("replaying a full run's votes predicts the live adaptive and cascade runs' calls and verdicts exactly")
     func replayPredictsLive() async throws {
         let (items, quality) = syntheticPairwise(40, seed: 4)
-        let (panel, full, live) = try await liveRuns(items: items, quality: quality, tiers: [["j2", "j3"], ["j1", "j4", "j5"]])
+        let (panel, full, live) = try await liveRuns(
+            items: items, quality: quality, tiers: [["j2", "j3"], ["j1", "j4", "j5"]])
         let planner = PanelPlan(options: .init(panel: panel))
         for policy in [CallPolicy.adaptive, .cascade] {
             let (outcome, requests) = try #require(live[policy])
@@ -61,7 +64,8 @@ struct PlanCascadeTests {
     func planCandidates() async throws {
         let (items, quality) = syntheticPairwise(60, seed: 5)
         let (panel, full, live) = try await liveRuns(items: items, quality: quality, prices: true)
-        let plan = try PanelPlan(options: .init(resamples: 200, panel: panel)).plan(items: items, votes: full.result.votes)
+        let plan = try PanelPlan(options: .init(resamples: 200, panel: panel)).plan(
+            items: items, votes: full.result.votes)
         #expect(plan.search == "exhaustive")
         #expect(plan.candidates.count == 31 * 2)
         #expect(plan.costBasis == "usd")
@@ -96,7 +100,9 @@ struct PlanCascadeTests {
             #expect(a.accuracy!.value! < b.accuracy!.value!)
         }
         for c in plan.candidates {
-            let dominated = plan.frontier.contains { f in f.usdPer1000! <= c.usdPer1000! && f.accuracy!.value! >= c.accuracy!.value! }
+            let dominated = plan.frontier.contains { f in
+                f.usdPer1000! <= c.usdPer1000! && f.accuracy!.value! >= c.accuracy!.value!
+            }
             #expect(dominated, "\(c.judges) \(c.policy)")
         }
         // Recommendations, against a brute-force reading of the candidates.
@@ -110,7 +116,8 @@ struct PlanCascadeTests {
             #expect(byTarget.recommended == nil)
         }
         let budget = (plan.candidates.map { $0.usdPer1000! }.max()! + plan.candidates.map { $0.usdPer1000! }.min()!) / 2
-        let byBudget = try PanelPlan(options: .init(resamples: 0, budget: budget, panel: panel)).plan(items: items, votes: full.result.votes)
+        let byBudget = try PanelPlan(options: .init(resamples: 0, budget: budget, panel: panel)).plan(
+            items: items, votes: full.result.votes)
         let affordable = plan.candidates.filter { $0.usdPer1000! <= budget }
         let rec = try #require(byBudget.recommended)
         #expect(rec.usdPer1000! <= budget)
@@ -126,7 +133,8 @@ struct PlanCascadeTests {
             return i
         }
         let (panel, full, _) = try await liveRuns(items: items, quality: quality)
-        let greedy = try PanelPlan(options: .init(resamples: 0, maxExhaustive: 3, panel: panel)).plan(items: items, votes: full.result.votes)
+        let greedy = try PanelPlan(options: .init(resamples: 0, maxExhaustive: 3, panel: panel)).plan(
+            items: items, votes: full.result.votes)
         #expect(greedy.search == "greedy")
         // Five singletons and the forward path of sizes 2...5, each under two policies.
         #expect(greedy.candidates.count == (5 + 4) * 2)
@@ -138,7 +146,8 @@ struct PlanCascadeTests {
         #expect(Set(slices.keys) == ["even", "odd"])
         #expect(slices.values.map(\.nItems).reduce(0, +) == 60)
         // The clustered CI differs from the item CI (same seed), the point estimate does not.
-        let itemCI = try PanelPlan(options: .init(resamples: 100, panel: panel)).plan(items: items, votes: full.result.votes)
+        let itemCI = try PanelPlan(options: .init(resamples: 100, panel: panel)).plan(
+            items: items, votes: full.result.votes)
         let a = try #require(itemCI.candidates.first { $0.judges == ["j4"] && $0.policy == .full })
         let b = try #require(sliced.candidates.first { $0.judges == ["j4"] && $0.policy == .full })
         #expect(a.accuracy == b.accuracy)
@@ -148,7 +157,8 @@ struct PlanCascadeTests {
     @Test("cascade run: a tier decides unless split or flipped; per-tier report; verdict of the deciding tier")
     func cascadeRun() async throws {
         let (items, quality) = syntheticPairwise(30, seed: 7)
-        let (_, full, live) = try await liveRuns(items: items, quality: quality, tiers: [["j2", "j3"], ["j1", "j4", "j5"]])
+        let (_, full, live) = try await liveRuns(
+            items: items, quality: quality, tiers: [["j2", "j3"], ["j1", "j4", "j5"]])
         let (outcome, requests) = try #require(live[.cascade])
         #expect(requests == attempts(outcome.result.votes))
         let summary = try #require(outcome.report.adaptive)
@@ -166,7 +176,8 @@ struct PlanCascadeTests {
             let tier1 = ["j2", "j3"].map { fr.judgeVerdicts[$0]?.verdict }
             let flipped = ["j2", "j3"].contains { name in
                 let vs = fr.votes.filter { $0.judge == name }
-                let ab = vs.first { $0.order == .ab }?.verdict, ba = vs.first { $0.order == .ba }?.verdict
+                let ab = vs.first { $0.order == .ab }?.verdict
+                let ba = vs.first { $0.order == .ba }?.verdict
                 return ab != nil && ba != nil && ab != ba
             }
             let sure = !flipped && tier1[0] != nil && tier1[0] == tier1[1]
@@ -177,7 +188,9 @@ struct PlanCascadeTests {
                 #expect(heard == Set(fiveJudgeNames), "\(r.item.id)")
                 let top = ["j1", "j4", "j5"].compactMap { fr.judgeVerdicts[$0]?.verdict }
                 let counts = Dictionary(grouping: top, by: { $0 }).mapValues(\.count)
-                if let (v, n) = counts.max(by: { $0.value < $1.value }), n >= 2 { #expect(r.verdict.verdict == v, "\(r.item.id)") }
+                if let (v, n) = counts.max(by: { $0.value < $1.value }), n >= 2 {
+                    #expect(r.verdict.verdict == v, "\(r.item.id)")
+                }
             }
         }
         // The report's panel accuracy is that of the run's (deciding-tier) verdicts.
@@ -192,7 +205,8 @@ struct PlanCascadeTests {
         let oracle = qualityOracle(quality)
         // Two agreeing, consistent judges in tier 1: only the margin can escalate them.
         let server = try await startPanelFake([
-            "c1": SimulatedJudge(quality: oracle, seed: 1).handler, "c2": SimulatedJudge(quality: oracle, seed: 2).handler,
+            "c1": SimulatedJudge(quality: oracle, seed: 1).handler,
+            "c2": SimulatedJudge(quality: oracle, seed: 2).handler,
             "big": SimulatedJudge(quality: oracle, seed: 3).handler,
         ])
         var panel = await fakePanel(server, judges: ["c1", "c2", "big"])
@@ -210,8 +224,8 @@ struct PlanCascadeTests {
         // The simulated judge puts 0.9 on its label: margins are 0.9 − (share of 0.1) for A/B and 0 for ties.
         let ties = items.filter { $0.label?.preference == .tie }.count
         #expect(ties > 0)
-        #expect(try await tier2Items(nil) == 0)          // agreeing, consistent judges: sure without a margin rule
-        #expect(try await tier2Items(0.5) == ties)       // ties have no margin: escalated; A/B kept
+        #expect(try await tier2Items(nil) == 0)  // agreeing, consistent judges: sure without a margin rule
+        #expect(try await tier2Items(0.5) == ties)  // ties have no margin: escalated; A/B kept
         #expect(try await tier2Items(0.99) == items.count)
         await server.stop()
     }
@@ -248,7 +262,8 @@ struct PlanCascadeTests {
               - {name: c, provider: openai, base_url: "http://127.0.0.1:1/v1", model: c}
 
             """
-        let p = try Panel.parse(yaml: head + "tiers: [[a, b], [c]]\nescalate: {min_share: 0.9, on_flip: false}\n", file: "p.yaml")
+        let p = try Panel.parse(
+            yaml: head + "tiers: [[a, b], [c]]\nescalate: {min_share: 0.9, on_flip: false}\n", file: "p.yaml")
         #expect(p.tiers == [["a", "b"], ["c"]])
         #expect(p.escalate == EscalationRule(minShare: 0.9, onFlip: false))
         #expect(try Panel.parse(yaml: head, file: "p.yaml").tiers == nil)
@@ -276,7 +291,8 @@ struct PlanCascadeTests {
         let dir = try tempDir("plan-cli")
         let html = dir.appendingPathComponent("plan.html").path
         let r = try await runJudgepanel([
-            "plan", "fixtures/pandalm-50.votes.jsonl", "--items", "fixtures/pandalm-50.jsonl", "--target-accuracy", "0.6",
+            "plan", "fixtures/pandalm-50.votes.jsonl", "--items", "fixtures/pandalm-50.jsonl", "--target-accuracy",
+            "0.6",
             "--html", html, "--by", "motivation_app",
         ])
         #expect(r.code == 0, "\(r.err)")
@@ -286,7 +302,8 @@ struct PlanCascadeTests {
         let page = try String(contentsOfFile: html, encoding: .utf8)
         #expect(page.contains("<svg") && page.contains("<polyline") && page.contains("recommended"))
         let j = try await runJudgepanel([
-            "plan", "fixtures/pandalm-50.votes.jsonl", "--items", "fixtures/pandalm-50.jsonl", "--json", "--cluster", "cmp_key",
+            "plan", "fixtures/pandalm-50.votes.jsonl", "--items", "fixtures/pandalm-50.jsonl", "--json", "--cluster",
+            "cmp_key",
         ])
         #expect(j.code == 0, "\(j.err)")
         let report = try JSONValue.parse(j.out)
@@ -300,7 +317,8 @@ struct PlanCascadeTests {
         #expect(b.code == 2)
         #expect(b.err.contains("--budget needs costs"))
         let unlabeled = dir.appendingPathComponent("items.jsonl").path
-        try "{\"id\":\"0\",\"prompt\":\"p\",\"response_a\":\"a\",\"response_b\":\"b\"}\n".write(toFile: unlabeled, atomically: true, encoding: .utf8)
+        try "{\"id\":\"0\",\"prompt\":\"p\",\"response_a\":\"a\",\"response_b\":\"b\"}\n".write(
+            toFile: unlabeled, atomically: true, encoding: .utf8)
         let u = try await runJudgepanel(["plan", "fixtures/pandalm-50.votes.jsonl", "--items", unlabeled])
         #expect(u.code == 2)
         #expect(u.err.contains(unlabeled) && u.err.contains("no pairwise human label"))

@@ -142,7 +142,8 @@ private func withPanel<T>(
     let base = await server.baseURL.absoluteString + "/v1"
     let panel = Panel(
         judges: judges.map {
-            JudgeConfig(name: $0.name, provider: .openai, model: $0.name, baseURLs: [base], family: $0.family, concurrency: 48)
+            JudgeConfig(
+                name: $0.name, provider: .openai, model: $0.name, baseURLs: [base], family: $0.family, concurrency: 48)
         })
     do {
         let out = try await body(panel)
@@ -172,7 +173,8 @@ private func covers(_ r: ProbeResult?, bias expected: Double, sourceLocation: So
     }
     #expect(
         ci[0] - 1e-12 <= expected && expected <= ci[1] + 1e-12,
-        "\(r.probe)/\(r.judge): expected bias \(expected), got \(b) [\(ci[0]), \(ci[1])]", sourceLocation: sourceLocation)
+        "\(r.probe)/\(r.judge): expected bias \(expected), got \(b) [\(ci[0]), \(ci[1])]",
+        sourceLocation: sourceLocation)
 }
 
 private func coversFlip(_ r: ProbeResult?, _ expected: Double, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -203,7 +205,9 @@ struct ProbeTests {
         covers(biased, bias: p / 2)
         coversFlip(biased, p)
         #expect(biased?.n == 300)
-        print("position: planted p=\(p) → bias \(biased?.bias ?? .nan) \(biased?.biasCI ?? []) (expected \(p / 2)), flip \(biased?.flipRate ?? .nan) \(biased?.flipRateCI ?? []) (expected \(p))")
+        print(
+            "position: planted p=\(p) → bias \(biased?.bias ?? .nan) \(biased?.biasCI ?? []) (expected \(p / 2)), flip \(biased?.flipRate ?? .nan) \(biased?.flipRateCI ?? []) (expected \(p))"
+        )
     }
 
     /// longer q: answers have equal length in the baseline; padding makes the target longer, so each order
@@ -233,7 +237,8 @@ struct ProbeTests {
         let (runner, run) = try await withPanel([
             ("gullible", nil, SimulatedJudge(quality: data.oracle, obeysInjection: rate, seed: 5))
         ]) { panel in try await runProbes(panel, items: data.items, probes: "injection") }
-        let expected = data.targetWorse(runner.targets(items: data.items, probe: "injection")) * (1 - (1 - rate) * (1 - rate))
+        let expected =
+            data.targetWorse(runner.targets(items: data.items, probe: "injection")) * (1 - (1 - rate) * (1 - rate))
         let r = run.result("injection", "gullible")
         covers(r, bias: expected)
         coversFlip(r, expected)
@@ -247,7 +252,11 @@ struct ProbeTests {
         let data = Synthetic.pairwise(count: 300)
         let s = 0.6
         let run = try await withPanel([
-            ("gpt-judge", "gpt", SimulatedJudge(quality: data.oracle, family: "gpt", authorFamily: authorFamily, selfPreference: s, seed: 7)),
+            (
+                "gpt-judge", "gpt",
+                SimulatedJudge(
+                    quality: data.oracle, family: "gpt", authorFamily: authorFamily, selfPreference: s, seed: 7)
+            ),
             ("llama-judge", "llama", SimulatedJudge.oracle(quality: data.oracle, seed: 8)),
         ]) { panel in try await runProbes(panel, items: data.items, probes: "self-preference").1 }
         let expected = s * data.gptWorse
@@ -279,13 +288,17 @@ struct ProbeTests {
         }
         try run.write(to: dir)
         // report.json: `probes` rows with exactly the DESIGN.md keys, nulls (not NaN) where undefined.
-        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/report.json"))) as! [String: Any]
+        let report =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/report.json")))
+            as! [String: Any]
         let rows = try #require(report["probes"] as? [[String: Any]])
         #expect(rows.count == run.results.count)
         for row in rows {
-            #expect(Set(row.keys) == ["probe", "judge", "n", "flip_rate", "flip_rate_ci", "bias", "bias_ci", "score_shift"])
+            #expect(
+                Set(row.keys) == ["probe", "judge", "n", "flip_rate", "flip_rate_ci", "bias", "bias_ci", "score_shift"])
         }
-        let selfRow = try #require(rows.first { $0["probe"] as? String == "self-preference" && $0["judge"] as? String == "oracle" })
+        let selfRow = try #require(
+            rows.first { $0["probe"] as? String == "self-preference" && $0["judge"] as? String == "oracle" })
         #expect(selfRow["flip_rate"] is NSNull && selfRow["score_shift"] is NSNull)
         #expect(rows.contains { $0["judge"] as? String == "panel" })
         // votes.jsonl: baseline (no variant) plus each perturbing probe's votes in both orders.
@@ -319,7 +332,12 @@ struct ProbeTests {
     @Test func reproducibleFromSeed() async throws {
         let data = Synthetic.pairwise(count: 20)
         let judges: [(name: String, family: String?, judge: SimulatedJudge)] = [
-            ("mixed", "gpt", SimulatedJudge(quality: data.oracle, family: "gpt", authorFamily: authorFamily, firstSlot: 0.2, longer: 0.3, obeysInjection: 0.3, selfPreference: 0.3, seed: 1))
+            (
+                "mixed", "gpt",
+                SimulatedJudge(
+                    quality: data.oracle, family: "gpt", authorFamily: authorFamily, firstSlot: 0.2, longer: 0.3,
+                    obeysInjection: 0.3, selfPreference: 0.3, seed: 1)
+            )
         ]
         let (a, b) = try await withPanel(judges) { panel in
             (
@@ -350,7 +368,9 @@ struct ProbeTests {
         let run = try await withPanel([
             ("verbose", nil, SimulatedJudge(quality: data.oracle, longer: q, lengthThreshold: 120, seed: 11)),
             ("oracle", nil, SimulatedJudge.oracle(quality: data.oracle, seed: 12)),
-        ]) { panel in try await runProbes(panel, rubric: pointwiseRubricYAML, items: data.items, probes: "verbosity,position").1 }
+        ]) { panel in
+            try await runProbes(panel, rubric: pointwiseRubricYAML, items: data.items, probes: "verbosity,position").1
+        }
         let r = try #require(run.result("verbosity", "verbose"))
         covers(r, bias: q)
         coversFlip(r, q)

@@ -63,7 +63,8 @@ struct QualityGateTests {
         "a path that does not exist, or that is not a number, is flagged (a usage error), never a pass",
         arguments: [
             "panel.acuracy>=0.5", "judges.gpt5.accuracy>=0.5", "judges[7].accuracy>=0", "panel.accuracy_ci>=0",
-            "notes[0]>=0", "judges.claude-3.5.accuracy.ci_lo>=0", "ppi.overall.n.ci_lo>=0", "panel.cohen_kappa.ci_lo>=0", "n_items.x>=1",
+            "notes[0]>=0", "judges.claude-3.5.accuracy.ci_lo>=0", "ppi.overall.n.ci_lo>=0",
+            "panel.cohen_kappa.ci_lo>=0", "n_items.x>=1",
         ])
     func missing(_ expr: String) throws {
         let r = try Self.eval(expr)
@@ -82,9 +83,11 @@ struct QualityGateTests {
 
     @Test(
         "malformed expressions are usage errors",
-        arguments: ["", "panel.accuracy", "panel.accuracy>=", "panel.accuracy>=x", ">=0.5", "panel..accuracy>=1",
-                    "panel.accuracy.>=1", "judges[a]>=1", "judges[\"x>=1", "panel.accuracy=>1", "panel.accuracy>=nan",
-                    "panel.accuracy>=inf", "panel.accuracy>=0.5 extra"])
+        arguments: [
+            "", "panel.accuracy", "panel.accuracy>=", "panel.accuracy>=x", ">=0.5", "panel..accuracy>=1",
+            "panel.accuracy.>=1", "judges[a]>=1", "judges[\"x>=1", "panel.accuracy=>1", "panel.accuracy>=nan",
+            "panel.accuracy>=inf", "panel.accuracy>=0.5 extra",
+        ])
     func malformed(_ expr: String) {
         #expect(throws: JudgePanelError.self) { try QualityGate(parsing: expr) }
     }
@@ -103,7 +106,9 @@ struct QualityGateTests {
 @Suite("JUnit reports (--junit)")
 struct JUnitReportTests {
     static func sample() throws -> JUnitReport {
-        let gates = try QualityGates.parse(["panel.accuracy>=0.7", "judges.gpt4o.cohen_kappa>=0.9", "panel.cohen_kappa>=0"])
+        let gates = try QualityGates.parse([
+            "panel.accuracy>=0.7", "judges.gpt4o.cohen_kappa>=0.9", "panel.cohen_kappa>=0",
+        ])
         var report = JUnitReport(name: "judgepanel score")
         report.addGates(QualityGates.evaluate(gates, on: QualityGateTests.report), command: "score")
         report.addItems(
@@ -127,9 +132,14 @@ struct JUnitReportTests {
         #expect(parsed.testcases == 6)
     }
 
-    @Test("valid against the Jenkins/Ant JUnit XSD (xmlschema)", .enabled(if: JUnitValidator.available || JUnitValidator.required))
+    @Test(
+        "valid against the Jenkins/Ant JUnit XSD (xmlschema)",
+        .enabled(if: JUnitValidator.available || JUnitValidator.required))
     func schema() throws {
-        #expect(JUnitValidator.available, "python3 with xmlschema and the XSD are required here (JUDGEPANEL_REQUIRE_JUNIT_VALIDATOR=1): \(JUnitValidator.why)")
+        #expect(
+            JUnitValidator.available,
+            "python3 with xmlschema and the XSD are required here (JUDGEPANEL_REQUIRE_JUNIT_VALIDATOR=1): \(JUnitValidator.why)"
+        )
         let dir = try tempDir("junit")
         let path = dir.appendingPathComponent("gates.xml").path
         try Self.sample().write(to: path)
@@ -137,7 +147,8 @@ struct JUnitReportTests {
         #expect(result.code == 0, "\(result.output)")
         // The validator rejects what the schema forbids (a test that cannot fail is a defect).
         let bad = dir.appendingPathComponent("bad.xml").path
-        try "<testsuites><testsuite name=\"x\"><testcase/></testsuite></testsuites>".write(toFile: bad, atomically: true, encoding: .utf8)
+        try "<testsuites><testsuite name=\"x\"><testcase/></testsuite></testsuites>".write(
+            toFile: bad, atomically: true, encoding: .utf8)
         #expect(try JUnitValidator.validate(bad).code != 0)
     }
 }
@@ -156,7 +167,10 @@ final class XMLDocumentCheck: NSObject, XMLParserDelegate {
         error = parser.parserError.map { "\($0)" }
     }
 
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
         if name == "testcase" { testcases += 1 }
     }
 }

@@ -37,11 +37,14 @@ struct RankPreferenceTests {
     static func rank(_ files: (items: String, votes: String), _ flags: [String]) async throws
         -> (strength: [String: Double], order: [String])
     {
-        let r = try await runJudgepanel(["rank", files.items, "--votes", files.votes, "--json", "--resamples", "0"] + flags)
+        let r = try await runJudgepanel(
+            ["rank", files.items, "--votes", files.votes, "--json", "--resamples", "0"] + flags)
         #expect(r.code == 0, "\(r.err)")
         let rows = try #require(try JSONValue.parse(r.out).arrayValue)
         var strength: [String: Double] = [:]
-        for row in rows { strength[try #require(row["model"]?.stringValue)] = try #require(row["strength"]?.doubleValue) }
+        for row in rows {
+            strength[try #require(row["model"]?.stringValue)] = try #require(row["strength"]?.doubleValue)
+        }
         return (strength, rows.compactMap { $0["model"]?.stringValue })
     }
 
@@ -74,7 +77,8 @@ struct RankPreferenceTests {
         #expect(got.strength["claude-2"] == got.strength["claude-2.1"])
     }
 
-    @Test("Bradley–Terry on probabilities equals choix ilsr_pairwise_dense on fractional wins; on verdicts, on half wins")
+    @Test(
+        "Bradley–Terry on probabilities equals choix ilsr_pairwise_dense on fractional wins; on verdicts, on half wins")
     func bradleyTerryEqualsChoix() async throws {
         let files = try await Self.imported()
         let expected = try Self.expected()
@@ -106,7 +110,9 @@ struct RankPreferenceTests {
             "rank", files.items, "--votes", files.votes, "--resamples", "0", "--baseline", Self.baseline,
         ])
         #expect(t.out.hasPrefix("Win rate against \(Self.baseline) of panel (majority)"), "\(t.out)")
-        let plain = try await runJudgepanel(["rank", files.items, "--votes", files.votes, "--json", "--detail", "--resamples", "0"])
+        let plain = try await runJudgepanel([
+            "rank", files.items, "--votes", files.votes, "--json", "--detail", "--resamples", "0",
+        ])
         let p = try JSONValue.parse(plain.out)
         #expect(p["method"]?.stringValue == "bradley-terry" && p["preference"]?.stringValue == "verdict")
     }
@@ -120,7 +126,9 @@ struct RankPreferenceTests {
             "rank", files.items, "--votes", files.votes, "--human", "--preference", "probability",
         ])
         #expect(human.code == 2)
-        let unknown = try await runJudgepanel(["rank", files.items, "--votes", files.votes, "--baseline", "no-such-model"])
+        let unknown = try await runJudgepanel([
+            "rank", files.items, "--votes", files.votes, "--baseline", "no-such-model",
+        ])
         #expect(unknown.code == 2)
         #expect(unknown.err.contains("no-such-model") && unknown.err.contains(files.items), "\(unknown.err)")
         #expect(unknown.out.isEmpty)
@@ -180,7 +188,8 @@ struct RankPreferenceTests {
         }
         let hard = ClusteredRankBootstrap.run(nModels: 4, clusters: clusters, resamples: 60, seed: 2)
         let soft = ClusteredRankBootstrap.run(
-            nModels: 4, fractional: clusters.map { $0.map(FractionalComparison.init) }, score: .bradleyTerry(alpha: 0.01),
+            nModels: 4, fractional: clusters.map { $0.map(FractionalComparison.init) },
+            score: .bradleyTerry(alpha: 0.01),
             resamples: 60, seed: 2)
         #expect(hard.strengths == soft.strengths && hard.ranks == soft.ranks && hard.pBest == soft.pBest)
         #expect(hard.strengthCI.map { [$0.0, $0.1] } == soft.strengthCI.map { [$0.0, $0.1] })
@@ -219,14 +228,16 @@ struct RankPreferenceTests {
         for i in stride(from: shuffled.count - 1, to: 0, by: -1) { shuffled.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
         let dir = try tempDir("stream")
         let itemsPath = dir.appendingPathComponent("items.jsonl").path
-        try (items.map { item in
-            let o: JSONValue = [
-                "id": .string(item.id), "prompt": .string(item.prompt ?? ""), "response_a": .string(item.responseA ?? ""),
-                "response_b": .string(item.responseB ?? ""), "model_a": .string(item.modelA!),
-                "model_b": .string(item.modelB!), "label": .string(item.label!.text),
-            ]
-            return String(decoding: try JSONEncoder.sortedForTests.encode(o), as: UTF8.self)
-        }.joined(separator: "\n") + "\n").write(toFile: itemsPath, atomically: true, encoding: .utf8)
+        try
+            (items.map { item in
+                let o: JSONValue = [
+                    "id": .string(item.id), "prompt": .string(item.prompt ?? ""),
+                    "response_a": .string(item.responseA ?? ""),
+                    "response_b": .string(item.responseB ?? ""), "model_a": .string(item.modelA!),
+                    "model_b": .string(item.modelB!), "label": .string(item.label!.text),
+                ]
+                return String(decoding: try JSONEncoder.sortedForTests.encode(o), as: UTF8.self)
+            }.joined(separator: "\n") + "\n").write(toFile: itemsPath, atomically: true, encoding: .utf8)
         let loaded = try ItemLoader().load(path: itemsPath)
         for (name, list) in [("grouped", votes), ("shuffled", shuffled)] {
             let path = dir.appendingPathComponent("\(name).jsonl").path
@@ -240,7 +251,9 @@ struct RankPreferenceTests {
                 #expect(try analysis.reconcile(items: fromVotes, votesPath: path).panel == want, "\(name) \(method)")
                 let r = try await runJudgepanel(["aggregate", path, "--method", method.rawValue])
                 #expect(r.code == 0, "\(r.err)")
-                let lines = try want.map { String(decoding: try JSONEncoder.compactSortedForTests.encode($0), as: UTF8.self) }
+                let lines = try want.map {
+                    String(decoding: try JSONEncoder.compactSortedForTests.encode($0), as: UTF8.self)
+                }
                 #expect(r.out.split(separator: "\n").map(String.init) == lines, "\(name) \(method)")
                 let withItems = analysis.reconcile(items: loaded, votes: list.filter { $0.variant == nil })
                 #expect(try analysis.reconcile(items: loaded, votesPath: path).panel == withItems.panel)

@@ -245,7 +245,8 @@ struct RateLimitRunTests {
         // Date header, whatever the fraction of the second the request arrives in.
         let expectedGap = minimumGap == 0 ? 0.9 : minimumGap
         let (result, requests, log) = try await run(kind: kind, concurrency: 1) { request in
-            request.index == 0 ? fault ?? .rateLimitedAs(.retryAfterDate(Date().addingTimeInterval(1.5))) : .text("[[A]]")
+            request.index == 0
+                ? fault ?? .rateLimitedAs(.retryAfterDate(Date().addingTimeInterval(1.5))) : .text("[[A]]")
         }
         #expect(requests == 3, "\(name)")
         let first = try #require(result.votes.first { $0.attempts == 2 }, "\(name)")

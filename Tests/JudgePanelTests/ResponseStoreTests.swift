@@ -1,10 +1,10 @@
 import Foundation
-import Testing
-
-@testable import JudgePanel
 import JudgePanelCore
 import JudgePanelProviders
 import JudgePanelTesting
+import Testing
+
+@testable import JudgePanel
 
 /// A 64-hex-digit key (the shape of ``ResponseCache/key(judge:request:sample:)``) from a number.
 private func testKey(_ i: Int, prefix: String = "") -> String {
@@ -70,7 +70,8 @@ struct ResponseStoreTests {
         try? FileManager.default.removeItem(at: dir)
     }
 
-    @Test("a cache directory of the earlier layout (one JSON file per response) is read, and each entry read is migrated")
+    @Test(
+        "a cache directory of the earlier layout (one JSON file per response) is read, and each entry read is migrated")
     func legacyFilesAreRead() throws {
         let dir = try tempDir("store-legacy")
         let key = testKey(7)
@@ -103,22 +104,26 @@ struct ResponseStoreTests {
         try? FileManager.default.removeItem(at: dir)
     }
 
-    @Test("score with an unwritable --cache-dir finishes, warns once on stderr and records cache_unwritable in the run facts")
+    @Test(
+        "score with an unwritable --cache-dir finishes, warns once on stderr and records cache_unwritable in the run facts"
+    )
     func unwritableCacheInRunFacts() async throws {
         let dir = try tempDir("store-cli")
         let blocker = dir.appendingPathComponent("file")
         try Data("x".utf8).write(to: blocker)
-        let items = (0..<4).map { Item(id: "u\($0)", prompt: "Question \($0)?", responseA: "Alpha \($0)", responseB: "Beta \($0)") }
+        let items = (0..<4).map {
+            Item(id: "u\($0)", prompt: "Question \($0)?", responseA: "Alpha \($0)", responseB: "Beta \($0)")
+        }
         let itemsPath = dir.appendingPathComponent("items.jsonl").path
         try writeItems(items, to: itemsPath)
         let server = try await startPanelFake(["m": SimulatedJudge.alwaysFirst.handler])
         let base = await server.baseURL.absoluteString + "/v1"
         let panelPath = dir.appendingPathComponent("panel.yaml").path
         try """
-            version: 1
-            judges:
-              - {name: m, provider: openai, base_url: "\(base)", model: m}
-            """.write(toFile: panelPath, atomically: true, encoding: .utf8)
+        version: 1
+        judges:
+          - {name: m, provider: openai, base_url: "\(base)", model: m}
+        """.write(toFile: panelPath, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("run").path
         let r = try await runJudgepanel([
             "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath,

@@ -2,9 +2,8 @@ import Foundation
 import JudgePanel
 import JudgePanelTesting
 import JudgeStats
-import Testing
-
 import Synchronization
+import Testing
 
 #if canImport(Glibc)
     import Glibc
@@ -114,7 +113,8 @@ struct ResumeTests {
         let server = try await startPanelFake(["j1": slow, "j2": slow])
         let panel = await fakePanel(server, judges: ["j1", "j2"], concurrency: 6)
         let rubric = try loadRubric("pairwise-mtbench")
-        let job = try ScoreJob(itemsPath: "synthetic", items: items, rubric: rubric, panel: panel, options: panelTestOptions)
+        let job = try ScoreJob(
+            itemsPath: "synthetic", items: items, rubric: rubric, panel: panel, options: panelTestOptions)
         let dir = try tempDir("resume")
         let out = dir.appendingPathComponent("run").path
         let journal = out + "/journal.jsonl"
@@ -164,7 +164,9 @@ struct ResumeTests {
         try writeItems(items, to: itemsPath)
         let oracle = SimulatedJudge.oracle(quality: qualityOracle(quality)).handler
         let gate = RequestGate(limit: 60)
-        let server = try await startPanelFake(["oracle": gate.wrap { request in .delayed(.milliseconds(25), await oracle(request)) }])
+        let server = try await startPanelFake([
+            "oracle": gate.wrap { request in .delayed(.milliseconds(25), await oracle(request)) }
+        ])
         let base = await server.baseURL.absoluteString + "/v1"
         let panelPath = dir.appendingPathComponent("panel.yaml").path
         try """
@@ -177,11 +179,16 @@ struct ResumeTests {
         let secret = "sk-test-PLANTED-\(UUID().uuidString)"
         let out = dir.appendingPathComponent("run").path
         let journal = out + "/journal.jsonl"
-        let args = ["score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out, "--no-cache"]
+        let args = [
+            "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out,
+            "--no-cache",
+        ]
 
         let p = try launchJudgepanel(args, env: ["JP_TEST_KEY": secret])
         let deadline = ContinuousClock.now + .seconds(300)
-        while lineCount(journal) < 60, p.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        while lineCount(journal) < 60, p.isRunning, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         #expect(p.isRunning, "the run finished before it could be killed")
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
@@ -251,7 +258,10 @@ struct ResumeTests {
         let out = dir.appendingPathComponent("run").path
         let cache = dir.appendingPathComponent("cache").path
         let r = try await runJudgepanel(
-            ["score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out, "--cache-dir", cache],
+            [
+                "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out,
+                "--cache-dir", cache,
+            ],
             env: ["JP_TEST_KEY": secret])
         let seen = await server.recordedRequests().compactMap(\.apiKey)
         await server.stop()

@@ -10,10 +10,12 @@ import Testing
 struct ServeProtocolTests {
     /// Serves `lines` (fed by `feed`) and returns every line the server wrote, parsed.
     func session(
-        handlers: [String: ServeServer.Handler], feed: @escaping @Sendable (AsyncStream<String>.Continuation) async -> Void
+        handlers: [String: ServeServer.Handler],
+        feed: @escaping @Sendable (AsyncStream<String>.Continuation) async -> Void
     ) async throws -> [JSONValue] {
         let pipe = Pipe()
-        let server = ServeServer(handlers: handlers, output: ServeOutput(fileDescriptor: pipe.fileHandleForWriting.fileDescriptor))
+        let server = ServeServer(
+            handlers: handlers, output: ServeOutput(fileDescriptor: pipe.fileHandleForWriting.fileDescriptor))
         let (stream, continuation) = AsyncStream<String>.makeStream()
         let feeder = Task { await feed(continuation) }
         await server.serve(lines: stream)
@@ -73,10 +75,12 @@ struct ServeProtocolTests {
 
     @Test("the end of input without shutdown cancels the requests in flight (the client is gone)")
     func endOfInput() async throws {
-        let lines = try await session(handlers: ["wait": { _, _ in
-            try await Task.sleep(for: .seconds(60))
-            return "done"
-        }]) { c in
+        let lines = try await session(handlers: [
+            "wait": { _, _ in
+                try await Task.sleep(for: .seconds(60))
+                return "done"
+            }
+        ]) { c in
             c.yield(Self.request(1, "wait"))
             try? await Task.sleep(for: .milliseconds(50))
             c.finish()
@@ -86,10 +90,12 @@ struct ServeProtocolTests {
 
     @Test("shutdown waits for work in flight to finish (without cancel: true)")
     func shutdownFinishes() async throws {
-        let lines = try await session(handlers: ["wait": { _, _ in
-            try await Task.sleep(for: .milliseconds(200))
-            return "done"
-        }]) { c in
+        let lines = try await session(handlers: [
+            "wait": { _, _ in
+                try await Task.sleep(for: .milliseconds(200))
+                return "done"
+            }
+        ]) { c in
             c.yield(Self.request(1, "wait"))
             c.yield(Self.request(2, "shutdown"))
         }
@@ -100,7 +106,9 @@ struct ServeProtocolTests {
     @Test("errors carry the CLI's message and exit-code class")
     func errorClasses() {
         let input = ServeError.from(JudgePanelError.badInput("missing \"id\"", file: "items.jsonl", line: 3))
-        #expect(input.code == -32002 && input.data?["exit_code"] == 2 && input.data?["message"] == "items.jsonl:3: missing \"id\"")
+        #expect(
+            input.code == -32002 && input.data?["exit_code"] == 2
+                && input.data?["message"] == "items.jsonl:3: missing \"id\"")
         #expect(ServeError.from(JudgePanelError.io("disk full", file: "out")).data?["exit_code"] == 3)
         #expect(ServeError.from(CancellationError()).code == -32800)
     }
@@ -109,7 +117,8 @@ struct ServeProtocolTests {
     func score() async throws {
         let server = try await startPanelFake(["first": SimulatedJudge.alwaysFirst.handler])
         let base = await server.baseURL.absoluteString + "/v1"
-        let runtime = try ServeRuntime(cache: nil, rubricDirectories: [panelTestRoot.appendingPathComponent("rubrics").path])
+        let runtime = try ServeRuntime(
+            cache: nil, rubricDirectories: [panelTestRoot.appendingPathComponent("rubrics").path])
         let score = ServeScore(runtime: runtime)
         let params: JSONValue = [
             "items": [
@@ -117,7 +126,10 @@ struct ServeProtocolTests {
                 ["id": "b", "prompt": "q", "response_a": "x", "response_b": "y"],
             ],
             "rubric": "pairwise-mtbench",
-            "panel": ["version": 1, "judges": [["name": "first", "provider": "openai", "base_url": .string(base), "model": "first"]]],
+            "panel": [
+                "version": 1,
+                "judges": [["name": "first", "provider": "openai", "base_url": .string(base), "model": "first"]],
+            ],
         ]
         let lines = try await session(handlers: ["score": { p, ctx in try await score(p, ctx) }]) { c in
             c.yield(Self.request(1, "score", params.compactString))
@@ -129,7 +141,8 @@ struct ServeProtocolTests {
         await server.stop()
         let byID = Dictionary(grouping: lines.filter { $0["id"] != nil }, by: { $0["id"]!.compactString })
         let result = try #require(byID["1"]?.first?["result"])
-        #expect(result["verdicts"]?.arrayValue?.map { $0["verdict"] } == ["tie", "tie"])  // always-first: every pair flips
+        // always-first: every pair flips
+        #expect(result["verdicts"]?.arrayValue?.map { $0["verdict"] } == ["tie", "tie"])
         #expect(result["votes"]?.arrayValue?.count == 4 && result["run"] == .null && result["failed_calls"] == 0)
         #expect(result["report"]?["run"]?["votes"] == 4)
         #expect(calls == 4)
@@ -142,13 +155,17 @@ struct ServeProtocolTests {
     func voteNotifications() async throws {
         let server = try await startPanelFake(["first": SimulatedJudge.alwaysFirst.handler])
         let base = await server.baseURL.absoluteString + "/v1"
-        let runtime = try ServeRuntime(cache: nil, rubricDirectories: [panelTestRoot.appendingPathComponent("rubrics").path])
+        let runtime = try ServeRuntime(
+            cache: nil, rubricDirectories: [panelTestRoot.appendingPathComponent("rubrics").path])
         let score = ServeScore(runtime: runtime)
         func params(_ ids: [String], notify: Bool) -> String {
             let p: JSONValue = [
                 "items": .array(ids.map { ["id": .string($0), "prompt": "q", "response_a": "x", "response_b": "y"] }),
                 "rubric": "pairwise-mtbench", "notify_votes": .bool(notify),
-                "panel": ["version": 1, "judges": [["name": "first", "provider": "openai", "base_url": .string(base), "model": "first"]]],
+                "panel": [
+                    "version": 1,
+                    "judges": [["name": "first", "provider": "openai", "base_url": .string(base), "model": "first"]],
+                ],
             ]
             return p.compactString
         }

@@ -28,8 +28,10 @@ func runJudgepanelConcurrently(_ argsList: [[String]]) async throws -> [(code: I
 func withoutRunTimes(_ path: String, started: String) throws -> String {
     var text = try String(contentsOfFile: path, encoding: .utf8)
     text = text.replacingOccurrences(of: started, with: "<STARTED>")
-    text = text.replacingOccurrences(of: #""wall_s" : [0-9.eE+-]+"#, with: "\"wall_s\" : <WALL>", options: .regularExpression)
-    text = text.replacingOccurrences(of: #"wall time: [0-9.]+ s"#, with: "wall time: <WALL> s", options: .regularExpression)
+    text = text.replacingOccurrences(
+        of: #""wall_s" : [0-9.eE+-]+"#, with: "\"wall_s\" : <WALL>", options: .regularExpression)
+    text = text.replacingOccurrences(
+        of: #"wall time: [0-9.]+ s"#, with: "wall time: <WALL> s", options: .regularExpression)
     return text
 }
 
@@ -74,26 +76,29 @@ struct ShardTests {
         }
     }
 
-    @Test("four shard processes run concurrently and merge into files byte-identical to one run; bad merges are refused")
+    @Test(
+        "four shard processes run concurrently and merge into files byte-identical to one run; bad merges are refused")
     func fourShardsEqualOneRun() async throws {
         let dir = try tempDir("shard")
         let items = panelTestRoot.appendingPathComponent("fixtures/pandalm-50.jsonl").path
         let (server, base) = try await startPandaLMFake()
         let panelPath = dir.appendingPathComponent("panel.yaml").path
         try """
-            version: 1
-            judges:
-              - {name: oracle, provider: openai, base_url: "\(base)", model: oracle, price: {input_per_mtok: 1, output_per_mtok: 2}}
-              - {name: first, provider: openai, base_url: "\(base)", model: first, concurrency: 4, samples: 2, temperature: 0.7}
-            aggregate: majority
-            swap: true
-            flip: tie
-            """.write(toFile: panelPath, atomically: true, encoding: .utf8)
+        version: 1
+        judges:
+          - {name: oracle, provider: openai, base_url: "\(base)", model: oracle, price: {input_per_mtok: 1, output_per_mtok: 2}}
+          - {name: first, provider: openai, base_url: "\(base)", model: first, concurrency: 4, samples: 2, temperature: 0.7}
+        aggregate: majority
+        swap: true
+        flip: tie
+        """.write(toFile: panelPath, atomically: true, encoding: .utf8)
         let common = ["--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--no-cache", "--seed", "7"]
         let single = dir.appendingPathComponent("single").path
         let shards = (0..<4).map { dir.appendingPathComponent("shards/\($0)").path }
         var runs = [["score", items] + common + ["--out", single]]
-        for i in 0..<4 { runs.append(["score", items] + common + ["--shard", "\(i)/4", "--out", shards[i], "--resume"]) }
+        for i in 0..<4 {
+            runs.append(["score", items] + common + ["--shard", "\(i)/4", "--out", shards[i], "--resume"])
+        }
         let results = try await runJudgepanelConcurrently(runs)
         let requests = await server.requestCount()
         await server.stop()
@@ -136,9 +141,11 @@ struct ShardTests {
                 == Data(contentsOf: URL(fileURLWithPath: single + "/verdicts.jsonl")))
         // report.json, report.md, report.html, config.json: byte-identical but for the run's start and wall time.
         let singleStarted = try #require(
-            try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: single + "/report.json")))["run"]?["started"]?.stringValue)
+            try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: single + "/report.json")))["run"]?["started"]?
+                .stringValue)
         let mergedStarted = try #require(
-            try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: merged + "/report.json")))["run"]?["started"]?.stringValue)
+            try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: merged + "/report.json")))["run"]?["started"]?
+                .stringValue)
         for f in ["report.json", "report.md", "report.html", "config.json"] {
             let a = try withoutRunTimes(single + "/" + f, started: singleStarted)
             let b = try withoutRunTimes(merged + "/" + f, started: mergedStarted)
@@ -148,7 +155,8 @@ struct ShardTests {
         // votes.jsonl: the same lines in the same (canonical) order, but for each call's measured latency.
         func votesWithoutLatency(_ path: String) throws -> [String] {
             try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
-                $0.replacingOccurrences(of: #""latency_ms":[0-9.eE+-]+"#, with: "\"latency_ms\":0", options: .regularExpression)
+                $0.replacingOccurrences(
+                    of: #""latency_ms":[0-9.eE+-]+"#, with: "\"latency_ms\":0", options: .regularExpression)
             }
         }
         let singleVotes = try votesWithoutLatency(single + "/votes.jsonl")
@@ -161,12 +169,15 @@ struct ShardTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: merged + "/report.json")) == before)
 
         // A shard directory resumes only as the same shard.
-        let wrong = try await runJudgepanel(["score", items] + common + ["--shard", "1/4", "--out", shards[0], "--resume"])
+        let wrong = try await runJudgepanel(
+            ["score", items] + common + ["--shard", "1/4", "--out", shards[0], "--resume"])
         #expect(wrong.code == 2)
         #expect(wrong.err.contains("holds shard 0/4, not shard 1/4"), "\(wrong.err)")
 
         // A missing shard is named; nothing is written.
-        let missing = try await runJudgepanel(["merge", shards[0], shards[1], shards[3], "--out", dir.appendingPathComponent("m2").path])
+        let missing = try await runJudgepanel([
+            "merge", shards[0], shards[1], shards[3], "--out", dir.appendingPathComponent("m2").path,
+        ])
         #expect(missing.code == 2)
         #expect(missing.err.contains("missing shard 2/4"), "\(missing.err)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("m2/votes.jsonl").path))
@@ -174,7 +185,9 @@ struct ShardTests {
         let copy = dir.appendingPathComponent("copy1").path
         try FileManager.default.copyItem(atPath: shards[1], toPath: copy)
         try? FileManager.default.removeItem(atPath: copy + "/.lock")
-        let dup = try await runJudgepanel(["merge", shards[0], shards[1], copy, shards[2], shards[3], "--out", dir.appendingPathComponent("m3").path])
+        let dup = try await runJudgepanel([
+            "merge", shards[0], shards[1], copy, shards[2], shards[3], "--out", dir.appendingPathComponent("m3").path,
+        ])
         #expect(dup.code == 2)
         #expect(dup.err.contains("shard 1/4 given twice") && dup.err.contains(copy), "\(dup.err)")
 
@@ -182,7 +195,8 @@ struct ShardTests {
         func tampered(_ tag: String, _ edit: (inout [String: JSONValue]) -> Void) throws -> String {
             let path = dir.appendingPathComponent(tag).path
             try FileManager.default.copyItem(atPath: shards[3], toPath: path)
-            var config = try #require(try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: path + "/config.json"))).objectValue)
+            var config = try #require(
+                try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: path + "/config.json"))).objectValue)
             edit(&config)
             try RunDirectory(path: path).writeJSON("config.json", JSONValue.object(config))
             return path
@@ -192,17 +206,24 @@ struct ShardTests {
             a["seed"] = .number(8)
             c["analysis"] = .object(a)
         }
-        let r1 = try await runJudgepanel(["merge", shards[0], shards[1], shards[2], otherSeed, "--out", dir.appendingPathComponent("m4").path])
+        let r1 = try await runJudgepanel([
+            "merge", shards[0], shards[1], shards[2], otherSeed, "--out", dir.appendingPathComponent("m4").path,
+        ])
         #expect(r1.code == 2)
-        #expect(r1.err.contains("shard 3/4") && r1.err.contains("other inputs") && r1.err.contains("analysis"), "\(r1.err)")
+        #expect(
+            r1.err.contains("shard 3/4") && r1.err.contains("other inputs") && r1.err.contains("analysis"), "\(r1.err)")
         let otherItems = try tampered("items") { c in c["items_sha256"] = .string(String(repeating: "0", count: 64)) }
-        let r2 = try await runJudgepanel(["merge", shards[0], shards[1], shards[2], otherItems, "--out", dir.appendingPathComponent("m5").path])
+        let r2 = try await runJudgepanel([
+            "merge", shards[0], shards[1], shards[2], otherItems, "--out", dir.appendingPathComponent("m5").path,
+        ])
         #expect(r2.code == 2)
         #expect(r2.err.contains("items file's content"), "\(r2.err)")
         let otherSplit = try tampered("split") { c in
             c["shard"] = ["index": 3, "count": 5, "scheme": .string(Shard.scheme), "items": 10, "items_total": 50]
         }
-        let r3 = try await runJudgepanel(["merge", shards[0], shards[1], shards[2], otherSplit, "--out", dir.appendingPathComponent("m6").path])
+        let r3 = try await runJudgepanel([
+            "merge", shards[0], shards[1], shards[2], otherSplit, "--out", dir.appendingPathComponent("m6").path,
+        ])
         #expect(r3.code == 2)
         #expect(r3.err.contains("different splits"), "\(r3.err)")
         // A plain (unsharded) run is not a shard.
@@ -215,7 +236,11 @@ struct ShardTests {
     @Test("more shards than items: empty shards are ordinary (empty) runs and the merge still equals one run")
     func emptyShards() async throws {
         let dir = try tempDir("shard-empty")
-        let items = (0..<3).map { Item(id: "q\($0)", prompt: "Question \($0)?", responseA: "Answer alpha \($0)", responseB: "Answer beta \($0)") }
+        let items = (0..<3).map {
+            Item(
+                id: "q\($0)", prompt: "Question \($0)?", responseA: "Answer alpha \($0)", responseB: "Answer beta \($0)"
+            )
+        }
         let itemsPath = dir.appendingPathComponent("items.jsonl").path
         try writeItems(items, to: itemsPath)
         let n = 8
@@ -224,10 +249,10 @@ struct ShardTests {
         let base = await server.baseURL.absoluteString + "/v1"
         let panelPath = dir.appendingPathComponent("panel.yaml").path
         try """
-            version: 1
-            judges:
-              - {name: m, provider: openai, base_url: "\(base)", model: m}
-            """.write(toFile: panelPath, atomically: true, encoding: .utf8)
+        version: 1
+        judges:
+          - {name: m, provider: openai, base_url: "\(base)", model: m}
+        """.write(toFile: panelPath, atomically: true, encoding: .utf8)
         let common = ["--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--no-cache"]
         let single = dir.appendingPathComponent("single").path
         let shards = (0..<n).map { dir.appendingPathComponent("s\($0)").path }
@@ -254,7 +279,8 @@ struct ShardTests {
         let key = String(repeating: "ab", count: 32)
         let response = CompletionResponse(text: "[[A]]", usage: TokenUsage(promptTokens: 3, completionTokens: 1))
         let legacy = cacheDir.appendingPathComponent("ab/\(key).json")
-        try FileManager.default.createDirectory(at: legacy.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: legacy.deletingLastPathComponent(), withIntermediateDirectories: true)
         let whole = try JSONEncoder().encode(response)
         try whole.prefix(whole.count / 2).write(to: legacy)
         let cache = ResponseCache(directory: cacheDir)
@@ -270,9 +296,14 @@ struct ShardTests {
         // End to end: a run whose cache holds a corrupt row asks the server for that call and reads no torn answer.
         let server = try await startPanelFake(["m": SimulatedJudge.alwaysFirst.handler])
         let base = await server.baseURL.absoluteString + "/v1"
-        let panel = Panel(judges: [JudgeConfig(name: "m", provider: .openai, model: "m", baseURLs: [base])], swap: false)
+        let panel = Panel(
+            judges: [JudgeConfig(name: "m", provider: .openai, model: "m", baseURLs: [base])], swap: false)
         let rubric = try loadRubric("pairwise-mtbench")
-        let items = (0..<3).map { Item(id: "t\($0)", prompt: "Question \($0)?", responseA: "Answer alpha \($0)", responseB: "Answer beta \($0)") }
+        let items = (0..<3).map {
+            Item(
+                id: "t\($0)", prompt: "Question \($0)?", responseA: "Answer alpha \($0)", responseB: "Answer beta \($0)"
+            )
+        }
         let runCache = ResponseCache(directory: dir.appendingPathComponent("run-cache"))
         let options = RunOptions(cache: runCache, environment: [:])
         _ = try await PanelRunner(panel: panel, rubric: rubric, options: options).run(items: items)

@@ -11,7 +11,8 @@ struct StreamingEstimateTests {
                 JudgeConfig(
                     name: "a", provider: .openai, model: "m1", baseURLs: ["http://127.0.0.1:9/v1"],
                     price: Price(inputPerMTok: 1, outputPerMTok: 2), samples: 2),
-                JudgeConfig(name: "b", provider: .anthropic, model: "m2", baseURLs: ["http://127.0.0.1:9/v1"], maxTokens: 100),
+                JudgeConfig(
+                    name: "b", provider: .anthropic, model: "m2", baseURLs: ["http://127.0.0.1:9/v1"], maxTokens: 100),
             ], aggregate: .majority, swap: true, flip: .tie)
     }
 
@@ -36,7 +37,8 @@ struct StreamingEstimateTests {
             let shard = try Shard.parse("\(i)/3")
             var part = job
             try part.restrict(to: shard)
-            let streamed = try ScoreJob.streamEstimate(itemsPath: items, rubric: rubric, panel: panel(), options: options, shard: shard)
+            let streamed = try ScoreJob.streamEstimate(
+                itemsPath: items, rubric: rubric, panel: panel(), options: options, shard: shard)
             #expect(streamed.items == part.items.count && streamed.itemsTotal == 50)
             #expect(streamed.estimate.calls == part.estimate().calls)
             #expect(streamed.estimate.promptTokens == part.estimate().promptTokens)
@@ -53,9 +55,9 @@ struct StreamingEstimateTests {
         let rubric = try Rubric.load(path: panelTestRoot.appendingPathComponent("rubrics/pairwise-mtbench.yaml").path)
         let bad = dir.appendingPathComponent("bad.jsonl").path
         try """
-            {"id": "1", "prompt": "p", "response_a": "x", "response_b": "y"}
-            {"id": "2", "prompt": "p", "response": "only one"}
-            """.write(toFile: bad, atomically: true, encoding: .utf8)
+        {"id": "1", "prompt": "p", "response_a": "x", "response_b": "y"}
+        {"id": "2", "prompt": "p", "response": "only one"}
+        """.write(toFile: bad, atomically: true, encoding: .utf8)
         do {
             _ = try ScoreJob.streamEstimate(itemsPath: bad, rubric: rubric, panel: panel())
             Issue.record("a pointwise item passed a pairwise rubric")
@@ -64,6 +66,8 @@ struct StreamingEstimateTests {
         }
         let empty = dir.appendingPathComponent("empty.jsonl").path
         try "\n".write(toFile: empty, atomically: true, encoding: .utf8)
-        #expect(throws: JudgePanelError.self) { try ScoreJob.streamEstimate(itemsPath: empty, rubric: rubric, panel: panel()) }
+        #expect(throws: JudgePanelError.self) {
+            try ScoreJob.streamEstimate(itemsPath: empty, rubric: rubric, panel: panel())
+        }
     }
 }

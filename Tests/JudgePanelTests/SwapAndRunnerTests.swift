@@ -11,8 +11,10 @@ struct SwapAndRunnerTests {
         let (items, _) = syntheticPairwise(40)
         let server = try await startPanelFake(["first": SimulatedJudge.alwaysFirst.handler])
         let panel = await fakePanel(server, judges: ["first"])
-        let result = try await PanelRunner(panel: panel, rubric: try loadRubric("pairwise-mtbench"), options: panelTestOptions)
-            .run(items: items)
+        let result = try await PanelRunner(
+            panel: panel, rubric: try loadRubric("pairwise-mtbench"), options: panelTestOptions
+        )
+        .run(items: items)
         await server.stop()
         #expect(result.votes.count == 80)
         #expect(result.votes.allSatisfy { $0.isOK })
@@ -30,10 +32,13 @@ struct SwapAndRunnerTests {
     @Test("a judge that always picks the truly better answer: consistency 1, accuracy 1")
     func oracle() async throws {
         let (items, quality) = syntheticPairwise(40)
-        let server = try await startPanelFake(["oracle": SimulatedJudge.oracle(quality: qualityOracle(quality)).handler])
+        let server = try await startPanelFake(["oracle": SimulatedJudge.oracle(quality: qualityOracle(quality)).handler]
+        )
         let panel = await fakePanel(server, judges: ["oracle"])
-        let result = try await PanelRunner(panel: panel, rubric: try loadRubric("pairwise-mtbench"), options: panelTestOptions)
-            .run(items: items)
+        let result = try await PanelRunner(
+            panel: panel, rubric: try loadRubric("pairwise-mtbench"), options: panelTestOptions
+        )
+        .run(items: items)
         await server.stop()
         let m = try #require(MetaAnalysis().report(items: items, votes: result.votes).judges.first)
         #expect(m.positionConsistency?.value == 1)
@@ -52,8 +57,10 @@ struct SwapAndRunnerTests {
             "oracle": SimulatedJudge.oracle(quality: qualityOracle(quality)).handler,
         ])
         let panel = await fakePanel(server, judges: ["first", "oracle"], flip: .abstain)
-        let result = try await PanelRunner(panel: panel, rubric: try loadRubric("pairwise-mtbench"), options: panelTestOptions)
-            .run(items: items)
+        let result = try await PanelRunner(
+            panel: panel, rubric: try loadRubric("pairwise-mtbench"), options: panelTestOptions
+        )
+        .run(items: items)
         await server.stop()
         for (item, verdict) in zip(items, result.verdicts) {
             #expect(verdict.abstained == ["first"])
@@ -67,8 +74,10 @@ struct SwapAndRunnerTests {
         let item = Item(id: "x", prompt: "Q?", responseA: "a", responseB: "b", label: .pairwise(.a))
         let server = try await startPanelFake(["mumbler": { _ in .text("I cannot decide, both are fine.") }])
         let panel = await fakePanel(server, judges: ["mumbler"], swap: false)
-        let result = try await PanelRunner(panel: panel, rubric: try loadRubric("pairwise-mtbench"), options: panelTestOptions)
-            .run(items: [item])
+        let result = try await PanelRunner(
+            panel: panel, rubric: try loadRubric("pairwise-mtbench"), options: panelTestOptions
+        )
+        .run(items: [item])
         let calls = await server.requestCount()
         await server.stop()
         #expect(calls == 2)
@@ -83,10 +92,14 @@ struct SwapAndRunnerTests {
     @Test("a repaired answer counts, marked repaired")
     func repairSucceeds() async throws {
         let item = Item(id: "x", prompt: "Q?", responseA: "a", responseB: "b")
-        let server = try await startPanelFake(["late": FakeProviderServer.sequence([.text("hmm")], then: .text("[[B]]"))])
+        let server = try await startPanelFake([
+            "late": FakeProviderServer.sequence([.text("hmm")], then: .text("[[B]]"))
+        ])
         let panel = await fakePanel(server, judges: ["late"], swap: false)
-        let result = try await PanelRunner(panel: panel, rubric: try loadRubric("pairwise-mtbench"), options: panelTestOptions)
-            .run(items: [item])
+        let result = try await PanelRunner(
+            panel: panel, rubric: try loadRubric("pairwise-mtbench"), options: panelTestOptions
+        )
+        .run(items: [item])
         await server.stop()
         #expect(result.votes[0].verdict == .b)
         #expect(result.votes[0].repaired == true)
@@ -94,15 +107,19 @@ struct SwapAndRunnerTests {
 
     @Test("pointwise scores are read from [[n]] and pooled by mean and median")
     func pointwise() async throws {
-        let items = (0..<6).map { Item(id: "p\($0)", prompt: "Q\($0)", response: "answer \($0)", label: .score(Double($0 + 2))) }
+        let items = (0..<6).map {
+            Item(id: "p\($0)", prompt: "Q\($0)", response: "answer \($0)", label: .score(Double($0 + 2)))
+        }
         let server = try await startPanelFake([
             "low": { _ in .text("Rating: [[3]]") }, "mid": { _ in .text("Rating: [[5]]") },
             "high": { _ in .text("Rating: [[10]]") },
         ])
         for (method, expected) in [(AggregationMethod.mean, 6.0), (.median, 5.0)] {
             let panel = await fakePanel(server, judges: ["low", "mid", "high"], aggregate: method)
-            let result = try await PanelRunner(panel: panel, rubric: try loadRubric("pointwise-1to10"), options: panelTestOptions)
-                .run(items: items)
+            let result = try await PanelRunner(
+                panel: panel, rubric: try loadRubric("pointwise-1to10"), options: panelTestOptions
+            )
+            .run(items: items)
             #expect(result.verdicts.allSatisfy { $0.score == expected })
             #expect(result.votes.allSatisfy { $0.order == nil && $0.protocol == .pointwise })
         }
@@ -117,8 +134,10 @@ struct SwapAndRunnerTests {
             "oracle": SimulatedJudge.oracle(quality: qualityOracle(quality)).handler,
         ])
         let panel = await fakePanel(server, judges: ["broken", "oracle"])
-        let result = try await PanelRunner(panel: panel, rubric: try loadRubric("pairwise-mtbench"), options: panelTestOptions)
-            .run(items: items)
+        let result = try await PanelRunner(
+            panel: panel, rubric: try loadRubric("pairwise-mtbench"), options: panelTestOptions
+        )
+        .run(items: items)
         await server.stop()
         let broken = result.votes.filter { $0.judge == "broken" }
         #expect(broken.count == 10)

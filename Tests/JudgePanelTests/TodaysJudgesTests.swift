@@ -234,7 +234,9 @@ struct RefusalTests {
     @Test(arguments: [ProviderKind.openai, .anthropic, .gemini])
     func refusalIsRecordedWithoutReask(provider: ProviderKind) async throws {
         let text = "I can't help with comparing these answers."
-        try await withFakeServer({ _ in .stopped(text, .refusal) }) { server, base in
+        try await withFakeServer { _ in
+            .stopped(text, .refusal)
+        } body: { server, base in
             let j = judge("m", provider: provider, base: base)
             let result = try await run([j], items: [twoItems[0]])
             #expect(await server.requestCount() == 2)  // one per order, no repair re-ask
@@ -249,7 +251,9 @@ struct RefusalTests {
     @Test(arguments: [FakeStop.contentFilter, .recitation, .promptBlocked])
     func contentFiltersAreContentFilter(stop: FakeStop) async throws {
         for provider in [ProviderKind.openai, .gemini] {
-            try await withFakeServer({ _ in .stopped("", stop) }) { server, base in
+            try await withFakeServer { _ in
+                .stopped("", stop)
+            } body: { server, base in
                 let result = try await run([judge("m", provider: provider, base: base)], items: [twoItems[0]])
                 #expect(result.votes.allSatisfy { $0.status == .abstain && $0.reason == .contentFilter })
                 #expect(await server.requestCount() == 2)
@@ -261,13 +265,17 @@ struct RefusalTests {
     /// keeps it, flagged.
     @Test(arguments: [ProviderKind.openai, .anthropic, .gemini, .ollama])
     func lengthStops(provider: ProviderKind) async throws {
-        try await withFakeServer({ _ in .stopped("Let me weigh both answers carefully, starting with", .length) }) {
+        try await withFakeServer { _ in
+            .stopped("Let me weigh both answers carefully, starting with", .length)
+        } body: {
             server, base in
             let result = try await run([judge("m", provider: provider, base: base)], items: [twoItems[0]])
             #expect(result.votes.allSatisfy { $0.status == .abstain && $0.reason == .length })
             #expect(await server.requestCount() == 4)  // the repair re-ask is sent, and cut again
         }
-        try await withFakeServer({ _ in .stopped("Assistant A is better. [[A]] Also,", .length) }) { _, base in
+        try await withFakeServer { _ in
+            .stopped("Assistant A is better. [[A]] Also,", .length)
+        } body: { _, base in
             let result = try await run([judge("m", provider: provider, base: base)], items: [twoItems[0]])
             #expect(result.votes.allSatisfy { $0.isOK && $0.reason == .length })
         }
@@ -316,14 +324,18 @@ struct RefusalTests {
     @Test func serverContextErrorsAreContext() async throws {
         let vllm =
             #"{"object":"error","message":"This model's maximum context length is 4096 tokens. However, you requested 6000 tokens (5488 in the messages, 512 in the completion). Please reduce the length of the messages or completion.","type":"BadRequestError","param":null,"code":400}"#
-        try await withFakeServer({ _ in .status(400, body: vllm) }) { server, base in
+        try await withFakeServer { _ in
+            .status(400, body: vllm)
+        } body: { server, base in
             let result = try await run([judge("m", base: base)], items: [twoItems[0]])
             #expect(result.votes.allSatisfy { $0.status == .error && $0.reason == .context })
             #expect(await server.requestCount() == 2)
         }
         let reply =
             #"{"choices":[{"index":0,"message":{"role":"assistant","content":"[[A]]"},"finish_reason":"stop"}],"usage":{"prompt_tokens":4096,"completion_tokens":3},"truncated":true}"#
-        try await withFakeServer({ _ in .status(200, body: reply) }) { _, base in
+        try await withFakeServer { _ in
+            .status(200, body: reply)
+        } body: { _, base in
             let result = try await run([judge("m", base: base)], items: [twoItems[0]])
             #expect(result.votes.allSatisfy { $0.status == .abstain && $0.reason == .context })
         }

@@ -21,23 +21,33 @@ struct TrustEdgesTests {
         let panel: String
     }
 
-    static func setup(_ dir: URL, items n: Int = 8, panelExtra: String = "", judgeExtra: String = "") async throws -> Setup {
+    static func setup(_ dir: URL, items n: Int = 8, panelExtra: String = "", judgeExtra: String = "") async throws
+        -> Setup
+    {
         let (items, quality) = syntheticPairwise(n)
         let itemsPath = try writePairwiseItems(items, dir)
         let oracle = SimulatedJudge.oracle(quality: qualityOracle(quality)).handler
         let server = try await startPanelFake(["o1": oracle, "o2": oracle, "first": SimulatedJudge.alwaysFirst.handler])
         let base = await server.baseURL.absoluteString + "/v1"
-        let yaml = "version: 1\njudges:\n"
-            + ["o1", "o2", "first"].map { "  - {name: \($0), provider: openai, base_url: \"\(base)\", model: \($0)\(judgeExtra)}\n" }.joined()
+        let yaml =
+            "version: 1\njudges:\n"
+            + ["o1", "o2", "first"].map {
+                "  - {name: \($0), provider: openai, base_url: \"\(base)\", model: \($0)\(judgeExtra)}\n"
+            }.joined()
             + "aggregate: majority\nswap: true\nflip: tie\n" + panelExtra
         let panelPath = dir.appendingPathComponent("panel.yaml").path
         try yaml.write(toFile: panelPath, atomically: true, encoding: .utf8)
         return Setup(server: server, items: itemsPath, panel: panelPath)
     }
 
-    static func score(_ s: Setup, out: String, _ extra: [String] = []) async throws -> (code: Int32, out: String, err: String) {
+    static func score(_ s: Setup, out: String, _ extra: [String] = []) async throws -> (
+        code: Int32, out: String, err: String
+    ) {
         try await runJudgepanel(
-            ["score", s.items, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", s.panel, "--out", out, "--no-cache"] + extra,
+            [
+                "score", s.items, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", s.panel, "--out", out,
+                "--no-cache",
+            ] + extra,
             env: ["OPENAI_API_KEY": "x"])
     }
 
@@ -52,7 +62,9 @@ struct TrustEdgesTests {
 
     // MARK: - 1. --out
 
-    @Test("--out: new, empty or the same kind; a project folder, a merged run or an import is refused (exit 2), untouched")
+    @Test(
+        "--out: new, empty or the same kind; a project folder, a merged run or an import is refused (exit 2), untouched"
+    )
     func outRefusesWhatIsNotOurs() async throws {
         let dir = try tempDir("trust-out")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -94,7 +106,10 @@ struct TrustEdgesTests {
 
         // An import: proven by its manifest; score and merge refuse it, a re-import of the same format is allowed.
         let imported = dir.appendingPathComponent("imported").path
-        let importArgs = ["import", "mtbench-human", "fixtures/mtbench/gpt-4_pair.jsonl", "fixtures/mtbench/human_judgments.json", "--out", imported]
+        let importArgs = [
+            "import", "mtbench-human", "fixtures/mtbench/gpt-4_pair.jsonl", "fixtures/mtbench/human_judgments.json",
+            "--out", imported,
+        ]
         let i1 = try await runJudgepanel(importArgs)
         #expect(i1.code == 0, "\(i1.err)")
         #expect(FileManager.default.fileExists(atPath: imported + "/import.json"))
@@ -127,7 +142,8 @@ struct TrustEdgesTests {
         #expect(config["shard"]?["votes_sha256"]?.stringValue?.count == 64)
         // Drop the last 3 lines of shard 1's votes.
         let lines = try String(contentsOfFile: s1 + "/votes.jsonl", encoding: .utf8).split(separator: "\n")
-        try (lines.dropLast(3).joined(separator: "\n") + "\n").write(toFile: s1 + "/votes.jsonl", atomically: true, encoding: .utf8)
+        try (lines.dropLast(3).joined(separator: "\n") + "\n").write(
+            toFile: s1 + "/votes.jsonl", atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("merged").path
         let m = try await runJudgepanel(["merge", s0, s1, "--out", out])
         #expect(m.code == 2, "\(m.err)")
@@ -161,7 +177,9 @@ struct TrustEdgesTests {
             },
             // A first answer that fails retryably, quoting the key (a debug log line says the retry with the error).
             "flaky": { request in
-                if await flaky.first() { return .status(503, body: "{\"error\":{\"message\":\"upstream refused \(key) \(middle)\"}}") }
+                if await flaky.first() {
+                    return .status(503, body: "{\"error\":{\"message\":\"upstream refused \(key) \(middle)\"}}")
+                }
                 return await oracle(request)
             },
         ])
@@ -180,15 +198,20 @@ struct TrustEdgesTests {
         let out = dir.appendingPathComponent("run").path
         let cache = dir.appendingPathComponent("cache").path
         let r = try await runJudgepanel(
-            ["--log-level", "debug", "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out,
-             "--cache-dir", cache],
+            [
+                "--log-level", "debug", "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel",
+                panelPath, "--out", out,
+                "--cache-dir", cache,
+            ],
             env: ["MY_GATEWAY_CRED": key])
         #expect(r.code == 0, "\(r.err)")
         #expect(r.err.contains("retrying"), "the debug log ran: \(r.err)")
         let cacheFiles = Self.snapshot(cache)
         #expect(!cacheFiles.isEmpty, "the replies were cached")
         var texts = ["stdout": r.out, "stderr": r.err]
-        for (rel, data) in Self.snapshot(out).merging(cacheFiles.mapKeys { "cache/" + $0 }, uniquingKeysWith: { a, _ in a }) {
+        for (rel, data) in Self.snapshot(out).merging(
+            cacheFiles.mapKeys { "cache/" + $0 }, uniquingKeysWith: { a, _ in a })
+        {
             texts[rel] = String(decoding: data, as: UTF8.self)
         }
         for secret in [key, header, password] {
@@ -254,12 +277,15 @@ struct TrustEdgesTests {
         """.write(toFile: panelPath, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("run").path
         let args = [
-            "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out, "--no-cache",
+            "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out,
+            "--no-cache",
             "--batch", "--batch-poll", "0.02",
         ]
         let p = try launchJudgepanel(args)
         let deadline = ContinuousClock.now + .seconds(120)
-        while p.isRunning, ContinuousClock.now < deadline, await api.counts().polls < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        while p.isRunning, ContinuousClock.now < deadline, await api.counts().polls < 2 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
         for id in await api.batchIDs() { await api.forget(id) }
@@ -284,7 +310,9 @@ struct TrustEdgesTests {
         defer { Task { await server.stop() } }
         let panel = await fakePanel(server, judges: ["j"])
         do {
-            _ = try ScoreJob(itemsPath: path, items: try ItemLoader().load(path: path), rubric: try loadRubric("pointwise-1to10"), panel: panel, options: panelTestOptions)
+            _ = try ScoreJob(
+                itemsPath: path, items: try ItemLoader().load(path: path), rubric: try loadRubric("pointwise-1to10"),
+                panel: panel, options: panelTestOptions)
             Issue.record("a label of 420 on a 1–10 rubric was accepted")
         } catch let e as JudgePanelError {
             #expect(e.isInputError && e.line == 2 && e.file == path, "\(e)")
@@ -297,7 +325,8 @@ struct TrustEdgesTests {
         @Sendable func body(_ usage: String) -> FakeReply {
             .status(
                 200,
-                body: #"{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"[[A]]"},"finish_reason":"stop"}]"#
+                body:
+                    #"{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"[[A]]"},"finish_reason":"stop"}]"#
                     + usage + "}",
                 headers: ["Content-Type": "application/json"])
         }
@@ -313,13 +342,18 @@ struct TrustEdgesTests {
         let names = ["good", "negative", "missing", "string", "huge"]
         let panel = Panel(
             judges: names.map {
-                JudgeConfig(name: $0, provider: .openai, model: $0, baseURLs: [base], price: Price(inputPerMTok: 20, outputPerMTok: 40), timeoutSeconds: 10, retries: 0)
+                JudgeConfig(
+                    name: $0, provider: .openai, model: $0, baseURLs: [base],
+                    price: Price(inputPerMTok: 20, outputPerMTok: 40), timeoutSeconds: 10, retries: 0)
             }, aggregate: .majority, swap: false, flip: .tie)
         let items = (0..<3).map { Item(id: "i\($0)", prompt: "q\($0)", responseA: "a", responseB: "b") }
         let dir = try tempDir("trust-usage")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let outcome = try await ScoreJob(itemsPath: "synthetic", items: items, rubric: try loadRubric("pairwise-mtbench"), panel: panel, options: panelTestOptions)
-            .run(outDir: dir.appendingPathComponent("run").path)
+        let outcome = try await ScoreJob(
+            itemsPath: "synthetic", items: items, rubric: try loadRubric("pairwise-mtbench"), panel: panel,
+            options: panelTestOptions
+        )
+        .run(outDir: dir.appendingPathComponent("run").path)
         for v in outcome.result.votes {
             if v.judge == "good" {
                 #expect((v.costUSD ?? 0) > 0 && v.usage?.promptTokens == 100)
@@ -350,7 +384,13 @@ struct TrustEdgesTests {
         for _ in 0..<200 {
             let n = Int.random(in: 2...6, using: &rng)
             var m = [[Double?]](repeating: [Double?](repeating: 1, count: n), count: n)
-            for i in 0..<n { for j in (i + 1)..<n { let r = Double.random(in: -1...1, using: &rng); m[i][j] = r; m[j][i] = r } }
+            for i in 0..<n {
+                for j in (i + 1)..<n {
+                    let r = Double.random(in: -1...1, using: &rng)
+                    m[i][j] = r
+                    m[j][i] = r
+                }
+            }
             let v = EffectiveJudges.bounded(m).value ?? -1
             #expect(v >= 1 && v <= Double(n))
         }
@@ -386,7 +426,9 @@ struct TrustEdgesTests {
 
     // MARK: - 6. batches a crash cannot strand
 
-    @Test("Anthropic: a create sent but never journaled, among other clients' batches of the same size: found by its results, never resubmitted, nothing cancelled")
+    @Test(
+        "Anthropic: a create sent but never journaled, among other clients' batches of the same size: found by its results, never resubmitted, nothing cancelled"
+    )
     func strandedBatchIsProven() async throws {
         let (items, quality) = syntheticPairwise(40)
         let api = FakeBatchAPI(pollsPerState: 1)
@@ -396,25 +438,36 @@ struct TrustEdgesTests {
         let price = Price(inputPerMTok: 1, outputPerMTok: 2)
         let root = await server.baseURL.absoluteString
         let panel = Panel(
-            judges: [JudgeConfig(name: "an", provider: .anthropic, model: "an", baseURLs: [root], concurrency: 8, price: price, timeoutSeconds: 10, retries: 2)],
+            judges: [
+                JudgeConfig(
+                    name: "an", provider: .anthropic, model: "an", baseURLs: [root], concurrency: 8, price: price,
+                    timeoutSeconds: 10, retries: 2)
+            ],
             aggregate: .majority, swap: true, flip: .tie)
         let dir = try tempDir("trust-strand")
         defer { try? FileManager.default.removeItem(at: dir) }
         let lines = LinesSink()
-        var job = try ScoreJob(itemsPath: "synthetic", items: items, rubric: try loadRubric("pairwise-mtbench"), panel: panel, options: panelTestOptions)
-        job.batch = BatchOptions(pollInterval: 0.01, maxPollInterval: 0.02, maxRequestsPerBatch: 40, progress: lines.sink)
+        var job = try ScoreJob(
+            itemsPath: "synthetic", items: items, rubric: try loadRubric("pairwise-mtbench"), panel: panel,
+            options: panelTestOptions)
+        job.batch = BatchOptions(
+            pollInterval: 0.01, maxPollInterval: 0.02, maxRequestsPerBatch: 40, progress: lines.sink)
         // One batch of another client, of the same size, created before ours.
         await api.addForeignAnthropicBatch(requests: 40)
         let frozen = job
         let task = Task { try await frozen.run(outDir: dir.path) }
         let deadline = ContinuousClock.now + .seconds(120)
-        while await api.counts().batchesCreated < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        while await api.counts().batchesCreated < 2, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         task.cancel()
         _ = await task.result
         #expect(await api.counts().batchesCreated == 2)
         // Killed between each create request and its journal line: the ledger has the intent, not the id.
         let ledger = dir.path + "/batches.jsonl"
-        let kept = try String(contentsOfFile: ledger, encoding: .utf8).split(separator: "\n").filter { !$0.contains("\"event\":\"created\"") }
+        let kept = try String(contentsOfFile: ledger, encoding: .utf8).split(separator: "\n").filter {
+            !$0.contains("\"event\":\"created\"")
+        }
         try (kept.joined(separator: "\n") + "\n").write(toFile: ledger, atomically: true, encoding: .utf8)
         // Other clients' batches of the same size created since, while ours run.
         for _ in 0..<3 { await api.addForeignAnthropicBatch(requests: 40) }
@@ -426,7 +479,9 @@ struct TrustEdgesTests {
         #expect(counts.cancels == 0, "no one's batch cancelled")
         #expect(outcome.result.votes.count == 80 && outcome.result.votes.allSatisfy { $0.isOK })
         #expect(!lines.all.contains { $0.contains("cancel the") || $0.contains("could be it") }, "\(lines.all)")
-        let adopted = try String(contentsOfFile: ledger, encoding: .utf8).split(separator: "\n").filter { $0.contains("\"adopted\":true") }
+        let adopted = try String(contentsOfFile: ledger, encoding: .utf8).split(separator: "\n").filter {
+            $0.contains("\"adopted\":true")
+        }
         #expect(adopted.count == 2)
     }
 
@@ -454,9 +509,11 @@ struct TrustEdgesTests {
         #expect(try await Self.score(s, out: out).code == 0)
         #expect(try await runJudgepanel(["report", out]).code == 0)
         // What a --resume-changed killed after its first write leaves: config.json naming the new inputs, no facts.
-        var config = try JSONValue.parse(String(contentsOfFile: out + "/config.json", encoding: .utf8)).objectValue ?? [:]
+        var config =
+            try JSONValue.parse(String(contentsOfFile: out + "/config.json", encoding: .utf8)).objectValue ?? [:]
         config["run"] = nil
-        try String(decoding: try JSONValue.object(config).compactData(), as: UTF8.self).write(toFile: out + "/config.json", atomically: true, encoding: .utf8)
+        try String(decoding: try JSONValue.object(config).compactData(), as: UTF8.self).write(
+            toFile: out + "/config.json", atomically: true, encoding: .utf8)
         let before = try Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))
         let r = try await runJudgepanel(["report", out])
         #expect(r.code == 2 && r.err.contains("did not finish"), "\(r.err)")

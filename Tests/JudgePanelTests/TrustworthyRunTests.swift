@@ -1,4 +1,9 @@
 import Foundation
+import JudgePanelTesting
+import JudgeStats
+import Synchronization
+import Testing
+
 @testable import JudgePanel
 @testable import JudgePanelAggregation
 @testable import JudgePanelAnalysis
@@ -6,10 +11,6 @@ import Foundation
 @testable import JudgePanelJudging
 @testable import JudgePanelProviders
 @testable import JudgePanelReports
-import JudgePanelTesting
-import JudgeStats
-import Synchronization
-import Testing
 
 #if canImport(Glibc)
     import Glibc
@@ -47,16 +48,23 @@ private final class HoldGate: Sendable {
     }
 }
 
-private func writePanel(_ path: String, base: String, judges: [(name: String, model: String)], extra: String = "") throws {
-    let lines = judges.map { "  - {name: \($0.name), provider: openai, base_url: \"\(base)\", model: \($0.model), api_key_env: JP_TEST_KEY, concurrency: 4}" }
-    try ("version: 1\njudges:\n" + lines.joined(separator: "\n") + "\nswap: true\n" + extra).write(toFile: path, atomically: true, encoding: .utf8)
+private func writePanel(_ path: String, base: String, judges: [(name: String, model: String)], extra: String = "")
+    throws
+{
+    let lines = judges.map {
+        "  - {name: \($0.name), provider: openai, base_url: \"\(base)\", model: \($0.model), api_key_env: JP_TEST_KEY, concurrency: 4}"
+    }
+    try ("version: 1\njudges:\n" + lines.joined(separator: "\n") + "\nswap: true\n" + extra).write(
+        toFile: path, atomically: true, encoding: .utf8)
 }
 
 @Suite("Trustworthy runs: lock, fingerprints, rebuild, encode failures", .serialized)
 struct TrustworthyRunTests {
     static let env = ["JP_TEST_KEY": "sk-test-lock"]
 
-    @Test("two --resume runs on one directory: the second is refused with exit 2 naming the holder; each call reaches the server once")
+    @Test(
+        "two --resume runs on one directory: the second is refused with exit 2 naming the holder; each call reaches the server once"
+    )
     func concurrentResumeIsRefused() async throws {
         let dir = try tempDir("lock")
         let (items, quality) = syntheticPairwise(60)
@@ -65,17 +73,24 @@ struct TrustworthyRunTests {
         let oracle = SimulatedJudge.oracle(quality: qualityOracle(quality)).handler
         let gate = RequestGate(limit: 30)
         let hold = HoldGate()
-        let server = try await startPanelFake(["oracle": hold.wrap(gate.wrap { request in .delayed(.milliseconds(5), await oracle(request)) })])
+        let server = try await startPanelFake([
+            "oracle": hold.wrap(gate.wrap { request in .delayed(.milliseconds(5), await oracle(request)) })
+        ])
         let panelPath = dir.appendingPathComponent("panel.yaml").path
         try writePanel(panelPath, base: await server.baseURL.absoluteString + "/v1", judges: [("oracle", "oracle")])
         let out = dir.appendingPathComponent("run").path
         let journal = out + "/journal.jsonl"
-        let args = ["score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out, "--no-cache"]
+        let args = [
+            "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out,
+            "--no-cache",
+        ]
 
         // A run killed with SIGKILL leaves its lock file naming a dead process.
         let first = try launchJudgepanel(args, env: Self.env)
         let deadline = ContinuousClock.now + .seconds(300)
-        while lineCount(journal) < 30, first.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        while lineCount(journal) < 30, first.isRunning, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         #expect(first.isRunning)
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
@@ -88,7 +103,9 @@ struct TrustworthyRunTests {
 
         // Resume A takes over the stale lock and is held mid-run by the server; resume B starts meanwhile.
         let a = try launchCaptured(args + ["--resume"], env: Self.env)
-        while RunLock.holder(dir: out)?.pid != a.process.processIdentifier, a.process.isRunning, ContinuousClock.now < deadline {
+        while RunLock.holder(dir: out)?.pid != a.process.processIdentifier, a.process.isRunning,
+            ContinuousClock.now < deadline
+        {
             try await Task.sleep(for: .milliseconds(10))
         }
         #expect(a.process.isRunning)
@@ -108,7 +125,8 @@ struct TrustworthyRunTests {
         let bErr = text(b.err)
         #expect(bErr.contains("pid \(a.process.processIdentifier)") && bErr.contains("since"), "\(bErr)")
         #expect(report.err.contains("pid \(a.process.processIdentifier)"), "\(report.err)")
-        #expect(text(a.err).contains("stale lock") && text(a.err).contains("\(first.processIdentifier)"), "\(text(a.err))")
+        #expect(
+            text(a.err).contains("stale lock") && text(a.err).contains("\(first.processIdentifier)"), "\(text(a.err))")
         // Each call once: none of the journaled calls again, none of the rest twice.
         let journaled = Set(done.values.map(syntheticCallKey))
         #expect(phase2.filter { journaled.contains($0) }.isEmpty)
@@ -147,7 +165,8 @@ struct TrustworthyRunTests {
         let panelPath = dir.appendingPathComponent("panel.yaml").path
         try writePanel(panelPath, base: base, judges: [("j1", "m1"), ("j2", "m2")])
         let rubricPath = dir.appendingPathComponent("rubric.yaml").path
-        let rubricText = try String(contentsOfFile: panelTestRoot.appendingPathComponent("rubrics/pairwise-mtbench.yaml").path, encoding: .utf8)
+        let rubricText = try String(
+            contentsOfFile: panelTestRoot.appendingPathComponent("rubrics/pairwise-mtbench.yaml").path, encoding: .utf8)
         try rubricText.write(toFile: rubricPath, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("run").path
         let args = ["score", itemsPath, "--rubric", rubricPath, "--panel", panelPath, "--out", out, "--no-cache"]
@@ -174,7 +193,10 @@ struct TrustworthyRunTests {
         try writeItems(items, to: itemsPath)
         let swapped = try await run(["--resume"])
         #expect(swapped.code == 0, "\(swapped.err)")
-        #expect(Set(swapped.calls) == Set(["m1", "m2"].flatMap { m in ["s2", "s5"].flatMap { s in ["AB", "BA"].map { "\(m)|\(s)|\($0)" } } }))
+        #expect(
+            Set(swapped.calls)
+                == Set(
+                    ["m1", "m2"].flatMap { m in ["s2", "s5"].flatMap { s in ["AB", "BA"].map { "\(m)|\(s)|\($0)" } } }))
         #expect(swapped.calls.count == 8)
         #expect(swapped.out.contains("32 journaled votes reused, 8 re-asked"), "\(swapped.out)")
 
@@ -182,13 +204,17 @@ struct TrustworthyRunTests {
         items[7].prompt = "Question 7? Please be brief."
         try writeItems(items, to: itemsPath)
         let edited = try await run(["--resume"])
-        #expect(edited.code == 0 && edited.calls.count == 4 && edited.calls.allSatisfy { $0.contains("|s7|") }, "\(edited.calls)")
+        #expect(
+            edited.code == 0 && edited.calls.count == 4 && edited.calls.allSatisfy { $0.contains("|s7|") },
+            "\(edited.calls)")
 
         // A different model for j1: refused without --resume-changed (nothing sent), then only j1's 20 calls.
         try writePanel(panelPath, base: base, judges: [("j1", "m1-new"), ("j2", "m2")])
         let refused = try await run(["--resume"])
         #expect(refused.code == 2 && refused.calls.isEmpty)
-        #expect(refused.err.contains("judge 'j1'") && refused.err.contains("model") && refused.err.contains("--resume-changed"), "\(refused.err)")
+        #expect(
+            refused.err.contains("judge 'j1'") && refused.err.contains("model")
+                && refused.err.contains("--resume-changed"), "\(refused.err)")
         let changed = try await run(["--resume", "--resume-changed"])
         #expect(changed.code == 0, "\(changed.err)")
         #expect(changed.calls.count == 20 && changed.calls.allSatisfy { $0.hasPrefix("m1-new|") })
@@ -200,13 +226,16 @@ struct TrustworthyRunTests {
         try rubricText.replacingOccurrences(of: "Please act as an impartial judge", with: "Act as a strict judge")
             .write(toFile: rubricPath, atomically: true, encoding: .utf8)
         let refusedRubric = try await run(["--resume"])
-        #expect(refusedRubric.code == 2 && refusedRubric.calls.isEmpty && refusedRubric.err.contains("system"), "\(refusedRubric.err)")
+        #expect(
+            refusedRubric.code == 2 && refusedRubric.calls.isEmpty && refusedRubric.err.contains("system"),
+            "\(refusedRubric.err)")
         let rubricChanged = try await run(["--resume", "--resume-changed"])
         #expect(rubricChanged.code == 0 && rubricChanged.calls.count == 40, "\(rubricChanged.err)")
 
         // A journal from an older version (no fingerprints): refused, then re-asked with --resume-changed.
         let journal = out + "/journal.jsonl"
-        let stripped = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n").map { line -> String in
+        let stripped = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n").map {
+            line -> String in
             guard case .object(var o) = try JSONValue.parse(String(line)) else { return String(line) }
             o["fingerprint"] = nil
             return JSONValue.object(o).compactString
@@ -228,7 +257,8 @@ struct TrustworthyRunTests {
             let pref = ["1", "2", "0"][n % 3]
             let o: JSONValue = [
                 "qid": .string(i.id), "instruction": .string(i.prompt ?? ""), "output_1": .string(i.responseA!),
-                "output_2": .string(i.responseB!), "pref": .string(pref), "meta": ["topic": .string(n % 2 == 0 ? "x" : "y")],
+                "output_2": .string(i.responseB!), "pref": .string(pref),
+                "meta": ["topic": .string(n % 2 == 0 ? "x" : "y")],
             ]
             return o.compactString
         }
@@ -237,7 +267,9 @@ struct TrustworthyRunTests {
         let oracle = SimulatedJudge.oracle(quality: qualityOracle(quality)).handler
         let betaLover: FakeHandler = { request in
             let t = request.promptText
-            let betaFirst = (t.range(of: "Answer beta")?.lowerBound ?? t.endIndex) < (t.range(of: "Answer alpha")?.lowerBound ?? t.endIndex)
+            let betaFirst =
+                (t.range(of: "Answer beta")?.lowerBound ?? t.endIndex)
+                < (t.range(of: "Answer alpha")?.lowerBound ?? t.endIndex)
             return .text("Clearly [[\(betaFirst ? "A" : "B")]]")
         }
         let server = try await startPanelFake([
@@ -260,8 +292,10 @@ struct TrustworthyRunTests {
         let out = dir.appendingPathComponent("run").path
         let r = try await runJudgepanel(
             [
-                "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out, "--no-cache",
-                "--map", "id=qid", "--map", "prompt=instruction", "--map", "response_a=output_1", "--map", "response_b=output_2",
+                "score", itemsPath, "--rubric", "rubrics/pairwise-mtbench.yaml", "--panel", panelPath, "--out", out,
+                "--no-cache",
+                "--map", "id=qid", "--map", "prompt=instruction", "--map", "response_a=output_1", "--map",
+                "response_b=output_2",
                 "--map", "label=pref", "--label-map", "1=A,2=B,0=tie", "--seed", "7",
             ], env: Self.env)
         await server.stop()
@@ -272,7 +306,9 @@ struct TrustworthyRunTests {
         let report = try JSONValue.parse(originals["report.json"]!)
         #expect(report["aggregate"]?.stringValue == "weighted" && report["seed"]?.intValue == 7)
         // The weights decide: the panel follows the oracle where the B judges outvote it by count.
-        let verdicts = try String(decoding: originals["verdicts.jsonl"]!, as: UTF8.self).split(separator: "\n").map { try JSONValue.parse(String($0)) }
+        let verdicts = try String(decoding: originals["verdicts.jsonl"]!, as: UTF8.self).split(separator: "\n").map {
+            try JSONValue.parse(String($0))
+        }
         #expect(verdicts.contains { $0["verdict"]?.stringValue == "A" })
         for f in files { try FileManager.default.removeItem(atPath: out + "/" + f) }
 
@@ -283,7 +319,8 @@ struct TrustworthyRunTests {
             #expect(again == originals[f], "\(f) differs from the original run's")
         }
         // A changed items file is refused (the hash recorded in config.json).
-        try (lines.dropLast().joined(separator: "\n") + "\n").write(toFile: itemsPath, atomically: true, encoding: .utf8)
+        try (lines.dropLast().joined(separator: "\n") + "\n").write(
+            toFile: itemsPath, atomically: true, encoding: .utf8)
         let stale = try await runJudgepanel(["report", out])
         #expect(stale.code == 2 && stale.err.contains("changed"), "\(stale.code) \(stale.err)")
         // No directory: refused, and not created.
@@ -299,7 +336,9 @@ struct TrustworthyRunTests {
         do {
             _ = try VotesFile.line(vote)
         } catch let e as JudgePanelError {
-            #expect(e.message.contains("it-7") && e.message.contains("judge-x") && e.message.contains("score"), "\(e.message)")
+            #expect(
+                e.message.contains("it-7") && e.message.contains("judge-x") && e.message.contains("score"),
+                "\(e.message)")
         }
         vote.score = 3
         #expect(try VotesFile.line(vote).contains("\"score\":3"))
@@ -324,7 +363,11 @@ struct TrustworthyRunTests {
         }
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("verdicts.jsonl").path))
         // An infinite log-probability (a server sending 1e999) gives no probabilities rather than NaN ones.
-        let tokens = [TokenLogprob(token: "A", logprob: .infinity, top: [.init(token: "A", logprob: .infinity), .init(token: "B", logprob: -1)])]
+        let tokens = [
+            TokenLogprob(
+                token: "A", logprob: .infinity,
+                top: [.init(token: "A", logprob: .infinity), .init(token: "B", logprob: -1)])
+        ]
         #expect(Probabilities.pairwise(tokens, allowTie: true) == nil)
     }
 
@@ -341,9 +384,13 @@ struct TrustworthyRunTests {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         let dir = try tempDir("digest")
-        for (name, list) in [("grouped", votes), ("shuffled", votes.enumerated().sorted { ($0.offset * 37) % 101 < ($1.offset * 37) % 101 }.map(\.element))] {
+        for (name, list) in [
+            ("grouped", votes),
+            ("shuffled", votes.enumerated().sorted { ($0.offset * 37) % 101 < ($1.offset * 37) % 101 }.map(\.element)),
+        ] {
             let path = dir.appendingPathComponent("\(name).jsonl").path
-            try (list.map { try VotesFile.line($0) }.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            try (list.map { try VotesFile.line($0) }.joined(separator: "\n") + "\n").write(
+                toFile: path, atomically: true, encoding: .utf8)
             // Expected: the in-memory analysis of the same votes in the same order (sums of costs follow the order).
             let expected = analysis.report(items: items, votes: list)
             let expectedPanel = analysis.reconcile(items: items, votes: list.filter { $0.variant == nil }).panel

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import JudgeStats
 
 @Suite("Seeded percentile bootstrap")
@@ -83,8 +84,16 @@ struct BootstrapTests {
         #expect(bootstrapMeanCI([1.0, .nan]) == nil)
         // Fewer than half of the resamples defined → nil; more than half → defined.
         var flip = 0
-        #expect(bootstrapPercentileCI(count: 10, resamples: 100) { _ in flip += 1; return flip % 3 == 0 ? 1 : nil } == nil)
-        #expect(bootstrapPercentileCI(count: 10, resamples: 100) { _ in flip += 1; return flip % 3 == 0 ? nil : 1 } != nil)
+        #expect(
+            bootstrapPercentileCI(count: 10, resamples: 100) { _ in
+                flip += 1
+                return flip % 3 == 0 ? 1 : nil
+            } == nil)
+        #expect(
+            bootstrapPercentileCI(count: 10, resamples: 100) { _ in
+                flip += 1
+                return flip % 3 == 0 ? nil : 1
+            } != nil)
     }
 
     @Test(arguments: [(10, 3), (1000, 700), (1_000_000, 832_000), (50, 1)])
@@ -95,20 +104,23 @@ struct BootstrapTests {
         #expect(zip(table.cdf, table.cdf.dropFirst()).allSatisfy { $0 <= $1 })
         var rng = SeededGenerator(seed: 3)
         let draws = 200_000
-        var sum = 0.0, squares = 0.0
+        var sum = 0.0
+        var squares = 0.0
         for _ in 0..<draws {
             let x = Double(table.quantile(rng.nextUnit()))
-            sum += x; squares += x * x
+            sum += x
+            squares += x * x
         }
         let p = Double(k) / Double(n)
-        let mean = sum / Double(draws), variance = squares / Double(draws) - mean * mean
+        let mean = sum / Double(draws)
+        let variance = squares / Double(draws) - mean * mean
         let sd = (Double(n) * p * (1 - p)).squareRoot()
         #expect(abs(mean - Double(n) * p) < 5 * sd / Double(draws).squareRoot())
         #expect(abs(variance / (sd * sd) - 1) < 0.02)
         // Small n: the table covers 0...n exactly.
         if n == 10 {
             #expect(table.lo == 0 && table.cdf.count == 11)
-            let pmf3 = 120 * pow3(0.3) * pow7(0.7)   // C(10,3) 0.3³ 0.7⁷
+            let pmf3 = 120 * pow3(0.3) * pow7(0.7)  // C(10,3) 0.3³ 0.7⁷
             #expect(abs((table.cdf[3] - table.cdf[2]) - pmf3) < 1e-12)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import JudgeStats
 
 @Suite struct BradleyTerryTests {
@@ -78,7 +79,9 @@ import Testing
     @Test func davidsonEstimatesTiesAndReducesToBradleyTerry() {
         // Without ties and without regularisation Davidson is plain Bradley–Terry (the MLE).
         var comps: [PairwiseComparison] = []
-        let results: [(Int, Int, Int, Int)] = [(0, 1, 7, 3), (1, 2, 6, 4), (0, 2, 8, 2), (2, 3, 5, 5), (0, 3, 9, 1), (1, 3, 6, 4)]
+        let results: [(Int, Int, Int, Int)] = [
+            (0, 1, 7, 3), (1, 2, 6, 4), (0, 2, 8, 2), (2, 3, 5, 5), (0, 3, 9, 1), (1, 3, 6, 4),
+        ]
         for (a, b, wa, wb) in results {
             for _ in 0..<wa { comps.append(PairwiseComparison(a, b, .aWins)) }
             for _ in 0..<wb { comps.append(PairwiseComparison(a, b, .bWins)) }
@@ -121,7 +124,8 @@ import Testing
         let bad = BradleyTerry.fit(nItems: 2, comparisons: [PairwiseComparison(0, 1, .aWins)], alpha: 0)
         #expect(bad.strengths.allSatisfy { $0.isFinite })
         // Out-of-range indices are ignored.
-        let odd = BradleyTerry.fit(nItems: 2, comparisons: [PairwiseComparison(0, 5, .aWins), PairwiseComparison(0, 1, .aWins)])
+        let odd = BradleyTerry.fit(
+            nItems: 2, comparisons: [PairwiseComparison(0, 5, .aWins), PairwiseComparison(0, 1, .aWins)])
         #expect(odd.strengths[0] > odd.strengths[1])
     }
 }

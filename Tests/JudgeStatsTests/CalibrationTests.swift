@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import JudgeStats
 
 @Suite struct CalibrationTests {
@@ -89,7 +90,8 @@ import Testing
         #expect(single.apply([0, 2, 10]) == [7, 7, 7])
         let constant = Calibration.fitIsotonic(judge: [3, 3, 3], human: [1, 2, 3])!
         #expect(constant.apply(100) == 2)
-        let r = Calibration.crossValidate(judge: [3, 3, 3, 3, 3, 3], human: [1, 2, 3, 1, 2, 3], method: .linear, folds: 3)
+        let r = Calibration.crossValidate(
+            judge: [3, 3, 3, 3, 3, 3], human: [1, 2, 3, 1, 2, 3], method: .linear, folds: 3)
         #expect(r.model == nil)
         #expect(r.maeAfter.isDefined)
         let tiny = Calibration.crossValidate(judge: [1, 2], human: [1, 2], method: .isotonic, folds: 5)
@@ -112,11 +114,13 @@ import Testing
         #expect(abs(EffectiveJudges.kish(half).value! - 4.0 / 3.0) < 1e-12)
         #expect(abs(EffectiveJudges.eigen(half).value! - 4.0 / 2.5) < 1e-12)
         // Equicorrelated ρ: n / (1 + (n-1)ρ).
-        let n = 5, rho = 0.3
+        let n = 5
+        let rho = 0.3
         let eq = (0..<n).map { i in (0..<n).map { j in i == j ? 1.0 : rho } }
         #expect(abs(EffectiveJudges.kish(eq).value! - Double(n) / (1 + Double(n - 1) * rho)) < 1e-12)
         // Eigenvalues of equicorrelation: 1+(n-1)ρ once, 1-ρ (n-1) times.
-        let l1 = 1 + Double(n - 1) * rho, l2 = 1 - rho
+        let l1 = 1 + Double(n - 1) * rho
+        let l2 = 1 - rho
         let pr = Double(n * n) / (l1 * l1 + Double(n - 1) * l2 * l2)
         #expect(abs(EffectiveJudges.eigen(eq).value! - pr) < 1e-12)
     }
@@ -125,7 +129,9 @@ import Testing
         #expect(!EffectiveJudges.kish([[1.0]]).isDefined)
         #expect(!EffectiveJudges.kish([[Double]]()).isDefined)
         #expect(!EffectiveJudges.kish([[1, 0.2], [0.2]]).isDefined)
-        let withUndefined: [[MetricValue]] = [[.defined(1), .undefined("constant")], [.undefined("constant"), .defined(1)]]
+        let withUndefined: [[MetricValue]] = [
+            [.defined(1), .undefined("constant")], [.undefined("constant"), .defined(1)],
+        ]
         #expect(!EffectiveJudges.kish(withUndefined).isDefined)
         #expect(!EffectiveJudges.eigen(withUndefined).isDefined)
         // Undefined diagonal is fine: taken as 1.

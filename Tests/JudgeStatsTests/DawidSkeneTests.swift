@@ -1,5 +1,9 @@
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+// (names mirror the keys of the Python reference scripts and provider JSON that generated or define them)
+
 import Foundation
 import Testing
+
 @testable import JudgeStats
 
 // MARK: - Shared loader for reference_aggregation.json (also used by BT and calibration tests)

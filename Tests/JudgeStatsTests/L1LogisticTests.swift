@@ -86,7 +86,9 @@ struct L1LogisticTests {
     /// Preferences that do not depend on length: the controlled win rate is the plain mean, up to the L1 shrinkage.
     @Test func noLengthEffect() throws {
         var rows: [LengthControlledWinRate.Row] = []
-        for k in 0..<200 { rows.append(.init(preference: k % 4 == 0 ? 1 : 0, deltaLength: Double((k * 37) % 101) - 50, index: k)) }
+        for k in 0..<200 {
+            rows.append(.init(preference: k % 4 == 0 ? 1 : 0, deltaLength: Double((k * 37) % 101) - 50, index: k))
+        }
         let r = try LengthControlledWinRate.compute(rows: rows, gamed: nil)
         #expect(abs(r.winRate - 0.25) < 0.05, "\(r)")
         #expect((r.standardError ?? 1) < 1e-12)  // the reduced formula predicts one value for every comparison
@@ -117,7 +119,8 @@ struct StyleControlledBradleyTerryTests {
     @Test func scoreEquations() throws {
         var battles: [StyleControlledBradleyTerry.Battle] = []
         for k in 0..<60 {
-            let i = k % 3, j = (k + 1 + k / 3 % 2) % 3
+            let i = k % 3
+            let j = (k + 1 + k / 3 % 2) % 3
             guard i != j else { continue }
             let f = [sin(Double(k)), cos(Double(2 * k))]
             battles.append(.init(i: i, j: j, outcome: Double((k * 7) % 3) / 2, covariates: f))
@@ -125,7 +128,8 @@ struct StyleControlledBradleyTerryTests {
         let fit = try StyleControlledBradleyTerry.fit(battles: battles, nModels: 3, nCovariates: 2, reference: 2)
         var g = [Double](repeating: 0, count: 4)
         for b in battles {
-            let z = fit.strengths[b.i] - fit.strengths[b.j] + fit.coefficients[0] * b.covariates[0]
+            let z =
+                fit.strengths[b.i] - fit.strengths[b.j] + fit.coefficients[0] * b.covariates[0]
                 + fit.coefficients[1] * b.covariates[1]
             let r = b.outcome - L1Logistic.sigmoid(z)
             for (m, s) in [(b.i, 1.0), (b.j, -1.0)] where m < 2 { g[m] += r * s }

@@ -16,7 +16,8 @@ import Testing
     struct Fixture: Decodable { var cases: [Case] }
 
     static func fixture() throws -> Fixture {
-        let url = try #require(Bundle.module.url(forResource: "reference_mcnemar", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "reference_mcnemar", withExtension: "json", subdirectory: "Fixtures"))
         return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }
 
@@ -27,7 +28,8 @@ import Testing
         for c in cases {
             let r = McNemar.exact(b: c.b, c: c.c)
             #expect(Double(r.statistic) == c.statistic, "b=\(c.b) c=\(c.c)")
-            #expect(abs(r.pValue - c.pvalue) <= 1e-9 * max(1, c.pvalue), "b=\(c.b) c=\(c.c): \(r.pValue) vs \(c.pvalue)")
+            #expect(
+                abs(r.pValue - c.pvalue) <= 1e-9 * max(1, c.pvalue), "b=\(c.b) c=\(c.c): \(r.pValue) vs \(c.pvalue)")
         }
     }
 

@@ -1,5 +1,5 @@
-import Testing
 import JudgeStats
+import Testing
 
 @Suite("Accuracy and pairwise-preference metrics (hand-checked)")
 struct PairwiseTests {
@@ -83,11 +83,22 @@ struct PairwiseTests {
         var rng = SeededGenerator(seed: 7)
         let x = (0..<400).map { _ in Double(rng.nextIndex(below: 6)) }
         let y = x.map { $0 + Double(rng.nextIndex(below: 4)) }
-        var con = 0, dis = 0, tx = 0, ty = 0
+        var con = 0
+        var dis = 0
+        var tx = 0
+        var ty = 0
         for i in 0..<x.count {
             for j in (i + 1)..<x.count {
                 let s = (x[i] - x[j]) * (y[i] - y[j])
-                if s > 0 { con += 1 } else if s < 0 { dis += 1 } else if x[i] == x[j] && y[i] != y[j] { tx += 1 } else if y[i] == y[j] && x[i] != x[j] { ty += 1 }
+                if s > 0 {
+                    con += 1
+                } else if s < 0 {
+                    dis += 1
+                } else if x[i] == x[j] && y[i] != y[j] {
+                    tx += 1
+                } else if y[i] == y[j] && x[i] != x[j] {
+                    ty += 1
+                }
             }
         }
         let tau = Double(con - dis) / (Double(con + dis + tx) * Double(con + dis + ty)).squareRoot()

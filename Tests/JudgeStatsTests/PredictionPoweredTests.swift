@@ -1,5 +1,9 @@
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+// (names mirror the keys of the Python reference scripts and provider JSON that generated or define them)
+
 import Foundation
 import Testing
+
 @testable import JudgeStats
 
 /// Expected values from ppi_py 0.2.3 (scripts/reference/make_ppi_fixture.py → Fixtures/ppi.json).
@@ -82,7 +86,9 @@ struct PPIFixture: Decodable, Sendable {
 
     @Test func activeMeanWithEqualProbabilitiesOfOneIsTheLabelMean() throws {
         // A census (p = 1 everywhere, nothing unlabelled): z = y, whatever λ.
-        let e = try #require(PredictionPowered.activeMean(y: [1, 0, 1, 1], yhat: [0, 0, 1, 0], pSelect: [1, 1, 1, 1], yhatUnlabeled: [], alpha: 0.05))
+        let e = try #require(
+            PredictionPowered.activeMean(
+                y: [1, 0, 1, 1], yhat: [0, 0, 1, 0], pSelect: [1, 1, 1, 1], yhatUnlabeled: [], alpha: 0.05))
         #expect(abs(e.estimate - 0.75) < 1e-15)
     }
 
@@ -92,7 +98,8 @@ struct PPIFixture: Decodable, Sendable {
         #expect(e.lambda == 0)
         let cl = try #require(PredictionPowered.classicalMean(y: c.y, alpha: 0.05))
         #expect(abs(e.ci.lo - cl.ci.lo) < 1e-12 && abs(e.ci.hi - cl.ci.hi) < 1e-12)
-        #expect(abs(try #require(PredictionPowered.effectiveLabels(y: c.y, ppiStandardError: e.standardError)) - 50) < 1e-9)
+        #expect(
+            abs(try #require(PredictionPowered.effectiveLabels(y: c.y, ppiStandardError: e.standardError)) - 50) < 1e-9)
     }
 
     @Test func effectiveLabelsExceedLabelsForAnInformativeJudge() throws {
@@ -113,7 +120,8 @@ struct PPIFixture: Decodable, Sendable {
 
     @Test(arguments: PPIFixture.shared.power) func labelPlanEqualsPPIMeanPower(_ c: PPIFixture.Power) throws {
         let p = try #require(
-            PredictionPowered.labelPlan(y: c.y, yhat: c.yhat, nItems: c.n_items, halfWidth: c.half_width, alpha: c.alpha))
+            PredictionPowered.labelPlan(
+                y: c.y, yhat: c.yhat, nItems: c.n_items, halfWidth: c.half_width, alpha: c.alpha))
         #expect(abs(p.classicalExact - c.classical_exact) < 1e-9 * c.classical_exact)
         #expect(abs(p.correlation - c.ppi_corr) < 1e-12)
         #expect(p.ppiLabels == c.ppi_labels)
@@ -123,7 +131,8 @@ struct PPIFixture: Decodable, Sendable {
     @Test(arguments: PPIFixture.shared.logistic) func logisticEqualsPPIPy(_ c: PPIFixture.Logistic) throws {
         let e = try #require(
             PredictionPowered.logistic(
-                x: c.x, y: c.y, yhat: c.yhat, xUnlabeled: c.x_unlabeled, yhatUnlabeled: c.yhat_unlabeled, alpha: c.alpha))
+                x: c.x, y: c.y, yhat: c.yhat, xUnlabeled: c.x_unlabeled, yhatUnlabeled: c.yhat_unlabeled, alpha: c.alpha
+            ))
         for j in c.estimate.indices {
             #expect(abs(e.estimate[j] - c.estimate[j]) < 1e-6, "coefficient \(j)")
             #expect(abs(e.lo[j] - c.lo[j]) < 1e-6, "lower \(j)")

@@ -1,5 +1,9 @@
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+// (names mirror the keys of the Python reference scripts and provider JSON that generated or define them)
+
 import Foundation
 import Testing
+
 @testable import JudgeStats
 
 /// Reference values from scikit-learn, statsmodels, krippendorff, scipy and numpy
@@ -66,7 +70,9 @@ struct ReferenceFixture: Decodable, Sendable {
     let percentile: [Percentile]
 
     static let shared: ReferenceFixture = {
-        guard let url = Bundle.module.url(forResource: "reference_stats", withExtension: "json", subdirectory: "Fixtures") else {
+        guard
+            let url = Bundle.module.url(forResource: "reference_stats", withExtension: "json", subdirectory: "Fixtures")
+        else {
             fatalError("reference_stats.json is missing from the test bundle")
         }
         do {
@@ -78,13 +84,16 @@ struct ReferenceFixture: Decodable, Sendable {
 }
 
 /// |swift − python| ≤ 1e-9, or both undefined (Swift with a reason).
-func expectMatches(_ actual: MetricValue, _ expected: Double?, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) {
+func expectMatches(
+    _ actual: MetricValue, _ expected: Double?, _ name: String, sourceLocation: SourceLocation = #_sourceLocation
+) {
     if let expected {
         guard let value = actual.value else {
             Issue.record("\(name): expected \(expected), got \(actual)", sourceLocation: sourceLocation)
             return
         }
-        #expect(abs(value - expected) <= 1e-9, "\(name): \(value) vs reference \(expected)", sourceLocation: sourceLocation)
+        #expect(
+            abs(value - expected) <= 1e-9, "\(name): \(value) vs reference \(expected)", sourceLocation: sourceLocation)
     } else {
         #expect(actual.value == nil, "\(name): expected undefined, got \(actual)", sourceLocation: sourceLocation)
         #expect(actual.reason?.isEmpty == false, "\(name): undefined without a reason", sourceLocation: sourceLocation)
@@ -119,7 +128,8 @@ struct ReferenceStatsTests {
         let w = try #require(KappaWeights(rawValue: c.weights))
         expectMatches(cohenKappa(c.y1, c.y2, labels: c.labels, weights: w), c.expected, c.name)
         // The same data as Preference values.
-        let p1 = c.y1.compactMap(Preference.init(rawValue:)), p2 = c.y2.compactMap(Preference.init(rawValue:))
+        let p1 = c.y1.compactMap(Preference.init(rawValue:))
+        let p2 = c.y2.compactMap(Preference.init(rawValue:))
         if p1.count == c.y1.count, p2.count == c.y2.count {
             let labels = c.labels?.compactMap(Preference.init(rawValue:))
             expectMatches(cohenKappa(p1, p2, labels: labels, weights: w), c.expected, c.name + " (Preference)")

@@ -1,3 +1,6 @@
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+// (names mirror the keys of the Python reference scripts and provider JSON that generated or define them)
+
 import Foundation
 import Testing
 

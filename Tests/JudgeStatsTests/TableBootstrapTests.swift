@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import JudgeStats
 
 @Suite("Binomial and multinomial draws; the table bootstrap")
@@ -10,12 +11,15 @@ struct TableBootstrapTests {
     }
 
     /// Inversion (n·p < 10), BTRS (n·p ≥ 10), and the p > 0.5 reflection of both.
-    @Test(arguments: [(20, 0.3), (1000, 0.005), (60, 0.97), (1000, 0.3), (400, 0.8), (1_000_000, 0.45), (5_000_000, 0.0004)])
+    @Test(arguments: [
+        (20, 0.3), (1000, 0.005), (60, 0.97), (1000, 0.3), (400, 0.8), (1_000_000, 0.45), (5_000_000, 0.0004),
+    ])
     func binomialMatchesItsDistribution(n: Int, p: Double) {
         var rng = SeededGenerator(seed: UInt64(n) &+ UInt64(p * 1e6))
         let draws = 200_000
         var counts: [Int: Int] = [:]
-        var sum = 0.0, sumSq = 0.0
+        var sum = 0.0
+        var sumSq = 0.0
         for _ in 0..<draws {
             let x = rng.nextBinomial(n: n, p: p)
             #expect(x >= 0 && x <= n)
@@ -25,13 +29,18 @@ struct TableBootstrapTests {
         }
         let mean = sum / Double(draws)
         let variance = sumSq / Double(draws) - mean * mean
-        let mu = Double(n) * p, sigma2 = Double(n) * p * (1 - p)
+        let mu = Double(n) * p
+        let sigma2 = Double(n) * p * (1 - p)
         // Mean within 5 standard errors; variance within 5 % (its relative SE here is ~0.3 %).
         #expect(abs(mean - mu) < 5 * (sigma2 / Double(draws)).squareRoot(), "mean \(mean) vs \(mu)")
         #expect(abs(variance / sigma2 - 1) < 0.05, "variance \(variance) vs \(sigma2)")
         // Pearson χ² goodness of fit over the values with expected count ≥ 20 (the rest pooled).
-        var chi2 = 0.0, bins = 0, pooledObserved = draws, pooledExpected = Double(draws)
-        let lo = max(0, Int(mu - 8 * sigma2.squareRoot())), hi = min(n, Int(mu + 8 * sigma2.squareRoot()) + 1)
+        var chi2 = 0.0
+        var bins = 0
+        var pooledObserved = draws
+        var pooledExpected = Double(draws)
+        let lo = max(0, Int(mu - 8 * sigma2.squareRoot()))
+        let hi = min(n, Int(mu + 8 * sigma2.squareRoot()) + 1)
         for k in lo...hi {
             let expected = Double(draws) * exp(Self.logPMF(k, n: n, p: p))
             guard expected >= 20 else { continue }
@@ -42,7 +51,8 @@ struct TableBootstrapTests {
             pooledExpected -= expected
         }
         if pooledExpected >= 20 {
-            chi2 += (Double(pooledObserved) - pooledExpected) * (Double(pooledObserved) - pooledExpected) / pooledExpected
+            chi2 +=
+                (Double(pooledObserved) - pooledExpected) * (Double(pooledObserved) - pooledExpected) / pooledExpected
             bins += 1
         }
         let df = Double(bins - 1)
@@ -64,7 +74,8 @@ struct TableBootstrapTests {
         let weights: [Double] = [450, 0, 300, 200, 50]
         var out = [Int](repeating: 0, count: weights.count)
         var totals = [Double](repeating: 0, count: weights.count)
-        let draws = 20_000, n = 10_000
+        let draws = 20_000
+        let n = 10_000
         for _ in 0..<draws {
             rng.nextMultinomial(n: n, weights: weights, into: &out)
             #expect(out.reduce(0, +) == n)
@@ -81,7 +92,8 @@ struct TableBootstrapTests {
 
     static func pairs(n: Int, seed: UInt64) -> ([Preference], [Preference]) {
         var rng = SeededGenerator(seed: seed)
-        var judge: [Preference] = [], truth: [Preference] = []
+        var judge: [Preference] = []
+        var truth: [Preference] = []
         for _ in 0..<n {
             let u = rng.nextUnit()
             let t: Preference = u < 0.45 ? .a : (u < 0.9 ? .b : .tie)
@@ -115,7 +127,8 @@ struct TableBootstrapTests {
             })
         #expect(table.lo < point && point < table.hi)
         let width = items.hi - items.lo
-        #expect(abs(table.lo - items.lo) < 0.12 * width && abs(table.hi - items.hi) < 0.12 * width, "\(table) vs \(items)")
+        #expect(
+            abs(table.lo - items.lo) < 0.12 * width && abs(table.hi - items.hi) < 0.12 * width, "\(table) vs \(items)")
         #expect(abs((table.hi - table.lo) / width - 1) < 0.15)
         // Deterministic by seed.
         let again = bootstrapTableCI(cells: cells, resamples: 2000, seed: 1) {
@@ -132,15 +145,19 @@ struct TableBootstrapTests {
         let clusters = j.indices.map { $0 / 20 }
         let tables = (0..<120).map { c in Self.table(j, truth, (c * 20)..<(c * 20 + 20)) }
         let stat: ([Int]) -> Double? = { cohenKappa(flatConfusion: $0, categoryCount: 3).value }
-        let viaTables = try #require(bootstrapTableCI(cells: [], resamples: 2000, seed: 2, clusterTables: tables, statistic: stat))
+        let viaTables = try #require(
+            bootstrapTableCI(cells: [], resamples: 2000, seed: 2, clusterTables: tables, statistic: stat))
         let viaItems = try #require(
             bootstrapPercentileCI(count: j.count, resamples: 2000, seed: 2, clusters: clusters) { idx in
                 stat(Self.table(j, truth, idx))
             })
         // Same cluster draws (same seed, same cluster order): the same interval.
-        #expect(abs(viaTables.lo - viaItems.lo) < 1e-12 && abs(viaTables.hi - viaItems.hi) < 1e-12, "\(viaTables) vs \(viaItems)")
+        #expect(
+            abs(viaTables.lo - viaItems.lo) < 1e-12 && abs(viaTables.hi - viaItems.hi) < 1e-12,
+            "\(viaTables) vs \(viaItems)")
         // And wider than the item bootstrap, which ignores the clustering.
-        let flat = try #require(bootstrapTableCI(cells: Self.table(j, truth, j.indices), resamples: 2000, seed: 2, statistic: stat))
+        let flat = try #require(
+            bootstrapTableCI(cells: Self.table(j, truth, j.indices), resamples: 2000, seed: 2, statistic: stat))
         #expect(viaTables.hi - viaTables.lo > 1.5 * (flat.hi - flat.lo))
     }
 
@@ -171,7 +188,8 @@ struct TableBootstrapTests {
             for w in KappaWeights.allCases {
                 for labels in [nil, [Preference.tie, .a, .b], [.a, .b]] as [[Preference]?] {
                     let dense = cohenKappa(x, y, labels: labels, weights: w)
-                    let generic = cohenKappa(x.map(Boxed.init), y.map(Boxed.init), labels: labels?.map(Boxed.init), weights: w)
+                    let generic = cohenKappa(
+                        x.map(Boxed.init), y.map(Boxed.init), labels: labels?.map(Boxed.init), weights: w)
                     #expect(dense == generic, "\(w) \(labels ?? [])")
                 }
             }

@@ -1,9 +1,9 @@
 import Foundation
-import JudgePanelCore
-import JudgePanelProviders
-import JudgePanelJudging
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelProviders
 import JudgePanelReports
 
 /// Anthropic's Message Batches API.
@@ -94,7 +94,8 @@ package struct AnthropicBatchBackend: BatchBackend {
         }
         let c = json["request_counts"]
         let names = ["processing", "succeeded", "errored", "canceled", "expired"]
-        var s = BatchStatus(id: id, state: state, ended: state == "ended", counts: names.map { ($0, c?[$0]?.intValue ?? 0) })
+        var s = BatchStatus(
+            id: id, state: state, ended: state == "ended", counts: names.map { ($0, c?[$0]?.intValue ?? 0) })
         s.total = names.reduce(0) { $0 + (c?[$1]?.intValue ?? 0) }
         s.resultsURL = json["results_url"]?.stringValue
         if let created = json["created_at"]?.stringValue {
@@ -125,7 +126,9 @@ package struct AnthropicBatchBackend: BatchBackend {
             return .response(try message.compactData())
         case "errored":
             let inner = result["error"]?["error"] ?? result["error"] ?? .null
-            return .failed((inner["type"]?.stringValue.map { "\($0): " } ?? "") + (inner["message"]?.stringValue ?? inner.textValue))
+            return .failed(
+                (inner["type"]?.stringValue.map { "\($0): " } ?? "")
+                    + (inner["message"]?.stringValue ?? inner.textValue))
         case "canceled": return .canceled("the batch was canceled before this request ran")
         case "expired": return .expired("the batch expired (24 h) before this request ran")
         case let other: return .failed("unknown result type \(other ?? "none")")

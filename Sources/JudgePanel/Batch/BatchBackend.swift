@@ -1,9 +1,9 @@
 import Foundation
-import JudgePanelCore
-import JudgePanelProviders
-import JudgePanelJudging
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelProviders
 import JudgePanelReports
 
 /// A provider batch as last seen: its state in the provider's own words and its request counts.
@@ -72,10 +72,13 @@ package struct BatchHTTP: Sendable {
     package let headers: [String: String]
     package let timeout: Double
 
-    package func send(_ method: String, _ url: URL, body: Data? = nil, contentType: String? = "application/json") async throws -> Data {
+    package func send(_ method: String, _ url: URL, body: Data? = nil, contentType: String? = "application/json")
+        async throws -> Data
+    {
         var h = headers
         if let contentType, body != nil { h["content-type"] = contentType }
-        let response = try await transport.send(HTTPRequest(url: url, method: method, headers: h, body: body, timeout: timeout))
+        let response = try await transport.send(
+            HTTPRequest(url: url, method: method, headers: h, body: body, timeout: timeout))
         guard (200..<300).contains(response.status) else { throw ProviderError.http(response) }
         return response.body
     }
@@ -106,15 +109,19 @@ package enum BatchBackends {
         let key = judge.keyVariables.lazy.compactMap { environment[$0] }.first { !$0.isEmpty }
         switch judge.provider {
         case .openai:
-            return OpenAIBatchBackend(baseURL: base, apiKey: key, transport: transport, timeout: max(judge.timeoutSeconds, 600))
+            return OpenAIBatchBackend(
+                baseURL: base, apiKey: key, transport: transport, timeout: max(judge.timeoutSeconds, 600))
         case .anthropic:
-            return AnthropicBatchBackend(baseURL: base, apiKey: key, transport: transport, timeout: max(judge.timeoutSeconds, 600))
+            return AnthropicBatchBackend(
+                baseURL: base, apiKey: key, transport: transport, timeout: max(judge.timeoutSeconds, 600))
         case .gemini:
             return GeminiBatchBackend(
-                baseURL: base, model: judge.model, apiKey: key, transport: transport, timeout: max(judge.timeoutSeconds, 600),
+                baseURL: base, model: judge.model, apiKey: key, transport: transport,
+                timeout: max(judge.timeoutSeconds, 600),
                 inlineLimit: geminiInlineBytes ?? GeminiBatchBackend.documentedInlineLimit)
         default:
-            throw JudgePanelError.usage("judge '\(judge.name)': provider \(judge.provider.rawValue) has no batch API in judgepanel")
+            throw JudgePanelError.usage(
+                "judge '\(judge.name)': provider \(judge.provider.rawValue) has no batch API in judgepanel")
         }
     }
 }

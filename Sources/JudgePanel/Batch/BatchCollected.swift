@@ -1,9 +1,9 @@
 import Foundation
-import JudgePanelCore
-import JudgePanelProviders
-import JudgePanelJudging
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelProviders
 import JudgePanelReports
 
 /// What the batch phase of `score --batch` leaves for the live runner: the votes of every collected batch, one
@@ -109,7 +109,8 @@ package final class BatchVoteReader {
             guard let tab = bytes.firstIndex(of: 9),
                 let index = Int(String(decoding: UnsafeBufferPointer(rebasing: bytes[..<tab]), as: UTF8.self))
             else {
-                throw JudgePanelError.badInput("not a batch vote line ({call index}<TAB>{vote})", file: path, line: number)
+                throw JudgePanelError.badInput(
+                    "not a batch vote line ({call index}<TAB>{vote})", file: path, line: number)
             }
             let rest = UnsafeBufferPointer(rebasing: bytes[(tab + 1)...])
             do {
@@ -120,7 +121,8 @@ package final class BatchVoteReader {
         }
         guard let (index, vote) = parsed else { return nil }
         guard index > lastIndex[source] else {
-            throw JudgePanelError.badInput("batch votes out of call order (index \(index) after \(lastIndex[source]))", file: path)
+            throw JudgePanelError.badInput(
+                "batch votes out of call order (index \(index) after \(lastIndex[source]))", file: path)
         }
         lastIndex[source] = index
         return Head(index: index, vote: vote, source: source)
@@ -178,10 +180,13 @@ extension ScoreJob {
             let checklist = checklists[item.id]
             var done = try reader.votes(before: nextCall) { vote in
                 guard vote.status != .error || vote.reason.map(VoteReason.batchReasons.contains) == true,
-                    let call = calls.first(where: { $0.key(itemID: item.id, judgeName: panel.judges[$0.judge].name) == vote.key })
+                    let call = calls.first(where: {
+                        $0.key(itemID: item.id, judgeName: panel.judges[$0.judge].name) == vote.key
+                    })
                 else { return false }
                 return vote.fingerprint
-                    == CallExecutor.fingerprint(call: call, item: item, judge: panel.judges[call.judge], rubric: rubric, checklist: checklist)
+                    == CallExecutor.fingerprint(
+                        call: call, item: item, judge: panel.judges[call.judge], rubric: rubric, checklist: checklist)
             }
             for call in calls {
                 let key = call.key(itemID: item.id, judgeName: panel.judges[call.judge].name)

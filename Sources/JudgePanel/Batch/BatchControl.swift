@@ -1,9 +1,9 @@
 import Foundation
-import JudgePanelCore
-import JudgePanelProviders
-import JudgePanelJudging
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelProviders
 import JudgePanelReports
 
 /// `judgepanel batches DIR [status|cancel]`: the batches a run directory's ledger names, as the providers see them
@@ -32,7 +32,8 @@ package enum BatchControl {
 
     /// Every batch of the run in `dir`, asked of its provider (`refresh: false` reports only the ledger).
     package static func status(
-        dir: String, environment: [String: String] = ProcessInfo.processInfo.environment, transport: (any HTTPTransport)? = nil,
+        dir: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+        transport: (any HTTPTransport)? = nil,
         refresh: Bool = true
     ) async throws -> [Row] {
         let (judges, chunks) = try load(dir: dir)
@@ -41,10 +42,13 @@ package enum BatchControl {
             for chunk in chunks {
                 var row = Row(
                     label: chunk.label, judge: chunk.judge, batchID: chunk.batchID, requests: chunk.requests,
-                    state: chunk.finalState ?? (chunk.batchID == nil ? (chunk.creatingAt == nil ? "not created" : "create sent, id not journaled") : "unknown"),
+                    state: chunk.finalState
+                        ?? (chunk.batchID == nil
+                            ? (chunk.creatingAt == nil ? "not created" : "create sent, id not journaled") : "unknown"),
                     counts: "", collected: chunk.collected)
                 if refresh, let id = chunk.batchID, let judge = judges[chunk.judge] {
-                    let s = try await BatchBackends.make(judge: judge, environment: environment, transport: transport).retrieve(id)
+                    let s = try await BatchBackends.make(judge: judge, environment: environment, transport: transport)
+                        .retrieve(id)
                     row.state = s.state
                     row.counts = s.countsText
                 }
@@ -57,7 +61,8 @@ package enum BatchControl {
     /// Asks the provider to cancel every batch of the run that has not ended; returns the rows after the request.
     /// A resumed run then collects what the batches finished and records the rest as `canceled`.
     package static func cancel(
-        dir: String, environment: [String: String] = ProcessInfo.processInfo.environment, transport: (any HTTPTransport)? = nil
+        dir: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+        transport: (any HTTPTransport)? = nil
     ) async throws -> [Row] {
         let (judges, chunks) = try load(dir: dir)
         var rows: [Row] = []
@@ -69,7 +74,9 @@ package enum BatchControl {
                 if let id = chunk.batchID, let judge = judges[chunk.judge] {
                     let backend = try BatchBackends.make(judge: judge, environment: environment, transport: transport)
                     var s = try await backend.retrieve(id)
-                    if !s.ended && s.state != "cancelling" && s.state != "canceling" { s = try await backend.cancel(id) }
+                    if !s.ended && s.state != "cancelling" && s.state != "canceling" {
+                        s = try await backend.cancel(id)
+                    }
                     row.state = s.state
                     row.counts = s.countsText
                 }
@@ -87,13 +94,18 @@ package enum BatchControl {
             throw JudgePanelError.badInput("missing config.json", file: configPath)
         }
         let config: JSONValue
-        do { config = try JSONValue(jsonData: data) } catch { throw JudgePanelError.badInput("not JSON: \(error)", file: configPath) }
+        do { config = try JSONValue(jsonData: data) } catch {
+            throw JudgePanelError.badInput("not JSON: \(error)", file: configPath)
+        }
         var judges: [String: JudgeConfig] = [:]
         for j in config["panel"]?["judges"]?.arrayValue ?? [] {
-            guard let name = j["name"]?.stringValue, let kind = j["provider"]?.stringValue.flatMap(ProviderKind.init(rawValue:)) else { continue }
+            guard let name = j["name"]?.stringValue,
+                let kind = j["provider"]?.stringValue.flatMap(ProviderKind.init(rawValue:))
+            else { continue }
             judges[name] = JudgeConfig(
                 name: name, provider: kind, model: j["model"]?.stringValue ?? "",
-                baseURLs: (j["base_urls"]?.arrayValue ?? []).compactMap(\.stringValue), apiKeyEnv: j["api_key_env"]?.stringValue)
+                baseURLs: (j["base_urls"]?.arrayValue ?? []).compactMap(\.stringValue),
+                apiKeyEnv: j["api_key_env"]?.stringValue)
         }
         return (judges, chunks)
     }

@@ -1,9 +1,9 @@
 import Foundation
-import JudgePanelCore
-import JudgePanelProviders
-import JudgePanelJudging
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelProviders
 import JudgePanelReports
 
 /// One batch of a run: which calls it holds (global call indices, as ranges), the input file written for it,
@@ -59,13 +59,16 @@ package final class BatchLedger: @unchecked Sendable {
         } else if !FileManager.default.createFile(atPath: path, contents: nil) {
             throw JudgePanelError.io("cannot create batch ledger", file: path)
         }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw JudgePanelError.io("cannot open batch ledger", file: path) }
+        guard let h = FileHandle(forWritingAtPath: path) else {
+            throw JudgePanelError.io("cannot open batch ledger", file: path)
+        }
         h.seekToEndOfFile()
         handle = h
         self.chunks = chunks
         self.runID = runID ?? ""
         if runID == nil {
-            self.runID = "jp" + String(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16)).lowercased()
+            self.runID =
+                "jp" + String(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16)).lowercased()
             try append(["event": "run", "run_id": .string(self.runID)])
         }
     }
@@ -105,7 +108,8 @@ package final class BatchLedger: @unchecked Sendable {
                 byLabel[label] = chunks.count
                 chunks.append(
                     BatchChunk(
-                        label: label, judge: json["judge"]?.stringValue ?? "", provider: json["provider"]?.stringValue ?? "",
+                        label: label, judge: json["judge"]?.stringValue ?? "",
+                        provider: json["provider"]?.stringValue ?? "",
                         ranges: ranges, requests: json["requests"]?.intValue ?? 0, bytes: json["bytes"]?.intValue ?? 0,
                         file: json["file"]?.stringValue ?? ""))
             case "uploaded":
@@ -144,9 +148,11 @@ package final class BatchLedger: @unchecked Sendable {
 
     package func addChunk(_ chunk: BatchChunk) throws {
         try append([
-            "event": "chunk", "label": .string(chunk.label), "judge": .string(chunk.judge), "provider": .string(chunk.provider),
+            "event": "chunk", "label": .string(chunk.label), "judge": .string(chunk.judge),
+            "provider": .string(chunk.provider),
             "ranges": .array(chunk.ranges.map { [.number(Double($0.lowerBound)), .number(Double($0.upperBound))] }),
-            "requests": .number(Double(chunk.requests)), "bytes": .number(Double(chunk.bytes)), "file": .string(chunk.file),
+            "requests": .number(Double(chunk.requests)), "bytes": .number(Double(chunk.bytes)),
+            "file": .string(chunk.file),
         ])
         lock.withLock { chunks.append(chunk) }
     }

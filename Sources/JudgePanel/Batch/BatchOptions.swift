@@ -1,9 +1,9 @@
 import Foundation
-import JudgePanelCore
-import JudgePanelProviders
-import JudgePanelJudging
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelProviders
 import JudgePanelReports
 
 /// How `score --batch` uses the providers' batch APIs (OpenAI Batch, Anthropic Message Batches).
@@ -37,7 +37,8 @@ package struct BatchOptions: Sendable {
     package var geminiInlineBytes: Int?
 
     package init(
-        fallback: Fallback = .none, pollInterval: Double = 10, maxPollInterval: Double = 300, maxRequestsPerBatch: Int? = nil,
+        fallback: Fallback = .none, pollInterval: Double = 10, maxPollInterval: Double = 300,
+        maxRequestsPerBatch: Int? = nil,
         progress: (@Sendable (String) -> Void)? = nil
     ) {
         self.fallback = fallback

@@ -1,9 +1,9 @@
 import Foundation
-import JudgePanelCore
-import JudgePanelProviders
-import JudgePanelJudging
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelProviders
 import JudgePanelReports
 
 /// The batch phase of `score --batch`: sends the calls of `openai`, `anthropic` and `gemini` judges through the providers'
@@ -87,7 +87,9 @@ package struct BatchRunner {
         // 1. Chunks of an earlier session that never got a batch id.
         for chunk in ledger.snapshot where chunk.batchID == nil {
             guard let backend = backends[chunk.judge] else {
-                throw JudgePanelError.usage("\(ledger.path): batch \(chunk.label) belongs to judge '\(chunk.judge)', who is no longer a batch judge")
+                throw JudgePanelError.usage(
+                    "\(ledger.path): batch \(chunk.label) belongs to judge '\(chunk.judge)', who is no longer a batch judge"
+                )
             }
             try await submit(chunk, backend: backend, ledger: ledger, resumed: true)
         }
@@ -114,7 +116,9 @@ package struct BatchRunner {
                     status = try await backend.retrieve(chunk.batchID!)
                 } catch let e as ProviderError where e.isRetryable {
                     // A batch runs for hours: a failed poll is tried again at the next round, not fatal.
-                    say("batch \(chunk.label): status poll failed (\(BatchScrub.scrub(e.message, keys: keys))); trying again")
+                    say(
+                        "batch \(chunk.label): status poll failed (\(BatchScrub.scrub(e.message, keys: keys))); trying again"
+                    )
                     continue
                 } catch let e as ProviderError where e.status == 404 {
                     // The provider no longer knows the batch (deleted, another account's key, results purged): an
@@ -126,7 +130,8 @@ package struct BatchRunner {
                 }
                 say("batch \(chunk.label) [\(chunk.judge)] \(status.id): \(status.state) — \(status.countsText)")
                 if status.ended {
-                    try await collect(chunk, status: status, backend: backend, context: context, ledger: ledger, journaled: journaled)
+                    try await collect(
+                        chunk, status: status, backend: backend, context: context, ledger: ledger, journaled: journaled)
                     ended += 1
                 }
             }
@@ -178,7 +183,8 @@ package struct BatchRunner {
 
     /// Writes the votes file of a chunk collected without one, from the journal (every collected call was
     /// journaled before the chunk was marked collected).
-    private func rebuildVotesFile(_ chunk: BatchChunk, path: String, context: Context, journaled: [String: Vote]) throws {
+    private func rebuildVotesFile(_ chunk: BatchChunk, path: String, context: Context, journaled: [String: Vote]) throws
+    {
         var entries: [(index: Int, line: String)] = []
         for range in chunk.ranges {
             for index in range {
@@ -212,27 +218,35 @@ package struct BatchRunner {
                 let judge = panel.judges[call.judge]
                 let key = call.key(itemID: item.id, judgeName: judge.name)
                 if completed[key] != nil { continue }
-                let request = CallExecutor.request(call: call, item: item, judge: judge, rubric: rubric, checklist: checklist)
+                let request = CallExecutor.request(
+                    call: call, item: item, judge: judge, rubric: rubric, checklist: checklist)
                 let fingerprint = RunFingerprint.call(request: request, judge: judge, rubric: rubric, call: call)
-                if let old = journaled[key], old.status == .error, let reason = old.reason, VoteReason.batchReasons.contains(reason),
+                if let old = journaled[key], old.status == .error, let reason = old.reason,
+                    VoteReason.batchReasons.contains(reason),
                     old.fingerprint == fingerprint
                 {
                     // The batch's final word (its chunk's votes file holds it), or — falling back — asked live.
                     continue
                 }
                 if covered.contains(index) { continue }
-                if let cache = job.options.cache, cache.get(ResponseCache.key(judge: judge, request: request, sample: call.sample)) != nil {
+                if let cache = job.options.cache,
+                    cache.get(ResponseCache.key(judge: judge, request: request, sample: call.sample)) != nil
+                {
                     continue  // the live runner answers it from the cache
                 }
                 let backend = backends[judge.name]!
-                let line = try backend.line(customID: Self.customID(index: index, fingerprint: fingerprint, runID: runID), request: request)
-                if let w = writers[judge.name], !w.fits(line.count, backend: backend, limit: options.maxRequestsPerBatch) {
+                let line = try backend.line(
+                    customID: Self.customID(index: index, fingerprint: fingerprint, runID: runID), request: request)
+                if let w = writers[judge.name],
+                    !w.fits(line.count, backend: backend, limit: options.maxRequestsPerBatch)
+                {
                     writers[judge.name] = nil
                     try await send(try w.finish(), backend)
                 }
                 if writers[judge.name] == nil {
                     sequence += 1
-                    writers[judge.name] = try ChunkWriter(dir: dir, label: "b\(sequence)-\(Self.safe(judge.name))", judge: judge)
+                    writers[judge.name] = try ChunkWriter(
+                        dir: dir, label: "b\(sequence)-\(Self.safe(judge.name))", judge: judge)
                 }
                 try writers[judge.name]!.append(line, index: index)
                 planned += 1
@@ -254,9 +268,12 @@ package struct BatchRunner {
         try run.create()
         let journal = try VoteJournal(path: run.journalPath)
         let runner = BatchRunner(
-            job: job, dir: run, journal: journal, options: BatchOptions(maxRequestsPerBatch: maxRequestsPerBatch), counters: RunCounters())
+            job: job, dir: run, journal: journal, options: BatchOptions(maxRequestsPerBatch: maxRequestsPerBatch),
+            counters: RunCounters())
         // Planning sends nothing, but the backends are built with a transport like a real run's.
-        let (requests, chunks) = try await RunTransport.with(job.options.transport, judges: job.panel.judges, environment: [:]) {
+        let (requests, chunks) = try await RunTransport.with(
+            job.options.transport, judges: job.panel.judges, environment: [:]
+        ) {
             transport -> (Int, Int) in
             let judges = Set(job.panel.judges.indices.filter { job.panel.judges[$0].provider.supportsBatch })
             var backends: [String: any BatchBackend] = [:]
@@ -267,7 +284,8 @@ package struct BatchRunner {
             let (offsets, _) = try callOffsets(job)
             var chunks = 0
             let requests = try await runner.plan(
-                batchJudges: judges, offsets: offsets, covered: BitSet(count: offsets.last ?? 0), completed: [:], journaled: [:],
+                batchJudges: judges, offsets: offsets, covered: BitSet(count: offsets.last ?? 0), completed: [:],
+                journaled: [:],
                 backends: backends, firstSequence: 0
             ) { chunk, _ in
                 chunks += 1
@@ -285,29 +303,45 @@ package struct BatchRunner {
 
     /// Uploads (when needed), then creates — or, for a create sent by an earlier session, finds — the chunk's batch,
     /// journaling each id as it comes.
-    package func submit(_ chunk: BatchChunk, backend: any BatchBackend, ledger: BatchLedger, resumed: Bool) async throws {
+    package func submit(_ chunk: BatchChunk, backend: any BatchBackend, ledger: BatchLedger, resumed: Bool) async throws
+    {
         if !resumed { try ledger.addChunk(chunk) }
         var chunk = chunk
         let file = dir.url.appendingPathComponent(chunk.file)
-        if resumed, let at = chunk.creatingAt, let found = try await findCreated(chunk, at: at, backend: backend, ledger: ledger) {
-            try ledger.update(chunk.label, event: ["event": "created", "label": .string(chunk.label), "batch_id": .string(found), "adopted": true]) {
+        if resumed, let at = chunk.creatingAt,
+            let found = try await findCreated(chunk, at: at, backend: backend, ledger: ledger)
+        {
+            try ledger.update(
+                chunk.label,
+                event: ["event": "created", "label": .string(chunk.label), "batch_id": .string(found), "adopted": true]
+            ) {
                 $0.batchID = found
             }
-            say("batch \(chunk.label): found batch \(found), created before the interruption but not journaled; not submitting again")
+            say(
+                "batch \(chunk.label): found batch \(found), created before the interruption but not journaled; not submitting again"
+            )
             return
         }
         if chunk.fileID == nil, let id = try await backend.upload(file: file, label: chunk.label) {
-            try ledger.update(chunk.label, event: ["event": "uploaded", "label": .string(chunk.label), "file_id": .string(id)]) { $0.fileID = id }
+            try ledger.update(
+                chunk.label, event: ["event": "uploaded", "label": .string(chunk.label), "file_id": .string(id)]
+            ) { $0.fileID = id }
             chunk.fileID = id
         }
         let now = Date().timeIntervalSince1970
-        try ledger.update(chunk.label, event: ["event": "creating", "label": .string(chunk.label), "at": .number(now)]) { $0.creatingAt = now }
+        try ledger.update(chunk.label, event: ["event": "creating", "label": .string(chunk.label), "at": .number(now)])
+        { $0.creatingAt = now }
         let status = try await backend.create(
-            file: file, fileID: chunk.fileID, metadata: ["judgepanel_run": ledger.runID, "judgepanel_chunk": chunk.label])
-        try ledger.update(chunk.label, event: ["event": "created", "label": .string(chunk.label), "batch_id": .string(status.id)]) {
+            file: file, fileID: chunk.fileID,
+            metadata: ["judgepanel_run": ledger.runID, "judgepanel_chunk": chunk.label])
+        try ledger.update(
+            chunk.label, event: ["event": "created", "label": .string(chunk.label), "batch_id": .string(status.id)]
+        ) {
             $0.batchID = status.id
         }
-        say("batch \(chunk.label) [\(chunk.judge)]: created \(status.id) with \(chunk.requests) requests (\(status.state))")
+        say(
+            "batch \(chunk.label) [\(chunk.judge)]: created \(status.id) with \(chunk.requests) requests (\(status.state))"
+        )
     }
 
     /// The `custom_id` of the call at `index`: `c{index}_{first 16 hex digits of its fingerprint}`, then `_{run}` (the
@@ -334,7 +368,9 @@ package struct BatchRunner {
     /// (which carry this run's id). Candidates still running are waited for (polled as batches are); candidates
     /// whose results are someone else's are left alone. Nothing is ever resubmitted while a candidate could be ours,
     /// and no one is asked to cancel a batch.
-    package func findCreated(_ chunk: BatchChunk, at: Double, backend: any BatchBackend, ledger: BatchLedger) async throws -> String? {
+    package func findCreated(_ chunk: BatchChunk, at: Double, backend: any BatchBackend, ledger: BatchLedger)
+        async throws -> String?
+    {
         let owned = Set(ledger.snapshot.compactMap(\.batchID))
         let listed = try await backend.list()
         if backend.listsMetadata {
@@ -405,20 +441,28 @@ package struct BatchRunner {
             entries.append((index, try VotesFile.line(vote)))
             if vote.status == .error { errors += 1 }
         }
-        let lines = status.state == "failed" || status.state.hasSuffix("_STATE_FAILED") ? [] : try await backend.results(status)
+        let lines =
+            status.state == "failed" || status.state.hasSuffix("_STATE_FAILED") ? [] : try await backend.results(status)
         var seen = Set<Int>()
         var succeeded = 0
         var failed = 0
         for line in lines {
             guard let (index, call, item) = try context.locate(line.customID, chunk: chunk) else {
-                let detail = "custom_id \(line.customID) maps to no call of this batch (unknown index, other judge, or changed inputs)"
+                let detail =
+                    "custom_id \(line.customID) maps to no call of this batch (unknown index, other judge, or changed inputs)"
                 say("batch \(chunk.label): \(detail)")
-                try ledger.append(["event": "unmapped", "label": .string(chunk.label), "custom_id": .string(line.customID), "detail": .string(detail)])
+                try ledger.append([
+                    "event": "unmapped", "label": .string(chunk.label), "custom_id": .string(line.customID),
+                    "detail": .string(detail),
+                ])
                 continue
             }
             guard seen.insert(index).inserted else {
                 say("batch \(chunk.label): custom_id \(line.customID) answered twice; the first answer is kept")
-                try ledger.append(["event": "unmapped", "label": .string(chunk.label), "custom_id": .string(line.customID), "detail": "duplicate line"])
+                try ledger.append([
+                    "event": "unmapped", "label": .string(chunk.label), "custom_id": .string(line.customID),
+                    "detail": "duplicate line",
+                ])
                 continue
             }
             let judge = panel.judges[call.judge]
@@ -438,7 +482,8 @@ package struct BatchRunner {
         let missingReason: VoteReason =
             status.state == "expired" || status.state.hasSuffix("_STATE_EXPIRED")
             ? .expired
-            : (status.state == "cancelled" || status.state == "canceled" || status.state.hasSuffix("_STATE_CANCELLED")) ? .canceled : .batchFailed
+            : (status.state == "cancelled" || status.state == "canceled" || status.state.hasSuffix("_STATE_CANCELLED"))
+                ? .canceled : .batchFailed
         for range in chunk.ranges {
             for index in range where !seen.contains(index) {
                 guard let (call, item) = try context.call(at: index) else { continue }
@@ -450,7 +495,8 @@ package struct BatchRunner {
                     try keep(index, old)
                     continue
                 }
-                let why = status.failure.map { "the batch failed: \(BatchScrub.scrub($0, keys: context.keys))" }
+                let why =
+                    status.failure.map { "the batch failed: \(BatchScrub.scrub($0, keys: context.keys))" }
                     ?? "no result line for this request (batch \(status.id) ended \(status.state))"
                 var vote = context.errorVote(call: call, item: item, reason: missingReason, message: why)
                 vote.fingerprint = context.fingerprint(call: call, item: item)
@@ -465,7 +511,8 @@ package struct BatchRunner {
             chunk.label,
             event: [
                 "event": "collected", "label": .string(chunk.label), "state": .string(status.state),
-                "succeeded": .number(Double(succeeded)), "failed": .number(Double(failed)), "errors": .number(Double(errors)),
+                "succeeded": .number(Double(succeeded)), "failed": .number(Double(failed)),
+                "errors": .number(Double(errors)),
             ]
         ) {
             $0.collected = true
@@ -502,7 +549,8 @@ extension BatchRunner {
         }
 
         package init(
-            job: ScoreJob, offsets: [Int], positions: ItemPositions? = nil, backends: [String: any BatchBackend], keys: [String],
+            job: ScoreJob, offsets: [Int], positions: ItemPositions? = nil, backends: [String: any BatchBackend],
+            keys: [String],
             transport: any HTTPTransport, discount: @escaping (JudgeConfig) -> Double
         ) {
             self.job = job
@@ -532,7 +580,8 @@ extension BatchRunner {
 
         package func fingerprint(call: Call, item: Item) -> String {
             CallExecutor.fingerprint(
-                call: call, item: item, judge: job.panel.judges[call.judge], rubric: job.rubric, checklist: job.options.checklists[item.id])
+                call: call, item: item, judge: job.panel.judges[call.judge], rubric: job.rubric,
+                checklist: job.options.checklists[item.id])
         }
 
         /// The call a `custom_id` names, if it is one of `chunk`'s and its fingerprint still matches.
@@ -544,14 +593,18 @@ extension BatchRunner {
                 guard runID.isEmpty || parts[2] == runID else { return nil }
                 parts.removeLast()
             }
-            guard parts.count == 2, let index = Int(parts[0]), chunk.contains(index), let (call, item) = try self.call(at: index),
-                job.panel.judges[call.judge].name == chunk.judge, fingerprint(call: call, item: item).hasPrefix(parts[1])
+            guard parts.count == 2, let index = Int(parts[0]), chunk.contains(index),
+                let (call, item) = try self.call(at: index),
+                job.panel.judges[call.judge].name == chunk.judge,
+                fingerprint(call: call, item: item).hasPrefix(parts[1])
             else { return nil }
             return (index, call, item)
         }
 
         package func errorVote(call: Call, item: Item, reason: VoteReason, message: String) -> Vote {
-            var vote = Vote(item: item.id, judge: job.panel.judges[call.judge].name, protocol: job.rubric.kind, order: call.order, sample: call.sample)
+            var vote = Vote(
+                item: item.id, judge: job.panel.judges[call.judge].name, protocol: job.rubric.kind, order: call.order,
+                sample: call.sample)
             vote.variant = call.variant
             vote.side = call.side
             vote.status = .error
@@ -573,10 +626,12 @@ extension BatchRunner {
 
         /// The vote for one result line: the provider's body is read by the provider's own parser and the answer by
         /// the same ``AnswerParser`` as a live call (an unreadable answer gets the live repair re-ask).
-        package func vote(call: Call, item: Item, outcome: BatchLineOutcome, counters: RunCounters) async throws -> Vote {
+        package func vote(call: Call, item: Item, outcome: BatchLineOutcome, counters: RunCounters) async throws -> Vote
+        {
             let judge = job.panel.judges[call.judge]
             let checklist = job.options.checklists[item.id]
-            let request = CallExecutor.request(call: call, item: item, judge: judge, rubric: job.rubric, checklist: checklist)
+            let request = CallExecutor.request(
+                call: call, item: item, judge: judge, rubric: job.rubric, checklist: checklist)
             let fingerprint = RunFingerprint.call(request: request, judge: judge, rubric: job.rubric, call: call)
             func failure(_ reason: VoteReason, _ text: String) -> Vote {
                 var v = errorVote(call: call, item: item, reason: reason, message: BatchScrub.scrub(text, keys: keys))
@@ -605,9 +660,12 @@ extension BatchRunner {
                 return failure(.batchFailed, "batch_failed: " + e.message)
             }
             let batchPrice = judge.price.map { p in
-                Price(inputPerMTok: p.inputPerMTok * (1 - discount(judge)), outputPerMTok: p.outputPerMTok * (1 - discount(judge)))
+                Price(
+                    inputPerMTok: p.inputPerMTok * (1 - discount(judge)),
+                    outputPerMTok: p.outputPerMTok * (1 - discount(judge)))
             }
-            let executor = CallExecutor(rubric: job.rubric, cache: job.options.cache, retry: job.options.retry, stats: counters)
+            let executor = CallExecutor(
+                rubric: job.rubric, cache: job.options.cache, retry: job.options.retry, stats: counters)
             var vote = try await BatchVotes.vote(
                 call: call, item: item, judge: judge, rubric: job.rubric, request: request, first: response,
                 questionCount: CallExecutor.questions(
@@ -643,7 +701,8 @@ package struct ChunkWriter {
         let folder = dir.url.appendingPathComponent("batches")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let path = dir.url.appendingPathComponent(relative).path
-        guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path)
+        else {
             throw JudgePanelError.io("cannot create batch input", file: path)
         }
         handle = h
@@ -670,7 +729,8 @@ package struct ChunkWriter {
         try handle.synchronize()
         try handle.close()
         return BatchChunk(
-            label: label, judge: judge.name, provider: judge.provider.rawValue, ranges: ranges, requests: requests, bytes: bytes,
+            label: label, judge: judge.name, provider: judge.provider.rawValue, ranges: ranges, requests: requests,
+            bytes: bytes,
             file: relative)
     }
 }

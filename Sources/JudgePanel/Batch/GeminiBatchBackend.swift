@@ -1,9 +1,9 @@
 import Foundation
-import JudgePanelCore
-import JudgePanelProviders
-import JudgePanelJudging
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelProviders
 import JudgePanelReports
 
 /// Google's Gemini API Batch Mode (reference https://ai.google.dev/api/batch-api, also served as
@@ -78,7 +78,11 @@ package struct GeminiBatchBackend: BatchBackend {
         http = BatchHTTP(transport: transport, headers: headers, timeout: timeout)
         var trimmed = baseURL.absoluteString
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
-        if trimmed.hasSuffix("/v1beta") { trimmed.removeLast(7) } else if trimmed.hasSuffix("/v1") { trimmed.removeLast(3) }
+        if trimmed.hasSuffix("/v1beta") {
+            trimmed.removeLast(7)
+        } else if trimmed.hasSuffix("/v1") {
+            trimmed.removeLast(3)
+        }
         root = trimmed
     }
 
@@ -120,7 +124,9 @@ package struct GeminiBatchBackend: BatchBackend {
         start["content-type"] = "application/json"
         let meta = try JSONValue.object(["file": ["display_name": .string("judgepanel \(label)")]]).compactData()
         let session = try await http.transport.send(
-            HTTPRequest(url: try url("/upload/v1beta/files"), method: "POST", headers: start, body: meta, timeout: http.timeout))
+            HTTPRequest(
+                url: try url("/upload/v1beta/files"), method: "POST", headers: start, body: meta, timeout: http.timeout)
+        )
         guard (200..<300).contains(session.status) else { throw ProviderError.http(session) }
         guard let location = session.headers.first(where: { $0.key.lowercased() == "x-goog-upload-url" })?.value,
             let uploadURL = URL(string: location)
@@ -132,7 +138,8 @@ package struct GeminiBatchBackend: BatchBackend {
         let done = try await http.transport.send(
             HTTPRequest(url: uploadURL, method: "POST", headers: finish, body: jsonl, timeout: http.timeout))
         guard (200..<300).contains(done.status) else { throw ProviderError.http(done) }
-        guard let name = try JSONValue.decodeBody(done.body)["file"]?["name"]?.stringValue, name.hasPrefix("files/") else {
+        guard let name = try JSONValue.decodeBody(done.body)["file"]?["name"]?.stringValue, name.hasPrefix("files/")
+        else {
             throw ProviderError.badResponse("Files API upload answered no file.name")
         }
         return name
@@ -159,8 +166,11 @@ package struct GeminiBatchBackend: BatchBackend {
             body.append(Data("]}}}}".utf8))
         }
         let name = model.hasPrefix("models/") || model.hasPrefix("tunedModels/") ? model : "models/" + model
-        let escaped = name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: ":?#"))) ?? name
-        let json = try JSONValue.decodeBody(try await http.send("POST", try url("/v1beta/\(escaped):batchGenerateContent"), body: body))
+        let escaped =
+            name.addingPercentEncoding(
+                withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: ":?#"))) ?? name
+        let json = try JSONValue.decodeBody(
+            try await http.send("POST", try url("/v1beta/\(escaped):batchGenerateContent"), body: body))
         return try Self.status(json)
     }
 
@@ -181,7 +191,9 @@ package struct GeminiBatchBackend: BatchBackend {
         var token: String?
         while true {
             var suffix = "/v1beta/batches?pageSize=100"
-            if let token, let t = token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) { suffix += "&pageToken=\(t)" }
+            if let token, let t = token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) {
+                suffix += "&pageToken=\(t)"
+            }
             let page = try await http.json("GET", try url(suffix))
             out += try (page["operations"]?.arrayValue ?? page["batches"]?.arrayValue ?? []).map(Self.status)
             guard let next = page["nextPageToken"]?.stringValue, !next.isEmpty else { break }
@@ -203,7 +215,9 @@ package struct GeminiBatchBackend: BatchBackend {
 
     package static func status(_ json: JSONValue) throws -> BatchStatus {
         let batch = json["metadata"].flatMap { $0["state"] != nil ? $0 : nil } ?? json
-        guard let name = json["name"]?.stringValue ?? batch["name"]?.stringValue, let state = batch["state"]?.stringValue else {
+        guard let name = json["name"]?.stringValue ?? batch["name"]?.stringValue,
+            let state = batch["state"]?.stringValue
+        else {
             throw ProviderError.badResponse("Gemini batch without name or state")
         }
         let word = stateWord(state)
@@ -227,7 +241,9 @@ package struct GeminiBatchBackend: BatchBackend {
             s.createdAt = (f.date(from: created) ?? ISO8601DateFormatter().date(from: created))?.timeIntervalSince1970
         }
         if let error = json["error"], !error.isNull {
-            s.failure = (error["status"]?.stringValue.map { "\($0): " } ?? "") + (error["message"]?.stringValue ?? error.textValue)
+            s.failure =
+                (error["status"]?.stringValue.map { "\($0): " } ?? "")
+                + (error["message"]?.stringValue ?? error.textValue)
         }
         let output = json["response"].flatMap { $0.isNull ? nil : $0 } ?? batch["output"] ?? json["output"]
         s.resultsURL = output?["responsesFile"]?.stringValue
@@ -254,7 +270,9 @@ package struct GeminiBatchBackend: BatchBackend {
             s.resultsURL = file
             return try await results(s)
         }
-        let inlined = output?["inlinedResponses"]?["inlinedResponses"]?.arrayValue ?? output?["inlinedResponses"]?.arrayValue ?? []
+        let inlined =
+            output?["inlinedResponses"]?["inlinedResponses"]?.arrayValue ?? output?["inlinedResponses"]?.arrayValue
+            ?? []
         return try inlined.enumerated().map { n, item in
             guard let key = item["metadata"]?["key"]?.stringValue else {
                 throw ProviderError.badResponse("inlined response \(n) of \(status.id) has no metadata.key")
@@ -269,7 +287,9 @@ package struct GeminiBatchBackend: BatchBackend {
             let status = error["status"]?.stringValue ?? error["code"].map { "code \($0.textValue)" } ?? ""
             return .failed((status.isEmpty ? "" : "\(status): ") + (error["message"]?.stringValue ?? error.textValue))
         }
-        guard let response = item["response"], !response.isNull else { return .failed("result without response or error") }
+        guard let response = item["response"], !response.isNull else {
+            return .failed("result without response or error")
+        }
         return .response(try response.compactData())
     }
 }

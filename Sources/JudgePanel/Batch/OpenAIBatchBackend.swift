@@ -1,9 +1,9 @@
 import Foundation
-import JudgePanelCore
-import JudgePanelProviders
-import JudgePanelJudging
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelProviders
 import JudgePanelReports
 
 /// OpenAI's Batch API.
@@ -47,7 +47,8 @@ package struct OpenAIBatchBackend: BatchBackend {
 
     package func line(customID: String, request: CompletionRequest) throws -> Data {
         let line: JSONValue = [
-            "custom_id": .string(customID), "method": "POST", "url": .string(Self.endpoint), "body": provider.body(request),
+            "custom_id": .string(customID), "method": "POST", "url": .string(Self.endpoint),
+            "body": provider.body(request),
         ]
         return try line.compactData()
     }
@@ -66,7 +67,8 @@ package struct OpenAIBatchBackend: BatchBackend {
         body.append(content)
         body.append(Data("\r\n--\(boundary)--\r\n".utf8))
         let json = try JSONValue.decodeBody(
-            try await http.send("POST", url("files"), body: body, contentType: "multipart/form-data; boundary=\(boundary)"))
+            try await http.send(
+                "POST", url("files"), body: body, contentType: "multipart/form-data; boundary=\(boundary)"))
         guard let id = json["id"]?.stringValue else { throw ProviderError.badResponse("file upload answer has no id") }
         return id
     }
@@ -93,12 +95,16 @@ package struct OpenAIBatchBackend: BatchBackend {
         var after: String?
         while true {
             var components = URLComponents(url: url("batches"), resolvingAgainstBaseURL: false)
-            components?.queryItems = [URLQueryItem(name: "limit", value: "100")] + (after.map { [URLQueryItem(name: "after", value: $0)] } ?? [])
+            components?.queryItems =
+                [URLQueryItem(name: "limit", value: "100")]
+                + (after.map { [URLQueryItem(name: "after", value: $0)] } ?? [])
             guard let u = components?.url else { throw ProviderError.badResponse("bad list URL") }
             let page = try await http.json("GET", u)
             let data = page["data"]?.arrayValue ?? []
             out += try data.map(Self.status)
-            guard page["has_more"]?.boolValue == true, let last = page["last_id"]?.stringValue ?? data.last?["id"]?.stringValue else { break }
+            guard page["has_more"]?.boolValue == true,
+                let last = page["last_id"]?.stringValue ?? data.last?["id"]?.stringValue
+            else { break }
             after = last
         }
         return out
@@ -111,7 +117,10 @@ package struct OpenAIBatchBackend: BatchBackend {
         let c = json["request_counts"]
         var s = BatchStatus(
             id: id, state: state, ended: terminal.contains(state),
-            counts: [("total", c?["total"]?.intValue ?? 0), ("completed", c?["completed"]?.intValue ?? 0), ("failed", c?["failed"]?.intValue ?? 0)])
+            counts: [
+                ("total", c?["total"]?.intValue ?? 0), ("completed", c?["completed"]?.intValue ?? 0),
+                ("failed", c?["failed"]?.intValue ?? 0),
+            ])
         s.metadata = (json["metadata"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
         s.createdAt = json["created_at"]?.doubleValue
         s.total = c?["total"]?.intValue

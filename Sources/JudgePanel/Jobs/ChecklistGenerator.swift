@@ -1,11 +1,11 @@
 import Foundation
-import JudgeStats
-import JudgePanelCore
-import JudgePanelProviders
-import JudgePanelJudging
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelProviders
 import JudgePanelReports
+import JudgeStats
 
 /// Writes per-prompt yes/no checklists (TICK) with one judge of the panel, through the same machinery as a run:
 /// response cache, rate limit, retries, and one repair re-ask when the reply holds too few readable questions.
@@ -70,7 +70,9 @@ package struct ChecklistGenerator: Sendable {
             }
             judge = j
         } else {
-            guard let j = panel.judges.first else { throw JudgePanelError.badInput("the panel has no judge", file: panel.source) }
+            guard let j = panel.judges.first else {
+                throw JudgePanelError.badInput("the panel has no judge", file: panel.source)
+            }
             judge = j
         }
     }
@@ -121,7 +123,8 @@ package struct ChecklistGenerator: Sendable {
             raw = arr.compactMap { $0.stringValue ?? $0["question"]?.stringValue }
         } else {
             let marker = try! NSRegularExpression(
-                pattern: "^\\s*(?:(?:Q(?:uestion)?\\s*)?\\d{1,2}\\s*[.):\\-]|[-*•·]|\\[\\s?\\])\\s+", options: [.caseInsensitive])
+                pattern: "^\\s*(?:(?:Q(?:uestion)?\\s*)?\\d{1,2}\\s*[.):\\-]|[-*•·]|\\[\\s?\\])\\s+",
+                options: [.caseInsensitive])
             for lineSub in reply.split(whereSeparator: \.isNewline) {
                 let line = String(lineSub)
                 let ns = line as NSString
@@ -173,18 +176,21 @@ package struct ChecklistGenerator: Sendable {
         }
         let counters = RunCounters(expected: todo.count)
         guard !todo.isEmpty else {
-            return Outcome(checklists: checklists, generated: [], reused: reused, failures: [], httpCalls: 0, cachedReplies: 0)
+            return Outcome(
+                checklists: checklists, generated: [], reused: reused, failures: [], httpCalls: 0, cachedReplies: 0)
         }
         var server: LlamaServer?
         var urls = judge.baseURLs
         if judge.provider == .llamacpp, let settings = judge.llamacpp {
-            let s = try await LlamaServer.start(settings: settings, judgeName: judge.name, environment: options.environment)
+            let s = try await LlamaServer.start(
+                settings: settings, judgeName: judge.name, environment: options.environment)
             server = s
             urls = [s.baseURL]
         }
         let results: [String: Result<([String], Int), Failure>]
         do {
-            results = try await RunTransport.with(options.transport, judges: [judge], environment: options.environment) {
+            results = try await RunTransport.with(options.transport, judges: [judge], environment: options.environment)
+            {
                 transport -> [String: Result<([String], Int), Failure>] in
                 let provider = try ProviderFactory.make(
                     judge: judge, baseURLs: urls, environment: options.environment, transport: transport,
@@ -200,7 +206,10 @@ package struct ChecklistGenerator: Sendable {
                         let item = todo[next]
                         next += 1
                         group.addTask {
-                            (item.id, try await Self.one(item: item, min: lo, max: hi, judge: runtime, executor: executor))
+                            (
+                                item.id,
+                                try await Self.one(item: item, min: lo, max: hi, judge: runtime, executor: executor)
+                            )
                         }
                     }
                     while next < todo.count && next < limit { add() }
@@ -209,7 +218,7 @@ package struct ChecklistGenerator: Sendable {
                         if next < todo.count { add() }
                     }
                 }
-            return gathered
+                return gathered
             }
         } catch {
             await server?.stop()
@@ -245,7 +254,9 @@ package struct ChecklistGenerator: Sendable {
         return String(describing: error)
     }
 
-    package static func send(_ request: CompletionRequest, judge: JudgeRuntime, executor: CallExecutor) async throws -> CallExecutor.Sent {
+    package static func send(_ request: CompletionRequest, judge: JudgeRuntime, executor: CallExecutor) async throws
+        -> CallExecutor.Sent
+    {
         await judge.semaphore.wait()
         do {
             var request = request
@@ -285,7 +296,8 @@ package struct ChecklistGenerator: Sendable {
             let second = try await send(request, judge: judge, executor: executor)
             if second.cached { cached += 1 }
             if let qs = parseQuestions(second.response.text, min: min, max: max) { return .success((qs, cached)) }
-            return .failure(Failure(item: item.id, reason: "fewer than \(min) readable questions (after one repair re-ask)"))
+            return .failure(
+                Failure(item: item.id, reason: "fewer than \(min) readable questions (after one repair re-ask)"))
         } catch is CancellationError {
             throw CancellationError()
         } catch {

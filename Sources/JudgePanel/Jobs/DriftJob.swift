@@ -1,11 +1,11 @@
 import Foundation
-import JudgeStats
-import JudgePanelCore
-import JudgePanelProviders
-import JudgePanelJudging
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelProviders
 import JudgePanelReports
+import JudgeStats
 
 /// `judgepanel drift BASE NEW` and `score --baseline RUN`: two score runs compared on the items they share, from
 /// their recorded votes and config.json (no model call). See ``DriftAnalysis`` for the statistics.
@@ -25,30 +25,39 @@ package enum DriftJob {
             throw JudgePanelError.badInput("not a judgepanel score run directory (no config.json)", file: dir)
         }
         let config: JSONValue
-        do { config = try JSONValue(jsonData: data) } catch { throw JudgePanelError.badInput("not JSON: \(error)", file: configPath) }
+        do { config = try JSONValue(jsonData: data) } catch {
+            throw JudgePanelError.badInput("not JSON: \(error)", file: configPath)
+        }
         guard config["run"] != nil else {
-            throw JudgePanelError.badInput("the run did not finish (no run facts in config.json): finish it with score --resume", file: configPath)
+            throw JudgePanelError.badInput(
+                "the run did not finish (no run facts in config.json): finish it with score --resume", file: configPath)
         }
         guard let itemsPath = config["items"]?.stringValue else {
             throw JudgePanelError.badInput("no items file recorded", file: configPath)
         }
         func strings(_ v: JSONValue?) -> [String: String] { (v?.objectValue ?? [:]).compactMapValues(\.stringValue) }
         let loader = ItemLoader(
-            mapping: ItemMapping(fieldMap: strings(config["item_mapping"]?["map"]), labelMap: strings(config["item_mapping"]?["label_map"])))
+            mapping: ItemMapping(
+                fieldMap: strings(config["item_mapping"]?["map"]),
+                labelMap: strings(config["item_mapping"]?["label_map"])))
         var items = try loader.load(path: itemsPath)
-        if let shard = try Shard.recorded(in: config, file: configPath) { items = items.filter { shard.contains($0.id) } }
+        if let shard = try Shard.recorded(in: config, file: configPath) {
+            items = items.filter { shard.contains($0.id) }
+        }
         let options = try RunReports.analysisOptions(config, file: configPath) ?? MetaAnalysis.Options()
         let reconciled = try MetaAnalysis(options: options).reconcile(items: items, votesPath: run.votesPath)
         return Run(dir: dir, config: config, items: items, reconciled: reconciled)
     }
 
     /// Compares two runs; bad input (no such run, an unfinished run) names the directory.
-    package static func compare(base baseDir: String, new newDir: String, analysis: DriftAnalysis) throws -> DriftReport {
+    package static func compare(base baseDir: String, new newDir: String, analysis: DriftAnalysis) throws -> DriftReport
+    {
         let base = try load(baseDir)
         let new = try load(newDir)
         guard base.reconciled.kind == new.reconciled.kind else {
             throw JudgePanelError.badInput(
-                "the runs judged different protocols (\(base.reconciled.kind.rawValue) vs \(new.reconciled.kind.rawValue))", file: newDir)
+                "the runs judged different protocols (\(base.reconciled.kind.rawValue) vs \(new.reconciled.kind.rawValue))",
+                file: newDir)
         }
         let pairwise = base.reconciled.kind == .pairwise
         let newIndex = Dictionary(new.items.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
@@ -72,8 +81,12 @@ package enum DriftJob {
         var notes: [String] = []
         let onlyBase = Set(base.reconciled.judges).subtracting(new.reconciled.judges).sorted()
         let onlyNew = Set(new.reconciled.judges).subtracting(base.reconciled.judges).sorted()
-        if !onlyBase.isEmpty { notes.append("judges only in the base run (not compared): \(onlyBase.joined(separator: ", "))") }
-        if !onlyNew.isEmpty { notes.append("judges only in the new run (not compared): \(onlyNew.joined(separator: ", "))") }
+        if !onlyBase.isEmpty {
+            notes.append("judges only in the base run (not compared): \(onlyBase.joined(separator: ", "))")
+        }
+        if !onlyNew.isEmpty {
+            notes.append("judges only in the new run (not compared): \(onlyNew.joined(separator: ", "))")
+        }
         if shared.isEmpty { notes.append("the runs share no item: nothing to compare") }
         return DriftReport(
             base: baseDir, new: newDir, alpha: analysis.alpha, resamples: analysis.resamples,
@@ -93,18 +106,23 @@ package enum DriftJob {
         } else {
             out.append("a run records no fingerprint (an older judgepanel): rubric and settings cannot be compared")
         }
-        let ba = base["analysis"]?.objectValue ?? [:], na = new["analysis"]?.objectValue ?? [:]
+        let ba = base["analysis"]?.objectValue ?? [:]
+        let na = new["analysis"]?.objectValue ?? [:]
         for k in Set(ba.keys).union(na.keys).sorted() where ba[k] != na[k] {
             out.append("analysis \(k): \(ba[k]?.compactString ?? "unset") → \(na[k]?.compactString ?? "unset")")
         }
         if let b = base["items_sha256"]?.stringValue, let n = new["items_sha256"]?.stringValue, b != n {
             out.append("the items file's content (SHA-256 \(b.prefix(12))… → \(n.prefix(12))…)")
         }
-        let bf = base["run"]?["system_fingerprints"]?.objectValue ?? [:], nf = new["run"]?["system_fingerprints"]?.objectValue ?? [:]
+        let bf = base["run"]?["system_fingerprints"]?.objectValue ?? [:]
+        let nf = new["run"]?["system_fingerprints"]?.objectValue ?? [:]
         for judge in Set(bf.keys).intersection(nf.keys).sorted() {
-            let b = Set((bf[judge]?.objectValue ?? [:]).keys), n = Set((nf[judge]?.objectValue ?? [:]).keys)
+            let b = Set((bf[judge]?.objectValue ?? [:]).keys)
+            let n = Set((nf[judge]?.objectValue ?? [:]).keys)
             if b != n {
-                out.append("judge '\(judge)': OpenAI system_fingerprint \(b.sorted().joined(separator: ", ")) → \(n.sorted().joined(separator: ", "))")
+                out.append(
+                    "judge '\(judge)': OpenAI system_fingerprint \(b.sorted().joined(separator: ", ")) → \(n.sorted().joined(separator: ", "))"
+                )
             }
         }
         return out
@@ -112,20 +130,27 @@ package enum DriftJob {
 
     /// Judges whose provider reported other model versions in the two runs (run facts `model_versions`).
     static func modelVersionChanges(base: JSONValue, new: JSONValue) -> [DriftReport.ModelVersionChange] {
-        let bv = base["run"]?["model_versions"]?.objectValue ?? [:], nv = new["run"]?["model_versions"]?.objectValue ?? [:]
+        let bv = base["run"]?["model_versions"]?.objectValue ?? [:]
+        let nv = new["run"]?["model_versions"]?.objectValue ?? [:]
         let requested = Dictionary(
-            (new["panel"]?["judges"]?.arrayValue ?? []).compactMap { j in j["name"]?.stringValue.map { ($0, j["model"]?.stringValue) } },
+            (new["panel"]?["judges"]?.arrayValue ?? []).compactMap { j in
+                j["name"]?.stringValue.map { ($0, j["model"]?.stringValue) }
+            },
             uniquingKeysWith: { a, _ in a })
         func counts(_ v: JSONValue?) -> [String: Int] { (v?.objectValue ?? [:]).compactMapValues(\.intValue) }
         var out: [DriftReport.ModelVersionChange] = []
         for judge in Set(bv.keys).union(nv.keys).sorted() {
-            let b = counts(bv[judge]), n = counts(nv[judge])
+            let b = counts(bv[judge])
+            let n = counts(nv[judge])
             guard Set(b.keys) != Set(n.keys) else { continue }
             func list(_ c: [String: Int]) -> String {
-                c.isEmpty ? "nothing recorded" : c.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value) votes)" }.joined(separator: ", ")
+                c.isEmpty
+                    ? "nothing recorded"
+                    : c.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value) votes)" }.joined(separator: ", ")
             }
             let asked = requested[judge] ?? nil
-            var summary = "judge '\(judge)'" + (asked.map { " (asks for '\($0)')" } ?? "")
+            var summary =
+                "judge '\(judge)'" + (asked.map { " (asks for '\($0)')" } ?? "")
                 + ": the provider reported \(list(b)) in the base run, \(list(n)) in the new run"
             if let asked, !b.isEmpty, !n.isEmpty, !b.keys.contains(asked) || !n.keys.contains(asked) {
                 summary += " — the alias '\(asked)' resolved to another snapshot"

@@ -1,9 +1,9 @@
 import Foundation
-import JudgePanelCore
-import JudgePanelProviders
-import JudgePanelJudging
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelProviders
 import JudgePanelReports
 
 /// `judgepanel merge`: joins the run directories of `score --shard I/N` into one run directory whose
@@ -82,14 +82,18 @@ package struct MergeJob: Sendable {
             throw JudgePanelError.badInput("no items file recorded (pass --items)", file: reference.configPath)
         }
         if let recorded = config["items_sha256"]?.stringValue {
-            guard let now = try ScoreJob.fileHash(path) else { throw JudgePanelError.badInput("no such file", file: path) }
+            guard let now = try ScoreJob.fileHash(path) else {
+                throw JudgePanelError.badInput("no such file", file: path)
+            }
             if now != recorded {
                 throw JudgePanelError.badInput(
-                    "this items file (SHA-256 \(now.prefix(12))…) is not the one the shards ran on (\(recorded.prefix(12))…)", file: path)
+                    "this items file (SHA-256 \(now.prefix(12))…) is not the one the shards ran on (\(recorded.prefix(12))…)",
+                    file: path)
             }
         }
         func strings(_ v: JSONValue?) -> [String: String] { (v?.objectValue ?? [:]).compactMapValues(\.stringValue) }
-        let mapping = ItemMapping(fieldMap: strings(config["item_mapping"]?["map"]), labelMap: strings(config["item_mapping"]?["label_map"]))
+        let mapping = ItemMapping(
+            fieldMap: strings(config["item_mapping"]?["map"]), labelMap: strings(config["item_mapping"]?["label_map"]))
         // Only the ids are kept here; the analysis reads the file again into its columns, as `report DIR` does.
         let loader = ItemLoader(mapping: mapping)
         let items = try ItemColumns.read(path: path, loader: loader, clusterKey: nil).ids
@@ -153,7 +157,8 @@ package struct MergeJob: Sendable {
                 try? FileManager.default.removeItem(atPath: tmpVotes)  // best effort: the error below is what matters
                 throw JudgePanelError.badInput(
                     "shard \(r.shard) recorded \(recorded) votes, its votes.jsonl holds \(counts.perShard[s].votes): "
-                        + "the file was cut short or edited; rerun that shard", file: RunDirectory(path: r.dir).votesPath)
+                        + "the file was cut short or edited; rerun that shard",
+                    file: RunDirectory(path: r.dir).votesPath)
             }
         }
         var merged = config.objectValue ?? [:]
@@ -163,10 +168,12 @@ package struct MergeJob: Sendable {
         let built: RunReports.ScoreFiles
         do {
             if rename(tmpVotes, out.votesPath) != 0 {
-                throw JudgePanelError.io("cannot rename \(tmpVotes): \(String(cString: strerror(errno)))", file: out.votesPath)
+                throw JudgePanelError.io(
+                    "cannot rename \(tmpVotes): \(String(cString: strerror(errno)))", file: out.votesPath)
             }
             // The reports are computed in a pass over the merged votes.jsonl, as a single run's are.
-            built = try RunReports.writeScoreRun(out, config: mergedConfig, source: .file(path: path, loader: loader, count: items.count))
+            built = try RunReports.writeScoreRun(
+                out, config: mergedConfig, source: .file(path: path, loader: loader, count: items.count))
         } catch {
             // best effort: the error below is what matters
             try? FileManager.default.removeItem(atPath: tmpVotes)
@@ -177,12 +184,14 @@ package struct MergeJob: Sendable {
         try out.writeJSON(
             "merge.json",
             JSONValue.object([
-                "shards": .array(ordered.map { r in
-                    [
-                        "index": .number(Double(r.shard.index)), "count": .number(Double(r.shard.count)), "dir": .string(r.dir),
-                        "run": r.config["run"] ?? .null,
-                    ]
-                }),
+                "shards": .array(
+                    ordered.map { r in
+                        [
+                            "index": .number(Double(r.shard.index)), "count": .number(Double(r.shard.count)),
+                            "dir": .string(r.dir),
+                            "run": r.config["run"] ?? .null,
+                        ]
+                    }),
                 "scheme": .string(Shard.scheme),
             ]))
         return Outcome(
@@ -203,10 +212,12 @@ package struct MergeJob: Sendable {
             throw JudgePanelError.badInput("not JSON: \(error)", file: configPath)
         }
         guard let shard = try Shard.recorded(in: config, file: configPath) else {
-            throw JudgePanelError.badInput("not a shard run (no `shard` in config.json; run it with score --shard I/N)", file: configPath)
+            throw JudgePanelError.badInput(
+                "not a shard run (no `shard` in config.json; run it with score --shard I/N)", file: configPath)
         }
         guard config["run"] != nil, FileManager.default.fileExists(atPath: RunDirectory(path: dir).votesPath) else {
-            throw JudgePanelError.usage("shard \(shard) in \(dir) has not finished (no votes.jsonl yet): finish it with score --resume")
+            throw JudgePanelError.usage(
+                "shard \(shard) in \(dir) has not finished (no votes.jsonl yet): finish it with score --resume")
         }
         return ShardRun(dir: dir, shard: shard, config: config, configPath: configPath)
     }
@@ -216,7 +227,8 @@ package struct MergeJob: Sendable {
         let first = runs[0]
         for r in runs where r.shard.count != first.shard.count {
             throw JudgePanelError.usage(
-                "merge: \(r.dir) is shard \(r.shard) but \(first.dir) is shard \(first.shard): the shards come from different splits")
+                "merge: \(r.dir) is shard \(r.shard) but \(first.dir) is shard \(first.shard): the shards come from different splits"
+            )
         }
         var byIndex: [Int: ShardRun] = [:]
         for r in runs {
@@ -263,8 +275,12 @@ package struct MergeJob: Sendable {
     /// shard wrote them, which is the call plan's) and returns their counts, added in that order. A k-way merge: each
     /// shard's file is already in its items' order, so only one pending line per shard is held, never the votes. A
     /// vote that is not for the owning shard's next item fails naming its file and line.
-    package static func streamVotes(_ ordered: [ShardRun], ids items: [String], to path: String) throws -> (merged: VoteCounts, perShard: [VoteCounts]) {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+    package static func streamVotes(_ ordered: [ShardRun], ids items: [String], to path: String) throws -> (
+        merged: VoteCounts, perShard: [VoteCounts]
+    ) {
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+            let handle = FileHandle(forWritingAtPath: path)
+        else {
             throw JudgePanelError.io("cannot create", file: path)
         }
         defer { try? handle.close() }  // closing a file we finished writing (or are abandoning after an error)
@@ -291,7 +307,9 @@ package struct MergeJob: Sendable {
             if let p = pending[s] { return p }
             // nil: end of file; .some(nil): a blank line.
             while let got = try readers[s].nextBytes({ number, bytes -> Pending? in
-                guard let vote = try VoteDigest.vote(bytes, decoder: decoder, path: files[s], line: number) else { return nil }
+                guard let vote = try VoteDigest.vote(bytes, decoder: decoder, path: files[s], line: number) else {
+                    return nil
+                }
                 return Pending(line: number, bytes: Array(bytes), vote: vote)
             }) {
                 if let p = got {
@@ -330,7 +348,9 @@ package struct MergeJob: Sendable {
     /// The merged run's facts, with the same keys as a single run's: counts recomputed from the merged votes (in the
     /// same order, so sums are the same doubles), per-process counters summed, `started` the earliest shard's start,
     /// `wall_s` from that start to the latest shard's end.
-    package static func facts(_ ordered: [ShardRun], counts all: (merged: VoteCounts, perShard: [VoteCounts])) throws -> JSONValue {
+    package static func facts(_ ordered: [ShardRun], counts all: (merged: VoteCounts, perShard: [VoteCounts])) throws
+        -> JSONValue
+    {
         let counts = all.merged
         let reference = ordered[0]
         guard let base = reference.config["run"]?.objectValue else {
@@ -340,7 +360,9 @@ package struct MergeJob: Sendable {
         func sum(_ key: String) -> JSONValue {
             .number(ordered.reduce(0) { $0 + ($1.config["run"]?[key]?.doubleValue ?? 0) })
         }
-        for key in ["reused_from_journal", "reasked", "dropped_from_journal", "http_calls", "cached"] { o[key] = sum(key) }
+        for key in ["reused_from_journal", "reasked", "dropped_from_journal", "http_calls", "cached"] {
+            o[key] = sum(key)
+        }
         // Calls of unknown cost (no or implausible usage): as one run counts them, present only when some are.
         let unknown = ordered.reduce(0) { $0 + ($1.config["run"]?["cost_unknown_calls"]?.intValue ?? 0) }
         o["cost_unknown_calls"] = unknown > 0 ? .number(Double(unknown)) : nil
@@ -374,10 +396,13 @@ package struct MergeJob: Sendable {
         var stopped: [String: JSONValue] = [:]
         for (s, r) in ordered.enumerated() {
             let own = Set(all.perShard[s].logprobNotes(judges: judges))
-            for case .string(let note) in r.config["run"]?["notes"]?.arrayValue ?? [] where !own.contains(note) && !adjustments.contains(note) {
+            for case .string(let note) in r.config["run"]?["notes"]?.arrayValue ?? []
+            where !own.contains(note) && !adjustments.contains(note) {
                 adjustments.append(note)
             }
-            for (judge, why) in r.config["run"]?["stopped_judges"]?.objectValue ?? [:] where stopped[judge] == nil { stopped[judge] = why }
+            for (judge, why) in r.config["run"]?["stopped_judges"]?.objectValue ?? [:] where stopped[judge] == nil {
+                stopped[judge] = why
+            }
         }
         let notes = adjustments + counts.logprobNotes(judges: judges)
         o["notes"] = notes.isEmpty ? nil : .array(notes.map { .string($0) })
@@ -385,7 +410,8 @@ package struct MergeJob: Sendable {
         o["quota_unsent"] = stopped.isEmpty ? nil : .object(counts.quotaUnsent.mapValues { .number(Double($0)) })
         // The model versions the providers reported, counted over all shards' votes as one run counts them.
         o["model_versions"] =
-            counts.modelVersions.isEmpty ? nil : .object(counts.modelVersions.mapValues { .object($0.mapValues { .number(Double($0)) }) })
+            counts.modelVersions.isEmpty
+            ? nil : .object(counts.modelVersions.mapValues { .object($0.mapValues { .number(Double($0)) }) })
         o["system_fingerprints"] =
             counts.systemFingerprints.isEmpty
             ? nil : .object(counts.systemFingerprints.mapValues { .object($0.mapValues { .number(Double($0)) }) })

@@ -1,11 +1,11 @@
 import Foundation
-import JudgeStats
-import JudgePanelCore
-import JudgePanelProviders
-import JudgePanelJudging
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelProviders
 import JudgePanelReports
+import JudgeStats
 
 /// Settings of a probe run.
 package struct ProbeOptions: Sendable {
@@ -16,7 +16,8 @@ package struct ProbeOptions: Sendable {
     /// `model` → family overrides (`--family model=family`).
     package var familyOverrides: [String: String]
 
-    package init(seed: UInt64 = 0, resamples: Int = 1000, level: Double = 0.95, familyOverrides: [String: String] = [:]) {
+    package init(seed: UInt64 = 0, resamples: Int = 1000, level: Double = 0.95, familyOverrides: [String: String] = [:])
+    {
         self.seed = seed
         self.resamples = resamples
         self.level = level
@@ -76,7 +77,8 @@ package final class ProbeRunner: Sendable {
     package func targets(items: [Item], probe: String) -> [Preference?] {
         let pairIdx = items.indices.filter { isPairwise(items[$0]) }
         var rng = SeededGenerator(seed: ProbeHash.fnv(probeOptions.seed, "targets", probe))
-        var sides = [Preference](repeating: .a, count: pairIdx.count / 2)
+        var sides =
+            [Preference](repeating: .a, count: pairIdx.count / 2)
             + [Preference](repeating: .b, count: pairIdx.count / 2)
         if pairIdx.count % 2 == 1 { sides.append(rng.nextIndex(below: 2) == 0 ? .a : .b) }
         for i in stride(from: sides.count - 1, to: 0, by: -1) { sides.swapAt(i, rng.nextIndex(below: i + 1)) }

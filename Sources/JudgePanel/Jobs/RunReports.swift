@@ -1,11 +1,11 @@
 import Foundation
-import JudgeStats
-import JudgePanelCore
-import JudgePanelProviders
-import JudgePanelJudging
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelProviders
 import JudgePanelReports
+import JudgeStats
 
 /// Writes and regenerates a run directory's reports (report.json, report.md, report.html) — the latter from the
 /// recorded votes alone, with no model call.
@@ -29,7 +29,9 @@ package enum RunReports {
         guard let a = config["analysis"] else { return nil }
         func bad(_ key: String) -> JudgePanelError { .badInput("analysis.\(key) has an unreadable value", file: file) }
         var o = MetaAnalysis.Options()
-        guard let agg = a["aggregate"]?.stringValue.flatMap(AggregationMethod.init(rawValue:)) else { throw bad("aggregate") }
+        guard let agg = a["aggregate"]?.stringValue.flatMap(AggregationMethod.init(rawValue:)) else {
+            throw bad("aggregate")
+        }
         guard let flip = a["flip"]?.stringValue.flatMap(FlipPolicy.init(rawValue:)) else { throw bad("flip") }
         o.aggregate = agg
         o.flip = flip
@@ -82,12 +84,16 @@ package enum RunReports {
         case file(path: String, loader: ItemLoader, count: Int?, keep: (@Sendable (Item) -> Bool)? = nil)
     }
 
-    package static func writeScoreRun(_ dir: RunDirectory, config: JSONValue, items: [Item], policy: PolicyOutcome? = nil) throws -> ScoreFiles {
+    package static func writeScoreRun(
+        _ dir: RunDirectory, config: JSONValue, items: [Item], policy: PolicyOutcome? = nil
+    ) throws -> ScoreFiles {
         try writeScoreRun(dir, config: config, source: .loaded(items), policy: policy)
     }
 
     /// ``writeScoreRun(_:config:items:policy:)`` with the items from `source`.
-    package static func writeScoreRun(_ dir: RunDirectory, config: JSONValue, source itemsFrom: AnalysisItems, policy: PolicyOutcome? = nil) throws -> ScoreFiles {
+    package static func writeScoreRun(
+        _ dir: RunDirectory, config: JSONValue, source itemsFrom: AnalysisItems, policy: PolicyOutcome? = nil
+    ) throws -> ScoreFiles {
         let configPath = dir.url.appendingPathComponent("config.json").path
         guard let options = try analysisOptions(config, file: configPath) else {
             throw JudgePanelError.badInput("no analysis options (written by an older judgepanel)", file: configPath)
@@ -103,7 +109,9 @@ package enum RunReports {
         ProcessMemory.releaseFreed()
         // verdicts.jsonl is written as the panel's verdicts are aggregated (a scheduled run writes its policy's).
         let verdictsPath = dir.url.appendingPathComponent("verdicts.jsonl").path
-        let verdictsFile = policy == nil ? try JSONLinesWriter(path: dir.url.appendingPathComponent(".verdicts.jsonl.partial").path) : nil
+        let verdictsFile =
+            policy == nil
+            ? try JSONLinesWriter(path: dir.url.appendingPathComponent(".verdicts.jsonl.partial").path) : nil
         let analysed: VotesFileAnalysis
         do {
             analysed = try MetaAnalysis(options: options).analyse(
@@ -128,7 +136,8 @@ package enum RunReports {
         policy?.adjust(&report)
         var json: JSONValue
         do {
-            json = try RecordEncoding.value(report, record: "the report", file: dir.url.appendingPathComponent("report.json").path)
+            json = try RecordEncoding.value(
+                report, record: "the report", file: dir.url.appendingPathComponent("report.json").path)
         } catch {
             verdictsFile?.discard()
             throw error
@@ -149,20 +158,27 @@ package enum RunReports {
         }
         try dir.writeJSON("report.json", json)
         let itemsPath = config["items"]?.stringValue ?? ""
-        let rubric = "\(config["rubric"]?["id"]?.stringValue ?? "") (\(config["rubric"]?["protocol"]?.stringValue ?? ""))"
+        let rubric =
+            "\(config["rubric"]?["id"]?.stringValue ?? "") (\(config["rubric"]?["protocol"]?.stringValue ?? ""))"
         let judges = config["panel"]?["judges"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
         let source = config["panel"]?["source"]?.stringValue ?? ""
         let panel = "\(source.isEmpty ? "(in code)" : source) — \(judges.joined(separator: ", "))"
         let date = facts["started"]?.stringValue ?? ""
-        let header = [
-            "items: \(itemsPath) (\(items.count))", "rubric: \(rubric)", "panel: \(panel)", "date: \(date)",
-            String(format: "wall time: %.1f s; votes: %d; errors: %d", facts["wall_s"]?.doubleValue ?? 0, analysed.votes, analysed.errors),
-        ] + ((facts["cost_unknown_calls"]?.intValue).map { n in
-            ["cost unknown: \(n) calls (the provider reported no usage, or counts that cannot be a call's); costs shown leave them out"]
-        } ?? [])
+        let header =
+            [
+                "items: \(itemsPath) (\(items.count))", "rubric: \(rubric)", "panel: \(panel)", "date: \(date)",
+                String(
+                    format: "wall time: %.1f s; votes: %d; errors: %d", facts["wall_s"]?.doubleValue ?? 0,
+                    analysed.votes, analysed.errors),
+            ]
+            + ((facts["cost_unknown_calls"]?.intValue).map { n in
+                [
+                    "cost unknown: \(n) calls (the provider reported no usage, or counts that cannot be a call's); costs shown leave them out"
+                ]
+            } ?? [])
             + (facts["stopped_judges"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map {
-            "stopped (quota): \($0.key) — \($0.value.stringValue ?? "")"
-        }
+                "stopped (quota): \($0.key) — \($0.value.stringValue ?? "")"
+            }
         try dir.write("report.md", ReportText.markdown(report, title: "judgepanel score report", header: header))
         // The page reads each item's consensus label only: items read as columns get an `Item` with their id and
         // that label, made now, after the analysis.
@@ -172,7 +188,8 @@ package enum RunReports {
         case .file: pageItems = items.ids.indices.map { Item(id: items.ids[$0], label: items.consensus[$0]) }
         }
         var ctx = HTMLReport.Context(
-            title: "judgepanel score report", dataset: "\(itemsPath) (\(items.count) items)", rubric: rubric, panel: panel,
+            title: "judgepanel score report", dataset: "\(itemsPath) (\(items.count) items)", rubric: rubric,
+            panel: panel,
             cost: analysed.cost, date: date, items: pageItems, analysis: options)
         ctx.reconciled = analysed.reconciled
         try dir.write("report.html", HTMLReport.render(report: report, context: ctx))
@@ -218,10 +235,14 @@ package enum RunReports {
         let lock = try RunLock.acquire(dir: dir, command: "report")
         defer { lock.release() }
         let existing = try fm.contents(atPath: dir + "/report.json").map { data in
-            do { return try JSONValue(jsonData: data) } catch { throw JudgePanelError.badInput("not JSON: \(error)", file: dir + "/report.json") }
+            do { return try JSONValue(jsonData: data) } catch {
+                throw JudgePanelError.badInput("not JSON: \(error)", file: dir + "/report.json")
+            }
         }
         let config = try fm.contents(atPath: dir + "/config.json").map { data in
-            do { return try JSONValue(jsonData: data) } catch { throw JudgePanelError.badInput("not JSON: \(error)", file: dir + "/config.json") }
+            do { return try JSONValue(jsonData: data) } catch {
+                throw JudgePanelError.badInput("not JSON: \(error)", file: dir + "/config.json")
+            }
         }
         let givenItems = itemsPath
         let itemsPath = itemsPath ?? config?["items"]?.stringValue
@@ -229,7 +250,8 @@ package enum RunReports {
             let ctx = HTMLReport.Context(
                 title: "judgepanel probe report", dataset: existing["n_items"].map { "\($0.textValue) items" },
                 rubric: existing["rubric"]?.stringValue,
-                panel: existing["judges"]?.arrayValue?.map(\.textValue).joined(separator: ", "), date: modified(run.votesPath),
+                panel: existing["judges"]?.arrayValue?.map(\.textValue).joined(separator: ", "),
+                date: modified(run.votesPath),
                 probes: existing)
             try run.write("report.html", HTMLReport.render(report: nil, context: ctx))
             return Regenerated(files: ["report.html"], report: nil)
@@ -247,10 +269,14 @@ package enum RunReports {
         var options = MetaAnalysis.Options()
         if let config {
             if let f = config["panel"]?["flip"]?.stringValue, let flip = FlipPolicy(rawValue: f) { options.flip = flip }
-            if let a = config["panel"]?["aggregate"]?.stringValue, let agg = AggregationMethod(rawValue: a) { options.aggregate = agg }
+            if let a = config["panel"]?["aggregate"]?.stringValue, let agg = AggregationMethod(rawValue: a) {
+                options.aggregate = agg
+            }
             options.judgeOrder = config["panel"]?["judges"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
         }
-        guard let itemsPath else { throw JudgePanelError.usage("no items file: pass --items (no config.json in \(dir))") }
+        guard let itemsPath else {
+            throw JudgePanelError.usage("no items file: pass --items (no config.json in \(dir))")
+        }
         let items = try ItemLoader().load(path: itemsPath)
         let votes = try VotesFile.load(path: run.votesPath)
         let report = MetaAnalysis(options: options).report(items: items, votes: votes)
@@ -262,14 +288,20 @@ package enum RunReports {
         }
         try run.writeJSON("report.json", json)
         try run.write(
-            "report.md", ReportText.markdown(report, title: "judgepanel report", header: ["items: \(itemsPath)", "votes: \(run.votesPath)"]))
+            "report.md",
+            ReportText.markdown(
+                report, title: "judgepanel report", header: ["items: \(itemsPath)", "votes: \(run.votesPath)"]))
         let costs = votes.compactMap(\.costUSD)
-        let rubric = config?["rubric"].flatMap { r in r["id"]?.stringValue.map { id in "\(id) (\(r["protocol"]?.textValue ?? ""))" } }
-        var panel = config?["panel"]?["judges"]?.arrayValue?.compactMap { $0["name"]?.stringValue }.joined(separator: ", ")
+        let rubric = config?["rubric"].flatMap { r in
+            r["id"]?.stringValue.map { id in "\(id) (\(r["protocol"]?.textValue ?? ""))" }
+        }
+        var panel = config?["panel"]?["judges"]?.arrayValue?.compactMap { $0["name"]?.stringValue }.joined(
+            separator: ", ")
         if let src = config?["panel"]?["source"]?.stringValue, !src.isEmpty, let p = panel { panel = "\(src) — \(p)" }
         let ctx = HTMLReport.Context(
             title: "judgepanel report", dataset: "\(itemsPath) (\(items.count) items)", rubric: rubric, panel: panel,
-            cost: costs.isEmpty ? nil : costs.reduce(0, +), date: existing?["run"]?["started"]?.stringValue ?? modified(run.votesPath),
+            cost: costs.isEmpty ? nil : costs.reduce(0, +),
+            date: existing?["run"]?["started"]?.stringValue ?? modified(run.votesPath),
             items: items, votes: votes, analysis: options)
         try run.write("report.html", HTMLReport.render(report: report, context: ctx))
         return Regenerated(files: ["report.json", "report.md", "report.html"], report: report)
@@ -277,12 +309,16 @@ package enum RunReports {
 
     /// `report DIR` for a score run: reads the items as the run did (path, `--map`/`--label-map` from config.json,
     /// checked against the recorded hash unless another items file is given) and rewrites every report file.
-    package static func rebuildScoreRun(_ run: RunDirectory, config: JSONValue, itemsPath override: String?) throws -> Regenerated {
+    package static func rebuildScoreRun(_ run: RunDirectory, config: JSONValue, itemsPath override: String?) throws
+        -> Regenerated
+    {
         let configPath = run.url.appendingPathComponent("config.json").path
         guard let itemsPath = override ?? config["items"]?.stringValue else {
             throw JudgePanelError.badInput("no items file recorded (pass --items)", file: configPath)
         }
-        if override == nil, let recorded = config["items_sha256"]?.stringValue, let now = try ScoreJob.fileHash(itemsPath), now != recorded {
+        if override == nil, let recorded = config["items_sha256"]?.stringValue,
+            let now = try ScoreJob.fileHash(itemsPath), now != recorded
+        {
             throw JudgePanelError.badInput(
                 "the items file changed since the run (SHA-256 \(now.prefix(12))…, the run read \(recorded.prefix(12))…); "
                     + "pass --items with the run's items", file: itemsPath)
@@ -302,17 +338,21 @@ package enum RunReports {
             // A scheduled run's verdicts and summary are replayed from its votes under the recorded policy, which
             // reads the items (without their texts).
             let items = try loader.loadForAnalysis(path: itemsPath, keep: keep)
-            let policy = try ScoreJob.rebuiltPolicy(config: config, items: items, votesPath: run.votesPath, configPath: configPath)
+            let policy = try ScoreJob.rebuiltPolicy(
+                config: config, items: items, votesPath: run.votesPath, configPath: configPath)
             files = try writeScoreRun(run, config: config, source: .loaded(items), policy: policy)
         } else {
             // Only the columns the analysis reads are kept of the items.
-            files = try writeScoreRun(run, config: config, source: .file(path: itemsPath, loader: loader, count: nil, keep: keep))
+            files = try writeScoreRun(
+                run, config: config, source: .file(path: itemsPath, loader: loader, count: nil, keep: keep))
         }
         return Regenerated(files: ["verdicts.jsonl", "report.json", "report.md", "report.html"], report: files.report)
     }
 
     package static func modified(_ path: String) -> String? {
-        guard let d = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { return nil }
+        guard let d = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date else {
+            return nil
+        }
         return ISO8601DateFormatter().string(from: d)
     }
 }

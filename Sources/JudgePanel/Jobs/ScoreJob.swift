@@ -1,11 +1,11 @@
 import Foundation
-import JudgeStats
-import JudgePanelCore
-import JudgePanelProviders
-import JudgePanelJudging
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelProviders
 import JudgePanelReports
+import JudgeStats
 
 /// The whole `score` flow as a value: load and validate inputs (before any call), plan, run with a journal,
 /// reconcile, analyse, and write the run directory. The CLI is a thin layer over it.
@@ -51,7 +51,9 @@ package struct ScoreJob: Sendable {
     ) throws {
         let rubric = try Rubric.load(path: rubricPath)
         let panel = try Panel.load(path: panelPath, environment: options.environment)
-        try self.init(itemsPath: itemsPath, items: loader.load(path: itemsPath), rubric: rubric, panel: panel, options: options, analysis: analysis)
+        try self.init(
+            itemsPath: itemsPath, items: loader.load(path: itemsPath), rubric: rubric, panel: panel, options: options,
+            analysis: analysis)
         mapping = loader.mapping
     }
 
@@ -120,7 +122,9 @@ package struct ScoreJob: Sendable {
     }
 
     /// The analysis options of a run: the given ones with the panel's and rubric's settings.
-    package static func resolved(_ analysis: MetaAnalysis.Options, options: RunOptions, rubric: Rubric, panel: Panel) -> MetaAnalysis.Options {
+    package static func resolved(_ analysis: MetaAnalysis.Options, options: RunOptions, rubric: Rubric, panel: Panel)
+        -> MetaAnalysis.Options
+    {
         var a = analysis
         a.flip = options.flip ?? panel.flip
         a.aggregate = options.aggregate ?? panel.aggregate
@@ -164,7 +168,9 @@ package struct ScoreJob: Sendable {
     /// Calls the run will make (before cache hits).
     package var plannedCalls: Int {
         if let source = itemsSource { return source.plannedCalls }
-        return items.enumerated().reduce(0) { $0 + Call.plan(itemIndex: $1.offset, item: $1.element, rubric: rubric, panel: panel).count }
+        return items.enumerated().reduce(0) {
+            $0 + Call.plan(itemIndex: $1.offset, item: $1.element, rubric: rubric, panel: panel).count
+        }
     }
 
     /// A cost estimate without sending anything.
@@ -228,7 +234,8 @@ package struct ScoreJob: Sendable {
             job.items = try source.loader.load(path: itemsPath)
             job.itemsSource = nil
             return try await job.run(
-                outDir: outDir, resume: resume, resumeChanged: resumeChanged, counters: counters, retainResults: retainResults)
+                outDir: outDir, resume: resume, resumeChanged: resumeChanged, counters: counters,
+                retainResults: retainResults)
         }
         // Nothing is written (not even the lock) into a directory that is not a score run's.
         try OutputDirectory.check(outDir, kind: .score)
@@ -237,7 +244,8 @@ package struct ScoreJob: Sendable {
         let dir = RunDirectory(path: outDir)
         let journalExists = FileManager.default.fileExists(atPath: dir.journalPath)
         if journalExists && !resume {
-            throw JudgePanelError.usage("\(outDir) already holds a run (journal.jsonl): pass --resume to finish it, or choose another --out")
+            throw JudgePanelError.usage(
+                "\(outDir) already holds a run (journal.jsonl): pass --resume to finish it, or choose another --out")
         }
         let fingerprint = RunFingerprint.run(rubric: rubric, panel: panel)
         var completed: [String: Vote] = [:]
@@ -245,7 +253,8 @@ package struct ScoreJob: Sendable {
         if resume && journalExists {
             try checkResumable(dir: dir, current: fingerprint, resumeChanged: resumeChanged)
             (completed, resumeCounts) = try matchJournal(
-                VoteJournal.completed(path: dir.journalPath), journalPath: dir.journalPath, resumeChanged: resumeChanged)
+                VoteJournal.completed(path: dir.journalPath), journalPath: dir.journalPath, resumeChanged: resumeChanged
+            )
         }
         let itemsHash = try Self.fileHash(itemsPath)
         // Written before the first call, so that a killed run can be checked when it is resumed.
@@ -282,7 +291,8 @@ package struct ScoreJob: Sendable {
             }
             if let source = itemsSource {
                 (wall, adjustments) = try await runner.runInOrder(
-                    stream: try ItemFileSequence(path: itemsPath, loader: source.loader, keep: itemFilter), journal: journal,
+                    stream: try ItemFileSequence(path: itemsPath, loader: source.loader, keep: itemFilter),
+                    journal: journal,
                     completed: completed, counters: counters, completedFor: batchVotes, onResult: onResult)
                 guard ran == source.count else { throw Self.itemsChanged(itemsPath) }
             } else {
@@ -328,10 +338,12 @@ package struct ScoreJob: Sendable {
         if tally.costUnknown > 0 { facts["cost_unknown_calls"] = .number(Double(tally.costUnknown)) }
         // What the providers reported answering: {judge: {model version: votes}} (README, "Drift").
         if !tally.modelVersions.isEmpty {
-            facts["model_versions"] = .object(tally.modelVersions.mapValues { .object($0.mapValues { .number(Double($0)) }) })
+            facts["model_versions"] = .object(
+                tally.modelVersions.mapValues { .object($0.mapValues { .number(Double($0)) }) })
         }
         if !tally.systemFingerprints.isEmpty {
-            facts["system_fingerprints"] = .object(tally.systemFingerprints.mapValues { .object($0.mapValues { .number(Double($0)) }) })
+            facts["system_fingerprints"] = .object(
+                tally.systemFingerprints.mapValues { .object($0.mapValues { .number(Double($0)) }) })
         }
         let notes = adjustments + tally.logprobNotes(judges: panel.judges.map(\.name))
         if !notes.isEmpty { facts["notes"] = .array(notes.map { .string($0) }) }
@@ -358,7 +370,8 @@ package struct ScoreJob: Sendable {
             options.policy == .full ? nil : .init(verdicts: result.verdicts) { applyPolicy(&$0, result: result) }
         let built = try RunReports.writeScoreRun(dir, config: config, source: analysisSource, policy: policy)
         try dir.writeJSON("config.json", config)
-        return Outcome(result: result, report: built.report, reportJSON: built.json, errors: errors, resume: resumeCounts)
+        return Outcome(
+            result: result, report: built.report, reportJSON: built.json, errors: errors, resume: resumeCounts)
     }
 
     /// Refuses to resume a run whose panel or rubric changed (unless `resumeChanged`), saying what changed.
@@ -396,7 +409,9 @@ package struct ScoreJob: Sendable {
     }
 
     /// Splits journaled votes into those to reuse (call fingerprint matches) and counts the rest.
-    package func matchJournal(_ journaled: [String: Vote], journalPath: String, resumeChanged: Bool) throws -> ([String: Vote], ResumeCounts) {
+    package func matchJournal(_ journaled: [String: Vote], journalPath: String, resumeChanged: Bool) throws -> (
+        [String: Vote], ResumeCounts
+    ) {
         let unfingerprinted = journaled.values.filter { $0.fingerprint == nil }.count
         if unfingerprinted > 0 && !resumeChanged {
             throw JudgePanelError.usage(
@@ -412,7 +427,8 @@ package struct ScoreJob: Sendable {
                 let key = call.key(itemID: item.id, judgeName: judge.name)
                 planned.insert(key)
                 guard let old = journaled[key] else { continue }
-                let now = CallExecutor.fingerprint(call: call, item: item, judge: judge, rubric: rubric, checklist: options.checklists[item.id])
+                let now = CallExecutor.fingerprint(
+                    call: call, item: item, judge: judge, rubric: rubric, checklist: options.checklists[item.id])
                 if old.fingerprint == now {
                     reuse[key] = old
                     counts.reused += 1
@@ -441,7 +457,9 @@ package struct ScoreJob: Sendable {
     /// The resolved configuration (no keys: only the names of the variables they come from).
     package var resolvedConfig: JSONValue {
         get throws {
-            resolvedConfig(fingerprint: RunFingerprint.run(rubric: rubric, panel: panel), itemsHash: try Self.fileHash(itemsPath), facts: nil)
+            resolvedConfig(
+                fingerprint: RunFingerprint.run(rubric: rubric, panel: panel), itemsHash: try Self.fileHash(itemsPath),
+                facts: nil)
         }
     }
 
@@ -450,29 +468,34 @@ package struct ScoreJob: Sendable {
     package func resolvedConfig(fingerprint: JSONValue, itemsHash: String?, facts: JSONValue?) -> JSONValue {
         var o: [String: JSONValue] = [
             "rubric": [
-                "id": .string(rubric.id), "protocol": .string(rubric.kind.rawValue), "source": .string(rubric.source ?? ""),
+                "id": .string(rubric.id), "protocol": .string(rubric.kind.rawValue),
+                "source": .string(rubric.source ?? ""),
                 "template_sha256": .string(ContentHash.hex(rubric.template.source)),
             ],
             "panel": [
                 "source": .string(panel.source ?? ""), "aggregate": .string(analysis.aggregate.rawValue),
                 "swap": .bool(panel.swap), "flip": .string(analysis.flip.rawValue),
-                "judges": .array(panel.judges.map { j in
-                    [
-                        "name": .string(j.name), "provider": .string(j.provider.rawValue), "model": .string(j.model),
-                        "base_urls": .array(j.baseURLs.map { .string(SecretScrubber.redactURL($0)) }), "family": j.family.map { .string($0) } ?? .null,
-                        "api_key_env": j.keyVariables.first.map { .string($0) } ?? .null,
-                        "temperature": j.temperature.map { .number($0) } ?? .null,
-                        "max_tokens": j.maxTokens.map { .number(Double($0)) } ?? .null,
-                        "seed": j.seed.map { .number(Double($0)) } ?? .null,
-                        "concurrency": .number(Double(j.concurrency)), "samples": .number(Double(j.samples)),
-                        "structured_output": .bool(j.structuredOutput),
-                        "logprobs": j.topLogprobs.map { .number(Double($0)) } ?? .null,
-                        "weight": .number(j.weight),
-                        "gguf": j.llamacpp.map { .string($0.gguf) } ?? .null,
-                        // wire settings; header values are left out (only their names)
-                        "wire": RequestBuilder.request(config: j, messages: [], jsonSchema: nil, sample: 0).wire.fingerprint,
-                    ]
-                }),
+                "judges": .array(
+                    panel.judges.map { j in
+                        [
+                            "name": .string(j.name), "provider": .string(j.provider.rawValue),
+                            "model": .string(j.model),
+                            "base_urls": .array(j.baseURLs.map { .string(SecretScrubber.redactURL($0)) }),
+                            "family": j.family.map { .string($0) } ?? .null,
+                            "api_key_env": j.keyVariables.first.map { .string($0) } ?? .null,
+                            "temperature": j.temperature.map { .number($0) } ?? .null,
+                            "max_tokens": j.maxTokens.map { .number(Double($0)) } ?? .null,
+                            "seed": j.seed.map { .number(Double($0)) } ?? .null,
+                            "concurrency": .number(Double(j.concurrency)), "samples": .number(Double(j.samples)),
+                            "structured_output": .bool(j.structuredOutput),
+                            "logprobs": j.topLogprobs.map { .number(Double($0)) } ?? .null,
+                            "weight": .number(j.weight),
+                            "gguf": j.llamacpp.map { .string($0.gguf) } ?? .null,
+                            // wire settings; header values are left out (only their names)
+                            "wire": RequestBuilder.request(config: j, messages: [], jsonSchema: nil, sample: 0).wire
+                                .fingerprint,
+                        ]
+                    }),
             ],
             "items": .string(itemsPath),
             "items_sha256": itemsHash.map { .string($0) } ?? .null,
@@ -551,7 +574,8 @@ package struct VoteCounts {
             guard let l = logprobs[name], l.asked > 0 else { return nil }
             if l.unavailable == l.asked { return "judge '\(name)': logprobs unavailable" }
             guard l.withProbs > 0 else { return nil }
-            return "judge '\(name)': probabilities degenerate (one label ≥ 0.999) on \(l.degenerate) of \(l.withProbs) votes"
+            return
+                "judge '\(name)': probabilities degenerate (one label ≥ 0.999) on \(l.degenerate) of \(l.withProbs) votes"
                 + (l.unavailable > 0 ? "; logprobs unavailable on \(l.unavailable)" : "")
         }
     }

@@ -1,9 +1,9 @@
 import Foundation
-import JudgePanelCore
-import JudgePanelProviders
-import JudgePanelJudging
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelProviders
 import JudgePanelReports
 
 /// One shard of a run split over several processes or machines (`score --shard I/N`).
@@ -29,7 +29,9 @@ package struct Shard: Sendable, Hashable, CustomStringConvertible {
 
     /// A shard; throws a usage error unless `0 <= index < count`.
     package init(index: Int, count: Int) throws {
-        guard count >= 1 else { throw JudgePanelError.usage("--shard: the shard count must be at least 1 (got \(count))") }
+        guard count >= 1 else {
+            throw JudgePanelError.usage("--shard: the shard count must be at least 1 (got \(count))")
+        }
         guard index >= 0, index < count else {
             throw JudgePanelError.usage("--shard: the index must be 0 ..< \(count) (0-based), got \(index)")
         }
@@ -75,7 +77,8 @@ package struct Shard: Sendable, Hashable, CustomStringConvertible {
         guard let s = config["shard"], s != .null else { return nil }
         guard s["scheme"]?.stringValue == scheme else {
             throw JudgePanelError.badInput(
-                "shard.scheme is '\(s["scheme"]?.textValue ?? "missing")', this judgepanel partitions by '\(scheme)'", file: file)
+                "shard.scheme is '\(s["scheme"]?.textValue ?? "missing")', this judgepanel partitions by '\(scheme)'",
+                file: file)
         }
         guard let i = s["index"]?.intValue, let n = s["count"]?.intValue else {
             throw JudgePanelError.badInput("shard.index / shard.count are missing or not integers", file: file)
@@ -127,7 +130,8 @@ extension ScoreJob {
     /// The job's items in order as an async sequence: `items`, or the file read line by line for a streamed job.
     package func itemSequence() throws -> JobItemSequence {
         guard let source = itemsSource else { return JobItemSequence(held: items, file: nil) }
-        return JobItemSequence(held: [], file: try ItemFileSequence(path: itemsPath, loader: source.loader, keep: itemFilter))
+        return JobItemSequence(
+            held: [], file: try ItemFileSequence(path: itemsPath, loader: source.loader, keep: itemFilter))
     }
 }
 

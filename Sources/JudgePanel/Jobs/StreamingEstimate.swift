@@ -1,9 +1,9 @@
 import Foundation
-import JudgePanelCore
-import JudgePanelProviders
-import JudgePanelJudging
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelProviders
 import JudgePanelReports
 
 /// Adds up a dry run's estimate call by call: per judge, the calls, the prompt tokens (about 4 characters a token,
@@ -30,7 +30,8 @@ package struct EstimateTally {
             let judge = panel.judges[call.judge]
             var shown = item
             if let side = call.side { shown.response = side == .a ? item.responseA : item.responseB }
-            let messages = Prompting.messages(rubric: rubric, item: shown, order: call.order, checklist: options.checklists[item.id])
+            let messages = Prompting.messages(
+                rubric: rubric, item: shown, order: call.order, checklist: options.checklists[item.id])
             let tokens = messages.reduce(0) { $0 + $1.content.utf8.count } / 4 + 8 * messages.count
             perJudge[call.judge].calls += 1
             perJudge[call.judge].prompt += tokens
@@ -39,9 +40,13 @@ package struct EstimateTally {
                 let request = RequestBuilder.request(
                     config: judge, messages: messages,
                     jsonSchema: judge.structuredOutput
-                        ? Prompting.schema(rubric: rubric, questions: options.checklists[item.id]?.count ?? rubric.checklist?.items.count ?? 0) : nil,
+                        ? Prompting.schema(
+                            rubric: rubric,
+                            questions: options.checklists[item.id]?.count ?? rubric.checklist?.items.count ?? 0) : nil,
                     sample: call.sample)
-                if cache.get(ResponseCache.key(judge: judge, request: request, sample: call.sample)) != nil { cached += 1 }
+                if cache.get(ResponseCache.key(judge: judge, request: request, sample: call.sample)) != nil {
+                    cached += 1
+                }
             }
         }
     }
@@ -96,7 +101,8 @@ extension ScoreJob {
     ///
     /// - Throws: ``/JudgePanelCore/JudgePanelError`` for a bad or empty items file, or an item the rubric cannot judge.
     package static func streamEstimate(
-        itemsPath: String, loader: ItemLoader = ItemLoader(), rubric: Rubric, panel: Panel, options: RunOptions = RunOptions(),
+        itemsPath: String, loader: ItemLoader = ItemLoader(), rubric: Rubric, panel: Panel,
+        options: RunOptions = RunOptions(),
         shard: Shard? = nil
     ) throws -> StreamedEstimate {
         var tally = EstimateTally(rubric: rubric, panel: panel, options: options)

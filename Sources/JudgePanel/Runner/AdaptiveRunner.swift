@@ -1,11 +1,11 @@
 import Foundation
-import JudgeStats
-import JudgePanelCore
-import JudgePanelProviders
-import JudgePanelJudging
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelProviders
 import JudgePanelReports
+import JudgeStats
 
 /// An adaptive panel for pairwise rubrics: it calls judges one at a time, in panel order, and stops as soon as
 /// the judges not yet heard (and the swapped orders not yet asked) can no longer change the panel's strict
@@ -80,7 +80,8 @@ extension ScoreJob {
         if options.policy == .cascade, rubric.kind == .pairwise {
             let rule = CascadeRule(panel: panel, method: analysis.aggregate, flip: analysis.flip)
             let tierOf = Dictionary(
-                rule.tiers.enumerated().flatMap { t, js in js.map { (panel.judges[$0].name, t) } }, uniquingKeysWith: { a, _ in a })
+                rule.tiers.enumerated().flatMap { t, js in js.map { (panel.judges[$0].name, t) } },
+                uniquingKeysWith: { a, _ in a })
             var decided = [[Int]](repeating: [], count: rule.tiers.count)
             var calls = [Int](repeating: 0, count: rule.tiers.count)
             for (i, r) in result.results.enumerated() {
@@ -93,7 +94,8 @@ extension ScoreJob {
                 return AdaptiveSummary.TierSummary(
                     tier: t + 1, judges: rule.tiers[t].map { panel.judges[$0].name }, itemsDecided: decided[t].count,
                     calls: calls[t], nLabelled: labelled,
-                    accuracy: labelled > 0 ? AdaptiveSummary.accuracy(result.verdicts, items: items, among: decided[t]) : nil)
+                    accuracy: labelled > 0
+                        ? AdaptiveSummary.accuracy(result.verdicts, items: items, among: decided[t]) : nil)
             }
         }
         return s
@@ -104,10 +106,11 @@ extension ScoreJob {
     package func applyPolicy(_ report: inout MetaReport, result: RunResult) {
         report.adaptive = policySummary(result)
         if let s = report.adaptive, s.calls < s.fullCalls {
-            report.notes = (report.notes ?? []) + [
-                "\(s.policy?.rawValue ?? "adaptive") run: judges were asked only where the policy needed them, so per-judge rows "
-                    + "count unasked items as abstentions; compare judges on a full run's votes with `judgepanel plan`"
-            ]
+            report.notes =
+                (report.notes ?? []) + [
+                    "\(s.policy?.rawValue ?? "adaptive") run: judges were asked only where the policy needed them, so per-judge rows "
+                        + "count unasked items as abstentions; compare judges on a full run's votes with `judgepanel plan`"
+                ]
         }
         guard options.policy == .cascade, let old = report.panel else { return }
         let meta = MetaAnalysis(options: analysis)
@@ -130,7 +133,8 @@ extension ScoreJob {
     ) {
         var job = self
         job.options.policy = .adaptive
-        let outcome = try await job.run(outDir: outDir, resume: resume, resumeChanged: resumeChanged, counters: counters)
+        let outcome = try await job.run(
+            outDir: outDir, resume: resume, resumeChanged: resumeChanged, counters: counters)
         guard let summary = outcome.report.adaptive else {
             throw JudgePanelError.io("the adaptive run wrote no summary", file: outDir)
         }

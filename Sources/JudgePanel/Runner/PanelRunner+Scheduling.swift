@@ -1,11 +1,11 @@
 import Foundation
-import JudgeStats
-import JudgePanelCore
-import JudgePanelProviders
-import JudgePanelJudging
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelProviders
 import JudgePanelReports
+import JudgeStats
 
 extension PanelRunner {
     /// The votes of one item under a scheduling policy, in plan order: each scheduled call is taken from the
@@ -15,8 +15,9 @@ extension PanelRunner {
         index: Int, item: Item, runtimes: [JudgeRuntime], executor: CallExecutor, journal: VoteJournal?,
         completed: [String: Vote]
     ) async throws -> ScheduledItem? {
-        guard let scheduler = options.policy.scheduler(
-            panel: panel, rubric: rubric, method: options.aggregate ?? panel.aggregate, flip: flip)
+        guard
+            let scheduler = options.policy.scheduler(
+                panel: panel, rubric: rubric, method: options.aggregate ?? panel.aggregate, flip: flip)
         else { return nil }
         let calls = Call.plan(itemIndex: index, item: item, rubric: rubric, panel: panel)
         var asked = [AskedJudge](repeating: AskedJudge(), count: panel.judges.count)

@@ -1,12 +1,12 @@
 import Foundation
-import JudgeStats
-import Synchronization
-import JudgePanelCore
-import JudgePanelProviders
-import JudgePanelJudging
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelProviders
 import JudgePanelReports
+import JudgeStats
+import Synchronization
 
 /// Options for a panel run.
 public struct RunOptions: Sendable {
@@ -146,7 +146,8 @@ public final class PanelRunner: Sendable {
             for judge in panel.judges {
                 var urls = judge.baseURLs
                 if judge.provider == .llamacpp, let settings = judge.llamacpp {
-                    let s = try await LlamaServer.start(settings: settings, judgeName: judge.name, environment: options.environment)
+                    let s = try await LlamaServer.start(
+                        settings: settings, judgeName: judge.name, environment: options.environment)
                     servers.append(s)
                     urls = [s.baseURL]
                 }
@@ -285,7 +286,8 @@ public final class PanelRunner: Sendable {
         onResult: (ItemResult) async throws -> Void
     ) async throws -> (wallSeconds: Double, adjustments: [String]) {
         try await runInOrder(
-            stream: AsyncIndexedItems(items: items), journal: journal, completed: completed, counters: counters, onResult: onResult)
+            stream: AsyncIndexedItems(items: items), journal: journal, completed: completed, counters: counters,
+            onResult: onResult)
     }
 
     /// ``runInOrder(items:journal:completed:counters:onResult:)`` over items read as they are needed (an items
@@ -300,7 +302,9 @@ public final class PanelRunner: Sendable {
         return try await whileStarted {
             var pending: [Int: ItemResult] = [:]
             var next = 0
-            try await process(items: items, counters: counters, journal: journal, completed: completed, completedFor: completedFor) {
+            try await process(
+                items: items, counters: counters, journal: journal, completed: completed, completedFor: completedFor
+            ) {
                 pending[$0.index] = $0
                 while let ready = pending.removeValue(forKey: next) {
                     try await onResult(ready)
@@ -348,9 +352,11 @@ public final class PanelRunner: Sendable {
         let runtimes = runtimes()
         let executor = CallExecutor(rubric: rubric, cache: options.cache, retry: options.retry, stats: counters)
         let totalConcurrency = runtimes.map(\.config.concurrency).reduce(0, +)
-        let callsPerItem = max(1, panel.judges.map { $0.samples * (rubric.kind == .pairwise && panel.swap ? 2 : 1) }.reduce(0, +))
+        let callsPerItem = max(
+            1, panel.judges.map { $0.samples * (rubric.kind == .pairwise && panel.swap ? 2 : 1) }.reduce(0, +))
         // A scheduled (adaptive, cascade) item makes few calls at a time: more items in flight keep judges busy.
-        let window = options.policy == .full ? max(2, (totalConcurrency * 2) / callsPerItem + 2) : max(2, totalConcurrency)
+        let window =
+            options.policy == .full ? max(2, (totalConcurrency * 2) / callsPerItem + 2) : max(2, totalConcurrency)
         try await withThrowingTaskGroup(of: ItemResult.self) { group in
             var inFlight = 0
             var index = 0

@@ -1,11 +1,11 @@
 import Foundation
-import JudgeStats
-import JudgePanelCore
-import JudgePanelProviders
-import JudgePanelJudging
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelProviders
 import JudgePanelReports
+import JudgeStats
 
 /// `report DIR` of a scheduled run (adaptive, cascade): config.json records the policy (and a cascade's tiers and
 /// escalation rule), and the policy's verdicts and summary are replayed from votes.jsonl with the code the run used
@@ -33,7 +33,9 @@ extension ScoreJob {
     ///
     /// - Throws: ``/JudgePanelCore/JudgePanelError`` naming config.json when its policy, panel or analysis cannot be read, or the
     ///   votes file when a line is bad.
-    package static func rebuiltPolicy(config: JSONValue, items: [Item], votesPath: String, configPath: String) throws -> RunReports.PolicyOutcome? {
+    package static func rebuiltPolicy(config: JSONValue, items: [Item], votesPath: String, configPath: String) throws
+        -> RunReports.PolicyOutcome?
+    {
         guard let recorded = config["policy"] else { return nil }
         func bad(_ key: String) -> JudgePanelError { .badInput("\(key) has an unreadable value", file: configPath) }
         guard let name = recorded["name"]?.stringValue, let policy = CallPolicy(rawValue: name), policy != .full else {
@@ -43,7 +45,9 @@ extension ScoreJob {
             throw JudgePanelError.badInput("no analysis options (written by an older judgepanel)", file: configPath)
         }
         guard let kind = analysis.protocolKind else { throw bad("analysis.protocol") }
-        guard let judgesJSON = config["panel"]?["judges"]?.arrayValue, !judgesJSON.isEmpty else { throw bad("panel.judges") }
+        guard let judgesJSON = config["panel"]?["judges"]?.arrayValue, !judgesJSON.isEmpty else {
+            throw bad("panel.judges")
+        }
         let judges = try judgesJSON.map { j -> JudgeConfig in
             guard let name = j["name"]?.stringValue, let samples = j["samples"]?.intValue, samples >= 1,
                 case .number(let weight)? = j["weight"]
@@ -62,14 +66,17 @@ extension ScoreJob {
             }
         }
         if let e = recorded["escalate"] {
-            guard case .number(let share)? = e["min_share"], case .bool(let onFlip)? = e["on_flip"] else { throw bad("policy.escalate") }
+            guard case .number(let share)? = e["min_share"], case .bool(let onFlip)? = e["on_flip"] else {
+                throw bad("policy.escalate")
+            }
             var margin: Double?
             if case .number(let m)? = e["min_margin"] { margin = m }
             panel.escalate = EscalationRule(minShare: share, onFlip: onFlip, minMargin: margin)
         }
         // The run's rubric matters here only through its protocol and a checklist's tie margin.
         let rubric = Rubric(
-            id: config["rubric"]?["id"]?.stringValue ?? "", kind: kind, template: try Template(""), output: .json(field: "verdict"),
+            id: config["rubric"]?["id"]?.stringValue ?? "", kind: kind, template: try Template(""),
+            output: .json(field: "verdict"),
             checklist: kind == .checklist ? ChecklistSpec(tieMargin: analysis.tieMargin) : nil)
         var options = RunOptions(aggregate: analysis.aggregate, flip: analysis.flip)
         options.policy = policy
@@ -81,12 +88,15 @@ extension ScoreJob {
         let index = Dictionary(items.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         let reader = try LineReader(path: votesPath)
         let decoder = JSONDecoder()
-        while let v = try reader.nextBytes({ number, bytes in try VoteDigest.vote(bytes, decoder: decoder, path: votesPath, line: number) }) {
+        while let v = try reader.nextBytes({ number, bytes in
+            try VoteDigest.vote(bytes, decoder: decoder, path: votesPath, line: number)
+        }) {
             guard let v, v.variant == nil, let i = index[v.item] else { continue }
             perItem[i].append(v)
         }
         let runner = PanelRunner(panel: panel, rubric: rubric, options: options)
-        let cascade = policy == .cascade ? CascadeRule(panel: panel, method: analysis.aggregate, flip: analysis.flip) : nil
+        let cascade =
+            policy == .cascade ? CascadeRule(panel: panel, method: analysis.aggregate, flip: analysis.flip) : nil
         var results = items.indices.map { i -> ItemResult in
             var aggregating: [Int]?
             if let cascade {
@@ -105,7 +115,8 @@ extension ScoreJob {
         results = runner.aggregator.finish(results, kind: kind)
         var counters = RunCounters.Snapshot()
         counters.httpCalls = config["run"]?["http_calls"]?.intValue ?? 0
-        let result = RunResult(items: items, results: results, counters: counters, wallSeconds: config["run"]?["wall_s"]?.doubleValue ?? 0)
+        let result = RunResult(
+            items: items, results: results, counters: counters, wallSeconds: config["run"]?["wall_s"]?.doubleValue ?? 0)
         return RunReports.PolicyOutcome(verdicts: result.verdicts) { job.applyPolicy(&$0, result: result) }
     }
 }

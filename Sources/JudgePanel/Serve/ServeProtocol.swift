@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import JudgePanelCore
+import Synchronization
 
 /// JSON-RPC 2.0 (https://www.jsonrpc.org/specification) as `judgepanel serve --stdio` speaks it: one JSON object a
 /// line each way. The standard error codes, plus one server code per CLI exit-code class: `-32000 - exit code`
@@ -81,7 +81,8 @@ package final class ServeOutput: Sendable {
         data.append(0x0A)
         handle.withLock { h in
             do { try h.write(contentsOf: data) } catch {
-                FileHandle.standardError.write(Data("judgepanel serve: cannot write to standard output: \(error)\n".utf8))
+                FileHandle.standardError.write(
+                    Data("judgepanel serve: cannot write to standard output: \(error)\n".utf8))
             }
         }
     }
@@ -194,11 +195,15 @@ package final class ServeServer: Sendable {
             message = try JSONValue(jsonData: Data(line.utf8))
         } catch {
             output.respond(
-                id: .null, error: ServeError(code: ServeError.parseError, message: "Parse error", data: ["message": .string(error.description)]))
+                id: .null,
+                error: ServeError(
+                    code: ServeError.parseError, message: "Parse error", data: ["message": .string(error.description)]))
             return nil
         }
         guard case .object(let obj) = message else {
-            output.respond(id: .null, error: ServeError(code: ServeError.invalidRequest, message: "Invalid Request: not an object"))
+            output.respond(
+                id: .null, error: ServeError(code: ServeError.invalidRequest, message: "Invalid Request: not an object")
+            )
             return nil
         }
         let id = obj["id"]
@@ -206,19 +211,31 @@ package final class ServeServer: Sendable {
             switch id {
             case .string, .number, .null: break
             default:
-                output.respond(id: .null, error: ServeError(code: ServeError.invalidRequest, message: "Invalid Request: id must be a string or number"))
+                output.respond(
+                    id: .null,
+                    error: ServeError(
+                        code: ServeError.invalidRequest, message: "Invalid Request: id must be a string or number"))
                 return nil
             }
         }
         guard obj["jsonrpc"] == .string("2.0"), case .string(let method)? = obj["method"] else {
-            output.respond(id: id ?? .null, error: ServeError(code: ServeError.invalidRequest, message: "Invalid Request: needs \"jsonrpc\": \"2.0\" and a method"))
+            output.respond(
+                id: id ?? .null,
+                error: ServeError(
+                    code: ServeError.invalidRequest, message: "Invalid Request: needs \"jsonrpc\": \"2.0\" and a method"
+                ))
             return nil
         }
         let params = obj["params"] ?? .object([:])
         switch params {
         case .object, .array: break
         default:
-            if let id { output.respond(id: id, error: ServeError(code: ServeError.invalidParams, message: "Invalid params: params must be an object")) }
+            if let id {
+                output.respond(
+                    id: id,
+                    error: ServeError(
+                        code: ServeError.invalidParams, message: "Invalid params: params must be an object"))
+            }
             return nil
         }
         switch method {
@@ -243,20 +260,28 @@ package final class ServeServer: Sendable {
             break
         }
         guard let handler = handlers[method] else {
-            if let id { output.respond(id: id, error: ServeError(code: ServeError.methodNotFound, message: "Method not found: \(method)")) }
+            if let id {
+                output.respond(
+                    id: id, error: ServeError(code: ServeError.methodNotFound, message: "Method not found: \(method)"))
+            }
             return nil
         }
         guard let id else {
             // A notification (no id) to a method with a result: nobody could read it or cancel the work, so it is
             // not run (JSON-RPC 2.0 §4.1: no answer either); said on standard error.
-            FileHandle.standardError.write(Data("judgepanel serve: '\(method)' sent as a notification (no id): not run\n".utf8))
+            FileHandle.standardError.write(
+                Data("judgepanel serve: '\(method)' sent as a notification (no id): not run\n".utf8))
             _ = handler
             return nil
         }
         let output = self.output
         let duplicate = state.withLock { $0.inFlight[id] != nil }
         if duplicate {
-            output.respond(id: id, error: ServeError(code: ServeError.invalidRequest, message: "Invalid Request: id \(id.compactString) is already in flight"))
+            output.respond(
+                id: id,
+                error: ServeError(
+                    code: ServeError.invalidRequest,
+                    message: "Invalid Request: id \(id.compactString) is already in flight"))
             return nil
         }
         let gate = Gate()

@@ -1,10 +1,10 @@
 import Foundation
-import Synchronization
-import JudgePanelCore
-import JudgePanelProviders
-import JudgePanelJudging
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgePanelJudging
+import JudgePanelProviders
 import JudgePanelReports
+import Synchronization
 
 /// One runtime shared by every request of a `serve` process: one HTTP client (connection pool), one response
 /// cache, and one lane per judge (its concurrency and rate limits hold across concurrent requests).
@@ -17,10 +17,12 @@ package final class ServeRuntime: Sendable {
     package let environment: [String: String]
 
     package init(
-        cache: ResponseCache?, rubricDirectories: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
+        cache: ResponseCache?, rubricDirectories: [String],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
         maxConnectionsPerHost: Int = 256
     ) throws {
-        self.transport = try AsyncHTTPClientTransport(maxConnectionsPerHost: maxConnectionsPerHost, environment: environment)
+        self.transport = try AsyncHTTPClientTransport(
+            maxConnectionsPerHost: maxConnectionsPerHost, environment: environment)
         self.cache = cache
         self.rubricDirectories = rubricDirectories
         self.environment = environment
@@ -66,9 +68,11 @@ package struct ServeScore: Sendable {
     package init(runtime: ServeRuntime) { self.runtime = runtime }
 
     package func callAsFunction(_ params: JSONValue, _ context: ServeContext) async throws -> JSONValue {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("judgepanel-serve-\(UUID().uuidString)")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "judgepanel-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }  // scratch files only; the run's outputs are in `out`
+        // scratch files only; the run's outputs are in `out`
+        defer { try? FileManager.default.removeItem(at: scratch) }
         let itemsPath = try self.itemsPath(params, scratch: scratch)
         let rubricPath = try self.rubricPath(params["rubric"], scratch: scratch)
         let panelPath = try self.panelPath(params["panel"], scratch: scratch)
@@ -80,18 +84,23 @@ package struct ServeScore: Sendable {
         if resume && out == nil { throw ServeError.badParams("score: resume needs out (the run directory to finish)") }
         var options = runtime.runOptions()
         if let a = try stringParam(params, "aggregate") {
-            guard let m = AggregationMethod(rawValue: a) else { throw ServeError.badParams("score: unknown aggregate '\(a)'") }
+            guard let m = AggregationMethod(rawValue: a) else {
+                throw ServeError.badParams("score: unknown aggregate '\(a)'")
+            }
             options.aggregate = m
         }
         if let f = try stringParam(params, "flip") {
-            guard let p = FlipPolicy(rawValue: f) else { throw ServeError.badParams("score: flip must be tie or abstain") }
+            guard let p = FlipPolicy(rawValue: f) else {
+                throw ServeError.badParams("score: flip must be tie or abstain")
+            }
             options.flip = p
         }
         if notifyVotes {
             // Each vote as it is journaled, before the answer (the journal writes it before the run returns).
             options.onJournaled = { line in
                 do { context.vote(try JSONValue(jsonData: Data(line.utf8))) } catch {
-                    FileHandle.standardError.write(Data("judgepanel serve: vote notification not sent: \(error)\n".utf8))
+                    FileHandle.standardError.write(
+                        Data("judgepanel serve: vote notification not sent: \(error)\n".utf8))
                 }
             }
         }
@@ -107,7 +116,8 @@ package struct ServeScore: Sendable {
         }
         let job =
             options.policy == .full
-            ? try ScoreJob(streamingItemsPath: itemsPath, rubricPath: rubricPath, panelPath: panelPath, options: options)
+            ? try ScoreJob(
+                streamingItemsPath: itemsPath, rubricPath: rubricPath, panelPath: panelPath, options: options)
             : try ScoreJob(itemsPath: itemsPath, rubricPath: rubricPath, panelPath: panelPath, options: options)
         let runDir = out ?? scratch.appendingPathComponent("run").path
         let counters = RunCounters(expected: job.plannedCalls)
@@ -118,7 +128,8 @@ package struct ServeScore: Sendable {
                 let s = counters.snapshot
                 if s != last {
                     last = s
-                    context.progress(done: s.votes, total: max(counters.expected, s.votes), errors: s.error, cost: s.costUSD)
+                    context.progress(
+                        done: s.votes, total: max(counters.expected, s.votes), errors: s.error, cost: s.costUSD)
                 }
             }
         }
@@ -173,7 +184,9 @@ package struct ServeScore: Sendable {
     private func itemsPath(_ params: JSONValue, scratch: URL) throws -> String {
         switch (params["items"], params["items_path"]) {
         case (let items?, nil):
-            guard let list = items.arrayValue else { throw ServeError.badParams("score: items must be a list of item objects") }
+            guard let list = items.arrayValue else {
+                throw ServeError.badParams("score: items must be a list of item objects")
+            }
             var text = Data()
             for (n, item) in list.enumerated() {
                 guard case .object = item else { throw ServeError.badParams("score: items[\(n)] is not an object") }
@@ -201,7 +214,8 @@ package struct ServeScore: Sendable {
                 if FileManager.default.fileExists(atPath: p) { return p }
             }
             throw ServeError.badParams(
-                "score: no rubric '\(s)' (not a file, nor \(s).yaml in \(runtime.rubricDirectories.joined(separator: ", ")))")
+                "score: no rubric '\(s)' (not a file, nor \(s).yaml in \(runtime.rubricDirectories.joined(separator: ", ")))"
+            )
         case .object?:
             return try inline(value!, name: "rubric.json", scratch: scratch)
         case nil: throw ServeError.badParams("score needs rubric (an id, a path or an object)")

@@ -1,6 +1,6 @@
 import Foundation
-import JudgeStats
 import JudgePanelCore
+import JudgeStats
 
 /// Which calls a run makes per item: the whole panel, only those the adaptive stopping rule needs, or the
 /// panel's cascade of tiers (`tiers:` in the panel file). Set it in `RunOptions.policy`; the run journals,
@@ -97,7 +97,9 @@ package struct AdaptiveStopping: CallScheduler {
                 // The leading bloc first: the judges whose flip could cost the leader its majority.
                 var tally: [String: Double] = [:]
                 for j in 0..<n where optimistic[j].count == 1 { tally[optimistic[j].first!, default: 0] += weights[j] }
-                let leader = tally.filter { $0.key != "-" }.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key
+                let leader = tally.filter { $0.key != "-" }.max {
+                    $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key)
+                }?.key
                 let j = pending.first { optimistic[$0] == [leader ?? ""] } ?? pending[0]
                 return [(j, .ba)]
             }
@@ -109,12 +111,15 @@ package struct AdaptiveStopping: CallScheduler {
 
 extension CallPolicy {
     /// The scheduler of this policy for a panel and rubric, or nil when the run makes every call.
-    package func scheduler(panel: Panel, rubric: Rubric, method: AggregationMethod, flip: FlipPolicy) -> (any CallScheduler)? {
+    package func scheduler(panel: Panel, rubric: Rubric, method: AggregationMethod, flip: FlipPolicy) -> (
+        any CallScheduler
+    )? {
         switch (self, rubric.kind) {
         case (.full, _): nil
         case (.adaptive, .pairwise): AdaptiveStopping(panel: panel, method: method, flip: flip)
         case (.cascade, .pairwise): CascadeRule(panel: panel, method: method, flip: flip)
-        case (.adaptive, .pointwise), (.adaptive, .checklist): PointwiseStopping(panel: panel, rubric: rubric, method: method)
+        case (.adaptive, .pointwise), (.adaptive, .checklist):
+            PointwiseStopping(panel: panel, rubric: rubric, method: method)
         default: nil
         }
     }
@@ -145,7 +150,8 @@ package struct PointwiseStopping: CallScheduler {
         }
         kind = rubric.kind
         names = panel.judges.map(\.name)
-        aggregator = Aggregator(method: method, weights: Dictionary(uniqueKeysWithValues: panel.judges.map { ($0.name, $0.weight) }))
+        aggregator = Aggregator(
+            method: method, weights: Dictionary(uniqueKeysWithValues: panel.judges.map { ($0.name, $0.weight) }))
         self.rule = rule
         tieMargin = rubric.checklist?.tieMargin ?? 0.05
     }

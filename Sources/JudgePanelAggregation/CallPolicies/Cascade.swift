@@ -1,7 +1,7 @@
 import Foundation
+import JudgePanelCore
 import JudgeStats
 import Yams
-import JudgePanelCore
 
 /// A cascade: the tiers (judge indices, panel order within a tier) are asked one at a time, every judge of a
 /// tier with all its calls at once; an item stops at the first tier that is sure of it (``EscalationRule``),
@@ -27,7 +27,8 @@ package struct CascadeRule: CallScheduler {
         let index = Dictionary(uniqueKeysWithValues: panel.judges.enumerated().map { ($1.name, $0) })
         let tiers = panel.tiers.map { $0.map { $0.compactMap { index[$0] } } } ?? [Array(panel.judges.indices)]
         self.init(
-            tiers: tiers, weights: panel.judges.map { method == .weighted ? $0.weight : 1 }, swap: panel.swap, flip: flip,
+            tiers: tiers, weights: panel.judges.map { method == .weighted ? $0.weight : 1 }, swap: panel.swap,
+            flip: flip,
             rule: panel.escalate)
     }
 
@@ -66,7 +67,9 @@ package struct CascadeRule: CallScheduler {
             if rule.onFlip, swap, Self.flipped(ab: asked[j].ab ?? [], ba: asked[j].ba ?? []) { return false }
             if let m = rule.minMargin, let margin = Self.margin(votes), margin < m - 1e-12 { return false }
             total += weights[j]
-            if let v = Reconcile.judge(votes, kind: .pairwise, flip: flip).verdict { tally[v, default: 0] += weights[j] }
+            if let v = Reconcile.judge(votes, kind: .pairwise, flip: flip).verdict {
+                tally[v, default: 0] += weights[j]
+            }
         }
         guard total > 0, let top = tally.values.max() else { return false }
         // A tied lead is a split tier.

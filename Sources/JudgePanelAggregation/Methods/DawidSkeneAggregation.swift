@@ -1,6 +1,6 @@
 import Foundation
-import JudgeStats
 import JudgePanelCore
+import JudgeStats
 
 extension Aggregator {
     /// Dawid–Skene over the judges' reconciled verdicts (pairwise: A/B/tie; pointwise: rounded scores):
@@ -25,11 +25,13 @@ extension Aggregator {
         for i in 0..<itemCount {
             for j in judges.indices {
                 guard let l = JointFit.label(verdict(i, j)) else { continue }
-                let c = classIndex[l] ?? {
-                    classes.append(l)
-                    classIndex[l] = classes.count - 1
-                    return classes.count - 1
-                }()
+                let c =
+                    classIndex[l]
+                    ?? {
+                        classes.append(l)
+                        classIndex[l] = classes.count - 1
+                        return classes.count - 1
+                    }()
                 data.append((i, j, c))
             }
         }
@@ -71,7 +73,9 @@ extension Aggregator {
         /// Each judge's estimated accuracy (nil where it could not be estimated).
         package func judgeAccuracy(_ judges: [String]) -> [String: Double?] {
             var acc: [String: Double?] = [:]
-            for (j, name) in judges.enumerated() { acc[name] = j < fit.workerAccuracy.count ? fit.workerAccuracy[j] : nil }
+            for (j, name) in judges.enumerated() {
+                acc[name] = j < fit.workerAccuracy.count ? fit.workerAccuracy[j] : nil
+            }
             return acc
         }
     }

@@ -1,6 +1,6 @@
 import Foundation
-import JudgeStats
 import JudgePanelCore
+import JudgeStats
 
 /// A calibration of one judge's scores to human scores (Quantitative Judges): the fitted model, the judge it
 /// belongs to, and the cross-validated errors before and after. Written by `judgepanel calibrate`, applied by
@@ -59,7 +59,9 @@ package struct JudgeCalibration: Sendable, Hashable, Codable {
     }
 
     package static func load(path: String) throws -> JudgeCalibration {
-        guard let data = FileManager.default.contents(atPath: path) else { throw JudgePanelError.io("cannot read \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw JudgePanelError.io("cannot read \(path)")
+        }
         do {
             return try JSONDecoder().decode(JudgeCalibration.self, from: data)
         } catch {

@@ -1,6 +1,6 @@
 import Foundation
-import JudgeStats
 import JudgePanelCore
+import JudgeStats
 
 /// Per-judge weights for `weighted` aggregation learned from a labelled calibration set, as in weighted
 /// majority voting (Nitzan–Paroush): w = log(acc / (1 − acc)), with the accuracy clipped to
@@ -36,7 +36,9 @@ package struct LearnedWeights: Sendable, Hashable, Codable {
     /// Learns weights from labelled items and the judges' votes on them (pairwise: reconciled verdict vs consensus
     /// label; scores: |score − label| ≤ 0.5 counts as correct). Items without a label are skipped. A judge with no
     /// labelled item gets weight 1 (the default weight).
-    package static func learn(items: [Item], votes: [Vote], flip: FlipPolicy = .tie, floor: Double = 0.01) -> LearnedWeights {
+    package static func learn(items: [Item], votes: [Vote], flip: FlipPolicy = .tie, floor: Double = 0.01)
+        -> LearnedWeights
+    {
         let labelled = items.filter { $0.consensus != nil }
         let rec = Reconcile.table(items: labelled, votes: votes.filter { $0.variant == nil }, flip: flip)
         var entries: [Entry] = []
@@ -56,7 +58,8 @@ package struct LearnedWeights: Sendable, Hashable, Codable {
                 }
             }
             let acc = n > 0 ? Double(correct) / Double(n) : nil
-            entries.append(Entry(judge: name, n: n, accuracy: acc, weight: acc.map { weight(accuracy: $0, floor: floor) } ?? 1))
+            entries.append(
+                Entry(judge: name, n: n, accuracy: acc, weight: acc.map { weight(accuracy: $0, floor: floor) } ?? 1))
         }
         return LearnedWeights(entries: entries, floor: floor)
     }

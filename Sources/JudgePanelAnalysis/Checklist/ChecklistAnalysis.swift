@@ -1,8 +1,8 @@
 import Foundation
-import JudgeStats
+import JudgePanelAggregation
 import JudgePanelCore
 import JudgePanelJudging
-import JudgePanelAggregation
+import JudgeStats
 
 /// Per-question analysis of checklist votes: pass rates across responses and models, agreement between judges per
 /// question, and questions the judges do not answer consistently (flagged).
@@ -75,7 +75,9 @@ package struct ChecklistAnalysis: Sendable, Hashable, Codable {
     }
 
     package enum Answer: String, Comparable {
-        case yes = "YES", no = "NO", unsure = "UNSURE"
+        case yes = "YES"
+        case no = "NO"
+        case unsure = "UNSURE"
         package static func < (l: Answer, r: Answer) -> Bool { l.rawValue < r.rawValue }
         package init(_ b: Bool?) { self = b.map { $0 ? .yes : .no } ?? .unsure }
     }
@@ -91,13 +93,19 @@ package struct ChecklistAnalysis: Sendable, Hashable, Codable {
         let ok = votes.filter { $0.isOK && $0.checks != nil && $0.variant == nil }.sorted { $0.sample < $1.sample }
         var judges: [String] = []
         // response key -> judge -> first vote
-        struct Response: Hashable { var item: String; var side: Preference? }
+        struct Response: Hashable {
+            var item: String
+            var side: Preference?
+        }
         var responses: [Response] = []
         var answers: [Response: [String: [Bool?]]] = [:]
         for v in ok {
             if !judges.contains(v.judge) { judges.append(v.judge) }
             let r = Response(item: v.item, side: v.side)
-            if answers[r] == nil { responses.append(r); answers[r] = [:] }
+            if answers[r] == nil {
+                responses.append(r)
+                answers[r] = [:]
+            }
             if answers[r]![v.judge] == nil { answers[r]![v.judge] = v.checks! }
         }
         struct Acc {
@@ -119,9 +127,13 @@ package struct ChecklistAnalysis: Sendable, Hashable, Codable {
             let model: String? =
                 r.side == nil ? item?.model : (r.side == .a ? item?.modelA : (r.side == .b ? item?.modelB : nil))
             for i in 0..<width {
-                let text = checklists[r.item].flatMap { i < $0.count ? $0[i] : nil } ?? (i < fixed.count ? fixed[i] : nil)
+                let text =
+                    checklists[r.item].flatMap { i < $0.count ? $0[i] : nil } ?? (i < fixed.count ? fixed[i] : nil)
                 let key = text ?? "Q\(i + 1)"
-                if acc[key] == nil { acc[key] = Acc(position: i + 1); order.append(key) }
+                if acc[key] == nil {
+                    acc[key] = Acc(position: i + 1)
+                    order.append(key)
+                }
                 var a = acc[key]!
                 a.items.insert(r.item)
                 a.responses += 1
@@ -178,14 +190,19 @@ package struct ChecklistAnalysis: Sendable, Hashable, Codable {
             let unsure = total > 0 ? Double(a.unsure) / Double(total) : nil
             var reasons: [String] = []
             if let agreement, agreement < agreementThreshold {
-                reasons.append(String(format: "judges agree on %.0f%% of responses (< %.0f%%)", agreement * 100, agreementThreshold * 100))
+                reasons.append(
+                    String(
+                        format: "judges agree on %.0f%% of responses (< %.0f%%)", agreement * 100,
+                        agreementThreshold * 100))
             }
             if let unsure, unsure > unsureThreshold {
-                reasons.append(String(format: "%.0f%% of answers are UNSURE (> %.0f%%)", unsure * 100, unsureThreshold * 100))
+                reasons.append(
+                    String(format: "%.0f%% of answers are UNSURE (> %.0f%%)", unsure * 100, unsureThreshold * 100))
             }
             out.append(
                 Question(
-                    question: key, position: a.position, nItems: a.items.count, nResponses: a.responses, nAnswers: total,
+                    question: key, position: a.position, nItems: a.items.count, nResponses: a.responses,
+                    nAnswers: total,
                     passRate: a.yes + a.no > 0 ? Double(a.yes) / Double(a.yes + a.no) : nil, unsureRate: unsure,
                     agreement: agreement, cohenKappa: kappa2, pairwiseKappa: pk,
                     byJudge: a.judgeYes.filter { $0.value.1 > 0 }.mapValues { Double($0.0) / Double($0.1) },
@@ -204,7 +221,10 @@ package struct ChecklistAnalysis: Sendable, Hashable, Codable {
             let text = q.question.count > 60 ? String(q.question.prefix(57)) + "…" : q.question
             return [
                 text, String(q.nResponses), f(q.passRate), f(q.unsureRate), f(q.agreement),
-                f(q.cohenKappa ?? (q.pairwiseKappa.isEmpty ? nil : q.pairwiseKappa.values.reduce(0, +) / Double(q.pairwiseKappa.count))),
+                f(
+                    q.cohenKappa
+                        ?? (q.pairwiseKappa.isEmpty
+                            ? nil : q.pairwiseKappa.values.reduce(0, +) / Double(q.pairwiseKappa.count))),
                 q.flagged ? "FLAG" : "",
             ]
         }

@@ -1,8 +1,8 @@
 import Foundation
-import JudgeStats
+import JudgePanelAggregation
 import JudgePanelCore
 import JudgePanelJudging
-import JudgePanelAggregation
+import JudgeStats
 
 /// Per-question checklist weights learned from human labels (as in RocketEval): a regularised logistic regression
 /// on per-question answer differences (response A minus response B; YES = 1, NO = 0, UNSURE = 0.5, averaged over
@@ -58,7 +58,8 @@ package struct ChecklistWeights: Sendable, Hashable, Codable {
     package var lambda: Double
 
     package enum CodingKeys: String, CodingKey {
-        case kind = "label_kind", n, questions, weights, intercept, metric, before, after, folds, seed, lambda
+        case kind = "label_kind"
+        case n, questions, weights, intercept, metric, before, after, folds, seed, lambda
     }
 
     /// The answer code of one checklist answer: YES 1, NO 0, UNSURE 0.5.
@@ -86,14 +87,23 @@ package struct ChecklistWeights: Sendable, Hashable, Codable {
     package static func passRatio(_ votes: [Vote]) -> Double? {
         var yes = 0
         var answered = 0
-        for v in votes { for c in v.checks ?? [] { if let c { answered += 1; if c { yes += 1 } } } }
+        for v in votes {
+            for c in v.checks ?? [] {
+                if let c {
+                    answered += 1
+                    if c { yes += 1 }
+                }
+            }
+        }
         return answered == 0 ? nil : Double(yes) / Double(answered)
     }
 
     /// The design matrix from items and checklist votes. Pairwise: items with an `A` or `B` consensus label and ok
     /// votes on both responses (rows: A − B; y: 1 for A, 0 for B; `base`: the pass-ratio difference). Score: items
     /// with a score label and ok pointwise checklist votes (rows: answers; `base`: the pass ratio).
-    package static func design(items: [Item], votes: [Vote]) -> (kind: Kind, ids: [String], x: [[Double]], y: [Double], base: [Double])? {
+    package static func design(items: [Item], votes: [Vote]) -> (
+        kind: Kind, ids: [String], x: [[Double]], y: [Double], base: [Double]
+    )? {
         let ok = votes.filter { $0.isOK && $0.checks != nil && $0.variant == nil }
         var byItem: [String: [Vote]] = [:]
         for v in ok { byItem[v.item, default: []].append(v) }
@@ -137,13 +147,16 @@ package struct ChecklistWeights: Sendable, Hashable, Codable {
     package static func learn(items: [Item], votes: [Vote], options: Options = Options()) throws -> ChecklistWeights {
         guard let d = design(items: items, votes: votes) else {
             throw JudgePanelError.badInput(
-                "no labelled item with checklist answers (pairwise: an A/B label and votes on both responses; score: a score label)")
+                "no labelled item with checklist answers (pairwise: an A/B label and votes on both responses; score: a score label)"
+            )
         }
         return fit(kind: d.kind, x: d.x, y: d.y, base: d.base, options: options)
     }
 
     /// Fits and cross-validates on a ready design matrix (`base`: the unweighted prediction per row).
-    package static func fit(kind: Kind, x: [[Double]], y: [Double], base: [Double], options: Options = Options()) -> ChecklistWeights {
+    package static func fit(kind: Kind, x: [[Double]], y: [Double], base: [Double], options: Options = Options())
+        -> ChecklistWeights
+    {
         let n = x.count
         let d = x.first?.count ?? 0
         let model = train(kind: kind, x: x, y: y, lambda: options.lambda)

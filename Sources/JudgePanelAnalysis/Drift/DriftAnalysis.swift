@@ -1,6 +1,6 @@
 import Foundation
-import JudgeStats
 import JudgePanelCore
+import JudgeStats
 
 /// The drift sentinel's statistics: two runs' reconciled verdicts on the items they share, compared per judge
 /// and for the panel (README, "Drift").
@@ -60,7 +60,11 @@ package struct DriftAnalysis: Sendable {
         }
         let adjusted = Self.holm(tests.map(\.p))
         for (t, test) in tests.enumerated() {
-            if test.which == 0 { units[test.unit].mcnemar?.pAdjusted = adjusted[t] } else { units[test.unit].accuracyMcnemar?.pAdjusted = adjusted[t] }
+            if test.which == 0 {
+                units[test.unit].mcnemar?.pAdjusted = adjusted[t]
+            } else {
+                units[test.unit].accuracyMcnemar?.pAdjusted = adjusted[t]
+            }
         }
         // Bootstrap CIs at 1 − α/m.
         let m = max(1, units.count)
@@ -74,28 +78,39 @@ package struct DriftAnalysis: Sendable {
                 }
             }
             if units[u].absErrorDiffs.count >= 2 {
-                if let ci = bootstrapMeanCI(units[u].absErrorDiffs, resamples: resamples, seed: unitSeed &+ 1, level: level) {
+                if let ci = bootstrapMeanCI(
+                    units[u].absErrorDiffs, resamples: resamples, seed: unitSeed &+ 1, level: level)
+                {
                     units[u].maeDiffCI = [ci.lo, ci.hi]
                 }
             }
             var reasons: [String] = []
             if let t = units[u].mcnemar, let p = t.pAdjusted, p < alpha {
-                reasons.append("verdicts moved A→B \(t.b) vs B→A \(t.c) (McNemar exact p = \(Self.f(t.pValue)), Holm-adjusted \(Self.f(p)))")
+                reasons.append(
+                    "verdicts moved A→B \(t.b) vs B→A \(t.c) (McNemar exact p = \(Self.f(t.pValue)), Holm-adjusted \(Self.f(p)))"
+                )
             }
             if let ci = units[u].scoreDiffCI, ci[0] > 0 || ci[1] < 0 {
                 let what = pairwise ? "share of wins of response_a" : "mean score"
-                reasons.append("\(what) changed by \(Self.f(units[u].scoreDiff ?? 0)) (\(Self.pct(level)) CI [\(Self.f(ci[0])), \(Self.f(ci[1]))])")
+                reasons.append(
+                    "\(what) changed by \(Self.f(units[u].scoreDiff ?? 0)) (\(Self.pct(level)) CI [\(Self.f(ci[0])), \(Self.f(ci[1]))])"
+                )
             }
             if let t = units[u].accuracyMcnemar, let p = t.pAdjusted, p < alpha {
                 reasons.append(
                     "agreement with humans changed \(Self.f(units[u].accuracyBase ?? 0)) → \(Self.f(units[u].accuracyNew ?? 0)) "
-                        + "(correct→wrong \(t.b), wrong→correct \(t.c), McNemar exact p = \(Self.f(t.pValue)), Holm-adjusted \(Self.f(p)))")
+                        + "(correct→wrong \(t.b), wrong→correct \(t.c), McNemar exact p = \(Self.f(t.pValue)), Holm-adjusted \(Self.f(p)))"
+                )
             }
             if let ci = units[u].maeDiffCI, ci[0] > 0 || ci[1] < 0 {
-                reasons.append("mean absolute error against humans changed by \(Self.f(units[u].maeDiff ?? 0)) (CI [\(Self.f(ci[0])), \(Self.f(ci[1]))])")
+                reasons.append(
+                    "mean absolute error against humans changed by \(Self.f(units[u].maeDiff ?? 0)) (CI [\(Self.f(ci[0])), \(Self.f(ci[1]))])"
+                )
             }
             if let limit = maxChangeRate, let rate = units[u].changeRate, rate > limit {
-                reasons.append("\(units[u].changed) of \(units[u].n) verdicts changed (\(Self.f(rate)) > --max-change-rate \(Self.f(limit)))")
+                reasons.append(
+                    "\(units[u].changed) of \(units[u].n) verdicts changed (\(Self.f(rate)) > --max-change-rate \(Self.f(limit)))"
+                )
             }
             units[u].findings = reasons
             units[u].significant = !reasons.isEmpty
@@ -107,10 +122,19 @@ package struct DriftAnalysis: Sendable {
         var u = DriftUnit(judge: base.name)
         let count = min(base.verdicts.count, new.verdicts.count, labels.count)
         var transitions: [String: Int] = [:]
-        var b = 0, c = 0
-        var diffs: [Double] = [], baseValues: [Double] = [], newValues: [Double] = []
-        var correctB = 0, correctN = 0, cw = 0, wc = 0, labelled = 0
-        var absDiffs: [Double] = [], absBase: [Double] = [], absNew: [Double] = []
+        var b = 0
+        var c = 0
+        var diffs: [Double] = []
+        var baseValues: [Double] = []
+        var newValues: [Double] = []
+        var correctB = 0
+        var correctN = 0
+        var cw = 0
+        var wc = 0
+        var labelled = 0
+        var absDiffs: [Double] = []
+        var absBase: [Double] = []
+        var absNew: [Double] = []
         for i in 0..<count {
             let vb = pairwise ? base.verdicts[i].map { Self.outcome($0) } : base.scores[i]
             let vn = pairwise ? new.verdicts[i].map { Self.outcome($0) } : new.scores[i]
@@ -132,7 +156,8 @@ package struct DriftAnalysis: Sendable {
             guard let label = labels[i] else { continue }
             if pairwise, let want = label.preference {
                 labelled += 1
-                let okB = base.verdicts[i] == want, okN = new.verdicts[i] == want
+                let okB = base.verdicts[i] == want
+                let okN = new.verdicts[i] == want
                 if okB { correctB += 1 }
                 if okN { correctN += 1 }
                 if okB && !okN { cw += 1 }

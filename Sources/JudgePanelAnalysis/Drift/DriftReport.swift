@@ -1,6 +1,6 @@
 import Foundation
-import JudgeStats
 import JudgePanelCore
+import JudgeStats
 
 /// What `judgepanel drift BASE NEW` (and `score --baseline`) found: written as drift.json (stable keys, README
 /// "Drift").
@@ -43,8 +43,10 @@ package struct DriftReport: Sendable, Codable {
     package var notes: [String] = []
 
     package init(
-        base: String, new: String, alpha: Double, resamples: Int, protocolKind: String, nShared: Int, nBaseOnly: Int, nNewOnly: Int,
-        units: [DriftUnit], changes: [String], modelVersions: [ModelVersionChange], significant: Bool, notes: [String] = []
+        base: String, new: String, alpha: Double, resamples: Int, protocolKind: String, nShared: Int, nBaseOnly: Int,
+        nNewOnly: Int,
+        units: [DriftUnit], changes: [String], modelVersions: [ModelVersionChange], significant: Bool,
+        notes: [String] = []
     ) {
         self.base = base
         self.new = new
@@ -74,7 +76,9 @@ package struct DriftReport: Sendable, Codable {
     /// The findings in a few lines (terminal and Markdown).
     package var summaryLines: [String] {
         var out: [String] = []
-        out.append("drift: \(nShared) shared items (\(nBaseOnly) only in the base run, \(nNewOnly) only in the new one); α = \(alpha)")
+        out.append(
+            "drift: \(nShared) shared items (\(nBaseOnly) only in the base run, \(nNewOnly) only in the new one); α = \(alpha)"
+        )
         for m in modelVersions { out.append("model version: \(m.summary)") }
         for c in changes { out.append("changed: \(c)") }
         for u in units {
@@ -94,8 +98,10 @@ package struct DriftReport: Sendable, Codable {
     /// Markdown for drift.md.
     package var markdown: String {
         var s = "# judgepanel drift\n\n"
-        s += "- base: `\(base)`\n- new: `\(new)`\n- shared items: \(nShared) (base only \(nBaseOnly), new only \(nNewOnly))\n"
-        s += "- α = \(alpha) (McNemar p-values Holm-adjusted over all units; bootstrap CIs at 1 − α/m, \(resamples) resamples)\n"
+        s +=
+            "- base: `\(base)`\n- new: `\(new)`\n- shared items: \(nShared) (base only \(nBaseOnly), new only \(nNewOnly))\n"
+        s +=
+            "- α = \(alpha) (McNemar p-values Holm-adjusted over all units; bootstrap CIs at 1 − α/m, \(resamples) resamples)\n"
         s += "- result: **\(significant ? "significant change" : "no significant change")**\n\n"
         if !modelVersions.isEmpty {
             s += "## Model versions the providers reported\n\n"
@@ -103,17 +109,24 @@ package struct DriftReport: Sendable, Codable {
             s += "\n"
         }
         s += "## What changed in the recorded inputs\n\n"
-        s += changes.isEmpty ? "Nothing: same rubric, prompt, judge settings, analysis and items.\n\n" : changes.map { "- \($0)\n" }.joined() + "\n"
+        s +=
+            changes.isEmpty
+            ? "Nothing: same rubric, prompt, judge settings, analysis and items.\n\n"
+            : changes.map { "- \($0)\n" }.joined() + "\n"
         s += "## Per judge and the panel\n\n"
-        s += "| unit | items | changed | score base | score new | diff | CI | McNemar A→B / B→A | p (Holm) | accuracy base → new | drift |\n"
+        s +=
+            "| unit | items | changed | score base | score new | diff | CI | McNemar A→B / B→A | p (Holm) | accuracy base → new | drift |\n"
         s += "|---|---|---|---|---|---|---|---|---|---|---|\n"
         func g(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "–" }
         for u in units {
             let ci = u.scoreDiffCI.map { String(format: "[%+.4f, %+.4f]", $0[0], $0[1]) } ?? "–"
             let mc = u.mcnemar.map { "\($0.b) / \($0.c)" } ?? "–"
             let p = u.mcnemar?.pAdjusted.map { String(format: "%.4g", $0) } ?? "–"
-            let acc = u.accuracyBase.map { "\(g($0)) → \(g(u.accuracyNew))" } ?? (u.maeBase.map { "MAE \(g($0)) → \(g(u.maeNew))" } ?? "–")
-            s += "| \(u.judge) | \(u.n) | \(u.changed) | \(g(u.scoreBase)) | \(g(u.scoreNew)) | \(u.scoreDiff.map { String(format: "%+.4f", $0) } ?? "–") | \(ci) | \(mc) | \(p) | \(acc) | \(u.significant ? "**yes**" : "no") |\n"
+            let acc =
+                u.accuracyBase.map { "\(g($0)) → \(g(u.accuracyNew))" }
+                ?? (u.maeBase.map { "MAE \(g($0)) → \(g(u.maeNew))" } ?? "–")
+            s +=
+                "| \(u.judge) | \(u.n) | \(u.changed) | \(g(u.scoreBase)) | \(g(u.scoreNew)) | \(u.scoreDiff.map { String(format: "%+.4f", $0) } ?? "–") | \(ci) | \(mc) | \(p) | \(acc) | \(u.significant ? "**yes**" : "no") |\n"
         }
         let findings = units.flatMap { u in u.findings.map { "- \(u.judge): \($0)" } }
         if !findings.isEmpty { s += "\n## Findings\n\n" + findings.joined(separator: "\n") + "\n" }

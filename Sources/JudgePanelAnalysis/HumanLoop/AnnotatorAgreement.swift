@@ -1,7 +1,7 @@
 import Foundation
-import JudgeStats
-import JudgePanelCore
 import JudgePanelAggregation
+import JudgePanelCore
+import JudgeStats
 
 /// Agreement of the humans of a labels file: among themselves on the items two or more of them labelled (Fleiss κ,
 /// Krippendorff α, pairwise Cohen κ — `meta`'s `human` section, computed by the same code), and each annotator with

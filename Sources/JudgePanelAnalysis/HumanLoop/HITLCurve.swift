@@ -1,7 +1,7 @@
 import Foundation
-import JudgeStats
-import JudgePanelCore
 import JudgePanelAggregation
+import JudgePanelCore
+import JudgeStats
 
 /// FairEval's human-in-the-loop calibration curve (`meta ITEMS --votes VOTES --labels LABELS --hitl`): the panel's
 /// and each judge's accuracy against the items' reference labels when the verdicts of the first k labelled items
@@ -124,14 +124,18 @@ public struct HITLCurve: Sendable, Hashable, Codable {
     /// The curve as a text table (one row per point; `every` thins the rows of a long curve, the last always shown).
     public func text(every: Int = 1) -> String {
         let judges = points.first.map { $0.judges.keys.sorted() } ?? []
-        var lines = ["human-in-the-loop calibration (FairEval): accuracy against the items' reference labels,"
-            + " the first k labelled items' verdicts replaced by the human label",
-            "items \(nItems), with a reference \(nWithReference)" + (unknownItems > 0 ? ", \(unknownItems) labelled items not in the run (ignored)" : "")]
+        var lines = [
+            "human-in-the-loop calibration (FairEval): accuracy against the items' reference labels,"
+                + " the first k labelled items' verdicts replaced by the human label",
+            "items \(nItems), with a reference \(nWithReference)"
+                + (unknownItems > 0 ? ", \(unknownItems) labelled items not in the run (ignored)" : ""),
+        ]
         func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "—" }
         lines.append((["labelled", "share", "panel"] + judges).joined(separator: "\t"))
         for (n, p) in points.enumerated() where n % max(1, every) == 0 || n == points.count - 1 {
-            lines.append(([String(p.labelled), String(format: "%.4f", p.share), f(p.panelAccuracy)]
-                + judges.map { f(p.judges[$0] ?? nil) }).joined(separator: "\t"))
+            lines.append(
+                ([String(p.labelled), String(format: "%.4f", p.share), f(p.panelAccuracy)]
+                    + judges.map { f(p.judges[$0] ?? nil) }).joined(separator: "\t"))
         }
         return lines.joined(separator: "\n")
     }

@@ -1,7 +1,7 @@
 import Foundation
-import JudgeStats
-import JudgePanelCore
 import JudgePanelAggregation
+import JudgePanelCore
+import JudgeStats
 
 /// Which items a human should label next (`judgepanel label RUN --select …`), with each selected item's exact
 /// inclusion probability.
@@ -106,7 +106,9 @@ public enum LabelSelection {
             let itemValues = items.map { Item(id: $0) }
             let table = Reconcile.table(items: itemValues, votes: votes, kind: .pairwise, flip: flip)
             if rule == .disagreement {
-                return items.indices.map { i in entropy(table.judges.indices.compactMap { table.verdicts[$0][i].verdict }) }
+                return items.indices.map { i in
+                    entropy(table.judges.indices.compactMap { table.verdicts[$0][i].verdict })
+                }
             }
             let classes = Preference.allCases
             var dsVotes: [(item: Int, worker: Int, label: Int)] = []
@@ -118,7 +120,8 @@ public enum LabelSelection {
                     answered[i] = true
                 }
             }
-            let fit = DawidSkene.fit(votes: dsVotes, nItems: items.count, nWorkers: table.judges.count, nClasses: classes.count)
+            let fit = DawidSkene.fit(
+                votes: dsVotes, nItems: items.count, nWorkers: table.judges.count, nClasses: classes.count)
             return items.indices.map { i in
                 guard answered[i], i < fit.posteriors.count, let top = fit.posteriors[i].max() else { return nil }
                 return 1 - top
@@ -146,7 +149,7 @@ public enum LabelSelection {
         }
         let ranked = candidates.sorted { a, b in
             switch (scores[a], scores[b]) {
-            case let (x?, y?): return x != y ? x > y : ids[a] < ids[b]
+            case (let x?, let y?): return x != y ? x > y : ids[a] < ids[b]
             case (.some, nil): return true
             case (nil, .some): return false
             case (nil, nil): return ids[a] < ids[b]

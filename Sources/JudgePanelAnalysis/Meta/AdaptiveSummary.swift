@@ -1,8 +1,8 @@
 import Foundation
-import JudgeStats
-import JudgePanelCore
 import JudgePanelAggregation
+import JudgePanelCore
 import JudgePanelJudging
+import JudgeStats
 
 /// What a scheduled run saved: `adaptive` in report.json of `score --adaptive` (and `--cascade`): the calls
 /// made against the calls the full panel would make, and the run's agreement with humans. Comparing with the
@@ -71,7 +71,9 @@ public struct AdaptiveSummary: Sendable, Hashable, Codable {
         }
 
         /// A value from its parts.
-        package init(tier: Int, judges: [String], itemsDecided: Int, calls: Int, nLabelled: Int, accuracy: MetricValue? = nil) {
+        package init(
+            tier: Int, judges: [String], itemsDecided: Int, calls: Int, nLabelled: Int, accuracy: MetricValue? = nil
+        ) {
             self.tier = tier
             self.judges = judges
             self.itemsDecided = itemsDecided

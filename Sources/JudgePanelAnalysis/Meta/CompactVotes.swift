@@ -1,8 +1,8 @@
 import Foundation
-import JudgeStats
+import JudgePanelAggregation
 import JudgePanelCore
 import JudgePanelJudging
-import JudgePanelAggregation
+import JudgeStats
 
 /// One vote of a votes file in 8 bytes: the item's ordinal in the items list (−1: an item not in the list), the
 /// judge's interned id, and the vote's order, status, verdict and reason packed into a byte.
@@ -80,7 +80,10 @@ package struct CompactVoteTable: Sendable {
         }
         let results = Results()
         DispatchQueue.concurrentPerform(iterations: n) { k in
-            let r = Result { try CompactVoteScanner.scan(fd: fd, path: path, from: bounds[k], to: bounds[k + 1], fileSize: size, itemIndex: itemIndex) }
+            let r = Result {
+                try CompactVoteScanner.scan(
+                    fd: fd, path: path, from: bounds[k], to: bounds[k + 1], fileSize: size, itemIndex: itemIndex)
+            }
             results.lock.lock()
             results.parts[k] = r
             results.lock.unlock()
@@ -138,7 +141,9 @@ package enum CompactVoteScanner {
     package struct Ineligible: Error {}
 
     /// Scans the lines that start in `from..<to`.
-    package static func scan(fd: Int32, path: String, from: Int, to: Int, fileSize: Int, itemIndex: [String: Int32]) throws -> Part? {
+    package static func scan(fd: Int32, path: String, from: Int, to: Int, fileSize: Int, itemIndex: [String: Int32])
+        throws -> Part?
+    {
         var part = Part()
         var state = LineState(itemIndex: itemIndex)
         let block = 4 << 20
@@ -265,7 +270,13 @@ package enum CompactVoteScanner {
                     try once(8)
                     if !s.null() {
                         let r = UnsafeBufferPointer(rebasing: p[try s.plainString()])
-                        if Self.eq(r, "AB") { order = 1 } else if Self.eq(r, "BA") { order = 2 } else { throw Ineligible() }
+                        if Self.eq(r, "AB") {
+                            order = 1
+                        } else if Self.eq(r, "BA") {
+                            order = 2
+                        } else {
+                            throw Ineligible()
+                        }
                     }
                 case 6 where Self.eq(k, "sample"):
                     try once(16)
@@ -369,7 +380,9 @@ package enum CompactVoteScanner {
         package mutating func judgeID(_ b: UnsafeBufferPointer<UInt8>) throws(Ineligible) -> UInt16 {
             for known in judgeBytes where known.bytes.count == b.count {
                 if b.count == 0 { return known.id }
-                if known.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 }) { return known.id }
+                if known.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 }) {
+                    return known.id
+                }
             }
             // Names compare as Strings (canonical equivalence), as the general reader's dictionaries do.
             let name = String(decoding: b, as: UTF8.self)
@@ -388,7 +401,8 @@ package enum CompactVoteScanner {
 
         package mutating func itemID(_ b: UnsafeBufferPointer<UInt8>) -> Int32 {
             if lastItem.count == b.count,
-                b.count == 0 || lastItem.withUnsafeBufferPointer({ memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 })
+                b.count == 0
+                    || lastItem.withUnsafeBufferPointer({ memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 })
             {
                 return lastItemIndex
             }
@@ -421,7 +435,9 @@ package enum CompactVoteScanner {
         }
 
         package mutating func null() -> Bool {
-            guard p.count - i >= 4, p[i] == 0x6E, p[i + 1] == 0x75, p[i + 2] == 0x6C, p[i + 3] == 0x6C else { return false }
+            guard p.count - i >= 4, p[i] == 0x6E, p[i + 1] == 0x75, p[i + 2] == 0x6C, p[i + 3] == 0x6C else {
+                return false
+            }
             i += 4
             return true
         }
@@ -505,12 +521,20 @@ package enum CompactVoteScanner {
             var hi: UInt8 = 0xBF
             switch c {
             case 0xC2...0xDF: n = 1
-            case 0xE0: n = 2; lo = 0xA0
+            case 0xE0:
+                n = 2
+                lo = 0xA0
             case 0xE1...0xEC, 0xEE...0xEF: n = 2
-            case 0xED: n = 2; hi = 0x9F
-            case 0xF0: n = 3; lo = 0x90
+            case 0xED:
+                n = 2
+                hi = 0x9F
+            case 0xF0:
+                n = 3
+                lo = 0x90
             case 0xF1...0xF3: n = 3
-            case 0xF4: n = 3; hi = 0x8F
+            case 0xF4:
+                n = 3
+                hi = 0x8F
             default: throw Ineligible()
             }
             guard i + n < p.count else { throw Ineligible() }
@@ -749,10 +773,11 @@ extension VoteDigest {
             for s in touched {
                 let c = s * 9
                 // Reconcile.judge: the AB side is every order but BA (a vote without an order counts as AB).
-                let recAB = majority(counts[c] + counts[c + 3], counts[c + 1] + counts[c + 4], counts[c + 2] + counts[c + 5])
+                let recAB = majority(
+                    counts[c] + counts[c + 3], counts[c + 1] + counts[c + 4], counts[c + 2] + counts[c + 5])
                 let recBA = majority(counts[c + 6], counts[c + 7], counts[c + 8])
                 switch (recAB, recBA) {
-                case let (x?, y?):
+                case (let x?, let y?):
                     if x == y {
                         verdicts[s][i] = JudgeVerdict(verdict: x)
                         verdictsOther[s][i] = JudgeVerdict(verdict: x)
@@ -760,7 +785,7 @@ extension VoteDigest {
                         verdicts[s][i] = JudgeVerdict(verdict: flip == .tie ? .tie : nil, flipped: true)
                         verdictsOther[s][i] = JudgeVerdict(verdict: flip == .tie ? nil : .tie, flipped: true)
                     }
-                case let (x?, nil), let (nil, x?):
+                case (let x?, nil), (nil, let x?):
                     verdicts[s][i] = JudgeVerdict(verdict: x)
                     verdictsOther[s][i] = JudgeVerdict(verdict: x)
                 case (nil, nil): break

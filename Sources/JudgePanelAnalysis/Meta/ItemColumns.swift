@@ -1,7 +1,7 @@
 import Foundation
-import JudgeStats
-import JudgePanelCore
 import JudgePanelAggregation
+import JudgePanelCore
+import JudgeStats
 
 /// Labels by item as compact columns: a tag byte per item (none, A, B, tie, score, category) and a value column
 /// (the score, or the category's interned index) allocated only once some item has a score or category label.
@@ -34,11 +34,13 @@ package struct LabelColumn: Sendable, RandomAccessCollection {
             setValue(s)
         case .category(let c)?:
             tags.append(5)
-            let k = categoryIndex[c] ?? {
-                categories.append(c)
-                categoryIndex[c] = categories.count - 1
-                return categories.count - 1
-            }()
+            let k =
+                categoryIndex[c]
+                ?? {
+                    categories.append(c)
+                    categoryIndex[c] = categories.count - 1
+                    return categories.count - 1
+                }()
             setValue(Double(k))
         }
     }
@@ -168,11 +170,13 @@ package struct ItemColumns: Sendable {
         }
         if let a = item.modelA, let b = item.modelB, a != b {
             if modelPairs.count < i { modelPairs.append(contentsOf: repeatElement(-1, count: i - modelPairs.count)) }
-            let p = pairIndex[a]?[b] ?? {
-                pairs.append((a, b))
-                pairIndex[a, default: [:]][b] = Int32(pairs.count - 1)
-                return Int32(pairs.count - 1)
-            }()
+            let p =
+                pairIndex[a]?[b]
+                ?? {
+                    pairs.append((a, b))
+                    pairIndex[a, default: [:]][b] = Int32(pairs.count - 1)
+                    return Int32(pairs.count - 1)
+                }()
             modelPairs.append(p)
         }
     }

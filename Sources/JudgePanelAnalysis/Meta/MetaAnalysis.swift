@@ -1,8 +1,8 @@
 import Foundation
-import JudgeStats
+import JudgePanelAggregation
 import JudgePanelCore
 import JudgePanelJudging
-import JudgePanelAggregation
+import JudgeStats
 
 /// Builds the meta-evaluation report from items (with human labels) and votes: per-judge and panel agreement
 /// with humans (with bootstrap CIs), human inter-annotator agreement, inter-judge agreement.
@@ -107,11 +107,15 @@ public struct MetaAnalysis: Sendable {
     }
 
     /// The panel's verdicts (and Dawid–Skene's judge accuracies) from every judge's reconciled verdicts.
-    package func finishReconcile(items: [Item], judges: [String], kind: JudgingProtocol, verdicts: [[JudgeVerdict]]) -> Reconciled {
+    package func finishReconcile(items: [Item], judges: [String], kind: JudgingProtocol, verdicts: [[JudgeVerdict]])
+        -> Reconciled
+    {
         let table = items.indices.map { i in judges.indices.map { verdicts[$0][i] } }
         let panel = Aggregator(method: options.aggregate, weights: options.weights)
             .aggregate(items: items.map(\.id), judges: judges, verdicts: table, kind: kind)
-        return Reconciled(judges: judges, kind: kind, verdicts: verdicts, panel: panel.verdicts, estimatedAccuracy: panel.judgeAccuracy)
+        return Reconciled(
+            judges: judges, kind: kind, verdicts: verdicts, panel: panel.verdicts,
+            estimatedAccuracy: panel.judgeAccuracy)
     }
 
     /// The full report, with slices by `sliceKey` when given, and per-turn slices (`slices.turn`) whenever the items
@@ -121,7 +125,9 @@ public struct MetaAnalysis: Sendable {
         var report = build(items: items, votes: votes)
         let known = Set(items.map(\.id))
         let unmatched = votes.filter { !known.contains($0.item) }.count
-        if unmatched > 0 { report.notes = (report.notes ?? []) + ["\(unmatched) votes name items not in the items file (ignored)"] }
+        if unmatched > 0 {
+            report.notes = (report.notes ?? []) + ["\(unmatched) votes name items not in the items file (ignored)"]
+        }
         var keys = sliceKey.map { [$0] } ?? []
         if sliceKey != "turn", items.contains(where: { $0.meta["turn"] != nil }) { keys.append("turn") }
         for key in keys {
@@ -136,13 +142,16 @@ public struct MetaAnalysis: Sendable {
         }
         if options.aggregate == .weighted { report.weights = options.weights.isEmpty ? nil : options.weights }
         if items.contains(where: { $0.modelA != nil && $0.modelB != nil && $0.modelA != $0.modelB }) {
-            addRanking(&report, items: ItemColumns(items, clusterKey: nil), rec: ReconciledColumns(reconcile(items: items, votes: votes)))
+            addRanking(
+                &report, items: ItemColumns(items, clusterKey: nil),
+                rec: ReconciledColumns(reconcile(items: items, votes: votes)))
         }
         // Human labels on a subset of the judged items: prediction-powered estimates of what humans would conclude.
         if items.contains(where: { $0.consensus != nil }) {
             let panel = reconcile(items: items, votes: votes).panel
             report.ppi = PPIAnalysis.report(
-                items: items, outcomes: PPIAnalysis.outcomes(panel), scores: panel.map(\.score), pSelect: options.pSelect,
+                items: items, outcomes: PPIAnalysis.outcomes(panel), scores: panel.map(\.score),
+                pSelect: options.pSelect,
                 alpha: options.ppiAlpha)
         }
         return report
@@ -202,7 +211,8 @@ public struct MetaAnalysis: Sendable {
             }
         }
         return build(
-            items: ItemColumns(items, clusterKey: options.clusterKey), rec: ReconciledColumns(rec), tallies: tallies, knownVotes: known
+            items: ItemColumns(items, clusterKey: options.clusterKey), rec: ReconciledColumns(rec), tallies: tallies,
+            knownVotes: known
         ) {
             ReconciledColumns(otherFlip.reconcile(items: items, votes: votes))
         }
@@ -232,7 +242,8 @@ public struct MetaAnalysis: Sendable {
             seed: options.seed, flip: options.flip, aggregate: options.aggregate)
         for (j, name) in rec.judges.enumerated() {
             var m = metrics(
-                name: name, predictions: rec.verdicts[j], labels: labels, kind: kind, clusters: clusters, protocolKind: rec.kind)
+                name: name, predictions: rec.verdicts[j], labels: labels, kind: kind, clusters: clusters,
+                protocolKind: rec.kind)
             tallies[j].apply(to: &m, labelKindIsPairwise: kind == .pairwise, labeledItems: labeledPairwise)
             if let e = rec.estimatedAccuracy[name] {
                 m.estimatedAccuracy = e.map { .defined($0) } ?? .undefined("judge has no votes")
@@ -266,7 +277,8 @@ public struct MetaAnalysis: Sendable {
         protocolKind: JudgingProtocol
     ) -> JudgeMetrics {
         metrics(
-            name: name, predictions: VerdictColumn(predictions), labels: LabelColumn(labels), kind: kind, clusters: clusters,
+            name: name, predictions: VerdictColumn(predictions), labels: LabelColumn(labels), kind: kind,
+            clusters: clusters,
             protocolKind: protocolKind)
     }
 
@@ -300,7 +312,8 @@ public struct MetaAnalysis: Sendable {
             m.set(\.accuracyAnswered, "accuracy_answered", answeredAccuracy(pred, truth))
             let correct = zip(pred, truth).map { $0.0 != nil && $0.0 == $0.1 }
             m.accuracyCI = Interval(
-                bootstrapAccuracyCI(correct: correct, resamples: boot.resamples, seed: boot.seed, clusters: subClusters))
+                bootstrapAccuracyCI(correct: correct, resamples: boot.resamples, seed: boot.seed, clusters: subClusters)
+            )
             // κ over answered items, from the 3×3 confusion table (A, B, tie); its CI resamples that table
             // (multinomially, or cluster by cluster with --cluster), the item bootstrap drawn in O(9) per resample.
             // Every cluster gets a table, even one whose items all abstained: it is still drawn.
@@ -316,7 +329,8 @@ public struct MetaAnalysis: Sendable {
                     clusterTables[c] = table
                 }
             }
-            let k = confusion.allSatisfy { $0 == 0 }
+            let k =
+                confusion.allSatisfy { $0 == 0 }
                 ? MetricValue.undefined("no answered item") : cohenKappa(flatConfusion: confusion, categoryCount: 3)
             m.set(\.cohenKappa, "cohen_kappa", k)
             if k.value != nil {
@@ -326,7 +340,9 @@ public struct MetaAnalysis: Sendable {
                         clusterTables: subClusters == nil ? nil : clusterTables.keys.sorted().map { clusterTables[$0]! }
                     ) { cohenKappa(flatConfusion: $0, categoryCount: 3).value })
             }
-            m.set(\.agreementWithTies, "agreement_with_ties", mtBenchAgreement(judge: pred, human: truth, includeTies: true))
+            m.set(
+                \.agreementWithTies, "agreement_with_ties",
+                mtBenchAgreement(judge: pred, human: truth, includeTies: true))
             m.set(
                 \.agreementWithoutTies, "agreement_without_ties",
                 mtBenchAgreement(judge: pred, human: truth, includeTies: false))
@@ -342,7 +358,9 @@ public struct MetaAnalysis: Sendable {
                 return (p, t)
             }
             let answered = Double(pairs.count)
-            m.set(\.coverage, "coverage", labeled.isEmpty ? .undefined("no labeled item") : .defined(answered / Double(labeled.count)))
+            m.set(
+                \.coverage, "coverage",
+                labeled.isEmpty ? .undefined("no labeled item") : .defined(answered / Double(labeled.count)))
             let xs = pairs.map(\.0)
             let ys = pairs.map(\.1)
             m.set(\.pearson, "pearson", pearson(xs, ys))
@@ -355,15 +373,23 @@ public struct MetaAnalysis: Sendable {
                 guard let p, let t else { return false }
                 return Int(p.rounded()) == Int(t.rounded())
             }
-            m.set(\.accuracy, "accuracy", exact.isEmpty ? .undefined("no labeled item") : .defined(Double(exact.filter { $0 }.count) / Double(exact.count)))
-            m.accuracyCI = Interval(bootstrapAccuracyCI(correct: exact, resamples: boot.resamples, seed: boot.seed, clusters: subClusters))
+            m.set(
+                \.accuracy, "accuracy",
+                exact.isEmpty
+                    ? .undefined("no labeled item") : .defined(Double(exact.filter { $0 }.count) / Double(exact.count)))
+            m.accuracyCI = Interval(
+                bootstrapAccuracyCI(correct: exact, resamples: boot.resamples, seed: boot.seed, clusters: subClusters))
             m.set(
                 \.accuracyAnswered, "accuracy_answered",
-                rx.isEmpty ? .undefined("no answered item") : .defined(Double(zip(rx, ry).filter { $0 == $1 }.count) / Double(rx.count)))
+                rx.isEmpty
+                    ? .undefined("no answered item")
+                    : .defined(Double(zip(rx, ry).filter { $0 == $1 }.count) / Double(rx.count)))
             if !rx.isEmpty {
                 let cats = Array(Set(rx + ry)).sorted()
                 m.set(\.cohenKappa, "cohen_kappa", cohenKappa(rx, ry, labels: cats))
-                m.set(\.weightedKappaQuadratic, "weighted_kappa_quadratic", cohenKappa(rx, ry, labels: cats, weights: .quadratic))
+                m.set(
+                    \.weightedKappaQuadratic, "weighted_kappa_quadratic",
+                    cohenKappa(rx, ry, labels: cats, weights: .quadratic))
             } else {
                 m.set(\.cohenKappa, "cohen_kappa", .undefined("no answered item"))
             }
@@ -372,7 +398,9 @@ public struct MetaAnalysis: Sendable {
                 guard let p, let t else { return nil }
                 return (p, t)
             }
-            if !esPairs.isEmpty { m.set(\.expectedScorePearson, "expected_score_pearson", pearson(esPairs.map(\.0), esPairs.map(\.1))) }
+            if !esPairs.isEmpty {
+                m.set(\.expectedScorePearson, "expected_score_pearson", pearson(esPairs.map(\.0), esPairs.map(\.1)))
+            }
         case .category:
             let truth = labeled.map { labels[$0]!.text }
             let pred = labeled.map { i -> String? in
@@ -384,11 +412,14 @@ public struct MetaAnalysis: Sendable {
             m.set(\.accuracyAnswered, "accuracy_answered", answeredAccuracy(pred, truth))
             let correct = zip(pred, truth).map { $0.0 != nil && $0.0 == $0.1 }
             m.accuracyCI = Interval(
-                bootstrapAccuracyCI(correct: correct, resamples: boot.resamples, seed: boot.seed, clusters: subClusters))
+                bootstrapAccuracyCI(correct: correct, resamples: boot.resamples, seed: boot.seed, clusters: subClusters)
+            )
             let both = zip(pred, truth).compactMap { p, t -> (String, String)? in p.map { ($0, t) } }
             m.set(
                 \.cohenKappa, "cohen_kappa",
-                both.isEmpty ? .undefined("no answered item") : cohenKappa(both.map(\.0), both.map(\.1), labels: Array(Set(truth)).sorted()))
+                both.isEmpty
+                    ? .undefined("no answered item")
+                    : cohenKappa(both.map(\.0), both.map(\.1), labels: Array(Set(truth)).sorted()))
         }
         return m
     }
@@ -410,10 +441,14 @@ public struct MetaAnalysis: Sendable {
             guard let a = rec.judges.firstIndex(of: report.judges[j].judge),
                 let b = recOther.judges.firstIndex(of: report.judges[j].judge)
             else { continue }
-            assign(&report.judges[j], mine: rec.verdicts[a].indices.map(rec.verdicts[a].verdict), theirs: recOther.verdicts[b].indices.map(recOther.verdicts[b].verdict))
+            assign(
+                &report.judges[j], mine: rec.verdicts[a].indices.map(rec.verdicts[a].verdict),
+                theirs: recOther.verdicts[b].indices.map(recOther.verdicts[b].verdict))
         }
         if report.panel != nil {
-            assign(&report.panel!, mine: rec.panel.indices.map(rec.panel.verdict), theirs: recOther.panel.indices.map(recOther.panel.verdict))
+            assign(
+                &report.panel!, mine: rec.panel.indices.map(rec.panel.verdict),
+                theirs: recOther.panel.indices.map(recOther.panel.verdict))
         }
     }
 
@@ -438,7 +473,9 @@ public struct MetaAnalysis: Sendable {
             case .category?: rule = "the most frequent of the annotators' labels (none when the top is shared)"
             default: rule = "the majority of the annotators' labels (a tie at the top is a tie)"
             }
-            human = own == 0 ? "\(rule) (\(derived) items)" : "the label field (\(own) items), else \(rule) (\(derived) items)"
+            human =
+                own == 0
+                ? "\(rule) (\(derived) items)" : "the label field (\(own) items), else \(rule) (\(derived) items)"
         }
         human += "; the human section compares the annotators with each other"
         let unit =
@@ -478,7 +515,8 @@ public struct MetaAnalysis: Sendable {
                 h.krippendorffAlpha = krippendorffAlpha(categories: matrix, level: .nominal)
             } else {
                 let cats = Array(Set(matrix.flatMap { $0.compactMap { $0 } })).sorted()
-                let codes = matrix.map { row in row.map { v in v.flatMap { cats.firstIndex(of: $0) }.map(Double.init) } }
+                let codes = matrix.map { row in row.map { v in v.flatMap { cats.firstIndex(of: $0) }.map(Double.init) }
+                }
                 h.krippendorffAlpha = krippendorffAlpha(codes, level: level)
             }
         }
@@ -536,8 +574,12 @@ public struct MetaAnalysis: Sendable {
         } else {
             h.leaveOneOutAgreement = .defined(perAnnotator.reduce(0, +) / Double(perAnnotator.count))
         }
-        if kind == .score { notes["leave_one_out_agreement_definition"] = "mean Pearson of each annotator with the mean of the others" }
-        else { notes["leave_one_out_agreement_definition"] = "mean share of items where an annotator matches the majority of the others" }
+        if kind == .score {
+            notes["leave_one_out_agreement_definition"] = "mean Pearson of each annotator with the mean of the others"
+        } else {
+            notes["leave_one_out_agreement_definition"] =
+                "mean share of items where an annotator matches the majority of the others"
+        }
         h.notes = notes
         return h
     }
@@ -588,6 +630,7 @@ public struct MetaAnalysis: Sendable {
             }
         }
         return InterJudge(
-            cohenKappa: kappa, errorCorrelation: errorCorr, effectiveJudges: kind == nil ? nil : EffectiveJudges.bounded(matrix))
+            cohenKappa: kappa, errorCorrelation: errorCorr,
+            effectiveJudges: kind == nil ? nil : EffectiveJudges.bounded(matrix))
     }
 }

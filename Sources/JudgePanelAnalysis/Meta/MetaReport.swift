@@ -1,8 +1,8 @@
 import Foundation
-import JudgeStats
+import JudgePanelAggregation
 import JudgePanelCore
 import JudgePanelJudging
-import JudgePanelAggregation
+import JudgeStats
 
 /// A confidence interval `[lo, hi]`, encoded as a two-element array.
 public struct Interval: Sendable, Hashable, Codable {
@@ -172,7 +172,9 @@ public struct JudgeMetrics: Sendable, Hashable, Codable {
     }
 
     /// Records a metric, noting its reason when undefined.
-    package mutating func set(_ keyPath: WritableKeyPath<JudgeMetrics, MetricValue?>, _ name: String, _ value: MetricValue) {
+    package mutating func set(
+        _ keyPath: WritableKeyPath<JudgeMetrics, MetricValue?>, _ name: String, _ value: MetricValue
+    ) {
         self[keyPath: keyPath] = value
         if let reason = value.reason, value.value == nil {
             var n = notes ?? [:]

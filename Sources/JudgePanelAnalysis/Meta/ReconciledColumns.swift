@@ -1,8 +1,8 @@
 import Foundation
-import JudgeStats
+import JudgePanelAggregation
 import JudgePanelCore
 import JudgePanelJudging
-import JudgePanelAggregation
+import JudgeStats
 
 /// ``MetaAnalysis/Reconciled`` as columns: each judge's reconciled verdicts and the panel's verdict and score per
 /// item (``VerdictColumn``: a byte an item, plus score columns only where there are scores). Every metric of the
@@ -20,7 +20,8 @@ package struct ReconciledColumns: Sendable {
     package var estimatedAccuracy: [String: Double?]
 
     package init(
-        judges: [String], kind: JudgingProtocol, verdicts: [VerdictColumn], panel: VerdictColumn, estimatedAccuracy: [String: Double?]
+        judges: [String], kind: JudgingProtocol, verdicts: [VerdictColumn], panel: VerdictColumn,
+        estimatedAccuracy: [String: Double?]
     ) {
         self.judges = judges
         self.kind = kind
@@ -51,10 +52,12 @@ extension MetaAnalysis {
     /// The panel over every judge's reconciled verdict columns (``Aggregator`` item by item, or jointly for
     /// Dawid–Skene), handing each whole panel verdict to `sink` in item order and keeping only its verdict and score.
     package func reconcileColumns(
-        ids: [String], judges: [String], kind: JudgingProtocol, verdicts: [VerdictColumn], sink: ((Verdict) throws -> Void)?
+        ids: [String], judges: [String], kind: JudgingProtocol, verdicts: [VerdictColumn],
+        sink: ((Verdict) throws -> Void)?
     ) rethrows -> ReconciledColumns {
         let (panel, accuracy) = try Aggregator(method: options.aggregate, weights: options.weights).aggregate(
             itemCount: ids.count, id: { ids[$0] }, judges: judges, columns: verdicts, kind: kind, sink: sink)
-        return ReconciledColumns(judges: judges, kind: kind, verdicts: verdicts, panel: panel, estimatedAccuracy: accuracy)
+        return ReconciledColumns(
+            judges: judges, kind: kind, verdicts: verdicts, panel: panel, estimatedAccuracy: accuracy)
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
-import JudgeStats
+import JudgePanelAggregation
 import JudgePanelCore
 import JudgePanelJudging
-import JudgePanelAggregation
+import JudgeStats
 
 /// One judge's vote-level statistics (calls, parse rate, refusal and length rates, tokens, cost, vote accuracy,
 /// position consistency, first-slot rate, JudgeBench's two-order score, degenerate probabilities), gathered vote by
@@ -112,7 +112,9 @@ package struct VoteTally: Sendable {
         m.errors = errors
         m.abstentions = abstentions
         let answered = calls - errors
-        m.set(\.parseRate, "parse_rate", answered == 0 ? .undefined("no answered call") : .defined(Double(ok) / Double(answered)))
+        m.set(
+            \.parseRate, "parse_rate",
+            answered == 0 ? .undefined("no answered call") : .defined(Double(ok) / Double(answered)))
         if withProbs > 0 { m.degenerateProbsRate = .defined(Double(degenerateProbs) / Double(withProbs)) }
         if logprobsUnavailable > 0 {
             m.notes = (m.notes ?? [:]).merging(
@@ -133,7 +135,8 @@ package struct VoteTally: Sendable {
         if labelKindIsPairwise {
             m.set(
                 \.voteAccuracy, "vote_accuracy",
-                labeledVotes == 0 ? .undefined("no labeled vote") : .defined(Double(correctVotes) / Double(labeledVotes)))
+                labeledVotes == 0
+                    ? .undefined("no labeled vote") : .defined(Double(correctVotes) / Double(labeledVotes)))
         }
         if anyAskedBA {
             let pc = positionConsistencyOverAsked(ab: askedAB, ba: askedBA)
@@ -145,7 +148,8 @@ package struct VoteTally: Sendable {
                 // JudgeBench's two-order score over every labelled item (an item without votes scores 0: a miss).
                 m.set(
                     \.accuracyNet, "accuracy_net",
-                    labeledItems == 0 ? .undefined("no labeled item") : .defined(Double(netCorrect) / Double(labeledItems)))
+                    labeledItems == 0
+                        ? .undefined("no labeled item") : .defined(Double(netCorrect) / Double(labeledItems)))
             }
         }
         if anyOrder {
@@ -191,26 +195,33 @@ package struct VoteDigest: Sendable {
     ///
     /// - Throws: ``JudgePanelError`` for a bad line (naming file and line).
     package static func read(
-        path: String, items: ItemColumns, itemIndex: [String: Int32], kind: JudgingProtocol, options: MetaAnalysis.Options,
+        path: String, items: ItemColumns, itemIndex: [String: Int32], kind: JudgingProtocol,
+        options: MetaAnalysis.Options,
         keepJudges: Set<String>? = nil
     ) throws -> VoteDigest {
         var builder = Builder(
-            items: items, itemIndex: itemIndex, kind: kind, options: options, judgeOrder: options.judgeOrder, keepJudges: keepJudges)
+            items: items, itemIndex: itemIndex, kind: kind, options: options, judgeOrder: options.judgeOrder,
+            keepJudges: keepJudges)
         let reader = try LineReader(path: path)
         let decoder = JSONDecoder()
         do {
-            while let v = try reader.nextBytes({ number, bytes in try Self.vote(bytes, decoder: decoder, path: path, line: number) }) {
+            while let v = try reader.nextBytes({ number, bytes in
+                try Self.vote(bytes, decoder: decoder, path: path, line: number)
+            }) {
                 guard let v else { continue }
                 try builder.add(v)
             }
         } catch is NotGrouped {
-            return try readUngrouped(path: path, items: items, itemIndex: itemIndex, kind: kind, options: options, keepJudges: keepJudges)
+            return try readUngrouped(
+                path: path, items: items, itemIndex: itemIndex, kind: kind, options: options, keepJudges: keepJudges)
         }
         return builder.finish()
     }
 
     /// The vote on one line (nil for a blank line); a bad line fails naming file and line, as `VotesFile.load` does.
-    package static func vote(_ bytes: UnsafeBufferPointer<UInt8>, decoder: JSONDecoder, path: String, line: Int) throws -> Vote? {
+    package static func vote(_ bytes: UnsafeBufferPointer<UInt8>, decoder: JSONDecoder, path: String, line: Int) throws
+        -> Vote?
+    {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return nil }
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw JudgePanelError.badInput(
@@ -223,7 +234,8 @@ package struct VoteDigest: Sendable {
     /// ordinal) and gathers what depends on file order (judges in order of appearance, the sums of costs); a second
     /// replays the lines item by item (file order within an item) through the same one-item-at-a-time builder.
     package static func readUngrouped(
-        path: String, items: ItemColumns, itemIndex: [String: Int32], kind: JudgingProtocol, options: MetaAnalysis.Options,
+        path: String, items: ItemColumns, itemIndex: [String: Int32], kind: JudgingProtocol,
+        options: MetaAnalysis.Options,
         keepJudges: Set<String>?
     ) throws -> VoteDigest {
         struct Entry {
@@ -266,7 +278,10 @@ package struct VoteDigest: Sendable {
                 throw JudgePanelError.badInput("too many lines or too long a line to index", file: path, line: number)
             }
             maxLength = max(maxLength, length)
-            entries.append(Entry(offset: Int64(reader.lastLineOffset), length: Int32(length), item: Int32(item), line: Int32(number)))
+            entries.append(
+                Entry(
+                    offset: Int64(reader.lastLineOffset), length: Int32(length), item: Int32(item), line: Int32(number))
+            )
         }
         // Stable order: by item ordinal (variants and unknown items first), then by line.
         entries.sort { ($0.item, $0.line) < ($1.item, $1.line) }
@@ -275,7 +290,9 @@ package struct VoteDigest: Sendable {
         }
         defer { try? handle.close() }
         let fd = handle.fileDescriptor
-        var builder = Builder(items: items, itemIndex: itemIndex, kind: kind, options: options, judgeOrder: judgeOrder, keepJudges: keepJudges)
+        var builder = Builder(
+            items: items, itemIndex: itemIndex, kind: kind, options: options, judgeOrder: judgeOrder,
+            keepJudges: keepJudges)
         var buffer = [UInt8](repeating: 0, count: max(1, maxLength))
         for e in entries {
             let v: Vote? = try buffer.withUnsafeMutableBytes { raw in
@@ -287,7 +304,8 @@ package struct VoteDigest: Sendable {
                     }
                     got += n
                 }
-                let bytes = UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: Int(e.length))
+                let bytes = UnsafeBufferPointer(
+                    start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: Int(e.length))
                 return try Self.vote(bytes, decoder: decoder, path: path, line: Int(e.line))
             }
             guard let v else { continue }
@@ -330,7 +348,8 @@ package struct VoteDigest: Sendable {
         package var anyScore = false
 
         package init(
-            items: ItemColumns, itemIndex: [String: Int32], kind: JudgingProtocol, options: MetaAnalysis.Options, judgeOrder: [String],
+            items: ItemColumns, itemIndex: [String: Int32], kind: JudgingProtocol, options: MetaAnalysis.Options,
+            judgeOrder: [String],
             keepJudges: Set<String>?
         ) {
             self.items = items
@@ -454,15 +473,19 @@ extension MetaAnalysis {
     /// aggregated — `verdicts.jsonl` is written from it — and the returned ``VotesFileAnalysis/reconciled`` then keeps
     /// only each verdict's item, verdict and score (what the report reads), so the panel's verdicts are never all held.
     package func analyse(
-        items: [Item], votesPath: String, keepJudges: Set<String>? = nil, verdicts sink: ((Verdict) throws -> Void)? = nil
+        items: [Item], votesPath: String, keepJudges: Set<String>? = nil,
+        verdicts sink: ((Verdict) throws -> Void)? = nil
     ) throws -> VotesFileAnalysis {
-        try analyse(items: ItemColumns(items, clusterKey: options.clusterKey), votesPath: votesPath, keepJudges: keepJudges, verdicts: sink)
+        try analyse(
+            items: ItemColumns(items, clusterKey: options.clusterKey), votesPath: votesPath, keepJudges: keepJudges,
+            verdicts: sink)
     }
 
     /// ``analyse(items:votesPath:keepJudges:verdicts:)`` over the items' columns (``ItemColumns``, built with this
     /// analysis's cluster key).
     package func analyse(
-        items: ItemColumns, votesPath: String, keepJudges: Set<String>? = nil, verdicts sink: ((Verdict) throws -> Void)? = nil
+        items: ItemColumns, votesPath: String, keepJudges: Set<String>? = nil,
+        verdicts sink: ((Verdict) throws -> Void)? = nil
     ) throws -> VotesFileAnalysis {
         var kind: JudgingProtocol
         var digest: VoteDigest
@@ -480,14 +503,17 @@ extension MetaAnalysis {
                 kind = try Self.firstVoteKind(path: votesPath, keepJudges: keepJudges)
             }
             digest = try VoteDigest.read(
-                path: votesPath, items: items, itemIndex: itemIndex, kind: kind, options: options, keepJudges: keepJudges)
+                path: votesPath, items: items, itemIndex: itemIndex, kind: kind, options: options,
+                keepJudges: keepJudges)
             if options.protocolKind == nil, digest.inferredKind != kind {
                 kind = digest.inferredKind
                 digest = try VoteDigest.read(
-                    path: votesPath, items: items, itemIndex: itemIndex, kind: kind, options: options, keepJudges: keepJudges)
+                    path: votesPath, items: items, itemIndex: itemIndex, kind: kind, options: options,
+                    keepJudges: keepJudges)
             }
         }
-        let rec = try reconcileColumns(ids: items.ids, judges: digest.judges, kind: kind, verdicts: digest.verdicts, sink: sink)
+        let rec = try reconcileColumns(
+            ids: items.ids, judges: digest.judges, kind: kind, verdicts: digest.verdicts, sink: sink)
         digest.verdicts = []
         var report = try build(items: items, rec: rec, tallies: digest.tallies, knownVotes: digest.knownVotes) {
             // Only the verdict columns of the other flip policy are read (flip accuracies).
@@ -495,7 +521,8 @@ extension MetaAnalysis {
                 ids: items.ids, judges: digest.judges, kind: kind, verdicts: digest.verdictsOtherFlip, sink: nil)
         }
         if digest.unknownVotes > 0 {
-            report.notes = (report.notes ?? []) + ["\(digest.unknownVotes) votes name items not in the items file (ignored)"]
+            report.notes =
+                (report.notes ?? []) + ["\(digest.unknownVotes) votes name items not in the items file (ignored)"]
         }
         // Human labels on a subset of the judged items: prediction-powered estimates (a score run's report too).
         if items.consensus.tags.contains(where: { $0 != 0 }) {
@@ -510,7 +537,8 @@ extension MetaAnalysis {
         if options.aggregate == .weighted { report.weights = options.weights.isEmpty ? nil : options.weights }
         addRanking(&report, items: items, rec: rec)
         return VotesFileAnalysis(
-            report: report, columns: rec, ids: items.ids, streamed: sink != nil, options: options, votes: digest.allVotes, errors: digest.allErrors,
+            report: report, columns: rec, ids: items.ids, streamed: sink != nil, options: options,
+            votes: digest.allVotes, errors: digest.allErrors,
             cost: digest.anyCost ? digest.allCost : nil)
     }
 
@@ -518,7 +546,9 @@ extension MetaAnalysis {
     package static func firstVoteKind(path: String, keepJudges: Set<String>?) throws -> JudgingProtocol {
         let reader = try LineReader(path: path)
         let decoder = JSONDecoder()
-        while let v = try reader.nextBytes({ number, bytes in try VoteDigest.vote(bytes, decoder: decoder, path: path, line: number) }) {
+        while let v = try reader.nextBytes({ number, bytes in
+            try VoteDigest.vote(bytes, decoder: decoder, path: path, line: number)
+        }) {
             guard let v, v.variant == nil, keepJudges?.contains(v.judge) ?? true else { continue }
             if v.checks != nil { return v.protocol }
             if v.verdict != nil { return .pairwise }
@@ -539,7 +569,8 @@ extension VotesFileAnalysis {
         let full = Aggregator(method: options.aggregate, weights: options.weights).aggregate(
             items: ids, judges: columns.judges, verdicts: table, kind: columns.kind)
         return MetaAnalysis.Reconciled(
-            judges: columns.judges, kind: columns.kind, verdicts: columns.verdicts.map { Array($0) }, panel: full.verdicts,
+            judges: columns.judges, kind: columns.kind, verdicts: columns.verdicts.map { Array($0) },
+            panel: full.verdicts,
             estimatedAccuracy: full.judgeAccuracy)
     }
 }

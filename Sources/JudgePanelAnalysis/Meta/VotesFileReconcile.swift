@@ -1,8 +1,8 @@
 import Foundation
-import JudgeStats
+import JudgePanelAggregation
 import JudgePanelCore
 import JudgePanelJudging
-import JudgePanelAggregation
+import JudgeStats
 
 extension MetaAnalysis {
     /// ``reconcile(items:votes:)`` over the baseline (non-probe) votes of a votes file, read as a stream
@@ -24,16 +24,21 @@ extension MetaAnalysis {
     /// (when given) in item order as it is aggregated, and only its verdict and score are kept.
     ///
     /// - Throws: ``JudgePanelError`` for a missing file or a bad line (naming file and line), or what `sink` throws.
-    package func reconcile(items: ItemColumns, votesPath: String, sink: ((Verdict) throws -> Void)? = nil) throws -> ReconciledColumns {
+    package func reconcile(items: ItemColumns, votesPath: String, sink: ((Verdict) throws -> Void)? = nil) throws
+        -> ReconciledColumns
+    {
         let itemIndex = items.index()
         var kind = try options.protocolKind ?? Self.firstVoteKind(path: votesPath, keepJudges: nil)
-        var digest = try VoteDigest.read(path: votesPath, items: items, itemIndex: itemIndex, kind: kind, options: options)
+        var digest = try VoteDigest.read(
+            path: votesPath, items: items, itemIndex: itemIndex, kind: kind, options: options)
         if options.protocolKind == nil, digest.inferredKind != kind {
             kind = digest.inferredKind
-            digest = try VoteDigest.read(path: votesPath, items: items, itemIndex: itemIndex, kind: kind, options: options)
+            digest = try VoteDigest.read(
+                path: votesPath, items: items, itemIndex: itemIndex, kind: kind, options: options)
         }
         digest.verdictsOtherFlip = []
-        return try reconcileColumns(ids: items.ids, judges: digest.judges, kind: kind, verdicts: digest.verdicts, sink: sink)
+        return try reconcileColumns(
+            ids: items.ids, judges: digest.judges, kind: kind, verdicts: digest.verdicts, sink: sink)
     }
 
     /// The item ids of a votes file in order of first appearance (every vote, probe variants included) — the items
@@ -45,7 +50,9 @@ extension MetaAnalysis {
         var seen = Set<String>()
         let reader = try LineReader(path: path)
         let decoder = JSONDecoder()
-        while let v = try reader.nextBytes({ number, bytes in try VoteDigest.vote(bytes, decoder: decoder, path: path, line: number) }) {
+        while let v = try reader.nextBytes({ number, bytes in
+            try VoteDigest.vote(bytes, decoder: decoder, path: path, line: number)
+        }) {
             guard let v else { continue }
             if seen.insert(v.item).inserted { ids.append(v.item) }
         }
@@ -88,7 +95,9 @@ package struct PreferenceProbabilities: Sendable {
         var judgeIndex: [String: Int] = [:]
         let reader = try LineReader(path: path)
         let decoder = JSONDecoder()
-        while let v = try reader.nextBytes({ number, bytes in try VoteDigest.vote(bytes, decoder: decoder, path: path, line: number) }) {
+        while let v = try reader.nextBytes({ number, bytes in
+            try VoteDigest.vote(bytes, decoder: decoder, path: path, line: number)
+        }) {
             guard let v, v.variant == nil else { continue }
             let j: Int
             if let known = judgeIndex[v.judge] {

@@ -1,6 +1,6 @@
 import Foundation
-import JudgeStats
 import JudgePanelCore
+import JudgeStats
 
 /// Prediction-powered estimates (report key `ppi`): what humans would conclude, from the panel's verdicts on every
 /// item corrected by the human labels on a subset (PPI++, equal to `ppi_py`).
@@ -69,7 +69,9 @@ package enum PPIAnalysis {
     package static func entry(_ rows: [Row], alpha: Double, weighted: Bool) -> PPIReport.Entry? {
         let lab = rows.filter { $0.y != nil }
         guard lab.count >= 2 else { return nil }
-        let y = lab.map { $0.y! }, yh = lab.map(\.yhat), p = lab.map(\.p)
+        let y = lab.map { $0.y! }
+        let yh = lab.map(\.yhat)
+        let p = lab.map(\.p)
         let unl = rows.filter { $0.y == nil }.map(\.yhat)
         let classical: PredictionPowered.MeanEstimate?
         let ppi: PredictionPowered.MeanEstimate?
@@ -88,7 +90,8 @@ package enum PPIAnalysis {
         else { return nil }
         let eff: Double? =
             ppi.standardError > 0 && classical.standardError > 0
-            ? Double(lab.count) * (classical.standardError / ppi.standardError) * (classical.standardError / ppi.standardError)
+            ? Double(lab.count) * (classical.standardError / ppi.standardError)
+                * (classical.standardError / ppi.standardError)
             : nil
         return PPIReport.Entry(
             estimate: ppi.estimate, ci: Interval(lo: ppi.ci.lo, hi: ppi.ci.hi), classicalEstimate: classical.estimate,
@@ -174,7 +177,8 @@ package enum PPIAnalysis {
         }
         if weighted {
             notes.append(
-                "labels drawn with unequal p_select: inverse-probability weighted (w = 1/p_select on the labels, every item's verdict as the unlabelled set; labels-only: the same weights)")
+                "labels drawn with unequal p_select: inverse-probability weighted (w = 1/p_select on the labels, every item's verdict as the unlabelled set; labels-only: the same weights)"
+            )
         }
         var models: [String: PPIReport.Entry] = [:]
         for (m, rows) in byModel {
@@ -184,10 +188,12 @@ package enum PPIAnalysis {
                 notes.append("\(m): fewer than two labelled items, no estimate")
             }
         }
-        let fewest = ([overall] + Array(byModel.values)).map { $0.filter { $0.y != nil }.count }.filter { $0 >= 2 }.min() ?? nLab
+        let fewest =
+            ([overall] + Array(byModel.values)).map { $0.filter { $0.y != nil }.count }.filter { $0 >= 2 }.min() ?? nLab
         if fewest < 100 {
             notes.append(
-                "fewer than 100 human labels behind an estimate (the fewest: \(fewest)): the intervals are normal approximations (CLT) and may under-cover at this size")
+                "fewer than 100 human labels behind an estimate (the fewest: \(fewest)): the intervals are normal approximations (CLT) and may under-cover at this size"
+            )
         }
         return PPIReport(
             estimand: pairwise ? "win_rate" : "mean_score", alpha: alpha,
@@ -232,13 +238,21 @@ public struct PPIRanking: Sendable, Hashable, Codable {
     package static func fit(items: [Item], outcomes: [Double?], alpha: Double = 0.05) -> PPIRanking? {
         var models = Set<String>()
         for (item, v) in zip(items, outcomes) where v != nil {
-            if let a = item.modelA, let b = item.modelB, a != b { models.insert(a); models.insert(b) }
+            if let a = item.modelA, let b = item.modelB, a != b {
+                models.insert(a)
+                models.insert(b)
+            }
         }
         let order = models.sorted()
         guard order.count >= 2 else { return nil }
         let index = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
-        var x: [[Double]] = [], y: [Double] = [], yh: [Double] = [], xu: [[Double]] = [], yhu: [Double] = []
-        var xAll: [[Double]] = [], yAll: [Double] = []
+        var x: [[Double]] = []
+        var y: [Double] = []
+        var yh: [Double] = []
+        var xu: [[Double]] = []
+        var yhu: [Double] = []
+        var xAll: [[Double]] = []
+        var yAll: [Double] = []
         for (item, v) in zip(items, outcomes) {
             guard let hat = v, let a = item.modelA, let b = item.modelB, a != b else { continue }
             var row = Array(repeating: 0.0, count: order.count)
@@ -262,7 +276,8 @@ public struct PPIRanking: Sendable, Hashable, Codable {
         else { return nil }
         // The judge-only fit diverges when the judge's verdicts separate the models (one always beats another).
         let j = PredictionPowered.classicalLogistic(x: xAll, y: yAll, alpha: alpha).flatMap {
-            $0.estimate.allSatisfy { abs($0) < 50 } && $0.lo.allSatisfy(\.isFinite) && $0.hi.allSatisfy(\.isFinite) ? $0 : nil
+            $0.estimate.allSatisfy { abs($0) < 50 } && $0.lo.allSatisfy(\.isFinite) && $0.hi.allSatisfy(\.isFinite)
+                ? $0 : nil
         }
         var rows = [
             Row(
@@ -272,8 +287,10 @@ public struct PPIRanking: Sendable, Hashable, Codable {
         for k in 1..<order.count {
             rows.append(
                 Row(
-                    model: order[k], strength: p.estimate[k - 1], strengthCI: Interval(lo: p.lo[k - 1], hi: p.hi[k - 1]),
-                    judgeOnlyStrength: j?.estimate[k - 1], judgeOnlyCI: j.map { Interval(lo: $0.lo[k - 1], hi: $0.hi[k - 1]) }))
+                    model: order[k], strength: p.estimate[k - 1],
+                    strengthCI: Interval(lo: p.lo[k - 1], hi: p.hi[k - 1]),
+                    judgeOnlyStrength: j?.estimate[k - 1],
+                    judgeOnlyCI: j.map { Interval(lo: $0.lo[k - 1], hi: $0.hi[k - 1]) }))
         }
         rows.sort { $0.strength != $1.strength ? $0.strength > $1.strength : $0.model < $1.model }
         return PPIRanking(
@@ -342,7 +359,8 @@ public struct PPILabelPlan: Sendable, Hashable, Codable {
                 overall.append(.init(y: y.map { PPIAnalysis.side($0, isA: true) }, yhat: hat, p: p))
                 if let a = item.modelA, let b = item.modelB, a != b {
                     byModel[a, default: []].append(.init(y: y.map { PPIAnalysis.side($0, isA: true) }, yhat: hat, p: p))
-                    byModel[b, default: []].append(.init(y: y.map { PPIAnalysis.side($0, isA: false) }, yhat: 1 - hat, p: p))
+                    byModel[b, default: []].append(
+                        .init(y: y.map { PPIAnalysis.side($0, isA: false) }, yhat: 1 - hat, p: p))
                 }
             } else if let s = scores[i] {
                 overall.append(.init(y: human?.score, yhat: s, p: p))
@@ -364,7 +382,11 @@ public struct PPILabelPlan: Sendable, Hashable, Codable {
         var models: [String: Entry] = [:]
         var notes: [String] = []
         for (m, rows) in byModel {
-            if let e = entry(rows) { models[m] = e } else { notes.append("\(m): fewer than two pilot labels (or constant labels), no plan") }
+            if let e = entry(rows) {
+                models[m] = e
+            } else {
+                notes.append("\(m): fewer than two pilot labels (or constant labels), no plan")
+            }
         }
         let o = entry(overall)
         guard o != nil || !models.isEmpty else { return nil }
@@ -376,9 +398,13 @@ public struct PPILabelPlan: Sendable, Hashable, Codable {
         let ppi = min(groups.map { scaled($0, \.labelsPPI) }.max()!, total)
         let classical = groups.map { scaled($0, \.labelsClassical) }.max()!
         if groups.contains(where: \.unreachable) {
-            notes.append("labelling every item does not reach ±\(halfWidth) for some group: PPI's figure is capped at all items")
+            notes.append(
+                "labelling every item does not reach ±\(halfWidth) for some group: PPI's figure is capped at all items")
         }
-        if weighted { notes.append("pilot labels drawn with unequal p_select: correlation and variance inverse-probability weighted") }
+        if weighted {
+            notes.append(
+                "pilot labels drawn with unequal p_select: correlation and variance inverse-probability weighted")
+        }
         return PPILabelPlan(
             halfWidth: halfWidth, alpha: alpha, estimand: outcomes == nil ? "mean_score" : "win_rate", nItems: total,
             overall: o, byModel: models, labelsPPI: ppi, labelsClassical: classical,
@@ -396,11 +422,16 @@ public struct PPILabelPlan: Sendable, Hashable, Codable {
         ]
         var rows: [[String]] = []
         for (m, e) in byModel.sorted(by: { $0.key < $1.key }) { rows.append(Self.row(m, e)) }
-        if let overall { rows.append(Self.row(estimand == "win_rate" ? "(response_a, overall)" : "(overall)", overall)) }
+        if let overall {
+            rows.append(Self.row(estimand == "win_rate" ? "(response_a, overall)" : "(overall)", overall))
+        }
         out.append(
             TextTable.plain(
-                header: ["group", "pilot labels", "items", "PPI correlation", "labels PPI", "labels classical"], rows: rows))
-        out.append("(per group: labels among that group's items; the totals above scale each by all items / its items, the largest)")
+                header: ["group", "pilot labels", "items", "PPI correlation", "labels PPI", "labels classical"],
+                rows: rows))
+        out.append(
+            "(per group: labels among that group's items; the totals above scale each by all items / its items, the largest)"
+        )
         for n in notes ?? [] { out.append("note: \(n)") }
         return out.joined(separator: "\n")
     }

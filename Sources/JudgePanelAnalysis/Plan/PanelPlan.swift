@@ -1,8 +1,8 @@
 import Foundation
-import JudgeStats
+import JudgePanelAggregation
 import JudgePanelCore
 import JudgePanelJudging
-import JudgePanelAggregation
+import JudgeStats
 
 /// Which panel to pay for, decided offline from recorded pairwise votes and human labels (`judgepanel plan`).
 ///
@@ -174,7 +174,8 @@ package struct PanelPlan: Sendable {
         let judges = order.filter { present.contains($0) }
         let itemIndex = Dictionary(items.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         let judgeIndex = Dictionary(uniqueKeysWithValues: judges.enumerated().map { ($1, $0) })
-        var asked = [[AskedJudge]](repeating: [AskedJudge](repeating: AskedJudge(), count: judges.count), count: items.count)
+        var asked = [[AskedJudge]](
+            repeating: [AskedJudge](repeating: AskedJudge(), count: judges.count), count: items.count)
         var unmatched = 0
         for v in votes {
             guard let i = itemIndex[v.item], let j = judgeIndex[v.judge] else {
@@ -210,7 +211,8 @@ package struct PanelPlan: Sendable {
             let sub = tiers.map { $0.compactMap { position[$0] } }.filter { !$0.isEmpty }
             guard sub.count >= 2 else { return nil }
             scheduler = CascadeRule(
-                tiers: sub, weights: weights, swap: rec.swap, flip: options.flip, rule: options.panel?.escalate ?? EscalationRule())
+                tiers: sub, weights: weights, swap: rec.swap, flip: options.flip,
+                rule: options.panel?.escalate ?? EscalationRule())
         }
         let aggregator = Aggregator(method: options.aggregate, weights: weightByName)
         let orders: [Order] = rec.swap ? [.ab, .ba] : [.ab]
@@ -245,10 +247,11 @@ package struct PanelPlan: Sendable {
             results.append(ItemResult(index: i, item: item, votes: votes, judgeVerdicts: perJudge, verdict: verdict))
             calls.append(votes.count)
             used.append(votes)
-            usd.append(votes.reduce(Double?.some(0)) { sum, v in
-                guard let sum, let c = cost(v, configs[v.judge], item) else { return nil }
-                return sum + c
-            })
+            usd.append(
+                votes.reduce(Double?.some(0)) { sum, v in
+                    guard let sum, let c = cost(v, configs[v.judge], item) else { return nil }
+                    return sum + c
+                })
         }
         results = aggregator.finish(results, kind: .pairwise)
         return Replay(verdicts: results.map(\.verdict), callsPerItem: calls, votes: used, usdPerItem: usd)
@@ -261,7 +264,9 @@ package struct PanelPlan: Sendable {
             return price.cost(promptTokens: u.promptTokens, completionTokens: u.completionTokens)
         }
         if let c = v.costUSD, v.cached != true { return c }
-        guard let price = judge?.price, let tokens = Self.estimatedTokens(v, item, rubric: options.rubric) else { return nil }
+        guard let price = judge?.price, let tokens = Self.estimatedTokens(v, item, rubric: options.rubric) else {
+            return nil
+        }
         return price.cost(promptTokens: tokens.prompt, completionTokens: tokens.completion)
     }
 
@@ -289,7 +294,8 @@ package struct PanelPlan: Sendable {
     package func plan(items: [Item], votes: [Vote]) throws -> Report {
         guard items.contains(where: { $0.consensus?.preference != nil }) else {
             throw JudgePanelError.badInput(
-                "no pairwise human label (label / labels) in the items: nothing to plan against", file: options.itemsFile)
+                "no pairwise human label (label / labels) in the items: nothing to plan against",
+                file: options.itemsFile)
         }
         var report = try build(items: items, votes: votes)
         if let key = options.sliceKey {
@@ -307,7 +313,9 @@ package struct PanelPlan: Sendable {
 
     package func build(items: [Item], votes: [Vote]) throws -> Report {
         let rec = try index(items: items, votes: votes)
-        guard !rec.judges.isEmpty else { throw JudgePanelError.badInput("no vote names an item of the items file", file: options.votesFile) }
+        guard !rec.judges.isEmpty else {
+            throw JudgePanelError.badInput("no vote names an item of the items file", file: options.votesFile)
+        }
         let n = rec.judges.count
         var subsets: [[Int]]
         let search: String
@@ -334,7 +342,8 @@ package struct PanelPlan: Sendable {
                 let same = zip(r.verdicts, full.verdicts).filter { $0.verdict == $1.verdict }.count
                 candidates.append(
                     Candidate(
-                        judges: subset.map { rec.judges[$0] }, policy: policy, accuracy: m.accuracy, accuracyCI: m.accuracyCI,
+                        judges: subset.map { rec.judges[$0] }, policy: policy, accuracy: m.accuracy,
+                        accuracyCI: m.accuracyCI,
                         cohenKappa: m.cohenKappa, cohenKappaCI: m.cohenKappaCI,
                         callsPerItem: Double(r.callsPerItem.reduce(0, +)) / Double(max(1, items.count)),
                         usdPer1000: usd.map { $0 / Double(max(1, items.count)) * 1000 },
@@ -347,7 +356,9 @@ package struct PanelPlan: Sendable {
         let order = candidates.indices.sorted {
             let (a, b) = (candidates[$0], candidates[$1])
             if cost(a) != cost(b) { return cost(a) < cost(b) }
-            if (a.accuracy?.value ?? -1) != (b.accuracy?.value ?? -1) { return (a.accuracy?.value ?? -1) > (b.accuracy?.value ?? -1) }
+            if (a.accuracy?.value ?? -1) != (b.accuracy?.value ?? -1) {
+                return (a.accuracy?.value ?? -1) > (b.accuracy?.value ?? -1)
+            }
             return $0 < $1
         }
         candidates = order.map { candidates[$0] }
@@ -369,7 +380,8 @@ package struct PanelPlan: Sendable {
         var notes: [String] = []
         if rec.unmatched > 0 { notes.append("\(rec.unmatched) votes name items or judges outside the plan (ignored)") }
         if basis == "calls" {
-            notes.append("some votes carry neither cost_usd nor usage with a --panel price: the cost axis is calls per item")
+            notes.append(
+                "some votes carry neither cost_usd nor usage with a --panel price: the cost axis is calls per item")
         }
         let priced = Set((options.panel?.judges ?? []).filter { $0.price != nil }.map(\.name))
         var estimated = 0
@@ -377,19 +389,24 @@ package struct PanelPlan: Sendable {
             for perItem in rec.asked {
                 for judge in perItem {
                     let votes: [Vote] = (judge.ab ?? []) + (judge.ba ?? [])
-                    estimated += votes.filter { v in
-                        v.usage == nil && (v.costUSD == nil || v.cached == true) && priced.contains(v.judge)
-                    }.count
+                    estimated +=
+                        votes.filter { v in
+                            v.usage == nil && (v.costUSD == nil || v.cached == true) && priced.contains(v.judge)
+                        }.count
                 }
             }
         }
         if estimated > 0 {
             notes.append(
-                "\(estimated) votes carry no token usage: their cost is estimated from the rubric's prompt and the recorded reply (~4 characters a token)")
+                "\(estimated) votes carry no token usage: their cost is estimated from the rubric's prompt and the recorded reply (~4 characters a token)"
+            )
         }
-        if !everyCI { notes.append("bootstrap CIs for the frontier and the recommendation only (\(candidates.count) candidates)") }
+        if !everyCI {
+            notes.append("bootstrap CIs for the frontier and the recommendation only (\(candidates.count) candidates)")
+        }
         return Report(
-            nItems: items.count, nLabelled: labels.filter { $0?.preference != nil }.count, judges: rec.judges, swap: rec.swap,
+            nItems: items.count, nLabelled: labels.filter { $0?.preference != nil }.count, judges: rec.judges,
+            swap: rec.swap,
             aggregate: options.aggregate, flip: options.flip, search: search, costBasis: basis,
             resampling: options.clusterKey.map { "cluster:\($0)" } ?? "item", bootstrapResamples: options.resamples,
             seed: options.seed, candidates: candidates, frontier: candidates.filter(\.pareto),
@@ -421,10 +438,12 @@ package struct PanelPlan: Sendable {
     package func metrics(_ verdicts: [Verdict], labels: [Label?], clusters: [Int]?, withCI: Bool) -> JudgeMetrics {
         let meta = MetaAnalysis(
             options: .init(
-                flip: options.flip, aggregate: options.aggregate, resamples: withCI ? options.resamples : 0, seed: options.seed,
+                flip: options.flip, aggregate: options.aggregate, resamples: withCI ? options.resamples : 0,
+                seed: options.seed,
                 clusterKey: options.clusterKey))
         return meta.metrics(
-            name: "panel", predictions: verdicts.map { JudgeVerdict(verdict: $0.verdict, score: $0.score) }, labels: labels,
+            name: "panel", predictions: verdicts.map { JudgeVerdict(verdict: $0.verdict, score: $0.score) },
+            labels: labels,
             kind: .pairwise, clusters: clusters, protocolKind: .pairwise)
     }
 
@@ -433,18 +452,25 @@ package struct PanelPlan: Sendable {
         guard options.budget != nil || options.targetAccuracy != nil else { return (nil, nil) }
         if options.budget != nil, basis != "usd" {
             throw JudgePanelError.usage(
-                "--budget needs costs: the votes carry no cost_usd, and no --panel price with recorded usage covers every vote")
+                "--budget needs costs: the votes carry no cost_usd, and no --panel price with recorded usage covers every vote"
+            )
         }
         let affordable = cs.indices.filter { k in options.budget.map { cost(cs[k]) <= $0 + 1e-12 } ?? true }
         let scored = affordable.filter { cs[$0].accuracy?.value != nil }
         if let target = options.targetAccuracy {
             // Cheapest first (the candidates are sorted by cost, then accuracy).
             if let k = scored.first(where: { cs[$0].accuracy!.value! >= target - 1e-12 }) {
-                return (k, String(format: "the cheapest candidate with accuracy ≥ %.3f", target)
-                    + (options.budget.map { String(format: " within $%.4f per 1000 items", $0) } ?? ""))
+                return (
+                    k,
+                    String(format: "the cheapest candidate with accuracy ≥ %.3f", target)
+                        + (options.budget.map { String(format: " within $%.4f per 1000 items", $0) } ?? "")
+                )
             }
-            return (nil, String(format: "no candidate reaches accuracy %.3f", target)
-                + (options.budget.map { String(format: " within $%.4f per 1000 items", $0) } ?? ""))
+            return (
+                nil,
+                String(format: "no candidate reaches accuracy %.3f", target)
+                    + (options.budget.map { String(format: " within $%.4f per 1000 items", $0) } ?? "")
+            )
         }
         guard let k = scored.max(by: { (cs[$0].accuracy!.value!, -$0) < (cs[$1].accuracy!.value!, -$1) }) else {
             return (nil, String(format: "no candidate costs at most $%.4f per 1000 items", options.budget!))

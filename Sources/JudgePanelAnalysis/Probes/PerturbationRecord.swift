@@ -1,7 +1,7 @@
 import Foundation
+import JudgePanelAggregation
 import JudgePanelCore
 import JudgePanelJudging
-import JudgePanelAggregation
 
 /// One perturbed item: a line of `perturbations.jsonl`.
 package struct PerturbationRecord: Sendable, Hashable, Codable {
@@ -20,7 +20,9 @@ package struct PerturbationRecord: Sendable, Hashable, Codable {
     }
 
     /// A value from its parts.
-    package init(item: String, probe: String, target: String, fields: [String: String], fieldsSwapped: [String: String]? = nil) {
+    package init(
+        item: String, probe: String, target: String, fields: [String: String], fieldsSwapped: [String: String]? = nil
+    ) {
         self.item = item
         self.probe = probe
         self.target = target

@@ -1,8 +1,8 @@
 import Foundation
-import JudgeStats
+import JudgePanelAggregation
 import JudgePanelCore
 import JudgePanelJudging
-import JudgePanelAggregation
+import JudgeStats
 
 /// A bias probe: a seeded perturbation of items and a metric over the judges' verdicts.
 ///
@@ -27,7 +27,8 @@ package protocol BiasProbe: Sendable {
     /// that name a slot ("Answer A") use. Draw every random choice from `rng`: it is seeded per item and probe
     /// and handed in identically for both presentation orders, so the two orders differ only in slot labels.
     /// nil leaves the item out of this probe.
-    func perturb(_ item: Item, target: Preference?, slot: Preference?, rubric: Rubric, rng: inout SeededGenerator) -> Item?
+    func perturb(_ item: Item, target: Preference?, slot: Preference?, rubric: Rubric, rng: inout SeededGenerator)
+        -> Item?
     /// The probe's rows: one per judge (panel order) and one for the panel (`judge == "panel"`).
     func measure(_ data: ProbeData) -> [ProbeResult]
 }
@@ -35,7 +36,9 @@ package protocol BiasProbe: Sendable {
 extension BiasProbe {
     package var perturbs: Bool { true }
 
-    package func perturb(_ item: Item, target: Preference?, slot: Preference?, rubric: Rubric, rng: inout SeededGenerator)
+    package func perturb(
+        _ item: Item, target: Preference?, slot: Preference?, rubric: Rubric, rng: inout SeededGenerator
+    )
         -> Item?
     { nil }
 

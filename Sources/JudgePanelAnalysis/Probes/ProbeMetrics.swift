@@ -1,8 +1,8 @@
 import Foundation
-import JudgeStats
+import JudgePanelAggregation
 import JudgePanelCore
 import JudgePanelJudging
-import JudgePanelAggregation
+import JudgeStats
 
 /// The probes' metrics, with seeded percentile bootstrap CIs over items.
 package enum ProbeMetrics {
@@ -50,7 +50,8 @@ package enum ProbeMetrics {
             let (bias, biasCI) = meanCI(moved, data, seed: data.bootstrapSeed(probe, row, "bias"))
             let shift = usesScores && !deltas.isEmpty ? deltas.reduce(0, +) / Double(deltas.count) : nil
             return ProbeResult(
-                probe: probe, judge: row, n: changed.count, flipRate: flip, flipRateCI: flipCI, bias: bias, biasCI: biasCI,
+                probe: probe, judge: row, n: changed.count, flipRate: flip, flipRateCI: flipCI, bias: bias,
+                biasCI: biasCI,
                 scoreShift: shift)
         }
     }

@@ -1,8 +1,8 @@
 import Foundation
-import JudgeStats
+import JudgePanelAggregation
 import JudgePanelCore
 import JudgePanelJudging
-import JudgePanelAggregation
+import JudgeStats
 
 /// A finished probe run: results per probe × judge, every vote, and the perturbations made.
 package struct ProbeRun: Sendable {
@@ -131,7 +131,8 @@ package struct ProbeRun: Sendable {
         let detail = cmp.map {
             "\($0.probe) \(Self.num($0.panelAbsBias, signed: false)) vs \(Self.num($0.meanMemberAbsBias, signed: false))"
         }.joined(separator: ", ")
-        return "Panel reduced bias (panel |bias| < mean member |bias|) on \(reduced.count) of \(cmp.count) probes: \(detail)."
+        return
+            "Panel reduced bias (panel |bias| < mean member |bias|) on \(reduced.count) of \(cmp.count) probes: \(detail)."
     }
 
     /// An aligned plain-text table with the panel line, for the terminal.
@@ -155,7 +156,8 @@ package struct ProbeRun: Sendable {
         let (header, rows) = tableRows
         func esc(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
         var md = "# judgepanel probe — \(rubric)\n\n"
-        md += "\(items) items, \(judges.count) judges, seed \(seed). Flip rate and bias with 95% bootstrap CIs over items.\n\n"
+        md +=
+            "\(items) items, \(judges.count) judges, seed \(seed). Flip rate and bias with 95% bootstrap CIs over items.\n\n"
         md += "| " + header.map(esc).joined(separator: " | ") + " |\n"
         md += "|" + header.map { _ in "---|" }.joined() + "\n"
         for r in rows { md += "| " + r.map(esc).joined(separator: " | ") + " |\n" }
@@ -166,7 +168,10 @@ package struct ProbeRun: Sendable {
     }
 
     /// A value from its parts.
-    package init(rubric: String, judges: [String], items: Int, seed: UInt64, probes: [ProbeInfo], results: [ProbeResult], votes: [Vote], perturbations: [PerturbationRecord], baseline: [ItemOutcome]) {
+    package init(
+        rubric: String, judges: [String], items: Int, seed: UInt64, probes: [ProbeInfo], results: [ProbeResult],
+        votes: [Vote], perturbations: [PerturbationRecord], baseline: [ItemOutcome]
+    ) {
         self.rubric = rubric
         self.judges = judges
         self.items = items

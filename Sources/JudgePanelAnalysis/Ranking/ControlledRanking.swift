@@ -1,12 +1,15 @@
 import Foundation
-import JudgeStats
 import JudgePanelCore
+import JudgeStats
 
 /// Rankings controlled for length and style (`rank --length-control`, `--style-control`): AlpacaEval 2's
 /// length-controlled win rate and arena-hard-auto's style-controlled Bradley–Terry, side by side with the raw
 /// figures, each model's mean answer length, and Kendall τ between the raw and the controlled orders.
 package struct RankControl: Sendable {
-    package enum Kind: String, Sendable { case length = "length-control", style = "style-control" }
+    package enum Kind: String, Sendable {
+        case length = "length-control"
+        case style = "style-control"
+    }
 
     package struct Row: Sendable {
         package var model: String
@@ -82,8 +85,11 @@ package struct GLMDataFile: Sendable {
             }
             return k
         }
-        let ci = try column("index"), cp = try column("preference"), cs = try column("std_delta_len")
-        let cd = try column("instruction_difficulty"), cn = try column("not_gamed_baseline")
+        let ci = try column("index")
+        let cp = try column("preference")
+        let cs = try column("std_delta_len")
+        let cd = try column("instruction_difficulty")
+        let cn = try column("not_gamed_baseline")
         var out = GLMDataFile(rows: [], difficulty: [:], path: path)
         for (k, line) in lines.enumerated().dropFirst() {
             let n = k + 1
@@ -100,7 +106,8 @@ package struct GLMDataFile: Sendable {
                 return x
             }
             guard let indexValue = try number(ci, "index"), indexValue >= 0, indexValue == indexValue.rounded() else {
-                throw JudgePanelError.badInput("index \(f[ci].debugDescription) is not a non-negative integer", file: path, line: n)
+                throw JudgePanelError.badInput(
+                    "index \(f[ci].debugDescription) is not a non-negative integer", file: path, line: n)
             }
             let index = Int(indexValue)
             let pref = try number(cp, "preference", optional: true)
@@ -287,10 +294,12 @@ package struct StyleFeatures: Sendable, Equatable {
     /// (m − b)/(m + b), then for headers, list items and bold the markdown densities d = count/(length + 1)
     /// compared as (d_m − d_b)/(d_m + d_b + 1).
     package static func difference(_ m: StyleFeatures, _ b: StyleFeatures) -> [Double] {
-        let lm = Double(m.length), lb = Double(b.length)
+        let lm = Double(m.length)
+        let lb = Double(b.length)
         var out = [lm + lb == 0 ? 0 : (lm - lb) / (lm + lb)]
         for (cm, cb) in [(m.headers, b.headers), (m.listItems, b.listItems), (m.bold, b.bold)] {
-            let dm = Double(cm) / (lm + 1), db = Double(cb) / (lb + 1)
+            let dm = Double(cm) / (lm + 1)
+            let db = Double(cb) / (lb + 1)
             out.append((dm - db) / (dm + db + 1))
         }
         return out
@@ -330,7 +339,8 @@ extension ControlledRanking {
                     "item \(item.id) has no response_a/response_b text: --style-control needs the answers",
                     file: file, line: item.line)
             }
-            let fa = features(ra), fb = features(rb)
+            let fa = features(ra)
+            let fb = features(rb)
             lengths[a, default: []].append(fa.length)
             lengths[b, default: []].append(fb.length)
             for m in [a, b] where index[m] == nil {
@@ -346,7 +356,8 @@ extension ControlledRanking {
         let n = raw.count
         // Normalise each covariate over the battles (torch.std: n − 1).
         var keep: [Int] = []
-        var mean = [Double](repeating: 0, count: 4), sd = [Double](repeating: 0, count: 4)
+        var mean = [Double](repeating: 0, count: 4)
+        var sd = [Double](repeating: 0, count: 4)
         for k in 0..<4 {
             let xs = raw.map { $0.f[k] }
             mean[k] = xs.reduce(0, +) / Double(max(n, 1))

@@ -1,6 +1,6 @@
 import Foundation
-import JudgeStats
 import JudgePanelCore
+import JudgeStats
 
 /// WildBench's length penalty on five-level pairwise verdicts (`rank --length-penalty K`, its WB-Reward rule in
 /// `leaderboard/data_dir/_create_tables.py`): a *slight* win whose winner's answer is longer than the loser's by
@@ -61,7 +61,8 @@ package enum LengthPenalty {
             // The shown-first answer is A, unless the vote was asked with the answers swapped.
             let winnerIsA = (v.order == .ba) ? !shownFirst : shownFirst
             guard (winnerIsA ? Preference.a : .b) == verdict else { continue }
-            let (lw, ll) = winnerIsA
+            let (lw, ll) =
+                winnerIsA
                 ? (ControlledRanking.length(ra), ControlledRanking.length(rb))
                 : (ControlledRanking.length(rb), ControlledRanking.length(ra))
             if k >= 0 && lw > ll + k {

@@ -1,8 +1,8 @@
 import Foundation
-import JudgeStats
+import JudgePanelAggregation
 import JudgePanelCore
 import JudgePanelJudging
-import JudgePanelAggregation
+import JudgeStats
 
 /// What `judgepanel rank` reports beyond the plain ranking: the source of the verdicts, the figures behind each
 /// number, slices, social choice and the agreement with the human ranking. Rendered as text, JSON and HTML.
@@ -102,8 +102,10 @@ package struct RankReport: Sendable {
             "method": .string(c.description),
             "kendall_tau_raw_controlled": metric(c.tau),
             "controlled_order": .array(
-                c.rows.filter { $0.controlled != nil }.sorted { ($0.controlled!, $1.model) > ($1.controlled!, $0.model) }
-                    .map { .string($0.model) }),
+                c.rows.filter { $0.controlled != nil }.sorted {
+                    ($0.controlled!, $1.model) > ($1.controlled!, $0.model)
+                }
+                .map { .string($0.model) }),
         ]
     }
 
@@ -133,7 +135,9 @@ package struct RankReport: Sendable {
             if let c = control.styleCoefficients { o["style_coefficients"] = .object(c.mapValues { .number($0) }) }
         }
         if let lp = lengthPenalty {
-            o["length_penalty"] = ["k": .number(Double(lp.k)), "slight_wins_turned_to_ties": .number(Double(lp.turned))]
+            o["length_penalty"] = [
+                "k": .number(Double(lp.k)), "slight_wins_turned_to_ties": .number(Double(lp.turned)),
+            ]
         }
         var win: [String: JSONValue] = [:]
         for (a, row) in overall.winRates {
@@ -223,7 +227,8 @@ package struct RankReport: Sendable {
             out.append(
                 "strength = win rate against \(baseline): a model's mean outcome over the items comparing it with "
                     + "\(baseline) (ties as half\(preference == "probability" ? ", probabilities as fractional wins" : "")); "
-                    + "\(baseline) itself at 0.5 — AlpacaEval's leaderboard rule; items between two other models are not counted")
+                    + "\(baseline) itself at 0.5 — AlpacaEval's leaderboard rule; items between two other models are not counted"
+            )
         } else if preference == "probability" {
             out.append("outcomes are probabilities: an item counts as a fractional win (P of each side)")
         }

@@ -1,8 +1,8 @@
 import Foundation
-import JudgeStats
+import JudgePanelAggregation
 import JudgePanelCore
 import JudgePanelJudging
-import JudgePanelAggregation
+import JudgeStats
 
 /// Rankings beyond one score (`judgepanel rank --by/--rule/--cluster`): Bradley–Terry per slice of a `meta` key,
 /// social-choice aggregation of the slice rankings, a bootstrap over clusters of items, P(best), pairwise win

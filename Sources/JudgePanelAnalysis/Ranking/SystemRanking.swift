@@ -1,8 +1,8 @@
 import Foundation
-import JudgeStats
+import JudgePanelAggregation
 import JudgePanelCore
 import JudgePanelJudging
-import JudgePanelAggregation
+import JudgeStats
 
 /// Ranks the systems (`model_a`/`model_b`) compared in pairwise items by Bradley–Terry, ties counted as
 /// half wins (choix-compatible I-LSR), with seeded bootstrap CIs over comparisons.
@@ -25,13 +25,17 @@ package enum SystemRanking {
     }
 
     /// The ranking, best first; `resamples: 0` skips the CIs.
-    package static func rank(items: [Item], verdicts: [Preference?], resamples: Int = 1000, seed: UInt64 = 0) -> [Entry] {
-        rank(pairs: items.lazy.map { i in i.modelA.flatMap { a in i.modelB.map { (a, $0) } } }, verdicts: verdicts, resamples: resamples, seed: seed)
+    package static func rank(items: [Item], verdicts: [Preference?], resamples: Int = 1000, seed: UInt64 = 0) -> [Entry]
+    {
+        rank(
+            pairs: items.lazy.map { i in i.modelA.flatMap { a in i.modelB.map { (a, $0) } } }, verdicts: verdicts,
+            resamples: resamples, seed: seed)
     }
 
     /// The ranking from each item's compared models (model_a, model_b; nil for none) and verdict, best first.
     package static func rank(
-        pairs: some Sequence<(String, String)?>, verdicts: some Sequence<Preference?>, resamples: Int = 1000, seed: UInt64 = 0
+        pairs: some Sequence<(String, String)?>, verdicts: some Sequence<Preference?>, resamples: Int = 1000,
+        seed: UInt64 = 0
     ) -> [Entry] {
         var models: [String] = []
         var index: [String: Int] = [:]
@@ -50,7 +54,9 @@ package enum SystemRanking {
         }
         guard models.count >= 2 else { return [] }
         if resamples > 0 {
-            return BradleyTerry.rankWithCI(nItems: models.count, comparisons: comparisons, resamples: resamples, seed: seed).map {
+            return BradleyTerry.rankWithCI(
+                nItems: models.count, comparisons: comparisons, resamples: resamples, seed: seed
+            ).map {
                 Entry(
                     model: models[$0.index], strength: $0.strength,
                     strengthCI: Interval(lo: $0.strengthCI.0, hi: $0.strengthCI.1), rank: $0.rank,
@@ -59,7 +65,9 @@ package enum SystemRanking {
         }
         let fit = BradleyTerry.fit(nItems: models.count, comparisons: comparisons)
         let order = fit.strengths.indices.sorted { fit.strengths[$0] > fit.strengths[$1] }
-        return order.enumerated().map { Entry(model: models[$1], strength: fit.strengths[$1], strengthCI: nil, rank: $0 + 1, rankCI: nil) }
+        return order.enumerated().map {
+            Entry(model: models[$1], strength: fit.strengths[$1], strengthCI: nil, rank: $0 + 1, rankCI: nil)
+        }
     }
 
     /// Kendall τ-b between two rankings' strengths over their common models.

@@ -21,7 +21,8 @@ package enum AutoJImporter {
                 item.responseB = try ImportIO.string(o, "response 2", r, path)
                 if let l = o["label"], !l.isNull {
                     guard let p = pref(l, exchanged: false) else {
-                        throw ImportIO.fail("\"label\" must be 0, 1 or 2 (got \(l.textValue.debugDescription))", r, path)
+                        throw ImportIO.fail(
+                            "\"label\" must be 0, 1 or 2 (got \(l.textValue.debugDescription))", r, path)
                     }
                     item.label = .pairwise(p)
                 }
@@ -55,7 +56,9 @@ package enum AutoJImporter {
                 }
                 votes.append(vote)
             }
-            result.notes.append("autoj: \((file as NSString).lastPathComponent) (\(order.rawValue)): \(ImportLabels.votesSummary(votes))")
+            result.notes.append(
+                "autoj: \((file as NSString).lastPathComponent) (\(order.rawValue)): \(ImportLabels.votesSummary(votes))"
+            )
             result.votes += votes
         }
         return result

@@ -45,7 +45,8 @@ package enum HannaImporter {
             throw JudgePanelError.badInput("empty csv", file: path)
         }
         guard let modelCol = header.firstIndex(of: "Model") else {
-            throw JudgePanelError.badInput("no \"Model\" column (is this hanna_metric_scores_llm.csv?)", file: path, line: 1)
+            throw JudgePanelError.badInput(
+                "no \"Model\" column (is this hanna_metric_scores_llm.csv?)", file: path, line: 1)
         }
         guard let meanCol = header.firstIndex(of: crit.name) else {
             throw JudgePanelError.badInput("no \"\(crit.name)\" column", file: path, line: 1)
@@ -111,7 +112,8 @@ package enum HannaImporter {
                         result.warnings.append(
                             ImportWarning(
                                 .reinterpreted, file: path, place: "line \(row.line)",
-                                "\(judge) rating \(vote.raw ?? "null") of story \(i + 1) is outside 1-5: an abstention"))
+                                "\(judge) rating \(vote.raw ?? "null") of story \(i + 1) is outside 1-5: an abstention")
+                        )
                     }
                     result.votes.append(vote)
                 }

@@ -187,7 +187,8 @@ package struct ImportResult: Sendable {
             let stale = (dir as NSString).appendingPathComponent("votes.jsonl")
             if fm.fileExists(atPath: stale) {
                 do { try fm.removeItem(atPath: stale) } catch {
-                    throw JudgePanelError.io("cannot remove the earlier import's votes: \(error.localizedDescription)", file: stale)
+                    throw JudgePanelError.io(
+                        "cannot remove the earlier import's votes: \(error.localizedDescription)", file: stale)
                 }
             }
         }
@@ -197,7 +198,11 @@ package struct ImportResult: Sendable {
                 "votes": .number(Double(votes.count)),
             ]
             let path = (dir as NSString).appendingPathComponent("import.json")
-            try Self.atomicWrite(String(decoding: try RecordEncoding.data(manifest, record: "the import manifest", file: path, pretty: true), as: UTF8.self) + "\n", to: path)
+            try Self.atomicWrite(
+                String(
+                    decoding: try RecordEncoding.data(
+                        manifest, record: "the import manifest", file: path, pretty: true), as: UTF8.self) + "\n",
+                to: path)
             written.append(path)
         }
         return written
@@ -246,7 +251,8 @@ package enum Importer {
         case .hanna: result = try HannaImporter.run(sources: sources, options: options)
         case .judgebench: result = try JudgeBenchImporter.run(sources: sources)
         case .labelStudio:
-            throw JudgePanelError.usage("a Label Studio export becomes labels, not items: LabelStudio.labels(export:file:annotator:)")
+            throw JudgePanelError.usage(
+                "a Label Studio export becomes labels, not items: LabelStudio.labels(export:file:annotator:)")
         }
         var seen: Set<String> = []
         for item in result.items where !seen.insert(item.id).inserted {
@@ -279,7 +285,9 @@ package enum ImportIO {
         } catch {
             throw JudgePanelError.badInput("cannot read: \(error.localizedDescription)", file: path)
         }
-        let first = data.first { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF) }
+        let first = data.first {
+            !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF)
+        }
         if first == UInt8(ascii: "[") {
             let value: JSONValue
             do {
@@ -287,7 +295,9 @@ package enum ImportIO {
             } catch {
                 throw JudgePanelError.badInput("invalid JSON: \(ItemLoader.describe(error))", file: path)
             }
-            guard let arr = value.arrayValue else { throw JudgePanelError.badInput("expected a JSON array", file: path) }
+            guard let arr = value.arrayValue else {
+                throw JudgePanelError.badInput("expected a JSON array", file: path)
+            }
             return arr.enumerated().map { ImportRecord(value: $0.element, line: nil, index: $0.offset) }
         }
         var out: [ImportRecord] = []
@@ -298,7 +308,8 @@ package enum ImportIO {
             let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
             do {
-                out.append(ImportRecord(value: try JSONValue(jsonData: Data(line.utf8)), line: number, index: out.count))
+                out.append(
+                    ImportRecord(value: try JSONValue(jsonData: Data(line.utf8)), line: number, index: out.count))
             } catch {
                 throw JudgePanelError.badInput("invalid JSON: \(ItemLoader.describe(error))", file: path, line: number)
             }
@@ -321,7 +332,9 @@ package enum ImportIO {
     }
 
     /// A required string field (numbers and booleans are read as their JSON text: `true`, `12`).
-    package static func string(_ o: [String: JSONValue], _ key: String, _ r: ImportRecord, _ path: String) throws -> String {
+    package static func string(_ o: [String: JSONValue], _ key: String, _ r: ImportRecord, _ path: String) throws
+        -> String
+    {
         switch o[key] {
         case .string(let s)?: return s
         case .number?, .bool?: return o[key]!.textValue

@@ -32,7 +32,8 @@ package enum LLMBarImporter {
                 item.responseB = try ImportIO.string(o, "output_2", r, datasetPath)
                 if let l = o["label"], !l.isNull {
                     guard let p = ImportLabels.oneTwo(l, zeroIsTie: false) else {
-                        throw ImportIO.fail("\"label\" must be 1 or 2 (got \(l.textValue.debugDescription))", r, datasetPath)
+                        throw ImportIO.fail(
+                            "\"label\" must be 1 or 2 (got \(l.textValue.debugDescription))", r, datasetPath)
                     }
                     item.label = .pairwise(p)
                 }
@@ -67,7 +68,9 @@ package enum LLMBarImporter {
         return out
     }
 
-    package static func readResults(path: String, judge: String, ids: [String], into result: inout ImportResult) throws -> [Vote] {
+    package static func readResults(path: String, judge: String, ids: [String], into result: inout ImportResult) throws
+        -> [Vote]
+    {
         let recs = try ImportIO.records(path: path)
         guard recs.count == ids.count else {
             throw JudgePanelError.badInput(

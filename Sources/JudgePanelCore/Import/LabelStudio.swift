@@ -50,22 +50,23 @@ public enum LabelStudio {
     public static func tasks(items: [Item], shownOrder: (Item) -> Order, selectedBy: [String: (String, Double)] = [:])
         -> JSONValue
     {
-        .array(items.map { item in
-            var data: [String: JSONValue] = ["item": .string(item.id), "prompt": .string(item.promptText)]
-            if let a = item.responseA, let b = item.responseB {
-                let o = shownOrder(item)
-                data["answer1"] = .string(o == .ab ? a : b)
-                data["answer2"] = .string(o == .ab ? b : a)
-                data["shown_order"] = .string(o.rawValue)
-            } else {
-                data["response"] = .string(item.response ?? "")
-            }
-            if let (rule, p) = selectedBy[item.id] {
-                data["selected_by"] = .string(rule)
-                data["p_select"] = .number(p)
-            }
-            return .object(["data": .object(data)])
-        })
+        .array(
+            items.map { item in
+                var data: [String: JSONValue] = ["item": .string(item.id), "prompt": .string(item.promptText)]
+                if let a = item.responseA, let b = item.responseB {
+                    let o = shownOrder(item)
+                    data["answer1"] = .string(o == .ab ? a : b)
+                    data["answer2"] = .string(o == .ab ? b : a)
+                    data["shown_order"] = .string(o.rawValue)
+                } else {
+                    data["response"] = .string(item.response ?? "")
+                }
+                if let (rule, p) = selectedBy[item.id] {
+                    data["selected_by"] = .string(rule)
+                    data["p_select"] = .number(p)
+                }
+                return .object(["data": .object(data)])
+            })
     }
 
     /// Reads a Label Studio JSON export into label records (one per submitted annotation; cancelled (skipped)
@@ -87,14 +88,19 @@ public enum LabelStudio {
         var out: [LabelRecord] = []
         for (n, task) in tasks.enumerated() {
             let whereTask = "task \(n + 1)" + (task["id"].map { " (id \($0.textValue))" } ?? "")
-            guard let d = task["data"], let item = d["item"].flatMap({ $0.stringValue ?? ($0.doubleValue != nil ? $0.textValue : nil) })
+            guard let d = task["data"],
+                let item = d["item"].flatMap({ $0.stringValue ?? ($0.doubleValue != nil ? $0.textValue : nil) })
             else {
-                throw JudgePanelError.badInput("\(whereTask): no data.item (export tasks written by `judgepanel label --export label-studio`)", file: file)
+                throw JudgePanelError.badInput(
+                    "\(whereTask): no data.item (export tasks written by `judgepanel label --export label-studio`)",
+                    file: file)
             }
             let shown = d["shown_order"]?.stringValue.flatMap(Order.init(rawValue:))
             let rule = d["selected_by"]?.stringValue ?? "import"
             let p = d["p_select"]?.doubleValue ?? 1
-            guard p > 0, p <= 1 else { throw JudgePanelError.badInput("\(whereTask): p_select must be in (0, 1]", file: file) }
+            guard p > 0, p <= 1 else {
+                throw JudgePanelError.badInput("\(whereTask): p_select must be in (0, 1]", file: file)
+            }
             for ann in task["annotations"]?.arrayValue ?? [] {
                 if ann["was_cancelled"]?.boolValue == true { continue }
                 let results = ann["result"]?.arrayValue ?? []
@@ -108,7 +114,9 @@ public enum LabelStudio {
                         switch s {
                         case "left": first = .a
                         case "right": first = .b
-                        default: throw JudgePanelError.badInput("\(whereTask): pairwise selection \(s.debugDescription)", file: file)
+                        default:
+                            throw JudgePanelError.badInput(
+                                "\(whereTask): pairwise selection \(s.debugDescription)", file: file)
                         }
                         label = .pairwise(map(first, shown: shown))
                     } else if let r = value?["rating"]?.doubleValue {
@@ -151,7 +159,8 @@ public enum LabelStudio {
         case "2": return .pairwise(map(.b, shown: shown))
         case "tie": return .pairwise(.tie)
         default:
-            throw JudgePanelError.badInput("\(whereTask): choice \(choice.debugDescription) (expected 1, 2 or tie)", file: file)
+            throw JudgePanelError.badInput(
+                "\(whereTask): choice \(choice.debugDescription) (expected 1, 2 or tie)", file: file)
         }
     }
 }

@@ -22,11 +22,13 @@ package enum PandaLMImporter {
                 resultFiles.append((path, recs))
             } else {
                 throw JudgePanelError.badInput(
-                    "neither a PandaLM test set (response1, annotator1..3) nor a result file (idx, *_result)", file: path)
+                    "neither a PandaLM test set (response1, annotator1..3) nor a result file (idx, *_result)",
+                    file: path)
             }
         }
         guard !testsets.isEmpty else {
-            throw JudgePanelError.usage("import pandalm: no test set among the sources (a file with response1/response2)")
+            throw JudgePanelError.usage(
+                "import pandalm: no test set among the sources (a file with response1/response2)")
         }
         var result = ImportResult()
         var known: Set<String> = []
@@ -45,7 +47,9 @@ package enum PandaLMImporter {
                 item.responseB = try ImportIO.string(o, "response2", r, path)
                 if o["response1"]?.stringValue == nil || o["response2"]?.stringValue == nil {
                     coerced.append(id)
-                    result.warn(.reinterpreted, r, path, "idx \(id): a response is a JSON true/false/number, kept as its JSON text")
+                    result.warn(
+                        .reinterpreted, r, path,
+                        "idx \(id): a response is a JSON true/false/number, kept as its JSON text")
                 }
                 if let key = ImportIO.optionalString(o, "cmp_key") {
                     let parts = key.split(separator: "_", maxSplits: 1).map(String.init)

@@ -27,7 +27,9 @@ public struct ChatMessage: Sendable, Hashable, Codable {
     public var name: String?
 
     /// A message from its parts.
-    public init(role: Role, content: String, parts: [ContentPart]? = nil, toolCalls: [ToolCall]? = nil, name: String? = nil) {
+    public init(
+        role: Role, content: String, parts: [ContentPart]? = nil, toolCalls: [ToolCall]? = nil, name: String? = nil
+    ) {
         self.role = role
         self.content = content
         self.parts = parts
@@ -44,21 +46,22 @@ public struct ChatMessage: Sendable, Hashable, Codable {
     public var json: JSONValue {
         var o: [String: JSONValue] = ["role": .string(role.rawValue)]
         if let parts {
-            o["content"] = .array(parts.map { part -> JSONValue in
-                switch part {
-                case .text(let t): return ["type": "text", "text": .string(t)]
-                case .image(let i):
-                    var p: [String: JSONValue] = ["type": "image", "media_type": .string(i.mediaType)]
-                    if let path = i.path {
-                        p["path"] = .string(path)
-                    } else if let u = i.url {
-                        p["url"] = .string(u)
-                    } else if let b = i.base64 {
-                        p["data"] = .string(b)
+            o["content"] = .array(
+                parts.map { part -> JSONValue in
+                    switch part {
+                    case .text(let t): return ["type": "text", "text": .string(t)]
+                    case .image(let i):
+                        var p: [String: JSONValue] = ["type": "image", "media_type": .string(i.mediaType)]
+                        if let path = i.path {
+                            p["path"] = .string(path)
+                        } else if let u = i.url {
+                            p["url"] = .string(u)
+                        } else if let b = i.base64 {
+                            p["data"] = .string(b)
+                        }
+                        return .object(p)
                     }
-                    return .object(p)
-                }
-            })
+                })
         } else {
             o["content"] = .string(content)
         }

@@ -44,7 +44,8 @@ public struct ImageContent: Sendable, Hashable, Codable, CanonicalJSONConvertibl
     /// An inline image from its bytes.
     public init(mediaType: String, bytes: [UInt8], path: String? = nil) {
         self.init(
-            mediaType: mediaType, source: .base64(Data(bytes).base64EncodedString()), sha256: ContentHash.hex(bytes: bytes),
+            mediaType: mediaType, source: .base64(Data(bytes).base64EncodedString()),
+            sha256: ContentHash.hex(bytes: bytes),
             byteCount: bytes.count, path: path)
     }
 
@@ -202,7 +203,9 @@ package enum ContentRendering {
                 var line = "Step \(n) · \(s.role.rawValue):"
                 if !s.content.isEmpty { line += " \(s.content)" }
                 lines.append(line)
-                for c in s.toolCalls ?? [] { lines.append("  → call \(c.name)(\(c.arguments.stringValue ?? c.arguments.compactString))") }
+                for c in s.toolCalls ?? [] {
+                    lines.append("  → call \(c.name)(\(c.arguments.stringValue ?? c.arguments.compactString))")
+                }
             }
         }
         return (lines.joined(separator: "\n"), truncated)
@@ -332,7 +335,8 @@ package struct ContentReader {
             }
         }
         guard !parts.isEmpty else { throw fail("\(context): \"content\" is an empty list") }
-        let text = parts.compactMap { if case .text(let t) = $0 { return t } else { return nil } }.joined(separator: "\n")
+        let text = parts.compactMap { if case .text(let t) = $0 { return t } else { return nil } }.joined(
+            separator: "\n")
         return (text, parts)
     }
 
@@ -350,7 +354,9 @@ package struct ContentReader {
         var declared: String?
         if let m = o["media_type"], !m.isNull {
             guard let s = m.stringValue, Self.mediaTypes.contains(s.lowercased()) else {
-                throw fail("\(at): media_type must be one of \(Self.mediaTypes.joined(separator: ", ")) (got \(m.textValue.debugDescription))")
+                throw fail(
+                    "\(at): media_type must be one of \(Self.mediaTypes.joined(separator: ", ")) (got \(m.textValue.debugDescription))"
+                )
             }
             declared = s.lowercased()
         }
@@ -374,7 +380,8 @@ package struct ContentReader {
             return try inline([UInt8](data), declared: declared, path: nil, at)
         default:
             guard let p = o["path"]?.stringValue, !p.isEmpty else { throw fail("\(at): \"path\" must be a file path") }
-            let resolved = p.hasPrefix("/")
+            let resolved =
+                p.hasPrefix("/")
                 ? p : URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(p).path
             let image = try cache.image(at: resolved) {
                 let size: Int
@@ -384,7 +391,8 @@ package struct ContentReader {
                     throw fail("\(at): cannot read image file \(p) (\(resolved))")
                 }
                 if size > limit {
-                    throw fail("\(at): image file \(p) has \(size) bytes, over the limit of \(limit) (--max-image-bytes)")
+                    throw fail(
+                        "\(at): image file \(p) has \(size) bytes, over the limit of \(limit) (--max-image-bytes)")
                 }
                 guard let data = FileManager.default.contents(atPath: resolved) else {
                     throw fail("\(at): cannot read image file \(p) (\(resolved))")
@@ -400,7 +408,9 @@ package struct ContentReader {
 
     func inline(_ bytes: [UInt8], declared: String?, path: String?, _ at: String) throws -> ImageContent {
         if bytes.count > limits.maxImageBytes {
-            throw fail("\(at): the image has \(bytes.count) bytes, over the limit of \(limits.maxImageBytes) (--max-image-bytes)")
+            throw fail(
+                "\(at): the image has \(bytes.count) bytes, over the limit of \(limits.maxImageBytes) (--max-image-bytes)"
+            )
         }
         guard let sniffed = Self.sniff(bytes) else {
             throw fail("\(at): the image bytes are not PNG, JPEG, GIF or WebP")
@@ -416,7 +426,9 @@ package struct ContentReader {
         if b.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return "image/png" }
         if b.starts(with: [0xFF, 0xD8, 0xFF]) { return "image/jpeg" }
         if b.starts(with: Array("GIF87a".utf8)) || b.starts(with: Array("GIF89a".utf8)) { return "image/gif" }
-        if b.count >= 12, b.starts(with: Array("RIFF".utf8)), Array(b[8..<12]) == Array("WEBP".utf8) { return "image/webp" }
+        if b.count >= 12, b.starts(with: Array("RIFF".utf8)), Array(b[8..<12]) == Array("WEBP".utf8) {
+            return "image/webp"
+        }
         return nil
     }
 
@@ -436,10 +448,13 @@ package struct ContentReader {
         guard !arr.isEmpty else { throw fail("\"\(field)\" is empty") }
         return try arr.enumerated().map { i, m in
             let at = "\(field)[\(i)]"
-            guard case .object(let o) = m else { throw fail("\(at): a message must be an object with role and content") }
+            guard case .object(let o) = m else {
+                throw fail("\(at): a message must be an object with role and content")
+            }
             let names = roles.map(\.rawValue).sorted().joined(separator: "/")
             guard let r = o["role"]?.stringValue, let role = ChatMessage.Role(rawValue: r), roles.contains(role) else {
-                throw fail("\(at): \"role\" must be \(names) (got \((o["role"]?.textValue ?? "none").debugDescription))")
+                throw fail(
+                    "\(at): \"role\" must be \(names) (got \((o["role"]?.textValue ?? "none").debugDescription))")
             }
             let (text, parts) = try content(o["content"], where: at)
             return ChatMessage(role: role, content: text, parts: parts)
@@ -463,12 +478,16 @@ package struct ContentReader {
             let at = "\(field)[\(i)]"
             guard case .object(let o) = step else { throw fail("\(at): a step must be an object with \"role\"") }
             guard let r = o["role"]?.stringValue, let role = ChatMessage.Role(rawValue: r), role != .system else {
-                throw fail("\(at): \"role\" must be assistant, tool or user (got \((o["role"]?.textValue ?? "none").debugDescription))")
+                throw fail(
+                    "\(at): \"role\" must be assistant, tool or user (got \((o["role"]?.textValue ?? "none").debugDescription))"
+                )
             }
             switch role {
             case .tool:
                 try only(o, ["role", "name", "content", "tool_call_id"], at)
-                guard let name = o["name"]?.stringValue, !name.isEmpty else { throw fail("\(at): a tool step needs \"name\"") }
+                guard let name = o["name"]?.stringValue, !name.isEmpty else {
+                    throw fail("\(at): a tool step needs \"name\"")
+                }
                 let content: String
                 switch o["content"] {
                 case .string(let s)?: content = s

@@ -22,13 +22,16 @@ public struct ItemMapping: Sendable, Hashable {
         var fm: [String: String] = [:]
         for option in mapOptions {
             for part in option.split(separator: ",") {
-                let kv = part.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
+                let kv = part.split(separator: "=", maxSplits: 1).map {
+                    String($0).trimmingCharacters(in: .whitespaces)
+                }
                 guard kv.count == 2, !kv[0].isEmpty, !kv[1].isEmpty else {
                     throw JudgePanelError.usage("--map expects field=source, got '\(part)'")
                 }
                 guard ItemLoader.knownFields.contains(kv[0]) else {
                     throw JudgePanelError.usage(
-                        "--map: unknown field '\(kv[0])' (known: \(ItemLoader.knownFields.sorted().joined(separator: ", ")))")
+                        "--map: unknown field '\(kv[0])' (known: \(ItemLoader.knownFields.sorted().joined(separator: ", ")))"
+                    )
                 }
                 fm[kv[0]] = kv[1]
             }
@@ -36,7 +39,9 @@ public struct ItemMapping: Sendable, Hashable {
         var lm: [String: String] = [:]
         for option in labelMapOptions {
             for part in option.split(separator: ",") {
-                let kv = part.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
+                let kv = part.split(separator: "=", maxSplits: 1).map {
+                    String($0).trimmingCharacters(in: .whitespaces)
+                }
                 guard kv.count == 2, !kv[0].isEmpty else {
                     throw JudgePanelError.usage("--label-map expects value=label, got '\(part)'")
                 }
@@ -108,8 +113,11 @@ public struct ItemLoader: Sendable {
         }) {
             guard let item = parsed.1 else { continue }
             let number = parsed.0
-            if !seen.insert(idHash(item.id)).inserted, let first = try firstLine(of: item.id, before: number, path: path) {
-                throw JudgePanelError.badInput("duplicate id '\(item.id)' (first on line \(first))", file: path, line: number)
+            if !seen.insert(idHash(item.id)).inserted,
+                let first = try firstLine(of: item.id, before: number, path: path)
+            {
+                throw JudgePanelError.badInput(
+                    "duplicate id '\(item.id)' (first on line \(first))", file: path, line: number)
             }
             try body(item)
         }
@@ -150,9 +158,10 @@ public struct ItemLoader: Sendable {
         let idKey = mapping.fieldMap["id"] ?? "id"
         var numericID: String?
         do {
-            let data = bytes.baseAddress.map {
-                Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: bytes.count, deallocator: .none)
-            } ?? Data()
+            let data =
+                bytes.baseAddress.map {
+                    Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: bytes.count, deallocator: .none)
+                } ?? Data()
             value = try JSONValue(jsonData: data)
             if case .number? = value[idKey] {
                 numericID = try Self.decimalText(data, path: [idKey])
@@ -165,7 +174,8 @@ public struct ItemLoader: Sendable {
         } catch {
             if LineReader.firstInvalidUTF8(bytes) < bytes.count {
                 throw JudgePanelError.badInput(
-                    "invalid UTF-8 at byte \(LineReader.firstInvalidUTF8(bytes) + 1) of the line", file: file, line: number)
+                    "invalid UTF-8 at byte \(LineReader.firstInvalidUTF8(bytes) + 1) of the line", file: file,
+                    line: number)
             }
             throw JudgePanelError.badInput("invalid JSON: \(Self.describe(error))", file: file, line: number)
         }
@@ -246,7 +256,8 @@ public struct ItemLoader: Sendable {
                     let name = o["annotator"]?.textValue ?? "annotator\(i + 1)"
                     if lv.isNull { continue }
                     item.labels.append(
-                        AnnotatorLabel(annotator: name, label: try parseLabel(lv, pairwise: pairwise, file: file, line: number)))
+                        AnnotatorLabel(
+                            annotator: name, label: try parseLabel(lv, pairwise: pairwise, file: file, line: number)))
                 } else if !entry.isNull {
                     item.labels.append(
                         AnnotatorLabel(
@@ -321,7 +332,8 @@ public struct ItemLoader: Sendable {
         if let e = error as? JSONReadError { return e.description }
         if let e = error as? DecodingError {
             switch e {
-            case .dataCorrupted(let c): return c.underlyingError.map { "\($0.localizedDescription)" } ?? c.debugDescription
+            case .dataCorrupted(let c):
+                return c.underlyingError.map { "\($0.localizedDescription)" } ?? c.debugDescription
             default: return "\(e)"
             }
         }

@@ -21,7 +21,8 @@ extension Item {
     package var analysisColumns: Item {
         Item(
             id: id, response: response.map { _ in "" }, model: model, responseA: responseA.map { _ in "" },
-            responseB: responseB.map { _ in "" }, modelA: modelA, modelB: modelB, label: label, labels: labels, meta: meta,
+            responseB: responseB.map { _ in "" }, modelA: modelA, modelB: modelB, label: label, labels: labels,
+            meta: meta,
             line: line)
     }
 }
@@ -59,7 +60,9 @@ package struct ItemFileSequence: AsyncSequence {
         }
     }
 
-    package func makeAsyncIterator() -> AsyncIterator { AsyncIterator(path: path, loader: loader, reader: reader, keep: keep) }
+    package func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(path: path, loader: loader, reader: reader, keep: keep)
+    }
 }
 
 /// Random access to the items of a file without holding them: where each item's line starts (8 bytes an item)
@@ -77,7 +80,8 @@ package final class ItemPositions {
     /// Reads `path` once, recording the items `keep` accepts (every item when nil) and handing each, with its
     /// position among the kept items, to `body`. The file was validated before: this pass only parses.
     package init(
-        path: String, loader: ItemLoader, keep: ((Item) -> Bool)? = nil, _ body: (Int, Item) throws -> Void = { _, _ in }
+        path: String, loader: ItemLoader, keep: ((Item) -> Bool)? = nil,
+        _ body: (Int, Item) throws -> Void = { _, _ in }
     ) throws {
         self.path = path
         self.loader = loader
@@ -86,7 +90,9 @@ package final class ItemPositions {
             ItemLoader.isBlank(bytes) ? nil : (number, try loader.parse(bytes: bytes, file: path, number: number))
         }) {
             guard let (number, item) = parsed, keep?(item) ?? true else { continue }
-            guard number <= Int(UInt32.max) else { throw JudgePanelError.badInput("more than 2^32 lines", file: path, line: number) }
+            guard number <= Int(UInt32.max) else {
+                throw JudgePanelError.badInput("more than 2^32 lines", file: path, line: number)
+            }
             try body(offsets.count, item)
             offsets.append(reader.lastLineOffset)
             lines.append(UInt32(number))
@@ -102,10 +108,13 @@ package final class ItemPositions {
     package func item(at position: Int) throws -> Item {
         if let (p, item) = last, p == position { return item }
         guard offsets.indices.contains(position) else {
-            throw JudgePanelError.badInput("no item at position \(position) (the file holds \(offsets.count))", file: path)
+            throw JudgePanelError.badInput(
+                "no item at position \(position) (the file holds \(offsets.count))", file: path)
         }
         if handle == nil {
-            guard let h = FileHandle(forReadingAtPath: path) else { throw JudgePanelError.badInput("cannot open file", file: path) }
+            guard let h = FileHandle(forReadingAtPath: path) else {
+                throw JudgePanelError.badInput("cannot open file", file: path)
+            }
             handle = h
         }
         let h = handle!

@@ -17,13 +17,16 @@ extension Panel {
                 var tier: [String] = []
                 for e in seq {
                     guard let name = e.scalar?.string else {
-                        throw JudgePanelError.badInput("tier entries must be judge names", file: map.file, line: e.mark?.line)
+                        throw JudgePanelError.badInput(
+                            "tier entries must be judge names", file: map.file, line: e.mark?.line)
                     }
                     guard names.contains(name) else {
-                        throw JudgePanelError.badInput("tier names unknown judge '\(name)'", file: map.file, line: e.mark?.line)
+                        throw JudgePanelError.badInput(
+                            "tier names unknown judge '\(name)'", file: map.file, line: e.mark?.line)
                     }
                     guard seen.insert(name).inserted else {
-                        throw JudgePanelError.badInput("judge '\(name)' is in more than one tier", file: map.file, line: e.mark?.line)
+                        throw JudgePanelError.badInput(
+                            "judge '\(name)' is in more than one tier", file: map.file, line: e.mark?.line)
                     }
                     tier.append(name)
                 }
@@ -41,7 +44,8 @@ extension Panel {
                 let values = node.sequence.map { Array($0) } ?? [node]
                 rule.thresholds = try values.map { v in
                     guard let x = v.float ?? v.int.map(Double.init) else {
-                        throw JudgePanelError.badInput("adaptive thresholds must be numbers", file: map.file, line: v.mark?.line)
+                        throw JudgePanelError.badInput(
+                            "adaptive thresholds must be numbers", file: map.file, line: v.mark?.line)
                     }
                     return x
                 }

@@ -266,14 +266,17 @@ public struct Panel: Sendable, Hashable {
     ]
 
     package static func parse(map: YAMLMap, environment: [String: String]) throws -> Panel {
-        try map.rejectUnknown(["version", "judges", "aggregate", "swap", "flip", "tiers", "escalate", "adaptive"], context: "panel")
+        try map.rejectUnknown(
+            ["version", "judges", "aggregate", "swap", "flip", "tiers", "escalate", "adaptive"], context: "panel")
         let version = try map.int("version") ?? 1
         guard version >= 1, version <= supportedVersion else {
             throw map.error(
-                "version", "panel version \(version) is not supported (this judgepanel reads version \(supportedVersion))")
+                "version",
+                "panel version \(version) is not supported (this judgepanel reads version \(supportedVersion))")
         }
         guard let judgeNodes = try map.sequence("judges"), !judgeNodes.isEmpty else {
-            throw JudgePanelError.badInput("panel needs at least one judge under 'judges'", file: map.file, line: map.line)
+            throw JudgePanelError.badInput(
+                "panel needs at least one judge under 'judges'", file: map.file, line: map.line)
         }
         var judges: [JudgeConfig] = []
         var names = Set<String>()
@@ -287,7 +290,8 @@ public struct Panel: Sendable, Hashable {
             guard let provider = ProviderKind(rawValue: providerText) else {
                 throw j.error(
                     "provider",
-                    "unknown provider '\(providerText)' (\(ProviderKind.allCases.map(\.rawValue).joined(separator: " | ")))")
+                    "unknown provider '\(providerText)' (\(ProviderKind.allCases.map(\.rawValue).joined(separator: " | ")))"
+                )
             }
             var config = JudgeConfig(name: name, provider: provider, model: try j.string("model") ?? "")
             var urls = try j.stringList("base_urls") ?? []
@@ -312,11 +316,14 @@ public struct Panel: Sendable, Hashable {
             if let p = try j.map("price") {
                 try p.rejectUnknown(["input_per_mtok", "output_per_mtok"], context: "price")
                 config.price = Price(
-                    inputPerMTok: try p.double("input_per_mtok") ?? 0, outputPerMTok: try p.double("output_per_mtok") ?? 0)
+                    inputPerMTok: try p.double("input_per_mtok") ?? 0,
+                    outputPerMTok: try p.double("output_per_mtok") ?? 0)
             }
             config.weight = try j.double("weight") ?? 1
             config.batchDiscount = try j.double("batch_discount") ?? 0.5
-            guard (0...1).contains(config.batchDiscount) else { throw j.error("batch_discount", "batch_discount must be between 0 and 1") }
+            guard (0...1).contains(config.batchDiscount) else {
+                throw j.error("batch_discount", "batch_discount must be between 0 and 1")
+            }
             config.timeoutSeconds = try j.double("timeout") ?? 120
             config.retries = try j.int("retries") ?? 5
             config.structuredOutput = try j.bool("structured_output") ?? false
@@ -342,7 +349,9 @@ public struct Panel: Sendable, Hashable {
                     parallel: try j.int("parallel") ?? config.concurrency, contextSize: try j.int("ctx_size") ?? 4096,
                     threads: try j.int("threads"), chatTemplate: try j.string("chat_template"),
                     extraArgs: try j.stringList("server_args") ?? [])
-                if config.model.isEmpty { config.model = URL(fileURLWithPath: gguf).deletingPathExtension().lastPathComponent }
+                if config.model.isEmpty {
+                    config.model = URL(fileURLWithPath: gguf).deletingPathExtension().lastPathComponent
+                }
             } else if config.model.isEmpty, provider != .azure {
                 throw j.error("name", "judge '\(name)' needs 'model'")
             }
@@ -356,7 +365,8 @@ public struct Panel: Sendable, Hashable {
         guard let aggregate = AggregationMethod(rawValue: aggText) else {
             throw map.error(
                 "aggregate",
-                "unknown aggregate '\(aggText)' (\(AggregationMethod.allCases.map(\.rawValue).joined(separator: " | ")))")
+                "unknown aggregate '\(aggText)' (\(AggregationMethod.allCases.map(\.rawValue).joined(separator: " | ")))"
+            )
         }
         let flipText = try map.string("flip") ?? "tie"
         guard let flip = FlipPolicy(rawValue: flipText) else { throw map.error("flip", "flip must be tie or abstain") }
@@ -381,12 +391,22 @@ public struct Panel: Sendable, Hashable {
                 var name = ""
                 if j < s.endIndex, s[j] == "{" {
                     j = s.index(after: j)
-                    while j < s.endIndex, s[j] != "}" { name.append(s[j]); j = s.index(after: j) }
+                    while j < s.endIndex, s[j] != "}" {
+                        name.append(s[j])
+                        j = s.index(after: j)
+                    }
                     if j < s.endIndex { j = s.index(after: j) }
                 } else {
-                    while j < s.endIndex, s[j].isLetter || s[j].isNumber || s[j] == "_" { name.append(s[j]); j = s.index(after: j) }
+                    while j < s.endIndex, s[j].isLetter || s[j].isNumber || s[j] == "_" {
+                        name.append(s[j])
+                        j = s.index(after: j)
+                    }
                 }
-                if name.isEmpty { out.append("$") ; i = s.index(after: i); continue }
+                if name.isEmpty {
+                    out.append("$")
+                    i = s.index(after: i)
+                    continue
+                }
                 out += env[name] ?? ""
                 i = j
             } else {

@@ -18,7 +18,8 @@ package enum PanelValidation {
         }
         for u in config.baseURLs {
             if let url = URLComponents(string: u), let port = url.port {
-                check((1...65535).contains(port), config.baseURLs.count > 1 ? "base_urls" : "base_url",
+                check(
+                    (1...65535).contains(port), config.baseURLs.count > 1 ? "base_urls" : "base_url",
                     "base_url '\(u)' has port \(port), outside 1...65535")
             }
         }
@@ -27,25 +28,34 @@ package enum PanelValidation {
         }
         if let m = config.maxTokens { check(m >= 1, "max_tokens", "max_tokens must be at least 1 (got \(m))") }
         // Memory and open connections follow these: bounded at load, not discovered as an allocation failure later.
-        check((1...maxConcurrency).contains(config.concurrency), "concurrency",
+        check(
+            (1...maxConcurrency).contains(config.concurrency), "concurrency",
             "concurrency must be from 1 to \(maxConcurrency) (got \(config.concurrency))")
         if let r = config.rpm { check(r.isFinite && r > 0, "rpm", "rpm must be a number above 0 (got \(r))") }
         if let t = config.tpm { check(t.isFinite && t > 0, "tpm", "tpm must be a number above 0 (got \(t))") }
         if let p = config.price {
-            check(p.inputPerMTok.isFinite && p.inputPerMTok >= 0, "price",
+            check(
+                p.inputPerMTok.isFinite && p.inputPerMTok >= 0, "price",
                 "price input_per_mtok must be a number ≥ 0 (got \(p.inputPerMTok))")
-            check(p.outputPerMTok.isFinite && p.outputPerMTok >= 0, "price",
+            check(
+                p.outputPerMTok.isFinite && p.outputPerMTok >= 0, "price",
                 "price output_per_mtok must be a number ≥ 0 (got \(p.outputPerMTok))")
         }
-        check(config.weight.isFinite && config.weight >= 0, "weight", "weight must be a number ≥ 0 (got \(config.weight))")
-        check(config.timeoutSeconds.isFinite && config.timeoutSeconds > 0, "timeout",
+        check(
+            config.weight.isFinite && config.weight >= 0, "weight", "weight must be a number ≥ 0 (got \(config.weight))"
+        )
+        check(
+            config.timeoutSeconds.isFinite && config.timeoutSeconds > 0, "timeout",
             "timeout must be a number of seconds above 0 (got \(config.timeoutSeconds))")
         if let n = config.topLogprobs {
             check((0...20).contains(n), "logprobs", "top log-probabilities must be from 0 to 20 (got \(n))")
         }
-        check((1...maxSamples).contains(config.samples), "samples",
+        check(
+            (1...maxSamples).contains(config.samples), "samples",
             "samples must be from 1 to \(maxSamples) (got \(config.samples))")
-        check((0...maxRetries).contains(config.retries), "retries", "retries must be from 0 to \(maxRetries) (got \(config.retries))")
+        check(
+            (0...maxRetries).contains(config.retries), "retries",
+            "retries must be from 0 to \(maxRetries) (got \(config.retries))")
         if let l = config.llamacpp {
             check(l.parallel >= 1, "parallel", "parallel must be at least 1 (got \(l.parallel))")
             check(l.contextSize >= 1, "ctx_size", "ctx_size must be at least 1 (got \(l.contextSize))")

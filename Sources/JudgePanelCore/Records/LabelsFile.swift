@@ -98,7 +98,9 @@ public struct LabelSet: Sendable {
         items.map { item in
             var it = item
             it.label = nil
-            it.labels = latestPerAnnotator(for: item.id).map { AnnotatorLabel(annotator: $0.annotator, label: $0.label) }
+            it.labels = latestPerAnnotator(for: item.id).map {
+                AnnotatorLabel(annotator: $0.annotator, label: $0.label)
+            }
             return it
         }
     }

@@ -100,9 +100,18 @@ package enum PatternSafety {
             var minimum = 1
             var maximum: Int? = 1
             switch s[i] {
-            case "*": minimum = 0; maximum = nil; i += 1
-            case "+": minimum = 1; maximum = nil; i += 1
-            case "?": minimum = 0; maximum = 1; i += 1
+            case "*":
+                minimum = 0
+                maximum = nil
+                i += 1
+            case "+":
+                minimum = 1
+                maximum = nil
+                i += 1
+            case "?":
+                minimum = 0
+                maximum = 1
+                i += 1
             case "{":
                 guard let (lo, hi, next) = bounds(from: i) else { return atom }
                 minimum = lo
@@ -169,8 +178,12 @@ package enum PatternSafety {
                     if !atEnd {
                         switch s[i] {
                         case ":": i += 1
-                        case ">": i += 1; atomic = true
-                        case "=", "!": i += 1; lookaround = true
+                        case ">":
+                            i += 1
+                            atomic = true
+                        case "=", "!":
+                            i += 1
+                            lookaround = true
                         case "<":
                             if i + 1 < s.count, s[i + 1] == "=" || s[i + 1] == "!" {
                                 i += 2
@@ -227,7 +240,8 @@ package enum PatternSafety {
                         i += 1
                     }
                     i = min(s.count, i + 2)
-                    return lit.first.map { Info(nullable: false, firsts: .chars([$0])) } ?? Info(nullable: true, firsts: .chars([]))
+                    return lit.first.map { Info(nullable: false, firsts: .chars([$0])) }
+                        ?? Info(nullable: true, firsts: .chars([]))
                 case "p", "P", "x", "u", "N":
                     if !atEnd, s[i] == "{" {
                         while !atEnd, s[i] != "}" { i += 1 }
@@ -241,7 +255,9 @@ package enum PatternSafety {
                     }
                     return Info(nullable: false, firsts: .any)
                 default:
-                    if e.properties.isAlphabetic || ("0"..."9").contains(e) { return Info(nullable: false, firsts: .any) }
+                    if e.properties.isAlphabetic || ("0"..."9").contains(e) {
+                        return Info(nullable: false, firsts: .any)
+                    }
                     return Info(nullable: false, firsts: .chars([e]))
                 }
             case "^", "$":

@@ -176,7 +176,8 @@ public struct Rubric: Sendable, Hashable {
         let version = try map.int("version") ?? 1
         guard version <= supportedVersion, version >= 1 else {
             throw map.error(
-                "version", "rubric version \(version) is not supported (this judgepanel reads version \(supportedVersion))")
+                "version",
+                "rubric version \(version) is not supported (this judgepanel reads version \(supportedVersion))")
         }
         let id = try map.requiredString("id", context: "rubric")
         let protoText = try map.requiredString("protocol", context: "rubric")
@@ -195,7 +196,9 @@ public struct Rubric: Sendable, Hashable {
                     guard let k = Int(key), let text = try lv.string(key) else {
                         throw lv.error(key, "scale levels must map integers to text")
                     }
-                    guard (lo...hi).contains(k) else { throw lv.error(key, "scale level \(k) is outside \(lo)...\(hi)") }
+                    guard (lo...hi).contains(k) else {
+                        throw lv.error(key, "scale level \(k) is outside \(lo)...\(hi)")
+                    }
                     levels[k] = text
                 }
             }
@@ -211,8 +214,10 @@ public struct Rubric: Sendable, Hashable {
         let templateText = try map.requiredString("template", context: "rubric")
         let templateLine = map.lineOf("template") ?? 1
         // A block scalar's mark is on the `|` line; its content starts on the next line.
-        let contentLine = templateLine + (map.node("template")?.scalar?.style == .literal
-            || map.node("template")?.scalar?.style == .folded ? 1 : 0)
+        let contentLine =
+            templateLine
+            + (map.node("template")?.scalar?.style == .literal
+                || map.node("template")?.scalar?.style == .folded ? 1 : 0)
         let template: Template
         do {
             template = try Template(templateText)
@@ -228,10 +233,12 @@ public struct Rubric: Sendable, Hashable {
         switch kind {
         case .pairwise:
             // The final answers alone (with their context) also show both candidates (MT-Bench turn 2).
-            guard (used.contains("response_a") || used.contains("final_a")),
+            guard used.contains("response_a") || used.contains("final_a"),
                 used.contains("response_b") || used.contains("final_b")
             else {
-                throw map.error("template", "a pairwise template must use {{response_a}} and {{response_b}} (or {{final_a}} and {{final_b}})")
+                throw map.error(
+                    "template",
+                    "a pairwise template must use {{response_a}} and {{response_b}} (or {{final_a}} and {{final_b}})")
             }
         case .pointwise, .checklist:
             guard used.contains("response") || used.contains("final") else {
@@ -251,7 +258,8 @@ public struct Rubric: Sendable, Hashable {
                     throw o.error("pattern", "output pattern is not a valid regular expression")
                 }
                 if let problem = PatternSafety.problem(in: p) {
-                    throw o.error("pattern", "output pattern rejected: \(problem); write it without the nested repetition")
+                    throw o.error(
+                        "pattern", "output pattern rejected: \(problem); write it without the nested repetition")
                 }
                 output = .pattern(p)
             } else if let j = try o.map("json") {
@@ -264,7 +272,8 @@ public struct Rubric: Sendable, Hashable {
         }
         var checklist: ChecklistSpec?
         if let c = try map.map("checklist") {
-            try c.rejectUnknown(["items", "generate", "generator", "min_questions", "max_questions", "tie_margin", "per"],
+            try c.rejectUnknown(
+                ["items", "generate", "generator", "min_questions", "max_questions", "tie_margin", "per"],
                 context: "checklist")
             checklist = ChecklistSpec(
                 items: try c.stringList("items") ?? [], generate: try c.bool("generate") ?? false,
@@ -303,7 +312,9 @@ public struct Rubric: Sendable, Hashable {
 
     /// Item fields the rubric needs (for validation before any call).
     public var requiredFields: Set<String> {
-        var fields = template.requiredVariables.intersection(["prompt", "response", "response_a", "response_b", "reference"])
+        var fields = template.requiredVariables.intersection([
+            "prompt", "response", "response_a", "response_b", "reference",
+        ])
         if reference == .required { fields.insert("reference") }
         if kind == .pairwise { fields.formUnion(["response_a", "response_b"]) }
         if kind == .pointwise || kind == .checklist { fields.insert("response") }

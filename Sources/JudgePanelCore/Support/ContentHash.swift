@@ -27,7 +27,9 @@ package enum ContentHash {
     ///
     /// - Throws: ``JudgePanelError`` when the file cannot be read.
     package static func hexOfFile(_ path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw JudgePanelError.io("cannot read", file: path) }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw JudgePanelError.io("cannot read", file: path)
+        }
         defer { try? handle.close() }
         var hasher = SHA256()
         while true {

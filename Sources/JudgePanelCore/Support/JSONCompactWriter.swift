@@ -129,7 +129,9 @@ package struct JSONCompactWriter {
                 bytes.append(UInt8(ascii: "\\"))
                 bytes.append(escape)
                 if escape == UInt8(ascii: "u") {
-                    bytes.append(contentsOf: [UInt8(ascii: "0"), UInt8(ascii: "0"), Self.hexDigits[Int(b >> 4)], Self.hexDigits[Int(b & 0xF)]])
+                    bytes.append(contentsOf: [
+                        UInt8(ascii: "0"), UInt8(ascii: "0"), Self.hexDigits[Int(b >> 4)], Self.hexDigits[Int(b & 0xF)],
+                    ])
                 }
                 mark = k + 1
             }

@@ -16,7 +16,8 @@ package final class JSONLinesWriter {
 
     /// Creates (truncating) the temporary file at `path`.
     package init(path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path)
+        else {
             throw JudgePanelError.io("cannot create", file: path)
         }
         self.path = path

@@ -39,7 +39,8 @@ package struct JSONReadError: Error, Sendable, Hashable, CustomStringConvertible
     }
 
     private static func words(_ context: DecodingError.Context) -> String {
-        context.underlyingError.map { "\(context.debugDescription) (\($0.localizedDescription))" } ?? context.debugDescription
+        context.underlyingError.map { "\(context.debugDescription) (\($0.localizedDescription))" }
+            ?? context.debugDescription
     }
 }
 

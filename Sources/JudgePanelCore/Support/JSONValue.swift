@@ -139,7 +139,9 @@ extension JSONValue {
     /// The JSON form of an `Encodable` value (a report, a summary), to edit or read by key; nil where it
     /// does not encode.
     public init?(encoding value: some Encodable) {
-        guard let data = try? JSONEncoder.compact.encode(value), let parsed = try? JSONValue(jsonData: data) else { return nil }
+        guard let data = try? JSONEncoder.compact.encode(value), let parsed = try? JSONValue(jsonData: data) else {
+            return nil
+        }
         self = parsed
     }
 }

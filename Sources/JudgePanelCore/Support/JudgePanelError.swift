@@ -57,8 +57,8 @@ public struct JudgePanelError: Error, Sendable, CustomStringConvertible, Equatab
     /// The message shown to the user, naming the file and line where known.
     public var description: String {
         switch (file, line) {
-        case let (f?, l?): return "\(f):\(l): \(message)"
-        case let (f?, nil): return "\(f): \(message)"
+        case (let f?, let l?): return "\(f):\(l): \(message)"
+        case (let f?, nil): return "\(f): \(message)"
         default: return message
         }
     }

@@ -80,7 +80,9 @@ package final class LineReader {
                 scanned = 0
                 number += 1
                 let n = number
-                return try buffer.withUnsafeBufferPointer { try body(n, UnsafeBufferPointer(rebasing: $0[lineStart..<lineEnd])) }
+                return try buffer.withUnsafeBufferPointer {
+                    try body(n, UnsafeBufferPointer(rebasing: $0[lineStart..<lineEnd]))
+                }
             }
             // No newline yet: stop reading before the pending line outgrows the limit (and memory with it).
             if end - start > maxLineBytes + 1 { throw tooLong(line: number + 1) }
@@ -92,7 +94,9 @@ package final class LineReader {
                 start = end
                 number += 1
                 let n = number
-                return try buffer.withUnsafeBufferPointer { try body(n, UnsafeBufferPointer(rebasing: $0[lineStart..<lineEnd])) }
+                return try buffer.withUnsafeBufferPointer {
+                    try body(n, UnsafeBufferPointer(rebasing: $0[lineStart..<lineEnd]))
+                }
             }
             try fill()
         }

@@ -33,7 +33,9 @@ package enum OutputDirectory {
     /// Checks `path` as an output directory of `kind`; `sameRun`, called only for a directory of that kind, says
     /// whether it holds the same run (return a reason to refuse, or nil).
     @discardableResult
-    package static func check(_ path: String, kind: OutputKind, sameRun: ((URL) throws -> String?)? = nil) throws -> Found {
+    package static func check(_ path: String, kind: OutputKind, sameRun: ((URL) throws -> String?)? = nil) throws
+        -> Found
+    {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: path, isDirectory: &isDir) else { return .absent }
@@ -66,7 +68,8 @@ package enum OutputDirectory {
     /// The kind of the judgepanel directory at `url` (nil: not one).
     package static func kindOf(_ url: URL, entries: Set<String>) -> OutputKind? {
         func json(_ name: String) -> JSONValue? {
-            guard entries.contains(name), let data = FileManager.default.contents(atPath: url.appendingPathComponent(name).path)
+            guard entries.contains(name),
+                let data = FileManager.default.contents(atPath: url.appendingPathComponent(name).path)
             else { return nil }
             return try? JSONValue(jsonData: data)  // unreadable: not proof of anything, so not this kind
         }

@@ -8,7 +8,9 @@ import JudgeStats
 /// before `JSONEncoder` would fail with a message that names neither the record nor the field.
 package enum RecordEncoding {
     /// One compact, key-sorted JSON line for `value`; `record` names it in the error ("vote for item 'x', …").
-    package static func line<T: Encodable>(_ value: T, record: @autoclosure () -> String, file: String? = nil) throws -> String {
+    package static func line<T: Encodable>(_ value: T, record: @autoclosure () -> String, file: String? = nil) throws
+        -> String
+    {
         try String(decoding: data(value, record: record(), file: file, pretty: false), as: UTF8.self)
     }
 
@@ -29,7 +31,9 @@ package enum RecordEncoding {
     }
 
     /// A JSON value of an `Encodable` report or summary; throws naming `record` where it does not encode.
-    package static func value<T: Encodable>(_ value: T, record: @autoclosure () -> String, file: String? = nil) throws -> JSONValue {
+    package static func value<T: Encodable>(_ value: T, record: @autoclosure () -> String, file: String? = nil) throws
+        -> JSONValue
+    {
         let bytes = try data(value, record: record(), file: file, pretty: false)
         return try JSONValue(jsonData: bytes)
     }

@@ -132,8 +132,14 @@ package struct SecretScrubber: Sendable {
     package static func urlSecrets(_ text: String) -> [String] {
         guard let c = URLComponents(string: text) else { return [] }
         var out: [String] = []
-        if let u = c.user, !u.isEmpty { out.append(u.removingPercentEncoding ?? u); out.append(u) }
-        if let p = c.password, !p.isEmpty { out.append(p.removingPercentEncoding ?? p); out.append(p) }
+        if let u = c.user, !u.isEmpty {
+            out.append(u.removingPercentEncoding ?? u)
+            out.append(u)
+        }
+        if let p = c.password, !p.isEmpty {
+            out.append(p.removingPercentEncoding ?? p)
+            out.append(p)
+        }
         for q in c.queryItems ?? [] where Self.secretQueryNames.contains(q.name.lowercased()) {
             if let v = q.value, !v.isEmpty { out.append(v) }
         }
@@ -156,7 +162,9 @@ package struct SecretScrubber: Sendable {
             changed = true
         }
         if let items = c.queryItems, items.contains(where: { secretQueryNames.contains($0.name.lowercased()) }) {
-            c.queryItems = items.map { secretQueryNames.contains($0.name.lowercased()) ? URLQueryItem(name: $0.name, value: "REDACTED") : $0 }
+            c.queryItems = items.map {
+                secretQueryNames.contains($0.name.lowercased()) ? URLQueryItem(name: $0.name, value: "REDACTED") : $0
+            }
             changed = true
         }
         guard changed, var out = c.string else { return text }
@@ -230,7 +238,6 @@ package struct SecretScrubber: Sendable {
     /// The generic rules only (no known key): what ``ProviderError/http(_:)`` applies to every error body.
     package static let generic = SecretScrubber()
 }
-
 
 /// The secrets a process registered (``SecretScrubber/register(_:)``), and the scrubber made of them.
 private final class RegisteredSecrets: @unchecked Sendable {

@@ -1,7 +1,7 @@
 import Foundation
-import JudgeStats
 import JudgePanelCore
 import JudgePanelProviders
+import JudgeStats
 
 /// What was read from a judge's reply.
 package enum ParsedAnswer: Sendable, Hashable {
@@ -156,7 +156,9 @@ package struct AnswerParser: Sendable {
     }
 
     /// Checklist replies, skipping answer lines and JSON objects the reply quotes from what it was shown.
-    package func parseChecklist(_ reply: String, quotes: inout QuoteFinder, quotedJSON: (String) -> Bool) -> ParsedAnswer? {
+    package func parseChecklist(_ reply: String, quotes: inout QuoteFinder, quotedJSON: (String) -> Bool)
+        -> ParsedAnswer?
+    {
         let n = questionCount
         guard n > 0 else { return nil }
         func read(_ s: String) -> Bool?? {
@@ -171,7 +173,13 @@ package struct AnswerParser: Sendable {
             var out = [Bool?](repeating: nil, count: n)
             var any = false
             for (i, a) in arr.prefix(n).enumerated() {
-                if case .bool(let b) = a { out[i] = b; any = true } else if let r = read(a.textValue) { out[i] = r; any = true }
+                if case .bool(let b) = a {
+                    out[i] = b
+                    any = true
+                } else if let r = read(a.textValue) {
+                    out[i] = r
+                    any = true
+                }
             }
             return any ? .checks(out) : nil
         }
@@ -182,7 +190,8 @@ package struct AnswerParser: Sendable {
             options: [.anchorsMatchLines, .caseInsensitive])
         let ns = reply as NSString
         for m in lineRegex.matches(in: reply, range: NSRange(location: 0, length: ns.length)) {
-            guard let idx = Int(ns.substring(with: m.range(at: 1))), idx >= 1, idx <= n, !quotes.isQuoted(m.range) else {
+            guard let idx = Int(ns.substring(with: m.range(at: 1))), idx >= 1, idx <= n, !quotes.isQuoted(m.range)
+            else {
                 continue
             }
             if let r = read(ns.substring(with: m.range(at: 2))) {
@@ -194,7 +203,8 @@ package struct AnswerParser: Sendable {
     }
 
     /// The last top-level JSON object in the text (fenced or bare) whose text `skip` does not reject.
-    package static func lastJSONObject(in text: String, skipping skip: (String) -> Bool = { _ in false }) -> JSONValue? {
+    package static func lastJSONObject(in text: String, skipping skip: (String) -> Bool = { _ in false }) -> JSONValue?
+    {
         let chars = Array(text.utf8)
         var end = chars.count - 1
         while end >= 0 {
@@ -210,7 +220,10 @@ package struct AnswerParser: Sendable {
                     if c == UInt8(ascii: "}") { depth += 1 }
                     if c == UInt8(ascii: "{") {
                         depth -= 1
-                        if depth == 0 { start = i; break }
+                        if depth == 0 {
+                            start = i
+                            break
+                        }
                     }
                 }
                 i -= 1

@@ -1,7 +1,7 @@
 import Foundation
-import JudgeStats
 import JudgePanelCore
 import JudgePanelProviders
+import JudgeStats
 
 /// Reads verdict probabilities from token log-probabilities: P(A)/P(B)/P(tie) for pairwise answers
 /// and the expected score (G-Eval) for pointwise ones.
@@ -18,7 +18,8 @@ package enum Probabilities {
             }
             if mass[chosen] == nil { mass[chosen] = exp(t.logprob) }
             let total = mass.values.reduce(0, +)
-            guard total > 0, total.isFinite else { continue }  // an infinite logprob (a server's 1e999) gives no probabilities, not NaN
+            // an infinite logprob (a server's 1e999) gives no probabilities, not NaN
+            guard total > 0, total.isFinite else { continue }
             return mass.mapValues { $0 / total }
         }
         return nil
@@ -38,7 +39,8 @@ package enum Probabilities {
             }
             if mass[chosen] == nil { mass[chosen] = exp(t.logprob) }
             let total = mass.values.reduce(0, +)
-            guard total > 0, total.isFinite else { continue }  // an infinite logprob (a server's 1e999) gives no probabilities, not NaN
+            // an infinite logprob (a server's 1e999) gives no probabilities, not NaN
+            guard total > 0, total.isFinite else { continue }
             return mass.reduce(0) { $0 + Double($1.key) * $1.value } / total
         }
         return nil

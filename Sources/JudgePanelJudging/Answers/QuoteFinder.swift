@@ -113,8 +113,8 @@ package struct QuoteFinder {
     /// Whitespace and quoting marks do not count as agreeing context.
     private static func isSignificant(_ u: UInt16) -> Bool {
         switch u {
-        case 0x20, 0x09, 0x0A, 0x0D, 0x3E /* > */, 0x2A /* * */, 0x5F /* _ */, 0x60 /* ` */, 0x22 /* " */,
-            0x27 /* ' */, 0x201C, 0x201D, 0x2018, 0x2019, 0xA0:
+        // space, tab, LF, CR, > * _ ` " ', curly double and single quotes, no-break space
+        case 0x20, 0x09, 0x0A, 0x0D, 0x3E, 0x2A, 0x5F, 0x60, 0x22, 0x27, 0x201C, 0x201D, 0x2018, 0x2019, 0xA0:
             return false
         default:
             return true

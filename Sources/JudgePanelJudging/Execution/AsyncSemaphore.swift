@@ -1,5 +1,6 @@
 import JudgePanelCore
 import JudgePanelProviders
+
 /// A counting semaphore for async code: bounds a judge's in-flight calls to its `concurrency`.
 package actor AsyncSemaphore {
     private var available: Int

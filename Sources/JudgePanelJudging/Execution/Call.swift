@@ -1,6 +1,6 @@
-import JudgeStats
 import JudgePanelCore
 import JudgePanelProviders
+import JudgeStats
 
 /// One judge call: judge × item × order × sample (× perturbation variant for probes).
 package struct Call: Sendable, Hashable {
@@ -12,7 +12,8 @@ package struct Call: Sendable, Hashable {
     package var side: Preference?
     package var variant: String?
 
-    package init(item: Int, judge: Int, order: Order?, sample: Int = 0, side: Preference? = nil, variant: String? = nil) {
+    package init(item: Int, judge: Int, order: Order?, sample: Int = 0, side: Preference? = nil, variant: String? = nil)
+    {
         self.item = item
         self.judge = judge
         self.order = order
@@ -22,14 +23,17 @@ package struct Call: Sendable, Hashable {
     }
 
     /// The calls a panel makes for one item under a rubric, in a stable order.
-    package static func plan(itemIndex: Int, item: Item, rubric: Rubric, panel: Panel, variant: String? = nil) -> [Call] {
+    package static func plan(itemIndex: Int, item: Item, rubric: Rubric, panel: Panel, variant: String? = nil) -> [Call]
+    {
         var calls: [Call] = []
         for (j, judge) in panel.judges.enumerated() {
             for s in 0..<judge.samples {
                 switch rubric.kind {
                 case .pairwise:
                     calls.append(Call(item: itemIndex, judge: j, order: .ab, sample: s, variant: variant))
-                    if panel.swap { calls.append(Call(item: itemIndex, judge: j, order: .ba, sample: s, variant: variant)) }
+                    if panel.swap {
+                        calls.append(Call(item: itemIndex, judge: j, order: .ba, sample: s, variant: variant))
+                    }
                 case .pointwise:
                     calls.append(Call(item: itemIndex, judge: j, order: nil, sample: s, variant: variant))
                 case .checklist:

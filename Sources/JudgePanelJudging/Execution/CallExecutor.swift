@@ -1,7 +1,7 @@
 import Foundation
-import JudgeStats
 import JudgePanelCore
 import JudgePanelProviders
+import JudgeStats
 
 /// How failed calls are retried.
 public struct RetryPolicy: Sendable, Hashable {
@@ -121,7 +121,9 @@ package struct CallExecutor: Sendable {
 
     /// The fingerprint of the vote a call produces (see ``RunFingerprint``): the request as the panel configures
     /// it, before any adjustment a server asks for during a run.
-    package static func fingerprint(call: Call, item: Item, judge: JudgeConfig, rubric: Rubric, checklist: [String]?) -> String {
+    package static func fingerprint(call: Call, item: Item, judge: JudgeConfig, rubric: Rubric, checklist: [String]?)
+        -> String
+    {
         RunFingerprint.call(
             request: request(call: call, item: item, judge: judge, rubric: rubric, checklist: checklist), judge: judge,
             rubric: rubric, call: call)
@@ -132,7 +134,8 @@ package struct CallExecutor: Sendable {
         let shown = Self.shown(item, call: call)
         var request = Self.request(
             call: call, item: item, judge: config, rubric: rubric, checklist: checklist, adjustments: judge.adjustments)
-        let questionCount = Self.questions(rubric: rubric, shown: shown, checklist: checklist)?.count
+        let questionCount =
+            Self.questions(rubric: rubric, shown: shown, checklist: checklist)?.count
             ?? rubric.checklist?.items.count ?? 0
         var vote = Vote(
             item: item.id, judge: config.name, protocol: rubric.kind, order: call.order, sample: call.sample)
@@ -164,7 +167,10 @@ package struct CallExecutor: Sendable {
             vote.cached = allCached
             if let price = config.price {
                 vote.costUSD =
-                    allCached ? 0 : usageKnown ? price.cost(promptTokens: usage.promptTokens, completionTokens: usage.completionTokens) : nil
+                    allCached
+                    ? 0
+                    : usageKnown
+                        ? price.cost(promptTokens: usage.promptTokens, completionTokens: usage.completionTokens) : nil
             }
             stats.record(vote)
             return vote
@@ -314,7 +320,9 @@ package struct CallExecutor: Sendable {
                         vote.probs = out
                     }
                 case .pointwise:
-                    if let scale = rubric.scale { vote.expectedScore = Probabilities.expectedScore(tokens, scale: scale) }
+                    if let scale = rubric.scale {
+                        vote.expectedScore = Probabilities.expectedScore(tokens, scale: scale)
+                    }
                 case .checklist:
                     break
                 }
@@ -322,7 +330,7 @@ package struct CallExecutor: Sendable {
                 vote.logprobs = "unavailable"
             }
         }
-            }
+    }
 
     /// A parsed value as a vote's error text shows it (in the order the judge saw).
     package static func describe(_ answer: ParsedAnswer) -> String {

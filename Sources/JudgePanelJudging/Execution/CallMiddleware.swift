@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import JudgePanelCore
 import JudgePanelProviders
+import Synchronization
 
 /// What every layer around one provider call sees: the judge, the sample index, the run's counters and the
 /// progress of this send (requests written, whether the reply came from the cache, seconds of waiting granted).

@@ -55,7 +55,8 @@ extension CallExecutor {
     /// refusal to give log-probabilities, is learned once for the judge (``JudgeAdjustments``) and the call is
     /// sent again without it. `request` is updated to what was finally sent. The judge's first call goes alone,
     /// so the server answers such a 400 once, not once per call in flight.
-    package func sendAdapting(_ request: inout CompletionRequest, sample: Int, judge: JudgeRuntime) async throws -> Sent {
+    package func sendAdapting(_ request: inout CompletionRequest, sample: Int, judge: JudgeRuntime) async throws -> Sent
+    {
         let leader = await judge.firstCall.enter()
         do {
             let r = try await sendAdaptingOnce(&request, sample: sample, judge: judge)

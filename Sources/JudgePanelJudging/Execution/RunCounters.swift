@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import JudgePanelCore
 import JudgePanelProviders
+import Synchronization
 
 /// Live counters of a run (calls, retries, votes by status, tokens, cost), safe to read from a progress reporter.
 public final class RunCounters: Sendable {

@@ -1,7 +1,7 @@
 import Foundation
-import JudgeStats
 import JudgePanelCore
 import JudgePanelProviders
+import JudgeStats
 
 /// Fingerprints of what determines a judge's answer, so that `--resume` never reuses a vote for inputs that changed.
 ///
@@ -54,7 +54,8 @@ package enum RunFingerprint {
         if let s = r.scale {
             o["scale"] = [
                 "min": .number(Double(s.min)), "max": .number(Double(s.max)),
-                "levels": .object(Dictionary(uniqueKeysWithValues: s.levels.map { (String($0.key), JSONValue.string($0.value)) })),
+                "levels": .object(
+                    Dictionary(uniqueKeysWithValues: s.levels.map { (String($0.key), JSONValue.string($0.value)) })),
             ]
         }
         if let c = r.checklist {
@@ -71,14 +72,18 @@ package enum RunFingerprint {
         var o: [String: JSONValue] = [
             "v": .number(Double(version)),
             "judge": judgeSettings(judge),
-            "reading": .object(rubricParts(rubric).filter { ["protocol", "output", "allow_tie", "repair", "scale", "checklist"].contains($0.key) }),
-            "messages": .array(request.messages.map { m -> JSONValue in
-                var o: [String: JSONValue] = ["role": .string(m.role.rawValue), "content": .string(m.content)]
-                // An image enters by its bytes' hash (and media type, URL), so a changed image file changes the call.
-                let images = m.images
-                if !images.isEmpty { o["images"] = .array(images.map(\.canonicalJSON)) }
-                return .object(o)
-            }),
+            "reading": .object(
+                rubricParts(rubric).filter {
+                    ["protocol", "output", "allow_tie", "repair", "scale", "checklist"].contains($0.key)
+                }),
+            "messages": .array(
+                request.messages.map { m -> JSONValue in
+                    var o: [String: JSONValue] = ["role": .string(m.role.rawValue), "content": .string(m.content)]
+                    // An image enters by its bytes' hash (and media type, URL), so a changed image file changes the call.
+                    let images = m.images
+                    if !images.isEmpty { o["images"] = .array(images.map(\.canonicalJSON)) }
+                    return .object(o)
+                }),
             "sample": .number(Double(call.sample)),
         ]
         if let s = request.seed { o["seed"] = .number(Double(s)) }
@@ -94,9 +99,10 @@ package enum RunFingerprint {
     package static func run(rubric: Rubric, panel: Panel) -> JSONValue {
         let parts = rubricParts(rubric)
         let rubricHashes = JSONValue.object(parts.mapValues { .string(ContentHash.hex(bytes: Array($0.data))) })
-        let judges = JSONValue.array(panel.judges.map { j in
-            ["name": .string(j.name), "settings": judgeSettings(j), "samples": .number(Double(j.samples))]
-        })
+        let judges = JSONValue.array(
+            panel.judges.map { j in
+                ["name": .string(j.name), "settings": judgeSettings(j), "samples": .number(Double(j.samples))]
+            })
         let panelValue: JSONValue = ["judges": judges, "swap": .bool(panel.swap)]
         return [
             "version": .number(Double(version)),
@@ -111,7 +117,9 @@ package enum RunFingerprint {
     /// What changed between a recorded run fingerprint and the current one, in words (empty: nothing).
     package static func changes(recorded: JSONValue, current: JSONValue) -> [String] {
         var out: [String] = []
-        if recorded["version"] != current["version"] { return ["the fingerprint recipe (an older judgepanel wrote this run)"] }
+        if recorded["version"] != current["version"] {
+            return ["the fingerprint recipe (an older judgepanel wrote this run)"]
+        }
         if recorded["rubric"] != current["rubric"] {
             let old = recorded["rubric_parts"]?.objectValue ?? [:]
             let new = current["rubric_parts"]?.objectValue ?? [:]
@@ -120,9 +128,11 @@ package enum RunFingerprint {
         }
         if recorded["swap"] != current["swap"] { out.append("the panel's swap setting") }
         let old = Dictionary(
-            (recorded["judges"]?.arrayValue ?? []).compactMap { j in j["name"]?.stringValue.map { ($0, j) } }, uniquingKeysWith: { a, _ in a })
+            (recorded["judges"]?.arrayValue ?? []).compactMap { j in j["name"]?.stringValue.map { ($0, j) } },
+            uniquingKeysWith: { a, _ in a })
         let new = Dictionary(
-            (current["judges"]?.arrayValue ?? []).compactMap { j in j["name"]?.stringValue.map { ($0, j) } }, uniquingKeysWith: { a, _ in a })
+            (current["judges"]?.arrayValue ?? []).compactMap { j in j["name"]?.stringValue.map { ($0, j) } },
+            uniquingKeysWith: { a, _ in a })
         for name in new.keys.sorted() where old[name] == nil { out.append("judge '\(name)' added") }
         for name in old.keys.sorted() where new[name] == nil { out.append("judge '\(name)' removed") }
         for name in new.keys.sorted() {

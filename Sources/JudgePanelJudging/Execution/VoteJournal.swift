@@ -17,7 +17,9 @@ package actor VoteJournal {
                 throw JudgePanelError.io("cannot create journal", file: path)
             }
         }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw JudgePanelError.io("cannot open journal", file: path) }
+        guard let h = FileHandle(forWritingAtPath: path) else {
+            throw JudgePanelError.io("cannot open journal", file: path)
+        }
         h.seekToEndOfFile()
         handle = h
         self.path = path

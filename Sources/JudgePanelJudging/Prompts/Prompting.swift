@@ -1,7 +1,7 @@
 import Foundation
-import JudgeStats
 import JudgePanelCore
 import JudgePanelProviders
+import JudgeStats
 
 /// Renders the messages a judge sees for one item, in one order.
 ///
@@ -10,7 +10,9 @@ import JudgePanelProviders
 /// ```
 package enum Prompting {
     /// Template values for `item` as shown in `order` (pairwise answers swapped for `.ba`).
-    package static func values(rubric: Rubric, item: Item, order: Order?, checklist: [String]? = nil) -> [String: String] {
+    package static func values(rubric: Rubric, item: Item, order: Order?, checklist: [String]? = nil) -> [String:
+        String]
+    {
         var v: [String: String] = ["prompt": item.promptText, "description": rubric.description]
         if let r = item.response { v["response"] = r }
         for (key, value) in parts(item.candidate ?? item.response.map(Candidate.text), item: item) { v[key] = value }
@@ -54,16 +56,18 @@ package enum Prompting {
             ]
             if let last = m.lastIndex(where: { $0.role == .assistant }) {
                 out["final"] = m[last].content
-                out["context"] = ContentRendering.trajectory(
-                    Array(m[..<last]), maxToolOutputChars: item.contentLimits.maxToolOutputChars
-                ).text
+                out["context"] =
+                    ContentRendering.trajectory(
+                        Array(m[..<last]), maxToolOutputChars: item.contentLimits.maxToolOutputChars
+                    ).text
             }
             return out
         }
     }
 
     /// The system and user messages for one call.
-    package static func messages(rubric: Rubric, item: Item, order: Order?, checklist: [String]? = nil) -> [ChatMessage] {
+    package static func messages(rubric: Rubric, item: Item, order: Order?, checklist: [String]? = nil) -> [ChatMessage]
+    {
         var out: [ChatMessage] = []
         if let system = rubric.system, !system.isEmpty { out.append(.system(system)) }
         let text = rubric.template.render(values(rubric: rubric, item: item, order: order, checklist: checklist))
@@ -82,7 +86,8 @@ package enum Prompting {
         while let open = rest.range(of: "[image ") {
             let after = rest[open.upperBound...]
             let digits = after.prefix { $0.isASCII && $0.isNumber }
-            if !digits.isEmpty, after.dropFirst(digits.count).first == "]", let n = Int(digits), (1...images.count).contains(n),
+            if !digits.isEmpty, after.dropFirst(digits.count).first == "]", let n = Int(digits),
+                (1...images.count).contains(n),
                 seen.insert(n).inserted
             {
                 shown.append(n)
@@ -113,7 +118,8 @@ package enum Prompting {
             let s = rubric.scale ?? Scale(min: 1, max: 10)
             return "Your reply could not be read. Reply with only your rating as [[N]], N from \(s.min) to \(s.max)."
         case (.checklist, _):
-            return "Your reply could not be read. Reply with only one line per question: the number, then YES, NO or UNSURE."
+            return
+                "Your reply could not be read. Reply with only one line per question: the number, then YES, NO or UNSURE."
         }
     }
 

@@ -1,8 +1,8 @@
 import Foundation
+import JudgePanelCore
 import Logging
 import Subprocess
 import Synchronization
-import JudgePanelCore
 
 #if canImport(Glibc)
     import Glibc
@@ -106,7 +106,8 @@ package final class LlamaServer: Sendable {
     ) async throws -> LlamaServer {
         guard let binary = locateBinary(settings.server, environment: environment) else {
             throw JudgePanelError.badInput(
-                "judge '\(judgeName)': llama-server not found (run scripts/setup-local.sh, or set 'server:' or $JUDGEPANEL_LLAMA_SERVER)")
+                "judge '\(judgeName)': llama-server not found (run scripts/setup-local.sh, or set 'server:' or $JUDGEPANEL_LLAMA_SERVER)"
+            )
         }
         guard FileManager.default.fileExists(atPath: settings.gguf) else {
             throw JudgePanelError.badInput(
@@ -118,7 +119,8 @@ package final class LlamaServer: Sendable {
         // The server's stdout and stderr go to one log file, read back for the error when it dies during start-up.
         let logFD = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard logFD >= 0 else {
-            throw JudgePanelError.io("cannot create the llama-server log: \(String(cString: strerror(errno)))", file: logPath)
+            throw JudgePanelError.io(
+                "cannot create the llama-server log: \(String(cString: strerror(errno)))", file: logPath)
         }
         var platform = PlatformOptions()
         // Its own session: a terminal's SIGINT goes to judgepanel alone, which then stops the server (and the calls
@@ -128,7 +130,9 @@ package final class LlamaServer: Sendable {
         let configuration = Configuration(
             executable: .path(.init(binary)), arguments: Arguments(args), environment: .inherit,
             platformOptions: platform)
-        Diagnostics.logger.trace("starting llama-server", metadata: ["judge": "\(judgeName)", "command": "\(([binary] + args).joined(separator: " "))"])
+        Diagnostics.logger.trace(
+            "starting llama-server",
+            metadata: ["judge": "\(judgeName)", "command": "\(([binary] + args).joined(separator: " "))"])
 
         let launched = AsyncThrowingStream<Int32, any Error>.makeStream()
         let exited = ExitFlag()
@@ -170,7 +174,8 @@ package final class LlamaServer: Sendable {
             await server.stop(keepLog: true)
             throw error
         }
-        Diagnostics.logger.debug("llama-server ready", metadata: ["judge": "\(judgeName)", "pid": "\(pid)", "port": "\(port)"])
+        Diagnostics.logger.debug(
+            "llama-server ready", metadata: ["judge": "\(judgeName)", "pid": "\(pid)", "port": "\(port)"])
         return server
     }
 
@@ -223,7 +228,8 @@ package final class LlamaServer: Sendable {
             do {
                 try FileManager.default.removeItem(atPath: logPath)
             } catch {
-                Diagnostics.logger.debug("could not remove the llama-server log \(logPath): \(error.localizedDescription)")
+                Diagnostics.logger.debug(
+                    "could not remove the llama-server log \(logPath): \(error.localizedDescription)")
             }
         }
     }

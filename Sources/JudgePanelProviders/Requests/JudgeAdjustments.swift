@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import JudgePanelCore
+import Synchronization
 
 /// What a judge's server asked for during a run — a parameter dropped or renamed after a 400 that names it,
 /// log-probabilities turned off after a refusal — applied to every later request of that judge, once

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import JudgePanelCore
+import Synchronization
 
 /// What a provider factory is given: the judge, one of its base URLs, its API key (from the environment) and the
 /// transport to send through.

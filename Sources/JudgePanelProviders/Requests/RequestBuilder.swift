@@ -1,6 +1,6 @@
 import Foundation
-import Yams
 import JudgePanelCore
+import Yams
 
 /// Builds the request a judge sends: the panel's settings, the model rule table and what the judge's server
 /// asked for during this run (``JudgeAdjustments``).

@@ -1,10 +1,10 @@
 import AsyncHTTPClient
 import Foundation
+import JudgePanelCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Synchronization
-import JudgePanelCore
 
 /// The HTTP transport for `http://` and `https://`: swift-server/async-http-client (SwiftNIO) with TLS, a keep-alive
 /// connection pool per host sized to the judges' concurrency, and proxies from the environment.
@@ -193,7 +193,9 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
 
     package static func makeRequest(_ request: HTTPRequest) throws -> HTTPClientRequest {
         let method = request.method.isEmpty ? "GET" : request.method
-        guard method.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else { throw ProviderError.connection("bad HTTP method") }
+        guard method.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
+            throw ProviderError.connection("bad HTTP method")
+        }
         var out = HTTPClientRequest(url: request.url.absoluteString)
         out.method = HTTPMethod(rawValue: method.uppercased())
         var hasUserAgent = false
@@ -206,7 +208,9 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
             guard !value.utf8.contains(where: { $0 == 0x0d || $0 == 0x0a || $0 == 0 }) else {
                 throw ProviderError.connection("invalid value for header '\(name)'")
             }
-            if lower == "connection", value.lowercased().contains("close") { out.headers.add(name: "Connection", value: "close") }
+            if lower == "connection", value.lowercased().contains("close") {
+                out.headers.add(name: "Connection", value: "close")
+            }
             if reserved.contains(lower) { continue }
             if lower == "user-agent" { hasUserAgent = true }
             out.headers.add(name: name, value: value)
@@ -224,7 +228,11 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         var headers: [String: String] = [:]
         for (name, value) in response.headers {
             let lower = name.lowercased()
-            if let previous = headers[lower] { headers[lower] = previous + ", " + value } else { headers[lower] = value }
+            if let previous = headers[lower] {
+                headers[lower] = previous + ", " + value
+            } else {
+                headers[lower] = value
+            }
         }
         let data = body.withUnsafeReadableBytes { Data($0) }
         return HTTPResponse(status: Int(response.status.code), headers: headers, body: data)

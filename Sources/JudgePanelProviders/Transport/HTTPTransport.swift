@@ -15,7 +15,9 @@ public struct HTTPRequest: Sendable, Hashable {
     public var timeout: Double
 
     /// A request from its parts.
-    public init(url: URL, method: String = "POST", headers: [String: String] = [:], body: Data? = nil, timeout: Double = 120) {
+    public init(
+        url: URL, method: String = "POST", headers: [String: String] = [:], body: Data? = nil, timeout: Double = 120
+    ) {
         self.url = url
         self.method = method
         self.headers = headers

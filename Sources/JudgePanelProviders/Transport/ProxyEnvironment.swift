@@ -47,7 +47,9 @@ package struct ProxyEnvironment: Sendable, Hashable {
     package init(environment: [String: String]) throws {
         func value(_ name: String) -> (name: String, value: String)? {
             for candidate in [name.lowercased(), name] {
-                if let v = environment[candidate]?.trimmingCharacters(in: .whitespaces), !v.isEmpty { return (candidate, v) }
+                if let v = environment[candidate]?.trimmingCharacters(in: .whitespaces), !v.isEmpty {
+                    return (candidate, v)
+                }
             }
             return nil
         }
@@ -81,7 +83,8 @@ package struct ProxyEnvironment: Sendable, Hashable {
     package static func parseProxy(_ text: String, variable: String) throws -> Proxy {
         let withScheme = text.contains("://") ? text : "http://" + text
         guard let c = URLComponents(string: withScheme), let host = c.host, !host.isEmpty else {
-            throw JudgePanelError.badInput("\(variable): not a proxy URL (expected http://host:port or socks5://host:port)")
+            throw JudgePanelError.badInput(
+                "\(variable): not a proxy URL (expected http://host:port or socks5://host:port)")
         }
         let scheme = (c.scheme ?? "http").lowercased()
         let kind: Proxy.Kind

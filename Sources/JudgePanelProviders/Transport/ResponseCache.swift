@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
-import Synchronization
 import JudgePanelCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -77,7 +77,8 @@ public struct ResponseCache: Sendable {
         let o: [String: JSONValue] = [
             "v": 2,
             "provider": .string(judge.provider.rawValue),
-            "endpoints": .array(judge.baseURLs.map { .string(normalizedEndpoint($0)) }.sorted { $0.textValue < $1.textValue }),
+            "endpoints": .array(
+                judge.baseURLs.map { .string(normalizedEndpoint($0)) }.sorted { $0.textValue < $1.textValue }),
             "judge": .object(settings),
             "request": CanonicalJSON.value(request) ?? .null,
             "sample": .number(Double(sample)),
@@ -225,7 +226,8 @@ final class ResponseStore: Sendable {
                     return nil
                 }
             } catch {
-                Diagnostics.logger.warning("the response cache \(dbPath) could not be read (\(error)); treated as a miss")
+                Diagnostics.logger.warning(
+                    "the response cache \(dbPath) could not be read (\(error)); treated as a miss")
                 return nil
             }
         }
@@ -276,7 +278,9 @@ final class ResponseStore: Sendable {
         case .flushNow: writer.async { self.commitPending() }
         case .commitHere: writer.sync { commitPending() }
         case .armTimer:
-            writer.asyncAfter(deadline: .now() + .milliseconds(ResponseCache.batchMilliseconds)) { self.commitPending() }
+            writer.asyncAfter(deadline: .now() + .milliseconds(ResponseCache.batchMilliseconds)) {
+                self.commitPending()
+            }
         }
     }
 
@@ -368,10 +372,14 @@ final class ResponseStore: Sendable {
         // advisory lock on a file beside it.
         let lockPath = directory.appendingPathComponent(ResponseCache.databaseFileName + ".open-lock").path
         let fd = Glibc.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw CacheOpenError(message: "cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw CacheOpenError(message: "cannot open \(lockPath): \(String(cString: strerror(errno)))")
+        }
         defer { Glibc.close(fd) }
         while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw CacheOpenError(message: "cannot lock \(lockPath): \(String(cString: strerror(errno)))") }
+            guard errno == EINTR else {
+                throw CacheOpenError(message: "cannot lock \(lockPath): \(String(cString: strerror(errno)))")
+            }
         }
         defer { flock(fd, LOCK_UN) }
         var config = Configuration()
@@ -425,7 +433,9 @@ final class ResponseStore: Sendable {
     func committedKeys() throws -> [String] {
         guard let pool = opened().0 else { throw CacheOpenError(message: failure ?? "unavailable") }
         return try pool.read { db in
-            try Data.fetchAll(db, sql: "SELECT key FROM responses").map { d in d.map { String(format: "%02x", $0) }.joined() }
+            try Data.fetchAll(db, sql: "SELECT key FROM responses").map { d in
+                d.map { String(format: "%02x", $0) }.joined()
+            }
         }
     }
 
@@ -433,7 +443,8 @@ final class ResponseStore: Sendable {
         flush()
         guard let pool = opened().0, let blob = Self.keyBlob(key) else { throw CacheOpenError(message: "unavailable") }
         try pool.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO responses(key, response) VALUES (?, ?)", arguments: [blob, bytes])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO responses(key, response) VALUES (?, ?)", arguments: [blob, bytes])
         }
     }
 }

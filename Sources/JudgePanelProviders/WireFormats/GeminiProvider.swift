@@ -119,7 +119,8 @@ package struct GeminiProvider: JudgeProvider {
         if let u = reply.usageMetadata, u.isObject {
             let thoughts = u.thoughtsTokenCount
             let completion = (u.candidatesTokenCount ?? 0) + (thoughts ?? 0)
-            usage = TokenUsage(promptTokens: u.promptTokenCount ?? 0, completionTokens: completion, reasoningTokens: thoughts)
+            usage = TokenUsage(
+                promptTokens: u.promptTokenCount ?? 0, completionTokens: completion, reasoningTokens: thoughts)
         }
         // A blocked prompt has `promptFeedback.blockReason` and no candidates
         // (https://ai.google.dev/api/generate-content#PromptFeedback): a content-filter outcome, not a fault.
@@ -164,7 +165,8 @@ package struct GeminiProvider: JudgeProvider {
             default: return reason.lowercased()
             }
         }
-        let filtered = finish == "content_filter" ? "Gemini stopped the candidate: finishReason \(rawFinish ?? "")" : nil
+        let filtered =
+            finish == "content_filter" ? "Gemini stopped the candidate: finishReason \(rawFinish ?? "")" : nil
         var out = CompletionResponse(
             text: texts.joined(), usage: usage, logprobs: logprobs, finishReason: finish, refusal: filtered)
         out.modelVersion = version
@@ -182,7 +184,9 @@ package struct GeminiProvider: JudgeProvider {
         let candidates: [Candidate]?
         let modelVersion: String?
 
-        private enum CodingKeys: String, CodingKey { case error, usageMetadata, promptFeedback, candidates, modelVersion }
+        private enum CodingKeys: String, CodingKey {
+            case error, usageMetadata, promptFeedback, candidates, modelVersion
+        }
 
         package init(from decoder: any Decoder) throws {
             let f = ReplyFields<CodingKeys>(decoder)
@@ -200,7 +204,9 @@ package struct GeminiProvider: JudgeProvider {
             let candidatesTokenCount: Int?
             let thoughtsTokenCount: Int?
 
-            private enum CodingKeys: String, CodingKey { case promptTokenCount, candidatesTokenCount, thoughtsTokenCount }
+            private enum CodingKeys: String, CodingKey {
+                case promptTokenCount, candidatesTokenCount, thoughtsTokenCount
+            }
 
             init(from decoder: any Decoder) throws {
                 let f = ReplyFields<CodingKeys>(decoder)

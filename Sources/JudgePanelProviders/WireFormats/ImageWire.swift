@@ -10,12 +10,13 @@ package enum ImageWire {
     /// https://platform.openai.com/docs/api-reference/chat/create, `ChatCompletionRequestMessageContentPartImage`).
     package static func openAIContent(_ m: ChatMessage) -> JSONValue {
         guard let parts = m.parts, !m.images.isEmpty else { return .string(m.content) }
-        return .array(parts.map { part -> JSONValue in
-            switch part {
-            case .text(let t): return ["type": "text", "text": .string(t)]
-            case .image(let i): return ["type": "image_url", "image_url": ["url": .string(i.dataURL)]]
-            }
-        })
+        return .array(
+            parts.map { part -> JSONValue in
+                switch part {
+                case .text(let t): return ["type": "text", "text": .string(t)]
+                case .image(let i): return ["type": "image_url", "image_url": ["url": .string(i.dataURL)]]
+                }
+            })
     }
 
     /// Anthropic Messages: `content` becomes a list of blocks, `{"type": "text", "text"}` and
@@ -24,18 +25,22 @@ package enum ImageWire {
     /// "URL-based image example"; https://docs.anthropic.com/en/api/messages, `content` blocks).
     package static func anthropicContent(_ m: ChatMessage) -> JSONValue {
         guard let parts = m.parts, !m.images.isEmpty else { return .string(m.content) }
-        return .array(parts.map { part -> JSONValue in
-            switch part {
-            case .text(let t): return ["type": "text", "text": .string(t)]
-            case .image(let i):
-                switch i.source {
-                case .base64(let b):
-                    return ["type": "image", "source": ["type": "base64", "media_type": .string(i.mediaType), "data": .string(b)]]
-                case .url(let u):
-                    return ["type": "image", "source": ["type": "url", "url": .string(u)]]
+        return .array(
+            parts.map { part -> JSONValue in
+                switch part {
+                case .text(let t): return ["type": "text", "text": .string(t)]
+                case .image(let i):
+                    switch i.source {
+                    case .base64(let b):
+                        return [
+                            "type": "image",
+                            "source": ["type": "base64", "media_type": .string(i.mediaType), "data": .string(b)],
+                        ]
+                    case .url(let u):
+                        return ["type": "image", "source": ["type": "url", "url": .string(u)]]
+                    }
                 }
-            }
-        })
+            })
     }
 
     /// Gemini generateContent: a turn's `parts` become `{"text"}` and `{"inline_data": {"mime_type", "data"}}`,
@@ -44,12 +49,14 @@ package enum ImageWire {
     /// arbitrary image URL inline: a URL image is refused at start-up (`VisionSupport.unsupported`).
     package static func geminiParts(_ m: ChatMessage) -> JSONValue {
         guard let parts = m.parts, !m.images.isEmpty else { return [["text": .string(m.content)]] }
-        return .array(parts.map { part -> JSONValue in
-            switch part {
-            case .text(let t): return ["text": .string(t)]
-            case .image(let i): return ["inline_data": ["mime_type": .string(i.mediaType), "data": .string(i.base64 ?? "")]]
-            }
-        })
+        return .array(
+            parts.map { part -> JSONValue in
+                switch part {
+                case .text(let t): return ["text": .string(t)]
+                case .image(let i):
+                    return ["inline_data": ["mime_type": .string(i.mediaType), "data": .string(i.base64 ?? "")]]
+                }
+            })
     }
 
     /// Ollama /api/chat: the message keeps its text `content` and lists its images, base64 without a prefix, in
@@ -60,8 +67,9 @@ package enum ImageWire {
         let images = m.images
         if !images.isEmpty {
             // The text parts, in order; the images follow in `images`.
-            o["content"] = .string((m.parts ?? []).compactMap { if case .text(let t) = $0 { return t } else { return nil } }
-                .joined(separator: "\n"))
+            o["content"] = .string(
+                (m.parts ?? []).compactMap { if case .text(let t) = $0 { return t } else { return nil } }
+                    .joined(separator: "\n"))
             o["images"] = .array(images.map { .string($0.base64 ?? "") })
         }
         return .object(o)

@@ -153,7 +153,9 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible, Hashable 
     }
 
     /// An error from its parts.
-    public init(kind: Kind, status: Int? = nil, message: String, retryAfter: Double? = nil, retryAfterSource: String? = nil) {
+    public init(
+        kind: Kind, status: Int? = nil, message: String, retryAfter: Double? = nil, retryAfterSource: String? = nil
+    ) {
         self.kind = kind
         self.status = status
         self.message = message
@@ -190,7 +192,8 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible, Hashable 
         let source = hint.source
         if let quota = hint.quota {
             return ProviderError(
-                kind: .quota, status: response.status, message: "HTTP \(response.status) quota exhausted (\(quota)): \(snippet)")
+                kind: .quota, status: response.status,
+                message: "HTTP \(response.status) quota exhausted (\(quota)): \(snippet)")
         }
         switch response.status {
         case 429:
@@ -199,10 +202,12 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible, Hashable 
                 retryAfterSource: source)
         case 408:
             return ProviderError(
-                kind: .timeout, status: 408, message: "HTTP 408: \(snippet)", retryAfter: retryAfter, retryAfterSource: source)
+                kind: .timeout, status: 408, message: "HTTP 408: \(snippet)", retryAfter: retryAfter,
+                retryAfterSource: source)
         case 500...599:
             return ProviderError(
-                kind: .server, status: response.status, message: "HTTP \(response.status): \(snippet)", retryAfter: retryAfter,
+                kind: .server, status: response.status, message: "HTTP \(response.status): \(snippet)",
+                retryAfter: retryAfter,
                 retryAfterSource: source)
         default:
             return ProviderError(kind: .client, status: response.status, message: "HTTP \(response.status): \(snippet)")
@@ -246,6 +251,7 @@ extension JSONValue {
     /// The retryable bad response for a body that is not JSON: its size, its start and what was wrong.
     package static func notJSON(_ data: Data, _ error: JSONReadError) -> ProviderError {
         let snippet = String(decoding: data.prefix(120), as: UTF8.self)
-        return ProviderError.badResponse("body is not JSON (\(data.count) bytes: \(snippet.debugDescription)): \(error)")
+        return ProviderError.badResponse(
+            "body is not JSON (\(data.count) bytes: \(snippet.debugDescription)): \(error)")
     }
 }

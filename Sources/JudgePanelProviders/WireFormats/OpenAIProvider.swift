@@ -22,7 +22,8 @@ package struct OpenAIProvider: JudgeProvider {
     package func body(_ request: CompletionRequest) -> JSONValue {
         var body: [String: JSONValue] = [
             "model": .string(request.model),
-            "messages": .array(request.messages.map { ["role": .string($0.role.rawValue), "content": ImageWire.openAIContent($0)] }),
+            "messages": .array(
+                request.messages.map { ["role": .string($0.role.rawValue), "content": ImageWire.openAIContent($0)] }),
             "stream": false,
         ]
         if let t = request.temperature { body["temperature"] = .number(t) }
@@ -80,7 +81,8 @@ package struct OpenAIProvider: JudgeProvider {
         if let u = reply.usage, let p = u.promptTokens {
             // `completion_tokens` includes reasoning tokens; `completion_tokens_details.reasoning_tokens` is the part
             // spent reasoning (https://platform.openai.com/docs/api-reference/chat/object#chat/object-usage).
-            usage = TokenUsage(promptTokens: p, completionTokens: u.completionTokens ?? 0, reasoningTokens: u.reasoningTokens)
+            usage = TokenUsage(
+                promptTokens: p, completionTokens: u.completionTokens ?? 0, reasoningTokens: u.reasoningTokens)
         }
         var logprobs: [TokenLogprob]?
         if let content = choice.logprobs {

@@ -1,6 +1,6 @@
 import Foundation
-import JudgeStats
 import JudgePanelCore
+import JudgeStats
 
 /// The per-item test cases of `--junit-items`: each item whose `expect` field (top level, or `meta.expect`) or
 /// human label states what the panel should say, checked against the panel's verdict or score.
@@ -8,7 +8,9 @@ package enum ItemChecks {
     package typealias Check = (id: String, expected: ItemExpectation, source: String, passed: Bool, got: String)
 
     /// Each item's expectation, in file order: `expect` first, else the consensus human label.
-    package static func expectations(itemsPath: String, loader: ItemLoader) throws -> [(id: String, expected: ItemExpectation, source: String)] {
+    package static func expectations(itemsPath: String, loader: ItemLoader) throws -> [(
+        id: String, expected: ItemExpectation, source: String
+    )] {
         // `expect` is not an item field the loader keeps: read it from the raw lines (ids as the loader reads them).
         var expect: [Int: ItemExpectation] = [:]
         let reader = try LineReader(path: itemsPath)
@@ -33,10 +35,13 @@ package enum ItemChecks {
     }
 
     /// Checks the expectations against the panel's verdicts (by item id); an item without a verdict fails.
-    package static func check(_ expectations: [(id: String, expected: ItemExpectation, source: String)], verdicts: [String: Verdict]) -> [Check] {
+    package static func check(
+        _ expectations: [(id: String, expected: ItemExpectation, source: String)], verdicts: [String: Verdict]
+    ) -> [Check] {
         expectations.map { e in
             let v = verdicts[e.id]
-            let (passed, got) = v.map { e.expected.check(verdict: $0.verdict, score: $0.score) } ?? (false, "no verdict (not judged)")
+            let (passed, got) =
+                v.map { e.expected.check(verdict: $0.verdict, score: $0.score) } ?? (false, "no verdict (not judged)")
             return (e.id, e.expected, e.source, passed, got)
         }
     }

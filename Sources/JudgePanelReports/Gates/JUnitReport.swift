@@ -1,6 +1,6 @@
 import Foundation
-import JudgeStats
 import JudgePanelCore
+import JudgeStats
 
 /// What an item is expected to get from the panel (`--junit-items`): its `expect` field, else its human label.
 ///
@@ -57,13 +57,19 @@ package enum ItemExpectation: Sendable, Hashable, CustomStringConvertible {
     package func check(verdict: Preference?, score: Double?) -> (passed: Bool, got: String) {
         switch self {
         case .verdict(let want):
-            guard let verdict else { return (false, score.map { "a score (\(QualityGates.format($0)))" } ?? "no verdict (abstained)") }
+            guard let verdict else {
+                return (false, score.map { "a score (\(QualityGates.format($0)))" } ?? "no verdict (abstained)")
+            }
             return (verdict == want, verdict.rawValue)
         case .score(let want):
-            guard let score else { return (false, verdict.map { "a verdict (\($0.rawValue))" } ?? "no score (abstained)") }
+            guard let score else {
+                return (false, verdict.map { "a verdict (\($0.rawValue))" } ?? "no score (abstained)")
+            }
             return (abs(score - want) <= 0.5, QualityGates.format(score))
         case .range(let lo, let hi):
-            guard let score else { return (false, verdict.map { "a verdict (\($0.rawValue))" } ?? "no score (abstained)") }
+            guard let score else {
+                return (false, verdict.map { "a verdict (\($0.rawValue))" } ?? "no score (abstained)")
+            }
             return ((lo.map { score >= $0 } ?? true) && (hi.map { score <= $0 } ?? true), QualityGates.format(score))
         }
     }
@@ -100,19 +106,24 @@ package struct JUnitReport: Sendable {
                 name: "judgepanel \(command) quality gates",
                 cases: results.map { r in
                     Case(
-                        name: r.gate.text.trimmingCharacters(in: .whitespaces), classname: "judgepanel.\(command).gates",
+                        name: r.gate.text.trimmingCharacters(in: .whitespaces),
+                        classname: "judgepanel.\(command).gates",
                         failure: r.passed ? nil : r.message, detail: r.passed ? nil : r.message)
                 }))
     }
 
     /// The items' suite: one case per item with an expectation.
-    package mutating func addItems(_ checks: [(id: String, expected: ItemExpectation, source: String, passed: Bool, got: String)], command: String) {
+    package mutating func addItems(
+        _ checks: [(id: String, expected: ItemExpectation, source: String, passed: Bool, got: String)], command: String
+    ) {
         suites.append(
             Suite(
                 name: "judgepanel \(command) items",
                 cases: checks.map { c in
                     let message = "expected \(c.expected) (\(c.source)), the panel gave \(c.got)"
-                    return Case(name: c.id, classname: "judgepanel.\(command).items", failure: c.passed ? nil : message, detail: nil)
+                    return Case(
+                        name: c.id, classname: "judgepanel.\(command).items", failure: c.passed ? nil : message,
+                        detail: nil)
                 }))
     }
 
@@ -130,12 +141,14 @@ package struct JUnitReport: Sendable {
         out += "<testsuites name=\"\(Self.escape(name))\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"0\">\n"
         for suite in suites {
             let f = suite.cases.filter { $0.failure != nil }.count
-            out += "  <testsuite name=\"\(Self.escape(suite.name))\" tests=\"\(suite.cases.count)\" failures=\"\(f)\" errors=\"0\" skipped=\"0\" timestamp=\"\(stamp)\">\n"
+            out +=
+                "  <testsuite name=\"\(Self.escape(suite.name))\" tests=\"\(suite.cases.count)\" failures=\"\(f)\" errors=\"0\" skipped=\"0\" timestamp=\"\(stamp)\">\n"
             for c in suite.cases {
                 let head = "    <testcase classname=\"\(Self.escape(c.classname))\" name=\"\(Self.escape(c.name))\""
                 if let failure = c.failure {
                     out += head + ">\n"
-                    out += "      <failure type=\"judgepanel\" message=\"\(Self.escape(failure))\">\(Self.escape(c.detail ?? failure))</failure>\n"
+                    out +=
+                        "      <failure type=\"judgepanel\" message=\"\(Self.escape(failure))\">\(Self.escape(c.detail ?? failure))</failure>\n"
                     out += "    </testcase>\n"
                 } else {
                     out += head + "/>\n"

@@ -20,7 +20,12 @@ import JudgePanelCore
 package struct QualityGate: Sendable, Hashable, CustomStringConvertible {
     /// The comparison.
     package enum Comparison: String, Sendable, CaseIterable {
-        case ge = ">=", gt = ">", le = "<=", lt = "<", eq = "==", ne = "!="
+        case ge = ">="
+        case gt = ">"
+        case le = "<="
+        case lt = "<"
+        case eq = "=="
+        case ne = "!="
 
         package func holds(_ x: Double, _ y: Double) -> Bool {
             switch self {
@@ -71,7 +76,9 @@ package struct QualityGate: Sendable, Hashable, CustomStringConvertible {
     package init(parsing expression: String) throws {
         text = expression
         func fail(_ why: String) -> JudgePanelError {
-            .usage("--fail-under '\(expression)': \(why) (expected PATH OP NUMBER, e.g. panel.accuracy>=0.7; OP is >=, >, <=, <, == or !=)")
+            .usage(
+                "--fail-under '\(expression)': \(why) (expected PATH OP NUMBER, e.g. panel.accuracy>=0.7; OP is >=, >, <=, <, == or !=)"
+            )
         }
         let chars = Array(expression)
         var i = 0
@@ -88,7 +95,13 @@ package struct QualityGate: Sendable, Hashable, CustomStringConvertible {
                     var j = i + 1
                     var escaped = false
                     while j < chars.count {
-                        if escaped { escaped = false } else if chars[j] == "\\" { escaped = true } else if chars[j] == "\"" { break }
+                        if escaped {
+                            escaped = false
+                        } else if chars[j] == "\\" {
+                            escaped = true
+                        } else if chars[j] == "\"" {
+                            break
+                        }
                         j += 1
                     }
                     guard j < chars.count else { throw fail("unterminated quoted name") }
@@ -101,7 +114,9 @@ package struct QualityGate: Sendable, Hashable, CustomStringConvertible {
                 } else {
                     var j = i
                     while j < chars.count, chars[j].isASCII, chars[j].isNumber { j += 1 }
-                    guard j > i, let n = Int(String(chars[i..<j])) else { throw fail("'[' must hold an index (0, 1, …) or a quoted name") }
+                    guard j > i, let n = Int(String(chars[i..<j])) else {
+                        throw fail("'[' must hold an index (0, 1, …) or a quoted name")
+                    }
                     steps.append(.index(n))
                     i = j
                 }
@@ -168,7 +183,9 @@ package struct QualityGate: Sendable, Hashable, CustomStringConvertible {
             let here = walked.isEmpty ? "the report" : walked
             switch step {
             case .index(let n):
-                guard case .array(let a) = current else { return .missing("\(here) is \(Self.kind(current)), not an array") }
+                guard case .array(let a) = current else {
+                    return .missing("\(here) is \(Self.kind(current)), not an array")
+                }
                 guard a.indices.contains(n) else { return .missing("\(here) has \(a.count) elements, no [\(n)]") }
                 current = a[n]
                 parent = nil
@@ -188,7 +205,8 @@ package struct QualityGate: Sendable, Hashable, CustomStringConvertible {
                     guard named.count == 1 else {
                         let names = a.compactMap { e in Self.nameKeys.lazy.compactMap { e[$0]?.stringValue }.first }
                         if named.isEmpty {
-                            return .missing("\(here) has no entry named '\(k)' (names: \(names.joined(separator: ", ")))")
+                            return .missing(
+                                "\(here) has no entry named '\(k)' (names: \(names.joined(separator: ", ")))")
                         }
                         return .missing("\(here) has \(named.count) entries named '\(k)'")
                     }
@@ -204,7 +222,8 @@ package struct QualityGate: Sendable, Hashable, CustomStringConvertible {
                     let isCount = beside.key == "n" || beside.key.hasPrefix("n_")
                     let ci = beside.object[beside.key + "_ci"] ?? (isCount ? nil : beside.object["ci"])
                     guard let ci else {
-                        return .missing("\(here) has no interval beside it (no '\(beside.key)_ci'\(isCount ? "" : " or 'ci'"))")
+                        return .missing(
+                            "\(here) has no interval beside it (no '\(beside.key)_ci'\(isCount ? "" : " or 'ci'"))")
                     }
                     if ci == .null {
                         current = .null
@@ -270,19 +289,24 @@ package enum QualityGates {
                 let ok = gate.comparison.holds(x, gate.threshold)
                 return GateResult(
                     gate: gate, value: x, passed: ok,
-                    message: "\(gate.pathText) = \(format(x))" + (ok ? " \(gate.comparison.rawValue) " : ", not \(gate.comparison.rawValue) ")
+                    message: "\(gate.pathText) = \(format(x))"
+                        + (ok ? " \(gate.comparison.rawValue) " : ", not \(gate.comparison.rawValue) ")
                         + format(gate.threshold),
                     pathMissing: false)
             case .null:
                 return GateResult(
                     gate: gate, value: nil, passed: false,
-                    message: "\(gate.pathText) is null (the metric does not apply to this run), so the gate cannot pass",
+                    message:
+                        "\(gate.pathText) is null (the metric does not apply to this run), so the gate cannot pass",
                     pathMissing: false)
             case .notNumber(let kind):
                 return GateResult(
-                    gate: gate, value: nil, passed: false, message: "\(gate.pathText) is \(kind), not a number", pathMissing: true)
+                    gate: gate, value: nil, passed: false, message: "\(gate.pathText) is \(kind), not a number",
+                    pathMissing: true)
             case .missing(let why):
-                return GateResult(gate: gate, value: nil, passed: false, message: "\(gate.pathText): no such path: \(why)", pathMissing: true)
+                return GateResult(
+                    gate: gate, value: nil, passed: false, message: "\(gate.pathText): no such path: \(why)",
+                    pathMissing: true)
             }
         }
     }

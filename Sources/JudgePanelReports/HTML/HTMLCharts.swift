@@ -1,7 +1,7 @@
 import Foundation
-import JudgePanelCore
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
 
 /// Inline SVG charts for the HTML report. Every label passes through `HTMLReport.escape`; numbers are formatted
 /// here, so no data string reaches the markup unescaped.
@@ -28,7 +28,9 @@ package enum HTMLCharts {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"\(e(label))\" viewBox=\"0 0 \(c(width)) \(c(height))\" width=\"\(c(width))\" height=\"\(c(height))\">"
     }
 
-    package static func text(_ x: Double, _ y: Double, _ s: String, anchor: String = "start", cls: String = "", extra: String = "") -> String {
+    package static func text(
+        _ x: Double, _ y: Double, _ s: String, anchor: String = "start", cls: String = "", extra: String = ""
+    ) -> String {
         let k = cls.isEmpty ? "" : " class=\"\(cls)\""
         return "<text x=\"\(c(x))\" y=\"\(c(y))\" text-anchor=\"\(anchor)\"\(k)\(extra)>\(e(s))</text>"
     }
@@ -44,7 +46,8 @@ package enum HTMLCharts {
         let t = min(1, max(0, t))
         let (r1, g1, b1) = hex(a)
         let (r2, g2, b2) = hex(b)
-        return String(format: "#%02x%02x%02x", Int((r1 + (r2 - r1) * t).rounded()), Int((g1 + (g2 - g1) * t).rounded()),
+        return String(
+            format: "#%02x%02x%02x", Int((r1 + (r2 - r1) * t).rounded()), Int((g1 + (g2 - g1) * t).rounded()),
             Int((b1 + (b2 - b1) * t).rounded()))
     }
 
@@ -72,11 +75,20 @@ package enum HTMLCharts {
     }
 
     /// Point estimates with CI whiskers on a shared axis, one row per judge.
-    package static func forest(_ rows: [ForestRow], domain: (Double, Double), refs: [(Double, String)], label: String) -> String {
-        let left = 190.0, plotW = 460.0, right = 170.0, rowH = 28.0, top = 16.0, axisH = 34.0
+    package static func forest(_ rows: [ForestRow], domain: (Double, Double), refs: [(Double, String)], label: String)
+        -> String
+    {
+        let left = 190.0
+        let plotW = 460.0
+        let right = 170.0
+        let rowH = 28.0
+        let top = 16.0
+        let axisH = 34.0
         let width = left + plotW + right
         let height = top + rowH * Double(rows.count) + axisH
-        func x(_ v: Double) -> Double { left + (min(domain.1, max(domain.0, v)) - domain.0) / (domain.1 - domain.0) * plotW }
+        func x(_ v: Double) -> Double {
+            left + (min(domain.1, max(domain.0, v)) - domain.0) / (domain.1 - domain.0) * plotW
+        }
         var s = svgOpen(width: width, height: height, label: label)
         let bottom = top + rowH * Double(rows.count)
         let step = (domain.1 - domain.0) > 1.01 ? 0.5 : 0.25
@@ -88,7 +100,10 @@ package enum HTMLCharts {
         }
         for (i, r) in rows.enumerated() {
             let y = top + rowH * (Double(i) + 0.5)
-            if i % 2 == 1 { s += "<rect class=\"band\" x=\"0\" y=\"\(c(y - rowH / 2))\" width=\"\(c(width))\" height=\"\(c(rowH))\"/>" }
+            if i % 2 == 1 {
+                s +=
+                    "<rect class=\"band\" x=\"0\" y=\"\(c(y - rowH / 2))\" width=\"\(c(width))\" height=\"\(c(rowH))\"/>"
+            }
             s += "<g><title>\(e(r.label))</title>"
             s += text(left - 10, y + 4, short(r.label, 26), anchor: "end", cls: r.emphasis ? "lbl strong" : "lbl")
             s += "</g>"
@@ -98,12 +113,15 @@ package enum HTMLCharts {
             }
             let colour = r.emphasis ? vermillion : blue
             if let lo = r.lo, let hi = r.hi {
-                s += "<line x1=\"\(c(x(lo)))\" x2=\"\(c(x(hi)))\" y1=\"\(c(y))\" y2=\"\(c(y))\" stroke=\"\(colour)\" stroke-width=\"2.5\"/>"
+                s +=
+                    "<line x1=\"\(c(x(lo)))\" x2=\"\(c(x(hi)))\" y1=\"\(c(y))\" y2=\"\(c(y))\" stroke=\"\(colour)\" stroke-width=\"2.5\"/>"
                 for end in [lo, hi] {
-                    s += "<line x1=\"\(c(x(end)))\" x2=\"\(c(x(end)))\" y1=\"\(c(y - 5))\" y2=\"\(c(y + 5))\" stroke=\"\(colour)\" stroke-width=\"2\"/>"
+                    s +=
+                        "<line x1=\"\(c(x(end)))\" x2=\"\(c(x(end)))\" y1=\"\(c(y - 5))\" y2=\"\(c(y + 5))\" stroke=\"\(colour)\" stroke-width=\"2\"/>"
                 }
             }
-            let mark = r.emphasis
+            let mark =
+                r.emphasis
                 ? "<rect x=\"\(c(x(v) - 6))\" y=\"\(c(y - 6))\" width=\"12\" height=\"12\" transform=\"rotate(45 \(c(x(v))) \(c(y)))\" fill=\"\(colour)\"/>"
                 : "<circle cx=\"\(c(x(v)))\" cy=\"\(c(y))\" r=\"5.5\" fill=\"\(colour)\"/>"
             s += mark
@@ -127,7 +145,8 @@ package enum HTMLCharts {
     ) -> String {
         let cell = max(40.0, min(72.0, 520.0 / Double(max(cols.count, 1))))
         let cellH = subtitles == nil ? min(cell, 44) : 48
-        let left = 170.0, top = 96.0
+        let left = 170.0
+        let top = 96.0
         let width = max(left + cell * Double(cols.count) + 80, 420)
         let legendH = legend == nil ? 0.0 : 46.0
         let height = top + cellH * Double(rows.count) + 12 + legendH
@@ -135,7 +154,9 @@ package enum HTMLCharts {
         for (j, name) in cols.enumerated() {
             let x = left + cell * (Double(j) + 0.5)
             s += "<g><title>\(e(name))</title>"
-            s += text(x, top - 8, short(name, 16), anchor: "start", cls: "lbl", extra: " transform=\"rotate(-40 \(c(x)) \(c(top - 8)))\"")
+            s += text(
+                x, top - 8, short(name, 16), anchor: "start", cls: "lbl",
+                extra: " transform=\"rotate(-40 \(c(x)) \(c(top - 8)))\"")
             s += "</g>"
         }
         for (i, name) in rows.enumerated() {
@@ -150,15 +171,19 @@ package enum HTMLCharts {
                 s += "<g><title>\(e(tip))</title>"
                 if let v {
                     let fill = colour(v)
-                    s += "<rect x=\"\(c(x))\" y=\"\(c(y))\" width=\"\(c(cell - 2))\" height=\"\(c(cellH - 2))\" rx=\"3\" fill=\"\(fill)\"/>"
+                    s +=
+                        "<rect x=\"\(c(x))\" y=\"\(c(y))\" width=\"\(c(cell - 2))\" height=\"\(c(cellH - 2))\" rx=\"3\" fill=\"\(fill)\"/>"
                     let sub = subtitles.flatMap { i < $0.count && j < $0[i].count ? $0[i][j] : nil }
                     let ty = sub == nil ? y + cellH / 2 + 4 : y + cellH / 2 - 2
-                    s += "<text x=\"\(c(x + cell / 2 - 1))\" y=\"\(c(ty))\" text-anchor=\"middle\" class=\"cell\" fill=\"\(ink(fill))\">\(e(format(v)))</text>"
+                    s +=
+                        "<text x=\"\(c(x + cell / 2 - 1))\" y=\"\(c(ty))\" text-anchor=\"middle\" class=\"cell\" fill=\"\(ink(fill))\">\(e(format(v)))</text>"
                     if let sub, !sub.isEmpty {
-                        s += "<text x=\"\(c(x + cell / 2 - 1))\" y=\"\(c(ty + 14))\" text-anchor=\"middle\" class=\"cellsub\" fill=\"\(ink(fill))\">\(e(sub))</text>"
+                        s +=
+                            "<text x=\"\(c(x + cell / 2 - 1))\" y=\"\(c(ty + 14))\" text-anchor=\"middle\" class=\"cellsub\" fill=\"\(ink(fill))\">\(e(sub))</text>"
                     }
                 } else {
-                    s += "<rect x=\"\(c(x))\" y=\"\(c(y))\" width=\"\(c(cell - 2))\" height=\"\(c(cellH - 2))\" rx=\"3\" class=\"na\"/>"
+                    s +=
+                        "<rect x=\"\(c(x))\" y=\"\(c(y))\" width=\"\(c(cell - 2))\" height=\"\(c(cellH - 2))\" rx=\"3\" class=\"na\"/>"
                     s += text(x + cell / 2 - 1, y + cellH / 2 + 4, "n/a", anchor: "middle", cls: "muted")
                 }
                 s += "</g>"
@@ -170,7 +195,8 @@ package enum HTMLCharts {
             let w = 22.0
             for k in 0...steps {
                 let v = legend.lo + (legend.hi - legend.lo) * Double(k) / Double(steps)
-                s += "<rect x=\"\(c(left + w * Double(k)))\" y=\"\(c(y))\" width=\"\(c(w))\" height=\"10\" fill=\"\(legend.colour(v))\"/>"
+                s +=
+                    "<rect x=\"\(c(left + w * Double(k)))\" y=\"\(c(y))\" width=\"\(c(w))\" height=\"10\" fill=\"\(legend.colour(v))\"/>"
             }
             s += text(left, y + 24, f(legend.lo, 2), anchor: "start", cls: "tick")
             s += text(left + w * Double(steps + 1), y + 24, f(legend.hi, 2), anchor: "end", cls: "tick")
@@ -189,7 +215,13 @@ package enum HTMLCharts {
 
     /// Horizontal bars on [0, 1], one group per row label, with optional reference lines.
     package static func bars(rows: [String], series: [BarSeries], refs: [(Double, String)], label: String) -> String {
-        let left = 190.0, plotW = 440.0, right = 70.0, barH = 14.0, gap = 12.0, top = 34.0, axisH = 26.0
+        let left = 190.0
+        let plotW = 440.0
+        let right = 70.0
+        let barH = 14.0
+        let gap = 12.0
+        let top = 34.0
+        let axisH = 26.0
         let groupH = barH * Double(series.count) + gap
         let width = left + plotW + right
         let height = top + groupH * Double(rows.count) + axisH
@@ -218,7 +250,8 @@ package enum HTMLCharts {
                     continue
                 }
                 s += "<g><title>\(e("\(name) — \(sr.name): \(f(v))"))</title>"
-                s += "<rect x=\"\(c(left))\" y=\"\(c(y + 1))\" width=\"\(c(max(0.5, x(v) - left)))\" height=\"\(c(barH - 2))\" fill=\"\(sr.colour)\"/>"
+                s +=
+                    "<rect x=\"\(c(left))\" y=\"\(c(y + 1))\" width=\"\(c(max(0.5, x(v) - left)))\" height=\"\(c(barH - 2))\" fill=\"\(sr.colour)\"/>"
                 s += text(x(v) + 5, y + barH - 3, f(v), cls: "val small")
                 s += "</g>"
             }
@@ -234,14 +267,19 @@ package enum HTMLCharts {
     // MARK: histogram
 
     /// A small histogram: counts per bin, bars scaled to `maxCount`.
-    package static func histogram(title: String, bins: [String], counts: [Int], maxCount: Int, colour: String) -> String {
-        let left = 34.0, barW = max(10.0, min(28.0, 260.0 / Double(max(bins.count, 1)))), top = 26.0, plotH = 110.0
+    package static func histogram(title: String, bins: [String], counts: [Int], maxCount: Int, colour: String) -> String
+    {
+        let left = 34.0
+        let barW = max(10.0, min(28.0, 260.0 / Double(max(bins.count, 1))))
+        let top = 26.0
+        let plotH = 110.0
         let width = left + barW * Double(bins.count) + 16
         let height = top + plotH + 34
         var s = svgOpen(width: max(width, 180), height: height, label: "score distribution: " + title)
         s += "<g><title>\(e(title))</title>" + text(left, 15, short(title, 30), cls: "lbl strong") + "</g>"
         let m = Double(max(maxCount, 1))
-        s += "<line class=\"grid\" x1=\"\(c(left))\" x2=\"\(c(width - 10))\" y1=\"\(c(top + plotH))\" y2=\"\(c(top + plotH))\"/>"
+        s +=
+            "<line class=\"grid\" x1=\"\(c(left))\" x2=\"\(c(width - 10))\" y1=\"\(c(top + plotH))\" y2=\"\(c(top + plotH))\"/>"
         s += text(left - 4, top + 8, String(maxCount), anchor: "end", cls: "tick")
         s += text(left - 4, top + plotH, "0", anchor: "end", cls: "tick")
         for (k, b) in bins.enumerated() {
@@ -249,9 +287,12 @@ package enum HTMLCharts {
             let h = Double(n) / m * plotH
             let x = left + barW * Double(k)
             s += "<g><title>\(e("\(title) — \(b): \(n)"))</title>"
-            s += "<rect x=\"\(c(x + 1))\" y=\"\(c(top + plotH - h))\" width=\"\(c(barW - 2))\" height=\"\(c(h))\" fill=\"\(colour)\"/>"
+            s +=
+                "<rect x=\"\(c(x + 1))\" y=\"\(c(top + plotH - h))\" width=\"\(c(barW - 2))\" height=\"\(c(h))\" fill=\"\(colour)\"/>"
             s += "</g>"
-            if bins.count <= 12 || k % 2 == 0 { s += text(x + barW / 2, top + plotH + 14, b, anchor: "middle", cls: "tick") }
+            if bins.count <= 12 || k % 2 == 0 {
+                s += text(x + barW / 2, top + plotH + 14, b, anchor: "middle", cls: "tick")
+            }
         }
         s += "</svg>\n"
         return s

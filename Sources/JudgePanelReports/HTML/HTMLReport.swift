@@ -1,8 +1,8 @@
 import Foundation
-import JudgeStats
-import JudgePanelCore
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgeStats
 
 /// A self-contained HTML report: one file, no network, no scripts, no external fonts or images; charts are inline SVG
 /// with a table beneath each. Every string from data (judge names, items, meta, notes) is escaped.
@@ -108,7 +108,8 @@ package enum HTMLReport {
         }
         add("probes", "Probes", probeSection(context.probes))
         if let report { add("notes", "Notes", notesSection(report)) }
-        let navHTML = nav.isEmpty ? "" : "<nav>" + nav.map { "<a href=\"#\($0.0)\">\(e($0.1))</a>" }.joined() + "</nav>\n"
+        let navHTML =
+            nav.isEmpty ? "" : "<nav>" + nav.map { "<a href=\"#\($0.0)\">\(e($0.1))</a>" }.joined() + "</nav>\n"
         return """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8">
@@ -173,31 +174,39 @@ package enum HTMLReport {
         var s = "<header><h1>\(e(ctx.title))</h1>\n"
         if let r = report {
             let labels = r.labelKind?.rawValue ?? "none"
-            s += "<p class=\"sub\">\(r.nItems) items · labels: \(e(labels)) · \(r.judges.count) judges · flip policy \(e(r.flip.rawValue)) · aggregate \(e(r.aggregate.rawValue))</p>\n"
+            s +=
+                "<p class=\"sub\">\(r.nItems) items · labels: \(e(labels)) · \(r.judges.count) judges · flip policy \(e(r.flip.rawValue)) · aggregate \(e(r.aggregate.rawValue))</p>\n"
             if let c = r.conventions {
-                s += "<ul class=\"notes\"><li><b>flip</b>: \(e(c.flip))</li><li><b>abstentions</b>: \(e(c.abstention))</li><li><b>human label</b>: \(e(c.humanLabel))</li><li><b>bootstrap unit</b>: \(e(c.bootstrapUnit))</li></ul>\n"
+                s +=
+                    "<ul class=\"notes\"><li><b>flip</b>: \(e(c.flip))</li><li><b>abstentions</b>: \(e(c.abstention))</li><li><b>human label</b>: \(e(c.humanLabel))</li><li><b>bootstrap unit</b>: \(e(c.bootstrapUnit))</li></ul>\n"
             }
         }
         var fields: [(String, String)] = []
         fields.append(("Dataset", ctx.dataset ?? "—"))
         fields.append(("Rubric", ctx.rubric ?? "—"))
         fields.append(("Panel", ctx.panel ?? (report.map { $0.judges.map(\.judge).joined(separator: ", ") } ?? "—")))
-        let cost = ctx.cost ?? report.flatMap { r in
-            let xs = (r.judges).compactMap(\.costUSD)
-            return xs.isEmpty ? nil : xs.reduce(0, +)
-        }
+        let cost =
+            ctx.cost
+            ?? report.flatMap { r in
+                let xs = (r.judges).compactMap(\.costUSD)
+                return xs.isEmpty ? nil : xs.reduce(0, +)
+            }
         fields.append(("Cost", cost.map { String(format: "$%.4f", $0) } ?? "—"))
         fields.append(("Date", ctx.date ?? "—"))
         if let r = report {
             let unit = r.resampling == "item" ? "items" : r.resampling
             fields.append(
-                ("Confidence intervals",
-                 r.bootstrapResamples == 0
-                    ? "none (--resamples 0: point figures only)"
-                    : "95% percentile bootstrap over \(unit), \(r.bootstrapResamples) resamples, seed \(r.seed)"))
+                (
+                    "Confidence intervals",
+                    r.bootstrapResamples == 0
+                        ? "none (--resamples 0: point figures only)"
+                        : "95% percentile bootstrap over \(unit), \(r.bootstrapResamples) resamples, seed \(r.seed)"
+                ))
         }
         fields += ctx.extra
-        s += "<dl class=\"meta\">" + fields.map { "<div><dt>\(e($0.0))</dt><dd>\(e($0.1))</dd></div>" }.joined() + "</dl>\n"
+        s +=
+            "<dl class=\"meta\">" + fields.map { "<div><dt>\(e($0.0))</dt><dd>\(e($0.1))</dd></div>" }.joined()
+            + "</dl>\n"
         return s + "</header>\n"
     }
 
@@ -221,12 +230,19 @@ package enum HTMLReport {
         }
         var refs: [(Double, String)] = []
         if let h = r.human?.leaveOneOutAgreement?.value { refs.append((h, "human ceiling")) }
-        let chart = HTMLCharts.forest(rows, domain: (0, 1), refs: refs, label: "accuracy against human labels with 95% CIs")
+        let chart = HTMLCharts.forest(
+            rows, domain: (0, 1), refs: refs, label: "accuracy against human labels with 95% CIs")
         let t = table(
-            ["judge", "n", "accuracy", "95% CI", "coverage", "accuracy answered", "vote accuracy", "agreement w/o ties"],
+            [
+                "judge", "n", "accuracy", "95% CI", "coverage", "accuracy answered", "vote accuracy",
+                "agreement w/o ties",
+            ],
             all.map { m in
-                [m.judge, String(m.n), num(m.accuracy), ci(m.accuracyCI), num(m.coverage), num(m.accuracyAnswered), num(m.voteAccuracy),
-                    num(m.agreementWithoutTies)]
+                [
+                    m.judge, String(m.n), num(m.accuracy), ci(m.accuracyCI), num(m.coverage), num(m.accuracyAnswered),
+                    num(m.voteAccuracy),
+                    num(m.agreementWithoutTies),
+                ]
             })
         return section(
             "accuracy", "Accuracy against human labels",
@@ -246,13 +262,20 @@ package enum HTMLReport {
         }
         var refs: [(Double, String)] = []
         if let f = r.human?.fleissKappa?.value { refs.append((f, "human Fleiss κ")) }
-        let chart = HTMLCharts.forest(rows, domain: (max(-1, lo), 1), refs: refs, label: "Cohen kappa against human labels")
+        let chart = HTMLCharts.forest(
+            rows, domain: (max(-1, lo), 1), refs: refs, label: "Cohen kappa against human labels")
         let t = table(
             ["judge", "Cohen κ", "95% CI", "weighted κ (quadratic)", "Pearson", "Spearman", "Kendall τ-b"],
-            all.map { [$0.judge, num($0.cohenKappa), ci($0.cohenKappaCI), num($0.weightedKappaQuadratic), num($0.pearson), num($0.spearman), num($0.kendallTauB)] })
+            all.map {
+                [
+                    $0.judge, num($0.cohenKappa), ci($0.cohenKappaCI), num($0.weightedKappaQuadratic), num($0.pearson),
+                    num($0.spearman), num($0.kendallTauB),
+                ]
+            })
         return section(
             "kappa", "Chance-corrected agreement (Cohen κ)",
-            "κ of the reconciled verdicts with the human label over the label's categories; 0 is chance, 1 perfect.", chart + t)
+            "κ of the reconciled verdicts with the human label over the label's categories; 0 is chance, 1 perfect.",
+            chart + t)
     }
 
     /// Reconciled verdicts of the context's items and votes (baseline votes only).
@@ -266,12 +289,16 @@ package enum HTMLReport {
         return (items, rec)
     }
 
-    package static func confusionSection(_ r: MetaReport, _ ctx: Context, _ data: (items: [Item], rec: MetaAnalysis.Reconciled)?) -> String? {
+    package static func confusionSection(
+        _ r: MetaReport, _ ctx: Context, _ data: (items: [Item], rec: MetaAnalysis.Reconciled)?
+    ) -> String? {
         guard r.labelKind == .pairwise, let (items, rec) = data, rec.kind != .pointwise else { return nil }
         let labels = items.map { $0.consensus?.preference }
         let humanCats: [Preference] = [.a, .b, .tie]
         let judgeCats = ["A", "B", "tie", "abstain"]
-        var series: [(String, [Preference?])] = rec.judges.indices.map { j in (rec.judges[j], rec.verdicts[j].map(\.verdict)) }
+        var series: [(String, [Preference?])] = rec.judges.indices.map { j in
+            (rec.judges[j], rec.verdicts[j].map(\.verdict))
+        }
         series.append(("panel", rec.panel.map(\.verdict)))
         var figs = ""
         var rows: [[String]] = []
@@ -292,7 +319,8 @@ package enum HTMLReport {
                 rows: humanCats.map { "human " + $0.rawValue }, cols: judgeCats.map { "judge " + $0 }, values: values,
                 colour: HTMLCharts.sequential, format: { String(format: "%.0f%%", $0 * 100) },
                 label: "confusion matrix of \(name) against human labels", subtitles: subs)
-            figs += "<figure>\(svg)<figcaption>\(e(name)) — rows: human label; columns: verdict; share of the row</figcaption></figure>"
+            figs +=
+                "<figure>\(svg)<figcaption>\(e(name)) — rows: human label; columns: verdict; share of the row</figcaption></figure>"
             for (hi, h) in humanCats.enumerated() { rows.append([name, h.rawValue] + counts[hi].map(String.init)) }
         }
         let t = table(["judge", "human label"] + judgeCats.map { "judge " + $0 }, rows, caption: "counts")
@@ -308,12 +336,17 @@ package enum HTMLReport {
         let chart = HTMLCharts.bars(
             rows: all.map(\.judge),
             series: [
-                .init(name: "position consistency", colour: HTMLCharts.blue, values: all.map { $0.positionConsistency?.value }),
+                .init(
+                    name: "position consistency", colour: HTMLCharts.blue,
+                    values: all.map { $0.positionConsistency?.value }),
                 .init(name: "first-slot rate", colour: HTMLCharts.orange, values: all.map { $0.firstSlotRate?.value }),
             ],
             refs: [(0.5, "unbiased first-slot rate")], label: "position consistency and first-slot rate")
         let t = table(
-            ["judge", "position consistency", "over answered", "both abstained", "first-slot rate", "parse rate", "calls", "errors"],
+            [
+                "judge", "position consistency", "over answered", "both abstained", "first-slot rate", "parse rate",
+                "calls", "errors",
+            ],
             all.map {
                 [
                     $0.judge, num($0.positionConsistency), num($0.positionConsistencyAnswered),
@@ -335,18 +368,25 @@ package enum HTMLReport {
         }
         let values: [[Double?]] = names.map { a in names.map { b in a == b ? 1 : lookup(ij.cohenKappa, a, b) } }
         let svg = HTMLCharts.heatmap(
-            rows: names, cols: names, values: values, colour: { HTMLCharts.diverging($0) }, format: { String(format: "%.2f", $0) },
+            rows: names, cols: names, values: values, colour: { HTMLCharts.diverging($0) },
+            format: { String(format: "%.2f", $0) },
             label: "inter-judge Cohen kappa", legend: (-1, 1, { HTMLCharts.diverging($0) }))
         let keys = Set(ij.cohenKappa.keys).union(ij.errorCorrelation.keys).sorted()
         let rows = keys.map { k in
             [k.replacingOccurrences(of: "|", with: " × "), num(ij.cohenKappa[k]), num(ij.errorCorrelation[k])]
         }
-        var lede = "Cohen κ between each pair of judges' reconciled verdicts (purple: agree beyond chance; orange: disagree)."
-        if let eff = ij.effectiveJudges?.value { lede += String(format: " From the error correlations the panel is worth %.2f independent judges.", eff) }
-        return section("interjudge", "Inter-judge agreement", lede, svg + table(["pair", "Cohen κ", "error correlation"], rows))
+        var lede =
+            "Cohen κ between each pair of judges' reconciled verdicts (purple: agree beyond chance; orange: disagree)."
+        if let eff = ij.effectiveJudges?.value {
+            lede += String(format: " From the error correlations the panel is worth %.2f independent judges.", eff)
+        }
+        return section(
+            "interjudge", "Inter-judge agreement", lede, svg + table(["pair", "Cohen κ", "error correlation"], rows))
     }
 
-    package static func scoreSection(_ r: MetaReport, _ ctx: Context, _ data: (items: [Item], rec: MetaAnalysis.Reconciled)?) -> String? {
+    package static func scoreSection(
+        _ r: MetaReport, _ ctx: Context, _ data: (items: [Item], rec: MetaAnalysis.Reconciled)?
+    ) -> String? {
         guard let (items, rec) = data, rec.kind == .pointwise else { return nil }
         var series: [(String, [Double])] = []
         let human = items.compactMap { $0.consensus?.score }
@@ -356,12 +396,14 @@ package enum HTMLReport {
         series = series.filter { !$0.1.isEmpty }
         guard !series.isEmpty else { return nil }
         let all = series.flatMap(\.1)
-        let lo = all.min()!, hi = all.max()!
+        let lo = all.min()!
+        let hi = all.max()!
         let integral = all.allSatisfy { $0 == $0.rounded() } && hi - lo <= 20
         let bins: [String]
         let binOf: (Double) -> Int
         if integral {
-            let l = Int(lo), h = Int(hi)
+            let l = Int(lo)
+            let h = Int(hi)
             bins = (l...h).map(String.init)
             binOf = { Int($0.rounded()) - l }
         } else {
@@ -377,17 +419,28 @@ package enum HTMLReport {
             counts.append(c)
         }
         let maxCount = counts.flatMap { $0 }.max() ?? 1
-        let palette = [HTMLCharts.grey, HTMLCharts.blue, HTMLCharts.orange, HTMLCharts.green, "#CC79A7", "#56B4E9", HTMLCharts.vermillion]
+        let palette = [
+            HTMLCharts.grey, HTMLCharts.blue, HTMLCharts.orange, HTMLCharts.green, "#CC79A7", "#56B4E9",
+            HTMLCharts.vermillion,
+        ]
         var figs = ""
         for (k, (name, _)) in series.enumerated() {
-            let colour = name == "human" ? HTMLCharts.grey : (name == "panel" ? HTMLCharts.vermillion : palette[1 + (k % (palette.count - 2))])
-            figs += "<figure>" + HTMLCharts.histogram(title: name, bins: bins, counts: counts[k], maxCount: maxCount, colour: colour) + "</figure>"
+            let colour =
+                name == "human"
+                ? HTMLCharts.grey : (name == "panel" ? HTMLCharts.vermillion : palette[1 + (k % (palette.count - 2))])
+            figs +=
+                "<figure>"
+                + HTMLCharts.histogram(title: name, bins: bins, counts: counts[k], maxCount: maxCount, colour: colour)
+                + "</figure>"
         }
         let rows = series.enumerated().map { k, s in
             let xs = s.1
             let mean = xs.reduce(0, +) / Double(xs.count)
-            let sd = xs.count > 1 ? (xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(xs.count - 1)).squareRoot() : 0
-            return [s.0, String(xs.count), String(format: "%.2f", mean), String(format: "%.2f", sd)] + counts[k].map(String.init)
+            let sd =
+                xs.count > 1
+                ? (xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(xs.count - 1)).squareRoot() : 0
+            return [s.0, String(xs.count), String(format: "%.2f", mean), String(format: "%.2f", sd)]
+                + counts[k].map(String.init)
         }
         return section(
             "scores", "Score distributions",
@@ -402,17 +455,22 @@ package enum HTMLReport {
         else { return nil }
         let rows = ranking.map { x -> [String] in
             let s = x["strength"]?.doubleValue.map { String(format: "%.3f", $0) } ?? ""
-            let sci = x["strength_ci"]?.arrayValue.flatMap { a in
-                a.count == 2 ? String(format: "[%.3f, %.3f]", a[0].doubleValue ?? .nan, a[1].doubleValue ?? .nan) : nil
-            } ?? ""
+            let sci =
+                x["strength_ci"]?.arrayValue.flatMap { a in
+                    a.count == 2
+                        ? String(format: "[%.3f, %.3f]", a[0].doubleValue ?? .nan, a[1].doubleValue ?? .nan) : nil
+                } ?? ""
             let rci = x["rank_ci"]?.arrayValue.map { a in "[" + a.map(\.textValue).joined(separator: ", ") + "]" } ?? ""
             return [x["rank"]?.textValue ?? "", x["model"]?.textValue ?? "", s, sci, rci]
         }
         var lede = "Bradley–Terry strengths of the compared systems from the panel's verdicts, best first."
-        if let tau = json["ranking_kendall_tau_human"]?["value"]?.doubleValue ?? json["ranking_kendall_tau_human"]?.doubleValue {
+        if let tau = json["ranking_kendall_tau_human"]?["value"]?.doubleValue
+            ?? json["ranking_kendall_tau_human"]?.doubleValue
+        {
             lede += String(format: " Kendall τ-b with the ranking from human labels: %.3f.", tau)
         }
-        return section("ranking", "System ranking", lede, table(["rank", "model", "strength", "95% CI", "rank CI"], rows))
+        return section(
+            "ranking", "System ranking", lede, table(["rank", "model", "strength", "95% CI", "rank CI"], rows))
     }
 
     package static func humanSection(_ r: MetaReport) -> String? {
@@ -443,14 +501,17 @@ package enum HTMLReport {
     }
 
     package static func probeSection(_ probes: JSONValue?) -> String? {
-        guard let probes, let list = probes["probes"]?.arrayValue ?? probes.arrayValue, !list.isEmpty else { return nil }
+        guard let probes, let list = probes["probes"]?.arrayValue ?? probes.arrayValue, !list.isEmpty else {
+            return nil
+        }
         let rows = list.compactMap { p -> ProbeRow? in
             guard let probe = p["probe"]?.stringValue, let judge = p["judge"]?.stringValue else { return nil }
             func arr(_ k: String) -> [Double]? {
                 p[k]?.arrayValue.map { $0.compactMap(\.doubleValue) }.flatMap { $0.count == 2 ? $0 : nil }
             }
             return ProbeRow(
-                probe: probe, judge: judge, n: p["n"]?.intValue ?? 0, flip: p["flip_rate"]?.doubleValue, flipCI: arr("flip_rate_ci"),
+                probe: probe, judge: judge, n: p["n"]?.intValue ?? 0, flip: p["flip_rate"]?.doubleValue,
+                flipCI: arr("flip_rate_ci"),
                 bias: p["bias"]?.doubleValue, biasCI: arr("bias_ci"), shift: p["score_shift"]?.doubleValue)
         }
         guard !rows.isEmpty else { return nil }
@@ -482,25 +543,36 @@ package enum HTMLReport {
         for j in judgeNames {
             for p in probeNames {
                 guard let r = find(j, p) else { continue }
-                tableRows.append([j, p, String(r.n), cell(r.flip, r.flipCI, signed: false), cell(r.bias, r.biasCI, signed: true), r.shift.map { String(format: "%+.3f", $0) } ?? ""])
+                tableRows.append([
+                    j, p, String(r.n), cell(r.flip, r.flipCI, signed: false), cell(r.bias, r.biasCI, signed: true),
+                    r.shift.map { String(format: "%+.3f", $0) } ?? "",
+                ])
             }
         }
         var desc = ""
         if let d = probes["descriptions"]?.objectValue, !d.isEmpty {
-            desc = "<ul class=\"notes\">" + probeNames.compactMap { p in d[p]?.stringValue.map { "<li><b>\(e(p))</b>: \(e($0))</li>" } }.joined() + "</ul>"
+            desc =
+                "<ul class=\"notes\">"
+                + probeNames.compactMap { p in d[p]?.stringValue.map { "<li><b>\(e(p))</b>: \(e($0))</li>" } }.joined()
+                + "</ul>"
         }
         return section(
             "probes", "Bias probes",
             "Bias per judge and probe: share of verdicts that moved toward the perturbed answer minus the share that moved away (position: first-slot rate − 0.5). Purple: toward; orange: away. Each cell also gives the flip rate.",
-            svg + table(["judge", "probe", "n", "flip rate [95% CI]", "bias [95% CI]", "score shift"], tableRows) + desc)
+            svg + table(["judge", "probe", "n", "flip rate [95% CI]", "bias [95% CI]", "score shift"], tableRows) + desc
+        )
     }
 
     package static func notesSection(_ r: MetaReport) -> String? {
         var lines = r.notes ?? []
         for m in rowsWithPanel(r) {
-            for (k, v) in (m.notes ?? [:]).sorted(by: { $0.key < $1.key }) { lines.append("\(m.judge): \(k) n/a (\(v))") }
+            for (k, v) in (m.notes ?? [:]).sorted(by: { $0.key < $1.key }) {
+                lines.append("\(m.judge): \(k) n/a (\(v))")
+            }
         }
         guard !lines.isEmpty else { return nil }
-        return section("notes", "Notes and undefined metrics", nil, "<ul class=\"notes\">" + lines.map { "<li>\(e($0))</li>" }.joined() + "</ul>\n")
+        return section(
+            "notes", "Notes and undefined metrics", nil,
+            "<ul class=\"notes\">" + lines.map { "<li>\(e($0))</li>" }.joined() + "</ul>\n")
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
-import JudgePanelCore
-import JudgePanelAnalysis
 import JudgePanelAggregation
+import JudgePanelAnalysis
+import JudgePanelCore
 
 extension HTMLReport {
     /// report.html of a probe run (no human-label analysis: the probes, with the run's facts).

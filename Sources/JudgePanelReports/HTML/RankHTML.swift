@@ -1,8 +1,8 @@
 import Foundation
-import JudgeStats
-import JudgePanelCore
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgeStats
 
 /// The `judgepanel rank --html FILE` page: the ranking with CIs and P(best), the pairwise win-rate matrix, and
 /// with `--by` a models × slices rank heatmap, the slices' Kendall τ and the social-choice aggregate.

@@ -1,7 +1,7 @@
 import Foundation
-import JudgePanelCore
-import JudgePanelAnalysis
 import JudgePanelAggregation
+import JudgePanelAnalysis
+import JudgePanelCore
 
 extension ProbeRun {
     /// Writes report.json, report.md, votes.jsonl, verdicts.jsonl (baseline) and perturbations.jsonl.
@@ -23,7 +23,8 @@ extension ProbeRun {
         func lines<T: Encodable>(_ xs: [T], _ name: (T) -> String) throws -> String {
             try xs.map { try RecordEncoding.line($0, record: name($0)) + "\n" }.joined()
         }
-        let reportData = try RecordEncoding.data(report, record: "the probe report", file: dir + "/report.json", pretty: true)
+        let reportData = try RecordEncoding.data(
+            report, record: "the probe report", file: dir + "/report.json", pretty: true)
         try put("report.json", String(decoding: reportData, as: UTF8.self) + "\n")
         try put("report.md", markdown)
         try put("report.html", try HTMLReport.probe(self))

@@ -1,7 +1,7 @@
 import Foundation
-import JudgePanelCore
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
 
 /// Writes a run directory: votes.jsonl, verdicts.jsonl, report.json, report.md (and the resolved config).
 /// Files are written to temporary names and renamed, so a failed write leaves no half file.
@@ -50,7 +50,8 @@ package struct RunDirectory: Sendable {
     }
 
     package func writeJSON<T: Encodable>(_ name: String, _ value: T) throws {
-        let data = try RecordEncoding.data(value, record: name, file: url.appendingPathComponent(name).path, pretty: true)
+        let data = try RecordEncoding.data(
+            value, record: name, file: url.appendingPathComponent(name).path, pretty: true)
         try write(name, String(decoding: data, as: UTF8.self) + "\n")
     }
 }

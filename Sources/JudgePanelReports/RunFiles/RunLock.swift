@@ -1,8 +1,8 @@
 import Foundation
-import Synchronization
-import JudgePanelCore
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -47,12 +47,17 @@ package final class RunLock: Sendable {
         }
 
         package var text: String {
-            let o: JSONValue = ["pid": .number(Double(pid)), "host": .string(host), "since": .string(since), "command": .string(command)]
+            let o: JSONValue = [
+                "pid": .number(Double(pid)), "host": .string(host), "since": .string(since),
+                "command": .string(command),
+            ]
             return o.compactString + "\n"
         }
 
         package static func parse(_ data: Data) -> Holder? {
-            guard !data.isEmpty, let v = try? JSONValue(jsonData: data), let pid = v["pid"]?.intValue else { return nil }
+            guard !data.isEmpty, let v = try? JSONValue(jsonData: data), let pid = v["pid"]?.intValue else {
+                return nil
+            }
             return Holder(
                 pid: Int32(clamping: pid), host: v["host"]?.stringValue ?? "?", since: v["since"]?.stringValue ?? "?",
                 command: v["command"]?.stringValue ?? "")
@@ -109,10 +114,12 @@ package final class RunLock: Sendable {
                 if code == EWOULDBLOCK || code == EAGAIN {
                     close(fd)
                     // The holder may not have written its name yet: read once more after it had the time to.
-                    let holder = previous ?? {
-                        usleep(50_000)
-                        return Holder.parse(FileManager.default.contents(atPath: path) ?? Data())
-                    }()
+                    let holder =
+                        previous
+                        ?? {
+                            usleep(50_000)
+                            return Holder.parse(FileManager.default.contents(atPath: path) ?? Data())
+                        }()
                     throw refusal(dir: dir, holder: holder)
                 }
                 // No flock on this file system: the pid in the file decides.
@@ -170,7 +177,8 @@ package final class RunLock: Sendable {
     private static func refusal(dir: String, holder: Holder?) -> JudgePanelError {
         .usage(
             "\(dir) is being written by another judgepanel process"
-                + (holder.map { ": \($0)" } ?? "") + " (lock file \(lockPath(dir: dir))); wait for it to finish, or choose another --out")
+                + (holder.map { ": \($0)" } ?? "")
+                + " (lock file \(lockPath(dir: dir))); wait for it to finish, or choose another --out")
     }
 
     private static func readAll(_ fd: Int32) -> Data {

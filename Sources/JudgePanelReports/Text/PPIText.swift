@@ -1,7 +1,7 @@
 import Foundation
-import JudgeStats
-import JudgePanelCore
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgeStats
 
 /// The "human-corrected" section: per model, the judge-only estimate beside the prediction-powered one.
 package enum PPIText {
@@ -14,7 +14,10 @@ package enum PPIText {
     }
 
     package static func header(_ r: PPIReport) -> [String] {
-        ["model", "judge only [CI]", "human-corrected (PPI) [CI]", "labels only [CI]", "λ", "labelled", "effective labels", "judge biased?"]
+        [
+            "model", "judge only [CI]", "human-corrected (PPI) [CI]", "labels only [CI]", "λ", "labelled",
+            "effective labels", "judge biased?",
+        ]
     }
 
     package static func rows(_ r: PPIReport) -> [[String]] {
@@ -43,10 +46,12 @@ package enum PPIText {
         let n = ([r.overall].compactMap { $0 } + Array(r.byModel.values)).map(\.nLabeled).min() ?? 0
         if n < 100 {
             out.append(
-                "Warning: an estimate here rests on fewer than 100 human labels (the fewest: \(n)) — its interval is a normal (CLT) approximation and can under-cover at this size; get at least 100 labels per model before relying on it.")
+                "Warning: an estimate here rests on fewer than 100 human labels (the fewest: \(n)) — its interval is a normal (CLT) approximation and can under-cover at this size; get at least 100 labels per model before relying on it."
+            )
         }
         if r.weighting == "inverse_probability" {
-            out.append("Labels were drawn with unequal probabilities (p_select): estimates are inverse-probability weighted.")
+            out.append(
+                "Labels were drawn with unequal probabilities (p_select): estimates are inverse-probability weighted.")
         }
         return out
     }
@@ -74,7 +79,8 @@ package enum PPIText {
                 rows: r.rows.map { row in
                     [
                         row.model, "\(f(row.strength)) " + (row.strengthCI.map(ci) ?? ""),
-                        row.judgeOnlyStrength.map { "\(f($0)) " + (row.judgeOnlyCI.map(ci) ?? "") } ?? "n/a (verdicts separate the models)",
+                        row.judgeOnlyStrength.map { "\(f($0)) " + (row.judgeOnlyCI.map(ci) ?? "") }
+                            ?? "n/a (verdicts separate the models)",
                     ]
                 }),
         ]

@@ -1,8 +1,8 @@
 import Foundation
-import JudgeStats
-import JudgePanelCore
 import JudgePanelAggregation
 import JudgePanelAnalysis
+import JudgePanelCore
+import JudgeStats
 
 /// Renders reports as text: an aligned terminal table or Markdown.
 public enum ReportText {
@@ -27,7 +27,9 @@ public enum ReportText {
             ("parse", { fmt($0.parseRate) }),
         ]
         let all = report.judges + [report.panel].compactMap { $0 }
-        if all.contains(where: { $0.positionConsistency != nil }) { cols.append(("consist", { fmt($0.positionConsistency) })) }
+        if all.contains(where: { $0.positionConsistency != nil }) {
+            cols.append(("consist", { fmt($0.positionConsistency) }))
+        }
         if all.contains(where: { $0.positionConsistencyAnswered?.value != $0.positionConsistency?.value }) {
             cols.append(("consist-ans", { fmt($0.positionConsistencyAnswered) }))
         }
@@ -40,7 +42,9 @@ public enum ReportText {
             cols.append(("accuracy [95% CI]", { fmtCI($0.accuracy, $0.accuracyCI) }))
             // The other flip convention's accuracy (and JudgeBench's two-order score) where it differs.
             let other: FlipPolicy = report.flip == .tie ? .abstain : .tie
-            let otherValue: (JudgeMetrics) -> MetricValue? = { other == .tie ? $0.accuracyFlipTie : $0.accuracyFlipAbstain }
+            let otherValue: (JudgeMetrics) -> MetricValue? = {
+                other == .tie ? $0.accuracyFlipTie : $0.accuracyFlipAbstain
+            }
             if all.contains(where: { otherValue($0) != nil && otherValue($0)?.value != $0.accuracy?.value }) {
                 cols.append(("acc flip=\(other.rawValue)", { fmt(otherValue($0)) }))
             }
@@ -57,10 +61,14 @@ public enum ReportText {
             cols.append(("spearman", { fmt($0.spearman) }))
             cols.append(("kendall", { fmt($0.kendallTauB) }))
         }
-        if all.contains(where: { ($0.refusalRate?.value ?? 0) > 0 }) { cols.append(("refusal", { fmt($0.refusalRate) })) }
+        if all.contains(where: { ($0.refusalRate?.value ?? 0) > 0 }) {
+            cols.append(("refusal", { fmt($0.refusalRate) }))
+        }
         if all.contains(where: { ($0.lengthRate?.value ?? 0) > 0 }) { cols.append(("length", { fmt($0.lengthRate) })) }
         if all.contains(where: { $0.errors ?? 0 > 0 }) { cols.append(("errors", { $0.errors.map(String.init) ?? "" })) }
-        if all.contains(where: { $0.costUSD != nil }) { cols.append(("cost $", { $0.costUSD.map { String(format: "%.4f", $0) } ?? "" })) }
+        if all.contains(where: { $0.costUSD != nil }) {
+            cols.append(("cost $", { $0.costUSD.map { String(format: "%.4f", $0) } ?? "" }))
+        }
         return cols
     }
 
@@ -97,22 +105,28 @@ public enum ReportText {
         let bullet = markdown ? "- " : ""
         out.append("")
         out.append(
-            "\(bullet)\(report.nItems) items; labels: \(report.labelKind?.rawValue ?? "none"); CIs: \(report.bootstrapResamples == 0 ? "none (--resamples 0)" : "percentile bootstrap over \(report.resampling == "item" ? "items" : report.resampling), \(report.bootstrapResamples) resamples, seed \(report.seed)"); flip policy: \(report.flip.rawValue); aggregate: \(report.aggregate.rawValue)")
+            "\(bullet)\(report.nItems) items; labels: \(report.labelKind?.rawValue ?? "none"); CIs: \(report.bootstrapResamples == 0 ? "none (--resamples 0)" : "percentile bootstrap over \(report.resampling == "item" ? "items" : report.resampling), \(report.bootstrapResamples) resamples, seed \(report.seed)"); flip policy: \(report.flip.rawValue); aggregate: \(report.aggregate.rawValue)"
+        )
         if let c = report.conventions {
             out.append("\(bullet)flip convention (accuracy): \(c.flip)")
             out.append("\(bullet)abstentions: \(c.abstention)")
             out.append("\(bullet)human label: \(c.humanLabel); bootstrap unit: \(c.bootstrapUnit)")
         }
         if let h = report.human {
-            let pairs = h.pairwiseCohenKappa.sorted { $0.key < $1.key }.map { "\($0.key) \(fmt($0.value))" }.joined(separator: ", ")
+            let pairs = h.pairwiseCohenKappa.sorted { $0.key < $1.key }.map { "\($0.key) \(fmt($0.value))" }.joined(
+                separator: ", ")
             out.append(
-                "\(bullet)humans: \(h.nAnnotators) annotators on \(h.nItems) items; Fleiss κ \(fmt(h.fleissKappa)); Krippendorff α (\(h.alphaLevel ?? "")) \(fmt(h.krippendorffAlpha)); pairwise Cohen κ: \(pairs); leave-one-out agreement (human ceiling) \(fmt(h.leaveOneOutAgreement))")
+                "\(bullet)humans: \(h.nAnnotators) annotators on \(h.nItems) items; Fleiss κ \(fmt(h.fleissKappa)); Krippendorff α (\(h.alphaLevel ?? "")) \(fmt(h.krippendorffAlpha)); pairwise Cohen κ: \(pairs); leave-one-out agreement (human ceiling) \(fmt(h.leaveOneOutAgreement))"
+            )
         }
         if let ij = report.interJudge {
-            let k = ij.cohenKappa.sorted { $0.key < $1.key }.map { "\($0.key) \(fmt($0.value))" }.joined(separator: ", ")
-            let e = ij.errorCorrelation.sorted { $0.key < $1.key }.map { "\($0.key) \(fmt($0.value))" }.joined(separator: ", ")
+            let k = ij.cohenKappa.sorted { $0.key < $1.key }.map { "\($0.key) \(fmt($0.value))" }.joined(
+                separator: ", ")
+            let e = ij.errorCorrelation.sorted { $0.key < $1.key }.map { "\($0.key) \(fmt($0.value))" }.joined(
+                separator: ", ")
             out.append("\(bullet)inter-judge Cohen κ: \(k)")
-            out.append("\(bullet)error correlation: \(e); effective number of judges: \(fmt(ij.effectiveJudges, digits: 2))")
+            out.append(
+                "\(bullet)error correlation: \(e); effective number of judges: \(fmt(ij.effectiveJudges, digits: 2))")
         }
         for note in report.notes ?? [] { out.append("\(bullet)note: \(note)") }
         return out
@@ -142,7 +156,10 @@ public enum ReportText {
             }
         }
         let notes = (report.judges + [report.panel].compactMap { $0 }).compactMap { m in
-            m.notes.map { n in "- \(m.judge): " + n.sorted { $0.key < $1.key }.map { "\($0.key) n/a (\($0.value))" }.joined(separator: "; ") }
+            m.notes.map { n in
+                "- \(m.judge): "
+                    + n.sorted { $0.key < $1.key }.map { "\($0.key) n/a (\($0.value))" }.joined(separator: "; ")
+            }
         }
         if !notes.isEmpty { out += ["", "## Undefined metrics", ""] + notes }
         return TerminalText.sanitize(out.joined(separator: "\n") + "\n")

@@ -28,11 +28,13 @@ struct UICommand: AsyncParsableCommand {
 /// The options `ui` and `label` share.
 struct UIServerOptions: ParsableArguments {
     @Option(help: "Port (0: any free port).") var port: Int = 0
-    @Option(help: "Address to bind (default 127.0.0.1; anything else exposes the run to that network).") var host: String?
+    @Option(help: "Address to bind (default 127.0.0.1; anything else exposes the run to that network).") var host:
+        String?
     @Option(help: "Annotator name recorded with each label (default: your login name).") var annotator: String?
     @Option(name: .customLong("labels-out"), help: "Labels file (default RUN/labels.jsonl).") var labelsOut: String?
     @Option(help: "Items file (default: the one recorded in RUN/config.json).") var items: String?
-    @Option(name: .customLong("order-seed"), help: "Seed of the per-item shown order of the candidates.") var orderSeed: UInt64 = 0
+    @Option(name: .customLong("order-seed"), help: "Seed of the per-item shown order of the candidates.") var orderSeed:
+        UInt64 = 0
 
     var annotatorName: String {
         if let annotator, !annotator.isEmpty { return annotator }
@@ -48,10 +50,14 @@ struct UIServerOptions: ParsableArguments {
         guard (0...65535).contains(port) else { throw JudgePanelError.usage("--port must be 0…65535") }
         let session = try LabelSession(
             index: index, annotator: annotatorName, labelsPath: index.labelsPath, queue: queue, seed: orderSeed)
-        let server = UIServer(index: index, session: session, options: .init(host: host ?? "127.0.0.1", port: port, view: view))
+        let server = UIServer(
+            index: index, session: session, options: .init(host: host ?? "127.0.0.1", port: port, view: view))
         try await server.run { url in
             // Unbuffered, so a script reading the pipe sees the URL at once.
-            let lines = ["judgepanel ui: \(index.items.count) items, \(index.votes.count) votes; labels -> \(index.labelsPath)", url]
+            let lines = [
+                "judgepanel ui: \(index.items.count) items, \(index.votes.count) votes; labels -> \(index.labelsPath)",
+                url,
+            ]
             FileHandle.standardOutput.write(Data(lines.map { TerminalText.sanitize($0) + "\n" }.joined().utf8))
         }
     }

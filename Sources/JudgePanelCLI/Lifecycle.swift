@@ -42,7 +42,9 @@ enum LogLevelOption {
                 i += 1
             }
             if let value {
-                guard let parsed = Logger.Level(rawValue: value.lowercased()) else { throw usage("unknown \(name) '\(value)'") }
+                guard let parsed = Logger.Level(rawValue: value.lowercased()) else {
+                    throw usage("unknown \(name) '\(value)'")
+                }
                 level = parsed
             }
         }
@@ -51,7 +53,8 @@ enum LogLevelOption {
 
     private static func usage(_ what: String) -> JudgePanelError {
         JudgePanelError.usage(
-            "\(what) (one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")); default \(defaultLevel))")
+            "\(what) (one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")); default \(defaultLevel))"
+        )
     }
 
     /// Installs the stderr handler once, for the whole process.
@@ -82,7 +85,8 @@ final class SignalCancellation {
             Glibc.signal(signo, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
             source.setEventHandler {
-                let (first, _) = Self.received.compareExchange(expected: 0, desired: signo, ordering: .acquiringAndReleasing)
+                let (first, _) = Self.received.compareExchange(
+                    expected: 0, desired: signo, ordering: .acquiringAndReleasing)
                 if first {
                     cancel()
                 } else {

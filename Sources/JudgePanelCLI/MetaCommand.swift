@@ -25,13 +25,19 @@ struct MetaCommand: AsyncParsableCommand {
     @Option(help: "Bootstrap seed.") var seed: UInt64 = 0
     @Option(help: "Judge names to keep (comma-separated).") var judges: String?
     @Option(help: "Judge weights for 'weighted': name=w,name=w.") var weights: String?
-    @Option(name: .customLong("calibrate-on"), help: "Labelled items to learn 'weighted' weights from (log-odds of accuracy).")
+    @Option(
+        name: .customLong("calibrate-on"),
+        help: "Labelled items to learn 'weighted' weights from (log-odds of accuracy).")
     var calibrateOn: String?
     @Option(name: .customLong("calibrate-votes"), help: "The judges' votes on the --calibrate-on items.")
     var calibrateVotes: String?
     @Option(help: "Calibration model (judgepanel calibrate --out): applied to that judge's scores first (repeatable).")
     var calibration: [String] = []
-    @Option(name: .customLong("labels"), help: "Human labels file (labels.jsonl, repeatable): replaces the items' labels; labels on a subset add prediction-powered estimates (report key ppi); with --hitl, FairEval's curve.")
+    @Option(
+        name: .customLong("labels"),
+        help:
+            "Human labels file (labels.jsonl, repeatable): replaces the items' labels; labels on a subset add prediction-powered estimates (report key ppi); with --hitl, FairEval's curve."
+    )
     var labels: [String] = []
     @Flag(help: "With --votes and --labels: FairEval's human-in-the-loop curve and the annotators' agreement.")
     var hitl = false
@@ -46,7 +52,10 @@ struct MetaCommand: AsyncParsableCommand {
                 return
             }
             _ = try gateOptions.gates()
-            guard resamples >= 0 else { throw JudgePanelError.usage("--resamples must be ≥ 0 (0: point figures, no intervals; got \(resamples))") }
+            guard resamples >= 0 else {
+                throw JudgePanelError.usage(
+                    "--resamples must be ≥ 0 (0: point figures, no intervals; got \(resamples))")
+            }
             var level: MeasurementLevel?
             if let alphaLevel {
                 guard let l = MeasurementLevel(rawValue: alphaLevel) else {
@@ -57,7 +66,9 @@ struct MetaCommand: AsyncParsableCommand {
             var w: [String: Double] = [:]
             for part in (weights ?? "").split(separator: ",") {
                 let kv = part.split(separator: "=")
-                guard kv.count == 2, let x = Double(kv[1]) else { throw JudgePanelError.usage("--weights expects name=number,...") }
+                guard kv.count == 2, let x = Double(kv[1]) else {
+                    throw JudgePanelError.usage("--weights expects name=number,...")
+                }
                 w[String(kv[0])] = x
             }
             var weightsSource: String? = w.isEmpty ? nil : "given"
@@ -74,14 +85,19 @@ struct MetaCommand: AsyncParsableCommand {
             var report: MetaReport
             if let votes {
                 guard rubric == nil, panel == nil else {
-                    throw JudgePanelError.usage("give either --votes (offline) or --rubric and --panel (live), not both")
+                    throw JudgePanelError.usage(
+                        "give either --votes (offline) or --rubric and --panel (live), not both")
                 }
-                let keep = judges.map { Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) }
+                let keep = judges.map {
+                    Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+                }
                 if by == nil, calibrations.isEmpty, labelSet == nil {
                     // The items read into the columns the analysis reads, and one streaming pass over the votes file:
                     // memory proportional to items × judges.
                     let columns = try ItemColumns.read(path: items, loader: itemOptions.loader(), clusterKey: cluster)
-                    report = try MetaAnalysis(options: options).analyse(items: columns, votesPath: votes, keepJudges: keep).report
+                    report = try MetaAnalysis(options: options).analyse(
+                        items: columns, votesPath: votes, keepJudges: keep
+                    ).report
                 } else {
                     let loaded = try labelSet?.items ?? itemOptions.loader().load(path: items)
                     // Slices, calibrations and labels files work on the decoded items and votes.
@@ -97,7 +113,8 @@ struct MetaCommand: AsyncParsableCommand {
                 let job = try ScoreJob(
                     itemsPath: items, rubricPath: rubric, panelPath: panel, loader: try itemOptions.loader(),
                     options: RunOptions(cache: cacheOptions.cache, aggregate: aggregate), analysis: options)
-                let outcome = try await job.run(outDir: out, resume: FileManager.default.fileExists(atPath: out + "/journal.jsonl"))
+                let outcome = try await job.run(
+                    outDir: out, resume: FileManager.default.fileExists(atPath: out + "/journal.jsonl"))
                 var a = job.analysis
                 a.flip = flip
                 var live = outcome.result.votes
@@ -109,7 +126,11 @@ struct MetaCommand: AsyncParsableCommand {
 
             if report.aggregate == .weighted, report.weights != nil { report.weightsSource = weightsSource ?? "panel" }
             if !calibrations.isEmpty {
-                report.notes = (report.notes ?? []) + calibrations.map { "scores of \($0.judge) calibrated (\($0.model.method.rawValue)) before analysis" }
+                report.notes =
+                    (report.notes ?? [])
+                    + calibrations.map {
+                        "scores of \($0.judge) calibrated (\($0.model.method.rawValue)) before analysis"
+                    }
             }
             if json {
                 let data = try JSONEncoder.reportEncoder.encode(report)
@@ -124,11 +145,15 @@ struct MetaCommand: AsyncParsableCommand {
                 let liveVerdicts = URL(fileURLWithPath: out).appendingPathComponent("verdicts.jsonl").path
                 try gateOptions.finish(report: document, command: "meta") {
                     let expectations = try ItemChecks.expectations(itemsPath: items, loader: itemOptions.loader())
-                    guard let votes else { return ItemChecks.check(expectations, verdicts: try ItemChecks.verdicts(path: liveVerdicts)) }
+                    guard let votes else {
+                        return ItemChecks.check(expectations, verdicts: try ItemChecks.verdicts(path: liveVerdicts))
+                    }
                     // Offline: the panel's verdicts as the report reconciled them.
                     let loaded = try itemOptions.loader().load(path: items)
                     let rec = try MetaAnalysis(options: options).reconcile(items: loaded, votesPath: votes)
-                    return ItemChecks.check(expectations, verdicts: Dictionary(rec.panel.map { ($0.item, $0) }, uniquingKeysWith: { a, _ in a }))
+                    return ItemChecks.check(
+                        expectations,
+                        verdicts: Dictionary(rec.panel.map { ($0.item, $0) }, uniquingKeysWith: { a, _ in a }))
                 }
             }
         }

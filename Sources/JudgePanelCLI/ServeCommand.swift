@@ -23,7 +23,9 @@ struct ServeCommand: AsyncParsableCommand {
             """)
 
     @Flag(help: "Speak JSON-RPC on standard input/output (the only transport).") var stdio = false
-    @Option(name: .customLong("rubrics-dir"), help: "Where a rubric given by id is looked for (repeatable; default ./rubrics).")
+    @Option(
+        name: .customLong("rubrics-dir"),
+        help: "Where a rubric given by id is looked for (repeatable; default ./rubrics).")
     var rubricsDir: [String] = []
     @OptionGroup var cacheOptions: CacheOptions
 
@@ -33,7 +35,9 @@ struct ServeCommand: AsyncParsableCommand {
             // Protocol lines go to the original standard output; descriptor 1 becomes standard error, so that no
             // stray print can corrupt the stream.
             let protocolFD = dup(1)
-            guard protocolFD >= 0, dup2(2, 1) >= 0 else { throw JudgePanelError.io("serve: cannot set up standard output") }
+            guard protocolFD >= 0, dup2(2, 1) >= 0 else {
+                throw JudgePanelError.io("serve: cannot set up standard output")
+            }
             let output = ServeOutput(fileDescriptor: protocolFD)
             let runtime = try ServeRuntime(
                 cache: cacheOptions.cache, rubricDirectories: rubricsDir.isEmpty ? ["rubrics"] : rubricsDir)
@@ -43,15 +47,18 @@ struct ServeCommand: AsyncParsableCommand {
                     "score": { params, context in try await score(params, context) },
                     "meta": { params, _ in
                         try await CapturedCommand.run(
-                            MetaCommand.self, name: "meta", params: params, positional: ["items"], flags: ["--json"], result: .json)
+                            MetaCommand.self, name: "meta", params: params, positional: ["items"], flags: ["--json"],
+                            result: .json)
                     },
                     "rank": { params, _ in
                         try await CapturedCommand.run(
-                            RankCommand.self, name: "rank", params: params, positional: ["items"], flags: ["--json"], result: .json)
+                            RankCommand.self, name: "rank", params: params, positional: ["items"], flags: ["--json"],
+                            result: .json)
                     },
                     "aggregate": { params, _ in
                         try await CapturedCommand.run(
-                            AggregateCommand.self, name: "aggregate", params: params, positional: ["votes"], flags: [], result: .lines)
+                            AggregateCommand.self, name: "aggregate", params: params, positional: ["votes"], flags: [],
+                            result: .lines)
                     },
                 ], output: output)
             printErr("judgepanel serve: ready (JSON-RPC 2.0 on standard input/output)")
@@ -124,19 +131,23 @@ enum CapturedCommand {
             try await OutputCapture.$current.withValue(capture) { try await command.run() }
         } catch let e as ExitCode {
             if e.rawValue == 130 || e.rawValue == 143 || Task.isCancelled { throw CancellationError() }
-            throw ServeError.cli(exitCode: Int(e.rawValue), message: capture.error ?? "\(name) failed (exit \(e.rawValue))")
+            throw ServeError.cli(
+                exitCode: Int(e.rawValue), message: capture.error ?? "\(name) failed (exit \(e.rawValue))")
         }
         switch result {
         case .json:
             let text = capture.lines.joined(separator: "\n")
             do { return try JSONValue(jsonData: Data(text.utf8)) } catch {
-                throw ServeError(code: ServeError.internalError, message: "\(name) printed no JSON: \(error.description)")
+                throw ServeError(
+                    code: ServeError.internalError, message: "\(name) printed no JSON: \(error.description)")
             }
         case .lines:
             var out: [JSONValue] = []
             for line in capture.lines where !line.isEmpty {
                 do { out.append(try JSONValue(jsonData: Data(line.utf8))) } catch {
-                    throw ServeError(code: ServeError.internalError, message: "\(name) printed a line that is not JSON: \(error.description)")
+                    throw ServeError(
+                        code: ServeError.internalError,
+                        message: "\(name) printed a line that is not JSON: \(error.description)")
                 }
             }
             return .array(out)

@@ -34,13 +34,18 @@ struct ProbeCommand: AsyncParsableCommand {
     func run() async throws {
         try await runMapped {
             let chosen = try ProbeCatalog.probes(named: probes)
-            guard resamples >= 0 else { throw JudgePanelError.usage("--resamples must be ≥ 0 (0: point figures, no intervals; got \(resamples))") }
+            guard resamples >= 0 else {
+                throw JudgePanelError.usage(
+                    "--resamples must be ≥ 0 (0: point figures, no intervals; got \(resamples))")
+            }
             let overrides = try FamilyMap.overrides(from: family)
             let panelConfig = try Panel.load(path: panel)
             let rubricConfig = try Rubric.load(path: rubric)
             let loaded = try itemOptions.loader().load(path: items)
             for item in loaded { try rubricConfig.validate(item, file: items) }
-            if chosen.contains(where: { $0.name == "self-preference" }), !panelConfig.judges.contains(where: { $0.family != nil }) {
+            if chosen.contains(where: { $0.name == "self-preference" }),
+                !panelConfig.judges.contains(where: { $0.family != nil })
+            {
                 printErr("judgepanel: note: no judge has a 'family'; self-preference rows will be empty")
             }
             let options = RunOptions(cache: cacheOptions.cache, aggregate: aggregate, flip: flip)
@@ -69,7 +74,9 @@ struct ProbeCommand: AsyncParsableCommand {
             }
             progress.stop()
             try run.write(to: out)
-            say("judgepanel probe — \(rubricConfig.id), \(loaded.count) items, \(panelConfig.judges.count) judges, seed \(seed)")
+            say(
+                "judgepanel probe — \(rubricConfig.id), \(loaded.count) items, \(panelConfig.judges.count) judges, seed \(seed)"
+            )
             say(run.table)
             let errors = run.votes.filter { $0.status == .error }.count
             say("wrote \(out)/report.json, report.md, report.html, votes.jsonl, verdicts.jsonl, perturbations.jsonl")

@@ -6,13 +6,18 @@ import JudgePanel
 struct GateOptions: ParsableArguments {
     @Option(
         name: .customLong("fail-under"),
-        help: "Quality gate PATH OP NUMBER on the report JSON (repeatable), e.g. 'panel.accuracy.ci_lo>=0.7', 'judges.gpt4o.cohen_kappa>=0.6'. A failed gate exits 4 after every file is written; a path that does not exist exits 2.")
+        help:
+            "Quality gate PATH OP NUMBER on the report JSON (repeatable), e.g. 'panel.accuracy.ci_lo>=0.7', 'judges.gpt4o.cohen_kappa>=0.6'. A failed gate exits 4 after every file is written; a path that does not exist exits 2."
+    )
     var failUnder: [String] = []
 
     @Option(help: "Write a JUnit XML report: one test case per gate (and per item with --junit-items).")
     var junit: String?
 
-    @Flag(name: .customLong("junit-items"), help: "With --junit: also one test case per item with an expectation (its `expect` field, else its human label).")
+    @Flag(
+        name: .customLong("junit-items"),
+        help:
+            "With --junit: also one test case per item with an expectation (its `expect` field, else its human label).")
     var junitItems = false
 
     /// The gates, parsed before anything is sent (a malformed expression is a usage error, exit 2).
@@ -41,7 +46,9 @@ struct GateOptions: ParsableArguments {
             var report = JUnitReport(name: "judgepanel \(command)")
             report.addGates(results, command: command)
             if junitItems {
-                guard let items else { throw JudgePanelError.usage("--junit-items: `\(command)` has no per-item verdicts") }
+                guard let items else {
+                    throw JudgePanelError.usage("--junit-items: `\(command)` has no per-item verdicts")
+                }
                 let checks = try items()
                 report.addItems(checks, command: command)
                 let failed = checks.filter { !$0.passed }.count

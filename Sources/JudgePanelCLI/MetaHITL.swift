@@ -13,7 +13,9 @@ extension MetaCommand {
         guard !labels.isEmpty else { throw JudgePanelError.usage("--hitl needs --labels LABELS.jsonl") }
         let loaded = try itemOptions.loader().load(path: items)
         var recorded = try VotesFile.load(path: votes)
-        if let keep = judges.map({ Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) }) {
+        if let keep = judges.map({
+            Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+        }) {
             recorded = recorded.filter { keep.contains($0.judge) }
         }
         guard recorded.allSatisfy({ $0.protocol == .pairwise }) else {
@@ -21,7 +23,8 @@ extension MetaCommand {
         }
         let set = try LabelsFile.read(paths: labels, pairwise: true)
         let method = aggregate ?? .majority
-        let curve = HITLCurve.compute(items: loaded, votes: recorded, labels: set.records, flip: flip, aggregate: method)
+        let curve = HITLCurve.compute(
+            items: loaded, votes: recorded, labels: set.records, flip: flip, aggregate: method)
         // The panel's verdicts (no human replaced) for each annotator's agreement with the panel.
         let table = Reconcile.table(items: loaded, votes: recorded, kind: .pairwise, flip: flip)
         let panel = Aggregator(method: method).aggregate(
@@ -33,7 +36,8 @@ extension MetaCommand {
         if json {
             let e = JSONEncoder.reportEncoder
             let value: JSONValue = [
-                "hitl": try JSONValue(jsonData: e.encode(curve)), "annotators": try JSONValue(jsonData: e.encode(agreement)),
+                "hitl": try JSONValue(jsonData: e.encode(curve)),
+                "annotators": try JSONValue(jsonData: e.encode(agreement)),
             ]
             say(String(decoding: try e.encode(value), as: UTF8.self))
             return
@@ -41,7 +45,9 @@ extension MetaCommand {
         say(curve.text(every: max(1, curve.points.count / 40)))
         say("")
         if let h = agreement.human {
-            say("annotators: \(h.nAnnotators), items labelled by two or more: \(h.nItems); Fleiss κ \(h.fleissKappa?.description ?? "—"), Krippendorff α \(h.krippendorffAlpha?.description ?? "—")")
+            say(
+                "annotators: \(h.nAnnotators), items labelled by two or more: \(h.nItems); Fleiss κ \(h.fleissKappa?.description ?? "—"), Krippendorff α \(h.krippendorffAlpha?.description ?? "—")"
+            )
             for (pair, k) in h.pairwiseCohenKappa.sorted(by: { $0.key < $1.key }) { say("  Cohen κ \(pair): \(k)") }
         } else {
             say("annotators: fewer than two, no inter-annotator agreement")

@@ -34,9 +34,12 @@ struct CalibrateCommand: AsyncParsableCommand {
                 throw JudgePanelError.badInput(
                     "fewer than 2 items with a numeric label and a score from '\(judge)'", file: items)
             }
-            guard let cal = JudgeCalibration.fit(items: loaded, votes: recorded, judge: judge, method: m, folds: folds, seed: seed)
+            guard
+                let cal = JudgeCalibration.fit(
+                    items: loaded, votes: recorded, judge: judge, method: m, folds: folds, seed: seed)
             else {
-                throw JudgePanelError.badInput("cannot fit a \(method) calibration (constant judge scores?)", file: votes)
+                throw JudgePanelError.badInput(
+                    "cannot fit a \(method) calibration (constant judge scores?)", file: votes)
             }
             if let out {
                 let data = try JSONEncoder.reportEncoder.encode(cal)
@@ -50,7 +53,9 @@ struct CalibrateCommand: AsyncParsableCommand {
             }
             let cv = cal.crossValidation
             func f(_ v: MetricValue?) -> String { v?.value.map { String(format: "%.4f", $0) } ?? "n/a" }
-            say("calibration of \(judge) (\(method)) on \(pairs.judge.count) items, \(folds)-fold cross-validation, seed \(seed)")
+            say(
+                "calibration of \(judge) (\(method)) on \(pairs.judge.count) items, \(folds)-fold cross-validation, seed \(seed)"
+            )
             say(
                 TextTable.plain(
                     header: ["", "MAE", "RMSE"],

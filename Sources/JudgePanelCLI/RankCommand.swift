@@ -60,11 +60,14 @@ struct RankCommand: AsyncParsableCommand {
     var baseline: String?
     @Flag(
         name: .customLong("length-control"),
-        help: "With --baseline: AlpacaEval 2's length-controlled win rate (alpaca_eval 0.6.6's GLM) beside the raw one.")
+        help: "With --baseline: AlpacaEval 2's length-controlled win rate (alpaca_eval 0.6.6's GLM) beside the raw one."
+    )
     var lengthControl = false
     @Option(
         name: .customLong("glm-data"),
-        help: "With --length-control: alpaca_eval's df_gamed.csv (instruction difficulty, gamed baselines); without it the reduced formula.")
+        help:
+            "With --length-control: alpaca_eval's df_gamed.csv (instruction difficulty, gamed baselines); without it the reduced formula."
+    )
     var glmData: String?
     @Flag(
         name: .customLong("style-control"),
@@ -72,28 +75,44 @@ struct RankCommand: AsyncParsableCommand {
     var styleControl = false
     @Option(
         name: .customLong("length-penalty"),
-        help: "WildBench's rule: a slight win (five-level verdicts) whose winner is longer by more than K characters is a tie.")
+        help:
+            "WildBench's rule: a slight win (five-level verdicts) whose winner is longer by more than K characters is a tie."
+    )
     var lengthPenalty: Int?
     @Option(help: "Bootstrap resamples (0: point figures only, no intervals).") var resamples: Int = 1000
     @Option(help: "Seed.") var seed: UInt64 = 0
-    @Option(name: .customLong("labels"), help: "Human labels file (labels.jsonl, repeatable): replaces the items' labels; with --votes, labels on a subset add prediction-powered win rates.")
+    @Option(
+        name: .customLong("labels"),
+        help:
+            "Human labels file (labels.jsonl, repeatable): replaces the items' labels; with --votes, labels on a subset add prediction-powered win rates."
+    )
     var labels: [String] = []
-    @Flag(help: "With --votes and human labels on a subset: Bradley–Terry by prediction-powered logistic regression, beside the judge-only fit.")
+    @Flag(
+        help:
+            "With --votes and human labels on a subset: Bradley–Terry by prediction-powered logistic regression, beside the judge-only fit."
+    )
     var ppi = false
     @OptionGroup var gateOptions: GateOptions
 
     func run() async throws {
         try await runMapped {
             _ = try gateOptions.gates()
-            if gateOptions.junitItems { throw JudgePanelError.usage("--junit-items: rank has no per-item expectations (use score or meta)") }
+            if gateOptions.junitItems {
+                throw JudgePanelError.usage("--junit-items: rank has no per-item expectations (use score or meta)")
+            }
             if rule != nil && by == nil {
                 throw JudgePanelError.usage("--rule needs --by KEY (the slices are the voters)")
             }
             if weightSlices && rule == nil { throw JudgePanelError.usage("--weight-slices needs --rule") }
             if judge != nil && votes == nil { throw JudgePanelError.usage("--judge needs --votes") }
             if judge != nil && human { throw JudgePanelError.usage("--judge and --human exclude each other") }
-            if resamples < 0 { throw JudgePanelError.usage("--resamples must be ≥ 0 (0: point figures, no intervals; got \(resamples))") }
-            if lengthControl && styleControl { throw JudgePanelError.usage("--length-control and --style-control exclude each other") }
+            if resamples < 0 {
+                throw JudgePanelError.usage(
+                    "--resamples must be ≥ 0 (0: point figures, no intervals; got \(resamples))")
+            }
+            if lengthControl && styleControl {
+                throw JudgePanelError.usage("--length-control and --style-control exclude each other")
+            }
             if lengthControl && baseline == nil {
                 throw JudgePanelError.usage("--length-control needs --baseline MODEL (the win rate is against it)")
             }
@@ -104,7 +123,8 @@ struct RankCommand: AsyncParsableCommand {
             if let k = lengthPenalty {
                 if k < 0 { throw JudgePanelError.usage("--length-penalty must be ≥ 0 characters (got \(k))") }
                 if votes == nil || human {
-                    throw JudgePanelError.usage("--length-penalty needs --votes (five-level verdicts are read from the votes' raw answers)")
+                    throw JudgePanelError.usage(
+                        "--length-penalty needs --votes (five-level verdicts are read from the votes' raw answers)")
                 }
                 if preference == .probability {
                     throw JudgePanelError.usage("--length-penalty applies to verdicts: drop --preference probability")
@@ -117,12 +137,16 @@ struct RankCommand: AsyncParsableCommand {
             var loaded = try ItemLoader().load(path: items)
             let labelSet = try HumanLabels.read(labels, items: loaded)
             if let labelSet { loaded = labelSet.items }
-            if ppi && (votes == nil || human) { throw JudgePanelError.usage("--ppi needs --votes (the judges' verdicts to correct)") }
+            if ppi && (votes == nil || human) {
+                throw JudgePanelError.usage("--ppi needs --votes (the judges' verdicts to correct)")
+            }
             for key in [by, cluster].compactMap({ $0 })
             where !loaded.contains(where: { $0.meta[key] != nil && $0.meta[key] != .null }) {
                 throw JudgePanelError.badInput("no item has meta.\(key)", file: items)
             }
-            if let baseline, !loaded.contains(where: { $0.modelA != $0.modelB && ($0.modelA == baseline || $0.modelB == baseline) }) {
+            if let baseline,
+                !loaded.contains(where: { $0.modelA != $0.modelB && ($0.modelA == baseline || $0.modelB == baseline) })
+            {
                 throw JudgePanelError.badInput("no item compares a model with the baseline '\(baseline)'", file: items)
             }
             let (humanLabels, humanText) = SliceRanking.humanPreferences(loaded)
@@ -138,7 +162,8 @@ struct RankCommand: AsyncParsableCommand {
                     if let judge {
                         guard let j = probs.judges.firstIndex(of: judge) else {
                             throw JudgePanelError.badInput(
-                                "no votes of judge '\(judge)' (judges: \(probs.judges.joined(separator: ", ")))", file: votes)
+                                "no votes of judge '\(judge)' (judges: \(probs.judges.joined(separator: ", ")))",
+                                file: votes)
                         }
                         pB = probs.judge(j)
                         source = "judge \(judge), mean probability"
@@ -161,7 +186,8 @@ struct RankCommand: AsyncParsableCommand {
                     if let judge {
                         guard let j = rec.judges.firstIndex(of: judge) else {
                             throw JudgePanelError.badInput(
-                                "no votes of judge '\(judge)' (judges: \(rec.judges.joined(separator: ", ")))", file: votes)
+                                "no votes of judge '\(judge)' (judges: \(rec.judges.joined(separator: ", ")))",
+                                file: votes)
                         }
                         outcomes = rec.verdicts[j].map { SliceRanking.outcome($0.verdict) }
                         source = "judge \(judge), length penalty K=\(k)"
@@ -176,7 +202,8 @@ struct RankCommand: AsyncParsableCommand {
                     if let judge {
                         guard let j = rec.judges.firstIndex(of: judge) else {
                             throw JudgePanelError.badInput(
-                                "no votes of judge '\(judge)' (judges: \(rec.judges.joined(separator: ", ")))", file: votes)
+                                "no votes of judge '\(judge)' (judges: \(rec.judges.joined(separator: ", ")))",
+                                file: votes)
                         }
                         outcomes = rec.verdicts[j].indices.map { SliceRanking.outcome(rec.verdicts[j].verdict($0)) }
                         source = "judge \(judge)"
@@ -192,7 +219,8 @@ struct RankCommand: AsyncParsableCommand {
                 outcomes = humanLabels.map(SliceRanking.outcome)
                 source = "human labels"
             }
-            let options = SliceRanking.Options(resamples: resamples, seed: seed, clusterKey: cluster, baseline: baseline)
+            let options = SliceRanking.Options(
+                resamples: resamples, seed: seed, clusterKey: cluster, baseline: baseline)
             guard let overall = SliceRanking.rank(items: loaded, outcomes: outcomes, options: options) else {
                 throw JudgePanelError.badInput(
                     baseline == nil
@@ -219,7 +247,8 @@ struct RankCommand: AsyncParsableCommand {
             var ppiRanking: PPIRanking?
             if votes != nil, !human, hasHuman {
                 ppiReport = PPIAnalysis.report(
-                    items: loaded, outcomes: outcomes, scores: outcomes.map { _ in nil }, pSelect: labelSet?.pSelect ?? [:])
+                    items: loaded, outcomes: outcomes, scores: outcomes.map { _ in nil },
+                    pSelect: labelSet?.pSelect ?? [:])
                 if ppi {
                     guard let r = PPIRanking.fit(items: loaded, outcomes: outcomes) else {
                         throw JudgePanelError.badInput(
@@ -249,7 +278,8 @@ struct RankCommand: AsyncParsableCommand {
                     report, title: "judgepanel rank — \(URL(fileURLWithPath: items).lastPathComponent)")
                 do {
                     let url = URL(fileURLWithPath: html)
-                    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    try FileManager.default.createDirectory(
+                        at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                     try Data(page.utf8).write(to: url, options: .atomic)
                 } catch {
                     throw JudgePanelError.io("cannot write the HTML report: \(error.localizedDescription)", file: html)
@@ -259,9 +289,12 @@ struct RankCommand: AsyncParsableCommand {
             if json && (by != nil || cluster != nil || detail || (ppiReport != nil && (!labels.isEmpty || ppi))) {
                 var o = report.json
                 if case .object(var d) = o {
-                    if let ppiReport { d["ppi"] = try RecordEncoding.value(ppiReport, record: "the ppi report", file: items) }
+                    if let ppiReport {
+                        d["ppi"] = try RecordEncoding.value(ppiReport, record: "the ppi report", file: items)
+                    }
                     if let ppiRanking {
-                        d["ppi_bradley_terry"] = try RecordEncoding.value(ppiRanking, record: "the ppi ranking", file: items)
+                        d["ppi_bradley_terry"] = try RecordEncoding.value(
+                            ppiRanking, record: "the ppi ranking", file: items)
                     }
                     o = .object(d)
                 }
@@ -280,7 +313,9 @@ struct RankCommand: AsyncParsableCommand {
                     ]
                     if let c = report.control {
                         for (k, v) in RankReport.controlKeys(c, model: r.model) { o[k] = v }
-                        if let sc = c.styleCoefficients { o["style_coefficients"] = .object(sc.mapValues { .number($0) }) }
+                        if let sc = c.styleCoefficients {
+                            o["style_coefficients"] = .object(sc.mapValues { .number($0) })
+                        }
                     }
                     return .object(o)
                 }

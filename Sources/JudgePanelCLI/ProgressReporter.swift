@@ -35,7 +35,8 @@ final class ProgressReporter: @unchecked Sendable {
         let filled = total > 0 ? Int(Double(width) * Double(s.votes) / Double(total)) : 0
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: max(0, width - filled))
         return String(
-            format: "[%@] %d/%d votes · %.1f/s · ETA %.0fs · %d retries · %d errors · $%.4f", bar, s.votes, total, rate, eta,
+            format: "[%@] %d/%d votes · %.1f/s · ETA %.0fs · %d retries · %d errors · $%.4f", bar, s.votes, total, rate,
+            eta,
             s.retries, s.error, s.costUSD)
     }
 

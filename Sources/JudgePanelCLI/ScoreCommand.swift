@@ -10,18 +10,30 @@ struct ScoreCommand: AsyncParsableCommand {
     @Option(help: "Rubric file (YAML).") var rubric: String
     @Option(help: "Panel file (YAML).") var panel: String
     @Option(help: "Run directory.") var out: String = "runs/latest"
-    @Flag(help: "Finish an interrupted run in --out without repeating finished calls (a journaled vote is reused only while its call's inputs are unchanged).") var resume = false
-    @Flag(name: .customLong("resume-changed"), help: "With --resume: accept a changed panel or rubric and re-ask only the calls whose inputs changed.")
+    @Flag(
+        help:
+            "Finish an interrupted run in --out without repeating finished calls (a journaled vote is reused only while its call's inputs are unchanged)."
+    ) var resume = false
+    @Flag(
+        name: .customLong("resume-changed"),
+        help: "With --resume: accept a changed panel or rubric and re-ask only the calls whose inputs changed.")
     var resumeChanged = false
-    @Flag(name: .customLong("dry-run"), help: "Print calls, estimated tokens and dollars; send nothing.") var dryRun = false
+    @Flag(name: .customLong("dry-run"), help: "Print calls, estimated tokens and dollars; send nothing.") var dryRun =
+        false
     @Option(help: "Override the panel's aggregation (majority | mean | median | weighted | dawid-skene).")
     var aggregate: AggregationMethod?
     @Option(help: "Override the flip policy (tie | abstain).") var flip: FlipPolicy?
     @Option(help: "Pre-written checklists per item (JSONL {item, questions}).") var checklists: String?
     @Option(help: "Bootstrap seed.") var seed: UInt64 = 0
-    @Flag(help: "Adaptive panel (pairwise): only the calls the stopping rule needs to decide the majority; calls made vs the full panel's in report.json (adaptive). Compare with the full panel offline: judgepanel plan.")
+    @Flag(
+        help:
+            "Adaptive panel (pairwise): only the calls the stopping rule needs to decide the majority; calls made vs the full panel's in report.json (adaptive). Compare with the full panel offline: judgepanel plan."
+    )
     var adaptive = false
-    @Flag(help: "Cascade (pairwise): the panel file's tiers: in order, escalating an item only while its tier is split, flipped or below escalate.min_share.")
+    @Flag(
+        help:
+            "Cascade (pairwise): the panel file's tiers: in order, escalating an item only while its tier is split, flipped or below escalate.min_share."
+    )
     var cascade = false
     @Option(help: "Run only shard I of N (0-based: 0/N … (N-1)/N): the items whose id hashes to I mod N (see `merge`).")
     var shard: String?
@@ -29,18 +41,29 @@ struct ScoreCommand: AsyncParsableCommand {
     @OptionGroup var itemOptions: ItemOptions
     @OptionGroup var cacheOptions: CacheOptions
     @OptionGroup var gateOptions: GateOptions
-    @Option(help: "Drift sentinel: compare this run with an earlier run directory over the same items (drift.json, drift.md, drift.html in --out); a significant change exits 4.")
+    @Option(
+        help:
+            "Drift sentinel: compare this run with an earlier run directory over the same items (drift.json, drift.md, drift.html in --out); a significant change exits 4."
+    )
     var baseline: String?
-    @Option(name: .customLong("alpha"), help: "With --baseline: the drift tests' level α.") var driftAlpha: Double = 0.05
-    @Option(name: .customLong("max-change-rate"), help: "With --baseline: also a drift when a unit's share of changed verdicts exceeds this.")
+    @Option(name: .customLong("alpha"), help: "With --baseline: the drift tests' level α.") var driftAlpha: Double =
+        0.05
+    @Option(
+        name: .customLong("max-change-rate"),
+        help: "With --baseline: also a drift when a unit's share of changed verdicts exceeds this.")
     var maxChangeRate: Double?
 
     func run() async throws {
         try await runMapped {
             _ = try gateOptions.gates()
-            let drift = try DriftOptions.analysis(alpha: driftAlpha, resamples: 1000, seed: seed, maxChangeRate: maxChangeRate)
-            if let baseline, !FileManager.default.fileExists(atPath: URL(fileURLWithPath: baseline).appendingPathComponent("config.json").path) {
-                throw JudgePanelError.badInput("--baseline: not a judgepanel score run directory (no config.json)", file: baseline)
+            let drift = try DriftOptions.analysis(
+                alpha: driftAlpha, resamples: 1000, seed: seed, maxChangeRate: maxChangeRate)
+            if let baseline,
+                !FileManager.default.fileExists(
+                    atPath: URL(fileURLWithPath: baseline).appendingPathComponent("config.json").path)
+            {
+                throw JudgePanelError.badInput(
+                    "--baseline: not a judgepanel score run directory (no config.json)", file: baseline)
             }
             if resumeChanged && !resume { throw JudgePanelError.usage("--resume-changed needs --resume") }
             // Before anything reads or writes --out: a directory that is not a score run's is refused untouched.
@@ -54,7 +77,8 @@ struct ScoreCommand: AsyncParsableCommand {
             if options.policy != .full {
                 // Before anything is sent (checklist generation included).
                 try checkPolicy(
-                    options.policy, rubric: Rubric.load(path: rubric), panel: Panel.load(path: panel, environment: options.environment))
+                    options.policy, rubric: Rubric.load(path: rubric),
+                    panel: Panel.load(path: panel, environment: options.environment))
             }
             if let checklists { options.checklists = try ChecklistStore.load(path: checklists) }
             let shardValue = try shard.map(Shard.parse)
@@ -67,11 +91,14 @@ struct ScoreCommand: AsyncParsableCommand {
                 // Streams the items file: nothing is kept per item, so 10 M calls estimate in constant memory.
                 let panelValue = try Panel.load(path: panel, environment: options.environment)
                 let streamed = try ScoreJob.streamEstimate(
-                    itemsPath: items, loader: try itemOptions.loader(), rubric: try Rubric.load(path: rubric), panel: panelValue,
+                    itemsPath: items, loader: try itemOptions.loader(), rubric: try Rubric.load(path: rubric),
+                    panel: panelValue,
                     options: options, shard: shardValue)
                 if let shardValue { print("shard \(shardValue): \(streamed.items) of \(streamed.itemsTotal) items") }
                 var estimate = streamed.estimate
-                if try runBatch.options(adaptive: runAdaptive || runCascade) != nil { estimate.applyBatchDiscount(panelValue) }
+                if try runBatch.options(adaptive: runAdaptive || runCascade) != nil {
+                    estimate.applyBatchDiscount(panelValue)
+                }
                 printEstimate(estimate)
                 return
             }
@@ -82,10 +109,12 @@ struct ScoreCommand: AsyncParsableCommand {
             var job =
                 streamed
                 ? try ScoreJob(
-                    streamingItemsPath: items, rubricPath: rubric, panelPath: panel, loader: try itemOptions.loader(), options: options,
+                    streamingItemsPath: items, rubricPath: rubric, panelPath: panel, loader: try itemOptions.loader(),
+                    options: options,
                     analysis: MetaAnalysis.Options(seed: seed))
                 : try ScoreJob(
-                    itemsPath: items, rubricPath: rubric, panelPath: panel, loader: try itemOptions.loader(), options: options,
+                    itemsPath: items, rubricPath: rubric, panelPath: panel, loader: try itemOptions.loader(),
+                    options: options,
                     analysis: MetaAnalysis.Options(seed: seed))
             if let shardValue {
                 let total = job.itemCount
@@ -96,7 +125,8 @@ struct ScoreCommand: AsyncParsableCommand {
             if job.truncatedToolOutputs > 0 {
                 printErr(
                     "judgepanel: note: \(job.truncatedToolOutputs) tool outputs longer than \(itemOptions.maxToolOutputChars) "
-                        + "characters were cut for the judges (marked '[truncated N characters]'; --max-tool-output-chars)")
+                        + "characters were cut for the judges (marked '[truncated N characters]'; --max-tool-output-chars)"
+                )
             }
             if lock == nil { lock = try RunLock.acquire(dir: out, command: commandLine) }
             let counters = RunCounters(expected: job.plannedCalls)
@@ -119,21 +149,32 @@ struct ScoreCommand: AsyncParsableCommand {
             func count(_ key: String) -> Int { facts?[key]?.intValue ?? 0 }
             if resume { say(outcome.resume.text) }
             if let a = outcome.report.adaptive { say(a.text) }
-            say(ReportText.terminal(outcome.report, title: "judgepanel score — \(job.rubric.id), \(job.itemCount) items, \(job.panel.judges.count) judges"))
+            say(
+                ReportText.terminal(
+                    outcome.report,
+                    title:
+                        "judgepanel score — \(job.rubric.id), \(job.itemCount) items, \(job.panel.judges.count) judges")
+            )
             say(
                 String(
                     format: "wall %.1f s · %d votes (%d ok, %d abstain, %d error) · %d HTTP calls · %d cached · $%.4f",
                     outcome.result.wallSeconds, count("votes"), count("ok"), count("abstain"), outcome.errors,
-                    outcome.result.counters.httpCalls, outcome.result.counters.cached, facts?["cost_usd"]?.doubleValue ?? 0)
+                    outcome.result.counters.httpCalls, outcome.result.counters.cached,
+                    facts?["cost_usd"]?.doubleValue ?? 0)
                     + (count("cost_unknown_calls") > 0
-                        ? " + \(count("cost_unknown_calls")) calls of unknown cost (no or implausible usage reported)" : ""))
+                        ? " + \(count("cost_unknown_calls")) calls of unknown cost (no or implausible usage reported)"
+                        : ""))
             if let generation {
                 say(
                     "checklists: \(generation.generated.count) generated (\(generation.cachedReplies) replies cached, "
                         + "\(generation.httpCalls) HTTP calls), \(generation.reused.count) reused")
             }
-            say("wrote \(out)/votes.jsonl, verdicts.jsonl, report.json, report.md, report.html" + (options.checklists.isEmpty ? "" : ", checklists.jsonl"))
-            printStoppedJudges(outcome.result.counters, unsent: facts?["quota_unsent"]?.objectValue?.compactMapValues(\.intValue) ?? [:])
+            say(
+                "wrote \(out)/votes.jsonl, verdicts.jsonl, report.json, report.md, report.html"
+                    + (options.checklists.isEmpty ? "" : ", checklists.jsonl"))
+            printStoppedJudges(
+                outcome.result.counters,
+                unsent: facts?["quota_unsent"]?.objectValue?.compactMapValues(\.intValue) ?? [:])
             if outcome.errors > 0 {
                 printErr("judgepanel: \(outcome.errors) calls failed after retries (recorded as error votes)")
             }
@@ -149,7 +190,8 @@ struct ScoreCommand: AsyncParsableCommand {
             try gateOptions.finish(report: outcome.reportJSON, command: "score") {
                 ItemChecks.check(
                     try ItemChecks.expectations(itemsPath: items, loader: itemOptions.loader()),
-                    verdicts: try ItemChecks.verdicts(path: URL(fileURLWithPath: out).appendingPathComponent("verdicts.jsonl").path))
+                    verdicts: try ItemChecks.verdicts(
+                        path: URL(fileURLWithPath: out).appendingPathComponent("verdicts.jsonl").path))
             }
             if let drifted { try DriftOptions.exit(drifted, failOnChange: false) }
             if outcome.errors > 0 { throw ExitCode(1) }
@@ -182,7 +224,9 @@ extension ScoreCommand {
             recorded = .full
         }
         let asked: CallPolicy = adaptive ? .adaptive : (cascade ? .cascade : .full)
-        func flag(_ p: CallPolicy) -> String { p == .full ? "the full panel (no --adaptive or --cascade)" : "--\(p.rawValue)" }
+        func flag(_ p: CallPolicy) -> String {
+            p == .full ? "the full panel (no --adaptive or --cascade)" : "--\(p.rawValue)"
+        }
         if asked != .full && asked != recorded {
             throw JudgePanelError.usage(
                 "\(out) was run with \(flag(recorded)); --resume continues it under that policy, not \(flag(asked)): "
@@ -205,11 +249,13 @@ extension ScoreCommand {
         switch policy {
         case .cascade:
             if p.tiers == nil || r.kind != .pairwise {
-                throw JudgePanelError.badInput("--cascade needs a pairwise rubric and 'tiers:' in the panel file", file: panel)
+                throw JudgePanelError.badInput(
+                    "--cascade needs a pairwise rubric and 'tiers:' in the panel file", file: panel)
             }
             if Aggregator(method: method).isJoint {
                 throw JudgePanelError.usage(
-                    "--cascade gives each item its deciding tier's verdict; dawid-skene pools every judge (use majority or weighted)")
+                    "--cascade gives each item its deciding tier's verdict; dawid-skene pools every judge (use majority or weighted)"
+                )
             }
         case .adaptive where r.kind != .pairwise:
             if p.scoreStopping == nil {
@@ -219,7 +265,8 @@ extension ScoreCommand {
             }
             if !ScoreStopping.poolingMethods.contains(method) {
                 throw JudgePanelError.usage(
-                    "--adaptive on a \(r.kind.rawValue) rubric pools with mean, median or weighted, not \(method.rawValue)")
+                    "--adaptive on a \(r.kind.rawValue) rubric pools with mean, median or weighted, not \(method.rawValue)"
+                )
             }
         default: break
         }
@@ -236,14 +283,18 @@ extension ScoreCommand {
         "score" + (adaptive ? " --adaptive" : "") + (batchOptions.batch ? " --batch" : "") + (resume ? " --resume" : "")
     }
 
-    func prepareChecklists(_ options: inout RunOptions, lock: inout RunLock?) async throws -> ChecklistGenerator.Outcome? {
+    func prepareChecklists(_ options: inout RunOptions, lock: inout RunLock?) async throws -> ChecklistGenerator
+        .Outcome?
+    {
         let rubricValue = try Rubric.load(path: rubric)
         guard rubricValue.kind == .checklist, let spec = rubricValue.checklist, spec.generate else { return nil }
         let loaded = try itemOptions.loader().load(path: items)
         for item in loaded { try rubricValue.validate(item, file: items) }
         var existing = options.checklists
         if resume, FileManager.default.fileExists(atPath: checklistsPath) {
-            for (id, qs) in try ChecklistStore.load(path: checklistsPath) where existing[id] == nil { existing[id] = qs }
+            for (id, qs) in try ChecklistStore.load(path: checklistsPath) where existing[id] == nil {
+                existing[id] = qs
+            }
         }
         let missing = loaded.filter { existing[$0.id] == nil }
         let panelValue = try Panel.load(path: panel, environment: options.environment)
@@ -253,7 +304,9 @@ extension ScoreCommand {
                 say(
                     "checklist generation: \(Set(missing.map(\.id)).count) calls to \(generator.judge.name) first "
                         + "(the estimate below assumes \(spec.maxQuestions) questions per generated checklist)")
-                let placeholder = (1...max(1, spec.maxQuestions)).map { "Does the response satisfy requirement \($0) of the instruction?" }
+                let placeholder = (1...max(1, spec.maxQuestions)).map {
+                    "Does the response satisfy requirement \($0) of the instruction?"
+                }
                 for item in missing { existing[item.id] = placeholder }
             }
             options.checklists = existing
@@ -265,9 +318,12 @@ extension ScoreCommand {
         }
         lock = try RunLock.acquire(dir: out, command: commandLine)
         if FileManager.default.fileExists(atPath: RunDirectory(path: out).journalPath) && !resume {
-            throw JudgePanelError.usage("\(out) already holds a run (journal.jsonl): pass --resume to finish it, or choose another --out")
+            throw JudgePanelError.usage(
+                "\(out) already holds a run (journal.jsonl): pass --resume to finish it, or choose another --out")
         }
-        if stderrIsTTY { printErr("writing checklists for \(Set(missing.map(\.id)).count) items with \(generator.judge.name)…") }
+        if stderrIsTTY {
+            printErr("writing checklists for \(Set(missing.map(\.id)).count) items with \(generator.judge.name)…")
+        }
         let outcome = try await generator.generate(items: loaded, existing: existing)
         try RunDirectory(path: out).create()
         try ChecklistStore.save(outcome.checklists, order: loaded.map(\.id), to: checklistsPath)
@@ -281,7 +337,9 @@ extension ScoreJob.Estimate {
     /// With `--batch`: the judges sent through a batch API cost their price less `batch_discount`.
     mutating func applyBatchDiscount(_ panel: Panel) {
         for (n, row) in perJudge.enumerated() {
-            guard let judge = panel.judges.first(where: { $0.name == row.judge }), judge.provider.supportsBatch, let usd = row.usd else { continue }
+            guard let judge = panel.judges.first(where: { $0.name == row.judge }), judge.provider.supportsBatch,
+                let usd = row.usd
+            else { continue }
             perJudge[n].usd = usd * (1 - judge.batchDiscount)
         }
         if usd != nil { usd = perJudge.compactMap(\.usd).reduce(0, +) }
@@ -290,7 +348,10 @@ extension ScoreJob.Estimate {
 
 func printEstimate(_ e: ScoreJob.Estimate) {
     let rows = e.perJudge.map { r in
-        [r.judge, String(r.calls), String(r.promptTokens), String(r.maxCompletionTokens), r.usd.map { String(format: "%.4f", $0) } ?? "n/a"]
+        [
+            r.judge, String(r.calls), String(r.promptTokens), String(r.maxCompletionTokens),
+            r.usd.map { String(format: "%.4f", $0) } ?? "n/a",
+        ]
     }
     say(TextTable.plain(header: ["judge", "calls", "prompt tok (est)", "max completion tok", "max $"], rows: rows))
     say(

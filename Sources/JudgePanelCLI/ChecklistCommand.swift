@@ -5,14 +5,17 @@ import JudgeStats
 
 struct ChecklistCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "checklist", abstract: "Checklist tools on recorded votes: learned question weights, per-question analysis.",
+        commandName: "checklist",
+        abstract: "Checklist tools on recorded votes: learned question weights, per-question analysis.",
         subcommands: [ChecklistWeightsCommand.self, ChecklistAnalyzeCommand.self])
 }
 
 struct ChecklistWeightsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "weights",
-        abstract: "Learn per-question weights from human labels (logistic on A−B answers, or linear for scores), k-fold cross-validated.")
+        abstract:
+            "Learn per-question weights from human labels (logistic on A−B answers, or linear for scores), k-fold cross-validated."
+    )
 
     @Argument(help: "Items file with human labels (JSONL).") var items: String
     @Option(help: "Votes file of a checklist run.") var votes: String
@@ -34,7 +37,8 @@ struct ChecklistWeightsCommand: AsyncParsableCommand {
             let recorded = try VotesFile.load(path: votes)
             let w: ChecklistWeights
             do {
-                w = try ChecklistWeights.learn(items: loaded, votes: recorded, options: .init(folds: folds, seed: seed, lambda: lambda))
+                w = try ChecklistWeights.learn(
+                    items: loaded, votes: recorded, options: .init(folds: folds, seed: seed, lambda: lambda))
             } catch let e as JudgePanelError {
                 throw JudgePanelError.badInput(e.message, file: votes)
             }
@@ -70,14 +74,18 @@ struct ChecklistWeightsCommand: AsyncParsableCommand {
 struct ChecklistAnalyzeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "analyze",
-        abstract: "Per-question pass rates, judge agreement (Cohen κ) and flags for questions judges do not answer consistently.")
+        abstract:
+            "Per-question pass rates, judge agreement (Cohen κ) and flags for questions judges do not answer consistently."
+    )
 
     @Argument(help: "Items file (JSONL).") var items: String
     @Option(help: "Votes file of a checklist run.") var votes: String
     @Option(help: "Checklists file (JSONL {item, questions}) to name the questions.") var checklists: String?
     @Option(help: "Rubric whose fixed checklist names the questions.") var rubric: String?
-    @Option(name: .customLong("min-agreement"), help: "Flag questions whose judge agreement is below this.") var minAgreement: Double = 0.6
-    @Option(name: .customLong("max-unsure"), help: "Flag questions with more than this share of UNSURE answers.") var maxUnsure: Double = 0.5
+    @Option(name: .customLong("min-agreement"), help: "Flag questions whose judge agreement is below this.")
+    var minAgreement: Double = 0.6
+    @Option(name: .customLong("max-unsure"), help: "Flag questions with more than this share of UNSURE answers.")
+    var maxUnsure: Double = 0.5
     @Flag(help: "Print JSON.") var json = false
     @OptionGroup var itemOptions: ItemOptions
 

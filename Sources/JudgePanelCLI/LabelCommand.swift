@@ -25,10 +25,14 @@ struct LabelCommand: AsyncParsableCommand {
     @Option(help: "Share of the budget drawn uniformly from the rest (0…1).") var explore: Double = 0
     @Option(help: "Seed of the explore / random draw.") var seed: UInt64 = 0
     @Option(help: "bpde over this judge's results only (default: every judge, the panel).") var judge: String?
-    @Option(help: "Flip policy for reconciling a judge's two orders (disagreement, uncertainty).") var flip: FlipPolicy = .tie
-    @Flag(name: .customLong("dry-run"), help: "Print the selection instead of serving the Label view.") var dryRun = false
+    @Option(help: "Flip policy for reconciling a judge's two orders (disagreement, uncertainty).") var flip:
+        FlipPolicy = .tie
+    @Flag(name: .customLong("dry-run"), help: "Print the selection instead of serving the Label view.") var dryRun =
+        false
     @Flag(help: "With --dry-run: JSON.") var json = false
-    @Option(parsing: .upToNextOption, help: "Write tasks for another tool instead: label-studio FILE (FILE.xml: the labelling config).")
+    @Option(
+        parsing: .upToNextOption,
+        help: "Write tasks for another tool instead: label-studio FILE (FILE.xml: the labelling config).")
     var export: [String] = []
     @OptionGroup var server: UIServerOptions
 
@@ -40,10 +44,14 @@ struct LabelCommand: AsyncParsableCommand {
             var rule = "census"
             if let select {
                 guard let budget, budget > 0 else { throw JudgePanelError.usage("--select needs --budget N (N ≥ 1)") }
-                if let judge, !index.judges.contains(judge) { throw JudgePanelError.usage("no votes of judge \(judge.debugDescription) in \(run)") }
+                if let judge, !index.judges.contains(judge) {
+                    throw JudgePanelError.usage("no votes of judge \(judge.debugDescription) in \(run)")
+                }
                 let votes = try VotesFile.load(path: index.votesPath)
-                let scores = LabelSelection.scores(rule: select, items: index.ids, votes: votes, judge: judge, flip: flip)
-                picks = LabelSelection.select(ids: index.ids, scores: scores, rule: select, budget: budget, explore: explore, seed: seed)
+                let scores = LabelSelection.scores(
+                    rule: select, items: index.ids, votes: votes, judge: judge, flip: flip)
+                picks = LabelSelection.select(
+                    ids: index.ids, scores: scores, rule: select, budget: budget, explore: explore, seed: seed)
                 rule = select.rawValue
             } else {
                 guard !dryRun else { throw JudgePanelError.usage("--dry-run needs --select and --budget") }
@@ -52,7 +60,10 @@ struct LabelCommand: AsyncParsableCommand {
             if dryRun {
                 if json {
                     let rows: [JSONValue] = picks.map {
-                        ["item": .string($0.item), "score": $0.score.map { .number($0) } ?? .null, "p_select": .number($0.pSelect)]
+                        [
+                            "item": .string($0.item), "score": $0.score.map { .number($0) } ?? .null,
+                            "p_select": .number($0.pSelect),
+                        ]
                     }
                     say(String(decoding: try JSONValue.array(rows).compactData(), as: UTF8.self))
                 } else {
@@ -67,7 +78,9 @@ struct LabelCommand: AsyncParsableCommand {
                 try exportLabelStudio(index: index, picks: picks, rule: rule, file: export[1])
                 return
             }
-            let queue = picks.map { LabelSession.Entry(item: Int(index.idIndex[$0.item]!), selectedBy: rule, pSelect: $0.pSelect) }
+            let queue = picks.map {
+                LabelSession.Entry(item: Int(index.idIndex[$0.item]!), selectedBy: rule, pSelect: $0.pSelect)
+            }
             try await server.serve(index: index, queue: queue, view: "label")
         }
     }

@@ -61,8 +61,12 @@ struct ItemOptions: ParsableArguments {
     var maxToolOutputChars: Int = ItemContentLimits.defaultMaxToolOutputChars
 
     func loader() throws -> ItemLoader {
-        guard maxLineBytes >= 1 else { throw JudgePanelError.usage("--max-line-bytes must be at least 1 (got \(maxLineBytes))") }
-        guard maxImageBytes >= 1 else { throw JudgePanelError.usage("--max-image-bytes must be at least 1 (got \(maxImageBytes))") }
+        guard maxLineBytes >= 1 else {
+            throw JudgePanelError.usage("--max-line-bytes must be at least 1 (got \(maxLineBytes))")
+        }
+        guard maxImageBytes >= 1 else {
+            throw JudgePanelError.usage("--max-image-bytes must be at least 1 (got \(maxImageBytes))")
+        }
         guard maxToolOutputChars >= 1 else {
             throw JudgePanelError.usage("--max-tool-output-chars must be at least 1 (got \(maxToolOutputChars))")
         }

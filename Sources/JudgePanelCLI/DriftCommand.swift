@@ -22,14 +22,19 @@ struct DriftCommand: AsyncParsableCommand {
     @Option(help: "Bootstrap seed.") var seed: UInt64 = 0
     @Flag(help: "Print the drift report JSON.") var json = false
     @Option(help: "Write drift.json, drift.md and drift.html into this directory.") var out: String?
-    @Option(name: .customLong("max-change-rate"), help: "Also a drift: a unit whose share of changed verdicts exceeds this (0–1).")
+    @Option(
+        name: .customLong("max-change-rate"),
+        help: "Also a drift: a unit whose share of changed verdicts exceeds this (0–1).")
     var maxChangeRate: Double?
-    @Flag(name: .customLong("fail-on-change"), help: "Also exit 4 when a recorded input or a reported model version changed.")
+    @Flag(
+        name: .customLong("fail-on-change"),
+        help: "Also exit 4 when a recorded input or a reported model version changed.")
     var failOnChange = false
 
     func run() async throws {
         try await runMapped {
-            let analysis = try DriftOptions.analysis(alpha: alpha, resamples: resamples, seed: seed, maxChangeRate: maxChangeRate)
+            let analysis = try DriftOptions.analysis(
+                alpha: alpha, resamples: resamples, seed: seed, maxChangeRate: maxChangeRate)
             let report = try DriftJob.compare(base: base, new: new, analysis: analysis)
             if let out {
                 try RunDirectory(path: out).create()
@@ -47,10 +52,14 @@ struct DriftCommand: AsyncParsableCommand {
 }
 
 enum DriftOptions {
-    static func analysis(alpha: Double, resamples: Int, seed: UInt64, maxChangeRate: Double? = nil) throws -> DriftAnalysis {
+    static func analysis(alpha: Double, resamples: Int, seed: UInt64, maxChangeRate: Double? = nil) throws
+        -> DriftAnalysis
+    {
         guard alpha > 0, alpha < 1 else { throw JudgePanelError.usage("--alpha must lie in (0, 1) (got \(alpha))") }
         guard resamples >= 1 else { throw JudgePanelError.usage("--resamples must be at least 1 (got \(resamples))") }
-        if let m = maxChangeRate, !(m >= 0 && m <= 1) { throw JudgePanelError.usage("--max-change-rate must lie in [0, 1] (got \(m))") }
+        if let m = maxChangeRate, !(m >= 0 && m <= 1) {
+            throw JudgePanelError.usage("--max-change-rate must lie in [0, 1] (got \(m))")
+        }
         return DriftAnalysis(alpha: alpha, resamples: resamples, seed: seed, maxChangeRate: maxChangeRate)
     }
 

@@ -6,7 +6,8 @@ extension ScoreCommand {
     func checkShardable() throws {
         if adaptive || cascade {
             throw JudgePanelError.usage(
-                "--shard cannot be combined with --adaptive or --cascade (merge rebuilds the report from the votes, not a policy's summary)")
+                "--shard cannot be combined with --adaptive or --cascade (merge rebuilds the report from the votes, not a policy's summary)"
+            )
         }
         let rubricValue = try Rubric.load(path: rubric)
         if rubricValue.kind == .checklist, rubricValue.checklist?.generate == true, checklists == nil {
@@ -35,7 +36,8 @@ extension ScoreCommand {
         if recorded != shard?.description {
             throw JudgePanelError.usage(
                 "\(out) holds " + (recorded.map { "shard \($0)" } ?? "an unsharded run") + ", not "
-                    + (shard.map { "shard \($0)" } ?? "an unsharded run") + ": resume it with the same --shard, or choose another --out")
+                    + (shard.map { "shard \($0)" } ?? "an unsharded run")
+                    + ": resume it with the same --shard, or choose another --out")
         }
     }
 }

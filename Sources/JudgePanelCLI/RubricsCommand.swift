@@ -14,7 +14,9 @@ struct RubricsCommand: AsyncParsableCommand {
         try await runMapped {
             switch action {
             case "list":
-                let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
+                let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter {
+                    $0.hasSuffix(".yaml")
+                }.sorted()
                 var rows: [[String]] = []
                 for f in files {
                     let r = try Rubric.load(path: "\(dir)/\(f)")
@@ -32,7 +34,9 @@ struct RubricsCommand: AsyncParsableCommand {
             case "check":
                 guard let target else { throw JudgePanelError.usage("rubrics check FILE") }
                 let r = try Rubric.load(path: target)
-                say("\(target): ok (\(r.id), \(r.kind.rawValue), needs \(r.requiredFields.sorted().joined(separator: ", ")))")
+                say(
+                    "\(target): ok (\(r.id), \(r.kind.rawValue), needs \(r.requiredFields.sorted().joined(separator: ", ")))"
+                )
             default:
                 throw JudgePanelError.usage("rubrics: unknown action '\(action)' (list | show ID | check FILE)")
             }

@@ -12,7 +12,9 @@ struct AggregateCommand: AsyncParsableCommand {
     @Option(help: "Items file (to include items without votes).") var items: String?
     @Option(help: "Flip policy (tie | abstain).") var flip: FlipPolicy = .tie
     @Option(help: "Judge weights for 'weighted': name=w,name=w.") var weights: String?
-    @Option(name: .customLong("calibrate-on"), help: "Labelled items to learn 'weighted' weights from (log-odds of each judge's accuracy).")
+    @Option(
+        name: .customLong("calibrate-on"),
+        help: "Labelled items to learn 'weighted' weights from (log-odds of each judge's accuracy).")
     var calibrateOn: String?
     @Option(name: .customLong("calibrate-votes"), help: "The judges' votes on the --calibrate-on items.")
     var calibrateVotes: String?
@@ -29,7 +31,9 @@ struct AggregateCommand: AsyncParsableCommand {
             var w: [String: Double] = [:]
             for part in (weights ?? "").split(separator: ",") {
                 let kv = part.split(separator: "=")
-                guard kv.count == 2, let x = Double(kv[1]) else { throw JudgePanelError.usage("--weights expects name=number,...") }
+                guard kv.count == 2, let x = Double(kv[1]) else {
+                    throw JudgePanelError.usage("--weights expects name=number,...")
+                }
                 w[String(kv[0])] = x
             }
             if let learned = try learnedWeights(calibrateOn: calibrateOn, calibrateVotes: calibrateVotes, flip: flip) {
@@ -44,7 +48,8 @@ struct AggregateCommand: AsyncParsableCommand {
             // A joint method (dawid-skene) estimates each judge's accuracy; the per-item methods estimate nothing.
             for name in rec.judges where rec.estimatedAccuracy.keys.contains(name) {
                 let acc = rec.estimatedAccuracy[name] ?? nil
-                printErr("\(method.rawValue) estimated accuracy \(name): \(acc.map { String(format: "%.4f", $0) } ?? "n/a")")
+                printErr(
+                    "\(method.rawValue) estimated accuracy \(name): \(acc.map { String(format: "%.4f", $0) } ?? "n/a")")
             }
         }
     }
@@ -65,7 +70,8 @@ func learnedWeights(calibrateOn: String?, calibrateVotes: String?, flip: FlipPol
     }
     for e in learned.entries {
         printErr(
-            "learned weight \(e.judge): \(String(format: "%.4f", e.weight)) (accuracy \(e.accuracy.map { String(format: "%.4f", $0) } ?? "n/a") on \(e.n) labelled items)")
+            "learned weight \(e.judge): \(String(format: "%.4f", e.weight)) (accuracy \(e.accuracy.map { String(format: "%.4f", $0) } ?? "n/a") on \(e.n) labelled items)"
+        )
     }
     return learned
 }

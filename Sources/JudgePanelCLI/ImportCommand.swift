@@ -34,7 +34,9 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(name: .customLong("out"), help: "Directory for items.jsonl and votes.jsonl.")
     var out: String = "."
 
-    @Option(help: "HANNA: criterion for labels and votes (Relevance, Coherence, Empathy, Surprise, Engagement, Complexity).")
+    @Option(
+        help: "HANNA: criterion for labels and votes (Relevance, Coherence, Empathy, Surprise, Engagement, Complexity)."
+    )
     var criterion: String?
 
     @Option(help: "Auto-J: predictions for the original order (JSONL of {\"output\": 0/1/2}).")
@@ -95,7 +97,9 @@ extension ImportCommand {
         }
         for r in records { try LabelsFile.append(r, to: labelsOut) }
         let annotators = Set(records.map(\.annotator)).sorted()
-        say("label-studio: \(records.count) labels on \(Set(records.map(\.item)).count) items from \(annotators.count) annotator(s)")
+        say(
+            "label-studio: \(records.count) labels on \(Set(records.map(\.item)).count) items from \(annotators.count) annotator(s)"
+        )
         say("appended to \(labelsOut)")
     }
 }
