@@ -44,7 +44,6 @@ struct ServeCommand: AsyncParsableCommand {
             let score = ServeScore(runtime: runtime)
             let server = ServeServer(
                 handlers: [
-                    "score": { params, context in try await score(params, context) },
                     "meta": { params, _ in
                         try await CapturedCommand.run(
                             MetaCommand.self, name: "meta", params: params, positional: ["items"], flags: ["--json"],
@@ -60,7 +59,8 @@ struct ServeCommand: AsyncParsableCommand {
                             AggregateCommand.self, name: "aggregate", params: params, positional: ["votes"], flags: [],
                             result: .lines)
                     },
-                ], output: output)
+                ], encodedHandlers: ["score": { params, context in try await score.encoded(params, context) }],
+                output: output)
             printErr("judgepanel serve: ready (JSON-RPC 2.0 on standard input/output)")
             await server.serve(lines: standardInputLines())
             await runtime.shutdown()

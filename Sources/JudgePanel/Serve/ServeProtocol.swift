@@ -91,6 +91,21 @@ package final class ServeOutput: Sendable {
         send(["jsonrpc": "2.0", "id": id, "result": result])
     }
 
+    /// An answer whose `result` is already compact JSON text (one value, no newline).
+    package func respond(id: JSONValue, encodedResult: Data) {
+        var data = Data("{\"jsonrpc\":\"2.0\",\"id\":".utf8)
+        data.append(id.data)
+        data.append(contentsOf: Array(",\"result\":".utf8))
+        data.append(encodedResult)
+        data.append(contentsOf: [0x7D, 0x0A])
+        handle.withLock { h in
+            do { try h.write(contentsOf: data) } catch {
+                FileHandle.standardError.write(
+                    Data("judgepanel serve: cannot write to standard output: \(error)\n".utf8))
+            }
+        }
+    }
+
     package func respond(id: JSONValue, error: ServeError) {
         var e: [String: JSONValue] = ["code": .number(Double(error.code)), "message": .string(error.message)]
         if let d = error.data { e["data"] = d }
@@ -128,6 +143,8 @@ package struct ServeContext: Sendable {
 /// each with its result or error, and handles `cancel` and `shutdown` itself.
 package final class ServeServer: Sendable {
     package typealias Handler = @Sendable (JSONValue, ServeContext) async throws -> JSONValue
+    /// A handler whose result is already the compact JSON text of `result` (``ServeScore/encoded(_:_:)``).
+    package typealias EncodedHandler = @Sendable (JSONValue, ServeContext) async throws -> Data
 
     private struct State {
         var inFlight: [JSONValue: Task<Void, Never>] = [:]
@@ -135,12 +152,16 @@ package final class ServeServer: Sendable {
         var shuttingDown = false
     }
 
-    private let handlers: [String: Handler]
+    private let handlers: [String: EncodedHandler]
     package let output: ServeOutput
     private let state = Mutex(State())
 
-    package init(handlers: [String: Handler], output: ServeOutput) {
-        self.handlers = handlers
+    package init(handlers: [String: Handler], encodedHandlers: [String: EncodedHandler] = [:], output: ServeOutput) {
+        var all = encodedHandlers
+        for (method, handler) in handlers {
+            all[method] = { params, context in try await handler(params, context).compactData() }
+        }
+        self.handlers = all
         self.output = output
     }
 
@@ -295,7 +316,7 @@ package final class ServeServer: Sendable {
                 if Task.isCancelled || isCancelled(id) {
                     output.respond(id: id, error: .cancelledRequest)
                 } else {
-                    output.respond(id: id, result: result)
+                    output.respond(id: id, encodedResult: result)
                 }
             } catch {
                 output.respond(id: id, error: isCancelled(id) ? .cancelledRequest : ServeError.from(error))

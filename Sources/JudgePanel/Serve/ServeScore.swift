@@ -68,6 +68,13 @@ package struct ServeScore: Sendable {
     package init(runtime: ServeRuntime) { self.runtime = runtime }
 
     package func callAsFunction(_ params: JSONValue, _ context: ServeContext) async throws -> JSONValue {
+        try JSONValue(jsonData: await encoded(params, context))
+    }
+
+    /// The result as the compact JSON text of its answer's `result`: the run's verdicts and votes files are valid
+    /// JSON a line each, so their lines are copied into the answer as they are, not parsed and written again (for
+    /// 10 000 items that re-encoding was most of the answer's cost).
+    package func encoded(_ params: JSONValue, _ context: ServeContext) async throws -> Data {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
             "judgepanel-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -144,28 +151,47 @@ package struct ServeScore: Sendable {
         let s = counters.snapshot
         context.progress(done: s.votes, total: max(counters.expected, s.votes), errors: s.error, cost: s.costUSD)
         let dir = RunDirectory(path: runDir)
-        let verdicts = try Self.readLines(dir.url.appendingPathComponent("verdicts.jsonl").path)
-        let report = try JSONValue(jsonData: Data(contentsOf: dir.url.appendingPathComponent("report.json")))
-        var result: [String: JSONValue] = [
-            "verdicts": .array(verdicts), "report": report, "run": out.map { .string($0) } ?? .null,
-            "failed_calls": .number(Double(outcome.errors)),
-        ]
-        if withVotes { result["votes"] = .array(try Self.readLines(dir.votesPath)) }
-        return .object(result)
+        let reportPath = dir.url.appendingPathComponent("report.json").path
+        let report: JSONValue
+        do { report = try JSONValue(jsonData: Data(contentsOf: URL(fileURLWithPath: reportPath))) } catch {
+            throw JudgePanelError.io("cannot read \(reportPath): \(error)", file: reportPath)
+        }
+        var text = Data("{\"failed_calls\":\(outcome.errors),\"report\":".utf8)
+        text.append(try report.compactData())
+        text.append(contentsOf: Array(",\"run\":".utf8))
+        text.append(try (out.map { JSONValue.string($0) } ?? .null).compactData())
+        text.append(contentsOf: Array(",\"verdicts\":".utf8))
+        try Self.appendLines(of: dir.url.appendingPathComponent("verdicts.jsonl").path, asArrayTo: &text)
+        if withVotes {
+            text.append(contentsOf: Array(",\"votes\":".utf8))
+            try Self.appendLines(of: dir.votesPath, asArrayTo: &text)
+        }
+        text.append(0x7D)
+        return text
     }
 
-    static func readLines(_ path: String) throws -> [JSONValue] {
+    /// Appends the lines of a JSON Lines file written by this run as one JSON array (`[line,line,...]`). Each line
+    /// is checked to be one JSON value (begins with `{` and ends with `}` after trimming); anything else is an I/O
+    /// error naming the file and line, never a torn answer.
+    static func appendLines(of path: String, asArrayTo text: inout Data) throws {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw JudgePanelError.io("cannot read \(path): \(error.localizedDescription)", file: path)
         }
-        var out: [JSONValue] = []
-        for (n, line) in data.split(separator: 0x0A).enumerated() where !line.isEmpty {
-            do { out.append(try JSONValue(jsonData: Data(line))) } catch {
-                throw JudgePanelError.io("\(error.description)", file: "\(path):\(n + 1)")
+        text.append(0x5B)
+        var first = true
+        for (n, raw) in data.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            var line = raw[...]
+            while let last = line.last, last == 0x0D || last == 0x20 { line = line.dropLast() }
+            if line.isEmpty { continue }
+            guard line.first == 0x7B, line.last == 0x7D else {
+                throw JudgePanelError.io("not one JSON object", file: "\(path):\(n + 1)")
             }
+            if !first { text.append(0x2C) }
+            first = false
+            text.append(contentsOf: line)
         }
-        return out
+        text.append(0x5D)
     }
 
     private func stringParam(_ params: JSONValue, _ key: String) throws -> String? {
