@@ -18,7 +18,7 @@ enum Assets {
         <body>
         <header>
           <strong>judgepanel</strong>
-          <nav><a href="#explore" id="nav-explore">Explore</a> <a href="#label" id="nav-label">Label</a></nav>
+          <nav><a href="#explore" id="nav-explore">Explore</a> <a href="#label" id="nav-label">Label</a> <a href="report" id="nav-report" hidden>Report</a></nav>
           <span id="status" role="status"></span>
         </header>
         <main>
@@ -130,6 +130,14 @@ enum Assets {
             for (const r of s.reasons) $('f-reason').appendChild(el('option', r)).value = r;
             for (const m of s.meta) $('f-meta-key').appendChild(el('option', m.key)).value = m.key;
             status(s.n_items + ' items, ' + s.n_votes + ' votes, ' + s.judges.length + ' judges');
+            if (s.has_report) { $('nav-report').href = '/report?token=' + encodeURIComponent(token); $('nav-report').hidden = false; }
+            // Filters given in the address (the report's links: ?flips=1, ?judge=NAME, ...) are applied once.
+            const q = new URLSearchParams(location.search);
+            for (const k of ['disagree', 'flips', 'split', 'unlabelled']) if (q.get(k) === '1') $('f-' + k).checked = true;
+            for (const [k, id] of [['q', 'f-q'], ['judge', 'f-judge'], ['reason', 'f-reason'], ['meta_key', 'f-meta-key'], ['meta_value', 'f-meta-value']]) {
+              const v = q.get(k);
+              if (v) $(id).value = v;
+            }
           }
           async function list() {
             const t0 = performance.now();

@@ -63,6 +63,7 @@ package struct Explore: Sendable {
             "judges": .array(index.judges.map { .string($0) }),
             "reasons": .array(index.reasons.dropFirst().sorted().map { .string($0) }), "meta": .array(metaKeys),
             "labels_file": .string(index.labelsPath),
+            "has_report": .bool(FileManager.default.fileExists(atPath: index.dir + "/report.html")),
         ]
     }
 

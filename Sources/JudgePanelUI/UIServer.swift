@@ -67,6 +67,21 @@ package struct UIServer: Sendable {
         let explore = self.explore
         let session = self.session
         router.get("/api/summary") { _, _ in try Self.json(explore.summary()) }
+        // The run's report.html with links into Explore (it links back here); 404 when the run has none.
+        let reportPath = index.dir + "/report.html"
+        let reportToken = options.token
+        let reportJudges = index.judges
+        router.get("/report") { _, _ in
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: reportPath)) } catch {
+                return Self.error(.notFound, "no report.html in this run (write one with: judgepanel report RUN)")
+            }
+            var headers = Self.headers("text/html; charset=utf-8")
+            headers[HTTPField.Name("Content-Security-Policy")!] = ReportLinks.contentSecurityPolicy
+            let html = ReportLinks.inject(
+                into: String(decoding: data, as: UTF8.self), token: reportToken, judges: reportJudges)
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+        }
         router.get("/api/items") { request, _ in
             let q = request.uri.queryParameters
             func s(_ k: String) -> String? { q.get(k).flatMap { $0.isEmpty ? nil : $0 } }

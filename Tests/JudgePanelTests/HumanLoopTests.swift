@@ -104,6 +104,26 @@ struct HumanLoopTests {
         let u = LabelSelection.scores(rule: .uncertainty, items: ids, votes: votes)
         #expect(u.allSatisfy { $0 != nil && $0! >= 0 && $0! < 1 })
         #expect(u[0]! > u[1]!)  // the split item is the uncertain one
+        // crowd-kit 1.4.2 DawidSkene(n_iter=100, tol=1e-5) on the reconciled table:
+        // scripts/reference/make_uncertainty_fixture.py
+        let crowdKit = [0.5, 0.0, 3.33333360913457e-11, 3.33333360913457e-11]
+        for (got, want) in zip(u, crowdKit) { #expect(abs(got! - want) < 1e-9) }
+    }
+
+    @Test("report.html as the UI serves it: a link bar into Explore at the top of <main>, hostile names inert")
+    func reportLinks() {
+        let html = "<!doctype html><html><body><main><h1>Report</h1></main></body></html>"
+        let out = ReportLinks.inject(into: html, token: "t0k", judges: ["j1", "<b>x&y</b>"])
+        #expect(out.hasPrefix("<!doctype html><html><body><main><nav class=\"jp-ui\""))
+        #expect(out.hasSuffix("<h1>Report</h1></main></body></html>"))
+        #expect(out.contains("href=\"/?token=t0k&amp;flips=1#explore\">order flips</a>"))
+        #expect(
+            out.contains("href=\"/?token=t0k&amp;judge=%3Cb%3Ex%26y%3C%2Fb%3E#explore\">&lt;b&gt;x&amp;y&lt;/b&gt;</a>")
+        )
+        #expect(!out.contains("<b>x"))
+        #expect(out.contains("#label\">label items</a>"))
+        #expect(ReportLinks.inject(into: "plain", token: "t", judges: []).hasSuffix("</nav>plain"))
+        #expect(!ReportLinks.contentSecurityPolicy.contains("script"))
     }
 
     @Test("--explore: the top items with p 1, the rest drawn uniformly with p = E / (n - N + E), frequencies agree")
@@ -299,6 +319,15 @@ struct UIServerTests {
         #expect(try JSONValue(jsonData: Data(summary.utf8))["n_items"]?.intValue == 4)
         let (_, list, _) = try await get("/api/items?token=t0k3n&flips=1&judge=j2")
         #expect(try JSONValue(jsonData: Data(list.utf8))["total"]?.intValue == 2)
+        // No report.html in this run: /report is a 404 (after the token check), and the summary says so.
+        #expect(try await get("/report").0 == 403)
+        #expect(try await get("/report?token=t0k3n").0 == 404)
+        #expect(try JSONValue(jsonData: Data(summary.utf8))["has_report"] == false)
+        try "<html><body><main>R</main></body></html>".write(
+            to: run.appendingPathComponent("report.html"), atomically: true, encoding: .utf8)
+        let (rc, report, rresp) = try await get("/report?token=t0k3n")
+        #expect(rc == 200 && report.contains("id=\"jp-ui-links\"") && report.contains(">j2</a>"))
+        #expect(rresp.value(forHTTPHeaderField: "Content-Security-Policy") == ReportLinks.contentSecurityPolicy)
     }
 }
 
