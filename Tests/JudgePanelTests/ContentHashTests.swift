@@ -67,4 +67,39 @@ struct ContentHashTests {
                 == "38d6d0329d66e2b40d6e30ad095ed9c6443009b4fd406eee48f8a3c810c9bea8")
         #expect((0..<8).map { Shard.index(of: "item-\($0)", count: 5) } == [1, 2, 0, 3, 4, 1, 1, 2])
     }
+
+    /// The key as one JSON object written whole (the form before the judge's part was kept per judge): the kept
+    /// prefix must give the same bytes for every judge setting, endpoint list and sample.
+    @Test("the per-judge key prefix gives the same key as the whole object written at once")
+    func cacheKeyPrefix() {
+        func whole(_ judge: JudgeConfig, _ request: CompletionRequest, _ sample: Int) -> String {
+            var settings: [String: JSONValue] = [:]
+            if case .object(let all)? = CanonicalJSON.value(judge) {
+                settings = all.filter { !ResponseCache.judgeFieldsOutsideKey.contains($0.key) }
+            }
+            let o: [String: JSONValue] = [
+                "v": 2, "provider": .string(judge.provider.rawValue),
+                "endpoints": .array(
+                    judge.baseURLs.map { .string(ResponseCache.normalizedEndpoint($0)) }.sorted {
+                        $0.textValue < $1.textValue
+                    }),
+                "judge": .object(settings), "request": CanonicalJSON.value(request) ?? .null,
+                "sample": .number(Double(sample)),
+            ]
+            return ContentHash.hex(bytes: Array(JSONValue.object(o).data))
+        }
+        let judges = [
+            JudgeConfig(name: "a", provider: .openai, model: "m", baseURLs: ["https://x/v1/", "http://b/"], seed: 7),
+            JudgeConfig(name: "b", provider: .anthropic, model: "claude \"q\" é", baseURLs: []),
+            JudgeConfig(name: "c", provider: .gemini, model: "g", baseURLs: ["https://g/"], seed: nil),
+        ]
+        let request = CompletionRequest(
+            model: "m", messages: [.system("s"), .user("u ✓ \n \"x\"")], temperature: 0.7, maxTokens: 16, seed: 3)
+        for judge in judges {
+            for sample in [0, 1, 12] {
+                #expect(
+                    ResponseCache.key(judge: judge, request: request, sample: sample) == whole(judge, request, sample))
+            }
+        }
+    }
 }

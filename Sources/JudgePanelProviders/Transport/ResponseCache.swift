@@ -70,20 +70,47 @@ public struct ResponseCache: Sendable {
 
     /// The cache key for one request of `judge`.
     public static func key(judge: JudgeConfig, request: CompletionRequest, sample: Int) -> String {
+        // The key's text is the compact, key-sorted JSON of {"endpoints", "judge", "provider", "request", "sample",
+        // "v"}: everything before "request" depends on the judge alone, so it is written once per judge and kept.
+        var bytes = judgePrefix(judge)
+        bytes.append(contentsOf: (CanonicalJSON.value(request) ?? .null).data)
+        bytes.append(contentsOf: Array(",\"sample\":".utf8))
+        bytes.append(contentsOf: JSONValue.number(Double(sample)).data)
+        bytes.append(contentsOf: Array(",\"v\":2}".utf8))
+        return ContentHash.hex(bytes: bytes)
+    }
+
+    /// `{"endpoints":[...],"judge":{...},"provider":"...","request":` for `judge`, as the key-sorted compact writer
+    /// writes that object (the one place that knows the key's layout besides ``key(judge:request:sample:)``).
+    package static func judgePrefixUncached(_ judge: JudgeConfig) -> [UInt8] {
         var settings: [String: JSONValue] = [:]
         if case .object(let all)? = CanonicalJSON.value(judge) {
             settings = all.filter { !judgeFieldsOutsideKey.contains($0.key) }
         }
-        let o: [String: JSONValue] = [
-            "v": 2,
-            "provider": .string(judge.provider.rawValue),
-            "endpoints": .array(
-                judge.baseURLs.map { .string(normalizedEndpoint($0)) }.sorted { $0.textValue < $1.textValue }),
-            "judge": .object(settings),
-            "request": CanonicalJSON.value(request) ?? .null,
-            "sample": .number(Double(sample)),
-        ]
-        return ContentHash.hex(bytes: Array(JSONValue.object(o).data))
+        let endpoints = JSONValue.array(
+            judge.baseURLs.map { .string(normalizedEndpoint($0)) }.sorted { $0.textValue < $1.textValue })
+        var out = Array("{\"endpoints\":".utf8)
+        out += endpoints.data
+        out += Array(",\"judge\":".utf8)
+        out += JSONValue.object(settings).data
+        out += Array(",\"provider\":".utf8)
+        out += JSONValue.string(judge.provider.rawValue).data
+        out += Array(",\"request\":".utf8)
+        return out
+    }
+
+    /// The judges' key prefixes, computed once per judge configuration (a run has a handful; a long `serve`
+    /// process that sees more than 256 starts over).
+    private static let judgePrefixes = Mutex<[JudgeConfig: [UInt8]]>([:])
+
+    static func judgePrefix(_ judge: JudgeConfig) -> [UInt8] {
+        if let known = judgePrefixes.withLock({ $0[judge] }) { return known }
+        let made = judgePrefixUncached(judge)
+        judgePrefixes.withLock { m in
+            if m.count >= 256 { m.removeAll(keepingCapacity: true) }
+            m[judge] = made
+        }
+        return made
     }
 
     /// Judge settings that never change an answer (names, limits, prices and the batch discount, retry and
