@@ -249,7 +249,9 @@ extension ScoreCommand {
         "score" + (adaptive ? " --adaptive" : "") + (batchOptions.batch ? " --batch" : "") + (resume ? " --resume" : "")
     }
 
-    func prepareChecklists(_ options: inout RunOptions, rubric rubricValue: Rubric, panel panelValue: Panel, lock: inout RunLock?)
+    func prepareChecklists(
+        _ options: inout RunOptions, rubric rubricValue: Rubric, panel panelValue: Panel, lock: inout RunLock?
+    )
         async throws -> (generation: ChecklistGenerator.Outcome?, items: [Item]?)
     {
         guard rubricValue.kind == .checklist, let spec = rubricValue.checklist, spec.generate else { return (nil, nil) }
