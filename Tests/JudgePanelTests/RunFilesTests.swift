@@ -118,7 +118,7 @@ struct RunFilesTests {
     }
 
     @Test("a config.json of a newer schema_version is refused, naming the file and both versions")
-    func futureRefused() throws {
+    func futureRefused() async throws {
         var newer = try #require(Self.legacy.objectValue)
         newer["schema_version"] = 2
         let dir = try Self.writeConfig(.object(newer))
@@ -129,8 +129,13 @@ struct RunFilesTests {
             return e.code == .badInput && e.file == RunConfig.path(dir: dir) && e.message.contains("schema_version 2")
                 && e.message.contains("up to schema_version 1")
         }
-        // The CLI refuses it with exit 2 (report DIR).
         #expect(throws: JudgePanelError.self) { _ = try RunReports.regenerate(dir: dir) }
+        // The CLI refuses it with exit 2, naming the file and both versions (report DIR, merge).
+        let report = try await runJudgepanel(["report", dir])
+        #expect(report.code == 2 && report.err.contains("config.json"), "\(report.err)")
+        #expect(report.err.contains("schema_version 2") && report.err.contains("schema_version 1"), "\(report.err)")
+        let merge = try await runJudgepanel(["merge", dir, "--out", try tempDir("runfiles-merge").path + "/m"])
+        #expect(merge.code == 2 && merge.err.contains("schema_version 2"), "\(merge.err)")
     }
 
     @Test("a value of the wrong type is refused naming its key, not misread")

@@ -74,4 +74,21 @@ struct ScoreRulesTests {
         #expect(discounted.perJudge.first { $0.judge == "b" }?.usd == b)
         #expect(discounted.usd == a * 0.5 + b)
     }
+
+    @Test("a run given a held lock uses it; a lock of another directory is refused before any call")
+    func heldLock() async throws {
+        let items = panelTestRoot.appendingPathComponent("fixtures/pandalm-50.jsonl").path
+        let job = try ScoreJob(
+            itemsPath: items, items: try ItemLoader().load(path: items), rubric: try Self.rubric("pairwise-mtbench"),
+            panel: Self.panel(), options: RunOptions(cache: nil, environment: [:]))
+        let dir = try tempDir("rules-lock")
+        let other = try RunLock.acquire(dir: dir.appendingPathComponent("other").path, command: "test")
+        defer { other.release() }
+        await #expect {
+            _ = try await job.run(outDir: dir.appendingPathComponent("run").path, lock: other)
+        } throws: { error in
+            (error as? JudgePanelError)?.message.contains("not the lock of") ?? false
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("run/journal.jsonl").path))
+    }
 }
