@@ -150,4 +150,19 @@ struct RunFilesTests {
         }
         #expect(try RunConfig.read(dir: try tempDir("runfiles-none").path) == nil)
     }
+
+    @Test("report.json of a score run reads back as a ScoreReportFile and writes the same JSON")
+    func reportFile() throws {
+        let golden = panelTestRoot.appendingPathComponent("Tests/JudgePanelTests/Golden/pandalm-50.report.json")
+        let dir = try tempDir("runfiles-report")
+        var facts = RunFacts()
+        facts.votes = 3
+        var json = try #require(try JSONValue.parse(Data(contentsOf: golden)).objectValue)
+        json["run"] = try facts.json
+        json["verdicts"] = ["n": 50, "share": ["A": 0.5]]
+        try RunDirectory(path: dir.path).writeJSON("report.json", JSONValue.object(json))
+        let file = try #require(try ScoreReportFile.read(dir: dir.path))
+        #expect(file.run == facts && file.verdicts["n"] == 50)
+        #expect(try file.json() == .object(json))
+    }
 }

@@ -131,22 +131,18 @@ package enum RunReports {
         let runNotes = facts?.notes ?? []
         if !runNotes.isEmpty { report.notes = (report.notes ?? []) + runNotes }
         policy?.adjust(&report)
-        var json: JSONValue
+        // The panel's verdicts in shares (gate paths such as verdicts.share.A, README "CI gates").
+        let panelColumn = analysed.columns.panel
+        let file = ScoreReportFile(
+            report: report, run: facts,
+            verdicts: policy.map { p in verdictSummary(p.verdicts.map { ($0.verdict, $0.score) }) }
+                ?? verdictSummary(panelColumn.indices.map { (panelColumn.verdict($0), panelColumn.score($0)) }))
+        let json: JSONValue
         do {
-            json = try RecordEncoding.value(
-                report, record: "the report", file: dir.url.appendingPathComponent("report.json").path)
+            json = try file.json(file: dir.url.appendingPathComponent("report.json").path)
         } catch {
             verdictsFile?.discard()
             throw error
-        }
-        if case .object(var o) = json {
-            o["run"] = try facts?.json ?? .null
-            // The panel's verdicts in shares (gate paths such as verdicts.share.A, README "CI gates").
-            let panel = analysed.columns.panel
-            o["verdicts"] =
-                policy.map { p in verdictSummary(p.verdicts.map { ($0.verdict, $0.score) }) }
-                ?? verdictSummary(panel.indices.map { (panel.verdict($0), panel.score($0)) })
-            json = .object(o)
         }
         if let verdictsFile {
             try verdictsFile.finish(renamingTo: verdictsPath)
