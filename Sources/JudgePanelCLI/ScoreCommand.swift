@@ -130,7 +130,7 @@ struct ScoreCommand: AsyncParsableCommand {
                         + "characters were cut for the judges (marked '[truncated N characters]'; --max-tool-output-chars)"
                 )
             }
-            if lock == nil { lock = try RunLock.acquire(dir: out, command: commandLine) }
+            try takeLock(&lock)
             let counters = RunCounters(expected: job.plannedCalls)
             let progress = ProgressReporter(counters: counters)
             progress.start()
@@ -240,15 +240,23 @@ extension ScoreCommand {
 
     var checklistsPath: String { URL(fileURLWithPath: out).appendingPathComponent("checklists.jsonl").path }
 
-    /// TICK: for a `generate: true` rubric, a panel judge writes the checklist of every item that has none yet
-    /// (from `--checklists`, or from this run directory's `checklists.jsonl` when resuming). The questions are
-    /// saved to `--out`/checklists.jsonl (also when some items fail, which then stops the run with their ids).
-    /// A dry run sends nothing: it counts the generation calls and estimates with placeholder questions.
+    /// Takes the run directory's lock unless this command holds it already: the one place `score` locks `--out`
+    /// (the ``ScoreJob`` run is given the hold and takes none of its own).
+    func takeLock(_ lock: inout RunLock?) throws {
+        if lock == nil { lock = try RunLock.acquire(dir: out, command: commandLine) }
+    }
+
     /// What the lock file says this process is doing.
     var commandLine: String {
         "score" + (adaptive ? " --adaptive" : "") + (batchOptions.batch ? " --batch" : "") + (resume ? " --resume" : "")
     }
 
+    /// TICK: for a `generate: true` rubric, a panel judge writes the checklist of every item that has none yet
+    /// (from `--checklists`, or from this run directory's `checklists.jsonl` when resuming). The questions are
+    /// saved to `--out`/checklists.jsonl (also when some items fail, which then stops the run with their ids).
+    /// A dry run sends nothing: it counts the generation calls and estimates with placeholder questions.
+    /// Returns the generation's outcome and the items it read (nil for a rubric that generates none), so that the run
+    /// does not read them again.
     func prepareChecklists(
         _ options: inout RunOptions, rubric rubricValue: Rubric, panel panelValue: Panel, lock: inout RunLock?
     )
@@ -282,7 +290,7 @@ extension ScoreCommand {
             options.checklists = existing
             return (nil, loaded)
         }
-        lock = try RunLock.acquire(dir: out, command: commandLine)
+        try takeLock(&lock)
         if FileManager.default.fileExists(atPath: RunDirectory(path: out).journalPath) && !resume {
             throw JudgePanelError.usage(
                 "\(out) already holds a run (journal.jsonl): pass --resume to finish it, or choose another --out")
