@@ -74,25 +74,27 @@ struct ScoreCommand: AsyncParsableCommand {
             // contradicts it: a resumed adaptive run without its flag would otherwise ask the whole panel.
             let (runAdaptive, runCascade, runBatch) = try recordedPolicy()
             options.policy = runAdaptive ? .adaptive : (runCascade ? .cascade : .full)
+            // The rubric and panel are read once, here, and passed down.
+            let rubricValue = try Rubric.load(path: rubric)
+            let panelValue = try Panel.load(path: panel, environment: options.environment)
             if options.policy != .full {
                 // Before anything is sent (checklist generation included).
-                try checkPolicy(
-                    options.policy, rubric: Rubric.load(path: rubric),
-                    panel: Panel.load(path: panel, environment: options.environment))
+                try ScoreJob.checkPolicy(
+                    options.policy, rubric: rubricValue, panel: panelValue, aggregate: aggregate, panelFile: panel)
             }
             if let checklists { options.checklists = try ChecklistStore.load(path: checklists) }
             let shardValue = try shard.map(Shard.parse)
-            if shardValue != nil { try checkShardable() }
+            if shardValue != nil { try checkShardable(rubricValue) }
             try checkShardIdentity(shardValue)
+            // The run directory's lock, taken once (by checklist generation, or before the run) and held to the end.
             var lock: RunLock?
             defer { lock?.release() }
-            let generation = try await prepareChecklists(&options, lock: &lock)
+            let prepared = try await prepareChecklists(&options, rubric: rubricValue, panel: panelValue, lock: &lock)
+            let generation = prepared.generation
             if dryRun {
                 // Streams the items file: nothing is kept per item, so 10 M calls estimate in constant memory.
-                let panelValue = try Panel.load(path: panel, environment: options.environment)
                 let streamed = try ScoreJob.streamEstimate(
-                    itemsPath: items, loader: try itemOptions.loader(), rubric: try Rubric.load(path: rubric),
-                    panel: panelValue,
+                    itemsPath: items, loader: try itemOptions.loader(), rubric: rubricValue, panel: panelValue,
                     options: options, shard: shardValue)
                 if let shardValue { print("shard \(shardValue): \(streamed.items) of \(streamed.itemsTotal) items") }
                 var estimate = streamed.estimate
@@ -106,16 +108,16 @@ struct ScoreCommand: AsyncParsableCommand {
             // A full run (batches and shards too) reads its items in passes instead of holding them (memory flat in
             // the number of items).
             let streamed = options.checklists.isEmpty && options.policy == .full
+            let loader = try itemOptions.loader()
+            let analysis = MetaAnalysis.Options(seed: seed)
             var job =
                 streamed
                 ? try ScoreJob(
-                    streamingItemsPath: items, rubricPath: rubric, panelPath: panel, loader: try itemOptions.loader(),
-                    options: options,
-                    analysis: MetaAnalysis.Options(seed: seed))
+                    streamingItemsPath: items, rubric: rubricValue, panel: panelValue, loader: loader,
+                    options: options, analysis: analysis)
                 : try ScoreJob(
-                    itemsPath: items, rubricPath: rubric, panelPath: panel, loader: try itemOptions.loader(),
-                    options: options,
-                    analysis: MetaAnalysis.Options(seed: seed))
+                    itemsPath: items, items: prepared.items ?? loader.load(path: items), loader: loader,
+                    rubric: rubricValue, panel: panelValue, options: options, analysis: analysis)
             if let shardValue {
                 let total = job.itemCount
                 try job.restrict(to: shardValue)
@@ -128,7 +130,7 @@ struct ScoreCommand: AsyncParsableCommand {
                         + "characters were cut for the judges (marked '[truncated N characters]'; --max-tool-output-chars)"
                 )
             }
-            if lock == nil { lock = try RunLock.acquire(dir: out, command: commandLine) }
+            try takeLock(&lock)
             let counters = RunCounters(expected: job.plannedCalls)
             let progress = ProgressReporter(counters: counters)
             progress.start()
@@ -139,14 +141,15 @@ struct ScoreCommand: AsyncParsableCommand {
             let outcome: ScoreJob.Outcome
             do {
                 outcome = try await job.run(
-                    outDir: out, resume: resume, resumeChanged: resumeChanged, counters: counters, retainResults: false)
+                    outDir: out, resume: resume, resumeChanged: resumeChanged, counters: counters, retainResults: false,
+                    lock: lock)
             } catch {
                 progress.stop()
                 throw error
             }
             progress.stop()
-            let facts = outcome.reportJSON["run"]
-            func count(_ key: String) -> Int { facts?[key]?.intValue ?? 0 }
+            let facts = outcome.facts
+            let unknownCost = facts.costUnknownCalls ?? 0
             if resume { say(outcome.resume.text) }
             if let a = outcome.report.adaptive { say(a.text) }
             say(
@@ -158,12 +161,10 @@ struct ScoreCommand: AsyncParsableCommand {
             say(
                 String(
                     format: "wall %.1f s · %d votes (%d ok, %d abstain, %d error) · %d HTTP calls · %d cached · $%.4f",
-                    outcome.result.wallSeconds, count("votes"), count("ok"), count("abstain"), outcome.errors,
-                    outcome.result.counters.httpCalls, outcome.result.counters.cached,
-                    facts?["cost_usd"]?.doubleValue ?? 0)
-                    + (count("cost_unknown_calls") > 0
-                        ? " + \(count("cost_unknown_calls")) calls of unknown cost (no or implausible usage reported)"
-                        : ""))
+                    outcome.result.wallSeconds, facts.votes, facts.ok, facts.abstain, outcome.errors,
+                    outcome.result.counters.httpCalls, outcome.result.counters.cached, facts.costUSD)
+                    + (unknownCost > 0
+                        ? " + \(unknownCost) calls of unknown cost (no or implausible usage reported)" : ""))
             if let generation {
                 say(
                     "checklists: \(generation.generated.count) generated (\(generation.cachedReplies) replies cached, "
@@ -174,7 +175,7 @@ struct ScoreCommand: AsyncParsableCommand {
                     + (options.checklists.isEmpty ? "" : ", checklists.jsonl"))
             printStoppedJudges(
                 outcome.result.counters,
-                unsent: facts?["quota_unsent"]?.objectValue?.compactMapValues(\.intValue) ?? [:])
+                unsent: facts.quotaUnsent ?? [:])
             if outcome.errors > 0 {
                 printErr("judgepanel: \(outcome.errors) calls failed after retries (recorded as error votes)")
             }
@@ -206,16 +207,10 @@ extension ScoreCommand {
         var flags = batchOptions
         guard resume else { return (adaptive, cascade, flags) }
         let dir = URL(fileURLWithPath: out)
-        let configPath = dir.appendingPathComponent("config.json").path
-        guard let data = FileManager.default.contents(atPath: configPath) else { return (adaptive, cascade, flags) }
-        let config: JSONValue
-        do {
-            config = try JSONValue(jsonData: data)
-        } catch {
-            throw JudgePanelError.badInput("not JSON: \(error)", file: configPath)
-        }
+        let configPath = RunConfig.path(dir: out)
+        guard let config = try RunConfig.read(dir: out) else { return (adaptive, cascade, flags) }
         let recorded: CallPolicy
-        if let policy = config["policy"], policy != .null {
+        if let policy = config.policy, policy != .null {
             guard let name = policy["name"]?.stringValue, let p = CallPolicy(rawValue: name) else {
                 throw JudgePanelError.badInput("policy.name has an unreadable value", file: configPath)
             }
@@ -243,51 +238,31 @@ extension ScoreCommand {
         return (recorded == .adaptive, recorded == .cascade, flags)
     }
 
-    /// `--adaptive` and `--cascade` need a rubric and panel file they can schedule.
-    func checkPolicy(_ policy: CallPolicy, rubric r: Rubric, panel p: Panel) throws {
-        let method = aggregate ?? p.aggregate
-        switch policy {
-        case .cascade:
-            if p.tiers == nil || r.kind != .pairwise {
-                throw JudgePanelError.badInput(
-                    "--cascade needs a pairwise rubric and 'tiers:' in the panel file", file: panel)
-            }
-            if Aggregator(method: method).isJoint {
-                throw JudgePanelError.usage(
-                    "--cascade gives each item its deciding tier's verdict; dawid-skene pools every judge (use majority or weighted)"
-                )
-            }
-        case .adaptive where r.kind != .pairwise:
-            if p.scoreStopping == nil {
-                throw JudgePanelError.badInput(
-                    "--adaptive needs a pairwise rubric, or 'adaptive: {thresholds: [..], tolerance: X}' in the panel file for a \(r.kind.rawValue) one",
-                    file: panel)
-            }
-            if !ScoreStopping.poolingMethods.contains(method) {
-                throw JudgePanelError.usage(
-                    "--adaptive on a \(r.kind.rawValue) rubric pools with mean, median or weighted, not \(method.rawValue)"
-                )
-            }
-        default: break
-        }
-    }
-
     var checklistsPath: String { URL(fileURLWithPath: out).appendingPathComponent("checklists.jsonl").path }
 
-    /// TICK: for a `generate: true` rubric, a panel judge writes the checklist of every item that has none yet
-    /// (from `--checklists`, or from this run directory's `checklists.jsonl` when resuming). The questions are
-    /// saved to `--out`/checklists.jsonl (also when some items fail, which then stops the run with their ids).
-    /// A dry run sends nothing: it counts the generation calls and estimates with placeholder questions.
+    /// Takes the run directory's lock unless this command holds it already: the one place `score` locks `--out`
+    /// (the ``ScoreJob`` run is given the hold and takes none of its own).
+    func takeLock(_ lock: inout RunLock?) throws {
+        if lock == nil { lock = try RunLock.acquire(dir: out, command: commandLine) }
+    }
+
     /// What the lock file says this process is doing.
     var commandLine: String {
         "score" + (adaptive ? " --adaptive" : "") + (batchOptions.batch ? " --batch" : "") + (resume ? " --resume" : "")
     }
 
-    func prepareChecklists(_ options: inout RunOptions, lock: inout RunLock?) async throws -> ChecklistGenerator
-        .Outcome?
+    /// TICK: for a `generate: true` rubric, a panel judge writes the checklist of every item that has none yet
+    /// (from `--checklists`, or from this run directory's `checklists.jsonl` when resuming). The questions are
+    /// saved to `--out`/checklists.jsonl (also when some items fail, which then stops the run with their ids).
+    /// A dry run sends nothing: it counts the generation calls and estimates with placeholder questions.
+    /// Returns the generation's outcome and the items it read (nil for a rubric that generates none), so that the run
+    /// does not read them again.
+    func prepareChecklists(
+        _ options: inout RunOptions, rubric rubricValue: Rubric, panel panelValue: Panel, lock: inout RunLock?
+    )
+        async throws -> (generation: ChecklistGenerator.Outcome?, items: [Item]?)
     {
-        let rubricValue = try Rubric.load(path: rubric)
-        guard rubricValue.kind == .checklist, let spec = rubricValue.checklist, spec.generate else { return nil }
+        guard rubricValue.kind == .checklist, let spec = rubricValue.checklist, spec.generate else { return (nil, nil) }
         let loaded = try itemOptions.loader().load(path: items)
         for item in loaded { try rubricValue.validate(item, file: items) }
         var existing = options.checklists
@@ -297,7 +272,6 @@ extension ScoreCommand {
             }
         }
         let missing = loaded.filter { existing[$0.id] == nil }
-        let panelValue = try Panel.load(path: panel, environment: options.environment)
         let generator = try ChecklistGenerator(rubric: rubricValue, panel: panelValue, options: options)
         if dryRun {
             if !missing.isEmpty {
@@ -310,13 +284,13 @@ extension ScoreCommand {
                 for item in missing { existing[item.id] = placeholder }
             }
             options.checklists = existing
-            return nil
+            return (nil, loaded)
         }
         if missing.isEmpty {
             options.checklists = existing
-            return nil
+            return (nil, loaded)
         }
-        lock = try RunLock.acquire(dir: out, command: commandLine)
+        try takeLock(&lock)
         if FileManager.default.fileExists(atPath: RunDirectory(path: out).journalPath) && !resume {
             throw JudgePanelError.usage(
                 "\(out) already holds a run (journal.jsonl): pass --resume to finish it, or choose another --out")
@@ -329,20 +303,7 @@ extension ScoreCommand {
         try ChecklistStore.save(outcome.checklists, order: loaded.map(\.id), to: checklistsPath)
         try outcome.requireComplete()
         options.checklists = outcome.checklists
-        return outcome
-    }
-}
-
-extension ScoreJob.Estimate {
-    /// With `--batch`: the judges sent through a batch API cost their price less `batch_discount`.
-    mutating func applyBatchDiscount(_ panel: Panel) {
-        for (n, row) in perJudge.enumerated() {
-            guard let judge = panel.judges.first(where: { $0.name == row.judge }), judge.provider.supportsBatch,
-                let usd = row.usd
-            else { continue }
-            perJudge[n].usd = usd * (1 - judge.batchDiscount)
-        }
-        if usd != nil { usd = perJudge.compactMap(\.usd).reduce(0, +) }
+        return (outcome, loaded)
     }
 }
 

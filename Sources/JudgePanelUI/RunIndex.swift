@@ -87,13 +87,8 @@ package final class RunIndex: @unchecked Sendable {
             throw JudgePanelError.badInput("no such run directory", file: dir)
         }
         let configPath = dir + "/config.json"
-        var config: JSONValue?
-        if let data = fm.contents(atPath: configPath) {
-            do { config = try JSONValue(jsonData: data) } catch {
-                throw JudgePanelError.badInput("not JSON: \(error)", file: configPath)
-            }
-        }
-        guard let itemsPath = override ?? config?["items"]?.stringValue else {
+        let config = try RunConfig.read(dir: dir)
+        guard let itemsPath = override ?? config?.items else {
             throw JudgePanelError.usage("no items file recorded in \(configPath): pass --items")
         }
         self.itemsPath = itemsPath
@@ -101,12 +96,8 @@ package final class RunIndex: @unchecked Sendable {
         let labelsPath = labelsPath ?? dir + "/labels.jsonl"
         self.votesPath = votesPath
         self.labelsPath = labelsPath
-        func strings(_ v: JSONValue?) -> [String: String] { (v?.objectValue ?? [:]).compactMapValues(\.stringValue) }
-        let loader = ItemLoader(
-            mapping: ItemMapping(
-                fieldMap: strings(config?["item_mapping"]?["map"]),
-                labelMap: strings(config?["item_mapping"]?["label_map"])))
-        let kind = config?["rubric"]?["protocol"]?.stringValue.flatMap(JudgingProtocol.init(rawValue:)) ?? .pairwise
+        let loader = ItemLoader(mapping: config?.mapping ?? ItemMapping())
+        let kind = config?.rubric?.protocol.flatMap(JudgingProtocol.init(rawValue:)) ?? .pairwise
         protocolKind = kind
 
         // Items: one pass over the mapped file, each line parsed once for its id, label and meta.

@@ -90,22 +90,14 @@ package enum BatchControl {
         let run = RunDirectory(path: dir)
         let (_, chunks) = try BatchLedger.read(dir: run)
         let configPath = run.url.appendingPathComponent("config.json").path
-        guard let data = FileManager.default.contents(atPath: configPath) else {
+        guard let config = try RunConfig.read(dir: dir) else {
             throw JudgePanelError.badInput("missing config.json", file: configPath)
         }
-        let config: JSONValue
-        do { config = try JSONValue(jsonData: data) } catch {
-            throw JudgePanelError.badInput("not JSON: \(error)", file: configPath)
-        }
         var judges: [String: JudgeConfig] = [:]
-        for j in config["panel"]?["judges"]?.arrayValue ?? [] {
-            guard let name = j["name"]?.stringValue,
-                let kind = j["provider"]?.stringValue.flatMap(ProviderKind.init(rawValue:))
-            else { continue }
-            judges[name] = JudgeConfig(
-                name: name, provider: kind, model: j["model"]?.stringValue ?? "",
-                baseURLs: (j["base_urls"]?.arrayValue ?? []).compactMap(\.stringValue),
-                apiKeyEnv: j["api_key_env"]?.stringValue)
+        for j in config.panel?.judges ?? [] {
+            guard !j.name.isEmpty, let kind = j.provider.flatMap(ProviderKind.init(rawValue:)) else { continue }
+            judges[j.name] = JudgeConfig(
+                name: j.name, provider: kind, model: j.model ?? "", baseURLs: j.baseURLs ?? [], apiKeyEnv: j.apiKeyEnv)
         }
         return (judges, chunks)
     }

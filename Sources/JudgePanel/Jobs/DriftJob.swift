@@ -13,7 +13,7 @@ package enum DriftJob {
     /// A run directory read back.
     struct Run {
         var dir: String
-        var config: JSONValue
+        var config: RunConfig
         var items: [Item]
         var reconciled: MetaAnalysis.Reconciled
     }
@@ -21,25 +21,17 @@ package enum DriftJob {
     static func load(_ dir: String) throws -> Run {
         let run = RunDirectory(path: dir)
         let configPath = run.url.appendingPathComponent("config.json").path
-        guard let data = FileManager.default.contents(atPath: configPath) else {
+        guard let config = try RunConfig.read(dir: dir) else {
             throw JudgePanelError.badInput("not a judgepanel score run directory (no config.json)", file: dir)
         }
-        let config: JSONValue
-        do { config = try JSONValue(jsonData: data) } catch {
-            throw JudgePanelError.badInput("not JSON: \(error)", file: configPath)
-        }
-        guard config["run"] != nil else {
+        guard config.run != nil else {
             throw JudgePanelError.badInput(
                 "the run did not finish (no run facts in config.json): finish it with score --resume", file: configPath)
         }
-        guard let itemsPath = config["items"]?.stringValue else {
+        guard let itemsPath = config.items else {
             throw JudgePanelError.badInput("no items file recorded", file: configPath)
         }
-        func strings(_ v: JSONValue?) -> [String: String] { (v?.objectValue ?? [:]).compactMapValues(\.stringValue) }
-        let loader = ItemLoader(
-            mapping: ItemMapping(
-                fieldMap: strings(config["item_mapping"]?["map"]),
-                labelMap: strings(config["item_mapping"]?["label_map"])))
+        let loader = ItemLoader(mapping: config.mapping)
         var items = try loader.load(path: itemsPath)
         if let shard = try Shard.recorded(in: config, file: configPath) {
             items = items.filter { shard.contains($0.id) }
@@ -92,33 +84,33 @@ package enum DriftJob {
             base: baseDir, new: newDir, alpha: analysis.alpha, resamples: analysis.resamples,
             protocolKind: base.reconciled.kind.rawValue, nShared: shared.count,
             nBaseOnly: base.items.count - shared.count, nNewOnly: new.items.filter { !baseIDs.contains($0.id) }.count,
-            units: units, changes: inputChanges(base: base.config, new: new.config),
+            units: units, changes: try inputChanges(base: base.config, new: new.config),
             modelVersions: modelVersionChanges(base: base.config, new: new.config),
             significant: units.contains(where: \.significant), notes: notes)
     }
 
     /// What changed between the runs' recorded inputs: rubric parts (text, prompt template, system prompt, answer
     /// reading), judge settings, the analysis settings, the items file, OpenAI's system fingerprints.
-    static func inputChanges(base: JSONValue, new: JSONValue) -> [String] {
+    static func inputChanges(base: RunConfig, new: RunConfig) throws -> [String] {
         var out: [String] = []
-        if let b = base["fingerprint"], let n = new["fingerprint"] {
+        if let b = base.fingerprint, let n = new.fingerprint {
             out += RunFingerprint.changes(recorded: b, current: n)
         } else {
             out.append("a run records no fingerprint (an older judgepanel): rubric and settings cannot be compared")
         }
-        let ba = base["analysis"]?.objectValue ?? [:]
-        let na = new["analysis"]?.objectValue ?? [:]
+        let ba = try base.analysis.map { try RunFiles.json($0, what: "analysis").objectValue ?? [:] } ?? [:]
+        let na = try new.analysis.map { try RunFiles.json($0, what: "analysis").objectValue ?? [:] } ?? [:]
         for k in Set(ba.keys).union(na.keys).sorted() where ba[k] != na[k] {
             out.append("analysis \(k): \(ba[k]?.compactString ?? "unset") → \(na[k]?.compactString ?? "unset")")
         }
-        if let b = base["items_sha256"]?.stringValue, let n = new["items_sha256"]?.stringValue, b != n {
+        if let b = base.itemsSHA256, let n = new.itemsSHA256, b != n {
             out.append("the items file's content (SHA-256 \(b.prefix(12))… → \(n.prefix(12))…)")
         }
-        let bf = base["run"]?["system_fingerprints"]?.objectValue ?? [:]
-        let nf = new["run"]?["system_fingerprints"]?.objectValue ?? [:]
+        let bf = base.run?.systemFingerprints ?? [:]
+        let nf = new.run?.systemFingerprints ?? [:]
         for judge in Set(bf.keys).intersection(nf.keys).sorted() {
-            let b = Set((bf[judge]?.objectValue ?? [:]).keys)
-            let n = Set((nf[judge]?.objectValue ?? [:]).keys)
+            let b = Set((bf[judge] ?? [:]).keys)
+            let n = Set((nf[judge] ?? [:]).keys)
             if b != n {
                 out.append(
                     "judge '\(judge)': OpenAI system_fingerprint \(b.sorted().joined(separator: ", ")) → \(n.sorted().joined(separator: ", "))"
@@ -129,15 +121,12 @@ package enum DriftJob {
     }
 
     /// Judges whose provider reported other model versions in the two runs (run facts `model_versions`).
-    static func modelVersionChanges(base: JSONValue, new: JSONValue) -> [DriftReport.ModelVersionChange] {
-        let bv = base["run"]?["model_versions"]?.objectValue ?? [:]
-        let nv = new["run"]?["model_versions"]?.objectValue ?? [:]
+    static func modelVersionChanges(base: RunConfig, new: RunConfig) -> [DriftReport.ModelVersionChange] {
+        let bv = base.run?.modelVersions ?? [:]
+        let nv = new.run?.modelVersions ?? [:]
         let requested = Dictionary(
-            (new["panel"]?["judges"]?.arrayValue ?? []).compactMap { j in
-                j["name"]?.stringValue.map { ($0, j["model"]?.stringValue) }
-            },
-            uniquingKeysWith: { a, _ in a })
-        func counts(_ v: JSONValue?) -> [String: Int] { (v?.objectValue ?? [:]).compactMapValues(\.intValue) }
+            (new.panel?.judges ?? []).map { j in (j.name, j.model) }, uniquingKeysWith: { a, _ in a })
+        func counts(_ v: [String: Int]?) -> [String: Int] { v ?? [:] }
         var out: [DriftReport.ModelVersionChange] = []
         for judge in Set(bv.keys).union(nv.keys).sorted() {
             let b = counts(bv[judge])

@@ -53,7 +53,7 @@ package struct MergeJob: Sendable {
     package struct ShardRun {
         package var dir: String
         package var shard: Shard
-        package var config: JSONValue
+        package var config: RunConfig
         package var configPath: String
     }
 
@@ -78,10 +78,10 @@ package struct MergeJob: Sendable {
 
         // The items, read as the shards read them, and checked against the content they ran on.
         let config = reference.config
-        guard let path = itemsPath ?? config["items"]?.stringValue else {
+        guard let path = itemsPath ?? config.items else {
             throw JudgePanelError.badInput("no items file recorded (pass --items)", file: reference.configPath)
         }
-        if let recorded = config["items_sha256"]?.stringValue {
+        if let recorded = config.itemsSHA256 {
             guard let now = try ScoreJob.fileHash(path) else {
                 throw JudgePanelError.badInput("no such file", file: path)
             }
@@ -91,9 +91,7 @@ package struct MergeJob: Sendable {
                     file: path)
             }
         }
-        func strings(_ v: JSONValue?) -> [String: String] { (v?.objectValue ?? [:]).compactMapValues(\.stringValue) }
-        let mapping = ItemMapping(
-            fieldMap: strings(config["item_mapping"]?["map"]), labelMap: strings(config["item_mapping"]?["label_map"]))
+        let mapping = config.mapping
         // Only the ids are kept here; the analysis reads the file again into its columns, as `report DIR` does.
         let loader = ItemLoader(mapping: mapping)
         let items = try ItemColumns.read(path: path, loader: loader, clusterKey: nil).ids
@@ -101,8 +99,8 @@ package struct MergeJob: Sendable {
         var owned = [Int](repeating: 0, count: n)
         for id in items { owned[Shard.index(of: id, count: n)] += 1 }
         for r in ordered {
-            let recorded = r.config["shard"]?["items"]?.intValue
-            let total = r.config["shard"]?["items_total"]?.intValue
+            let recorded = r.config.shard?["items"]?.intValue
+            let total = r.config.shard?["items_total"]?.intValue
             if recorded != owned[r.shard.index] || total != items.count {
                 throw JudgePanelError.badInput(
                     "shard \(r.shard) ran \(recorded.map(String.init) ?? "?") of \(total.map(String.init) ?? "?") items, "
@@ -114,25 +112,24 @@ package struct MergeJob: Sendable {
         // the shard recorded them (a file cut short, edited or copied from elsewhere is refused, nothing written).
         for r in ordered {
             let votesPath = RunDirectory(path: r.dir).votesPath
-            if let recorded = r.config["shard"]?["votes_sha256"]?.stringValue {
+            if let recorded = r.config.shard?["votes_sha256"]?.stringValue {
                 let now = try ContentHash.hexOfFile(votesPath)
                 if now != recorded {
                     throw JudgePanelError.badInput(
                         "shard \(r.shard)'s votes.jsonl (SHA-256 \(now.prefix(12))…) is not the one it finished with "
-                            + "(\(recorded.prefix(12))…, \(r.config["shard"]?["votes"]?.intValue.map(String.init) ?? "?") votes): "
+                            + "(\(recorded.prefix(12))…, \(r.config.shard?["votes"]?.intValue.map(String.init) ?? "?") votes): "
                             + "it was cut short, edited or replaced; rerun that shard", file: votesPath)
                 }
             }
         }
         // --out: new, empty, or the merged run of these same inputs (its config.json, less the run's facts, is the one
         // this merge writes); nothing is written into anything else, not even the lock.
-        var expected = config.objectValue ?? [:]
-        expected["shard"] = nil
-        expected["run"] = nil
+        var expected = config
+        expected.shard = nil
+        expected.run = nil
         try OutputDirectory.check(outDir, kind: .merge) { url in
-            let data = FileManager.default.contents(atPath: url.appendingPathComponent("config.json").path)
-            var recorded = data.flatMap { try? JSONValue(jsonData: $0) }?.objectValue ?? [:]
-            recorded["run"] = nil
+            var recorded = try RunConfig.read(dir: url.path)
+            recorded?.run = nil
             return recorded == expected ? nil : "a merge of other inputs"
         }
         let out = RunDirectory(path: outDir)
@@ -152,7 +149,7 @@ package struct MergeJob: Sendable {
 
         for (s, r) in ordered.enumerated() {
             // The count each shard recorded (its own `votes`, else its run facts') against the votes merged from it.
-            let recorded = r.config["shard"]?["votes"]?.intValue ?? r.config["run"]?["votes"]?.intValue
+            let recorded = r.config.shard?["votes"]?.intValue ?? r.config.run?.votes
             if let recorded, recorded != counts.perShard[s].votes {
                 try? FileManager.default.removeItem(atPath: tmpVotes)  // best effort: the error below is what matters
                 throw JudgePanelError.badInput(
@@ -161,10 +158,9 @@ package struct MergeJob: Sendable {
                     file: RunDirectory(path: r.dir).votesPath)
             }
         }
-        var merged = config.objectValue ?? [:]
-        merged["shard"] = nil
-        merged["run"] = try Self.facts(ordered, counts: counts)
-        let mergedConfig = JSONValue.object(merged)
+        var mergedConfig = config
+        mergedConfig.shard = nil
+        mergedConfig.run = try Self.facts(ordered, counts: counts)
         let built: RunReports.ScoreFiles
         do {
             if rename(tmpVotes, out.votesPath) != 0 {
@@ -180,7 +176,7 @@ package struct MergeJob: Sendable {
             try? FileManager.default.removeItem(atPath: out.votesPath)
             throw error
         }
-        try out.writeJSON("config.json", mergedConfig)
+        try mergedConfig.write(to: out)
         try out.writeJSON(
             "merge.json",
             JSONValue.object([
@@ -189,7 +185,7 @@ package struct MergeJob: Sendable {
                         [
                             "index": .number(Double(r.shard.index)), "count": .number(Double(r.shard.count)),
                             "dir": .string(r.dir),
-                            "run": r.config["run"] ?? .null,
+                            "run": try r.config.run?.json ?? .null,
                         ]
                     }),
                 "scheme": .string(Shard.scheme),
@@ -202,20 +198,14 @@ package struct MergeJob: Sendable {
     /// A finished shard's config.json and shard identity.
     package static func readShard(_ dir: String) throws -> ShardRun {
         let configPath = URL(fileURLWithPath: dir).appendingPathComponent("config.json").path
-        guard let data = FileManager.default.contents(atPath: configPath) else {
+        guard let config = try RunConfig.read(dir: dir) else {
             throw JudgePanelError.badInput("not a run directory (no config.json)", file: dir)
-        }
-        let config: JSONValue
-        do {
-            config = try JSONValue(jsonData: data)
-        } catch {
-            throw JudgePanelError.badInput("not JSON: \(error)", file: configPath)
         }
         guard let shard = try Shard.recorded(in: config, file: configPath) else {
             throw JudgePanelError.badInput(
                 "not a shard run (no `shard` in config.json; run it with score --shard I/N)", file: configPath)
         }
-        guard config["run"] != nil, FileManager.default.fileExists(atPath: RunDirectory(path: dir).votesPath) else {
+        guard config.run != nil, FileManager.default.fileExists(atPath: RunDirectory(path: dir).votesPath) else {
             throw JudgePanelError.usage(
                 "shard \(shard) in \(dir) has not finished (no votes.jsonl yet): finish it with score --resume")
         }
@@ -250,9 +240,12 @@ package struct MergeJob: Sendable {
     /// Every shard's config.json must equal shard 0's apart from the shard identity and the run's facts.
     package static func checkSameInputs(_ ordered: [ShardRun]) throws {
         let reference = ordered[0]
-        let ref = (reference.config.objectValue ?? [:]).filter { $0.key != "shard" && $0.key != "run" }
+        func inputs(_ config: RunConfig) throws -> [String: JSONValue] {
+            (try config.json.objectValue ?? [:]).filter { $0.key != "shard" && $0.key != "run" }
+        }
+        let ref = try inputs(reference.config)
         for r in ordered.dropFirst() {
-            let mine = (r.config.objectValue ?? [:]).filter { $0.key != "shard" && $0.key != "run" }
+            let mine = try inputs(r.config)
             let keys = Set(ref.keys).union(mine.keys).filter { ref[$0] != mine[$0] }.sorted()
             guard !keys.isEmpty else { continue }
             var what: [String] = []
@@ -349,72 +342,69 @@ package struct MergeJob: Sendable {
     /// same order, so sums are the same doubles), per-process counters summed, `started` the earliest shard's start,
     /// `wall_s` from that start to the latest shard's end.
     package static func facts(_ ordered: [ShardRun], counts all: (merged: VoteCounts, perShard: [VoteCounts])) throws
-        -> JSONValue
+        -> RunFacts
     {
         let counts = all.merged
         let reference = ordered[0]
-        guard let base = reference.config["run"]?.objectValue else {
+        guard let base = reference.config.run else {
             throw JudgePanelError.badInput("no run facts", file: reference.configPath)
         }
         var o = base
-        func sum(_ key: String) -> JSONValue {
-            .number(ordered.reduce(0) { $0 + ($1.config["run"]?[key]?.doubleValue ?? 0) })
+        func sum(_ key: KeyPath<RunFacts, Int>) -> Int {
+            ordered.reduce(0) { $0 + ($1.config.run?[keyPath: key] ?? 0) }
         }
-        for key in ["reused_from_journal", "reasked", "dropped_from_journal", "http_calls", "cached"] {
-            o[key] = sum(key)
-        }
+        o.reusedFromJournal = sum(\.reusedFromJournal)
+        o.reasked = sum(\.reasked)
+        o.droppedFromJournal = sum(\.droppedFromJournal)
+        o.httpCalls = sum(\.httpCalls)
+        o.cached = sum(\.cached)
         // Calls of unknown cost (no or implausible usage): as one run counts them, present only when some are.
-        let unknown = ordered.reduce(0) { $0 + ($1.config["run"]?["cost_unknown_calls"]?.intValue ?? 0) }
-        o["cost_unknown_calls"] = unknown > 0 ? .number(Double(unknown)) : nil
+        let unknown = ordered.reduce(0) { $0 + ($1.config.run?.costUnknownCalls ?? 0) }
+        o.costUnknownCalls = unknown > 0 ? unknown : nil
         let parser = ISO8601DateFormatter()
         var start: Date?
         var end: Date?
         for r in ordered {
-            guard let s = r.config["run"]?["started"]?.stringValue, let d = parser.date(from: s) else {
+            guard let s = r.config.run?.started, let d = parser.date(from: s) else {
                 throw JudgePanelError.badInput("run.started is missing or not an ISO 8601 date", file: r.configPath)
             }
-            let e = d.addingTimeInterval(r.config["run"]?["wall_s"]?.doubleValue ?? 0)
+            let e = d.addingTimeInterval(r.config.run?.wallSeconds ?? 0)
             start = min(start ?? d, d)
             end = max(end ?? e, e)
         }
         if let start, let end {
-            o["started"] = .string(parser.string(from: start))
-            o["wall_s"] = .number((end.timeIntervalSince(start) * 1000).rounded() / 1000)
+            o.started = parser.string(from: start)
+            o.wallSeconds = (end.timeIntervalSince(start) * 1000).rounded() / 1000
         }
         // The same counts, added in the same order, as a single run's (`VoteCounts` over its votes file).
-        o["votes"] = .number(Double(counts.votes))
-        o["ok"] = .number(Double(counts.ok))
-        o["abstain"] = .number(Double(counts.abstain))
-        o["error"] = .number(Double(counts.error))
-        o["prompt_tokens"] = .number(Double(counts.promptTokens))
-        o["completion_tokens"] = .number(Double(counts.completionTokens))
-        o["cost_usd"] = .number(counts.cost)
+        o.votes = counts.votes
+        o.ok = counts.ok
+        o.abstain = counts.abstain
+        o.error = counts.error
+        o.promptTokens = counts.promptTokens
+        o.completionTokens = counts.completionTokens
+        o.costUSD = counts.cost
         // Notes as one run writes them: the runner's adjustments (each shard's notes less its own logprob notes,
         // first appearance first), then the logprob notes of all votes; judges stopped by a quota in any shard.
-        let judges = base["judges"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let judges = base.judges
         var adjustments: [String] = []
-        var stopped: [String: JSONValue] = [:]
+        var stopped: [String: String] = [:]
         for (s, r) in ordered.enumerated() {
             let own = Set(all.perShard[s].logprobNotes(judges: judges))
-            for case .string(let note) in r.config["run"]?["notes"]?.arrayValue ?? []
-            where !own.contains(note) && !adjustments.contains(note) {
+            for note in r.config.run?.notes ?? [] where !own.contains(note) && !adjustments.contains(note) {
                 adjustments.append(note)
             }
-            for (judge, why) in r.config["run"]?["stopped_judges"]?.objectValue ?? [:] where stopped[judge] == nil {
+            for (judge, why) in r.config.run?.stoppedJudges ?? [:] where stopped[judge] == nil {
                 stopped[judge] = why
             }
         }
         let notes = adjustments + counts.logprobNotes(judges: judges)
-        o["notes"] = notes.isEmpty ? nil : .array(notes.map { .string($0) })
-        o["stopped_judges"] = stopped.isEmpty ? nil : .object(stopped)
-        o["quota_unsent"] = stopped.isEmpty ? nil : .object(counts.quotaUnsent.mapValues { .number(Double($0)) })
+        o.notes = notes.isEmpty ? nil : notes
+        o.stoppedJudges = stopped.isEmpty ? nil : stopped
+        o.quotaUnsent = stopped.isEmpty ? nil : counts.quotaUnsent
         // The model versions the providers reported, counted over all shards' votes as one run counts them.
-        o["model_versions"] =
-            counts.modelVersions.isEmpty
-            ? nil : .object(counts.modelVersions.mapValues { .object($0.mapValues { .number(Double($0)) }) })
-        o["system_fingerprints"] =
-            counts.systemFingerprints.isEmpty
-            ? nil : .object(counts.systemFingerprints.mapValues { .object($0.mapValues { .number(Double($0)) }) })
-        return .object(o)
+        o.modelVersions = counts.modelVersions.isEmpty ? nil : counts.modelVersions
+        o.systemFingerprints = counts.systemFingerprints.isEmpty ? nil : counts.systemFingerprints
+        return o
     }
 }

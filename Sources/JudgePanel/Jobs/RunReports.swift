@@ -11,48 +11,45 @@ import JudgeStats
 /// recorded votes alone, with no model call.
 package enum RunReports {
     /// The analysis options of a run, as recorded under `analysis` in config.json.
-    package static func analysisConfig(_ a: MetaAnalysis.Options) -> JSONValue {
-        [
-            "aggregate": .string(a.aggregate.rawValue), "flip": .string(a.flip.rawValue),
-            "weights": .object(a.weights.mapValues { .number($0) }),
-            "judge_order": .array(a.judgeOrder.map { .string($0) }),
-            "seed": .number(Double(a.seed)), "resamples": .number(Double(a.resamples)),
-            "cluster_key": a.clusterKey.map { .string($0) } ?? .null,
-            "alpha_level": a.alphaLevel.map { .string($0.rawValue) } ?? .null,
-            "tie_margin": .number(a.tieMargin),
-            "protocol": a.protocolKind.map { .string($0.rawValue) } ?? .null,
-        ]
+    package static func analysisConfig(_ a: MetaAnalysis.Options) -> RunConfig.AnalysisRecord {
+        var r = RunConfig.AnalysisRecord()
+        r.aggregate = a.aggregate.rawValue
+        r.flip = a.flip.rawValue
+        r.weights = a.weights
+        r.judgeOrder = a.judgeOrder
+        r.seed = a.seed
+        r.resamples = a.resamples
+        r.clusterKey = a.clusterKey
+        r.alphaLevel = a.alphaLevel?.rawValue
+        r.tieMargin = a.tieMargin
+        r.protocol = a.protocolKind?.rawValue
+        return r
     }
 
     /// Reads the `analysis` object of config.json back; nil when the run predates it.
-    package static func analysisOptions(_ config: JSONValue, file: String) throws -> MetaAnalysis.Options? {
-        guard let a = config["analysis"] else { return nil }
+    package static func analysisOptions(_ config: RunConfig, file: String) throws -> MetaAnalysis.Options? {
+        guard let a = config.analysis else { return nil }
         func bad(_ key: String) -> JudgePanelError { .badInput("analysis.\(key) has an unreadable value", file: file) }
         var o = MetaAnalysis.Options()
-        guard let agg = a["aggregate"]?.stringValue.flatMap(AggregationMethod.init(rawValue:)) else {
-            throw bad("aggregate")
-        }
-        guard let flip = a["flip"]?.stringValue.flatMap(FlipPolicy.init(rawValue:)) else { throw bad("flip") }
+        guard let agg = a.aggregate.flatMap(AggregationMethod.init(rawValue:)) else { throw bad("aggregate") }
+        guard let flip = a.flip.flatMap(FlipPolicy.init(rawValue:)) else { throw bad("flip") }
         o.aggregate = agg
         o.flip = flip
-        guard let weights = a["weights"]?.objectValue else { throw bad("weights") }
-        o.weights = try weights.mapValues { v in
-            guard case .number(let w) = v else { throw bad("weights") }
-            return w
-        }
-        o.judgeOrder = a["judge_order"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        guard case .number(let seed)? = a["seed"], seed >= 0, seed == seed.rounded() else { throw bad("seed") }
-        o.seed = UInt64(seed)
-        guard let resamples = a["resamples"]?.intValue else { throw bad("resamples") }
+        guard let weights = a.weights else { throw bad("weights") }
+        o.weights = weights
+        o.judgeOrder = a.judgeOrder ?? []
+        guard let seed = a.seed else { throw bad("seed") }
+        o.seed = seed
+        guard let resamples = a.resamples else { throw bad("resamples") }
         o.resamples = resamples
-        o.clusterKey = a["cluster_key"]?.stringValue
-        if let level = a["alpha_level"]?.stringValue {
+        o.clusterKey = a.clusterKey
+        if let level = a.alphaLevel {
             guard let l = MeasurementLevel(rawValue: level) else { throw bad("alpha_level") }
             o.alphaLevel = l
         }
-        guard case .number(let margin)? = a["tie_margin"] else { throw bad("tie_margin") }
+        guard let margin = a.tieMargin else { throw bad("tie_margin") }
         o.tieMargin = margin
-        if let p = a["protocol"]?.stringValue {
+        if let p = a.protocol {
             guard let k = JudgingProtocol(rawValue: p) else { throw bad("protocol") }
             o.protocolKind = k
         }
@@ -85,14 +82,14 @@ package enum RunReports {
     }
 
     package static func writeScoreRun(
-        _ dir: RunDirectory, config: JSONValue, items: [Item], policy: PolicyOutcome? = nil
+        _ dir: RunDirectory, config: RunConfig, items: [Item], policy: PolicyOutcome? = nil
     ) throws -> ScoreFiles {
         try writeScoreRun(dir, config: config, source: .loaded(items), policy: policy)
     }
 
     /// ``writeScoreRun(_:config:items:policy:)`` with the items from `source`.
     package static func writeScoreRun(
-        _ dir: RunDirectory, config: JSONValue, source itemsFrom: AnalysisItems, policy: PolicyOutcome? = nil
+        _ dir: RunDirectory, config: RunConfig, source itemsFrom: AnalysisItems, policy: PolicyOutcome? = nil
     ) throws -> ScoreFiles {
         let configPath = dir.url.appendingPathComponent("config.json").path
         guard let options = try analysisOptions(config, file: configPath) else {
@@ -105,7 +102,7 @@ package enum RunReports {
             items = try ItemColumns.read(path: path, loader: loader, clusterKey: options.clusterKey, keep: keep)
             if let count, items.count != count { throw ScoreJob.itemsChanged(path) }
         }
-        let facts = config["run"] ?? .null
+        let facts = config.run
         ProcessMemory.releaseFreed()
         // verdicts.jsonl is written as the panel's verdicts are aggregated (a scheduled run writes its policy's).
         let verdictsPath = dir.url.appendingPathComponent("verdicts.jsonl").path
@@ -123,7 +120,7 @@ package enum RunReports {
         }
         // The votes must be the ones the run recorded (a votes file cut short or swapped after the run, or a run
         // killed while its config.json already named other inputs, is refused rather than reported).
-        if let recorded = facts["votes"]?.intValue, recorded != analysed.votes {
+        if let recorded = facts?.votes, recorded != analysed.votes {
             verdictsFile?.discard()
             throw JudgePanelError.badInput(
                 "holds \(analysed.votes) votes but config.json records \(recorded) for this run: the votes are not the run's "
@@ -131,25 +128,21 @@ package enum RunReports {
         }
         var report = analysed.report
         // Run notes (what judges' servers asked for, logprob readings) recorded with the run's facts.
-        let runNotes = facts["notes"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let runNotes = facts?.notes ?? []
         if !runNotes.isEmpty { report.notes = (report.notes ?? []) + runNotes }
         policy?.adjust(&report)
-        var json: JSONValue
+        // The panel's verdicts in shares (gate paths such as verdicts.share.A, README "CI gates").
+        let panelColumn = analysed.columns.panel
+        let file = ScoreReportFile(
+            report: report, run: facts,
+            verdicts: policy.map { p in verdictSummary(p.verdicts.map { ($0.verdict, $0.score) }) }
+                ?? verdictSummary(panelColumn.indices.map { (panelColumn.verdict($0), panelColumn.score($0)) }))
+        let json: JSONValue
         do {
-            json = try RecordEncoding.value(
-                report, record: "the report", file: dir.url.appendingPathComponent("report.json").path)
+            json = try file.json(file: dir.url.appendingPathComponent("report.json").path)
         } catch {
             verdictsFile?.discard()
             throw error
-        }
-        if case .object(var o) = json {
-            o["run"] = facts
-            // The panel's verdicts in shares (gate paths such as verdicts.share.A, README "CI gates").
-            let panel = analysed.columns.panel
-            o["verdicts"] =
-                policy.map { p in verdictSummary(p.verdicts.map { ($0.verdict, $0.score) }) }
-                ?? verdictSummary(panel.indices.map { (panel.verdict($0), panel.score($0)) })
-            json = .object(o)
         }
         if let verdictsFile {
             try verdictsFile.finish(renamingTo: verdictsPath)
@@ -157,27 +150,26 @@ package enum RunReports {
             try dir.writeVerdicts(policy.verdicts)
         }
         try dir.writeJSON("report.json", json)
-        let itemsPath = config["items"]?.stringValue ?? ""
-        let rubric =
-            "\(config["rubric"]?["id"]?.stringValue ?? "") (\(config["rubric"]?["protocol"]?.stringValue ?? ""))"
-        let judges = config["panel"]?["judges"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
-        let source = config["panel"]?["source"]?.stringValue ?? ""
+        let itemsPath = config.items ?? ""
+        let rubric = "\(config.rubric?.id ?? "") (\(config.rubric?.protocol ?? ""))"
+        let judges = config.panel?.judgeNames ?? []
+        let source = config.panel?.source ?? ""
         let panel = "\(source.isEmpty ? "(in code)" : source) — \(judges.joined(separator: ", "))"
-        let date = facts["started"]?.stringValue ?? ""
+        let date = facts?.started ?? ""
         let header =
             [
                 "items: \(itemsPath) (\(items.count))", "rubric: \(rubric)", "panel: \(panel)", "date: \(date)",
                 String(
-                    format: "wall time: %.1f s; votes: %d; errors: %d", facts["wall_s"]?.doubleValue ?? 0,
+                    format: "wall time: %.1f s; votes: %d; errors: %d", facts?.wallSeconds ?? 0,
                     analysed.votes, analysed.errors),
             ]
-            + ((facts["cost_unknown_calls"]?.intValue).map { n in
+            + ((facts?.costUnknownCalls).map { n in
                 [
                     "cost unknown: \(n) calls (the provider reported no usage, or counts that cannot be a call's); costs shown leave them out"
                 ]
             } ?? [])
-            + (facts["stopped_judges"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map {
-                "stopped (quota): \($0.key) — \($0.value.stringValue ?? "")"
+            + (facts?.stoppedJudges ?? [:]).sorted { $0.key < $1.key }.map {
+                "stopped (quota): \($0.key) — \($0.value)"
             }
         try dir.write("report.md", ReportText.markdown(report, title: "judgepanel score report", header: header))
         // The page reads each item's consensus label only: items read as columns get an `Item` with their id and
@@ -239,13 +231,9 @@ package enum RunReports {
                 throw JudgePanelError.badInput("not JSON: \(error)", file: dir + "/report.json")
             }
         }
-        let config = try fm.contents(atPath: dir + "/config.json").map { data in
-            do { return try JSONValue(jsonData: data) } catch {
-                throw JudgePanelError.badInput("not JSON: \(error)", file: dir + "/config.json")
-            }
-        }
+        let config = try RunConfig.read(dir: dir)
         let givenItems = itemsPath
-        let itemsPath = itemsPath ?? config?["items"]?.stringValue
+        let itemsPath = itemsPath ?? config?.items
         if let existing, existing["probes"] != nil, itemsPath == nil {
             let ctx = HTMLReport.Context(
                 title: "judgepanel probe report", dataset: existing["n_items"].map { "\($0.textValue) items" },
@@ -256,10 +244,10 @@ package enum RunReports {
             try run.write("report.html", HTMLReport.render(report: nil, context: ctx))
             return Regenerated(files: ["report.html"], report: nil)
         }
-        if let config, config["analysis"] != nil, config["run"] != nil {
+        if let config, config.analysis != nil, config.run != nil {
             return try rebuildScoreRun(run, config: config, itemsPath: givenItems)
         }
-        if let config, config["fingerprint"] != nil, config["run"] == nil {
+        if let config, config.fingerprint != nil, config.run == nil {
             // config.json is written before a run's first call and again, with the run's facts, when it ends: without
             // facts it names the inputs of a run that did not finish, which may not be those of the votes here.
             throw JudgePanelError.usage(
@@ -268,11 +256,9 @@ package enum RunReports {
         }
         var options = MetaAnalysis.Options()
         if let config {
-            if let f = config["panel"]?["flip"]?.stringValue, let flip = FlipPolicy(rawValue: f) { options.flip = flip }
-            if let a = config["panel"]?["aggregate"]?.stringValue, let agg = AggregationMethod(rawValue: a) {
-                options.aggregate = agg
-            }
-            options.judgeOrder = config["panel"]?["judges"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+            if let f = config.panel?.flip, let flip = FlipPolicy(rawValue: f) { options.flip = flip }
+            if let a = config.panel?.aggregate, let agg = AggregationMethod(rawValue: a) { options.aggregate = agg }
+            options.judgeOrder = config.panel?.judgeNames ?? []
         }
         guard let itemsPath else {
             throw JudgePanelError.usage("no items file: pass --items (no config.json in \(dir))")
@@ -292,12 +278,9 @@ package enum RunReports {
             ReportText.markdown(
                 report, title: "judgepanel report", header: ["items: \(itemsPath)", "votes: \(run.votesPath)"]))
         let costs = votes.compactMap(\.costUSD)
-        let rubric = config?["rubric"].flatMap { r in
-            r["id"]?.stringValue.map { id in "\(id) (\(r["protocol"]?.textValue ?? ""))" }
-        }
-        var panel = config?["panel"]?["judges"]?.arrayValue?.compactMap { $0["name"]?.stringValue }.joined(
-            separator: ", ")
-        if let src = config?["panel"]?["source"]?.stringValue, !src.isEmpty, let p = panel { panel = "\(src) — \(p)" }
+        let rubric = config?.rubric.flatMap { r in r.id.map { id in "\(id) (\(r.protocol ?? ""))" } }
+        var panel = config?.panel?.judges.map { $0.map(\.name).joined(separator: ", ") }
+        if let src = config?.panel?.source, !src.isEmpty, let p = panel { panel = "\(src) — \(p)" }
         let ctx = HTMLReport.Context(
             title: "judgepanel report", dataset: "\(itemsPath) (\(items.count) items)", rubric: rubric, panel: panel,
             cost: costs.isEmpty ? nil : costs.reduce(0, +),
@@ -309,32 +292,27 @@ package enum RunReports {
 
     /// `report DIR` for a score run: reads the items as the run did (path, `--map`/`--label-map` from config.json,
     /// checked against the recorded hash unless another items file is given) and rewrites every report file.
-    package static func rebuildScoreRun(_ run: RunDirectory, config: JSONValue, itemsPath override: String?) throws
+    package static func rebuildScoreRun(_ run: RunDirectory, config: RunConfig, itemsPath override: String?) throws
         -> Regenerated
     {
         let configPath = run.url.appendingPathComponent("config.json").path
-        guard let itemsPath = override ?? config["items"]?.stringValue else {
+        guard let itemsPath = override ?? config.items else {
             throw JudgePanelError.badInput("no items file recorded (pass --items)", file: configPath)
         }
-        if override == nil, let recorded = config["items_sha256"]?.stringValue,
+        if override == nil, let recorded = config.itemsSHA256,
             let now = try ScoreJob.fileHash(itemsPath), now != recorded
         {
             throw JudgePanelError.badInput(
                 "the items file changed since the run (SHA-256 \(now.prefix(12))…, the run read \(recorded.prefix(12))…); "
                     + "pass --items with the run's items", file: itemsPath)
         }
-        func strings(_ v: JSONValue?) -> [String: String] {
-            (v?.objectValue ?? [:]).compactMapValues(\.stringValue)
-        }
-        let mapping = ItemMapping(
-            fieldMap: strings(config["item_mapping"]?["map"]), labelMap: strings(config["item_mapping"]?["label_map"]))
-        let loader = ItemLoader(mapping: mapping)
+        let loader = ItemLoader(mapping: config.mapping)
         let files: ScoreFiles
         // A shard's run reads only that shard's items, as the run did.
         let shard = try Shard.recorded(in: config, file: configPath)
         var keep: (@Sendable (Item) -> Bool)?
         if let shard { keep = { item in shard.contains(item.id) } }
-        if config["policy"] != nil {
+        if config.policy != nil {
             // A scheduled run's verdicts and summary are replayed from its votes under the recorded policy, which
             // reads the items (without their texts).
             let items = try loader.loadForAnalysis(path: itemsPath, keep: keep)

@@ -57,6 +57,16 @@ package struct ScoreJob: Sendable {
         mapping = loader.mapping
     }
 
+    /// A job over items already read with `loader` (recorded as the run's mapping), and a loaded rubric and panel.
+    package init(
+        itemsPath: String, items: [Item], loader: ItemLoader, rubric: Rubric, panel: Panel,
+        options: RunOptions = RunOptions(), analysis: MetaAnalysis.Options = MetaAnalysis.Options()
+    ) throws {
+        try self.init(
+            itemsPath: itemsPath, items: items, rubric: rubric, panel: panel, options: options, analysis: analysis)
+        mapping = loader.mapping
+    }
+
     /// The checks every item passes before any call, on every path (held, streamed, dry run): the rubric can judge
     /// it, and a rubric that generates checklists has one for it. Errors name the file and the item's line.
     static func check(_ item: Item, rubric: Rubric, panel: Panel, options: RunOptions, file: String) throws {
@@ -99,6 +109,17 @@ package struct ScoreJob: Sendable {
     ) throws {
         let rubric = try Rubric.load(path: rubricPath)
         let panel = try Panel.load(path: panelPath, environment: options.environment)
+        try self.init(
+            streamingItemsPath: itemsPath, rubric: rubric, panel: panel, loader: loader, options: options,
+            analysis: analysis)
+    }
+
+    /// ``init(streamingItemsPath:rubricPath:panelPath:loader:options:analysis:)`` with the rubric and panel already
+    /// loaded (the CLI loads each once and passes it down).
+    package init(
+        streamingItemsPath itemsPath: String, rubric: Rubric, panel: Panel, loader: ItemLoader = ItemLoader(),
+        options: RunOptions = RunOptions(), analysis: MetaAnalysis.Options = MetaAnalysis.Options()
+    ) throws {
         _ = try AnswerParser(rubric: rubric, structured: false)
         var count = 0
         var planned = 0
@@ -195,6 +216,8 @@ package struct ScoreJob: Sendable {
         package var result: RunResult
         package var report: MetaReport
         package var reportJSON: JSONValue
+        /// The run's facts, as config.json and report.json record them under `run`.
+        package var facts: RunFacts
         package var errors: Int
         /// What `--resume` did with the journal (all zero for a fresh run).
         package var resume: ResumeCounts = ResumeCounts()
@@ -218,7 +241,8 @@ package struct ScoreJob: Sendable {
     /// Runs the panel and writes the run directory. With `resume`, finished calls in the directory's
     /// journal are reused when their call fingerprint still matches; without it, an existing journal is refused.
     /// A resumed run whose panel or rubric changed is refused unless `resumeChanged` is set (then only the calls
-    /// whose inputs changed are asked again). The directory is locked (``RunLock``) for the whole run.
+    /// whose inputs changed are asked again). The directory is locked (``RunLock``) for the whole run: by `lock`, a
+    /// hold the caller took on `outDir` (the CLI takes it once, before checklist generation), else by the run.
     ///
     /// Votes stream to `votes.jsonl` in plan order as items finish, and the verdicts and reports are computed in a
     /// pass over that file. With `retainResults: false` the votes are not kept in memory either (``Outcome/result``
@@ -226,7 +250,7 @@ package struct ScoreJob: Sendable {
     /// with the number of votes.
     package func run(
         outDir: String, resume: Bool = false, resumeChanged: Bool = false, counters: RunCounters? = nil,
-        retainResults: Bool = true
+        retainResults: Bool = true, lock held: RunLock? = nil
     ) async throws -> Outcome {
         if let source = itemsSource, retainResults || options.policy != .full {
             // These need the items together: read them all once.
@@ -235,12 +259,15 @@ package struct ScoreJob: Sendable {
             job.itemsSource = nil
             return try await job.run(
                 outDir: outDir, resume: resume, resumeChanged: resumeChanged, counters: counters,
-                retainResults: retainResults)
+                retainResults: retainResults, lock: held)
         }
         // Nothing is written (not even the lock) into a directory that is not a score run's.
         try OutputDirectory.check(outDir, kind: .score)
-        let lock = try RunLock.acquire(dir: outDir, command: resume ? "score --resume" : "score")
-        defer { lock.release() }
+        if let held, held.path != RunLock.lockPath(dir: outDir) {
+            throw JudgePanelError.usage("the lock given to the run is \(held.path), not the lock of \(outDir)")
+        }
+        let lock = try held == nil ? RunLock.acquire(dir: outDir, command: resume ? "score --resume" : "score") : nil
+        defer { lock?.release() }
         let dir = RunDirectory(path: outDir)
         let journalExists = FileManager.default.fileExists(atPath: dir.journalPath)
         if journalExists && !resume {
@@ -258,7 +285,7 @@ package struct ScoreJob: Sendable {
         }
         let itemsHash = try Self.fileHash(itemsPath)
         // Written before the first call, so that a killed run can be checked when it is resumed.
-        try dir.writeJSON("config.json", resolvedConfig(fingerprint: fingerprint, itemsHash: itemsHash, facts: nil))
+        try resolvedConfig(fingerprint: fingerprint, itemsHash: itemsHash, facts: nil).write(to: dir)
         let journal = try VoteJournal(path: dir.journalPath, observer: options.onJournaled)
         let runner = PanelRunner(panel: panel, rubric: rubric, options: options)
         let started = Date()
@@ -314,80 +341,67 @@ package struct ScoreJob: Sendable {
         result.adjustments = adjustments
         let errors = tally.error
         let c = result.counters
-        var facts: [String: JSONValue] = [
-            "items_file": .string(itemsPath),
-            "rubric": .string(rubric.id),
-            "protocol": .string(rubric.kind.rawValue),
-            "panel": .string(panel.source ?? ""),
-            "judges": .array(panel.judges.map { .string($0.name) }),
-            "started": .string(ISO8601DateFormatter().string(from: started)),
-            "wall_s": .number((result.wallSeconds * 1000).rounded() / 1000),
-            "votes": .number(Double(tally.votes)),
-            "reused_from_journal": .number(Double(resumeCounts.reused)),
-            "reasked": .number(Double(resumeCounts.reasked)),
-            "dropped_from_journal": .number(Double(resumeCounts.dropped)),
-            "http_calls": .number(Double(c.httpCalls)),
-            "cached": .number(Double(c.cached)),
-            "ok": .number(Double(tally.ok)),
-            "abstain": .number(Double(tally.abstain)),
-            "error": .number(Double(errors)),
-            "prompt_tokens": .number(Double(tally.promptTokens)),
-            "completion_tokens": .number(Double(tally.completionTokens)),
-            "cost_usd": .number(tally.cost),
-        ]
-        if tally.costUnknown > 0 { facts["cost_unknown_calls"] = .number(Double(tally.costUnknown)) }
+        var facts = RunFacts()
+        facts.itemsFile = itemsPath
+        facts.rubric = rubric.id
+        facts.protocol = rubric.kind.rawValue
+        facts.panel = panel.source ?? ""
+        facts.judges = panel.judges.map(\.name)
+        facts.started = ISO8601DateFormatter().string(from: started)
+        facts.wallSeconds = (result.wallSeconds * 1000).rounded() / 1000
+        facts.votes = tally.votes
+        facts.reusedFromJournal = resumeCounts.reused
+        facts.reasked = resumeCounts.reasked
+        facts.droppedFromJournal = resumeCounts.dropped
+        facts.httpCalls = c.httpCalls
+        facts.cached = c.cached
+        facts.ok = tally.ok
+        facts.abstain = tally.abstain
+        facts.error = errors
+        facts.promptTokens = tally.promptTokens
+        facts.completionTokens = tally.completionTokens
+        facts.costUSD = tally.cost
+        if tally.costUnknown > 0 { facts.costUnknownCalls = tally.costUnknown }
         // What the providers reported answering: {judge: {model version: votes}} (README, "Drift").
-        if !tally.modelVersions.isEmpty {
-            facts["model_versions"] = .object(
-                tally.modelVersions.mapValues { .object($0.mapValues { .number(Double($0)) }) })
-        }
-        if !tally.systemFingerprints.isEmpty {
-            facts["system_fingerprints"] = .object(
-                tally.systemFingerprints.mapValues { .object($0.mapValues { .number(Double($0)) }) })
-        }
+        if !tally.modelVersions.isEmpty { facts.modelVersions = tally.modelVersions }
+        if !tally.systemFingerprints.isEmpty { facts.systemFingerprints = tally.systemFingerprints }
         let notes = adjustments + tally.logprobNotes(judges: panel.judges.map(\.name))
-        if !notes.isEmpty { facts["notes"] = .array(notes.map { .string($0) }) }
+        if !notes.isEmpty { facts.notes = notes }
         if let why = options.cache?.writeFailure {
             // Said once on stderr when it happened; here for whoever reads the run later.
-            facts["cache_unwritable"] = .string("\(options.cache?.directory.path ?? ""): \(why)")
+            facts.cacheUnwritable = "\(options.cache?.directory.path ?? ""): \(why)"
         }
         if !c.stoppedJudges.isEmpty {
             // Judges stopped by an exhausted quota: why, in the provider's (scrubbed) words.
-            facts["stopped_judges"] = .object(c.stoppedJudges.mapValues { .string($0) })
-            facts["quota_unsent"] = .object(tally.quotaUnsent.mapValues { .number(Double($0)) })
+            facts.stoppedJudges = c.stoppedJudges
+            facts.quotaUnsent = tally.quotaUnsent
         }
-        var config = resolvedConfig(fingerprint: fingerprint, itemsHash: itemsHash, facts: .object(facts))
-        if shard != nil, case .object(var o) = config, case .object(var s)? = o["shard"] {
+        var config = resolvedConfig(fingerprint: fingerprint, itemsHash: itemsHash, facts: facts)
+        if shard != nil, case .object(var s)? = config.shard {
             // What `merge` checks this shard's votes.jsonl against: its vote count and the SHA-256 of its bytes.
             s["votes"] = .number(Double(tally.votes))
             s["votes_sha256"] = .string(try ContentHash.hexOfFile(dir.votesPath))
-            o["shard"] = .object(s)
-            config = .object(o)
+            config.shard = .object(s)
         }
         // A scheduled run (adaptive, cascade) decides each item as its policy did: those verdicts are the run's,
         // and the report carries the policy's summary.
         let policy: RunReports.PolicyOutcome? =
             options.policy == .full ? nil : .init(verdicts: result.verdicts) { applyPolicy(&$0, result: result) }
         let built = try RunReports.writeScoreRun(dir, config: config, source: analysisSource, policy: policy)
-        try dir.writeJSON("config.json", config)
+        try config.write(to: dir)
         return Outcome(
-            result: result, report: built.report, reportJSON: built.json, errors: errors, resume: resumeCounts)
+            result: result, report: built.report, reportJSON: built.json, facts: facts, errors: errors,
+            resume: resumeCounts)
     }
 
     /// Refuses to resume a run whose panel or rubric changed (unless `resumeChanged`), saying what changed.
     package func checkResumable(dir: RunDirectory, current: JSONValue, resumeChanged: Bool) throws {
         let configPath = dir.url.appendingPathComponent("config.json").path
-        var recorded: JSONValue?
-        if let data = FileManager.default.contents(atPath: configPath) {
-            do {
-                recorded = try JSONValue(jsonData: data)["fingerprint"]
-            } catch {
-                throw JudgePanelError.badInput("not JSON: \(error)", file: configPath)
-            }
-        }
-        if let data = FileManager.default.contents(atPath: configPath), let config = try? JSONValue(jsonData: data) {
-            // (Unreadable JSON was refused above.) A run continues under the policy it recorded.
-            let name = config["policy"]?["name"]?.stringValue ?? CallPolicy.full.rawValue
+        let config = try RunConfig.read(dir: dir.url.path)
+        let recorded = config?.fingerprint
+        if let config {
+            // A run continues under the policy it recorded.
+            let name = config.policy?["name"]?.stringValue ?? CallPolicy.full.rawValue
             if name != options.policy.rawValue {
                 throw JudgePanelError.usage(
                     "\(dir.url.path) was run under the \(name) policy, not \(options.policy.rawValue): resume it under its own "
@@ -455,7 +469,7 @@ package struct ScoreJob: Sendable {
     }
 
     /// The resolved configuration (no keys: only the names of the variables they come from).
-    package var resolvedConfig: JSONValue {
+    package var resolvedConfig: RunConfig {
         get throws {
             resolvedConfig(
                 fingerprint: RunFingerprint.run(rubric: rubric, panel: panel), itemsHash: try Self.fileHash(itemsPath),
@@ -465,51 +479,45 @@ package struct ScoreJob: Sendable {
 
     /// The resolved configuration with the run fingerprint, the items file's hash and (at the end) the run's facts:
     /// every option that shapes the analysis, so `report DIR` rebuilds the run's files byte for byte.
-    package func resolvedConfig(fingerprint: JSONValue, itemsHash: String?, facts: JSONValue?) -> JSONValue {
-        var o: [String: JSONValue] = [
-            "rubric": [
-                "id": .string(rubric.id), "protocol": .string(rubric.kind.rawValue),
-                "source": .string(rubric.source ?? ""),
-                "template_sha256": .string(ContentHash.hex(rubric.template.source)),
-            ],
-            "panel": [
-                "source": .string(panel.source ?? ""), "aggregate": .string(analysis.aggregate.rawValue),
-                "swap": .bool(panel.swap), "flip": .string(analysis.flip.rawValue),
-                "judges": .array(
-                    panel.judges.map { j in
-                        [
-                            "name": .string(j.name), "provider": .string(j.provider.rawValue),
-                            "model": .string(j.model),
-                            "base_urls": .array(j.baseURLs.map { .string(SecretScrubber.redactURL($0)) }),
-                            "family": j.family.map { .string($0) } ?? .null,
-                            "api_key_env": j.keyVariables.first.map { .string($0) } ?? .null,
-                            "temperature": j.temperature.map { .number($0) } ?? .null,
-                            "max_tokens": j.maxTokens.map { .number(Double($0)) } ?? .null,
-                            "seed": j.seed.map { .number(Double($0)) } ?? .null,
-                            "concurrency": .number(Double(j.concurrency)), "samples": .number(Double(j.samples)),
-                            "structured_output": .bool(j.structuredOutput),
-                            "logprobs": j.topLogprobs.map { .number(Double($0)) } ?? .null,
-                            "weight": .number(j.weight),
-                            "gguf": j.llamacpp.map { .string($0.gguf) } ?? .null,
-                            // wire settings; header values are left out (only their names)
-                            "wire": RequestBuilder.request(config: j, messages: [], jsonSchema: nil, sample: 0).wire
-                                .fingerprint,
-                        ]
-                    }),
-            ],
-            "items": .string(itemsPath),
-            "items_sha256": itemsHash.map { .string($0) } ?? .null,
-            "item_mapping": [
-                "map": .object(mapping.fieldMap.mapValues { .string($0) }),
-                "label_map": .object(mapping.labelMap.mapValues { .string($0) }),
-            ],
-            "analysis": RunReports.analysisConfig(analysis),
-            "fingerprint": fingerprint,
-        ]
-        if let facts { o["run"] = facts }
-        if let policy = policyConfig { o["policy"] = policy }
-        if let shard { o["shard"] = shard.shard.config(items: itemCount, itemsTotal: shard.itemsTotal) }
-        return .object(o)
+    package func resolvedConfig(fingerprint: JSONValue, itemsHash: String?, facts: RunFacts?) -> RunConfig {
+        var config = RunConfig()
+        config.rubric = .init(
+            id: rubric.id, protocol: rubric.kind.rawValue, source: rubric.source ?? "",
+            templateSHA256: ContentHash.hex(rubric.template.source))
+        config.panel = .init(
+            source: panel.source ?? "", aggregate: analysis.aggregate.rawValue, swap: panel.swap,
+            flip: analysis.flip.rawValue, judges: panel.judges.map(Self.judgeRecord))
+        config.items = itemsPath
+        config.itemsSHA256 = itemsHash
+        config.itemMapping = .init(mapping)
+        config.analysis = RunReports.analysisConfig(analysis)
+        config.fingerprint = fingerprint
+        config.run = facts
+        config.policy = policyConfig
+        config.shard = shard.map { $0.shard.config(items: itemCount, itemsTotal: $0.itemsTotal) }
+        return config
+    }
+
+    /// A judge as config.json records it (no key: only the name of its variable; URLs redacted).
+    static func judgeRecord(_ j: JudgeConfig) -> RunConfig.JudgeRecord {
+        var r = RunConfig.JudgeRecord(name: j.name)
+        r.provider = j.provider.rawValue
+        r.model = j.model
+        r.baseURLs = j.baseURLs.map { SecretScrubber.redactURL($0) }
+        r.family = j.family
+        r.apiKeyEnv = j.keyVariables.first
+        r.temperature = j.temperature
+        r.maxTokens = j.maxTokens
+        r.seed = j.seed
+        r.concurrency = j.concurrency
+        r.samples = j.samples
+        r.structuredOutput = j.structuredOutput
+        r.logprobs = j.topLogprobs
+        r.weight = j.weight
+        r.gguf = j.llamacpp?.gguf
+        // wire settings; header values are left out (only their names)
+        r.wire = RequestBuilder.request(config: j, messages: [], jsonSchema: nil, sample: 0).wire.fingerprint
+        return r
     }
 }
 

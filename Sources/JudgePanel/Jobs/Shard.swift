@@ -73,8 +73,8 @@ package struct Shard: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The shard recorded in a config.json (nil when the run is not a shard).
-    package static func recorded(in config: JSONValue, file: String) throws -> Shard? {
-        guard let s = config["shard"], s != .null else { return nil }
+    package static func recorded(in config: RunConfig, file: String) throws -> Shard? {
+        guard let s = config.shard, s != .null else { return nil }
         guard s["scheme"]?.stringValue == scheme else {
             throw JudgePanelError.badInput(
                 "shard.scheme is '\(s["scheme"]?.textValue ?? "missing")', this judgepanel partitions by '\(scheme)'",

@@ -33,10 +33,10 @@ extension ScoreJob {
     ///
     /// - Throws: ``/JudgePanelCore/JudgePanelError`` naming config.json when its policy, panel or analysis cannot be read, or the
     ///   votes file when a line is bad.
-    package static func rebuiltPolicy(config: JSONValue, items: [Item], votesPath: String, configPath: String) throws
+    package static func rebuiltPolicy(config: RunConfig, items: [Item], votesPath: String, configPath: String) throws
         -> RunReports.PolicyOutcome?
     {
-        guard let recorded = config["policy"] else { return nil }
+        guard let recorded = config.policy else { return nil }
         func bad(_ key: String) -> JudgePanelError { .badInput("\(key) has an unreadable value", file: configPath) }
         guard let name = recorded["name"]?.stringValue, let policy = CallPolicy(rawValue: name), policy != .full else {
             throw bad("policy.name")
@@ -45,16 +45,14 @@ extension ScoreJob {
             throw JudgePanelError.badInput("no analysis options (written by an older judgepanel)", file: configPath)
         }
         guard let kind = analysis.protocolKind else { throw bad("analysis.protocol") }
-        guard let judgesJSON = config["panel"]?["judges"]?.arrayValue, !judgesJSON.isEmpty else {
-            throw bad("panel.judges")
+        guard let recordedJudges = config.panel?.judges, !recordedJudges.isEmpty else { throw bad("panel.judges") }
+        let judges = try recordedJudges.map { j -> JudgeConfig in
+            guard !j.name.isEmpty, let samples = j.samples, samples >= 1, let weight = j.weight else {
+                throw bad("panel.judges")
+            }
+            return JudgeConfig(name: j.name, model: j.model ?? j.name, weight: weight, samples: samples)
         }
-        let judges = try judgesJSON.map { j -> JudgeConfig in
-            guard let name = j["name"]?.stringValue, let samples = j["samples"]?.intValue, samples >= 1,
-                case .number(let weight)? = j["weight"]
-            else { throw bad("panel.judges") }
-            return JudgeConfig(name: name, model: j["model"]?.stringValue ?? name, weight: weight, samples: samples)
-        }
-        guard case .bool(let swap)? = config["panel"]?["swap"] else { throw bad("panel.swap") }
+        guard let swap = config.panel?.swap else { throw bad("panel.swap") }
         var panel = Panel(judges: judges, aggregate: analysis.aggregate, swap: swap, flip: analysis.flip)
         if let tiers = recorded["tiers"] {
             guard let rows = tiers.arrayValue else { throw bad("policy.tiers") }
@@ -75,13 +73,13 @@ extension ScoreJob {
         }
         // The run's rubric matters here only through its protocol and a checklist's tie margin.
         let rubric = Rubric(
-            id: config["rubric"]?["id"]?.stringValue ?? "", kind: kind, template: try Template(""),
+            id: config.rubric?.id ?? "", kind: kind, template: try Template(""),
             output: .json(field: "verdict"),
             checklist: kind == .checklist ? ChecklistSpec(tieMargin: analysis.tieMargin) : nil)
         var options = RunOptions(aggregate: analysis.aggregate, flip: analysis.flip)
         options.policy = policy
         let job = try ScoreJob(
-            itemsPath: config["items"]?.stringValue ?? "", items: items, rubric: rubric, panel: panel, options: options,
+            itemsPath: config.items ?? "", items: items, rubric: rubric, panel: panel, options: options,
             analysis: analysis)
 
         var perItem = [[Vote]](repeating: [], count: items.count)
@@ -114,9 +112,9 @@ extension ScoreJob {
         }
         results = runner.aggregator.finish(results, kind: kind)
         var counters = RunCounters.Snapshot()
-        counters.httpCalls = config["run"]?["http_calls"]?.intValue ?? 0
+        counters.httpCalls = config.run?.httpCalls ?? 0
         let result = RunResult(
-            items: items, results: results, counters: counters, wallSeconds: config["run"]?["wall_s"]?.doubleValue ?? 0)
+            items: items, results: results, counters: counters, wallSeconds: config.run?.wallSeconds ?? 0)
         return RunReports.PolicyOutcome(verdicts: result.verdicts) { job.applyPolicy(&$0, result: result) }
     }
 }
