@@ -180,6 +180,7 @@ package struct MergeJob: Sendable {
         try out.writeJSON(
             "merge.json",
             JSONValue.object([
+                "schema_version": .number(Double(RunConfig.currentSchemaVersion)),
                 "shards": .array(
                     ordered.map { r in
                         [

@@ -195,7 +195,7 @@ package struct ImportResult: Sendable {
         if let format {
             let manifest: JSONValue = [
                 "kind": "import", "format": .string(format), "items": .number(Double(items.count)),
-                "votes": .number(Double(votes.count)),
+                "votes": .number(Double(votes.count)), "schema_version": 1,
             ]
             let path = (dir as NSString).appendingPathComponent("import.json")
             try Self.atomicWrite(

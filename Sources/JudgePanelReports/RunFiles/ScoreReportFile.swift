@@ -5,8 +5,8 @@ import JudgePanelCore
 /// A `score` (or `merge`) run's report.json: the analysis report (``/JudgePanelAnalysis/MetaReport``'s keys at the
 /// top level), the run's facts under `run` (``RunFacts``, `null` when the run recorded none) and the panel's verdicts
 /// in shares under `verdicts` (gate paths such as `verdicts.share.A`). What the file holds comes from
-/// ``json(file:)`` (written by ``/JudgePanel/RunReports``) and is read back by ``read(dir:)``; report.json carries no `schema_version` (its keys are the
-/// report's, README "The run directory").
+/// ``json(file:)`` (written by ``/JudgePanel/RunReports``) and is read back by ``read(dir:)``; report.json carries `schema_version` beside the report's
+/// keys (README "The run directory"); a file without it was written before it existed and reads as version 1.
 package struct ScoreReportFile: Codable, Sendable {
     /// The analysis report.
     package var report: MetaReport
@@ -27,6 +27,7 @@ package struct ScoreReportFile: Codable, Sendable {
         if case .object(var o) = json {
             o["run"] = try run?.json ?? .null
             o["verdicts"] = verdicts
+            o["schema_version"] = .number(Double(RunConfig.currentSchemaVersion))
             json = .object(o)
         }
         return json
@@ -48,6 +49,6 @@ package struct ScoreReportFile: Codable, Sendable {
     /// the file (exit 2).
     package static func read(dir: String) throws -> ScoreReportFile? {
         try RunFiles.read(
-            ScoreReportFile.self, path: RunFiles.path(dir, "report.json"), current: 1, what: "report.json")
+            ScoreReportFile.self, path: RunFiles.path(dir, "report.json"), current: RunConfig.currentSchemaVersion, what: "report.json")
     }
 }

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Issue 24, "layers that hide": demote `package` declarations that no other target uses to internal.
+
+A declaration `package ... NAME` in Sources/T stays `package` when NAME (as a word) appears in any file outside T:
+another source target, Tests/, Benchmarks/. Everything else becomes internal (the keyword is removed). Names that
+cannot be looked up by their name (init, subscript, operators, extensions) keep `package`. The compiler is the
+judge: `--revert-errors BUILD_LOG` puts `package` back on every declaration the build reports as needed.
+
+usage: scripts/narrow-access.py count            # package declarations, and how many are used elsewhere
+       scripts/narrow-access.py apply            # demote
+       scripts/narrow-access.py revert-errors LOG
+"""
+import os
+import re
+import sys
+from collections import defaultdict
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DECL = re.compile(
+    r"^(\s*)(?:@\w+(?:\([^)]*\))?\s+)*package\s+((?:(?:static|final|mutating|nonmutating|override|lazy|indirect|"
+    r"convenience|required|nonisolated|dynamic|private\(set\)|fileprivate\(set\)|internal\(set\))\s+)*)"
+    r"(func|var|let|struct|enum|class|actor|protocol|typealias|case)\s+`?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def swift_files(top):
+    for d, _, fs in os.walk(top):
+        for f in fs:
+            if f.endswith(".swift"):
+                yield os.path.join(d, f)
+
+
+def target_of(path):
+    rel = os.path.relpath(path, ROOT).split(os.sep)
+    return rel[0] + "/" + rel[1] if rel[0] in ("Sources", "Tests", "Benchmarks") else rel[0]
+
+
+def load():
+    files = {}
+    for top in ("Sources", "Tests", "Benchmarks"):
+        for p in swift_files(os.path.join(ROOT, top)):
+            files[p] = open(p, encoding="utf-8").read()
+    words = defaultdict(set)  # word -> targets using it
+    for p, text in files.items():
+        t = target_of(p)
+        for w in set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)):
+            words[w].add(t)
+    return files, words
+
+
+def decls(files):
+    for p, text in files.items():
+        if not p.startswith(os.path.join(ROOT, "Sources")):
+            continue
+        for n, line in enumerate(text.split("\n")):
+            m = DECL.match(line)
+            if m:
+                yield p, n, m.group(4)
+
+
+def main():
+    mode = sys.argv[1]
+    files, words = load()
+    if mode == "count":
+        total = used = 0
+        for p, n, name in decls(files):
+            total += 1
+            if words[name] - {target_of(p)}:
+                used += 1
+        all_pkg = sum(len(re.findall(r"\bpackage\s+(?!import)", t)) for p, t in files.items() if "/Sources/" in p)
+        print(f"package keywords in Sources: {all_pkg}; named declarations: {total}; used outside their target: {used}")
+        return
+    if mode == "apply":
+        changed = defaultdict(set)
+        for p, n, name in decls(files):
+            if not (words[name] - {target_of(p)}):
+                changed[p].add(n)
+        count = 0
+        for p, lines in changed.items():
+            ls = files[p].split("\n")
+            for n in lines:
+                ls[n] = re.sub(r"\bpackage\s+", "", ls[n], count=1)
+                count += 1
+            open(p, "w", encoding="utf-8").write("\n".join(ls))
+        print(f"demoted {count} declarations in {len(changed)} files")
+        return
+    if mode == "revert-errors":
+        # error lines: PATH:LINE:COL: error: ... ; put `package` back on the declaration named in the error, or on
+        # the line itself when it is a declaration
+        log = open(sys.argv[2], encoding="utf-8", errors="replace").read()
+        names = set()
+        for m in re.finditer(r"error: .*?'([A-Za-z_][A-Za-z0-9_]*)(?:\(.*?\))?'", log):
+            names.add(m.group(1))
+        for m in re.finditer(r"error: (?:[a-z ]+) ([A-Za-z_][A-Za-z0-9_]*) (?:is|must)", log):
+            names.add(m.group(1))
+        lines_at = set()
+        for m in re.finditer(r"^(/[^:\n]+\.swift):(\d+):\d+: error:", log, re.M):
+            lines_at.add((m.group(1), int(m.group(2)) - 1))
+        print("names from errors:", sorted(names))
+        orig = os.popen(f"cd {ROOT} && git diff -U0 --no-color").read()
+        restored = 0
+        for p, text in files.items():
+            ls = text.split("\n")
+            dirty = False
+            for n, line in enumerate(ls):
+                if "package " in line:
+                    continue
+                m = DECL.match(re.sub(r"^(\s*(?:@\w+(?:\([^)]*\))?\s+)*)", r"\1package ", line, count=1))
+                if not m:
+                    continue
+                if m.group(4) in names or (p, n) in lines_at:
+                    # only lines this tool demoted (they appear as removed `package` lines in git diff)
+                    if f"-{line.replace(m.group(1), m.group(1), 1)}" and re.search(
+                            r"^-" + re.escape(m.group(1)) + r".*package\s+.*\b" + re.escape(m.group(4)) + r"\b", orig, re.M):
+                        ls[n] = re.sub(r"^(\s*(?:@\w+(?:\([^)]*\))?\s+)*)", r"\1package ", line, count=1)
+                        dirty = True
+                        restored += 1
+            if dirty:
+                open(p, "w", encoding="utf-8").write("\n".join(ls))
+        print(f"restored package on {restored} lines")
+
+
+if __name__ == "__main__":
+    main()
