@@ -441,8 +441,7 @@ package struct BatchRunner {
             entries.append((index, try VotesFile.line(vote)))
             if vote.status == .error { errors += 1 }
         }
-        let lines =
-            status.state == "failed" || status.state.hasSuffix("_STATE_FAILED") ? [] : try await backend.results(status)
+        let lines = status.phase == .failed ? [] : try await backend.results(status)
         var seen = Set<Int>()
         var succeeded = 0
         var failed = 0
@@ -480,10 +479,11 @@ package struct BatchRunner {
         }
         // Calls the results do not mention.
         let missingReason: VoteReason =
-            status.state == "expired" || status.state.hasSuffix("_STATE_EXPIRED")
-            ? .expired
-            : (status.state == "cancelled" || status.state == "canceled" || status.state.hasSuffix("_STATE_CANCELLED"))
-                ? .canceled : .batchFailed
+            switch status.phase {
+            case .expired: .expired
+            case .cancelled: .canceled
+            case .running, .cancelling, .ended, .failed: .batchFailed
+            }
         for range in chunk.ranges {
             for index in range where !seen.contains(index) {
                 guard let (call, item) = try context.call(at: index) else { continue }

@@ -544,7 +544,7 @@ package struct VoteCounts {
         if v.logprobs != nil {
             var l = logprobs[v.judge, default: LogprobCounts()]
             l.asked += 1
-            if v.logprobs == "unavailable" { l.unavailable += 1 }
+            if v.logprobs == .unavailable { l.unavailable += 1 }
             if let p = v.probs {
                 l.withProbs += 1
                 if Probabilities.isDegenerate(p) { l.degenerate += 1 }

@@ -38,29 +38,19 @@ package struct VoteTally: Sendable {
     package var anyAskedBA = false
     /// Labelled items whose two-order net score (+1 per order with the label, −1 per order against it) is positive.
     package var netCorrect = 0
-    /// Verdicts of every answered vote by the order it was shown in.
-    package var shownAB: [Preference?] = []
-    package var shownBA: [Preference?] = []
+    /// Verdicts of every answered vote by the order it was shown in (a vote without an order counts as AB).
+    package var shownAB = PreferenceCounts()
+    package var shownBA = PreferenceCounts()
 
     /// Counts one vote (`label`: the item's consensus preference, when the labels are pairwise).
     package mutating func add(_ v: Vote, label: Preference?, labelKindIsPairwise: Bool) {
-        calls += 1
-        switch v.status {
-        case .error: errors += 1
-        case .abstain: abstentions += 1
-        case .ok: ok += 1
-        }
-        if v.reason == .refusal { refusals += 1 }
-        if v.reason == .length { lengthStops += 1 }
-        if v.attempts != nil || v.latencyMS != nil || v.usage != nil { live = true }
+        add(
+            status: v.status, refusal: v.reason == .refusal, lengthStop: v.reason == .length,
+            live: v.attempts != nil || v.latencyMS != nil || v.usage != nil,
+            logprobsUnavailable: v.logprobs == .unavailable, cost: v.costUSD)
         if let probs = v.probs {
             withProbs += 1
             if Probabilities.isDegenerate(probs) { degenerateProbs += 1 }
-        }
-        if v.logprobs == "unavailable" { logprobsUnavailable += 1 }
-        if let c = v.costUSD {
-            cost += c
-            hasCost = true
         }
         if let u = v.usage {
             promptTokens += u.promptTokens
@@ -68,42 +58,68 @@ package struct VoteTally: Sendable {
             hasUsage = true
         }
         guard v.protocol == .pairwise else { return }
+        addPairwise(
+            order: v.order, status: v.status, verdict: v.verdict, label: label, labelKindIsPairwise: labelKindIsPairwise)
+    }
+
+    /// Counts one vote's status, reasons, liveness and cost — the part of ``add(_:label:labelKindIsPairwise:)``
+    /// every reader has (the compact columns call it with their decoded fields).
+    @inline(__always)
+    package mutating func add(
+        status: VoteStatus, refusal: Bool, lengthStop: Bool, live isLive: Bool, logprobsUnavailable unavailable: Bool,
+        cost c: Double?
+    ) {
+        calls += 1
+        switch status {
+        case .error: errors += 1
+        case .abstain: abstentions += 1
+        case .ok: ok += 1
+        }
+        if refusal { refusals += 1 }
+        if lengthStop { lengthStops += 1 }
+        if isLive { live = true }
+        if unavailable { logprobsUnavailable += 1 }
+        if let c {
+            cost += c
+            hasCost = true
+        }
+    }
+
+    /// Counts one pairwise vote's order, vote accuracy and shown verdict.
+    @inline(__always)
+    package mutating func addPairwise(
+        order: Order?, status: VoteStatus, verdict: Preference?, label: Preference?, labelKindIsPairwise: Bool
+    ) {
         pairwise = true
-        if v.order != nil { anyOrder = true }
-        if v.order == .ba { anyBA = true }
+        if order != nil { anyOrder = true }
+        if order == .ba { anyBA = true }
         if labelKindIsPairwise, let t = label {
             labeledVotes += 1
-            if v.isOK, v.verdict == t { correctVotes += 1 }
+            if status == .ok, verdict == t { correctVotes += 1 }
         }
-        if v.isOK {
-            if v.order == .ba { shownBA.append(v.verdict) } else { shownAB.append(v.verdict) }
+        if status == .ok, let verdict {
+            if order == .ba { shownBA.add(verdict) } else { shownAB.add(verdict) }
         }
     }
 
     /// Adds one item's per-order statistics (the votes of this judge for that item, in file order). An order counts
     /// as asked when it has a vote that is not a failed call (an abstention was asked and gave no usable answer).
     package mutating func addItem(_ votes: [Vote], label: Preference?, labelKindIsPairwise: Bool) {
-        var ab: [Preference] = []
-        var ba: [Preference] = []
-        var asked = (ab: false, ba: false)
-        for v in votes where v.protocol == .pairwise && v.status != .error {
-            if v.order == .ba { asked.ba = true } else if v.order == .ab { asked.ab = true }
-            guard v.isOK, let p = v.verdict else { continue }
-            if v.order == .ba { ba.append(p) } else if v.order == .ab { ab.append(p) }
+        var samples = PairwiseSamples()
+        for v in votes where v.protocol == .pairwise { samples.add(v) }
+        addItem(samples, label: label, labelKindIsPairwise: labelKindIsPairwise)
+    }
+
+    /// Adds one item's per-order statistics from the judge's samples on it (``PairwiseSamples``).
+    @inline(__always)
+    package mutating func addItem(_ samples: PairwiseSamples, label: Preference?, labelKindIsPairwise: Bool) {
+        let (ab, ba) = samples.orderMajorities
+        if samples.askedBA { anyAskedBA = true }
+        if samples.askedBoth {
+            askedAB.append(ab)
+            askedBA.append(ba)
         }
-        let majorities = [ab.isEmpty ? nil : Reconcile.majority(ab), ba.isEmpty ? nil : Reconcile.majority(ba)]
-        if asked.ba { anyAskedBA = true }
-        if asked.ab && asked.ba {
-            askedAB.append(majorities[0])
-            askedBA.append(majorities[1])
-        }
-        if labelKindIsPairwise, let t = label {
-            var net = 0
-            for case let p? in majorities {
-                if p == t { net += 1 } else if t != .tie && p != .tie { net -= 1 }
-            }
-            if net > 0 { netCorrect += 1 }
-        }
+        if labelKindIsPairwise, let t = label, PairwiseRule.netCorrect(ab: ab, ba: ba, label: t) { netCorrect += 1 }
     }
 
     /// Writes the statistics into a judge's metrics (`labeledItems`: items with a pairwise label).
@@ -153,7 +169,12 @@ package struct VoteTally: Sendable {
             }
         }
         if anyOrder {
-            m.set(\.firstSlotRate, "first_slot_rate", firstSlotRate(ab: shownAB, ba: shownBA))
+            // The shown verdicts' multiset (first_slot_rate counts them; their order does not matter).
+            func shown(_ c: PreferenceCounts) -> [Preference?] {
+                Array(repeatElement(.a, count: Int(c.a))) + Array(repeatElement(.b, count: Int(c.b)))
+                    + Array(repeatElement(.tie, count: Int(c.tie)))
+            }
+            m.set(\.firstSlotRate, "first_slot_rate", firstSlotRate(ab: shown(shownAB), ba: shown(shownBA)))
         }
     }
 }
