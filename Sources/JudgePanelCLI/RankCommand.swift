@@ -223,9 +223,8 @@ struct RankCommand: AsyncParsableCommand {
                 resamples: resamples, seed: seed, clusterKey: cluster, baseline: baseline)
             guard let overall = SliceRanking.rank(items: loaded, outcomes: outcomes, options: options) else {
                 throw JudgePanelError.badInput(
-                    baseline == nil
-                        ? "no item with model_a, model_b and a verdict"
-                        : "no item comparing a model with the baseline '\(baseline!)' has a verdict", file: items)
+                    baseline.map { "no item comparing a model with the baseline '\($0)' has a verdict" }
+                        ?? "no item with model_a, model_b and a verdict", file: items)
             }
             let rankingHuman = source == .humanLabels
             let tau =

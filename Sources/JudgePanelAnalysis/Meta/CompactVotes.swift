@@ -166,7 +166,8 @@ package struct CompactVoteTable: Sendable {
         }
         var parts: [CompactVoteScanner.Part] = []
         for k in 0..<n {
-            guard let part = try results.parts[k]!.get() else { return nil }
+            // concurrentPerform ran every iteration before returning, so each range has its result.
+            guard let result = results.parts[k], let part = try result.get() else { return nil }
             parts.append(part)
         }
         results.parts = [:]
@@ -473,10 +474,7 @@ package enum CompactVoteScanner {
 
         package mutating func judgeID(_ b: UnsafeBufferPointer<UInt8>) throws(Ineligible) -> UInt16 {
             for known in judgeBytes where known.bytes.count == b.count {
-                if b.count == 0 { return known.id }
-                if known.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 }) {
-                    return known.id
-                }
+                if b.count == 0 || known.bytes.withUnsafeBufferPointer({ Self.same($0, b) }) { return known.id }
             }
             // Names compare as Strings (canonical equivalence), as the general reader's dictionaries do.
             let name = String(decoding: b, as: UTF8.self)
@@ -494,10 +492,7 @@ package enum CompactVoteScanner {
         }
 
         package mutating func itemID(_ b: UnsafeBufferPointer<UInt8>) -> Int32 {
-            if lastItem.count == b.count,
-                b.count == 0
-                    || lastItem.withUnsafeBufferPointer({ memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 })
-            {
+            if lastItem.count == b.count, b.count == 0 || lastItem.withUnsafeBufferPointer({ Self.same($0, b) }) {
                 return lastItemIndex
             }
             let id = itemIndex[String(decoding: b, as: UTF8.self)] ?? -1
@@ -507,8 +502,18 @@ package enum CompactVoteScanner {
             return id
         }
 
+        /// The bytes of `b` are `s` (ASCII, not empty).
+        @inline(__always)
         package static func eq(_ b: UnsafeBufferPointer<UInt8>, _ s: StaticString) -> Bool {
-            b.count == s.utf8CodeUnitCount && memcmp(b.baseAddress!, s.utf8Start, b.count) == 0
+            guard b.count == s.utf8CodeUnitCount, let base = b.baseAddress else { return false }
+            return memcmp(base, s.utf8Start, b.count) == 0
+        }
+
+        /// Two byte ranges of the same, non-zero length hold the same bytes.
+        @inline(__always)
+        package static func same(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard let a = x.baseAddress, let b = y.baseAddress else { return x.count == y.count && x.isEmpty }
+            return memcmp(a, b, x.count) == 0
         }
     }
 
@@ -538,7 +543,9 @@ package enum CompactVoteScanner {
 
         package mutating func literal(_ s: StaticString) throws(Ineligible) {
             let n = s.utf8CodeUnitCount
-            guard p.count - i >= n, memcmp(p.baseAddress! + i, s.utf8Start, n) == 0 else { throw Ineligible() }
+            guard p.count - i >= n, let base = p.baseAddress, memcmp(base + i, s.utf8Start, n) == 0 else {
+                throw Ineligible()
+            }
             i += n
         }
 

@@ -317,16 +317,18 @@ package struct VoteDigest: Sendable {
         var buffer = [UInt8](repeating: 0, count: max(1, maxLength))
         for e in entries {
             let v: Vote? = try buffer.withUnsafeMutableBytes { raw in
+                // `buffer` holds at least one byte (`max(1, maxLength)`), so it has an address.
+                guard let base = raw.baseAddress else { return nil }
                 var got = 0
                 while got < Int(e.length) {
-                    let n = pread(fd, raw.baseAddress! + got, Int(e.length) - got, off_t(e.offset) + off_t(got))
+                    let n = pread(fd, base + got, Int(e.length) - got, off_t(e.offset) + off_t(got))
                     guard n > 0 else {
                         throw JudgePanelError.io("read failed (file changed while reading?)", file: path)
                     }
                     got += n
                 }
                 let bytes = UnsafeBufferPointer(
-                    start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: Int(e.length))
+                    start: base.assumingMemoryBound(to: UInt8.self), count: Int(e.length))
                 return try Self.vote(bytes, decoder: decoder, path: path, line: Int(e.line))
             }
             guard let v else { continue }

@@ -339,12 +339,13 @@ package struct RankReport: Sendable {
         }
         out.append(
             "Best in (slices where the model ranks 1st, tied tops counting for each, of \(s.slices.count)): "
-                + s.models.sorted { (s.bestIn[$0]!, $1) > (s.bestIn[$1]!, $0) }.map { "\($0) \(s.bestIn[$0]!)" }.joined(
-                    separator: ", "))
+                + s.models.map { ($0, s.bestIn[$0] ?? 0) }.sorted { ($0.1, $1.0) > ($1.1, $0.0) }.map { "\($0.0) \($0.1)" }
+                .joined(separator: ", "))
         let defined = s.tau.filter { $0.tau.value != nil }
         if let mean = s.meanTau {
-            let lo = defined.map { $0.tau.value! }.min()!
-            let hi = defined.map { $0.tau.value! }.max()!
+            let values = s.tau.compactMap(\.tau.value)
+            let lo = values.min() ?? mean
+            let hi = values.max() ?? mean
             out.append(
                 "Kendall τ between slice rankings: mean \(Self.f3(mean)) over \(defined.count) slice pairs "
                     + "(min \(Self.f3(lo)), max \(Self.f3(hi)); models ranked in both slices)")
@@ -359,7 +360,7 @@ package struct RankReport: Sendable {
             out.append(
                 TextTable.plain(
                     header: ["#", "model", "score"],
-                    rows: sc.order.enumerated().map { [String($0 + 1), $1, Self.score(sc.scores[$1]!)] }))
+                    rows: sc.order.enumerated().map { [String($0 + 1), $1, sc.scores[$1].map(Self.score) ?? "—"] }))
         }
         return out.joined(separator: "\n")
     }
