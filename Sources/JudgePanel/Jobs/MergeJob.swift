@@ -195,7 +195,7 @@ package struct MergeJob: Sendable {
                 "scheme": .string(Shard.scheme),
             ]))
         return Outcome(
-            report: built.report, items: items.count, votes: counts.merged.votes, errors: counts.merged.error,
+            report: built.report, items: items.count, votes: counts.merged.votes, errors: counts.merged.errors,
             shards: n)
     }
 
@@ -384,11 +384,11 @@ package struct MergeJob: Sendable {
         // The same counts, added in the same order, as a single run's (`VoteCounts` over its votes file).
         o["votes"] = .number(Double(counts.votes))
         o["ok"] = .number(Double(counts.ok))
-        o["abstain"] = .number(Double(counts.abstain))
-        o["error"] = .number(Double(counts.error))
+        o["abstain"] = .number(Double(counts.abstentions))
+        o["error"] = .number(Double(counts.errors))
         o["prompt_tokens"] = .number(Double(counts.promptTokens))
         o["completion_tokens"] = .number(Double(counts.completionTokens))
-        o["cost_usd"] = .number(counts.cost)
+        o["cost_usd"] = .number(counts.costUSD)
         // Notes as one run writes them: the runner's adjustments (each shard's notes less its own logprob notes,
         // first appearance first), then the logprob notes of all votes; judges stopped by a quota in any shard.
         let judges = base["judges"]?.arrayValue?.compactMap(\.stringValue) ?? []

@@ -129,7 +129,8 @@ package struct ServeScore: Sendable {
                 if s != last {
                     last = s
                     context.progress(
-                        done: s.votes, total: max(counters.expected, s.votes), errors: s.error, cost: s.costUSD)
+                        done: s.totals.votes, total: max(counters.expected, s.totals.votes), errors: s.totals.errors,
+                        cost: s.totals.costUSD)
                 }
             }
         }
@@ -141,8 +142,8 @@ package struct ServeScore: Sendable {
             throw error
         }
         reporter.cancel()
-        let s = counters.snapshot
-        context.progress(done: s.votes, total: max(counters.expected, s.votes), errors: s.error, cost: s.costUSD)
+        let s = counters.snapshot.totals
+        context.progress(done: s.votes, total: max(counters.expected, s.votes), errors: s.errors, cost: s.costUSD)
         let dir = RunDirectory(path: runDir)
         let verdicts = try Self.readLines(dir.url.appendingPathComponent("verdicts.jsonl").path)
         let report = try JSONValue(jsonData: Data(contentsOf: dir.url.appendingPathComponent("report.json")))

@@ -8,10 +8,8 @@ import JudgeStats
 /// position consistency, first-slot rate, JudgeBench's two-order score, degenerate probabilities), gathered vote by
 /// vote and item by item so they can be computed in a pass over a votes file.
 package struct VoteTally: Sendable {
-    package var calls = 0
-    package var errors = 0
-    package var abstentions = 0
-    package var ok = 0
+    /// Votes (calls) by status, tokens and cost; ``hasCost`` and ``hasUsage`` say whether any vote had them.
+    package var totals = VoteTotals()
     package var refusals = 0
     package var lengthStops = 0
     /// A provider answered some vote (attempts, latency or usage recorded): refusal and length rates apply.
@@ -19,10 +17,7 @@ package struct VoteTally: Sendable {
     package var withProbs = 0
     package var degenerateProbs = 0
     package var logprobsUnavailable = 0
-    package var cost = 0.0
     package var hasCost = false
-    package var promptTokens = 0
-    package var completionTokens = 0
     package var hasUsage = false
     package var pairwise = false
     package var anyOrder = false
@@ -47,42 +42,32 @@ package struct VoteTally: Sendable {
         add(
             status: v.status, refusal: v.reason == .refusal, lengthStop: v.reason == .length,
             live: v.attempts != nil || v.latencyMS != nil || v.usage != nil,
-            logprobsUnavailable: v.logprobs == .unavailable, cost: v.costUSD)
+            logprobsUnavailable: v.logprobs == .unavailable, cost: v.costUSD, usage: v.usage)
         if let probs = v.probs {
             withProbs += 1
             if Probabilities.isDegenerate(probs) { degenerateProbs += 1 }
-        }
-        if let u = v.usage {
-            promptTokens += u.promptTokens
-            completionTokens += u.completionTokens
-            hasUsage = true
         }
         guard v.protocol == .pairwise else { return }
         addPairwise(
             order: v.order, status: v.status, verdict: v.verdict, label: label, labelKindIsPairwise: labelKindIsPairwise)
     }
 
-    /// Counts one vote's status, reasons, liveness and cost — the part of ``add(_:label:labelKindIsPairwise:)``
-    /// every reader has (the compact columns call it with their decoded fields).
+    /// Counts one vote's status, reasons, liveness, cost and tokens — the part of
+    /// ``add(_:label:labelKindIsPairwise:)`` every reader has (the compact columns call it with their decoded fields).
     @inline(__always)
     package mutating func add(
         status: VoteStatus, refusal: Bool, lengthStop: Bool, live isLive: Bool, logprobsUnavailable unavailable: Bool,
-        cost c: Double?
+        cost: Double?, usage: TokenUsage? = nil
     ) {
-        calls += 1
-        switch status {
-        case .error: errors += 1
-        case .abstain: abstentions += 1
-        case .ok: ok += 1
-        }
+        totals.add(
+            status: status, promptTokens: usage?.promptTokens ?? 0, completionTokens: usage?.completionTokens ?? 0,
+            costUSD: cost ?? 0)
+        if cost != nil { hasCost = true }
+        if usage != nil { hasUsage = true }
         if refusal { refusals += 1 }
         if lengthStop { lengthStops += 1 }
         if isLive { live = true }
         if unavailable { logprobsUnavailable += 1 }
-        if let c {
-            cost += c
-            hasCost = true
-        }
     }
 
     /// Counts one pairwise vote's order, vote accuracy and shown verdict.
@@ -124,13 +109,14 @@ package struct VoteTally: Sendable {
 
     /// Writes the statistics into a judge's metrics (`labeledItems`: items with a pairwise label).
     package func apply(to m: inout JudgeMetrics, labelKindIsPairwise: Bool, labeledItems: Int) {
+        let calls = totals.votes
         m.calls = calls
-        m.errors = errors
-        m.abstentions = abstentions
-        let answered = calls - errors
+        m.errors = totals.errors
+        m.abstentions = totals.abstentions
+        let answered = calls - totals.errors
         m.set(
             \.parseRate, "parse_rate",
-            answered == 0 ? .undefined("no answered call") : .defined(Double(ok) / Double(answered)))
+            answered == 0 ? .undefined("no answered call") : .defined(Double(totals.ok) / Double(answered)))
         if withProbs > 0 { m.degenerateProbsRate = .defined(Double(degenerateProbs) / Double(withProbs)) }
         if logprobsUnavailable > 0 {
             m.notes = (m.notes ?? [:]).merging(
@@ -142,10 +128,10 @@ package struct VoteTally: Sendable {
             m.refusalRate = .defined(Double(refusals) / Double(calls))
             m.lengthRate = .defined(Double(lengthStops) / Double(calls))
         }
-        if hasCost { m.costUSD = cost }
+        if hasCost { m.costUSD = totals.costUSD }
         if hasUsage {
-            m.promptTokens = promptTokens
-            m.completionTokens = completionTokens
+            m.promptTokens = totals.promptTokens
+            m.completionTokens = totals.completionTokens
         }
         guard pairwise else { return }
         if labelKindIsPairwise {
@@ -339,7 +325,7 @@ package struct VoteDigest: Sendable {
         digest.allCost = allCost
         digest.anyCost = anyCost
         for j in digest.judges.indices where digest.tallies[j].hasCost {
-            digest.tallies[j].cost = judgeCost[digest.judges[j]] ?? 0
+            digest.tallies[j].totals.costUSD = judgeCost[digest.judges[j]] ?? 0
         }
         return digest
     }
