@@ -32,19 +32,23 @@ package struct CompactVote: Sendable, Hashable {
 
     /// ``Field/verdict``: the vote's `verdict`.
     package enum VerdictCode: UInt8 {
-        case none = 0, a, b, tie
+        case none = 0
+        case a, b, tie
     }
     /// ``Field/order``: the vote's `order`.
     package enum OrderCode: UInt8 {
-        case none = 0, ab, ba
+        case none = 0
+        case ab, ba
     }
     /// ``Field/status``: the vote's `status` (as `Vote.init(from:)` resolves it).
     package enum StatusCode: UInt8 {
-        case ok = 0, abstain, error
+        case ok = 0
+        case abstain, error
     }
     /// ``Field/reason``: the reasons the statistics count; any other reason (or none) is `other`.
     package enum ReasonCode: UInt8 {
-        case other = 0, refusal, length
+        case other = 0
+        case refusal, length
     }
 
     /// What a vote carries beside its code.
@@ -468,7 +472,8 @@ package enum CompactVoteScanner {
             let j = try judgeID(UnsafeBufferPointer(rebasing: p[judge]))
             let i = itemID(UnsafeBufferPointer(rebasing: p[item]))
             part.votes.append(
-                CompactVote(item: i, judge: j, verdict: verdict, order: order, status: st, reason: reason, flags: flags))
+                CompactVote(item: i, judge: j, verdict: verdict, order: order, status: st, reason: reason, flags: flags)
+            )
             if flags.contains(.hasCost) { part.costs.append(cost) }
         }
 

@@ -49,7 +49,8 @@ package struct VoteTally: Sendable {
         }
         guard v.protocol == .pairwise else { return }
         addPairwise(
-            order: v.order, status: v.status, verdict: v.verdict, label: label, labelKindIsPairwise: labelKindIsPairwise)
+            order: v.order, status: v.status, verdict: v.verdict, label: label, labelKindIsPairwise: labelKindIsPairwise
+        )
     }
 
     /// Counts one vote's status, reasons, liveness, cost and tokens — the part of

@@ -337,15 +337,18 @@ package struct RankReport: Sendable {
                 "Slices without a ranking (fewer than two models compared): "
                     + s.skipped.map { "\($0.value) (\($0.items) items)" }.joined(separator: ", "))
         }
+        // Most slices first, then by name.
+        let best = s.models.map { (model: $0, slices: s.bestIn[$0] ?? 0) }.sorted {
+            ($0.slices, $1.model) > ($1.slices, $0.model)
+        }
         out.append(
             "Best in (slices where the model ranks 1st, tied tops counting for each, of \(s.slices.count)): "
-                + s.models.map { ($0, s.bestIn[$0] ?? 0) }.sorted { ($0.1, $1.0) > ($1.1, $0.0) }.map { "\($0.0) \($0.1)" }
-                .joined(separator: ", "))
-        let defined = s.tau.filter { $0.tau.value != nil }
+                + best.map { "\($0.model) \($0.slices)" }.joined(separator: ", "))
+        let defined = s.tau.compactMap(\.tau.value)
         if let mean = s.meanTau {
-            let values = s.tau.compactMap(\.tau.value)
-            let lo = values.min() ?? mean
-            let hi = values.max() ?? mean
+            // A mean exists only over defined τ values, so they have a least and a greatest.
+            let lo = defined.min() ?? mean
+            let hi = defined.max() ?? mean
             out.append(
                 "Kendall τ between slice rankings: mean \(Self.f3(mean)) over \(defined.count) slice pairs "
                     + "(min \(Self.f3(lo)), max \(Self.f3(hi)); models ranked in both slices)")

@@ -22,9 +22,10 @@ public struct VoteTotals: Sendable, Hashable {
 
     /// Counts one vote from its status, tokens and cost.
     @inlinable
-    public mutating func add(status: VoteStatus, promptTokens prompt: Int = 0, completionTokens completion: Int = 0,
-        costUSD cost: Double = 0)
-    {
+    public mutating func add(
+        status: VoteStatus, promptTokens prompt: Int = 0, completionTokens completion: Int = 0,
+        costUSD cost: Double = 0
+    ) {
         votes += 1
         switch status {
         case .ok: ok += 1
