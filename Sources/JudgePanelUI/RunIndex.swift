@@ -178,7 +178,7 @@ package final class RunIndex: @unchecked Sendable {
                     votes.append(
                         VoteEntry(
                             offset: offset, length: Int32(length), judge: v.judge, reason: reasonID(reason),
-                            verdict: Self.code(v.verdict), order: v.orderCode, status: v.statusCode))
+                            verdict: Self.code(v.verdict), order: v.field(.order), status: v.field(.status)))
                     if v.item >= 0 { items[Int(v.item)].votes.append(Int32(n)) }
                 }
             }

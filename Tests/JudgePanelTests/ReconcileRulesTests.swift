@@ -139,7 +139,7 @@ import Testing
     @Test func logprobAvailabilityKeepsItsJSONValue() throws {
         var v = Vote(item: "i", judge: "j", protocol: .pairwise, verdict: .a)
         v.logprobs = .unavailable
-        let line = try Vote.line(v)
+        let line = try VotesFile.line(v)
         #expect(line.contains("\"logprobs\":\"unavailable\""))
         let back = try JSONDecoder().decode(Vote.self, from: Data(line.utf8))
         #expect(back.logprobs == .unavailable)

@@ -199,7 +199,8 @@ package struct PanelPlan: Sendable {
     package func replay(_ rec: Recorded, subset: [Int], policy: CallPolicy) -> Replay? {
         let names = subset.map { rec.judges[$0] }
         let configs = Dictionary((options.panel?.judges ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let weights = names.map { options.aggregate == .weighted ? configs[$0]?.weight ?? 1 : 1 }
+        let weightByName = Dictionary(uniqueKeysWithValues: names.map { ($0, configs[$0]?.weight ?? 1) })
+        let weights = names.map { options.aggregate == .weighted ? weightByName[$0] ?? 1 : 1 }
         let scheduler: (any CallScheduler)?
         switch policy {
         case .full: scheduler = nil
