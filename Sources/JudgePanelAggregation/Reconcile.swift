@@ -3,6 +3,8 @@ import JudgePanelCore
 import JudgeStats
 
 /// Combines one judge's votes on one item: samples by majority (or mean), then the two orders under the flip policy.
+/// The pairwise and pointwise rules themselves are ``PairwiseSamples``, ``PairwiseRule`` and ``PointwiseSamples``
+/// (ReconcileRules.swift), which the votes-file digest and the compact columns call too.
 package enum Reconcile {
     /// Reconciles the votes of one judge on one item (all orders and samples).
     ///
