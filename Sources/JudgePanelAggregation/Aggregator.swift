@@ -130,7 +130,8 @@ public struct Aggregator: Sendable {
                 let m = method == .mean ? xs.reduce(0, +) / Double(xs.count) : Self.median(xs)
                 verdict = abs(m) < 1e-12 ? .tie : (m > 0 ? .a : .b)
             default:
-                verdict = Reconcile.majority(prefs, weights: w)!
+                // `prefs` is not empty (judges without a preference were left out above), so there is a majority.
+                verdict = Reconcile.majority(prefs, weights: w) ?? .tie
             }
             out.verdict = verdict
             let total = w.reduce(0, +)
@@ -143,7 +144,7 @@ public struct Aggregator: Sendable {
         } else {
             let answering = judges.filter { $0.verdict.score != nil }
             guard !answering.isEmpty else { return out }
-            let xs = answering.map { $0.verdict.score! }
+            let xs = answering.compactMap(\.verdict.score)  // every answering judge has a score
             let score: Double
             switch method {
             case .median: score = Self.median(xs)
@@ -155,7 +156,7 @@ public struct Aggregator: Sendable {
                 // Majority over rounded scores; a tie at the top falls back to the median of the tied values.
                 var counts: [Double: Int] = [:]
                 for x in xs { counts[x.rounded(), default: 0] += 1 }
-                let top = counts.values.max()!
+                let top = counts.values.max() ?? 0  // `xs` is not empty (the guard above)
                 let tied = counts.filter { $0.value == top }.map(\.key)
                 score = tied.count == 1 ? tied[0] : Self.median(tied)
             default: score = xs.reduce(0, +) / Double(xs.count)

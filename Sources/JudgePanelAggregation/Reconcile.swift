@@ -3,6 +3,8 @@ import JudgePanelCore
 import JudgeStats
 
 /// Combines one judge's votes on one item: samples by majority (or mean), then the two orders under the flip policy.
+/// The pairwise and pointwise rules themselves are ``PairwiseSamples``, ``PairwiseRule`` and ``PointwiseSamples``
+/// (ReconcileRules.swift), which the votes-file digest and the compact columns call too.
 package enum Reconcile {
     /// Reconciles the votes of one judge on one item (all orders and samples).
     ///
@@ -14,23 +16,11 @@ package enum Reconcile {
     package static func judge(_ votes: [Vote], kind: JudgingProtocol, flip: FlipPolicy, tieMargin: Double = 0.05)
         -> JudgeVerdict
     {
-        let ok = votes.filter(\.isOK)
         switch kind {
         case .pairwise:
-            let ab = majority(ok.filter { $0.order != .ba }.compactMap(\.verdict))
-            let ba = majority(ok.filter { $0.order == .ba }.compactMap(\.verdict))
-            var out: JudgeVerdict
-            switch (ab, ba) {
-            case (let x?, let y?):
-                if x == y {
-                    out = JudgeVerdict(verdict: x)
-                } else {
-                    out = JudgeVerdict(verdict: flip == .tie ? .tie : nil, flipped: true)
-                }
-            case (let x?, nil): out = JudgeVerdict(verdict: x)
-            case (nil, let y?): out = JudgeVerdict(verdict: y)
-            default: out = JudgeVerdict()
-            }
+            var samples = PairwiseSamples()
+            for v in votes { samples.add(v) }
+            var out = samples.verdict(flip: flip)
             let probs = votes.compactMap(\.probs)
             if !probs.isEmpty {
                 let pa = probs.map { $0["A"] ?? 0 }.reduce(0, +) / Double(probs.count)
@@ -39,12 +29,14 @@ package enum Reconcile {
             }
             return out
         case .pointwise:
-            let scores = ok.compactMap(\.score)
-            var out = JudgeVerdict(score: scores.isEmpty ? nil : scores.reduce(0, +) / Double(scores.count))
+            var samples = PointwiseSamples()
+            for v in votes { samples.add(status: v.status, score: v.score) }
+            var out = JudgeVerdict(score: samples.mean)
             let es = votes.compactMap(\.expectedScore)
             if !es.isEmpty { out.expectedScore = es.reduce(0, +) / Double(es.count) }
             return out
         case .checklist:
+            let ok = votes.filter(\.isOK)
             func ratio(_ vs: [Vote]) -> Double? {
                 var yes = 0
                 var answered = 0

@@ -78,8 +78,9 @@ struct LabelCommand: AsyncParsableCommand {
                 try exportLabelStudio(index: index, picks: picks, rule: rule, file: export[1])
                 return
             }
-            let queue = picks.map {
-                LabelSession.Entry(item: Int(index.idIndex[$0.item]!), selectedBy: rule, pSelect: $0.pSelect)
+            // The picks are drawn from the index's own items, so each id is in it.
+            let queue = picks.compactMap { p in
+                index.idIndex[p.item].map { LabelSession.Entry(item: Int($0), selectedBy: rule, pSelect: p.pSelect) }
             }
             try await server.serve(index: index, queue: queue, view: "label")
         }
@@ -89,7 +90,8 @@ struct LabelCommand: AsyncParsableCommand {
         var items: [Item] = []
         var selected: [String: (String, Double)] = [:]
         for p in picks {
-            items.append(try index.item(Int(index.idIndex[p.item]!)))
+            guard let i = index.idIndex[p.item] else { continue }  // drawn from the index's items: always there
+            items.append(try index.item(Int(i)))
             selected[p.item] = (rule, p.pSelect)
         }
         let annotator = server.annotatorName

@@ -27,7 +27,8 @@ final class ProgressReporter: @unchecked Sendable {
     }
 
     static func line(counters: RunCounters, elapsed: Double) -> String {
-        let s = counters.snapshot
+        let snapshot = counters.snapshot
+        let s = snapshot.totals
         let total = max(counters.expected, s.votes)
         let rate = elapsed > 0 ? Double(s.votes) / elapsed : 0
         let eta = rate > 0 ? Double(total - s.votes) / rate : 0
@@ -37,7 +38,7 @@ final class ProgressReporter: @unchecked Sendable {
         return String(
             format: "[%@] %d/%d votes · %.1f/s · ETA %.0fs · %d retries · %d errors · $%.4f", bar, s.votes, total, rate,
             eta,
-            s.retries, s.error, s.costUSD)
+            snapshot.retries, s.errors, s.costUSD)
     }
 
     func stop() {

@@ -153,7 +153,7 @@ struct RankCommand: AsyncParsableCommand {
             let hasHuman = humanLabels.contains { $0 != nil }
             // Each item's share of a win for model_a (1, 0, ½ for a verdict; 1 − P(B) for a probability).
             var outcomes: [Double?]
-            var source: String
+            var source: RankingSource
             var penaltyTurned = 0
             if let votes, !human {
                 if preference == .probability {
@@ -166,10 +166,10 @@ struct RankCommand: AsyncParsableCommand {
                                 file: votes)
                         }
                         pB = probs.judge(j)
-                        source = "judge \(judge), mean probability"
+                        source = .judges("judge \(judge), mean probability")
                     } else {
                         pB = probs.panel
-                        source = "panel (mean probability of its judges)"
+                        source = .judges("panel (mean probability of its judges)")
                     }
                     outcomes = pB.map { $0.map { 1 - $0 } }
                 } else if let k = lengthPenalty {
@@ -190,10 +190,10 @@ struct RankCommand: AsyncParsableCommand {
                                 file: votes)
                         }
                         outcomes = rec.verdicts[j].map { SliceRanking.outcome($0.verdict) }
-                        source = "judge \(judge), length penalty K=\(k)"
+                        source = .judges("judge \(judge), length penalty K=\(k)")
                     } else {
                         outcomes = rec.panel.map { SliceRanking.outcome($0.verdict) }
-                        source = "panel (\(aggregate.rawValue)), length penalty K=\(k)"
+                        source = .judges("panel (\(aggregate.rawValue)), length penalty K=\(k)")
                     }
                 } else {
                     // Streamed: memory proportional to items × judges, not to the votes file.
@@ -206,10 +206,10 @@ struct RankCommand: AsyncParsableCommand {
                                 file: votes)
                         }
                         outcomes = rec.verdicts[j].indices.map { SliceRanking.outcome(rec.verdicts[j].verdict($0)) }
-                        source = "judge \(judge)"
+                        source = .judges("judge \(judge)")
                     } else {
                         outcomes = rec.panel.indices.map { SliceRanking.outcome(rec.panel.verdict($0)) }
-                        source = "panel (\(aggregate.rawValue))"
+                        source = .judges("panel (\(aggregate.rawValue))")
                     }
                 }
             } else {
@@ -217,17 +217,16 @@ struct RankCommand: AsyncParsableCommand {
                     throw JudgePanelError.badInput("no item has a pairwise human label (label or labels)", file: items)
                 }
                 outcomes = humanLabels.map(SliceRanking.outcome)
-                source = "human labels"
+                source = .humanLabels
             }
             let options = SliceRanking.Options(
                 resamples: resamples, seed: seed, clusterKey: cluster, baseline: baseline)
             guard let overall = SliceRanking.rank(items: loaded, outcomes: outcomes, options: options) else {
                 throw JudgePanelError.badInput(
-                    baseline == nil
-                        ? "no item with model_a, model_b and a verdict"
-                        : "no item comparing a model with the baseline '\(baseline!)' has a verdict", file: items)
+                    baseline.map { "no item comparing a model with the baseline '\($0)' has a verdict" }
+                        ?? "no item with model_a, model_b and a verdict", file: items)
             }
-            let rankingHuman = source == "human labels"
+            let rankingHuman = source == .humanLabels
             let tau =
                 !rankingHuman && hasHuman
                 ? SliceRanking.agreement(
@@ -261,7 +260,7 @@ struct RankCommand: AsyncParsableCommand {
                 throw JudgePanelError.badInput("--ppi: no item has a human label (give --labels FILE)", file: items)
             }
             var report = RankReport(
-                source: source, humanLabel: rankingHuman || tau != nil ? humanText : nil, clusterKey: cluster,
+                source: source.text, humanLabel: rankingHuman || tau != nil ? humanText : nil, clusterKey: cluster,
                 resamples: resamples, overall: overall, tauHuman: tau, bySlice: bySlice)
             report.baseline = baseline
             report.preference = preference.rawValue
@@ -330,6 +329,20 @@ struct RankCommand: AsyncParsableCommand {
             }
             // Gates read the full report object (`rank --json --detail`).
             try gateOptions.finish(report: report.json, command: "rank")
+        }
+    }
+}
+
+/// What a ranking's outcomes come from: the judges' votes (described for the report) or the items' human labels.
+enum RankingSource: Equatable {
+    case judges(String)
+    case humanLabels
+
+    /// The report's `source` text.
+    var text: String {
+        switch self {
+        case .judges(let description): description
+        case .humanLabels: "human labels"
         }
     }
 }

@@ -103,9 +103,9 @@ enum CapturedCommand {
             guard let v = obj[key] else { throw ServeError.badParams("\(name) needs \(key)") }
             args.append(try text(v, key))
         }
-        for key in obj.keys.sorted() where !positional.contains(key) {
+        for (key, value) in obj.sorted(by: { $0.key < $1.key }) where !positional.contains(key) {
             let flag = "--" + key.replacingOccurrences(of: "_", with: "-")
-            switch obj[key]! {
+            switch value {
             case .bool(true): args.append(flag)
             case .bool(false), .null: break
             case .array(let list): for v in list { args += [flag, try text(v, key)] }

@@ -50,8 +50,8 @@ package struct Explore: Sendable {
     /// The run at a glance: counts, judges, reasons and meta keys (for the filter controls).
     package func summary() -> JSONValue {
         var metaKeys: [JSONValue] = []
-        for key in index.meta.keys.sorted() {
-            let values = Set(index.meta[key]!.compactMap { $0 })
+        for (key, column) in index.meta.sorted(by: { $0.key < $1.key }) {
+            let values = Set(column.compactMap { $0 })
             var o: [String: JSONValue] = ["key": .string(key), "distinct": .number(Double(values.count))]
             if values.count <= 200 { o["values"] = .array(values.sorted().map { .string($0) }) }
             metaKeys.append(.object(o))

@@ -131,10 +131,9 @@ package final class RunIndex: @unchecked Sendable {
                 default: text = nil
                 }
                 guard let text else { continue }
-                if meta[k] == nil { meta[k] = [String?](repeating: nil, count: i) }
-                meta[k]!.append(text)
+                meta[k, default: [String?](repeating: nil, count: i)].append(text)
             }
-            for k in meta.keys where meta[k]!.count == i { meta[k]!.append(nil) }
+            for k in meta.keys where meta[k]?.count == i { meta[k]?.append(nil) }
         }
 
         // Votes: their line ranges, and the facts the filters read (the compact reader when the file allows it).
@@ -170,7 +169,7 @@ package final class RunIndex: @unchecked Sendable {
                     votes.append(
                         VoteEntry(
                             offset: offset, length: Int32(length), judge: v.judge, reason: reasonID(reason),
-                            verdict: Self.code(v.verdict), order: v.orderCode, status: v.statusCode))
+                            verdict: Self.code(v.verdict), order: v.field(.order), status: v.field(.status)))
                     if v.item >= 0 { items[Int(v.item)].votes.append(Int32(n)) }
                 }
             }
@@ -316,7 +315,8 @@ package final class RunIndex: @unchecked Sendable {
             while k + n <= haystack.count {
                 guard let p = memchr(base + k, Int32(needle[0]), haystack.count - k - n + 1) else { return nil }
                 let at = base.distance(to: UnsafeRawPointer(p))
-                if memcmp(base + at, nb.baseAddress!, n) == 0 { return at }
+                // `needle` is not empty (its first byte was read above), so its bytes have an address.
+                if let nbase = nb.baseAddress, memcmp(base + at, nbase, n) == 0 { return at }
                 k = at + 1
             }
             return nil

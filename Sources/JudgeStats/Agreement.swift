@@ -284,7 +284,8 @@ public func fleissTable<T: Hashable & Comparable>(ratings: [[T?]]) -> (table: [[
     let (remap, categories) = coder.sortedRemap()
     var table = [[Int]](repeating: [Int](repeating: 0, count: categories.count), count: ratings.count)
     for (i, item) in ratings.enumerated() {
-        for case let r? in item { table[i][remap[coder.existingCode(r)!]] += 1 }
+        // Every rating was coded in the first pass.
+        for case let r? in item { if let c = coder.existingCode(r) { table[i][remap[c]] += 1 } }
     }
     return (table, categories)
 }

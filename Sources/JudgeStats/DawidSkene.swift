@@ -209,7 +209,7 @@ public enum DawidSkene {
         let logPriors = priors.map { log2(max($0, epsilon)) }
         for r in 0..<m {
             for j in 0..<k { ll[r][j] += logPriors[j] }
-            let mx = ll[r].max()!
+            let mx = ll[r].max() ?? 0  // k ≥ 1 classes: never empty
             var s = 0.0
             for j in 0..<k {
                 ll[r][j] = exp2(ll[r][j] - mx)

@@ -206,7 +206,7 @@ struct FaultInjectionTests {
         #expect(requests.filter { $0.model == "dead" }.count == 30)
         #expect(requests.filter { $0.model == "bad" }.count == 10)
         #expect(counters.snapshot.retries == 20)
-        #expect(counters.snapshot.error == 20)
+        #expect(counters.snapshot.totals.errors == 20)
     }
 
     @Test("the CLI exits 1 naming the count of failed calls; votes.jsonl holds the reasons")

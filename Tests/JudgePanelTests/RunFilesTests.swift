@@ -163,6 +163,8 @@ struct RunFilesTests {
         try RunDirectory(path: dir.path).writeJSON("report.json", JSONValue.object(json))
         let file = try #require(try ScoreReportFile.read(dir: dir.path))
         #expect(file.run == facts && file.verdicts["n"] == 50)
+        // Written back, the file carries schema_version (this one, as from before the key, had none).
+        json["schema_version"] = 1
         #expect(try file.json() == .object(json))
     }
 }

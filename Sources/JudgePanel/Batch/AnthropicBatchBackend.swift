@@ -88,6 +88,16 @@ package struct AnthropicBatchBackend: BatchBackend {
         return out
     }
 
+    /// `processing_status`: `in_progress`, `canceling` or `ended` (a canceled or expired request is told per result
+    /// line; the batch itself only ends).
+    package static func phase(_ state: String) -> BatchState {
+        switch state {
+        case "ended": .ended
+        case "canceling": .cancelling
+        default: .running
+        }
+    }
+
     package static func status(_ json: JSONValue) throws -> BatchStatus {
         guard let id = json["id"]?.stringValue, let state = json["processing_status"]?.stringValue else {
             throw ProviderError.badResponse("message batch without id or processing_status")
@@ -95,7 +105,7 @@ package struct AnthropicBatchBackend: BatchBackend {
         let c = json["request_counts"]
         let names = ["processing", "succeeded", "errored", "canceled", "expired"]
         var s = BatchStatus(
-            id: id, state: state, ended: state == "ended", counts: names.map { ($0, c?[$0]?.intValue ?? 0) })
+            id: id, state: state, phase: phase(state), counts: names.map { ($0, c?[$0]?.intValue ?? 0) })
         s.total = names.reduce(0) { $0 + (c?[$1]?.intValue ?? 0) }
         s.resultsURL = json["results_url"]?.stringValue
         if let created = json["created_at"]?.stringValue {

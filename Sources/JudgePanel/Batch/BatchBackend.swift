@@ -6,13 +6,40 @@ import JudgePanelJudging
 import JudgePanelProviders
 import JudgePanelReports
 
-/// A provider batch as last seen: its state in the provider's own words and its request counts.
+/// A provider batch's state, normalised: each backend maps its provider's words to one of these, and the runner
+/// decides on them alone (the provider's own word stays in ``BatchStatus/state`` for messages and the ledger).
+package enum BatchState: Sendable, Hashable {
+    /// Accepted and not yet finished (validating, queued, in progress, finalising), or a word not known to end it.
+    case running
+    /// Asked to cancel, not yet ended.
+    case cancelling
+    /// Ended with results to read (OpenAI `completed`, Anthropic `ended`, Gemini `SUCCEEDED`).
+    case ended
+    /// Ended as a whole without results (OpenAI `failed`, Gemini `FAILED`).
+    case failed
+    /// Ended by its time limit; calls without a result line expired.
+    case expired
+    /// Ended by a cancel; calls without a result line were canceled.
+    case cancelled
+
+    /// The batch will change no more (its results, if any, can be fetched).
+    package var isTerminal: Bool {
+        switch self {
+        case .running, .cancelling: false
+        case .ended, .failed, .expired, .cancelled: true
+        }
+    }
+}
+
+/// A provider batch as last seen: its state in the provider's own words and normalised, and its request counts.
 package struct BatchStatus: Sendable {
     package var id: String
     /// The provider's state (`validating`, `in_progress`, `completed`, … or `in_progress`, `canceling`, `ended`).
     package var state: String
+    /// ``state`` as the backend reads it.
+    package var phase: BatchState
     /// Whether the batch will change no more (its results can be fetched).
-    package var ended: Bool
+    package var ended: Bool { phase.isTerminal }
     /// Request counts in the provider's own names, in its order.
     package var counts: [(String, Int)]
     package var metadata: [String: String] = [:]

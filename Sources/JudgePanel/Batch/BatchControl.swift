@@ -74,7 +74,7 @@ package enum BatchControl {
                 if let id = chunk.batchID, let judge = judges[chunk.judge] {
                     let backend = try BatchBackends.make(judge: judge, environment: environment, transport: transport)
                     var s = try await backend.retrieve(id)
-                    if !s.ended && s.state != "cancelling" && s.state != "canceling" {
+                    if !s.ended && s.phase != .cancelling {
                         s = try await backend.cancel(id)
                     }
                     row.state = s.state

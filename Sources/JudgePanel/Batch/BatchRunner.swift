@@ -86,11 +86,7 @@ package struct BatchRunner {
 
         // 1. Chunks of an earlier session that never got a batch id.
         for chunk in ledger.snapshot where chunk.batchID == nil {
-            guard let backend = backends[chunk.judge] else {
-                throw JudgePanelError.usage(
-                    "\(ledger.path): batch \(chunk.label) belongs to judge '\(chunk.judge)', who is no longer a batch judge"
-                )
-            }
+            guard let backend = backends[chunk.judge] else { throw Self.notBatchJudge(chunk, ledger: ledger) }
             try await submit(chunk, backend: backend, ledger: ledger, resumed: true)
         }
 
@@ -110,7 +106,7 @@ package struct BatchRunner {
             if pending.isEmpty { break }
             var ended = 0
             for chunk in pending {
-                let backend = backends[chunk.judge]!
+                guard let backend = backends[chunk.judge] else { throw Self.notBatchJudge(chunk, ledger: ledger) }
                 let status: BatchStatus
                 do {
                     status = try await backend.retrieve(chunk.batchID!)
@@ -234,7 +230,8 @@ package struct BatchRunner {
                 {
                     continue  // the live runner answers it from the cache
                 }
-                let backend = backends[judge.name]!
+                // `backends` holds every judge of `batchJudges` (built together by the caller).
+                guard let backend = backends[judge.name] else { continue }
                 let line = try backend.line(
                     customID: Self.customID(index: index, fingerprint: fingerprint, runID: runID), request: request)
                 if let w = writers[judge.name],
@@ -243,18 +240,23 @@ package struct BatchRunner {
                     writers[judge.name] = nil
                     try await send(try w.finish(), backend)
                 }
-                if writers[judge.name] == nil {
+                // Taken out of the dictionary while it grows, so no second reference copies its buffer.
+                var writer: ChunkWriter
+                if let open = writers.removeValue(forKey: judge.name) {
+                    writer = open
+                } else {
                     sequence += 1
-                    writers[judge.name] = try ChunkWriter(
-                        dir: dir, label: "b\(sequence)-\(Self.safe(judge.name))", judge: judge)
+                    writer = try ChunkWriter(dir: dir, label: "b\(sequence)-\(Self.safe(judge.name))", judge: judge)
                 }
-                try writers[judge.name]!.append(line, index: index)
+                try writer.append(line, index: index)
+                writers[judge.name] = writer
                 planned += 1
             }
         }
         guard i + 1 == offsets.count - 1 else { throw ScoreJob.itemsChanged(job.itemsPath) }
-        for name in writers.keys.sorted() {
-            try await send(try writers[name]!.finish(), backends[name]!)
+        for (name, writer) in writers.sorted(by: { $0.key < $1.key }) {
+            guard let backend = backends[name] else { continue }  // a writer is opened only with its backend
+            try await send(try writer.finish(), backend)
         }
         return planned
     }
@@ -295,6 +297,11 @@ package struct BatchRunner {
         }
         await journal.close()
         return (requests, chunks)
+    }
+
+    /// A journaled chunk whose judge is no longer a batch judge of the panel.
+    static func notBatchJudge(_ chunk: BatchChunk, ledger: BatchLedger) -> JudgePanelError {
+        .usage("\(ledger.path): batch \(chunk.label) belongs to judge '\(chunk.judge)', who is no longer a batch judge")
     }
 
     package static func safe(_ name: String) -> String {
@@ -441,8 +448,7 @@ package struct BatchRunner {
             entries.append((index, try VotesFile.line(vote)))
             if vote.status == .error { errors += 1 }
         }
-        let lines =
-            status.state == "failed" || status.state.hasSuffix("_STATE_FAILED") ? [] : try await backend.results(status)
+        let lines = status.phase == .failed ? [] : try await backend.results(status)
         var seen = Set<Int>()
         var succeeded = 0
         var failed = 0
@@ -480,10 +486,11 @@ package struct BatchRunner {
         }
         // Calls the results do not mention.
         let missingReason: VoteReason =
-            status.state == "expired" || status.state.hasSuffix("_STATE_EXPIRED")
-            ? .expired
-            : (status.state == "cancelled" || status.state == "canceled" || status.state.hasSuffix("_STATE_CANCELLED"))
-                ? .canceled : .batchFailed
+            switch status.phase {
+            case .expired: .expired
+            case .cancelled: .canceled
+            case .running, .cancelling, .ended, .failed: .batchFailed
+            }
         for range in chunk.ranges {
             for index in range where !seen.contains(index) {
                 guard let (call, item) = try context.call(at: index) else { continue }

@@ -213,6 +213,19 @@ package struct GeminiBatchBackend: BatchBackend {
         return state
     }
 
+    /// `BATCH_STATE_…` / `JOB_STATE_…`: `PENDING`, `RUNNING` and the ends `SUCCEEDED`, `FAILED`, `CANCELLED`,
+    /// `EXPIRED`; another word ends the batch (with results to read) when the operation is `done`.
+    package static func phase(_ state: String, done: Bool) -> BatchState {
+        switch stateWord(state) {
+        case "SUCCEEDED": .ended
+        case "FAILED": .failed
+        case "CANCELLED": .cancelled
+        case "EXPIRED": .expired
+        case "PENDING", "RUNNING": .running
+        default: done ? .ended : .running
+        }
+    }
+
     package static func status(_ json: JSONValue) throws -> BatchStatus {
         let batch = json["metadata"].flatMap { $0["state"] != nil ? $0 : nil } ?? json
         guard let name = json["name"]?.stringValue ?? batch["name"]?.stringValue,
@@ -220,13 +233,11 @@ package struct GeminiBatchBackend: BatchBackend {
         else {
             throw ProviderError.badResponse("Gemini batch without name or state")
         }
-        let word = stateWord(state)
         let done = json["done"]?.boolValue == true
-        let terminal: Set<String> = ["SUCCEEDED", "FAILED", "CANCELLED", "EXPIRED"]
         let stats = batch["batchStats"]
         let names = ["requestCount", "pendingRequestCount", "successfulRequestCount", "failedRequestCount"]
         var s = BatchStatus(
-            id: name, state: state, ended: terminal.contains(word) || (done && word != "PENDING" && word != "RUNNING"),
+            id: name, state: state, phase: phase(state, done: done),
             counts: names.map { ($0, int64(stats?[$0]) ?? 0) })
         s.total = int64(stats?["requestCount"])
         if let display = batch["displayName"]?.stringValue ?? batch["display_name"]?.stringValue {

@@ -33,7 +33,18 @@ package struct OpenAIBatchBackend: BatchBackend {
     package var maxBytes: Int { 200 * 1000 * 1000 }
     package var listsMetadata: Bool { true }
     package static let endpoint = "/v1/chat/completions"
-    package static let terminal: Set<String> = ["completed", "failed", "expired", "cancelled"]
+    /// The batch object's `status`: `validating`, `in_progress`, `finalizing`, `cancelling` and the ends
+    /// `completed`, `failed`, `expired`, `cancelled` (also read as spelled `canceled`/`canceling`).
+    package static func phase(_ state: String) -> BatchState {
+        switch state {
+        case "completed": .ended
+        case "failed": .failed
+        case "expired": .expired
+        case "cancelled", "canceled": .cancelled
+        case "cancelling", "canceling": .cancelling
+        default: .running
+        }
+    }
 
     package init(baseURL: URL, apiKey: String?, transport: any HTTPTransport, timeout: Double) {
         self.baseURL = baseURL
@@ -116,7 +127,7 @@ package struct OpenAIBatchBackend: BatchBackend {
         }
         let c = json["request_counts"]
         var s = BatchStatus(
-            id: id, state: state, ended: terminal.contains(state),
+            id: id, state: state, phase: phase(state),
             counts: [
                 ("total", c?["total"]?.intValue ?? 0), ("completed", c?["completed"]?.intValue ?? 0),
                 ("failed", c?["failed"]?.intValue ?? 0),

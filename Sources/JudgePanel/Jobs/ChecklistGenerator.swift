@@ -122,6 +122,7 @@ package struct ChecklistGenerator: Sendable {
         if let v = AnswerParser.lastJSONObject(in: reply), let arr = v["questions"]?.arrayValue {
             raw = arr.compactMap { $0.stringValue ?? $0["question"]?.stringValue }
         } else {
+            // A constant pattern (the generator's tests parse with it): it cannot fail.
             let marker = try! NSRegularExpression(
                 pattern: "^\\s*(?:(?:Q(?:uestion)?\\s*)?\\d{1,2}\\s*[.):\\-]|[-*•·]|\\[\\s?\\])\\s+",
                 options: [.caseInsensitive])

@@ -192,7 +192,7 @@ package struct MergeJob: Sendable {
                 "scheme": .string(Shard.scheme),
             ]))
         return Outcome(
-            report: built.report, items: items.count, votes: counts.merged.votes, errors: counts.merged.error,
+            report: built.report, items: items.count, votes: counts.merged.votes, errors: counts.merged.errors,
             shards: n)
     }
 
@@ -380,11 +380,11 @@ package struct MergeJob: Sendable {
         // The same counts, added in the same order, as a single run's (`VoteCounts` over its votes file).
         o.votes = counts.votes
         o.ok = counts.ok
-        o.abstain = counts.abstain
-        o.error = counts.error
+        o.abstain = counts.abstentions
+        o.error = counts.errors
         o.promptTokens = counts.promptTokens
         o.completionTokens = counts.completionTokens
-        o.costUSD = counts.cost
+        o.costUSD = counts.costUSD
         // Notes as one run writes them: the runner's adjustments (each shard's notes less its own logprob notes,
         // first appearance first), then the logprob notes of all votes; judges stopped by a quota in any shard.
         let judges = base.judges

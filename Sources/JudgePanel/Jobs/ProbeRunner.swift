@@ -222,11 +222,11 @@ package final class ProbeRunner: Sendable {
                 judges: perJudge, panel: Verdict(item: items[i].id), judgesByOrder: byOrder, panelByOrder: panelByOrder,
                 firstSlotVotes: firsts, askedOrders: asked)
         }
-        let present = out.indices.filter { out[$0] != nil }
+        let present = out.indices.compactMap { i in out[i].map { (i, $0) } }
         let joint = aggregator.aggregate(
-            items: present.map { items[$0].id }, judges: names,
-            verdicts: present.map { i in names.map { out[i]!.judges[$0] ?? JudgeVerdict() } }, kind: rubric.kind)
-        for (k, i) in present.enumerated() { out[i]!.panel = joint.verdicts[k] }
+            items: present.map { items[$0.0].id }, judges: names,
+            verdicts: present.map { _, o in names.map { o.judges[$0] ?? JudgeVerdict() } }, kind: rubric.kind)
+        for (k, (i, _)) in present.enumerated() { out[i]?.panel = joint.verdicts[k] }
         return out
     }
 

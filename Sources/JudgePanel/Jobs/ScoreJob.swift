@@ -339,7 +339,7 @@ package struct ScoreJob: Sendable {
         if retainResults { kept = runner.aggregator.finish(kept, kind: rubric.kind) }
         var result = RunResult(items: items, results: kept, counters: counters.snapshot, wallSeconds: wall)
         result.adjustments = adjustments
-        let errors = tally.error
+        let errors = tally.errors
         let c = result.counters
         var facts = RunFacts()
         facts.itemsFile = itemsPath
@@ -356,11 +356,11 @@ package struct ScoreJob: Sendable {
         facts.httpCalls = c.httpCalls
         facts.cached = c.cached
         facts.ok = tally.ok
-        facts.abstain = tally.abstain
+        facts.abstain = tally.abstentions
         facts.error = errors
         facts.promptTokens = tally.promptTokens
         facts.completionTokens = tally.completionTokens
-        facts.costUSD = tally.cost
+        facts.costUSD = tally.costUSD
         if tally.costUnknown > 0 { facts.costUnknownCalls = tally.costUnknown }
         // What the providers reported answering: {judge: {model version: votes}} (README, "Drift").
         if !tally.modelVersions.isEmpty { facts.modelVersions = tally.modelVersions }
@@ -521,38 +521,28 @@ package struct ScoreJob: Sendable {
     }
 }
 
-/// Counts of a run's votes, added up as they are written.
+/// Counts of a run's votes, added up as they are written: the ``VoteTotals`` (read through, `counts.errors`) and
+/// what the run facts add to them.
+@dynamicMemberLookup
 package struct VoteCounts {
-    package var votes = 0
-    package var ok = 0
-    package var abstain = 0
-    package var error = 0
-    package var promptTokens = 0
-    package var completionTokens = 0
-    package var cost = 0.0
+    /// Votes by status, tokens and cost.
+    package var totals = VoteTotals()
+    package subscript<T>(dynamicMember key: KeyPath<VoteTotals, T>) -> T { totals[keyPath: key] }
     /// Judges with a price: their votes without a cost (usage missing or implausible) are counted in ``costUnknown``.
     package var priced: Set<String> = []
     /// Votes of priced judges whose cost is unknown (shown as such, never as $0).
     package var costUnknown = 0
 
     package mutating func add(_ v: Vote) {
-        votes += 1
+        totals.add(v)
         if v.costUSD == nil && priced.contains(v.judge) { costUnknown += 1 }
-        switch v.status {
-        case .ok: ok += 1
-        case .abstain: abstain += 1
-        case .error: error += 1
-        }
-        promptTokens += v.usage?.promptTokens ?? 0
-        completionTokens += v.usage?.completionTokens ?? 0
-        cost += v.costUSD ?? 0
         if v.reason == .quota && v.attempts == 0 { quotaUnsent[v.judge, default: 0] += 1 }
         if let m = v.modelVersion { modelVersions[v.judge, default: [:]][m, default: 0] += 1 }
         if let f = v.systemFingerprint { systemFingerprints[v.judge, default: [:]][f, default: 0] += 1 }
         if v.logprobs != nil {
             var l = logprobs[v.judge, default: LogprobCounts()]
             l.asked += 1
-            if v.logprobs == "unavailable" { l.unavailable += 1 }
+            if v.logprobs == .unavailable { l.unavailable += 1 }
             if let p = v.probs {
                 l.withProbs += 1
                 if Probabilities.isDegenerate(p) { l.degenerate += 1 }

@@ -136,7 +136,8 @@ package struct ServeScore: Sendable {
                 if s != last {
                     last = s
                     context.progress(
-                        done: s.votes, total: max(counters.expected, s.votes), errors: s.error, cost: s.costUSD)
+                        done: s.totals.votes, total: max(counters.expected, s.totals.votes), errors: s.totals.errors,
+                        cost: s.totals.costUSD)
                 }
             }
         }
@@ -148,8 +149,8 @@ package struct ServeScore: Sendable {
             throw error
         }
         reporter.cancel()
-        let s = counters.snapshot
-        context.progress(done: s.votes, total: max(counters.expected, s.votes), errors: s.error, cost: s.costUSD)
+        let s = counters.snapshot.totals
+        context.progress(done: s.votes, total: max(counters.expected, s.votes), errors: s.errors, cost: s.costUSD)
         let dir = RunDirectory(path: runDir)
         let reportPath = dir.url.appendingPathComponent("report.json").path
         let report: JSONValue

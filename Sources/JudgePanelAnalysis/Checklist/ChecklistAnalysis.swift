@@ -102,11 +102,8 @@ package struct ChecklistAnalysis: Sendable, Hashable, Codable {
         for v in ok {
             if !judges.contains(v.judge) { judges.append(v.judge) }
             let r = Response(item: v.item, side: v.side)
-            if answers[r] == nil {
-                responses.append(r)
-                answers[r] = [:]
-            }
-            if answers[r]![v.judge] == nil { answers[r]![v.judge] = v.checks! }
+            if answers[r] == nil { responses.append(r) }
+            if answers[r, default: [:]][v.judge] == nil { answers[r, default: [:]][v.judge] = v.checks ?? [] }
         }
         struct Acc {
             var position: Int
@@ -121,7 +118,7 @@ package struct ChecklistAnalysis: Sendable, Hashable, Codable {
         var order: [String] = []
         var acc: [String: Acc] = [:]
         for r in responses {
-            let byJudge = answers[r]!
+            let byJudge = answers[r, default: [:]]
             let width = byJudge.values.map(\.count).max() ?? 0
             let item = itemByID[r.item]
             let model: String? =
@@ -130,11 +127,8 @@ package struct ChecklistAnalysis: Sendable, Hashable, Codable {
                 let text =
                     checklists[r.item].flatMap { i < $0.count ? $0[i] : nil } ?? (i < fixed.count ? fixed[i] : nil)
                 let key = text ?? "Q\(i + 1)"
-                if acc[key] == nil {
-                    acc[key] = Acc(position: i + 1)
-                    order.append(key)
-                }
-                var a = acc[key]!
+                if acc[key] == nil { order.append(key) }
+                var a = acc[key] ?? Acc(position: i + 1)
                 a.items.insert(r.item)
                 a.responses += 1
                 var given: [Answer] = []
@@ -170,7 +164,7 @@ package struct ChecklistAnalysis: Sendable, Hashable, Codable {
         }
         var out: [Question] = []
         for key in order {
-            let a = acc[key]!
+            guard let a = acc[key] else { continue }  // every key of `order` was added to `acc`
             let total = a.yes + a.no + a.unsure
             var pk: [String: Double] = [:]
             var kappa2: Double?
@@ -178,8 +172,8 @@ package struct ChecklistAnalysis: Sendable, Hashable, Codable {
                 for y in (x + 1)..<max(judges.count, x + 1) where y < judges.count {
                     let (j1, j2) = (judges[x], judges[y])
                     guard let m1 = a.perJudge[j1], let m2 = a.perJudge[j2] else { continue }
-                    let both = m1.keys.filter { m2[$0] != nil }
-                    let k = cohenKappa(both.map { m1[$0]! }, both.map { m2[$0]! })
+                    let both = m1.keys.compactMap { r in m1[r].flatMap { x in m2[r].map { (x, $0) } } }
+                    let k = cohenKappa(both.map(\.0), both.map(\.1))
                     if let v = k.value {
                         pk["\(j1)|\(j2)"] = v
                         if judges.count == 2 { kappa2 = v }

@@ -5,36 +5,116 @@ import JudgePanelJudging
 import JudgeStats
 
 /// One vote of a votes file in 8 bytes: the item's ordinal in the items list (−1: an item not in the list), the
-/// judge's interned id, and the vote's order, status, verdict and reason packed into a byte.
+/// judge's interned id, and the vote's verdict, order, status and reason packed into a byte (``Field``). The
+/// accessors decode it to the vote's own types; the rules are applied by ``PairwiseSamples`` and ``VoteTally``.
 package struct CompactVote: Sendable, Hashable {
-    /// Index into the items list given to ``CompactVoteTable/read(path:itemIndex:)``; −1 for an item not in it.
+    /// Index into the items list given to ``CompactVoteTable/read(path:itemIndex:workers:minRangeBytes:)``; −1 for
+    /// an item not in it.
     package var item: Int32
     /// Index into ``CompactVoteTable/judges``.
     package var judge: UInt16
-    /// bits 0–1 verdict (0 none, 1 A, 2 B, 3 tie), 2–3 order (0 none, 1 AB, 2 BA), 4–5 status (0 ok, 1 abstain,
-    /// 2 error), 6–7 reason (0 other or none, 1 refusal, 2 length).
+    /// The verdict, order, status and reason, two bits each at ``Field`` (codes ``VerdictCode``, ``OrderCode``,
+    /// ``StatusCode``, ``ReasonCode``).
     package var code: UInt8
-    /// bit 0: a provider answered (attempts or latency recorded); bit 1: the vote has a cost (the next entry of
-    /// ``CompactVoteTable/costs``); bit 2: `logprobs` is "unavailable".
-    package var flags: UInt8
+    /// ``Flags``.
+    package var flags: Flags
 
+    /// The two-bit fields of ``code``: each case's raw value is its bit offset.
+    package enum Field: UInt8 {
+        case verdict = 0
+        case order = 2
+        case status = 4
+        case reason = 6
+
+        /// The width of every field.
+        package static let mask: UInt8 = 0b11
+    }
+
+    /// ``Field/verdict``: the vote's `verdict`.
+    package enum VerdictCode: UInt8 {
+        case none = 0
+        case a, b, tie
+    }
+    /// ``Field/order``: the vote's `order`.
+    package enum OrderCode: UInt8 {
+        case none = 0
+        case ab, ba
+    }
+    /// ``Field/status``: the vote's `status` (as `Vote.init(from:)` resolves it).
+    package enum StatusCode: UInt8 {
+        case ok = 0
+        case abstain, error
+    }
+    /// ``Field/reason``: the reasons the statistics count; any other reason (or none) is `other`.
+    package enum ReasonCode: UInt8 {
+        case other = 0
+        case refusal, length
+    }
+
+    /// What a vote carries beside its code.
+    package struct Flags: OptionSet, Sendable, Hashable {
+        package var rawValue: UInt8
+        package init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// A provider answered (attempts or latency recorded).
+        package static let live = Flags(rawValue: 1 << 0)
+        /// The vote has a cost: the next entry of ``CompactVoteTable/costs``.
+        package static let hasCost = Flags(rawValue: 1 << 1)
+        /// `logprobs` is "unavailable".
+        package static let logprobsUnavailable = Flags(rawValue: 1 << 2)
+    }
+
+    /// A vote from its decoded fields.
+    @inline(__always)
+    package init(
+        item: Int32, judge: UInt16, verdict: VerdictCode, order: OrderCode, status: StatusCode, reason: ReasonCode,
+        flags: Flags
+    ) {
+        self.item = item
+        self.judge = judge
+        code =
+            verdict.rawValue << Field.verdict.rawValue | order.rawValue << Field.order.rawValue
+            | status.rawValue << Field.status.rawValue | reason.rawValue << Field.reason.rawValue
+        self.flags = flags
+    }
+
+    @inline(__always)
+    package func field(_ f: Field) -> UInt8 { (code >> f.rawValue) & Field.mask }
+
+    /// The vote's verdict.
+    @inline(__always)
     package var verdict: Preference? {
-        switch code & 3 {
-        case 1: return .a
-        case 2: return .b
-        case 3: return .tie
+        switch field(.verdict) {
+        case VerdictCode.a.rawValue: return .a
+        case VerdictCode.b.rawValue: return .b
+        case VerdictCode.tie.rawValue: return .tie
         default: return nil
         }
     }
-    /// 0 none, 1 AB, 2 BA.
-    package var orderCode: UInt8 { (code >> 2) & 3 }
-    /// 0 ok, 1 abstain, 2 error.
-    package var statusCode: UInt8 { (code >> 4) & 3 }
-    /// 0 other or none, 1 refusal, 2 length.
-    package var reasonCode: UInt8 { (code >> 6) & 3 }
-    package var live: Bool { flags & 1 != 0 }
-    package var hasCost: Bool { flags & 2 != 0 }
-    package var logprobsUnavailable: Bool { flags & 4 != 0 }
+    /// The order the vote was shown in.
+    @inline(__always)
+    package var order: Order? {
+        switch field(.order) {
+        case OrderCode.ab.rawValue: return .ab
+        case OrderCode.ba.rawValue: return .ba
+        default: return nil
+        }
+    }
+    /// The vote's status.
+    @inline(__always)
+    package var status: VoteStatus {
+        switch field(.status) {
+        case StatusCode.ok.rawValue: return .ok
+        case StatusCode.abstain.rawValue: return .abstain
+        default: return .error
+        }
+    }
+    /// The model declined to answer.
+    package var isRefusal: Bool { field(.reason) == ReasonCode.refusal.rawValue }
+    /// The reply was cut at the output-token limit.
+    package var isLengthStop: Bool { field(.reason) == ReasonCode.length.rawValue }
+    package var live: Bool { flags.contains(.live) }
+    package var hasCost: Bool { flags.contains(.hasCost) }
+    package var logprobsUnavailable: Bool { flags.contains(.logprobsUnavailable) }
 }
 
 /// A pairwise votes file as compact tables: judges interned in order of first appearance, one ``CompactVote`` per
@@ -90,7 +170,8 @@ package struct CompactVoteTable: Sendable {
         }
         var parts: [CompactVoteScanner.Part] = []
         for k in 0..<n {
-            guard let part = try results.parts[k]!.get() else { return nil }
+            // concurrentPerform ran every iteration before returning, so each range has its result.
+            guard let result = results.parts[k], let part = try result.get() else { return nil }
             parts.append(part)
         }
         results.parts = [:]
@@ -216,6 +297,24 @@ package enum CompactVoteScanner {
         return part
     }
 
+    /// The keys a line has shown (each may appear once).
+    package struct SeenKeys: OptionSet {
+        package var rawValue: UInt16
+        package init(rawValue: UInt16) { self.rawValue = rawValue }
+        package static let item = SeenKeys(rawValue: 1 << 0)
+        package static let judge = SeenKeys(rawValue: 1 << 1)
+        package static let `protocol` = SeenKeys(rawValue: 1 << 2)
+        package static let order = SeenKeys(rawValue: 1 << 3)
+        package static let sample = SeenKeys(rawValue: 1 << 4)
+        package static let verdict = SeenKeys(rawValue: 1 << 5)
+        package static let status = SeenKeys(rawValue: 1 << 6)
+        package static let reason = SeenKeys(rawValue: 1 << 7)
+        package static let costUSD = SeenKeys(rawValue: 1 << 8)
+        package static let latency = SeenKeys(rawValue: 1 << 9)
+        package static let attempts = SeenKeys(rawValue: 1 << 10)
+        package static let logprobs = SeenKeys(rawValue: 1 << 11)
+    }
+
     /// Per-range state: interned judges and a one-entry item cache.
     package struct LineState {
         package let itemIndex: [String: Int32]
@@ -232,16 +331,16 @@ package enum CompactVoteScanner {
             var s = Cursor(p: p)
             var item: Range<Int>?
             var judge: Range<Int>?
-            var verdict: UInt8 = 0
-            var order: UInt8 = 0
-            var status: UInt8?
-            var reason: UInt8 = 0
-            var flags: UInt8 = 0
+            var verdict = CompactVote.VerdictCode.none
+            var order = CompactVote.OrderCode.none
+            var status: CompactVote.StatusCode?
+            var reason = CompactVote.ReasonCode.other
+            var flags: CompactVote.Flags = []
             var cost = 0.0
-            var seen: UInt32 = 0
-            func once(_ bit: UInt32) throws(Ineligible) {
-                if seen & bit != 0 { throw Ineligible() }
-                seen |= bit
+            var seen: SeenKeys = []
+            func once(_ key: SeenKeys) throws(Ineligible) {
+                if seen.contains(key) { throw Ineligible() }
+                seen.insert(key)
             }
             s.ws()
             try s.expect(0x7B)  // {
@@ -255,94 +354,94 @@ package enum CompactVoteScanner {
                 let k = UnsafeBufferPointer(rebasing: p[key])
                 switch k.count {
                 case 4 where Self.eq(k, "item"):
-                    try once(1)
+                    try once(.item)
                     item = try s.plainString()
                 case 5 where Self.eq(k, "judge"):
-                    try once(2)
+                    try once(.judge)
                     judge = try s.plainString()
                 case 8 where Self.eq(k, "protocol"):
-                    try once(4)
+                    try once(.protocol)
                     if !s.null() {
                         let r = try s.plainString()
                         guard Self.eq(UnsafeBufferPointer(rebasing: p[r]), "pairwise") else { throw Ineligible() }
                     }
                 case 5 where Self.eq(k, "order"):
-                    try once(8)
+                    try once(.order)
                     if !s.null() {
                         let r = UnsafeBufferPointer(rebasing: p[try s.plainString()])
                         if Self.eq(r, "AB") {
-                            order = 1
+                            order = .ab
                         } else if Self.eq(r, "BA") {
-                            order = 2
+                            order = .ba
                         } else {
                             throw Ineligible()
                         }
                     }
                 case 6 where Self.eq(k, "sample"):
-                    try once(16)
+                    try once(.sample)
                     if !s.null() { try s.integer() }
                 case 7 where Self.eq(k, "verdict"):
-                    try once(32)
+                    try once(.verdict)
                     if !s.null() {
                         let r = UnsafeBufferPointer(rebasing: p[try s.plainString()])
                         if Self.eq(r, "A") {
-                            verdict = 1
+                            verdict = .a
                         } else if Self.eq(r, "B") {
-                            verdict = 2
+                            verdict = .b
                         } else if Self.eq(r, "tie") {
-                            verdict = 3
+                            verdict = .tie
                         } else {
                             switch ItemLoader.preference(String(decoding: r, as: UTF8.self)) {
-                            case .a?: verdict = 1
-                            case .b?: verdict = 2
-                            case .tie?: verdict = 3
+                            case .a?: verdict = .a
+                            case .b?: verdict = .b
+                            case .tie?: verdict = .tie
                             case nil: throw Ineligible()
                             }
                         }
                     }
                 case 6 where Self.eq(k, "status"):
-                    try once(64)
+                    try once(.status)
                     if !s.null() {
                         let r = UnsafeBufferPointer(rebasing: p[try s.plainString()])
                         if Self.eq(r, "ok") {
-                            status = 0
+                            status = .ok
                         } else if Self.eq(r, "abstain") {
-                            status = 1
+                            status = .abstain
                         } else if Self.eq(r, "error") {
-                            status = 2
+                            status = .error
                         } else {
                             throw Ineligible()
                         }
                     }
                 case 6 where Self.eq(k, "reason"):
-                    try once(128)
+                    try once(.reason)
                     if !s.null() {
                         let r = UnsafeBufferPointer(rebasing: p[try s.plainString()])
-                        if Self.eq(r, "refusal") { reason = 1 } else if Self.eq(r, "length") { reason = 2 }
+                        if Self.eq(r, "refusal") { reason = .refusal } else if Self.eq(r, "length") { reason = .length }
                     }
                 case 8 where Self.eq(k, "cost_usd"):
-                    try once(256)
+                    try once(.costUSD)
                     if !s.null() {
                         cost = try s.number()
-                        flags |= 2
+                        flags.insert(.hasCost)
                     }
                 case 10 where Self.eq(k, "latency_ms"):
-                    try once(512)
+                    try once(.latency)
                     if !s.null() {
                         _ = try s.number()
-                        flags |= 1
+                        flags.insert(.live)
                     }
                 case 8 where Self.eq(k, "attempts"):
-                    try once(1024)
+                    try once(.attempts)
                     if !s.null() {
                         try s.integer()
-                        flags |= 1
+                        flags.insert(.live)
                     }
                 case 8 where Self.eq(k, "logprobs"):
-                    try once(2048)
+                    try once(.logprobs)
                     if !s.null() {
                         let r = UnsafeBufferPointer(rebasing: p[try s.plainString()])
-                        if Self.eq(r, "unavailable") { flags |= 4 }
+                        if Self.eq(r, "unavailable") { flags.insert(.logprobsUnavailable) }
                     }
                 case 3 where Self.eq(k, "raw"), 5 where Self.eq(k, "error"), 11 where Self.eq(k, "fingerprint"):
                     if !s.null() { try s.skipString() }
@@ -368,21 +467,19 @@ package enum CompactVoteScanner {
             s.ws()
             guard s.i == p.count, let item, let judge else { throw Ineligible() }
             // Status as `Vote.init(from:)` resolves it: a vote without a verdict is never ok.
-            var st = status ?? (verdict != 0 ? 0 : 1)
-            if st == 0 && verdict == 0 { st = 1 }
-            let code = verdict | order << 2 | st << 4 | reason << 6
+            var st = status ?? (verdict != .none ? .ok : .abstain)
+            if st == .ok && verdict == .none { st = .abstain }
             let j = try judgeID(UnsafeBufferPointer(rebasing: p[judge]))
             let i = itemID(UnsafeBufferPointer(rebasing: p[item]))
-            part.votes.append(CompactVote(item: i, judge: j, code: code, flags: flags))
-            if flags & 2 != 0 { part.costs.append(cost) }
+            part.votes.append(
+                CompactVote(item: i, judge: j, verdict: verdict, order: order, status: st, reason: reason, flags: flags)
+            )
+            if flags.contains(.hasCost) { part.costs.append(cost) }
         }
 
         package mutating func judgeID(_ b: UnsafeBufferPointer<UInt8>) throws(Ineligible) -> UInt16 {
             for known in judgeBytes where known.bytes.count == b.count {
-                if b.count == 0 { return known.id }
-                if known.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 }) {
-                    return known.id
-                }
+                if b.count == 0 || known.bytes.withUnsafeBufferPointer({ Self.same($0, b) }) { return known.id }
             }
             // Names compare as Strings (canonical equivalence), as the general reader's dictionaries do.
             let name = String(decoding: b, as: UTF8.self)
@@ -400,10 +497,7 @@ package enum CompactVoteScanner {
         }
 
         package mutating func itemID(_ b: UnsafeBufferPointer<UInt8>) -> Int32 {
-            if lastItem.count == b.count,
-                b.count == 0
-                    || lastItem.withUnsafeBufferPointer({ memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 })
-            {
+            if lastItem.count == b.count, b.count == 0 || lastItem.withUnsafeBufferPointer({ Self.same($0, b) }) {
                 return lastItemIndex
             }
             let id = itemIndex[String(decoding: b, as: UTF8.self)] ?? -1
@@ -413,8 +507,18 @@ package enum CompactVoteScanner {
             return id
         }
 
+        /// The bytes of `b` are `s` (ASCII, not empty).
+        @inline(__always)
         package static func eq(_ b: UnsafeBufferPointer<UInt8>, _ s: StaticString) -> Bool {
-            b.count == s.utf8CodeUnitCount && memcmp(b.baseAddress!, s.utf8Start, b.count) == 0
+            guard b.count == s.utf8CodeUnitCount, let base = b.baseAddress else { return false }
+            return memcmp(base, s.utf8Start, b.count) == 0
+        }
+
+        /// Two byte ranges of the same, non-zero length hold the same bytes.
+        @inline(__always)
+        package static func same(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard let a = x.baseAddress, let b = y.baseAddress else { return x.count == y.count && x.isEmpty }
+            return memcmp(a, b, x.count) == 0
         }
     }
 
@@ -444,7 +548,9 @@ package enum CompactVoteScanner {
 
         package mutating func literal(_ s: StaticString) throws(Ineligible) {
             let n = s.utf8CodeUnitCount
-            guard p.count - i >= n, memcmp(p.baseAddress! + i, s.utf8Start, n) == 0 else { throw Ineligible() }
+            guard p.count - i >= n, let base = p.baseAddress, memcmp(base + i, s.utf8Start, n) == 0 else {
+                throw Ineligible()
+            }
             i += n
         }
 
@@ -637,18 +743,108 @@ package enum CompactVoteScanner {
 
 extension VoteDigest {
     /// The digest of a pairwise votes file from its compact tables: the same judges, reconciled verdicts under both
-    /// flip policies, vote statistics and counts as ``read(path:items:kind:options:keepJudges:)`` gives for the
-    /// file, computed from per-(item, judge) counts of each order's answers instead of `Vote` values. Sums of costs
-    /// are taken in file order, as the line-by-line digest adds them.
+    /// flip policies, vote statistics and counts as ``read(path:items:itemIndex:kind:options:keepJudges:)`` gives for
+    /// the file. The tables only decode: each vote goes to ``VoteTally`` and, item by item, to ``PairwiseSamples``,
+    /// the rules the line-by-line digest applies to `Vote` values. Sums of costs are taken in file order, as the
+    /// line-by-line digest adds them.
     package static func compact(
         _ table: CompactVoteTable, items: ItemColumns, options: MetaAnalysis.Options, keepJudges: Set<String>?
     ) -> VoteDigest {
         let kind = JudgingProtocol.pairwise
         let labelKindIsPairwise = items.labelKind == .pairwise
-        // The consensus preference per item: 0 none, 1 A, 2 B, 3 tie (the label column's tags; score and category
-        // labels count as none).
-        let labelCodes: [UInt8] = items.consensus.tags.map { $0 <= 3 ? $0 : 0 }
-        // Judge slots: options.judgeOrder first, then judges in order of first appearance (kept judges only).
+        // The consensus preference per item (score and category labels count as none), as the Builder reads it.
+        let labels: [Preference?] = items.consensus.indices.map(items.consensus.preference)
+        let (names, slotOfTable) = slots(table, options: options, keepJudges: keepJudges)
+        let slots = names.count
+        var present = [Bool](repeating: false, count: slots)
+        var tallies = [VoteTally](repeating: VoteTally(), count: slots)
+        var digest = VoteDigest(judges: [], kind: kind, verdicts: [], verdictsOtherFlip: [], tallies: [])
+        // Votes per item (kept judges, listed items) for the item-by-item pass.
+        var start = [Int32](repeating: 0, count: items.count + 1)
+        var costIndex = 0
+        for v in table.votes {
+            var cost: Double?
+            if v.hasCost {
+                cost = table.costs[costIndex]
+                costIndex += 1
+            }
+            let s = slotOfTable[Int(v.judge)]
+            guard s >= 0 else { continue }
+            digest.allVotes += 1
+            let status = v.status
+            if status == .error { digest.allErrors += 1 }
+            if let cost {
+                digest.allCost += cost
+                digest.anyCost = true
+            }
+            present[s] = true
+            guard v.item >= 0 else {
+                digest.unknownVotes += 1
+                continue
+            }
+            digest.knownVotes += 1
+            start[Int(v.item) + 1] += 1
+            tallies[s].add(
+                status: status, refusal: v.isRefusal, lengthStop: v.isLengthStop, live: v.live,
+                logprobsUnavailable: v.logprobsUnavailable, cost: cost)
+            tallies[s].addPairwise(
+                order: v.order, status: status, verdict: v.verdict, label: labels[Int(v.item)],
+                labelKindIsPairwise: labelKindIsPairwise)
+        }
+        for i in 0..<items.count { start[i + 1] += start[i] }
+        var fillAt = start
+        var perm = [Int32](repeating: 0, count: Int(start[items.count]))
+        for (x, v) in table.votes.enumerated() where v.item >= 0 && slotOfTable[Int(v.judge)] >= 0 {
+            perm[Int(fillAt[Int(v.item)])] = Int32(x)
+            fillAt[Int(v.item)] += 1
+        }
+        fillAt = []
+        let flip = options.flip
+        let otherFlip: FlipPolicy = flip == .tie ? .abstain : .tie
+        let empty = JudgeVerdict()
+        var verdicts = [VerdictColumn](repeating: VerdictColumn(repeating: empty, count: items.count), count: slots)
+        var verdictsOther = verdicts
+        // Per slot, the current item's samples; the slots the item touched.
+        var samples = [PairwiseSamples](repeating: PairwiseSamples(), count: slots)
+        var touched: [Int] = []
+        var isTouched = [Bool](repeating: false, count: slots)
+        for i in 0..<items.count {
+            let lo = Int(start[i])
+            let hi = Int(start[i + 1])
+            guard lo < hi else { continue }
+            for x in lo..<hi {
+                let v = table.votes[Int(perm[x])]
+                let s = slotOfTable[Int(v.judge)]
+                if !isTouched[s] {
+                    isTouched[s] = true
+                    touched.append(s)
+                }
+                samples[s].add(order: v.order, status: v.status, verdict: v.verdict)
+            }
+            for s in touched {
+                let mine = samples[s]
+                verdicts[s][i] = mine.verdict(flip: flip)
+                verdictsOther[s][i] = mine.verdict(flip: otherFlip)
+                tallies[s].addItem(mine, label: labels[i], labelKindIsPairwise: labelKindIsPairwise)
+                samples[s] = PairwiseSamples()
+                isTouched[s] = false
+            }
+            touched.removeAll(keepingCapacity: true)
+        }
+        let keep = (0..<slots).filter { present[$0] }
+        digest.judges = keep.map { names[$0] }
+        digest.verdicts = keep.map { verdicts[$0] }
+        digest.verdictsOtherFlip = keep.map { verdictsOther[$0] }
+        digest.tallies = keep.map { tallies[$0] }
+        digest.inferredKind = .pairwise
+        return digest
+    }
+
+    /// The report's judge slots for a compact table: `options.judgeOrder` first, then the table's judges in order of
+    /// first appearance (kept judges only); per table judge, its slot (−1: not kept).
+    private static func slots(_ table: CompactVoteTable, options: MetaAnalysis.Options, keepJudges: Set<String>?)
+        -> (names: [String], slotOfTable: [Int])
+    {
         var names = options.judgeOrder
         var slotOf = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         var slotOfTable = [Int](repeating: -1, count: table.judges.count)
@@ -665,159 +861,6 @@ extension VoteDigest {
                 names.append(name)
             }
         }
-        let slots = names.count
-        var present = [Bool](repeating: false, count: slots)
-        var tallies = [VoteTally](repeating: VoteTally(), count: slots)
-        var digest = VoteDigest(judges: [], kind: kind, verdicts: [], verdictsOtherFlip: [], tallies: [])
-        // Votes per item (kept judges, listed items) for the item-by-item pass.
-        var start = [Int32](repeating: 0, count: items.count + 1)
-        var costIndex = 0
-        var shownCounts = [[Int]](repeating: [0, 0, 0, 0, 0, 0], count: slots)  // [AB: A, B, tie, BA: A, B, tie]
-        for v in table.votes {
-            let cost = v.hasCost ? table.costs[costIndex] : 0
-            if v.hasCost { costIndex += 1 }
-            let s = slotOfTable[Int(v.judge)]
-            guard s >= 0 else { continue }
-            digest.allVotes += 1
-            let status = v.statusCode
-            if status == 2 { digest.allErrors += 1 }
-            if v.hasCost {
-                digest.allCost += cost
-                digest.anyCost = true
-            }
-            present[s] = true
-            guard v.item >= 0 else {
-                digest.unknownVotes += 1
-                continue
-            }
-            digest.knownVotes += 1
-            start[Int(v.item) + 1] += 1
-            // VoteTally.add, from the compact fields.
-            tallies[s].calls += 1
-            switch status {
-            case 2: tallies[s].errors += 1
-            case 1: tallies[s].abstentions += 1
-            default: tallies[s].ok += 1
-            }
-            if v.reasonCode == 1 { tallies[s].refusals += 1 }
-            if v.reasonCode == 2 { tallies[s].lengthStops += 1 }
-            if v.live { tallies[s].live = true }
-            if v.logprobsUnavailable { tallies[s].logprobsUnavailable += 1 }
-            if v.hasCost {
-                tallies[s].cost += cost
-                tallies[s].hasCost = true
-            }
-            tallies[s].pairwise = true
-            let order = v.orderCode
-            if order != 0 { tallies[s].anyOrder = true }
-            if order == 2 { tallies[s].anyBA = true }
-            let label = labelCodes[Int(v.item)]
-            if labelKindIsPairwise, label != 0 {
-                tallies[s].labeledVotes += 1
-                if status == 0, v.code & 3 == label { tallies[s].correctVotes += 1 }
-            }
-            if status == 0 { shownCounts[s][(order == 2 ? 3 : 0) + Int(v.code & 3) - 1] += 1 }
-        }
-        // The shown verdicts' multiset (first_slot_rate counts them; their order does not matter).
-        let prefs: [Preference] = [.a, .b, .tie]
-        for s in 0..<slots {
-            for x in 0..<3 {
-                tallies[s].shownAB.append(contentsOf: repeatElement(Optional(prefs[x]), count: shownCounts[s][x]))
-                tallies[s].shownBA.append(contentsOf: repeatElement(Optional(prefs[x]), count: shownCounts[s][3 + x]))
-            }
-        }
-        for i in 0..<items.count { start[i + 1] += start[i] }
-        var fillAt = start
-        var perm = [Int32](repeating: 0, count: Int(start[items.count]))
-        for (x, v) in table.votes.enumerated() where v.item >= 0 && slotOfTable[Int(v.judge)] >= 0 {
-            perm[Int(fillAt[Int(v.item)])] = Int32(x)
-            fillAt[Int(v.item)] += 1
-        }
-        fillAt = []
-        let flip = options.flip
-        let empty = JudgeVerdict()
-        var verdicts = [VerdictColumn](repeating: VerdictColumn(repeating: empty, count: items.count), count: slots)
-        var verdictsOther = verdicts
-        // Per slot for the current item: answered counts [order none, AB, BA] × [A, B, tie], asked flags.
-        var counts = [Int](repeating: 0, count: slots * 9)
-        var askedAB = [Bool](repeating: false, count: slots)
-        var askedBA = [Bool](repeating: false, count: slots)
-        var touched: [Int] = []
-        var isTouched = [Bool](repeating: false, count: slots)
-        func majority(_ a: Int, _ b: Int, _ t: Int) -> Preference? {
-            let top = max(a, b, t)
-            guard top > 0 else { return nil }
-            let winners = (a == top ? 1 : 0) + (b == top ? 1 : 0) + (t == top ? 1 : 0)
-            guard winners == 1 else { return .tie }
-            return a == top ? .a : (b == top ? .b : .tie)
-        }
-        for i in 0..<items.count {
-            let lo = Int(start[i])
-            let hi = Int(start[i + 1])
-            guard lo < hi else { continue }
-            for x in lo..<hi {
-                let v = table.votes[Int(perm[x])]
-                let s = slotOfTable[Int(v.judge)]
-                if !isTouched[s] {
-                    isTouched[s] = true
-                    touched.append(s)
-                }
-                let status = v.statusCode
-                let order = Int(v.orderCode)
-                if status != 2 {
-                    if order == 1 { askedAB[s] = true } else if order == 2 { askedBA[s] = true }
-                }
-                if status == 0 { counts[s * 9 + order * 3 + Int(v.code & 3) - 1] += 1 }
-            }
-            let label: Preference? = labelCodes[i] == 0 ? nil : prefs[Int(labelCodes[i]) - 1]
-            for s in touched {
-                let c = s * 9
-                // Reconcile.judge: the AB side is every order but BA (a vote without an order counts as AB).
-                let recAB = majority(
-                    counts[c] + counts[c + 3], counts[c + 1] + counts[c + 4], counts[c + 2] + counts[c + 5])
-                let recBA = majority(counts[c + 6], counts[c + 7], counts[c + 8])
-                switch (recAB, recBA) {
-                case (let x?, let y?):
-                    if x == y {
-                        verdicts[s][i] = JudgeVerdict(verdict: x)
-                        verdictsOther[s][i] = JudgeVerdict(verdict: x)
-                    } else {
-                        verdicts[s][i] = JudgeVerdict(verdict: flip == .tie ? .tie : nil, flipped: true)
-                        verdictsOther[s][i] = JudgeVerdict(verdict: flip == .tie ? nil : .tie, flipped: true)
-                    }
-                case (let x?, nil), (nil, let x?):
-                    verdicts[s][i] = JudgeVerdict(verdict: x)
-                    verdictsOther[s][i] = JudgeVerdict(verdict: x)
-                case (nil, nil): break
-                }
-                // VoteTally.addItem: per order, the majority of that order's answers (AB: order AB only).
-                let ab = majority(counts[c + 3], counts[c + 4], counts[c + 5])
-                let ba = recBA
-                if askedBA[s] { tallies[s].anyAskedBA = true }
-                if askedAB[s] && askedBA[s] {
-                    tallies[s].askedAB.append(ab)
-                    tallies[s].askedBA.append(ba)
-                }
-                if labelKindIsPairwise, let t = label {
-                    var net = 0
-                    for case let p? in [ab, ba] {
-                        if p == t { net += 1 } else if t != .tie && p != .tie { net -= 1 }
-                    }
-                    if net > 0 { tallies[s].netCorrect += 1 }
-                }
-                for y in c..<(c + 9) { counts[y] = 0 }
-                askedAB[s] = false
-                askedBA[s] = false
-                isTouched[s] = false
-            }
-            touched.removeAll(keepingCapacity: true)
-        }
-        let keep = (0..<slots).filter { present[$0] }
-        digest.judges = keep.map { names[$0] }
-        digest.verdicts = keep.map { verdicts[$0] }
-        digest.verdictsOtherFlip = keep.map { verdictsOther[$0] }
-        digest.tallies = keep.map { tallies[$0] }
-        digest.inferredKind = .pairwise
-        return digest
+        return (names, slotOfTable)
     }
 }

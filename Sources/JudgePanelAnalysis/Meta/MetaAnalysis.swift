@@ -337,7 +337,7 @@ public struct MetaAnalysis: Sendable {
                 m.cohenKappaCI = Interval(
                     bootstrapTableCI(
                         cells: confusion, resamples: boot.resamples, seed: boot.seed,
-                        clusterTables: subClusters == nil ? nil : clusterTables.keys.sorted().map { clusterTables[$0]! }
+                        clusterTables: subClusters == nil ? nil : clusterTables.sorted { $0.key < $1.key }.map(\.value)
                     ) { cohenKappa(flatConfusion: $0, categoryCount: 3).value })
             }
             m.set(
@@ -351,7 +351,7 @@ public struct MetaAnalysis: Sendable {
                 m.set(\.probAccuracy, "prob_accuracy", accuracy(probPred, truth))
             }
         case .score:
-            let truth = labeled.map { labels[$0]!.score }
+            let truth = labeled.map { labels[$0]?.score }
             let pred = labeled.map { predictions.score($0) }
             let pairs = zip(pred, truth).compactMap { p, t -> (Double, Double)? in
                 guard let p, let t else { return nil }
@@ -402,7 +402,8 @@ public struct MetaAnalysis: Sendable {
                 m.set(\.expectedScorePearson, "expected_score_pearson", pearson(esPairs.map(\.0), esPairs.map(\.1)))
             }
         case .category:
-            let truth = labeled.map { labels[$0]!.text }
+            // `labeled` holds the items with a label (tag not 0), so each has one; an item without would read as "".
+            let truth = labeled.map { labels[$0]?.text ?? "" }
             let pred = labeled.map { i -> String? in
                 if let v = predictions[i].verdict { return v.rawValue }
                 return predictions[i].score.map { String(Int($0.rounded())) }
@@ -556,7 +557,7 @@ public struct MetaAnalysis: Sendable {
                 } else {
                     var counts: [String: Int] = [:]
                     for o in others { counts[o.text, default: 0] += 1 }
-                    let top = counts.values.max()!
+                    let top = counts.values.max() ?? 0
                     let winners = counts.filter { $0.value == top }.keys
                     n += 1
                     if winners.count == 1, winners.first == mine.text { hits += 1 }

@@ -8,10 +8,8 @@ import JudgeStats
 /// position consistency, first-slot rate, JudgeBench's two-order score, degenerate probabilities), gathered vote by
 /// vote and item by item so they can be computed in a pass over a votes file.
 package struct VoteTally: Sendable {
-    package var calls = 0
-    package var errors = 0
-    package var abstentions = 0
-    package var ok = 0
+    /// Votes (calls) by status, tokens and cost; ``hasCost`` and ``hasUsage`` say whether any vote had them.
+    package var totals = VoteTotals()
     package var refusals = 0
     package var lengthStops = 0
     /// A provider answered some vote (attempts, latency or usage recorded): refusal and length rates apply.
@@ -19,10 +17,7 @@ package struct VoteTally: Sendable {
     package var withProbs = 0
     package var degenerateProbs = 0
     package var logprobsUnavailable = 0
-    package var cost = 0.0
     package var hasCost = false
-    package var promptTokens = 0
-    package var completionTokens = 0
     package var hasUsage = false
     package var pairwise = false
     package var anyOrder = false
@@ -38,83 +33,91 @@ package struct VoteTally: Sendable {
     package var anyAskedBA = false
     /// Labelled items whose two-order net score (+1 per order with the label, −1 per order against it) is positive.
     package var netCorrect = 0
-    /// Verdicts of every answered vote by the order it was shown in.
-    package var shownAB: [Preference?] = []
-    package var shownBA: [Preference?] = []
+    /// Verdicts of every answered vote by the order it was shown in (a vote without an order counts as AB).
+    package var shownAB = PreferenceCounts()
+    package var shownBA = PreferenceCounts()
 
     /// Counts one vote (`label`: the item's consensus preference, when the labels are pairwise).
     package mutating func add(_ v: Vote, label: Preference?, labelKindIsPairwise: Bool) {
-        calls += 1
-        switch v.status {
-        case .error: errors += 1
-        case .abstain: abstentions += 1
-        case .ok: ok += 1
-        }
-        if v.reason == .refusal { refusals += 1 }
-        if v.reason == .length { lengthStops += 1 }
-        if v.attempts != nil || v.latencyMS != nil || v.usage != nil { live = true }
+        add(
+            status: v.status, refusal: v.reason == .refusal, lengthStop: v.reason == .length,
+            live: v.attempts != nil || v.latencyMS != nil || v.usage != nil,
+            logprobsUnavailable: v.logprobs == .unavailable, cost: v.costUSD, usage: v.usage)
         if let probs = v.probs {
             withProbs += 1
             if Probabilities.isDegenerate(probs) { degenerateProbs += 1 }
         }
-        if v.logprobs == "unavailable" { logprobsUnavailable += 1 }
-        if let c = v.costUSD {
-            cost += c
-            hasCost = true
-        }
-        if let u = v.usage {
-            promptTokens += u.promptTokens
-            completionTokens += u.completionTokens
-            hasUsage = true
-        }
         guard v.protocol == .pairwise else { return }
+        addPairwise(
+            order: v.order, status: v.status, verdict: v.verdict, label: label, labelKindIsPairwise: labelKindIsPairwise
+        )
+    }
+
+    /// Counts one vote's status, reasons, liveness, cost and tokens — the part of
+    /// ``add(_:label:labelKindIsPairwise:)`` every reader has (the compact columns call it with their decoded fields).
+    @inline(__always)
+    package mutating func add(
+        status: VoteStatus, refusal: Bool, lengthStop: Bool, live isLive: Bool, logprobsUnavailable unavailable: Bool,
+        cost: Double?, usage: TokenUsage? = nil
+    ) {
+        totals.add(
+            status: status, promptTokens: usage?.promptTokens ?? 0, completionTokens: usage?.completionTokens ?? 0,
+            costUSD: cost ?? 0)
+        if cost != nil { hasCost = true }
+        if usage != nil { hasUsage = true }
+        if refusal { refusals += 1 }
+        if lengthStop { lengthStops += 1 }
+        if isLive { live = true }
+        if unavailable { logprobsUnavailable += 1 }
+    }
+
+    /// Counts one pairwise vote's order, vote accuracy and shown verdict.
+    @inline(__always)
+    package mutating func addPairwise(
+        order: Order?, status: VoteStatus, verdict: Preference?, label: Preference?, labelKindIsPairwise: Bool
+    ) {
         pairwise = true
-        if v.order != nil { anyOrder = true }
-        if v.order == .ba { anyBA = true }
+        if order != nil { anyOrder = true }
+        if order == .ba { anyBA = true }
         if labelKindIsPairwise, let t = label {
             labeledVotes += 1
-            if v.isOK, v.verdict == t { correctVotes += 1 }
+            if status == .ok, verdict == t { correctVotes += 1 }
         }
-        if v.isOK {
-            if v.order == .ba { shownBA.append(v.verdict) } else { shownAB.append(v.verdict) }
+        if status == .ok, let verdict {
+            if order == .ba { shownBA.add(verdict) } else { shownAB.add(verdict) }
         }
     }
 
     /// Adds one item's per-order statistics (the votes of this judge for that item, in file order). An order counts
     /// as asked when it has a vote that is not a failed call (an abstention was asked and gave no usable answer).
     package mutating func addItem(_ votes: [Vote], label: Preference?, labelKindIsPairwise: Bool) {
-        var ab: [Preference] = []
-        var ba: [Preference] = []
-        var asked = (ab: false, ba: false)
-        for v in votes where v.protocol == .pairwise && v.status != .error {
-            if v.order == .ba { asked.ba = true } else if v.order == .ab { asked.ab = true }
-            guard v.isOK, let p = v.verdict else { continue }
-            if v.order == .ba { ba.append(p) } else if v.order == .ab { ab.append(p) }
+        var samples = PairwiseSamples()
+        for v in votes where v.protocol == .pairwise { samples.add(v) }
+        addItem(samples, label: label, labelKindIsPairwise: labelKindIsPairwise)
+    }
+
+    /// Adds one item's per-order statistics from the judge's samples on it (``PairwiseSamples``).
+    @inline(__always)
+    package mutating func addItem(_ samples: PairwiseSamples, label: Preference?, labelKindIsPairwise: Bool) {
+        let (ab, ba) = samples.orderMajorities
+        if samples.askedBA { anyAskedBA = true }
+        if samples.askedBoth {
+            askedAB.append(ab)
+            askedBA.append(ba)
         }
-        let majorities = [ab.isEmpty ? nil : Reconcile.majority(ab), ba.isEmpty ? nil : Reconcile.majority(ba)]
-        if asked.ba { anyAskedBA = true }
-        if asked.ab && asked.ba {
-            askedAB.append(majorities[0])
-            askedBA.append(majorities[1])
-        }
-        if labelKindIsPairwise, let t = label {
-            var net = 0
-            for case let p? in majorities {
-                if p == t { net += 1 } else if t != .tie && p != .tie { net -= 1 }
-            }
-            if net > 0 { netCorrect += 1 }
-        }
+        if labelKindIsPairwise, let t = label, PairwiseRule.netCorrect(ab: ab, ba: ba, label: t) { netCorrect += 1 }
     }
 
     /// Writes the statistics into a judge's metrics (`labeledItems`: items with a pairwise label).
     package func apply(to m: inout JudgeMetrics, labelKindIsPairwise: Bool, labeledItems: Int) {
+        let calls = totals.votes
         m.calls = calls
-        m.errors = errors
-        m.abstentions = abstentions
-        let answered = calls - errors
+        m.errors = totals.errors
+        m.abstentions = totals.abstentions
+        let answered = calls - totals.errors
         m.set(
             \.parseRate, "parse_rate",
-            answered == 0 ? .undefined("no answered call") : .defined(Double(ok) / Double(answered)))
+            answered == 0 ? .undefined("no answered call") : .defined(Double(totals.ok) / Double(answered)))
         if withProbs > 0 { m.degenerateProbsRate = .defined(Double(degenerateProbs) / Double(withProbs)) }
         if logprobsUnavailable > 0 {
             m.notes = (m.notes ?? [:]).merging(
@@ -126,10 +129,10 @@ package struct VoteTally: Sendable {
             m.refusalRate = .defined(Double(refusals) / Double(calls))
             m.lengthRate = .defined(Double(lengthStops) / Double(calls))
         }
-        if hasCost { m.costUSD = cost }
+        if hasCost { m.costUSD = totals.costUSD }
         if hasUsage {
-            m.promptTokens = promptTokens
-            m.completionTokens = completionTokens
+            m.promptTokens = totals.promptTokens
+            m.completionTokens = totals.completionTokens
         }
         guard pairwise else { return }
         if labelKindIsPairwise {
@@ -153,7 +156,12 @@ package struct VoteTally: Sendable {
             }
         }
         if anyOrder {
-            m.set(\.firstSlotRate, "first_slot_rate", firstSlotRate(ab: shownAB, ba: shownBA))
+            // The shown verdicts' multiset (first_slot_rate counts them; their order does not matter).
+            func shown(_ c: PreferenceCounts) -> [Preference?] {
+                Array(repeatElement(.a, count: Int(c.a))) + Array(repeatElement(.b, count: Int(c.b)))
+                    + Array(repeatElement(.tie, count: Int(c.tie)))
+            }
+            m.set(\.firstSlotRate, "first_slot_rate", firstSlotRate(ab: shown(shownAB), ba: shown(shownBA)))
         }
     }
 }
@@ -296,16 +304,18 @@ package struct VoteDigest: Sendable {
         var buffer = [UInt8](repeating: 0, count: max(1, maxLength))
         for e in entries {
             let v: Vote? = try buffer.withUnsafeMutableBytes { raw in
+                // `buffer` holds at least one byte (`max(1, maxLength)`), so it has an address.
+                guard let base = raw.baseAddress else { return nil }
                 var got = 0
                 while got < Int(e.length) {
-                    let n = pread(fd, raw.baseAddress! + got, Int(e.length) - got, off_t(e.offset) + off_t(got))
+                    let n = pread(fd, base + got, Int(e.length) - got, off_t(e.offset) + off_t(got))
                     guard n > 0 else {
                         throw JudgePanelError.io("read failed (file changed while reading?)", file: path)
                     }
                     got += n
                 }
                 let bytes = UnsafeBufferPointer(
-                    start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: Int(e.length))
+                    start: base.assumingMemoryBound(to: UInt8.self), count: Int(e.length))
                 return try Self.vote(bytes, decoder: decoder, path: path, line: Int(e.line))
             }
             guard let v else { continue }
@@ -316,7 +326,7 @@ package struct VoteDigest: Sendable {
         digest.allCost = allCost
         digest.anyCost = anyCost
         for j in digest.judges.indices where digest.tallies[j].hasCost {
-            digest.tallies[j].cost = judgeCost[digest.judges[j]] ?? 0
+            digest.tallies[j].totals.costUSD = judgeCost[digest.judges[j]] ?? 0
         }
         return digest
     }

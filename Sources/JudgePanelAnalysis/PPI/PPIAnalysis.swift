@@ -255,9 +255,11 @@ public struct PPIRanking: Sendable, Hashable, Codable {
         var yAll: [Double] = []
         for (item, v) in zip(items, outcomes) {
             guard let hat = v, let a = item.modelA, let b = item.modelB, a != b else { continue }
+            // Both models are in `index`: it holds every model of an item with an outcome (above).
+            guard let ia = index[a], let ib = index[b] else { continue }
             var row = Array(repeating: 0.0, count: order.count)
-            row[index[a]!] = 1
-            row[index[b]!] = -1
+            row[ia] = 1
+            row[ib] = -1
             let r = Array(row.dropFirst())
             xAll.append(r)
             yAll.append(hat)
@@ -394,9 +396,10 @@ public struct PPILabelPlan: Sendable, Hashable, Codable {
         func scaled(_ e: Entry, _ k: KeyPath<Entry, Int>) -> Int {
             Int((Double(e[keyPath: k]) * Double(total) / Double(e.nItems)).rounded(.up))
         }
-        let groups = models.isEmpty ? [o!] : Array(models.values)
-        let ppi = min(groups.map { scaled($0, \.labelsPPI) }.max()!, total)
-        let classical = groups.map { scaled($0, \.labelsClassical) }.max()!
+        let groups = models.isEmpty ? (o.map { [$0] } ?? []) : Array(models.values)
+        // `groups` is not empty (the guard above): the maxima exist.
+        let ppi = min(groups.map { scaled($0, \.labelsPPI) }.max() ?? 0, total)
+        let classical = groups.map { scaled($0, \.labelsClassical) }.max() ?? 0
         if groups.contains(where: \.unreachable) {
             notes.append(
                 "labelling every item does not reach ±\(halfWidth) for some group: PPI's figure is capped at all items")

@@ -200,7 +200,7 @@ package struct PanelPlan: Sendable {
         let names = subset.map { rec.judges[$0] }
         let configs = Dictionary((options.panel?.judges ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let weightByName = Dictionary(uniqueKeysWithValues: names.map { ($0, configs[$0]?.weight ?? 1) })
-        let weights = names.map { options.aggregate == .weighted ? weightByName[$0]! : 1 }
+        let weights = names.map { options.aggregate == .weighted ? weightByName[$0] ?? 1 : 1 }
         let scheduler: (any CallScheduler)?
         switch policy {
         case .full: scheduler = nil

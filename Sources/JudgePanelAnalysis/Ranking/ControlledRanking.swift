@@ -255,7 +255,7 @@ package struct StyleFeatures: Sendable, Equatable {
     package static let names = ["length", "headers", "list_items", "bold"]
 
     private static func regex(_ p: String, lines: Bool) -> NSRegularExpression {
-        // The patterns are constants: a failure here is a programming error.
+        // The patterns are constants (checked by the tests that run every style feature): it cannot fail.
         try! NSRegularExpression(pattern: p, options: lines ? [.anchorsMatchLines] : [])
     }
 
@@ -343,14 +343,17 @@ extension ControlledRanking {
             let fb = features(rb)
             lengths[a, default: []].append(fa.length)
             lengths[b, default: []].append(fb.length)
-            for m in [a, b] where index[m] == nil {
+            func indexOf(_ m: String) -> Int {
+                if let known = index[m] { return known }
                 index[m] = models.count
                 models.append(m)
+                return models.count - 1
             }
+            let (ia, ib) = (indexOf(a), indexOf(b))
             if let baseline, a == baseline {
-                raw.append((index[b]!, index[a]!, 1 - y, StyleFeatures.difference(fb, fa)))
+                raw.append((ib, ia, 1 - y, StyleFeatures.difference(fb, fa)))
             } else {
-                raw.append((index[a]!, index[b]!, y, StyleFeatures.difference(fa, fb)))
+                raw.append((ia, ib, y, StyleFeatures.difference(fa, fb)))
             }
         }
         let n = raw.count

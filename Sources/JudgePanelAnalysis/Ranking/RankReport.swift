@@ -337,14 +337,18 @@ package struct RankReport: Sendable {
                 "Slices without a ranking (fewer than two models compared): "
                     + s.skipped.map { "\($0.value) (\($0.items) items)" }.joined(separator: ", "))
         }
+        // Most slices first, then by name.
+        let best = s.models.map { (model: $0, slices: s.bestIn[$0] ?? 0) }.sorted {
+            ($0.slices, $1.model) > ($1.slices, $0.model)
+        }
         out.append(
             "Best in (slices where the model ranks 1st, tied tops counting for each, of \(s.slices.count)): "
-                + s.models.sorted { (s.bestIn[$0]!, $1) > (s.bestIn[$1]!, $0) }.map { "\($0) \(s.bestIn[$0]!)" }.joined(
-                    separator: ", "))
-        let defined = s.tau.filter { $0.tau.value != nil }
+                + best.map { "\($0.model) \($0.slices)" }.joined(separator: ", "))
+        let defined = s.tau.compactMap(\.tau.value)
         if let mean = s.meanTau {
-            let lo = defined.map { $0.tau.value! }.min()!
-            let hi = defined.map { $0.tau.value! }.max()!
+            // A mean exists only over defined τ values, so they have a least and a greatest.
+            let lo = defined.min() ?? mean
+            let hi = defined.max() ?? mean
             out.append(
                 "Kendall τ between slice rankings: mean \(Self.f3(mean)) over \(defined.count) slice pairs "
                     + "(min \(Self.f3(lo)), max \(Self.f3(hi)); models ranked in both slices)")
@@ -359,7 +363,7 @@ package struct RankReport: Sendable {
             out.append(
                 TextTable.plain(
                     header: ["#", "model", "score"],
-                    rows: sc.order.enumerated().map { [String($0 + 1), $1, Self.score(sc.scores[$1]!)] }))
+                    rows: sc.order.enumerated().map { [String($0 + 1), $1, sc.scores[$1].map(Self.score) ?? "—"] }))
         }
         return out.joined(separator: "\n")
     }

@@ -101,11 +101,14 @@ package enum SliceRanking {
                 models.append(m)
             }
             let cid = clusterID(item, key: options.clusterKey)
-            if clusterIndex[cid] == nil {
-                clusterIndex[cid] = clusters.count
+            let k = clusterIndex[cid] ?? clusters.count
+            if k == clusters.count {
+                clusterIndex[cid] = k
                 clusters.append([])
             }
-            clusters[clusterIndex[cid]!].append(FractionalComparison(index[a]!, index[b]!, scoreA: outcome))
+            // Both models were indexed just above.
+            guard let ia = index[a], let ib = index[b] else { continue }
+            clusters[k].append(FractionalComparison(ia, ib, scoreA: outcome))
             nItems += 1
         }
         guard models.count >= 2, let score = score(options, index: index) else { return nil }
@@ -238,9 +241,10 @@ package enum SliceRanking {
     /// models without comparisons in the slice share a last tier.
     package static func ballot(_ figure: Figure, models: [String], weight: Double) -> WeakOrderBallot {
         let idx = Dictionary(uniqueKeysWithValues: models.enumerated().map { ($1, $0) })
-        var tiers = Self.tiers(figure.rows).map { $0.map { idx[$0.model]! } }
+        // A figure's models are among `models` (ranked over them); one that is not would be dropped.
+        var tiers = Self.tiers(figure.rows).map { $0.compactMap { idx[$0.model] } }
         let ranked = Set(figure.models)
-        let absent = models.filter { !ranked.contains($0) }.map { idx[$0]! }
+        let absent = models.indices.filter { !ranked.contains(models[$0]) }
         if !absent.isEmpty { tiers.append(absent) }
         return WeakOrderBallot(tiers: tiers, weight: weight)
     }
@@ -266,8 +270,7 @@ package enum SliceRanking {
         for (i, item) in items.enumerated() { groups[sliceValue(item, key: key), default: []].append(i) }
         var slices: [Slice] = []
         var skipped: [(value: String, items: Int)] = []
-        for value in groups.keys.sorted() {
-            let idx = groups[value]!
+        for (value, idx) in groups.sorted(by: { $0.key < $1.key }) {
             if let f = rank(items: idx.map { items[$0] }, outcomes: idx.map { verdicts[$0] }, options: options) {
                 slices.append(Slice(value: value, figure: withTiedRanks(f)))
             } else {
@@ -285,9 +288,9 @@ package enum SliceRanking {
             for j in slices.indices where j > i {
                 let a = slices[i].figure
                 let b = slices[j].figure
-                let common = a.models.filter { b.row($0) != nil }.sorted()
+                let common = a.models.sorted().compactMap { m in a.row(m).flatMap { x in b.row(m).map { (x, $0) } } }
                 // On the tie-aware slice ranks, so strengths equal up to rounding are a tie.
-                let t = kendallTauB(common.map { -Double(a.row($0)!.rank) }, common.map { -Double(b.row($0)!.rank) })
+                let t = kendallTauB(common.map { -Double($0.0.rank) }, common.map { -Double($0.1.rank) })
                 taus.append(TauPair(a: slices[i].value, b: slices[j].value, tau: t, nModels: common.count))
             }
         }
@@ -338,9 +341,10 @@ package enum SliceRanking {
                 cx.append([])
                 cy.append([])
             }
-            let k = clusterIndex[cid]!
-            cx[k].append(FractionalComparison(models[a]!, models[b]!, scoreA: vx))
-            cy[k].append(FractionalComparison(models[a]!, models[b]!, scoreA: vy))
+            // The cluster and both models were indexed just above.
+            guard let k = clusterIndex[cid], let ia = models[a], let ib = models[b] else { continue }
+            cx[k].append(FractionalComparison(ia, ib, scoreA: vx))
+            cy[k].append(FractionalComparison(ia, ib, scoreA: vy))
             n += 1
         }
         guard models.count >= 2, let score = score(options, index: models) else { return nil }

@@ -73,7 +73,7 @@ package enum SystemRanking {
     /// Kendall τ-b between two rankings' strengths over their common models.
     package static func kendall(_ x: [Entry], _ y: [Entry]) -> MetricValue {
         let ys = Dictionary(uniqueKeysWithValues: y.map { ($0.model, $0.strength) })
-        let common = x.filter { ys[$0.model] != nil }
-        return kendallTauB(common.map(\.strength), common.map { ys[$0.model]! })
+        let common = x.compactMap { e in ys[e.model].map { (e.strength, $0) } }
+        return kendallTauB(common.map(\.0), common.map(\.1))
     }
 }

@@ -134,7 +134,7 @@ package struct ImportResult: Sendable {
             if v.isOK { c.0 += 1 } else { c.1 += 1 }
             counts[v.judge] = c
         }
-        return counts.keys.sorted().map { (judge: $0, ok: counts[$0]!.0, abstained: counts[$0]!.1) }
+        return counts.sorted { $0.key < $1.key }.map { (judge: $0.key, ok: $0.value.0, abstained: $0.value.1) }
     }
 
     /// The items file text: one compact, key-sorted JSON object a line.
@@ -337,7 +337,8 @@ package enum ImportIO {
     {
         switch o[key] {
         case .string(let s)?: return s
-        case .number?, .bool?: return o[key]!.textValue
+        case .number(let n)?: return JSONValue.number(n).textValue
+        case .bool(let b)?: return JSONValue.bool(b).textValue
         case nil, .null?: throw fail("missing \"\(key)\"", r, path)
         default: throw fail("\"\(key)\" must be a string", r, path)
         }
@@ -355,7 +356,7 @@ package enum ImportLabels {
         guard !prefs.isEmpty else { return nil }
         var counts: [Preference: Int] = [:]
         for p in prefs { counts[p, default: 0] += 1 }
-        let top = counts.values.max()!
+        let top = counts.values.max() ?? 0  // `prefs` is not empty (the guard above)
         let leaders = counts.filter { $0.value == top }.map(\.key)
         return leaders.count == 1 ? leaders[0] : .tie
     }

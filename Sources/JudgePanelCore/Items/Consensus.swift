@@ -15,7 +15,7 @@ extension Item {
         if prefs.count == ls.count { return Preference.majority(prefs).map { .pairwise($0) } }
         var counts: [String: Int] = [:]
         for l in ls { counts[l.text, default: 0] += 1 }
-        let top = counts.values.max()!
+        let top = counts.values.max() ?? 0  // `ls` is not empty: one count per label
         let winners = counts.filter { $0.value == top }.keys.sorted()
         return winners.count == 1 ? .category(winners[0]) : nil
     }
@@ -27,7 +27,7 @@ extension Preference {
         guard !prefs.isEmpty else { return nil }
         var counts: [Preference: Double] = [:]
         for (i, p) in prefs.enumerated() { counts[p, default: 0] += weights?[i] ?? 1 }
-        let top = counts.values.max()!
+        let top = counts.values.max() ?? 0  // `prefs` is not empty (the guard above)
         let winners = counts.filter { abs($0.value - top) < 1e-12 }.map(\.key)
         return winners.count == 1 ? winners[0] : .tie
     }

@@ -347,7 +347,7 @@ package struct ContentReader {
     }
 
     func image(_ o: [String: JSONValue], _ at: String) throws -> ImageContent {
-        let sources = ["path", "url", "data"].filter { o[$0] != nil && !(o[$0]!.isNull) }
+        let sources = ["path", "url", "data"].filter { o[$0].map { !$0.isNull } ?? false }
         guard sources.count == 1 else {
             throw fail("\(at): an image part needs exactly one of \"path\", \"url\" or \"data\" (got \(sources.count))")
         }

@@ -87,7 +87,7 @@ public struct LabelSet: Sendable {
             if latest[r.annotator] == nil { order.append(r.annotator) }
             latest[r.annotator] = r
         }
-        return order.map { latest[$0]! }
+        return order.compactMap { latest[$0] }  // every annotator in `order` has a latest label
     }
 
     /// The items with their human labels taken from this set: an item in the set gets every annotator's (latest)

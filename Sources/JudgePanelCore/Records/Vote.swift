@@ -11,6 +11,35 @@ public enum VoteStatus: String, Sendable, Codable {
     case error
 }
 
+/// Whether a vote that asked for log-probabilities got them (the `logprobs` key of `votes.jsonl`). Open-ended, as
+/// written: a value this version does not know is kept as read.
+public struct LogprobAvailability: RawRepresentable, Sendable, Hashable, Codable, ExpressibleByStringLiteral,
+    CustomStringConvertible
+{
+    /// The value as written in votes.jsonl.
+    public let rawValue: String
+    /// A value from its text.
+    public init(rawValue: String) { self.rawValue = rawValue }
+    /// A value from its text.
+    public init(stringLiteral value: String) { rawValue = value }
+    /// Reads the value's text.
+    public init(from decoder: any Decoder) throws {
+        rawValue = try decoder.singleValueContainer().decode(String.self)
+    }
+    /// Writes the value's text.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
+    /// The value's text.
+    public var description: String { rawValue }
+
+    /// The provider returned log-probabilities.
+    public static let ok = LogprobAvailability(rawValue: "ok")
+    /// Asked for, not offered by the provider or model.
+    public static let unavailable = LogprobAvailability(rawValue: "unavailable")
+}
+
 /// Why a vote is not `ok` (the `reason` key of `votes.jsonl`). Open-ended: providers and importers may add
 /// their own, but the well-known ones below are what reports count.
 public struct VoteReason: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
@@ -108,7 +137,7 @@ public struct Vote: Sendable, Hashable, Codable {
     /// Pointwise: the probability-weighted expected score (G-Eval).
     public package(set) var expectedScore: Double?
     /// `ok`, `unavailable` (asked, not offered) or absent when not asked.
-    public package(set) var logprobs: String?
+    public package(set) var logprobs: LogprobAvailability?
     /// A perturbation variant for probe runs (e.g. `verbosity`), absent for plain runs.
     public package(set) var variant: String?
     /// Checklist judging of a pairwise item: which response (`A` or `B`) was graded.
@@ -185,7 +214,7 @@ public struct Vote: Sendable, Hashable, Codable {
         repaired = try c.decodeIfPresent(Bool.self, forKey: .repaired)
         probs = try c.decodeIfPresent([String: Double].self, forKey: .probs)
         expectedScore = try c.decodeIfPresent(Double.self, forKey: .expectedScore)
-        logprobs = try c.decodeIfPresent(String.self, forKey: .logprobs)
+        logprobs = try c.decodeIfPresent(LogprobAvailability.self, forKey: .logprobs)
         variant = try c.decodeIfPresent(String.self, forKey: .variant)
         side = try c.decodeIfPresent(Preference.self, forKey: .side)
         fingerprint = try c.decodeIfPresent(String.self, forKey: .fingerprint)

@@ -136,7 +136,9 @@ package final class LineReader {
             let pending = end - start
             if pending > 0 {
                 buffer.withUnsafeMutableBufferPointer { p in
-                    _ = memmove(p.baseAddress!, p.baseAddress! + start, pending)
+                    // `pending > 0` bytes lie in the buffer, so it has an address.
+                    guard let base = p.baseAddress else { return }
+                    _ = memmove(base, base + start, pending)
                 }
             }
             bufferBase += start

@@ -185,6 +185,7 @@ package struct AnswerParser: Sendable {
         }
         var out = [Bool?](repeating: nil, count: n)
         var any = false
+        // A constant pattern (every checklist test parses with it): it cannot fail.
         let lineRegex = try! NSRegularExpression(
             pattern: "^\\s*(?:Q(?:uestion)?\\s*)?(\\d+)\\s*[.):\\-]?\\s*(?:.*?[:\\-–]\\s*)?\\**\\s*(YES|NO|UNSURE)\\b",
             options: [.anchorsMatchLines, .caseInsensitive])

@@ -311,7 +311,7 @@ package struct CallExecutor: Sendable {
         }
         if config.topLogprobs != nil {
             if let tokens = answering.logprobs, !tokens.isEmpty {
-                vote.logprobs = "ok"
+                vote.logprobs = .ok
                 switch rubric.kind {
                 case .pairwise:
                     if let p = Probabilities.pairwise(tokens, allowTie: rubric.allowTie) {
@@ -327,7 +327,7 @@ package struct CallExecutor: Sendable {
                     break
                 }
             } else {
-                vote.logprobs = "unavailable"
+                vote.logprobs = .unavailable
             }
         }
     }

@@ -7,26 +7,14 @@ import Synchronization
 public final class RunCounters: Sendable {
     /// The counters at one moment.
     public struct Snapshot: Sendable, Hashable {
-        /// Votes recorded.
-        public var votes = 0
-        /// Votes with a usable answer.
-        public var ok = 0
-        /// Votes without a usable answer.
-        public var abstain = 0
-        /// Votes that failed.
-        public var error = 0
+        /// Votes recorded, by status, with their tokens and cost.
+        public var totals = VoteTotals()
         /// Votes served from the response cache.
         public var cached = 0
         /// Requests sent to providers.
         public var httpCalls = 0
         /// Retries made.
         public var retries = 0
-        /// Prompt tokens used.
-        public var promptTokens = 0
-        /// Completion tokens used.
-        public var completionTokens = 0
-        /// Dollars spent.
-        public var costUSD = 0.0
         /// Judges stopped during the run (an exhausted quota), by name, with the provider's message: their
         /// remaining calls were recorded as error votes (reason `quota`) without being sent.
         public var stoppedJudges: [String: String] = [:]
@@ -49,16 +37,8 @@ public final class RunCounters: Sendable {
 
     package func record(_ vote: Vote) {
         state.withLock { s in
-            s.votes += 1
-            switch vote.status {
-            case .ok: s.ok += 1
-            case .abstain: s.abstain += 1
-            case .error: s.error += 1
-            }
+            s.totals.add(vote)
             if vote.cached == true { s.cached += 1 }
-            s.promptTokens += vote.usage?.promptTokens ?? 0
-            s.completionTokens += vote.usage?.completionTokens ?? 0
-            s.costUSD += vote.costUSD ?? 0
         }
     }
 

@@ -396,8 +396,8 @@ package enum HTMLReport {
         series = series.filter { !$0.1.isEmpty }
         guard !series.isEmpty else { return nil }
         let all = series.flatMap(\.1)
-        let lo = all.min()!
-        let hi = all.max()!
+        // Every series left holds a score (the filter above), so `all` has a least and a greatest.
+        guard let lo = all.min(), let hi = all.max() else { return nil }
         let integral = all.allSatisfy { $0 == $0.rounded() } && hi - lo <= 20
         let bins: [String]
         let binOf: (Double) -> Int

@@ -107,7 +107,7 @@ package enum RankHTML {
                     "Each of \(sc.voters) slices is one voter (weight \(sc.weighted ? "= its ranked items" : "1")); ties by model name.",
                     HTMLReport.table(
                         ["#", "model", "score"],
-                        sc.order.enumerated().map { [String($0 + 1), $1, RankReport.score(sc.scores[$1]!)] }))
+                        sc.order.enumerated().map { [String($0 + 1), $1, sc.scores[$1].map(RankReport.score) ?? "—"] }))
             }
         }
         return """
