@@ -235,7 +235,7 @@ package struct MergeJob: Sendable {
                     + missing.map { "\($0)/\(first.shard.count)" }.joined(separator: ", ")
                     + " (got \(byIndex.keys.sorted().map { "\($0)/\(first.shard.count)" }.joined(separator: ", ")))")
         }
-        return byIndex.keys.sorted().map { byIndex[$0]! }
+        return byIndex.sorted { $0.key < $1.key }.map(\.value)
     }
 
     /// Every shard's config.json must equal shard 0's apart from the shard identity and the run's facts.
