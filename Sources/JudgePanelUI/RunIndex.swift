@@ -35,8 +35,8 @@ package final class RunIndex: @unchecked Sendable {
         /// The human label (labels file majority, else the items file's label): 0 none, 1 A, 2 B, 3 tie.
         package var human: UInt8 = 0
         /// The item's line in verdicts.jsonl (offset −1: none).
-        package var verdictOffset = -1
-        package var verdictLength: Int32 = 0
+        var verdictOffset = -1
+        var verdictLength: Int32 = 0
         package var votes: [Int32] = []
     }
 
@@ -277,7 +277,7 @@ package final class RunIndex: @unchecked Sendable {
 
     /// The items whose line contains `needle` (bytes, case-sensitive), in file order: one `memmem` pass over the
     /// mapped items file, each hit mapped to its line by binary search over the line offsets.
-    package func itemsContaining(_ needle: [UInt8]) -> [Int] {
+    func itemsContaining(_ needle: [UInt8]) -> [Int] {
         guard !needle.isEmpty, !items.isEmpty else { return [] }
         return itemsData.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> [Int] in
             guard let base = raw.baseAddress else { return [] }

@@ -44,7 +44,7 @@ package struct UIServer: Sendable {
     }
 
     /// 32 random bytes, hex.
-    package static func newToken() -> String {
+    static func newToken() -> String {
         var g = SystemRandomNumberGenerator()
         return (0..<4).map { _ in String(format: "%016llx", g.next()) }.joined()
     }

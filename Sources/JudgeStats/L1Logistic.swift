@@ -12,7 +12,7 @@ import Foundation
 /// instead of liblinear's 1e-4: the result is the exact optimum, which liblinear approaches.
 package enum L1Logistic {
     /// `log(1 + eˣ)` without overflow.
-    package static func softplus(_ x: Double) -> Double {
+    static func softplus(_ x: Double) -> Double {
         x > 0 ? x + log1p(exp(-x)) : log1p(exp(x))
     }
 

@@ -64,7 +64,7 @@ package enum LengthControlledWinRate {
         package var c: Double
         /// Comparisons of the model (predicted) and rows trained on (the model's with a preference, plus gamed).
         package var n: Int
-        package var nTrained: Int
+        var nTrained: Int
     }
 
     package enum Failure: Error, Equatable, CustomStringConvertible {

@@ -156,7 +156,7 @@ package enum SocialChoice {
 
     /// Strongest beat paths over margins (Floyd–Warshall, as pref_voting's `_beat_path_floyd_warshall`): a direct
     /// link x→y has the strength of the margin when x beats y, and −∞ otherwise.
-    package static func strongestPaths(_ m: [[Double]]) -> [[Double]] {
+    static func strongestPaths(_ m: [[Double]]) -> [[Double]] {
         let n = m.count
         var p = [[Double]](repeating: [Double](repeating: -.infinity, count: n), count: n)
         for x in 0..<n { for y in 0..<n where x == y || m[x][y] > 0 { p[x][y] = m[x][y] } }

@@ -26,7 +26,7 @@ package enum StyleControlledBradleyTerry {
         package var strengths: [Double]
         /// γ, one per covariate.
         package var coefficients: [Double]
-        package var logLikelihood: Double
+        var logLikelihood: Double
         package var iterations: Int
     }
 

@@ -48,11 +48,11 @@ package struct BatchStatus: Sendable {
     package var total: Int?
     package var outputFileID: String?
     package var errorFileID: String?
-    package var resultsURL: String?
+    var resultsURL: String?
     /// Why the whole batch failed (OpenAI `errors.data[].message`), when it did.
     package var failure: String?
 
-    package var countsText: String { counts.map { "\($0.0) \($0.1)" }.joined(separator: ", ") }
+    var countsText: String { counts.map { "\($0.0) \($0.1)" }.joined(separator: ", ") }
 }
 
 /// What became of one request of a batch.
@@ -116,16 +116,16 @@ package struct BatchHTTP: Sendable {
 }
 
 /// Splits a body into lines, skipping empty ones.
-package func jsonlLines(_ data: Data) -> [Data] {
+func jsonlLines(_ data: Data) -> [Data] {
     data.split(separator: 10).filter { !$0.allSatisfy { $0 == 13 || $0 == 32 } }.map { Data($0) }
 }
 
 extension ProviderKind {
     /// Whether `score --batch` sends this provider's judges through its batch API.
-    package var supportsBatch: Bool { self == .openai || self == .anthropic || self == .gemini }
+    var supportsBatch: Bool { self == .openai || self == .anthropic || self == .gemini }
 }
 
-package enum BatchBackends {
+enum BatchBackends {
     /// The batch API of a judge, on its first base URL, with its key from `environment`.
     package static func make(
         judge: JudgeConfig, environment: [String: String], transport: any HTTPTransport, geminiInlineBytes: Int? = nil

@@ -166,7 +166,7 @@ extension ScoreJob {
     /// fingerprint matches the call's (`--resume-changed` re-asks the rest live) and, if an error, only when the batch
     /// gave it (`batch_failed`, `expired`, `canceled`): other errors are asked again like the journal's.
     /// Called once per item, in item order.
-    package func batchVoteLookup(
+    func batchVoteLookup(
         _ collected: BatchCollected, completed: [String: Vote]
     ) throws -> (Int, Item) throws -> [String: Vote] {
         let reader = try BatchVoteReader(collected)

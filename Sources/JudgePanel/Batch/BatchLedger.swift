@@ -21,10 +21,10 @@ package struct BatchChunk: Sendable {
     package var fileID: String?
     /// When the create request was about to be sent (seconds since 1970): the window in which an
     /// unjournaled batch may have been created.
-    package var creatingAt: Double?
+    var creatingAt: Double?
     package var batchID: String?
     package var collected = false
-    package var finalState: String?
+    var finalState: String?
     /// Error votes in the collected batch's votes file (nil for a chunk collected before this was recorded).
     package var errors: Int?
 
@@ -43,7 +43,7 @@ package final class BatchLedger: @unchecked Sendable {
     package static let fileName = "batches.jsonl"
 
     package let path: String
-    package private(set) var runID: String
+    private(set) var runID: String
     package private(set) var chunks: [BatchChunk] = []
     private let lock = NSLock()
     private let handle: FileHandle
@@ -146,7 +146,7 @@ package final class BatchLedger: @unchecked Sendable {
         }
     }
 
-    package func addChunk(_ chunk: BatchChunk) throws {
+    func addChunk(_ chunk: BatchChunk) throws {
         try append([
             "event": "chunk", "label": .string(chunk.label), "judge": .string(chunk.judge),
             "provider": .string(chunk.provider),

@@ -59,11 +59,11 @@ extension VoteReason {
 
     /// The reasons a batch gives; a journaled vote with one of them is the batch's final word unless
     /// `--batch-fallback live` asks again.
-    package static let batchReasons: Set<VoteReason> = [.batchFailed, .expired, .canceled]
+    static let batchReasons: Set<VoteReason> = [.batchFailed, .expired, .canceled]
 }
 
 /// Removes anything that looks like an API key from a provider's error text, and shortens it.
-package enum BatchScrub {
+enum BatchScrub {
     private static let made = NSLock()
     nonisolated(unsafe) private static var cache: [[String]: SecretScrubber] = [:]
 

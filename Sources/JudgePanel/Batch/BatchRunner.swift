@@ -155,7 +155,7 @@ package struct BatchRunner {
 
     /// The first call index of every item (and the total last), and — for a job that reads its items from the
     /// file — where each item's line starts, from one pass over the items.
-    package static func callOffsets(_ job: ScoreJob) throws -> ([Int], ItemPositions?) {
+    static func callOffsets(_ job: ScoreJob) throws -> ([Int], ItemPositions?) {
         var offsets: [Int] = []
         var total = 0
         var positions: ItemPositions?
@@ -357,7 +357,7 @@ package struct BatchRunner {
     /// How far the provider's clock may be behind ours when a batch's `created_at` is compared with the moment our
     /// create request was sent: generous, since a batch wrongly counted as a candidate only costs a wait for its
     /// results, while one wrongly left out would be paid twice.
-    package static let clockSkew = 60.0
+    static let clockSkew = 60.0
 
     package static func customID(index: Int, fingerprint: String, runID: String) -> String {
         "c\(index)_\(fingerprint.prefix(16))" + (runID.isEmpty ? "" : "_\(runID)")
@@ -375,7 +375,7 @@ package struct BatchRunner {
     /// (which carry this run's id). Candidates still running are waited for (polled as batches are); candidates
     /// whose results are someone else's are left alone. Nothing is ever resubmitted while a candidate could be ours,
     /// and no one is asked to cancel a batch.
-    package func findCreated(_ chunk: BatchChunk, at: Double, backend: any BatchBackend, ledger: BatchLedger)
+    func findCreated(_ chunk: BatchChunk, at: Double, backend: any BatchBackend, ledger: BatchLedger)
         async throws -> String?
     {
         let owned = Set(ledger.snapshot.compactMap(\.batchID))
@@ -420,7 +420,7 @@ package struct BatchRunner {
     }
 
     /// The `custom_id`s of a chunk's input file.
-    package func chunkCustomIDs(_ chunk: BatchChunk) throws -> Set<String> {
+    func chunkCustomIDs(_ chunk: BatchChunk) throws -> Set<String> {
         let path = dir.url.appendingPathComponent(chunk.file).path
         var ids = Set<String>()
         let reader = try LineReader(path: path)
@@ -537,14 +537,14 @@ extension BatchRunner {
         package let offsets: [Int]
         /// Where a streamed job's items are in their file (nil: `job.items` holds them).
         package let positions: ItemPositions?
-        package let backends: [String: any BatchBackend]
+        let backends: [String: any BatchBackend]
         package let keys: [String]
         /// What the repair re-asks are sent through.
         package let transport: any HTTPTransport
         package let discount: (JudgeConfig) -> Double
         private var runtimes: [String: JudgeRuntime] = [:]
         /// The run's id (the ledger's), which custom ids written since carry; empty: not checked.
-        package var runID = ""
+        var runID = ""
         private var scrubbers: [String: SecretScrubber] = [:]
 
         /// The judge's secrets and the process's, as its live calls are scrubbed (made once per judge).
@@ -692,7 +692,7 @@ extension BatchRunner {
 }
 
 /// The input file of one chunk, written line by line.
-package struct ChunkWriter {
+struct ChunkWriter {
     package let label: String
     package let judge: JudgeConfig
     package let relative: String

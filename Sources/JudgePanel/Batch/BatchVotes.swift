@@ -10,7 +10,7 @@ import JudgeStats
 /// Turns a batch reply into a vote with the reading live calls use (``CallExecutor/read``): refusals, quoted
 /// verdicts, cut-off replies, one repair re-ask (sent live, since a batch cannot hold a follow-up turn), the same
 /// verdict orientation, scores, checks and log-probability fields.
-package enum BatchVotes {
+enum BatchVotes {
     package static func vote(
         call: Call, item: Item, judge: JudgeConfig, rubric: Rubric, request: CompletionRequest,
         first: CompletionResponse,

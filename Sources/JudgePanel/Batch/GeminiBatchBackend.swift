@@ -50,10 +50,10 @@ package struct GeminiBatchBackend: BatchBackend {
     package let http: BatchHTTP
     package let root: String
     /// A batch input larger than this goes through an uploaded file instead of inline requests.
-    package let inlineLimit: Int
+    let inlineLimit: Int
 
     /// The guide's inline limit: 20 MB for the whole create request; room is left for the envelope.
-    package static let documentedInlineLimit = 20 * 1000 * 1000 - 4096
+    static let documentedInlineLimit = 20 * 1000 * 1000 - 4096
 
     /// The Files API takes files up to 2 GB (https://ai.google.dev/gemini-api/docs/files); judgepanel keeps a batch's
     /// input under 200 MB (as OpenAI's limit) so that one batch's input and results fit in memory while they are sent
@@ -64,7 +64,7 @@ package struct GeminiBatchBackend: BatchBackend {
     package var maxRequests: Int { 50_000 }
     package var listsMetadata: Bool { true }
 
-    package static let displayPrefix = "judgepanel"
+    static let displayPrefix = "judgepanel"
 
     package init(
         baseURL: URL, model: String, apiKey: String?, transport: any HTTPTransport, timeout: Double,
@@ -208,7 +208,7 @@ package struct GeminiBatchBackend: BatchBackend {
     }
 
     /// The batch's state name after `BATCH_STATE_` / `JOB_STATE_`.
-    package static func stateWord(_ state: String) -> String {
+    static func stateWord(_ state: String) -> String {
         if let r = state.range(of: "_STATE_", options: .backwards) { return String(state[r.upperBound...]) }
         return state
     }

@@ -197,7 +197,7 @@ package struct MergeJob: Sendable {
     }
 
     /// A finished shard's config.json and shard identity.
-    package static func readShard(_ dir: String) throws -> ShardRun {
+    static func readShard(_ dir: String) throws -> ShardRun {
         let configPath = URL(fileURLWithPath: dir).appendingPathComponent("config.json").path
         guard let config = try RunConfig.read(dir: dir) else {
             throw JudgePanelError.badInput("not a run directory (no config.json)", file: dir)
@@ -214,7 +214,7 @@ package struct MergeJob: Sendable {
     }
 
     /// The shards sorted by index; throws naming a duplicated or missing index or a disagreeing count.
-    package static func checkCoverage(_ runs: [ShardRun]) throws -> [ShardRun] {
+    static func checkCoverage(_ runs: [ShardRun]) throws -> [ShardRun] {
         let first = runs[0]
         for r in runs where r.shard.count != first.shard.count {
             throw JudgePanelError.usage(
@@ -239,7 +239,7 @@ package struct MergeJob: Sendable {
     }
 
     /// Every shard's config.json must equal shard 0's apart from the shard identity and the run's facts.
-    package static func checkSameInputs(_ ordered: [ShardRun]) throws {
+    static func checkSameInputs(_ ordered: [ShardRun]) throws {
         let reference = ordered[0]
         func inputs(_ config: RunConfig) throws -> [String: JSONValue] {
             (try config.json.objectValue ?? [:]).filter { $0.key != "shard" && $0.key != "run" }
@@ -269,7 +269,7 @@ package struct MergeJob: Sendable {
     /// shard wrote them, which is the call plan's) and returns their counts, added in that order. A k-way merge: each
     /// shard's file is already in its items' order, so only one pending line per shard is held, never the votes. A
     /// vote that is not for the owning shard's next item fails naming its file and line.
-    package static func streamVotes(_ ordered: [ShardRun], ids items: [String], to path: String) throws -> (
+    static func streamVotes(_ ordered: [ShardRun], ids items: [String], to path: String) throws -> (
         merged: VoteCounts, perShard: [VoteCounts]
     ) {
         guard FileManager.default.createFile(atPath: path, contents: nil),

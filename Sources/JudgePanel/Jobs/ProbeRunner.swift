@@ -67,7 +67,7 @@ package final class ProbeRunner: Sendable {
     }
 
     /// Whether each pairwise item is shown in both orders (pairwise rubrics; checklists grade answers one by one).
-    package var usesOrders: Bool { rubric.kind == .pairwise }
+    var usesOrders: Bool { rubric.kind == .pairwise }
 
     package var families: FamilyMap {
         FamilyMap(families: panel.judges.compactMap(\.family), overrides: probeOptions.familyOverrides)
@@ -130,7 +130,7 @@ package final class ProbeRunner: Sendable {
         return (ab, ba, records)
     }
 
-    package static func changedFields(_ a: Item, _ b: Item) -> [String: String] {
+    static func changedFields(_ a: Item, _ b: Item) -> [String: String] {
         var out: [String: String] = [:]
         if a.prompt != b.prompt, let p = b.prompt { out["prompt"] = p }
         if a.messages != b.messages, let m = b.messages, let last = m.last(where: { $0.role == .user }) {

@@ -11,7 +11,7 @@ import JudgeStats
 /// recorded votes alone, with no model call.
 package enum RunReports {
     /// The analysis options of a run, as recorded under `analysis` in config.json.
-    package static func analysisConfig(_ a: MetaAnalysis.Options) -> RunConfig.AnalysisRecord {
+    static func analysisConfig(_ a: MetaAnalysis.Options) -> RunConfig.AnalysisRecord {
         var r = RunConfig.AnalysisRecord()
         r.aggregate = a.aggregate.rawValue
         r.flip = a.flip.rawValue
@@ -27,7 +27,7 @@ package enum RunReports {
     }
 
     /// Reads the `analysis` object of config.json back; nil when the run predates it.
-    package static func analysisOptions(_ config: RunConfig, file: String) throws -> MetaAnalysis.Options? {
+    static func analysisOptions(_ config: RunConfig, file: String) throws -> MetaAnalysis.Options? {
         guard let a = config.analysis else { return nil }
         func bad(_ key: String) -> JudgePanelError { .badInput("analysis.\(key) has an unreadable value", file: file) }
         var o = MetaAnalysis.Options()
@@ -57,7 +57,7 @@ package enum RunReports {
     }
 
     /// What ``writeScoreRun(_:config:items:votes:)`` wrote.
-    package struct ScoreFiles {
+    struct ScoreFiles {
         package var report: MetaReport
         package var json: JSONValue
     }
@@ -66,13 +66,13 @@ package enum RunReports {
     /// (analysis options, run facts) and its votes: the one function both `score` and `report DIR` use, so a
     /// rebuild is byte-identical to what the run wrote.
     /// What a scheduled run (adaptive, cascade) decided: its verdicts per item and the summary it adds to the report.
-    package struct PolicyOutcome {
+    struct PolicyOutcome {
         package var verdicts: [Verdict]
-        package var adjust: (inout MetaReport) -> Void
+        var adjust: (inout MetaReport) -> Void
     }
 
     /// Where ``writeScoreRun(_:config:source:policy:)`` takes the items from.
-    package enum AnalysisItems {
+    enum AnalysisItems {
         /// Items already held.
         case loaded([Item])
         /// The items file, read once more into the columns the analysis reads (``ItemColumns``), never an `Item` per
@@ -81,14 +81,14 @@ package enum RunReports {
         case file(path: String, loader: ItemLoader, count: Int?, keep: (@Sendable (Item) -> Bool)? = nil)
     }
 
-    package static func writeScoreRun(
+    static func writeScoreRun(
         _ dir: RunDirectory, config: RunConfig, items: [Item], policy: PolicyOutcome? = nil
     ) throws -> ScoreFiles {
         try writeScoreRun(dir, config: config, source: .loaded(items), policy: policy)
     }
 
     /// ``writeScoreRun(_:config:items:policy:)`` with the items from `source`.
-    package static func writeScoreRun(
+    static func writeScoreRun(
         _ dir: RunDirectory, config: RunConfig, source itemsFrom: AnalysisItems, policy: PolicyOutcome? = nil
     ) throws -> ScoreFiles {
         let configPath = dir.url.appendingPathComponent("config.json").path
@@ -190,7 +190,7 @@ package enum RunReports {
 
     /// `verdicts` of a score run's report.json: `n` items; `share` of A, B, tie and abstained (each over all n
     /// items) for pairwise verdicts; `mean_score` over the scored items and the abstained share for scores.
-    package static func verdictSummary(_ verdicts: [(Preference?, Double?)]) -> JSONValue {
+    static func verdictSummary(_ verdicts: [(Preference?, Double?)]) -> JSONValue {
         let n = verdicts.count
         func share(_ k: Int) -> JSONValue { n > 0 ? .number(Double(k) / Double(n)) : .null }
         let abstained = verdicts.filter { $0.0 == nil && $0.1 == nil }.count
@@ -292,7 +292,7 @@ package enum RunReports {
 
     /// `report DIR` for a score run: reads the items as the run did (path, `--map`/`--label-map` from config.json,
     /// checked against the recorded hash unless another items file is given) and rewrites every report file.
-    package static func rebuildScoreRun(_ run: RunDirectory, config: RunConfig, itemsPath override: String?) throws
+    static func rebuildScoreRun(_ run: RunDirectory, config: RunConfig, itemsPath override: String?) throws
         -> Regenerated
     {
         let configPath = run.url.appendingPathComponent("config.json").path
@@ -327,7 +327,7 @@ package enum RunReports {
         return Regenerated(files: ["verdicts.jsonl", "report.json", "report.md", "report.html"], report: files.report)
     }
 
-    package static func modified(_ path: String) -> String? {
+    static func modified(_ path: String) -> String? {
         guard let d = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date else {
             return nil
         }
@@ -338,7 +338,7 @@ package enum RunReports {
 extension ScoreJob {
     /// The items for the run's analysis: those held, or for a streamed job the items file read once more into the
     /// analysis's columns (no `Item` per item held).
-    package var analysisSource: RunReports.AnalysisItems {
+    var analysisSource: RunReports.AnalysisItems {
         guard let source = itemsSource else { return .loaded(items) }
         return .file(path: itemsPath, loader: source.loader, count: source.count, keep: itemFilter)
     }

@@ -31,12 +31,12 @@ package struct ScoreJob: Sendable {
     package var batch: BatchOptions?
     /// Set by ``init(streamingItemsPath:rubricPath:panelPath:loader:options:analysis:)``: `items` is then empty and
     /// the items are read from `itemsPath` in passes (run, resume check, analysis) instead of held.
-    package var itemsSource: StreamedItems?
+    var itemsSource: StreamedItems?
     /// Tool outputs cut when the items' trajectories were rendered (`--max-tool-output-chars`), over all items.
     package var truncatedToolOutputs = 0
 
     /// How a streamed job reads its items again, and what its validation pass counted.
-    package struct StreamedItems: Sendable {
+    struct StreamedItems: Sendable {
         package var loader: ItemLoader
         package var count: Int
         package var plannedCalls: Int
@@ -160,7 +160,7 @@ package struct ScoreJob: Sendable {
     package var itemCount: Int { itemsSource?.count ?? items.count }
 
     /// Every item with its index: from `items`, or read from the file for a streamed job.
-    package func forEachItem(_ body: (Int, Item) throws -> Void) throws {
+    func forEachItem(_ body: (Int, Item) throws -> Void) throws {
         guard let source = itemsSource else {
             for (i, item) in items.enumerated() { try body(i, item) }
             return
@@ -175,14 +175,14 @@ package struct ScoreJob: Sendable {
     }
 
     /// The items as the analysis reads them (no texts): `items`, or a pass over the file for a streamed job.
-    package func analysisItems() throws -> [Item] {
+    func analysisItems() throws -> [Item] {
         guard let source = itemsSource else { return items }
         let loaded = try source.loader.loadForAnalysis(path: itemsPath, keep: itemFilter)
         guard loaded.count == source.count else { throw Self.itemsChanged(itemsPath) }
         return loaded
     }
 
-    package static func itemsChanged(_ path: String) -> JudgePanelError {
+    static func itemsChanged(_ path: String) -> JudgePanelError {
         .badInput("the items file changed while the run was reading it", file: path)
     }
 
@@ -395,7 +395,7 @@ package struct ScoreJob: Sendable {
     }
 
     /// Refuses to resume a run whose panel or rubric changed (unless `resumeChanged`), saying what changed.
-    package func checkResumable(dir: RunDirectory, current: JSONValue, resumeChanged: Bool) throws {
+    func checkResumable(dir: RunDirectory, current: JSONValue, resumeChanged: Bool) throws {
         let configPath = dir.url.appendingPathComponent("config.json").path
         let config = try RunConfig.read(dir: dir.url.path)
         let recorded = config?.fingerprint
@@ -423,7 +423,7 @@ package struct ScoreJob: Sendable {
     }
 
     /// Splits journaled votes into those to reuse (call fingerprint matches) and counts the rest.
-    package func matchJournal(_ journaled: [String: Vote], journalPath: String, resumeChanged: Bool) throws -> (
+    func matchJournal(_ journaled: [String: Vote], journalPath: String, resumeChanged: Bool) throws -> (
         [String: Vote], ResumeCounts
     ) {
         let unfingerprinted = journaled.values.filter { $0.fingerprint == nil }.count
@@ -456,7 +456,7 @@ package struct ScoreJob: Sendable {
     }
 
     /// SHA-256 of a file's bytes (nil for items not read from a file).
-    package static func fileHash(_ path: String) throws -> String? {
+    static func fileHash(_ path: String) throws -> String? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         return try ContentHash.hexOfFile(path)
     }
@@ -469,7 +469,7 @@ package struct ScoreJob: Sendable {
     }
 
     /// The resolved configuration (no keys: only the names of the variables they come from).
-    package var resolvedConfig: RunConfig {
+    var resolvedConfig: RunConfig {
         get throws {
             resolvedConfig(
                 fingerprint: RunFingerprint.run(rubric: rubric, panel: panel), itemsHash: try Self.fileHash(itemsPath),
@@ -479,7 +479,7 @@ package struct ScoreJob: Sendable {
 
     /// The resolved configuration with the run fingerprint, the items file's hash and (at the end) the run's facts:
     /// every option that shapes the analysis, so `report DIR` rebuilds the run's files byte for byte.
-    package func resolvedConfig(fingerprint: JSONValue, itemsHash: String?, facts: RunFacts?) -> RunConfig {
+    func resolvedConfig(fingerprint: JSONValue, itemsHash: String?, facts: RunFacts?) -> RunConfig {
         var config = RunConfig()
         config.rubric = .init(
             id: rubric.id, protocol: rubric.kind.rawValue, source: rubric.source ?? "",
@@ -531,7 +531,7 @@ package struct VoteCounts {
     /// Judges with a price: their votes without a cost (usage missing or implausible) are counted in ``costUnknown``.
     package var priced: Set<String> = []
     /// Votes of priced judges whose cost is unknown (shown as such, never as $0).
-    package var costUnknown = 0
+    var costUnknown = 0
 
     package mutating func add(_ v: Vote) {
         totals.add(v)

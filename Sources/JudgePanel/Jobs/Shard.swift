@@ -122,13 +122,13 @@ extension ScoreJob {
     }
 
     /// Which items of the file a streamed job reads: its shard's (nil: every item).
-    package var itemFilter: (@Sendable (Item) -> Bool)? {
+    var itemFilter: (@Sendable (Item) -> Bool)? {
         guard let shard = itemsSource?.shard else { return nil }
         return { shard.contains($0.id) }
     }
 
     /// The job's items in order as an async sequence: `items`, or the file read line by line for a streamed job.
-    package func itemSequence() throws -> JobItemSequence {
+    func itemSequence() throws -> JobItemSequence {
         guard let source = itemsSource else { return JobItemSequence(held: items, file: nil) }
         return JobItemSequence(
             held: [], file: try ItemFileSequence(path: itemsPath, loader: source.loader, keep: itemFilter))
@@ -136,7 +136,7 @@ extension ScoreJob {
 }
 
 /// A job's items, held or read from their file (see ``ScoreJob/itemSequence()``).
-package struct JobItemSequence: AsyncSequence {
+struct JobItemSequence: AsyncSequence {
     package typealias Element = Item
     let held: [Item]
     let file: ItemFileSequence?

@@ -9,7 +9,7 @@ import JudgePanelReports
 /// Adds up a dry run's estimate call by call: per judge, the calls, the prompt tokens (about 4 characters a token,
 /// 8 per message) and the most completion tokens, and how many calls the response cache already holds. Only the
 /// per-judge sums are kept, so an estimate over an items file streamed item by item stays in constant memory.
-package struct EstimateTally {
+struct EstimateTally {
     package let rubric: Rubric
     package let panel: Panel
     package let options: RunOptions

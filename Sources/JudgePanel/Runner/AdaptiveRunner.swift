@@ -70,7 +70,7 @@ package struct AdaptiveRunner: Sendable {
 extension ScoreJob {
     /// The summary of a scheduled run (nil for the full panel): calls made against the full panel's, and for a
     /// cascade the work and human agreement of each tier.
-    package func policySummary(_ result: RunResult) -> AdaptiveSummary? {
+    func policySummary(_ result: RunResult) -> AdaptiveSummary? {
         guard options.policy != .full else { return nil }
         let full = items.enumerated().map { Call.plan(itemIndex: $0, item: $1, rubric: rubric, panel: panel).count }
         var s = AdaptiveSummary(
@@ -103,7 +103,7 @@ extension ScoreJob {
 
     /// Adds the policy summary to a scheduled run's report; a cascade's panel metrics are recomputed from the
     /// run's verdicts (each item's deciding tier), which the votes alone do not tell.
-    package func applyPolicy(_ report: inout MetaReport, result: RunResult) {
+    func applyPolicy(_ report: inout MetaReport, result: RunResult) {
         report.adaptive = policySummary(result)
         if let s = report.adaptive, s.calls < s.fullCalls {
             report.notes =

@@ -11,7 +11,7 @@ extension PanelRunner {
     /// The votes of one item under a scheduling policy, in plan order: each scheduled call is taken from the
     /// resumed journal when finished there, else executed (cache, retries, journal) like the full panel's calls.
     /// Nil when the policy has no scheduler for the rubric (the caller then makes every call).
-    package func scheduledVotes(
+    func scheduledVotes(
         index: Int, item: Item, runtimes: [JudgeRuntime], executor: CallExecutor, journal: VoteJournal?,
         completed: [String: Vote]
     ) async throws -> ScheduledItem? {

@@ -34,10 +34,10 @@ public struct RunOptions: Sendable {
     public var policy: CallPolicy = .full
     /// Judge lanes shared with other runs of this process (`serve`): one lane per judge configuration, so that its
     /// concurrency and rate limits hold across concurrent runs. Needs an injected ``transport``.
-    package var judgeRuntimes: JudgeRuntimePool?
+    var judgeRuntimes: JudgeRuntimePool?
     /// Sees each vote's votes-file line as it is journaled (`serve`'s `vote` notifications); votes reused by
     /// `--resume` are not journaled again, so not seen.
-    package var onJournaled: (@Sendable (String) -> Void)?
+    var onJournaled: (@Sendable (String) -> Void)?
 
     /// Options for a run; every default leaves no trace on disk (no cache) and reads keys from the process environment.
     public init(
@@ -194,7 +194,7 @@ public final class PanelRunner: Sendable {
 
     /// Runs `body` with the runner started: starts it first when it is not, and then shuts it down when `body`
     /// ends, also when it throws (the body's error wins over a failure to shut down).
-    package func whileStarted<T>(_ body: () async throws -> T) async throws -> T {
+    func whileStarted<T>(_ body: () async throws -> T) async throws -> T {
         let owned = try await ensureStarted()
         guard owned else { return try await body() }
         let value: T
@@ -281,7 +281,7 @@ public final class PanelRunner: Sendable {
     /// Runs the panel over all items like `run(items:journal:completed:counters:)`, but hands each item's result to
     /// `onResult` in item order (as soon as it and every earlier item are done) instead of keeping them: memory stays
     /// bounded by the items in flight. Returns the wall time in seconds and what the judges' servers asked for (``RunResult/adjustments``).
-    package func runInOrder(
+    func runInOrder(
         items: [Item], journal: VoteJournal?, completed: [String: Vote], counters: RunCounters,
         onResult: (ItemResult) async throws -> Void
     ) async throws -> (wallSeconds: Double, adjustments: [String]) {
@@ -294,7 +294,7 @@ public final class PanelRunner: Sendable {
     /// file parsed line by line): only the window of items in flight and the reorder buffer are held.
     /// `completedFor` (score --batch) gives each item's finished votes instead of `completed`, called once per
     /// item in item order as the item enters the window.
-    package func runInOrder<S: AsyncSequence>(
+    func runInOrder<S: AsyncSequence>(
         stream items: S, journal: VoteJournal?, completed: [String: Vote], counters: RunCounters,
         completedFor: ((Int, Item) throws -> [String: Vote])? = nil, onResult: (ItemResult) async throws -> Void
     ) async throws -> (wallSeconds: Double, adjustments: [String]) where S.Element == Item {
@@ -421,7 +421,7 @@ public final class PanelRunner: Sendable {
     }
 
     /// Reconciles each judge's votes and aggregates the judges (all, or the panel indices in `aggregating`).
-    package func itemResult(index: Int, item: Item, votes all: [Vote], aggregating: [Int]? = nil) -> ItemResult {
+    func itemResult(index: Int, item: Item, votes all: [Vote], aggregating: [Int]? = nil) -> ItemResult {
         var perJudge: [String: JudgeVerdict] = [:]
         var ordered: [(name: String, verdict: JudgeVerdict)] = []
         for judge in panel.judges {
@@ -438,7 +438,7 @@ public final class PanelRunner: Sendable {
 }
 
 /// Items as an async sequence (so arrays and streams share one loop).
-package struct AsyncIndexedItems: AsyncSequence, Sendable {
+struct AsyncIndexedItems: AsyncSequence, Sendable {
     package typealias Element = Item
     package let items: [Item]
 

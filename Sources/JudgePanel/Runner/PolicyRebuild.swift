@@ -12,7 +12,7 @@ import JudgeStats
 /// (``PanelRunner/itemResult(index:item:votes:aggregating:)``, ``CascadeRule``, ``ScoreJob/applyPolicy(_:result:)``).
 extension ScoreJob {
     /// config.json's `policy` object: nil for the full panel.
-    package var policyConfig: JSONValue? {
+    var policyConfig: JSONValue? {
         guard options.policy != .full else { return nil }
         var o: [String: JSONValue] = [
             "name": .string(options.policy.rawValue),
@@ -33,7 +33,7 @@ extension ScoreJob {
     ///
     /// - Throws: ``/JudgePanelCore/JudgePanelError`` naming config.json when its policy, panel or analysis cannot be read, or the
     ///   votes file when a line is bad.
-    package static func rebuiltPolicy(config: RunConfig, items: [Item], votesPath: String, configPath: String) throws
+    static func rebuiltPolicy(config: RunConfig, items: [Item], votesPath: String, configPath: String) throws
         -> RunReports.PolicyOutcome?
     {
         guard let recorded = config.policy else { return nil }

@@ -9,9 +9,9 @@
 /// with its own arena: once the calls are done that freed memory stays resident, under the analysis that follows.
 /// ``releaseFreed()`` (`malloc_trim(0)`) gives the free pages inside every arena back to the system. It changes
 /// nothing that is computed; on other C libraries it does nothing.
-package enum ProcessMemory {
+enum ProcessMemory {
     /// Gives the free memory inside the allocator's heaps back to the system (between the phases of a run).
-    package static func releaseFreed() {
+    static func releaseFreed() {
         #if canImport(Glibc)
             // `malloc_trim` is declared in <malloc.h>, which the Glibc module does not export.
             typealias MallocTrim = @convention(c) (Int) -> Int32

@@ -7,10 +7,10 @@ import Synchronization
 /// (-32001 failed calls, -32002 bad input or usage, -32003 I/O and environment, -32004 a failed quality gate), and
 /// -32800 for a request cancelled by `cancel` or `shutdown {"cancel": true}` (LSP's RequestCancelled).
 package struct ServeError: Error, Sendable {
-    package static let parseError = -32700
-    package static let invalidRequest = -32600
-    package static let methodNotFound = -32601
-    package static let invalidParams = -32602
+    static let parseError = -32700
+    static let invalidRequest = -32600
+    static let methodNotFound = -32601
+    static let invalidParams = -32602
     package static let internalError = -32603
     package static let cancelled = -32800
 
@@ -60,7 +60,7 @@ package struct ServeError: Error, Sendable {
         }
     }
 
-    package static var cancelledRequest: ServeError {
+    static var cancelledRequest: ServeError {
         ServeError(
             code: cancelled, message: "cancelled",
             data: ["message": "cancelled", "exit_code": 130, "class": "cancelled"])
@@ -191,7 +191,7 @@ package final class ServeServer: Sendable {
     }
 
     /// Cancels every request in flight.
-    package func cancelAll() {
+    func cancelAll() {
         let tasks = state.withLock { s -> [Task<Void, Never>] in
             s.cancelled.formUnion(s.inFlight.keys)
             return Array(s.inFlight.values)

@@ -35,7 +35,7 @@ package final class ServeRuntime: Sendable {
     }
 
     /// The run options of a request: the shared cache, HTTP client and judge lanes.
-    package func runOptions() -> RunOptions {
+    func runOptions() -> RunOptions {
         var o = RunOptions(cache: cache, environment: environment, transport: transport)
         o.judgeRuntimes = judges
         return o

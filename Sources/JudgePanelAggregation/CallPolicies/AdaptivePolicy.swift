@@ -131,7 +131,7 @@ extension CallPolicy {
 /// keeps the pool inside those bounds too). The item stops when the bounds sit on one side of every threshold
 /// and no further apart than the tolerance. Checklist items score in [0, 1]; a pairwise checklist item (both
 /// responses graded) has a preference, not a pooled score, and runs the full panel.
-package struct PointwiseStopping: CallScheduler {
+struct PointwiseStopping: CallScheduler {
     package var kind: JudgingProtocol
     package var names: [String]
     package var aggregator: Aggregator

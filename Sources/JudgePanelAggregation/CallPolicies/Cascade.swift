@@ -49,7 +49,7 @@ package struct CascadeRule: CallScheduler {
     }
 
     /// The tier that decided the item: the last tier asked (nil before any tier finished).
-    package func decidingTier(_ asked: [AskedJudge]) -> Int? {
+    func decidingTier(_ asked: [AskedJudge]) -> Int? {
         tiers.lastIndex { complete($0, asked) }
     }
 
@@ -59,7 +59,7 @@ package struct CascadeRule: CallScheduler {
 
     /// Whether a finished tier keeps the item: no flip (when that escalates) and a leading verdict with at least
     /// `minShare` of the tier's weight.
-    package func isSure(_ tier: [Int], _ asked: [AskedJudge]) -> Bool {
+    func isSure(_ tier: [Int], _ asked: [AskedJudge]) -> Bool {
         var tally: [Preference: Double] = [:]
         var total = 0.0
         for j in tier {

@@ -18,7 +18,7 @@ extension Aggregator {
 
     /// A Dawid–Skene fit over every item's reconciled verdicts (`verdict(item, judge)`), each verdict a class
     /// (its preference, else its rounded score), interned in order of first appearance.
-    package static func jointFit(itemCount: Int, judges: [String], verdict: (Int, Int) -> JudgeVerdict) -> JointFit {
+    static func jointFit(itemCount: Int, judges: [String], verdict: (Int, Int) -> JudgeVerdict) -> JointFit {
         var classes: [String] = []
         var classIndex: [String: Int] = [:]
         var data: [(item: Int, worker: Int, label: Int)] = []
@@ -40,7 +40,7 @@ extension Aggregator {
     }
 
     /// What Dawid–Skene decided: the classes and the fitted model.
-    package struct JointFit {
+    struct JointFit {
         package var classes: [String]
         package var fit: DawidSkeneResult
 

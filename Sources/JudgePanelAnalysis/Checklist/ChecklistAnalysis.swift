@@ -26,7 +26,7 @@ package struct ChecklistAnalysis: Sendable, Hashable, Codable {
         /// Responses graded on it.
         package var nResponses: Int
         /// Judge answers (YES, NO, UNSURE) counted.
-        package var nAnswers: Int
+        var nAnswers: Int
         /// YES over YES + NO, all judges; null when every answer is UNSURE.
         package var passRate: Double?
         /// Share of answers that are UNSURE.
@@ -36,7 +36,7 @@ package struct ChecklistAnalysis: Sendable, Hashable, Codable {
         /// Cohen's κ (YES/NO/UNSURE) when the panel has exactly two judges.
         package var cohenKappa: Double?
         /// Cohen's κ per judge pair `a|b` (defined values only).
-        package var pairwiseKappa: [String: Double]
+        var pairwiseKappa: [String: Double]
         /// Pass rate per judge.
         package var byJudge: [String: Double]
         /// Pass rate per model that wrote the responses.

@@ -41,7 +41,7 @@ package enum ChecklistStore {
 }
 
 extension VotesFile {
-    package static func encodeLine(_ v: JSONValue) -> String {
+    static func encodeLine(_ v: JSONValue) -> String {
         String(decoding: v.data, as: UTF8.self)
     }
 }

@@ -72,7 +72,7 @@ package struct ChecklistWeights: Sendable, Hashable, Codable {
     }
 
     /// Per-question mean answer code over the ok votes (judges × samples); positions past a vote's answers are UNSURE.
-    package static func meanAnswers(_ votes: [Vote], width: Int) -> [Double] {
+    static func meanAnswers(_ votes: [Vote], width: Int) -> [Double] {
         var sums = [Double](repeating: 0, count: width)
         var n = 0
         for v in votes {
@@ -84,7 +84,7 @@ package struct ChecklistWeights: Sendable, Hashable, Codable {
     }
 
     /// YES over answered questions, pooled over the votes; nil when nothing was answered.
-    package static func passRatio(_ votes: [Vote]) -> Double? {
+    static func passRatio(_ votes: [Vote]) -> Double? {
         var yes = 0
         var answered = 0
         for v in votes {

@@ -254,21 +254,21 @@ package struct DriftUnit: Sendable, Codable, Hashable {
     package var transitions: [String: Int]?
     package var mcnemar: Test?
     /// Items with a value in both runs.
-    package var nCompared = 0
+    var nCompared = 0
     package var scoreBase: Double?
     package var scoreNew: Double?
     package var scoreDiff: Double?
     package var scoreDiffCI: [Double]?
-    package var ciLevel: Double?
+    var ciLevel: Double?
     package var nLabelled: Int?
     package var accuracyBase: Double?
     package var accuracyNew: Double?
-    package var accuracyDiff: Double?
-    package var accuracyMcnemar: Test?
+    var accuracyDiff: Double?
+    var accuracyMcnemar: Test?
     package var maeBase: Double?
     package var maeNew: Double?
-    package var maeDiff: Double?
-    package var maeDiffCI: [Double]?
+    var maeDiff: Double?
+    var maeDiffCI: [Double]?
     package var significant = false
     package var findings: [String] = []
     /// Per-item differences (not written).

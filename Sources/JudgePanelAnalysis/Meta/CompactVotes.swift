@@ -298,7 +298,7 @@ package enum CompactVoteScanner {
     }
 
     /// The keys a line has shown (each may appear once).
-    package struct SeenKeys: OptionSet {
+    struct SeenKeys: OptionSet {
         package var rawValue: UInt16
         package init(rawValue: UInt16) { self.rawValue = rawValue }
         package static let item = SeenKeys(rawValue: 1 << 0)
@@ -316,13 +316,13 @@ package enum CompactVoteScanner {
     }
 
     /// Per-range state: interned judges and a one-entry item cache.
-    package struct LineState {
+    struct LineState {
         package let itemIndex: [String: Int32]
         package var judgeNames: [String] = []
-        package var judgeBytes: [(bytes: [UInt8], id: UInt16)] = []
-        package var judgeLookup: [String: UInt16] = [:]
-        package var lastItem: [UInt8] = []
-        package var lastItemIndex: Int32 = -1
+        var judgeBytes: [(bytes: [UInt8], id: UInt16)] = []
+        var judgeLookup: [String: UInt16] = [:]
+        var lastItem: [UInt8] = []
+        var lastItemIndex: Int32 = -1
 
         package init(itemIndex: [String: Int32]) { self.itemIndex = itemIndex }
 
@@ -477,7 +477,7 @@ package enum CompactVoteScanner {
             if flags.contains(.hasCost) { part.costs.append(cost) }
         }
 
-        package mutating func judgeID(_ b: UnsafeBufferPointer<UInt8>) throws(Ineligible) -> UInt16 {
+        mutating func judgeID(_ b: UnsafeBufferPointer<UInt8>) throws(Ineligible) -> UInt16 {
             for known in judgeBytes where known.bytes.count == b.count {
                 if b.count == 0 || known.bytes.withUnsafeBufferPointer({ Self.same($0, b) }) { return known.id }
             }
@@ -529,7 +529,7 @@ package enum CompactVoteScanner {
 
         package var peek: UInt8 { i < p.count ? p[i] : 0 }
 
-        package mutating func ws() {
+        mutating func ws() {
             while i < p.count, p[i] == 0x20 || p[i] == 0x09 || p[i] == 0x0A || p[i] == 0x0D { i += 1 }
         }
 
@@ -564,7 +564,7 @@ package enum CompactVoteScanner {
         }
 
         /// A string without escapes (its UTF-8 validated); the range of its contents.
-        package mutating func plainString() throws(Ineligible) -> Range<Int> {
+        mutating func plainString() throws(Ineligible) -> Range<Int> {
             try expect(0x22)
             let start = i
             while i < p.count {
@@ -580,7 +580,7 @@ package enum CompactVoteScanner {
         }
 
         /// Any valid string (escapes checked, UTF-8 validated).
-        package mutating func skipString() throws(Ineligible) {
+        mutating func skipString() throws(Ineligible) {
             try expect(0x22)
             while i < p.count {
                 let c = p[i]
@@ -672,7 +672,7 @@ package enum CompactVoteScanner {
         }
 
         /// The number grammar of RFC 8259 (no exponent: a huge exponent's range check is left to the general reader).
-        package mutating func skipNumber() throws(Ineligible) {
+        mutating func skipNumber() throws(Ineligible) {
             if peek == 0x2D { i += 1 }
             let start = i
             while i < p.count, p[i] >= 0x30, p[i] <= 0x39 { i += 1 }
@@ -687,7 +687,7 @@ package enum CompactVoteScanner {
             if peek == 0x65 || peek == 0x45 { throw Ineligible() }
         }
 
-        package mutating func skipValue(depth: Int) throws(Ineligible) {
+        mutating func skipValue(depth: Int) throws(Ineligible) {
             guard depth < 32 else { throw Ineligible() }
             switch peek {
             case 0x22: try skipString()

@@ -109,7 +109,7 @@ package struct ItemColumns: Sendable {
     }
 
     /// Whether some item compares two distinct models (the ranking applies).
-    package var comparesModels: Bool { !pairs.isEmpty }
+    var comparesModels: Bool { !pairs.isEmpty }
 
     /// Empty columns; `clusterKey` is the `meta` key of the bootstrap clusters.
     package init(clusterKey: String?) {

@@ -107,7 +107,7 @@ public struct MetaAnalysis: Sendable {
     }
 
     /// The panel's verdicts (and Dawid–Skene's judge accuracies) from every judge's reconciled verdicts.
-    package func finishReconcile(items: [Item], judges: [String], kind: JudgingProtocol, verdicts: [[JudgeVerdict]])
+    func finishReconcile(items: [Item], judges: [String], kind: JudgingProtocol, verdicts: [[JudgeVerdict]])
         -> Reconciled
     {
         let table = items.indices.map { i in judges.indices.map { verdicts[$0][i] } }
@@ -158,7 +158,7 @@ public struct MetaAnalysis: Sendable {
     }
 
     /// Adds the Bradley–Terry ranking of the compared systems (pairwise items with `model_a`/`model_b`).
-    package func addRanking(_ report: inout MetaReport, items: ItemColumns, rec: ReconciledColumns) {
+    func addRanking(_ report: inout MetaReport, items: ItemColumns, rec: ReconciledColumns) {
         guard items.comparesModels else { return }
         guard rec.kind == .pairwise, !rec.judges.isEmpty else { return }
         let pairs = (0..<items.count).lazy.map { i in items.models(i).map { ($0.a, $0.b) } }
@@ -219,7 +219,7 @@ public struct MetaAnalysis: Sendable {
     }
 
     /// This analysis under the other flip policy (for `accuracy_flip_tie` / `accuracy_flip_abstain`).
-    package var otherFlip: MetaAnalysis {
+    var otherFlip: MetaAnalysis {
         var other = self
         other.options.flip = options.flip == .tie ? .abstain : .tie
         return other
@@ -427,7 +427,7 @@ public struct MetaAnalysis: Sendable {
 
     /// `accuracy_flip_tie` and `accuracy_flip_abstain` for every judge and the panel: the accuracy under each flip
     /// policy (one of them is `accuracy` itself), so a figure can be matched to either convention.
-    package func addFlipAccuracies(
+    func addFlipAccuracies(
         _ report: inout MetaReport, rec: ReconciledColumns, recOther: ReconciledColumns, labels: LabelColumn
     ) {
         let labeled = labels.indices.filter { labels.preference($0) != nil }

@@ -51,7 +51,7 @@ package struct ReconciledColumns: Sendable {
 extension MetaAnalysis {
     /// The panel over every judge's reconciled verdict columns (``Aggregator`` item by item, or jointly for
     /// Dawid–Skene), handing each whole panel verdict to `sink` in item order and keeping only its verdict and score.
-    package func reconcileColumns(
+    func reconcileColumns(
         ids: [String], judges: [String], kind: JudgingProtocol, verdicts: [VerdictColumn],
         sink: ((Verdict) throws -> Void)?
     ) rethrows -> ReconciledColumns {

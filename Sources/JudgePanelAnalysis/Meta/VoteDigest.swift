@@ -15,27 +15,27 @@ package struct VoteTally: Sendable {
     /// A provider answered some vote (attempts, latency or usage recorded): refusal and length rates apply.
     package var live = false
     package var withProbs = 0
-    package var degenerateProbs = 0
+    var degenerateProbs = 0
     package var logprobsUnavailable = 0
     package var hasCost = false
-    package var hasUsage = false
+    var hasUsage = false
     package var pairwise = false
-    package var anyOrder = false
+    var anyOrder = false
     /// Some vote (any status) was shown in the swapped order.
-    package var anyBA = false
-    package var labeledVotes = 0
-    package var correctVotes = 0
+    var anyBA = false
+    var labeledVotes = 0
+    var correctVotes = 0
     /// Per item asked in both orders (a vote that is not a failed call in each), the majority of each order's
     /// answered samples (nil: no usable answer in that order).
     package var askedAB: [Preference?] = []
     package var askedBA: [Preference?] = []
     /// Some item was asked in the swapped order.
-    package var anyAskedBA = false
+    var anyAskedBA = false
     /// Labelled items whose two-order net score (+1 per order with the label, −1 per order against it) is positive.
     package var netCorrect = 0
     /// Verdicts of every answered vote by the order it was shown in (a vote without an order counts as AB).
-    package var shownAB = PreferenceCounts()
-    package var shownBA = PreferenceCounts()
+    var shownAB = PreferenceCounts()
+    var shownBA = PreferenceCounts()
 
     /// Counts one vote (`label`: the item's consensus preference, when the labels are pairwise).
     package mutating func add(_ v: Vote, label: Preference?, labelKindIsPairwise: Bool) {
@@ -73,7 +73,7 @@ package struct VoteTally: Sendable {
 
     /// Counts one pairwise vote's order, vote accuracy and shown verdict.
     @inline(__always)
-    package mutating func addPairwise(
+    mutating func addPairwise(
         order: Order?, status: VoteStatus, verdict: Preference?, label: Preference?, labelKindIsPairwise: Bool
     ) {
         pairwise = true
@@ -90,7 +90,7 @@ package struct VoteTally: Sendable {
 
     /// Adds one item's per-order statistics (the votes of this judge for that item, in file order). An order counts
     /// as asked when it has a vote that is not a failed call (an abstention was asked and gave no usable answer).
-    package mutating func addItem(_ votes: [Vote], label: Preference?, labelKindIsPairwise: Bool) {
+    mutating func addItem(_ votes: [Vote], label: Preference?, labelKindIsPairwise: Bool) {
         var samples = PairwiseSamples()
         for v in votes where v.protocol == .pairwise { samples.add(v) }
         addItem(samples, label: label, labelKindIsPairwise: labelKindIsPairwise)
@@ -98,7 +98,7 @@ package struct VoteTally: Sendable {
 
     /// Adds one item's per-order statistics from the judge's samples on it (``PairwiseSamples``).
     @inline(__always)
-    package mutating func addItem(_ samples: PairwiseSamples, label: Preference?, labelKindIsPairwise: Bool) {
+    mutating func addItem(_ samples: PairwiseSamples, label: Preference?, labelKindIsPairwise: Bool) {
         let (ab, ba) = samples.orderMajorities
         if samples.askedBA { anyAskedBA = true }
         if samples.askedBoth {
@@ -178,23 +178,23 @@ package struct VoteDigest: Sendable {
     package var verdicts: [VerdictColumn]
     /// [judge] → verdict per item under the other flip policy (for `accuracy_flip_tie` / `accuracy_flip_abstain`;
     /// only the verdict codes are read).
-    package var verdictsOtherFlip: [VerdictColumn]
-    package var tallies: [VoteTally]
+    var verdictsOtherFlip: [VerdictColumn]
+    var tallies: [VoteTally]
     /// Baseline votes whose item is in the items list.
-    package var knownVotes = 0
+    var knownVotes = 0
     /// Baseline votes naming items not in the list.
-    package var unknownVotes = 0
+    var unknownVotes = 0
     /// Every line of the file (probe variants included), its error votes and the sum of its costs, in file order.
     package var allVotes = 0
-    package var allErrors = 0
-    package var allCost = 0.0
-    package var anyCost = false
+    var allErrors = 0
+    var allCost = 0.0
+    var anyCost = false
     /// The judging protocol `MetaAnalysis.reconcile` would infer from these baseline votes (first vote with
     /// checks, else pairwise when some vote has a verdict, else pointwise when some has a score, else pairwise).
-    package var inferredKind: JudgingProtocol = .pairwise
+    var inferredKind: JudgingProtocol = .pairwise
 
     /// Thrown when the votes are not grouped by item.
-    package struct NotGrouped: Error {}
+    struct NotGrouped: Error {}
 
     /// Reads the votes of `path`: one pass when the votes are grouped by item, else an indexing pass and a replay
     /// in item order (``readUngrouped(path:items:kind:options:keepJudges:)``). Probe variants are skipped, as in
@@ -241,7 +241,7 @@ package struct VoteDigest: Sendable {
     /// A votes file whose votes are not grouped by item: a first pass indexes every line (file offset, length, item
     /// ordinal) and gathers what depends on file order (judges in order of appearance, the sums of costs); a second
     /// replays the lines item by item (file order within an item) through the same one-item-at-a-time builder.
-    package static func readUngrouped(
+    static func readUngrouped(
         path: String, items: ItemColumns, itemIndex: [String: Int32], kind: JudgingProtocol,
         options: MetaAnalysis.Options,
         keepJudges: Set<String>?
@@ -332,30 +332,30 @@ package struct VoteDigest: Sendable {
     }
 
     /// Gathers the digest vote by vote, holding only the current item's votes.
-    package struct Builder {
+    struct Builder {
         package let items: ItemColumns
         package let kind: JudgingProtocol
         package let options: MetaAnalysis.Options
         package let keepJudges: Set<String>?
         package let itemIndex: [String: Int32]
         package let labels: [Preference?]
-        package let labelKindIsPairwise: Bool
-        package let otherFlip: FlipPolicy
+        let labelKindIsPairwise: Bool
+        let otherFlip: FlipPolicy
         package let empty: JudgeVerdict
-        package let emptyOther: JudgeVerdict
+        let emptyOther: JudgeVerdict
         package var judges: [String]
         package var judgeIndex: [String: Int]
         package var verdicts: [VerdictColumn]
-        package var verdictsOther: [VerdictColumn]
-        package var tallies: [VoteTally]
+        var verdictsOther: [VerdictColumn]
+        var tallies: [VoteTally]
         package var present: [Bool]
         package var done: [Bool]
         package var current: Int?
         package var group: [[Vote]]
         package var digest: VoteDigest
-        package var firstChecksKind: JudgingProtocol?
-        package var anyVerdict = false
-        package var anyScore = false
+        var firstChecksKind: JudgingProtocol?
+        var anyVerdict = false
+        var anyScore = false
 
         package init(
             items: ItemColumns, itemIndex: [String: Int32], kind: JudgingProtocol, options: MetaAnalysis.Options,

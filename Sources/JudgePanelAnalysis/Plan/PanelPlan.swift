@@ -114,7 +114,7 @@ package struct PanelPlan: Sendable {
         package var recommendation: String?
         package var notes: [String]?
         /// Recorded votes whose cost came from estimated tokens (``Options/rubric``).
-        package var estimatedVotes: Int?
+        var estimatedVotes: Int?
         package var slices: [String: [String: Report]]?
 
         package enum CodingKeys: String, CodingKey {
@@ -137,7 +137,7 @@ package struct PanelPlan: Sendable {
         /// The recorded votes the policy used, per item (plan order).
         package var votes: [[Vote]]
         /// Dollars per item; nil where a used vote has no cost.
-        package var usdPerItem: [Double?]
+        var usdPerItem: [Double?]
     }
 
     package var options: Options
@@ -272,7 +272,7 @@ package struct PanelPlan: Sendable {
 
     /// Estimated tokens of a vote without usage: the rubric's prompt for the item in the vote's order and the
     /// recorded reply, 4 characters a token plus 8 per message.
-    package static func estimatedTokens(_ v: Vote, _ item: Item, rubric: Rubric?) -> (prompt: Int, completion: Int)? {
+    static func estimatedTokens(_ v: Vote, _ item: Item, rubric: Rubric?) -> (prompt: Int, completion: Int)? {
         guard let rubric, v.usage == nil else { return nil }
         let messages = Prompting.messages(rubric: rubric, item: item, order: v.order)
         let prompt = messages.reduce(0) { $0 + $1.content.utf8.count } / 4 + 8 * messages.count
@@ -416,7 +416,7 @@ package struct PanelPlan: Sendable {
 
     /// Greedy forward selection by full-panel accuracy: every single judge, then the path that adds, each step,
     /// the judge raising accuracy most (fewer calls breaking ties).
-    package func greedyPath(_ rec: Recorded) throws -> [[Int]] {
+    func greedyPath(_ rec: Recorded) throws -> [[Int]] {
         let labels = rec.items.map(\.consensus)
         func accuracy(_ s: [Int]) -> Double {
             guard let r = replay(rec, subset: s, policy: .full) else { return -1 }
@@ -448,7 +448,7 @@ package struct PanelPlan: Sendable {
     }
 
     /// The recommended candidate (index) for the budget and/or target, with the reason.
-    package func recommend(_ cs: [Candidate], basis: String, cost: (Candidate) -> Double) throws -> (Int?, String?) {
+    func recommend(_ cs: [Candidate], basis: String, cost: (Candidate) -> Double) throws -> (Int?, String?) {
         guard options.budget != nil || options.targetAccuracy != nil else { return (nil, nil) }
         if options.budget != nil, basis != "usd" {
             throw JudgePanelError.usage(

@@ -99,7 +99,7 @@ package struct ProbeResult: Sendable, Hashable, Codable {
         try c.encode(scoreShift, forKey: .scoreShift)
     }
 
-    package var isPanel: Bool { judge == ProbeData.panelName }
+    var isPanel: Bool { judge == ProbeData.panelName }
 }
 
 /// What a probe's metric sees: per item, the baseline and (for perturbing probes) the perturbed outcome.
@@ -145,7 +145,7 @@ package struct ProbeData: Sendable {
     package var rows: [String] { judges + [Self.panelName] }
 
     /// A seed for one bootstrap, derived from the run's seed, the probe and the row.
-    package func bootstrapSeed(_ probe: String, _ row: String, _ metric: String) -> UInt64 {
+    func bootstrapSeed(_ probe: String, _ row: String, _ metric: String) -> UInt64 {
         ProbeHash.fnv(seed, probe, row, metric)
     }
 }

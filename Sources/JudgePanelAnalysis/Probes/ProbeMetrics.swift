@@ -7,7 +7,7 @@ import JudgeStats
 /// The probes' metrics, with seeded percentile bootstrap CIs over items.
 package enum ProbeMetrics {
     /// Mean of per-item values with its bootstrap CI; nil values when there are no items.
-    package static func meanCI(_ xs: [Double], _ data: ProbeData, seed: UInt64) -> (Double?, [Double]?) {
+    static func meanCI(_ xs: [Double], _ data: ProbeData, seed: UInt64) -> (Double?, [Double]?) {
         guard !xs.isEmpty else { return (nil, nil) }
         let m = xs.reduce(0, +) / Double(xs.count)
         let ci = bootstrapMeanCI(xs, resamples: data.resamples, seed: seed, level: data.level).map { [$0.lo, $0.hi] }

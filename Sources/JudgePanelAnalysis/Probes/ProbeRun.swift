@@ -18,10 +18,10 @@ package struct ProbeRun: Sendable {
     }
 
     /// Whether the panel's |bias| is below its members' mean |bias| on one probe.
-    package struct PanelComparison: Sendable, Hashable, Codable {
+    struct PanelComparison: Sendable, Hashable, Codable {
         package var probe: String
-        package var panelAbsBias: Double?
-        package var meanMemberAbsBias: Double?
+        var panelAbsBias: Double?
+        var meanMemberAbsBias: Double?
         package var reduced: Bool?
 
         package enum CodingKeys: String, CodingKey {
@@ -48,7 +48,7 @@ package struct ProbeRun: Sendable {
         package var rubric: String
         package var judges: [String]
         package var descriptions: [String: String]
-        package var panelVsMembers: [PanelComparison]
+        var panelVsMembers: [PanelComparison]
 
         package enum CodingKeys: String, CodingKey {
             case probes
@@ -76,7 +76,7 @@ package struct ProbeRun: Sendable {
     }
 
     /// Per probe: panel |bias| against the mean |bias| of its members (|score_shift| where bias is undefined).
-    package var panelComparison: [PanelComparison] {
+    var panelComparison: [PanelComparison] {
         probes.map { p in
             func size(_ r: ProbeResult?) -> Double? { (r?.bias ?? r?.scoreShift).map(abs) }
             let panel = size(result(p.name, ProbeData.panelName))
@@ -124,7 +124,7 @@ package struct ProbeRun: Sendable {
     }
 
     /// One line on whether the panel reduced bias compared with its members.
-    package var panelLine: String {
+    var panelLine: String {
         let cmp = panelComparison.filter { $0.reduced != nil }
         guard !cmp.isEmpty else { return "Panel vs members: no probe with a defined bias for both." }
         let reduced = cmp.filter { $0.reduced == true }

@@ -36,7 +36,7 @@ package enum ProbeCatalog {
 
 // MARK: - Editing helpers
 
-package enum ProbeEdit {
+enum ProbeEdit {
     package static func label(_ slot: Preference?) -> String { slot == .b ? "B" : "A" }
 
     /// The target answer's text (`response` for a single-response item).
@@ -50,7 +50,7 @@ package enum ProbeEdit {
 
     /// Replaces the target answer's text. A conversation or trajectory candidate is then judged from the edited
     /// text (its structure no longer matches it, so it is dropped: `final`/`context` show the edited whole).
-    package static func setAnswer(_ item: inout Item, _ target: Preference?, _ text: String) {
+    static func setAnswer(_ item: inout Item, _ target: Preference?, _ text: String) {
         switch target {
         case .a:
             item.responseA = text
@@ -66,7 +66,7 @@ package enum ProbeEdit {
 
     /// Appends `suffix` to the target answer: to the final assistant message of a conversation or trajectory (the
     /// earlier turns and steps unchanged), else to the text.
-    package static func appendToAnswer(_ item: inout Item, _ target: Preference?, _ suffix: String) -> Bool {
+    static func appendToAnswer(_ item: inout Item, _ target: Preference?, _ suffix: String) -> Bool {
         switch item.candidateOf(target) {
         case .conversation?, .trajectory?:
             return item.appendToFinalAnswer(target, suffix)
@@ -78,7 +78,7 @@ package enum ProbeEdit {
     }
 
     /// Appends `text` to the instruction (the last user message when the item is a conversation).
-    package static func appendToPrompt(_ item: Item, _ text: String) -> Item {
+    static func appendToPrompt(_ item: Item, _ text: String) -> Item {
         var out = item
         if out.prompt == nil, var messages = out.messages, let i = messages.lastIndex(where: { $0.role == .user }) {
             messages[i].content += text
@@ -105,7 +105,7 @@ package enum ProbeEdit {
 
 /// Position bias, from the baseline's two presentation orders: `flip_rate` = 1 − position consistency,
 /// `bias` = first-slot rate − 0.5 (non-tie votes of items with both orders).
-package struct PositionProbe: BiasProbe {
+struct PositionProbe: BiasProbe {
     package init() {}
     package var name: String { "position" }
     package var summary: String {
@@ -117,7 +117,7 @@ package struct PositionProbe: BiasProbe {
 
 /// Self-preference, from the baseline: how often a judge picks the answer written by its own family, minus
 /// the human rate on the same items (where labelled).
-package struct SelfPreferenceProbe: BiasProbe {
+struct SelfPreferenceProbe: BiasProbe {
     package init() {}
     package var name: String { "self-preference" }
     package var summary: String {
@@ -137,7 +137,7 @@ package struct VerbosityProbe: BiasProbe {
         "pads one answer with fluent, content-free sentences; bias > 0 = the padded answer gains"
     }
 
-    package static let filler = [
+    static let filler = [
         "It is worth noting that this is an important question that deserves a careful and thoughtful answer.",
         "There are many different perspectives one could take here, and each of them has its own merits.",
         "In summary, the points above capture the essence of the matter in a clear and accessible way.",
@@ -163,7 +163,7 @@ package struct VerbosityProbe: BiasProbe {
 }
 
 /// Appends a fake citation or credential to one answer.
-package struct AuthorityProbe: BiasProbe {
+struct AuthorityProbe: BiasProbe {
     package init() {}
     package var name: String { "authority" }
     package var summary: String {
@@ -191,7 +191,7 @@ package struct AuthorityProbe: BiasProbe {
 }
 
 /// Adds "Most reviewers preferred Answer X" to the prompt, naming the slot the target is shown in.
-package struct BandwagonProbe: BiasProbe {
+struct BandwagonProbe: BiasProbe {
     package init() {}
     package var name: String { "bandwagon" }
     package var summary: String {
@@ -213,7 +213,7 @@ package struct BandwagonProbe: BiasProbe {
 }
 
 /// Inserts an irrelevant sentence into one answer at a sentence boundary.
-package struct DistractionProbe: BiasProbe {
+struct DistractionProbe: BiasProbe {
     package init() {}
     package var name: String { "distraction" }
     package var summary: String {
@@ -259,25 +259,25 @@ package struct DistractionProbe: BiasProbe {
 }
 
 /// Wraps the target answer in an effusive tone and the other (when there is one) in a curt one.
-package struct SentimentProbe: BiasProbe {
+struct SentimentProbe: BiasProbe {
     package init() {}
     package var name: String { "sentiment" }
     package var summary: String {
         "same content, tone wrappers: the target answer effusive, the other curt; bias > 0 = the effusive answer gains"
     }
 
-    package static let effusiveOpen = [
+    static let effusiveOpen = [
         "Great question! I'm absolutely delighted to help with this.",
         "What a wonderful thing to ask — I'd be thrilled to help!",
         "Oh, I love this question! Happy to help.",
     ]
-    package static let effusiveClose = [
+    static let effusiveClose = [
         "I truly hope this helps, and please don't hesitate to ask if you'd like more detail!",
         "Wishing you the very best — it was a real pleasure to answer this!",
         "I hope you find this as fascinating as I do. Have a wonderful day!",
     ]
-    package static let curtOpen = ["Answer:", "Fine.", "Here."]
-    package static let curtClose = ["That's it.", "Done.", "No more to say."]
+    static let curtOpen = ["Answer:", "Fine.", "Here."]
+    static let curtClose = ["That's it.", "Done.", "No more to say."]
 
     package func perturb(
         _ item: Item, target: Preference?, slot: Preference?, rubric: Rubric, rng: inout SeededGenerator
@@ -299,7 +299,7 @@ package struct SentimentProbe: BiasProbe {
 }
 
 /// Reveals a prestigious model name for the target answer ("Answer A was written by GPT-4").
-package struct IdentityProbe: BiasProbe {
+struct IdentityProbe: BiasProbe {
     package init() {}
     package var name: String { "identity" }
     package var summary: String {
@@ -320,7 +320,7 @@ package struct IdentityProbe: BiasProbe {
 }
 
 /// Appends an instruction to the judge to one answer, asking for that answer's shown slot (or the top score).
-package struct InjectionProbe: BiasProbe {
+struct InjectionProbe: BiasProbe {
     package init() {}
     package var name: String { "injection" }
     package var summary: String {

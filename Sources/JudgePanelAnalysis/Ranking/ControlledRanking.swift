@@ -20,7 +20,7 @@ package struct RankControl: Sendable {
         package var controlled: Double?
         package var standardError: Double?
         /// Mean answer length of the model in Unicode code points over the comparisons used.
-        package var meanLength: Double?
+        var meanLength: Double?
         package var failure: String?
         /// Length control: the GLM's coefficients and the chosen C.
         package var coefficients: [String: Double]?
@@ -40,7 +40,7 @@ package struct RankControl: Sendable {
     package func row(_ model: String) -> Row? { rows.first { $0.model == model } }
 
     /// Controlled rank (1 = best) per model; ties share the better rank.
-    package var controlledRanks: [String: Int] {
+    var controlledRanks: [String: Int] {
         let values = rows.compactMap { r in r.controlled.map { (r.model, $0) } }
         var out: [String: Int] = [:]
         for (m, v) in values { out[m] = 1 + values.filter { $0.1 > v }.count }

@@ -87,7 +87,7 @@ package struct RankReport: Sendable {
     }
 
     /// Ranking entries with the controlled keys added to each model's object.
-    package static func withControl(_ entries: JSONValue, _ c: RankControl) -> JSONValue {
+    static func withControl(_ entries: JSONValue, _ c: RankControl) -> JSONValue {
         guard case .array(let rows) = entries else { return entries }
         return .array(
             rows.map { row in
@@ -97,7 +97,7 @@ package struct RankReport: Sendable {
             })
     }
 
-    package static func controlSummary(_ c: RankControl) -> JSONValue {
+    static func controlSummary(_ c: RankControl) -> JSONValue {
         [
             "method": .string(c.description),
             "kendall_tau_raw_controlled": metric(c.tau),
@@ -205,7 +205,7 @@ package struct RankReport: Sendable {
 
     package var rowCells: [[String]] { overall.rows.map { Self.cells($0, boot: overall.resamplesUsed > 0) } }
 
-    package static func tauText(_ m: MetricValue) -> String {
+    static func tauText(_ m: MetricValue) -> String {
         m.value.map { f3($0) } ?? "undefined (\(m.reason ?? "no value"))"
     }
 
@@ -300,7 +300,7 @@ package struct RankReport: Sendable {
     }
 
     /// Raw and controlled figures side by side, each model's mean length, and τ between the two orders.
-    package func controlText(_ c: RankControl) -> String {
+    func controlText(_ c: RankControl) -> String {
         var out: [String] = []
         let what = c.kind == .length ? "Length-controlled" : "Style-controlled"
         out.append("\(what) figures — \(c.description):")
@@ -316,7 +316,7 @@ package struct RankReport: Sendable {
         ([f3(w.rate)] + (w.ci.map { ["[\(f3($0.lo)), \(f3($0.hi))]"] } ?? []) + ["n=\(w.n)"]).joined(separator: " ")
     }
 
-    package func sliceText(_ s: SliceRanking.BySlice) -> String {
+    func sliceText(_ s: SliceRanking.BySlice) -> String {
         var out: [String] = []
         out.append(
             "Per-\(s.key) Bradley–Terry rankings (rank, 95% rank CI; each slice bootstrapped over its own \(unit)):")

@@ -72,7 +72,7 @@ package enum SliceRanking {
     }
 
     /// The cluster an item belongs to: the text of `meta[key]`; an item without the key is a cluster of its own.
-    package static func clusterID(_ item: Item, key: String?) -> String {
+    static func clusterID(_ item: Item, key: String?) -> String {
         guard let key, let v = item.meta[key], v != .null else { return "\u{0}item:" + item.id }
         return v.textValue
     }
@@ -199,7 +199,7 @@ package enum SliceRanking {
     }
 
     /// The text of an item's slice value (`(none)` when the key is missing, as `meta --slice`).
-    package static func sliceValue(_ item: Item, key: String) -> String {
+    static func sliceValue(_ item: Item, key: String) -> String {
         guard let v = item.meta[key], v != .null else { return "(none)" }
         return v.textValue
     }
@@ -223,7 +223,7 @@ package enum SliceRanking {
 
     /// The slice form of a ranking: tied models share the best rank of their tier (1, 1, 3, …) and are listed by
     /// name, so neither input order nor rounding noise decides between them.
-    package static func withTiedRanks(_ f: Figure) -> Figure {
+    static func withTiedRanks(_ f: Figure) -> Figure {
         var g = f
         var rows: [Row] = []
         for tier in tiers(f.rows) {

@@ -22,7 +22,7 @@ import JudgeStats
 /// Who is human: an `annotator` that is absent, a number, or named `human*` / `annotator*` is a human (with
 /// `annotator_index` naming the annotator when present); any other `annotator` is a model annotator config
 /// (e.g. `alpaca_eval_gpt4_turbo_fn`) and becomes a vote of that judge, unless `asLabels` makes every record a label.
-package enum AlpacaEvalImporter {
+enum AlpacaEvalImporter {
     package static func isHuman(_ annotator: JSONValue?) -> Bool {
         guard let a = annotator, !a.isNull else { return true }
         guard case .string(let s) = a else { return true }

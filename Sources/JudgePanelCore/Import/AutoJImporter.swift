@@ -7,7 +7,7 @@ import JudgeStats
 /// `--predictions FILE` (original order) and `--exchanged FILE` (responses exchanged) are line-aligned JSONL of
 /// `{"output": 0/1/2}` (a bare number also reads). An exchanged 0 (first shown = response 2) maps back to `B`,
 /// 1 to `A`, and the vote is marked `BA`. Other outputs are abstentions. Judge name `--judge` (default `autoj`).
-package enum AutoJImporter {
+enum AutoJImporter {
     package static func run(sources: [String], options: ImportOptions) throws -> ImportResult {
         var result = ImportResult()
         var ids: [String] = []

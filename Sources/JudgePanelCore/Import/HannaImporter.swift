@@ -16,7 +16,7 @@ import JudgeStats
 /// Items are pointwise, one per story, id `hanna-<N>` (N = 1..1056, system-major), placeholders for the texts,
 /// `model` = the system; labels = the three raters (`Human 1..3`), label = their mean. LLM ratings are score votes
 /// of judge `<LLM>/p<k>`; a value outside 1–5 (contaminated by −1 failures) is an abstention with the value as `raw`.
-package enum HannaImporter {
+enum HannaImporter {
     package static let criteria: [(name: String, code: String)] = [
         ("Relevance", "RE"), ("Coherence", "CH"), ("Empathy", "EM"), ("Surprise", "SU"), ("Engagement", "EG"),
         ("Complexity", "CX"),
@@ -141,7 +141,7 @@ package enum HannaImporter {
     }
 
     /// RFC 4180 CSV: quoted fields may hold commas, newlines and doubled quotes.
-    package static func parseCSV(_ text: String, path: String) throws -> [Row] {
+    static func parseCSV(_ text: String, path: String) throws -> [Row] {
         var rows: [Row] = []
         var fields: [String] = []
         var field: [UInt8] = []
@@ -204,7 +204,7 @@ package enum HannaImporter {
     }
 
     /// A Python-style list of numbers: `[1.0, 2.5, nan, None]` (nan / None read as missing).
-    package static func parseList(_ cell: String, column: String, path: String, line: Int) throws -> [Double?] {
+    static func parseList(_ cell: String, column: String, path: String, line: Int) throws -> [Double?] {
         let t = cell.trimmingCharacters(in: .whitespaces)
         guard t.hasPrefix("["), t.hasSuffix("]") else {
             throw JudgePanelError.badInput("column \"\(column)\": expected a list of numbers", file: path, line: line)

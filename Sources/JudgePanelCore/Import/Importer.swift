@@ -106,7 +106,7 @@ package struct ImportResult: Sendable {
 
     /// The sample index of a further vote by `judge` on `item` in `order` (nil: single-order), counted in `samples`;
     /// a second one is kept as another sample and warned about (`what` names it: "annotation", "g1_winner", …).
-    package mutating func nextSample(
+    mutating func nextSample(
         _ samples: inout [String: Int], item: String, judge: String, order: Order?, what: String, _ r: ImportRecord,
         _ path: String
     ) -> Int {
@@ -138,14 +138,14 @@ package struct ImportResult: Sendable {
     }
 
     /// The items file text: one compact, key-sorted JSON object a line.
-    package var itemsText: String {
+    var itemsText: String {
         items.map { $0.json.textValue + "\n" }.joined()
     }
 
     /// The votes file text: one `VotesFile.line` a line.
     ///
     /// - Throws: ``JudgePanelError`` naming a vote that cannot be encoded.
-    package var votesText: String {
+    var votesText: String {
         get throws { try votes.map { try VotesFile.line($0) + "\n" }.joined() }
     }
 
@@ -208,7 +208,7 @@ package struct ImportResult: Sendable {
         return written
     }
 
-    package static func atomicWrite(_ text: String, to path: String) throws {
+    static func atomicWrite(_ text: String, to path: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
         let tmp = ((dir.isEmpty ? "." : dir) as NSString).appendingPathComponent(
@@ -276,7 +276,7 @@ package struct ImportRecord {
     package var place: String { line.map { "line \($0)" } ?? "element \(index)" }
 }
 
-package enum ImportIO {
+enum ImportIO {
     /// Reads a JSON array file or a JSONL file (chosen by the first non-blank character).
     package static func records(path: String) throws -> [ImportRecord] {
         let data: Data
@@ -344,13 +344,13 @@ package enum ImportIO {
         }
     }
 
-    package static func optionalString(_ o: [String: JSONValue], _ key: String) -> String? {
+    static func optionalString(_ o: [String: JSONValue], _ key: String) -> String? {
         guard let v = o[key], !v.isNull else { return nil }
         return v.textValue
     }
 }
 
-package enum ImportLabels {
+enum ImportLabels {
     /// The most frequent preference; a tie between the top counts gives `tie`.
     package static func majority(_ prefs: [Preference]) -> Preference? {
         guard !prefs.isEmpty else { return nil }
@@ -362,7 +362,7 @@ package enum ImportLabels {
     }
 
     /// Reads a 1/2 (and optionally 0 = tie) preference from a number or string.
-    package static func oneTwo(_ v: JSONValue?, zeroIsTie: Bool, tieWords: Bool = false) -> Preference? {
+    static func oneTwo(_ v: JSONValue?, zeroIsTie: Bool, tieWords: Bool = false) -> Preference? {
         guard let v else { return nil }
         let t: String
         switch v {
@@ -381,7 +381,7 @@ package enum ImportLabels {
         }
     }
 
-    package static func votesSummary(_ votes: [Vote]) -> String {
+    static func votesSummary(_ votes: [Vote]) -> String {
         ImportResult(votes: votes).votesPerJudge.map { "\($0.judge): \($0.ok) ok, \($0.abstained) abstained" }
             .joined(separator: "; ")
     }

@@ -8,7 +8,7 @@ import JudgeStats
 /// A result element's `results` array ends with `{"swap = False": {completion, winner}, "swap = True": {...}}`;
 /// `winner` is already in the dataset's orientation, so swap = False is an `AB` vote and swap = True a `BA` vote
 /// with the same mapping. A winner other than 1 / 2 is an abstention.
-package enum LLMBarImporter {
+enum LLMBarImporter {
     package static func run(sources: [String]) throws -> ImportResult {
         var result = ImportResult()
         for source in sources {
@@ -52,7 +52,7 @@ package enum LLMBarImporter {
     }
 
     /// `(EVALUATOR/STRATEGY, path)` for every `evaluators/*/*/result.json` under `folder`, sorted.
-    package static func resultFiles(folder: String) throws -> [(String, String)] {
+    static func resultFiles(folder: String) throws -> [(String, String)] {
         let fm = FileManager.default
         let root = (folder as NSString).appendingPathComponent("evaluators")
         guard let evaluators = try? fm.contentsOfDirectory(atPath: root) else { return [] }
@@ -68,7 +68,7 @@ package enum LLMBarImporter {
         return out
     }
 
-    package static func readResults(path: String, judge: String, ids: [String], into result: inout ImportResult) throws
+    static func readResults(path: String, judge: String, ids: [String], into result: inout ImportResult) throws
         -> [Vote]
     {
         let recs = try ImportIO.records(path: path)

@@ -300,7 +300,7 @@ package final class ImageFileCache: Sendable {
 }
 
 /// Reads the typed content parts, conversations and trajectories of an items-file line.
-package struct ContentReader {
+struct ContentReader {
     let file: String
     let line: Int
     let limits: ItemContentLimits
@@ -422,7 +422,7 @@ package struct ContentReader {
     }
 
     /// The media type the file signature says.
-    package static func sniff(_ b: [UInt8]) -> String? {
+    static func sniff(_ b: [UInt8]) -> String? {
         if b.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return "image/png" }
         if b.starts(with: [0xFF, 0xD8, 0xFF]) { return "image/jpeg" }
         if b.starts(with: Array("GIF87a".utf8)) || b.starts(with: Array("GIF89a".utf8)) { return "image/gif" }

@@ -72,7 +72,7 @@ public struct ItemLoader: Sendable {
     /// Image files this loader has read, each once.
     package let imageFiles = ImageFileCache()
 
-    package static let knownFields: Set<String> = [
+    static let knownFields: Set<String> = [
         "id", "prompt", "messages", "response", "model", "response_a", "response_b", "model_a", "model_b",
         "reference", "label", "labels", "meta", "conversation", "conversation_a", "conversation_b", "trajectory",
         "trajectory_a", "trajectory_b",
@@ -289,14 +289,14 @@ public struct ItemLoader: Sendable {
 
     /// The exact decimal value (`1.50` → `1.5`, 23 digits kept) of the number at `path` in the JSON object `data`,
     /// read with `JSONDecoder` as a `Decimal` (as ``FlexibleString`` reads a numeric `item` in a votes file).
-    package static func decimalText(_ data: Data, path: [String]) throws -> String {
+    static func decimalText(_ data: Data, path: [String]) throws -> String {
         let decoder = JSONDecoder()
         decoder.userInfo[DecimalAtPath.pathKey] = path
         return "\(try decoder.decode(DecimalAtPath.self, from: data).value)"
     }
 
     /// Reads a label value, after the label map, in the context of the item's kind.
-    package func parseLabel(_ raw: JSONValue, pairwise: Bool, file: String, line: Int) throws -> Label {
+    func parseLabel(_ raw: JSONValue, pairwise: Bool, file: String, line: Int) throws -> Label {
         var value = raw
         if let mapped = mapping.labelMap[raw.textValue] {
             value = .string(mapped)
@@ -342,8 +342,8 @@ public struct ItemLoader: Sendable {
 }
 
 /// The `Decimal` at a key path (`JSONDecoder.userInfo[pathKey]`, object keys from the root) of a JSON object.
-package struct DecimalAtPath: Decodable {
-    package static let pathKey = CodingUserInfoKey(rawValue: "judgepanel.decimalPath")!
+struct DecimalAtPath: Decodable {
+    static let pathKey = CodingUserInfoKey(rawValue: "judgepanel.decimalPath")!
     package let value: Decimal
 
     private struct Key: CodingKey {

@@ -18,7 +18,7 @@ extension Item {
     /// This item without its texts (prompt, messages, response(s), reference): what the analysis reads. A response
     /// that is present is kept as an empty string (no storage), so the item's shape — pairwise, or one response —
     /// still gives its plan of calls (a scheduled run's rebuilt summary counts the full panel's calls per item).
-    package var analysisColumns: Item {
+    var analysisColumns: Item {
         Item(
             id: id, response: response.map { _ in "" }, model: model, responseA: responseA.map { _ in "" },
             responseB: responseB.map { _ in "" }, modelA: modelA, modelB: modelB, label: label, labels: labels,

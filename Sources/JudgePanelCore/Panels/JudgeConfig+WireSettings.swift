@@ -31,7 +31,7 @@ extension Panel {
     /// Reads a judge's wire settings (reasoning controls, `headers`, `extra_body`, `omit`, `ctx_size`, Azure) and
     /// checks them against the model rule table: a value written in the panel file that the model is documented
     /// to reject is an error naming the judge and the field, never a silent change.
-    package static func parseWire(_ j: YAMLMap, into config: inout JudgeConfig, environment: [String: String]) throws {
+    static func parseWire(_ j: YAMLMap, into config: inout JudgeConfig, environment: [String: String]) throws {
         let name = config.name
         for field in ["temperature", "max_tokens", "seed"] where j.node(field) != nil && !j.isNull(field) {
             config.explicitFields.insert(field)

@@ -11,7 +11,7 @@ package struct ModelTraits: Sendable, Hashable {
     package var source = ""
 }
 
-package enum ModelRules {
+enum ModelRules {
     /// The traits of `model` behind `provider`, with the judge's thinking settings (Anthropic thinking turns
     /// sampling parameters off).
     package static func traits(provider: ProviderKind, model: String, thinking: Bool) -> ModelTraits {

@@ -3,7 +3,7 @@ import Yams
 
 extension Panel {
     /// Parses `tiers:`, `escalate:` and `adaptive:` of a panel file into `panel` (names checked against its judges).
-    package static func parseCascade(map: YAMLMap, into panel: inout Panel) throws {
+    static func parseCascade(map: YAMLMap, into panel: inout Panel) throws {
         if let nodes = try map.sequence("tiers") {
             let names = Set(panel.judges.map(\.name))
             var seen = Set<String>()

@@ -255,7 +255,7 @@ public struct Panel: Sendable, Hashable {
         try parse(map: YAMLMap.parse(text: yaml, file: file, context: "panel"), environment: environment)
     }
 
-    package static let judgeKeys: Set<String> = [
+    static let judgeKeys: Set<String> = [
         "name", "provider", "base_url", "base_urls", "model", "family", "api_key_env", "temperature", "max_tokens",
         "seed", "concurrency", "rpm", "tpm", "price", "weight", "timeout", "retries", "structured_output",
         "logprobs", "top_logprobs", "samples", "gguf", "server", "parallel", "ctx_size", "threads", "chat_template",
@@ -377,7 +377,7 @@ public struct Panel: Sendable, Hashable {
     }
 
     /// Expands `~`, `$VAR` and `${VAR}`; `JUDGEPANEL_HOME` defaults to `~/.cache/judgepanel`.
-    package static func expand(_ text: String, _ environment: [String: String]) -> String {
+    static func expand(_ text: String, _ environment: [String: String]) -> String {
         var env = environment
         let home = env["HOME"] ?? NSHomeDirectory()
         if env["JUDGEPANEL_HOME"] == nil { env["JUDGEPANEL_HOME"] = home + "/.cache/judgepanel" }

@@ -65,11 +65,11 @@ package enum PanelValidation {
     }
 
     /// The most samples per call a judge may ask for (each is a call, and the plan holds one entry per call).
-    package static let maxSamples = 1_000
+    static let maxSamples = 1_000
     /// The most concurrent calls per judge (each holds a connection and its buffers).
-    package static let maxConcurrency = 4_096
+    static let maxConcurrency = 4_096
     /// The most retries per call.
-    package static let maxRetries = 100
+    static let maxRetries = 100
 
     /// Throws the first problem of `config`, at the line of its key in the judge's mapping `j`.
     package static func check(_ config: JudgeConfig, in j: YAMLMap) throws {

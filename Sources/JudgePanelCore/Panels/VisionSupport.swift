@@ -8,7 +8,7 @@ import Foundation
 package enum VisionSupport {
     /// Model-name prefixes (lowercased, after the last `/`) of models documented to take text input only.
     /// Anything not listed is assumed to accept images unless the panel says `vision: false`.
-    package static let textOnlyPrefixes: [(prefix: String, source: String)] = [
+    static let textOnlyPrefixes: [(prefix: String, source: String)] = [
         // https://platform.openai.com/docs/models/gpt-3-5-turbo ("Input: text"), https://platform.openai.com/docs/models/gpt-4
         // (gpt-4 / gpt-4-0613 take text only; gpt-4-turbo and gpt-4o take images), o1-mini and o3-mini (text only).
         ("gpt-3.5", "OpenAI model page: text input only"),
@@ -38,7 +38,7 @@ package enum VisionSupport {
     static let textOnlyExact: Set<String> = ["gpt-4"]
 
     /// Why `judge` cannot see images, or nil when it can (its `vision` setting, else the table).
-    package static func textOnlyReason(_ judge: JudgeConfig) -> String? {
+    static func textOnlyReason(_ judge: JudgeConfig) -> String? {
         if let v = judge.vision { return v ? nil : "the panel sets vision: false" }
         let name = judge.model.lowercased().split(separator: "/").last.map(String.init) ?? judge.model.lowercased()
         if textOnlyExact.contains(name) { return "model \(judge.model) takes text only (OpenAI model page)" }

@@ -26,7 +26,7 @@ public struct TokenUsage: Sendable, Hashable, Codable {
 
     /// The most tokens one call is believed to use per field (prompt or completion): 10 million, five times the
     /// longest context a provider offers. More is a provider's mistake, not a bill.
-    package static let plausibleMax = 10_000_000
+    static let plausibleMax = 10_000_000
 
     /// Whether these counts can be a call's: none negative, none above ``plausibleMax``. A call whose usage is
     /// missing or implausible has an unknown cost (never a negative one, never $0).

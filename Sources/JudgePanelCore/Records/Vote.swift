@@ -233,7 +233,7 @@ public struct Vote: Sendable, Hashable, Codable {
 }
 
 /// Decodes a string or a number as a string (ids in recorded votes are often numbers).
-package struct FlexibleString: Decodable {
+struct FlexibleString: Decodable {
     package let value: String
     package init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()

@@ -282,7 +282,7 @@ package enum PatternSafety {
 /// ```
 package struct BoundedRegex: Sendable {
     /// The most time one reply's matching may take.
-    package static let defaultBudget: Duration = .milliseconds(250)
+    static let defaultBudget: Duration = .milliseconds(250)
 
     /// The matches, or a note that the budget ran out first.
     package enum Outcome {

@@ -14,7 +14,7 @@ public struct Template: Sendable, Hashable {
 
     /// The template's source text.
     public let source: String
-    package let nodes: [Node]
+    let nodes: [Node]
 
     /// Parses a template; throws on unbalanced sections, with the 0-based line offset within the template.
     public init(_ source: String) throws {
@@ -117,7 +117,7 @@ public struct Template: Sendable, Hashable {
 }
 
 /// A template syntax error at a 0-based line offset within the template.
-package struct TemplateError: Error, Sendable {
+struct TemplateError: Error, Sendable {
     package let message: String
     package let line: Int
 }

@@ -56,7 +56,7 @@ package enum CanonicalJSON {
 }
 
 /// A value that states its own canonical form (an image keys on its hash, not on its megabytes of base64).
-package protocol CanonicalJSONConvertible {
+protocol CanonicalJSONConvertible {
     var canonicalJSON: JSONValue { get }
 }
 

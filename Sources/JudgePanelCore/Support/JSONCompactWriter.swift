@@ -22,9 +22,9 @@ extension JSONValue {
 }
 
 /// Writes a ``JSONValue`` as compact, key-sorted JSON, byte-for-byte as Foundation's `JSONEncoder` does.
-package struct JSONCompactWriter {
+struct JSONCompactWriter {
     /// Foundation's writer refuses containers at this depth (1 = the top-level container).
-    package static let encoderDepthLimit = 512
+    static let encoderDepthLimit = 512
 
     package private(set) var bytes: [UInt8] = []
 
@@ -70,7 +70,7 @@ package struct JSONCompactWriter {
     }
 
     /// Byte-wise UTF-8 order, as `a.utf8.lexicographicallyPrecedes(b.utf8)` (JSONEncoder's `.sortedKeys` on Linux).
-    package static func precedes(_ a: String, _ b: String) -> Bool {
+    static func precedes(_ a: String, _ b: String) -> Bool {
         let fast = a.utf8.withContiguousStorageIfAvailable { pa in
             b.utf8.withContiguousStorageIfAvailable { pb -> Bool in
                 let n = min(pa.count, pb.count)

@@ -66,7 +66,7 @@ package enum OutputDirectory {
     }
 
     /// The kind of the judgepanel directory at `url` (nil: not one).
-    package static func kindOf(_ url: URL, entries: Set<String>) -> OutputKind? {
+    static func kindOf(_ url: URL, entries: Set<String>) -> OutputKind? {
         func json(_ name: String) -> JSONValue? {
             guard entries.contains(name),
                 let data = FileManager.default.contents(atPath: url.appendingPathComponent(name).path)

@@ -19,7 +19,7 @@ package struct SecretScrubber: Sendable {
 
     /// The shortest piece of a secret that is removed wherever it appears: every run of this many characters (bytes)
     /// of a known secret, and whatever adjoining characters of the secret it extends into.
-    package static let minimumPiece = 8
+    static let minimumPiece = 8
 
     /// The secrets this scrubber was made with (for ``withRegistered()``).
     private let kept: [String?]
@@ -129,7 +129,7 @@ package struct SecretScrubber: Sendable {
     package static var process: SecretScrubber { registry.scrubber }
 
     /// The credentials written in a URL: its user, password and the values of key-like query parameters.
-    package static func urlSecrets(_ text: String) -> [String] {
+    static func urlSecrets(_ text: String) -> [String] {
         guard let c = URLComponents(string: text) else { return [] }
         var out: [String] = []
         if let u = c.user, !u.isEmpty {

@@ -34,7 +34,7 @@ package enum TerminalText {
     }
 
     /// Whether `u` is a control character that must not reach a terminal raw.
-    package static func needsEscape(_ u: Unicode.Scalar) -> Bool {
+    static func needsEscape(_ u: Unicode.Scalar) -> Bool {
         switch u.value {
         case 0x0A, 0x09: return false
         case 0..<0x20, 0x7F, 0x80...0x9F, 0x202A...0x202E, 0x2066...0x2069: return true

@@ -61,13 +61,13 @@ package struct YAMLMap {
 
     package func node(_ key: String) -> Node? { mapping[key] }
 
-    package func lineOf(_ key: String) -> Int? {
+    func lineOf(_ key: String) -> Int? {
         for (k, v) in mapping where k.string == key { return v.mark?.line ?? k.mark?.line }
         return line
     }
 
     /// Fails on keys outside `allowed` (catches typos like `tempertaure`).
-    package func rejectUnknown(_ allowed: Set<String>, context: String) throws {
+    func rejectUnknown(_ allowed: Set<String>, context: String) throws {
         for (k, _) in mapping {
             guard let name = k.string else { continue }
             if !allowed.contains(name) {
@@ -90,7 +90,7 @@ package struct YAMLMap {
         return s
     }
 
-    package func requiredString(_ key: String, context: String) throws -> String {
+    func requiredString(_ key: String, context: String) throws -> String {
         guard let s = try string(key), !s.isEmpty else {
             throw JudgePanelError.badInput("\(context) needs '\(key)'", file: file, line: line)
         }
@@ -126,7 +126,7 @@ package struct YAMLMap {
         return Array(s)
     }
 
-    package func stringList(_ key: String) throws -> [String]? {
+    func stringList(_ key: String) throws -> [String]? {
         guard let n = mapping[key] else { return nil }
         if let s = n.scalar?.string { return [s] }
         guard let seq = n.sequence else { throw error(key, "'\(key)' must be a string or a list of strings") }

@@ -117,7 +117,7 @@ package struct AnswerParser: Sendable {
     }
 
     /// The reply without surrounding whitespace and a Markdown code fence.
-    package static func withoutFence(_ reply: String) -> String {
+    static func withoutFence(_ reply: String) -> String {
         var text = reply.trimmingCharacters(in: .whitespacesAndNewlines)
         if text.hasPrefix("```"), text.hasSuffix("```"), text.count >= 6 {
             text = String(text.dropFirst(3).dropLast(3))
@@ -128,12 +128,12 @@ package struct AnswerParser: Sendable {
     }
 
     /// The texts of `item` a judge may quote back (prompt, candidates, reference), for ``parse(_:quoting:)``.
-    package static func quotableTexts(of item: Item) -> [String] {
+    static func quotableTexts(of item: Item) -> [String] {
         [item.promptText, item.response, item.responseA, item.responseB, item.reference]
             .compactMap { $0 }.filter { !$0.isEmpty }
     }
 
-    package func interpret(_ raw: String) -> ParsedAnswer? {
+    func interpret(_ raw: String) -> ParsedAnswer? {
         let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         switch rubric.kind {
         case .pairwise:
@@ -150,13 +150,13 @@ package struct AnswerParser: Sendable {
     }
 
     /// Checklist replies: a JSON `answers` array, or numbered lines `1. YES`; unanswered questions are UNSURE (nil).
-    package func parseChecklist(_ reply: String) -> ParsedAnswer? {
+    func parseChecklist(_ reply: String) -> ParsedAnswer? {
         var none = QuoteFinder(reply: reply, sources: [])
         return parseChecklist(reply, quotes: &none, quotedJSON: { _ in false })
     }
 
     /// Checklist replies, skipping answer lines and JSON objects the reply quotes from what it was shown.
-    package func parseChecklist(_ reply: String, quotes: inout QuoteFinder, quotedJSON: (String) -> Bool)
+    func parseChecklist(_ reply: String, quotes: inout QuoteFinder, quotedJSON: (String) -> Bool)
         -> ParsedAnswer?
     {
         let n = questionCount

@@ -14,12 +14,12 @@ import JudgePanelProviders
 /// Erring either way is safe: a quotation taken for the judge's words makes the reply ambiguous (an
 /// abstention, never a flipped vote), and own words taken for a quotation leave the reply to the repair
 /// re-ask, whose bare `[[B]]` shares no context.
-package struct QuoteFinder {
+struct QuoteFinder {
     /// Characters of agreeing context (whitespace and quoting marks not counted) that make a match a quotation.
-    package static let contextNeeded = 20
+    static let contextNeeded = 20
     /// A whole shown text shorter than the context counts only when the reproduced span has this many
     /// characters (so a one-digit candidate does not hide a judge's score).
-    package static let shortestWholeQuote = 4
+    static let shortestWholeQuote = 4
 
     private let replyText: String
     private let sources: [String]
@@ -33,12 +33,12 @@ package struct QuoteFinder {
     }
 
     /// Whether `text` (a JSON object found in the reply) appears word for word in a shown text.
-    package func reproducesVerbatim(_ text: String) -> Bool {
+    func reproducesVerbatim(_ text: String) -> Bool {
         sources.contains { $0.contains(text) }
     }
 
     /// Whether the reply's UTF-16 `range` lies in a passage reproduced from a shown text.
-    package mutating func isQuoted(_ range: NSRange) -> Bool {
+    mutating func isQuoted(_ range: NSRange) -> Bool {
         guard !sources.isEmpty, range.location != NSNotFound, range.length > 0 else { return false }
         if units == nil {
             let sourceUnits = sources.map { Array($0.utf16) }

@@ -29,13 +29,13 @@ public struct RetryPolicy: Sendable, Hashable {
 package final class JudgeRuntime: Sendable {
     package let config: JudgeConfig
     package let provider: any JudgeProvider
-    package let limiter: RateLimiter
+    let limiter: RateLimiter
     package let semaphore: AsyncSemaphore
     package let scrubber: SecretScrubber
     /// What the judge's server asked for during this run (parameters dropped or renamed, logprobs off).
     package let adjustments = JudgeAdjustments()
     /// The judge's first call goes alone (``FirstCallGate``).
-    package let firstCall = FirstCallGate()
+    let firstCall = FirstCallGate()
 
     package init(config: JudgeConfig, provider: any JudgeProvider, scrubber: SecretScrubber = .generic) {
         self.config = config
@@ -60,7 +60,7 @@ package struct CallExecutor: Sendable {
     package let cache: ResponseCache?
     package let retry: RetryPolicy
     package let stats: RunCounters
-    package let pipeline: CallPipeline
+    let pipeline: CallPipeline
 
     package init(rubric: Rubric, cache: ResponseCache?, retry: RetryPolicy, stats: RunCounters) {
         self.rubric = rubric

@@ -5,7 +5,7 @@ import Synchronization
 
 /// What every layer around one provider call sees: the judge, the sample index, the run's counters and the
 /// progress of this send (requests written, whether the reply came from the cache, seconds of waiting granted).
-package struct CallContext: Sendable {
+struct CallContext: Sendable {
     package let judge: JudgeRuntime
     package let sample: Int
     package let stats: RunCounters
@@ -13,7 +13,7 @@ package struct CallContext: Sendable {
 }
 
 /// The progress of one send through the layers (shared by them; a send runs its layers one after another).
-package final class SendProgress: Sendable {
+final class SendProgress: Sendable {
     private struct State {
         var requests = 0
         var cached = false
@@ -29,30 +29,30 @@ package final class SendProgress: Sendable {
     /// Seconds of waiting this send has been told by the provider (its own 429s).
     package var waited: Double { state.withLock { $0.waited } }
 
-    package func addRequests(_ n: Int) { state.withLock { $0.requests += n } }
-    package func markCached() { state.withLock { $0.cached = true } }
-    package func addWaited(_ seconds: Double) { state.withLock { $0.waited += seconds } }
+    func addRequests(_ n: Int) { state.withLock { $0.requests += n } }
+    func markCached() { state.withLock { $0.cached = true } }
+    func addWaited(_ seconds: Double) { state.withLock { $0.waited += seconds } }
 }
 
 /// The rest of the chain, as a layer calls it.
-package typealias CallNext = @Sendable (CompletionRequest, CallContext) async throws -> CompletionResponse
+typealias CallNext = @Sendable (CompletionRequest, CallContext) async throws -> CompletionResponse
 
 /// One layer around the provider call (in the manner of swift-openapi-runtime's `ClientMiddleware` around a
 /// `ClientTransport`): it may answer itself (a cache hit), call `next` once or several times (retries), wait first
 /// (rate limits), or turn a failure into another. Layers throw ``ProviderError`` for failures that the layers
 /// outside may retry and ``FinalProviderError`` for those no one may.
-package protocol CallMiddleware: Sendable {
+protocol CallMiddleware: Sendable {
     func intercept(_ request: CompletionRequest, context: CallContext, next: CallNext) async throws
         -> CompletionResponse
 }
 
 /// A failure that no layer may retry (a wait longer than the call's budget, a judge stopped by its quota).
-package struct FinalProviderError: Error {
+struct FinalProviderError: Error {
     package let error: ProviderError
 }
 
 /// Layers, outermost first, around the provider call.
-package struct CallPipeline: Sendable {
+struct CallPipeline: Sendable {
     package let layers: [any CallMiddleware]
 
     /// The standard stack: cache (when given) → retry → rate limit → provider.
@@ -77,7 +77,7 @@ package struct CallPipeline: Sendable {
 /// The innermost step: one provider call, counted as one HTTP request (the transport never re-sends: a retry is the
 /// retry layer's, and counted there), turns stray errors into connection errors, and scrubs the judge's key from
 /// every error message before it leaves.
-package enum ProviderCall {
+enum ProviderCall {
     package static func send(_ request: CompletionRequest, context: CallContext) async throws -> CompletionResponse {
         let judge = context.judge
         func count() {
@@ -103,7 +103,7 @@ package enum ProviderCall {
 }
 
 /// Answers from the response cache when it can; stores every fresh reply.
-package struct CacheMiddleware: CallMiddleware {
+struct CacheMiddleware: CallMiddleware {
     package let cache: ResponseCache
 
     package func intercept(_ request: CompletionRequest, context: CallContext, next: CallNext) async throws
@@ -125,7 +125,7 @@ package struct CacheMiddleware: CallMiddleware {
 
 /// Retries retryable failures up to the judge's `retries`, with exponential backoff and jitter. A wait the provider
 /// asked for is not slept here: the rate-limit layer inside holds the judge's lane until it has passed.
-package struct RetryMiddleware: CallMiddleware {
+struct RetryMiddleware: CallMiddleware {
     package let policy: RetryPolicy
 
     package func intercept(_ request: CompletionRequest, context: CallContext, next: CallNext) async throws
@@ -160,7 +160,7 @@ package struct RetryMiddleware: CallMiddleware {
 /// against its wait budget (``RetryPolicy/maxRetryAfter``): a requested wait longer than what is left is reported as
 /// its failure, and a call that finds the lane held for longer than what it has left fails unsent. On an exhausted quota it stops the judge (its later calls
 /// fail at once, unsent) and records why in the run's counters.
-package struct RateLimitMiddleware: CallMiddleware {
+struct RateLimitMiddleware: CallMiddleware {
     package let policy: RetryPolicy
 
     package func intercept(_ request: CompletionRequest, context: CallContext, next: CallNext) async throws
@@ -215,7 +215,7 @@ package struct RateLimitMiddleware: CallMiddleware {
     }
 
     /// Seconds of provider-requested waiting this call may still accept.
-    package func budgetLeft(_ context: CallContext) -> Double {
+    func budgetLeft(_ context: CallContext) -> Double {
         max(0, policy.maxRetryAfter - context.progress.waited)
     }
 

@@ -4,13 +4,13 @@ import JudgePanelProviders
 
 /// How a reply or a failure becomes a vote's `reason`, and how the repair re-ask is built.
 package enum ReplyOutcome {
-    package struct Withheld {
+    struct Withheld {
         package var reason: VoteReason
         package var message: String
     }
 
     /// A reply that must not be scored: a refusal, a content filter, or a prompt the server cut.
-    package static func withheld(_ r: CompletionResponse) -> Withheld? {
+    static func withheld(_ r: CompletionResponse) -> Withheld? {
         if r.promptTruncated == true {
             let n = r.usage.map { " (\($0.promptTokens) prompt tokens evaluated)" } ?? ""
             return Withheld(reason: .context, message: "the server cut the prompt to fit its context\(n); not scored")

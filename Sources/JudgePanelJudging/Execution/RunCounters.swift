@@ -43,9 +43,9 @@ public final class RunCounters: Sendable {
     }
 
     /// `n` HTTP requests written (a transport's re-send on a fresh connection is one more).
-    package func callMade(_ n: Int = 1) { state.withLock { $0.httpCalls += n } }
+    func callMade(_ n: Int = 1) { state.withLock { $0.httpCalls += n } }
     package func retried(_ n: Int = 1) { state.withLock { $0.retries += n } }
-    package func judgeStopped(_ judge: String, reason: String) {
+    func judgeStopped(_ judge: String, reason: String) {
         state.withLock { s in
             if s.stoppedJudges[judge] == nil { s.stoppedJudges[judge] = reason }
         }

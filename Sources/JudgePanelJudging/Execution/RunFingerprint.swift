@@ -17,7 +17,7 @@ package enum RunFingerprint {
     package static let version = 1
 
     /// The judge settings that change an answer (never the key, the concurrency or rate limits).
-    package static func judgeSettings(_ j: JudgeConfig) -> JSONValue {
+    static func judgeSettings(_ j: JudgeConfig) -> JSONValue {
         var o: [String: JSONValue] = [
             "provider": .string(j.provider.rawValue),
             "model": .string(j.model),
@@ -38,7 +38,7 @@ package enum RunFingerprint {
     }
 
     /// The rubric's parts that change what is asked or how the answer is read, by name.
-    package static func rubricParts(_ r: Rubric) -> [String: JSONValue] {
+    static func rubricParts(_ r: Rubric) -> [String: JSONValue] {
         var o: [String: JSONValue] = [
             "protocol": .string(r.kind.rawValue),
             "system": r.system.map { .string($0) } ?? .null,

@@ -78,7 +78,7 @@ package enum Prompting {
     /// The user message for `text`, with the images whose `[image N]` markers it shows attached after it, each
     /// after its own marker, in the order the text shows them (so a swap moves a candidate's images with it).
     /// Without markers (or images) the message is plain text.
-    package static func withImages(_ text: String, images: [ImageContent]) -> ChatMessage {
+    static func withImages(_ text: String, images: [ImageContent]) -> ChatMessage {
         guard !images.isEmpty else { return .user(text) }
         var shown: [Int] = []
         var seen = Set<Int>()

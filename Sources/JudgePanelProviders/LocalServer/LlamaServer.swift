@@ -55,7 +55,7 @@ package final class LlamaServer: Sendable {
     }
 
     /// Locates the server binary: the setting, `$JUDGEPANEL_LLAMA_SERVER`, `$JUDGEPANEL_HOME/bin/llama-server`, or PATH.
-    package static func locateBinary(_ configured: String?, environment: [String: String]) -> String? {
+    static func locateBinary(_ configured: String?, environment: [String: String]) -> String? {
         let fm = FileManager.default
         var candidates: [String] = []
         if let configured { candidates.append(configured) }
@@ -67,7 +67,7 @@ package final class LlamaServer: Sendable {
     }
 
     /// A free TCP port on 127.0.0.1.
-    package static func freePort() throws -> Int {
+    static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw JudgePanelError.io("socket() failed") }
         defer { close(fd) }

@@ -85,7 +85,7 @@ package enum ProviderFactory {
 }
 
 /// Spreads calls across replicas of one model, round-robin.
-package final class ReplicaProvider: JudgeProvider {
+final class ReplicaProvider: JudgeProvider {
     package let replicas: [any JudgeProvider]
     package let next = Mutex(0)
 

@@ -52,19 +52,19 @@ package enum RequestBuilder {
 }
 
 /// Ollama's context window for a request.
-package enum OllamaContext {
+enum OllamaContext {
     /// Ollama's documented default context when `num_ctx` is not sent
     /// (https://github.com/ollama/ollama/blob/main/docs/faq.md "How can I specify the context window size?").
-    package static let defaultNumCtx = 2048
+    static let defaultNumCtx = 2048
 
     /// Generous prompt-token estimate: 1 token per 3 UTF-8 bytes plus 8 per message (chat-template tokens).
-    package static func generousPromptTokens(_ messages: [ChatMessage]) -> Int {
+    static func generousPromptTokens(_ messages: [ChatMessage]) -> Int {
         messages.reduce(0) { $0 + ($1.content.utf8.count + 2) / 3 + 8 }
     }
 
     /// A conservative lower bound of the prompt's tokens (1 per 6 UTF-8 bytes): a server that reports fewer
     /// evaluated prompt tokens than this cut the prompt.
-    package static func minimumPromptTokens(_ messages: [ChatMessage]) -> Int {
+    static func minimumPromptTokens(_ messages: [ChatMessage]) -> Int {
         messages.reduce(0) { $0 + $1.content.utf8.count / 6 }
     }
 

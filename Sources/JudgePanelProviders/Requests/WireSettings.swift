@@ -72,7 +72,7 @@ public struct WireSettings: Sendable, Hashable {
     }
 
     /// `patch` merged into `base`: objects recursively, anything else replaced; `null` removes a key.
-    package static func deepMerge(_ base: JSONValue, _ patch: JSONValue) -> JSONValue {
+    static func deepMerge(_ base: JSONValue, _ patch: JSONValue) -> JSONValue {
         guard case .object(var o) = base, case .object(let p) = patch else { return patch }
         for (k, v) in p {
             if v.isNull {

@@ -37,7 +37,7 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     /// The largest response body accepted, in bytes.
     public let maxResponseBytes: Int
     package let proxies: ProxyEnvironment
-    package let eventLoopGroup: MultiThreadedEventLoopGroup
+    let eventLoopGroup: MultiThreadedEventLoopGroup
 
     private struct State {
         /// One client per route: nil key is the direct one.
@@ -191,7 +191,7 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     /// Headers the client writes itself (the caller's are dropped) or never sends.
     private static let reserved: Set<String> = ["host", "content-length", "transfer-encoding", "expect", "connection"]
 
-    package static func makeRequest(_ request: HTTPRequest) throws -> HTTPClientRequest {
+    static func makeRequest(_ request: HTTPRequest) throws -> HTTPClientRequest {
         let method = request.method.isEmpty ? "GET" : request.method
         guard method.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
             throw ProviderError.connection("bad HTTP method")
@@ -241,7 +241,7 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     // MARK: - Errors
 
     /// Maps the client's errors to the transport's cases (the retry policy reads ``ProviderError/Kind``).
-    package static func classify(_ error: any Error, timeout: Double, limit: Int, authority: String) -> any Error {
+    static func classify(_ error: any Error, timeout: Double, limit: Int, authority: String) -> any Error {
         if let e = error as? ProviderError { return e }
         if Task.isCancelled || error is CancellationError { return CancellationError() }
         if error is NIOTooManyBytesError {
@@ -276,7 +276,7 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     }
 
     /// Seconds as nanoseconds, clamped to [0, 10 years].
-    package static func nanoseconds(_ seconds: Double) -> UInt64 {
+    static func nanoseconds(_ seconds: Double) -> UInt64 {
         guard seconds.isFinite, seconds > 0 else { return 0 }
         return UInt64(min(seconds, 315_360_000) * 1e9)
     }

@@ -36,7 +36,7 @@ package struct ProxyEnvironment: Sendable, Hashable {
 
     package var http: Proxy?
     package var https: Proxy?
-    package var bypass: [Bypass] = []
+    var bypass: [Bypass] = []
 
     /// No proxy at all.
     package static let none = ProxyEnvironment()
@@ -80,7 +80,7 @@ package struct ProxyEnvironment: Sendable, Hashable {
         return proxy
     }
 
-    package static func parseProxy(_ text: String, variable: String) throws -> Proxy {
+    static func parseProxy(_ text: String, variable: String) throws -> Proxy {
         let withScheme = text.contains("://") ? text : "http://" + text
         guard let c = URLComponents(string: withScheme), let host = c.host, !host.isEmpty else {
             throw JudgePanelError.badInput(
@@ -106,7 +106,7 @@ package struct ProxyEnvironment: Sendable, Hashable {
             password: c.password?.removingPercentEncoding)
     }
 
-    package static func parseBypass(_ text: String) -> [Bypass] {
+    static func parseBypass(_ text: String) -> [Bypass] {
         text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }).compactMap { raw in
             var entry = raw.trimmingCharacters(in: .whitespaces).lowercased()
             guard !entry.isEmpty else { return nil }

@@ -82,7 +82,7 @@ public struct ResponseCache: Sendable {
 
     /// `{"endpoints":[...],"judge":{...},"provider":"...","request":` for `judge`, as the key-sorted compact writer
     /// writes that object (the one place that knows the key's layout besides ``key(judge:request:sample:)``).
-    package static func judgePrefixUncached(_ judge: JudgeConfig) -> [UInt8] {
+    static func judgePrefixUncached(_ judge: JudgeConfig) -> [UInt8] {
         var settings: [String: JSONValue] = [:]
         if case .object(let all)? = CanonicalJSON.value(judge) {
             settings = all.filter { !judgeFieldsOutsideKey.contains($0.key) }

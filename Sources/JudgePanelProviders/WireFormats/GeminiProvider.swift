@@ -42,7 +42,7 @@ package struct GeminiProvider: JudgeProvider {
     package let transport: any HTTPTransport
 
     /// The most alternatives per token the API returns.
-    package static let maxTopLogprobs = 20
+    static let maxTopLogprobs = 20
 
     package init(baseURL: URL, apiKey: String?, transport: any HTTPTransport) {
         self.baseURL = baseURL
@@ -310,7 +310,7 @@ package struct GeminiProvider: JudgeProvider {
     // MARK: - Schema dialect
 
     /// Keywords Gemini's `responseSchema` (OpenAPI-3.0 subset) accepts.
-    package static let schemaKeys: Set<String> = [
+    static let schemaKeys: Set<String> = [
         "type", "format", "title", "description", "nullable", "enum", "maxItems", "minItems", "properties",
         "required", "minProperties", "maxProperties", "minLength", "maxLength", "pattern", "example", "anyOf",
         "propertyOrdering", "default", "items", "minimum", "maximum",

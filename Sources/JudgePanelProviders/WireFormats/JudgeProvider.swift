@@ -249,7 +249,7 @@ extension JSONValue {
     }
 
     /// The retryable bad response for a body that is not JSON: its size, its start and what was wrong.
-    package static func notJSON(_ data: Data, _ error: JSONReadError) -> ProviderError {
+    static func notJSON(_ data: Data, _ error: JSONReadError) -> ProviderError {
         let snippet = String(decoding: data.prefix(120), as: UTF8.self)
         return ProviderError.badResponse(
             "body is not JSON (\(data.count) bytes: \(snippet.debugDescription)): \(error)")

@@ -10,7 +10,7 @@ import JudgePanelCore
 /// choices[0].message", …), as they would for an absent field. Only a type mismatch is read as absent: any other
 /// decoding failure (a string that is not valid UTF-8, a number too large for a `Double`) is thrown, and
 /// ``ReplyDecoding/decode(_:from:)`` reports it as a body that is not JSON.
-package struct ReplyFields<Key: CodingKey> {
+struct ReplyFields<Key: CodingKey> {
     private let container: KeyedDecodingContainer<Key>?
 
     /// The fields of the value `decoder` is at; none when it is not an object.
@@ -20,7 +20,7 @@ package struct ReplyFields<Key: CodingKey> {
     }
 
     /// Whether the value is a JSON object.
-    package var isObject: Bool { container != nil }
+    var isObject: Bool { container != nil }
 
     /// Whether `key` is present, `null` included.
     package func contains(_ key: Key) -> Bool { container?.contains(key) ?? false }
@@ -62,7 +62,7 @@ package struct ReplyFields<Key: CodingKey> {
 }
 
 /// Decoding a provider body into its reply struct.
-package enum ReplyDecoding {
+enum ReplyDecoding {
     /// Decodes `data` as a `T` (a lenient reply struct); a body that is not JSON is a retryable bad response
     /// quoting its start, as ``JSONValue/decodeBody(_:)`` reports it.
     package static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
@@ -76,7 +76,7 @@ package enum ReplyDecoding {
 
 /// One entry of OpenAI-style `logprobs` (`{token, logprob, top_logprobs: [{token, logprob}]}`), the shape OpenAI
 /// and Ollama share.
-package struct OpenAIStyleLogprob: Decodable {
+struct OpenAIStyleLogprob: Decodable {
     /// An entry of `top_logprobs`.
     package struct Alternative: Decodable {
         let token: String?

@@ -81,7 +81,7 @@ package enum ItemExpectation: Sendable, Hashable, CustomStringConvertible {
 package struct JUnitReport: Sendable {
     package struct Case: Sendable {
         package var name: String
-        package var classname: String
+        var classname: String
         /// nil: passed; else the failure's message.
         package var failure: String?
         /// Longer text inside `<failure>` (values, what was expected).

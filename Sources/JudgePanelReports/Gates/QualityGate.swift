@@ -54,7 +54,7 @@ package struct QualityGate: Sendable, Hashable, CustomStringConvertible {
     package var description: String { text }
 
     /// The path as written, normalised.
-    package var pathText: String {
+    var pathText: String {
         var out = ""
         for step in path {
             switch step {

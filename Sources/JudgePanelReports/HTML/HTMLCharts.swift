@@ -5,12 +5,12 @@ import JudgePanelCore
 
 /// Inline SVG charts for the HTML report. Every label passes through `HTMLReport.escape`; numbers are formatted
 /// here, so no data string reaches the markup unescaped.
-package enum HTMLCharts {
+enum HTMLCharts {
     package static let blue = "#0072B2"
-    package static let orange = "#E69F00"
-    package static let green = "#009E73"
-    package static let vermillion = "#D55E00"
-    package static let grey = "#6b7280"
+    static let orange = "#E69F00"
+    static let green = "#009E73"
+    static let vermillion = "#D55E00"
+    static let grey = "#6b7280"
 
     package static func e(_ s: String) -> String { HTMLReport.escape(s) }
 
@@ -24,7 +24,7 @@ package enum HTMLCharts {
         s.count <= n ? s : String(s.prefix(n - 1)) + "…"
     }
 
-    package static func svgOpen(width: Double, height: Double, label: String) -> String {
+    static func svgOpen(width: Double, height: Double, label: String) -> String {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"\(e(label))\" viewBox=\"0 0 \(c(width)) \(c(height))\" width=\"\(c(width))\" height=\"\(c(height))\">"
     }
 
@@ -42,7 +42,7 @@ package enum HTMLCharts {
         return (Double((v >> 16) & 255), Double((v >> 8) & 255), Double(v & 255))
     }
 
-    package static func mix(_ a: String, _ b: String, _ t: Double) -> String {
+    static func mix(_ a: String, _ b: String, _ t: Double) -> String {
         let t = min(1, max(0, t))
         let (r1, g1, b1) = hex(a)
         let (r2, g2, b2) = hex(b)
@@ -55,27 +55,27 @@ package enum HTMLCharts {
     package static func sequential(_ t: Double) -> String { mix("#f4f8fb", "#08306b", t) }
 
     /// Diverging orange ↔ purple (PuOr, colour-blind safe) for values in [-1, 1].
-    package static func diverging(_ t: Double) -> String {
+    static func diverging(_ t: Double) -> String {
         t < 0 ? mix("#f7f7f7", "#b35806", -t) : mix("#f7f7f7", "#542788", t)
     }
 
-    package static func ink(_ fill: String) -> String {
+    static func ink(_ fill: String) -> String {
         let (r, g, b) = hex(fill)
         return (0.299 * r + 0.587 * g + 0.114 * b) / 255 < 0.55 ? "#ffffff" : "#111827"
     }
 
     // MARK: forest plot
 
-    package struct ForestRow {
+    struct ForestRow {
         package var label: String
         package var value: Double?
         package var lo: Double?
         package var hi: Double?
-        package var emphasis = false
+        var emphasis = false
     }
 
     /// Point estimates with CI whiskers on a shared axis, one row per judge.
-    package static func forest(_ rows: [ForestRow], domain: (Double, Double), refs: [(Double, String)], label: String)
+    static func forest(_ rows: [ForestRow], domain: (Double, Double), refs: [(Double, String)], label: String)
         -> String
     {
         let left = 190.0
@@ -207,14 +207,14 @@ package enum HTMLCharts {
 
     // MARK: grouped horizontal bars
 
-    package struct BarSeries {
+    struct BarSeries {
         package var name: String
         package var colour: String
         package var values: [Double?]
     }
 
     /// Horizontal bars on [0, 1], one group per row label, with optional reference lines.
-    package static func bars(rows: [String], series: [BarSeries], refs: [(Double, String)], label: String) -> String {
+    static func bars(rows: [String], series: [BarSeries], refs: [(Double, String)], label: String) -> String {
         let left = 190.0
         let plotW = 440.0
         let right = 70.0
@@ -267,8 +267,7 @@ package enum HTMLCharts {
     // MARK: histogram
 
     /// A small histogram: counts per bin, bars scaled to `maxCount`.
-    package static func histogram(title: String, bins: [String], counts: [Int], maxCount: Int, colour: String) -> String
-    {
+    static func histogram(title: String, bins: [String], counts: [Int], maxCount: Int, colour: String) -> String {
         let left = 34.0
         let barW = max(10.0, min(28.0, 260.0 / Double(max(bins.count, 1))))
         let top = 26.0

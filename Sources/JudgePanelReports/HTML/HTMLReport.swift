@@ -212,14 +212,14 @@ package enum HTMLReport {
 
     // MARK: - sections
 
-    package static func rowsWithPanel(_ r: MetaReport) -> [JudgeMetrics] { r.judges + [r.panel].compactMap { $0 } }
+    static func rowsWithPanel(_ r: MetaReport) -> [JudgeMetrics] { r.judges + [r.panel].compactMap { $0 } }
 
     package static func summary(_ r: MetaReport) -> String {
         let (h, rows) = ReportText.rows(r)
         return section("summary", "Summary", "Every judge and the panel (last row), as in report.md.", table(h, rows))
     }
 
-    package static func accuracySection(_ r: MetaReport) -> String? {
+    static func accuracySection(_ r: MetaReport) -> String? {
         guard r.labelKind != nil else { return nil }
         let all = rowsWithPanel(r)
         guard all.contains(where: { $0.accuracy != nil }) else { return nil }
@@ -250,7 +250,7 @@ package enum HTMLReport {
             chart + t)
     }
 
-    package static func kappaSection(_ r: MetaReport) -> String? {
+    static func kappaSection(_ r: MetaReport) -> String? {
         let all = rowsWithPanel(r)
         guard all.contains(where: { $0.cohenKappa?.value != nil }) else { return nil }
         let lows = all.compactMap { $0.cohenKappaCI?.lo ?? $0.cohenKappa?.value }
@@ -289,7 +289,7 @@ package enum HTMLReport {
         return (items, rec)
     }
 
-    package static func confusionSection(
+    static func confusionSection(
         _ r: MetaReport, _ ctx: Context, _ data: (items: [Item], rec: MetaAnalysis.Reconciled)?
     ) -> String? {
         guard r.labelKind == .pairwise, let (items, rec) = data, rec.kind != .pointwise else { return nil }
@@ -330,7 +330,7 @@ package enum HTMLReport {
             "<div class=\"multiples\">\(figs)</div>" + t)
     }
 
-    package static func positionSection(_ r: MetaReport) -> String? {
+    static func positionSection(_ r: MetaReport) -> String? {
         let all = rowsWithPanel(r).filter { $0.positionConsistency != nil || $0.firstSlotRate != nil }
         guard !all.isEmpty else { return nil }
         let chart = HTMLCharts.bars(
@@ -360,7 +360,7 @@ package enum HTMLReport {
             chart + t)
     }
 
-    package static func interJudgeSection(_ r: MetaReport) -> String? {
+    static func interJudgeSection(_ r: MetaReport) -> String? {
         guard let ij = r.interJudge, !ij.cohenKappa.isEmpty else { return nil }
         let names = r.judges.map(\.judge)
         func lookup(_ d: [String: MetricValue], _ a: String, _ b: String) -> Double? {
@@ -384,7 +384,7 @@ package enum HTMLReport {
             "interjudge", "Inter-judge agreement", lede, svg + table(["pair", "Cohen κ", "error correlation"], rows))
     }
 
-    package static func scoreSection(
+    static func scoreSection(
         _ r: MetaReport, _ ctx: Context, _ data: (items: [Item], rec: MetaAnalysis.Reconciled)?
     ) -> String? {
         guard let (items, rec) = data, rec.kind == .pointwise else { return nil }
@@ -449,7 +449,7 @@ package enum HTMLReport {
     }
 
     /// The Bradley–Terry ranking, read from the report's JSON form (`ranking`), when present.
-    package static func rankingSection(_ r: MetaReport) -> String? {
+    static func rankingSection(_ r: MetaReport) -> String? {
         guard let json = JSONValue(encoding: r),
             let ranking = json["ranking"]?.arrayValue, !ranking.isEmpty
         else { return nil }
@@ -473,7 +473,7 @@ package enum HTMLReport {
             "ranking", "System ranking", lede, table(["rank", "model", "strength", "95% CI", "rank CI"], rows))
     }
 
-    package static func humanSection(_ r: MetaReport) -> String? {
+    static func humanSection(_ r: MetaReport) -> String? {
         guard let h = r.human else { return nil }
         var rows: [[String]] = [
             ["Fleiss κ", num(h.fleissKappa)],
@@ -489,7 +489,7 @@ package enum HTMLReport {
             table(["statistic", "value"], rows))
     }
 
-    package struct ProbeRow {
+    struct ProbeRow {
         package var probe: String
         package var judge: String
         package var n: Int
@@ -500,7 +500,7 @@ package enum HTMLReport {
         package var shift: Double?
     }
 
-    package static func probeSection(_ probes: JSONValue?) -> String? {
+    static func probeSection(_ probes: JSONValue?) -> String? {
         guard let probes, let list = probes["probes"]?.arrayValue ?? probes.arrayValue, !list.isEmpty else {
             return nil
         }
@@ -563,7 +563,7 @@ package enum HTMLReport {
         )
     }
 
-    package static func notesSection(_ r: MetaReport) -> String? {
+    static func notesSection(_ r: MetaReport) -> String? {
         var lines = r.notes ?? []
         for m in rowsWithPanel(r) {
             for (k, v) in (m.notes ?? [:]).sorted(by: { $0.key < $1.key }) {

@@ -6,17 +6,17 @@ import JudgeStats
 
 extension HTMLCharts {
     /// One point of a scatter plot.
-    package struct ScatterPoint {
+    struct ScatterPoint {
         package var x: Double
         package var y: Double
         package var label: String
         package var colour: String
-        package var emphasis = false
-        package var ring = false
+        var emphasis = false
+        var ring = false
     }
 
     /// Points on linear axes; the `line` points (already sorted by x) are joined as a step-free polyline.
-    package static func scatter(
+    static func scatter(
         _ points: [ScatterPoint], line: [ScatterPoint], xLabel: String, yLabel: String, legend: [(String, String)],
         label: String
     ) -> String {

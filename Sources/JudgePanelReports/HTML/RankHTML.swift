@@ -12,7 +12,7 @@ package enum RankHTML {
     package static func f3(_ x: Double) -> String { String(format: "%.3f", x) }
 
     /// Background for rank `r` of `n`: dark blue for 1st, fading to pale for last.
-    package static func shade(rank r: Int, of n: Int) -> (bg: String, fg: String) {
+    static func shade(rank r: Int, of n: Int) -> (bg: String, fg: String) {
         let t = n > 1 ? Double(r - 1) / Double(n - 1) : 0
         // From #0072B2 (0, 114, 178) to #eef4fa (238, 244, 250).
         let c = [0.0, 114, 178].enumerated().map { i, v in Int((v + ([238.0, 244, 250][i] - v) * t).rounded()) }

@@ -33,7 +33,7 @@ package struct RunDirectory: Sendable {
         }
     }
 
-    package func writeVotes(_ votes: [Vote]) throws {
+    func writeVotes(_ votes: [Vote]) throws {
         try write("votes.jsonl", try votes.map(VotesFile.line).joined(separator: "\n") + (votes.isEmpty ? "" : "\n"))
     }
 

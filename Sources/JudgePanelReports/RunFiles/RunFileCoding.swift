@@ -35,7 +35,7 @@ extension KeyedEncodingContainer where K == RunFileKey {
     }
 
     /// Writes `value` under `key`, `null` when it is nil (a key the writer always writes).
-    package mutating func putNullable<T: Encodable>(_ value: T?, _ key: String) throws {
+    mutating func putNullable<T: Encodable>(_ value: T?, _ key: String) throws {
         if let value { try encode(value, forKey: RunFileKey(key)) } else { try encodeNil(forKey: RunFileKey(key)) }
     }
 

@@ -49,6 +49,7 @@ package struct ScoreReportFile: Codable, Sendable {
     /// the file (exit 2).
     package static func read(dir: String) throws -> ScoreReportFile? {
         try RunFiles.read(
-            ScoreReportFile.self, path: RunFiles.path(dir, "report.json"), current: RunConfig.currentSchemaVersion, what: "report.json")
+            ScoreReportFile.self, path: RunFiles.path(dir, "report.json"), current: RunConfig.currentSchemaVersion,
+            what: "report.json")
     }
 }

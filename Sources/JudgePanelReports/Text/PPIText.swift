@@ -35,7 +35,7 @@ package enum PPIText {
     }
 
     /// The lines under the table: what the numbers are and the small-sample warning.
-    package static func lede(_ r: PPIReport) -> [String] {
+    static func lede(_ r: PPIReport) -> [String] {
         let pct = Int(((1 - r.alpha) * 100).rounded())
         var out = [
             (r.estimand == "win_rate"
@@ -89,7 +89,7 @@ package enum PPIText {
 
 extension HTMLReport {
     /// The "Human-corrected" section of the HTML report.
-    package static func ppiSection(_ report: MetaReport) -> String? {
+    static func ppiSection(_ report: MetaReport) -> String? {
         guard let r = report.ppi else { return nil }
         let lede = PPIText.lede(r)
         var body = lede.dropFirst().map { "<p class=\"lede\"><strong>\(e($0))</strong></p>\n" }.joined()

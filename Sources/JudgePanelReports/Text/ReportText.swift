@@ -6,13 +6,13 @@ import JudgeStats
 
 /// Renders reports as text: an aligned terminal table or Markdown.
 public enum ReportText {
-    package static func fmt(_ v: MetricValue?, digits: Int = 3) -> String {
+    static func fmt(_ v: MetricValue?, digits: Int = 3) -> String {
         guard let v else { return "" }
         guard let x = v.value else { return "n/a" }
         return String(format: "%.\(digits)f", x)
     }
 
-    package static func fmtCI(_ v: MetricValue?, _ ci: Interval?) -> String {
+    static func fmtCI(_ v: MetricValue?, _ ci: Interval?) -> String {
         guard let v else { return "" }
         guard let x = v.value else { return "n/a" }
         if let ci { return String(format: "%.3f [%.3f, %.3f]", x, ci.lo, ci.hi) }
@@ -100,7 +100,7 @@ public enum ReportText {
         return TerminalText.sanitize(out.joined(separator: "\n"))
     }
 
-    package static func extras(_ report: MetaReport, markdown: Bool) -> [String] {
+    static func extras(_ report: MetaReport, markdown: Bool) -> [String] {
         var out: [String] = []
         let bullet = markdown ? "- " : ""
         out.append("")
