@@ -4,11 +4,12 @@
 A declaration `package ... NAME` in Sources/T stays `package` when NAME (as a word) appears in any file outside T:
 another source target, Tests/, Benchmarks/. Everything else becomes internal (the keyword is removed). Names that
 cannot be looked up by their name (init, subscript, operators, extensions) keep `package`. The compiler is the
-judge: `--revert-errors BUILD_LOG` puts `package` back on every declaration the build reports as needed.
+judge: `scripts/narrow-access-revert.py BUILD_LOG` puts `package` back on every demoted declaration the build's errors
+name (a signature needing it, a protocol requirement), run after each failed build until the build passes.
 
 usage: scripts/narrow-access.py count            # package declarations, and how many are used elsewhere
        scripts/narrow-access.py apply            # demote
-       scripts/narrow-access.py revert-errors LOG
+       swift build --build-tests > /tmp/b.log 2>&1; scripts/narrow-access-revert.py /tmp/b.log   # until it builds
 """
 import os
 import re
@@ -83,41 +84,7 @@ def main():
             open(p, "w", encoding="utf-8").write("\n".join(ls))
         print(f"demoted {count} declarations in {len(changed)} files")
         return
-    if mode == "revert-errors":
-        # error lines: PATH:LINE:COL: error: ... ; put `package` back on the declaration named in the error, or on
-        # the line itself when it is a declaration
-        log = open(sys.argv[2], encoding="utf-8", errors="replace").read()
-        names = set()
-        for m in re.finditer(r"error: .*?'([A-Za-z_][A-Za-z0-9_]*)(?:\(.*?\))?'", log):
-            names.add(m.group(1))
-        for m in re.finditer(r"error: (?:[a-z ]+) ([A-Za-z_][A-Za-z0-9_]*) (?:is|must)", log):
-            names.add(m.group(1))
-        lines_at = set()
-        for m in re.finditer(r"^(/[^:\n]+\.swift):(\d+):\d+: error:", log, re.M):
-            lines_at.add((m.group(1), int(m.group(2)) - 1))
-        print("names from errors:", sorted(names))
-        orig = os.popen(f"cd {ROOT} && git diff -U0 --no-color").read()
-        restored = 0
-        for p, text in files.items():
-            ls = text.split("\n")
-            dirty = False
-            for n, line in enumerate(ls):
-                if "package " in line:
-                    continue
-                m = DECL.match(re.sub(r"^(\s*(?:@\w+(?:\([^)]*\))?\s+)*)", r"\1package ", line, count=1))
-                if not m:
-                    continue
-                if m.group(4) in names or (p, n) in lines_at:
-                    # only lines this tool demoted (they appear as removed `package` lines in git diff)
-                    if f"-{line.replace(m.group(1), m.group(1), 1)}" and re.search(
-                            r"^-" + re.escape(m.group(1)) + r".*package\s+.*\b" + re.escape(m.group(4)) + r"\b", orig, re.M):
-                        ls[n] = re.sub(r"^(\s*(?:@\w+(?:\([^)]*\))?\s+)*)", r"\1package ", line, count=1)
-                        dirty = True
-                        restored += 1
-            if dirty:
-                open(p, "w", encoding="utf-8").write("\n".join(ls))
-        print(f"restored package on {restored} lines")
-
+    raise SystemExit("modes: count, apply (then scripts/narrow-access-revert.py BUILD_LOG until the build passes)")
 
 if __name__ == "__main__":
     main()
