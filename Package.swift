@@ -89,7 +89,7 @@ let package = Package(
         .target(
             name: "JudgePanelUI",
             dependencies: [
-                "JudgeStats", "JudgePanel", .product(name: "Hummingbird", package: "hummingbird"),
+                "JudgeStats", "JudgePanel", "JudgePanelReports", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ]

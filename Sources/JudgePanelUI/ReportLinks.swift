@@ -1,4 +1,5 @@
 import Foundation
+import JudgePanelReports
 
 /// The run's `report.html` as `judgepanel ui` serves it (`/report`): the page unchanged, with a bar of links into the
 /// Explore view put at the top of its `<main>` — every item, the order flips, the panel splits, panel ≠ human, each
@@ -48,19 +49,5 @@ package enum ReportLinks {
         return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
     }
 
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.count)
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { HTMLReport.escape(s) }
 }

@@ -378,13 +378,7 @@ package struct MergeJob: Sendable {
             o.wallSeconds = (end.timeIntervalSince(start) * 1000).rounded() / 1000
         }
         // The same counts, added in the same order, as a single run's (`VoteCounts` over its votes file).
-        o.votes = counts.votes
-        o.ok = counts.ok
-        o.abstain = counts.abstentions
-        o.error = counts.errors
-        o.promptTokens = counts.promptTokens
-        o.completionTokens = counts.completionTokens
-        o.costUSD = counts.costUSD
+        o.record(counts.totals)
         // Notes as one run writes them: the runner's adjustments (each shard's notes less its own logprob notes,
         // first appearance first), then the logprob notes of all votes; judges stopped by a quota in any shard.
         let judges = base.judges

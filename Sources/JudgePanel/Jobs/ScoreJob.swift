@@ -349,18 +349,12 @@ package struct ScoreJob: Sendable {
         facts.judges = panel.judges.map(\.name)
         facts.started = ISO8601DateFormatter().string(from: started)
         facts.wallSeconds = (result.wallSeconds * 1000).rounded() / 1000
-        facts.votes = tally.votes
         facts.reusedFromJournal = resumeCounts.reused
         facts.reasked = resumeCounts.reasked
         facts.droppedFromJournal = resumeCounts.dropped
         facts.httpCalls = c.httpCalls
         facts.cached = c.cached
-        facts.ok = tally.ok
-        facts.abstain = tally.abstentions
-        facts.error = errors
-        facts.promptTokens = tally.promptTokens
-        facts.completionTokens = tally.completionTokens
-        facts.costUSD = tally.costUSD
+        facts.record(tally.totals)
         if tally.costUnknown > 0 { facts.costUnknownCalls = tally.costUnknown }
         // What the providers reported answering: {judge: {model version: votes}} (README, "Drift").
         if !tally.modelVersions.isEmpty { facts.modelVersions = tally.modelVersions }

@@ -127,3 +127,17 @@ package struct RunFacts: Codable, Sendable, Equatable {
         get throws { try RunFiles.json(self, what: "the run facts") }
     }
 }
+
+extension RunFacts {
+    /// Sets the vote counts (`votes`, `ok`, `abstain`, `error`, `prompt_tokens`, `completion_tokens`, `cost_usd`)
+    /// from one set of totals — a single run's and a merge's alike.
+    package mutating func record(_ t: VoteTotals) {
+        votes = t.votes
+        ok = t.ok
+        abstain = t.abstentions
+        error = t.errors
+        promptTokens = t.promptTokens
+        completionTokens = t.completionTokens
+        costUSD = t.costUSD
+    }
+}
