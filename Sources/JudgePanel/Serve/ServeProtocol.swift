@@ -79,6 +79,11 @@ package final class ServeOutput: Sendable {
     package func send(_ value: JSONValue) {
         var data = value.data
         data.append(0x0A)
+        write(data)
+    }
+
+    /// Writes one whole protocol line (ending in a newline) under the lock, so lines never interleave.
+    private func write(_ data: Data) {
         handle.withLock { h in
             do { try h.write(contentsOf: data) } catch {
                 FileHandle.standardError.write(
@@ -98,12 +103,7 @@ package final class ServeOutput: Sendable {
         data.append(contentsOf: Array(",\"result\":".utf8))
         data.append(encodedResult)
         data.append(contentsOf: [0x7D, 0x0A])
-        handle.withLock { h in
-            do { try h.write(contentsOf: data) } catch {
-                FileHandle.standardError.write(
-                    Data("judgepanel serve: cannot write to standard output: \(error)\n".utf8))
-            }
-        }
+        write(data)
     }
 
     package func respond(id: JSONValue, error: ServeError) {
