@@ -334,8 +334,15 @@ final class ResponseStore: Sendable {
             var rows: [(Data, Data)] = []
             rows.reserveCapacity(batch.count)
             for (key, response) in batch {
-                guard let blob = Self.keyBlob(key), let data = try? encoder.encode(response) else { continue }
-                rows.append((blob, data))
+                // An entry that cannot be stored is a write failure like any other: said once and recorded in the
+                // run (`cache_unwritable`), never dropped in silence.
+                guard let blob = Self.keyBlob(key) else {
+                    failure = failure ?? "a malformed cache key (\(key.prefix(16))…)"
+                    continue
+                }
+                do { rows.append((blob, try encoder.encode(response))) } catch {
+                    failure = failure ?? "a reply could not be encoded: \(error)"
+                }
             }
             do {
                 try pool.write { db in
